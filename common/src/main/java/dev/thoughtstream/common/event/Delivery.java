@@ -1,0 +1,51 @@
+package dev.thoughtstream.common.event;
+
+import java.util.Objects;
+
+/**
+ * What happened to one reply part. The value of the delivered topic (key = chat id); the chunker builds the
+ * bot's side of the context from {@link Outcome#SENT} only.
+ *
+ * @param telegramMessageId Telegram's message id when SENT, else null
+ * @param text              the text as sent (or as it would have been)
+ * @param reason            why it was dropped or failed, else null
+ */
+public record Delivery(
+        int schemaVersion,
+        String replyId,
+        String thoughtId,
+        long chatId,
+        int seq,
+        Outcome outcome,
+        Long telegramMessageId,
+        String text,
+        String reason,
+        long atMs) {
+    public static final int SCHEMA_VERSION = 1;
+
+    public enum Outcome {
+        SENT,
+        DROPPED_STALE,
+        FAILED
+    }
+
+    public Delivery {
+        Objects.requireNonNull(replyId, "replyId");
+        Objects.requireNonNull(outcome, "outcome");
+    }
+
+    public static Delivery sent(ReplyPart part, long telegramMessageId, long atMs) {
+        return new Delivery(SCHEMA_VERSION, part.replyId(), part.thoughtId(), part.chatId(), part.seq(),
+                Outcome.SENT, telegramMessageId, part.text(), null, atMs);
+    }
+
+    public static Delivery dropped(ReplyPart part, String reason, long atMs) {
+        return new Delivery(SCHEMA_VERSION, part.replyId(), part.thoughtId(), part.chatId(), part.seq(),
+                Outcome.DROPPED_STALE, null, part.text(), reason, atMs);
+    }
+
+    public static Delivery failed(ReplyPart part, String reason, long atMs) {
+        return new Delivery(SCHEMA_VERSION, part.replyId(), part.thoughtId(), part.chatId(), part.seq(),
+                Outcome.FAILED, null, part.text(), reason, atMs);
+    }
+}

@@ -1,0 +1,69 @@
+package dev.thoughtstream.common.kafka;
+
+import dev.thoughtstream.common.config.KafkaSettings;
+import dev.thoughtstream.common.topic.Topics;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.admin.TopicDescription;
+import org.apache.kafka.common.errors.TopicExistsException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Creates the pipeline's topics when they are missing, so a fresh cluster or a laptop works without a setup
+ * step. Existing topics are left as they are, but a partition count that breaks co-partitioning is reported.
+ */
+public final class TopicAdmin {
+    private static final Logger LOG = LoggerFactory.getLogger(TopicAdmin.class);
+
+    private TopicAdmin() {}
+
+    public static void ensureTopics(KafkaSettings settings, Topics topics, Duration timeout) {
+        try (Admin admin = Admin.create(settings.clientProperties())) {
+            Set<String> existing = admin.listTopics().names().get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+            List<NewTopic> missing = new ArrayList<>();
+            for (String name : topics.allNames()) {
+                if (!existing.contains(name)) {
+                    missing.add(new NewTopic(name, Optional.of(settings.partitions()), settings.replicationFactor()));
+                }
+            }
+            if (!missing.isEmpty()) {
+                try {
+                    admin.createTopics(missing).all().get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+                    LOG.info("created topics {} with {} partitions", missing.stream().map(NewTopic::name).toList(),
+                            settings.partitions());
+                } catch (ExecutionException e) {
+                    // Another service may have created them between our list and create; that is fine.
+                    if (!(e.getCause() instanceof TopicExistsException)) {
+                        throw e;
+                    }
+                }
+            }
+            Map<String, TopicDescription> described = admin.describeTopics(topics.allNames())
+                    .allTopicNames().get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+            int expected = described.get(topics.updates().name()).partitions().size();
+            for (String chatKeyed : List.of(topics.thoughts().name(), topics.replies().name(), topics.delivered().name())) {
+                int n = described.get(chatKeyed).partitions().size();
+                if (n != expected) {
+                    LOG.warn("topic {} has {} partitions but {} has {}: chat-keyed topics must be co-partitioned",
+                            chatKeyed, n, topics.updates().name(), expected);
+                }
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while creating topics", e);
+        } catch (ExecutionException | TimeoutException e) {
+            throw new IllegalStateException("cannot create or describe topics at " + settings.bootstrapServers()
+                    + ": " + e.getMessage(), e);
+        }
+    }
+}

@@ -1,0 +1,24 @@
+package dev.thoughtstream.common.redis;
+
+import java.time.Duration;
+import java.util.Optional;
+
+/**
+ * Short-lived keys that make at-least-once delivery look exactly-once to a person: the first caller to
+ * {@link #claim} a key owns it until the TTL passes. Production uses Redis ({@link RedisClaimStore}).
+ */
+public interface ClaimStore extends AutoCloseable {
+
+    /** Sets {@code key} to {@code value} only if it is absent; true when this call set it. */
+    boolean claim(String key, String value, Duration ttl);
+
+    /** Sets {@code key} unconditionally (records an outcome over a claim). */
+    void put(String key, String value, Duration ttl);
+
+    Optional<String> get(String key);
+
+    void delete(String key);
+
+    @Override
+    void close();
+}

@@ -1,0 +1,79 @@
+package dev.thoughtstream.common.redis;
+
+import dev.thoughtstream.common.config.RedisSettings;
+import java.time.Duration;
+import java.util.Optional;
+import org.apache.commons.pool2.impl.GenericObjectPoolConfig;
+import redis.clients.jedis.Connection;
+import redis.clients.jedis.DefaultJedisClientConfig;
+import redis.clients.jedis.HostAndPort;
+import redis.clients.jedis.RedisClient;
+import redis.clients.jedis.params.SetParams;
+import redis.clients.jedis.util.JedisURIHelper;
+
+/** {@link ClaimStore} on Redis: {@code SET key value NX PX ttl}. Errors surface as Jedis exceptions. */
+public final class RedisClaimStore implements ClaimStore {
+    private final RedisClient redis;
+    private final String keyPrefix;
+
+    public RedisClaimStore(RedisClient redis, String keyPrefix) {
+        this.redis = redis;
+        this.keyPrefix = keyPrefix;
+    }
+
+    /** A pooled client; connections are checked on borrow so a Redis restart is transparent. */
+    public static RedisClient connect(RedisSettings settings) {
+        var uri = settings.url();
+        int timeoutMs = (int) settings.timeout().toMillis();
+        DefaultJedisClientConfig.Builder client = DefaultJedisClientConfig.builder()
+                .connectionTimeoutMillis(timeoutMs)
+                .socketTimeoutMillis(timeoutMs)
+                .clientName("thoughtstream")
+                .ssl("rediss".equals(uri.getScheme()));
+        String user = JedisURIHelper.getUser(uri);
+        String password = JedisURIHelper.getPassword(uri);
+        if (user != null) {
+            client.user(user);
+        }
+        if (password != null) {
+            client.password(password);
+        }
+        if (JedisURIHelper.hasDbIndex(uri)) {
+            client.database(JedisURIHelper.getDBIndex(uri));
+        }
+        GenericObjectPoolConfig<Connection> pool = new GenericObjectPoolConfig<>();
+        pool.setMaxTotal(32);
+        pool.setMaxWait(settings.timeout());
+        pool.setTestOnBorrow(true);
+        return RedisClient.builder()
+                .hostAndPort(new HostAndPort(uri.getHost(), uri.getPort() > 0 ? uri.getPort() : 6379))
+                .clientConfig(client.build())
+                .poolConfig(pool)
+                .build();
+    }
+
+    @Override
+    public boolean claim(String key, String value, Duration ttl) {
+        return "OK".equals(redis.set(keyPrefix + key, value, SetParams.setParams().nx().px(ttl.toMillis())));
+    }
+
+    @Override
+    public void put(String key, String value, Duration ttl) {
+        redis.set(keyPrefix + key, value, SetParams.setParams().px(ttl.toMillis()));
+    }
+
+    @Override
+    public Optional<String> get(String key) {
+        return Optional.ofNullable(redis.get(keyPrefix + key));
+    }
+
+    @Override
+    public void delete(String key) {
+        redis.del(keyPrefix + key);
+    }
+
+    @Override
+    public void close() {
+        redis.close();
+    }
+}
