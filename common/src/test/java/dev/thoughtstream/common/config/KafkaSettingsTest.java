@@ -1,0 +1,75 @@
+package dev.thoughtstream.common.config;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Properties;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class KafkaSettingsTest {
+
+    @Test
+    void bootstrapServersAreRequired() {
+        ConfigException e = assertThrows(ConfigException.class, () -> KafkaSettings.from(Config.of(Map.of())));
+
+        assertEquals("KAFKA_BOOTSTRAP_SERVERS", e.variable());
+    }
+
+    @Test
+    void extraClientPropertiesPassThroughForRealClusters(@TempDir Path dir) throws Exception {
+        Path file = dir.resolve("client.properties");
+        Files.writeString(file, "sasl.mechanism=PLAIN\nssl.truststore.location=/etc/ts.jks\n");
+
+        KafkaSettings settings = KafkaSettings.from(Config.of(Map.of(
+                "KAFKA_BOOTSTRAP_SERVERS", "broker:9093",
+                "KAFKA_CLIENT_SECURITY_PROTOCOL", "SASL_SSL",
+                "KAFKA_CLIENT_SASL_MECHANISM", "SCRAM-SHA-512",
+                "KAFKA_CLIENT_PROPERTIES_FILE", file.toString())));
+        Properties props = settings.clientProperties();
+
+        assertEquals("broker:9093", props.getProperty("bootstrap.servers"));
+        assertEquals("SASL_SSL", props.getProperty("security.protocol"));
+        assertEquals("SCRAM-SHA-512", props.getProperty("sasl.mechanism"), "variables win over the file");
+        assertEquals("/etc/ts.jks", props.getProperty("ssl.truststore.location"));
+        assertFalse(props.containsKey("properties.file"));
+    }
+
+    @Test
+    void toStringNamesOverridesButNotTheirValues() {
+        KafkaSettings settings = KafkaSettings.from(Config.of(Map.of(
+                "KAFKA_BOOTSTRAP_SERVERS", "b:1",
+                "KAFKA_CLIENT_SASL_JAAS_CONFIG", "org.apache.kafka...PlainLoginModule required password=\"hunter2\";")));
+
+        assertTrue(settings.toString().contains("sasl.jaas.config"));
+        assertFalse(settings.toString().contains("hunter2"));
+    }
+
+    @Test
+    void topicLayoutDefaultsAndOverrides() {
+        KafkaSettings defaults = KafkaSettings.from(Config.of(Map.of("KAFKA_BOOTSTRAP_SERVERS", "b:1")));
+        KafkaSettings custom = KafkaSettings.from(Config.of(Map.of("KAFKA_BOOTSTRAP_SERVERS", "b:1",
+                "TOPIC_PREFIX", "prod.", "TOPIC_PARTITIONS", "12", "TOPIC_REPLICATION_FACTOR", "3")));
+
+        assertEquals("", defaults.topicPrefix());
+        assertEquals(6, defaults.partitions());
+        assertEquals(Optional.empty(), defaults.replicationFactor());
+        assertEquals("prod.", custom.topicPrefix());
+        assertEquals(12, custom.partitions());
+        assertEquals(Optional.of((short) 3), custom.replicationFactor());
+    }
+
+    @Test
+    void aMissingPropertiesFileFailsNamingTheVariable() {
+        ConfigException e = assertThrows(ConfigException.class, () -> KafkaSettings.from(Config.of(Map.of(
+                "KAFKA_BOOTSTRAP_SERVERS", "b:1", "KAFKA_CLIENT_PROPERTIES_FILE", "/nonexistent/x.properties"))));
+
+        assertEquals("KAFKA_CLIENT_PROPERTIES_FILE", e.variable());
+    }
+}
