@@ -1,0 +1,113 @@
+package dev.thoughtstream.llm;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+import org.junit.jupiter.api.Test;
+
+class StreamingPartSplitterTest {
+
+    @Test
+    void aPartIsEmittedAsSoonAsABlankLineFollowsIt() {
+        StreamingPartSplitter splitter = new StreamingPartSplitter(4096);
+
+        assertEquals(List.of(), splitter.feed("Hello there"));
+        assertEquals(List.of(), splitter.feed("!\n"));
+        assertEquals(List.of("Hello there!"), splitter.feed("\nHow"));
+        assertEquals(List.of(), splitter.feed(" are you?"));
+        assertEquals(List.of("How are you?"), splitter.finish());
+    }
+
+    @Test
+    void aBlankLineSplitAcrossDeltasIsRecognised() {
+        StreamingPartSplitter splitter = new StreamingPartSplitter(4096);
+
+        assertEquals(List.of(), splitter.feed("One.\n"));
+        assertEquals(List.of(), splitter.feed(" \t"));
+        assertEquals(List.of(), splitter.feed("\r"));
+        assertEquals(List.of("One."), splitter.feed("\nTwo."));
+    }
+
+    @Test
+    void anOverlongParagraphIsCutBeforeItEnds() {
+        StreamingPartSplitter splitter = new StreamingPartSplitter(20);
+
+        assertEquals(List.of(), splitter.feed("It rained. The wind"));
+        assertEquals(List.of("It rained."), splitter.feed(" blew hard"));
+        assertEquals(List.of("The wind blew hard"), splitter.finish());
+    }
+
+    @Test
+    void whitespaceOnlyInputEmitsNothing() {
+        StreamingPartSplitter splitter = new StreamingPartSplitter(10);
+
+        assertEquals(List.of(), splitter.feed(" \n\n "));
+        assertEquals(List.of(), splitter.feed(""));
+        assertEquals(List.of(), splitter.finish());
+    }
+
+    @Test
+    void feedingAfterFinishIsRejected() {
+        StreamingPartSplitter splitter = new StreamingPartSplitter(10);
+        splitter.finish();
+
+        assertThrows(IllegalStateException.class, () -> splitter.feed("late"));
+    }
+
+    @Test
+    void streamingGivesTheBatchPartsForEveryChunkingOfTheSameText() {
+        Random random = new Random(20240611L);
+        int[] limits = {1, 2, 7, 20, 64, 4096};
+        for (int round = 0; round < 400; round++) {
+            String text = RandomText.generate(random, 1 + random.nextInt(600));
+            int max = limits[random.nextInt(limits.length)];
+            List<String> expected = new PartSplitter(max).split(text);
+
+            for (int chunking = 0; chunking < 5; chunking++) {
+                List<String> actual = streamInRandomChunks(text, max, random, chunking);
+
+                assertEquals(expected, actual, "round " + round + ", chunking " + chunking + ", max " + max
+                        + ", text: " + text.replace("\n", "\\n"));
+            }
+        }
+    }
+
+    @Test
+    void streamingTheScriptedAnswersTokenByTokenGivesTheBatchParts() {
+        for (String message : List.of("hi", "I had a long day at work and my cat ignored me.", "")) {
+            String answer = ScriptedAnswers.answerTo(message);
+            for (int max : new int[] {15, 40, 4096}) {
+                StreamingPartSplitter splitter = new StreamingPartSplitter(max);
+                List<String> parts = new ArrayList<>();
+                for (String token : ScriptedAnswers.tokens(answer)) {
+                    parts.addAll(splitter.feed(token));
+                }
+                parts.addAll(splitter.finish());
+
+                assertEquals(new PartSplitter(max).split(answer), parts);
+            }
+        }
+    }
+
+    /** Chunking 0 is one character at a time, 1 is the whole text at once, others are random sizes with empties. */
+    private static List<String> streamInRandomChunks(String text, int max, Random random, int chunking) {
+        StreamingPartSplitter splitter = new StreamingPartSplitter(max);
+        List<String> out = new ArrayList<>();
+        int i = 0;
+        while (i < text.length()) {
+            int size = switch (chunking) {
+                case 0 -> 1;
+                case 1 -> text.length();
+                default -> random.nextInt(12);
+            };
+            int end = Math.min(text.length(), i + size);
+            out.addAll(splitter.feed(text.substring(i, end)));
+            i = end;
+        }
+        out.addAll(splitter.finish());
+        return out;
+    }
+}
