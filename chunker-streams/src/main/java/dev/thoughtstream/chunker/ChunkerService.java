@@ -1,0 +1,154 @@
+package dev.thoughtstream.chunker;
+
+import dev.thoughtstream.common.config.KafkaSettings;
+import dev.thoughtstream.common.kafka.TopicAdmin;
+import dev.thoughtstream.common.topic.Topics;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.EnumSet;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Properties;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.apache.kafka.common.Metric;
+import org.apache.kafka.common.MetricName;
+import org.apache.kafka.streams.KafkaStreams;
+import org.apache.kafka.streams.errors.StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The running chunker: one {@link KafkaStreams} instance over {@link ChunkerTopology}.
+ *
+ * <p>{@link #start()} creates missing topics, then starts the stream threads. A stream thread that dies from an
+ * exception is logged and replaced (its tasks restart from the last commit). {@link #close()} stops the threads
+ * within {@code STREAMS_CLOSE_TIMEOUT_MS}.
+ */
+public final class ChunkerService implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(ChunkerService.class);
+    private static final Duration TOPIC_SETUP_TIMEOUT = Duration.ofSeconds(30);
+    private static final Set<KafkaStreams.State> STOPPED =
+            EnumSet.of(KafkaStreams.State.NOT_RUNNING, KafkaStreams.State.ERROR);
+    private static final Set<KafkaStreams.State> NOT_GOING_TO_RUN = EnumSet.of(KafkaStreams.State.PENDING_SHUTDOWN,
+            KafkaStreams.State.NOT_RUNNING, KafkaStreams.State.PENDING_ERROR, KafkaStreams.State.ERROR);
+
+    private final ChunkerConfig config;
+    private final KafkaSettings kafka;
+    private final Topics topics;
+    private final DeadLetterCounter deadLetters = new DeadLetterCounter();
+    private final KafkaStreams streams;
+    private final AtomicBoolean started = new AtomicBoolean();
+    private final AtomicBoolean closed = new AtomicBoolean();
+
+    // Our own copy of the state, fed by the state listener: waiting on KafkaStreams.state() while holding a lock
+    // the listener needs would deadlock, because KafkaStreams calls the listener under its own state lock.
+    private final Object stateLock = new Object();
+    private KafkaStreams.State observedState = KafkaStreams.State.CREATED;
+
+    public ChunkerService(ChunkerConfig config, KafkaSettings kafka) {
+        this(config, kafka, Clock.systemUTC());
+    }
+
+    /** @param clock stamps dead letters ({@code dlq.at}); Kafka Streams keeps its own clock for processing */
+    public ChunkerService(ChunkerConfig config, KafkaSettings kafka, Clock clock) {
+        this.config = Objects.requireNonNull(config, "config");
+        this.kafka = Objects.requireNonNull(kafka, "kafka");
+        Objects.requireNonNull(clock, "clock");
+        this.topics = Topics.withPrefix(kafka.topicPrefix());
+        Properties props = ChunkerTopology.streamsProperties(config, kafka);
+        props.put(DeadLetterCounter.CONFIG, deadLetters);
+        props.put(DeadLetterSupport.CLOCK_CONFIG, clock);
+        this.streams = new KafkaStreams(ChunkerTopology.buildTopology(config, topics), props);
+        streams.setStateListener(this::onStateChange);
+        streams.setUncaughtExceptionHandler(exception -> {
+            LOG.error("a chunker stream thread died; replacing it", exception);
+            return StreamThreadExceptionResponse.REPLACE_THREAD;
+        });
+    }
+
+    /** Creates missing topics, then starts processing. Once only (a failed topic setup may be retried). */
+    public void start() {
+        if (closed.get()) {
+            throw new IllegalStateException("the chunker is closed");
+        }
+        if (!started.compareAndSet(false, true)) {
+            throw new IllegalStateException("the chunker is already started");
+        }
+        try {
+            TopicAdmin.ensureTopics(kafka, topics, TOPIC_SETUP_TIMEOUT);
+        } catch (RuntimeException e) {
+            started.set(false); // nothing was started; the caller may try again once Kafka is reachable
+            throw e;
+        }
+        LOG.info("starting chunker {} on {}: {} → {}, context from {}", config.applicationId(),
+                kafka.bootstrapServers(), topics.updates().name(), topics.thoughts().name(), topics.delivered().name());
+        streams.start();
+    }
+
+    public KafkaStreams.State state() {
+        return streams.state();
+    }
+
+    /**
+     * Waits until the streams are RUNNING. Returns false when {@code timeout} passes first; throws
+     * {@link IllegalStateException} when they are shutting down or failed instead.
+     */
+    public boolean awaitRunning(Duration timeout) throws InterruptedException {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        synchronized (stateLock) {
+            while (observedState != KafkaStreams.State.RUNNING) {
+                if (NOT_GOING_TO_RUN.contains(observedState)) {
+                    throw new IllegalStateException("the chunker will not run: its streams are " + observedState);
+                }
+                long remaining = deadline - System.nanoTime();
+                if (remaining <= 0) {
+                    return false;
+                }
+                TimeUnit.NANOSECONDS.timedWait(stateLock, remaining);
+            }
+            return true;
+        }
+    }
+
+    /** Blocks until the streams have stopped, and says how: NOT_RUNNING after close(), ERROR after a failure. */
+    public KafkaStreams.State awaitStopped() throws InterruptedException {
+        synchronized (stateLock) {
+            while (!STOPPED.contains(observedState)) {
+                stateLock.wait();
+            }
+            return observedState;
+        }
+    }
+
+    /** Records sent to the dead-letter topic by this instance since it was created. */
+    public DeadLetterCounter deadLetters() {
+        return deadLetters;
+    }
+
+    /** Kafka Streams' own metrics (including the per-task {@code dropped-records-total}). */
+    public Map<MetricName, ? extends Metric> metrics() {
+        return streams.metrics();
+    }
+
+    private void onStateChange(KafkaStreams.State newState, KafkaStreams.State oldState) {
+        LOG.info("chunker streams {} → {}", oldState, newState);
+        synchronized (stateLock) {
+            observedState = newState;
+            stateLock.notifyAll();
+        }
+    }
+
+    @Override
+    public void close() {
+        if (!closed.compareAndSet(false, true)) {
+            return;
+        }
+        LOG.info("closing chunker {} (waiting up to {} ms)", config.applicationId(), config.closeTimeout().toMillis());
+        if (!streams.close(config.closeTimeout())) {
+            LOG.warn("chunker streams did not stop within {} ms", config.closeTimeout().toMillis());
+        }
+        LOG.info("chunker closed; {} dead letters sent by this instance", deadLetters.total());
+    }
+}

@@ -1,0 +1,124 @@
+package dev.thoughtstream.chunker;
+
+import dev.thoughtstream.common.config.KafkaSettings;
+import dev.thoughtstream.common.serde.JsonSerde;
+import dev.thoughtstream.common.topic.Topics;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Properties;
+import java.util.Set;
+import java.util.TreeSet;
+import org.apache.kafka.common.serialization.Serdes;
+import org.apache.kafka.streams.StreamsConfig;
+import org.apache.kafka.streams.Topology;
+import org.apache.kafka.streams.state.KeyValueStore;
+import org.apache.kafka.streams.state.StoreBuilder;
+import org.apache.kafka.streams.state.Stores;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The chunker's Kafka Streams topology and settings.
+ *
+ * <pre>
+ *   [updates]   → updates-source   → thought-buffer   → thoughts-sink → [thoughts]
+ *   [delivered] → delivered-source → delivery-context
+ *                  stores: open-thoughts, thought-deadlines (thought-buffer); chat-context (both)
+ * </pre>
+ *
+ * Store and node names are part of the deployed state (changelog topics are named
+ * {@code <application.id>-<store>-changelog}); renaming one loses that state.
+ */
+public final class ChunkerTopology {
+    private static final Logger LOG = LoggerFactory.getLogger(ChunkerTopology.class);
+
+    public static final String UPDATES_SOURCE = "updates-source";
+    public static final String DELIVERED_SOURCE = "delivered-source";
+    public static final String THOUGHT_BUFFER = "thought-buffer";
+    public static final String DELIVERY_CONTEXT = "delivery-context";
+    public static final String THOUGHTS_SINK = "thoughts-sink";
+
+    public static final String OPEN_THOUGHTS_STORE = "open-thoughts";
+    public static final String DEADLINE_INDEX_STORE = "thought-deadlines";
+    public static final String CONTEXT_STORE = "chat-context";
+
+    private ChunkerTopology() {}
+
+    /** The topology; pure: builds the description only, touches neither Kafka nor the disk. */
+    public static Topology buildTopology(ChunkerConfig config, Topics topics) {
+        Objects.requireNonNull(config, "config");
+        Objects.requireNonNull(topics, "topics");
+        Topology topology = new Topology();
+        topology.addSource(UPDATES_SOURCE, topics.updates().keySerde().deserializer(),
+                topics.updates().valueSerde().deserializer(), topics.updates().name());
+        topology.addSource(DELIVERED_SOURCE, topics.delivered().keySerde().deserializer(),
+                topics.delivered().valueSerde().deserializer(), topics.delivered().name());
+        topology.addProcessor(THOUGHT_BUFFER, () -> new ThoughtBufferProcessor(config), UPDATES_SOURCE);
+        topology.addProcessor(DELIVERY_CONTEXT, () -> new DeliveryContextProcessor(config.context()),
+                DELIVERED_SOURCE);
+        topology.addStateStore(openThoughtsStore(), THOUGHT_BUFFER);
+        topology.addStateStore(deadlineIndexStore(), THOUGHT_BUFFER);
+        // One store, two processors: both input topics are keyed and partitioned by chat id, so a chat's updates
+        // and deliveries reach the same task and its context has a single writer thread.
+        topology.addStateStore(contextStore(), THOUGHT_BUFFER, DELIVERY_CONTEXT);
+        topology.addSink(THOUGHTS_SINK, topics.thoughts().name(), topics.thoughts().keySerde().serializer(),
+                topics.thoughts().valueSerde().serializer(), THOUGHT_BUFFER);
+        return topology;
+    }
+
+    // Caching lets the many puts and deletes a chatty chat causes within one commit interval reach the changelog
+    // as one write per key.
+    private static StoreBuilder<KeyValueStore<Long, OpenThought>> openThoughtsStore() {
+        return Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(OPEN_THOUGHTS_STORE),
+                Serdes.Long(), new JsonSerde<>(OpenThought.class)).withCachingEnabled();
+    }
+
+    private static StoreBuilder<KeyValueStore<DeadlineKey, Long>> deadlineIndexStore() {
+        return Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(DEADLINE_INDEX_STORE),
+                DeadlineKey.SERDE, Serdes.Long()).withCachingEnabled();
+    }
+
+    private static StoreBuilder<KeyValueStore<Long, ChatContext>> contextStore() {
+        return Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(CONTEXT_STORE),
+                Serdes.Long(), new JsonSerde<>(ChatContext.class)).withCachingEnabled();
+    }
+
+    /**
+     * The Kafka Streams settings: the pass-through client properties of {@code kafka} first, then the chunker's
+     * own, which win (a pass-through property that collides is reported). Internal topics get the configured
+     * replication factor, if one is set.
+     */
+    public static Properties streamsProperties(ChunkerConfig config, KafkaSettings kafka) {
+        Properties props = new Properties();
+        props.putAll(kafka.clientProperties());
+        Map<String, Object> own = new LinkedHashMap<>();
+        own.put(StreamsConfig.APPLICATION_ID_CONFIG, config.applicationId());
+        own.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers());
+        own.put(StreamsConfig.PROCESSING_GUARANTEE_CONFIG, StreamsConfig.EXACTLY_ONCE_V2);
+        own.put(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, Long.toString(config.commitInterval().toMillis()));
+        own.put(StreamsConfig.STATE_DIR_CONFIG, config.stateDir().toString());
+        own.put(StreamsConfig.NUM_STREAM_THREADS_CONFIG, Integer.toString(config.numThreads()));
+        own.put(StreamsConfig.NUM_STANDBY_REPLICAS_CONFIG, Integer.toString(config.numStandbyReplicas()));
+        own.put(StreamsConfig.DESERIALIZATION_EXCEPTION_HANDLER_CLASS_CONFIG,
+                DeadLetteringDeserializationHandler.class.getName());
+        own.put(StreamsConfig.PROCESSING_EXCEPTION_HANDLER_CLASS_CONFIG,
+                DeadLetteringProcessingHandler.class.getName());
+        own.put(StreamsConfig.ERRORS_DEAD_LETTER_QUEUE_TOPIC_NAME_CONFIG,
+                Topics.withPrefix(kafka.topicPrefix()).deadLetters().name());
+        kafka.replicationFactor().ifPresent(rf -> own.put(StreamsConfig.REPLICATION_FACTOR_CONFIG, rf.toString()));
+
+        Set<String> overridden = new TreeSet<>();
+        own.forEach((name, value) -> {
+            if (kafka.clientOverrides().containsKey(name)) {
+                overridden.add(name);
+            }
+            props.put(name, value);
+        });
+        if (!overridden.isEmpty()) {
+            LOG.warn("pass-through client properties {} are set by the chunker itself; the chunker's values win",
+                    overridden);
+        }
+        return props;
+    }
+}

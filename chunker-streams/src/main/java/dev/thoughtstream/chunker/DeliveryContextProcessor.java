@@ -1,0 +1,74 @@
+package dev.thoughtstream.chunker;
+
+import dev.thoughtstream.common.event.ContextMessage;
+import dev.thoughtstream.common.event.Delivery;
+import java.util.Objects;
+import org.apache.kafka.streams.processor.api.Processor;
+import org.apache.kafka.streams.processor.api.ProcessorContext;
+import org.apache.kafka.streams.processor.api.Record;
+import org.apache.kafka.streams.state.KeyValueStore;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Adds the bot's side of the conversation to the context store: every reply part the emitter reports as
+ * {@link Delivery.Outcome#SENT}. Parts that were dropped as stale or failed never reached the person, so the
+ * model must not believe it said them. Shares the context store with {@link ThoughtBufferProcessor}; the
+ * delivered topic is co-partitioned with the updates topic.
+ *
+ * <p>A delivery reported twice (the emitter may write its outcome again after a crash) carries the same text and
+ * time, and is remembered once.
+ */
+public final class DeliveryContextProcessor implements Processor<Long, Delivery, Void, Void> {
+    private static final Logger LOG = LoggerFactory.getLogger(DeliveryContextProcessor.class);
+
+    private final ContextPolicy contextPolicy;
+
+    private ProcessorContext<Void, Void> context;
+    private KeyValueStore<Long, ChatContext> contexts;
+
+    public DeliveryContextProcessor(ContextPolicy contextPolicy) {
+        this.contextPolicy = Objects.requireNonNull(contextPolicy, "contextPolicy");
+    }
+
+    @Override
+    public void init(ProcessorContext<Void, Void> context) {
+        this.context = context;
+        this.contexts = context.getStateStore(ChunkerTopology.CONTEXT_STORE);
+    }
+
+    @Override
+    public void process(Record<Long, Delivery> record) {
+        Delivery delivery = record.value();
+        if (delivery == null) {
+            LOG.debug("chat {}: skipping a tombstone on the delivered topic", record.key());
+            return;
+        }
+        if (delivery.outcome() != Delivery.Outcome.SENT) {
+            LOG.debug("chat {}: reply part {}#{} was {}, not part of the context", record.key(),
+                    delivery.replyId(), delivery.seq(), delivery.outcome());
+            return;
+        }
+        Long chatId = record.key();
+        if (chatId == null || chatId != delivery.chatId()) {
+            throw new MalformedRecordException("delivery " + delivery.replyId() + "#" + delivery.seq()
+                    + ": record key " + chatId + " is not the delivery's chat id " + delivery.chatId());
+        }
+        if (delivery.text() == null) {
+            throw new MalformedRecordException("delivery " + delivery.replyId() + "#" + delivery.seq()
+                    + ": SENT without text");
+        }
+        ContextMessage said = new ContextMessage(ContextMessage.Role.ASSISTANT, delivery.text(), delivery.atMs());
+        ChatContext before = contexts.get(chatId);
+        if (before == null) {
+            before = ChatContext.empty();
+        }
+        if (before.remembers(said)) {
+            LOG.debug("chat {}: reply part {}#{} already in the context", chatId, delivery.replyId(), delivery.seq());
+            return;
+        }
+        contexts.put(chatId, before.withMessage(said, context.currentSystemTimeMs(), contextPolicy));
+        LOG.debug("chat {}: reply part {}#{} of thought {} added to the context", chatId, delivery.replyId(),
+                delivery.seq(), delivery.thoughtId());
+    }
+}

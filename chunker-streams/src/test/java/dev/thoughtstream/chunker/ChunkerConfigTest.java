@@ -1,0 +1,124 @@
+package dev.thoughtstream.chunker;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.thoughtstream.common.config.Config;
+import dev.thoughtstream.common.config.ConfigException;
+import dev.thoughtstream.common.config.KafkaSettings;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Map;
+import java.util.Properties;
+import org.apache.kafka.streams.StreamsConfig;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+import org.junit.jupiter.api.Test;
+
+class ChunkerConfigTest {
+
+    @Test
+    void defaultsMatchTheArchitecture() {
+        ChunkerConfig config = ChunkerConfig.from(Config.of(Map.of()));
+
+        assertEquals(Duration.ofMillis(1500), config.chunkGap());
+        assertEquals(Duration.ofMillis(50), config.punctuateInterval());
+        assertEquals(Duration.ofHours(6), config.context().window());
+        assertEquals(100, config.context().minMessages());
+        assertEquals(12_000, config.context().maxChars());
+        assertEquals("thoughtstream-chunker", config.applicationId());
+        assertEquals(ChunkerConfig.defaultStateDir(), config.stateDir());
+        assertEquals(1, config.numThreads());
+        assertEquals(0, config.numStandbyReplicas());
+        assertEquals(Duration.ofMillis(50), config.commitInterval());
+    }
+
+    @Test
+    void everyVariableIsRead() {
+        ChunkerConfig config = ChunkerConfig.from(Config.of(Map.ofEntries(
+                Map.entry("CHUNK_GAP_MS", "2000"),
+                Map.entry("CHUNK_PUNCTUATE_INTERVAL_MS", "25"),
+                Map.entry("CONTEXT_WINDOW_MS", "60000"),
+                Map.entry("CONTEXT_MIN_MESSAGES", "7"),
+                Map.entry("CONTEXT_MAX_CHARS", "500"),
+                Map.entry("CHUNKER_APPLICATION_ID", "chunker-blue"),
+                Map.entry("STREAMS_STATE_DIR", "/var/lib/chunker"),
+                Map.entry("STREAMS_NUM_THREADS", "3"),
+                Map.entry("STREAMS_NUM_STANDBY_REPLICAS", "1"),
+                Map.entry("STREAMS_COMMIT_INTERVAL_MS", "20"),
+                Map.entry("STREAMS_CLOSE_TIMEOUT_MS", "5000"))));
+
+        assertEquals(new ChunkerConfig(Duration.ofMillis(2000), Duration.ofMillis(25),
+                new ContextPolicy(Duration.ofMinutes(1), 7, 500), "chunker-blue", Path.of("/var/lib/chunker"),
+                3, 1, Duration.ofMillis(20), Duration.ofSeconds(5)), config);
+    }
+
+    @ParameterizedTest(name = "{0}={1}")
+    @CsvSource({
+        "CHUNK_GAP_MS, abc",
+        "CHUNK_GAP_MS, 0",
+        "CHUNK_GAP_MS, -5",
+        "CHUNK_PUNCTUATE_INTERVAL_MS, 0",
+        "CONTEXT_WINDOW_MS, soon",
+        "CONTEXT_MIN_MESSAGES, -1",
+        "CONTEXT_MAX_CHARS, many",
+        "CHUNKER_APPLICATION_ID, has spaces",
+        "STREAMS_NUM_THREADS, 0",
+        "STREAMS_NUM_STANDBY_REPLICAS, -1",
+        "STREAMS_COMMIT_INTERVAL_MS, 1.5",
+    })
+    void anInvalidValueFailsFastNamingTheVariable(String variable, String value) {
+        ConfigException e = assertThrows(ConfigException.class,
+                () -> ChunkerConfig.from(Config.of(Map.of(variable, value))));
+
+        assertEquals(variable, e.variable());
+        assertTrue(e.getMessage().startsWith(variable + ": "), e.getMessage());
+    }
+
+    @Test
+    void streamsRunExactlyOnceWithTheConfiguredCommitIntervalAndDeadLetterHandlers() {
+        Config source = Config.of(Map.of(
+                "KAFKA_BOOTSTRAP_SERVERS", "broker:9092",
+                "TOPIC_PREFIX", "blue.",
+                "TOPIC_REPLICATION_FACTOR", "3",
+                "KAFKA_CLIENT_SECURITY_PROTOCOL", "SASL_SSL",
+                "KAFKA_CLIENT_PROCESSING_GUARANTEE", "at_least_once",
+                "STREAMS_COMMIT_INTERVAL_MS", "20",
+                "STREAMS_STATE_DIR", "/data/chunker"));
+
+        Properties props = ChunkerTopology.streamsProperties(ChunkerConfig.from(source), KafkaSettings.from(source));
+
+        assertEquals("thoughtstream-chunker", props.get(StreamsConfig.APPLICATION_ID_CONFIG));
+        assertEquals("broker:9092", props.get(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG));
+        assertEquals(StreamsConfig.EXACTLY_ONCE_V2, props.get(StreamsConfig.PROCESSING_GUARANTEE_CONFIG),
+                "a pass-through property must not weaken the processing guarantee");
+        assertEquals("20", props.get(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG));
+        assertEquals("/data/chunker", props.get(StreamsConfig.STATE_DIR_CONFIG));
+        assertEquals("1", props.get(StreamsConfig.NUM_STREAM_THREADS_CONFIG));
+        assertEquals("0", props.get(StreamsConfig.NUM_STANDBY_REPLICAS_CONFIG));
+        assertEquals("3", props.get(StreamsConfig.REPLICATION_FACTOR_CONFIG));
+        assertEquals("blue.pipeline.dead-letters", props.get(StreamsConfig.ERRORS_DEAD_LETTER_QUEUE_TOPIC_NAME_CONFIG));
+        assertEquals(DeadLetteringDeserializationHandler.class.getName(),
+                props.get(StreamsConfig.DESERIALIZATION_EXCEPTION_HANDLER_CLASS_CONFIG));
+        assertEquals(DeadLetteringProcessingHandler.class.getName(),
+                props.get(StreamsConfig.PROCESSING_EXCEPTION_HANDLER_CLASS_CONFIG));
+        assertEquals("SASL_SSL", props.get("security.protocol"));
+        // and Kafka Streams accepts the whole set
+        new StreamsConfig(props);
+    }
+
+    @Test
+    void theStartupLogLineNamesEveryVariable() {
+        String line = ChunkerConfig.from(Config.of(Map.of())).toString();
+
+        for (String variable : new String[] {"CHUNK_GAP_MS", "CHUNK_PUNCTUATE_INTERVAL_MS", "CONTEXT_WINDOW_MS",
+                "CONTEXT_MIN_MESSAGES", "CONTEXT_MAX_CHARS", "CHUNKER_APPLICATION_ID", "STREAMS_STATE_DIR",
+                "STREAMS_NUM_THREADS", "STREAMS_NUM_STANDBY_REPLICAS", "STREAMS_COMMIT_INTERVAL_MS",
+                "STREAMS_CLOSE_TIMEOUT_MS"}) {
+            assertTrue(line.contains(variable + "="), variable);
+        }
+        assertFalse(line.contains("Secret"));
+    }
+}
