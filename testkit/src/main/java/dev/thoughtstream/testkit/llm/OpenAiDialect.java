@@ -1,0 +1,180 @@
+package dev.thoughtstream.testkit.llm;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.thoughtstream.common.serde.Json;
+import java.io.ByteArrayOutputStream;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.time.Instant;
+
+/** OpenAI chat completions: a JSON object, or server-sent events of {@code chat.completion.chunk}s. */
+final class OpenAiDialect implements Dialect {
+    static final String SYSTEM_FINGERPRINT = "fp_thoughtstream_fake";
+
+    @Override
+    public WireFormat format() {
+        return WireFormat.OPENAI;
+    }
+
+    @Override
+    public ChatCall parse(JsonNode body) throws BadRequestException {
+        String model = Dialect.model(body);
+        boolean stream = body.path("stream").asBoolean(false);
+        boolean includeUsage = body.path("stream_options").path("include_usage").asBoolean(false);
+        return new ChatCall(model, Dialect.messages(body), stream, includeUsage);
+    }
+
+    @Override
+    public String jsonContentType() {
+        return "application/json";
+    }
+
+    @Override
+    public String streamContentType() {
+        return "text/event-stream; charset=utf-8";
+    }
+
+    @Override
+    public byte[] completion(Reply reply, Instant now) {
+        ObjectNode root = Json.mapper().createObjectNode();
+        root.put("id", reply.id());
+        root.put("object", "chat.completion");
+        root.put("created", reply.created().getEpochSecond());
+        root.put("model", reply.model());
+        ObjectNode choice = root.putArray("choices").addObject();
+        choice.put("index", 0);
+        ObjectNode message = choice.putObject("message");
+        message.put("role", "assistant");
+        message.put("content", reply.text());
+        message.putNull("refusal");
+        choice.putNull("logprobs");
+        choice.put("finish_reason", "stop");
+        root.set("usage", usage(reply));
+        root.put("system_fingerprint", SYSTEM_FINGERPRINT);
+        return json(root);
+    }
+
+    @Override
+    public byte[] streamStart(Reply reply, Instant now) {
+        ObjectNode chunk = chunk(reply);
+        ObjectNode choice = chunk.withArrayProperty("choices").addObject();
+        choice.put("index", 0);
+        ObjectNode delta = choice.putObject("delta");
+        delta.put("role", "assistant");
+        delta.put("content", "");
+        choice.putNull("logprobs");
+        choice.putNull("finish_reason");
+        return event(chunk);
+    }
+
+    @Override
+    public byte[] streamToken(Reply reply, String token, Instant now) {
+        ObjectNode chunk = chunk(reply);
+        ObjectNode choice = chunk.withArrayProperty("choices").addObject();
+        choice.put("index", 0);
+        choice.putObject("delta").put("content", token);
+        choice.putNull("logprobs");
+        choice.putNull("finish_reason");
+        return event(chunk);
+    }
+
+    @Override
+    public byte[] streamEnd(Reply reply, Instant now) {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        ObjectNode last = chunk(reply);
+        ObjectNode choice = last.withArrayProperty("choices").addObject();
+        choice.put("index", 0);
+        choice.putObject("delta");
+        choice.putNull("logprobs");
+        choice.put("finish_reason", "stop");
+        out.writeBytes(event(last));
+        if (reply.includeUsage()) {
+            ObjectNode usage = chunk(reply);
+            usage.set("usage", usage(reply));
+            out.writeBytes(event(usage));
+        }
+        out.writeBytes("data: [DONE]\n\n".getBytes(StandardCharsets.UTF_8));
+        return out.toByteArray();
+    }
+
+    @Override
+    public byte[] keepAlive(Reply reply, Instant now) {
+        // An SSE comment line: clients skip it, it delivers no event.
+        return ": keep-alive\n\n".getBytes(StandardCharsets.UTF_8);
+    }
+
+    @Override
+    public byte[] error(int status, String message) {
+        ObjectNode root = Json.mapper().createObjectNode();
+        ObjectNode error = root.putObject("error");
+        error.put("message", message);
+        error.put("type", errorType(status));
+        error.putNull("param");
+        String code = errorCode(status);
+        if (code == null) {
+            error.putNull("code");
+        } else {
+            error.put("code", code);
+        }
+        return json(root);
+    }
+
+    private static String errorType(int status) {
+        if (status == 429) {
+            return "requests";
+        }
+        return status >= 500 ? "server_error" : "invalid_request_error";
+    }
+
+    private static String errorCode(int status) {
+        return switch (status) {
+            case 401 -> "invalid_api_key";
+            case 404 -> "model_not_found";
+            case 429 -> "rate_limit_exceeded";
+            default -> null;
+        };
+    }
+
+    /** Every chunk of one reply shares id, created and model; with include_usage each one carries "usage". */
+    private static ObjectNode chunk(Reply reply) {
+        ObjectNode chunk = Json.mapper().createObjectNode();
+        chunk.put("id", reply.id());
+        chunk.put("object", "chat.completion.chunk");
+        chunk.put("created", reply.created().getEpochSecond());
+        chunk.put("model", reply.model());
+        chunk.put("system_fingerprint", SYSTEM_FINGERPRINT);
+        chunk.putArray("choices");
+        if (reply.includeUsage()) {
+            chunk.putNull("usage");
+        }
+        return chunk;
+    }
+
+    private static ObjectNode usage(Reply reply) {
+        ObjectNode usage = Json.mapper().createObjectNode();
+        usage.put("prompt_tokens", reply.promptTokens());
+        usage.put("completion_tokens", reply.completionTokens());
+        usage.put("total_tokens", reply.promptTokens() + reply.completionTokens());
+        return usage;
+    }
+
+    private static byte[] event(JsonNode data) {
+        // JSON escapes line breaks inside strings, so one "data:" line always holds the whole chunk.
+        byte[] json = json(data);
+        ByteArrayOutputStream out = new ByteArrayOutputStream(json.length + 8);
+        out.writeBytes("data: ".getBytes(StandardCharsets.UTF_8));
+        out.writeBytes(json);
+        out.writeBytes("\n\n".getBytes(StandardCharsets.UTF_8));
+        return out.toByteArray();
+    }
+
+    static byte[] json(JsonNode node) {
+        try {
+            return Json.mapper().writeValueAsBytes(node);
+        } catch (JsonProcessingException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+}

@@ -1,0 +1,28 @@
+package dev.thoughtstream.testkit.llm;
+
+import java.time.Instant;
+import java.util.List;
+
+/**
+ * One reply being produced: everything a dialect needs to render it.
+ *
+ * @param startNanos {@link System#nanoTime()} when the request arrived; Ollama reports durations from it
+ */
+record Reply(
+        String id,
+        String model,
+        Instant created,
+        String text,
+        List<String> tokens,
+        int promptTokens,
+        boolean includeUsage,
+        long startNanos) {
+
+    Reply {
+        tokens = List.copyOf(tokens);
+    }
+
+    int completionTokens() {
+        return tokens.size();
+    }
+}
