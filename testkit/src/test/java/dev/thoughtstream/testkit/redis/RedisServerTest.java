@@ -1,0 +1,97 @@
+package dev.thoughtstream.testkit.redis;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.net.ConnectException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import redis.clients.jedis.RedisClient;
+
+class RedisServerTest {
+
+    @TempDir
+    Path workDir;
+
+    @Test
+    void theRedisServerBinaryIsFoundOnThisMachine() {
+        // Without it every Redis test here fails with the install hint instead of being skipped.
+        Path executable = RedisServer.findExecutable().orElseThrow(() -> new AssertionError(RedisServer.INSTALL_HINT));
+        assertTrue(Files.isExecutable(executable), executable.toString());
+    }
+
+    @Test
+    void aStartedServerAnswersOnItsUrlWithoutPersistenceAndIsGoneAfterClose() throws Exception {
+        // given a server on a free port
+        RedisServer server = RedisServer.start(0);
+        Path dir = server.workDir();
+        try (RedisClient client = RedisClient.create(server.url().getHost(), server.url().getPort())) {
+            // then it answers PING on 127.0.0.1 at the port it reports
+            assertEquals("redis://127.0.0.1:" + server.port(), server.url().toString());
+            assertEquals("PONG", client.ping());
+            client.set("k", "v");
+            assertEquals("v", client.get("k"));
+            // and keeps nothing on disk
+            assertEquals(Map.of("save", ""), client.configGet("save"));
+            assertEquals(Map.of("appendonly", "no"), client.configGet("appendonly"));
+        } finally {
+            // when closed
+            server.close();
+        }
+
+        // then nothing listens on the port any more and its temporary work directory is gone
+        assertThrows(ConnectException.class, () -> connect(server.port()));
+        assertFalse(Files.exists(dir), dir + " deleted");
+        server.close(); // idempotent
+    }
+
+    @Test
+    void aServerStartsOnAGivenPortAndWorkDirWhichCloseKeeps() throws Exception {
+        int port = freePort();
+
+        try (RedisServer server = RedisServer.start(workDir, port)) {
+            assertEquals(port, server.port());
+            assertTrue(RedisServer.ping(port));
+        }
+
+        assertTrue(Files.isRegularFile(workDir.resolve(RedisServer.LOG_FILE)), "the log stays in the work dir");
+    }
+
+    @Test
+    void aTakenPortFailsTheStartWithAClearMessage() throws Exception {
+        try (ServerSocket squatter = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            IllegalStateException failure = assertThrows(IllegalStateException.class,
+                    () -> RedisServer.start(workDir, squatter.getLocalPort()));
+
+            assertTrue(failure.getMessage().contains("127.0.0.1:" + squatter.getLocalPort()), failure.getMessage());
+            assertTrue(failure.getMessage().contains("in use"), failure.getMessage());
+        }
+    }
+
+    @Test
+    void theInstallHintSaysHowToGetRedis() {
+        assertTrue(RedisServer.INSTALL_HINT.contains("apt-get install redis-server"));
+        assertTrue(RedisServer.INSTALL_HINT.contains("REDIS_URL"));
+    }
+
+    private static void connect(int port) throws IOException {
+        try (Socket socket = new Socket(InetAddress.getLoopbackAddress(), port)) {
+            socket.getOutputStream().write('x');
+        }
+    }
+
+    private static int freePort() throws IOException {
+        try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            return socket.getLocalPort();
+        }
+    }
+}
