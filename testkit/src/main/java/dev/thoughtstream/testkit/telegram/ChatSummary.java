@@ -1,0 +1,13 @@
+package dev.thoughtstream.testkit.telegram;
+
+/**
+ * A chat the emulator knows (somebody wrote from it).
+ *
+ * @param id           chat id
+ * @param type         "private", "group" or "supergroup"
+ * @param title        a group's title, or the person's first name for a private chat
+ * @param entries      number of transcript entries
+ * @param lastActivity epoch millis of the latest transcript entry
+ * @param blocked      whether the person blocked the bot
+ */
+public record ChatSummary(long id, String type, String title, int entries, long lastActivity, boolean blocked) {}

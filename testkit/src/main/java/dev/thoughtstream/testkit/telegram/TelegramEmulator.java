@@ -1,0 +1,393 @@
+package dev.thoughtstream.testkit.telegram;
+
+import com.sun.net.httpserver.HttpServer;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.http.HttpClient;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.List;
+import java.util.Objects;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A Telegram Bot API emulator over real HTTP: the real TelegramBots clients (long polling, webhook, OkHttp
+ * client) talk to it exactly as to {@code api.telegram.org}, and people are played through its Java API, its
+ * control API ({@code /emulator/...}) or the web chat page at {@code /}, all on one port.
+ *
+ * <pre>{@code
+ * try (TelegramEmulator telegram = TelegramEmulator.builder().botToken("123:abc").build().start()) {
+ *     TelegramUrl url = new TelegramUrl("http", "127.0.0.1", telegram.port(), false);
+ *     telegram.injectMessage(42, "hello");
+ *     ...
+ *     List<TranscriptEntry> seen = telegram.transcript(42);
+ * }
+ * }</pre>
+ *
+ * <p>Telegram semantics kept on purpose: updates stay pending until confirmed by a higher getUpdates offset
+ * (or a successful webhook delivery); one long poll at a time (409 for the older); message ids per chat shared
+ * by person and bot; Telegram's error codes and descriptions. Threads: a bounded pool of named daemon threads
+ * for HTTP (each long poll holds one) and one daemon thread for webhook delivery; all stopped by
+ * {@link #close()}.
+ */
+public final class TelegramEmulator implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(TelegramEmulator.class);
+
+    /** The port the laptop stack uses unless EMULATOR_PORT says otherwise (read by the caller). */
+    public static final int DEFAULT_DEVSTACK_PORT = 8088;
+
+    private final int requestedPort;
+    private final InetAddress bindAddress;
+    private final Clock clock;
+    private final BotIdentity bot;
+    private final int maxHttpThreads;
+    private final Duration webhookInitialBackoff;
+    private final Duration webhookMaxBackoff;
+
+    private final UpdateQueue updates = new UpdateQueue();
+    private final ChatRegistry chats;
+    private final FaultInjector faults;
+    private final CallLog calls;
+    private final BotApi botApi;
+
+    private HttpServer server;
+    private ThreadPoolExecutor httpExecutor;
+    private ExecutorService webhookHttpExecutor;
+    private Thread webhookThread;
+    private boolean closed;
+
+    private TelegramEmulator(Builder b) {
+        this.requestedPort = b.port;
+        this.bindAddress = b.bindAddress;
+        this.clock = b.clock;
+        this.bot = b.bot;
+        this.maxHttpThreads = b.maxHttpThreads;
+        this.webhookInitialBackoff = b.webhookInitialBackoff;
+        this.webhookMaxBackoff = b.webhookMaxBackoff;
+        this.chats = new ChatRegistry(clock, bot, updates);
+        this.faults = new FaultInjector(clock);
+        this.calls = new CallLog(clock);
+        this.botApi = new BotApi(b.botToken, chats, updates, faults, calls);
+    }
+
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /**
+     * Binds the port and starts serving.
+     *
+     * @throws UncheckedIOException naming the port when it cannot be bound
+     * @throws IllegalStateException when already started or closed
+     */
+    public synchronized TelegramEmulator start() {
+        if (server != null || closed) {
+            throw new IllegalStateException("the emulator can be started once");
+        }
+        httpExecutor = new ThreadPoolExecutor(maxHttpThreads, maxHttpThreads, 30, TimeUnit.SECONDS,
+                new LinkedBlockingQueue<>(), daemonThreads("tg-emulator-http"));
+        // Threads come and go with load; a long poll holds one for its whole timeout.
+        httpExecutor.allowCoreThreadTimeOut(true);
+        try {
+            server = HttpServer.create(new InetSocketAddress(bindAddress, requestedPort), 128);
+        } catch (IOException e) {
+            httpExecutor.shutdownNow();
+            throw new UncheckedIOException("Telegram emulator cannot bind " + bindAddress.getHostAddress() + ":"
+                    + requestedPort, e);
+        }
+        server.setExecutor(httpExecutor);
+        ControlApi controlApi = new ControlApi(this);
+        // One root context routing by prefix: HttpServer's own context matching differs between JDKs.
+        server.createContext("/", exchange -> {
+            if (exchange.getRequestURI().getPath().startsWith("/bot")) {
+                botApi.handle(exchange);
+            } else {
+                controlApi.handle(exchange);
+            }
+        });
+        server.start();
+
+        webhookHttpExecutor = Executors.newCachedThreadPool(daemonThreads("tg-emulator-webhook-http"));
+        HttpClient webhookClient = HttpClient.newBuilder()
+                .connectTimeout(Duration.ofSeconds(5))
+                .executor(webhookHttpExecutor)
+                .build();
+        webhookThread = daemonThreads("tg-emulator-webhook").newThread(new WebhookDeliverer(updates, webhookClient,
+                clock, webhookInitialBackoff, webhookMaxBackoff, Duration.ofSeconds(10)));
+        webhookThread.start();
+        LOG.info("Telegram emulator listening on {} (bot @{})", baseUrl(), bot.username());
+        return this;
+    }
+
+    /** The bound port (the real one when 0 was requested). */
+    public synchronized int port() {
+        if (server == null) {
+            throw new IllegalStateException("the emulator is not started");
+        }
+        return server.getAddress().getPort();
+    }
+
+    /** {@code http://127.0.0.1:<port>}; the Bot API lives under {@code /bot<token>/}. */
+    public String baseUrl() {
+        return "http://127.0.0.1:" + port();
+    }
+
+    public BotIdentity bot() {
+        return bot;
+    }
+
+    /** The emulator's clock, epoch millis (timestamps in transcripts and calls come from it). */
+    public long now() {
+        return clock.millis();
+    }
+
+    // ---- people -------------------------------------------------------------------------------------------
+
+    /** A person writes {@code text} in the private chat {@code chatId} (their user id), as "User". */
+    public UserMessage injectMessage(long chatId, String text) {
+        return injectMessage(IncomingMessage.text(chatId, text).build());
+    }
+
+    /**
+     * A person sends a message; it becomes a pending update for the bot.
+     *
+     * @throws IllegalArgumentException for an invalid message (e.g. empty text, a private chat id that is
+     *                                  not the sender's user id, a group message without a sender)
+     * @throws java.util.NoSuchElementException when replying to a message the chat does not have
+     */
+    public UserMessage injectMessage(IncomingMessage message) {
+        return chats.inject(message);
+    }
+
+    /** A person edits their own message; the bot gets an edited_message update. */
+    public UserMessage editMessage(long chatId, int messageId, String newText) {
+        return chats.editUserMessage(chatId, messageId, newText);
+    }
+
+    /** Everything a person would have seen in the chat, in order; empty for an unknown chat. */
+    public List<TranscriptEntry> transcript(long chatId) {
+        return transcript(chatId, 0);
+    }
+
+    /** The transcript from entry index {@code since} on (for incremental polling). */
+    public List<TranscriptEntry> transcript(long chatId, int since) {
+        return chats.transcript(chatId, since);
+    }
+
+    /** The texts the bot sent to the chat as new messages, in order (a common assertion). */
+    public List<String> botTexts(long chatId) {
+        return transcript(chatId).stream()
+                .filter(e -> e.isFromBot() && e.isMessage())
+                .map(TranscriptEntry::text)
+                .toList();
+    }
+
+    public List<ChatSummary> chats() {
+        return chats.summaries();
+    }
+
+    /** The person blocks the bot: sending to the chat answers 403. */
+    public void block(long chatId) {
+        chats.setBlocked(chatId, true);
+    }
+
+    public void unblock(long chatId) {
+        chats.setBlocked(chatId, false);
+    }
+
+    // ---- Telegram's failures ------------------------------------------------------------------------------
+
+    /**
+     * The next {@code times} calls of {@code method} (for {@code chatId}, or any chat when null) fail with
+     * {@code status}; 429 answers carry {@code retryAfterSeconds} (at least 1).
+     *
+     * @param description null for Telegram's default text for that status
+     */
+    public void addFault(String method, int status, int retryAfterSeconds, int times, Long chatId,
+                         String description) {
+        faults.add(method, status, retryAfterSeconds, times, chatId, description);
+    }
+
+    /** The next {@code times} calls of {@code method} fail with {@code status} and Telegram's default text. */
+    public void addFault(String method, int status, int times) {
+        addFault(method, status, 0, times, null, null);
+    }
+
+    public List<Fault> faults() {
+        return faults.faults();
+    }
+
+    public void clearFaults() {
+        faults.clearFaults();
+    }
+
+    /**
+     * Turns on flood limits for sendMessage/editMessageText: more than the given calls within one second
+     * (per chat, overall) answer 429 with retry_after. 0 leaves that dimension unlimited. Off by default.
+     */
+    public void enforceLimits(int perChatPerSecond, int globalPerSecond) {
+        faults.enforceLimits(perChatPerSecond, globalPerSecond);
+    }
+
+    public void disableLimits() {
+        faults.enforceLimits(0, 0);
+    }
+
+    // ---- observation --------------------------------------------------------------------------------------
+
+    /** Recorded Bot API calls of {@code method} (case-insensitive; null for all), oldest first. */
+    public List<ApiCall> calls(String method) {
+        return calls.calls(method);
+    }
+
+    public List<ApiCall> calls() {
+        return calls.calls(null);
+    }
+
+    /** Updates not yet confirmed by the bot. */
+    public int pendingUpdates() {
+        return updates.pendingCount();
+    }
+
+    /** Every update id below this has been confirmed (by a getUpdates offset or a webhook delivery). */
+    public long confirmedOffset() {
+        return updates.confirmedOffset();
+    }
+
+    /** getUpdates long polls currently waiting. */
+    public int activePolls() {
+        return updates.activePolls();
+    }
+
+    public WebhookInfo webhook() {
+        return updates.webhookInfo();
+    }
+
+    /**
+     * Forgets chats, pending updates, the webhook, faults, limits, calls and commands. Update ids keep
+     * increasing, so a bot that keeps polling across a reset is not confused by reused ids.
+     */
+    public void reset() {
+        chats.reset();
+        updates.reset();
+        faults.reset();
+        calls.clear();
+        botApi.resetCommands();
+        LOG.info("Telegram emulator reset");
+    }
+
+    /** Stops serving: waiting long polls answer empty, webhook delivery stops, all threads end. */
+    @Override
+    public synchronized void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        updates.close();
+        if (server != null) {
+            server.stop(0);
+            httpExecutor.shutdownNow();
+            webhookThread.interrupt();
+            webhookHttpExecutor.shutdownNow();
+            try {
+                if (!httpExecutor.awaitTermination(5, TimeUnit.SECONDS)) {
+                    LOG.warn("Telegram emulator HTTP threads did not stop within 5 s");
+                }
+                webhookThread.join(TimeUnit.SECONDS.toMillis(5));
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+        LOG.info("Telegram emulator stopped");
+    }
+
+    private static ThreadFactory daemonThreads(String prefix) {
+        AtomicInteger counter = new AtomicInteger();
+        return runnable -> {
+            Thread thread = new Thread(runnable, prefix + "-" + counter.incrementAndGet());
+            thread.setDaemon(true);
+            return thread;
+        };
+    }
+
+    /** Configuration; every value has a default suitable for tests. */
+    public static final class Builder {
+        private int port;
+        private InetAddress bindAddress = InetAddress.getLoopbackAddress();
+        private Clock clock = Clock.systemUTC();
+        private String botToken;
+        private BotIdentity bot = BotIdentity.DEFAULT;
+        private int maxHttpThreads = 64;
+        private Duration webhookInitialBackoff = Duration.ofMillis(250);
+        private Duration webhookMaxBackoff = Duration.ofSeconds(10);
+
+        private Builder() {}
+
+        /** 0 (the default) picks a free port. */
+        public Builder port(int value) {
+            if (value < 0 || value > 65_535) {
+                throw new IllegalArgumentException("port must be 0-65535, was " + value);
+            }
+            this.port = value;
+            return this;
+        }
+
+        /** Loopback by default; the laptop stack in a container may want the wildcard address. */
+        public Builder bindAddress(InetAddress value) {
+            this.bindAddress = Objects.requireNonNull(value, "bindAddress");
+            return this;
+        }
+
+        public Builder clock(Clock value) {
+            this.clock = Objects.requireNonNull(value, "clock");
+            return this;
+        }
+
+        /** The only token accepted (others get 401); null (the default) accepts any token. */
+        public Builder botToken(String value) {
+            if (value != null && (value.isBlank() || value.contains("/"))) {
+                throw new IllegalArgumentException("bot token must be non-blank and contain no '/'");
+            }
+            this.botToken = value;
+            return this;
+        }
+
+        public Builder bot(BotIdentity value) {
+            this.bot = Objects.requireNonNull(value, "bot");
+            return this;
+        }
+
+        /** Upper bound on HTTP threads; each waiting long poll holds one. */
+        public Builder maxHttpThreads(int value) {
+            if (value < 2) {
+                throw new IllegalArgumentException("maxHttpThreads must be at least 2, was " + value);
+            }
+            this.maxHttpThreads = value;
+            return this;
+        }
+
+        /** Delay before retrying a failed webhook delivery, doubling up to {@code max}. */
+        public Builder webhookRetryBackoff(Duration initial, Duration max) {
+            if (initial.isNegative() || initial.isZero() || max.compareTo(initial) < 0) {
+                throw new IllegalArgumentException("webhook backoff needs 0 < initial <= max");
+            }
+            this.webhookInitialBackoff = initial;
+            this.webhookMaxBackoff = max;
+            return this;
+        }
+
+        public TelegramEmulator build() {
+            return new TelegramEmulator(this);
+        }
+    }
+}

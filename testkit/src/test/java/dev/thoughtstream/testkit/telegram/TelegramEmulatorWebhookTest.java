@@ -1,0 +1,140 @@
+package dev.thoughtstream.testkit.telegram;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.sun.net.httpserver.HttpExchange;
+import com.sun.net.httpserver.HttpServer;
+import dev.thoughtstream.common.serde.Json;
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.stream.Collectors;
+import okhttp3.OkHttpClient;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.telegram.telegrambots.client.okhttp.OkHttpTelegramClient;
+import org.telegram.telegrambots.meta.TelegramUrl;
+import org.telegram.telegrambots.meta.api.methods.updates.DeleteWebhook;
+import org.telegram.telegrambots.meta.api.methods.updates.GetWebhookInfo;
+import org.telegram.telegrambots.meta.api.methods.updates.SetWebhook;
+import org.telegram.telegrambots.meta.api.objects.WebhookInfo;
+import org.telegram.telegrambots.meta.generics.TelegramClient;
+
+/** Webhook mode: the emulator POSTs updates to a real local HTTP server, set up through the real client. */
+class TelegramEmulatorWebhookTest {
+    private static final String TOKEN = "5150:webhook-TOKEN";
+    private static final String SECRET = "s3cret-Token_1";
+
+    private final TelegramEmulator telegram = TelegramEmulator.builder().botToken(TOKEN)
+            .webhookRetryBackoff(Duration.ofMillis(50), Duration.ofMillis(200)).build().start();
+    private final OkHttpClient http = new OkHttpClient.Builder().readTimeout(30, TimeUnit.SECONDS).build();
+    private final TelegramClient client = new OkHttpTelegramClient(http, TOKEN,
+            new TelegramUrl("http", "127.0.0.1", telegram.port(), false));
+
+    private final List<JsonNode> accepted = new CopyOnWriteArrayList<>();
+    private final List<String> secrets = new CopyOnWriteArrayList<>();
+    private final AtomicInteger attempts = new AtomicInteger();
+    /** Attempts numbered up to this fail with 500. */
+    private volatile int failFirstAttempts;
+    private HttpServer hook;
+
+    @BeforeEach
+    void startWebhookReceiver() throws IOException {
+        hook = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
+        hook.createContext("/hook", this::receive);
+        hook.start();
+    }
+
+    @AfterEach
+    void stopAll() {
+        hook.stop(0);
+        http.dispatcher().executorService().shutdown();
+        http.connectionPool().evictAll();
+        telegram.close();
+    }
+
+    private void receive(HttpExchange exchange) throws IOException {
+        try (exchange; InputStream body = exchange.getRequestBody()) {
+            byte[] bytes = body.readAllBytes();
+            if (attempts.incrementAndGet() <= failFirstAttempts) {
+                exchange.sendResponseHeaders(500, -1);
+                return;
+            }
+            accepted.add(Json.mapper().readTree(bytes));
+            secrets.add(String.valueOf(exchange.getRequestHeaders().getFirst("X-Telegram-Bot-Api-Secret-Token")));
+            exchange.sendResponseHeaders(200, -1);
+        }
+    }
+
+    private String hookUrl() {
+        return "http://127.0.0.1:" + hook.getAddress().getPort() + "/hook";
+    }
+
+    @Test
+    void updatesArePostedInOrderWithTheSecretAndRetriedAfterAServerError() throws Exception {
+        // given a webhook with a secret whose first delivery attempt fails with 500
+        failFirstAttempts = 1;
+        assertTrue(client.execute(SetWebhook.builder().url(hookUrl()).secretToken(SECRET).build()));
+
+        // when two people write
+        telegram.injectMessage(42, "first");
+        telegram.injectMessage(43, "second");
+
+        // then both arrive, in order, each with the secret; the failed one was retried, not lost
+        Wait.until("both updates delivered", () -> accepted.size() == 2 && telegram.pendingUpdates() == 0);
+        assertEquals(List.of("first", "second"),
+                accepted.stream().map(u -> u.at("/message/text").asText()).collect(Collectors.toList()));
+        assertEquals(List.of(SECRET, SECRET), secrets);
+        assertEquals(3, attempts.get());
+        WebhookInfo info = client.execute(new GetWebhookInfo());
+        assertEquals(hookUrl(), info.getUrl());
+        assertEquals(0, info.getPendingUpdatesCount());
+        assertEquals("Wrong response from the webhook: 500", info.getLastErrorMessage());
+        assertEquals(2, telegram.webhook().deliveredCount());
+        assertEquals(1, telegram.webhook().failedAttempts());
+    }
+
+    @Test
+    void undeliveredUpdatesStayPendingAndArePolledAfterTheWebhookIsDeleted() throws Exception {
+        // given a webhook that keeps failing
+        failFirstAttempts = Integer.MAX_VALUE;
+        client.execute(SetWebhook.builder().url(hookUrl()).build());
+        telegram.injectMessage(42, "are you there?");
+        Wait.until("a few failed attempts", () -> telegram.webhook().failedAttempts() >= 2);
+
+        // when the bot goes back to long polling
+        assertTrue(client.execute(new DeleteWebhook()));
+
+        // then the update is still there for getUpdates
+        JsonNode polled = RawHttp.json(new RawHttp(telegram.baseUrl())
+                .postJson("/bot" + TOKEN + "/getUpdates", "{\"timeout\":0}"));
+        assertEquals("are you there?", polled.at("/result/0/message/text").asText());
+        assertTrue(accepted.isEmpty());
+        assertEquals("", telegram.webhook().url());
+    }
+
+    @Test
+    void settingAWebhookWithDropPendingUpdatesForgetsThem() throws Exception {
+        // given an update nobody fetched
+        telegram.injectMessage(42, "old news");
+
+        // when a webhook is set dropping pending updates, and a new message arrives
+        client.execute(SetWebhook.builder().url(hookUrl()).dropPendingUpdates(true).build());
+        telegram.injectMessage(42, "fresh");
+
+        // then only the new message is delivered
+        Wait.until("the fresh update delivered", () -> !accepted.isEmpty() && telegram.pendingUpdates() == 0);
+        assertEquals(List.of("fresh"),
+                accepted.stream().map(u -> u.at("/message/text").asText()).collect(Collectors.toList()));
+        assertEquals(List.of("null"), secrets, "no secret header without a secret token");
+    }
+}
