@@ -33,6 +33,7 @@ final class ChatRegistry {
     private final Clock clock;
     private final BotIdentity bot;
     private final UpdateQueue queue;
+    private final int firstMessageId;
     private final Map<Long, ChatState> chats = new LinkedHashMap<>();
 
     private static final class ChatState {
@@ -42,14 +43,15 @@ final class ChatRegistry {
         String firstName;
         String username;
         boolean blocked;
-        int nextMessageId = 1;
+        int nextMessageId;
         final Map<Integer, StoredMessage> messages = new HashMap<>();
         final List<TranscriptEntry> transcript = new ArrayList<>();
         long lastActivity;
 
-        ChatState(long id, ChatType type) {
+        ChatState(long id, ChatType type, int firstMessageId) {
             this.id = id;
             this.type = type;
+            this.nextMessageId = firstMessageId;
         }
 
         String displayTitle() {
@@ -70,10 +72,11 @@ final class ChatRegistry {
         }
     }
 
-    ChatRegistry(Clock clock, BotIdentity bot, UpdateQueue queue) {
+    ChatRegistry(Clock clock, BotIdentity bot, UpdateQueue queue, int firstMessageId) {
         this.clock = clock;
         this.bot = bot;
         this.queue = queue;
+        this.firstMessageId = firstMessageId;
     }
 
     // ---- the person's side -------------------------------------------------------------------------------
@@ -87,7 +90,7 @@ final class ChatRegistry {
 
         ChatState chat = chats.get(m.chatId());
         if (chat == null) {
-            chat = new ChatState(m.chatId(), m.chatType());
+            chat = new ChatState(m.chatId(), m.chatType(), firstMessageId);
         } else if (chat.type != m.chatType()) {
             throw new IllegalArgumentException(
                     "chat " + m.chatId() + " is a " + chat.type.wire() + " chat, not " + m.chatType().wire());

@@ -54,7 +54,7 @@ public final class TelegramEmulator implements AutoCloseable {
     private final Duration webhookInitialBackoff;
     private final Duration webhookMaxBackoff;
 
-    private final UpdateQueue updates = new UpdateQueue();
+    private final UpdateQueue updates;
     private final ChatRegistry chats;
     private final FaultInjector faults;
     private final CallLog calls;
@@ -74,7 +74,8 @@ public final class TelegramEmulator implements AutoCloseable {
         this.maxHttpThreads = b.maxHttpThreads;
         this.webhookInitialBackoff = b.webhookInitialBackoff;
         this.webhookMaxBackoff = b.webhookMaxBackoff;
-        this.chats = new ChatRegistry(clock, bot, updates);
+        this.updates = new UpdateQueue(b.firstUpdateId);
+        this.chats = new ChatRegistry(clock, bot, updates, b.firstMessageId);
         this.faults = new FaultInjector(clock);
         this.calls = new CallLog(clock);
         this.botApi = new BotApi(b.botToken, chats, updates, faults, calls);
@@ -330,8 +331,24 @@ public final class TelegramEmulator implements AutoCloseable {
         private int maxHttpThreads = 64;
         private Duration webhookInitialBackoff = Duration.ofMillis(250);
         private Duration webhookMaxBackoff = Duration.ofSeconds(10);
+        private long firstUpdateId = 1;
+        private int firstMessageId = 1;
 
         private Builder() {}
+
+        /**
+         * Where update ids and each chat's message ids start (default 1). Telegram never reuses an id, and the
+         * pipeline relies on that (deduplication by update id, staleness by message id); an emulator that is
+         * restarted beside a pipeline that keeps its state must start above every id it handed out before.
+         */
+        public Builder idsStartAt(long updateId, int messageId) {
+            if (updateId < 1 || updateId > Integer.MAX_VALUE || messageId < 1) {
+                throw new IllegalArgumentException("ids must be in 1..2^31-1 (Telegram's clients use 32-bit ints)");
+            }
+            this.firstUpdateId = updateId;
+            this.firstMessageId = messageId;
+            return this;
+        }
 
         /** 0 (the default) picks a free port. */
         public Builder port(int value) {

@@ -32,8 +32,8 @@ final class UpdateQueue {
     /** Ordered by update id (ids are assigned here, increasing). */
     private final Deque<Pending> pending = new ArrayDeque<>();
     /** Never reset, not even by {@link #reset()}: a running poller's offset must stay meaningful. */
-    private long nextUpdateId = 1;
-    private long confirmedOffset = 1;
+    private long nextUpdateId;
+    private long confirmedOffset;
     private long pollGeneration;
     private int activePolls;
     private boolean closed;
@@ -48,6 +48,11 @@ final class UpdateQueue {
     private long failedAttempts;
 
     record Pending(long updateId, ObjectNode update) {}
+
+    UpdateQueue(long firstUpdateId) {
+        this.nextUpdateId = firstUpdateId;
+        this.confirmedOffset = firstUpdateId;
+    }
 
     /** What the webhook deliverer should send next. */
     record Delivery(String url, String secret, long version, long updateId, ObjectNode update) {}
