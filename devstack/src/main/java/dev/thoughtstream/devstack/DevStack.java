@@ -143,14 +143,14 @@ public final class DevStack implements AutoCloseable {
         if (dev.externalRedis()) {
             RedisSettings settings = RedisSettings.from(base);
             redisDescription = settings.url().getHost() + ":" + settings.url().getPort() + " (external)";
-            return new RedisClaimStore(RedisClaimStore.connect(settings), "ts:");
+            return RedisClaimStore.open(settings);
         }
         if (RedisServer.findExecutable().isPresent()) {
             RedisServer redis = RedisServer.start(dev.dataDir().resolve("redis"), 0);
             closers.push(redis::close);
             resolved.put(RedisSettings.URL, redis.url().toString());
             redisDescription = redis.url() + " (redis-server started by devstack)";
-            return new RedisClaimStore(RedisClaimStore.connect(RedisSettings.from(Config.of(resolved))), "ts:");
+            return RedisClaimStore.open(RedisSettings.from(base.with(resolved)));
         }
         redisDescription = "IN-MEMORY (no Redis: duplicates possible after a restart)";
         LOG.warn("*** no REDIS_URL/REDIS_HOST and no redis-server installed: using an IN-MEMORY claim store. "

@@ -10,8 +10,9 @@ import java.time.Duration;
  *
  * @param url       the resolved URL (may carry a password: never log it, use {@link #toString()})
  * @param timeout   {@code REDIS_TIMEOUT_MS}: connect and socket timeout
+ * @param keyPrefix {@code REDIS_KEY_PREFIX}: prepended to every key, so deployments can share a Redis
  */
-public record RedisSettings(URI url, Duration timeout) {
+public record RedisSettings(URI url, Duration timeout, String keyPrefix) {
 
     public static final String URL = "REDIS_URL";
     public static final String HOST = "REDIS_HOST";
@@ -24,6 +25,7 @@ public record RedisSettings(URI url, Duration timeout) {
 
     public static RedisSettings from(Config config) {
         Duration timeout = config.millis("REDIS_TIMEOUT_MS", 2000, 50, 60_000);
+        String keyPrefix = config.string("REDIS_KEY_PREFIX", "ts:");
         if (config.isSet(URL)) {
             String raw = config.required(URL);
             try {
@@ -33,14 +35,14 @@ public record RedisSettings(URI url, Duration timeout) {
                         || uri.getHost() == null) {
                     throw new ConfigException(URL, "expected redis://host:port[/db] but was '" + redactedUrl(uri) + "'");
                 }
-                return new RedisSettings(uri, timeout);
+                return new RedisSettings(uri, timeout, keyPrefix);
             } catch (URISyntaxException e) {
                 throw new ConfigException(URL, "is not a valid URL");
             }
         }
         String host = config.string(HOST, "localhost");
         int port = config.integer(PORT, 6379, 1, 65535);
-        return new RedisSettings(URI.create("redis://" + host + ":" + port), timeout);
+        return new RedisSettings(URI.create("redis://" + host + ":" + port), timeout, keyPrefix);
     }
 
     static String redactedUrl(URI uri) {
@@ -49,6 +51,6 @@ public record RedisSettings(URI url, Duration timeout) {
 
     @Override
     public String toString() {
-        return "RedisSettings[url=" + redactedUrl(url) + ", timeout=" + timeout + "]";
+        return "RedisSettings[url=" + redactedUrl(url) + ", timeout=" + timeout + ", keyPrefix=" + keyPrefix + "]";
     }
 }

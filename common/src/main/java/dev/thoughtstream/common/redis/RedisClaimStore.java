@@ -21,6 +21,11 @@ public final class RedisClaimStore implements ClaimStore {
         this.keyPrefix = keyPrefix;
     }
 
+    /** A store on the configured server, with the configured key prefix. */
+    public static RedisClaimStore open(RedisSettings settings) {
+        return new RedisClaimStore(connect(settings), settings.keyPrefix());
+    }
+
     /** A pooled client; connections are checked on borrow so a Redis restart is transparent. */
     public static RedisClient connect(RedisSettings settings) {
         var uri = settings.url();

@@ -16,6 +16,7 @@ class RedisSettingsTest {
                 "REDIS_URL", "redis://cache:6400/2", "REDIS_HOST", "other")));
 
         assertEquals("cache", s.url().getHost());
+        assertEquals("ts:", s.keyPrefix(), "the default key prefix");
         assertEquals(6400, s.url().getPort());
     }
 
@@ -42,5 +43,12 @@ class RedisSettingsTest {
         RedisSettings s = RedisSettings.from(Config.of(Map.of("REDIS_URL", "redis://:s3cret@cache:6379")));
 
         assertFalse(s.toString().contains("s3cret"), s.toString());
+    }
+
+    @Test
+    void deploymentsSharingARedisSeparateTheirKeysWithAPrefix() {
+        RedisSettings s = RedisSettings.from(Config.of(Map.of("REDIS_HOST", "redis", "REDIS_KEY_PREFIX", "staging:")));
+
+        assertEquals("staging:", s.keyPrefix());
     }
 }
