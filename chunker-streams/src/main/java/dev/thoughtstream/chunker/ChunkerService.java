@@ -12,9 +12,13 @@ import java.util.Properties;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.common.Metric;
 import org.apache.kafka.common.MetricName;
+import org.apache.kafka.streams.CloseOptions;
+import org.apache.kafka.streams.CloseOptions.GroupMembershipOperation;
 import org.apache.kafka.streams.KafkaStreams;
+import org.apache.kafka.streams.StreamsConfig;
 import org.apache.kafka.streams.errors.StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -24,7 +28,7 @@ import org.slf4j.LoggerFactory;
  *
  * <p>{@link #start()} creates missing topics, then starts the stream threads. A stream thread that dies from an
  * exception is logged and replaced (its tasks restart from the last commit). {@link #close()} stops the threads
- * within {@code STREAMS_CLOSE_TIMEOUT_MS}.
+ * within {@code STREAMS_CLOSE_TIMEOUT_MS} and leaves the consumer group (see there).
  */
 public final class ChunkerService implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(ChunkerService.class);
@@ -39,6 +43,7 @@ public final class ChunkerService implements AutoCloseable {
     private final Topics topics;
     private final DeadLetterCounter deadLetters = new DeadLetterCounter();
     private final KafkaStreams streams;
+    private final GroupMembershipOperation onClose;
     private final AtomicBoolean started = new AtomicBoolean();
     private final AtomicBoolean closed = new AtomicBoolean();
 
@@ -61,6 +66,8 @@ public final class ChunkerService implements AutoCloseable {
         props.put(DeadLetterCounter.CONFIG, deadLetters);
         props.put(DeadLetterSupport.CLOCK_CONFIG, clock);
         this.streams = new KafkaStreams(ChunkerTopology.buildTopology(config, topics), props);
+        this.onClose = isStaticMember(props) ? GroupMembershipOperation.REMAIN_IN_GROUP
+                : GroupMembershipOperation.LEAVE_GROUP;
         streams.setStateListener(this::onStateChange);
         streams.setUncaughtExceptionHandler(exception -> {
             LOG.error("a chunker stream thread died; replacing it", exception);
@@ -140,13 +147,31 @@ public final class ChunkerService implements AutoCloseable {
         }
     }
 
+    /**
+     * Static membership ({@code group.instance.id}, possibly set through the pass-through client properties) exists
+     * so that a restarted instance takes its old place without a rebalance; leaving the group would defeat it.
+     */
+    private static boolean isStaticMember(Properties props) {
+        return props.containsKey(ConsumerConfig.GROUP_INSTANCE_ID_CONFIG)
+                || props.containsKey(StreamsConfig.consumerPrefix(ConsumerConfig.GROUP_INSTANCE_ID_CONFIG))
+                || props.containsKey(StreamsConfig.mainConsumerPrefix(ConsumerConfig.GROUP_INSTANCE_ID_CONFIG));
+    }
+
+    /**
+     * Stops the stream threads, committing what they have processed, and (unless static membership is configured)
+     * leaves the consumer group. Kafka Streams' default is to stay in the group, but a dynamic member never comes
+     * back under the same member id: the coordinator would keep this instance's partitions assigned to a member
+     * that is gone until its session times out (45 s by default), and every chat on them would wait that long for
+     * its thoughts, even with the next instance already running.
+     */
     @Override
     public void close() {
         if (!closed.compareAndSet(false, true)) {
             return;
         }
-        LOG.info("closing chunker {} (waiting up to {} ms)", config.applicationId(), config.closeTimeout().toMillis());
-        if (!streams.close(config.closeTimeout())) {
+        LOG.info("closing chunker {} (waiting up to {} ms, {})", config.applicationId(),
+                config.closeTimeout().toMillis(), onClose);
+        if (!streams.close(CloseOptions.timeout(config.closeTimeout()).withGroupMembershipOperation(onClose))) {
             LOG.warn("chunker streams did not stop within {} ms", config.closeTimeout().toMillis());
         }
         LOG.info("chunker closed; {} dead letters sent by this instance", deadLetters.total());

@@ -15,7 +15,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The service's lifecycle without a broker (nothing here connects anywhere). Running against a real broker is
- * covered once testkit's in-process Kafka is available.
+ * covered by {@link ChunkerServiceKafkaTest}.
  */
 class ChunkerServiceTest {
     @TempDir

@@ -1,0 +1,439 @@
+package dev.thoughtstream.chunker;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.thoughtstream.common.config.Config;
+import dev.thoughtstream.common.config.KafkaSettings;
+import dev.thoughtstream.common.event.ContextMessage;
+import dev.thoughtstream.common.event.Delivery;
+import dev.thoughtstream.common.event.Thought;
+import dev.thoughtstream.common.event.ThoughtMessage;
+import dev.thoughtstream.common.kafka.DeadLetters;
+import dev.thoughtstream.common.topic.Topic;
+import dev.thoughtstream.common.topic.Topics;
+import dev.thoughtstream.testkit.Await;
+import dev.thoughtstream.testkit.kafka.TestKafka;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Properties;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.function.Predicate;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.MemberDescription;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.clients.producer.RecordMetadata;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.header.Headers;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.common.serialization.LongSerializer;
+import org.apache.kafka.common.utils.Utils;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInfo;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The chunker as production runs it ({@link ChunkerService} built from {@link ChunkerConfig#from}, exactly-once,
+ * RocksDB stores) against the real test broker, on topics with {@value #PARTITIONS} partitions. Each test has its
+ * own topic prefix, application id and state directory. What is read back is what llm-processor would read: the
+ * thoughts topic through a read_committed consumer.
+ *
+ * <p>A thought is emitted roughly gap + punctuation interval + commit interval after its last message; the
+ * timeouts are generous multiples of that, because the machines are shared and noisy.
+ */
+class ChunkerServiceKafkaTest {
+    private static final int PARTITIONS = 3;
+    /** Short, so the suite stays fast; every test sends the messages of one thought in one producer batch. */
+    private static final long GAP_MS = 400;
+    private static final Duration TIMEOUT = Duration.ofSeconds(60);
+
+    @TempDir
+    Path stateDir;
+
+    private String prefix;
+    private String applicationId;
+    private Topics topics;
+    private Admin admin;
+    private KafkaProducer<byte[], byte[]> producer;
+    private TopicReader<Long, Thought> thoughts;
+    private final List<AutoCloseable> resources = new ArrayList<>();
+    private final List<ChunkerService> services = new ArrayList<>();
+
+    @BeforeEach
+    void createTopicsAndClients(TestInfo test) {
+        String name = test.getTestMethod().orElseThrow().getName();
+        prefix = TestKafka.uniquePrefix("chunker-" + name);
+        applicationId = prefix.substring(0, prefix.length() - 1) + "-chunker";
+        topics = TestKafka.createTopics(prefix, PARTITIONS);
+        admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, TestKafka.bootstrapServers()));
+        resources.add(admin);
+        Properties p = TestKafka.producerProps();
+        // A little linger, so that records sent back to back share one batch and reach the chunker in one fetch:
+        // messages meant to form one thought then arrive well within the gap however busy the machine is.
+        p.put(ProducerConfig.LINGER_MS_CONFIG, "20");
+        producer = new KafkaProducer<>(p, new ByteArraySerializer(), new ByteArraySerializer());
+        resources.add(producer);
+        thoughts = new TopicReader<>(topics.thoughts(), TIMEOUT);
+        resources.add(thoughts);
+    }
+
+    @AfterEach
+    void closeEverything() throws Exception {
+        // Services first: they hold the state directory, which @TempDir deletes after this method.
+        for (ChunkerService service : services) {
+            service.close();
+        }
+        for (AutoCloseable resource : resources) {
+            resource.close();
+        }
+    }
+
+    // --- wall-clock emission ---------------------------------------------------------------------------------
+
+    @Test
+    void aThoughtIsEmittedOnceByTheWallClockWhileNoPartitionReceivesAnythingMore() {
+        // given a running chunker
+        ChunkerService chunker = startChunker(stateDir, GAP_MS);
+        long chat = 1001;
+
+        // when a chat sends two messages within the gap, and then nothing arrives on any partition of any topic
+        List<RecordMetadata> sent = sendTogether(List.of(text(chat, 11, "hello"), text(chat, 12, "are you there?")));
+
+        // then a read_committed consumer receives one thought with both messages, although stream time on that
+        // partition never moves past the second message: only wall-clock punctuation can have closed it
+        Thought thought = awaitOnlyThought(chat, "thought of chat " + chat);
+        assertEquals(chat + ":11", thought.thoughtId());
+        assertEquals(List.of("hello", "are you there?"), texts(thought.messages()));
+        assertEquals(11, thought.firstMessageId());
+        assertEquals(12, thought.lastMessageId());
+        assertEquals(List.of(), thought.context());
+        assertTrue(thought.closedAtMs() - thought.openedAtMs() >= GAP_MS,
+                "held open for at least the gap, but opened " + thought.openedAtMs() + " closed "
+                        + thought.closedAtMs());
+        assertEquals(sent.get(0).partition(), thoughts.seen(forChat(chat)).get(0).partition(),
+                "a thought goes to its chat's partition");
+
+        // and it is not emitted again
+        assertStillExactlyOneThought(chat);
+        assertEquals(0, chunker.deadLetters().total());
+    }
+
+    // --- dead letters under exactly-once ---------------------------------------------------------------------
+
+    @Test
+    void unreadableBytesUnderExactlyOnceAreDeadLetteredInACommittedTransactionAndTheChatCarriesOn() {
+        // given a running chunker (exactly_once_v2, as in production)
+        ChunkerService chunker = startChunker(stateDir, GAP_MS);
+        long chat = 2002;
+        byte[] key = new LongSerializer().serialize(topics.updates().name(), chat);
+        byte[] garbage = "{not json at all".getBytes(StandardCharsets.UTF_8);
+        long sentFrom = System.currentTimeMillis();
+
+        // when a valid message, bytes that are not JSON, and another valid message arrive for one chat
+        List<RecordMetadata> sent = sendTogether(List.of(
+                text(chat, 21, "before"),
+                new ProducerRecord<>(topics.updates().name(), key, garbage),
+                text(chat, 22, "after")));
+        RecordMetadata bad = sent.get(1);
+
+        // then a read_committed consumer of the dead-letter topic sees the unreadable record, bytes untouched
+        try (TopicReader<byte[], byte[]> deadLetters = new TopicReader<>(topics.deadLetters(), TIMEOUT)) {
+            ConsumerRecord<byte[], byte[]> dead =
+                    single(deadLetters.awaitMatching("a dead letter", 1, r -> true, TIMEOUT));
+            long readBy = System.currentTimeMillis();
+            assertArrayEquals(key, dead.key());
+            assertArrayEquals(garbage, dead.value());
+
+            // with the project's headers naming its origin
+            Headers headers = dead.headers();
+            String updates = topics.updates().name();
+            assertTrue(header(headers, DeadLetters.REASON).contains("cannot read StoredUpdate"),
+                    header(headers, DeadLetters.REASON));
+            assertEquals(updates, header(headers, DeadLetters.SOURCE_TOPIC));
+            assertEquals(Integer.toString(bad.partition()), header(headers, DeadLetters.SOURCE_PARTITION));
+            assertEquals(Long.toString(bad.offset()), header(headers, DeadLetters.SOURCE_OFFSET));
+            assertEquals("chunker-streams", header(headers, DeadLetters.SERVICE));
+            long at = Long.parseLong(header(headers, DeadLetters.AT));
+            assertTrue(at >= sentFrom && at <= readBy, "dlq.at " + at + " not in [" + sentFrom + ", " + readBy + "]");
+            // and Kafka Streams' own
+            assertEquals("org.apache.kafka.common.errors.SerializationException",
+                    header(headers, "__streams.errors.exception"));
+            assertEquals(updates, header(headers, "__streams.errors.topic"));
+            assertEquals(Integer.toString(bad.partition()), header(headers, "__streams.errors.partition"));
+            assertEquals(Long.toString(bad.offset()), header(headers, "__streams.errors.offset"));
+
+            // and the messages around it still make their thought
+            Thought thought = awaitOnlyThought(chat, "thought of chat " + chat);
+            assertEquals(List.of("before", "after"), texts(thought.messages()));
+
+            // and the dead letter was written once, inside a transaction that committed: a transaction's commit
+            // marker takes the offset after its last record, so the stable end is two past the dead letter
+            assertEquals(1, deadLetters.readToEnd(TIMEOUT).size(), "exactly one dead letter");
+            TopicPartition deadPartition = new TopicPartition(dead.topic(), dead.partition());
+            assertEquals(dead.offset() + 2, deadLetters.endOffsets().get(deadPartition),
+                    "a commit marker follows the dead letter");
+        }
+        assertEquals(1, chunker.deadLetters().count(topics.updates().name()));
+        assertEquals(1, chunker.deadLetters().total());
+    }
+
+    // --- context from the delivered topic --------------------------------------------------------------------
+
+    @Test
+    void aSentReplyIsInTheNextThoughtsContextAndAStaleOneIsNot() {
+        // given a running chunker and a chat whose first thought has been emitted
+        startChunker(stateDir, GAP_MS);
+        long chat = 3003;
+        sendTogether(List.of(text(chat, 31, "hello bot")));
+        Thought first = awaitOnlyThought(chat, "first thought of chat " + chat);
+        assertEquals(List.of(), first.context());
+
+        // when the emitter reports one reply part sent and a later one dropped as stale
+        long now = System.currentTimeMillis();
+        String replyId = "r:" + first.thoughtId();
+        List<RecordMetadata> reported = sendTogether(List.of(
+                delivery(new Delivery(Delivery.SCHEMA_VERSION, replyId, first.thoughtId(), chat, 0,
+                        Delivery.Outcome.SENT, 9001L, "hello human", null, now)),
+                delivery(new Delivery(Delivery.SCHEMA_VERSION, replyId, first.thoughtId(), chat, 1,
+                        Delivery.Outcome.DROPPED_STALE, null, "words nobody read", "a newer message", now))));
+        // (the deliveries and the next update are on different topics; wait until the chunker has consumed the
+        // deliveries so that the next message is certainly processed after them)
+        awaitConsumedByChunker(reported.get(reported.size() - 1));
+        // and the person writes again
+        sendTogether(List.of(text(chat, 32, "how are you?")));
+
+        // then the next thought carries the conversation so far: the person's message and the sent reply only
+        List<ConsumerRecord<Long, Thought>> both =
+                thoughts.awaitMatching("second thought of chat " + chat, 2, forChat(chat), TIMEOUT);
+        Thought second = both.get(1).value();
+        assertEquals(chat + ":32", second.thoughtId());
+        assertEquals(List.of(
+                        new ContextMessage(ContextMessage.Role.USER, "hello bot", first.messages().get(0).sentAtMs()),
+                        new ContextMessage(ContextMessage.Role.ASSISTANT, "hello human", now)),
+                second.context());
+    }
+
+    // --- restart mid-thought ---------------------------------------------------------------------------------
+
+    @Test
+    void aThoughtOpenAtACleanShutdownIsEmittedOnceAfterARestartOnTheSameStateDirectory() {
+        restartMidThought(stateDir, stateDir);
+    }
+
+    @Test
+    void aThoughtOpenAtACleanShutdownIsEmittedOnceAfterARestartOnAnEmptyStateDirectoryFromTheChangelog(
+            @TempDir Path emptyStateDir) {
+        restartMidThought(stateDir, emptyStateDir);
+    }
+
+    /**
+     * The gap here is longer than elsewhere: the test needs the thought still open when the first instance has
+     * stopped, i.e. the message processed and committed, and the instance closed, all within the gap. A restart
+     * takes longer than the gap anyway, so the longer gap costs little time.
+     */
+    private void restartMidThought(Path firstStateDir, Path secondStateDir) {
+        long gapMs = 2000;
+        long chat = 4004;
+        // given a chunker that has processed and committed a message whose thought is still open
+        ChunkerService first = startChunker(firstStateDir, gapMs);
+        RecordMetadata message = single(sendTogether(List.of(text(chat, 41, "wait for it"))));
+        awaitConsumedByChunker(message);
+
+        // when it is closed cleanly before the gap has passed
+        first.close();
+        // (it has left its consumer group, so the next instance need not wait for its session to expire)
+        assertEquals(List.of(), groupMembers(), "members of " + applicationId + " after a clean close");
+        assertTrue(thoughts.readToEnd(TIMEOUT).stream().noneMatch(forChat(chat)),
+                "precondition: the thought must still be open when the chunker has stopped (a very slow machine?)");
+
+        // and a new instance with the same application id starts, and nothing more is produced
+        // (its committed input offset is past the message, so the message is not read again: the thought can
+        // only come back from the state store, in the second case restored from its changelog topic)
+        ChunkerService second = startChunker(secondStateDir, gapMs);
+
+        // then the thought is emitted once, with the message
+        Thought thought = awaitOnlyThought(chat, "thought of chat " + chat);
+        assertEquals(chat + ":41", thought.thoughtId());
+        assertEquals(List.of("wait for it"), texts(thought.messages()));
+        assertStillExactlyOneThought(chat);
+        assertEquals(0, second.deadLetters().total());
+    }
+
+    // --- group membership on close ----------------------------------------------------------------------------
+
+    @Test
+    void aStaticMemberStaysInItsConsumerGroupOnCloseSoThatItsRestartNeedsNoRebalance() {
+        // given a chunker configured for static membership through the pass-through client properties
+        String instanceId = applicationId + "-instance";
+        ChunkerService chunker = startChunker(stateDir, GAP_MS, Map.of("KAFKA_CLIENT_GROUP_INSTANCE_ID", instanceId));
+
+        // when it is closed
+        chunker.close();
+
+        // then its membership is kept for the instance that comes back under the same id
+        List<MemberDescription> members = describeGroupMembers();
+        assertEquals(1, members.size(), "members: " + members);
+        assertTrue(members.get(0).groupInstanceId().orElse("").startsWith(instanceId), "member: " + members.get(0));
+    }
+
+    // --- helpers ---------------------------------------------------------------------------------------------
+
+    private ChunkerService startChunker(Path dir, long gapMs) {
+        return startChunker(dir, gapMs, Map.of());
+    }
+
+    private ChunkerService startChunker(Path dir, long gapMs, Map<String, String> moreSettings) {
+        Config config = TestKafka.config(prefix, PARTITIONS).with(Map.of(
+                ChunkerConfig.CHUNKER_APPLICATION_ID, applicationId,
+                ChunkerConfig.STREAMS_STATE_DIR, dir.toString(),
+                ChunkerConfig.CHUNK_GAP_MS, Long.toString(gapMs))).with(moreSettings);
+        ChunkerService service = new ChunkerService(ChunkerConfig.from(config), KafkaSettings.from(config));
+        services.add(service);
+        service.start();
+        try {
+            assertTrue(service.awaitRunning(TIMEOUT), "the chunker did not reach RUNNING within " + TIMEOUT);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new AssertionError("interrupted while waiting for the chunker to run", e);
+        }
+        return service;
+    }
+
+    /**
+     * Checks that {@code chat} still has exactly one thought, without waiting an arbitrary time: a sentinel chat
+     * on the same partition sends a message and its thought is awaited. The sentinel's thought is closed by the
+     * same task, by a later punctuation, and lands after the first thought in the same thoughts partition, which
+     * the reader reads in offset order; so a repeat of the first thought written by then has been read.
+     */
+    private void assertStillExactlyOneThought(long chat) {
+        long sentinel = chatOnSamePartitionAs(chat);
+        RecordMetadata sent = single(sendTogether(List.of(text(sentinel, 1, "sentinel"))));
+        assertEquals(partitionOf(chat), sent.partition(), "the sentinel shares the chat's partition");
+        ConsumerRecord<Long, Thought> sentinelThought =
+                single(thoughts.awaitMatching("the sentinel's thought", 1, forChat(sentinel), TIMEOUT));
+        assertEquals(partitionOf(chat), sentinelThought.partition());
+        assertEquals(1, thoughts.seen(forChat(chat)).size(), "thoughts of chat " + chat + ": "
+                + thoughts.seen(forChat(chat)));
+    }
+
+    /** Waits for a thought of {@code chat} and returns it, failing if there is more than one already. */
+    private Thought awaitOnlyThought(long chat, String what) {
+        return single(thoughts.awaitMatching(what, 1, forChat(chat), TIMEOUT)).value();
+    }
+
+    /** Waits until the chunker's committed input offset is past {@code record}: processed, state committed. */
+    private void awaitConsumedByChunker(RecordMetadata record) {
+        TopicPartition partition = new TopicPartition(record.topic(), record.partition());
+        Await.until("the chunker to commit past " + partition + "@" + record.offset(), TIMEOUT, () -> {
+            OffsetAndMetadata committed = committedOffsets().get(partition);
+            return committed != null && committed.offset() > record.offset();
+        });
+    }
+
+    private Map<TopicPartition, OffsetAndMetadata> committedOffsets() {
+        try {
+            return admin.listConsumerGroupOffsets(applicationId).partitionsToOffsetAndMetadata()
+                    .get(10, TimeUnit.SECONDS);
+        } catch (ExecutionException | TimeoutException e) {
+            throw new AssertionError("cannot read the committed offsets of " + applicationId, e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new AssertionError("interrupted while reading committed offsets", e);
+        }
+    }
+
+    private List<String> groupMembers() {
+        return describeGroupMembers().stream().map(MemberDescription::consumerId).toList();
+    }
+
+    private List<MemberDescription> describeGroupMembers() {
+        try {
+            return List.copyOf(admin.describeConsumerGroups(List.of(applicationId)).describedGroups()
+                    .get(applicationId).get(10, TimeUnit.SECONDS).members());
+        } catch (ExecutionException | TimeoutException e) {
+            throw new AssertionError("cannot describe the consumer group " + applicationId, e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new AssertionError("interrupted while describing the consumer group", e);
+        }
+    }
+
+    /** Sends the records without waiting in between (so they share a batch), then waits for every ack. */
+    private List<RecordMetadata> sendTogether(List<ProducerRecord<byte[], byte[]>> records) {
+        List<Future<RecordMetadata>> acks = records.stream().map(producer::send).toList();
+        producer.flush();
+        List<RecordMetadata> metadata = new ArrayList<>();
+        for (Future<RecordMetadata> ack : acks) {
+            try {
+                metadata.add(ack.get(30, TimeUnit.SECONDS));
+            } catch (ExecutionException | TimeoutException e) {
+                throw new AssertionError("cannot produce to the test broker", e);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new AssertionError("interrupted while producing", e);
+            }
+        }
+        return metadata;
+    }
+
+    /** A text message as ingest stores it: the raw Telegram update, sent now. */
+    private ProducerRecord<byte[], byte[]> text(long chat, long messageId, String text) {
+        long sentAtMs = System.currentTimeMillis() / 1000 * 1000;
+        return record(topics.updates(), chat, ChunkerHarness.textUpdate(messageId, chat, messageId, text, sentAtMs));
+    }
+
+    private ProducerRecord<byte[], byte[]> delivery(Delivery delivery) {
+        return record(topics.delivered(), delivery.chatId(), delivery);
+    }
+
+    private static <V> ProducerRecord<byte[], byte[]> record(Topic<Long, V> topic, long key, V value) {
+        return new ProducerRecord<>(topic.name(), topic.keySerde().serializer().serialize(topic.name(), key),
+                topic.valueSerde().serializer().serialize(topic.name(), value));
+    }
+
+    /** The partition the default partitioner gives a chat id key, on every chat-keyed topic of the test. */
+    private static int partitionOf(long chat) {
+        return Utils.toPositive(Utils.murmur2(new LongSerializer().serialize("", chat))) % PARTITIONS;
+    }
+
+    private static long chatOnSamePartitionAs(long chat) {
+        long candidate = chat + 1;
+        while (partitionOf(candidate) != partitionOf(chat)) {
+            candidate++;
+        }
+        return candidate;
+    }
+
+    private static Predicate<ConsumerRecord<Long, Thought>> forChat(long chat) {
+        return r -> Objects.equals(r.key(), chat);
+    }
+
+    private static List<String> texts(List<ThoughtMessage> messages) {
+        return messages.stream().map(ThoughtMessage::text).toList();
+    }
+
+    private static <T> T single(List<T> items) {
+        assertEquals(1, items.size(), "expected exactly one but got " + items);
+        return items.get(0);
+    }
+
+    private static String header(Headers headers, String name) {
+        return DeadLetters.header(headers, name);
+    }
+}
