@@ -1,7 +1,5 @@
 package dev.thoughtstream.testkit.llm;
 
-import static dev.thoughtstream.testkit.llm.Eventually.await;
-import static dev.thoughtstream.testkit.llm.Eventually.holdsFor;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
@@ -24,6 +22,7 @@ import dev.langchain4j.model.ollama.OllamaModel;
 import dev.langchain4j.model.ollama.OllamaModels;
 import dev.langchain4j.model.ollama.OllamaStreamingChatModel;
 import dev.langchain4j.model.output.FinishReason;
+import dev.thoughtstream.testkit.Await;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -36,6 +35,8 @@ import org.junit.jupiter.api.Test;
 
 /** The real LangChain4j 1.18.1 Ollama clients against {@link FakeLlmServer}, over sockets. */
 class FakeLlmServerOllamaClientTest {
+    /** Generous: each awaited event takes milliseconds on an idle machine. */
+    private static final Duration TIMEOUT = Duration.ofSeconds(10);
     private static final String MODEL = "llama3.2";
     private static final List<ChatMessage> CONVERSATION = List.of(
             SystemMessage.from("You are a friend."),
@@ -116,7 +117,7 @@ class FakeLlmServerOllamaClientTest {
 
         streamingModel().chat(CONVERSATION, recorder);
 
-        await("complete response", () -> recorder.complete.get() != null);
+        Await.until("complete response", TIMEOUT, () -> recorder.complete.get() != null);
         assertNull(recorder.error.get());
         assertEquals(Tokens.split(reply), recorder.partials);
         assertEquals(reply, recorder.text());
@@ -127,7 +128,7 @@ class FakeLlmServerOllamaClientTest {
         assertEquals(server.requests().get(0).messages().stream().mapToInt(m -> Tokens.count(m.content())).sum(),
                 complete.tokenUsage().inputTokenCount());
         assertTrue(server.requests().get(0).stream());
-        await("server counts the completed stream", () -> server.completedStreams() == 1);
+        Await.until("server counts the completed stream", TIMEOUT, () -> server.completedStreams() == 1);
     }
 
     @Test
@@ -191,7 +192,7 @@ class FakeLlmServerOllamaClientTest {
         server.enqueue(Behavior.hanging());
 
         assertThrows(TimeoutException.class, () -> chatModel(0, Duration.ofMillis(300)).chat(CONVERSATION));
-        await("server still holds the request", () -> server.hungRequests() == 1);
+        Await.until("server still holds the request", TIMEOUT, () -> server.hungRequests() == 1);
     }
 
     @Test
@@ -201,7 +202,7 @@ class FakeLlmServerOllamaClientTest {
 
         streamingModel(Duration.ofMillis(300)).chat(CONVERSATION, recorder);
 
-        await("error callback", () -> recorder.error.get() != null);
+        Await.until("error callback", TIMEOUT, () -> recorder.error.get() != null);
         assertInstanceOf(TimeoutException.class, recorder.error.get());
         assertTrue(recorder.partials.isEmpty());
     }
@@ -213,7 +214,7 @@ class FakeLlmServerOllamaClientTest {
 
         streamingModel().chat(CONVERSATION, recorder);
 
-        await("error callback", () -> recorder.error.get() != null);
+        Await.until("error callback", TIMEOUT, () -> recorder.error.get() != null);
         assertInstanceOf(InternalServerException.class, recorder.error.get());
         assertTrue(recorder.partials.isEmpty());
         assertNull(recorder.complete.get());
@@ -227,19 +228,19 @@ class FakeLlmServerOllamaClientTest {
 
         streamingModel().chat(CONVERSATION, recorder);
 
-        await("server stalls", () -> server.stalledResponses() == 1);
-        await("client receives the tokens sent before the stall", () -> recorder.partials.size() == 3);
+        Await.until("server stalls", TIMEOUT, () -> server.stalledResponses() == 1);
+        Await.until("client receives the tokens sent before the stall", TIMEOUT, () -> recorder.partials.size() == 3);
         assertEquals("one two three", recorder.text());
         assertFalse(recorder.ended(), "a stalled stream neither completes nor fails");
 
         recorder.handle.get().cancel();
 
-        await("server notices the client left", () -> server.abandonedStreams() == 1);
+        Await.until("server notices the client left", TIMEOUT, () -> server.abandonedStreams() == 1);
         assertEquals(0, server.stalledResponses());
         assertEquals(List.of("one", " two", " three"), recorder.partials, "nothing arrived after the stall");
         // LangChain4j 1.18.1: cancelling from another thread while the client blocks on the socket still
         // reports the closed stream through onError; a consumer must ignore it when the handle is cancelled.
-        await("onError after the cancel", () -> recorder.error.get() != null);
+        Await.until("onError after the cancel", TIMEOUT, () -> recorder.error.get() != null);
         assertInstanceOf(LangChain4jException.class, recorder.error.get());
         assertTrue(recorder.handle.get().isCancelled());
         assertNull(recorder.complete.get());
@@ -254,15 +255,19 @@ class FakeLlmServerOllamaClientTest {
 
         streamingModel().chat(CONVERSATION, recorder);
 
-        await("server cut the connection", () -> server.cutOffResponses() == 1);
-        await("client reported the failure", () -> recorder.error.get() != null);
+        Await.until("server cut the connection", TIMEOUT, () -> server.cutOffResponses() == 1);
+        Await.until("client reported the failure", TIMEOUT, () -> recorder.error.get() != null);
         // What LangChain4j 1.18.1 really does here (observed): the unterminated chunked body fails the JDK
         // client's read (IOException "closed") and the NDJSON parser reports it through onError. The project
         // notes saw no callback at all; presumably their fake's body ended cleanly (close-delimited) without
         // "done":true, and Ollama's listener ignores onClose. Real Ollama streams chunked, as this server does.
         // onCompleteResponse could only come from the same reader thread, right after onError returned; the
         // bounded wait gives it ample time to show up if the client ever did that.
-        holdsFor("no completion after the cut-off", Duration.ofMillis(300), () -> recorder.complete.get() == null);
+        long quietUntil = System.nanoTime() + Duration.ofMillis(300).toNanos();
+        Await.until("300 ms without a completion after the cut-off", TIMEOUT, () -> {
+            assertNull(recorder.complete.get(), "onCompleteResponse after the cut-off");
+            return System.nanoTime() - quietUntil >= 0;
+        });
         int received = recorder.partials.size();
         assertTrue(received <= 4, recorder.partials.toString());
         // Tokens not yet read when the failure registered are dropped by the JDK's response stream: a prefix.
@@ -287,7 +292,7 @@ class FakeLlmServerOllamaClientTest {
 
         streamingModel().chat(CONVERSATION, recorder);
 
-        await("server notices the cancelled stream", () -> server.abandonedStreams() == 1);
+        Await.until("server notices the cancelled stream", TIMEOUT, () -> server.abandonedStreams() == 1);
         assertEquals(List.of("word", " word"), recorder.partials);
         assertTrue(recorder.handle.get().isCancelled());
         assertNull(recorder.complete.get());
@@ -309,7 +314,7 @@ class FakeLlmServerOllamaClientTest {
 
         streamingModel().chat(CONVERSATION, recorder);
 
-        await("complete response", () -> recorder.complete.get() != null);
+        Await.until("complete response", TIMEOUT, () -> recorder.complete.get() != null);
         assertEquals(reply, recorder.text());
         assertEquals(total, producedAtArrival.size());
         assertTrue(producedAtArrival.get(0) < total,

@@ -1,6 +1,5 @@
 package dev.thoughtstream.testkit.llm;
 
-import static dev.thoughtstream.testkit.llm.Eventually.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
@@ -21,6 +20,7 @@ import dev.langchain4j.model.chat.response.ChatResponse;
 import dev.langchain4j.model.openai.OpenAiChatModel;
 import dev.langchain4j.model.openai.OpenAiStreamingChatModel;
 import dev.langchain4j.model.output.FinishReason;
+import dev.thoughtstream.testkit.Await;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -33,6 +33,8 @@ import org.junit.jupiter.api.Test;
 
 /** The real LangChain4j 1.18.1 OpenAI clients against {@link FakeLlmServer}, over sockets. */
 class FakeLlmServerOpenAiClientTest {
+    /** Generous: each awaited event takes milliseconds on an idle machine. */
+    private static final Duration TIMEOUT = Duration.ofSeconds(10);
     private static final String API_KEY = "sk-test-key";
     private static final String MODEL = "gpt-4o-mini";
     private static final List<ChatMessage> CONVERSATION = List.of(
@@ -116,7 +118,7 @@ class FakeLlmServerOpenAiClientTest {
 
         streamingModel().chat(CONVERSATION, recorder);
 
-        await("complete response", () -> recorder.complete.get() != null);
+        Await.until("complete response", TIMEOUT, () -> recorder.complete.get() != null);
         assertNull(recorder.error.get());
         assertEquals(Tokens.split(reply), recorder.partials);
         assertEquals(reply, recorder.text());
@@ -127,7 +129,7 @@ class FakeLlmServerOpenAiClientTest {
         assertEquals(server.requests().get(0).messages().stream().mapToInt(m -> Tokens.count(m.content())).sum(),
                 complete.tokenUsage().inputTokenCount());
         assertTrue(server.requests().get(0).stream());
-        await("server counts the completed stream", () -> server.completedStreams() == 1);
+        Await.until("server counts the completed stream", TIMEOUT, () -> server.completedStreams() == 1);
     }
 
     @Test
@@ -196,7 +198,7 @@ class FakeLlmServerOpenAiClientTest {
         server.enqueue(Behavior.hanging());
 
         assertThrows(TimeoutException.class, () -> chatModel(0, Duration.ofMillis(300)).chat(CONVERSATION));
-        await("server still holds the request", () -> server.hungRequests() == 1);
+        Await.until("server still holds the request", TIMEOUT, () -> server.hungRequests() == 1);
     }
 
     @Test
@@ -206,7 +208,7 @@ class FakeLlmServerOpenAiClientTest {
 
         streamingModel(Duration.ofMillis(300)).chat(CONVERSATION, recorder);
 
-        await("error callback", () -> recorder.error.get() != null);
+        Await.until("error callback", TIMEOUT, () -> recorder.error.get() != null);
         assertInstanceOf(TimeoutException.class, recorder.error.get());
         assertTrue(recorder.partials.isEmpty());
     }
@@ -218,7 +220,7 @@ class FakeLlmServerOpenAiClientTest {
 
         streamingModel().chat(CONVERSATION, recorder);
 
-        await("error callback", () -> recorder.error.get() != null);
+        Await.until("error callback", TIMEOUT, () -> recorder.error.get() != null);
         assertInstanceOf(InternalServerException.class, recorder.error.get());
         assertTrue(recorder.partials.isEmpty());
         assertNull(recorder.complete.get());
@@ -232,19 +234,19 @@ class FakeLlmServerOpenAiClientTest {
 
         streamingModel().chat(CONVERSATION, recorder);
 
-        await("server stalls", () -> server.stalledResponses() == 1);
-        await("client receives the tokens sent before the stall", () -> recorder.partials.size() == 3);
+        Await.until("server stalls", TIMEOUT, () -> server.stalledResponses() == 1);
+        Await.until("client receives the tokens sent before the stall", TIMEOUT, () -> recorder.partials.size() == 3);
         assertEquals("one two three", recorder.text());
         assertFalse(recorder.ended(), "a stalled stream neither completes nor fails");
 
         recorder.handle.get().cancel();
 
-        await("server notices the client left", () -> server.abandonedStreams() == 1);
+        Await.until("server notices the client left", TIMEOUT, () -> server.abandonedStreams() == 1);
         assertEquals(0, server.stalledResponses());
         assertEquals(List.of("one", " two", " three"), recorder.partials, "nothing arrived after the stall");
         // LangChain4j 1.18.1: cancelling from another thread while the client blocks on the socket still
         // reports the closed stream through onError; a consumer must ignore it when the handle is cancelled.
-        await("onError after the cancel", () -> recorder.error.get() != null);
+        Await.until("onError after the cancel", TIMEOUT, () -> recorder.error.get() != null);
         assertInstanceOf(LangChain4jException.class, recorder.error.get());
         assertTrue(recorder.handle.get().isCancelled());
         assertNull(recorder.complete.get());
@@ -259,8 +261,8 @@ class FakeLlmServerOpenAiClientTest {
 
         streamingModel().chat(CONVERSATION, recorder);
 
-        await("server cut the connection", () -> server.cutOffResponses() == 1);
-        await("client completed", () -> recorder.complete.get() != null);
+        Await.until("server cut the connection", TIMEOUT, () -> server.cutOffResponses() == 1);
+        Await.until("client completed", TIMEOUT, () -> recorder.complete.get() != null);
         // What LangChain4j 1.18.1 really does with an unterminated chunked SSE body (observed, not documented):
         // the JDK client's read fails (IOException "closed"), the SSE parser reports it through onError, and then
         // the listener's onClose still calls onCompleteResponse with the text so far and no finish reason.
@@ -292,7 +294,7 @@ class FakeLlmServerOpenAiClientTest {
 
         streamingModel().chat(CONVERSATION, recorder);
 
-        await("server notices the cancelled stream", () -> server.abandonedStreams() == 1);
+        Await.until("server notices the cancelled stream", TIMEOUT, () -> server.abandonedStreams() == 1);
         assertEquals(List.of("word", " word"), recorder.partials);
         assertTrue(recorder.handle.get().isCancelled());
         assertNull(recorder.complete.get());
@@ -314,7 +316,7 @@ class FakeLlmServerOpenAiClientTest {
 
         streamingModel().chat(CONVERSATION, recorder);
 
-        await("complete response", () -> recorder.complete.get() != null);
+        Await.until("complete response", TIMEOUT, () -> recorder.complete.get() != null);
         assertEquals(reply, recorder.text());
         assertEquals(total, producedAtArrival.size());
         assertTrue(producedAtArrival.get(0) < total,

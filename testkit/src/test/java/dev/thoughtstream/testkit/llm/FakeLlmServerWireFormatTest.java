@@ -1,6 +1,5 @@
 package dev.thoughtstream.testkit.llm;
 
-import static dev.thoughtstream.testkit.llm.Eventually.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -8,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.thoughtstream.common.serde.Json;
+import dev.thoughtstream.testkit.Await;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStream;
@@ -34,6 +34,8 @@ import org.junit.jupiter.api.Test;
 
 /** The exact bytes {@link FakeLlmServer} puts on the wire, read with a plain JDK HTTP client. */
 class FakeLlmServerWireFormatTest {
+    /** Generous: each awaited event takes milliseconds on an idle machine. */
+    private static final Duration TIMEOUT = Duration.ofSeconds(10);
     private static final String KEY = "sk-wire";
     private static final Instant NOW = Instant.parse("2025-03-01T12:00:00Z");
     private static final String OPENAI_CHAT = """
@@ -155,7 +157,7 @@ class FakeLlmServerWireFormatTest {
         JsonNode usageChunk = chunks.get(chunks.size() - 1);
         assertTrue(usageChunk.path("choices").isArray() && usageChunk.path("choices").isEmpty());
         assertEquals(Tokens.count(REPLY), usageChunk.path("usage").path("completion_tokens").asInt());
-        await("server counts the completed stream", () -> server.completedStreams() == 1);
+        Await.until("server counts the completed stream", TIMEOUT, () -> server.completedStreams() == 1);
     }
 
     @Test
@@ -352,7 +354,7 @@ class FakeLlmServerWireFormatTest {
                     .POST(HttpRequest.BodyPublishers.ofString(OLLAMA_CHAT.formatted(",\"stream\":false")))
                     .build();
             http.sendAsync(request, HttpResponse.BodyHandlers.ofString());
-            await("first request holds the only thread", () -> narrow.hungRequests() == 1);
+            Await.until("first request holds the only thread", TIMEOUT, () -> narrow.hungRequests() == 1);
 
             assertThrows(IOException.class, () -> http.send(request, HttpResponse.BodyHandlers.ofString()));
             assertEquals(1, narrow.requestCount());
@@ -404,7 +406,7 @@ class FakeLlmServerWireFormatTest {
             assertEquals(3, dataLines.size(), "role chunk and two tokens: " + dataLines);
             assertEquals(1, server.stalledResponses());
         }
-        await("server notices the client left", () -> server.abandonedStreams() == 1);
+        Await.until("server notices the client left", TIMEOUT, () -> server.abandonedStreams() == 1);
     }
 
     @Test
@@ -414,13 +416,13 @@ class FakeLlmServerWireFormatTest {
         server.enqueue(Behavior.builder().latency(Duration.ofMinutes(5)).build());
         CompletableFuture<HttpResponse<String>> hung = http.sendAsync(openAiStreamRequest(),
                 HttpResponse.BodyHandlers.ofString());
-        await("request hangs", () -> server.hungRequests() == 1);
+        Await.until("request hangs", TIMEOUT, () -> server.hungRequests() == 1);
         CompletableFuture<HttpResponse<String>> stalled = http.sendAsync(openAiStreamRequest(),
                 HttpResponse.BodyHandlers.ofString());
-        await("stream stalls", () -> server.stalledResponses() == 1);
+        Await.until("stream stalls", TIMEOUT, () -> server.stalledResponses() == 1);
         CompletableFuture<HttpResponse<String>> slow = http.sendAsync(openAiStreamRequest(),
                 HttpResponse.BodyHandlers.ofString());
-        await("third request arrives", () -> server.requestCount() == 3);
+        Await.until("third request arrives", TIMEOUT, () -> server.requestCount() == 3);
         String threadPrefix = "fake-llm-" + server.port() + "-";
 
         server.close();
@@ -433,7 +435,7 @@ class FakeLlmServerWireFormatTest {
         assertEquals(0, server.hungRequests());
         assertEquals(0, server.stalledResponses());
         assertEquals(0, server.abandonedStreams(), "dropped by the server, not abandoned by the client");
-        await("no server thread left", () -> Thread.getAllStackTraces().keySet().stream()
+        Await.until("no server thread left", TIMEOUT, () -> Thread.getAllStackTraces().keySet().stream()
                 .noneMatch(t -> t.getName().startsWith(threadPrefix)));
     }
 
@@ -442,7 +444,7 @@ class FakeLlmServerWireFormatTest {
         server.enqueue(Behavior.builder().cutOffAfterTokens(0).build());
 
         assertThrows(IOException.class, () -> post("/v1/chat/completions", OPENAI_CHAT.formatted(""), true));
-        await("server counts the cut-off", () -> server.cutOffResponses() == 1);
+        Await.until("server counts the cut-off", TIMEOUT, () -> server.cutOffResponses() == 1);
     }
 
     private HttpRequest openAiStreamRequest() {
