@@ -51,7 +51,6 @@ import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.clients.producer.RecordMetadata;
 import org.apache.kafka.common.TopicPartition;
-import org.apache.kafka.common.errors.UnknownTopicOrPartitionException;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.LongSerializer;
 import org.apache.kafka.common.utils.Utils;
@@ -121,7 +120,7 @@ class LlmProcessorKafkaTest {
     @BeforeEach
     void setUp(TestInfo test) {
         prefix = TestKafka.uniquePrefix("llm-" + test.getTestMethod().orElseThrow().getName());
-        topics = createTopics(prefix);
+        topics = TestKafka.createTopics(prefix);
         groupId = prefix + "llm-processor";
         producer = new KafkaProducer<>(TestKafka.producerProps(), new ByteArraySerializer(), new ByteArraySerializer());
         admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, TestKafka.bootstrapServers()));
@@ -504,23 +503,6 @@ class LlmProcessorKafkaTest {
 
     // ---------------------------------------------------------------------------------------------------------
 
-    /**
-     * {@link TestKafka#createTopics}, again while it fails with {@link UnknownTopicOrPartitionException}: common's
-     * {@code TopicAdmin.ensureTopics} describes the topics right after creating them, and on a busy machine the
-     * broker answering the describe may not know them yet. Any other failure fails the test at once.
-     */
-    private static Topics createTopics(String prefix) {
-        return Await.value("the topics under " + prefix, TIMEOUT, () -> {
-            try {
-                return Optional.of(TestKafka.createTopics(prefix));
-            } catch (IllegalStateException e) {
-                if (e.getCause() != null && e.getCause().getCause() instanceof UnknownTopicOrPartitionException) {
-                    return Optional.empty();
-                }
-                throw e;
-            }
-        });
-    }
 
     private void startFakeLlm(Wire wire) {
         FakeLlmServer.Builder builder = FakeLlmServer.builder().modelName(MODEL);

@@ -15,6 +15,7 @@ import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.admin.TopicDescription;
 import org.apache.kafka.common.errors.TopicExistsException;
+import org.apache.kafka.common.errors.UnknownTopicOrPartitionException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -28,6 +29,7 @@ public final class TopicAdmin {
     private TopicAdmin() {}
 
     public static void ensureTopics(KafkaSettings settings, Topics topics, Duration timeout) {
+        long deadline = System.nanoTime() + timeout.toNanos();
         try (Admin admin = Admin.create(settings.clientProperties())) {
             Set<String> existing = admin.listTopics().names().get(timeout.toMillis(), TimeUnit.MILLISECONDS);
             List<NewTopic> missing = new ArrayList<>();
@@ -48,8 +50,7 @@ public final class TopicAdmin {
                     }
                 }
             }
-            Map<String, TopicDescription> described = admin.describeTopics(topics.allNames())
-                    .allTopicNames().get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+            Map<String, TopicDescription> described = describeWhenKnown(admin, topics.allNames(), deadline);
             int expected = described.get(topics.updates().name()).partitions().size();
             for (String chatKeyed : List.of(topics.thoughts().name(), topics.replies().name(), topics.delivered().name())) {
                 int n = described.get(chatKeyed).partitions().size();
@@ -64,6 +65,28 @@ public final class TopicAdmin {
         } catch (ExecutionException | TimeoutException e) {
             throw new IllegalStateException("cannot create or describe topics at " + settings.bootstrapServers()
                     + ": " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * A topic that was just created may not be known yet to the broker answering the describe (metadata
+     * propagates asynchronously), so "unknown topic" is retried until the deadline; anything else is not.
+     */
+    private static Map<String, TopicDescription> describeWhenKnown(Admin admin, List<String> names, long deadline)
+            throws InterruptedException, ExecutionException, TimeoutException {
+        long backoffMs = 20;
+        while (true) {
+            long leftMs = Math.max(1, TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime()));
+            try {
+                return admin.describeTopics(names).allTopicNames().get(leftMs, TimeUnit.MILLISECONDS);
+            } catch (ExecutionException e) {
+                if (!(e.getCause() instanceof UnknownTopicOrPartitionException) || System.nanoTime() >= deadline) {
+                    throw e;
+                }
+                LOG.debug("topics {} not known yet to the broker; describing again in {} ms", names, backoffMs);
+                TimeUnit.MILLISECONDS.sleep(backoffMs);
+                backoffMs = Math.min(backoffMs * 2, 500);
+            }
         }
     }
 }
