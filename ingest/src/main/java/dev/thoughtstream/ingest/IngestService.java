@@ -13,20 +13,23 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.Properties;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
 import okhttp3.OkHttpClient;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.Producer;
 import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.common.errors.UnknownTopicOrPartitionException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.telegram.telegrambots.client.okhttp.OkHttpTelegramClient;
 import org.telegram.telegrambots.longpolling.BotSession;
 import org.telegram.telegrambots.longpolling.TelegramBotsLongPollingApplication;
-import org.telegram.telegrambots.longpolling.interfaces.LongPollingUpdateConsumer;
 import org.telegram.telegrambots.meta.TelegramUrl;
 import org.telegram.telegrambots.meta.api.methods.updates.GetUpdates;
 import org.telegram.telegrambots.meta.api.objects.Update;
@@ -39,9 +42,17 @@ import org.telegram.telegrambots.meta.exceptions.TelegramApiException;
  * soon as {@code consume} returns, so {@code consume} returns only after Kafka acknowledged the whole batch
  * (see {@link UpdateWriter}). If the batch cannot be written before shutdown, {@code consume} throws, which
  * ends TelegramBots' polling task without sending the confirming getUpdates.
+ *
+ * <p>Polling never dies silently: if the consumer fails for any other reason (a bug), the batch stays
+ * unconfirmed, the failure is logged at ERROR and kept in {@link #failure()}, {@link #isPolling()} turns false
+ * and {@link #awaitTermination()} returns, so the process can exit and be restarted (Telegram then redelivers
+ * the batch, deduplicated).
  */
 public final class IngestService implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(IngestService.class);
+    /** How long close() lets a batch in progress finish: a written batch can still be confirmed. */
+    static final Duration SHUTDOWN_GRACE = Duration.ofSeconds(5);
+    private static final int TOPIC_ATTEMPTS = 5;
 
     private final IngestConfig config;
     private final KafkaSettings kafka;
@@ -49,13 +60,16 @@ public final class IngestService implements AutoCloseable {
     private final ClaimStore claims;
     private final Clock clock;
     private final ObjectMapper mapper = Json.mapper();
+    private final CountDownLatch terminated = new CountDownLatch(1);
+    private final AtomicReference<Throwable> failure = new AtomicReference<>();
 
     private Producer<Long, StoredUpdate> producer;
     private UpdateWriter writer;
     private OkHttpClient http;
     private ScheduledExecutorService pollExecutor;
     private TelegramBotsLongPollingApplication app;
-    private BotSession session;
+    private volatile BotSession session;
+    private boolean started;
     private volatile boolean closing;
 
     public IngestService(IngestConfig config, KafkaSettings kafka, ClaimStore claims, Clock clock) {
@@ -66,11 +80,31 @@ public final class IngestService implements AutoCloseable {
         this.clock = clock;
     }
 
+    /**
+     * Creates missing topics and starts long polling.
+     *
+     * @throws IllegalStateException when Kafka or Telegram cannot be reached (the message never holds the bot
+     *                               token); everything started so far is released again
+     */
     public synchronized void start() {
-        TopicAdmin.ensureTopics(kafka, topics, Duration.ofSeconds(30));
+        if (started || closing) {
+            throw new IllegalStateException("an IngestService can be started once");
+        }
+        started = true;
+        try {
+            startPolling();
+        } catch (RuntimeException e) {
+            // Nothing was written, so there is nothing to confirm; just release what was created.
+            shutdown(false);
+            throw e;
+        }
+    }
+
+    private void startPolling() {
+        ensureTopics();
         producer = createProducer(kafka, topics.updates());
         writer = new UpdateWriter(producer, topics.updates(), claims,
-                "tg:update:" + config.telegram().botId() + ":", config.dedupTtl(), config.retryBackoffMax(), clock, mapper);
+                "tg:update:" + config.telegram().botId() + ":", config.dedupTtl(), config.retryBackoffMax(), clock);
 
         // The read timeout must outlast the long poll, or every quiet poll ends in an error.
         http = new OkHttpClient.Builder()
@@ -82,7 +116,8 @@ public final class IngestService implements AutoCloseable {
             t.setDaemon(true);
             return t;
         });
-        app = new TelegramBotsLongPollingApplication(ObjectMapper::new, () -> http, () -> pollExecutor);
+        app = new TelegramBotsLongPollingApplication(ObjectMapper::new, () -> http, () -> pollExecutor,
+                () -> new PollBackOff(config.retryBackoffMax()));
         TelegramUrl url = telegramUrl();
         try {
             session = app.registerBot(config.telegram().token().reveal(), () -> url,
@@ -91,65 +126,182 @@ public final class IngestService implements AutoCloseable {
                             .timeout(config.pollTimeout())
                             .limit(100)
                             .build(),
-                    consumer());
+                    this::consume);
         } catch (TelegramApiException e) {
-            throw new IllegalStateException("cannot start long polling: "
-                    + config.telegram().token().redact(e.getMessage()), null);
+            // The cause is left out on purpose: TelegramBots' exceptions may quote request URLs, which hold the
+            // token. Its description, redacted, is kept.
+            throw new IllegalStateException("cannot start long polling at " + config.telegram().apiUrl() + ": "
+                    + config.telegram().token().redact(describe(e)), null);
         }
         LOG.info("ingest polling {} (timeout {} s) into {}", config.telegram().apiUrl(), config.pollTimeout(),
                 topics.updates().name());
     }
 
-    private LongPollingUpdateConsumer consumer() {
-        return updates -> {
+    /**
+     * Creates missing topics. TopicAdmin describes the topics right after creating them, and the broker may answer
+     * UnknownTopicOrPartition until the new topics' metadata has spread; that passes within moments, so it is
+     * asked again a few times instead of failing the start.
+     */
+    private void ensureTopics() {
+        for (int attempt = 1; ; attempt++) {
+            try {
+                TopicAdmin.ensureTopics(kafka, topics, Duration.ofSeconds(30));
+                return;
+            } catch (IllegalStateException e) {
+                if (attempt >= TOPIC_ATTEMPTS || !isUnknownTopic(e)) {
+                    throw e;
+                }
+                LOG.info("new topics not visible yet (attempt {}): {}", attempt, e.getMessage());
+                try {
+                    Thread.sleep(100L * attempt);
+                } catch (InterruptedException interrupted) {
+                    Thread.currentThread().interrupt();
+                    throw e;
+                }
+            }
+        }
+    }
+
+    static boolean isUnknownTopic(Throwable e) {
+        for (Throwable c = e; c != null; c = c.getCause()) {
+            if (c instanceof UnknownTopicOrPartitionException) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** TelegramBots' consumer: returns only once the batch is in Kafka (see the class comment). */
+    private void consume(List<Update> updates) {
+        try {
             List<JsonNode> raw = new ArrayList<>(updates.size());
             for (Update u : updates) {
                 raw.add(mapper.valueToTree(u));
             }
             if (!writer.writeAll(raw)) {
                 // Throwing ends TelegramBots' polling task before it can confirm this batch.
-                throw new IllegalStateException("ingest is closing; " + updates.size()
-                        + " update(s) not written and left unconfirmed for the next poller");
+                throw new IllegalStateException((closing ? "ingest is closing; " : "interrupted; ") + updates.size()
+                        + " update(s) " + idRange(updates) + " not written and left unconfirmed for the next poller");
             }
-        };
+        } catch (RuntimeException | Error e) {
+            if (!closing) {
+                failure.compareAndSet(null, e);
+                LOG.error("ingest stopped polling: writing update(s) {} failed; they stay unconfirmed and Telegram "
+                        + "will redeliver them to the next poller", idRange(updates), e);
+                terminated.countDown();
+            }
+            throw e;
+        }
+    }
+
+    private static String idRange(List<Update> updates) {
+        if (updates.isEmpty()) {
+            return "[]";
+        }
+        return "[" + updates.get(0).getUpdateId() + ".." + updates.get(updates.size() - 1).getUpdateId() + "]";
+    }
+
+    private static String describe(Throwable e) {
+        StringBuilder sb = new StringBuilder(String.valueOf(e.getMessage()));
+        Throwable c = e.getCause();
+        for (int depth = 0; c != null && depth < 5; depth++, c = c.getCause()) {
+            sb.append(" (caused by ").append(c).append(')');
+        }
+        return sb.toString();
     }
 
     private TelegramUrl telegramUrl() {
         return new TelegramUrl(config.telegram().scheme(), config.telegram().host(), config.telegram().port(), false);
     }
 
+    /**
+     * A producer that only reports success once every in-sync replica has the record ({@code acks=all},
+     * idempotent); these two are fixed. Timeouts and everything else can be tuned with {@code KAFKA_CLIENT_*}.
+     */
     static Producer<Long, StoredUpdate> createProducer(KafkaSettings kafka, Topic<Long, StoredUpdate> topic) {
         Properties p = kafka.clientProperties();
+        Object acks = p.get(ProducerConfig.ACKS_CONFIG);
+        if (acks != null && !"all".equals(acks) && !"-1".equals(acks)) {
+            LOG.warn("ignoring acks={} from the configuration: ingest needs acks=all to never lose an update", acks);
+        }
         p.put(ProducerConfig.ACKS_CONFIG, "all");
         p.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
-        p.put(ProducerConfig.LINGER_MS_CONFIG, 0);
-        p.put(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, 30_000);
-        p.put(ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG, 10_000);
-        p.put(ProducerConfig.MAX_BLOCK_MS_CONFIG, 10_000);
-        p.put(ProducerConfig.CLIENT_ID_CONFIG, "thoughtstream-ingest");
+        p.putIfAbsent(ProducerConfig.LINGER_MS_CONFIG, 0);
+        p.putIfAbsent(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, 30_000);
+        p.putIfAbsent(ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG, 10_000);
+        p.putIfAbsent(ProducerConfig.MAX_BLOCK_MS_CONFIG, 10_000);
+        p.putIfAbsent(ProducerConfig.CLIENT_ID_CONFIG, "thoughtstream-ingest");
         return new KafkaProducer<>(p, topic.keySerde().serializer(), topic.valueSerde().serializer());
     }
 
-    /** True while TelegramBots' polling task is alive (it dies silently if the consumer throws). */
+    /** True while TelegramBots' polling task is alive (it ends when the consumer throws, or on close). */
     public boolean isPolling() {
         BotSession s = session;
-        return s != null && s.isRunning() && s.getRunningPolling() != null && !s.getRunningPolling().isDone();
+        if (s == null || !s.isRunning()) {
+            return false;
+        }
+        var polling = s.getRunningPolling();
+        return polling != null && !polling.isDone();
     }
 
+    /** The highest update id written to Kafka so far (-1 before the first). */
     public long lastWrittenUpdateId() {
         return writer == null ? -1 : writer.lastWrittenUpdateId();
     }
 
+    /** Updates this instance wrote to Kafka (redeliveries it skipped are not counted). */
+    public long updatesWritten() {
+        return writer == null ? 0 : writer.written();
+    }
+
+    /** Redelivered updates skipped because Redis remembered them as written. */
     public long duplicatesSkipped() {
         return writer == null ? 0 : writer.duplicatesSkipped();
     }
 
+    /** Redis operations that failed; each means an update written without (or not recorded for) the dedup check. */
     public long dedupUnavailable() {
         return writer == null ? 0 : writer.dedupUnavailable();
     }
 
+    /** Failed attempts to write a batch to Kafka (each is retried; the batch stays unconfirmed meanwhile). */
+    public long writeRetries() {
+        return writer == null ? 0 : writer.writeRetries();
+    }
+
+    /** Why polling stopped on its own, if it did (empty while running and after a normal close). */
+    public Optional<Throwable> failure() {
+        return Optional.ofNullable(failure.get());
+    }
+
+    /** Blocks until the service is closed or polling failed ({@link #failure()}). */
+    public void awaitTermination() throws InterruptedException {
+        terminated.await();
+    }
+
+    /** {@link #awaitTermination()} with a timeout; true when terminated. */
+    public boolean awaitTermination(Duration timeout) throws InterruptedException {
+        return terminated.await(timeout.toMillis(), TimeUnit.MILLISECONDS);
+    }
+
+    /**
+     * Stops polling, lets a batch in progress finish for up to {@link #SHUTDOWN_GRACE}, then confirms to Telegram
+     * exactly what was written. Idempotent.
+     */
     @Override
-    public synchronized void close() {
+    public void close() {
+        shutdown(true);
+    }
+
+    /**
+     * The tests' stand-in for {@code kill -9}: stops polling at once, abandoning a batch in progress, and sends
+     * no shutdown confirmation, so Telegram redelivers everything not yet confirmed by a poll.
+     */
+    void abort() {
+        shutdown(false);
+    }
+
+    private synchronized void shutdown(boolean graceful) {
         if (closing) {
             return;
         }
@@ -168,6 +320,9 @@ public final class IngestService implements AutoCloseable {
             // app.close() leaves the in-flight long poll running; cancel it so shutdown does not wait for it.
             http.dispatcher().cancelAll();
         }
+        if (graceful && writer != null) {
+            awaitBatchInProgress();
+        }
         if (pollExecutor != null) {
             pollExecutor.shutdownNow();
             try {
@@ -178,15 +333,35 @@ public final class IngestService implements AutoCloseable {
                 Thread.currentThread().interrupt();
             }
         }
-        confirmWritten();
+        if (graceful) {
+            confirmWritten();
+        }
         if (producer != null) {
-            producer.close(Duration.ofSeconds(10));
+            // Writes are synchronous, so only an abandoned batch can be pending; it must not reach Kafka after
+            // we stopped (it is unconfirmed and not remembered for deduplication).
+            producer.close(Duration.ZERO);
         }
         if (http != null) {
             http.dispatcher().executorService().shutdown();
             http.connectionPool().evictAll();
         }
-        LOG.info("ingest stopped; last written update {}", lastWrittenUpdateId());
+        terminated.countDown();
+        LOG.info("ingest {}; last written update {}", graceful ? "stopped" : "aborted", lastWrittenUpdateId());
+    }
+
+    private void awaitBatchInProgress() {
+        if (writer.isFailing()) {
+            LOG.warn("closing while Kafka refuses the batch in progress; it stays unconfirmed for the next poller");
+            return;
+        }
+        try {
+            if (!writer.awaitIdle(SHUTDOWN_GRACE)) {
+                LOG.warn("a batch was still being written after {} ms; abandoning it unconfirmed",
+                        SHUTDOWN_GRACE.toMillis());
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
     }
 
     /**

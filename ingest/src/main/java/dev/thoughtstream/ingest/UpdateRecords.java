@@ -1,7 +1,6 @@
 package dev.thoughtstream.ingest;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import java.util.Iterator;
 import java.util.Map;
 
 /** Where a raw Telegram update belongs: its chat. */
@@ -15,9 +14,7 @@ final class UpdateRecords {
      * Returns 0 when the update names none; such updates still go to Kafka (key 0) so nothing is lost.
      */
     static long chatIdOf(JsonNode update) {
-        Iterator<Map.Entry<String, JsonNode>> fields = update.fields();
-        while (fields.hasNext()) {
-            Map.Entry<String, JsonNode> field = fields.next();
+        for (Map.Entry<String, JsonNode> field : update.properties()) {
             JsonNode body = field.getValue();
             if (field.getKey().equals("update_id") || !body.isObject()) {
                 continue;

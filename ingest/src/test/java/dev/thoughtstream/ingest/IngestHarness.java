@@ -1,0 +1,154 @@
+package dev.thoughtstream.ingest;
+
+import dev.thoughtstream.common.config.Config;
+import dev.thoughtstream.common.config.KafkaSettings;
+import dev.thoughtstream.common.config.TelegramSettings;
+import dev.thoughtstream.common.redis.ClaimStore;
+import dev.thoughtstream.common.redis.RedisClaimStore;
+import dev.thoughtstream.common.topic.Topics;
+import dev.thoughtstream.testkit.Await;
+import dev.thoughtstream.testkit.kafka.TestKafka;
+import dev.thoughtstream.testkit.redis.TestRedis;
+import dev.thoughtstream.testkit.telegram.TelegramEmulator;
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.security.SecureRandom;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.Deque;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.Optional;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One test's world around ingest: a Telegram emulator that accepts only this test's random bot token, real Redis
+ * stores under key prefixes of the test's choosing, and the ingest services started here. Everything is closed in
+ * reverse order of creation.
+ */
+final class IngestHarness implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(IngestHarness.class);
+    static final Duration TIMEOUT = Duration.ofSeconds(30);
+    private static final String TOKEN_CHARS = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-";
+    private static final SecureRandom RANDOM = new SecureRandom();
+    private static final HttpClient HTTP = HttpClient.newHttpClient();
+
+    final String token = randomToken();
+    final TelegramEmulator telegram = TelegramEmulator.builder().botToken(token).build().start();
+    private final Deque<AutoCloseable> resources = new ArrayDeque<>();
+
+    /** A token shaped like BotFather's: {@code <bot id>:<35 characters>}, different in every test. */
+    static String randomToken() {
+        StringBuilder sb = new StringBuilder().append(1_000_000_000L + RANDOM.nextInt(1_000_000_000)).append(':');
+        for (int i = 0; i < 35; i++) {
+            sb.append(TOKEN_CHARS.charAt(RANDOM.nextInt(TOKEN_CHARS.length())));
+        }
+        return sb.toString();
+    }
+
+    /** The secret part of the token (after the colon); the bot id before it is public. */
+    String tokenSecret() {
+        return token.substring(token.indexOf(':') + 1);
+    }
+
+    /**
+     * Ingest's variables for this emulator: a long poll that outlasts every test step (so a poll in progress is
+     * not replaced by a new one behind a test's back), and short backoffs.
+     */
+    Map<String, String> variables() {
+        Map<String, String> v = new HashMap<>();
+        v.put(TelegramSettings.TOKEN, token);
+        v.put(TelegramSettings.API_URL, telegram.baseUrl());
+        v.put(IngestConfig.POLL_TIMEOUT, "30");
+        v.put(IngestConfig.RETRY_BACKOFF_MAX, "500");
+        return v;
+    }
+
+    IngestConfig config() {
+        return IngestConfig.from(Config.of(variables()));
+    }
+
+    /**
+     * {@link TestKafka#createTopics}, asked again while the broker does not yet show the topics it just created
+     * (common's TopicAdmin describes them at once and can see UnknownTopicOrPartition).
+     */
+    static Topics createTopics(String prefix) {
+        return Await.value("topics under " + prefix, TIMEOUT, () -> {
+            try {
+                return Optional.of(TestKafka.createTopics(prefix));
+            } catch (IllegalStateException e) {
+                if (IngestService.isUnknownTopic(e)) {
+                    return Optional.empty();
+                }
+                throw e;
+            }
+        });
+    }
+
+    /** A real Redis store; stores built with the same prefix share their keys (like two ingest processes). */
+    ClaimStore redis(String keyPrefix) {
+        return track(new RedisClaimStore(RedisClaimStore.connect(TestRedis.settings()), keyPrefix));
+    }
+
+    IngestService startIngest(KafkaSettings kafka, ClaimStore claims) {
+        return startIngest(config(), kafka, claims, Clock.systemUTC());
+    }
+
+    IngestService startIngest(IngestConfig config, KafkaSettings kafka, ClaimStore claims, Clock clock) {
+        IngestService ingest = track(new IngestService(config, kafka, claims, clock));
+        ingest.start();
+        return ingest;
+    }
+
+    <T extends AutoCloseable> T track(T resource) {
+        resources.push(resource);
+        return resource;
+    }
+
+    /** Returns once ingest waits in a long poll, so the next injected message is answered by that poll. */
+    void awaitLongPoll() {
+        Await.until("ingest waiting in a getUpdates long poll", TIMEOUT, () -> telegram.activePolls() == 1);
+    }
+
+    /**
+     * Makes the next few messages reach ingest as one batch: a getUpdates of our own (confirming nothing new)
+     * ends ingest's long poll with 409, as Telegram does when a second poller appears, and the faults make ingest's
+     * next two polls fail too. TelegramBots backs off for 250 ms, then 500 ms, then 1 s, so messages injected
+     * right after this call are all pending when ingest next polls successfully. (Should the test thread stall
+     * for longer than that, they arrive in several batches; the tests hold either way.)
+     */
+    void holdBackUpdates() throws IOException, InterruptedException {
+        HttpRequest poll = HttpRequest.newBuilder(URI.create(telegram.baseUrl() + "/bot" + token + "/getUpdates"))
+                .header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString(
+                        "{\"offset\":" + telegram.confirmedOffset() + ",\"timeout\":0}"))
+                .build();
+        HttpResponse<String> answer = HTTP.send(poll, HttpResponse.BodyHandlers.ofString());
+        if (answer.statusCode() != 200) {
+            throw new IllegalStateException("the emulator refused our getUpdates: " + answer.statusCode());
+        }
+        telegram.addFault("getUpdates", 500, 2);
+    }
+
+    /** getUpdates calls the emulator answered with {@code status}. */
+    long getUpdatesAnswered(int status) {
+        return telegram.calls("getupdates").stream().filter(c -> c.status() == status).count();
+    }
+
+    @Override
+    public void close() {
+        while (!resources.isEmpty()) {
+            try {
+                resources.pop().close();
+            } catch (Exception e) {
+                LOG.warn("closing a test resource failed", e);
+            }
+        }
+        telegram.close();
+    }
+}
