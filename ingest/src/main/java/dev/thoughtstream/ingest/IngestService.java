@@ -24,7 +24,6 @@ import okhttp3.OkHttpClient;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.Producer;
 import org.apache.kafka.clients.producer.ProducerConfig;
-import org.apache.kafka.common.errors.UnknownTopicOrPartitionException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.telegram.telegrambots.client.okhttp.OkHttpTelegramClient;
@@ -52,7 +51,6 @@ public final class IngestService implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(IngestService.class);
     /** How long close() lets a batch in progress finish: a written batch can still be confirmed. */
     static final Duration SHUTDOWN_GRACE = Duration.ofSeconds(5);
-    private static final int TOPIC_ATTEMPTS = 5;
 
     private final IngestConfig config;
     private final KafkaSettings kafka;
@@ -101,7 +99,7 @@ public final class IngestService implements AutoCloseable {
     }
 
     private void startPolling() {
-        ensureTopics();
+        TopicAdmin.ensureTopics(kafka, topics, Duration.ofSeconds(30));
         producer = createProducer(kafka, topics.updates());
         writer = new UpdateWriter(producer, topics.updates(), claims,
                 "tg:update:" + config.telegram().botId() + ":", config.dedupTtl(), config.retryBackoffMax(), clock);
@@ -135,40 +133,6 @@ public final class IngestService implements AutoCloseable {
         }
         LOG.info("ingest polling {} (timeout {} s) into {}", config.telegram().apiUrl(), config.pollTimeout(),
                 topics.updates().name());
-    }
-
-    /**
-     * Creates missing topics. TopicAdmin describes the topics right after creating them, and the broker may answer
-     * UnknownTopicOrPartition until the new topics' metadata has spread; that passes within moments, so it is
-     * asked again a few times instead of failing the start.
-     */
-    private void ensureTopics() {
-        for (int attempt = 1; ; attempt++) {
-            try {
-                TopicAdmin.ensureTopics(kafka, topics, Duration.ofSeconds(30));
-                return;
-            } catch (IllegalStateException e) {
-                if (attempt >= TOPIC_ATTEMPTS || !isUnknownTopic(e)) {
-                    throw e;
-                }
-                LOG.info("new topics not visible yet (attempt {}): {}", attempt, e.getMessage());
-                try {
-                    Thread.sleep(100L * attempt);
-                } catch (InterruptedException interrupted) {
-                    Thread.currentThread().interrupt();
-                    throw e;
-                }
-            }
-        }
-    }
-
-    static boolean isUnknownTopic(Throwable e) {
-        for (Throwable c = e; c != null; c = c.getCause()) {
-            if (c instanceof UnknownTopicOrPartitionException) {
-                return true;
-            }
-        }
-        return false;
     }
 
     /** TelegramBots' consumer: returns only once the batch is in Kafka (see the class comment). */

@@ -22,7 +22,6 @@ import java.util.ArrayDeque;
 import java.util.Deque;
 import java.util.HashMap;
 import java.util.Map;
-import java.util.Optional;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -73,21 +72,8 @@ final class IngestHarness implements AutoCloseable {
         return IngestConfig.from(Config.of(variables()));
     }
 
-    /**
-     * {@link TestKafka#createTopics}, asked again while the broker does not yet show the topics it just created
-     * (common's TopicAdmin describes them at once and can see UnknownTopicOrPartition).
-     */
     static Topics createTopics(String prefix) {
-        return Await.value("topics under " + prefix, TIMEOUT, () -> {
-            try {
-                return Optional.of(TestKafka.createTopics(prefix));
-            } catch (IllegalStateException e) {
-                if (IngestService.isUnknownTopic(e)) {
-                    return Optional.empty();
-                }
-                throw e;
-            }
-        });
+        return TestKafka.createTopics(prefix);
     }
 
     /** A real Redis store; stores built with the same prefix share their keys (like two ingest processes). */
