@@ -10,17 +10,22 @@ import dev.thoughtstream.common.topic.Topics;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
+import java.util.Optional;
 import java.util.Properties;
 import java.util.UUID;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.atomic.AtomicLong;
+import org.apache.kafka.clients.consumer.CloseOptions;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.ConsumerRecords;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.WakeupException;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
@@ -32,11 +37,16 @@ import org.telegram.telegrambots.meta.generics.TelegramClient;
  * Reply parts → Telegram, and each part's outcome → the delivered topic.
  *
  * <p>Walking-skeleton scheduling: one poll loop sends parts one after another in partition order (so a
- * chat's parts stay in order); offsets are committed only after the polled parts were sent or failed and
- * their outcomes acknowledged. Per-chat lanes, staleness and rate limits build on this (issue 5).
+ * chat's parts stay in order); each record's offset is committed right after its part was sent or failed and
+ * the outcome acknowledged, so a stop or crash redelivers only unhandled parts (and the claims in Redis keep a
+ * redelivered part from reaching the person twice). Per-chat lanes, staleness and rate limits build on this
+ * (issue 5).
  */
 public final class EmitterService implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(EmitterService.class);
+    private static final Duration POLL_TIMEOUT = Duration.ofMillis(200);
+    /** Longer than an in-flight sendMessage can take (OkHttp's connect + read timeouts). */
+    private static final Duration CLOSE_TIMEOUT = Duration.ofSeconds(40);
 
     private final EmitterConfig config;
     private final KafkaSettings kafka;
@@ -50,6 +60,11 @@ public final class EmitterService implements AutoCloseable {
     private KafkaProducer<byte[], byte[]> producer;
     private Thread loop;
     private volatile boolean running;
+    private volatile Throwable failure;
+    private boolean closed;
+    private final Object interruptLock = new Object();
+    /** True while the loop is inside PartSender, the only place close() interrupts. Guarded by interruptLock. */
+    private boolean interruptible;
 
     public EmitterService(EmitterConfig config, KafkaSettings kafka, TelegramClient telegram, ClaimStore claims,
             Clock clock, Pause pause) {
@@ -69,13 +84,17 @@ public final class EmitterService implements AutoCloseable {
     }
 
     public synchronized void start() {
+        if (loop != null || closed) {
+            throw new IllegalStateException("an emitter is started once");
+        }
         TopicAdmin.ensureTopics(kafka, topics, Duration.ofSeconds(30));
         Properties c = kafka.clientProperties();
         c.put(ConsumerConfig.GROUP_ID_CONFIG, config.groupId());
         c.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
         c.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
         c.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
-        c.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, 50);
+        // Parts are sent at human pace; a small batch keeps a poll well inside max.poll.interval.ms.
+        c.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, 10);
         c.put(ConsumerConfig.CLIENT_ID_CONFIG, "thoughtstream-emitter");
         consumer = new KafkaConsumer<>(c, new ByteArrayDeserializer(), new ByteArrayDeserializer());
         Properties p = kafka.clientProperties();
@@ -94,29 +113,46 @@ public final class EmitterService implements AutoCloseable {
     private void run() {
         try {
             while (running) {
-                ConsumerRecords<byte[], byte[]> records = consumer.poll(Duration.ofMillis(200));
+                ConsumerRecords<byte[], byte[]> records = consumer.poll(POLL_TIMEOUT);
                 for (ConsumerRecord<byte[], byte[]> record : records) {
-                    handle(record);
-                }
-                if (!records.isEmpty()) {
-                    consumer.commitSync();
+                    if (!running) {
+                        // Stopping: the rest of the batch is redelivered to the group (offsets stop before it).
+                        return;
+                    }
+                    process(record);
                 }
             }
         } catch (WakeupException e) {
             if (running) {
-                LOG.error("emitter loop woken up unexpectedly", e);
+                failure = e;
+                LOG.error("emitter loop woken up unexpectedly; stopping it", e);
             }
         } catch (InterruptedException e) {
+            if (running) {
+                failure = e;
+                LOG.error("emitter loop interrupted unexpectedly; stopping it", e);
+            }
             Thread.currentThread().interrupt();
-            LOG.info("emitter loop interrupted; stopping");
         } catch (RuntimeException e) {
-            LOG.error("emitter loop failed; stopping it", e);
+            if (running) {
+                failure = e;
+                LOG.error("emitter loop failed; stopping it", e);
+            } else {
+                // Already stopping (e.g. close() gave up waiting and closed the producer): not a failure to report.
+                LOG.warn("emitter loop hit an error while stopping: {}", e.toString());
+            }
         } finally {
-            consumer.close(Duration.ofSeconds(5));
+            closeConsumer();
         }
     }
 
-    private void handle(ConsumerRecord<byte[], byte[]> record) throws InterruptedException {
+    /**
+     * Sends one part (or dead-letters one record), reports the outcome and commits past it.
+     *
+     * @throws InterruptedException when close() cut the part short before its message went out; nothing is
+     *                              reported or committed, so the group hands the part to the next instance
+     */
+    private void process(ConsumerRecord<byte[], byte[]> record) throws InterruptedException {
         ReplyPart part;
         try {
             part = topics.replies().valueSerde().deserializer().deserialize(record.topic(), record.value());
@@ -125,14 +161,66 @@ public final class EmitterService implements AutoCloseable {
             }
         } catch (RuntimeException e) {
             deadLetter(record, e.getMessage());
+            commit(record);
             return;
         }
         Duration before = part.seq() == 0 ? readingPause : Duration.ZERO;
-        Delivery outcome = sender.send(part, before);
-        LOG.info("chat {} reply {} part {}: {}", part.chatId(), part.replyId(), part.seq(), outcome.outcome());
-        produce(topics.delivered().name(), topics.delivered().keySerde().serializer().serialize(
-                topics.delivered().name(), part.chatId()),
-                topics.delivered().valueSerde().serializer().serialize(topics.delivered().name(), outcome));
+        synchronized (interruptLock) {
+            if (!running) {
+                // Stopping: left uncommitted for the group's next instance.
+                return;
+            }
+            interruptible = true;
+        }
+        Delivery outcome;
+        try {
+            outcome = sender.send(part, before);
+        } finally {
+            synchronized (interruptLock) {
+                interruptible = false;
+            }
+        }
+        // close() may have interrupted a send that PartSender saw through: report and commit it first, so the
+        // next instance neither re-reports it nor finds it unconfirmed. No interrupt can arrive from here on.
+        boolean stopRequested = Thread.interrupted();
+        try {
+            LOG.info("chat {} reply {} part {}: {}", part.chatId(), part.replyId(), part.seq(), outcome.outcome());
+            produce(topics.delivered().name(), topics.delivered().keySerde().serializer().serialize(
+                    topics.delivered().name(), part.chatId()),
+                    topics.delivered().valueSerde().serializer().serialize(topics.delivered().name(), outcome));
+            commit(record);
+        } finally {
+            if (stopRequested) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+
+    /** Commits past one handled record, so a stop or crash redelivers only what was not handled yet. */
+    private void commit(ConsumerRecord<byte[], byte[]> record) {
+        Map<TopicPartition, OffsetAndMetadata> offsets = Map.of(
+                new TopicPartition(record.topic(), record.partition()), new OffsetAndMetadata(record.offset() + 1));
+        try {
+            consumer.commitSync(offsets);
+        } catch (WakeupException e) {
+            // close()'s wakeup is meant for poll(); it is spent now, and this commit must still happen.
+            consumer.commitSync(offsets);
+        }
+    }
+
+    private void closeConsumer() {
+        // An interrupted consumer cannot leave its group cleanly (the next instance would wait a session timeout
+        // for the partitions); the flag is restored afterwards.
+        boolean interrupted = Thread.interrupted();
+        try {
+            consumer.close(CloseOptions.timeout(Duration.ofSeconds(5)));
+        } catch (RuntimeException e) {
+            LOG.warn("closing the emitter's consumer failed: {}", e.toString());
+        } finally {
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
+        }
     }
 
     private void deadLetter(ConsumerRecord<byte[], byte[]> record, String reason) throws InterruptedException {
@@ -157,30 +245,79 @@ public final class EmitterService implements AutoCloseable {
         }
     }
 
+    /** Records set aside on the dead-letter topic. */
     public long deadLettered() {
         return deadLettered.get();
+    }
+
+    /** Parts sent while Redis was unreachable (fail-open), so without protection against a duplicate. */
+    public long sentWithoutClaim() {
+        return sender.sentWithoutClaim();
+    }
+
+    /** Redis commands that failed; the emitter kept going. */
+    public long claimStoreErrors() {
+        return sender.claimStoreErrors();
     }
 
     public boolean isRunning() {
         return running && loop != null && loop.isAlive();
     }
 
+    /** Why the loop stopped on its own, if it did (empty after a clean close()). */
+    public Optional<Throwable> failure() {
+        return Optional.ofNullable(failure);
+    }
+
+    /** Blocks until the loop has ended, by close() or by a failure. */
+    public void awaitTermination() throws InterruptedException {
+        Thread t;
+        synchronized (this) {
+            t = loop;
+        }
+        if (t != null) {
+            t.join();
+        }
+    }
+
+    /**
+     * Stops the loop: a part being typed is abandoned (its claim released, its offset not committed, so the
+     * group's next instance sends it); a message already on its way is seen through and reported first.
+     */
     @Override
-    public synchronized void close() {
-        if (!running) {
-            return;
+    public void close() {
+        Thread t;
+        synchronized (this) {
+            if (closed) {
+                return;
+            }
+            closed = true;
+            running = false;
+            t = loop;
         }
-        running = false;
-        if (consumer != null) {
-            consumer.wakeup();
-        }
-        if (loop != null) {
-            loop.interrupt();
+        if (t != null) {
+            if (t.isAlive()) {
+                // Ends a poll() at once; a loop that already failed has closed the consumer itself.
+                consumer.wakeup();
+            }
+            synchronized (interruptLock) {
+                // Cuts a typing pause or a retry wait short (PartSender sees an in-flight send through). Only
+                // while sending: an interrupt inside a Kafka call would lose a commit or the clean group leave.
+                if (interruptible) {
+                    t.interrupt();
+                }
+            }
             try {
-                loop.join(15_000);
+                t.join(CLOSE_TIMEOUT.toMillis());
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
             }
+            if (t.isAlive()) {
+                LOG.warn("emitter loop still busy after {} ms; closing the producer under it", CLOSE_TIMEOUT.toMillis());
+            }
+        } else if (consumer != null) {
+            // start() failed before the loop owned the consumer.
+            consumer.close(CloseOptions.timeout(Duration.ofSeconds(5)));
         }
         if (producer != null) {
             producer.close(Duration.ofSeconds(5));
