@@ -36,7 +36,7 @@ public final class Main {
         LOG.info("starting emitter: {}, {}, {}", emitter.telegram(), kafka, redis);
 
         OkHttpClient http = TelegramClients.http();
-        RedisClaimStore claims = new RedisClaimStore(RedisClaimStore.connect(redis), "ts:");
+        RedisClaimStore claims = RedisClaimStore.open(redis);
         EmitterService service = new EmitterService(emitter, kafka, TelegramClients.create(emitter.telegram(), http),
                 claims, Clock.systemUTC());
         try {

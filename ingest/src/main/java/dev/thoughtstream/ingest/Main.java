@@ -15,7 +15,6 @@ import org.slf4j.LoggerFactory;
  */
 public final class Main {
     private static final Logger LOG = LoggerFactory.getLogger(Main.class);
-    static final String REDIS_KEY_PREFIX = "ts:";
 
     private Main() {}
 
@@ -35,7 +34,7 @@ public final class Main {
         }
         LOG.info("starting ingest: {}, {}, {}", ingest, kafka, redis);
 
-        RedisClaimStore claims = new RedisClaimStore(RedisClaimStore.connect(redis), REDIS_KEY_PREFIX);
+        RedisClaimStore claims = RedisClaimStore.open(redis);
         IngestService service = new IngestService(ingest, kafka, claims, Clock.systemUTC());
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             service.close();
