@@ -13,6 +13,7 @@ import dev.thoughtstream.common.event.ThoughtMessage;
 import dev.thoughtstream.common.kafka.DeadLetters;
 import dev.thoughtstream.common.topic.Topic;
 import dev.thoughtstream.common.topic.Topics;
+import dev.thoughtstream.testkit.kafka.TopicReader;
 import dev.thoughtstream.testkit.Await;
 import dev.thoughtstream.testkit.kafka.TestKafka;
 import java.nio.charset.StandardCharsets;

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.thoughtstream.common.kafka.DeadLetters;
+import dev.thoughtstream.testkit.kafka.TopicReader;
 import dev.thoughtstream.testkit.Await;
 import dev.thoughtstream.testkit.kafka.TestKafka;
 import java.nio.charset.StandardCharsets;

@@ -7,6 +7,7 @@ import dev.thoughtstream.common.event.ReplyPart;
 import dev.thoughtstream.common.redis.ClaimStore;
 import dev.thoughtstream.common.redis.RedisClaimStore;
 import dev.thoughtstream.common.topic.Topics;
+import dev.thoughtstream.testkit.kafka.TopicReader;
 import dev.thoughtstream.testkit.Await;
 import dev.thoughtstream.testkit.kafka.TestKafka;
 import dev.thoughtstream.testkit.redis.TestRedis;

@@ -9,6 +9,7 @@ import dev.thoughtstream.common.config.Config;
 import dev.thoughtstream.common.config.KafkaSettings;
 import dev.thoughtstream.common.event.StoredUpdate;
 import dev.thoughtstream.common.topic.Topics;
+import dev.thoughtstream.testkit.kafka.TopicReader;
 import dev.thoughtstream.testkit.Await;
 import dev.thoughtstream.testkit.kafka.EmbeddedKafka;
 import dev.thoughtstream.testkit.redis.TestRedis;

@@ -1,8 +1,7 @@
-package dev.thoughtstream.chunker;
+package dev.thoughtstream.testkit.kafka;
 
 import dev.thoughtstream.common.topic.Topic;
 import dev.thoughtstream.testkit.Await;
-import dev.thoughtstream.testkit.kafka.TestKafka;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -17,21 +16,34 @@ import org.apache.kafka.common.TopicPartition;
 
 /**
  * Everything a downstream service would see on one topic: a read_committed consumer over all its partitions from
- * the beginning, without a consumer group, that keeps what it has read. Unlike {@code TestKafka.awaitRecords} it
+ * the beginning, without a consumer group, that keeps what it has read. Unlike {@link TestKafka#awaitRecords} it
  * stays open, so a test can wait for one record, act, and then wait for the next while still holding the first.
+ * One thread only.
  */
-final class TopicReader<K, V> implements AutoCloseable {
+public final class TopicReader<K, V> implements AutoCloseable {
     private static final Duration POLL = Duration.ofMillis(50);
+    private static final Duration OPEN_TIMEOUT = Duration.ofSeconds(30);
 
     private final Topic<K, V> topic;
     private final KafkaConsumer<K, V> consumer;
     private final List<TopicPartition> partitions;
     private final List<ConsumerRecord<K, V>> seen = new ArrayList<>();
 
-    TopicReader(Topic<K, V> topic, Duration timeout) {
+    /** A reader on the shared test broker ({@link TestKafka#bootstrapServers()}). */
+    public TopicReader(Topic<K, V> topic) {
+        this(TestKafka.bootstrapServers(), topic, OPEN_TIMEOUT);
+    }
+
+    public TopicReader(Topic<K, V> topic, Duration timeout) {
+        this(TestKafka.bootstrapServers(), topic, timeout);
+    }
+
+    /** A reader on any broker, e.g. a test's own {@link EmbeddedKafka}. */
+    public TopicReader(String bootstrapServers, Topic<K, V> topic, Duration timeout) {
         this.topic = topic;
-        Properties p = TestKafka.consumerProps("unused");
-        p.remove(ConsumerConfig.GROUP_ID_CONFIG);
+        Properties p = new Properties();
+        p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
+        p.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
         p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
         p.put(ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG, "50");
         p.put(ConsumerConfig.CLIENT_ID_CONFIG, "topic-reader-" + topic.name());
@@ -43,17 +55,31 @@ final class TopicReader<K, V> implements AutoCloseable {
         consumer.seekToBeginning(partitions);
     }
 
+    /** Reads {@code topic} on {@code bootstrapServers} up to its current end, for "written exactly once" checks. */
+    public static <K, V> List<ConsumerRecord<K, V>> readAll(String bootstrapServers, Topic<K, V> topic,
+            Duration timeout) {
+        try (TopicReader<K, V> reader = new TopicReader<>(bootstrapServers, topic, timeout)) {
+            return reader.readToEnd(timeout);
+        }
+    }
+
     /** Every record read so far, in the order read (per partition, offset order). */
-    List<ConsumerRecord<K, V>> seen() {
+    public List<ConsumerRecord<K, V>> seen() {
         return List.copyOf(seen);
     }
 
-    List<ConsumerRecord<K, V>> seen(Predicate<ConsumerRecord<K, V>> filter) {
+    public List<ConsumerRecord<K, V>> seen(Predicate<ConsumerRecord<K, V>> filter) {
         return seen.stream().filter(filter).toList();
     }
 
+    /** One short poll for more, then everything read so far; meant to be called inside {@link Await}. */
+    public List<ConsumerRecord<K, V>> poll() {
+        pollOnce();
+        return seen();
+    }
+
     /** Reads until at least {@code count} of the records read so far match, and returns the matching ones. */
-    List<ConsumerRecord<K, V>> awaitMatching(String what, int count, Predicate<ConsumerRecord<K, V>> filter,
+    public List<ConsumerRecord<K, V>> awaitMatching(String what, int count, Predicate<ConsumerRecord<K, V>> filter,
             Duration timeout) {
         try {
             Await.until(count + " × " + what + " on " + topic.name(), timeout, () -> {
@@ -70,7 +96,7 @@ final class TopicReader<K, V> implements AutoCloseable {
      * Reads up to the current end of every partition: what a read_committed consumer can see now. The end is
      * taken once, at the call; records committed later may or may not be included.
      */
-    List<ConsumerRecord<K, V>> readToEnd(Duration timeout) {
+    public List<ConsumerRecord<K, V>> readToEnd(Duration timeout) {
         Map<TopicPartition, Long> end = endOffsets();
         Await.until("the end of " + topic.name() + " at " + end, timeout, () -> {
             pollOnce();
@@ -80,7 +106,7 @@ final class TopicReader<K, V> implements AutoCloseable {
     }
 
     /** The read_committed end of every partition (the last stable offset), control records included. */
-    Map<TopicPartition, Long> endOffsets() {
+    public Map<TopicPartition, Long> endOffsets() {
         return consumer.endOffsets(partitions);
     }
 
