@@ -15,7 +15,7 @@ public final class Main {
     private Main() {}
 
     public static void main(String[] args) {
-        ServiceLauncher.run("chunker", env -> {
+        ServiceLauncher.run("chunker", (env, metrics) -> {
             ChunkerConfig config = ChunkerConfig.from(env);
             KafkaSettings kafka = KafkaSettings.from(env);
             LOG.info("chunker configuration: {}; {}", config, kafka);
@@ -31,7 +31,8 @@ public final class Main {
                     () -> end.get() == KafkaStreams.State.ERROR
                             ? Optional.of(new IllegalStateException("the chunker's streams failed (state ERROR)"))
                             : Optional.empty(),
-                    service::close);
+                    service::close,
+                    () -> service.state() == KafkaStreams.State.RUNNING || service.state() == KafkaStreams.State.REBALANCING);
         });
     }
 }

@@ -20,7 +20,7 @@ public final class Main {
     private Main() {}
 
     public static void main(String[] args) {
-        ServiceLauncher.run("emitter", config -> {
+        ServiceLauncher.run("emitter", (config, metrics) -> {
             EmitterConfig emitter = EmitterConfig.from(config);
             KafkaSettings kafka = KafkaSettings.from(config);
             RedisSettings redis = RedisSettings.from(config);
@@ -40,7 +40,7 @@ public final class Main {
                 stop.run();
                 throw e;
             }
-            return ServiceLauncher.running(service::awaitTermination, service::failure, stop);
+            return ServiceLauncher.running(service::awaitTermination, service::failure, stop, service::isRunning);
         });
     }
 }

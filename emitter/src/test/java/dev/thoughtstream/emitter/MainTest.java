@@ -28,6 +28,7 @@ class MainTest {
         pb.environment().put("PATH", System.getenv().getOrDefault("PATH", "/usr/bin:/bin"));
         // No .env from the working directory: only what the test says.
         pb.environment().put("DOTENV_FILE", workDir.resolve("absent.env").toString());
+        pb.environment().put("HTTP_PORT", "0");
         pb.environment().putAll(env);
         Process process = pb.start();
         process.getOutputStream().close();

@@ -15,7 +15,7 @@ public final class Main {
     private Main() {}
 
     public static void main(String[] args) {
-        ServiceLauncher.run("ingest", config -> {
+        ServiceLauncher.run("ingest", (config, metrics) -> {
             IngestConfig ingest = IngestConfig.from(config);
             KafkaSettings kafka = KafkaSettings.from(config);
             RedisSettings redis = RedisSettings.from(config);
@@ -32,7 +32,7 @@ public final class Main {
             return ServiceLauncher.running(service::awaitTermination, service::failure, () -> {
                 service.close();
                 claims.close();
-            });
+            }, service::isPolling);
         });
     }
 }

@@ -15,6 +15,10 @@ import dev.thoughtstream.testkit.kafka.TestKafka;
 import dev.thoughtstream.testkit.redis.TestRedis;
 import dev.thoughtstream.testkit.telegram.UserMessage;
 import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -106,9 +110,17 @@ class MainTest {
         env.put(KafkaSettings.BOOTSTRAP, TestKafka.bootstrapServers());
         env.put("TOPIC_PREFIX", prefix);
         env.put(RedisSettings.URL, TestRedis.url().toString());
+        int httpPort = freePort();
+        env.put("HTTP_PORT", Integer.toString(httpPort));
         Process main = startMain(env);
         Await.until("Main to poll Telegram", TIMEOUT, () -> harness.telegram.activePolls() == 1 || !main.isAlive());
         assertTrue(main.isAlive(), "Main keeps running after start; it printed:\n" + outputText());
+
+        // and operators can see it: ready while polling, and its metrics are served
+        HttpClient http = HttpClient.newHttpClient();
+        Await.until("the readiness endpoint to answer 200", TIMEOUT,
+                () -> status(http, "http://127.0.0.1:" + httpPort + "/health/ready") == 200);
+        assertEquals(200, status(http, "http://127.0.0.1:" + httpPort + "/metrics"));
 
         // when: a person writes while it runs
         UserMessage m = harness.telegram.injectMessage(91, "to the deployed ingest");
@@ -130,5 +142,23 @@ class MainTest {
         assertEquals(0, harness.telegram.pendingUpdates());
         assertFalse(out.contains(harness.tokenSecret()), "the token is printed:\n" + out);
         assertTrue(out.contains("TelegramSettings[token=<redacted>"), "the startup line was checked: " + out);
+    }
+
+    private static int freePort() throws IOException {
+        try (java.net.ServerSocket socket = new java.net.ServerSocket(0)) {
+            return socket.getLocalPort();
+        }
+    }
+
+    private static int status(HttpClient http, String url) {
+        try {
+            return http.send(HttpRequest.newBuilder(URI.create(url)).build(), HttpResponse.BodyHandlers.discarding())
+                    .statusCode();
+        } catch (IOException e) {
+            return -1;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return -1;
+        }
     }
 }

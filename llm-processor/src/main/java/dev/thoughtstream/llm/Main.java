@@ -18,7 +18,7 @@ public final class Main {
     private Main() {}
 
     public static void main(String[] args) {
-        ServiceLauncher.run("llm-processor", config -> {
+        ServiceLauncher.run("llm-processor", (config, metrics) -> {
             KafkaSettings kafka = KafkaSettings.from(config);
             LlmConfig llm = LlmConfig.from(config);
             LOG.info("starting llm-processor: {}, {}", llm, kafka);
@@ -41,7 +41,7 @@ public final class Main {
             return ServiceLauncher.running(processor::awaitTermination, processor::failure, () -> {
                 processor.close();
                 scheduler.shutdownNow();
-            });
+            }, processor::isRunning);
         });
     }
 }

@@ -2,13 +2,16 @@ package dev.thoughtstream.common.service;
 
 import dev.thoughtstream.common.config.Config;
 import dev.thoughtstream.common.config.ConfigException;
+import dev.thoughtstream.common.metrics.HttpEndpoints;
+import dev.thoughtstream.common.metrics.Metrics;
 import java.util.Optional;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * What every service's {@code main} does: read the configuration, build and start the service, stop it on
+ * What every service's {@code main} does: read the configuration, build and start the service, serve
+ * {@code /metrics} and {@code /health/live|ready} on {@code HTTP_PORT} (default 8080, 0 = off), stop it on
  * SIGTERM / Ctrl-C, and wait. Exit codes: 2 invalid configuration (the message names the variable), 1 the
  * service could not start or failed on its own (a supervisor restarts it), 0 stopped by a signal.
  */
@@ -25,12 +28,17 @@ public final class ServiceLauncher {
 
         /** Stops the service and releases everything it holds; called once, from the shutdown hook. */
         void stop();
+
+        /** Readiness for {@code /health/ready}: false while the service cannot do its work. */
+        default boolean ready() {
+            return true;
+        }
     }
 
     /** Builds and starts a service; on failure it releases what it created and throws. */
     @FunctionalInterface
     public interface Starter {
-        Running start(Config config);
+        Running start(Config config, Metrics metrics);
     }
 
     private ServiceLauncher() {}
@@ -41,8 +49,20 @@ public final class ServiceLauncher {
 
     static void run(String name, Supplier<Config> configuration, Starter starter) {
         Running running;
+        HttpEndpoints endpoints = null;
         try {
-            running = starter.start(configuration.get());
+            Config config = configuration.get();
+            int httpPort = config.integer("HTTP_PORT", 8080, 0, 65535);
+            Metrics metrics = new Metrics();
+            running = starter.start(config, metrics);
+            if (httpPort > 0) {
+                try {
+                    endpoints = HttpEndpoints.start(httpPort, metrics).check(name, running::ready);
+                } catch (RuntimeException e) {
+                    running.stop();
+                    throw e;
+                }
+            }
         } catch (ConfigException e) {
             LOG.error("invalid configuration: {}", e.getMessage());
             System.exit(2);
@@ -52,7 +72,13 @@ public final class ServiceLauncher {
             System.exit(1);
             return;
         }
-        Runtime.getRuntime().addShutdownHook(new Thread(running::stop, name + "-shutdown"));
+        HttpEndpoints served = endpoints;
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            running.stop();
+            if (served != null) {
+                served.close();
+            }
+        }, name + "-shutdown"));
         LOG.info("{} running", name);
         try {
             running.awaitTermination();
@@ -67,9 +93,20 @@ public final class ServiceLauncher {
         }
     }
 
-    /** A {@link Running} from its three parts. */
+    /** A {@link Running} from its parts; always ready while it runs. */
     public static Running running(Awaiter await, Supplier<Optional<Throwable>> failure, Runnable stop) {
+        return running(await, failure, stop, () -> true);
+    }
+
+    /** A {@link Running} from its parts. */
+    public static Running running(Awaiter await, Supplier<Optional<Throwable>> failure, Runnable stop,
+            java.util.function.BooleanSupplier ready) {
         return new Running() {
+            @Override
+            public boolean ready() {
+                return ready.getAsBoolean();
+            }
+
             @Override
             public void awaitTermination() throws InterruptedException {
                 await.await();

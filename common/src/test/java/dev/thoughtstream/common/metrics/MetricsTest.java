@@ -1,0 +1,103 @@
+package dev.thoughtstream.common.metrics;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.junit.jupiter.api.Test;
+
+class MetricsTest {
+
+    @Test
+    void countersAreSeriesByNameAndLabelsAndScrapeInPrometheusFormat() {
+        Metrics metrics = new Metrics();
+        metrics.counter("llm_calls_total", "Model calls.", "outcome", "ok").add(3);
+        metrics.counter("llm_calls_total", "Model calls.", "outcome", "error").increment();
+
+        String text = metrics.scrape();
+
+        assertTrue(text.contains("# HELP thoughtstream_llm_calls_total Model calls.\n"), text);
+        assertTrue(text.contains("# TYPE thoughtstream_llm_calls_total counter\n"), text);
+        assertTrue(text.contains("thoughtstream_llm_calls_total{outcome=\"ok\"} 3\n"), text);
+        assertTrue(text.contains("thoughtstream_llm_calls_total{outcome=\"error\"} 1\n"), text);
+    }
+
+    @Test
+    void theSameSeriesIsTheSameInstrument() {
+        Metrics metrics = new Metrics();
+
+        assertSame(metrics.counter("a_total", "A.", "x", "1"), metrics.counter("a_total", "A.", "x", "1"));
+    }
+
+    @Test
+    void timersAreCumulativeHistogramsInSeconds() {
+        Metrics metrics = new Metrics();
+        Metrics.Timer t = metrics.timer("reply_seconds", "Reply latency.");
+        t.record(Duration.ofMillis(3));
+        t.record(Duration.ofMillis(30));
+        t.record(Duration.ofSeconds(500));
+
+        String text = metrics.scrape();
+
+        assertTrue(text.contains("thoughtstream_reply_seconds_bucket{le=\"0.005\"} 1\n"), text);
+        assertTrue(text.contains("thoughtstream_reply_seconds_bucket{le=\"0.05\"} 2\n"), text);
+        assertTrue(text.contains("thoughtstream_reply_seconds_bucket{le=\"120\"} 2\n"), text);
+        assertTrue(text.contains("thoughtstream_reply_seconds_bucket{le=\"+Inf\"} 3\n"), text);
+        assertTrue(text.contains("thoughtstream_reply_seconds_count 3\n"), text);
+        assertTrue(text.contains("thoughtstream_reply_seconds_sum 500.033\n"), text);
+    }
+
+    @Test
+    void gaugesAreReadAtScrapeTime() {
+        Metrics metrics = new Metrics();
+        int[] depth = {1};
+        metrics.gauge("queue_depth", "Parts waiting.", () -> depth[0], "chat_kind", "private");
+        depth[0] = 7;
+
+        assertTrue(metrics.scrape().contains("thoughtstream_queue_depth{chat_kind=\"private\"} 7\n"));
+    }
+
+    @Test
+    void labelValuesAreEscapedAndBadNamesRejected() {
+        Metrics metrics = new Metrics();
+        metrics.counter("x_total", "X.", "reason", "a \"quoted\"\nline").increment();
+
+        assertTrue(metrics.scrape().contains("x_total{reason=\"a \\\"quoted\\\"\\nline\"} 1"));
+        assertThrows(IllegalArgumentException.class, () -> metrics.counter("Bad-Name", "x"));
+        assertThrows(IllegalArgumentException.class, () -> metrics.counter("y_total", "y", "odd"));
+        assertThrows(IllegalArgumentException.class, () -> metrics.timer("x_total", "X."), "a counter is not a timer");
+    }
+
+    @Test
+    void theEndpointsServeMetricsLivenessAndReadiness() throws Exception {
+        Metrics metrics = new Metrics();
+        metrics.counter("updates_total", "Updates.").add(2);
+        AtomicBoolean polling = new AtomicBoolean(true);
+        HttpClient http = HttpClient.newHttpClient();
+        try (HttpEndpoints endpoints = HttpEndpoints.start(0, metrics).check("polling", polling::get)) {
+            String base = "http://127.0.0.1:" + endpoints.port();
+
+            HttpResponse<String> scrape = get(http, base + "/metrics");
+            assertEquals(200, scrape.statusCode());
+            assertTrue(scrape.body().contains("thoughtstream_updates_total 2"));
+            assertEquals(200, get(http, base + "/health/live").statusCode());
+            assertEquals(200, get(http, base + "/health/ready").statusCode());
+
+            polling.set(false);
+            HttpResponse<String> notReady = get(http, base + "/health/ready");
+            assertEquals(503, notReady.statusCode());
+            assertTrue(notReady.body().contains("polling"));
+        }
+    }
+
+    private static HttpResponse<String> get(HttpClient http, String url) throws Exception {
+        return http.send(HttpRequest.newBuilder(URI.create(url)).build(), HttpResponse.BodyHandlers.ofString());
+    }
+}
