@@ -23,6 +23,10 @@ import java.util.regex.Pattern;
  * @param commitInterval           {@code STREAMS_COMMIT_INTERVAL_MS}: under exactly-once, output becomes visible
  *                                 to read_committed consumers only at commit, so this is added latency
  * @param closeTimeout             {@code STREAMS_CLOSE_TIMEOUT_MS}: how long {@code close()} waits for the threads
+ * @param limits                   {@code CHUNK_CONTINUATION_MS}, {@code CHUNK_MAX_WAIT_MS}, {@code CHUNK_MAX_MESSAGES},
+ *                                 {@code CHUNK_MAX_CHARS}
+ * @param replies                  {@code BOT_GREETING}, {@code BOT_HELP_TEXT}, {@code BOT_RESET_TEXT},
+ *                                 {@code NON_TEXT_REPLY}, {@code BOT_USERNAME}
  */
 public record ChunkerConfig(
         Duration chunkGap,
@@ -33,7 +37,9 @@ public record ChunkerConfig(
         int numThreads,
         int numStandbyReplicas,
         Duration commitInterval,
-        Duration closeTimeout) {
+        Duration closeTimeout,
+        ThoughtLimits limits,
+        BotReplies replies) {
 
     public static final String CHUNK_GAP_MS = "CHUNK_GAP_MS";
     public static final String CHUNK_PUNCTUATE_INTERVAL_MS = "CHUNK_PUNCTUATE_INTERVAL_MS";
@@ -46,6 +52,29 @@ public record ChunkerConfig(
     public static final String STREAMS_NUM_STANDBY_REPLICAS = "STREAMS_NUM_STANDBY_REPLICAS";
     public static final String STREAMS_COMMIT_INTERVAL_MS = "STREAMS_COMMIT_INTERVAL_MS";
     public static final String STREAMS_CLOSE_TIMEOUT_MS = "STREAMS_CLOSE_TIMEOUT_MS";
+    public static final String CHUNK_CONTINUATION_MS = "CHUNK_CONTINUATION_MS";
+    public static final String CHUNK_MAX_WAIT_MS = "CHUNK_MAX_WAIT_MS";
+    public static final String CHUNK_MAX_MESSAGES = "CHUNK_MAX_MESSAGES";
+    public static final String CHUNK_MAX_CHARS = "CHUNK_MAX_CHARS";
+    public static final String BOT_GREETING = "BOT_GREETING";
+    public static final String BOT_HELP_TEXT = "BOT_HELP_TEXT";
+    public static final String BOT_RESET_TEXT = "BOT_RESET_TEXT";
+    public static final String NON_TEXT_REPLY = "NON_TEXT_REPLY";
+    public static final String BOT_USERNAME = "BOT_USERNAME";
+
+    /**
+     * The extra wait after a message that looks unfinished. Typing a short follow-up ("the blue one") on a phone
+     * takes about three to five seconds; the gap (1.5 s) plus this covers it, while a finished message is still
+     * answered after the gap alone.
+     */
+    public static final long DEFAULT_CONTINUATION_MS = 2500;
+    /** A person who keeps writing still gets an answer after this long: a chat, not a monologue. */
+    public static final long DEFAULT_MAX_WAIT_MS = 20_000;
+    public static final int DEFAULT_MAX_MESSAGES = 20;
+    /** About a page of text, under one Telegram message (4096): more is better answered in parts. */
+    public static final int DEFAULT_MAX_CHARS = 3000;
+    /** Telegram refuses longer messages. */
+    static final int MAX_REPLY_LENGTH = 4096;
 
     public static final String DEFAULT_APPLICATION_ID = "thoughtstream-chunker";
 
@@ -53,6 +82,7 @@ public record ChunkerConfig(
     private static final long DAY_MS = 24 * HOUR_MS;
     // application.id ends up in consumer group and internal topic names; Kafka allows only these characters.
     private static final Pattern LEGAL_APPLICATION_ID = Pattern.compile("[a-zA-Z0-9._-]{1,200}");
+    private static final Pattern BOT_USERNAME_SYNTAX = Pattern.compile("[A-Za-z0-9_]{5,32}");
 
     public ChunkerConfig {
         Objects.requireNonNull(chunkGap, "chunkGap");
@@ -62,6 +92,8 @@ public record ChunkerConfig(
         Objects.requireNonNull(stateDir, "stateDir");
         Objects.requireNonNull(commitInterval, "commitInterval");
         Objects.requireNonNull(closeTimeout, "closeTimeout");
+        Objects.requireNonNull(limits, "limits");
+        Objects.requireNonNull(replies, "replies");
     }
 
     public static ChunkerConfig from(Config config) {
@@ -82,6 +114,22 @@ public record ChunkerConfig(
         } catch (InvalidPathException e) {
             throw new ConfigException(STREAMS_STATE_DIR, "is not a valid path: " + e.getMessage());
         }
+        Duration maxWait = config.millis(CHUNK_MAX_WAIT_MS, DEFAULT_MAX_WAIT_MS, 1, DAY_MS);
+        if (maxWait.compareTo(gap) < 0) {
+            throw new ConfigException(CHUNK_MAX_WAIT_MS, "must be at least " + CHUNK_GAP_MS + " ("
+                    + gap.toMillis() + ") but was " + maxWait.toMillis());
+        }
+        ThoughtLimits limits = new ThoughtLimits(
+                config.millis(CHUNK_CONTINUATION_MS, DEFAULT_CONTINUATION_MS, 0, DAY_MS),
+                maxWait,
+                config.integer(CHUNK_MAX_MESSAGES, DEFAULT_MAX_MESSAGES, 1, 100_000),
+                config.integer(CHUNK_MAX_CHARS, DEFAULT_MAX_CHARS, 1, 10_000_000));
+        BotReplies replies = new BotReplies(
+                replyText(config, BOT_GREETING, BotReplies.DEFAULT_GREETING),
+                replyText(config, BOT_HELP_TEXT, BotReplies.DEFAULT_HELP),
+                replyText(config, BOT_RESET_TEXT, BotReplies.DEFAULT_RESET),
+                replyText(config, NON_TEXT_REPLY, BotReplies.DEFAULT_NON_TEXT),
+                botUsername(config));
         return new ChunkerConfig(
                 gap,
                 punctuate,
@@ -91,7 +139,35 @@ public record ChunkerConfig(
                 config.integer(STREAMS_NUM_THREADS, 1, 1, 64),
                 config.integer(STREAMS_NUM_STANDBY_REPLICAS, 0, 0, 16),
                 config.millis(STREAMS_COMMIT_INTERVAL_MS, 50, 0, 600_000),
-                config.millis(STREAMS_CLOSE_TIMEOUT_MS, 30_000, 0, 600_000));
+                config.millis(STREAMS_CLOSE_TIMEOUT_MS, 30_000, 0, 600_000),
+                limits,
+                replies);
+    }
+
+    /**
+     * A text the bot sends as it is. The two characters {@code \n} stand for a line break, because a {@code .env}
+     * line cannot hold one. Telegram refuses messages over 4096 characters, so a longer text fails here, at startup,
+     * rather than at the emitter for every chat.
+     */
+    private static String replyText(Config config, String variable, String defaultText) {
+        String text = config.string(variable, defaultText).replace("\\n", "\n");
+        if (text.length() > MAX_REPLY_LENGTH) {
+            throw new ConfigException(variable, "is " + text.length() + " characters long; Telegram sends at most "
+                    + MAX_REPLY_LENGTH);
+        }
+        return text;
+    }
+
+    private static String botUsername(Config config) {
+        String name = config.string(BOT_USERNAME, "");
+        if (name.startsWith("@")) {
+            name = name.substring(1);
+        }
+        if (!name.isEmpty() && !BOT_USERNAME_SYNTAX.matcher(name).matches()) {
+            throw new ConfigException(BOT_USERNAME, "expected a Telegram username (5-32 letters, digits or _) but was '"
+                    + name + "'");
+        }
+        return name;
     }
 
     /**
@@ -116,6 +192,21 @@ public record ChunkerConfig(
                 + ", " + STREAMS_NUM_THREADS + "=" + numThreads
                 + ", " + STREAMS_NUM_STANDBY_REPLICAS + "=" + numStandbyReplicas
                 + ", " + STREAMS_COMMIT_INTERVAL_MS + "=" + commitInterval.toMillis()
-                + ", " + STREAMS_CLOSE_TIMEOUT_MS + "=" + closeTimeout.toMillis() + "]";
+                + ", " + STREAMS_CLOSE_TIMEOUT_MS + "=" + closeTimeout.toMillis()
+                + ", " + CHUNK_CONTINUATION_MS + "=" + limits.continuation().toMillis()
+                + ", " + CHUNK_MAX_WAIT_MS + "=" + limits.maxWait().toMillis()
+                + ", " + CHUNK_MAX_MESSAGES + "=" + limits.maxMessages()
+                + ", " + CHUNK_MAX_CHARS + "=" + limits.maxChars()
+                + ", " + BOT_GREETING + "=" + quoted(replies.greeting())
+                + ", " + BOT_HELP_TEXT + "=" + quoted(replies.help())
+                + ", " + BOT_RESET_TEXT + "=" + quoted(replies.reset())
+                + ", " + NON_TEXT_REPLY + "=" + quoted(replies.nonText())
+                + ", " + BOT_USERNAME + "=" + (replies.botUsername().isEmpty() ? "(any)" : replies.botUsername())
+                + "]";
+    }
+
+    /** A text on one log line. */
+    private static String quoted(String text) {
+        return "'" + text.replace("\n", "\\n") + "'";
     }
 }

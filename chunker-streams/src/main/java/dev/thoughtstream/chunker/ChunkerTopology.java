@@ -23,8 +23,9 @@ import org.slf4j.LoggerFactory;
  *
  * <pre>
  *   [updates]   → updates-source   → thought-buffer   → thoughts-sink → [thoughts]
+ *                                                     → replies-sink  → [replies]  (commands, wordless messages)
  *   [delivered] → delivered-source → delivery-context
- *                  stores: open-thoughts, thought-deadlines (thought-buffer); chat-context (both)
+ *                  stores: open-thoughts, thought-deadlines, chat-albums (thought-buffer); chat-context (both)
  * </pre>
  *
  * Store and node names are part of the deployed state (changelog topics are named
@@ -38,10 +39,12 @@ public final class ChunkerTopology {
     public static final String THOUGHT_BUFFER = "thought-buffer";
     public static final String DELIVERY_CONTEXT = "delivery-context";
     public static final String THOUGHTS_SINK = "thoughts-sink";
+    public static final String REPLIES_SINK = "replies-sink";
 
     public static final String OPEN_THOUGHTS_STORE = "open-thoughts";
     public static final String DEADLINE_INDEX_STORE = "thought-deadlines";
     public static final String CONTEXT_STORE = "chat-context";
+    public static final String ALBUMS_STORE = "chat-albums";
 
     private ChunkerTopology() {}
 
@@ -59,11 +62,15 @@ public final class ChunkerTopology {
                 DELIVERED_SOURCE);
         topology.addStateStore(openThoughtsStore(), THOUGHT_BUFFER);
         topology.addStateStore(deadlineIndexStore(), THOUGHT_BUFFER);
+        topology.addStateStore(albumsStore(), THOUGHT_BUFFER);
         // One store, two processors: both input topics are keyed and partitioned by chat id, so a chat's updates
         // and deliveries reach the same task and its context has a single writer thread.
         topology.addStateStore(contextStore(), THOUGHT_BUFFER, DELIVERY_CONTEXT);
         topology.addSink(THOUGHTS_SINK, topics.thoughts().name(), topics.thoughts().keySerde().serializer(),
                 topics.thoughts().valueSerde().serializer(), THOUGHT_BUFFER);
+        // Commands and wordless messages are answered here, without the model, so they skip the thoughts topic.
+        topology.addSink(REPLIES_SINK, topics.replies().name(), topics.replies().keySerde().serializer(),
+                topics.replies().valueSerde().serializer(), THOUGHT_BUFFER);
         return topology;
     }
 
@@ -77,6 +84,12 @@ public final class ChunkerTopology {
     private static StoreBuilder<KeyValueStore<DeadlineKey, Long>> deadlineIndexStore() {
         return Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(DEADLINE_INDEX_STORE),
                 DeadlineKey.SERDE, Serdes.Long()).withCachingEnabled();
+    }
+
+    /** Chat id → the media_group_id of the chat's latest album: one reply per album, not per photo. */
+    private static StoreBuilder<KeyValueStore<Long, String>> albumsStore() {
+        return Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(ALBUMS_STORE),
+                Serdes.Long(), Serdes.String()).withCachingEnabled();
     }
 
     private static StoreBuilder<KeyValueStore<Long, ChatContext>> contextStore() {

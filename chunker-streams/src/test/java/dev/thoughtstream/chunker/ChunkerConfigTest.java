@@ -33,6 +33,11 @@ class ChunkerConfigTest {
         assertEquals(1, config.numThreads());
         assertEquals(0, config.numStandbyReplicas());
         assertEquals(Duration.ofMillis(50), config.commitInterval());
+        assertEquals(new ThoughtLimits(Duration.ofMillis(2500), Duration.ofSeconds(20), 20, 3000), config.limits());
+        assertEquals(new BotReplies(BotReplies.DEFAULT_GREETING, BotReplies.DEFAULT_HELP, BotReplies.DEFAULT_RESET,
+                BotReplies.DEFAULT_NON_TEXT, ""), config.replies());
+        assertTrue(config.replies().help().contains("/start") && config.replies().help().contains("/help")
+                && config.replies().help().contains("/reset"), "the default help lists the commands");
     }
 
     @Test
@@ -48,11 +53,23 @@ class ChunkerConfigTest {
                 Map.entry("STREAMS_NUM_THREADS", "3"),
                 Map.entry("STREAMS_NUM_STANDBY_REPLICAS", "1"),
                 Map.entry("STREAMS_COMMIT_INTERVAL_MS", "20"),
-                Map.entry("STREAMS_CLOSE_TIMEOUT_MS", "5000"))));
+                Map.entry("STREAMS_CLOSE_TIMEOUT_MS", "5000"),
+                Map.entry("CHUNK_CONTINUATION_MS", "1000"),
+                Map.entry("CHUNK_MAX_WAIT_MS", "9000"),
+                Map.entry("CHUNK_MAX_MESSAGES", "5"),
+                Map.entry("CHUNK_MAX_CHARS", "700"),
+                Map.entry("BOT_GREETING", "Hello!"),
+                Map.entry("BOT_HELP_TEXT", "Line one\\nLine two"),
+                Map.entry("BOT_RESET_TEXT", "Forgotten."),
+                Map.entry("NON_TEXT_REPLY", "Words, please."),
+                Map.entry("BOT_USERNAME", "@thoughtstream_bot"))));
 
         assertEquals(new ChunkerConfig(Duration.ofMillis(2000), Duration.ofMillis(25),
                 new ContextPolicy(Duration.ofMinutes(1), 7, 500), "chunker-blue", Path.of("/var/lib/chunker"),
-                3, 1, Duration.ofMillis(20), Duration.ofSeconds(5)), config);
+                3, 1, Duration.ofMillis(20), Duration.ofSeconds(5),
+                new ThoughtLimits(Duration.ofSeconds(1), Duration.ofSeconds(9), 5, 700),
+                new BotReplies("Hello!", "Line one\nLine two", "Forgotten.", "Words, please.", "thoughtstream_bot")),
+                config);
     }
 
     @ParameterizedTest(name = "{0}={1}")
@@ -68,6 +85,16 @@ class ChunkerConfigTest {
         "STREAMS_NUM_THREADS, 0",
         "STREAMS_NUM_STANDBY_REPLICAS, -1",
         "STREAMS_COMMIT_INTERVAL_MS, 1.5",
+        "CHUNK_CONTINUATION_MS, -1",
+        "CHUNK_CONTINUATION_MS, later",
+        "CHUNK_MAX_WAIT_MS, 0",
+        "CHUNK_MAX_WAIT_MS, 1000",
+        "CHUNK_MAX_MESSAGES, 0",
+        "CHUNK_MAX_MESSAGES, ten",
+        "CHUNK_MAX_CHARS, 0",
+        "CHUNK_MAX_CHARS, -3",
+        "BOT_USERNAME, has space",
+        "BOT_USERNAME, bot",
     })
     void anInvalidValueFailsFastNamingTheVariable(String variable, String value) {
         ConfigException e = assertThrows(ConfigException.class,
@@ -75,6 +102,34 @@ class ChunkerConfigTest {
 
         assertEquals(variable, e.variable());
         assertTrue(e.getMessage().startsWith(variable + ": "), e.getMessage());
+    }
+
+    @Test
+    void maxWaitShorterThanTheGapFailsNamingMaxWaitAndTheGap() {
+        ConfigException e = assertThrows(ConfigException.class, () -> ChunkerConfig.from(Config.of(Map.of(
+                "CHUNK_GAP_MS", "3000", "CHUNK_MAX_WAIT_MS", "2999"))));
+
+        assertEquals("CHUNK_MAX_WAIT_MS", e.variable());
+        assertTrue(e.getMessage().contains("CHUNK_GAP_MS"), e.getMessage());
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @CsvSource({"BOT_GREETING", "BOT_HELP_TEXT", "BOT_RESET_TEXT", "NON_TEXT_REPLY"})
+    void aReplyTextLongerThanATelegramMessageFailsNamingTheVariable(String variable) {
+        ConfigException e = assertThrows(ConfigException.class,
+                () -> ChunkerConfig.from(Config.of(Map.of(variable, "x".repeat(4097)))));
+
+        assertEquals(variable, e.variable());
+        assertTrue(e.getMessage().contains("4096"), e.getMessage());
+        // and exactly a Telegram message's worth is accepted
+        ChunkerConfig.from(Config.of(Map.of(variable, "x".repeat(4096))));
+    }
+
+    @Test
+    void aBlankReplyTextFallsBackToItsDefault() {
+        ChunkerConfig config = ChunkerConfig.from(Config.of(Map.of("BOT_GREETING", "   ")));
+
+        assertEquals(BotReplies.DEFAULT_GREETING, config.replies().greeting());
     }
 
     @Test
@@ -116,9 +171,12 @@ class ChunkerConfigTest {
         for (String variable : new String[] {"CHUNK_GAP_MS", "CHUNK_PUNCTUATE_INTERVAL_MS", "CONTEXT_WINDOW_MS",
                 "CONTEXT_MIN_MESSAGES", "CONTEXT_MAX_CHARS", "CHUNKER_APPLICATION_ID", "STREAMS_STATE_DIR",
                 "STREAMS_NUM_THREADS", "STREAMS_NUM_STANDBY_REPLICAS", "STREAMS_COMMIT_INTERVAL_MS",
-                "STREAMS_CLOSE_TIMEOUT_MS"}) {
+                "STREAMS_CLOSE_TIMEOUT_MS", "CHUNK_CONTINUATION_MS", "CHUNK_MAX_WAIT_MS", "CHUNK_MAX_MESSAGES",
+                "CHUNK_MAX_CHARS", "BOT_GREETING", "BOT_HELP_TEXT", "BOT_RESET_TEXT", "NON_TEXT_REPLY",
+                "BOT_USERNAME"}) {
             assertTrue(line.contains(variable + "="), variable);
         }
         assertFalse(line.contains("Secret"));
+        assertFalse(line.contains("\n"), "one line, although the help text has line breaks");
     }
 }

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.thoughtstream.common.config.Config;
 import dev.thoughtstream.common.config.KafkaSettings;
 import dev.thoughtstream.common.event.Delivery;
+import dev.thoughtstream.common.event.ReplyPart;
 import dev.thoughtstream.common.event.StoredUpdate;
 import dev.thoughtstream.common.event.Thought;
 import dev.thoughtstream.common.serde.Json;
@@ -44,6 +45,7 @@ final class ChunkerHarness implements AutoCloseable {
     final TestInputTopic<Long, Delivery> delivered;
     final TestInputTopic<byte[], byte[]> rawDelivered;
     final TestOutputTopic<Long, Thought> thoughts;
+    final TestOutputTopic<Long, ReplyPart> replies;
     final TestOutputTopic<byte[], byte[]> deadLetters;
 
     private long nextUpdateId = 1;
@@ -71,6 +73,8 @@ final class ChunkerHarness implements AutoCloseable {
                 new ByteArraySerializer());
         thoughts = driver.createOutputTopic(topics.thoughts().name(), topics.thoughts().keySerde().deserializer(),
                 topics.thoughts().valueSerde().deserializer());
+        replies = driver.createOutputTopic(topics.replies().name(), topics.replies().keySerde().deserializer(),
+                topics.replies().valueSerde().deserializer());
         deadLetters = driver.createOutputTopic(topics.deadLetters().name(), new ByteArrayDeserializer(),
                 new ByteArrayDeserializer());
     }
@@ -123,6 +127,51 @@ final class ChunkerHarness implements AutoCloseable {
                 recordTime);
     }
 
+    /**
+     * The person edits message {@code messageId} now: an {@code edited_message} update whose {@code date} is
+     * {@code sentAtMs} (the original's) and whose {@code edit_date} is now.
+     */
+    void edit(long chatId, long messageId, String newText, long sentAtMs) {
+        update(chatId, editJson(nextUpdateId, chatId, messageId, newText, sentAtMs, now() / 1000));
+    }
+
+    static ObjectNode editJson(long updateId, long chatId, long messageId, String newText, long sentAtMs,
+            long editDateSeconds) {
+        ObjectNode update = textUpdateJson(updateId, chatId, messageId, newText, sentAtMs);
+        ObjectNode message = (ObjectNode) update.remove("message");
+        message.put("edit_date", editDateSeconds);
+        update.set("edited_message", message);
+        return update;
+    }
+
+    /** The update id the next update piped in gets. */
+    long nextUpdateId() {
+        return nextUpdateId;
+    }
+
+    /**
+     * A message without text arriving now: {@code kind} is its content field ({@code "sticker"}, {@code "photo"},
+     * ...); with a {@code caption} and a {@code mediaGroupId} when they are not null.
+     */
+    void media(long chatId, long messageId, String kind, String caption, String mediaGroupId) {
+        ObjectNode update = textUpdateJson(nextUpdateId, chatId, messageId, "unused", now());
+        ObjectNode message = (ObjectNode) update.get("message");
+        message.remove("text");
+        if (kind.equals("photo")) {
+            message.putArray("photo").addObject().put("file_id", "f" + messageId).put("width", 90)
+                    .put("height", 90);
+        } else {
+            message.putObject(kind).put("file_id", "f" + messageId);
+        }
+        if (caption != null) {
+            message.put("caption", caption);
+        }
+        if (mediaGroupId != null) {
+            message.put("media_group_id", mediaGroupId);
+        }
+        update(chatId, update);
+    }
+
     void update(long chatId, ObjectNode update) {
         updates.pipeInput(chatId, StoredUpdate.of(nextUpdateId++, chatId, now(), update), Instant.ofEpochMilli(now()));
     }
@@ -160,12 +209,20 @@ final class ChunkerHarness implements AutoCloseable {
         return thoughts.readValuesToList();
     }
 
+    List<ReplyPart> directReplies() {
+        return replies.readValuesToList();
+    }
+
     KeyValueStore<DeadlineKey, Long> deadlineIndex() {
         return driver.getKeyValueStore(ChunkerTopology.DEADLINE_INDEX_STORE);
     }
 
     KeyValueStore<Long, OpenThought> openThoughts() {
         return driver.getKeyValueStore(ChunkerTopology.OPEN_THOUGHTS_STORE);
+    }
+
+    KeyValueStore<Long, String> albums() {
+        return driver.getKeyValueStore(ChunkerTopology.ALBUMS_STORE);
     }
 
     KeyValueStore<Long, ChatContext> contexts() {

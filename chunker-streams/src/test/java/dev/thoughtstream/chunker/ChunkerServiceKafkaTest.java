@@ -8,6 +8,7 @@ import dev.thoughtstream.common.config.Config;
 import dev.thoughtstream.common.config.KafkaSettings;
 import dev.thoughtstream.common.event.ContextMessage;
 import dev.thoughtstream.common.event.Delivery;
+import dev.thoughtstream.common.event.ReplyPart;
 import dev.thoughtstream.common.event.Thought;
 import dev.thoughtstream.common.event.ThoughtMessage;
 import dev.thoughtstream.common.kafka.DeadLetters;
@@ -228,6 +229,31 @@ class ChunkerServiceKafkaTest {
                         new ContextMessage(ContextMessage.Role.USER, "hello bot", first.messages().get(0).sentAtMs()),
                         new ContextMessage(ContextMessage.Role.ASSISTANT, "hello human", now)),
                 second.context());
+    }
+
+    // --- answers without the model --------------------------------------------------------------------------
+
+    @Test
+    void aCommandIsAnsweredOnTheRepliesTopicInACommittedTransactionWhileTheOpenThoughtGoesOnToTheThoughtsTopic() {
+        // given a running chunker
+        startChunker(stateDir, GAP_MS);
+        long chat = 5005;
+
+        // when a chat sends a message and then /help, together
+        sendTogether(List.of(text(chat, 51, "hi there"), text(chat, 52, "/help")));
+
+        // then a read_committed consumer of the replies topic sees the help text as one final part
+        try (TopicReader<Long, ReplyPart> replies = new TopicReader<>(topics.replies(), TIMEOUT)) {
+            ReplyPart help = single(replies.awaitMatching("the help reply", 1, r -> Objects.equals(r.key(), chat),
+                    TIMEOUT)).value();
+            assertEquals("r:" + chat + ":52:help", help.replyId());
+            assertEquals(BotReplies.DEFAULT_HELP, help.text());
+            assertEquals(52, help.lastMessageId());
+            assertTrue(help.last());
+        }
+        // and the message before it is a thought of its own, without the command
+        Thought thought = awaitOnlyThought(chat, "thought of chat " + chat);
+        assertEquals(List.of("hi there"), texts(thought.messages()));
     }
 
     // --- restart mid-thought ---------------------------------------------------------------------------------

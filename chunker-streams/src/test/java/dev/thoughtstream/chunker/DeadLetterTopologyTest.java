@@ -162,28 +162,53 @@ class DeadLetterTopologyTest {
     }
 
     @Test
-    void updatesThatAreNotTextMessagesAreSkippedNotDeadLettered() {
+    void updatesTheChunkerDoesNotActOnAreSkippedNotDeadLettered() {
         try (ChunkerHarness chunker = ChunkerHarness.start(stateDir)) {
-            // given an edit, a photo without caption text, and a button press
-            ObjectNode edit = Json.mapper().createObjectNode().put("update_id", 1);
-            edit.set("edited_message", ChunkerHarness.textUpdateJson(1, CHAT, 1001, "edited", chunker.now())
-                    .get("message"));
-            ObjectNode photo = ChunkerHarness.textUpdateJson(2, CHAT, 1002, "x", chunker.now());
-            ((ObjectNode) photo.get("message")).remove("text");
-            ((ObjectNode) photo.get("message")).putArray("photo").addObject().put("file_id", "abc");
+            // given a button press, a member joining, and a live location moving (an edit without words)
             ObjectNode button = Json.mapper().createObjectNode().put("update_id", 3);
             button.putObject("callback_query").put("id", "cb1").put("data", "yes");
+            ObjectNode joined = ChunkerHarness.textUpdateJson(4, CHAT, 1002, "x", chunker.now());
+            ((ObjectNode) joined.get("message")).remove("text");
+            ((ObjectNode) joined.get("message")).putArray("new_chat_members").addObject().put("id", 5);
+            ObjectNode moved = Json.mapper().createObjectNode().put("update_id", 5);
+            ObjectNode location = (ObjectNode) ChunkerHarness.textUpdateJson(5, CHAT, 1001, "x", chunker.now())
+                    .get("message");
+            location.remove("text");
+            location.put("edit_date", chunker.now() / 1000);
+            location.putObject("location").put("latitude", 52.5).put("longitude", 13.4);
+            moved.set("edited_message", location);
 
-            chunker.update(CHAT, edit);
-            chunker.update(CHAT, photo);
             chunker.update(CHAT, button);
+            chunker.update(CHAT, joined);
+            chunker.update(CHAT, moved);
             chunker.advance(GAP);
 
-            // then nothing is emitted, nothing is dead-lettered, nothing stays open
+            // then nothing is emitted or answered, nothing is dead-lettered, nothing stays open
             assertTrue(chunker.thoughts.isEmpty());
+            assertTrue(chunker.replies.isEmpty());
             assertTrue(chunker.deadLetters.isEmpty());
             assertEquals(0, chunker.deadLetterCounter.total());
             assertEquals(null, chunker.openThoughts().get(CHAT));
+        }
+    }
+
+    @Test
+    void anEditWithoutAnEditDateIsDeadLetteredAndChangesNothing() {
+        try (ChunkerHarness chunker = ChunkerHarness.start(stateDir)) {
+            // given an open thought
+            chunker.text(CHAT, 1001, "original");
+
+            // when an edit of its message arrives without edit_date
+            ObjectNode edit = Json.mapper().createObjectNode().put("update_id", 77);
+            edit.set("edited_message", ChunkerHarness.textUpdateJson(77, CHAT, 1001, "changed", chunker.now())
+                    .get("message"));
+            chunker.update(CHAT, edit);
+            chunker.advance(GAP);
+
+            // then it is dead-lettered with the reason, and the thought keeps its text
+            assertEquals("update 2: edited message without a numeric edit_date",
+                    header(chunker.deadLetters.readRecord().headers(), DeadLetters.REASON));
+            assertEquals(List.of("original"), chunker.emitted().stream().map(Thought::text).toList());
         }
     }
 

@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.thoughtstream.common.event.ContextMessage;
 import dev.thoughtstream.common.serde.Json;
 import dev.thoughtstream.common.serde.JsonSerde;
+import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Set;
 import java.util.TreeSet;
@@ -17,14 +18,29 @@ class StoreValueSerdeTest {
     @Test
     void anOpenThoughtRoundTripsAndStoresOnlyItsComponents() throws Exception {
         OpenThought open = new OpenThought(-5, List.of(
-                new BufferedMessage(1, "hi", 1000, 1200, 7L, "Ada"),
-                new BufferedMessage(2, "there", 2000, 2100, null, null)), 1200, 3600);
+                new BufferedMessage(1, "hi", 1000, 1200, 7L, "Ada", null, null),
+                new BufferedMessage(2, "look", 2000, 2100, 8L, "Bo", "photo", 2500L)), 1200, 3600, "-5:1");
         JsonSerde<OpenThought> serde = new JsonSerde<>(OpenThought.class);
 
         byte[] bytes = serde.serialize("t", open);
 
         assertEquals(open, serde.deserialize("t", bytes));
-        assertEquals(Set.of("chatId", "messages", "openedAtMs", "deadlineMs"), fieldNames(Json.mapper().readTree(bytes)));
+        JsonNode tree = Json.mapper().readTree(bytes);
+        assertEquals(Set.of("chatId", "messages", "openedAtMs", "deadlineMs", "thoughtId"), fieldNames(tree));
+        assertEquals(Set.of("messageId", "text", "sentAtMs", "receivedAtMs", "fromId", "fromFirstName", "attachment",
+                "editedAtMs"), fieldNames(tree.get("messages").get(1)));
+    }
+
+    @Test
+    void anOpenThoughtStoredBeforeThoughtIdsAndEditsExistedReadsWithItsPlainId() {
+        byte[] older = ("{\"chatId\":-5,\"messages\":[{\"messageId\":3,\"text\":\"hi\",\"sentAtMs\":1000,"
+                + "\"receivedAtMs\":1200}],\"openedAtMs\":1200,\"deadlineMs\":2700}")
+                .getBytes(StandardCharsets.UTF_8);
+
+        OpenThought open = new JsonSerde<>(OpenThought.class).deserialize("t", older);
+
+        assertEquals("-5:3", open.thoughtId());
+        assertEquals(new BufferedMessage(3, "hi", 1000, 1200, null, null, null, null), open.messages().get(0));
     }
 
     @Test

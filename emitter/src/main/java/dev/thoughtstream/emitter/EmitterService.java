@@ -14,6 +14,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Properties;
 import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.atomic.AtomicLong;
 import org.apache.kafka.clients.consumer.CloseOptions;
@@ -41,6 +42,9 @@ import org.telegram.telegrambots.meta.generics.TelegramClient;
  * the outcome acknowledged, so a stop or crash redelivers only unhandled parts (and the claims in Redis keep a
  * redelivered part from reaching the person twice). Per-chat lanes, staleness and rate limits build on this
  * (issue 5).
+ *
+ * <p>At start it also registers the bot's command list with Telegram ({@link BotCommands}), being the service
+ * that owns the Telegram client; a failure there is logged and changes nothing else.
  */
 public final class EmitterService implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(EmitterService.class);
@@ -54,7 +58,9 @@ public final class EmitterService implements AutoCloseable {
     private final PartSender sender;
     private final Clock clock;
     private final Duration readingPause;
+    private final TelegramClient telegram;
     private final AtomicLong deadLettered = new AtomicLong();
+    private CompletableFuture<Boolean> commandsRegistration;
 
     private KafkaConsumer<byte[], byte[]> consumer;
     private KafkaProducer<byte[], byte[]> producer;
@@ -73,6 +79,7 @@ public final class EmitterService implements AutoCloseable {
         this.topics = Topics.withPrefix(kafka.topicPrefix());
         this.clock = clock;
         this.readingPause = config.readingPause();
+        this.telegram = telegram;
         String instanceId = "emitter-" + UUID.randomUUID().toString().substring(0, 8);
         this.sender = new PartSender(telegram, claims, TypingDelay.from(config), pause, clock, config.claimTtl(),
                 config.maxSendAttempts(), instanceId, config.telegram().token());
@@ -107,7 +114,17 @@ public final class EmitterService implements AutoCloseable {
         running = true;
         loop = new Thread(this::run, "emitter-loop");
         loop.start();
+        // Asynchronous: a slow or failing Bot API must neither delay nor stop the sending of replies.
+        commandsRegistration = BotCommands.register(telegram, config.telegram().token());
         LOG.info("emitter sending {} to {}", topics.replies().name(), config.telegram().apiUrl());
+    }
+
+    /**
+     * The outcome of registering the command list at {@link #start()}: true once Telegram accepted it, false if
+     * that failed (logged). Empty before {@code start()}.
+     */
+    public synchronized Optional<CompletableFuture<Boolean>> commandsRegistration() {
+        return Optional.ofNullable(commandsRegistration).map(CompletableFuture::copy);
     }
 
     private void run() {

@@ -99,6 +99,21 @@ class JsonSerdeTest {
         assertEquals(5, part.chatId());
     }
 
+    @Test
+    void aThoughtMessagesOptionalFieldsRoundTripAndAreLeftOutWhenAbsent() throws Exception {
+        var serde = new JsonSerde<>(ThoughtMessage.class);
+        var captioned = new ThoughtMessage(5, "look at this", 1000, "photo", 2000L);
+        var plain = new ThoughtMessage(6, "hi", 3000);
+
+        assertEquals(captioned, serde.deserialize("t", serde.serialize("t", captioned)));
+        assertEquals(plain, serde.deserialize("t", serde.serialize("t", plain)));
+        var tree = Json.mapper().readTree(serde.serialize("t", plain));
+        assertFalse(tree.has("attachment") || tree.has("editedAtMs"), tree.toString());
+        // and a message written before the fields existed reads as plain
+        assertEquals(plain, serde.deserialize("t",
+                "{\"messageId\":6,\"text\":\"hi\",\"sentAtMs\":3000}".getBytes(StandardCharsets.UTF_8)));
+    }
+
     private static <T> T roundTrip(T value, Class<T> type) {
         var serde = new JsonSerde<>(type);
         return serde.deserialize("t", serde.serialize("t", value));

@@ -1,0 +1,73 @@
+package dev.thoughtstream.emitter;
+
+import dev.thoughtstream.common.config.Secret;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.telegram.telegrambots.meta.api.methods.commands.SetMyCommands;
+import org.telegram.telegrambots.meta.api.objects.commands.BotCommand;
+import org.telegram.telegrambots.meta.exceptions.TelegramApiException;
+import org.telegram.telegrambots.meta.generics.TelegramClient;
+
+/**
+ * Registers the bot's command list with Telegram ({@code setMyCommands}), so that clients offer it in the
+ * command menu. The chunker answers these commands ({@code dev.thoughtstream.chunker.BotCommand}, keep the two
+ * lists in step); the emitter registers them because it is the service that owns the Telegram client.
+ *
+ * <p>Registration is cosmetic: the commands work without it. So a failure is logged (without the token) and
+ * nothing else happens; the next start tries again.
+ */
+public final class BotCommands {
+    private static final Logger LOG = LoggerFactory.getLogger(BotCommands.class);
+
+    /** The commands and the descriptions Telegram shows next to them. */
+    public static final List<BotCommand> COMMANDS = List.of(
+            new BotCommand("start", "Say hello"),
+            new BotCommand("help", "What I understand"),
+            new BotCommand("reset", "Forget our conversation and start over"));
+
+    private BotCommands() {}
+
+    /**
+     * Sends {@code setMyCommands} without blocking. The result completes with true once Telegram accepted the
+     * list, and with false on any failure (logged, token redacted); it never completes exceptionally.
+     */
+    public static CompletableFuture<Boolean> register(TelegramClient telegram, Secret token) {
+        CompletableFuture<Boolean> call;
+        try {
+            call = telegram.executeAsync(SetMyCommands.builder().commands(COMMANDS).build());
+        } catch (TelegramApiException | RuntimeException e) {
+            LOG.warn("cannot register the bot's commands with Telegram: {}", describe(e, token));
+            return CompletableFuture.completedFuture(false);
+        }
+        return call.handle((accepted, failure) -> {
+            if (failure != null) {
+                LOG.warn("cannot register the bot's commands with Telegram: {}", describe(failure, token));
+                return false;
+            }
+            if (!Boolean.TRUE.equals(accepted)) {
+                LOG.warn("Telegram answered {} to setMyCommands; the command menu may be out of date", accepted);
+                return false;
+            }
+            LOG.info("registered the bot's commands with Telegram: {}",
+                    COMMANDS.stream().map(c -> "/" + c.getCommand()).toList());
+            return true;
+        });
+    }
+
+    /** The failure and its causes on one line, the token removed (HTTP client messages may quote the URL). */
+    private static String describe(Throwable failure, Secret token) {
+        StringBuilder sb = new StringBuilder();
+        for (Throwable t = failure; t != null && sb.length() < 500; t = t.getCause()) {
+            if (sb.length() > 0) {
+                sb.append(" <- ");
+            }
+            sb.append(t.getClass().getSimpleName());
+            if (t.getMessage() != null) {
+                sb.append(": ").append(t.getMessage());
+            }
+        }
+        return token.redact(sb.toString());
+    }
+}
