@@ -1,5 +1,6 @@
 package dev.thoughtstream.chunker;
 
+import dev.thoughtstream.common.telegram.ChatCommand;
 import java.util.Objects;
 
 /**
@@ -30,7 +31,7 @@ public record BotReplies(String greeting, String help, String reset, String nonT
         Objects.requireNonNull(botUsername, "botUsername");
     }
 
-    public String forCommand(BotCommand command) {
+    public String forCommand(ChatCommand command) {
         return switch (command) {
             case START -> greeting;
             case HELP -> help;

@@ -1,5 +1,6 @@
 package dev.thoughtstream.chunker;
 
+import dev.thoughtstream.common.telegram.ChatCommand;
 import dev.thoughtstream.common.event.ReplyPart;
 import dev.thoughtstream.common.event.StoredUpdate;
 import dev.thoughtstream.common.event.Thought;
@@ -83,7 +84,7 @@ import org.slf4j.LoggerFactory;
  *
  * <h2>Commands and messages without words</h2>
  * <ul>
- *   <li>{@code /start}, {@code /help} and {@code /reset} ({@link BotCommand}, also as {@code /cmd@botname} and
+ *   <li>{@code /start}, {@code /help} and {@code /reset} ({@link ChatCommand}, also as {@code /cmd@botname} and
  *       with arguments) are answered with one {@link ReplyPart} ({@code seq} 0, {@code last}) on the replies
  *       topic, with thought id {@code <chat>:<message>:<command>}, reply id {@code r:<thought id>} and
  *       {@code lastMessageId} = the command's message id. A command never joins a thought. After {@code /start}
@@ -190,8 +191,8 @@ public final class ThoughtBufferProcessor implements Processor<Long, StoredUpdat
     }
 
     private void acceptText(long chatId, ParsedUpdate.TextMessage message, long updateId, long nowMs) {
-        Optional<BotCommand> command = message.attachment() == null
-                ? BotCommand.recognise(message.text(), replies.botUsername())
+        Optional<ChatCommand> command = message.attachment() == null
+                ? ChatCommand.recognise(message.text(), replies.botUsername())
                 : Optional.empty();
         if (command.isPresent() && message.isEdit()) {
             LOG.debug("chat {}: ignoring an edit of message {} that reads as /{}", chatId, message.messageId(),
@@ -303,8 +304,8 @@ public final class ThoughtBufferProcessor implements Processor<Long, StoredUpdat
         return false;
     }
 
-    private void answerCommand(long chatId, BotCommand command, long messageId, long nowMs) {
-        if (command == BotCommand.RESET) {
+    private void answerCommand(long chatId, ChatCommand command, long messageId, long nowMs) {
+        if (command == ChatCommand.RESET) {
             reset(chatId, messageId, nowMs);
         }
         reply(chatId, messageId, command.commandName(), replies.forCommand(command), nowMs);

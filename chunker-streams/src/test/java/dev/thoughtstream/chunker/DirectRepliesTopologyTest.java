@@ -1,5 +1,6 @@
 package dev.thoughtstream.chunker;
 
+import dev.thoughtstream.common.telegram.ChatCommand;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -91,7 +92,7 @@ class DirectRepliesTopologyTest {
             chunker.text(CHAT, 1001, "/help");
 
             String help = chunker.replies.readValue().text();
-            for (BotCommand command : BotCommand.values()) {
+            for (ChatCommand command : ChatCommand.values()) {
                 assertTrue(help.contains("/" + command.commandName()), help);
             }
         }

@@ -1,5 +1,7 @@
 package dev.thoughtstream.emitter;
 
+import dev.thoughtstream.common.telegram.ChatCommand;
+import java.util.Arrays;
 import dev.thoughtstream.common.config.Secret;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -12,8 +14,8 @@ import org.telegram.telegrambots.meta.generics.TelegramClient;
 
 /**
  * Registers the bot's command list with Telegram ({@code setMyCommands}), so that clients offer it in the
- * command menu. The chunker answers these commands ({@code dev.thoughtstream.chunker.BotCommand}, keep the two
- * lists in step); the emitter registers them because it is the service that owns the Telegram client.
+ * command menu. The list is common's {@link ChatCommand}, which the chunker answers; the emitter registers it
+ * because it is the service that owns the Telegram client.
  *
  * <p>Registration is cosmetic: the commands work without it. So a failure is logged (without the token) and
  * nothing else happens; the next start tries again.
@@ -22,10 +24,9 @@ public final class BotCommands {
     private static final Logger LOG = LoggerFactory.getLogger(BotCommands.class);
 
     /** The commands and the descriptions Telegram shows next to them. */
-    public static final List<BotCommand> COMMANDS = List.of(
-            new BotCommand("start", "Say hello"),
-            new BotCommand("help", "What I understand"),
-            new BotCommand("reset", "Forget our conversation and start over"));
+    public static final List<BotCommand> COMMANDS = Arrays.stream(ChatCommand.values())
+            .map(c -> new BotCommand(c.commandName(), c.description()))
+            .toList();
 
     private BotCommands() {}
 

@@ -1,4 +1,4 @@
-package dev.thoughtstream.chunker;
+package dev.thoughtstream.common.telegram;
 
 import java.util.Locale;
 import java.util.Optional;
@@ -6,16 +6,27 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * The commands the chunker answers itself, without the model. The emitter registers the same list with
- * Telegram ({@code setMyCommands}, see {@code dev.thoughtstream.emitter.BotCommands}); keep the two in step.
+ * The bot's commands, declared once: the chunker answers them itself, without the model, and the emitter
+ * registers this list (names and descriptions) with Telegram's {@code setMyCommands}.
  */
-public enum BotCommand {
+public enum ChatCommand {
     /** Replies with {@code BOT_GREETING}. An open thought stays open. */
-    START,
+    START("Say hello"),
     /** Replies with {@code BOT_HELP_TEXT}. An open thought stays open. */
-    HELP,
+    HELP("What I understand"),
     /** Forgets the chat's context and its open thought, then replies with {@code BOT_RESET_TEXT}. */
-    RESET;
+    RESET("Forget our conversation and start over");
+
+    private final String description;
+
+    ChatCommand(String description) {
+        this.description = description;
+    }
+
+    /** What Telegram shows next to the command in the menu. */
+    public String description() {
+        return description;
+    }
 
     /**
      * A command as Telegram marks one (a {@code bot_command} entity at the start of the message): {@code /}, a
@@ -36,7 +47,7 @@ public enum BotCommand {
      * do; a command addressed to another bot in a group is not ours. Names are matched ignoring case. An unknown
      * command, or one for another bot, is not a command here: the caller treats it as ordinary text.
      */
-    public static Optional<BotCommand> recognise(String text, String botUsername) {
+    public static Optional<ChatCommand> recognise(String text, String botUsername) {
         Matcher m = COMMAND.matcher(text.stripLeading());
         if (!m.find()) {
             return Optional.empty();
@@ -46,7 +57,7 @@ public enum BotCommand {
             return Optional.empty();
         }
         String name = m.group(1).toLowerCase(Locale.ROOT);
-        for (BotCommand command : values()) {
+        for (ChatCommand command : values()) {
             if (command.commandName().equals(name)) {
                 return Optional.of(command);
             }

@@ -1,4 +1,4 @@
-package dev.thoughtstream.chunker;
+package dev.thoughtstream.common.telegram;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
@@ -6,7 +6,7 @@ import java.util.Optional;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
-class BotCommandTest {
+class ChatCommandTest {
 
     @ParameterizedTest(name = "\"{0}\" (bot username \"{1}\")")
     @CsvSource(delimiter = '|', value = {
@@ -23,8 +23,8 @@ class BotCommandTest {
         "/help, please | '' | HELP",
         "'  /help' | '' | HELP",
     })
-    void recognisedCommands(String text, String botUsername, BotCommand expected) {
-        assertEquals(Optional.of(expected), BotCommand.recognise(text, botUsername));
+    void recognisedCommands(String text, String botUsername, ChatCommand expected) {
+        assertEquals(Optional.of(expected), ChatCommand.recognise(text, botUsername));
     }
 
     @ParameterizedTest(name = "\"{0}\" (bot username \"{1}\")")
@@ -40,6 +40,6 @@ class BotCommandTest {
         "/ | ''",
     })
     void textThatIsNotOneOfOurCommands(String text, String botUsername) {
-        assertEquals(Optional.empty(), BotCommand.recognise(text, botUsername));
+        assertEquals(Optional.empty(), ChatCommand.recognise(text, botUsername));
     }
 }
