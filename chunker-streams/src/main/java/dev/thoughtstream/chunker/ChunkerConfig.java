@@ -14,7 +14,9 @@ import java.util.regex.Pattern;
  *
  * @param chunkGap                 {@code CHUNK_GAP_MS}: a thought closes after this long without a new message
  * @param punctuateInterval        {@code CHUNK_PUNCTUATE_INTERVAL_MS}: how often due thoughts are looked for
- * @param context                  {@code CONTEXT_WINDOW_MS}, {@code CONTEXT_MIN_MESSAGES}, {@code CONTEXT_MAX_CHARS}
+ * @param context                  {@code CONTEXT_WINDOW_MS}, {@code CONTEXT_MIN_MESSAGES}, {@code CONTEXT_MAX_CHARS},
+ *                                 {@code CONTEXT_MAX_BYTES}, {@code CONTEXT_IDLE_TTL_MS},
+ *                                 {@code CONTEXT_PRUNE_INTERVAL_MS}, {@code CONTEXT_PRUNE_MAX_CHATS}
  * @param applicationId            {@code CHUNKER_APPLICATION_ID}: Kafka Streams application id (group and
  *                                 internal topic names derive from it)
  * @param stateDir                 {@code STREAMS_STATE_DIR}: where RocksDB keeps the local stores
@@ -46,6 +48,10 @@ public record ChunkerConfig(
     public static final String CONTEXT_WINDOW_MS = "CONTEXT_WINDOW_MS";
     public static final String CONTEXT_MIN_MESSAGES = "CONTEXT_MIN_MESSAGES";
     public static final String CONTEXT_MAX_CHARS = "CONTEXT_MAX_CHARS";
+    public static final String CONTEXT_MAX_BYTES = "CONTEXT_MAX_BYTES";
+    public static final String CONTEXT_IDLE_TTL_MS = "CONTEXT_IDLE_TTL_MS";
+    public static final String CONTEXT_PRUNE_INTERVAL_MS = "CONTEXT_PRUNE_INTERVAL_MS";
+    public static final String CONTEXT_PRUNE_MAX_CHATS = "CONTEXT_PRUNE_MAX_CHATS";
     public static final String CHUNKER_APPLICATION_ID = "CHUNKER_APPLICATION_ID";
     public static final String STREAMS_STATE_DIR = "STREAMS_STATE_DIR";
     public static final String STREAMS_NUM_THREADS = "STREAMS_NUM_THREADS";
@@ -102,7 +108,14 @@ public record ChunkerConfig(
         ContextPolicy context = new ContextPolicy(
                 config.millis(CONTEXT_WINDOW_MS, 6 * HOUR_MS, 0, 365 * DAY_MS),
                 config.integer(CONTEXT_MIN_MESSAGES, 100, 0, 100_000),
-                config.integer(CONTEXT_MAX_CHARS, 12_000, 0, 10_000_000));
+                config.integer(CONTEXT_MAX_CHARS, 12_000, 0, 10_000_000),
+                config.integer(CONTEXT_MAX_BYTES, ContextPolicy.DEFAULT_MAX_BYTES, ContextPolicy.MIN_MAX_BYTES,
+                        ContextPolicy.MAX_MAX_BYTES),
+                config.millis(CONTEXT_IDLE_TTL_MS, ContextPolicy.DEFAULT_IDLE_TTL.toMillis(), 60_000,
+                        3650 * DAY_MS),
+                config.millis(CONTEXT_PRUNE_INTERVAL_MS, ContextPolicy.DEFAULT_PRUNE_INTERVAL.toMillis(), 10,
+                        DAY_MS),
+                config.integer(CONTEXT_PRUNE_MAX_CHATS, ContextPolicy.DEFAULT_PRUNE_MAX_CHATS, 1, 1_000_000));
         String applicationId = config.string(CHUNKER_APPLICATION_ID, DEFAULT_APPLICATION_ID);
         if (!LEGAL_APPLICATION_ID.matcher(applicationId).matches()) {
             throw new ConfigException(CHUNKER_APPLICATION_ID,
@@ -187,6 +200,10 @@ public record ChunkerConfig(
                 + ", " + CONTEXT_WINDOW_MS + "=" + context.window().toMillis()
                 + ", " + CONTEXT_MIN_MESSAGES + "=" + context.minMessages()
                 + ", " + CONTEXT_MAX_CHARS + "=" + context.maxChars()
+                + ", " + CONTEXT_MAX_BYTES + "=" + context.maxBytes()
+                + ", " + CONTEXT_IDLE_TTL_MS + "=" + context.idleTtl().toMillis()
+                + ", " + CONTEXT_PRUNE_INTERVAL_MS + "=" + context.pruneInterval().toMillis()
+                + ", " + CONTEXT_PRUNE_MAX_CHATS + "=" + context.pruneMaxChats()
                 + ", " + CHUNKER_APPLICATION_ID + "=" + applicationId
                 + ", " + STREAMS_STATE_DIR + "=" + stateDir
                 + ", " + STREAMS_NUM_THREADS + "=" + numThreads

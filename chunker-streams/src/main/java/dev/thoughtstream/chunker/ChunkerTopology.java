@@ -25,7 +25,8 @@ import org.slf4j.LoggerFactory;
  *   [updates]   → updates-source   → thought-buffer   → thoughts-sink → [thoughts]
  *                                                     → replies-sink  → [replies]  (commands, wordless messages)
  *   [delivered] → delivered-source → delivery-context
- *                  stores: open-thoughts, thought-deadlines, chat-albums (thought-buffer); chat-context (both)
+ *                  stores: open-thoughts, thought-deadlines, chat-albums (thought-buffer);
+ *                          chat-context, chat-context-prune-index (both)
  * </pre>
  *
  * Store and node names are part of the deployed state (changelog topics are named
@@ -45,6 +46,8 @@ public final class ChunkerTopology {
     public static final String DEADLINE_INDEX_STORE = "thought-deadlines";
     public static final String CONTEXT_STORE = "chat-context";
     public static final String ALBUMS_STORE = "chat-albums";
+    /** {@link ContextStore}'s index of when each chat's context next has something to prune. */
+    public static final String CONTEXT_PRUNE_INDEX_STORE = "chat-context-prune-index";
 
     private ChunkerTopology() {}
 
@@ -66,6 +69,7 @@ public final class ChunkerTopology {
         // One store, two processors: both input topics are keyed and partitioned by chat id, so a chat's updates
         // and deliveries reach the same task and its context has a single writer thread.
         topology.addStateStore(contextStore(), THOUGHT_BUFFER, DELIVERY_CONTEXT);
+        topology.addStateStore(contextPruneIndexStore(), THOUGHT_BUFFER, DELIVERY_CONTEXT);
         topology.addSink(THOUGHTS_SINK, topics.thoughts().name(), topics.thoughts().keySerde().serializer(),
                 topics.thoughts().valueSerde().serializer(), THOUGHT_BUFFER);
         // Commands and wordless messages are answered here, without the model, so they skip the thoughts topic.
@@ -95,6 +99,11 @@ public final class ChunkerTopology {
     private static StoreBuilder<KeyValueStore<Long, ChatContext>> contextStore() {
         return Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(CONTEXT_STORE),
                 Serdes.Long(), new JsonSerde<>(ChatContext.class)).withCachingEnabled();
+    }
+
+    private static StoreBuilder<KeyValueStore<DeadlineKey, Long>> contextPruneIndexStore() {
+        return Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(CONTEXT_PRUNE_INDEX_STORE),
+                DeadlineKey.SERDE, Serdes.Long()).withCachingEnabled();
     }
 
     /**

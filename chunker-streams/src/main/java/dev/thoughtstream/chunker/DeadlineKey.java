@@ -8,7 +8,9 @@ import org.apache.kafka.common.serialization.Serdes;
 import org.apache.kafka.common.serialization.Serializer;
 
 /**
- * A key of the deadline index: when an open thought is due, and whose it is.
+ * A key of a time index: when something is due for a chat, and which chat. Two stores use it: the deadline index
+ * (when an open thought closes, {@link ThoughtBufferProcessor}) and the context prune index (when a chat's context
+ * next has something to prune, {@link ContextStore}).
  *
  * <p>Serialized as 16 bytes, deadline then chat id, each big-endian with the sign bit flipped. RocksDB orders
  * keys by unsigned bytes, so this encoding makes byte order equal numeric order (chat ids of Telegram groups are

@@ -3,10 +3,11 @@ package dev.thoughtstream.chunker;
 import dev.thoughtstream.common.event.ContextMessage;
 import dev.thoughtstream.common.event.Delivery;
 import java.util.Objects;
+import org.apache.kafka.streams.processor.Cancellable;
+import org.apache.kafka.streams.processor.PunctuationType;
 import org.apache.kafka.streams.processor.api.Processor;
 import org.apache.kafka.streams.processor.api.ProcessorContext;
 import org.apache.kafka.streams.processor.api.Record;
-import org.apache.kafka.streams.state.KeyValueStore;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -18,6 +19,11 @@ import org.slf4j.LoggerFactory;
  *
  * <p>A delivery reported twice (the emitter may write its outcome again after a crash) carries the same text and
  * time, and is remembered once.
+ *
+ * <p>This processor also runs the context's pruning punctuation ({@link ContextStore#pruneDue}): every
+ * {@code CONTEXT_PRUNE_INTERVAL_MS} of wall-clock time, chats that stopped writing lose their expired messages,
+ * and chats idle for {@code CONTEXT_IDLE_TTL_MS} lose their whole context. Wall-clock time, because stream time
+ * stands still on a partition nobody writes to, which is exactly where idle chats live.
  */
 public final class DeliveryContextProcessor implements Processor<Long, Delivery, Void, Void> {
     private static final Logger LOG = LoggerFactory.getLogger(DeliveryContextProcessor.class);
@@ -25,7 +31,8 @@ public final class DeliveryContextProcessor implements Processor<Long, Delivery,
     private final ContextPolicy contextPolicy;
 
     private ProcessorContext<Void, Void> context;
-    private KeyValueStore<Long, ChatContext> contexts;
+    private ContextStore contexts;
+    private Cancellable pruning;
 
     public DeliveryContextProcessor(ContextPolicy contextPolicy) {
         this.contextPolicy = Objects.requireNonNull(contextPolicy, "contextPolicy");
@@ -34,7 +41,9 @@ public final class DeliveryContextProcessor implements Processor<Long, Delivery,
     @Override
     public void init(ProcessorContext<Void, Void> context) {
         this.context = context;
-        this.contexts = context.getStateStore(ChunkerTopology.CONTEXT_STORE);
+        this.contexts = ContextStore.from(context, contextPolicy);
+        this.pruning = context.schedule(contextPolicy.pruneInterval(), PunctuationType.WALL_CLOCK_TIME,
+                contexts::pruneDue);
     }
 
     @Override
@@ -63,12 +72,19 @@ public final class DeliveryContextProcessor implements Processor<Long, Delivery,
         if (before == null) {
             before = ChatContext.empty();
         }
-        if (before.remembers(said)) {
+        if (before.remembers(said, contextPolicy)) {
             LOG.debug("chat {}: reply part {}#{} already in the context", chatId, delivery.replyId(), delivery.seq());
             return;
         }
         contexts.put(chatId, before.withMessage(said, context.currentSystemTimeMs(), contextPolicy));
         LOG.debug("chat {}: reply part {}#{} of thought {} added to the context", chatId, delivery.replyId(),
                 delivery.seq(), delivery.thoughtId());
+    }
+
+    @Override
+    public void close() {
+        if (pruning != null) {
+            pruning.cancel();
+        }
     }
 }

@@ -102,8 +102,9 @@ import org.slf4j.LoggerFactory;
  *
  * <h2>Context</h2>
  * When a thought closes it carries a snapshot of the chat's context store: the conversation before it, as the
- * retention rule ({@code CONTEXT_WINDOW_MS}, at least {@code CONTEXT_MIN_MESSAGES}) keeps it at that moment,
- * trimmed to {@code CONTEXT_MAX_CHARS} from the newest back. Then its own messages are appended to the context.
+ * retention rule ({@code CONTEXT_WINDOW_MS}, at least {@code CONTEXT_MIN_MESSAGES}, at most
+ * {@code CONTEXT_MAX_BYTES}; see {@link ContextStore}) keeps it at that moment, trimmed to
+ * {@code CONTEXT_MAX_CHARS} from the newest back. Then its own messages are appended to the context.
  * The bot's side is appended by {@link DeliveryContextProcessor}, which shares the context store: the updates
  * and delivered topics are co-partitioned by chat id, so a chat's state lives in one task.
  *
@@ -127,7 +128,7 @@ public final class ThoughtBufferProcessor implements Processor<Long, StoredUpdat
     private ProcessorContext<Long, Object> context;
     private KeyValueStore<Long, OpenThought> openThoughts;
     private KeyValueStore<DeadlineKey, Long> deadlines;
-    private KeyValueStore<Long, ChatContext> contexts;
+    private ContextStore contexts;
     private KeyValueStore<Long, String> albums;
     private Cancellable punctuation;
 
@@ -145,7 +146,7 @@ public final class ThoughtBufferProcessor implements Processor<Long, StoredUpdat
         this.context = context;
         this.openThoughts = context.getStateStore(ChunkerTopology.OPEN_THOUGHTS_STORE);
         this.deadlines = context.getStateStore(ChunkerTopology.DEADLINE_INDEX_STORE);
-        this.contexts = context.getStateStore(ChunkerTopology.CONTEXT_STORE);
+        this.contexts = ContextStore.from(context, contextPolicy);
         this.albums = context.getStateStore(ChunkerTopology.ALBUMS_STORE);
         this.punctuation = context.schedule(punctuateInterval, PunctuationType.WALL_CLOCK_TIME, this::closeDueThoughts);
     }

@@ -47,13 +47,25 @@ class StoreValueSerdeTest {
     void aChatContextRoundTripsAndStoresOnlyItsComponents() throws Exception {
         ChatContext context = new ChatContext(List.of(
                 new ContextMessage(ContextMessage.Role.USER, "hi", 1000),
-                new ContextMessage(ContextMessage.Role.ASSISTANT, "hello", 2000)), 17);
+                new ContextMessage(ContextMessage.Role.ASSISTANT, "hello", 2000)), 17, 2500, 9000);
         JsonSerde<ChatContext> serde = new JsonSerde<>(ChatContext.class);
 
         byte[] bytes = serde.serialize("t", context);
 
         assertEquals(context, serde.deserialize("t", bytes));
-        assertEquals(Set.of("messages", "lastUserMessageId"), fieldNames(Json.mapper().readTree(bytes)));
+        assertEquals(Set.of("messages", "lastUserMessageId", "touchedAtMs", "pruneAtMs"),
+                fieldNames(Json.mapper().readTree(bytes)));
+    }
+
+    @Test
+    void aChatContextStoredBeforeTheIdleBookkeepingExistedReadsAsNeverTouchedAndNotIndexed() {
+        byte[] stored = "{\"messages\":[{\"role\":\"USER\",\"text\":\"hi\",\"atMs\":1000}],\"lastUserMessageId\":17}"
+                .getBytes(StandardCharsets.UTF_8);
+
+        ChatContext context = new JsonSerde<>(ChatContext.class).deserialize("t", stored);
+
+        assertEquals(new ChatContext(List.of(new ContextMessage(ContextMessage.Role.USER, "hi", 1000)), 17, 0, 0),
+                context);
     }
 
     private static Set<String> fieldNames(JsonNode node) {

@@ -1,0 +1,161 @@
+package dev.thoughtstream.chunker;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+import java.util.function.LongSupplier;
+import org.apache.kafka.streams.KeyValue;
+import org.apache.kafka.streams.processor.api.ProcessorContext;
+import org.apache.kafka.streams.state.KeyValueIterator;
+import org.apache.kafka.streams.state.KeyValueStore;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The chat-context store together with its prune index: every read and write of a chat's context goes through
+ * here, so the two stores never disagree and the retention rules hold for every value written.
+ *
+ * <h2>Why an index</h2>
+ * Retention is applied on every write, but a chat that stops writing would keep its expired messages forever, and
+ * a chat that is gone for good would keep its whole context. A punctuation has to find those chats without
+ * scanning every chat (there may be hundreds of thousands). So each stored context has exactly one entry in the
+ * prune index, keyed {@link DeadlineKey}{@code (pruneAtMs, chatId)} (the deadline index's order-preserving
+ * encoding), where {@code pruneAtMs} is when the context next has something to prune
+ * ({@link ChatContext#nextPruneAtMs}): its oldest message leaving the window, or its idle TTL running out.
+ * {@link #pruneDue} range-scans only the entries at or before now, at most {@code CONTEXT_PRUNE_MAX_CHATS} of them
+ * per run. The context records its own index position ({@link ChatContext#pruneAtMs()}), so moving the entry on a
+ * write is exact even after the retention settings changed.
+ *
+ * <p>The methods mirror {@link KeyValueStore}'s {@code get}, {@code put} and {@code delete}, so the processors use
+ * this class as they would use the store. Both stores are changelogged and every change happens inside the
+ * stream task, in the exactly-once transaction.
+ */
+final class ContextStore {
+    private static final Logger LOG = LoggerFactory.getLogger(ContextStore.class);
+
+    private final KeyValueStore<Long, ChatContext> contexts;
+    private final KeyValueStore<DeadlineKey, Long> pruneIndex;
+    private final ContextPolicy policy;
+    private final LongSupplier wallClock;
+
+    /**
+     * @param wallClock the stream task's wall-clock time ({@code ProcessorContext::currentSystemTimeMs}), which
+     *                  stamps writes for the idle TTL
+     */
+    ContextStore(KeyValueStore<Long, ChatContext> contexts, KeyValueStore<DeadlineKey, Long> pruneIndex,
+            ContextPolicy policy, LongSupplier wallClock) {
+        this.contexts = Objects.requireNonNull(contexts, "contexts");
+        this.pruneIndex = Objects.requireNonNull(pruneIndex, "pruneIndex");
+        this.policy = Objects.requireNonNull(policy, "policy");
+        this.wallClock = Objects.requireNonNull(wallClock, "wallClock");
+    }
+
+    /** The context and prune index stores of the processor's task; the processor must be connected to both. */
+    static ContextStore from(ProcessorContext<?, ?> context, ContextPolicy policy) {
+        return new ContextStore(context.getStateStore(ChunkerTopology.CONTEXT_STORE),
+                context.getStateStore(ChunkerTopology.CONTEXT_PRUNE_INDEX_STORE), policy,
+                context::currentSystemTimeMs);
+    }
+
+    /** The chat's context, or null when it has none. */
+    ChatContext get(long chatId) {
+        return contexts.get(chatId);
+    }
+
+    /**
+     * Stores the chat's context as of now: pruned (window, minimum, byte cap), stamped as the chat's latest activity,
+     * and indexed for its next pruning. A null value deletes, as in {@link KeyValueStore#put}.
+     */
+    void put(long chatId, ChatContext context) {
+        if (context == null) {
+            delete(chatId);
+            return;
+        }
+        long nowMs = wallClock.getAsLong();
+        ChatContext touched = context.prunedAt(nowMs, policy).withBookkeeping(nowMs, 0L);
+        write(chatId, contexts.get(chatId), touched.withBookkeeping(nowMs, touched.nextPruneAtMs(policy)));
+    }
+
+    /** Forgets the chat's context and its index entry; returns what was stored, or null. */
+    ChatContext delete(long chatId) {
+        ChatContext old = contexts.delete(chatId);
+        if (old != null && old.pruneAtMs() != 0L) {
+            pruneIndex.delete(new DeadlineKey(old.pruneAtMs(), chatId));
+        }
+        return old;
+    }
+
+    /**
+     * The punctuation's work: for at most {@code CONTEXT_PRUNE_MAX_CHATS} chats whose index entry is due at
+     * {@code nowMs}, oldest entry first, deletes the context of a chat idle for the TTL and prunes the others.
+     * Pruning is not activity: it keeps {@code touchedAtMs}, so an idle chat still reaches its TTL.
+     */
+    PruneRun pruneDue(long nowMs) {
+        List<DeadlineKey> due = new ArrayList<>();
+        boolean more = false;
+        // Collect first, change after: the iterator must not see its own writes, and must be closed promptly.
+        try (KeyValueIterator<DeadlineKey, Long> it = pruneIndex.range(DeadlineKey.LOWEST,
+                DeadlineKey.lastDueAt(nowMs))) {
+            while (it.hasNext()) {
+                if (due.size() == policy.pruneMaxChats()) {
+                    more = true;
+                    break;
+                }
+                KeyValue<DeadlineKey, Long> entry = it.next();
+                due.add(entry.key);
+            }
+        }
+        int pruned = 0;
+        int expired = 0;
+        int stale = 0;
+        long idleTtlMs = policy.idleTtl().toMillis();
+        for (DeadlineKey key : due) {
+            long chatId = key.chatId();
+            ChatContext context = contexts.get(chatId);
+            if (context == null || context.pruneAtMs() != key.deadlineMs()) {
+                // Cannot happen while both stores change in one transaction; clean up rather than visit it again.
+                LOG.warn("chat {}: prune index entry {} does not match the stored context; removing it", chatId,
+                        key.deadlineMs());
+                pruneIndex.delete(key);
+                stale++;
+            } else if (nowMs - context.touchedAtMs() >= idleTtlMs) {
+                contexts.delete(chatId);
+                pruneIndex.delete(key);
+                expired++;
+                LOG.debug("chat {}: context of {} messages deleted, idle since {}", chatId,
+                        context.messages().size(), context.touchedAtMs());
+            } else {
+                ChatContext kept = context.prunedAt(nowMs, policy);
+                write(chatId, context, kept.withBookkeeping(context.touchedAtMs(), kept.nextPruneAtMs(policy)));
+                pruned++;
+                LOG.debug("chat {}: pruned {} of {} context messages", chatId,
+                        context.messages().size() - kept.messages().size(), context.messages().size());
+            }
+        }
+        PruneRun run = new PruneRun(pruned, expired, stale, more);
+        if (more) {
+            LOG.info("context pruning: {}; more chats are due, the next run continues", run);
+        } else if (!due.isEmpty()) {
+            LOG.debug("context pruning: {}", run);
+        }
+        return run;
+    }
+
+    private void write(long chatId, ChatContext old, ChatContext stored) {
+        if (old != null && old.pruneAtMs() != 0L && old.pruneAtMs() != stored.pruneAtMs()) {
+            pruneIndex.delete(new DeadlineKey(old.pruneAtMs(), chatId));
+        }
+        contexts.put(chatId, stored);
+        pruneIndex.put(new DeadlineKey(stored.pruneAtMs(), chatId), chatId);
+    }
+
+    /**
+     * What one pruning run did.
+     *
+     * @param pruned  chats whose expired messages were removed (possibly none, if the settings changed)
+     * @param expired chats whose whole context was deleted after the idle TTL
+     * @param stale   index entries without a matching context, removed
+     * @param more    true when the run stopped at {@code CONTEXT_PRUNE_MAX_CHATS} with more chats due
+     */
+    record PruneRun(int pruned, int expired, int stale, boolean more) {}
+}

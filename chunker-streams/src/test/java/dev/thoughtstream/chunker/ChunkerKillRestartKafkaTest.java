@@ -1,0 +1,288 @@
+package dev.thoughtstream.chunker;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.thoughtstream.common.config.Config;
+import dev.thoughtstream.common.config.KafkaSettings;
+import dev.thoughtstream.common.event.ContextMessage;
+import dev.thoughtstream.common.event.ContextMessage.Role;
+import dev.thoughtstream.common.event.Delivery;
+import dev.thoughtstream.common.event.Thought;
+import dev.thoughtstream.common.event.ThoughtMessage;
+import dev.thoughtstream.common.topic.Topic;
+import dev.thoughtstream.common.topic.Topics;
+import dev.thoughtstream.testkit.Await;
+import dev.thoughtstream.testkit.kafka.TestKafka;
+import dev.thoughtstream.testkit.kafka.TopicReader;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.function.Predicate;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.clients.producer.RecordMetadata;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.common.serialization.LongSerializer;
+import org.apache.kafka.common.utils.Utils;
+import org.apache.kafka.streams.StreamsConfig;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInfo;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * {@code kill -9} of the chunker's JVM in the middle of a thought, on the real broker: the chunker runs as its own
+ * process ({@link ChunkerProcess}: {@link Main}, configured by environment variables), is killed with SIGKILL
+ * while a thought is open, and a new process with the same application id takes over, once on the same state
+ * directory and once on an empty one (state restored from the changelog topics). Nothing is produced to the
+ * chunker's input after the kill: what the new process emits can only come from committed state.
+ *
+ * <p>A killed member stays in the consumer group until its session times out, so the children run with the
+ * smallest session timeout the broker allows for classic groups (6 s), passed through {@code KAFKA_CLIENT_*}.
+ */
+class ChunkerKillRestartKafkaTest {
+    private static final int PARTITIONS = 3;
+    /**
+     * Long enough that a message is processed and committed, and the JVM killed, well before its thought is due;
+     * short enough to keep the test quick.
+     */
+    private static final long GAP_MS = 2000;
+    private static final Duration TIMEOUT = Duration.ofSeconds(90);
+    private static final Map<String, String> FAST_FAILURE_DETECTION = Map.of(
+            "KAFKA_CLIENT_SESSION_TIMEOUT_MS", "6000",
+            "KAFKA_CLIENT_HEARTBEAT_INTERVAL_MS", "1000");
+
+    @TempDir
+    Path workDir;
+    @TempDir
+    Path stateDir;
+
+    private String testName;
+    private String prefix;
+    private String applicationId;
+    private Topics topics;
+    private Admin admin;
+    private KafkaProducer<byte[], byte[]> producer;
+    private TopicReader<Long, Thought> thoughts;
+    private final List<AutoCloseable> resources = new ArrayList<>();
+
+    @BeforeEach
+    void createTopicsAndClients(TestInfo test) {
+        testName = test.getTestMethod().orElseThrow().getName();
+        prefix = TestKafka.uniquePrefix("chunker-kill");
+        applicationId = prefix.substring(0, prefix.length() - 1) + "-chunker";
+        topics = TestKafka.createTopics(prefix, PARTITIONS);
+        admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, TestKafka.bootstrapServers()));
+        resources.add(admin);
+        producer = new KafkaProducer<>(TestKafka.producerProps(), new ByteArraySerializer(), new ByteArraySerializer());
+        resources.add(producer);
+        thoughts = new TopicReader<>(topics.thoughts(), TIMEOUT);
+        resources.add(thoughts);
+    }
+
+    @AfterEach
+    void closeEverything() throws Exception {
+        // Child processes first (added last): they hold the state directories, which @TempDir deletes afterwards.
+        for (int i = resources.size() - 1; i >= 0; i--) {
+            resources.get(i).close();
+        }
+    }
+
+    @Test
+    void theSessionTimeoutPassedThroughTheEnvironmentReachesTheStreamsMainConsumer() {
+        Config config = TestKafka.config(prefix, PARTITIONS).with(FAST_FAILURE_DETECTION);
+
+        Map<String, Object> consumer = new StreamsConfig(ChunkerTopology.streamsProperties(
+                ChunkerConfig.from(config), KafkaSettings.from(config))).getMainConsumerConfigs("g", "c", 0);
+
+        assertEquals("6000", String.valueOf(consumer.get(ConsumerConfig.SESSION_TIMEOUT_MS_CONFIG)));
+        assertEquals("1000", String.valueOf(consumer.get(ConsumerConfig.HEARTBEAT_INTERVAL_MS_CONFIG)));
+    }
+
+    @Test
+    void aThoughtOpenWhenTheJvmIsKilledIsEmittedOnceWithItsContextByTheNextJvmOnTheSameStateDirectory()
+            throws Exception {
+        killMidThoughtAndRestart(stateDir);
+    }
+
+    @Test
+    void aThoughtOpenWhenTheJvmIsKilledIsEmittedOnceWithItsContextByTheNextJvmRestoringFromTheChangelog(
+            @TempDir Path emptyStateDir) throws Exception {
+        killMidThoughtAndRestart(emptyStateDir);
+    }
+
+    private void killMidThoughtAndRestart(Path secondStateDir) throws Exception {
+        long chat = 7007;
+        // given a chunker JVM that is running: its first thought for the chat is out
+        ChunkerProcess first = startChunker(stateDir, "first");
+        sendTogether(List.of(text(chat, 11, "remember the blue house")));
+        Thought earlier = awaitThought(chat, 11, first);
+        assertEquals(List.of(), earlier.context());
+
+        // and the emitter has reported the reply to it as sent, and the chunker has committed that
+        long sentAt = System.currentTimeMillis();
+        RecordMetadata delivered = single(sendTogether(List.of(delivery(new Delivery(Delivery.SCHEMA_VERSION,
+                "r:" + earlier.thoughtId(), earlier.thoughtId(), chat, 0, Delivery.Outcome.SENT, 9001L,
+                "noted: the blue house", null, sentAt)))));
+        awaitCommittedPast(delivered, first);
+
+        // and a message that opens the next thought has been processed and committed, the thought still open
+        RecordMetadata opening = single(sendTogether(List.of(text(chat, 12, "so, about that house"))));
+        awaitCommittedPast(opening, first);
+
+        // when the JVM is killed with SIGKILL before the gap has passed
+        int status = first.kill(TIMEOUT);
+
+        // (it really was kill -9: no shutdown hook ran, so nothing was closed, flushed or committed on the way out)
+        assertEquals(ChunkerProcess.EXIT_KILLED, status, first.describe());
+        assertFalse(first.output().contains("closing chunker"), first.describe());
+        assertTrue(thoughts.readToEnd(TIMEOUT).stream().noneMatch(isThought(chat, 12)),
+                "precondition: the thought must still be open when the JVM dies (a very slow machine?)");
+
+        // and a new JVM with the same application id starts, while nothing more reaches its input topics
+        ChunkerProcess second = startChunker(secondStateDir, "second");
+
+        // then the open thought is emitted, with its message
+        Thought thought = awaitThought(chat, 12, second);
+        assertEquals(List.of("so, about that house"), thought.messages().stream().map(ThoughtMessage::text).toList());
+        // and with the context from before the kill: the earlier thought's message and the sent reply
+        assertEquals(List.of(
+                new ContextMessage(Role.USER, "remember the blue house", earlier.messages().get(0).sentAtMs()),
+                new ContextMessage(Role.ASSISTANT, "noted: the blue house", sentAt)), thought.context());
+        // and each thought of the chat exists exactly once
+        assertNoMoreThoughtsFor(chat, 2, second);
+    }
+
+    // --- helpers ---------------------------------------------------------------------------------------------
+
+    private ChunkerProcess startChunker(Path dir, String name) {
+        Map<String, String> env = new HashMap<>(FAST_FAILURE_DETECTION);
+        env.put(KafkaSettings.BOOTSTRAP, TestKafka.bootstrapServers());
+        env.put("TOPIC_PREFIX", prefix);
+        env.put("TOPIC_PARTITIONS", Integer.toString(PARTITIONS));
+        env.put(ChunkerConfig.CHUNKER_APPLICATION_ID, applicationId);
+        env.put(ChunkerConfig.STREAMS_STATE_DIR, dir.toString());
+        env.put(ChunkerConfig.CHUNK_GAP_MS, Long.toString(GAP_MS));
+        ChunkerProcess process = ChunkerProcess.start(env, workDir,
+                getClass().getSimpleName() + "-" + testName + "-" + name + ".log");
+        resources.add(process);
+        return process;
+    }
+
+    private Thought awaitThought(long chat, long firstMessageId, ChunkerProcess process) {
+        try {
+            return single(thoughts.awaitMatching("thought " + Thought.idFor(chat, firstMessageId), 1,
+                    isThought(chat, firstMessageId), TIMEOUT)).value();
+        } catch (AssertionError e) {
+            throw new AssertionError(e.getMessage() + "\n" + process.describe(), e);
+        }
+    }
+
+    /**
+     * Proves that {@code chat} has exactly {@code expected} thoughts without waiting an arbitrary time: a sentinel
+     * chat on the same partition sends a message, and its thought is awaited. It is closed by the same task, by a
+     * later punctuation, and lands after the chat's thoughts in the same partition, which the reader reads in
+     * offset order; so any repeat written before it has been read by then.
+     */
+    private void assertNoMoreThoughtsFor(long chat, int expected, ChunkerProcess process) {
+        long sentinel = chat + 1;
+        while (partitionOf(sentinel) != partitionOf(chat)) {
+            sentinel++;
+        }
+        RecordMetadata sent = single(sendTogether(List.of(text(sentinel, 1, "sentinel"))));
+        assertEquals(partitionOf(chat), sent.partition(), "the sentinel shares the chat's partition");
+        awaitThought(sentinel, 1, process);
+        List<ConsumerRecord<Long, Thought>> ofChat = thoughts.seen(r -> Objects.equals(r.key(), chat));
+        assertEquals(expected, ofChat.size(), "thoughts of chat " + chat + ": " + ofChat);
+        assertEquals(expected, ofChat.stream().map(r -> r.value().thoughtId()).distinct().count(),
+                "a thought was emitted twice: " + ofChat);
+    }
+
+    /** Waits until the chunker's committed input offset is past {@code record}: processed, state committed. */
+    private void awaitCommittedPast(RecordMetadata record, ChunkerProcess process) {
+        TopicPartition partition = new TopicPartition(record.topic(), record.partition());
+        try {
+            Await.until("the chunker to commit past " + partition + "@" + record.offset(), TIMEOUT, () -> {
+                OffsetAndMetadata committed = committedOffsets().get(partition);
+                return committed != null && committed.offset() > record.offset();
+            });
+        } catch (AssertionError e) {
+            throw new AssertionError(e.getMessage() + "\n" + process.describe(), e);
+        }
+    }
+
+    private Map<TopicPartition, OffsetAndMetadata> committedOffsets() {
+        try {
+            return admin.listConsumerGroupOffsets(applicationId).partitionsToOffsetAndMetadata()
+                    .get(10, TimeUnit.SECONDS);
+        } catch (ExecutionException | TimeoutException e) {
+            throw new AssertionError("cannot read the committed offsets of " + applicationId, e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new AssertionError("interrupted while reading committed offsets", e);
+        }
+    }
+
+    /** Sends the records without waiting in between, then waits for every acknowledgement. */
+    private List<RecordMetadata> sendTogether(List<ProducerRecord<byte[], byte[]>> records) {
+        List<Future<RecordMetadata>> acks = records.stream().map(producer::send).toList();
+        producer.flush();
+        List<RecordMetadata> metadata = new ArrayList<>();
+        for (Future<RecordMetadata> ack : acks) {
+            try {
+                metadata.add(ack.get(30, TimeUnit.SECONDS));
+            } catch (ExecutionException | TimeoutException e) {
+                throw new AssertionError("cannot produce to the test broker", e);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new AssertionError("interrupted while producing", e);
+            }
+        }
+        return metadata;
+    }
+
+    private ProducerRecord<byte[], byte[]> text(long chat, long messageId, String text) {
+        long sentAtMs = System.currentTimeMillis() / 1000 * 1000;
+        return record(topics.updates(), chat, ChunkerHarness.textUpdate(messageId, chat, messageId, text, sentAtMs));
+    }
+
+    private ProducerRecord<byte[], byte[]> delivery(Delivery delivery) {
+        return record(topics.delivered(), delivery.chatId(), delivery);
+    }
+
+    private static <V> ProducerRecord<byte[], byte[]> record(Topic<Long, V> topic, long key, V value) {
+        return new ProducerRecord<>(topic.name(), topic.keySerde().serializer().serialize(topic.name(), key),
+                topic.valueSerde().serializer().serialize(topic.name(), value));
+    }
+
+    /** The partition the default partitioner gives a chat id key, on every chat-keyed topic of the test. */
+    private static int partitionOf(long chat) {
+        return Utils.toPositive(Utils.murmur2(new LongSerializer().serialize("", chat))) % PARTITIONS;
+    }
+
+    private static Predicate<ConsumerRecord<Long, Thought>> isThought(long chat, long firstMessageId) {
+        return r -> Objects.equals(r.key(), chat) && r.value().thoughtId().equals(Thought.idFor(chat, firstMessageId));
+    }
+
+    private static <T> T single(List<T> items) {
+        assertEquals(1, items.size(), "expected exactly one but got " + items);
+        return items.get(0);
+    }
+}
