@@ -2,6 +2,7 @@ package dev.thoughtstream.chunker;
 
 import dev.thoughtstream.common.config.KafkaSettings;
 import dev.thoughtstream.common.kafka.TopicAdmin;
+import dev.thoughtstream.common.metrics.Metrics;
 import dev.thoughtstream.common.topic.Topics;
 import java.time.Clock;
 import java.time.Duration;
@@ -41,7 +42,7 @@ public final class ChunkerService implements AutoCloseable {
     private final ChunkerConfig config;
     private final KafkaSettings kafka;
     private final Topics topics;
-    private final DeadLetterCounter deadLetters = new DeadLetterCounter();
+    private final DeadLetterCounter deadLetters;
     private final KafkaStreams streams;
     private final GroupMembershipOperation onClose;
     private final AtomicBoolean started = new AtomicBoolean();
@@ -58,14 +59,21 @@ public final class ChunkerService implements AutoCloseable {
 
     /** @param clock stamps dead letters ({@code dlq.at}); Kafka Streams keeps its own clock for processing */
     public ChunkerService(ChunkerConfig config, KafkaSettings kafka, Clock clock) {
+        this(config, kafka, clock, new Metrics());
+    }
+
+    /** @param metrics where thoughts, emission lateness and dead letters are counted for {@code /metrics} */
+    public ChunkerService(ChunkerConfig config, KafkaSettings kafka, Clock clock, Metrics metrics) {
         this.config = Objects.requireNonNull(config, "config");
+        ChunkerMetrics chunkerMetrics = new ChunkerMetrics(metrics);
+        this.deadLetters = new DeadLetterCounter(chunkerMetrics);
         this.kafka = Objects.requireNonNull(kafka, "kafka");
         Objects.requireNonNull(clock, "clock");
         this.topics = Topics.withPrefix(kafka.topicPrefix());
         Properties props = ChunkerTopology.streamsProperties(config, kafka);
         props.put(DeadLetterCounter.CONFIG, deadLetters);
         props.put(DeadLetterSupport.CLOCK_CONFIG, clock);
-        this.streams = new KafkaStreams(ChunkerTopology.buildTopology(config, topics), props);
+        this.streams = new KafkaStreams(ChunkerTopology.buildTopology(config, topics, chunkerMetrics), props);
         this.onClose = isStaticMember(props) ? GroupMembershipOperation.REMAIN_IN_GROUP
                 : GroupMembershipOperation.LEAVE_GROUP;
         streams.setStateListener(this::onStateChange);

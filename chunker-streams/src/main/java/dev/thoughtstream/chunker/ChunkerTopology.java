@@ -53,6 +53,11 @@ public final class ChunkerTopology {
 
     /** The topology; pure: builds the description only, touches neither Kafka nor the disk. */
     public static Topology buildTopology(ChunkerConfig config, Topics topics) {
+        return buildTopology(config, topics, ChunkerMetrics.detached());
+    }
+
+    /** The topology, recording into {@code metrics} (no I/O either). */
+    public static Topology buildTopology(ChunkerConfig config, Topics topics, ChunkerMetrics metrics) {
         Objects.requireNonNull(config, "config");
         Objects.requireNonNull(topics, "topics");
         Topology topology = new Topology();
@@ -60,7 +65,7 @@ public final class ChunkerTopology {
                 topics.updates().valueSerde().deserializer(), topics.updates().name());
         topology.addSource(DELIVERED_SOURCE, topics.delivered().keySerde().deserializer(),
                 topics.delivered().valueSerde().deserializer(), topics.delivered().name());
-        topology.addProcessor(THOUGHT_BUFFER, () -> new ThoughtBufferProcessor(config), UPDATES_SOURCE);
+        topology.addProcessor(THOUGHT_BUFFER, () -> new ThoughtBufferProcessor(config, metrics), UPDATES_SOURCE);
         topology.addProcessor(DELIVERY_CONTEXT, () -> new DeliveryContextProcessor(config.context()),
                 DELIVERED_SOURCE);
         topology.addStateStore(openThoughtsStore(), THOUGHT_BUFFER);
@@ -119,6 +124,9 @@ public final class ChunkerTopology {
         own.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers());
         own.put(StreamsConfig.PROCESSING_GUARANTEE_CONFIG, StreamsConfig.EXACTLY_ONCE_V2);
         own.put(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, Long.toString(config.commitInterval().toMillis()));
+        // Streams punctuates only between polls, and a quiet poll lasts poll.ms (default 100): without this, a thought
+        // would close up to 100 ms after its deadline whatever the punctuation interval says.
+        own.put(StreamsConfig.POLL_MS_CONFIG, Long.toString(config.punctuateInterval().toMillis()));
         own.put(StreamsConfig.STATE_DIR_CONFIG, config.stateDir().toString());
         own.put(StreamsConfig.NUM_STREAM_THREADS_CONFIG, Integer.toString(config.numThreads()));
         own.put(StreamsConfig.NUM_STANDBY_REPLICAS_CONFIG, Integer.toString(config.numStandbyReplicas()));

@@ -16,10 +16,20 @@ public final class DeadLetterCounter {
     public static final String CONFIG = "thoughtstream.chunker.dead.letter.counter";
 
     private final LongAdder total = new LongAdder();
+    private final ChunkerMetrics metrics;
+
+    public DeadLetterCounter() {
+        this(ChunkerMetrics.detached());
+    }
+
+    public DeadLetterCounter(ChunkerMetrics metrics) {
+        this.metrics = metrics;
+    }
     private final ConcurrentMap<String, LongAdder> bySourceTopic = new ConcurrentHashMap<>();
 
     void record(String sourceTopic) {
         total.increment();
+        metrics.deadLetter(sourceTopic);
         bySourceTopic.computeIfAbsent(sourceTopic == null ? "unknown" : sourceTopic, t -> new LongAdder()).increment();
     }
 

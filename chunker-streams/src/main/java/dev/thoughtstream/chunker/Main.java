@@ -19,7 +19,7 @@ public final class Main {
             ChunkerConfig config = ChunkerConfig.from(env);
             KafkaSettings kafka = KafkaSettings.from(env);
             LOG.info("chunker configuration: {}; {}", config, kafka);
-            ChunkerService service = new ChunkerService(config, kafka);
+            ChunkerService service = new ChunkerService(config, kafka, java.time.Clock.systemUTC(), metrics);
             try {
                 service.start();
             } catch (RuntimeException e) {

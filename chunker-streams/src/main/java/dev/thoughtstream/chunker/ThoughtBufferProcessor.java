@@ -36,7 +36,7 @@ import org.slf4j.LoggerFactory;
  *   <li><b>Size caps.</b> A thought closes at once, without waiting for its deadline, when a message brings it to
  *       {@code CHUNK_MAX_MESSAGES} messages or {@code CHUNK_MAX_CHARS} characters of text (UTF-16 units, as
  *       Telegram counts). The message that reaches the cap is part of the thought it closes; the next message
- *       opens a new one. A single message longer than the cap is a thought of its own.</li>
+ *       opens a new one. A single message longer than the cap closes its thought at once (with whatever it joined).</li>
  *   <li><b>Wall-clock time, not record time.</b> Arrival is {@code context.currentSystemTimeMs()} when the
  *       record is processed, not the record's timestamp. Record time would merge or split thoughts wrongly
  *       whenever the topic is read late: after a restart or a rebalance, replayed records carry old timestamps,
@@ -132,8 +132,15 @@ public final class ThoughtBufferProcessor implements Processor<Long, StoredUpdat
     private KeyValueStore<Long, String> albums;
     private Cancellable punctuation;
 
+    private final ChunkerMetrics metrics;
+
     public ThoughtBufferProcessor(ChunkerConfig config) {
+        this(config, ChunkerMetrics.detached());
+    }
+
+    public ThoughtBufferProcessor(ChunkerConfig config, ChunkerMetrics metrics) {
         Objects.requireNonNull(config, "config");
+        this.metrics = Objects.requireNonNull(metrics, "metrics");
         this.gapMs = config.chunkGap().toMillis();
         this.punctuateInterval = config.punctuateInterval();
         this.contextPolicy = config.context();
@@ -187,6 +194,7 @@ public final class ThoughtBufferProcessor implements Processor<Long, StoredUpdat
         OpenThought open = openThoughts.get(chatId);
         if (open != null && open.deadlineMs() <= nowMs) {
             emit(open, nowMs, "overdue since " + open.deadlineMs());
+            metrics.closedByLateMessage();
             discard(open);
         }
     }
@@ -221,6 +229,7 @@ public final class ThoughtBufferProcessor implements Processor<Long, StoredUpdat
                 discard(open);
             }
             emit(next, nowMs, "closed early, " + cap);
+            metrics.closedByCap();
             return;
         }
         next = next.withDeadline(limits.deadline(gapMs, next.openedAtMs(), next.lastText(), nowMs));
@@ -340,6 +349,7 @@ public final class ThoughtBufferProcessor implements Processor<Long, StoredUpdat
         ReplyPart part = new ReplyPart(ReplyPart.SCHEMA_VERSION, ReplyPart.replyIdFor(thoughtId), thoughtId, chatId,
                 messageId, 0, true, text, nowMs);
         context.forward(new Record<>(chatId, part, nowMs), ChunkerTopology.REPLIES_SINK);
+        metrics.directReply(what);
         LOG.debug("chat {}: answered message {} ({}) directly as {}", chatId, messageId, what, part.replyId());
     }
 
@@ -357,6 +367,7 @@ public final class ThoughtBufferProcessor implements Processor<Long, StoredUpdat
             OpenThought open = openThoughts.get(key.chatId());
             if (open != null && open.deadlineMs() == key.deadlineMs()) {
                 emit(open, nowMs, "due at " + open.deadlineMs());
+                metrics.closedAtDeadline(nowMs - open.deadlineMs());
                 discard(open);
             } else {
                 // Cannot happen while the two stores change in one transaction; clean up rather than loop on it.

@@ -150,6 +150,8 @@ class ChunkerConfigTest {
         assertEquals(StreamsConfig.EXACTLY_ONCE_V2, props.get(StreamsConfig.PROCESSING_GUARANTEE_CONFIG),
                 "a pass-through property must not weaken the processing guarantee");
         assertEquals("20", props.get(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG));
+        assertEquals("50", props.get(StreamsConfig.POLL_MS_CONFIG),
+                "a quiet thread polls as often as it punctuates, or thoughts close up to poll.ms late");
         assertEquals("/data/chunker", props.get(StreamsConfig.STATE_DIR_CONFIG));
         assertEquals("1", props.get(StreamsConfig.NUM_STREAM_THREADS_CONFIG));
         assertEquals("0", props.get(StreamsConfig.NUM_STANDBY_REPLICAS_CONFIG));

@@ -3,6 +3,7 @@ package dev.thoughtstream.chunker;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.thoughtstream.common.config.Config;
 import dev.thoughtstream.common.config.KafkaSettings;
+import dev.thoughtstream.common.metrics.Metrics;
 import dev.thoughtstream.common.event.Delivery;
 import dev.thoughtstream.common.event.ReplyPart;
 import dev.thoughtstream.common.event.StoredUpdate;
@@ -37,7 +38,9 @@ final class ChunkerHarness implements AutoCloseable {
 
     final ChunkerConfig config;
     final Topics topics = Topics.withPrefix(PREFIX);
-    final DeadLetterCounter deadLetterCounter = new DeadLetterCounter();
+    final Metrics metrics = new Metrics();
+    final ChunkerMetrics chunkerMetrics = new ChunkerMetrics(metrics);
+    final DeadLetterCounter deadLetterCounter = new DeadLetterCounter(chunkerMetrics);
     final Instant deadLetterClockTime = Instant.parse("2026-03-02T08:59:00Z");
     final TopologyTestDriver driver;
     final TestInputTopic<Long, StoredUpdate> updates;
@@ -62,7 +65,7 @@ final class ChunkerHarness implements AutoCloseable {
         props.put(DeadLetterCounter.CONFIG, deadLetterCounter);
         props.put(DeadLetterSupport.CLOCK_CONFIG, Clock.fixed(deadLetterClockTime, ZoneOffset.UTC));
         props.putAll(streamsOverrides);
-        driver = new TopologyTestDriver(ChunkerTopology.buildTopology(config, topics), props, START);
+        driver = new TopologyTestDriver(ChunkerTopology.buildTopology(config, topics, chunkerMetrics), props, START);
         updates = driver.createInputTopic(topics.updates().name(), topics.updates().keySerde().serializer(),
                 topics.updates().valueSerde().serializer());
         rawUpdates = driver.createInputTopic(topics.updates().name(), new ByteArraySerializer(),

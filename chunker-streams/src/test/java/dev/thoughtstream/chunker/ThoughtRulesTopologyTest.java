@@ -112,7 +112,7 @@ class ThoughtRulesTopologyTest {
     }
 
     @Test
-    void theTimelineOfDocsChunkerThoughtRulesHoldsTickByTick() {
+    void theTimelineOfDocsChunkerHoldsTickByTick() {
         try (ChunkerHarness chunker = ChunkerHarness.start(stateDir)) {
             long t0 = chunker.now();
             chunker.text(CHAT, 1001, "so I was thinking,");
@@ -245,12 +245,24 @@ class ThoughtRulesTopologyTest {
     }
 
     @Test
-    void aSingleMessageLongerThanMaxCharsIsAThoughtOfItsOwnAndLeavesTheOpenOneAlone() {
+    void aSingleMessageLongerThanMaxCharsIsEmittedAtOnce() {
         try (ChunkerHarness chunker = ChunkerHarness.start(stateDir,
                 Map.of(ChunkerConfig.CHUNK_MAX_CHARS, "20"))) {
             chunker.text(CHAT, 1001, "x".repeat(25));
 
             assertEquals(List.of("x".repeat(25)), texts(chunker.thoughts.readValue()));
+            assertNull(chunker.openThoughts().get(CHAT));
+        }
+    }
+
+    @Test
+    void aLongMessageJoiningAnOpenThoughtClosesItTogetherWithWhatWasThere() {
+        try (ChunkerHarness chunker = ChunkerHarness.start(stateDir,
+                Map.of(ChunkerConfig.CHUNK_MAX_CHARS, "20"))) {
+            chunker.text(CHAT, 1001, "short");
+            chunker.text(CHAT, 1002, "y".repeat(25));
+
+            assertEquals(List.of("short", "y".repeat(25)), texts(chunker.thoughts.readValue()));
             assertNull(chunker.openThoughts().get(CHAT));
         }
     }

@@ -9,7 +9,8 @@ import java.util.stream.Collectors;
  * A complete thought: a chat's consecutive messages closed by the inactivity gap. The value of the thoughts
  * topic (key = chat id).
  *
- * @param thoughtId      deterministic: {@code <chatId>:<firstMessageId>}
+ * @param thoughtId      deterministic: {@code <chatId>:<firstMessageId>}, or {@code <chatId>:<messageId>:edit-<updateId>}
+ *                       for a thought opened by an edit of an already answered message
  * @param firstMessageId Telegram message id of the first message
  * @param lastMessageId  Telegram message id of the last message; a reply is stale once the chat has a newer one
  * @param openedAtMs     when the first message was seen

@@ -1,0 +1,53 @@
+package dev.thoughtstream.chunker;
+
+import dev.thoughtstream.common.metrics.Metrics;
+
+/**
+ * What the chunker tells operators on {@code /metrics}: thoughts emitted (by why they closed), how late after
+ * their deadline the punctuation closed them, replies sent without the model, and dead letters.
+ */
+public final class ChunkerMetrics {
+    private final Metrics metrics;
+    private final Metrics.Counter dueThoughts;
+    private final Metrics.Counter cappedThoughts;
+    private final Metrics.Counter overdueThoughts;
+    private final Metrics.Timer lateness;
+
+    public ChunkerMetrics(Metrics metrics) {
+        this.metrics = metrics;
+        String emitted = "Thoughts emitted, by why they closed.";
+        this.dueThoughts = metrics.counter("chunker_thoughts_total", emitted, "closed_by", "deadline");
+        this.cappedThoughts = metrics.counter("chunker_thoughts_total", emitted, "closed_by", "cap");
+        this.overdueThoughts = metrics.counter("chunker_thoughts_total", emitted, "closed_by", "late_message");
+        this.lateness = metrics.timer("chunker_emit_lateness_seconds",
+                "How long after its deadline the punctuation closed a thought (punctuation interval and poll).");
+    }
+
+    /** A throwaway registry, for topologies built without a service (tests, tools). */
+    static ChunkerMetrics detached() {
+        return new ChunkerMetrics(new Metrics());
+    }
+
+    void closedAtDeadline(long latenessMs) {
+        dueThoughts.increment();
+        lateness.recordMillis(Math.max(0, latenessMs));
+    }
+
+    void closedByCap() {
+        cappedThoughts.increment();
+    }
+
+    void closedByLateMessage() {
+        overdueThoughts.increment();
+    }
+
+    void directReply(String what) {
+        metrics.counter("chunker_direct_replies_total", "Replies sent without the model (commands, non-text).",
+                "kind", what).increment();
+    }
+
+    void deadLetter(String sourceTopic) {
+        metrics.counter("dead_letters_total", "Records sent to the dead-letter topic.", "service", "chunker",
+                "source_topic", sourceTopic == null ? "unknown" : sourceTopic).increment();
+    }
+}
