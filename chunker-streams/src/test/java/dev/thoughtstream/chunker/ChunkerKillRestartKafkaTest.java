@@ -11,7 +11,6 @@ import dev.thoughtstream.common.event.ContextMessage.Role;
 import dev.thoughtstream.common.event.Delivery;
 import dev.thoughtstream.common.event.Thought;
 import dev.thoughtstream.common.event.ThoughtMessage;
-import dev.thoughtstream.common.topic.Topic;
 import dev.thoughtstream.common.topic.Topics;
 import dev.thoughtstream.testkit.Await;
 import dev.thoughtstream.testkit.kafka.TestKafka;
@@ -24,7 +23,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.ExecutionException;
-import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.function.Predicate;
@@ -33,13 +31,8 @@ import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
-import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.clients.producer.RecordMetadata;
 import org.apache.kafka.common.TopicPartition;
-import org.apache.kafka.common.serialization.ByteArraySerializer;
-import org.apache.kafka.common.serialization.LongSerializer;
-import org.apache.kafka.common.utils.Utils;
 import org.apache.kafka.streams.StreamsConfig;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -79,7 +72,7 @@ class ChunkerKillRestartKafkaTest {
     private String applicationId;
     private Topics topics;
     private Admin admin;
-    private KafkaProducer<byte[], byte[]> producer;
+    private ChunkerInput input;
     private TopicReader<Long, Thought> thoughts;
     private final List<AutoCloseable> resources = new ArrayList<>();
 
@@ -91,8 +84,8 @@ class ChunkerKillRestartKafkaTest {
         topics = TestKafka.createTopics(prefix, PARTITIONS);
         admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, TestKafka.bootstrapServers()));
         resources.add(admin);
-        producer = new KafkaProducer<>(TestKafka.producerProps(), new ByteArraySerializer(), new ByteArraySerializer());
-        resources.add(producer);
+        input = new ChunkerInput(topics, PARTITIONS);
+        resources.add(input);
         thoughts = new TopicReader<>(topics.thoughts(), TIMEOUT);
         resources.add(thoughts);
     }
@@ -132,19 +125,19 @@ class ChunkerKillRestartKafkaTest {
         long chat = 7007;
         // given a chunker JVM that is running: its first thought for the chat is out
         ChunkerProcess first = startChunker(stateDir, "first");
-        sendTogether(List.of(text(chat, 11, "remember the blue house")));
+        input.sendTogether(List.of(input.text(chat, 11, "remember the blue house")));
         Thought earlier = awaitThought(chat, 11, first);
         assertEquals(List.of(), earlier.context());
 
         // and the emitter has reported the reply to it as sent, and the chunker has committed that
         long sentAt = System.currentTimeMillis();
-        RecordMetadata delivered = single(sendTogether(List.of(delivery(new Delivery(Delivery.SCHEMA_VERSION,
+        RecordMetadata delivered = single(input.sendTogether(List.of(input.delivery(new Delivery(Delivery.SCHEMA_VERSION,
                 "r:" + earlier.thoughtId(), earlier.thoughtId(), chat, 0, Delivery.Outcome.SENT, 9001L,
                 "noted: the blue house", null, sentAt)))));
         awaitCommittedPast(delivered, first);
 
         // and a message that opens the next thought has been processed and committed, the thought still open
-        RecordMetadata opening = single(sendTogether(List.of(text(chat, 12, "so, about that house"))));
+        RecordMetadata opening = single(input.sendTogether(List.of(input.text(chat, 12, "so, about that house"))));
         awaitCommittedPast(opening, first);
 
         // when the JVM is killed with SIGKILL before the gap has passed
@@ -202,12 +195,9 @@ class ChunkerKillRestartKafkaTest {
      * offset order; so any repeat written before it has been read by then.
      */
     private void assertNoMoreThoughtsFor(long chat, int expected, ChunkerProcess process) {
-        long sentinel = chat + 1;
-        while (partitionOf(sentinel) != partitionOf(chat)) {
-            sentinel++;
-        }
-        RecordMetadata sent = single(sendTogether(List.of(text(sentinel, 1, "sentinel"))));
-        assertEquals(partitionOf(chat), sent.partition(), "the sentinel shares the chat's partition");
+        long sentinel = input.chatOnSamePartitionAs(chat);
+        RecordMetadata sent = single(input.sendTogether(List.of(input.text(sentinel, 1, "sentinel"))));
+        assertEquals(input.partitionOf(chat), sent.partition(), "the sentinel shares the chat's partition");
         awaitThought(sentinel, 1, process);
         List<ConsumerRecord<Long, Thought>> ofChat = thoughts.seen(r -> Objects.equals(r.key(), chat));
         assertEquals(expected, ofChat.size(), "thoughts of chat " + chat + ": " + ofChat);
@@ -238,43 +228,6 @@ class ChunkerKillRestartKafkaTest {
             Thread.currentThread().interrupt();
             throw new AssertionError("interrupted while reading committed offsets", e);
         }
-    }
-
-    /** Sends the records without waiting in between, then waits for every acknowledgement. */
-    private List<RecordMetadata> sendTogether(List<ProducerRecord<byte[], byte[]>> records) {
-        List<Future<RecordMetadata>> acks = records.stream().map(producer::send).toList();
-        producer.flush();
-        List<RecordMetadata> metadata = new ArrayList<>();
-        for (Future<RecordMetadata> ack : acks) {
-            try {
-                metadata.add(ack.get(30, TimeUnit.SECONDS));
-            } catch (ExecutionException | TimeoutException e) {
-                throw new AssertionError("cannot produce to the test broker", e);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new AssertionError("interrupted while producing", e);
-            }
-        }
-        return metadata;
-    }
-
-    private ProducerRecord<byte[], byte[]> text(long chat, long messageId, String text) {
-        long sentAtMs = System.currentTimeMillis() / 1000 * 1000;
-        return record(topics.updates(), chat, ChunkerHarness.textUpdate(messageId, chat, messageId, text, sentAtMs));
-    }
-
-    private ProducerRecord<byte[], byte[]> delivery(Delivery delivery) {
-        return record(topics.delivered(), delivery.chatId(), delivery);
-    }
-
-    private static <V> ProducerRecord<byte[], byte[]> record(Topic<Long, V> topic, long key, V value) {
-        return new ProducerRecord<>(topic.name(), topic.keySerde().serializer().serialize(topic.name(), key),
-                topic.valueSerde().serializer().serialize(topic.name(), value));
-    }
-
-    /** The partition the default partitioner gives a chat id key, on every chat-keyed topic of the test. */
-    private static int partitionOf(long chat) {
-        return Utils.toPositive(Utils.murmur2(new LongSerializer().serialize("", chat))) % PARTITIONS;
     }
 
     private static Predicate<ConsumerRecord<Long, Thought>> isThought(long chat, long firstMessageId) {

@@ -12,7 +12,6 @@ import dev.thoughtstream.common.event.ReplyPart;
 import dev.thoughtstream.common.event.Thought;
 import dev.thoughtstream.common.event.ThoughtMessage;
 import dev.thoughtstream.common.kafka.DeadLetters;
-import dev.thoughtstream.common.topic.Topic;
 import dev.thoughtstream.common.topic.Topics;
 import dev.thoughtstream.testkit.kafka.TopicReader;
 import dev.thoughtstream.testkit.Await;
@@ -24,9 +23,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
-import java.util.Properties;
 import java.util.concurrent.ExecutionException;
-import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.function.Predicate;
@@ -35,15 +32,11 @@ import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.MemberDescription;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
-import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.clients.producer.RecordMetadata;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.header.Headers;
-import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.LongSerializer;
-import org.apache.kafka.common.utils.Utils;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -72,7 +65,7 @@ class ChunkerServiceKafkaTest {
     private String applicationId;
     private Topics topics;
     private Admin admin;
-    private KafkaProducer<byte[], byte[]> producer;
+    private ChunkerInput input;
     private TopicReader<Long, Thought> thoughts;
     private final List<AutoCloseable> resources = new ArrayList<>();
     private final List<ChunkerService> services = new ArrayList<>();
@@ -85,12 +78,8 @@ class ChunkerServiceKafkaTest {
         topics = TestKafka.createTopics(prefix, PARTITIONS);
         admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, TestKafka.bootstrapServers()));
         resources.add(admin);
-        Properties p = TestKafka.producerProps();
-        // A little linger, so that records sent back to back share one batch and reach the chunker in one fetch:
-        // messages meant to form one thought then arrive well within the gap however busy the machine is.
-        p.put(ProducerConfig.LINGER_MS_CONFIG, "20");
-        producer = new KafkaProducer<>(p, new ByteArraySerializer(), new ByteArraySerializer());
-        resources.add(producer);
+        input = new ChunkerInput(topics, PARTITIONS);
+        resources.add(input);
         thoughts = new TopicReader<>(topics.thoughts(), TIMEOUT);
         resources.add(thoughts);
     }
@@ -115,7 +104,7 @@ class ChunkerServiceKafkaTest {
         long chat = 1001;
 
         // when a chat sends two messages within the gap, and then nothing arrives on any partition of any topic
-        List<RecordMetadata> sent = sendTogether(List.of(text(chat, 11, "hello"), text(chat, 12, "are you there?")));
+        List<RecordMetadata> sent = input.sendTogether(List.of(input.text(chat, 11, "hello"), input.text(chat, 12, "are you there?")));
 
         // then a read_committed consumer receives one thought with both messages, although stream time on that
         // partition never moves past the second message: only wall-clock punctuation can have closed it
@@ -148,10 +137,10 @@ class ChunkerServiceKafkaTest {
         long sentFrom = System.currentTimeMillis();
 
         // when a valid message, bytes that are not JSON, and another valid message arrive for one chat
-        List<RecordMetadata> sent = sendTogether(List.of(
-                text(chat, 21, "before"),
+        List<RecordMetadata> sent = input.sendTogether(List.of(
+                input.text(chat, 21, "before"),
                 new ProducerRecord<>(topics.updates().name(), key, garbage),
-                text(chat, 22, "after")));
+                input.text(chat, 22, "after")));
         RecordMetadata bad = sent.get(1);
 
         // then a read_committed consumer of the dead-letter topic sees the unreadable record, bytes untouched
@@ -202,23 +191,23 @@ class ChunkerServiceKafkaTest {
         // given a running chunker and a chat whose first thought has been emitted
         startChunker(stateDir, GAP_MS);
         long chat = 3003;
-        sendTogether(List.of(text(chat, 31, "hello bot")));
+        input.sendTogether(List.of(input.text(chat, 31, "hello bot")));
         Thought first = awaitOnlyThought(chat, "first thought of chat " + chat);
         assertEquals(List.of(), first.context());
 
         // when the emitter reports one reply part sent and a later one dropped as stale
         long now = System.currentTimeMillis();
         String replyId = "r:" + first.thoughtId();
-        List<RecordMetadata> reported = sendTogether(List.of(
-                delivery(new Delivery(Delivery.SCHEMA_VERSION, replyId, first.thoughtId(), chat, 0,
+        List<RecordMetadata> reported = input.sendTogether(List.of(
+                input.delivery(new Delivery(Delivery.SCHEMA_VERSION, replyId, first.thoughtId(), chat, 0,
                         Delivery.Outcome.SENT, 9001L, "hello human", null, now)),
-                delivery(new Delivery(Delivery.SCHEMA_VERSION, replyId, first.thoughtId(), chat, 1,
+                input.delivery(new Delivery(Delivery.SCHEMA_VERSION, replyId, first.thoughtId(), chat, 1,
                         Delivery.Outcome.DROPPED_STALE, null, "words nobody read", "a newer message", now))));
         // (the deliveries and the next update are on different topics; wait until the chunker has consumed the
         // deliveries so that the next message is certainly processed after them)
         awaitConsumedByChunker(reported.get(reported.size() - 1));
         // and the person writes again
-        sendTogether(List.of(text(chat, 32, "how are you?")));
+        input.sendTogether(List.of(input.text(chat, 32, "how are you?")));
 
         // then the next thought carries the conversation so far: the person's message and the sent reply only
         List<ConsumerRecord<Long, Thought>> both =
@@ -240,7 +229,7 @@ class ChunkerServiceKafkaTest {
         long chat = 5005;
 
         // when a chat sends a message and then /help, together
-        sendTogether(List.of(text(chat, 51, "hi there"), text(chat, 52, "/help")));
+        input.sendTogether(List.of(input.text(chat, 51, "hi there"), input.text(chat, 52, "/help")));
 
         // then a read_committed consumer of the replies topic sees the help text as one final part
         try (TopicReader<Long, ReplyPart> replies = new TopicReader<>(topics.replies(), TIMEOUT)) {
@@ -279,7 +268,7 @@ class ChunkerServiceKafkaTest {
         long chat = 4004;
         // given a chunker that has processed and committed a message whose thought is still open
         ChunkerService first = startChunker(firstStateDir, gapMs);
-        RecordMetadata message = single(sendTogether(List.of(text(chat, 41, "wait for it"))));
+        RecordMetadata message = single(input.sendTogether(List.of(input.text(chat, 41, "wait for it"))));
         awaitConsumedByChunker(message);
 
         // when it is closed cleanly before the gap has passed
@@ -349,12 +338,12 @@ class ChunkerServiceKafkaTest {
      * the reader reads in offset order; so a repeat of the first thought written by then has been read.
      */
     private void assertStillExactlyOneThought(long chat) {
-        long sentinel = chatOnSamePartitionAs(chat);
-        RecordMetadata sent = single(sendTogether(List.of(text(sentinel, 1, "sentinel"))));
-        assertEquals(partitionOf(chat), sent.partition(), "the sentinel shares the chat's partition");
+        long sentinel = input.chatOnSamePartitionAs(chat);
+        RecordMetadata sent = single(input.sendTogether(List.of(input.text(sentinel, 1, "sentinel"))));
+        assertEquals(input.partitionOf(chat), sent.partition(), "the sentinel shares the chat's partition");
         ConsumerRecord<Long, Thought> sentinelThought =
                 single(thoughts.awaitMatching("the sentinel's thought", 1, forChat(sentinel), TIMEOUT));
-        assertEquals(partitionOf(chat), sentinelThought.partition());
+        assertEquals(input.partitionOf(chat), sentinelThought.partition());
         assertEquals(1, thoughts.seen(forChat(chat)).size(), "thoughts of chat " + chat + ": "
                 + thoughts.seen(forChat(chat)));
     }
@@ -399,52 +388,6 @@ class ChunkerServiceKafkaTest {
             Thread.currentThread().interrupt();
             throw new AssertionError("interrupted while describing the consumer group", e);
         }
-    }
-
-    /** Sends the records without waiting in between (so they share a batch), then waits for every ack. */
-    private List<RecordMetadata> sendTogether(List<ProducerRecord<byte[], byte[]>> records) {
-        List<Future<RecordMetadata>> acks = records.stream().map(producer::send).toList();
-        producer.flush();
-        List<RecordMetadata> metadata = new ArrayList<>();
-        for (Future<RecordMetadata> ack : acks) {
-            try {
-                metadata.add(ack.get(30, TimeUnit.SECONDS));
-            } catch (ExecutionException | TimeoutException e) {
-                throw new AssertionError("cannot produce to the test broker", e);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new AssertionError("interrupted while producing", e);
-            }
-        }
-        return metadata;
-    }
-
-    /** A text message as ingest stores it: the raw Telegram update, sent now. */
-    private ProducerRecord<byte[], byte[]> text(long chat, long messageId, String text) {
-        long sentAtMs = System.currentTimeMillis() / 1000 * 1000;
-        return record(topics.updates(), chat, ChunkerHarness.textUpdate(messageId, chat, messageId, text, sentAtMs));
-    }
-
-    private ProducerRecord<byte[], byte[]> delivery(Delivery delivery) {
-        return record(topics.delivered(), delivery.chatId(), delivery);
-    }
-
-    private static <V> ProducerRecord<byte[], byte[]> record(Topic<Long, V> topic, long key, V value) {
-        return new ProducerRecord<>(topic.name(), topic.keySerde().serializer().serialize(topic.name(), key),
-                topic.valueSerde().serializer().serialize(topic.name(), value));
-    }
-
-    /** The partition the default partitioner gives a chat id key, on every chat-keyed topic of the test. */
-    private static int partitionOf(long chat) {
-        return Utils.toPositive(Utils.murmur2(new LongSerializer().serialize("", chat))) % PARTITIONS;
-    }
-
-    private static long chatOnSamePartitionAs(long chat) {
-        long candidate = chat + 1;
-        while (partitionOf(candidate) != partitionOf(chat)) {
-            candidate++;
-        }
-        return candidate;
     }
 
     private static Predicate<ConsumerRecord<Long, Thought>> forChat(long chat) {

@@ -39,12 +39,12 @@ public final class BotCommands {
         try {
             call = telegram.executeAsync(SetMyCommands.builder().commands(COMMANDS).build());
         } catch (TelegramApiException | RuntimeException e) {
-            LOG.warn("cannot register the bot's commands with Telegram: {}", describe(e, token));
+            LOG.warn("cannot register the bot's commands with Telegram: {}", token.describe(e));
             return CompletableFuture.completedFuture(false);
         }
         return call.handle((accepted, failure) -> {
             if (failure != null) {
-                LOG.warn("cannot register the bot's commands with Telegram: {}", describe(failure, token));
+                LOG.warn("cannot register the bot's commands with Telegram: {}", token.describe(failure));
                 return false;
             }
             if (!Boolean.TRUE.equals(accepted)) {
@@ -57,18 +57,4 @@ public final class BotCommands {
         });
     }
 
-    /** The failure and its causes on one line, the token removed (HTTP client messages may quote the URL). */
-    private static String describe(Throwable failure, Secret token) {
-        StringBuilder sb = new StringBuilder();
-        for (Throwable t = failure; t != null && sb.length() < 500; t = t.getCause()) {
-            if (sb.length() > 0) {
-                sb.append(" <- ");
-            }
-            sb.append(t.getClass().getSimpleName());
-            if (t.getMessage() != null) {
-                sb.append(": ").append(t.getMessage());
-            }
-        }
-        return token.redact(sb.toString());
-    }
 }

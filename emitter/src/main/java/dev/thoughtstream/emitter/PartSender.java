@@ -247,7 +247,7 @@ final class PartSender {
             call.get(TYPING_CALL_LIMIT.toMillis(), TimeUnit.MILLISECONDS);
         } catch (TelegramApiException | ExecutionException | TimeoutException e) {
             // The indicator is cosmetic; a failure must not hold the message back.
-            LOG.debug("chat {} typing action failed: {}", part.chatId(), describe(e));
+            LOG.debug("chat {} typing action failed: {}", part.chatId(), token.describe(e));
             if (call != null) {
                 call.cancel(true);
             }
@@ -302,7 +302,7 @@ final class PartSender {
             call = telegram.executeAsync(SendMessage.builder().chatId(part.chatId()).text(part.text()).build());
         } catch (TelegramApiException e) {
             // TelegramBots refused to build the request (validation): nothing left, and nothing will change.
-            return Attempt.failed("not sendable: " + describe(e));
+            return Attempt.failed("not sendable: " + token.describe(e));
         }
         try {
             return Attempt.sent(awaitInFlight(call));
@@ -353,9 +353,9 @@ final class PartSender {
             return Attempt.failed("unreadable answer from Telegram (" + error + "); may have been sent, not retried");
         }
         if (neverConnected(failure)) {
-            return Attempt.retry(backoff, describe(failure));
+            return Attempt.retry(backoff, token.describe(failure));
         }
-        return Attempt.failed("no answer from Telegram (" + describe(failure) + "); may have been sent, not retried");
+        return Attempt.failed("no answer from Telegram (" + token.describe(failure) + "); may have been sent, not retried");
     }
 
     /** True when the request certainly never reached Telegram. */
@@ -372,20 +372,6 @@ final class PartSender {
         return false;
     }
 
-    /** The exception and its causes, one line, the token removed (OkHttp and TelegramBots may quote URLs). */
-    private String describe(Throwable failure) {
-        StringBuilder sb = new StringBuilder();
-        for (Throwable t = failure; t != null && sb.length() < 500; t = t.getCause()) {
-            if (sb.length() > 0) {
-                sb.append(" <- ");
-            }
-            sb.append(t.getClass().getSimpleName());
-            if (t.getMessage() != null) {
-                sb.append(": ").append(t.getMessage());
-            }
-        }
-        return token.redact(sb.toString());
-    }
 
     private static Duration min(Duration a, Duration b) {
         return a.compareTo(b) <= 0 ? a : b;

@@ -29,6 +29,24 @@ public final class Secret {
         return text.replace(value, "<redacted>");
     }
 
+    /**
+     * A failure and its causes on one line ({@code Type: message <- Cause: message}), at most about 500 characters,
+     * with this secret removed: HTTP client messages may quote a URL that holds it.
+     */
+    public String describe(Throwable failure) {
+        StringBuilder sb = new StringBuilder();
+        for (Throwable t = failure; t != null && sb.length() < 500; t = t.getCause()) {
+            if (sb.length() > 0) {
+                sb.append(" <- ");
+            }
+            sb.append(t.getClass().getSimpleName());
+            if (t.getMessage() != null) {
+                sb.append(": ").append(t.getMessage());
+            }
+        }
+        return redact(sb.toString());
+    }
+
     @Override
     public String toString() {
         return "<redacted>";

@@ -125,6 +125,16 @@ class ConfigTest {
     }
 
     @Test
+    void aFailureIsDescribedOnOneLineWithTheSecretRemoved() {
+        Secret token = new Secret("123456:ABC-def");
+        Exception failure = new IllegalStateException("call failed",
+                new java.io.IOException("Failed to connect to https://api.telegram.org/bot123456:ABC-def/sendMessage"));
+
+        assertEquals("IllegalStateException: call failed <- IOException: Failed to connect to "
+                + "https://api.telegram.org/bot<redacted>/sendMessage", token.describe(failure));
+    }
+
+    @Test
     void withOverridesLayersValues() {
         Config base = Config.of(Map.of("A", "1", "B", "2"));
 
