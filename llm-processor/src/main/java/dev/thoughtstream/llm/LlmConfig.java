@@ -28,7 +28,14 @@ import java.util.Optional;
  * @param apologyText             {@code LLM_APOLOGY_TEXT}: the one part sent when the model fails
  * @param groupId                 {@code LLM_GROUP_ID}: the consumer group of all llm-processor instances
  * @param maxPartChars            {@code REPLY_MAX_PART_CHARS}: no reply part is longer (Telegram allows 4096)
- * @param replyTimeout            {@code LLM_REPLY_TIMEOUT_MS}: a generation is cut off after this long
+ * @param replyTimeout            {@code LLM_REPLY_TIMEOUT_MS}: a generation is cut off after this long, retries and
+ *                                their waits included
+ * @param firstTokenTimeout       {@code LLM_FIRST_TOKEN_TIMEOUT_MS}: a model call without a first token after this long
+ *                                is aborted (and retried while nothing was sent)
+ * @param idleTimeout             {@code LLM_IDLE_TIMEOUT_MS}: a stream without a new token for this long is aborted
+ * @param maxAttempts             {@code LLM_MAX_ATTEMPTS}: model calls per thought at most, the first included
+ * @param retryBackoff            {@code LLM_RETRY_BACKOFF_MS}: wait before the first retry; doubles per retry
+ * @param retryBackoffMax         {@code LLM_RETRY_BACKOFF_MAX_MS}: the doubling stops here
  */
 public record LlmConfig(
         Provider provider,
@@ -43,7 +50,12 @@ public record LlmConfig(
         String apologyText,
         String groupId,
         int maxPartChars,
-        Duration replyTimeout) {
+        Duration replyTimeout,
+        Duration firstTokenTimeout,
+        Duration idleTimeout,
+        int maxAttempts,
+        Duration retryBackoff,
+        Duration retryBackoffMax) {
 
     public static final String PROVIDER = "LLM_PROVIDER";
     public static final String API_URL = "LLM_API_URL";
@@ -59,6 +71,11 @@ public record LlmConfig(
     public static final String GROUP_ID = "LLM_GROUP_ID";
     public static final String MAX_PART_CHARS = "REPLY_MAX_PART_CHARS";
     public static final String REPLY_TIMEOUT_MS = "LLM_REPLY_TIMEOUT_MS";
+    public static final String FIRST_TOKEN_TIMEOUT_MS = "LLM_FIRST_TOKEN_TIMEOUT_MS";
+    public static final String IDLE_TIMEOUT_MS = "LLM_IDLE_TIMEOUT_MS";
+    public static final String MAX_ATTEMPTS = "LLM_MAX_ATTEMPTS";
+    public static final String RETRY_BACKOFF_MS = "LLM_RETRY_BACKOFF_MS";
+    public static final String RETRY_BACKOFF_MAX_MS = "LLM_RETRY_BACKOFF_MAX_MS";
 
     public static final String DEFAULT_OLLAMA_URL = "http://localhost:11434";
     public static final String DEFAULT_OPENAI_URL = "https://api.openai.com/v1";
@@ -94,6 +111,13 @@ public record LlmConfig(
         Objects.requireNonNull(apologyText, "apologyText");
         Objects.requireNonNull(groupId, "groupId");
         Objects.requireNonNull(replyTimeout, "replyTimeout");
+        Objects.requireNonNull(firstTokenTimeout, "firstTokenTimeout");
+        Objects.requireNonNull(idleTimeout, "idleTimeout");
+        Objects.requireNonNull(retryBackoff, "retryBackoff");
+        Objects.requireNonNull(retryBackoffMax, "retryBackoffMax");
+        if (maxAttempts < 1) {
+            throw new IllegalArgumentException("maxAttempts must be >= 1");
+        }
     }
 
     public static LlmConfig from(Config config) {
@@ -134,9 +158,19 @@ public record LlmConfig(
         }
         String groupId = config.string(GROUP_ID, DEFAULT_GROUP_ID);
         Duration replyTimeout = config.millis(REPLY_TIMEOUT_MS, 120_000, 100, 3_600_000);
+        Duration firstTokenTimeout = config.millis(FIRST_TOKEN_TIMEOUT_MS, 60_000, 100, 3_600_000);
+        Duration idleTimeout = config.millis(IDLE_TIMEOUT_MS, 30_000, 100, 3_600_000);
+        int maxAttempts = config.integer(MAX_ATTEMPTS, 3, 1, 10);
+        Duration retryBackoff = config.millis(RETRY_BACKOFF_MS, 500, 1, 600_000);
+        Duration retryBackoffMax = config.millis(RETRY_BACKOFF_MAX_MS, 10_000, 1, 600_000);
+        if (retryBackoffMax.compareTo(retryBackoff) < 0) {
+            throw new ConfigException(RETRY_BACKOFF_MAX_MS, "is " + retryBackoffMax.toMillis() + " ms, less than "
+                    + RETRY_BACKOFF_MS + "=" + retryBackoff.toMillis());
+        }
 
         return new LlmConfig(provider, apiUrl, apiKey, model, timeout, temperature, systemPrompt, scriptedLatency,
-                tokensPerSecond, apology, groupId, maxPartChars, replyTimeout);
+                tokensPerSecond, apology, groupId, maxPartChars, replyTimeout, firstTokenTimeout, idleTimeout,
+                maxAttempts, retryBackoff, retryBackoffMax);
     }
 
     private static String systemPrompt(Config config) {
@@ -172,7 +206,10 @@ public record LlmConfig(
                 + ", model=" + model + ", timeout=" + timeout + ", temperature=" + temperature.map(String::valueOf).orElse("-")
                 + ", systemPrompt=" + systemPrompt.length() + " chars"
                 + ", scriptedLatency=" + scriptedLatency + ", scriptedTokensPerSecond=" + scriptedTokensPerSecond
-                + ", groupId=" + groupId + ", maxPartChars=" + maxPartChars + ", replyTimeout=" + replyTimeout + "]";
+                + ", groupId=" + groupId + ", maxPartChars=" + maxPartChars + ", replyTimeout=" + replyTimeout
+                + ", firstTokenTimeout=" + firstTokenTimeout + ", idleTimeout=" + idleTimeout
+                + ", maxAttempts=" + maxAttempts + ", retryBackoff=" + retryBackoff
+                + ", retryBackoffMax=" + retryBackoffMax + "]";
     }
 
     /** A URL for logs: user info (which may carry a password) is replaced. */

@@ -16,6 +16,10 @@ import org.slf4j.LoggerFactory;
  * Builds the LangChain4j models for the configured provider. Request and response logging of the HTTP models stays
  * off: it would write prompts, and with some clients headers, to the log. The API key is handed to the client and
  * nowhere else.
+ *
+ * <p>The streaming HTTP models get an {@link AbortableHttpClient} (same timeouts and callbacks as LangChain4j's JDK
+ * client), so that {@link ReplyGeneration} can close a call that never produced a token, and sees the
+ * {@code Retry-After} of a 429. They have no retries of their own; {@link ReplyGeneration} retries.
  */
 public final class ModelFactory {
     private static final Logger LOG = LoggerFactory.getLogger(ModelFactory.class);
@@ -36,11 +40,13 @@ public final class ModelFactory {
                     .modelName(config.model())
                     .timeout(config.timeout())
                     .temperature(config.temperature().orElse(null))
+                    .httpClientBuilder(new AbortableHttpClientBuilder())
                     .build();
             case OLLAMA -> OllamaStreamingChatModel.builder()
                     .baseUrl(config.apiUrl().orElseThrow().toString())
                     .modelName(config.model())
                     .timeout(config.timeout())
+                    .httpClientBuilder(new AbortableHttpClientBuilder())
                     .temperature(config.temperature().orElse(null))
                     .build();
             case SCRIPTED -> new ScriptedStreamingChatModel(

@@ -8,12 +8,17 @@ import dev.langchain4j.model.chat.response.PartialResponseContext;
 import dev.langchain4j.model.chat.response.StreamingChatResponseHandler;
 import dev.langchain4j.model.chat.response.StreamingHandle;
 import dev.langchain4j.model.output.FinishReason;
+import dev.langchain4j.model.output.TokenUsage;
 import dev.thoughtstream.common.event.ReplyPart;
 import dev.thoughtstream.common.event.Thought;
+import dev.thoughtstream.llm.LlmMetrics.CallOutcome;
 import dev.thoughtstream.llm.ReplyResult.Outcome;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
@@ -21,22 +26,40 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * One thought being answered (made by {@link ReplyGenerator#generate}).
+ * One thought being answered (made by {@link ReplyGenerator#generate}): one or more model calls ("attempts"), their
+ * timeouts, and the parts they produce.
  *
- * <p>Why one part is always held back: a part's {@code last} flag is only known when the model has finished, and
- * the emitter needs it on the final part to close the reply. So part k is sent when part k+1 is complete, and the
- * held part goes out with {@code last = true} on completion. The price is that each bubble reaches Kafka one part
- * later than it could; the emitter's typing delays are longer than that, and the alternative (an empty closing
- * part) would show up as a message or need special cases downstream.
+ * <p><b>Parts leave as soon as they are complete.</b> The {@link StreamingPartSplitter} hands out a part only once
+ * text after it has arrived, so it is never the final one, and the final part is whatever
+ * {@link StreamingPartSplitter#finish()} returns when the model has finished: it goes out with {@code last = true}.
+ * The first bubble therefore reaches the sink while the model is still writing, and nothing is held back. The one
+ * answer with no final part is an answer with no text at all; it is answered with the apology
+ * ({@link Outcome#APOLOGISED}).
  *
- * <p>Endings: a normal finish sends the held part as last. A stream that ends without a finish reason (cut off),
- * or that the reply timeout cancels, is answered with what arrived, or with the apology when nothing did. A model
- * error sends the held part (it is complete text) and then the apology as the last part. {@link #cancel()} sends
- * nothing more. Callbacks after the end (a model's late tokens, the "closed" error that follows a cancel) are
- * ignored, and a late token cancels its stream.
+ * <p><b>Timeouts.</b> Per attempt: the HTTP client's {@code LLM_TIMEOUT_MS} (connection and response headers), the
+ * first-token timeout (from the request to the first token) and the idle watchdog (no new token for the idle
+ * timeout; one self-rescheduling check per idle period, not a timer per token). Both watchdogs abort the call: through
+ * its {@link StreamingHandle} once a token brought one, and before that through the {@link CallAbort} bound to the
+ * call (the HTTP client built by {@link ModelFactory} closes the exchange). Over everything: the reply timeout, which
+ * bounds the whole generation, retries and their waits included.
  *
- * <p>Thread-safe: model callbacks, the timeout and {@link #cancel()} may race; one lock orders them, and the sink is
- * called under it, so parts leave in order.
+ * <p><b>Retries.</b> A failed attempt is retried (after {@link RetryPolicy#delayBefore}, on the timer, never by
+ * sleeping) when its {@link ErrorKind} is retryable, attempts are left, the wait ends before the reply timeout, and
+ * no part has been handed to the sink yet. After a part has left, a second call would repeat or contradict bubbles
+ * already on their way, so a later failure ends the reply with what was sent plus the apology. Text of a failed
+ * attempt that had not become a part is dropped; the next attempt starts from scratch.
+ *
+ * <p><b>Endings</b> ({@link ReplyResult} documents the outcomes): the model finishes → the final part, last
+ * ({@code ANSWERED}, or {@code TRUNCATED} without a normal finish reason); a failure that is not retried → the
+ * apology, last ({@code FAILED}, with the error); the reply timeout → what the running attempt produced, its
+ * unfinished paragraph included, the last part last ({@code TIMED_OUT}), or the apology when it produced no text
+ * ({@code FAILED}); {@link #cancel()} → nothing more ({@code CANCELLED}). A stream cut off mid-answer is a failure
+ * (both LangChain4j clients report it through {@code onError}; the OpenAI one then also "completes", which is
+ * ignored), so its unfinished paragraph is never sent. Callbacks of an ended attempt are ignored, and a late token
+ * cancels its stream.
+ *
+ * <p>Thread-safe: model callbacks, timers and {@link #cancel()} may race; one lock orders them, and the sink is called
+ * under it, so parts leave in order.
  */
 public final class ReplyGeneration {
     private static final Logger LOG = LoggerFactory.getLogger(ReplyGeneration.class);
@@ -44,28 +67,40 @@ public final class ReplyGeneration {
     private final Thought thought;
     private final String replyId;
     private final PartSink sink;
-    private final StreamingPartSplitter splitter;
-    private final String apologyText;
+    private final StreamingChatModel model;
+    private final PromptBuilder prompts;
+    private final ReplySettings settings;
+    private final RetryPolicy retries;
+    private final ScheduledExecutorService timer;
     private final Clock clock;
+    private final LlmMetrics metrics;
     private final CompletableFuture<ReplyResult> result = new CompletableFuture<>();
     private final Object lock = new Object();
 
     // Guarded by lock.
-    private final StringBuilder streamed = new StringBuilder();
-    private String held;
+    private boolean done;
     private int nextSeq;
     private int chars;
-    private boolean done;
-    private StreamingHandle handle;
-    private ScheduledFuture<?> timeout;
+    private int attempts;
+    private Attempt current;
+    private ModelError lastError;
+    private long deadlineNanos;
+    private ScheduledFuture<?> replyTimer;
+    private ScheduledFuture<?> retryTimer;
 
-    ReplyGeneration(Thought thought, PartSink sink, int maxPartChars, String apologyText, Clock clock) {
+    ReplyGeneration(Thought thought, PartSink sink, StreamingChatModel model, PromptBuilder prompts,
+            ReplySettings settings, RetryPolicy retries, ScheduledExecutorService timer, Clock clock,
+            LlmMetrics metrics) {
         this.thought = thought;
         this.replyId = ReplyPart.replyIdFor(thought.thoughtId());
         this.sink = sink;
-        this.splitter = new StreamingPartSplitter(maxPartChars);
-        this.apologyText = apologyText;
+        this.model = model;
+        this.prompts = prompts;
+        this.settings = settings;
+        this.retries = retries;
+        this.timer = timer;
         this.clock = clock;
+        this.metrics = metrics;
     }
 
     public String thoughtId() {
@@ -82,8 +117,8 @@ public final class ReplyGeneration {
     }
 
     /**
-     * Stops the generation: no further part is sent (the reply stays without a last part) and the model's stream is
-     * cancelled. Returns false when it had already ended.
+     * Stops the generation: no further part is sent (the reply stays without a last part), a pending retry is
+     * dropped and the model's stream is closed. Returns false when it had already ended.
      */
     public boolean cancel() {
         ReplyResult ended;
@@ -91,165 +126,296 @@ public final class ReplyGeneration {
             if (done) {
                 return false;
             }
-            ended = end(Outcome.CANCELLED, true);
+            Attempt running = current;
+            if (running != null && !running.ended) {
+                endAttempt(running, CallOutcome.CANCELLED, running.deltas);
+            }
+            ended = end(Outcome.CANCELLED, Optional.empty());
         }
+        metrics.cancellation();
         LOG.info("cancelled reply {} of chat {} thought {} after {} parts", replyId, thought.chatId(),
                 thought.thoughtId(), ended.parts());
         result.complete(ended);
         return true;
     }
 
-    void start(StreamingChatModel model, PromptBuilder prompts, ScheduledExecutorService timer, Duration replyTimeout) {
-        Handler handler = new Handler();
+    void start() {
         synchronized (lock) {
-            timeout = timer.schedule(this::onTimeout, replyTimeout.toNanos(), TimeUnit.NANOSECONDS);
+            deadlineNanos = System.nanoTime() + settings.replyTimeout().toNanos();
+            replyTimer = schedule(this::onReplyTimeout, settings.replyTimeout());
         }
+        launch();
+    }
+
+    /** Starts the next attempt (on the caller's thread for the first one, on the timer for retries). */
+    private void launch() {
+        Attempt attempt;
+        synchronized (lock) {
+            if (done) {
+                return;
+            }
+            retryTimer = null;
+            attempts++;
+            attempt = new Attempt(attempts, new StreamingPartSplitter(settings.maxPartChars()));
+            current = attempt;
+            if (!settings.firstTokenTimeout().isZero()) {
+                attempt.watchdog = schedule(() -> onFirstTokenTimeout(attempt), settings.firstTokenTimeout());
+            }
+        }
+        LOG.debug("reply {} of chat {} thought {}: model call {}", replyId, thought.chatId(), thought.thoughtId(),
+                attempt.number);
         try {
             ChatRequest request = prompts.request(thought);
-            model.chat(request, handler);
+            attempt.abort.bindDuring(() -> model.chat(request, attempt));
         } catch (RuntimeException e) {
             // Some models fail before streaming starts; it is the same failure as one reported via onError.
-            handler.onError(e);
+            onError(attempt, e);
         }
     }
 
-    private void onToken(String text, StreamingHandle streamHandle) {
+    private void onToken(Attempt attempt, String text, StreamingHandle handle) {
         Runnable completion;
         synchronized (lock) {
-            if (streamHandle != null && handle == null) {
-                handle = streamHandle;
+            if (handle != null && attempt.handle == null) {
+                attempt.handle = handle;
             }
-            if (done) {
-                // The generation ended before this stream could be stopped (no handle before the first token).
-                if (streamHandle != null && !streamHandle.isCancelled()) {
-                    streamHandle.cancel();
-                }
+            if (attempt.ended) {
+                // The attempt ended before its stream could be stopped, or the stop has not reached it yet.
+                stopStream(attempt);
                 return;
             }
             if (text == null || text.isEmpty()) {
                 return;
             }
+            long now = System.nanoTime();
+            attempt.deltas++;
+            attempt.lastTokenNanos = now;
+            if (attempt.deltas == 1) {
+                metrics.firstToken(Duration.ofNanos(now - attempt.startNanos));
+                cancel(attempt.watchdog);
+                attempt.watchdog = settings.idleTimeout().isZero()
+                        ? null
+                        : schedule(() -> onIdleCheck(attempt), settings.idleTimeout());
+            }
             try {
-                streamed.append(text);
-                for (String part : splitter.feed(text)) {
-                    offer(part);
+                attempt.streamed.append(text);
+                for (String part : attempt.splitter.feed(text)) {
+                    send(part, false);
                 }
                 return;
             } catch (RuntimeException e) {
-                completion = fail(e);
+                completion = sinkFailed(e);
             }
         }
         completion.run();
     }
 
-    private void onComplete(ChatResponse response) {
+    private void onComplete(Attempt attempt, ChatResponse response) {
         Runnable completion;
         synchronized (lock) {
-            if (done) {
+            if (attempt.ended) {
                 return;
             }
             try {
                 String full = response == null || response.aiMessage() == null ? null : response.aiMessage().text();
                 // Some providers stream little or nothing and put the answer in the final response only.
-                if (full != null && full.length() > streamed.length() && full.startsWith(streamed.toString())) {
+                String streamed = attempt.streamed.toString();
+                if (full != null && full.length() > streamed.length() && full.startsWith(streamed)) {
                     String rest = full.substring(streamed.length());
-                    streamed.append(rest);
-                    for (String part : splitter.feed(rest)) {
-                        offer(part);
+                    attempt.streamed.append(rest);
+                    for (String part : attempt.splitter.feed(rest)) {
+                        send(part, false);
                     }
                 }
                 FinishReason reason = response == null ? null : response.finishReason();
-                if (reason != FinishReason.STOP) {
+                boolean normal = reason == FinishReason.STOP;
+                endAttempt(attempt, normal ? CallOutcome.OK : CallOutcome.TRUNCATED, outputTokens(attempt, response));
+                if (!normal) {
                     LOG.warn("reply {} of chat {} thought {}: stream ended with finish reason {}; answering with the {}"
                             + " characters that arrived", replyId, thought.chatId(), thought.thoughtId(), reason,
-                            streamed.length());
+                            attempt.streamed.length());
                 }
-                completion = finishWithWhatArrived(
-                        reason == FinishReason.STOP ? Outcome.ANSWERED : Outcome.TRUNCATED, false);
+                completion = finishWithWhatArrived(attempt, normal ? Outcome.ANSWERED : Outcome.TRUNCATED);
             } catch (RuntimeException e) {
-                completion = fail(e);
+                completion = sinkFailed(e);
             }
         }
         completion.run();
     }
 
-    private void onError(Throwable error) {
+    private void onError(Attempt attempt, Throwable error) {
+        Runnable completion;
+        synchronized (lock) {
+            if (attempt.ended) {
+                LOG.debug("reply {} of chat {} thought {}: ignoring an error of ended model call {}: {}", replyId,
+                        thought.chatId(), thought.thoughtId(), attempt.number, error.getClass().getSimpleName());
+                return;
+            }
+            completion = attemptFailed(attempt, ModelError.of(error, settings.apiKey(), clock));
+        }
+        completion.run();
+    }
+
+    private void onFirstTokenTimeout(Attempt attempt) {
+        Runnable completion;
+        synchronized (lock) {
+            if (attempt.ended || attempt.deltas > 0) {
+                return;
+            }
+            completion = attemptFailed(attempt, ModelError.timeout(ErrorKind.FIRST_TOKEN_TIMEOUT,
+                    "no first token within " + settings.firstTokenTimeout().toMillis() + " ms"));
+        }
+        completion.run();
+    }
+
+    /** Runs once per idle period: fires when the last token is that old, else checks again when it will be. */
+    private void onIdleCheck(Attempt attempt) {
+        Runnable completion;
+        synchronized (lock) {
+            if (attempt.ended) {
+                return;
+            }
+            long idleNanos = settings.idleTimeout().toNanos();
+            long silentNanos = System.nanoTime() - attempt.lastTokenNanos;
+            if (silentNanos < idleNanos) {
+                attempt.watchdog = schedule(() -> onIdleCheck(attempt), Duration.ofNanos(idleNanos - silentNanos));
+                return;
+            }
+            completion = attemptFailed(attempt, ModelError.timeout(ErrorKind.IDLE_TIMEOUT, "no token for "
+                    + settings.idleTimeout().toMillis() + " ms after " + attempt.deltas + " tokens"));
+        }
+        completion.run();
+    }
+
+    private void onReplyTimeout() {
         Runnable completion;
         synchronized (lock) {
             if (done) {
-                LOG.debug("reply {} of chat {} thought {}: ignoring model error after the end: {}", replyId,
-                        thought.chatId(), thought.thoughtId(), error.toString());
                 return;
             }
-            LOG.warn("model failed for chat {} thought {} (reply {}, {} parts sent); sending the apology",
-                    thought.chatId(), thought.thoughtId(), replyId, nextSeq, error);
+            Attempt running = current;
+            boolean streaming = running != null && !running.ended;
+            LOG.warn("reply {} of chat {} thought {} timed out after {} ms ({} model calls, {} parts sent); {}",
+                    replyId, thought.chatId(), thought.thoughtId(), settings.replyTimeout().toMillis(), attempts,
+                    nextSeq, streaming ? "cancelling the model" : "no call running");
             try {
-                if (held != null) {
-                    send(held, false);
-                    held = null;
+                if (streaming) {
+                    endAttempt(running, CallOutcome.TIMEOUT, running.deltas);
+                    List<String> rest = running.splitter.finish();
+                    if (!rest.isEmpty()) {
+                        sendFinal(rest);
+                        ReplyResult ended = end(Outcome.TIMED_OUT, Optional.empty());
+                        completion = () -> result.complete(ended);
+                    } else {
+                        completion = failWithApology(new ModelError(ErrorKind.OTHER, "reply_timeout: no answer within "
+                                + settings.replyTimeout().toMillis() + " ms", Optional.empty()));
+                    }
+                } else {
+                    String last = lastError == null ? "" : "; last error: " + lastError.description();
+                    completion = failWithApology(new ModelError(ErrorKind.OTHER, "reply_timeout: no answer within "
+                            + settings.replyTimeout().toMillis() + " ms" + last, Optional.empty()));
                 }
-                send(apologyText, true);
-                ReplyResult ended = end(Outcome.APOLOGISED, false);
-                completion = () -> result.complete(ended);
             } catch (RuntimeException e) {
-                completion = fail(e);
+                completion = sinkFailed(e);
             }
         }
         completion.run();
     }
 
-    private void onTimeout() {
-        Runnable completion;
-        synchronized (lock) {
-            if (done) {
-                return;
-            }
-            LOG.warn("reply {} of chat {} thought {} timed out after {} characters; cancelling the model", replyId,
-                    thought.chatId(), thought.thoughtId(), streamed.length());
-            try {
-                completion = finishWithWhatArrived(Outcome.TIMED_OUT, true);
-            } catch (RuntimeException e) {
-                completion = fail(e);
+    /** Under the lock: the attempt failed; retry it or end the reply with the apology. */
+    private Runnable attemptFailed(Attempt attempt, ModelError error) {
+        metrics.error(error.kind());
+        endAttempt(attempt, CallOutcome.ERROR, attempt.deltas);
+        lastError = error;
+        String why = retryRefusal(error);
+        if (why == null) {
+            Duration wait = retries.delayBefore(attempts, error.retryAfter());
+            if (System.nanoTime() + wait.toNanos() >= deadlineNanos) {
+                why = "a retry in " + wait.toMillis() + " ms would start after the reply timeout";
+            } else {
+                ScheduledFuture<?> retry = schedule(this::launch, wait);
+                if (retry != null) {
+                    retryTimer = retry;
+                    metrics.retry(error.kind());
+                    LOG.warn("reply {} of chat {} thought {}: model call {} of {} failed ({}); retrying in {} ms",
+                            replyId, thought.chatId(), thought.thoughtId(), attempt.number, retries.maxAttempts(),
+                            error.description(), wait.toMillis());
+                    return () -> { };
+                }
+                why = "the timer is shut down";
             }
         }
-        completion.run();
+        LOG.warn("reply {} of chat {} thought {}: model call {} failed ({}); not retried: {}; sending the apology after"
+                + " {} parts", replyId, thought.chatId(), thought.thoughtId(), attempt.number, error.description(), why,
+                nextSeq);
+        try {
+            return failWithApology(error);
+        } catch (RuntimeException e) {
+            return sinkFailed(e);
+        }
     }
 
-    /** Under the lock: flush the splitter, send the held part as last, or the apology when nothing arrived. */
-    private Runnable finishWithWhatArrived(Outcome outcome, boolean stopStream) {
-        for (String part : splitter.finish()) {
-            offer(part);
+    /** Under the lock: why {@code error} is not retried, or {@code null} if it may be. */
+    private String retryRefusal(ModelError error) {
+        if (!error.kind().retryable()) {
+            return error.kind().label() + " errors are not retried";
         }
+        if (nextSeq > 0) {
+            return nextSeq + " parts were already sent";
+        }
+        if (!retries.allowsAnotherAfter(attempts)) {
+            return "that was the last of " + retries.maxAttempts() + " attempts";
+        }
+        return null;
+    }
+
+    /** Under the lock: the model finished; send the final part(s), or the apology when no text arrived at all. */
+    private Runnable finishWithWhatArrived(Attempt attempt, Outcome outcome) {
+        List<String> rest = attempt.splitter.finish();
         Outcome ending = outcome;
-        if (held != null) {
-            send(held, true);
-            held = null;
+        if (!rest.isEmpty()) {
+            sendFinal(rest);
         } else {
-            // Nothing was held, so nothing was sent either: every sent part had a successor.
-            LOG.warn("reply {} of chat {} thought {}: the model produced no text ({}); sending the apology", replyId,
-                    thought.chatId(), thought.thoughtId(), outcome);
-            send(apologyText, true);
+            if (nextSeq > 0) {
+                // Cannot happen (the splitter holds text back while it has emitted a part), but a reply must end.
+                LOG.error("reply {} of chat {} thought {}: {} parts sent but no final part; closing with the apology",
+                        replyId, thought.chatId(), thought.thoughtId(), nextSeq);
+            } else {
+                LOG.warn("reply {} of chat {} thought {}: the model produced no text ({}); sending the apology",
+                        replyId, thought.chatId(), thought.thoughtId(), outcome);
+            }
+            send(settings.apologyText(), true);
             ending = Outcome.APOLOGISED;
         }
-        ReplyResult ended = end(ending, stopStream);
+        ReplyResult ended = end(ending, Optional.empty());
+        return () -> result.complete(ended);
+    }
+
+    /** Under the lock: the apology as the last part, and the reply FAILED with {@code error}. */
+    private Runnable failWithApology(ModelError error) {
+        send(settings.apologyText(), true);
+        ReplyResult ended = end(Outcome.FAILED, Optional.of(error.description()));
         return () -> result.complete(ended);
     }
 
     /** Under the lock: the sink failed; stop everything and fail the result. */
-    private Runnable fail(RuntimeException e) {
+    private Runnable sinkFailed(RuntimeException e) {
         if (!done) {
-            end(Outcome.CANCELLED, true);
+            Attempt running = current;
+            if (running != null && !running.ended) {
+                endAttempt(running, CallOutcome.CANCELLED, running.deltas);
+            }
+            end(Outcome.CANCELLED, Optional.empty());
         }
         LOG.error("reply {} of chat {} thought {}: could not hand over a part", replyId, thought.chatId(),
                 thought.thoughtId(), e);
         return () -> result.completeExceptionally(e);
     }
 
-    private void offer(String part) {
-        if (held != null) {
-            send(held, false);
+    private void sendFinal(List<String> parts) {
+        for (int i = 0; i < parts.size(); i++) {
+            send(parts.get(i), i == parts.size() - 1);
         }
-        held = part;
     }
 
     private void send(String text, boolean last) {
@@ -262,41 +428,106 @@ public final class ReplyGeneration {
     }
 
     /**
-     * Under the lock: marks the end, then stops the timer and, when it may still be running, the model's stream
-     * ({@code stopStream}). {@code done} is set first because
-     * cancelling a stream may call {@code onError} back on this very thread.
+     * Under the lock: marks the attempt ended, then stops its watchdog and its stream, and counts it. {@code ended}
+     * is set first because stopping a stream may call {@code onError} back on this very thread.
      */
-    private ReplyResult end(Outcome outcome, boolean stopStream) {
-        done = true;
-        if (timeout != null) {
-            timeout.cancel(false);
+    private void endAttempt(Attempt attempt, CallOutcome outcome, long outputTokens) {
+        attempt.ended = true;
+        cancel(attempt.watchdog);
+        if (outcome != CallOutcome.OK && outcome != CallOutcome.TRUNCATED) {
+            stopStream(attempt);
         }
-        if (stopStream && handle != null && !handle.isCancelled()) {
-            handle.cancel();
-        }
-        return new ReplyResult(thought.thoughtId(), replyId, outcome, nextSeq, chars);
+        metrics.callEnded(outcome, Duration.ofNanos(System.nanoTime() - attempt.startNanos), outputTokens);
     }
 
-    /** The model's view of this generation; private so no one else can feed it. */
-    private final class Handler implements StreamingChatResponseHandler {
+    /** Closes the attempt's stream: through its handle once a token brought one, else through its HTTP exchange. */
+    private void stopStream(Attempt attempt) {
+        if (attempt.handle != null && !attempt.handle.isCancelled()) {
+            attempt.handle.cancel();
+        }
+        if (!attempt.abort.isAborted()) {
+            boolean http = attempt.abort.abort();
+            if (!http && attempt.handle == null) {
+                LOG.debug("reply {}: model call {} has neither a stream handle nor an HTTP exchange to close; a late"
+                        + " token will cancel it", replyId, attempt.number);
+            }
+        }
+    }
+
+    /** Under the lock: marks the end and stops the timers. */
+    private ReplyResult end(Outcome outcome, Optional<String> error) {
+        done = true;
+        cancel(replyTimer);
+        cancel(retryTimer);
+        return new ReplyResult(thought.thoughtId(), replyId, outcome, nextSeq, chars, attempts, error);
+    }
+
+    private static long outputTokens(Attempt attempt, ChatResponse response) {
+        TokenUsage usage = response == null ? null : response.tokenUsage();
+        Integer reported = usage == null ? null : usage.outputTokenCount();
+        return reported != null ? reported : attempt.deltas;
+    }
+
+    private ScheduledFuture<?> schedule(Runnable task, Duration delay) {
+        try {
+            return timer.schedule(() -> {
+                try {
+                    task.run();
+                } catch (RuntimeException e) {
+                    LOG.error("reply {} of chat {} thought {}: timer task failed", replyId, thought.chatId(),
+                            thought.thoughtId(), e);
+                }
+            }, delay.toNanos(), TimeUnit.NANOSECONDS);
+        } catch (RejectedExecutionException e) {
+            LOG.warn("reply {} of chat {} thought {}: timer rejected a task (shutting down?)", replyId,
+                    thought.chatId(), thought.thoughtId());
+            return null;
+        }
+    }
+
+    private static void cancel(ScheduledFuture<?> future) {
+        if (future != null) {
+            future.cancel(false);
+        }
+    }
+
+    /** One model call; also the model's view of it, so callbacks of an earlier call cannot touch a later one. */
+    private final class Attempt implements StreamingChatResponseHandler {
+        final int number;
+        final StreamingPartSplitter splitter;
+        final CallAbort abort = new CallAbort();
+        final long startNanos = System.nanoTime();
+        final StringBuilder streamed = new StringBuilder();
+        // Guarded by the generation's lock.
+        boolean ended;
+        long deltas;
+        long lastTokenNanos;
+        StreamingHandle handle;
+        ScheduledFuture<?> watchdog;
+
+        Attempt(int number, StreamingPartSplitter splitter) {
+            this.number = number;
+            this.splitter = splitter;
+        }
+
         @Override
         public void onPartialResponse(String partialResponse) {
-            onToken(partialResponse, null);
+            onToken(this, partialResponse, null);
         }
 
         @Override
         public void onPartialResponse(PartialResponse partialResponse, PartialResponseContext context) {
-            onToken(partialResponse.text(), context == null ? null : context.streamingHandle());
+            onToken(this, partialResponse.text(), context == null ? null : context.streamingHandle());
         }
 
         @Override
         public void onCompleteResponse(ChatResponse completeResponse) {
-            onComplete(completeResponse);
+            onComplete(this, completeResponse);
         }
 
         @Override
         public void onError(Throwable error) {
-            ReplyGeneration.this.onError(error);
+            ReplyGeneration.this.onError(this, error);
         }
     }
 }

@@ -4,10 +4,17 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * {@link PartSplitter} for a stream of token deltas: each part is handed out as soon as it is certain, that is when
- * a blank line has followed it, or when its paragraph has grown past the limit so the cut is already determined.
- * {@link #finish()} hands out the rest. Concatenating everything it returns equals
+ * {@link PartSplitter} for a stream of token deltas: each part is handed out as soon as it is known to be complete
+ * and not the final one, so the first chat bubble can go out while the model is still writing. That is when a blank
+ * line after it has been followed by the next non-whitespace character (more text follows), or when its paragraph
+ * has grown past the limit so the cut is already determined (the rest of the paragraph follows). {@link #finish()}
+ * hands out the rest, whose last part is the answer's final one. Concatenating everything it returns equals
  * {@code new PartSplitter(max).split(fullText)}, however the text was chunked.
+ *
+ * <p>Because a part only leaves once text after it has arrived, that text is still held when the answer ends: once
+ * {@link #feed} has returned a part, {@link #finish()} returns at least one. So a caller can mark the part
+ * {@link #finish()} returns last with {@code last = true} without holding any part back, and an answer that ends
+ * with no final part is exactly one in which nothing at all arrived.
  *
  * <p>Not thread-safe: one instance per answer, fed by one caller at a time.
  */
@@ -59,13 +66,15 @@ public final class StreamingPartSplitter {
     private void drain(List<String> out) {
         while (true) {
             int blankLine = findBlankLine();
-            if (blankLine >= 0) {
+            if (blankLine >= 0 && hasTextFrom(blankLineEnd)) {
                 PartSplitter.splitParagraph(pending.substring(0, blankLine), maxPartChars, out);
                 removeLeading(blankLineEnd);
                 scanFrom = 0;
             } else if (contentLength() > maxPartChars) {
                 // The paragraph will be longer than the limit whatever follows, and the cut only looks at the
-                // first maxPartChars + 1 characters: PartSplitter would cut exactly here.
+                // first maxPartChars + 1 characters: PartSplitter would cut exactly here. What remains after the cut
+                // is never blank, so a final part is still held. (With a blank line found but nothing after it yet,
+                // the content is that paragraph alone, so the same holds.)
                 int cut = PartSplitter.cutPoint(pending, maxPartChars);
                 out.add(pending.substring(0, cut).stripTrailing());
                 int before = pending.length();
@@ -75,6 +84,16 @@ public final class StreamingPartSplitter {
                 return;
             }
         }
+    }
+
+    /** Whether {@link #pending} has a non-whitespace character at or after {@code from}. */
+    private boolean hasTextFrom(int from) {
+        for (int i = from; i < pending.length(); i++) {
+            if (!Character.isWhitespace(pending.charAt(i))) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** Start of the first blank line in {@link #pending} (its end in {@link #blankLineEnd}), or -1. */

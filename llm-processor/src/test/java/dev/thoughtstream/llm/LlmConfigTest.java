@@ -170,4 +170,39 @@ class LlmConfigTest {
 
         assertEquals("LLM_APOLOGY_TEXT", e.variable());
     }
+
+    @Test
+    void timeoutsAndRetriesHaveDefaultsAndAreRead() {
+        LlmConfig defaults = LlmConfig.from(Config.of(Map.of()));
+        assertEquals(Duration.ofSeconds(60), defaults.firstTokenTimeout());
+        assertEquals(Duration.ofSeconds(30), defaults.idleTimeout());
+        assertEquals(3, defaults.maxAttempts());
+        assertEquals(Duration.ofMillis(500), defaults.retryBackoff());
+        assertEquals(Duration.ofSeconds(10), defaults.retryBackoffMax());
+
+        LlmConfig config = LlmConfig.from(Config.of(Map.of(
+                "LLM_FIRST_TOKEN_TIMEOUT_MS", "4000",
+                "LLM_IDLE_TIMEOUT_MS", "1500",
+                "LLM_MAX_ATTEMPTS", "1",
+                "LLM_RETRY_BACKOFF_MS", "250",
+                "LLM_RETRY_BACKOFF_MAX_MS", "250")));
+        assertEquals(Duration.ofSeconds(4), config.firstTokenTimeout());
+        assertEquals(Duration.ofMillis(1500), config.idleTimeout());
+        assertEquals(1, config.maxAttempts());
+        assertEquals(Duration.ofMillis(250), config.retryBackoff());
+        assertEquals(Duration.ofMillis(250), config.retryBackoffMax());
+        assertTrue(config.toString().contains("maxAttempts=1"), config::toString);
+    }
+
+    @Test
+    void invalidTimeoutsAndRetriesAreRejectedNamingTheVariable() {
+        assertEquals("LLM_MAX_ATTEMPTS", assertThrows(ConfigException.class,
+                () -> LlmConfig.from(Config.of(Map.of("LLM_MAX_ATTEMPTS", "0")))).variable());
+        assertEquals("LLM_IDLE_TIMEOUT_MS", assertThrows(ConfigException.class,
+                () -> LlmConfig.from(Config.of(Map.of("LLM_IDLE_TIMEOUT_MS", "0")))).variable());
+        assertEquals("LLM_FIRST_TOKEN_TIMEOUT_MS", assertThrows(ConfigException.class,
+                () -> LlmConfig.from(Config.of(Map.of("LLM_FIRST_TOKEN_TIMEOUT_MS", "fast")))).variable());
+        assertEquals("LLM_RETRY_BACKOFF_MAX_MS", assertThrows(ConfigException.class, () -> LlmConfig.from(Config.of(
+                Map.of("LLM_RETRY_BACKOFF_MS", "2000", "LLM_RETRY_BACKOFF_MAX_MS", "1000")))).variable());
+    }
 }

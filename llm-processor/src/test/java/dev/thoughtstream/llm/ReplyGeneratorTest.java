@@ -26,6 +26,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutionException;
@@ -92,21 +93,37 @@ class ReplyGeneratorTest {
     }
 
     @Test
-    void aPartIsSentOnlyOnceTheNextOneIsCompleteSoThatTheLastOneCanBeMarked() throws Exception {
+    void aPartIsSentAsSoonAsTextAfterItShowsThatItIsNotTheLastOne() throws Exception {
         ManualModel model = new ManualModel();
         ReplyGeneration generation = generator(model, 4096, LONG_TIMEOUT).generate(thought("1:1", 1L, 1L, "hi"), sink);
 
         model.token("Hello!\n\n");
-        assertEquals(0, sent.size(), "one complete part is held back");
-        model.token("How are you?\n\nI");
-        assertEquals(List.of("Hello!"), texts());
+        assertEquals(0, sent.size(), "nothing says yet whether 'Hello!' is the last part");
+        model.token("How");
+        assertEquals(List.of("Hello!"), texts(), "sent while the model is still writing");
         assertFalse(sent.get(0).last());
+        model.token(" are you?\n\nI");
+        assertEquals(List.of("Hello!", "How are you?"), texts());
         model.token(" am fine.");
+        assertEquals(2, sent.size());
         model.complete("Hello!\n\nHow are you?\n\nI am fine.", FinishReason.STOP);
 
         assertEquals(Outcome.ANSWERED, generation.result().get(10, TimeUnit.SECONDS).outcome());
         assertEquals(List.of("Hello!", "How are you?", "I am fine."), texts());
         assertEquals(List.of(false, false, true), sent.stream().map(ReplyPart::last).toList());
+    }
+
+    @Test
+    void anAnswerEndingInABlankLineStillHasItsFinalPartMarkedLast() throws Exception {
+        ManualModel model = new ManualModel();
+        ReplyGeneration generation = generator(model, 4096, LONG_TIMEOUT).generate(thought("1:1", 1L, 1L, "hi"), sink);
+
+        model.token("One.\n\nTwo.\n\n");
+        model.complete("One.\n\nTwo.\n\n", FinishReason.STOP);
+
+        assertEquals(Outcome.ANSWERED, generation.result().get(10, TimeUnit.SECONDS).outcome());
+        assertEquals(List.of("One.", "Two."), texts());
+        assertEquals(List.of(false, true), sent.stream().map(ReplyPart::last).toList());
     }
 
     @Test
@@ -122,7 +139,8 @@ class ReplyGeneratorTest {
         ReplyResult result = generator(failing, 4096, LONG_TIMEOUT)
                 .generate(thought("9:3", 9L, 4L, "hello?"), sink).result().get(10, TimeUnit.SECONDS);
 
-        assertEquals(Outcome.APOLOGISED, result.outcome());
+        assertEquals(Outcome.FAILED, result.outcome());
+        assertEquals(Optional.of("other: IllegalStateException: connection refused"), result.error());
         assertEquals(1, sent.size());
         ReplyPart apology = sent.get(0);
         assertEquals(APOLOGY, apology.text());
@@ -144,7 +162,8 @@ class ReplyGeneratorTest {
         ReplyResult result = generator(throwing, 4096, LONG_TIMEOUT)
                 .generate(thought("9:3", 9L, 3L, "hello?"), sink).result().get(10, TimeUnit.SECONDS);
 
-        assertEquals(Outcome.APOLOGISED, result.outcome());
+        assertEquals(Outcome.FAILED, result.outcome());
+        assertTrue(result.error().orElseThrow().contains("model not found"), result.error().toString());
         assertEquals(List.of(APOLOGY), texts());
     }
 
@@ -156,7 +175,7 @@ class ReplyGeneratorTest {
         model.token("First thought.\n\nSecond thought.\n\nThird, unfinis");
         model.error(new RuntimeException("stream reset"));
 
-        assertEquals(Outcome.APOLOGISED, generation.result().get(10, TimeUnit.SECONDS).outcome());
+        assertEquals(Outcome.FAILED, generation.result().get(10, TimeUnit.SECONDS).outcome());
         assertEquals(List.of("First thought.", "Second thought.", APOLOGY), texts());
         assertEquals(List.of(false, false, true), sent.stream().map(ReplyPart::last).toList());
         assertEquals(List.of(0, 1, 2), sent.stream().map(ReplyPart::seq).toList());
@@ -200,7 +219,7 @@ class ReplyGeneratorTest {
     }
 
     @Test
-    void aModelThatNeverAnswersIsTimedOutWithTheApology() throws Exception {
+    void aModelThatNeverAnswersIsApologisedForAtTheReplyTimeoutAndFails() throws Exception {
         StreamingChatModel silent = new StreamingChatModel() {
             @Override
             public void doChat(ChatRequest request, StreamingChatResponseHandler handler) {
@@ -211,8 +230,10 @@ class ReplyGeneratorTest {
         ReplyResult result = generator(silent, 4096, Duration.ofMillis(50))
                 .generate(thought("5:5", 5L, 5L, "anyone?"), sink).result().get(10, TimeUnit.SECONDS);
 
-        assertEquals(Outcome.APOLOGISED, result.outcome());
+        assertEquals(Outcome.FAILED, result.outcome());
+        assertEquals(Optional.of("reply_timeout: no answer within 50 ms"), result.error());
         assertEquals(List.of(APOLOGY), texts());
+        assertTrue(sent.get(0).last());
     }
 
     @Test
@@ -237,7 +258,7 @@ class ReplyGeneratorTest {
         ManualModel model = new ManualModel();
         ReplyGeneration generation = generator(model, 4096, Duration.ofMillis(50))
                 .generate(thought("1:1", 1L, 1L, "hi"), sink);
-        assertEquals(Outcome.APOLOGISED, generation.result().get(10, TimeUnit.SECONDS).outcome());
+        assertEquals(Outcome.FAILED, generation.result().get(10, TimeUnit.SECONDS).outcome());
 
         model.token("Too late.\n\nReally.");
 

@@ -1,6 +1,7 @@
 package dev.thoughtstream.llm;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import java.util.ArrayList;
@@ -19,6 +20,25 @@ class StreamingPartSplitterTest {
         assertEquals(List.of("Hello there!"), splitter.feed("\nHow"));
         assertEquals(List.of(), splitter.feed(" are you?"));
         assertEquals(List.of("How are you?"), splitter.finish());
+    }
+
+    @Test
+    void aPartWaitsForTextAfterItsBlankLineSoTheFinalPartIsNeverEmittedEarly() {
+        StreamingPartSplitter splitter = new StreamingPartSplitter(4096);
+
+        assertEquals(List.of(), splitter.feed("Hello!\n\n"), "nothing says yet that more follows");
+        assertEquals(List.of(), splitter.feed(" \n"));
+        assertEquals(List.of("Hello!"), splitter.feed("How"));
+        assertEquals(List.of(), splitter.feed(" are you?\n\n"));
+        assertEquals(List.of("How are you?"), splitter.finish());
+    }
+
+    @Test
+    void anOverlongParagraphBeforeATrailingBlankLineKeepsItsLastPieceForFinish() {
+        StreamingPartSplitter splitter = new StreamingPartSplitter(10);
+
+        assertEquals(List.of("It rained."), splitter.feed("It rained. A lot.\n\n"));
+        assertEquals(List.of("A lot."), splitter.finish());
     }
 
     @Test
@@ -67,10 +87,15 @@ class StreamingPartSplitterTest {
             List<String> expected = new PartSplitter(max).split(text);
 
             for (int chunking = 0; chunking < 5; chunking++) {
-                List<String> actual = streamInRandomChunks(text, max, random, chunking);
+                Streamed actual = streamInRandomChunks(text, max, random, chunking);
 
-                assertEquals(expected, actual, "round " + round + ", chunking " + chunking + ", max " + max
-                        + ", text: " + text.replace("\n", "\\n"));
+                String where = "round " + round + ", chunking " + chunking + ", max " + max + ", text: "
+                        + text.replace("\n", "\\n");
+                assertEquals(expected, actual.all(), where);
+                if (!actual.fed().isEmpty()) {
+                    assertFalse(actual.finished().isEmpty(), "a part was emitted early, so finish() must still "
+                            + "hold the final one: " + where);
+                }
             }
         }
     }
@@ -93,7 +118,7 @@ class StreamingPartSplitterTest {
     }
 
     /** Chunking 0 is one character at a time, 1 is the whole text at once, others are random sizes with empties. */
-    private static List<String> streamInRandomChunks(String text, int max, Random random, int chunking) {
+    private static Streamed streamInRandomChunks(String text, int max, Random random, int chunking) {
         StreamingPartSplitter splitter = new StreamingPartSplitter(max);
         List<String> out = new ArrayList<>();
         int i = 0;
@@ -107,7 +132,15 @@ class StreamingPartSplitterTest {
             out.addAll(splitter.feed(text.substring(i, end)));
             i = end;
         }
-        out.addAll(splitter.finish());
-        return out;
+        return new Streamed(out, splitter.finish());
+    }
+
+    /** The parts {@code feed} returned, then those {@code finish} returned. */
+    private record Streamed(List<String> fed, List<String> finished) {
+        List<String> all() {
+            List<String> all = new ArrayList<>(fed);
+            all.addAll(finished);
+            return all;
+        }
     }
 }
