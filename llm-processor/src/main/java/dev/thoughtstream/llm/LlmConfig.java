@@ -29,6 +29,9 @@ import java.util.Optional;
  * @param groupId                 {@code LLM_GROUP_ID}: the consumer group of all llm-processor instances
  * @param maxPartChars            {@code REPLY_MAX_PART_CHARS}: no reply part is longer (Telegram allows 4096)
  * @param replyTimeout            {@code LLM_REPLY_TIMEOUT_MS}: a generation is cut off after this long
+ * @param scale                   how thoughts are consumed: {@code LLM_MODE}, {@code LLM_CONCURRENCY},
+ *                                {@code LLM_MAX_DELIVERIES}, {@code LLM_CLAIM_TTL_MS}, {@code LLM_DONE_TTL_MS},
+ *                                {@code LLM_REDIS_FAIL_OPEN}, {@code LLM_MAX_BUFFERED} (see {@link ScaleConfig})
  */
 public record LlmConfig(
         Provider provider,
@@ -43,7 +46,8 @@ public record LlmConfig(
         String apologyText,
         String groupId,
         int maxPartChars,
-        Duration replyTimeout) {
+        Duration replyTimeout,
+        ScaleConfig scale) {
 
     public static final String PROVIDER = "LLM_PROVIDER";
     public static final String API_URL = "LLM_API_URL";
@@ -94,6 +98,7 @@ public record LlmConfig(
         Objects.requireNonNull(apologyText, "apologyText");
         Objects.requireNonNull(groupId, "groupId");
         Objects.requireNonNull(replyTimeout, "replyTimeout");
+        Objects.requireNonNull(scale, "scale");
     }
 
     public static LlmConfig from(Config config) {
@@ -134,9 +139,10 @@ public record LlmConfig(
         }
         String groupId = config.string(GROUP_ID, DEFAULT_GROUP_ID);
         Duration replyTimeout = config.millis(REPLY_TIMEOUT_MS, 120_000, 100, 3_600_000);
+        ScaleConfig scale = ScaleConfig.from(config, replyTimeout);
 
         return new LlmConfig(provider, apiUrl, apiKey, model, timeout, temperature, systemPrompt, scriptedLatency,
-                tokensPerSecond, apology, groupId, maxPartChars, replyTimeout);
+                tokensPerSecond, apology, groupId, maxPartChars, replyTimeout, scale);
     }
 
     private static String systemPrompt(Config config) {
@@ -172,7 +178,8 @@ public record LlmConfig(
                 + ", model=" + model + ", timeout=" + timeout + ", temperature=" + temperature.map(String::valueOf).orElse("-")
                 + ", systemPrompt=" + systemPrompt.length() + " chars"
                 + ", scriptedLatency=" + scriptedLatency + ", scriptedTokensPerSecond=" + scriptedTokensPerSecond
-                + ", groupId=" + groupId + ", maxPartChars=" + maxPartChars + ", replyTimeout=" + replyTimeout + "]";
+                + ", groupId=" + groupId + ", maxPartChars=" + maxPartChars + ", replyTimeout=" + replyTimeout
+                + ", " + scale + "]";
     }
 
     /** A URL for logs: user info (which may carry a password) is replaced. */
