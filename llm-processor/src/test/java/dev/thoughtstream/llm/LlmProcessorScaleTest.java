@@ -82,6 +82,9 @@ class LlmProcessorScaleTest {
     /** {@code One . \n\nTwo .}: part 0 is on Kafka (part 1 is complete), then the stream stays open and silent. */
     private static final int STALL_TOKENS = 5;
     private static final String APOLOGY = "Sorry, not now.";
+    /** A long reply for paced streaming: part 0 arrives within a second, the whole takes several. */
+    private static final List<String> TWELVE_PARTS = List.of("One.", "Two.", "Three.", "Four.", "Five.", "Six.",
+            "Seven.", "Eight.", "Nine.", "Ten.", "Eleven.", "Twelve.");
 
     /** One processor instance, as one process would hold it. */
     private record Instance(LlmProcessor processor, Metrics metrics, RedisChatActivity activity, RedisClaimStore claims) {
@@ -272,7 +275,8 @@ class LlmProcessorScaleTest {
     void aNewerMessageCancelsTheGenerationOfItsChatOnlyAndItsReplyGetsNoFurtherPart(Mode mode) {
         // given two chats whose replies are being streamed slowly
         topics = TestKafka.createTopics(prefix);
-        llm.setDefault(Behavior.builder().reply(FOUR_PARAGRAPHS).tokensPerSecond(5).build());
+        // Paced so that each reply takes several seconds after its first part, whichever starts first.
+        llm.setDefault(Behavior.builder().reply(String.join("\n\n", TWELVE_PARTS)).tokensPerSecond(6).build());
         // Share mode: at least as many consumers as partitions, so chats on different partitions never wait for one
         // consumer (a share consumer answers one thought at a time; see docs/llm-processor.md).
         Instance instance = start(Map.of(ScaleConfig.MODE, mode.name(), ScaleConfig.CONCURRENCY,
@@ -296,11 +300,11 @@ class LlmProcessorScaleTest {
         int partsWhenCancelled = partsOf(values(readAll()), cancelled).size();
         Await.until("the other chat answered in full", TIMEOUT, () -> instance.outcome("answered") == 1);
         List<ReplyPart> replies = values(readAll());
-        assertCompleteReply(kept, FOUR_PARTS, partsOf(replies, kept));
+        assertCompleteReply(kept, TWELVE_PARTS, partsOf(replies, kept));
         // The kept reply streamed on for seconds meanwhile; the cancelled one got nothing more, and no last part.
         List<ReplyPart> cut = partsOf(replies, cancelled);
         assertEquals(partsWhenCancelled, cut.size(), () -> "parts after the cancellation: " + cut);
-        assertTrue(cut.size() < FOUR_PARTS.size(), () -> "the cancelled reply is incomplete: " + cut);
+        assertTrue(cut.size() < TWELVE_PARTS.size(), () -> "the cancelled reply is incomplete: " + cut);
         cut.forEach(p -> assertFalse(p.last(), () -> "a cancelled reply has no last part: " + cut));
         assertEquals(2, llm.requestCount());
     }
@@ -316,7 +320,7 @@ class LlmProcessorScaleTest {
         llm.enqueue(Behavior.builder().reply(FOUR_PARAGRAPHS).stallAfterTokens(STALL_TOKENS).build());
         llm.setDefault(Behavior.replying(FOUR_PARAGRAPHS));
         Map<String, String> settings = Map.of(ScaleConfig.MODE, mode.name(), ScaleConfig.CONCURRENCY, "1",
-                LlmConfig.REPLY_TIMEOUT_MS, "5000", ScaleConfig.CLAIM_TTL_MS, "6000");
+                LlmConfig.REPLY_TIMEOUT_MS, "8000", ScaleConfig.CLAIM_TTL_MS, "9000");
         Instance first = start(settings);
         Instance second = start(settings);
         awaitMembers(mode, 2);
@@ -459,7 +463,7 @@ class LlmProcessorScaleTest {
         llm.enqueue(Behavior.builder().reply(FOUR_PARAGRAPHS).stallAfterTokens(STALL_TOKENS).build());
         llm.setDefault(Behavior.replying(FOUR_PARAGRAPHS));
         Instance instance = start(Map.of(ScaleConfig.MODE, "group", ScaleConfig.CONCURRENCY, "2",
-                LlmConfig.REPLY_TIMEOUT_MS, "4000"));
+                LlmConfig.REPLY_TIMEOUT_MS, "6000"));
         List<Long> samePartition = chatsOnOnePartition(2);
         Thought slow = thought(samePartition.get(0), 1, "a slow one");
         Thought quick = thought(samePartition.get(1), 1, "a quick one");
@@ -481,6 +485,51 @@ class LlmProcessorScaleTest {
         // and once the reply timeout ends the slow one, both are committed
         awaitCommitted(quickAt);
         assertCompleteReply(slow, List.of("One.", "Two.", "Three"), partsOf(values(readAll()), slow));
+    }
+
+    @Test
+    void inGroupModeARebalanceCancelsTheGenerationOfTheMovedPartitionAndItsNewOwnerAnswersItAtOnce() {
+        // given one instance generating a thought on every partition, all three stalled mid-reply
+        topics = TestKafka.createTopics(prefix);
+        for (int i = 0; i < TestKafka.PARTITIONS; i++) {
+            llm.enqueue(Behavior.builder().reply(FOUR_PARAGRAPHS).stallAfterTokens(STALL_TOKENS).build());
+        }
+        llm.setDefault(Behavior.replying(FOUR_PARAGRAPHS));
+        Map<String, String> settings = Map.of(ScaleConfig.MODE, "group",
+                ScaleConfig.CONCURRENCY, Integer.toString(TestKafka.PARTITIONS), LlmConfig.REPLY_TIMEOUT_MS, "8000");
+        Instance first = start(settings);
+        List<Thought> thoughts = new ArrayList<>();
+        for (long chat : chatsCoveringEveryPartition(TestKafka.PARTITIONS)) {
+            Thought t = thought(chat, 1, "question of chat " + chat);
+            thoughts.add(t);
+            produce(t);
+        }
+        Await.until("three replies stalled", TIMEOUT, () -> llm.stalledResponses() == TestKafka.PARTITIONS);
+
+        // when a second instance joins and takes one partition over (cooperative: only that one is revoked)
+        Instance second = start(settings);
+
+        // then the first instance cancels that partition's generation and releases its claim, so the new owner
+        // answers the thought at once (no wait for the claim's TTL), in full, under the same reply id
+        Await.until("the new owner answered", TIMEOUT, () -> second.outcome("answered") == 1);
+        assertEquals(1, first.retried("cancelled"), "one generation cancelled by the rebalance");
+        assertEquals(0, second.retried("claimed_elsewhere"), "the claim was released, not left to expire");
+        assertEquals(TestKafka.PARTITIONS + 1, llm.requestCount());
+        Thought moved = thoughts.stream()
+                .filter(t -> partsOf(values(readAll()), t).stream().filter(ReplyPart::last).count() == 1)
+                .findFirst().orElseThrow();
+        List<ReplyPart> parts = partsOf(values(readAll()), moved);
+        assertEquals("One.", parts.get(0).text(), "the cancelled attempt's part stays");
+        assertCompleteReply(moved, FOUR_PARTS, parts.subList(1, parts.size()));
+
+        // and the two partitions that stayed finish with the first instance (cut off by the reply timeout)
+        Await.until("the stalled replies ended by the reply timeout", TIMEOUT,
+                () -> first.outcome("answered") == TestKafka.PARTITIONS - 1);
+        for (Thought t : thoughts) {
+            if (t != moved) {
+                assertCompleteReply(t, List.of("One.", "Two.", "Three"), partsOf(values(readAll()), t));
+            }
+        }
     }
 
     // ---------------------------------------------------------------------------------------------------------
