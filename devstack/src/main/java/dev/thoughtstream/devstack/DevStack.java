@@ -6,8 +6,12 @@ import dev.thoughtstream.common.config.Config;
 import dev.thoughtstream.common.config.KafkaSettings;
 import dev.thoughtstream.common.config.RedisSettings;
 import dev.thoughtstream.common.config.TelegramSettings;
+import dev.thoughtstream.common.metrics.Metrics;
+import dev.thoughtstream.common.redis.ChatActivity;
 import dev.thoughtstream.common.redis.ClaimStore;
+import dev.thoughtstream.common.redis.InMemoryChatActivity;
 import dev.thoughtstream.common.redis.InMemoryClaimStore;
+import dev.thoughtstream.common.redis.RedisChatActivity;
 import dev.thoughtstream.common.redis.RedisClaimStore;
 import dev.thoughtstream.common.topic.Topics;
 import dev.thoughtstream.emitter.EmitterConfig;
@@ -18,6 +22,7 @@ import dev.thoughtstream.ingest.IngestService;
 import dev.thoughtstream.llm.LlmConfig;
 import dev.thoughtstream.llm.LlmProcessor;
 import dev.thoughtstream.llm.ModelFactory;
+import dev.thoughtstream.llm.ReplyGenerator;
 import dev.thoughtstream.testkit.kafka.EmbeddedKafka;
 import dev.thoughtstream.testkit.redis.RedisServer;
 import dev.thoughtstream.testkit.telegram.TelegramEmulator;
@@ -34,6 +39,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 import okhttp3.OkHttpClient;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import redis.clients.jedis.RedisClient;
 
 /**
  * The whole pipeline in one JVM: an embedded Kafka broker, Redis, the Telegram emulator with its web chat, and
@@ -42,10 +48,18 @@ import org.slf4j.LoggerFactory;
  */
 public final class DevStack implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(DevStack.class);
+    /** How long a chat's newest message id is kept in the staleness signal (as ingest's own Main keeps it). */
+    private static final Duration ACTIVITY_TTL = Duration.ofDays(1);
+    private static final Duration SUBSCRIBE_WAIT = Duration.ofSeconds(5);
+
+    /** Redis, or the in-memory laptop fallback: the claims and the staleness signal every service shares. */
+    private record Shared(ClaimStore claims, ChatActivity activity) {}
 
     private final Deque<Runnable> closers = new ArrayDeque<>();
     private final CountDownLatch stopped = new CountDownLatch(1);
     private final Map<String, String> resolved = new HashMap<>();
+    /** One registry for the services of this JVM, as the Metrics class intends. */
+    private final Metrics metrics = new Metrics();
     private TelegramEmulator emulator;
     private String kafkaDescription;
     private String redisDescription;
@@ -79,8 +93,9 @@ public final class DevStack implements AutoCloseable {
             kafkaDescription = kafka.bootstrapServers() + " (embedded, data in " + dev.dataDir().resolve("kafka") + ")";
         }
 
-        ClaimStore claims = startClaimStore(base, dev);
-        closers.push(claims::close);
+        Shared redis = startRedis(base, dev);
+        ClaimStore claims = redis.claims();
+        ChatActivity activity = redis.activity();
 
         if (dev.realTelegram()) {
             LOG.info("TG_BOT_TOKEN is set: talking to {} instead of the emulator",
@@ -102,7 +117,7 @@ public final class DevStack implements AutoCloseable {
         Config config = Config.of(Map.of()).with(devDefaults()).with(asMap(base)).with(resolved);
         KafkaSettings kafka = KafkaSettings.from(config);
 
-        IngestService ingest = new IngestService(IngestConfig.from(config), kafka, claims, clock);
+        IngestService ingest = new IngestService(IngestConfig.from(config), kafka, claims, activity, clock);
         ChunkerService chunker = new ChunkerService(ChunkerConfig.from(config), kafka, clock);
 
         LlmConfig llmConfig = LlmConfig.from(config);
@@ -110,7 +125,8 @@ public final class DevStack implements AutoCloseable {
         llmScheduler.setRemoveOnCancelPolicy(true);
         closers.push(llmScheduler::shutdownNow);
         LlmProcessor llm = new LlmProcessor(kafka, Topics.withPrefix(kafka.topicPrefix()), llmConfig,
-                ModelFactory.streaming(llmConfig, llmScheduler), llmScheduler, clock);
+                ReplyGenerator.from(llmConfig, ModelFactory.streaming(llmConfig, llmScheduler), llmScheduler, clock),
+                activity, claims, metrics, clock);
         llmDescription = llmConfig.provider().toString().toLowerCase(java.util.Locale.ROOT) + " (" + llmConfig.model() + ")";
 
         OkHttpClient http = TelegramClients.http();
@@ -139,23 +155,52 @@ public final class DevStack implements AutoCloseable {
         closers.push(ingest::close);
     }
 
-    private ClaimStore startClaimStore(Config base, DevStackConfig dev) {
+    /** Redis as configured or started here, else (loudly) the in-memory fallback; registered for closing. */
+    private Shared startRedis(Config base, DevStackConfig dev) {
         if (dev.externalRedis()) {
             RedisSettings settings = RedisSettings.from(base);
             redisDescription = settings.url().getHost() + ":" + settings.url().getPort() + " (external)";
-            return RedisClaimStore.open(settings);
+            return redisShared(settings);
         }
         if (RedisServer.findExecutable().isPresent()) {
             RedisServer redis = RedisServer.start(dev.dataDir().resolve("redis"), 0);
             closers.push(redis::close);
             resolved.put(RedisSettings.URL, redis.url().toString());
             redisDescription = redis.url() + " (redis-server started by devstack)";
-            return RedisClaimStore.open(RedisSettings.from(base.with(resolved)));
+            return redisShared(RedisSettings.from(base.with(resolved)));
         }
         redisDescription = "IN-MEMORY (no Redis: duplicates possible after a restart)";
-        LOG.warn("*** no REDIS_URL/REDIS_HOST and no redis-server installed: using an IN-MEMORY claim store. "
-                + "Laptop use only. Install redis-server (apt-get install redis-server) or set REDIS_URL. ***");
-        return new InMemoryClaimStore(Clock.systemUTC());
+        LOG.warn("*** no REDIS_URL/REDIS_HOST and no redis-server installed: using an IN-MEMORY claim store and "
+                + "staleness signal. Laptop use only. Install redis-server (apt-get install redis-server) or set "
+                + "REDIS_URL. ***");
+        ClaimStore claims = new InMemoryClaimStore(Clock.systemUTC());
+        closers.push(claims::close);
+        ChatActivity activity = new InMemoryChatActivity();
+        closers.push(activity::close);
+        return new Shared(claims, activity);
+    }
+
+    private Shared redisShared(RedisSettings settings) {
+        RedisClient client = RedisClaimStore.connect(settings);
+        RedisClaimStore claims = new RedisClaimStore(client, settings.keyPrefix());
+        closers.push(claims::close); // closes the client, after the activity below
+        RedisChatActivity activity = new RedisChatActivity(client, settings.keyPrefix(), ACTIVITY_TTL);
+        closers.push(activity::close);
+        try {
+            if (!activity.startSubscriber(SUBSCRIBE_WAIT)) {
+                LOG.warn("not yet subscribed to the staleness signal after {}; it is read from Redis until then",
+                        SUBSCRIBE_WAIT);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while subscribing to the staleness signal", e);
+        }
+        return new Shared(claims, activity);
+    }
+
+    /** The metrics of every service in this JVM. */
+    public Metrics metrics() {
+        return metrics;
     }
 
     /** A laptop demo should feel like a person typing; every one of these can be overridden. */

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.thoughtstream.common.config.KafkaSettings;
 import dev.thoughtstream.common.event.StoredUpdate;
 import dev.thoughtstream.common.kafka.TopicAdmin;
+import dev.thoughtstream.common.redis.ChatActivity;
 import dev.thoughtstream.common.redis.ClaimStore;
 import dev.thoughtstream.common.serde.Json;
 import dev.thoughtstream.common.topic.Topic;
@@ -19,6 +20,7 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 import okhttp3.OkHttpClient;
 import org.apache.kafka.clients.producer.KafkaProducer;
@@ -56,7 +58,11 @@ public final class IngestService implements AutoCloseable {
     private final KafkaSettings kafka;
     private final Topics topics;
     private final ClaimStore claims;
+    /** The staleness signal, told of every new user message once Kafka has it; null: not recorded. */
+    private final ChatActivity activity;
     private final Clock clock;
+    private final AtomicLong activityRecorded = new AtomicLong();
+    private final AtomicLong activityUnavailable = new AtomicLong();
     private final ObjectMapper mapper = Json.mapper();
     private final CountDownLatch terminated = new CountDownLatch(1);
     private final AtomicReference<Throwable> failure = new AtomicReference<>();
@@ -70,11 +76,22 @@ public final class IngestService implements AutoCloseable {
     private boolean started;
     private volatile boolean closing;
 
+    /** An ingest that does not feed the staleness signal (the llm-processor and emitter then never see a chat move on). */
     public IngestService(IngestConfig config, KafkaSettings kafka, ClaimStore claims, Clock clock) {
+        this(config, kafka, claims, null, clock);
+    }
+
+    /**
+     * @param activity told of each new user message ({@code message.message_id} of its chat) after Kafka
+     *                 acknowledged its batch, so stale replies can be skipped and cancelled downstream
+     */
+    public IngestService(IngestConfig config, KafkaSettings kafka, ClaimStore claims, ChatActivity activity,
+            Clock clock) {
         this.config = config;
         this.kafka = kafka;
         this.topics = Topics.withPrefix(kafka.topicPrefix());
         this.claims = claims;
+        this.activity = activity;
         this.clock = clock;
     }
 
@@ -147,6 +164,7 @@ public final class IngestService implements AutoCloseable {
                 throw new IllegalStateException((closing ? "ingest is closing; " : "interrupted; ") + updates.size()
                         + " update(s) " + idRange(updates) + " not written and left unconfirmed for the next poller");
             }
+            recordActivity(raw);
         } catch (RuntimeException | Error e) {
             if (!closing) {
                 failure.compareAndSet(null, e);
@@ -155,6 +173,35 @@ public final class IngestService implements AutoCloseable {
                 terminated.countDown();
             }
             throw e;
+        }
+    }
+
+    /**
+     * Tells the staleness signal about each new user message of the batch, now that Kafka has it (never before: a
+     * message that could still be lost must not make a reply stale). Edits keep their message's id and supersede
+     * nothing, so only {@code message} counts. Redeliveries are recorded again, which is harmless (the register only
+     * rises). Redis down: counted and skipped (fail open); downstream then answers what it would have skipped.
+     */
+    private void recordActivity(List<JsonNode> updates) {
+        if (activity == null) {
+            return;
+        }
+        for (JsonNode update : updates) {
+            JsonNode message = update.path("message");
+            JsonNode messageId = message.path("message_id");
+            JsonNode chatId = message.path("chat").path("id");
+            if (!messageId.canConvertToLong() || !chatId.canConvertToLong()) {
+                continue;
+            }
+            try {
+                activity.recordIngested(chatId.asLong(), messageId.asLong());
+                activityRecorded.incrementAndGet();
+            } catch (RuntimeException e) {
+                activityUnavailable.incrementAndGet();
+                LOG.warn("chat {} message {} is in Kafka but the staleness signal could not record it ({}); older "
+                        + "replies of the chat will not be cancelled for it", chatId.asLong(), messageId.asLong(),
+                        e.toString());
+            }
         }
     }
 
@@ -226,6 +273,16 @@ public final class IngestService implements AutoCloseable {
     /** Redis operations that failed; each means an update written without (or not recorded for) the dedup check. */
     public long dedupUnavailable() {
         return writer == null ? 0 : writer.dedupUnavailable();
+    }
+
+    /** User messages recorded in the staleness signal. */
+    public long activityRecorded() {
+        return activityRecorded.get();
+    }
+
+    /** User messages the staleness signal could not record (Redis errors; each was still written to Kafka). */
+    public long activityUnavailable() {
+        return activityUnavailable.get();
     }
 
     /** Failed attempts to write a batch to Kafka (each is retried; the batch stays unconfirmed meanwhile). */

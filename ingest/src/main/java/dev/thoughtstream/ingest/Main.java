@@ -2,15 +2,20 @@ package dev.thoughtstream.ingest;
 
 import dev.thoughtstream.common.config.KafkaSettings;
 import dev.thoughtstream.common.config.RedisSettings;
+import dev.thoughtstream.common.redis.RedisChatActivity;
 import dev.thoughtstream.common.redis.RedisClaimStore;
 import dev.thoughtstream.common.service.ServiceLauncher;
 import java.time.Clock;
+import java.time.Duration;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import redis.clients.jedis.RedisClient;
 
 /** ingest: Telegram → tg.updates. Configuration and exit codes: see README and {@link ServiceLauncher}. */
 public final class Main {
     private static final Logger LOG = LoggerFactory.getLogger(Main.class);
+    /** How long a chat's newest message id is kept: staleness matters for minutes; a day covers any redelivery. */
+    static final Duration ACTIVITY_TTL = Duration.ofDays(1);
 
     private Main() {}
 
@@ -20,18 +25,23 @@ public final class Main {
             KafkaSettings kafka = KafkaSettings.from(config);
             RedisSettings redis = RedisSettings.from(config);
             LOG.info("starting ingest: {}, {}, {}", ingest, kafka, redis);
-            RedisClaimStore claims = RedisClaimStore.open(redis);
-            IngestService service = new IngestService(ingest, kafka, claims, Clock.systemUTC());
+            RedisClient client = RedisClaimStore.connect(redis);
+            RedisClaimStore claims = new RedisClaimStore(client, redis.keyPrefix());
+            // Ingest only writes the staleness signal, so it needs no subscriber.
+            RedisChatActivity activity = new RedisChatActivity(client, redis.keyPrefix(), ACTIVITY_TTL);
+            IngestService service = new IngestService(ingest, kafka, claims, activity, Clock.systemUTC());
             try {
                 service.start();
             } catch (RuntimeException e) {
+                activity.close();
                 claims.close();
                 throw e;
             }
             // The poller thread is a daemon: the launcher's wait is what keeps the JVM alive.
             return ServiceLauncher.running(service::awaitTermination, service::failure, () -> {
                 service.close();
-                claims.close();
+                activity.close();
+                claims.close(); // closes the Redis client both use
             }, service::isPolling);
         });
     }

@@ -3,6 +3,7 @@ package dev.thoughtstream.ingest;
 import dev.thoughtstream.common.config.Config;
 import dev.thoughtstream.common.config.KafkaSettings;
 import dev.thoughtstream.common.config.TelegramSettings;
+import dev.thoughtstream.common.redis.ChatActivity;
 import dev.thoughtstream.common.redis.ClaimStore;
 import dev.thoughtstream.common.redis.RedisClaimStore;
 import dev.thoughtstream.common.topic.Topics;
@@ -87,6 +88,13 @@ final class IngestHarness implements AutoCloseable {
 
     IngestService startIngest(IngestConfig config, KafkaSettings kafka, ClaimStore claims, Clock clock) {
         IngestService ingest = track(new IngestService(config, kafka, claims, clock));
+        ingest.start();
+        return ingest;
+    }
+
+    /** An ingest that also feeds {@code activity}, the staleness signal. */
+    IngestService startIngest(KafkaSettings kafka, ClaimStore claims, ChatActivity activity) {
+        IngestService ingest = track(new IngestService(config(), kafka, claims, activity, Clock.systemUTC()));
         ingest.start();
         return ingest;
     }

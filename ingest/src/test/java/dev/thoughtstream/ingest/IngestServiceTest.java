@@ -15,6 +15,7 @@ import dev.thoughtstream.common.config.RedisSettings;
 import dev.thoughtstream.common.config.TelegramSettings;
 import dev.thoughtstream.common.event.StoredUpdate;
 import dev.thoughtstream.common.redis.ClaimStore;
+import dev.thoughtstream.common.redis.RedisChatActivity;
 import dev.thoughtstream.common.redis.RedisClaimStore;
 import dev.thoughtstream.common.topic.Topics;
 import dev.thoughtstream.testkit.kafka.TopicReader;
@@ -40,6 +41,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.OptionalLong;
 import java.util.stream.Collectors;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.common.header.Header;
@@ -272,6 +274,58 @@ class IngestServiceTest {
         Await.until("both confirmed", TIMEOUT, () -> harness.telegram.confirmedOffset() == m2.updateId() + 1);
         assertEquals(Map.of(m1.updateId(), 1L, m2.updateId(), 1L), countByUpdateId(allRecords()));
         assertTrue(ingest.dedupUnavailable() >= 2, "each update's check counted: " + ingest.dedupUnavailable());
+        assertTrue(ingest.isPolling());
+    }
+
+    // ---- 5b. the staleness signal -----------------------------------------------------------------------------
+
+    @Test
+    void givenAStalenessSignal_whenMessagesAndAnEditAreIngested_thenEachNewMessageIsRecordedOnceKafkaHasIt() {
+        // given: ingest feeding a staleness signal on real Redis
+        String keyPrefix = TestRedis.uniqueKeyPrefix(prefix);
+        RedisChatActivity activity = harness.track(new RedisChatActivity(
+                harness.track(RedisClaimStore.connect(TestRedis.settings())), keyPrefix, Duration.ofMinutes(5)));
+        IngestService ingest = harness.startIngest(kafka, redis(), activity);
+        long chat = 61;
+
+        // when: two new messages, then the person edits the first one
+        UserMessage first = harness.telegram.injectMessage(chat, "first");
+        UserMessage second = harness.telegram.injectMessage(chat, "second");
+        UserMessage edit = harness.telegram.editMessage(chat, first.messageId(), "first, edited");
+
+        // then: the chat's newest message is the second one, and it was on the topic by the time it was recorded
+        Await.until("the edit confirmed", TIMEOUT, () -> harness.telegram.confirmedOffset() == edit.updateId() + 1);
+        assertEquals(OptionalLong.of(second.messageId()), activity.newest(chat));
+        assertEquals(Map.of(first.updateId(), 1L, second.updateId(), 1L, edit.updateId(), 1L),
+                countByUpdateId(allRecords()));
+        assertEquals(2, ingest.activityRecorded(), "new messages count, the edit does not");
+        assertTrue(activity.isSuperseded(chat, first.messageId()), "a reply to the first message is stale");
+        assertFalse(activity.isSuperseded(chat, second.messageId()));
+        assertEquals(0, ingest.activityUnavailable());
+    }
+
+    @Test
+    void givenTheStalenessSignalIsUnreachable_whenMessagesArrive_thenTheyAreStillWrittenAndTheOutageIsCounted()
+            throws IOException {
+        // given: a staleness signal on a Redis port nobody listens on
+        int closedPort;
+        try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            closedPort = socket.getLocalPort();
+        }
+        RedisSettings nowhere = RedisSettings.from(Config.of(Map.of(
+                RedisSettings.URL, "redis://127.0.0.1:" + closedPort, "REDIS_TIMEOUT_MS", "200")));
+        RedisChatActivity unreachable = harness.track(new RedisChatActivity(
+                harness.track(RedisClaimStore.connect(nowhere)), "ingest-test:", Duration.ofMinutes(5)));
+        IngestService ingest = harness.startIngest(kafka, redis(), unreachable);
+
+        // when
+        UserMessage m = harness.telegram.injectMessage(62, "the signal is down");
+
+        // then: written and confirmed all the same, the failure counted
+        Await.until("confirmed", TIMEOUT, () -> harness.telegram.confirmedOffset() == m.updateId() + 1);
+        assertEquals(Map.of(m.updateId(), 1L), countByUpdateId(allRecords()));
+        assertEquals(1, ingest.activityUnavailable());
+        assertEquals(0, ingest.activityRecorded());
         assertTrue(ingest.isPolling());
     }
 

@@ -36,6 +36,9 @@ import java.util.Optional;
  * @param maxAttempts             {@code LLM_MAX_ATTEMPTS}: model calls per thought at most, the first included
  * @param retryBackoff            {@code LLM_RETRY_BACKOFF_MS}: wait before the first retry; doubles per retry
  * @param retryBackoffMax         {@code LLM_RETRY_BACKOFF_MAX_MS}: the doubling stops here
+ * @param scale                   how thoughts are consumed: {@code LLM_MODE}, {@code LLM_CONCURRENCY},
+ *                                {@code LLM_MAX_DELIVERIES}, {@code LLM_CLAIM_TTL_MS}, {@code LLM_DONE_TTL_MS},
+ *                                {@code LLM_REDIS_FAIL_OPEN}, {@code LLM_MAX_BUFFERED} (see {@link ScaleConfig})
  */
 public record LlmConfig(
         Provider provider,
@@ -55,7 +58,8 @@ public record LlmConfig(
         Duration idleTimeout,
         int maxAttempts,
         Duration retryBackoff,
-        Duration retryBackoffMax) {
+        Duration retryBackoffMax,
+        ScaleConfig scale) {
 
     public static final String PROVIDER = "LLM_PROVIDER";
     public static final String API_URL = "LLM_API_URL";
@@ -118,6 +122,7 @@ public record LlmConfig(
         if (maxAttempts < 1) {
             throw new IllegalArgumentException("maxAttempts must be >= 1");
         }
+        Objects.requireNonNull(scale, "scale");
     }
 
     public static LlmConfig from(Config config) {
@@ -168,9 +173,11 @@ public record LlmConfig(
                     + RETRY_BACKOFF_MS + "=" + retryBackoff.toMillis());
         }
 
+        ScaleConfig scale = ScaleConfig.from(config, replyTimeout);
+
         return new LlmConfig(provider, apiUrl, apiKey, model, timeout, temperature, systemPrompt, scriptedLatency,
                 tokensPerSecond, apology, groupId, maxPartChars, replyTimeout, firstTokenTimeout, idleTimeout,
-                maxAttempts, retryBackoff, retryBackoffMax);
+                maxAttempts, retryBackoff, retryBackoffMax, scale);
     }
 
     private static String systemPrompt(Config config) {
@@ -209,7 +216,7 @@ public record LlmConfig(
                 + ", groupId=" + groupId + ", maxPartChars=" + maxPartChars + ", replyTimeout=" + replyTimeout
                 + ", firstTokenTimeout=" + firstTokenTimeout + ", idleTimeout=" + idleTimeout
                 + ", maxAttempts=" + maxAttempts + ", retryBackoff=" + retryBackoff
-                + ", retryBackoffMax=" + retryBackoffMax + "]";
+                + ", retryBackoffMax=" + retryBackoffMax + ", " + scale + "]";
     }
 
     /** A URL for logs: user info (which may carry a password) is replaced. */

@@ -1,128 +1,149 @@
 package dev.thoughtstream.llm;
 
-import dev.langchain4j.model.chat.StreamingChatModel;
 import dev.thoughtstream.common.config.KafkaSettings;
-import dev.thoughtstream.common.event.ReplyPart;
-import dev.thoughtstream.common.event.Thought;
-import dev.thoughtstream.common.kafka.DeadLetters;
+import dev.thoughtstream.common.metrics.Metrics;
+import dev.thoughtstream.common.redis.ChatActivity;
+import dev.thoughtstream.common.redis.ClaimStore;
 import dev.thoughtstream.common.topic.Topics;
-import dev.thoughtstream.llm.ReplyResult.Outcome;
+import dev.thoughtstream.llm.ScaleConfig.Mode;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Collections;
-import java.util.HashSet;
 import java.util.List;
-import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Properties;
-import java.util.Set;
+import java.util.UUID;
 import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.Future;
-import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.consumer.CloseOptions;
-import org.apache.kafka.clients.consumer.CommitFailedException;
-import org.apache.kafka.clients.consumer.Consumer;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
-import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.clients.consumer.ConsumerRecords;
+import org.apache.kafka.clients.consumer.CooperativeStickyAssignor;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
-import org.apache.kafka.clients.consumer.OffsetAndMetadata;
+import org.apache.kafka.clients.consumer.KafkaShareConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.Producer;
 import org.apache.kafka.clients.producer.ProducerConfig;
-import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.clients.producer.RecordMetadata;
-import org.apache.kafka.common.TopicPartition;
-import org.apache.kafka.common.errors.RebalanceInProgressException;
-import org.apache.kafka.common.errors.SerializationException;
-import org.apache.kafka.common.errors.WakeupException;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The llm-processor service: thoughts in, reply parts out.
+ * The llm-processor service: thoughts in, reply parts out, many instances side by side.
  *
- * <p>A classic consumer group ({@code LLM_GROUP_ID}) reads the thoughts topic as raw bytes and deserializes each
- * record itself, so an unreadable record goes to the dead-letter topic with the reason and the partition moves on.
- * Each thought is answered by a {@link ReplyGenerator}; every part it hands over is produced to the replies topic at
- * once (idempotent producer, acks=all). The thought's offset is committed only after all its parts were
- * acknowledged, so a crash at any point means the thought is answered again (at least once), with the same
- * deterministic reply id and part keys, which is what the emitter's claims deduplicate on.
+ * <p>Two ways to consume ({@code LLM_MODE}, see {@code docs/llm-processor.md}): a Kafka share group
+ * ({@link ShareWorker}, {@code LLM_CONCURRENCY} share consumers per instance, instances scale past the partition
+ * count, a chat's thoughts in no particular order) or a classic consumer group ({@link GroupConsumerLoop}, up to
+ * {@code LLM_CONCURRENCY} generations in flight, a chat's thoughts in order). {@code auto} picks share when the
+ * broker supports it. Both hand each thought to the same {@link ThoughtHandler}: stale thoughts are skipped, a
+ * generation is cancelled when its chat gets a newer message ({@link ChatActivity}), a Redis claim keeps a thought
+ * from being generated twice ({@link ThoughtClaims}), failures go to the dead-letter topic.
  *
- * <p>Walking-skeleton scope: one thought at a time per instance, in partition order (scale with more instances, up
- * to the partition count). {@code max.poll.records=1} keeps the time between polls to one generation, which the
- * reply timeout bounds, well under {@code max.poll.interval.ms}.
+ * <p>Every part is produced at once (idempotent producer, acks=all) with a deterministic reply id and seq, and a
+ * thought is acknowledged (share) or committed (group) only after all its parts were acknowledged by Kafka.
  */
 public final class LlmProcessor implements AutoCloseable {
     public static final String SERVICE = "llm-processor";
 
     private static final Logger LOG = LoggerFactory.getLogger(LlmProcessor.class);
-    private static final Duration POLL_TIMEOUT = Duration.ofMillis(500);
     private static final Duration CLOSE_TIMEOUT = Duration.ofSeconds(30);
-    /** Beyond the reply timeout: the generation ends itself; this only guards against a bug that would hang us. */
-    private static final Duration RESULT_GRACE = Duration.ofSeconds(30);
+    private static final Duration ADMIN_TIMEOUT = Duration.ofSeconds(30);
+    /** Classic consumer settings a share consumer refuses; they may come from the shared KAFKA_CLIENT_*. */
+    private static final List<String> NOT_FOR_SHARE_CONSUMERS = List.of(
+            ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG,
+            ConsumerConfig.GROUP_INSTANCE_ID_CONFIG, ConsumerConfig.ISOLATION_LEVEL_CONFIG,
+            ConsumerConfig.PARTITION_ASSIGNMENT_STRATEGY_CONFIG, ConsumerConfig.INTERCEPTOR_CLASSES_CONFIG,
+            ConsumerConfig.SESSION_TIMEOUT_MS_CONFIG, ConsumerConfig.HEARTBEAT_INTERVAL_MS_CONFIG,
+            ConsumerConfig.GROUP_PROTOCOL_CONFIG, ConsumerConfig.GROUP_REMOTE_ASSIGNOR_CONFIG);
 
+    private final KafkaSettings kafka;
     private final Topics topics;
     private final LlmConfig config;
     private final ReplyGenerator generator;
+    private final ChatActivity activity;
+    private final ClaimStore claims;
+    private final ProcessorMetrics metrics;
     private final Clock clock;
-    private final Consumer<byte[], byte[]> consumer;
-    private final Producer<byte[], byte[]> producer;
-    private final Thread pollThread;
-    private final CountDownLatch terminated = new CountDownLatch(1);
+    private final String instanceId = UUID.randomUUID().toString();
 
     private final Object lifecycle = new Object();
+    private final CountDownLatch stopping = new CountDownLatch(1);
+    private final CountDownLatch terminated = new CountDownLatch(1);
+    private final AtomicInteger alive = new AtomicInteger();
+    private final List<Thread> threads = new ArrayList<>();
+    private final List<Runnable> wakers = new ArrayList<>();
     private volatile boolean running = true;
+    private volatile Mode mode;
+    private volatile Throwable failure;
+    private volatile ThoughtHandler handler;
+    private volatile GroupConsumerLoop groupLoop;
     private boolean started;
     private boolean closed;
-    private ReplyGeneration current;
-    private volatile Throwable failure;
+    private ScheduledThreadPoolExecutor work;
+    private Producer<byte[], byte[]> producer;
 
     /**
-     * Creates the Kafka clients; nothing is consumed before {@link #start()}.
+     * Nothing is created or consumed before {@link #start()}.
      *
-     * @param kafka  where Kafka is, plus pass-through client properties
-     * @param topics the pipeline's topics
-     * @param config model and reply settings
-     * @param model  answers the thoughts
-     * @param timer  runs reply timeouts; not owned (the caller shuts it down after {@link #close()})
-     * @param clock  stamps reply parts and dead letters
+     * @param kafka     where Kafka is, plus pass-through client properties
+     * @param topics    the pipeline's topics
+     * @param config    mode, concurrency, claims and reply settings
+     * @param generator answers a thought (its model, prompt and timeouts are its own)
+     * @param activity  the staleness signal: each chat's newest ingested message; not owned
+     * @param claims    where thoughts are claimed ({@code llm:thought:<thoughtId>}); not owned
+     * @param metrics   where the consumer side's counters go
+     * @param clock     stamps dead letters and durations
      */
-    public LlmProcessor(KafkaSettings kafka, Topics topics, LlmConfig config, StreamingChatModel model,
-            ScheduledExecutorService timer, Clock clock) {
+    public LlmProcessor(KafkaSettings kafka, Topics topics, LlmConfig config, ReplyGenerator generator,
+            ChatActivity activity, ClaimStore claims, Metrics metrics, Clock clock) {
+        this.kafka = Objects.requireNonNull(kafka, "kafka");
         this.topics = Objects.requireNonNull(topics, "topics");
         this.config = Objects.requireNonNull(config, "config");
+        this.generator = Objects.requireNonNull(generator, "generator");
+        this.activity = Objects.requireNonNull(activity, "activity");
+        this.claims = Objects.requireNonNull(claims, "claims");
+        this.metrics = new ProcessorMetrics(metrics);
         this.clock = Objects.requireNonNull(clock, "clock");
-        this.generator = ReplyGenerator.from(config, model, timer, clock);
-        this.consumer = new KafkaConsumer<>(consumerProperties(kafka, config));
-        try {
-            this.producer = new KafkaProducer<>(producerProperties(kafka));
-        } catch (RuntimeException e) {
-            consumer.close(CloseOptions.timeout(Duration.ZERO));
-            throw e;
-        }
-        this.pollThread = new Thread(this::run, SERVICE + "-poll");
     }
 
+    /** Classic consumer group settings (mode group). */
     static Properties consumerProperties(KafkaSettings kafka, LlmConfig config) {
         Properties p = new Properties();
         // Tunables first, so KAFKA_CLIENT_* can override them.
-        p.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, "1");
-        p.put(ConsumerConfig.MAX_POLL_INTERVAL_MS_CONFIG,
-                Long.toString(Math.max(300_000L, config.replyTimeout().plus(RESULT_GRACE).multipliedBy(2).toMillis())));
+        p.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, Integer.toString(Math.min(config.scale().maxBuffered(), 100)));
         // A new group answers what is already waiting rather than skipping it.
         p.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
+        // Only partitions that really move are revoked, so a rebalance cancels as few generations as it can.
+        p.put(ConsumerConfig.PARTITION_ASSIGNMENT_STRATEGY_CONFIG, CooperativeStickyAssignor.class.getName());
         p.putAll(kafka.clientProperties());
         // What correctness depends on comes last and cannot be overridden.
         p.put(ConsumerConfig.GROUP_ID_CONFIG, config.groupId());
         p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
+        // The chunker writes thoughts in transactions: an aborted thought must never be answered.
+        p.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
+        p.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
+        p.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
+        return p;
+    }
+
+    /** Share consumer settings (mode share): one record at a time, acknowledged explicitly. */
+    static Properties shareConsumerProperties(KafkaSettings kafka, LlmConfig config) {
+        Properties p = new Properties();
+        p.putAll(kafka.clientProperties());
+        for (String unsupported : NOT_FOR_SHARE_CONSUMERS) {
+            if (p.remove(unsupported) != null) {
+                LOG.debug("{} does not apply to a share consumer; ignored", unsupported);
+            }
+        }
+        p.put(ConsumerConfig.GROUP_ID_CONFIG, config.groupId());
+        p.put(ConsumerConfig.SHARE_ACKNOWLEDGEMENT_MODE_CONFIG, "explicit");
+        // Acquire only what can be started: a record waiting in a busy consumer would wait for its lock to expire.
+        p.put(ConsumerConfig.SHARE_ACQUIRE_MODE_CONFIG, "record_limit");
+        p.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, "1");
         p.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
         p.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
         return p;
@@ -138,7 +159,13 @@ public final class LlmProcessor implements AutoCloseable {
         return p;
     }
 
-    /** Starts the poll loop on its own thread. */
+    /**
+     * Resolves the mode (asking the broker in {@code auto}), prepares a share group, creates the clients and starts
+     * consuming.
+     *
+     * @throws dev.thoughtstream.common.config.ConfigException when the configuration does not fit the broker
+     * @throws IllegalStateException                           when the broker cannot be asked, or after close
+     */
     public void start() {
         synchronized (lifecycle) {
             if (closed) {
@@ -148,251 +175,228 @@ public final class LlmProcessor implements AutoCloseable {
                 return;
             }
             started = true;
+            try {
+                startClients();
+            } catch (RuntimeException | Error e) {
+                running = false;
+                stopping.countDown();
+                threads.clear();
+                finishShared();
+                throw e;
+            }
         }
-        LOG.info("starting: {} -> {} as group {}, {}", topics.thoughts().name(), topics.replies().name(),
-                config.groupId(), config);
-        pollThread.start();
+        LOG.info("started instance {} in mode {}: {} -> {} as group {}, {}", instanceId, mode,
+                topics.thoughts().name(), topics.replies().name(), config.groupId(), config);
+        threads.forEach(Thread::start);
     }
 
-    /** True from {@link #start()} until the poll loop has ended (closed or failed). */
+    private void startClients() {
+        ScaleConfig scale = config.scale();
+        try (Admin admin = Admin.create(kafka.clientProperties())) {
+            mode = ShareGroups.resolve(scale.mode(), admin, ADMIN_TIMEOUT);
+            if (mode == Mode.SHARE) {
+                ShareGroups.prepare(admin, config.groupId(), scale.maxDeliveries(), ADMIN_TIMEOUT);
+            }
+        }
+        work = new ScheduledThreadPoolExecutor(scale.concurrency() + 1, Threads.named(SERVICE + "-work", true));
+        work.setRemoveOnCancelPolicy(true);
+        producer = new KafkaProducer<>(producerProperties(kafka));
+        ThoughtHandler h = new ThoughtHandler(topics, generator, activity, new ThoughtClaims(claims, scale, metrics),
+                producer, metrics, work, clock, config.replyTimeout(), instanceId);
+        handler = h;
+        activity.subscribe(this::newerMessage);
+        List<AutoCloseable> created = new ArrayList<>();
+        try {
+            if (mode == Mode.SHARE) {
+                for (int i = 1; i <= scale.concurrency(); i++) {
+                    KafkaShareConsumer<byte[], byte[]> consumer =
+                            new KafkaShareConsumer<>(shareConsumerProperties(kafka, config));
+                    created.add(consumer);
+                    ShareWorker worker = new ShareWorker(consumer, topics, h, scale, stopping);
+                    wakers.add(consumer::wakeup);
+                    threads.add(new Thread(() -> runEngine(() -> worker.run(() -> running),
+                            () -> consumer.close(CLOSE_TIMEOUT)), SERVICE + "-share-" + i));
+                }
+            } else {
+                KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(consumerProperties(kafka, config));
+                created.add(consumer);
+                GroupConsumerLoop loop = new GroupConsumerLoop(consumer, topics, h, scale, work);
+                groupLoop = loop;
+                wakers.add(consumer::wakeup);
+                threads.add(new Thread(() -> runEngine(() -> loop.run(() -> running),
+                        () -> consumer.close(CloseOptions.timeout(CLOSE_TIMEOUT))), SERVICE + "-poll"));
+            }
+        } catch (RuntimeException e) {
+            for (AutoCloseable c : created) {
+                try {
+                    c.close();
+                } catch (Exception suppressed) {
+                    e.addSuppressed(suppressed);
+                }
+            }
+            throw e;
+        }
+        alive.set(threads.size());
+    }
+
+    private void newerMessage(long chatId, long messageId) {
+        ThoughtHandler h = handler;
+        if (running && h != null) {
+            h.newerMessage(chatId, messageId);
+        }
+    }
+
+    private void runEngine(Runnable body, Runnable closeConsumer) {
+        try {
+            body.run();
+        } catch (RuntimeException | Error e) {
+            if (running) {
+                failure = e;
+                LOG.error("{} failed; the processor stops", Thread.currentThread().getName(), e);
+            }
+        } finally {
+            if (running) {
+                // One consumer ended on its own: stop the others too, so the process exits and is restarted whole.
+                signalStop();
+            }
+            try {
+                closeConsumer.run();
+            } catch (RuntimeException e) {
+                LOG.warn("closing the consumer failed", e);
+            }
+            if (alive.decrementAndGet() == 0) {
+                finishShared();
+            }
+        }
+    }
+
+    private void signalStop() {
+        running = false;
+        stopping.countDown();
+        ThoughtHandler h = handler;
+        if (h != null) {
+            h.stop();
+        }
+        for (Runnable wake : wakers) {
+            wake.run();
+        }
+    }
+
+    /** After the last consumer: the producer (its pending sends flushed) and the work threads. */
+    private void finishShared() {
+        try {
+            if (producer != null) {
+                producer.close(CLOSE_TIMEOUT);
+            }
+        } catch (RuntimeException e) {
+            LOG.warn("closing the producer failed", e);
+        }
+        if (work != null) {
+            work.shutdownNow();
+            try {
+                if (!work.awaitTermination(5, TimeUnit.SECONDS)) {
+                    LOG.warn("work threads did not stop within 5 s");
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+        terminated.countDown();
+    }
+
+    /** The mode in use: {@code SHARE} or {@code GROUP} once started, the configured one before. */
+    public Mode mode() {
+        Mode m = mode;
+        return m == null ? config.scale().mode() : m;
+    }
+
+    /** Generations running in this instance now. */
+    public int inFlight() {
+        return metrics.inFlight();
+    }
+
+    /** True from {@link #start()} until every consumer has stopped (closed or failed). */
     public boolean isRunning() {
         synchronized (lifecycle) {
             return started && terminated.getCount() > 0;
         }
     }
 
-    /** Why the poll loop ended on its own, if it did. */
+    /** Why the processor stopped on its own, if it did. */
     public Optional<Throwable> failure() {
         return Optional.ofNullable(failure);
     }
 
-    /** Waits until the poll loop has ended; true if it did within {@code timeout}. */
+    /** Waits until the processor has stopped; true if it did within {@code timeout}. */
     public boolean awaitTermination(Duration timeout) throws InterruptedException {
         return terminated.await(timeout.toMillis(), TimeUnit.MILLISECONDS);
     }
 
-    /** Waits as long as it takes for the poll loop to end. */
+    /** Waits as long as it takes for the processor to stop. */
     public void awaitTermination() throws InterruptedException {
         terminated.await();
     }
 
     /**
-     * Stops polling, cancels the generation in flight (its thought stays uncommitted and is answered again by the
-     * next owner of its partition), leaves the group and closes the clients.
+     * Stops consuming and cancels the generations in flight: their claims are released and their thoughts are
+     * not finished (share: released; group: not committed), so the next consumer answers them again with the same
+     * reply id. Finished thoughts are acknowledged or committed first. Then the clients close.
      */
     @Override
     public void close() {
-        ReplyGeneration active;
         boolean wasStarted;
         synchronized (lifecycle) {
             if (closed) {
                 return;
             }
             closed = true;
-            running = false;
-            active = current;
             wasStarted = started;
         }
-        if (active != null) {
-            active.cancel();
-        }
+        signalStop();
         if (!wasStarted) {
-            closeClients();
             terminated.countDown();
             return;
         }
-        consumer.wakeup();
-        if (Thread.currentThread() != pollThread) {
+        for (Thread t : threads) {
+            if (t == Thread.currentThread()) {
+                continue;
+            }
             try {
-                pollThread.join(CLOSE_TIMEOUT.toMillis());
+                t.join(CLOSE_TIMEOUT.toMillis());
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
+                return;
             }
-            if (pollThread.isAlive()) {
-                LOG.warn("poll thread did not stop within {}", CLOSE_TIMEOUT);
+            if (t.isAlive()) {
+                LOG.warn("{} did not stop within {}", t.getName(), CLOSE_TIMEOUT);
             }
         }
-    }
-
-    private void run() {
         try {
-            consumer.subscribe(List.of(topics.thoughts().name()));
-            while (running) {
-                ConsumerRecords<byte[], byte[]> records;
-                try {
-                    records = consumer.poll(POLL_TIMEOUT);
-                } catch (WakeupException e) {
-                    continue; // only close() wakes us; the loop condition ends it
-                }
-                // A rewound partition must not go on with later records of the same poll: order per chat.
-                Set<TopicPartition> rewound = new HashSet<>();
-                for (ConsumerRecord<byte[], byte[]> record : records) {
-                    TopicPartition tp = new TopicPartition(record.topic(), record.partition());
-                    if (!running) {
-                        break;
-                    }
-                    if (!rewound.contains(tp) && !process(record, tp)) {
-                        rewound.add(tp);
-                    }
-                }
+            if (!terminated.await(CLOSE_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS)) {
+                LOG.warn("the processor did not finish stopping within {}", CLOSE_TIMEOUT);
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            LOG.warn("poll thread interrupted; stopping");
-        } catch (WakeupException e) {
-            if (running) {
-                failure = e;
-                LOG.error("unexpected wakeup; stopping", e);
-            }
-        } catch (RuntimeException | Error e) {
-            failure = e;
-            LOG.error("poll loop failed; the processor stops", e);
-        } finally {
-            running = false;
-            closeClients();
-            terminated.countDown();
         }
+        LOG.info("instance {} stopped", instanceId);
     }
 
     /**
-     * Answers one record. Returns false when its partition was rewound to it (it will be read again), true when
-     * the offset moved on, or when closing.
+     * The tests' stand-in for {@code kill -9}: stops at once without releasing or completing any claim in Redis, so a
+     * thought in flight stays claimed until the claim's TTL, as after a crash. (Kafka sees the members leave at once
+     * instead of after their session timeout or lock expiry, which only makes the redelivery come sooner.)
      */
-    private boolean process(ConsumerRecord<byte[], byte[]> record, TopicPartition tp) throws InterruptedException {
-        Long key;
-        Thought thought;
-        try {
-            key = topics.thoughts().keySerde().deserializer().deserialize(record.topic(), record.key());
-            thought = topics.thoughts().valueSerde().deserializer().deserialize(record.topic(), record.value());
-            if (thought == null) {
-                throw new SerializationException("record has no value; a thought was expected");
-            }
-        } catch (SerializationException e) {
-            return deadLetter(record, tp, e.getMessage());
+    void abandon() {
+        ThoughtHandler h = handler;
+        if (h != null) {
+            h.abandonAll();
         }
-        if (key != null && key != thought.chatId()) {
-            LOG.warn("thought {} at {}@{} is keyed {} but belongs to chat {}; replying under the chat id",
-                    thought.thoughtId(), tp, record.offset(), key, thought.chatId());
-        }
-
-        List<Future<RecordMetadata>> acks = Collections.synchronizedList(new ArrayList<>());
-        long startedAt = clock.millis();
-        synchronized (lifecycle) {
-            if (!running) {
-                return true;
-            }
-        }
-        ReplyGeneration generation = generator.generate(thought, part -> acks.add(producer.send(toRecord(part))));
-        synchronized (lifecycle) {
-            current = generation;
-            if (!running) {
-                generation.cancel(); // close() ran while we were starting it
-            }
-        }
-        ReplyResult result;
-        try {
-            result = generation.result().get(config.replyTimeout().plus(RESULT_GRACE).toMillis(), TimeUnit.MILLISECONDS);
-        } catch (ExecutionException e) {
-            LOG.error("chat {} thought {}: could not produce reply {}; will answer the thought again",
-                    thought.chatId(), thought.thoughtId(), generation.replyId(), e.getCause());
-            return rewind(tp, record.offset());
-        } catch (TimeoutException e) {
-            generation.cancel();
-            LOG.error("chat {} thought {}: reply {} did not end after {}; will answer the thought again",
-                    thought.chatId(), thought.thoughtId(), generation.replyId(), config.replyTimeout().plus(RESULT_GRACE));
-            return rewind(tp, record.offset());
-        } catch (InterruptedException e) {
-            generation.cancel();
-            throw e;
-        } finally {
-            synchronized (lifecycle) {
-                current = null;
-            }
-        }
-        if (result.outcome() == Outcome.CANCELLED) {
-            // Only close() cancels here: leave the offset alone, the next owner answers the thought.
-            return true;
-        }
-        if (!awaitAcks(acks, thought, generation.replyId())) {
-            return rewind(tp, record.offset());
-        }
-        commit(tp, record.offset());
-        LOG.info("chat {} thought {}: reply {} {} with {} parts ({} chars) in {} ms", thought.chatId(),
-                thought.thoughtId(), result.replyId(), result.outcome(), result.parts(), result.chars(),
-                clock.millis() - startedAt);
-        return true;
+        close();
     }
 
-    private ProducerRecord<byte[], byte[]> toRecord(ReplyPart part) {
-        String topic = topics.replies().name();
-        return new ProducerRecord<>(topic,
-                topics.replies().keySerde().serializer().serialize(topic, part.chatId()),
-                topics.replies().valueSerde().serializer().serialize(topic, part));
-    }
-
-    private boolean awaitAcks(List<Future<RecordMetadata>> acks, Thought thought, String replyId)
-            throws InterruptedException {
-        List<Future<RecordMetadata>> snapshot;
-        synchronized (acks) {
-            snapshot = new ArrayList<>(acks);
-        }
-        for (Future<RecordMetadata> ack : snapshot) {
-            try {
-                // Bounded by the producer's delivery.timeout.ms.
-                ack.get();
-            } catch (ExecutionException e) {
-                LOG.error("chat {} thought {}: Kafka did not accept a part of reply {}; will answer the thought again",
-                        thought.chatId(), thought.thoughtId(), replyId, e.getCause());
-                return false;
-            }
-        }
-        return true;
-    }
-
-    private boolean deadLetter(ConsumerRecord<byte[], byte[]> record, TopicPartition tp, String reason)
-            throws InterruptedException {
-        LOG.warn("unreadable record at {}@{}: {}; sending it to {}", tp, record.offset(), reason,
-                topics.deadLetters().name());
-        try {
-            producer.send(DeadLetters.of(topics.deadLetters().name(), record, SERVICE, reason, clock.millis())).get();
-        } catch (ExecutionException e) {
-            LOG.error("could not dead-letter the record at {}@{}; will read it again", tp, record.offset(), e.getCause());
-            return rewind(tp, record.offset());
-        }
-        commit(tp, record.offset());
-        return true;
-    }
-
-    private boolean rewind(TopicPartition tp, long offset) {
-        consumer.seek(tp, offset);
-        return false;
-    }
-
-    private void commit(TopicPartition tp, long offset) {
-        Map<TopicPartition, OffsetAndMetadata> next = Map.of(tp, new OffsetAndMetadata(offset + 1));
-        try {
-            try {
-                consumer.commitSync(next);
-            } catch (WakeupException e) {
-                // close() woke the consumer to end the poll; the work is done, so the commit still counts.
-                consumer.commitSync(next);
-            }
-        } catch (CommitFailedException | RebalanceInProgressException e) {
-            LOG.warn("could not commit {}@{} (the group rebalanced); its new owner will answer it again: {}", tp,
-                    offset, e.getMessage());
-        }
-    }
-
-    private void closeClients() {
-        try {
-            consumer.close(CloseOptions.timeout(CLOSE_TIMEOUT));
-        } catch (RuntimeException e) {
-            LOG.warn("closing the consumer failed", e);
-        }
-        try {
-            producer.close(CLOSE_TIMEOUT);
-        } catch (RuntimeException e) {
-            LOG.warn("closing the producer failed", e);
-        }
+    /** Thoughts the group-mode loop holds and has not finished; 0 in share mode. */
+    int buffered() {
+        GroupConsumerLoop loop = groupLoop;
+        return loop == null ? 0 : loop.buffered();
     }
 }

@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.thoughtstream.common.config.Config;
 import dev.thoughtstream.common.config.ConfigException;
 import dev.thoughtstream.llm.LlmConfig.Provider;
+import dev.thoughtstream.llm.ScaleConfig.Mode;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -204,5 +205,52 @@ class LlmConfigTest {
                 () -> LlmConfig.from(Config.of(Map.of("LLM_FIRST_TOKEN_TIMEOUT_MS", "fast")))).variable());
         assertEquals("LLM_RETRY_BACKOFF_MAX_MS", assertThrows(ConfigException.class, () -> LlmConfig.from(Config.of(
                 Map.of("LLM_RETRY_BACKOFF_MS", "2000", "LLM_RETRY_BACKOFF_MAX_MS", "1000")))).variable());
+    }
+
+    @Test
+    void theConsumerSideDefaultsToAutoModeFourAtATimeAndClaimsTwiceTheReplyTimeout() {
+        ScaleConfig scale = LlmConfig.from(Config.of(Map.of("LLM_REPLY_TIMEOUT_MS", "30000"))).scale();
+
+        assertEquals(Mode.AUTO, scale.mode());
+        assertEquals(4, scale.concurrency());
+        assertEquals(5, scale.maxDeliveries());
+        assertEquals(Duration.ofSeconds(60), scale.claimTtl());
+        assertEquals(Duration.ofHours(24), scale.doneTtl());
+        assertTrue(scale.redisFailOpen());
+        assertEquals(64, scale.maxBuffered());
+    }
+
+    @Test
+    void everyConsumerSettingIsRead() {
+        ScaleConfig scale = LlmConfig.from(Config.of(Map.of(
+                "LLM_MODE", "Group",
+                "LLM_CONCURRENCY", "8",
+                "LLM_MAX_DELIVERIES", "3",
+                "LLM_CLAIM_TTL_MS", "200000",
+                "LLM_DONE_TTL_MS", "3600000",
+                "LLM_REDIS_FAIL_OPEN", "false",
+                "LLM_MAX_BUFFERED", "16"))).scale();
+
+        assertEquals(new ScaleConfig(Mode.GROUP, 8, 3, Duration.ofSeconds(200), Duration.ofHours(1), false, 16),
+                scale);
+    }
+
+    @Test
+    void inconsistentConsumerSettingsAreRejectedNamingTheVariable() {
+        assertEquals("LLM_MODE", assertThrows(ConfigException.class,
+                () -> LlmConfig.from(Config.of(Map.of("LLM_MODE", "queue")))).variable());
+        assertEquals("LLM_CONCURRENCY", assertThrows(ConfigException.class,
+                () -> LlmConfig.from(Config.of(Map.of("LLM_CONCURRENCY", "0")))).variable());
+        assertEquals("LLM_MAX_DELIVERIES", assertThrows(ConfigException.class,
+                () -> LlmConfig.from(Config.of(Map.of("LLM_MAX_DELIVERIES", "1")))).variable());
+        assertEquals("LLM_CLAIM_TTL_MS", assertThrows(ConfigException.class, () -> LlmConfig.from(Config.of(
+                Map.of("LLM_REPLY_TIMEOUT_MS", "10000", "LLM_CLAIM_TTL_MS", "10000")))).variable(),
+                "a claim must outlast the generation it protects");
+        assertEquals("LLM_DONE_TTL_MS", assertThrows(ConfigException.class, () -> LlmConfig.from(Config.of(
+                Map.of("LLM_CLAIM_TTL_MS", "600000", "LLM_DONE_TTL_MS", "60000")))).variable());
+        assertEquals("LLM_REDIS_FAIL_OPEN", assertThrows(ConfigException.class,
+                () -> LlmConfig.from(Config.of(Map.of("LLM_REDIS_FAIL_OPEN", "maybe")))).variable());
+        assertEquals("LLM_MAX_BUFFERED", assertThrows(ConfigException.class, () -> LlmConfig.from(Config.of(
+                Map.of("LLM_CONCURRENCY", "8", "LLM_MAX_BUFFERED", "4")))).variable());
     }
 }

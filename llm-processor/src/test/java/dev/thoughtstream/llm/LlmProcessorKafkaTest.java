@@ -14,6 +14,9 @@ import dev.thoughtstream.common.event.ReplyPart;
 import dev.thoughtstream.common.event.Thought;
 import dev.thoughtstream.common.event.ThoughtMessage;
 import dev.thoughtstream.common.kafka.DeadLetters;
+import dev.thoughtstream.common.metrics.Metrics;
+import dev.thoughtstream.common.redis.RedisChatActivity;
+import dev.thoughtstream.common.redis.RedisClaimStore;
 import dev.thoughtstream.common.topic.Topic;
 import dev.thoughtstream.common.topic.Topics;
 import dev.thoughtstream.testkit.Await;
@@ -25,6 +28,7 @@ import dev.thoughtstream.testkit.llm.RecordedRequest;
 import dev.thoughtstream.testkit.llm.Responder;
 import dev.thoughtstream.testkit.llm.Tokens;
 import dev.thoughtstream.testkit.llm.WireFormat;
+import dev.thoughtstream.testkit.redis.TestRedis;
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.Duration;
@@ -60,11 +64,14 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInfo;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
+import redis.clients.jedis.RedisClient;
 
 /**
  * The llm-processor end to end: testkit's real Kafka broker, the real LangChain4j streaming clients built by
  * {@link ModelFactory} from configuration as {@link Main} builds them, talking HTTP to {@link FakeLlmServer} in the
- * OpenAI (SSE) and Ollama (NDJSON) wire formats. Every test has its own topics and consumer group.
+ * OpenAI (SSE) and Ollama (NDJSON) wire formats, in mode {@code group} (offsets are what these tests look at; the
+ * share mode and the scale, staleness and idempotence behaviour are {@link LlmProcessorScaleTest}'s). Claims and the
+ * staleness signal are on real Redis. Every test has its own topics, consumer group and Redis keys.
  */
 class LlmProcessorKafkaTest {
     /** Generous: every awaited event takes well under a second on an idle machine. */
@@ -120,10 +127,16 @@ class LlmProcessorKafkaTest {
     private String prefix;
     private Topics topics;
     private String groupId;
+    private RedisClaimStore claims;
+    private RedisChatActivity activity;
 
     @BeforeEach
     void setUp(TestInfo test) {
         prefix = TestKafka.uniquePrefix("llm-" + test.getTestMethod().orElseThrow().getName());
+        String keyPrefix = TestRedis.uniqueKeyPrefix(prefix);
+        RedisClient redis = RedisClaimStore.connect(TestRedis.settings());
+        claims = new RedisClaimStore(redis, keyPrefix); // closing it closes the client both use
+        activity = new RedisChatActivity(redis, keyPrefix, Duration.ofMinutes(5));
         topics = TestKafka.createTopics(prefix);
         groupId = prefix + "llm-processor";
         producer = new KafkaProducer<>(TestKafka.producerProps(), new ByteArraySerializer(), new ByteArraySerializer());
@@ -150,6 +163,12 @@ class LlmProcessorKafkaTest {
         }
         if (scheduler != null) {
             scheduler.shutdownNow();
+        }
+        if (activity != null) {
+            activity.close();
+        }
+        if (claims != null) {
+            claims.close();
         }
         failures.forEach(f -> assertTrue(f.isEmpty(), () -> "a processor's poll loop failed: " + f.orElseThrow()));
     }
@@ -528,13 +547,15 @@ class LlmProcessorKafkaTest {
         env.put(LlmConfig.SYSTEM_PROMPT, SYSTEM_PROMPT);
         env.put(LlmConfig.APOLOGY_TEXT, APOLOGY);
         env.put(LlmConfig.GROUP_ID, groupId);
+        env.put(ScaleConfig.MODE, "group");
         env.putAll(overrides);
         Config config = TestKafka.config(prefix, TestKafka.PARTITIONS).with(env);
         KafkaSettings kafka = KafkaSettings.from(config);
         LlmConfig llmConfig = LlmConfig.from(config);
         StreamingChatModel model = ModelFactory.streaming(llmConfig, scheduler);
-        LlmProcessor processor = new LlmProcessor(kafka, Topics.withPrefix(kafka.topicPrefix()), llmConfig, model,
-                scheduler, Clock.systemUTC());
+        LlmProcessor processor = new LlmProcessor(kafka, Topics.withPrefix(kafka.topicPrefix()), llmConfig,
+                ReplyGenerator.from(llmConfig, model, scheduler, Clock.systemUTC()), activity, claims, new Metrics(),
+                Clock.systemUTC());
         processors.add(processor);
         processor.start();
         return processor;

@@ -7,6 +7,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.thoughtstream.common.config.Config;
 import dev.thoughtstream.common.config.KafkaSettings;
+import dev.thoughtstream.common.metrics.Metrics;
+import dev.thoughtstream.common.redis.InMemoryChatActivity;
+import dev.thoughtstream.common.redis.InMemoryClaimStore;
 import dev.thoughtstream.common.topic.Topics;
 import java.time.Clock;
 import java.time.Duration;
@@ -14,12 +17,13 @@ import java.util.Map;
 import java.util.Properties;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.CooperativeStickyAssignor;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
-/** What can be checked without a broker; the poll loop is tested against a real one with testkit's Kafka. */
+/** What can be checked without a broker; the consumers are tested against a real one with testkit's Kafka. */
 class LlmProcessorTest {
     private final ScheduledThreadPoolExecutor scheduler = new ScheduledThreadPoolExecutor(1);
 
@@ -34,6 +38,7 @@ class LlmProcessorTest {
                 "KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:1",
                 "KAFKA_CLIENT_ENABLE_AUTO_COMMIT", "true",
                 "KAFKA_CLIENT_GROUP_ID", "someone-else",
+                "KAFKA_CLIENT_ISOLATION_LEVEL", "read_uncommitted",
                 "KAFKA_CLIENT_ACKS", "0",
                 "KAFKA_CLIENT_ENABLE_IDEMPOTENCE", "false",
                 "LLM_GROUP_ID", "llm-test"));
@@ -44,38 +49,75 @@ class LlmProcessorTest {
 
         assertEquals("false", consumer.get(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG));
         assertEquals("llm-test", consumer.get(ConsumerConfig.GROUP_ID_CONFIG));
+        assertEquals("read_committed", consumer.get(ConsumerConfig.ISOLATION_LEVEL_CONFIG),
+                "thoughts of aborted chunker transactions are never answered");
         assertEquals(ByteArrayDeserializer.class.getName(), consumer.get(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG));
         assertEquals("all", producer.get(ProducerConfig.ACKS_CONFIG));
         assertEquals("true", producer.get(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG));
     }
 
     @Test
-    void tunablesCanBeOverriddenAndThePollIntervalOutlastsAReply() {
+    void groupModeTunablesHaveSensibleDefaultsAndCanBeOverridden() {
+        Config defaults = Config.of(Map.of("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:1"));
+        Config overridden = Config.of(Map.of(
+                "KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:1",
+                "KAFKA_CLIENT_AUTO_OFFSET_RESET", "latest",
+                "KAFKA_CLIENT_MAX_POLL_RECORDS", "7"));
+
+        Properties byDefault = LlmProcessor.consumerProperties(KafkaSettings.from(defaults), LlmConfig.from(defaults));
+        Properties tuned = LlmProcessor.consumerProperties(KafkaSettings.from(overridden), LlmConfig.from(overridden));
+
+        assertEquals("earliest", byDefault.get(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG));
+        assertEquals(CooperativeStickyAssignor.class.getName(),
+                byDefault.get(ConsumerConfig.PARTITION_ASSIGNMENT_STRATEGY_CONFIG),
+                "a rebalance revokes only the partitions that move");
+        assertEquals(Integer.toString(ScaleConfig.DEFAULT_MAX_BUFFERED),
+                byDefault.get(ConsumerConfig.MAX_POLL_RECORDS_CONFIG), "one poll fills the buffer at most");
+        assertEquals("latest", tuned.get(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG));
+        assertEquals("7", tuned.get(ConsumerConfig.MAX_POLL_RECORDS_CONFIG));
+    }
+
+    @Test
+    void shareConsumersTakeOneRecordAtATimeAcknowledgeExplicitlyAndDropClassicOnlySettings() {
         Config config = Config.of(Map.of(
                 "KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:1",
                 "KAFKA_CLIENT_AUTO_OFFSET_RESET", "latest",
-                "LLM_REPLY_TIMEOUT_MS", "600000"));
+                "KAFKA_CLIENT_ISOLATION_LEVEL", "read_committed",
+                "KAFKA_CLIENT_SESSION_TIMEOUT_MS", "20000",
+                "KAFKA_CLIENT_MAX_POLL_RECORDS", "50",
+                "KAFKA_CLIENT_CLIENT_RACK", "rack-1",
+                "LLM_GROUP_ID", "llm-share"));
 
-        Properties consumer = LlmProcessor.consumerProperties(KafkaSettings.from(config), LlmConfig.from(config));
+        Properties share = LlmProcessor.shareConsumerProperties(KafkaSettings.from(config), LlmConfig.from(config));
 
-        assertEquals("latest", consumer.get(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG));
-        assertEquals("1", consumer.get(ConsumerConfig.MAX_POLL_RECORDS_CONFIG));
-        assertTrue(Long.parseLong((String) consumer.get(ConsumerConfig.MAX_POLL_INTERVAL_MS_CONFIG)) > 600_000);
+        assertEquals("llm-share", share.get(ConsumerConfig.GROUP_ID_CONFIG));
+        assertEquals("explicit", share.get(ConsumerConfig.SHARE_ACKNOWLEDGEMENT_MODE_CONFIG));
+        assertEquals("record_limit", share.get(ConsumerConfig.SHARE_ACQUIRE_MODE_CONFIG));
+        assertEquals("1", share.get(ConsumerConfig.MAX_POLL_RECORDS_CONFIG));
+        assertFalse(share.containsKey(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG), "a share consumer refuses it");
+        assertFalse(share.containsKey(ConsumerConfig.ISOLATION_LEVEL_CONFIG), "a share consumer refuses it");
+        assertFalse(share.containsKey(ConsumerConfig.SESSION_TIMEOUT_MS_CONFIG), "a share consumer refuses it");
+        assertEquals("rack-1", share.get(ConsumerConfig.CLIENT_RACK_CONFIG), "other settings pass through");
     }
 
     @Test
     void aProcessorThatNeverStartedClosesCleanlyAndCannotStartAfterwards() throws Exception {
         Config config = Config.of(Map.of("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:1"));
         LlmConfig llm = LlmConfig.from(config);
-        LlmProcessor processor = new LlmProcessor(KafkaSettings.from(config), Topics.withPrefix("t."), llm,
-                new ScriptedStreamingChatModel(Duration.ZERO, 0, scheduler), scheduler, Clock.systemUTC());
+        // Never started, so neither the claims nor the signal are ever used: the in-memory ones will do.
+        try (InMemoryChatActivity activity = new InMemoryChatActivity();
+                InMemoryClaimStore claims = new InMemoryClaimStore(Clock.systemUTC())) {
+            LlmProcessor processor = new LlmProcessor(KafkaSettings.from(config), Topics.withPrefix("t."), llm,
+                    ReplyGenerator.from(llm, new ScriptedStreamingChatModel(Duration.ZERO, 0, scheduler), scheduler,
+                            Clock.systemUTC()), activity, claims, new Metrics(), Clock.systemUTC());
 
-        processor.close();
+            processor.close();
 
-        assertTrue(processor.awaitTermination(Duration.ofSeconds(30)));
-        assertFalse(processor.isRunning());
-        assertTrue(processor.failure().isEmpty());
-        assertThrows(IllegalStateException.class, processor::start);
-        processor.close(); // a second close is harmless
+            assertTrue(processor.awaitTermination(Duration.ofSeconds(30)));
+            assertFalse(processor.isRunning());
+            assertTrue(processor.failure().isEmpty());
+            assertThrows(IllegalStateException.class, processor::start);
+            processor.close(); // a second close is harmless
+        }
     }
 }

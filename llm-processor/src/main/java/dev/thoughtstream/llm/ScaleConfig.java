@@ -1,0 +1,113 @@
+package dev.thoughtstream.llm;
+
+import dev.thoughtstream.common.config.Config;
+import dev.thoughtstream.common.config.ConfigException;
+import java.time.Duration;
+import java.util.Locale;
+import java.util.Objects;
+
+/**
+ * How the llm-processor consumes thoughts: which kind of group, how much at once, and how it keeps a thought from
+ * being answered twice. Read once at start-up, as part of {@link LlmConfig}.
+ *
+ * @param mode           {@code LLM_MODE}: {@code share}, {@code group} or {@code auto} (share where the broker
+ *                       supports share groups, otherwise group)
+ * @param concurrency    {@code LLM_CONCURRENCY}: most thoughts one instance answers at a time (share mode: this many
+ *                       share consumers; group mode: this many generations in flight)
+ * @param maxDeliveries  {@code LLM_MAX_DELIVERIES}: share mode: the delivery that reaches this count goes to the
+ *                       dead-letter topic instead of the model (at most the group's
+ *                       {@code share.delivery.count.limit}, or the broker archives it first)
+ * @param claimTtl       {@code LLM_CLAIM_TTL_MS}: how long a claim on a thought protects a generation in progress;
+ *                       longer than the reply timeout, so a live generation never loses its claim
+ * @param doneTtl        {@code LLM_DONE_TTL_MS}: how long "this thought was answered" is remembered
+ * @param redisFailOpen  {@code LLM_REDIS_FAIL_OPEN}: when Redis cannot be asked whether a thought is claimed, answer
+ *                       it anyway (true, counted) or wait until Redis is back (false)
+ * @param maxBuffered    {@code LLM_MAX_BUFFERED}: group mode: thoughts polled but not finished (queued per chat or in
+ *                       flight) above which the instance pauses its partitions
+ */
+public record ScaleConfig(
+        Mode mode,
+        int concurrency,
+        int maxDeliveries,
+        Duration claimTtl,
+        Duration doneTtl,
+        boolean redisFailOpen,
+        int maxBuffered) {
+
+    public static final String MODE = "LLM_MODE";
+    public static final String CONCURRENCY = "LLM_CONCURRENCY";
+    public static final String MAX_DELIVERIES = "LLM_MAX_DELIVERIES";
+    public static final String CLAIM_TTL_MS = "LLM_CLAIM_TTL_MS";
+    public static final String DONE_TTL_MS = "LLM_DONE_TTL_MS";
+    public static final String REDIS_FAIL_OPEN = "LLM_REDIS_FAIL_OPEN";
+    public static final String MAX_BUFFERED = "LLM_MAX_BUFFERED";
+
+    public static final int DEFAULT_CONCURRENCY = 4;
+    public static final int DEFAULT_MAX_DELIVERIES = 5;
+    /** Kafka's lowest allowed {@code group.share.delivery.count.limit}. */
+    static final int MIN_DELIVERIES = 2;
+    public static final Duration DEFAULT_DONE_TTL = Duration.ofHours(24);
+    public static final int DEFAULT_MAX_BUFFERED = 64;
+
+    /** How the processor consumes. */
+    public enum Mode {
+        /** A Kafka share group: instances scale past the partition count; a chat's thoughts in any order. */
+        SHARE,
+        /** A classic consumer group: a chat's thoughts in order, instances up to the partition count. */
+        GROUP,
+        /** Share where the broker supports share groups, otherwise group. */
+        AUTO;
+
+        String label() {
+            return name().toLowerCase(Locale.ROOT);
+        }
+    }
+
+    public ScaleConfig {
+        Objects.requireNonNull(mode, "mode");
+        Objects.requireNonNull(claimTtl, "claimTtl");
+        Objects.requireNonNull(doneTtl, "doneTtl");
+        if (concurrency < 1 || maxBuffered < concurrency || maxDeliveries < MIN_DELIVERIES) {
+            throw new IllegalArgumentException("concurrency >= 1, maxBuffered >= concurrency, maxDeliveries >= "
+                    + MIN_DELIVERIES);
+        }
+    }
+
+    /**
+     * Reads the variables; {@code replyTimeout} is {@code LLM_REPLY_TIMEOUT_MS}, which the claim must outlast.
+     *
+     * @throws ConfigException naming the first invalid variable
+     */
+    public static ScaleConfig from(Config config, Duration replyTimeout) {
+        Mode mode = config.enumValue(MODE, Mode.class, Mode.AUTO);
+        int concurrency = config.integer(CONCURRENCY, DEFAULT_CONCURRENCY, 1, 256);
+        // Kafka allows 2..10 for the share delivery count limit; a larger value could never be reached.
+        int maxDeliveries = config.integer(MAX_DELIVERIES, DEFAULT_MAX_DELIVERIES, MIN_DELIVERIES, 10);
+        long defaultClaimMs = replyTimeout.multipliedBy(2).toMillis();
+        Duration claimTtl = config.millis(CLAIM_TTL_MS, defaultClaimMs, 1, 86_400_000L);
+        if (claimTtl.compareTo(replyTimeout) <= 0) {
+            throw new ConfigException(CLAIM_TTL_MS, "is " + claimTtl.toMillis() + " ms but must be longer than "
+                    + LlmConfig.REPLY_TIMEOUT_MS + "=" + replyTimeout.toMillis()
+                    + ", or a generation still running could lose its claim and be started a second time");
+        }
+        Duration doneTtl = config.millis(DONE_TTL_MS, DEFAULT_DONE_TTL.toMillis(), 1_000, 30L * 86_400_000L);
+        if (doneTtl.compareTo(claimTtl) < 0) {
+            throw new ConfigException(DONE_TTL_MS, "is " + doneTtl.toMillis() + " ms but must be at least "
+                    + CLAIM_TTL_MS + "=" + claimTtl.toMillis());
+        }
+        boolean failOpen = config.bool(REDIS_FAIL_OPEN, true);
+        int maxBuffered = config.integer(MAX_BUFFERED, Math.max(DEFAULT_MAX_BUFFERED, concurrency), 1, 100_000);
+        if (maxBuffered < concurrency) {
+            throw new ConfigException(MAX_BUFFERED, "is " + maxBuffered + " but must be at least " + CONCURRENCY
+                    + "=" + concurrency);
+        }
+        return new ScaleConfig(mode, concurrency, maxDeliveries, claimTtl, doneTtl, failOpen, maxBuffered);
+    }
+
+    @Override
+    public String toString() {
+        return "mode=" + mode.label() + ", concurrency=" + concurrency + ", maxDeliveries=" + maxDeliveries
+                + ", claimTtl=" + claimTtl + ", doneTtl=" + doneTtl + ", redisFailOpen=" + redisFailOpen
+                + ", maxBuffered=" + maxBuffered;
+    }
+}

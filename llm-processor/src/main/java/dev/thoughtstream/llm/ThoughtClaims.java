@@ -1,0 +1,114 @@
+package dev.thoughtstream.llm;
+
+import dev.thoughtstream.common.redis.ClaimStore;
+import java.time.Duration;
+import java.util.Objects;
+import java.util.Optional;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Who may call the model for a thought: a claim {@code llm:thought:<thoughtId>} in Redis ({@code SET NX PX}). The
+ * value is the attempt's id while it generates and {@value #DONE} once the thought is finished (its reply's parts are
+ * on Kafka, or it was cancelled as stale, or dead-lettered), so a thought delivered again finds it finished and makes
+ * no model call. The claim's TTL outlasts the reply timeout, so a live attempt never loses it; an attempt whose
+ * process died leaves it until the TTL passes, and then the thought is generated again.
+ */
+final class ThoughtClaims {
+    private static final Logger LOG = LoggerFactory.getLogger(ThoughtClaims.class);
+    static final String DONE = "done";
+    static final String KEY_PREFIX = "llm:thought:";
+
+    /** What {@link #acquire} found. */
+    enum Claim {
+        /** This attempt holds the claim: call the model. */
+        CLAIMED,
+        /** Redis failed and {@code LLM_REDIS_FAIL_OPEN=true}: call the model without a claim. */
+        UNCHECKED,
+        /** The thought was finished before. */
+        DONE,
+        /** Another attempt holds the claim and has not finished. */
+        ELSEWHERE,
+        /** Redis failed and {@code LLM_REDIS_FAIL_OPEN=false}: ask again later. */
+        UNAVAILABLE
+    }
+
+    private final ClaimStore store;
+    private final Duration claimTtl;
+    private final Duration doneTtl;
+    private final boolean failOpen;
+    private final ProcessorMetrics metrics;
+
+    ThoughtClaims(ClaimStore store, ScaleConfig scale, ProcessorMetrics metrics) {
+        this.store = Objects.requireNonNull(store, "store");
+        this.claimTtl = scale.claimTtl();
+        this.doneTtl = scale.doneTtl();
+        this.failOpen = scale.redisFailOpen();
+        this.metrics = Objects.requireNonNull(metrics, "metrics");
+    }
+
+    static String key(String thoughtId) {
+        return KEY_PREFIX + thoughtId;
+    }
+
+    /** Claims {@code thoughtId} for {@code attemptId}, or says why not. */
+    Claim acquire(String thoughtId, String attemptId) {
+        String key = key(thoughtId);
+        try {
+            // Twice at most: a claim can expire between the failed SET NX and the GET that looks at it.
+            for (int tries = 0; tries < 2; tries++) {
+                if (store.claim(key, attemptId, claimTtl)) {
+                    return Claim.CLAIMED;
+                }
+                Optional<String> holder = store.get(key);
+                if (holder.isPresent()) {
+                    if (DONE.equals(holder.get())) {
+                        return Claim.DONE;
+                    }
+                    LOG.info("thought {} is claimed by attempt {}; not calling the model", thoughtId, holder.get());
+                    return Claim.ELSEWHERE;
+                }
+            }
+            return Claim.ELSEWHERE;
+        } catch (RuntimeException e) {
+            metrics.redisError();
+            if (failOpen) {
+                LOG.warn("thought {}: cannot claim it in Redis ({}); generating without a claim ({}=true), so a "
+                        + "redelivery could call the model again", thoughtId, e.toString(), ScaleConfig.REDIS_FAIL_OPEN);
+                return Claim.UNCHECKED;
+            }
+            LOG.warn("thought {}: cannot claim it in Redis ({}); waiting for Redis ({}=false)", thoughtId, e.toString(),
+                    ScaleConfig.REDIS_FAIL_OPEN);
+            return Claim.UNAVAILABLE;
+        }
+    }
+
+    /** Records that the thought is finished, over any claim. A failure is counted; a redelivery may then regenerate. */
+    void markDone(String thoughtId) {
+        try {
+            store.put(key(thoughtId), DONE, doneTtl);
+        } catch (RuntimeException e) {
+            metrics.redisError();
+            LOG.warn("thought {} is finished but Redis did not record it ({}); a redelivery would generate it again",
+                    thoughtId, e.toString());
+        }
+    }
+
+    /**
+     * Gives up {@code attemptId}'s claim so the thought's next delivery can start at once instead of waiting for the
+     * TTL. Only our own claim is deleted (read, compare, delete: the claim cannot have expired and been taken by
+     * someone else in between unless this attempt outlived its TTL, which the reply timeout prevents).
+     */
+    void release(String thoughtId, String attemptId) {
+        String key = key(thoughtId);
+        try {
+            if (store.get(key).filter(attemptId::equals).isPresent()) {
+                store.delete(key);
+            }
+        } catch (RuntimeException e) {
+            metrics.redisError();
+            LOG.warn("thought {}: cannot release claim {} ({}); it expires after {}", thoughtId, attemptId,
+                    e.toString(), claimTtl);
+        }
+    }
+}
