@@ -43,7 +43,11 @@ public record ScaleConfig(
     public static final String MAX_BUFFERED = "LLM_MAX_BUFFERED";
 
     public static final int DEFAULT_CONCURRENCY = 4;
-    public static final int DEFAULT_MAX_DELIVERIES = 5;
+    /**
+     * One below the broker's default {@code share.delivery.count.limit} (5): if writing the dead letter fails on the
+     * last delivery we allow, the record is released and comes back once more instead of being archived unseen.
+     */
+    public static final int DEFAULT_MAX_DELIVERIES = 4;
     /** Kafka's lowest allowed {@code group.share.delivery.count.limit}. */
     static final int MIN_DELIVERIES = 2;
     public static final Duration DEFAULT_DONE_TTL = Duration.ofHours(24);

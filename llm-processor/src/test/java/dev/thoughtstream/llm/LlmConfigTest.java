@@ -213,7 +213,7 @@ class LlmConfigTest {
 
         assertEquals(Mode.AUTO, scale.mode());
         assertEquals(4, scale.concurrency());
-        assertEquals(5, scale.maxDeliveries());
+        assertEquals(4, scale.maxDeliveries(), "one below the broker's share.delivery.count.limit");
         assertEquals(Duration.ofSeconds(60), scale.claimTtl());
         assertEquals(Duration.ofHours(24), scale.doneTtl());
         assertTrue(scale.redisFailOpen());
