@@ -19,6 +19,9 @@ import java.util.OptionalLong;
  * @param claimTtl        {@code EMITTER_CLAIM_TTL_MS}: how long a part's claim/outcome is kept in Redis
  * @param maxSendAttempts {@code EMITTER_MAX_SEND_ATTEMPTS}: attempts for 5xx / network errors / 429
  * @param groupId         {@code EMITTER_GROUP_ID}: the consumer group
+ * @param parseMode       {@code EMITTER_PARSE_MODE}: none (default) | MarkdownV2 | HTML | Markdown; a text Telegram
+ *                        cannot parse is resent once as plain text
+ * @param dryRun          {@code EMITTER_DRY_RUN}: record instead of calling Telegram (replays); default false
  */
 public record EmitterConfig(
         TelegramSettings telegram,
@@ -30,7 +33,10 @@ public record EmitterConfig(
         Duration readingPause,
         Duration claimTtl,
         int maxSendAttempts,
-        String groupId) {
+        String groupId,
+        // How messages go out: TelegramMessageSender, or DryRunMessageSender for replays.
+        TelegramMessageSender.ParseMode parseMode,
+        boolean dryRun) {
 
     public static EmitterConfig from(Config config) {
         Duration min = config.millis("TYPING_MIN_MS", 400, 0, 60_000);
@@ -50,6 +56,10 @@ public record EmitterConfig(
                 config.millis("READING_PAUSE_MS", 0, 0, 60_000),
                 config.millis("EMITTER_CLAIM_TTL_MS", 7L * 24 * 60 * 60 * 1000, 60_000, 90L * 24 * 60 * 60 * 1000),
                 config.integer("EMITTER_MAX_SEND_ATTEMPTS", 5, 1, 100),
-                config.string("EMITTER_GROUP_ID", "thoughtstream-emitter"));
+                config.string("EMITTER_GROUP_ID", "thoughtstream-emitter"),
+                // How messages go out: TelegramMessageSender, or DryRunMessageSender for replays.
+                config.enumValue("EMITTER_PARSE_MODE", TelegramMessageSender.ParseMode.class,
+                        TelegramMessageSender.ParseMode.NONE),
+                config.bool("EMITTER_DRY_RUN", false));
     }
 }
