@@ -13,6 +13,9 @@ public final class TelegramClients {
 
     public static OkHttpClient http() {
         return new OkHttpClient.Builder()
+                // OkHttp would otherwise resend a request whose connection failed after it may have reached
+                // Telegram: a doubled bubble. Our lanes retry only what certainly did not arrive.
+                .retryOnConnectionFailure(false)
                 .connectTimeout(Duration.ofSeconds(5))
                 .readTimeout(Duration.ofSeconds(30))
                 .build();
