@@ -1,0 +1,78 @@
+package dev.thoughtstream.emitter;
+
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.TreeSet;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
+import org.apache.kafka.common.TopicPartition;
+
+/**
+ * Which offsets may be committed when records finish out of order (chats' lanes run side by side): a partition's
+ * committed offset only ever moves past records that are all finished, or a crash would skip the unfinished ones.
+ * So it is the partition's lowest unfinished offset, or one past the highest received when nothing is unfinished.
+ *
+ * <p>Not thread-safe: the poll thread owns it. A partition's {@link Track} is replaced when the partition is
+ * revoked and assigned again, so a late completion from before cannot move the new track. (The llm-processor keeps
+ * the same rule in its own copy; both could move to common.)
+ */
+final class PartitionOffsets {
+
+    /** One assignment of one partition. */
+    static final class Track {
+        private final TreeSet<Long> unfinished = new TreeSet<>();
+        private long next = -1;
+        private long committed = -1;
+
+        long committable() {
+            return unfinished.isEmpty() ? next : unfinished.first();
+        }
+    }
+
+    private final Map<TopicPartition, Track> tracks = new HashMap<>();
+
+    /** A record of {@code tp} was polled; returns the partition's current track, for {@link #finished}. */
+    Track received(TopicPartition tp, long offset) {
+        Track track = tracks.computeIfAbsent(tp, p -> new Track());
+        track.unfinished.add(offset);
+        track.next = Math.max(track.next, offset + 1);
+        return track;
+    }
+
+    /** The record at {@code offset} is finished; ignored when {@code track} is no longer the partition's. */
+    void finished(TopicPartition tp, Track track, long offset) {
+        if (tracks.get(tp) == track) {
+            track.unfinished.remove(offset);
+        }
+    }
+
+    /** Offsets to commit for {@code partitions} (all when null): those that moved since the last commit. */
+    Map<TopicPartition, OffsetAndMetadata> committable(Collection<TopicPartition> partitions) {
+        Map<TopicPartition, OffsetAndMetadata> out = new HashMap<>();
+        for (Map.Entry<TopicPartition, Track> e : tracks.entrySet()) {
+            if (partitions != null && !partitions.contains(e.getKey())) {
+                continue;
+            }
+            long offset = e.getValue().committable();
+            if (offset > e.getValue().committed) {
+                out.put(e.getKey(), new OffsetAndMetadata(offset));
+            }
+        }
+        return out;
+    }
+
+    /** Kafka accepted these offsets. */
+    void committed(Map<TopicPartition, OffsetAndMetadata> offsets) {
+        offsets.forEach((tp, om) -> {
+            Track track = tracks.get(tp);
+            if (track != null) {
+                track.committed = Math.max(track.committed, om.offset());
+            }
+        });
+    }
+
+    /** The partitions are no longer ours. */
+    void remove(Collection<TopicPartition> partitions) {
+        partitions.forEach(tracks::remove);
+    }
+}
