@@ -16,6 +16,7 @@ import dev.thoughtstream.common.redis.RedisClaimStore;
 import dev.thoughtstream.common.topic.Topics;
 import dev.thoughtstream.emitter.EmitterConfig;
 import dev.thoughtstream.emitter.EmitterService;
+import dev.thoughtstream.emitter.EmitterThreads;
 import dev.thoughtstream.emitter.TelegramClients;
 import dev.thoughtstream.ingest.IngestConfig;
 import dev.thoughtstream.ingest.IngestService;
@@ -132,12 +133,15 @@ public final class DevStack implements AutoCloseable {
         OkHttpClient http = TelegramClients.http();
         closers.push(() -> TelegramClients.release(http));
         EmitterConfig emitterConfig = EmitterConfig.from(config);
+        ScheduledThreadPoolExecutor emitterScheduler = EmitterThreads.scheduler();
+        closers.push(emitterScheduler::shutdownNow);
         EmitterService emitter = new EmitterService(emitterConfig, kafka,
-                TelegramClients.create(emitterConfig.telegram(), http), claims, clock);
+                TelegramClients.create(emitterConfig.telegram(), http), claims, activity, metrics, clock,
+                emitterScheduler);
 
         // Downstream first, so nothing waits on a stage that is not there yet; intake last.
-        emitter.start();
         closers.push(emitter::close);
+        emitter.start();
         llm.start();
         closers.push(llm::close);
         chunker.start();

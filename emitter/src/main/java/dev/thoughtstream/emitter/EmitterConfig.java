@@ -19,9 +19,25 @@ import java.util.OptionalLong;
  * @param claimTtl        {@code EMITTER_CLAIM_TTL_MS}: how long a part's claim/outcome is kept in Redis
  * @param maxSendAttempts {@code EMITTER_MAX_SEND_ATTEMPTS}: attempts for 5xx / network errors / 429
  * @param groupId         {@code EMITTER_GROUP_ID}: the consumer group
- * @param parseMode       {@code EMITTER_PARSE_MODE}: none (default) | MarkdownV2 | HTML | Markdown; a text Telegram
- *                        cannot parse is resent once as plain text
- * @param dryRun          {@code EMITTER_DRY_RUN}: record instead of calling Telegram (replays); default false
+ *
+ * <p>Lanes, limits and modes (issue 5):
+ *
+ * @param sendThreads        {@code EMITTER_SEND_THREADS}: threads for the blocking calls (Telegram, Redis); no
+ *                           thread ever waits for a chat's delay, so this bounds only concurrent requests
+ * @param maxBuffered        {@code EMITTER_MAX_BUFFERED}: parts held (queued, waiting, sending) before the consumer
+ *                           pauses its partitions; it resumes at half
+ * @param redisMode          {@code EMITTER_REDIS_MODE}: {@code fail-open} (send without a claim, counted) or
+ *                           {@code fail-closed} (hold the chat's lane and retry until Redis answers)
+ * @param chatRatePerSecond  {@code EMITTER_CHAT_RATE_PER_S}: messages per second into one chat (token bucket
+ *                           refill; 0 = no limit)
+ * @param chatBurst          {@code EMITTER_CHAT_BURST}: the chat bucket's capacity, i.e. the burst tolerated
+ * @param groupRatePerMinute {@code EMITTER_GROUP_RATE_PER_MIN}: messages into one group chat (id &lt; 0) in any
+ *                           minute (0 = no limit)
+ * @param globalRatePerSecond {@code EMITTER_GLOBAL_RATE_PER_S}: messages of the whole bot in any second (0 = no
+ *                           limit); per instance, so divide it between instances
+ * @param parseMode          {@code EMITTER_PARSE_MODE}: none (default) | MarkdownV2 | HTML | Markdown; a text
+ *                           Telegram cannot parse is resent once as plain text
+ * @param dryRun             {@code EMITTER_DRY_RUN}: record what would be sent instead of calling Telegram (replays)
  */
 public record EmitterConfig(
         TelegramSettings telegram,
@@ -34,9 +50,23 @@ public record EmitterConfig(
         Duration claimTtl,
         int maxSendAttempts,
         String groupId,
-        // How messages go out: TelegramMessageSender, or DryRunMessageSender for replays.
+        int sendThreads,
+        int maxBuffered,
+        RedisMode redisMode,
+        double chatRatePerSecond,
+        int chatBurst,
+        int groupRatePerMinute,
+        int globalRatePerSecond,
         TelegramMessageSender.ParseMode parseMode,
         boolean dryRun) {
+
+    /** What a chat's lane does when Redis cannot be asked about a claim. */
+    public enum RedisMode {
+        /** Send anyway, without protection against a duplicate, and count it. */
+        FAIL_OPEN,
+        /** Hold the chat's lane and ask again with backoff until Redis answers. */
+        FAIL_CLOSED
+    }
 
     public static EmitterConfig from(Config config) {
         Duration min = config.millis("TYPING_MIN_MS", 400, 0, 60_000);
@@ -57,7 +87,13 @@ public record EmitterConfig(
                 config.millis("EMITTER_CLAIM_TTL_MS", 7L * 24 * 60 * 60 * 1000, 60_000, 90L * 24 * 60 * 60 * 1000),
                 config.integer("EMITTER_MAX_SEND_ATTEMPTS", 5, 1, 100),
                 config.string("EMITTER_GROUP_ID", "thoughtstream-emitter"),
-                // How messages go out: TelegramMessageSender, or DryRunMessageSender for replays.
+                config.integer("EMITTER_SEND_THREADS", 8, 1, 256),
+                config.integer("EMITTER_MAX_BUFFERED", 1_000, 1, 1_000_000),
+                config.enumValue("EMITTER_REDIS_MODE", RedisMode.class, RedisMode.FAIL_OPEN),
+                config.decimal("EMITTER_CHAT_RATE_PER_S", 1, 0, 1_000),
+                config.integer("EMITTER_CHAT_BURST", 3, 1, 1_000),
+                config.integer("EMITTER_GROUP_RATE_PER_MIN", 20, 0, 60_000),
+                config.integer("EMITTER_GLOBAL_RATE_PER_S", 30, 0, 100_000),
                 config.enumValue("EMITTER_PARSE_MODE", TelegramMessageSender.ParseMode.class,
                         TelegramMessageSender.ParseMode.NONE),
                 config.bool("EMITTER_DRY_RUN", false));

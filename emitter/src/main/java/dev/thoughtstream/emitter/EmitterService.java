@@ -1,24 +1,40 @@
 package dev.thoughtstream.emitter;
 
+import dev.thoughtstream.common.kafka.PartitionOffsets;
 import dev.thoughtstream.common.config.KafkaSettings;
 import dev.thoughtstream.common.event.Delivery;
 import dev.thoughtstream.common.event.ReplyPart;
 import dev.thoughtstream.common.kafka.DeadLetters;
 import dev.thoughtstream.common.kafka.TopicAdmin;
+import dev.thoughtstream.common.metrics.Metrics;
+import dev.thoughtstream.common.redis.ChatActivity;
 import dev.thoughtstream.common.redis.ClaimStore;
 import dev.thoughtstream.common.topic.Topics;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.Collection;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Optional;
 import java.util.Properties;
+import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.ExecutionException;
-import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import org.apache.kafka.clients.consumer.CloseOptions;
+import org.apache.kafka.clients.consumer.CommitFailedException;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRebalanceListener;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.ConsumerRecords;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
@@ -27,6 +43,7 @@ import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.RebalanceInProgressException;
 import org.apache.kafka.common.errors.WakeupException;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
@@ -35,59 +52,98 @@ import org.slf4j.LoggerFactory;
 import org.telegram.telegrambots.meta.generics.TelegramClient;
 
 /**
- * Reply parts → Telegram, and each part's outcome → the delivered topic.
+ * Reply parts → Telegram, and each part's outcome → the delivered topic. See {@code docs/emitter.md}.
  *
- * <p>Walking-skeleton scheduling: one poll loop sends parts one after another in partition order (so a
- * chat's parts stay in order); each record's offset is committed right after its part was sent or failed and
- * the outcome acknowledged, so a stop or crash redelivers only unhandled parts (and the claims in Redis keep a
- * redelivered part from reaching the person twice). Per-chat lanes, staleness and rate limits build on this
- * (issue 5).
+ * <ul>
+ *   <li>One poll thread reads the replies topic and hands each part to its chat's lane ({@link DeliveryLanes});
+ *       it never waits for a chat, so {@code max.poll.interval.ms} is never at risk however long a chat waits.
+ *       While {@code EMITTER_MAX_BUFFERED} parts are held it pauses its partitions, resuming at half.</li>
+ *   <li>Offsets: a part's record is finished once its outcome (SENT, DROPPED_STALE, FAILED) is on the delivered
+ *       topic (idempotent producer, acks=all); each partition is committed up to its first unfinished record
+ *       ({@link PartitionOffsets}), so a crash redelivers only unfinished parts, and the claims keep those from
+ *       reaching the person twice.</li>
+ *   <li>Rebalance: the revoked partitions' waiting parts are abandoned (they hold no claim), their running sends
+ *       are awaited and reported, and what is contiguous is committed before the partitions go.</li>
+ *   <li>Staleness: subscribed to {@link ChatActivity}, so a newer user message drops the chat's older parts at
+ *       once ({@link DeliveryLanes#newerMessage}).</li>
+ * </ul>
  *
- * <p>At start it also registers the bot's command list with Telegram ({@link BotCommands}), being the service
- * that owns the Telegram client; a failure there is logged and changes nothing else.
+ * <p>At start it also registers the bot's command list with Telegram ({@link BotCommands}); a failure there is
+ * logged and changes nothing else.
  */
 public final class EmitterService implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(EmitterService.class);
-    private static final Duration POLL_TIMEOUT = Duration.ofMillis(200);
+    static final Duration POLL_TIMEOUT = Duration.ofMillis(100);
     /** Longer than an in-flight sendMessage can take (OkHttp's connect + read timeouts). */
-    private static final Duration CLOSE_TIMEOUT = Duration.ofSeconds(40);
+    static final Duration CLOSE_TIMEOUT = Duration.ofSeconds(40);
+    /** How long a revocation waits for the revoked partitions' running sends before it lets them go. */
+    static final Duration SETTLE_TIMEOUT = Duration.ofSeconds(10);
+
+    /** A polled record on its way: where its offset is kept. */
+    private record Work(TopicPartition tp, long offset, PartitionOffsets.Track track) {}
 
     private final EmitterConfig config;
     private final KafkaSettings kafka;
     private final Topics topics;
-    private final PartSender sender;
+    private final TelegramClient commandsClient;
+    private final ChatActivity activity;
+    private final EmitterMetrics metrics;
     private final Clock clock;
-    private final Duration readingPause;
-    private final TelegramClient telegram;
-    private final AtomicLong deadLettered = new AtomicLong();
+    private final ThreadPoolExecutor workers;
+    private final ExecutorService publisher;
+    private final DeliveryLanes<Work> lanes;
+    private final PartitionOffsets offsets = new PartitionOffsets();
+    private final ConcurrentLinkedQueue<Work> finished = new ConcurrentLinkedQueue<>();
     private CompletableFuture<Boolean> commandsRegistration;
 
     private KafkaConsumer<byte[], byte[]> consumer;
     private KafkaProducer<byte[], byte[]> producer;
     private Thread loop;
     private volatile boolean running;
+    private volatile boolean halted;
     private volatile Throwable failure;
+    /** Partitions paused for backpressure, as the poll thread last saw them. */
+    private volatile int pausedPartitions;
     private boolean closed;
-    private final Object interruptLock = new Object();
-    /** True while the loop is inside PartSender, the only place close() interrupts. Guarded by interruptLock. */
-    private boolean interruptible;
 
+    /**
+     * The emitter as {@link Main} and devstack run it: messages go out through {@link MessageSenders} (Telegram, or
+     * nothing in dry-run), waits run on {@code scheduler} (owned by the caller, shut down after {@link #close()}).
+     */
     public EmitterService(EmitterConfig config, KafkaSettings kafka, TelegramClient telegram, ClaimStore claims,
-            Clock clock, Pause pause) {
-        this.config = config;
-        this.kafka = kafka;
-        this.topics = Topics.withPrefix(kafka.topicPrefix());
-        this.clock = clock;
-        this.readingPause = config.readingPause();
-        this.telegram = telegram;
-        String instanceId = "emitter-" + UUID.randomUUID().toString().substring(0, 8);
-        this.sender = new PartSender(telegram, claims, TypingDelay.from(config), pause, clock, config.claimTtl(),
-                config.maxSendAttempts(), instanceId, config.telegram().token());
+            ChatActivity activity, Metrics metrics, Clock clock, ScheduledExecutorService scheduler) {
+        this(config, kafka, MessageSenders.create(config, telegram, metrics, clock), telegram, claims, activity, metrics, clock,
+                scheduler);
     }
 
-    public EmitterService(EmitterConfig config, KafkaSettings kafka, TelegramClient telegram, ClaimStore claims,
-            Clock clock) {
-        this(config, kafka, telegram, claims, clock, Pause.REAL);
+    /**
+     * @param sender         how messages and typing actions leave
+     * @param commandsClient the client that registers the command list ({@code setMyCommands})
+     */
+    EmitterService(EmitterConfig config, KafkaSettings kafka, MessageSender sender, TelegramClient commandsClient,
+            ClaimStore claims, ChatActivity activity, Metrics metrics, Clock clock,
+            ScheduledExecutorService scheduler) {
+        this.config = Objects.requireNonNull(config, "config");
+        this.kafka = Objects.requireNonNull(kafka, "kafka");
+        this.topics = Topics.withPrefix(kafka.topicPrefix());
+        this.commandsClient = Objects.requireNonNull(commandsClient, "commandsClient");
+        this.activity = Objects.requireNonNull(activity, "activity");
+        this.metrics = new EmitterMetrics(metrics);
+        this.clock = Objects.requireNonNull(clock, "clock");
+        String instanceId = "emitter-" + UUID.randomUUID().toString().substring(0, 8);
+        this.workers = new ThreadPoolExecutor(config.sendThreads(), config.sendThreads(), 30, TimeUnit.SECONDS,
+                new LinkedBlockingQueue<>(), EmitterThreads.named("emitter-send", true));
+        this.publisher = Executors.newSingleThreadExecutor(EmitterThreads.named("emitter-outcomes", true));
+        PartSender steps = new PartSender(sender, claims, activity, config.redisMode(), config.claimTtl(), instanceId,
+                this.metrics);
+        this.lanes = new DeliveryLanes<>(steps, SendPacer.from(config, clock, scheduler, this.metrics),
+                TypingDelay.from(config), config.readingPause(), config.maxSendAttempts(), scheduler, workers,
+                publisher, clock, this.metrics, this::report);
+        this.metrics.gauges(lanes::lanes, lanes::pending);
+        LOG.info("emitter instance {} ({} send threads, Redis {}, limits: chat {}/s burst {}, group {}/min, "
+                        + "global {}/s)", instanceId, config.sendThreads(), config.redisMode(),
+                config.chatRatePerSecond(), config.chatBurst(), config.groupRatePerMinute(),
+                config.globalRatePerSecond());
     }
 
     public synchronized void start() {
@@ -100,8 +156,6 @@ public final class EmitterService implements AutoCloseable {
         c.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
         c.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
         c.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
-        // Parts are sent at human pace; a small batch keeps a poll well inside max.poll.interval.ms.
-        c.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, 10);
         c.put(ConsumerConfig.CLIENT_ID_CONFIG, "thoughtstream-emitter");
         consumer = new KafkaConsumer<>(c, new ByteArrayDeserializer(), new ByteArrayDeserializer());
         Properties p = kafka.clientProperties();
@@ -110,66 +164,73 @@ public final class EmitterService implements AutoCloseable {
         p.put(ProducerConfig.LINGER_MS_CONFIG, 0);
         p.put(ProducerConfig.CLIENT_ID_CONFIG, "thoughtstream-emitter");
         producer = new KafkaProducer<>(p, new ByteArraySerializer(), new ByteArraySerializer());
-        consumer.subscribe(List.of(topics.replies().name()));
+        // Fetched now, so that reporting an outcome later never waits for metadata.
+        producer.partitionsFor(topics.delivered().name());
+        activity.subscribe(this::newerMessage);
         running = true;
-        loop = new Thread(this::run, "emitter-loop");
+        loop = new Thread(this::run, "emitter-poll");
         loop.start();
+        if (config.dryRun()) {
+            // A replay may run with the live bot's token: it must not touch the live bot at all.
+            LOG.info("emitter in dry run: recording {} instead of sending; command list not registered",
+                    topics.replies().name());
+            return;
+        }
         // Asynchronous: a slow or failing Bot API must neither delay nor stop the sending of replies.
-        commandsRegistration = BotCommands.register(telegram, config.telegram().token());
+        commandsRegistration = BotCommands.register(commandsClient, config.telegram().token());
         LOG.info("emitter sending {} to {}", topics.replies().name(), config.telegram().apiUrl());
     }
 
     /**
      * The outcome of registering the command list at {@link #start()}: true once Telegram accepted it, false if
-     * that failed (logged). Empty before {@code start()}.
+     * that failed (logged). Empty before {@code start()} and in dry run (which does not call Telegram at all).
      */
     public synchronized Optional<CompletableFuture<Boolean>> commandsRegistration() {
         return Optional.ofNullable(commandsRegistration).map(CompletableFuture::copy);
     }
 
+    /** The staleness signal's listener, on its thread: quick, the lanes only cancel and drop. */
+    private void newerMessage(long chatId, long messageId) {
+        if (running) {
+            lanes.newerMessage(chatId, messageId);
+        }
+    }
+
     private void run() {
         try {
+            consumer.subscribe(List.of(topics.replies().name()), new Rebalance());
             while (running) {
-                ConsumerRecords<byte[], byte[]> records = consumer.poll(POLL_TIMEOUT);
-                for (ConsumerRecord<byte[], byte[]> record : records) {
-                    if (!running) {
-                        // Stopping: the rest of the batch is redelivered to the group (offsets stop before it).
-                        return;
-                    }
-                    process(record);
+                ConsumerRecords<byte[], byte[]> records;
+                try {
+                    records = consumer.poll(POLL_TIMEOUT);
+                } catch (WakeupException e) {
+                    continue; // close() or a failure wakes the poll; the loop condition decides
                 }
+                for (ConsumerRecord<byte[], byte[]> record : records) {
+                    accept(record);
+                }
+                commitFinished(null);
+                applyBackpressure();
             }
-        } catch (WakeupException e) {
-            if (running) {
-                failure = e;
-                LOG.error("emitter loop woken up unexpectedly; stopping it", e);
-            }
-        } catch (InterruptedException e) {
-            if (running) {
-                failure = e;
-                LOG.error("emitter loop interrupted unexpectedly; stopping it", e);
-            }
-            Thread.currentThread().interrupt();
         } catch (RuntimeException e) {
             if (running) {
                 failure = e;
                 LOG.error("emitter loop failed; stopping it", e);
             } else {
-                // Already stopping (e.g. close() gave up waiting and closed the producer): not a failure to report.
                 LOG.warn("emitter loop hit an error while stopping: {}", e.toString());
             }
+            running = false;
         } finally {
+            if (!halted) {
+                finishUp();
+            }
             closeConsumer();
         }
     }
 
-    /**
-     * Sends one part (or dead-letters one record), reports the outcome and commits past it.
-     *
-     * @throws InterruptedException when close() cut the part short before its message went out; nothing is
-     *                              reported or committed, so the group hands the part to the next instance
-     */
-    private void process(ConsumerRecord<byte[], byte[]> record) throws InterruptedException {
+    private void accept(ConsumerRecord<byte[], byte[]> record) {
+        TopicPartition tp = new TopicPartition(record.topic(), record.partition());
+        Work work = new Work(tp, record.offset(), offsets.received(tp, record.offset()));
         ReplyPart part;
         try {
             part = topics.replies().valueSerde().deserializer().deserialize(record.topic(), record.value());
@@ -177,57 +238,140 @@ public final class EmitterService implements AutoCloseable {
                 throw new IllegalArgumentException("empty value");
             }
         } catch (RuntimeException e) {
-            deadLetter(record, e.getMessage());
-            commit(record);
+            deadLetter(work, record, e.getMessage());
             return;
         }
-        Duration before = part.seq() == 0 ? readingPause : Duration.ZERO;
-        synchronized (interruptLock) {
-            if (!running) {
-                // Stopping: left uncommitted for the group's next instance.
-                return;
-            }
-            interruptible = true;
-        }
-        Delivery outcome;
+        lanes.submit(work, part);
+    }
+
+    /** Stops the lanes cleanly: waiting parts are abandoned, running sends awaited and reported, then committed. */
+    private void finishUp() {
         try {
-            outcome = sender.send(part, before);
-        } finally {
-            synchronized (interruptLock) {
-                interruptible = false;
-            }
-        }
-        // close() may have interrupted a send that PartSender saw through: report and commit it first, so the
-        // next instance neither re-reports it nor finds it unconfirmed. No interrupt can arrive from here on.
-        boolean stopRequested = Thread.interrupted();
-        try {
-            LOG.info("chat {} reply {} part {}: {}", part.chatId(), part.replyId(), part.seq(), outcome.outcome());
-            produce(topics.delivered().name(), topics.delivered().keySerde().serializer().serialize(
-                    topics.delivered().name(), part.chatId()),
-                    topics.delivered().valueSerde().serializer().serialize(topics.delivered().name(), outcome));
-            commit(record);
-        } finally {
-            if (stopRequested) {
-                Thread.currentThread().interrupt();
-            }
+            awaitAll(lanes.abandon(w -> true), CLOSE_TIMEOUT);
+            lanes.close();
+            commitFinished(null);
+        } catch (RuntimeException e) {
+            LOG.warn("could not commit the finished parts on stopping; they are redelivered (and not sent twice)",
+                    e);
         }
     }
 
-    /** Commits past one handled record, so a stop or crash redelivers only what was not handled yet. */
-    private void commit(ConsumerRecord<byte[], byte[]> record) {
-        Map<TopicPartition, OffsetAndMetadata> offsets = Map.of(
-                new TopicPartition(record.topic(), record.partition()), new OffsetAndMetadata(record.offset() + 1));
+    /** Where the lanes put a finished part (on their publishing thread): the delivered topic, then its offset. */
+    private CompletableFuture<?> report(Work work, Delivery outcome) {
+        LOG.info("chat {} reply {} part {}: {}{}", outcome.chatId(), outcome.replyId(), outcome.seq(),
+                outcome.outcome(), outcome.reason() == null ? "" : " (" + outcome.reason() + ")");
+        String topic = topics.delivered().name();
+        ProducerRecord<byte[], byte[]> record = new ProducerRecord<>(topic,
+                topics.delivered().keySerde().serializer().serialize(topic, outcome.chatId()),
+                topics.delivered().valueSerde().serializer().serialize(topic, outcome));
+        return write(record, work);
+    }
+
+    private void deadLetter(Work work, ConsumerRecord<byte[], byte[]> record, String reason) {
+        metrics.deadLetter();
+        LOG.warn("unreadable reply part at {}-{}@{} sent to {}: {}", record.topic(), record.partition(),
+                record.offset(), topics.deadLetters().name(), reason);
+        write(DeadLetters.of(topics.deadLetters().name(), record, "emitter", reason, clock.millis()), work);
+    }
+
+    /** Writes {@code record}; once Kafka has it, {@code work}'s offset may be committed. */
+    private CompletableFuture<Void> write(ProducerRecord<byte[], byte[]> record, Work work) {
+        CompletableFuture<Void> stored = new CompletableFuture<>();
         try {
-            consumer.commitSync(offsets);
-        } catch (WakeupException e) {
-            // close()'s wakeup is meant for poll(); it is spent now, and this commit must still happen.
-            consumer.commitSync(offsets);
+            producer.send(record, (metadata, error) -> {
+                if (error == null) {
+                    finished.add(work);
+                } else {
+                    stop("cannot write to " + record.topic(), error);
+                }
+                stored.complete(null);
+            });
+        } catch (RuntimeException e) {
+            stop("cannot write to " + record.topic(), e);
+            stored.complete(null);
+        }
+        return stored;
+    }
+
+    /**
+     * Without the outcome stored the offset must not be committed: the loop stops (a supervisor restarts it) and
+     * the part is redelivered, where its claim keeps it from reaching the person twice.
+     */
+    private void stop(String what, Throwable error) {
+        if (running && failure == null) {
+            failure = new IllegalStateException(what, error);
+            LOG.error("{}; stopping the emitter", what, error);
+        }
+        running = false;
+        KafkaConsumer<byte[], byte[]> c = consumer;
+        if (c != null) {
+            c.wakeup();
+        }
+    }
+
+    /** Commits what became contiguous, for {@code partitions} (all when null). Poll thread only. */
+    private void commitFinished(Collection<TopicPartition> partitions) {
+        Work w;
+        while ((w = finished.poll()) != null) {
+            offsets.finished(w.tp(), w.track(), w.offset());
+        }
+        Map<TopicPartition, OffsetAndMetadata> commit = offsets.committable(partitions);
+        if (commit.isEmpty()) {
+            return;
+        }
+        try {
+            try {
+                consumer.commitSync(commit);
+            } catch (WakeupException e) {
+                // A wakeup meant for poll(); the parts are finished, so the commit still counts.
+                consumer.commitSync(commit);
+            }
+            offsets.committed(commit);
+            LOG.debug("committed {}", commit);
+        } catch (CommitFailedException | RebalanceInProgressException e) {
+            LOG.warn("could not commit {} (the group is rebalancing); trying again after it: {}", commit,
+                    e.getMessage());
+        }
+    }
+
+    private void applyBackpressure() {
+        int buffered = lanes.pending();
+        Set<TopicPartition> paused = consumer.paused();
+        pausedPartitions = paused.size();
+        if (buffered >= config.maxBuffered()) {
+            Set<TopicPartition> toPause = new HashSet<>(consumer.assignment());
+            toPause.removeAll(paused);
+            if (!toPause.isEmpty()) {
+                LOG.debug("{} parts held (limit {}): pausing {}", buffered, config.maxBuffered(), toPause);
+                consumer.pause(toPause);
+                pausedPartitions = paused.size() + toPause.size();
+            }
+        } else if (!paused.isEmpty() && buffered <= config.maxBuffered() / 2) {
+            LOG.debug("{} parts held: resuming {}", buffered, paused);
+            consumer.resume(paused);
+            pausedPartitions = 0;
+        }
+    }
+
+    private static void awaitAll(List<CompletableFuture<Void>> futures, Duration timeout) {
+        if (futures.isEmpty()) {
+            return;
+        }
+        try {
+            CompletableFuture.allOf(futures.toArray(CompletableFuture[]::new))
+                    .get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (TimeoutException e) {
+            LOG.warn("{} sends still running after {} ms; going on without them (a redelivery finds them "
+                    + "unconfirmed and reports them FAILED)", futures.size(), timeout.toMillis());
+        } catch (ExecutionException e) {
+            LOG.warn("a running send failed while ending", e.getCause());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
         }
     }
 
     private void closeConsumer() {
-        // An interrupted consumer cannot leave its group cleanly (the next instance would wait a session timeout
-        // for the partitions); the flag is restored afterwards.
+        // An interrupted consumer cannot leave its group cleanly; the flag is restored afterwards.
         boolean interrupted = Thread.interrupted();
         try {
             consumer.close(CloseOptions.timeout(Duration.ofSeconds(5)));
@@ -240,41 +384,62 @@ public final class EmitterService implements AutoCloseable {
         }
     }
 
-    private void deadLetter(ConsumerRecord<byte[], byte[]> record, String reason) throws InterruptedException {
-        deadLettered.incrementAndGet();
-        LOG.warn("unreadable reply part at {}-{}@{} sent to {}: {}", record.topic(), record.partition(),
-                record.offset(), topics.deadLetters().name(), reason);
-        ProducerRecord<byte[], byte[]> dead = DeadLetters.of(topics.deadLetters().name(), record, "emitter", reason,
-                clock.millis());
-        send(dead);
-    }
+    private final class Rebalance implements ConsumerRebalanceListener {
+        @Override
+        public void onPartitionsRevoked(Collection<TopicPartition> partitions) {
+            if (partitions.isEmpty() || halted) {
+                return;
+            }
+            LOG.info("partitions revoked: {}; abandoning their waiting parts, finishing their running sends",
+                    partitions);
+            awaitAll(lanes.abandon(w -> partitions.contains(w.tp())), SETTLE_TIMEOUT);
+            commitFinished(partitions);
+            offsets.remove(partitions);
+        }
 
-    private void produce(String topic, byte[] key, byte[] value) throws InterruptedException {
-        send(new ProducerRecord<>(topic, key, value));
-    }
+        @Override
+        public void onPartitionsLost(Collection<TopicPartition> partitions) {
+            if (partitions.isEmpty()) {
+                return;
+            }
+            LOG.warn("partitions lost: {}; abandoning their parts (their new owner sends them)", partitions);
+            lanes.abandon(w -> partitions.contains(w.tp()));
+            offsets.remove(partitions);
+        }
 
-    private void send(ProducerRecord<byte[], byte[]> record) throws InterruptedException {
-        try {
-            producer.send(record).get();
-        } catch (ExecutionException e) {
-            // Without the outcome recorded the offset must not be committed: stop and let a restart redo it.
-            throw new IllegalStateException("cannot write to " + record.topic(), e.getCause());
+        @Override
+        public void onPartitionsAssigned(Collection<TopicPartition> partitions) {
+            LOG.info("partitions assigned: {}", partitions);
         }
     }
 
     /** Records set aside on the dead-letter topic. */
     public long deadLettered() {
-        return deadLettered.get();
+        return metrics.deadLetters();
     }
 
-    /** Parts sent while Redis was unreachable (fail-open), so without protection against a duplicate. */
+    /** Messages sent while Redis was unreachable (fail-open), so without protection against a duplicate. */
     public long sentWithoutClaim() {
-        return sender.sentWithoutClaim();
+        return metrics.sentWithoutClaimCount();
     }
 
-    /** Redis commands that failed; the emitter kept going. */
-    public long claimStoreErrors() {
-        return sender.claimStoreErrors();
+    /** Redis calls that failed (claims, records, staleness checks); the emitter went on per its mode. */
+    public long redisErrors() {
+        return metrics.redisErrors();
+    }
+
+    /** Parts held and not finished (queued, waiting or being sent). */
+    public int pendingParts() {
+        return lanes.pending();
+    }
+
+    /** Partitions paused because too many parts are held (backpressure). */
+    int pausedPartitions() {
+        return pausedPartitions;
+    }
+
+    EmitterMetrics metrics() {
+        return metrics;
     }
 
     public boolean isRunning() {
@@ -298,8 +463,8 @@ public final class EmitterService implements AutoCloseable {
     }
 
     /**
-     * Stops the loop: a part being typed is abandoned (its claim released, its offset not committed, so the
-     * group's next instance sends it); a message already on its way is seen through and reported first.
+     * Stops: waiting parts are abandoned (no claim is held while waiting, and their offsets stay uncommitted, so the
+     * group's next instance sends them); a send already on its way is seen through, reported and committed first.
      */
     @Override
     public void close() {
@@ -313,32 +478,68 @@ public final class EmitterService implements AutoCloseable {
             t = loop;
         }
         if (t != null) {
-            if (t.isAlive()) {
-                // Ends a poll() at once; a loop that already failed has closed the consumer itself.
-                consumer.wakeup();
-            }
-            synchronized (interruptLock) {
-                // Cuts a typing pause or a retry wait short (PartSender sees an in-flight send through). Only
-                // while sending: an interrupt inside a Kafka call would lose a commit or the clean group leave.
-                if (interruptible) {
-                    t.interrupt();
-                }
-            }
-            try {
-                t.join(CLOSE_TIMEOUT.toMillis());
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-            if (t.isAlive()) {
-                LOG.warn("emitter loop still busy after {} ms; closing the producer under it", CLOSE_TIMEOUT.toMillis());
-            }
+            consumer.wakeup();
+            join(t, CLOSE_TIMEOUT.plusSeconds(10));
         } else if (consumer != null) {
             // start() failed before the loop owned the consumer.
             consumer.close(CloseOptions.timeout(Duration.ofSeconds(5)));
         }
+        publisher.shutdown();
+        awaitTermination(publisher);
         if (producer != null) {
             producer.close(Duration.ofSeconds(5));
         }
+        workers.shutdownNow();
+        awaitTermination(workers);
         LOG.info("emitter stopped");
+    }
+
+    /**
+     * Stops dead, as a crash would: no outcome reported, nothing committed, no claim released or recorded, running
+     * calls left behind; the consumer leaves its group so the partitions move on at once. For recovery tests.
+     */
+    void halt() {
+        Thread t;
+        synchronized (this) {
+            if (closed) {
+                return;
+            }
+            closed = true;
+            halted = true;
+            running = false;
+            t = loop;
+        }
+        lanes.halt();
+        publisher.shutdownNow();
+        workers.shutdown();
+        if (t != null) {
+            consumer.wakeup();
+            join(t, Duration.ofSeconds(15));
+        }
+        if (producer != null) {
+            producer.close(Duration.ZERO);
+        }
+        LOG.info("emitter halted");
+    }
+
+    private static void join(Thread t, Duration timeout) {
+        try {
+            t.join(timeout.toMillis());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        if (t.isAlive()) {
+            LOG.warn("{} still busy after {} ms; going on without it", t.getName(), timeout.toMillis());
+        }
+    }
+
+    private static void awaitTermination(ExecutorService executor) {
+        try {
+            if (!executor.awaitTermination(5, TimeUnit.SECONDS)) {
+                LOG.warn("emitter threads still running after 5 s");
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
     }
 }

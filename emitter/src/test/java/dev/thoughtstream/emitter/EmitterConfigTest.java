@@ -41,6 +41,14 @@ class EmitterConfigTest {
         assertEquals(5, c.maxSendAttempts());
         assertEquals("thoughtstream-emitter", c.groupId());
         assertEquals("https://api.telegram.org", c.telegram().apiUrl().toString());
+        assertEquals(8, c.sendThreads());
+        assertEquals(1_000, c.maxBuffered());
+        assertEquals(EmitterConfig.RedisMode.FAIL_OPEN, c.redisMode());
+        assertEquals(1, c.chatRatePerSecond());
+        assertEquals(3, c.chatBurst());
+        assertEquals(20, c.groupRatePerMinute());
+        assertEquals(30, c.globalRatePerSecond());
+        assertFalse(c.dryRun());
     }
 
     @Test
@@ -48,7 +56,9 @@ class EmitterConfigTest {
         EmitterConfig c = EmitterConfig.from(config("TYPING_CPS", "12.5", "TYPING_MIN_MS", "100", "TYPING_MAX_MS",
                 "900", "TYPING_JITTER", "0", "TYPING_SEED", "-7", "READING_PAUSE_MS", "250", "EMITTER_CLAIM_TTL_MS",
                 "3600000", "EMITTER_MAX_SEND_ATTEMPTS", "2", "EMITTER_GROUP_ID", "g", "TG_API_URL",
-                "http://127.0.0.1:8088"));
+                "http://127.0.0.1:8088", "EMITTER_SEND_THREADS", "3", "EMITTER_MAX_BUFFERED", "50",
+                "EMITTER_REDIS_MODE", "fail-closed", "EMITTER_CHAT_RATE_PER_S", "0.5", "EMITTER_CHAT_BURST", "2",
+                "EMITTER_GROUP_RATE_PER_MIN", "10", "EMITTER_GLOBAL_RATE_PER_S", "0", "EMITTER_DRY_RUN", "true"));
 
         assertEquals(12.5, c.typingCps());
         assertEquals(Duration.ofMillis(100), c.typingMin());
@@ -60,6 +70,14 @@ class EmitterConfigTest {
         assertEquals(2, c.maxSendAttempts());
         assertEquals("g", c.groupId());
         assertEquals(8088, c.telegram().port());
+        assertEquals(3, c.sendThreads());
+        assertEquals(50, c.maxBuffered());
+        assertEquals(EmitterConfig.RedisMode.FAIL_CLOSED, c.redisMode());
+        assertEquals(0.5, c.chatRatePerSecond());
+        assertEquals(2, c.chatBurst());
+        assertEquals(10, c.groupRatePerMinute());
+        assertEquals(0, c.globalRatePerSecond());
+        assertTrue(c.dryRun());
     }
 
     @Test
@@ -89,6 +107,14 @@ class EmitterConfigTest {
         "READING_PAUSE_MS, 60001",
         "EMITTER_CLAIM_TTL_MS, 1000",
         "EMITTER_MAX_SEND_ATTEMPTS, 0",
+        "EMITTER_SEND_THREADS, 0",
+        "EMITTER_MAX_BUFFERED, 0",
+        "EMITTER_REDIS_MODE, sometimes",
+        "EMITTER_CHAT_RATE_PER_S, -1",
+        "EMITTER_CHAT_BURST, 0",
+        "EMITTER_GROUP_RATE_PER_MIN, -1",
+        "EMITTER_GLOBAL_RATE_PER_S, lots",
+        "EMITTER_DRY_RUN, maybe",
         "TG_API_URL, ftp://example.org",
         "TG_API_URL, http://example.org/some/path",
         "TG_BOT_TOKEN, not-a-token"

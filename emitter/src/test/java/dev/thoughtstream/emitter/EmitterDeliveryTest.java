@@ -2,8 +2,10 @@ package dev.thoughtstream.emitter;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.thoughtstream.common.event.Delivery;
+import dev.thoughtstream.testkit.Await;
 import dev.thoughtstream.testkit.telegram.TranscriptEntry;
 import java.time.Duration;
 import java.util.List;
@@ -81,19 +83,35 @@ class EmitterDeliveryTest {
     }
 
     @Test
-    void theReadingPauseComesBeforeTheFirstPartOnly() {
-        // given an emitter that "reads" for a while before answering, with a recording pause (no real waiting)
+    void theReadingPauseComesBeforeTheFirstPartOnlyAndShowsNoTypingIndicator() {
+        // given an emitter that "reads" for 1.5 s before answering and types for 0.1 s, on time the test controls
         fx.chatOpens(CHAT);
-        RecordingPause pause = new RecordingPause(false);
-        fx.startEmitter(Map.of("READING_PAUSE_MS", "1500", "TYPING_MIN_MS", "100", "TYPING_MAX_MS", "100"),
-                fx.claims, pause);
+        ManualScheduler time = new ManualScheduler();
+        fx.emitter().with(Map.of("READING_PAUSE_MS", "1500", "TYPING_MIN_MS", "100", "TYPING_MAX_MS", "100"))
+                .scheduler(time).start();
 
         // when a two-part reply arrives
         fx.produce(EmitterFixture.part(CHAT, "r-read", 0, false, "first"));
         fx.produce(EmitterFixture.part(CHAT, "r-read", 1, true, "second"));
 
-        // then the first part was typed for reading pause + typing delay, the second for its typing delay
-        fx.awaitBotTexts(CHAT, 2);
-        assertEquals(List.of(Duration.ofMillis(1600), Duration.ofMillis(100)), pause.pauses());
+        // then the first part waits out the reading pause without "typing..."
+        Await.until("the reading pause", EmitterFixture.TIMEOUT,
+                () -> time.pendingDelays().contains(Duration.ofMillis(1500)));
+        assertEquals(0, fx.typingCalls(CHAT));
+
+        // and then types for its typing delay before it is sent
+        time.advance(Duration.ofMillis(1500));
+        Await.until("typing after reading", EmitterFixture.TIMEOUT, () -> fx.typingCalls(CHAT) == 1
+                && time.pendingDelays().contains(Duration.ofMillis(100)));
+        assertTrue(fx.emulator.botTexts(CHAT).isEmpty(), "nothing sent while typing");
+        time.advance(Duration.ofMillis(100));
+        assertEquals(List.of("first"), fx.awaitBotTexts(CHAT, 1));
+
+        // and the second part only types, with no reading pause
+        Await.until("the second part typing", EmitterFixture.TIMEOUT,
+                () -> time.pendingDelays().equals(List.of(Duration.ofMillis(100))));
+        time.advance(Duration.ofMillis(100));
+        assertEquals(List.of("first", "second"), fx.awaitBotTexts(CHAT, 2));
+        assertEquals(List.of("typing", "message", "typing", "message"), fx.botSteps(CHAT));
     }
 }

@@ -98,4 +98,89 @@ class EmitterRestartTest {
         assertEquals(1, all.size(), all.toString());
         assertEquals(Delivery.Outcome.SENT, all.get(0).outcome(), all.toString());
     }
+
+    @Test
+    void anEmitterThatDiesWhileTypingLeavesNoClaimSoTheNextInstanceSendsThePartOnce() {
+        // given an emitter that types for a long time before each part
+        EmitterService dying = fx.startEmitter(Map.of("TYPING_MIN_MS", "60000", "TYPING_MAX_MS", "60000"));
+        fx.produce(EmitterFixture.part(CHAT, "r-crash-typing", 0, true, "typed by the survivor"));
+        Await.until("the typing indicator", EmitterFixture.TIMEOUT, () -> fx.typingCalls(CHAT) == 1);
+
+        // when it dies mid-typing (no clean-up at all) and another instance of the group takes over
+        dying.halt();
+        fx.startEmitter();
+
+        // then the part reaches the person once, and is reported SENT
+        assertEquals(List.of("typed by the survivor"), fx.awaitBotTexts(CHAT, 1));
+        Delivery d = fx.outcomeOf("r-crash-typing", 0);
+        assertEquals(Delivery.Outcome.SENT, d.outcome(), d.toString());
+        assertEquals(1, fx.sendMessageCalls(CHAT));
+    }
+
+    @Test
+    void anEmitterThatDiesMidSendMidReplyLeavesEveryPartAtMostOnceInTheChat() {
+        // given an emitter that sent part 0 of a three-part reply, and whose next send reaches Telegram but whose
+        // process dies before it hears the answer
+        HoldingSender[] holder = new HoldingSender[1];
+        EmitterService dying = fx.emitter().sender(s -> holder[0] = new HoldingSender(s)).start();
+        try {
+            fx.produce(EmitterFixture.part(CHAT, "r-crash-send", 0, false, "zero"));
+            assertEquals(Delivery.Outcome.SENT, fx.outcomeOf("r-crash-send", 0).outcome());
+            holder[0].holdAfterAnswer(CHAT);
+            fx.produce(EmitterFixture.part(CHAT, "r-crash-send", 1, false, "one"));
+            fx.produce(EmitterFixture.part(CHAT, "r-crash-send", 2, true, "two"));
+            Await.until("part 1 on the wire", EmitterFixture.TIMEOUT, () -> holder[0].held() == 1);
+            assertEquals(List.of("zero", "one"), fx.emulator.botTexts(CHAT));
+
+            // when it dies there, and another instance of the group takes over
+            dying.halt();
+            fx.startEmitter();
+
+            // then part 1, claimed but never confirmed, is reported FAILED and not sent again; part 2 is sent
+            List<Delivery> all = fx.awaitOutcomeOf("r-crash-send", 2);
+            Delivery unconfirmed = all.stream().filter(d -> d.replyId().equals("r-crash-send") && d.seq() == 1)
+                    .findFirst().orElseThrow();
+            assertEquals(Delivery.Outcome.FAILED, unconfirmed.outcome());
+            assertTrue(unconfirmed.reason().contains("claimed but unconfirmed"), unconfirmed.reason());
+            // and every part is in the chat exactly once, in order
+            assertEquals(List.of("zero", "one", "two"), fx.emulator.botTexts(CHAT));
+            assertEquals(3, fx.sendMessageCalls(CHAT));
+            // and whatever was re-read is reported as it was (part 0 SENT with its message id, if at all)
+            assertTrue(all.stream().filter(d -> d.seq() == 0).allMatch(d -> d.outcome() == Delivery.Outcome.SENT),
+                    all.toString());
+        } finally {
+            holder[0].release();
+        }
+    }
+
+    @Test
+    void closingTheEmitterMidSendSeesTheSendThroughReportsItAndLeavesTheRestToTheNextInstance() throws Exception {
+        // given an emitter whose send of part 0 has reached Telegram but whose answer is still on its way back
+        HoldingSender[] holder = new HoldingSender[1];
+        EmitterService closing = fx.emitter().sender(s -> holder[0] = new HoldingSender(s)).start();
+        holder[0].holdAfterAnswer(CHAT);
+        fx.produce(EmitterFixture.part(CHAT, "r-close-send", 0, false, "seen through"));
+        fx.produce(EmitterFixture.part(CHAT, "r-close-send", 1, true, "sent by the next one"));
+        Await.until("part 0 on the wire", EmitterFixture.TIMEOUT, () -> holder[0].held() == 1);
+
+        // when it is closed meanwhile, and the answer then arrives
+        Thread closer = new Thread(closing::close, "restart-test-closer");
+        closer.start();
+        Await.until("the emitter stopping", EmitterFixture.TIMEOUT, () -> !closing.isRunning());
+        holder[0].release();
+        closer.join(EmitterFixture.TIMEOUT.toMillis());
+
+        // then part 0 was recorded and reported SENT before it stopped, and part 1 was left alone
+        Delivery first = fx.outcomeOf("r-close-send", 0);
+        assertEquals(Delivery.Outcome.SENT, first.outcome());
+        assertEquals(List.of("seen through"), fx.emulator.botTexts(CHAT));
+
+        // and the next instance sends part 1 and not part 0 again
+        fx.startEmitter();
+        assertEquals(Delivery.Outcome.SENT, fx.outcomeOf("r-close-send", 1).outcome());
+        assertEquals(List.of("seen through", "sent by the next one"), fx.emulator.botTexts(CHAT));
+        assertEquals(2, fx.sendMessageCalls(CHAT));
+        assertTrue(fx.deliveries().stream().filter(d -> d.seq() == 0).allMatch(d -> d.outcome()
+                == Delivery.Outcome.SENT && d.telegramMessageId().equals(first.telegramMessageId())));
+    }
 }

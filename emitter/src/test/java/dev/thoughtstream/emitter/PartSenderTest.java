@@ -2,61 +2,74 @@ package dev.thoughtstream.emitter;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.thoughtstream.common.config.Config;
+import dev.thoughtstream.common.config.RedisSettings;
 import dev.thoughtstream.common.config.Secret;
 import dev.thoughtstream.common.config.TelegramSettings;
 import dev.thoughtstream.common.event.Delivery;
 import dev.thoughtstream.common.event.ReplyPart;
+import dev.thoughtstream.common.metrics.Metrics;
+import dev.thoughtstream.common.redis.RedisChatActivity;
 import dev.thoughtstream.common.redis.RedisClaimStore;
-import dev.thoughtstream.testkit.Await;
+import dev.thoughtstream.emitter.EmitterConfig.RedisMode;
 import dev.thoughtstream.testkit.redis.TestRedis;
 import dev.thoughtstream.testkit.telegram.TelegramEmulator;
-import dev.thoughtstream.testkit.telegram.TranscriptEntry;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.time.Clock;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.Collections;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.Random;
-import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicReference;
 import okhttp3.OkHttpClient;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.CsvSource;
 import org.telegram.telegrambots.meta.generics.TelegramClient;
+import redis.clients.jedis.RedisClient;
 
-/** One part's way to the person, against the emulator (or a slow Bot API) with the real TelegramBots client. */
+/**
+ * One message's blocking steps (staleness, claim, send, record) against the emulator, or a Bot API that is slow or
+ * absent, with the real TelegramBots client and the real Redis. No waiting happens here: the lanes do it.
+ */
 class PartSenderTest {
     private static final long CHAT = 4_501;
     private static final Duration TTL = Duration.ofMinutes(10);
 
     private TelegramEmulator emulator;
+    private RedisClient redis;
     private RedisClaimStore claims;
+    private RedisChatActivity activity;
     private OkHttpClient http;
+    private ManualScheduler time;
+    private EmitterMetrics metrics;
 
     @BeforeEach
     void setUp() {
         emulator = TelegramEmulator.builder().botToken(EmitterFixture.TOKEN).build().start();
         emulator.injectMessage(CHAT, "hi");
-        claims = new RedisClaimStore(RedisClaimStore.connect(TestRedis.settings()),
-                TestRedis.uniqueKeyPrefix("part-sender"));
+        String prefix = TestRedis.uniqueKeyPrefix("part-sender");
+        redis = RedisClaimStore.connect(TestRedis.settings());
+        claims = new RedisClaimStore(redis, prefix);
+        activity = new RedisChatActivity(redis, prefix, Duration.ofHours(1));
         http = TelegramClients.http();
+        time = new ManualScheduler();
+        metrics = new EmitterMetrics(new Metrics());
+        pacer = new SendPacer(time.clock(), time, 0, 1, 0, 1, new EmitterMetrics(new Metrics()));
+        unlimited = new SendPacer(time.clock(), time, 0, 1, 0, 0, new EmitterMetrics(new Metrics()));
     }
 
     @AfterEach
     void tearDown() {
+        time.shutdownNow();
         TelegramClients.release(http);
+        activity.close();
         claims.close();
         emulator.close();
     }
@@ -66,204 +79,200 @@ class PartSenderTest {
                 TelegramSettings.TOKEN, EmitterFixture.TOKEN, TelegramSettings.API_URL, baseUrl))), http);
     }
 
-    private PartSender sender(TelegramClient telegram, Duration typingDelay, Pause pause, int maxAttempts) {
-        TypingDelay fixed = new TypingDelay(1, typingDelay, typingDelay, 0, new Random(1));
-        return new PartSender(telegram, claims, fixed, pause, Clock.systemUTC(), TTL, maxAttempts, "emitter-test",
-                new Secret(EmitterFixture.TOKEN));
+    private PartSender sender(TelegramClient telegram, String instance) {
+        return sender(telegram, claims, RedisMode.FAIL_OPEN, instance);
+    }
+
+    private PartSender sender(TelegramClient telegram, RedisClaimStore store, RedisMode mode, String instance) {
+        return new PartSender(new TelegramMessageSender(telegram, new Secret(EmitterFixture.TOKEN),
+                TelegramMessageSender.ParseMode.NONE, new Metrics()), store, activity,
+                mode, TTL, instance, metrics);
+    }
+
+    /** One message a second overall, on frozen time: shows whether a permit's slot was kept or given back. */
+    private SendPacer pacer;
+    /** No limits at all. */
+    private SendPacer unlimited;
+
+    private SendPacer.Permit permit() {
+        SendPacer.Permit permit = pacer.acquire(CHAT, p -> { }).grantedNow();
+        assertNotNull(permit, "the pacer has a slot");
+        return permit;
+    }
+
+    private boolean slotFree() {
+        SendPacer.Request probe = pacer.acquire(CHAT + 1, p -> { });
+        SendPacer.Permit p = probe.grantedNow();
+        probe.cancel();
+        if (p != null) {
+            p.release(false);
+        }
+        return p != null;
     }
 
     private static ReplyPart part(String replyId, String text) {
-        return EmitterFixture.part(CHAT, replyId, 0, true, text);
+        return EmitterFixture.part(CHAT, 5, replyId, 0, true, text);
     }
 
-    @ParameterizedTest(name = "{0} ms of typing shows {1} typing action(s)")
-    @CsvSource({"0, 0", "3000, 1", "4000, 1", "4001, 2", "10000, 3"})
-    void theTypingActionIsRepeatedEveryFourSecondsUntilTheMessageGoesOut(long delayMs, int typingActions)
-            throws InterruptedException {
-        // given a sender whose typing delay is delayMs and whose waiting is only recorded
-        RecordingPause pause = new RecordingPause(false);
-        PartSender sender = sender(clientFor(emulator.baseUrl(), http), Duration.ofMillis(delayMs), pause, 3);
-
-        // when it sends a part
-        Delivery outcome = sender.send(part("r-typing-" + delayMs, "typed for a while"), Duration.ZERO);
-
-        // then the person saw "typing..." that many times, then the message
-        assertEquals(Delivery.Outcome.SENT, outcome.outcome());
-        List<String> bot = emulator.transcript(CHAT).stream().filter(TranscriptEntry::isFromBot)
-                .map(e -> e.isMessage() ? "message" : e.action()).toList();
-        List<String> expected = new ArrayList<>(Collections.nCopies(typingActions, "typing"));
-        expected.add("message");
-        assertEquals(expected, bot);
-        // and the waits between them add up to the delay, none longer than the indicator lasts
-        assertEquals(delayMs, pause.pauses().stream().mapToLong(Duration::toMillis).sum());
-        assertTrue(pause.pauses().stream().allMatch(d -> d.compareTo(PartSender.TYPING_REFRESH) <= 0),
-                pause.pauses().toString());
+    private PartSender.Attempt attempt(PartSender sender, ReplyPart part) {
+        return sender.attempt(part, PartSender.claimKey(part), part.text(), permit(), null);
     }
 
     @Test
-    void aTenSecondDelayWaitsFourFourAndTwoSeconds() throws InterruptedException {
-        // given a ten-second typing delay, waits recorded rather than slept
-        RecordingPause pause = new RecordingPause(false);
-        PartSender sender = sender(clientFor(emulator.baseUrl(), http), Duration.ofSeconds(10), pause, 3);
-
-        // when a part is sent
-        sender.send(part("r-ten", "ten seconds of typing"), Duration.ZERO);
-
-        // then the indicator was refreshed at 0, 4 and 8 s
-        assertEquals(List.of(Duration.ofSeconds(4), Duration.ofSeconds(4), Duration.ofSeconds(2)), pause.pauses());
-        assertEquals(3, emulator.calls("sendchataction").size());
-    }
-
-    @Test
-    void aSentPartIsRecordedWithItsMessageIdAndAnotherSendOnlyReportsIt() throws InterruptedException {
+    void aSentMessageIsRecordedWithItsIdAndAnotherInstanceOnlyFindsIt() {
         // given a part sent once
-        PartSender sender = sender(clientFor(emulator.baseUrl(), http), Duration.ZERO, new RecordingPause(false), 3);
-        ReplyPart part = part("r-record", "recorded");
-        Delivery first = sender.send(part, Duration.ZERO);
+        ReplyPart part = part("r-once", "only once");
+        PartSender.Attempt first = attempt(sender(clientFor(emulator.baseUrl(), http), "emitter-a"), part);
 
-        // then its claim holds the message id
-        assertEquals(Optional.of("sent:" + first.telegramMessageId()), claims.get(PartSender.claimKey(part)));
+        // then its key holds the message id, and the pacer's slot stays taken (the message reached Telegram)
+        long id = assertInstanceOf(PartSender.Attempt.Sent.class, first).messageId();
+        assertEquals(Optional.of("sent:" + id), claims.get(PartSender.claimKey(part)));
+        assertFalse(slotFree());
 
-        // when another sender (another instance) gets the same part
-        PartSender other = sender(clientFor(emulator.baseUrl(), http), Duration.ZERO, new RecordingPause(false), 3);
-        Delivery second = other.send(part, Duration.ZERO);
+        // when another instance looks before typing, and then tries to send it
+        PartSender other = sender(clientFor(emulator.baseUrl(), http), "emitter-b");
+        PartSender.Check check = other.check(part, PartSender.claimKey(part));
+        PartSender.Attempt second = other.attempt(part, PartSender.claimKey(part), part.text(),
+                unlimited.acquire(CHAT, p -> { }).grantedNow(), null);
 
-        // then it reports the same message without sending
-        assertEquals(Delivery.Outcome.SENT, second.outcome());
-        assertEquals(first.telegramMessageId(), second.telegramMessageId());
-        assertEquals(1, emulator.calls("sendmessage").size());
+        // then both find it sent, with the same id, and nothing went out twice
+        PartSender.Earlier seen = assertInstanceOf(PartSender.Check.Recorded.class, check).earlier();
+        assertEquals(new PartSender.Earlier(Delivery.Outcome.SENT, id, null), seen);
+        assertEquals(seen, assertInstanceOf(PartSender.Attempt.Recorded.class, second).earlier());
+        assertEquals(List.of("only once"), emulator.botTexts(CHAT));
     }
 
     @Test
-    void interruptedWhileTypingTheClaimIsReleasedSoTheNextInstanceSendsThePart() throws InterruptedException {
-        // given a sender interrupted (as close() does) during its typing pause
-        Pause interrupted = d -> {
-            throw new InterruptedException("closing");
-        };
-        PartSender stopping = sender(clientFor(emulator.baseUrl(), http), Duration.ofSeconds(3), interrupted, 3);
-        ReplyPart part = part("r-released", "sent by the next instance");
+    void aStalePartIsNotClaimedNotSentAndGivesItsPermitBack() {
+        // given the chat has a message newer than the one the part answers
+        activity.recordIngested(CHAT, 6);
+        ReplyPart part = part("r-stale", "too late");
 
-        // when it sends, then it gives up without a message and without keeping the claim
-        assertThrows(InterruptedException.class, () -> stopping.send(part, Duration.ZERO));
-        assertEquals(0, emulator.calls("sendmessage").size());
+        // when it is checked, and when an attempt is made anyway
+        PartSender sender = sender(clientFor(emulator.baseUrl(), http), "emitter-a");
+        PartSender.Check check = sender.check(part, PartSender.claimKey(part));
+        PartSender.Attempt attempt = attempt(sender, part);
+
+        // then both say stale, with the newer message, and nothing was claimed, sent or kept
+        assertTrue(assertInstanceOf(PartSender.Check.Stale.class, check).reason().contains("newer message 6"));
+        assertInstanceOf(PartSender.Attempt.Stale.class, attempt);
         assertEquals(Optional.empty(), claims.get(PartSender.claimKey(part)));
-
-        // and the next instance sends it
-        PartSender next = sender(clientFor(emulator.baseUrl(), http), Duration.ZERO, new RecordingPause(false), 3);
-        assertEquals(Delivery.Outcome.SENT, next.send(part, Duration.ZERO).outcome());
-        assertEquals(List.of("sent by the next instance"), emulator.botTexts(CHAT));
+        assertEquals(0, emulator.calls("sendmessage").size());
+        assertTrue(slotFree(), "the permit was given back unused");
     }
 
     @Test
-    void anInterruptDuringASendOnTheWireIsSeenThroughRecordedAndRestoredWithoutASecondSend() throws Exception {
-        // given a Bot API that holds sendMessage answers
-        try (SlowBotApi slow = new SlowBotApi()) {
-            PartSender sender = sender(clientFor(slow.baseUrl(), http), Duration.ZERO, new RecordingPause(false), 5);
-            ReplyPart part = part("r-in-flight", "on the wire");
-            AtomicReference<Delivery> outcome = new AtomicReference<>();
-            AtomicReference<Throwable> thrown = new AtomicReference<>();
-            AtomicBoolean interruptedAfter = new AtomicBoolean();
-            Thread sending = new Thread(() -> {
-                try {
-                    outcome.set(sender.send(part, Duration.ZERO));
-                } catch (Throwable t) {
-                    thrown.set(t);
-                }
-                interruptedAfter.set(Thread.currentThread().isInterrupted());
-            }, "part-sender-test-sending");
-            sending.setDaemon(true);
-            sending.start();
-            Await.until("the sendMessage to arrive", EmitterFixture.TIMEOUT, () -> slow.sendMessages() == 1);
+    void aPartClaimedButNeverConfirmedIsReportedFailedAndNotSent() {
+        // given another instance claimed the part and died during its send
+        ReplyPart part = part("r-orphan", "maybe seen");
+        claims.put(PartSender.claimKey(part), "sending:emitter-dead", TTL);
 
-            // when the sending thread is interrupted while the request is on the wire, and then Telegram answers
-            sending.interrupt();
-            slow.release();
-            sending.join(EmitterFixture.TIMEOUT.toMillis());
+        // when this instance tries
+        PartSender.Attempt attempt = attempt(sender(clientFor(emulator.baseUrl(), http), "emitter-a"), part);
 
-            // then the answer was awaited, recorded and reported; nothing was sent again; the interrupt survives
-            assertFalse(sending.isAlive());
-            assertEquals(null, thrown.get());
-            assertEquals(Delivery.Outcome.SENT, outcome.get().outcome());
-            assertEquals(SlowBotApi.MESSAGE_ID, outcome.get().telegramMessageId());
-            assertEquals(1, slow.sendMessages());
-            assertEquals(Optional.of("sent:" + SlowBotApi.MESSAGE_ID), claims.get(PartSender.claimKey(part)));
-            assertTrue(interruptedAfter.get(), "the interrupt flag was restored");
-        }
+        // then it is FAILED, naming the claim, and Telegram was not asked
+        PartSender.Earlier earlier = assertInstanceOf(PartSender.Attempt.Recorded.class, attempt).earlier();
+        assertEquals(Delivery.Outcome.FAILED, earlier.outcome());
+        assertTrue(earlier.reason().contains("sending:emitter-dead"), earlier.reason());
+        assertEquals(0, emulator.calls("sendmessage").size());
     }
 
     @Test
-    void aSendWhoseAnswerNeverComesIsReportedFailedAndNotRetried() throws InterruptedException {
+    void aRateLimitIsHandedBackWithTelegramsRetryAfterAndTheClaimReleased() {
+        // given Telegram answers 429 retry_after=3
+        emulator.addFault("sendMessage", 429, 3, 1, CHAT, null);
+        ReplyPart part = part("r-flood", "after the flood");
+
+        // when an attempt is made
+        PartSender.Attempt attempt = attempt(sender(clientFor(emulator.baseUrl(), http), "emitter-a"), part);
+
+        // then the lane is told to wait 3 s, and nobody holds the key meanwhile
+        assertEquals(Duration.ofSeconds(3), assertInstanceOf(PartSender.Attempt.Again.class, attempt).retryAfter());
+        assertEquals(Optional.empty(), claims.get(PartSender.claimKey(part)));
+    }
+
+    @Test
+    void aSendWhoseAnswerNeverComesIsFailedAndRecordedNotRetried() {
         // given a Bot API that does not answer within the client's read timeout
-        OkHttpClient impatient = http.newBuilder().readTimeout(Duration.ofMillis(300)).build();
+        OkHttpClient impatient = new OkHttpClient.Builder().readTimeout(Duration.ofMillis(500)).build();
         try (SlowBotApi slow = new SlowBotApi()) {
-            RecordingPause pause = new RecordingPause(false);
-            PartSender sender = sender(clientFor(slow.baseUrl(), impatient), Duration.ZERO, pause, 5);
-            ReplyPart part = part("r-no-answer", "did it arrive?");
+            ReplyPart part = part("r-silent", "into the silence");
 
-            // when a part is sent
-            Delivery outcome = sender.send(part, Duration.ZERO);
+            // when an attempt is made
+            PartSender.Attempt attempt = attempt(sender(clientFor(slow.baseUrl(), impatient), "emitter-a"), part);
 
-            // then it may have arrived, so it is FAILED after a single attempt rather than risked twice
-            assertEquals(Delivery.Outcome.FAILED, outcome.outcome());
-            assertTrue(outcome.reason().contains("may have been sent"), outcome.reason());
+            // then it may have arrived, so it is final: FAILED, recorded, one request
+            String reason = assertInstanceOf(PartSender.Attempt.Failed.class, attempt).reason();
+            assertTrue(reason.contains("may have been sent"), reason);
+            assertEquals(Optional.of("failed:" + reason), claims.get(PartSender.claimKey(part)));
             assertEquals(1, slow.sendMessages());
-            assertEquals(List.of(), pause.pauses());
-            assertTrue(claims.get(PartSender.claimKey(part)).orElseThrow().startsWith("failed:"));
         } finally {
             TelegramClients.release(impatient);
         }
     }
 
     @Test
-    void aRefusedConnectionIsRetriedWithGrowingBackoffThenReportedFailedWithoutTheToken()
-            throws IOException, InterruptedException {
+    void aRefusedConnectionIsRetryableReleasesTheClaimAndNamesNoToken() throws IOException {
         // given nothing listens where the Bot API should be
         int closedPort;
         try (ServerSocket probe = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
             closedPort = probe.getLocalPort();
         }
-        RecordingPause pause = new RecordingPause(false);
-        PartSender sender = sender(clientFor("http://127.0.0.1:" + closedPort, http), Duration.ZERO, pause, 3);
+        ReplyPart part = part("r-refused", "nobody home");
 
-        // when a part is sent
-        Delivery outcome = sender.send(part("r-refused", "nobody home"), Duration.ZERO);
+        // when an attempt is made
+        PartSender.Attempt attempt = attempt(sender(clientFor("http://127.0.0.1:" + closedPort, http), "emitter-a"),
+                part);
 
-        // then every attempt was made (the request never left), with growing waits, and the reason is token-free
-        assertEquals(Delivery.Outcome.FAILED, outcome.outcome());
-        assertTrue(outcome.reason().startsWith("gave up after 3 attempts"), outcome.reason());
-        assertEquals(List.of(Duration.ofMillis(500), Duration.ofMillis(1000)), pause.pauses());
-        assertFalse(outcome.reason().contains(EmitterFixture.TOKEN), outcome.reason());
-        assertFalse(outcome.reason().contains(EmitterFixture.TOKEN.substring(EmitterFixture.TOKEN.indexOf(':') + 1)));
+        // then it can be tried again (the request never left), without the token in the reason
+        PartSender.Attempt.Again again = assertInstanceOf(PartSender.Attempt.Again.class, attempt);
+        assertNull(again.retryAfter());
+        assertFalse(again.reason().contains(EmitterFixture.TOKEN.substring(EmitterFixture.TOKEN.indexOf(':') + 1)),
+                again.reason());
+        assertEquals(Optional.empty(), claims.get(PartSender.claimKey(part)));
     }
 
     @Test
-    void aRateLimitWaitsExactlyWhatTelegramAsksFor() throws InterruptedException {
-        // given Telegram will answer 429 retry_after=3 twice
-        emulator.addFault("sendMessage", 429, 3, 2, CHAT, null);
-        RecordingPause pause = new RecordingPause(false);
-        PartSender sender = sender(clientFor(emulator.baseUrl(), http), Duration.ZERO, pause, 5);
-
-        // when a part is sent
-        Delivery outcome = sender.send(part("r-flood", "after the flood"), Duration.ZERO);
-
-        // then it waited 3 s twice (recorded, not slept) and went out on the third attempt
-        assertEquals(Delivery.Outcome.SENT, outcome.outcome());
-        assertEquals(List.of(Duration.ofSeconds(3), Duration.ofSeconds(3)), pause.pauses());
-    }
-
-    @Test
-    void aRefusalQuotingTheTokenIsReportedWithTheTokenRedacted() throws InterruptedException {
+    void aRefusalQuotingTheTokenIsReportedWithTheTokenRedacted() {
         // given Telegram's refusal text quotes the bot's URL (reasons end up on the delivered topic)
         emulator.addFault("sendMessage", 400, 0, 1, CHAT,
                 "Bad Request: see https://api.telegram.org/bot" + EmitterFixture.TOKEN + "/sendMessage");
-        PartSender sender = sender(clientFor(emulator.baseUrl(), http), Duration.ZERO, new RecordingPause(false), 3);
 
         // when a part is refused
-        Delivery outcome = sender.send(part("r-quoted", "quoted"), Duration.ZERO);
+        PartSender.Attempt attempt = attempt(sender(clientFor(emulator.baseUrl(), http), "emitter-a"),
+                part("r-quoted", "quoted"));
 
-        // then the reason keeps Telegram's words but not the token
-        assertEquals(Delivery.Outcome.FAILED, outcome.outcome());
-        assertFalse(outcome.reason().contains(EmitterFixture.TOKEN), outcome.reason());
-        assertTrue(outcome.reason().contains("<redacted>"), outcome.reason());
+        // then the reason keeps Telegram's words and status, but not the token
+        String reason = assertInstanceOf(PartSender.Attempt.Failed.class, attempt).reason();
+        assertTrue(reason.startsWith("400 "), reason);
+        assertFalse(reason.contains(EmitterFixture.TOKEN), reason);
+        assertTrue(reason.contains("<redacted>"), reason);
+    }
+
+    @Test
+    void withRedisDownFailOpenSendsUnprotectedAndFailClosedHoldsTheMessageBack() throws IOException {
+        // given a claim store that cannot be reached
+        int closedPort;
+        try (ServerSocket probe = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            closedPort = probe.getLocalPort();
+        }
+        try (RedisClaimStore down = new RedisClaimStore(RedisClaimStore.connect(RedisSettings.from(Config.of(Map.of(
+                RedisSettings.URL, "redis://127.0.0.1:" + closedPort, "REDIS_TIMEOUT_MS", "200")))), "x:")) {
+            TelegramClient telegram = clientFor(emulator.baseUrl(), http);
+
+            // when failing closed, then nothing is sent and the lane is told to wait for Redis
+            PartSender closed = sender(telegram, down, RedisMode.FAIL_CLOSED, "emitter-a");
+            assertInstanceOf(PartSender.Attempt.RedisDown.class, attempt(closed, part("r-closed", "held back")));
+            assertInstanceOf(PartSender.Check.RedisDown.class, closed.check(part("r-closed", "held back"), "k"));
+            assertEquals(0, emulator.calls("sendmessage").size());
+            assertTrue(slotFree(), "the permit was given back unused");
+
+            // when failing open, then it is sent, and counted as unprotected
+            PartSender open = sender(telegram, down, RedisMode.FAIL_OPEN, "emitter-a");
+            assertInstanceOf(PartSender.Attempt.Sent.class, attempt(open, part("r-open", "sent anyway")));
+            assertEquals(List.of("sent anyway"), emulator.botTexts(CHAT));
+            assertEquals(1, metrics.sentWithoutClaimCount());
+            assertTrue(metrics.redisErrors() >= 4, "claims, look-ups and records failed: " + metrics.redisErrors());
+        }
     }
 }

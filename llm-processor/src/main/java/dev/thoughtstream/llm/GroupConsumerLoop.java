@@ -1,5 +1,6 @@
 package dev.thoughtstream.llm;
 
+import dev.thoughtstream.common.kafka.PartitionOffsets;
 import dev.thoughtstream.common.event.Thought;
 import dev.thoughtstream.common.topic.Topics;
 import java.time.Duration;

@@ -1,4 +1,4 @@
-package dev.thoughtstream.llm;
+package dev.thoughtstream.common.kafka;
 
 import java.util.Collection;
 import java.util.HashMap;
@@ -8,17 +8,18 @@ import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.common.TopicPartition;
 
 /**
- * Group mode's offsets: records finish out of order (chats run in parallel), but a partition's committed offset may
- * only move past records that are all finished, or a crash would skip the unfinished ones. So the committable offset
- * of a partition is its lowest unfinished offset, or one past the highest received when none is unfinished.
+ * Offsets when records finish out of order (the llm-processor's group mode and the emitter's lanes run chats side by
+ * side): a partition's committed offset may only move past records that are all finished, or a crash would skip the
+ * unfinished ones. So the committable offset of a partition is its lowest unfinished offset, or one past the highest
+ * received when none is unfinished.
  *
  * <p>Not thread-safe: the poll thread owns it. A partition's {@link Track} is replaced when the partition is
  * revoked and assigned again, so a late completion from before cannot move the new track.
  */
-final class PartitionOffsets {
+public final class PartitionOffsets {
 
     /** One assignment of one partition. */
-    static final class Track {
+    public static final class Track {
         private final TreeSet<Long> unfinished = new TreeSet<>();
         private long next = -1;
         private long committed = -1;
@@ -31,7 +32,7 @@ final class PartitionOffsets {
     private final Map<TopicPartition, Track> tracks = new HashMap<>();
 
     /** A record of {@code tp} was polled; returns the partition's current track, for {@link #finished}. */
-    Track received(TopicPartition tp, long offset) {
+    public Track received(TopicPartition tp, long offset) {
         Track track = tracks.computeIfAbsent(tp, p -> new Track());
         track.unfinished.add(offset);
         track.next = Math.max(track.next, offset + 1);
@@ -39,14 +40,14 @@ final class PartitionOffsets {
     }
 
     /** The record at {@code offset} is finished; ignored when {@code track} is no longer the partition's. */
-    void finished(TopicPartition tp, Track track, long offset) {
+    public void finished(TopicPartition tp, Track track, long offset) {
         if (tracks.get(tp) == track) {
             track.unfinished.remove(offset);
         }
     }
 
     /** Offsets to commit for {@code partitions} (all when null): those that moved since the last commit. */
-    Map<TopicPartition, OffsetAndMetadata> committable(Collection<TopicPartition> partitions) {
+    public Map<TopicPartition, OffsetAndMetadata> committable(Collection<TopicPartition> partitions) {
         Map<TopicPartition, OffsetAndMetadata> out = new HashMap<>();
         for (Map.Entry<TopicPartition, Track> e : tracks.entrySet()) {
             if (partitions != null && !partitions.contains(e.getKey())) {
@@ -61,7 +62,7 @@ final class PartitionOffsets {
     }
 
     /** Kafka accepted these offsets. */
-    void committed(Map<TopicPartition, OffsetAndMetadata> offsets) {
+    public void committed(Map<TopicPartition, OffsetAndMetadata> offsets) {
         offsets.forEach((tp, om) -> {
             Track track = tracks.get(tp);
             if (track != null) {
@@ -71,12 +72,12 @@ final class PartitionOffsets {
     }
 
     /** The partitions are no longer ours. */
-    void remove(Collection<TopicPartition> partitions) {
+    public void remove(Collection<TopicPartition> partitions) {
         partitions.forEach(tracks::remove);
     }
 
     /** Records received and not finished, all partitions. */
-    int unfinished() {
+    public int unfinished() {
         return tracks.values().stream().mapToInt(t -> t.unfinished.size()).sum();
     }
 }

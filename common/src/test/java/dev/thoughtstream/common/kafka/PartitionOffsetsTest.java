@@ -1,4 +1,4 @@
-package dev.thoughtstream.llm;
+package dev.thoughtstream.common.kafka;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;

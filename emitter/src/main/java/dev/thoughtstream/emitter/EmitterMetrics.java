@@ -1,0 +1,104 @@
+package dev.thoughtstream.emitter;
+
+import dev.thoughtstream.common.event.Delivery;
+import dev.thoughtstream.common.metrics.Metrics;
+import java.time.Duration;
+import java.util.EnumMap;
+import java.util.Locale;
+import java.util.Map;
+import java.util.function.IntSupplier;
+
+/** The emitter's instruments in common's {@link Metrics} (names get the {@code thoughtstream_} prefix there). */
+final class EmitterMetrics {
+    private final Metrics metrics;
+    private final Map<Delivery.Outcome, Metrics.Counter> parts = new EnumMap<>(Delivery.Outcome.class);
+    private final Metrics.Counter staleDrops;
+    private final Metrics.Timer firstPartDelay;
+    private final Metrics.Counter redisErrors;
+    private final Metrics.Counter sentWithoutClaim;
+    private final Metrics.Counter deadLetters;
+
+    EmitterMetrics(Metrics metrics) {
+        this.metrics = metrics;
+        for (Delivery.Outcome o : Delivery.Outcome.values()) {
+            parts.put(o, metrics.counter("emitter_parts_total",
+                    "reply parts finished, by outcome (sent, dropped_stale, failed), re-reports included",
+                    "outcome", o.name().toLowerCase(Locale.ROOT)));
+        }
+        staleDrops = metrics.counter("emitter_stale_drops_total",
+                "parts this instance dropped because the chat had a newer user message");
+        firstPartDelay = metrics.timer("emitter_first_part_delay_seconds",
+                "from a reply's first part being produced to its message being sent (typing delay included)");
+        redisErrors = metrics.counter("emitter_redis_errors_total",
+                "failed Redis calls (claims, outcome records, staleness checks); the emitter went on per its mode");
+        sentWithoutClaim = metrics.counter("emitter_sent_without_claim_total",
+                "messages sent while Redis was unreachable (fail-open), so unprotected against a duplicate");
+        deadLetters = metrics.counter("emitter_dead_letters_total", "unreadable reply records set aside");
+        for (String scope : new String[] {"chat", "group", "global", "telegram"}) {
+            rateLimitedCounter(scope);
+        }
+    }
+
+    private Metrics.Counter rateLimitedCounter(String scope) {
+        return metrics.counter("emitter_rate_limited_total",
+                "sends that had to wait for a rate limit: our own (chat, group, global) or Telegram's 429 (telegram)",
+                "scope", scope);
+    }
+
+    void gauges(IntSupplier lanes, IntSupplier pendingParts) {
+        metrics.gauge("emitter_lanes", "chats with parts waiting or being sent", lanes::getAsInt);
+        metrics.gauge("emitter_pending_parts", "parts held by this instance and not finished", pendingParts::getAsInt);
+    }
+
+    void part(Delivery.Outcome outcome) {
+        parts.get(outcome).increment();
+    }
+
+    long parts(Delivery.Outcome outcome) {
+        return parts.get(outcome).count();
+    }
+
+    void staleDrop() {
+        staleDrops.increment();
+    }
+
+    long staleDrops() {
+        return staleDrops.count();
+    }
+
+    void firstPartDelay(Duration delay) {
+        firstPartDelay.record(delay.isNegative() ? Duration.ZERO : delay);
+    }
+
+    void redisError() {
+        redisErrors.increment();
+    }
+
+    long redisErrors() {
+        return redisErrors.count();
+    }
+
+    void sentWithoutClaim() {
+        sentWithoutClaim.increment();
+    }
+
+    long sentWithoutClaimCount() {
+        return sentWithoutClaim.count();
+    }
+
+    void deadLetter() {
+        deadLetters.increment();
+    }
+
+    long deadLetters() {
+        return deadLetters.count();
+    }
+
+    void rateLimited(String scope) {
+        rateLimitedCounter(scope).increment();
+    }
+
+    long rateLimitedCount(String scope) {
+        return rateLimitedCounter(scope).count();
+    }
+}
