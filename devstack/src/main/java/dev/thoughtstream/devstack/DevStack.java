@@ -13,6 +13,7 @@ import dev.thoughtstream.common.redis.InMemoryChatActivity;
 import dev.thoughtstream.common.redis.InMemoryClaimStore;
 import dev.thoughtstream.common.redis.RedisChatActivity;
 import dev.thoughtstream.common.redis.RedisClaimStore;
+import dev.thoughtstream.common.service.NamedThreads;
 import dev.thoughtstream.common.topic.Topics;
 import dev.thoughtstream.emitter.EmitterConfig;
 import dev.thoughtstream.emitter.EmitterService;
@@ -36,7 +37,6 @@ import java.util.Map;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 import okhttp3.OkHttpClient;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -122,7 +122,7 @@ public final class DevStack implements AutoCloseable {
         ChunkerService chunker = new ChunkerService(ChunkerConfig.from(config), kafka, clock);
 
         LlmConfig llmConfig = LlmConfig.from(config);
-        ScheduledThreadPoolExecutor llmScheduler = new ScheduledThreadPoolExecutor(2, daemonThreads("devstack-llm"));
+        ScheduledThreadPoolExecutor llmScheduler = new ScheduledThreadPoolExecutor(2, NamedThreads.daemon("devstack-llm"));
         llmScheduler.setRemoveOnCancelPolicy(true);
         closers.push(llmScheduler::shutdownNow);
         LlmProcessor llm = new LlmProcessor(kafka, Topics.withPrefix(kafka.topicPrefix()), llmConfig,
@@ -220,14 +220,6 @@ public final class DevStack implements AutoCloseable {
         return config.withPrefix("");
     }
 
-    private static java.util.concurrent.ThreadFactory daemonThreads(String prefix) {
-        AtomicInteger n = new AtomicInteger();
-        return r -> {
-            Thread t = new Thread(r, prefix + "-" + n.incrementAndGet());
-            t.setDaemon(true);
-            return t;
-        };
-    }
 
     /** The web chat's address, when devstack runs the emulator. */
     public java.util.Optional<String> webChatUrl() {

@@ -9,13 +9,13 @@ import dev.thoughtstream.common.kafka.TopicAdmin;
 import dev.thoughtstream.common.metrics.Metrics;
 import dev.thoughtstream.common.redis.ChatActivity;
 import dev.thoughtstream.common.redis.ClaimStore;
+import dev.thoughtstream.common.service.NamedThreads;
 import dev.thoughtstream.common.topic.Topics;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.Collection;
 import java.util.HashSet;
 import java.util.List;
-import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Properties;
@@ -32,18 +32,15 @@ import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import org.apache.kafka.clients.consumer.CloseOptions;
-import org.apache.kafka.clients.consumer.CommitFailedException;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRebalanceListener;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.ConsumerRecords;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
-import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.TopicPartition;
-import org.apache.kafka.common.errors.RebalanceInProgressException;
 import org.apache.kafka.common.errors.WakeupException;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
@@ -132,8 +129,8 @@ public final class EmitterService implements AutoCloseable {
         this.clock = Objects.requireNonNull(clock, "clock");
         String instanceId = "emitter-" + UUID.randomUUID().toString().substring(0, 8);
         this.workers = new ThreadPoolExecutor(config.sendThreads(), config.sendThreads(), 30, TimeUnit.SECONDS,
-                new LinkedBlockingQueue<>(), EmitterThreads.named("emitter-send", true));
-        this.publisher = Executors.newSingleThreadExecutor(EmitterThreads.named("emitter-outcomes", true));
+                new LinkedBlockingQueue<>(), NamedThreads.factory("emitter-send", true));
+        this.publisher = Executors.newSingleThreadExecutor(NamedThreads.factory("emitter-outcomes", true));
         PartSender steps = new PartSender(sender, claims, activity, config.redisMode(), config.claimTtl(), instanceId,
                 this.metrics);
         this.lanes = new DeliveryLanes<>(steps, SendPacer.from(config, clock, scheduler, this.metrics),
@@ -315,23 +312,7 @@ public final class EmitterService implements AutoCloseable {
         while ((w = finished.poll()) != null) {
             offsets.finished(w.tp(), w.track(), w.offset());
         }
-        Map<TopicPartition, OffsetAndMetadata> commit = offsets.committable(partitions);
-        if (commit.isEmpty()) {
-            return;
-        }
-        try {
-            try {
-                consumer.commitSync(commit);
-            } catch (WakeupException e) {
-                // A wakeup meant for poll(); the parts are finished, so the commit still counts.
-                consumer.commitSync(commit);
-            }
-            offsets.committed(commit);
-            LOG.debug("committed {}", commit);
-        } catch (CommitFailedException | RebalanceInProgressException e) {
-            LOG.warn("could not commit {} (the group is rebalancing); trying again after it: {}", commit,
-                    e.getMessage());
-        }
+        offsets.commit(consumer, partitions);
     }
 
     private void applyBackpressure() {

@@ -6,6 +6,7 @@ import dev.langchain4j.http.client.HttpRequest;
 import dev.langchain4j.http.client.SuccessfulHttpResponse;
 import dev.langchain4j.http.client.sse.ServerSentEventListener;
 import dev.langchain4j.http.client.sse.ServerSentEventParser;
+import dev.thoughtstream.common.service.NamedThreads;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
@@ -57,7 +58,7 @@ final class AbortableHttpClient implements HttpClient {
 
     private final java.net.http.HttpClient jdk;
     private final Duration readTimeout;
-    private final Executor streamReaders = Executors.newCachedThreadPool(Threads.named("llm-http-stream", true));
+    private final Executor streamReaders = Executors.newCachedThreadPool(NamedThreads.factory("llm-http-stream", true));
 
     AbortableHttpClient(Duration connectTimeout, Duration readTimeout) {
         java.net.http.HttpClient.Builder builder = java.net.http.HttpClient.newBuilder();

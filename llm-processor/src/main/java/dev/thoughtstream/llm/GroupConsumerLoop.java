@@ -20,14 +20,11 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.function.BooleanSupplier;
-import org.apache.kafka.clients.consumer.CommitFailedException;
 import org.apache.kafka.clients.consumer.Consumer;
 import org.apache.kafka.clients.consumer.ConsumerRebalanceListener;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.ConsumerRecords;
-import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.common.TopicPartition;
-import org.apache.kafka.common.errors.RebalanceInProgressException;
 import org.apache.kafka.common.errors.WakeupException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -159,23 +156,7 @@ final class GroupConsumerLoop {
         while ((f = finished.poll()) != null) {
             offsets.finished(f.tp(), f.track(), f.offset());
         }
-        Map<TopicPartition, OffsetAndMetadata> commit = offsets.committable(partitions);
-        if (commit.isEmpty()) {
-            return;
-        }
-        try {
-            try {
-                consumer.commitSync(commit);
-            } catch (WakeupException e) {
-                // close() woke the consumer to end the poll; the work is done, so the commit still counts.
-                consumer.commitSync(commit);
-            }
-            offsets.committed(commit);
-            LOG.debug("committed {}", commit);
-        } catch (CommitFailedException | RebalanceInProgressException e) {
-            LOG.warn("could not commit {} (the group is rebalancing); trying again after it: {}", commit,
-                    e.getMessage());
-        }
+        offsets.commit(consumer, partitions);
     }
 
     private void applyBackpressure() {

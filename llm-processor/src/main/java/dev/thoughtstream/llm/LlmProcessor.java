@@ -4,6 +4,7 @@ import dev.thoughtstream.common.config.KafkaSettings;
 import dev.thoughtstream.common.metrics.Metrics;
 import dev.thoughtstream.common.redis.ChatActivity;
 import dev.thoughtstream.common.redis.ClaimStore;
+import dev.thoughtstream.common.service.NamedThreads;
 import dev.thoughtstream.common.topic.Topics;
 import dev.thoughtstream.llm.ScaleConfig.Mode;
 import java.time.Clock;
@@ -198,7 +199,7 @@ public final class LlmProcessor implements AutoCloseable {
                 ShareGroups.prepare(admin, config.groupId(), scale.maxDeliveries(), ADMIN_TIMEOUT);
             }
         }
-        work = new ScheduledThreadPoolExecutor(scale.concurrency() + 1, Threads.named(SERVICE + "-work", true));
+        work = new ScheduledThreadPoolExecutor(scale.concurrency() + 1, NamedThreads.factory(SERVICE + "-work", true));
         work.setRemoveOnCancelPolicy(true);
         producer = new KafkaProducer<>(producerProperties(kafka));
         ThoughtHandler h = new ThoughtHandler(topics, generator, activity, new ThoughtClaims(claims, scale, metrics),

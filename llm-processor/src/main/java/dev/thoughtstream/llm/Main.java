@@ -6,6 +6,7 @@ import dev.thoughtstream.common.config.RedisSettings;
 import dev.thoughtstream.common.kafka.TopicAdmin;
 import dev.thoughtstream.common.redis.RedisChatActivity;
 import dev.thoughtstream.common.redis.RedisClaimStore;
+import dev.thoughtstream.common.service.NamedThreads;
 import dev.thoughtstream.common.service.ServiceLauncher;
 import dev.thoughtstream.common.topic.Topics;
 import java.time.Clock;
@@ -34,7 +35,7 @@ public final class Main {
             // Paces the scripted model and runs reply timeouts. Cancelled timeouts are removed at once, or every
             // answered thought would leave one behind for the whole reply timeout.
             ScheduledThreadPoolExecutor scheduler =
-                    new ScheduledThreadPoolExecutor(2, Threads.named("llm-scheduler", true));
+                    new ScheduledThreadPoolExecutor(2, NamedThreads.factory("llm-scheduler", true));
             scheduler.setRemoveOnCancelPolicy(true);
             RedisClient redis = RedisClaimStore.connect(redisSettings);
             RedisClaimStore claims = new RedisClaimStore(redis, redisSettings.keyPrefix());

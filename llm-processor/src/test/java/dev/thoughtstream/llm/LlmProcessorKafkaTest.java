@@ -17,6 +17,7 @@ import dev.thoughtstream.common.kafka.DeadLetters;
 import dev.thoughtstream.common.metrics.Metrics;
 import dev.thoughtstream.common.redis.RedisChatActivity;
 import dev.thoughtstream.common.redis.RedisClaimStore;
+import dev.thoughtstream.common.service.NamedThreads;
 import dev.thoughtstream.common.topic.Topic;
 import dev.thoughtstream.common.topic.Topics;
 import dev.thoughtstream.testkit.Await;
@@ -141,7 +142,7 @@ class LlmProcessorKafkaTest {
         groupId = prefix + "llm-processor";
         producer = new KafkaProducer<>(TestKafka.producerProps(), new ByteArraySerializer(), new ByteArraySerializer());
         admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, TestKafka.bootstrapServers()));
-        scheduler = new ScheduledThreadPoolExecutor(2, Threads.named("test-llm-scheduler", true));
+        scheduler = new ScheduledThreadPoolExecutor(2, NamedThreads.factory("test-llm-scheduler", true));
         scheduler.setRemoveOnCancelPolicy(true);
     }
 

@@ -16,6 +16,7 @@ import dev.thoughtstream.common.kafka.DeadLetters;
 import dev.thoughtstream.common.metrics.Metrics;
 import dev.thoughtstream.common.redis.RedisChatActivity;
 import dev.thoughtstream.common.redis.RedisClaimStore;
+import dev.thoughtstream.common.service.NamedThreads;
 import dev.thoughtstream.common.topic.Topics;
 import dev.thoughtstream.llm.ScaleConfig.Mode;
 import dev.thoughtstream.testkit.Await;
@@ -129,7 +130,7 @@ class LlmProcessorScaleTest {
         producer = track(new KafkaProducer<>(TestKafka.producerProps(), new ByteArraySerializer(),
                 new ByteArraySerializer()));
         admin = track(Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, TestKafka.bootstrapServers())));
-        scheduler = new ScheduledThreadPoolExecutor(2, Threads.named("test-scale-scheduler", true));
+        scheduler = new ScheduledThreadPoolExecutor(2, NamedThreads.factory("test-scale-scheduler", true));
         scheduler.setRemoveOnCancelPolicy(true);
         llm = track(FakeLlmServer.builder().modelName(MODEL).build().start());
         RedisClient client = track(RedisClaimStore.connect(TestRedis.settings()));

@@ -10,6 +10,7 @@ import dev.thoughtstream.common.event.ReplyPart;
 import dev.thoughtstream.common.event.Thought;
 import dev.thoughtstream.common.event.ThoughtMessage;
 import dev.thoughtstream.common.metrics.Metrics;
+import dev.thoughtstream.common.service.NamedThreads;
 import dev.thoughtstream.llm.ReplyResult.Outcome;
 import dev.thoughtstream.testkit.Await;
 import dev.thoughtstream.testkit.llm.Behavior;
@@ -51,7 +52,7 @@ class ReplyGeneratorHttpTest {
     private static final String FOUR_PARAGRAPHS = "One.\n\nTwo.\n\nThree.\n\nFour.";
 
     private final ScheduledThreadPoolExecutor scheduler =
-            new ScheduledThreadPoolExecutor(2, Threads.named("test-generation", true));
+            new ScheduledThreadPoolExecutor(2, NamedThreads.factory("test-generation", true));
     private final List<ReplyPart> sent = new CopyOnWriteArrayList<>();
     private final Metrics metrics = new Metrics();
     private FakeLlmServer llm;

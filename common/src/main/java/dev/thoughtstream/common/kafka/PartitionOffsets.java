@@ -4,8 +4,14 @@ import java.util.Collection;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.TreeSet;
+import org.apache.kafka.clients.consumer.CommitFailedException;
+import org.apache.kafka.clients.consumer.Consumer;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.RebalanceInProgressException;
+import org.apache.kafka.common.errors.WakeupException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Offsets when records finish out of order (the llm-processor's group mode and the emitter's lanes run chats side by
@@ -17,6 +23,7 @@ import org.apache.kafka.common.TopicPartition;
  * revoked and assigned again, so a late completion from before cannot move the new track.
  */
 public final class PartitionOffsets {
+    private static final Logger LOG = LoggerFactory.getLogger(PartitionOffsets.class);
 
     /** One assignment of one partition. */
     public static final class Track {
@@ -69,6 +76,30 @@ public final class PartitionOffsets {
                 track.committed = Math.max(track.committed, om.offset());
             }
         });
+    }
+
+    /**
+     * Commits, synchronously, what became contiguous for {@code partitions} (all when null). A wakeup meant for
+     * {@code poll()} does not cancel it: the records are finished, so the commit still counts. A group that is
+     * rebalancing refuses it; that is logged and left to the next call (or to the revocation's own commit).
+     */
+    public void commit(Consumer<?, ?> consumer, Collection<TopicPartition> partitions) {
+        Map<TopicPartition, OffsetAndMetadata> commit = committable(partitions);
+        if (commit.isEmpty()) {
+            return;
+        }
+        try {
+            try {
+                consumer.commitSync(commit);
+            } catch (WakeupException e) {
+                consumer.commitSync(commit);
+            }
+            committed(commit);
+            LOG.debug("committed {}", commit);
+        } catch (CommitFailedException | RebalanceInProgressException e) {
+            LOG.warn("could not commit {} (the group is rebalancing); trying again after it: {}", commit,
+                    e.getMessage());
+        }
     }
 
     /** The partitions are no longer ours. */

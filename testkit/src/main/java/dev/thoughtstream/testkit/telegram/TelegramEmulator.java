@@ -1,6 +1,7 @@
 package dev.thoughtstream.testkit.telegram;
 
 import com.sun.net.httpserver.HttpServer;
+import dev.thoughtstream.common.service.NamedThreads;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetAddress;
@@ -13,10 +14,8 @@ import java.util.Objects;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.LinkedBlockingQueue;
-import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -96,7 +95,7 @@ public final class TelegramEmulator implements AutoCloseable {
             throw new IllegalStateException("the emulator can be started once");
         }
         httpExecutor = new ThreadPoolExecutor(maxHttpThreads, maxHttpThreads, 30, TimeUnit.SECONDS,
-                new LinkedBlockingQueue<>(), daemonThreads("tg-emulator-http"));
+                new LinkedBlockingQueue<>(), NamedThreads.daemon("tg-emulator-http"));
         // Threads come and go with load; a long poll holds one for its whole timeout.
         httpExecutor.allowCoreThreadTimeOut(true);
         try {
@@ -118,12 +117,12 @@ public final class TelegramEmulator implements AutoCloseable {
         });
         server.start();
 
-        webhookHttpExecutor = Executors.newCachedThreadPool(daemonThreads("tg-emulator-webhook-http"));
+        webhookHttpExecutor = Executors.newCachedThreadPool(NamedThreads.daemon("tg-emulator-webhook-http"));
         HttpClient webhookClient = HttpClient.newBuilder()
                 .connectTimeout(Duration.ofSeconds(5))
                 .executor(webhookHttpExecutor)
                 .build();
-        webhookThread = daemonThreads("tg-emulator-webhook").newThread(new WebhookDeliverer(updates, webhookClient,
+        webhookThread = NamedThreads.daemon("tg-emulator-webhook").newThread(new WebhookDeliverer(updates, webhookClient,
                 clock, webhookInitialBackoff, webhookMaxBackoff, Duration.ofSeconds(10)));
         webhookThread.start();
         LOG.info("Telegram emulator listening on {} (bot @{})", baseUrl(), bot.username());
@@ -312,14 +311,6 @@ public final class TelegramEmulator implements AutoCloseable {
         LOG.info("Telegram emulator stopped");
     }
 
-    private static ThreadFactory daemonThreads(String prefix) {
-        AtomicInteger counter = new AtomicInteger();
-        return runnable -> {
-            Thread thread = new Thread(runnable, prefix + "-" + counter.incrementAndGet());
-            thread.setDaemon(true);
-            return thread;
-        };
-    }
 
     /** Configuration; every value has a default suitable for tests. */
     public static final class Builder {
