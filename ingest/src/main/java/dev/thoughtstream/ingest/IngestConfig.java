@@ -13,12 +13,33 @@ import java.time.Duration;
  *                        unconfirmed updates for 24 h, so at least that)
  * @param retryBackoffMax {@code INGEST_RETRY_BACKOFF_MAX_MS}: the longest wait between attempts to write a batch,
  *                        and between getUpdates attempts while Telegram answers errors
+ * @param mode            {@code INGEST_MODE}: polling (default) or webhook
+ * @param webhook         webhook mode's settings ({@code INGEST_WEBHOOK_*}); null in polling mode
+ * @param access          allow-lists, group rules, flood guard and size cap ({@link AccessSettings})
  */
-public record IngestConfig(TelegramSettings telegram, int pollTimeout, Duration dedupTtl, Duration retryBackoffMax) {
+public record IngestConfig(TelegramSettings telegram, int pollTimeout, Duration dedupTtl, Duration retryBackoffMax,
+        IngestMode mode, WebhookSettings webhook, AccessSettings access) {
     public static final String POLL_TIMEOUT = "INGEST_POLL_TIMEOUT_S";
     public static final String DEDUP_TTL = "INGEST_DEDUP_TTL_MS";
     public static final String RETRY_BACKOFF_MAX = "INGEST_RETRY_BACKOFF_MAX_MS";
     static final long DAY_MS = 24L * 60 * 60 * 1000;
+    // ---- webhook mode and access/abuse rules (issue 6) ----
+    public static final String MODE = "INGEST_MODE";
+    public static final String WEBHOOK_PORT = "INGEST_WEBHOOK_PORT";
+    public static final String WEBHOOK_PATH = "INGEST_WEBHOOK_PATH";
+    public static final String WEBHOOK_URL = "INGEST_WEBHOOK_URL";
+    public static final String WEBHOOK_SECRET = "INGEST_WEBHOOK_SECRET";
+    public static final String WEBHOOK_ACK_TIMEOUT_MS = "INGEST_WEBHOOK_ACK_TIMEOUT_MS";
+    public static final String WEBHOOK_DELETE_ON_STOP = "INGEST_WEBHOOK_DELETE_ON_STOP";
+    public static final String ALLOWED_USER_IDS = "ALLOWED_USER_IDS";
+    public static final String ALLOWED_CHAT_IDS = "ALLOWED_CHAT_IDS";
+    public static final String ACCESS_DENIED_TEXT = "ACCESS_DENIED_TEXT";
+    public static final String GROUP_MODE = "INGEST_GROUP_MODE";
+    public static final String BOT_USERNAME = "BOT_USERNAME";
+    public static final String MAX_MSGS_PER_MIN = "INGEST_MAX_MSGS_PER_MIN";
+    public static final String FLOOD_NOTICE_TEXT = "FLOOD_NOTICE_TEXT";
+    public static final String MAX_MESSAGE_CHARS = "INGEST_MAX_MESSAGE_CHARS";
+    public static final String TOO_LONG_NOTICE_TEXT = "TOO_LONG_NOTICE_TEXT";
 
     /**
      * Reads and validates ingest's variables.
@@ -30,6 +51,13 @@ public record IngestConfig(TelegramSettings telegram, int pollTimeout, Duration 
                 TelegramSettings.from(config),
                 config.integer(POLL_TIMEOUT, 50, 0, 50),
                 config.millis(DEDUP_TTL, DAY_MS + 60 * 60 * 1000, DAY_MS, 30 * DAY_MS),
-                config.millis(RETRY_BACKOFF_MAX, 10_000, 10, 600_000));
+                config.millis(RETRY_BACKOFF_MAX, 10_000, 10, 600_000),
+                mode(config),
+                mode(config) == IngestMode.WEBHOOK ? WebhookSettings.from(config) : null,
+                AccessSettings.from(config));
+    }
+
+    private static IngestMode mode(Config config) {
+        return config.enumValue(MODE, IngestMode.class, IngestMode.POLLING);
     }
 }

@@ -3,8 +3,10 @@ package dev.thoughtstream.ingest;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.thoughtstream.common.config.KafkaSettings;
+import dev.thoughtstream.common.event.ReplyPart;
 import dev.thoughtstream.common.event.StoredUpdate;
 import dev.thoughtstream.common.kafka.TopicAdmin;
+import dev.thoughtstream.common.metrics.Metrics;
 import dev.thoughtstream.common.redis.ChatActivity;
 import dev.thoughtstream.common.redis.ClaimStore;
 import dev.thoughtstream.common.serde.Json;
@@ -20,7 +22,6 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 import okhttp3.OkHttpClient;
 import org.apache.kafka.clients.producer.KafkaProducer;
@@ -61,13 +62,14 @@ public final class IngestService implements AutoCloseable {
     /** The staleness signal, told of every new user message once Kafka has it; null: not recorded. */
     private final ChatActivity activity;
     private final Clock clock;
-    private final AtomicLong activityRecorded = new AtomicLong();
-    private final AtomicLong activityUnavailable = new AtomicLong();
+    /** What may be written and who is told what (issue 6's access and abuse rules). */
+    private final IntakeRules rules;
     private final ObjectMapper mapper = Json.mapper();
     private final CountDownLatch terminated = new CountDownLatch(1);
     private final AtomicReference<Throwable> failure = new AtomicReference<>();
 
     private Producer<Long, StoredUpdate> producer;
+    private Producer<Long, ReplyPart> noticeProducer;
     private UpdateWriter writer;
     private OkHttpClient http;
     private ScheduledExecutorService pollExecutor;
@@ -87,6 +89,15 @@ public final class IngestService implements AutoCloseable {
      */
     public IngestService(IngestConfig config, KafkaSettings kafka, ClaimStore claims, ChatActivity activity,
             Clock clock) {
+        this(config, kafka, claims, activity, IntakeRules.openToAll(new Metrics()), clock);
+    }
+
+    /**
+     * @param rules judges every new update before it is written ({@link IntakeRules#openToAll} writes everything)
+     */
+    public IngestService(IngestConfig config, KafkaSettings kafka, ClaimStore claims, ChatActivity activity,
+            IntakeRules rules, Clock clock) {
+        this.rules = rules;
         this.config = config;
         this.kafka = kafka;
         this.topics = Topics.withPrefix(kafka.topicPrefix());
@@ -118,8 +129,9 @@ public final class IngestService implements AutoCloseable {
     private void startPolling() {
         TopicAdmin.ensureTopics(kafka, topics, Duration.ofSeconds(30));
         producer = createProducer(kafka, topics.updates());
-        writer = new UpdateWriter(producer, topics.updates(), claims,
-                "tg:update:" + config.telegram().botId() + ":", config.dedupTtl(), config.retryBackoffMax(), clock);
+        noticeProducer = createProducer(kafka, topics.replies());
+        writer = new UpdateWriter(producer, topics.updates(), noticeProducer, topics.replies(), rules, activity, claims,
+                dedupPrefix(config), config.dedupTtl(), config.retryBackoffMax(), clock);
 
         // The read timeout must outlast the long poll, or every quiet poll ends in an error.
         http = new OkHttpClient.Builder()
@@ -164,7 +176,6 @@ public final class IngestService implements AutoCloseable {
                 throw new IllegalStateException((closing ? "ingest is closing; " : "interrupted; ") + updates.size()
                         + " update(s) " + idRange(updates) + " not written and left unconfirmed for the next poller");
             }
-            recordActivity(raw);
         } catch (RuntimeException | Error e) {
             if (!closing) {
                 failure.compareAndSet(null, e);
@@ -173,35 +184,6 @@ public final class IngestService implements AutoCloseable {
                 terminated.countDown();
             }
             throw e;
-        }
-    }
-
-    /**
-     * Tells the staleness signal about each new user message of the batch, now that Kafka has it (never before: a
-     * message that could still be lost must not make a reply stale). Edits keep their message's id and supersede
-     * nothing, so only {@code message} counts. Redeliveries are recorded again, which is harmless (the register only
-     * rises). Redis down: counted and skipped (fail open); downstream then answers what it would have skipped.
-     */
-    private void recordActivity(List<JsonNode> updates) {
-        if (activity == null) {
-            return;
-        }
-        for (JsonNode update : updates) {
-            JsonNode message = update.path("message");
-            JsonNode messageId = message.path("message_id");
-            JsonNode chatId = message.path("chat").path("id");
-            if (!messageId.canConvertToLong() || !chatId.canConvertToLong()) {
-                continue;
-            }
-            try {
-                activity.recordIngested(chatId.asLong(), messageId.asLong());
-                activityRecorded.incrementAndGet();
-            } catch (RuntimeException e) {
-                activityUnavailable.incrementAndGet();
-                LOG.warn("chat {} message {} is in Kafka but the staleness signal could not record it ({}); older "
-                        + "replies of the chat will not be cancelled for it", chatId.asLong(), messageId.asLong(),
-                        e.toString());
-            }
         }
     }
 
@@ -221,6 +203,11 @@ public final class IngestService implements AutoCloseable {
         return sb.toString();
     }
 
+    /** Where update ids are remembered; shared by the poller and the webhook so a mode switch dedups too. */
+    static String dedupPrefix(IngestConfig config) {
+        return "tg:update:" + config.telegram().botId() + ":";
+    }
+
     private TelegramUrl telegramUrl() {
         return new TelegramUrl(config.telegram().scheme(), config.telegram().host(), config.telegram().port(), false);
     }
@@ -229,7 +216,7 @@ public final class IngestService implements AutoCloseable {
      * A producer that only reports success once every in-sync replica has the record ({@code acks=all},
      * idempotent); these two are fixed. Timeouts and everything else can be tuned with {@code KAFKA_CLIENT_*}.
      */
-    static Producer<Long, StoredUpdate> createProducer(KafkaSettings kafka, Topic<Long, StoredUpdate> topic) {
+    static <V> Producer<Long, V> createProducer(KafkaSettings kafka, Topic<Long, V> topic) {
         Properties p = kafka.clientProperties();
         Object acks = p.get(ProducerConfig.ACKS_CONFIG);
         if (acks != null && !"all".equals(acks) && !"-1".equals(acks)) {
@@ -277,12 +264,12 @@ public final class IngestService implements AutoCloseable {
 
     /** User messages recorded in the staleness signal. */
     public long activityRecorded() {
-        return activityRecorded.get();
+        return writer == null ? 0 : writer.activityRecorded();
     }
 
     /** User messages the staleness signal could not record (Redis errors; each was still written to Kafka). */
     public long activityUnavailable() {
-        return activityUnavailable.get();
+        return writer == null ? 0 : writer.activityUnavailable();
     }
 
     /** Failed attempts to write a batch to Kafka (each is retried; the batch stays unconfirmed meanwhile). */
@@ -361,6 +348,9 @@ public final class IngestService implements AutoCloseable {
             // Writes are synchronous, so only an abandoned batch can be pending; it must not reach Kafka after
             // we stopped (it is unconfirmed and not remembered for deduplication).
             producer.close(Duration.ZERO);
+        }
+        if (noticeProducer != null) {
+            noticeProducer.close(Duration.ZERO);
         }
         if (http != null) {
             http.dispatcher().executorService().shutdown();

@@ -5,8 +5,10 @@ import dev.thoughtstream.common.config.RedisSettings;
 import dev.thoughtstream.common.redis.RedisChatActivity;
 import dev.thoughtstream.common.redis.RedisClaimStore;
 import dev.thoughtstream.common.service.ServiceLauncher;
+import java.net.http.HttpClient;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.Optional;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import redis.clients.jedis.RedisClient;
@@ -29,20 +31,34 @@ public final class Main {
             RedisClaimStore claims = new RedisClaimStore(client, redis.keyPrefix());
             // Ingest only writes the staleness signal, so it needs no subscriber.
             RedisChatActivity activity = new RedisChatActivity(client, redis.keyPrefix(), ACTIVITY_TTL);
-            IngestService service = new IngestService(ingest, kafka, claims, activity, Clock.systemUTC());
+            Clock clock = Clock.systemUTC();
             try {
+                HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
+                IntakeRules rules = IntakeSetup.rules(ingest, claims, client, redis.keyPrefix(), metrics, http, clock);
+                if (ingest.mode() == IngestMode.WEBHOOK) {
+                    // The one hook of webhook mode: it replaces long polling (and needs no lease).
+                    WebhookIngest webhook = new WebhookIngest(ingest, kafka, claims, activity, rules, metrics, http,
+                            clock);
+                    webhook.start();
+                    return ServiceLauncher.running(webhook::awaitTermination, Optional::empty, () -> {
+                        webhook.close();
+                        activity.close();
+                        claims.close();
+                    }, webhook::isServing);
+                }
+                IngestService service = new IngestService(ingest, kafka, claims, activity, rules, clock);
                 service.start();
+                // The poller thread is a daemon: the launcher's wait is what keeps the JVM alive.
+                return ServiceLauncher.running(service::awaitTermination, service::failure, () -> {
+                    service.close();
+                    activity.close();
+                    claims.close(); // closes the Redis client both use
+                }, service::isPolling);
             } catch (RuntimeException e) {
                 activity.close();
                 claims.close();
                 throw e;
             }
-            // The poller thread is a daemon: the launcher's wait is what keeps the JVM alive.
-            return ServiceLauncher.running(service::awaitTermination, service::failure, () -> {
-                service.close();
-                activity.close();
-                claims.close(); // closes the Redis client both use
-            }, service::isPolling);
         });
     }
 }

@@ -1,7 +1,9 @@
 package dev.thoughtstream.ingest;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.thoughtstream.common.event.ReplyPart;
 import dev.thoughtstream.common.event.StoredUpdate;
+import dev.thoughtstream.common.redis.ChatActivity;
 import dev.thoughtstream.common.redis.ClaimStore;
 import dev.thoughtstream.common.topic.Topic;
 import java.nio.charset.StandardCharsets;
@@ -20,10 +22,10 @@ import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutionException;
-import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Consumer;
 import java.util.concurrent.locks.ReentrantLock;
 import org.apache.kafka.clients.producer.Producer;
 import org.apache.kafka.clients.producer.ProducerRecord;
@@ -47,6 +49,19 @@ import org.slf4j.LoggerFactory;
  * not confirmed, e.g. after a crash between the write and the confirmation) and is skipped. The id is recorded
  * only after Kafka's acknowledgement, so a crash in between may write a duplicate but never loses one. Redis
  * down: write anyway and count it.
+ *
+ * <p>Rules: each new update is judged by {@link IntakeRules} first; only what the verdict says is written (an update
+ * may be dropped, or cut to the size cap), and a notice for the person goes to the replies topic in the same batch.
+ * The batch counts as written once Kafka acknowledged both. Every judged update id is then remembered, written or
+ * not, so a redelivery is not judged (or answered) again.
+ *
+ * <p>Staleness signal: once a batch is acknowledged, each written {@code message} tells {@link ChatActivity} its
+ * chat's newest message id (never before: a message that could still be lost must not make a reply stale; never for
+ * a dropped one: group chatter or a flood must not cancel the bot's reply, nor make its own notice stale).
+ *
+ * <p>Two callers: the long poller ({@link #writeAll}, waits for as long as it takes) and the webhook
+ * ({@link #writeWithin}, gives up at a deadline so Telegram can be answered and retry). Batches are written one at a
+ * time.
  */
 final class UpdateWriter implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(UpdateWriter.class);
@@ -56,8 +71,25 @@ final class UpdateWriter implements AutoCloseable {
     /** How often a wait for acknowledgements looks whether the writer was closed meanwhile. */
     private static final long ACK_POLL_MS = 100;
 
+    /** How a bounded write ended. */
+    enum Outcome {
+        /** Everything the batch needed is in Kafka. */
+        WRITTEN,
+        /** The deadline passed first; nothing of the batch is remembered (what Kafka still acknowledges later is). */
+        TIMED_OUT,
+        /** Closed (or interrupted) first. */
+        CLOSED
+    }
+
+    private static final long NO_DEADLINE = Long.MAX_VALUE;
+
     private final Producer<Long, StoredUpdate> producer;
     private final Topic<Long, StoredUpdate> topic;
+    private final Producer<Long, ReplyPart> noticeProducer;
+    private final Topic<Long, ReplyPart> replies;
+    private final IntakeRules rules;
+    /** Null: the staleness signal is not fed. */
+    private final ChatActivity activity;
     private final ClaimStore claims;
     private final String dedupPrefix;
     private final Duration dedupTtl;
@@ -71,14 +103,26 @@ final class UpdateWriter implements AutoCloseable {
     private final AtomicLong duplicatesSkipped = new AtomicLong();
     private final AtomicLong dedupUnavailable = new AtomicLong();
     private final AtomicLong writeRetries = new AtomicLong();
+    private final AtomicLong activityRecorded = new AtomicLong();
+    private final AtomicLong activityUnavailable = new AtomicLong();
     private volatile long lastWrittenUpdateId = -1;
     /** True while the batch in progress has failed at least once (Kafka is in trouble). */
     private volatile boolean failing;
 
-    UpdateWriter(Producer<Long, StoredUpdate> producer, Topic<Long, StoredUpdate> topic, ClaimStore claims,
-            String dedupPrefix, Duration dedupTtl, Duration maxBackoff, Clock clock) {
+    /**
+     * @param noticeProducer writes the rules' notices to {@code replies}; both producers belong to the caller
+     * @param activity       told of each written user message; null: not fed
+     */
+    UpdateWriter(Producer<Long, StoredUpdate> producer, Topic<Long, StoredUpdate> topic,
+            Producer<Long, ReplyPart> noticeProducer, Topic<Long, ReplyPart> replies, IntakeRules rules,
+            ChatActivity activity, ClaimStore claims, String dedupPrefix, Duration dedupTtl, Duration maxBackoff,
+            Clock clock) {
         this.producer = producer;
         this.topic = topic;
+        this.noticeProducer = noticeProducer;
+        this.replies = replies;
+        this.rules = rules;
+        this.activity = activity;
         this.claims = claims;
         this.dedupPrefix = dedupPrefix;
         this.dedupTtl = dedupTtl;
@@ -92,40 +136,118 @@ final class UpdateWriter implements AutoCloseable {
      * could not be confirmed any more, so the next poller gets it).
      */
     boolean writeAll(List<JsonNode> updates) {
-        writing.lock();
+        return write(updates, NO_DEADLINE) == Outcome.WRITTEN;
+    }
+
+    /**
+     * Like {@link #writeAll} but gives up after {@code timeout} (including the wait for a batch in progress), for a
+     * webhook delivery that must be answered while Telegram still listens. A record Kafka acknowledges after the
+     * deadline is still remembered for deduplication, so Telegram's retry of it is skipped.
+     */
+    Outcome writeWithin(List<JsonNode> updates, Duration timeout) {
+        return write(updates, System.nanoTime() + timeout.toNanos());
+    }
+
+    private Outcome write(List<JsonNode> updates, long deadline) {
+        try {
+            if (deadline == NO_DEADLINE) {
+                writing.lock();
+            } else if (!writing.tryLock(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS)) {
+                return Outcome.TIMED_OUT;
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return Outcome.CLOSED;
+        }
         try {
             if (isClosed()) {
-                return false;
+                return Outcome.CLOSED;
             }
             failing = false;
             List<ProducerRecord<Long, StoredUpdate>> records = new ArrayList<>();
+            List<ProducerRecord<Long, ReplyPart>> notices = new ArrayList<>();
+            List<JsonNode> toWrite = new ArrayList<>();
             List<Long> ids = new ArrayList<>();
+            List<IngestResult> results = new ArrayList<>();
             long maxId = -1;
             for (JsonNode update : updates) {
                 long updateId = update.path("update_id").asLong(-1);
                 maxId = Math.max(maxId, updateId);
                 if (alreadyWritten(updateId)) {
                     duplicatesSkipped.incrementAndGet();
+                    results.add(IngestResult.DUPLICATE);
                     LOG.info("update {} was written before (redelivered by Telegram); skipping it", updateId);
                     continue;
                 }
-                records.add(record(updateId, update));
+                IntakeRules.Verdict verdict = rules.judge(update);
+                results.add(verdict.result());
                 ids.add(updateId);
+                if (verdict.toWrite() != null) {
+                    records.add(record(updateId, verdict.toWrite()));
+                    toWrite.add(verdict.toWrite());
+                }
+                if (verdict.notice() != null) {
+                    ReplyPart n = verdict.notice();
+                    notices.add(new ProducerRecord<>(replies.name(), null, n.createdAtMs(), n.chatId(), n));
+                }
             }
-            if (!sendUntilAcknowledged(records)) {
-                return false;
+            // Notices first: if the deadline passes between the two, Telegram's retry sends the notice again
+            // (same reply id, sent once by the emitter) instead of writing an acknowledged update twice.
+            Outcome outcome = sendUntilAcknowledged(noticeProducer, replies.name(), notices, deadline, null);
+            if (outcome == Outcome.WRITTEN) {
+                outcome = sendUntilAcknowledged(producer, topic.name(), records, deadline, this::rememberLate);
+            }
+            if (outcome != Outcome.WRITTEN) {
+                return outcome;
             }
             failing = false;
             for (long id : ids) {
                 remember(id);
             }
             written.addAndGet(records.size());
+            results.forEach(rules::count);
             if (maxId >= 0) {
                 lastWrittenUpdateId = Math.max(lastWrittenUpdateId, maxId);
             }
-            return true;
+            recordActivity(toWrite);
+            return Outcome.WRITTEN;
         } finally {
             writing.unlock();
+        }
+    }
+
+    /** A record of a timed-out webhook batch that Kafka acknowledged after all: Telegram's retry must skip it. */
+    private void rememberLate(ProducerRecord<Long, StoredUpdate> record) {
+        LOG.info("update {} reached {} after its webhook delivery was answered; remembering it so Telegram's retry is "
+                + "skipped", record.value().updateId(), topic.name());
+        remember(record.value().updateId());
+    }
+
+    /**
+     * Tells the staleness signal about each new user message written, now that Kafka has it. Edits keep their
+     * message's id and supersede nothing, so only {@code message} counts. Redis down: counted and skipped (fail
+     * open); downstream then answers what it would have skipped.
+     */
+    private void recordActivity(List<JsonNode> written) {
+        if (activity == null) {
+            return;
+        }
+        for (JsonNode update : written) {
+            JsonNode message = update.path("message");
+            JsonNode messageId = message.path("message_id");
+            JsonNode chatId = message.path("chat").path("id");
+            if (!messageId.canConvertToLong() || !chatId.canConvertToLong()) {
+                continue;
+            }
+            try {
+                activity.recordIngested(chatId.asLong(), messageId.asLong());
+                activityRecorded.incrementAndGet();
+            } catch (RuntimeException e) {
+                activityUnavailable.incrementAndGet();
+                LOG.warn("chat {} message {} is in Kafka but the staleness signal could not record it ({}); older "
+                        + "replies of the chat will not be cancelled for it", chatId.asLong(), messageId.asLong(),
+                        e.toString());
+            }
         }
     }
 
@@ -141,55 +263,78 @@ final class UpdateWriter implements AutoCloseable {
 
     /**
      * Sends until every record is acknowledged; each retry sends only the records not acknowledged yet, in their
-     * original order (re-sending acknowledged ones would put duplicates on the topic).
+     * original order (re-sending acknowledged ones would put duplicates on the topic). Gives up at {@code deadline}
+     * ({@link System#nanoTime()}), handing each record still in flight to {@code lateAck} for when Kafka
+     * acknowledges it after all.
      */
-    private boolean sendUntilAcknowledged(List<ProducerRecord<Long, StoredUpdate>> records) {
-        List<ProducerRecord<Long, StoredUpdate>> pending = records;
+    private <V> Outcome sendUntilAcknowledged(Producer<Long, V> to, String topicName, List<ProducerRecord<Long, V>> records,
+            long deadline, Consumer<ProducerRecord<Long, V>> lateAck) {
+        List<ProducerRecord<Long, V>> pending = records;
         long backoffMs = FIRST_BACKOFF_MS;
         for (int attempt = 1; !pending.isEmpty(); attempt++) {
-            List<ProducerRecord<Long, StoredUpdate>> failed = new ArrayList<>();
+            List<ProducerRecord<Long, V>> failed = new ArrayList<>();
             Throwable cause;
             try {
-                cause = attempt(pending, failed, attempt > 1);
+                cause = attempt(to, topicName, pending, failed, attempt > 1, deadline, lateAck);
             } catch (InterruptedException | InterruptException e) {
                 Thread.currentThread().interrupt();
-                LOG.warn("interrupted while writing {} update(s) to {}; they stay unconfirmed", pending.size(),
-                        topic.name());
-                return false;
+                LOG.warn("interrupted while writing {} record(s) to {}; they stay unconfirmed", pending.size(),
+                        topicName);
+                return Outcome.CLOSED;
             }
             if (cause == null) {
-                return true;
+                return Outcome.WRITTEN;
+            }
+            if (cause instanceof DeadlinePassed) {
+                LOG.warn("{} record(s) not acknowledged by {} in time; answering the webhook delivery with an error so "
+                        + "Telegram retries it", pending.size(), topicName);
+                return Outcome.TIMED_OUT;
             }
             if (failed.isEmpty()) {
                 // Closed while waiting for acknowledgements of a batch that was already failing.
-                LOG.warn("closing while {} update(s) were still unacknowledged by {}; they stay unconfirmed",
-                        pending.size(), topic.name());
-                return false;
+                LOG.warn("closing while {} record(s) were still unacknowledged by {}; they stay unconfirmed",
+                        pending.size(), topicName);
+                return Outcome.CLOSED;
             }
             failing = true;
             writeRetries.incrementAndGet();
-            LOG.warn("cannot write {} of {} update(s) to {} ({}); not confirming them to Telegram, retrying in {} ms",
-                    failed.size(), records.size(), topic.name(), cause, backoffMs);
+            long remainingMs = deadline == NO_DEADLINE ? Long.MAX_VALUE
+                    : TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime());
+            LOG.warn("cannot write {} of {} record(s) to {} ({}); not confirming them to Telegram, retrying in {} ms",
+                    failed.size(), records.size(), topicName, cause, Math.min(backoffMs, Math.max(0, remainingMs)));
+            if (remainingMs <= backoffMs) {
+                return Outcome.TIMED_OUT;
+            }
             try {
                 if (closed.await(backoffMs, TimeUnit.MILLISECONDS)) {
-                    LOG.warn("closing; {} update(s) not written to {} stay unconfirmed", failed.size(), topic.name());
-                    return false;
+                    LOG.warn("closing; {} record(s) not written to {} stay unconfirmed", failed.size(), topicName);
+                    return Outcome.CLOSED;
                 }
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
-                return false;
+                return Outcome.CLOSED;
             }
             backoffMs = Math.min(backoffMs * 2, maxBackoff.toMillis());
             pending = failed;
         }
-        return true;
+        return Outcome.WRITTEN;
+    }
+
+    /** The failure {@link #attempt} reports when the deadline passed while acknowledgements were awaited. */
+    private static final class DeadlinePassed extends Exception {
+        private static final long serialVersionUID = 1L;
+
+        DeadlinePassed() {
+            super("deadline passed", null, false, false);
+        }
     }
 
     /**
      * One attempt to write {@code records}. Returns null when all were acknowledged; otherwise the first failure,
      * with the records not acknowledged added to {@code failed} in their original order. When {@code
      * abandonOnClose} (the batch failed before, so Kafka is in trouble) and the writer is closed meanwhile, stops
-     * waiting and returns a failure with {@code failed} left empty.
+     * waiting and returns a failure with {@code failed} left empty. When the deadline passes, stops waiting and
+     * returns {@link DeadlinePassed}, after handing the records in flight to {@code lateAck}.
      *
      * <p>A chat's order must survive partial failures, and an acknowledged record cannot be taken back: if a
      * chat's first record failed (say its send waited too long for metadata) while its second was acknowledged,
@@ -197,41 +342,51 @@ final class UpdateWriter implements AutoCloseable {
      * per chat, a wave is sent only when the one before was acknowledged, and a chat whose record failed sends
      * nothing more in this attempt. Chats still go in parallel; a chat's burst costs one round trip per record.
      */
-    private Throwable attempt(List<ProducerRecord<Long, StoredUpdate>> records,
-            List<ProducerRecord<Long, StoredUpdate>> failed, boolean abandonOnClose) throws InterruptedException {
+    private <V> Throwable attempt(Producer<Long, V> to, String topicName, List<ProducerRecord<Long, V>> records,
+            List<ProducerRecord<Long, V>> failed, boolean abandonOnClose, long deadline,
+            Consumer<ProducerRecord<Long, V>> lateAck) throws InterruptedException {
         try {
             // Waits (up to max.block.ms) once for the topic's metadata, instead of once per record in send().
-            producer.partitionsFor(topic.name());
+            to.partitionsFor(topicName);
         } catch (InterruptException e) {
             throw e;
         } catch (RuntimeException e) {
             failed.addAll(records);
             return e;
         }
-        Map<Long, Deque<ProducerRecord<Long, StoredUpdate>>> byChat = new LinkedHashMap<>();
-        for (ProducerRecord<Long, StoredUpdate> r : records) {
+        Map<Long, Deque<ProducerRecord<Long, V>>> byChat = new LinkedHashMap<>();
+        for (ProducerRecord<Long, V> r : records) {
             byChat.computeIfAbsent(r.key(), chat -> new ArrayDeque<>()).add(r);
         }
-        Set<ProducerRecord<Long, StoredUpdate>> acknowledged = Collections.newSetFromMap(new IdentityHashMap<>());
+        Set<ProducerRecord<Long, V>> acknowledged = Collections.newSetFromMap(new IdentityHashMap<>());
         Throwable cause = null;
         while (!byChat.isEmpty()) {
-            List<ProducerRecord<Long, StoredUpdate>> wave = new ArrayList<>(byChat.size());
-            for (Iterator<Deque<ProducerRecord<Long, StoredUpdate>>> it = byChat.values().iterator(); it.hasNext(); ) {
-                Deque<ProducerRecord<Long, StoredUpdate>> chat = it.next();
+            List<ProducerRecord<Long, V>> wave = new ArrayList<>(byChat.size());
+            for (Iterator<Deque<ProducerRecord<Long, V>>> it = byChat.values().iterator(); it.hasNext(); ) {
+                Deque<ProducerRecord<Long, V>> chat = it.next();
                 wave.add(chat.removeFirst());
                 if (chat.isEmpty()) {
                     it.remove();
                 }
             }
-            List<Future<RecordMetadata>> acks = new ArrayList<>(wave.size());
-            for (ProducerRecord<Long, StoredUpdate> r : wave) {
-                acks.add(send(r));
+            List<CompletableFuture<RecordMetadata>> acks = new ArrayList<>(wave.size());
+            for (ProducerRecord<Long, V> r : wave) {
+                acks.add(send(to, r));
             }
             for (int i = 0; i < wave.size(); i++) {
-                ProducerRecord<Long, StoredUpdate> r = wave.get(i);
-                Ack ack = awaitAck(acks.get(i), abandonOnClose);
+                ProducerRecord<Long, V> r = wave.get(i);
+                Ack ack = awaitAck(acks.get(i), abandonOnClose, deadline);
                 if (ack == Ack.ABANDONED) {
                     return new IllegalStateException("closed while waiting for Kafka");
+                }
+                if (ack == Ack.DEADLINE) {
+                    if (lateAck != null) {
+                        for (int j = i; j < wave.size(); j++) {
+                            ProducerRecord<Long, V> inFlight = wave.get(j);
+                            acks.get(j).thenRunAsync(() -> lateAck.accept(inFlight));
+                        }
+                    }
+                    return new DeadlinePassed();
                 }
                 if (ack.failure() != null) {
                     cause = cause == null ? ack.failure() : cause;
@@ -248,20 +403,29 @@ final class UpdateWriter implements AutoCloseable {
         return cause;
     }
 
-    private Future<RecordMetadata> send(ProducerRecord<Long, StoredUpdate> record) {
+    private static <V> CompletableFuture<RecordMetadata> send(Producer<Long, V> to, ProducerRecord<Long, V> record) {
+        CompletableFuture<RecordMetadata> ack = new CompletableFuture<>();
         try {
-            return producer.send(record);
+            to.send(record, (metadata, failure) -> {
+                if (failure != null) {
+                    ack.completeExceptionally(failure);
+                } else {
+                    ack.complete(metadata);
+                }
+            });
         } catch (InterruptException e) {
             throw e;
         } catch (RuntimeException e) {
-            return CompletableFuture.failedFuture(e);
+            ack.completeExceptionally(e);
         }
+        return ack;
     }
 
-    /** How waiting for one record ended: acknowledged, failed (with the cause), or abandoned on close. */
+    /** How waiting for one record ended: acknowledged, failed (with the cause), abandoned on close, or too late. */
     private static final class Ack {
         static final Ack ACKNOWLEDGED = new Ack(null);
         static final Ack ABANDONED = new Ack(null);
+        static final Ack DEADLINE = new Ack(null);
 
         private final Throwable failure;
 
@@ -274,14 +438,23 @@ final class UpdateWriter implements AutoCloseable {
         }
     }
 
-    private Ack awaitAck(Future<RecordMetadata> ack, boolean abandonOnClose) throws InterruptedException {
+    private Ack awaitAck(CompletableFuture<RecordMetadata> ack, boolean abandonOnClose, long deadline)
+            throws InterruptedException {
         while (true) {
+            long waitMs = ACK_POLL_MS;
+            if (deadline != NO_DEADLINE) {
+                long remainingMs = TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime());
+                waitMs = Math.max(0, Math.min(waitMs, remainingMs));
+            }
             try {
-                ack.get(ACK_POLL_MS, TimeUnit.MILLISECONDS);
+                ack.get(waitMs, TimeUnit.MILLISECONDS);
                 return Ack.ACKNOWLEDGED;
             } catch (TimeoutException e) {
                 if (abandonOnClose && isClosed()) {
                     return Ack.ABANDONED;
+                }
+                if (deadline != NO_DEADLINE && System.nanoTime() - deadline >= 0) {
+                    return Ack.DEADLINE;
                 }
             } catch (ExecutionException e) {
                 return new Ack(e.getCause());
@@ -335,6 +508,14 @@ final class UpdateWriter implements AutoCloseable {
 
     long writeRetries() {
         return writeRetries.get();
+    }
+
+    long activityRecorded() {
+        return activityRecorded.get();
+    }
+
+    long activityUnavailable() {
+        return activityUnavailable.get();
     }
 
     /** True while the batch in progress has already failed to be written (so waiting for it is pointless). */

@@ -10,6 +10,7 @@ import dev.thoughtstream.common.topic.Topics;
 import dev.thoughtstream.testkit.Await;
 import dev.thoughtstream.testkit.kafka.TestKafka;
 import dev.thoughtstream.testkit.redis.TestRedis;
+import dev.thoughtstream.testkit.telegram.BotIdentity;
 import dev.thoughtstream.testkit.telegram.TelegramEmulator;
 import java.io.IOException;
 import java.net.URI;
@@ -39,7 +40,11 @@ final class IngestHarness implements AutoCloseable {
     private static final HttpClient HTTP = HttpClient.newHttpClient();
 
     final String token = randomToken();
-    final TelegramEmulator telegram = TelegramEmulator.builder().botToken(token).build().start();
+    /** The bot's id is its token's prefix, as on Telegram (the group rules recognise replies to the bot by it). */
+    final TelegramEmulator telegram = TelegramEmulator.builder().botToken(token)
+            .bot(new BotIdentity(Long.parseLong(token.substring(0, token.indexOf(':'))), "thoughtstream_bot",
+                    "Thoughtstream"))
+            .build().start();
     private final Deque<AutoCloseable> resources = new ArrayDeque<>();
 
     /** A token shaped like BotFather's: {@code <bot id>:<35 characters>}, different in every test. */
@@ -90,6 +95,21 @@ final class IngestHarness implements AutoCloseable {
         IngestService ingest = track(new IngestService(config, kafka, claims, clock));
         ingest.start();
         return ingest;
+    }
+
+    /** An ingest judging updates by {@code rules} (access, groups, flood, size). */
+    IngestService startIngest(IngestConfig config, KafkaSettings kafka, ClaimStore claims, IntakeRules rules,
+            Clock clock) {
+        IngestService ingest = track(new IngestService(config, kafka, claims, null, rules, clock));
+        ingest.start();
+        return ingest;
+    }
+
+    /** A real Redis client (for the flood guard's counts), closed with the harness. */
+    redis.clients.jedis.RedisClient redisClient() {
+        redis.clients.jedis.RedisClient client = RedisClaimStore.connect(TestRedis.settings());
+        track(client::close);
+        return client;
     }
 
     /** An ingest that also feeds {@code activity}, the staleness signal. */

@@ -144,6 +144,47 @@ class MainTest {
         assertTrue(out.contains("TelegramSettings[token=<redacted>"), "the startup line was checked: " + out);
     }
 
+    @Test
+    void givenWebhookMode_whenStarted_thenTelegramDeliversIntoKafkaAndSigtermDeletesTheWebhook() throws Exception {
+        // given
+        String prefix = TestKafka.uniquePrefix("main-webhook");
+        Topics topics = IngestHarness.createTopics(prefix);
+        String secret = "main_webhook_secret_0123456789";
+        int webhookPort = freePort();
+        Map<String, String> env = harness.variables();
+        env.put(KafkaSettings.BOOTSTRAP, TestKafka.bootstrapServers());
+        env.put("TOPIC_PREFIX", prefix);
+        env.put(RedisSettings.URL, TestRedis.url().toString());
+        env.put("HTTP_PORT", "0");
+        env.put(IngestConfig.MODE, "webhook");
+        env.put(IngestConfig.WEBHOOK_PORT, Integer.toString(webhookPort));
+        env.put(IngestConfig.WEBHOOK_URL, "http://127.0.0.1:" + webhookPort);
+        env.put(IngestConfig.WEBHOOK_SECRET, secret);
+        Process main = startMain(env);
+        Await.until("Main to register its webhook", TIMEOUT,
+                () -> harness.telegram.webhook().isActive() || !main.isAlive());
+        assertTrue(main.isAlive(), "Main keeps running after start; it printed:\n" + outputText());
+
+        // when: a person writes
+        UserMessage m = harness.telegram.injectMessage(93, "through the webhook");
+
+        // then
+        List<ConsumerRecord<Long, StoredUpdate>> records = TestKafka.awaitRecords(topics.updates(), 1, TIMEOUT);
+        assertEquals(m.updateId(), records.get(0).value().updateId());
+        Await.until("the delivery answered 200", TIMEOUT, () -> harness.telegram.webhook().deliveredCount() == 1);
+
+        // when: SIGTERM
+        main.destroy();
+        int status = awaitExit(main);
+
+        // then: the webhook is deleted on the way out; neither the token nor the secret reached the console
+        String out = outputText();
+        assertEquals(143, status, out);
+        assertFalse(harness.telegram.webhook().isActive(), out);
+        assertFalse(out.contains(harness.tokenSecret()), "the token is printed:\n" + out);
+        assertFalse(out.contains(secret), "the webhook secret is printed:\n" + out);
+    }
+
     private static int freePort() throws IOException {
         try (java.net.ServerSocket socket = new java.net.ServerSocket(0)) {
             return socket.getLocalPort();

@@ -1,0 +1,207 @@
+package dev.thoughtstream.ingest;
+
+import dev.thoughtstream.common.config.KafkaSettings;
+import dev.thoughtstream.common.event.ReplyPart;
+import dev.thoughtstream.common.event.StoredUpdate;
+import dev.thoughtstream.common.kafka.TopicAdmin;
+import dev.thoughtstream.common.metrics.Metrics;
+import dev.thoughtstream.common.redis.ChatActivity;
+import dev.thoughtstream.common.redis.ClaimStore;
+import dev.thoughtstream.common.topic.Topics;
+import java.net.http.HttpClient;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import org.apache.kafka.clients.producer.Producer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * ingest in webhook mode ({@code INGEST_MODE=webhook}): Telegram POSTs each update to {@link WebhookServer}, which
+ * writes it through the same {@link UpdateWriter} as the poller (dedup by update id, rules, headers, chat key,
+ * staleness signal) and answers 200 only once Kafka acknowledged it. When Kafka does not acknowledge within
+ * {@code INGEST_WEBHOOK_ACK_TIMEOUT_MS} the answer is 503 and Telegram delivers the update again later, so nothing
+ * is lost and no connection is held longer than Telegram waits.
+ *
+ * <p>Start: topics, producers, the endpoint, then setWebhook (so the endpoint is up before Telegram calls it).
+ * Stop: deleteWebhook (unless {@code INGEST_WEBHOOK_DELETE_ON_STOP=false}; pending updates are kept for the next
+ * webhook or poller), then the endpoint, then Kafka. Unlike polling, any number of instances may serve one webhook
+ * URL behind a load balancer: no lease is needed.
+ */
+public final class WebhookIngest implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(WebhookIngest.class);
+    /** The update kinds the pipeline reads; Telegram keeps this choice for getUpdates too. */
+    static final List<String> ALLOWED_UPDATES = List.of("message", "edited_message");
+    /** Requests handled at once; more wait in the accept queue (writes are one batch at a time anyway). */
+    static final int THREADS = 8;
+
+    private final IngestConfig config;
+    private final WebhookSettings webhook;
+    private final KafkaSettings kafka;
+    private final Topics topics;
+    private final ClaimStore claims;
+    private final ChatActivity activity;
+    private final IntakeRules rules;
+    private final Metrics metrics;
+    private final BotApiClient botApi;
+    private final Clock clock;
+    private final CountDownLatch terminated = new CountDownLatch(1);
+
+    private Producer<Long, StoredUpdate> producer;
+    private Producer<Long, ReplyPart> noticeProducer;
+    private UpdateWriter writer;
+    private WebhookServer server;
+    private boolean started;
+    private boolean closed;
+    private volatile boolean serving;
+
+    /**
+     * @param activity told of each written user message (the staleness signal); null: not fed
+     * @param http     for setWebhook / deleteWebhook
+     */
+    public WebhookIngest(IngestConfig config, KafkaSettings kafka, ClaimStore claims, ChatActivity activity,
+            IntakeRules rules, Metrics metrics, HttpClient http, Clock clock) {
+        if (config.webhook() == null) {
+            throw new IllegalArgumentException("the configuration is not for webhook mode (" + IngestConfig.MODE + ")");
+        }
+        this.config = config;
+        this.webhook = config.webhook();
+        this.kafka = kafka;
+        this.topics = Topics.withPrefix(kafka.topicPrefix());
+        this.claims = claims;
+        this.activity = activity;
+        this.rules = rules;
+        this.metrics = metrics;
+        this.botApi = new BotApiClient(config.telegram(), http, Duration.ofSeconds(15));
+        this.clock = clock;
+    }
+
+    /**
+     * Creates missing topics, serves the endpoint and registers it with Telegram.
+     *
+     * @throws IllegalStateException when Kafka or Telegram cannot be reached, or setWebhook is refused (the message
+     *                               never holds the token); everything started so far is released again
+     */
+    public synchronized void start() {
+        if (started || closed) {
+            throw new IllegalStateException("a WebhookIngest can be started once");
+        }
+        started = true;
+        if (!webhook.isHttps()) {
+            LOG.warn("{} is not https: Telegram refuses such webhooks (fine for the emulator)", IngestConfig.WEBHOOK_URL);
+        }
+        try {
+            TopicAdmin.ensureTopics(kafka, topics, Duration.ofSeconds(30));
+            KafkaSettings bounded = withMaxBlock(kafka, webhook.ackTimeout());
+            producer = IngestService.createProducer(bounded, topics.updates());
+            noticeProducer = IngestService.createProducer(bounded, topics.replies());
+            writer = new UpdateWriter(producer, topics.updates(), noticeProducer, topics.replies(), rules, activity,
+                    claims, IngestService.dedupPrefix(config), config.dedupTtl(), config.retryBackoffMax(), clock);
+            server = new WebhookServer(webhook.port(), webhook.path(), webhook.secret(),
+                    update -> writer.writeWithin(List.of(update), webhook.ackTimeout()), metrics, THREADS).start();
+            botApi.setWebhook(webhook.webhookUrl(), webhook.secret(), ALLOWED_UPDATES);
+        } catch (RuntimeException e) {
+            release();
+            throw e;
+        }
+        serving = true;
+        LOG.info("ingest webhook registered with {} (endpoint port {}), writing into {}", config.telegram().apiUrl(),
+                server.port(), topics.updates().name());
+    }
+
+    /**
+     * The producers' metadata wait must not outlast a delivery's deadline, or a webhook request would hang past
+     * it while Kafka is unreachable; an explicit {@code KAFKA_CLIENT_MAX_BLOCK_MS} still wins.
+     */
+    private static KafkaSettings withMaxBlock(KafkaSettings kafka, Duration ackTimeout) {
+        Map<String, String> overrides = new TreeMap<>(kafka.clientOverrides());
+        overrides.putIfAbsent(ProducerConfig.MAX_BLOCK_MS_CONFIG, Long.toString(ackTimeout.toMillis()));
+        return new KafkaSettings(kafka.bootstrapServers(), kafka.topicPrefix(), kafka.partitions(),
+                kafka.replicationFactor(), overrides);
+    }
+
+    /** The endpoint's bound port (useful when {@code INGEST_WEBHOOK_PORT=0}). */
+    public synchronized int port() {
+        if (server == null) {
+            throw new IllegalStateException("not serving");
+        }
+        return server.port();
+    }
+
+    /** True while the endpoint serves and the webhook is registered. */
+    public boolean isServing() {
+        return serving;
+    }
+
+    public long updatesWritten() {
+        return writer == null ? 0 : writer.written();
+    }
+
+    public long lastWrittenUpdateId() {
+        return writer == null ? -1 : writer.lastWrittenUpdateId();
+    }
+
+    public long duplicatesSkipped() {
+        return writer == null ? 0 : writer.duplicatesSkipped();
+    }
+
+    public long writeRetries() {
+        return writer == null ? 0 : writer.writeRetries();
+    }
+
+    /** Blocks until closed (the endpoint has no failure of its own: each request fails alone). */
+    public void awaitTermination() throws InterruptedException {
+        terminated.await();
+    }
+
+    public boolean awaitTermination(Duration timeout) throws InterruptedException {
+        return terminated.await(timeout.toMillis(), TimeUnit.MILLISECONDS);
+    }
+
+    /** Deletes the webhook (see the class comment), stops the endpoint, then Kafka. Idempotent. */
+    @Override
+    public synchronized void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        serving = false;
+        if (started && server != null && webhook.deleteOnStop()) {
+            try {
+                botApi.deleteWebhook();
+                LOG.info("webhook deleted; Telegram keeps new updates for the next webhook or poller");
+            } catch (RuntimeException e) {
+                LOG.warn("could not delete the webhook ({}); Telegram keeps delivering to {} and retrying",
+                        e.getMessage(), IngestConfig.WEBHOOK_URL);
+            }
+        }
+        release();
+        LOG.info("ingest webhook stopped; last written update {}", lastWrittenUpdateId());
+    }
+
+    private void release() {
+        if (server != null) {
+            server.stopAccepting();
+        }
+        if (writer != null) {
+            // Requests still waiting for Kafka end now and are answered 503 (Telegram retries them).
+            writer.close();
+        }
+        if (server != null) {
+            server.close();
+        }
+        if (noticeProducer != null) {
+            noticeProducer.close(Duration.ofSeconds(1));
+        }
+        if (producer != null) {
+            // An update still pending was answered 503 and stays with Telegram; it must not land after we stopped.
+            producer.close(Duration.ZERO);
+        }
+        terminated.countDown();
+    }
+}
