@@ -174,6 +174,29 @@ final class KafkaFloor {
                 List<NewTopic> newTopics = topics.stream()
                         .map(t -> new NewTopic(t, Optional.of(partitions), Optional.empty())).toList();
                 admin.createTopics(newTopics).all().get(30, TimeUnit.SECONDS);
+                // Metadata can name a leader before the broker serves the partition; an idempotent producer that
+                // meets NOT_LEADER there can end in OUT_OF_ORDER_SEQUENCE retries. Listing offsets succeeds only
+                // once every partition is served.
+                java.util.Map<TopicPartition, org.apache.kafka.clients.admin.OffsetSpec> specs = new java.util.HashMap<>();
+                for (String t : topics) {
+                    for (int i = 0; i < partitions; i++) {
+                        specs.put(new TopicPartition(t, i), org.apache.kafka.clients.admin.OffsetSpec.latest());
+                    }
+                }
+                boolean served = Poll.until(Duration.ofSeconds(30), Duration.ofMillis(100), () -> {
+                    try {
+                        admin.listOffsets(specs).all().get(5, TimeUnit.SECONDS);
+                        return true;
+                    } catch (ExecutionException | TimeoutException e) {
+                        return false;
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                        return true;
+                    }
+                });
+                if (!served) {
+                    throw new IllegalStateException("the floor's topics " + topics + " are not served after 30 s");
+                }
             } catch (ExecutionException | TimeoutException e) {
                 throw new IllegalStateException("cannot create the floor's topics " + topics, e);
             } catch (InterruptedException e) {
@@ -202,6 +225,9 @@ final class KafkaFloor {
             p.put(ProducerConfig.ACKS_CONFIG, "all");
             p.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
             p.put(ProducerConfig.LINGER_MS_CONFIG, lingerMs);
+            // Bounds a stalled partition (see createTopics): its records are then counted as lost, not waited for.
+            p.put(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, 30_000);
+            p.put(ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG, 20_000);
             if (lingerMs > 0) {
                 p.put(ProducerConfig.BATCH_SIZE_CONFIG, 65_536);
             }
