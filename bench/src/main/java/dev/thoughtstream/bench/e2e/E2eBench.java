@@ -1,0 +1,208 @@
+package dev.thoughtstream.bench.e2e;
+
+import dev.thoughtstream.testkit.kafka.EmbeddedKafka;
+import dev.thoughtstream.testkit.llm.FakeLlmServer;
+import dev.thoughtstream.testkit.redis.RedisServer;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.OffsetDateTime;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.stream.Stream;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One e2e run: a fresh embedded broker and Redis, then three pipelines one after another (load, stale drop,
+ * streaming), each devstack's four services with their own topics, then the Kafka floor on the same broker with
+ * the record sizes the load produced. Prints every figure beside its ratio to the floor. Nothing is asserted.
+ */
+public final class E2eBench {
+    private static final Logger LOG = LoggerFactory.getLogger(E2eBench.class);
+
+    /** Every figure of a run, for callers that want more than the printed report. */
+    public record Report(LoadScenario.Result load, StaleDropScenario.Result stale, StreamingScenario.Result streaming,
+                         KafkaFloor.Result floor) {}
+
+    private E2eBench() {}
+
+    public static Report run(E2eOptions o, PrintStream out) throws InterruptedException {
+        Path workDir = o.workDir();
+        boolean temporary = workDir == null;
+        try {
+            if (temporary) {
+                workDir = Files.createTempDirectory("thoughtstream-bench-");
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot create a work directory", e);
+        }
+        try {
+            return runIn(o, workDir, out);
+        } finally {
+            if (temporary) {
+                deleteQuietly(workDir);
+            }
+        }
+    }
+
+    private static Report runIn(E2eOptions o, Path workDir, PrintStream out) throws InterruptedException {
+        out.println("== thoughtstream e2e bench, " + OffsetDateTime.now(ZoneOffset.UTC)
+                .format(DateTimeFormatter.ISO_OFFSET_DATE_TIME));
+        out.println("== machine");
+        out.println("  " + MachineInfo.describe());
+        out.println("== parameters");
+        out.printf(Locale.ROOT, "  chats %d, offered %.0f messages/s in thoughts of %d message(s) (a turn every %d ms "
+                        + "per chat), warm-up %d s, measured %d s, CHUNK_GAP_MS %d, TOPIC_PARTITIONS %d%n",
+                o.chats(), o.rate(), o.messagesPerThought(), o.turnPeriod().toMillis(), o.warmup().toSeconds(),
+                o.duration().toSeconds(), o.gapMs(), o.partitions());
+        out.printf(Locale.ROOT, "  scripted model at zero latency; TYPING_MIN_MS=TYPING_MAX_MS=0, READING_PAUSE_MS=0; "
+                + "emitter rate limits off (EMITTER_CHAT_RATE_PER_S=0, EMITTER_GROUP_RATE_PER_MIN=0, "
+                + "EMITTER_GLOBAL_RATE_PER_S=0)%n");
+        out.printf(Locale.ROOT, "  stale drop: %d chats, typing %d ms per part; streaming: %d chats at %.0f tokens/s; "
+                        + "floor: %d s measured after %d s warm-up, throughput run %d s%n", o.staleChats(),
+                o.staleTypingMs(), o.streamChats(), o.streamTokensPerSecond(), o.floorDuration().toSeconds(),
+                o.floorWarmup().toSeconds(), o.floorThroughputFor().toSeconds());
+        if (!o.overrides().isEmpty()) {
+            out.println("  overrides (--set): " + o.overrides());
+        }
+        try (EmbeddedKafka kafka = EmbeddedKafka.start(workDir.resolve("kafka"), 0);
+                RedisServer redis = RedisServer.findExecutable().isPresent()
+                        ? RedisServer.start(workDir.resolve("redis"), 0) : null) {
+            String bootstrap = kafka.bootstrapServers();
+            String redisUrl = redis == null ? null : redis.url().toString();
+            out.println("== infrastructure");
+            out.println("  kafka: embedded KRaft broker " + bootstrap + " (this JVM)");
+            out.println("  redis: " + (redis == null
+                    ? "NONE: redis-server is not installed, devstack's IN-MEMORY fallback (claims and staleness in "
+                            + "this JVM; cheaper than real Redis, so figures are optimistic)"
+                    : "real redis-server " + redisUrl + " (started by the bench)"));
+
+            out.println("-- running: load (items 1-3)");
+            LoadScenario.Result load;
+            try (PipelineStack stack = PipelineStack.start("load", bootstrap, redisUrl, workDir, o, Map.of())) {
+                out.println("  " + stack.readyLine());
+                load = LoadScenario.run(stack, bootstrap, o, out);
+            }
+            out.println("-- running: stale drop (item 4)");
+            StaleDropScenario.Result stale;
+            try (PipelineStack stack = PipelineStack.start("stale", bootstrap, redisUrl, workDir, o, Map.of(
+                    "TYPING_MIN_MS", Long.toString(o.staleTypingMs()),
+                    "TYPING_MAX_MS", Long.toString(o.staleTypingMs()),
+                    "TYPING_JITTER", "0"))) {
+                stale = StaleDropScenario.run(stack, bootstrap, o, out);
+            }
+            out.println("-- running: streaming (item 5)");
+            StreamingScenario.Result streaming;
+            try (FakeLlmServer model = StreamingScenario.startModel();
+                    PipelineStack stack = PipelineStack.start("stream", bootstrap, redisUrl, workDir, o,
+                            StreamingScenario.settings(model))) {
+                streaming = StreamingScenario.run(stack, model, bootstrap, o, out);
+            }
+            out.println("-- running: Kafka floor");
+            int[] sizes = {
+                (int) Math.max(16, Math.round(load.avgUpdateBytes())),
+                (int) Math.max(16, Math.round(load.avgThoughtBytes())),
+                (int) Math.max(16, Math.round(load.avgReplyBytes())),
+            };
+            double floorRate = Math.max(50, Double.isFinite(load.ingestedPerSecond()) ? load.ingestedPerSecond() : 0);
+            KafkaFloor.Result floor = KafkaFloor.run(bootstrap, o.partitions(), o.chats(), sizes, floorRate,
+                    o.floorWarmup(), o.floorDuration(), o.floorThroughputFor());
+            Report report = new Report(load, stale, streaming, floor);
+            print(report, o, out);
+            return report;
+        }
+    }
+
+    static void print(Report r, E2eOptions o, PrintStream out) {
+        KafkaFloor.Result f = r.floor();
+        LoadScenario.Result l = r.load();
+        out.println("== floor: raw Kafka, same broker, " + o.partitions() + " partitions, 3 hops (source -> relay "
+                + "-> relay -> sink), acks=all, idempotent");
+        out.printf(Locale.ROOT, "  record sizes per hop: %d / %d / %d bytes (the pipeline's average update / thought /"
+                + " reply part)%n", f.sizes()[0], f.sizes()[1], f.sizes()[2]);
+        for (int h = 1; h <= KafkaFloor.HOPS; h++) {
+            out.printf(Locale.ROOT, "  latency %d hop(s) at %.0f records/s, linger 0: %s%n", h, f.ratePerSecond(),
+                    f.hop(h).format());
+        }
+        out.printf(Locale.ROOT, "  throughput, 3 hops, flat out, linger 5: %.0f records/s; records lost: %d%n",
+                f.throughputPerSecond(), f.lost());
+
+        out.println("== 1. end-to-end overhead (injected at getUpdates -> first part's sendMessage, minus "
+                + o.gapMs() + " ms gap; ratio to the 3-hop floor)");
+        out.println("  " + l.overhead().formatAgainst(f.hop(3)));
+        out.printf(Locale.ROOT, "  thoughts in the window %d: answered %d, dropped stale %d, failed %d, unanswered %d%s%n",
+                l.thoughtsInWindow(), l.answered(), l.droppedStale(), l.failed(), l.unanswered(),
+                l.drained() ? "" : " (the pipeline had not drained when the drain timeout passed)");
+
+        out.printf(Locale.ROOT, "== 2. sustained throughput over %.0f s%n", l.windowSeconds());
+        out.printf(Locale.ROOT, "  inbound: %.1f messages/s offered, %.1f messages/s ingested (%s of the floor's "
+                        + "%.0f records/s)%n", l.offeredPerSecond(), l.ingestedPerSecond(),
+                percent(l.ingestedPerSecond(), f.throughputPerSecond()), f.throughputPerSecond());
+        out.printf(Locale.ROOT, "  thoughts: %.1f/s; parts sent: %.1f/s%n", l.thoughtsPerSecond(),
+                l.partsSentPerSecond());
+        out.printf(Locale.ROOT, "  backlog (records; %d samples in the window, every %d ms):%n", l.lagSamples(),
+                o.lagInterval().toMillis());
+        boolean growing = false;
+        for (LagSampler.Trend t : l.trends()) {
+            out.printf(Locale.ROOT, "    %-26s first %6d  last %6d  max %6d  slope %+8.1f/s  %s%n", t.label(),
+                    t.first(), t.last(), t.max(), t.slopePerSecond(), t.growing() ? "GROWING" : "stable");
+            growing |= t.label().equals("total") && t.growing();
+        }
+        out.println("  verdict: " + (l.trends().isEmpty() ? "NO SAMPLES (window too short)"
+                : growing ? "backlog GROWING: the offered load is above what the pipeline sustains"
+                : "backlog not growing: the pipeline keeps up with the offered load"));
+
+        out.println("== 3. thought emission lateness (emit - last message injected - gap; ratio to the floor)");
+        out.println("  closed (chunker's closedAtMs), vs 1-hop floor:   " + l.latenessClosed().formatAgainst(f.hop(1)));
+        out.println("  visible (read_committed consumer), vs 2 hops:   " + l.latenessVisible().formatAgainst(f.hop(2)));
+
+        StaleDropScenario.Result s = r.stale();
+        out.println("== 4. stale-drop latency (newer message -> older reply's remaining parts DROPPED_STALE; ratio to "
+                + "the 1-hop floor)");
+        out.println("  from injection: " + s.fromInjection().formatAgainst(f.hop(1)));
+        out.println("  from ingestion: " + s.fromIngestion().formatAgainst(f.hop(1)));
+        out.printf(Locale.ROOT, "  chats %d, replies dropped %d (%d parts), parts sent after the newer message %d, "
+                + "replies not dropped %d%n", s.chats(), s.replies(), s.partsDropped(), s.partsSentAfterNewer(),
+                s.notDropped());
+
+        StreamingScenario.Result st = r.streaming();
+        out.printf(Locale.ROOT, "== 5. streaming model at %.0f tokens/s: first part vs full reply (from the model "
+                + "request)%n", o.streamTokensPerSecond());
+        out.println("  model has the first part:     " + st.modelFirstPart().format());
+        out.println("  first part sent:              " + st.toFirstPart().format());
+        out.println("  model has the full reply:     " + st.modelFull().format());
+        out.println("  last part sent:               " + st.toFullReply().format());
+        out.println("  first part produced (chat.replies createdAtMs) behind the model: "
+                + st.firstPartProduced().format());
+        out.println("  first part sent behind the model:  " + st.firstPartOverhead().formatAgainst(f.hop(1)));
+        out.println("  last part sent behind the model:   " + st.fullReplyOverhead().formatAgainst(f.hop(1)));
+        out.println("  person's wait for part 1 (after the gap): " + st.personFirstPart().format());
+        out.printf(Locale.ROOT, "  chats %d, replies measured %d%n", st.chats(), st.measured());
+        out.println("== end");
+    }
+
+    private static String percent(double value, double of) {
+        if (!Double.isFinite(value) || !Double.isFinite(of) || of <= 0) {
+            return "n/a";
+        }
+        return String.format(Locale.ROOT, "%.1f%%", 100 * value / of);
+    }
+
+    private static void deleteQuietly(Path dir) {
+        try (Stream<Path> paths = Files.walk(dir)) {
+            List<Path> all = paths.sorted(Comparator.reverseOrder()).toList();
+            for (Path p : all) {
+                Files.deleteIfExists(p);
+            }
+        } catch (IOException e) {
+            LOG.warn("could not delete the work directory {}: {}", dir, e.toString());
+        }
+    }
+}

@@ -1,0 +1,202 @@
+package dev.thoughtstream.bench.e2e;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * What one e2e run does. Every option has a default that reproduces the documented run; {@link #parse} reads
+ * {@code --name value} pairs and fails naming the option on a bad value.
+ *
+ * @param chats              concurrent chats of the load scenario
+ * @param duration           the measured window of the load scenario
+ * @param warmup             load before the window (not measured): JIT, connections, RocksDB
+ * @param rate               offered inbound messages per second, over all chats
+ * @param messagesPerThought messages each chat sends back to back per turn (one thought)
+ * @param gapMs              {@code CHUNK_GAP_MS} of every stack (subtracted from the overhead and the lateness)
+ * @param partitions         {@code TOPIC_PARTITIONS}, also used by the floor's topics
+ * @param lagInterval        how often consumer lag is sampled
+ * @param drainTimeout       how long to wait after the load for the pipeline to finish what it was given
+ * @param staleChats         chats of the stale-drop scenario (one stale reply each)
+ * @param staleTypingMs      the typing delay of every part in the stale-drop scenario
+ * @param streamChats        chats of the streaming scenario (one reply each)
+ * @param streamTokensPerSecond the streaming fake model's pace
+ * @param floorDuration      the floor's measured latency run (after {@code floorWarmup})
+ * @param floorWarmup        the floor's unmeasured start
+ * @param floorThroughputFor how long the floor's throughput run produces
+ * @param workDir            where the broker, Redis and the chunker keep their data (a fresh temp dir by default)
+ * @param overrides          {@code --set NAME=VALUE}: any service variable, applied to every stack last
+ */
+public record E2eOptions(
+        int chats,
+        Duration duration,
+        Duration warmup,
+        double rate,
+        int messagesPerThought,
+        long gapMs,
+        int partitions,
+        Duration lagInterval,
+        Duration drainTimeout,
+        int staleChats,
+        long staleTypingMs,
+        int streamChats,
+        double streamTokensPerSecond,
+        Duration floorDuration,
+        Duration floorWarmup,
+        Duration floorThroughputFor,
+        Path workDir,
+        Map<String, String> overrides) {
+
+    public E2eOptions {
+        overrides = Map.copyOf(overrides);
+        require(chats >= 1, "--chats must be at least 1");
+        require(!duration.isNegative() && !duration.isZero(), "--duration must be positive");
+        require(!warmup.isNegative(), "--warmup must not be negative");
+        require(rate > 0, "--rate must be positive");
+        require(messagesPerThought >= 1 && messagesPerThought <= 20, "--messages-per-thought must be 1-20");
+        require(gapMs >= 1, "--gap-ms must be at least 1");
+        require(partitions >= 1, "--partitions must be at least 1");
+        require(lagInterval.toMillis() >= 50, "--lag-interval must be at least 50ms");
+        require(staleChats >= 1 && streamChats >= 1, "--stale-chats and --stream-chats must be at least 1");
+        require(staleTypingMs >= 500, "--stale-typing-ms must be at least 500 (parts must be waiting)");
+        require(streamTokensPerSecond > 0, "--stream-tokens-per-second must be positive");
+    }
+
+    /** The documented defaults: 1,000 chats, 60 s measured, 1,000 messages/s offered in 3-message thoughts. */
+    public static E2eOptions defaults() {
+        return new E2eOptions(1000, Duration.ofSeconds(60), Duration.ofSeconds(15), 1000, 3, 1500, 6,
+                Duration.ofSeconds(1), Duration.ofSeconds(120), 100, 2000, 50, 30, Duration.ofSeconds(20),
+                Duration.ofSeconds(5), Duration.ofSeconds(5), null, Map.of());
+    }
+
+    /** How long one chat waits between its turns so that all chats together offer {@link #rate}. */
+    public Duration turnPeriod() {
+        return Duration.ofNanos(Math.round(chats * (double) messagesPerThought / rate * 1e9));
+    }
+
+    public static String usage() {
+        return String.join("\n",
+                "usage: java -jar thoughtstream-bench.jar e2e [options]",
+                "  --chats N                   concurrent chats (1000)",
+                "  --duration D                measured window, e.g. 60s, 2m, 500ms (60s)",
+                "  --warmup D                  load before the window (15s)",
+                "  --rate R                    offered inbound messages/s over all chats (1000)",
+                "  --messages-per-thought K    messages per turn, sent back to back (3)",
+                "  --gap-ms MS                 CHUNK_GAP_MS (1500)",
+                "  --partitions P              TOPIC_PARTITIONS, also for the floor (6)",
+                "  --lag-interval D            consumer-lag sampling interval (1s)",
+                "  --drain-timeout D           wait for the pipeline to finish after the load (120s)",
+                "  --stale-chats N             chats of the stale-drop scenario (100)",
+                "  --stale-typing-ms MS        typing delay per part in that scenario (2000)",
+                "  --stream-chats N            chats of the streaming scenario (50)",
+                "  --stream-tokens-per-second T  the streaming model's pace (30)",
+                "  --floor-duration D          the floor's measured latency run (20s)",
+                "  --floor-warmup D            the floor's unmeasured start (5s)",
+                "  --floor-throughput-for D    the floor's throughput run (5s)",
+                "  --work-dir PATH             data of broker, Redis, chunker (a new temp dir)",
+                "  --set NAME=VALUE            any service variable, for every stack (repeatable)");
+    }
+
+    /** Reads {@code --name value} pairs over the defaults. */
+    public static E2eOptions parse(String[] args) {
+        E2eOptions d = defaults();
+        int chats = d.chats;
+        Duration duration = d.duration;
+        Duration warmup = d.warmup;
+        double rate = d.rate;
+        int perThought = d.messagesPerThought;
+        long gap = d.gapMs;
+        int partitions = d.partitions;
+        Duration lagInterval = d.lagInterval;
+        Duration drain = d.drainTimeout;
+        int staleChats = d.staleChats;
+        long staleTyping = d.staleTypingMs;
+        int streamChats = d.streamChats;
+        double tps = d.streamTokensPerSecond;
+        Duration floorDuration = d.floorDuration;
+        Duration floorWarmup = d.floorWarmup;
+        Duration floorThroughput = d.floorThroughputFor;
+        Path workDir = null;
+        Map<String, String> overrides = new LinkedHashMap<>();
+        for (int i = 0; i < args.length; i++) {
+            String name = args[i];
+            if (i + 1 >= args.length) {
+                throw new IllegalArgumentException(name + " needs a value");
+            }
+            String v = args[++i];
+            switch (name) {
+                case "--chats" -> chats = integer(name, v);
+                case "--duration" -> duration = duration(name, v);
+                case "--warmup" -> warmup = duration(name, v);
+                case "--rate" -> rate = decimal(name, v);
+                case "--messages-per-thought" -> perThought = integer(name, v);
+                case "--gap-ms" -> gap = integer(name, v);
+                case "--partitions" -> partitions = integer(name, v);
+                case "--lag-interval" -> lagInterval = duration(name, v);
+                case "--drain-timeout" -> drain = duration(name, v);
+                case "--stale-chats" -> staleChats = integer(name, v);
+                case "--stale-typing-ms" -> staleTyping = integer(name, v);
+                case "--stream-chats" -> streamChats = integer(name, v);
+                case "--stream-tokens-per-second" -> tps = decimal(name, v);
+                case "--floor-duration" -> floorDuration = duration(name, v);
+                case "--floor-warmup" -> floorWarmup = duration(name, v);
+                case "--floor-throughput-for" -> floorThroughput = duration(name, v);
+                case "--work-dir" -> workDir = Path.of(v);
+                case "--set" -> {
+                    int eq = v.indexOf('=');
+                    if (eq < 1) {
+                        throw new IllegalArgumentException("--set needs NAME=VALUE, was '" + v + "'");
+                    }
+                    overrides.put(v.substring(0, eq), v.substring(eq + 1));
+                }
+                default -> throw new IllegalArgumentException("unknown option " + name);
+            }
+        }
+        return new E2eOptions(chats, duration, warmup, rate, perThought, gap, partitions, lagInterval, drain,
+                staleChats, staleTyping, streamChats, tps, floorDuration, floorWarmup, floorThroughput, workDir,
+                overrides);
+    }
+
+    /** {@code 60s}, {@code 2m}, {@code 500ms}, or plain seconds. */
+    static Duration duration(String name, String v) {
+        String s = v.trim().toLowerCase(Locale.ROOT);
+        try {
+            if (s.endsWith("ms")) {
+                return Duration.ofMillis(Long.parseLong(s.substring(0, s.length() - 2)));
+            }
+            if (s.endsWith("s")) {
+                return Duration.ofMillis(Math.round(Double.parseDouble(s.substring(0, s.length() - 1)) * 1000));
+            }
+            if (s.endsWith("m")) {
+                return Duration.ofMillis(Math.round(Double.parseDouble(s.substring(0, s.length() - 1)) * 60_000));
+            }
+            return Duration.ofMillis(Math.round(Double.parseDouble(s) * 1000));
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException(name + ": not a duration (60s, 2m, 500ms): '" + v + "'", e);
+        }
+    }
+
+    private static int integer(String name, String v) {
+        try {
+            return Integer.parseInt(v.trim());
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException(name + ": not an integer: '" + v + "'", e);
+        }
+    }
+
+    private static double decimal(String name, String v) {
+        try {
+            return Double.parseDouble(v.trim());
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException(name + ": not a number: '" + v + "'", e);
+        }
+    }
+
+    private static void require(boolean ok, String message) {
+        if (!ok) {
+            throw new IllegalArgumentException(message);
+        }
+    }
+}

@@ -1,0 +1,46 @@
+package dev.thoughtstream.bench.e2e;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.time.Duration;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+class E2eOptionsTest {
+
+    @Test
+    void withoutArgumentsTheDocumentedRunIsMade() {
+        E2eOptions o = E2eOptions.parse(new String[0]);
+        assertEquals(1000, o.chats());
+        assertEquals(Duration.ofSeconds(60), o.duration());
+        // 1000 chats × 3 messages at 1000 messages/s: every chat writes every 3 s
+        assertEquals(Duration.ofSeconds(3), o.turnPeriod());
+    }
+
+    @Test
+    void durationsTakeSecondsMinutesAndMillisAndOverridesAreCollected() {
+        E2eOptions o = E2eOptions.parse(new String[] {"--duration", "2m", "--warmup", "500ms", "--lag-interval", "1.5s",
+            "--set", "LLM_CONCURRENCY=16", "--set", "STREAMS_COMMIT_INTERVAL_MS=20"});
+        assertEquals(Duration.ofMinutes(2), o.duration());
+        assertEquals(Duration.ofMillis(500), o.warmup());
+        assertEquals(Duration.ofMillis(1500), o.lagInterval());
+        assertEquals(Map.of("LLM_CONCURRENCY", "16", "STREAMS_COMMIT_INTERVAL_MS", "20"), o.overrides());
+    }
+
+    @Test
+    void aBadValueIsRefusedNamingTheOption() {
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> E2eOptions.parse(new String[] {"--chats", "many"}));
+        assertTrue(e.getMessage().contains("--chats"), e.getMessage());
+        e = assertThrows(IllegalArgumentException.class, () -> E2eOptions.parse(new String[] {"--duration", "soon"}));
+        assertTrue(e.getMessage().contains("--duration"), e.getMessage());
+        e = assertThrows(IllegalArgumentException.class, () -> E2eOptions.parse(new String[] {"--chats", "0"}));
+        assertTrue(e.getMessage().contains("--chats"), e.getMessage());
+        e = assertThrows(IllegalArgumentException.class, () -> E2eOptions.parse(new String[] {"--set", "NOVALUE"}));
+        assertTrue(e.getMessage().contains("--set"), e.getMessage());
+        e = assertThrows(IllegalArgumentException.class, () -> E2eOptions.parse(new String[] {"--colour", "red"}));
+        assertTrue(e.getMessage().contains("--colour"), e.getMessage());
+    }
+}
