@@ -61,7 +61,7 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Issue 7, item 6: the chunker's context store for many chats, its size, and how long a restarted chunker takes to
- * get it back. See {@code docs/benchmarks-micro-restore.md} for what each figure means.
+ * get it back. See {@code docs/benchmarks.md} for what each figure means.
  *
  * <ol>
  *   <li>An in-process broker (testkit's {@link EmbeddedKafka}) starts; the real {@link ChunkerService} starts once
