@@ -29,7 +29,12 @@ public final class Main {
             RedisClaimStore claims = new RedisClaimStore(client, redis.keyPrefix());
             // Ingest only writes the staleness signal, so it needs no subscriber.
             RedisChatActivity activity = new RedisChatActivity(client, redis.keyPrefix(), ACTIVITY_TTL);
-            IngestService service = new IngestService(ingest, kafka, claims, activity, Clock.systemUTC());
+            // One poller at a time: every ingest of this bot competes for the same lease in the same Redis.
+            PollerLease lease = new PollerLease(client, PollerLease.keyFor(redis.keyPrefix(), ingest.telegram().botId()),
+                    PollerLease.defaultOwner(), ingest.lease().ttl());
+            LOG.info("poller lease: {}", lease);
+            IngestService service = new IngestService(ingest, kafka, claims, activity, lease, metrics,
+                    Clock.systemUTC());
             try {
                 service.start();
             } catch (RuntimeException e) {
@@ -42,7 +47,7 @@ public final class Main {
                 service.close();
                 activity.close();
                 claims.close(); // closes the Redis client both use
-            }, service::isPolling);
+            }, service::isReady);
         });
     }
 }
