@@ -55,8 +55,8 @@ import org.telegram.telegrambots.meta.exceptions.TelegramApiException;
  * <p>One poller at a time: given a {@link PollerLease}, the service polls only while it holds the lease (role
  * ACTIVE) and stands by otherwise ({@link StandbyController}). Each stretch of polling is a term under one fencing
  * token, in the headers of everything it writes. The fence: {@code consume} asks Redis whether the token still holds
- * the lease after the batch is in Kafka and before returning (returning is what sends the confirming getUpdates),
- * and the getUpdates generator refuses to build a request once the lease is over by our own clock. A lost lease
+ * the lease before writing a batch and again after the batch is in Kafka, before returning (returning is what sends
+ * the confirming getUpdates), and the getUpdates generator refuses to build a request once the lease is over by our own clock. A lost lease
  * stops the term at once, without confirming anything further. See docs/ingest.md.
  */
 public final class IngestService implements AutoCloseable {
@@ -507,10 +507,12 @@ public final class IngestService implements AutoCloseable {
          */
         private void consume(List<Update> updates) {
             try {
-                if (!mayPoll()) {
+                // Before the write too: a batch fetched under a lease that is gone by now would only be a duplicate
+                // of the new poller's copy (dedup cannot help while both write at once).
+                if (ended || (token != NO_LEASE && !standby.confirmStillHeld(token))) {
                     fenceRejections.incrementAndGet();
                     throw new LeaseLost("lease token " + token + " lost before writing update(s) " + idRange(updates)
-                            + "; left unconfirmed for the next poller");
+                            + "; left unwritten and unconfirmed for the next poller");
                 }
                 List<JsonNode> raw = new ArrayList<>(updates.size());
                 for (Update u : updates) {

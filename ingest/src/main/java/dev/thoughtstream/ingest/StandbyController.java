@@ -231,7 +231,9 @@ final class StandbyController implements AutoCloseable {
                             + "a lease because {}=false: a standby that still reaches Redis could poll as well", e,
                             IngestConfig.LEASE_REQUIRED);
                 }
-                schedule(settings.renewInterval().toMillis());
+                // Polling without a lease: look for Redis as often as a standby does, so that once it is back this
+                // instance finds out about a standby's new lease about as soon as the standby got it.
+                schedule(Math.min(settings.renewInterval().toMillis(), settings.retry().toMillis()));
             }
             return;
         }
