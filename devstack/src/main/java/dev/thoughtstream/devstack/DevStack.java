@@ -19,8 +19,12 @@ import dev.thoughtstream.emitter.EmitterConfig;
 import dev.thoughtstream.emitter.EmitterService;
 import dev.thoughtstream.emitter.EmitterThreads;
 import dev.thoughtstream.emitter.TelegramClients;
+import dev.thoughtstream.ingest.InMemoryFloodWindow;
 import dev.thoughtstream.ingest.IngestConfig;
 import dev.thoughtstream.ingest.IngestService;
+import dev.thoughtstream.ingest.IntakeRules;
+import dev.thoughtstream.ingest.IntakeSetup;
+import dev.thoughtstream.ingest.PollerLease;
 import dev.thoughtstream.llm.LlmConfig;
 import dev.thoughtstream.llm.LlmProcessor;
 import dev.thoughtstream.llm.ModelFactory;
@@ -28,6 +32,7 @@ import dev.thoughtstream.llm.ReplyGenerator;
 import dev.thoughtstream.testkit.kafka.EmbeddedKafka;
 import dev.thoughtstream.testkit.redis.RedisServer;
 import dev.thoughtstream.testkit.telegram.TelegramEmulator;
+import java.net.http.HttpClient;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayDeque;
@@ -53,8 +58,11 @@ public final class DevStack implements AutoCloseable {
     private static final Duration ACTIVITY_TTL = Duration.ofDays(1);
     private static final Duration SUBSCRIBE_WAIT = Duration.ofSeconds(5);
 
-    /** Redis, or the in-memory laptop fallback: the claims and the staleness signal every service shares. */
-    private record Shared(ClaimStore claims, ChatActivity activity) {}
+    /**
+     * Redis, or the in-memory laptop fallback: the claims and the staleness signal every service shares, and the
+     * Redis client for ingest's poller lease (null with the in-memory fallback: see {@link #startRedis}).
+     */
+    private record Shared(ClaimStore claims, ChatActivity activity, RedisClient client) {}
 
     private final Deque<Runnable> closers = new ArrayDeque<>();
     private final CountDownLatch stopped = new CountDownLatch(1);
@@ -118,7 +126,23 @@ public final class DevStack implements AutoCloseable {
         Config config = Config.of(Map.of()).with(devDefaults()).with(asMap(base)).with(resolved);
         KafkaSettings kafka = KafkaSettings.from(config);
 
-        IngestService ingest = new IngestService(IngestConfig.from(config), kafka, claims, activity, clock);
+        IngestConfig ingestConfig = IngestConfig.from(config);
+        // devstack runs one ingest, but with a real Redis it takes the poller lease like a deployed one, so a second
+        // devstack (or an ingest Main) on the same bot and Redis stands by instead of fighting over getUpdates.
+        PollerLease lease = redis.client() == null ? null : new PollerLease(redis.client(),
+                PollerLease.keyFor(RedisSettings.from(config).keyPrefix(), ingestConfig.telegram().botId()),
+                PollerLease.defaultOwner(), ingestConfig.lease().ttl());
+        if (lease == null) {
+            LOG.warn("*** IN-MEMORY fallback: ingest polls WITHOUT a poller lease; run only one devstack per bot ***");
+        }
+        // The access and abuse rules as ingest's Main builds them (getMe names the bot unless BOT_USERNAME is set).
+        String redisKeyPrefix = RedisSettings.from(config).keyPrefix();
+        HttpClient botApi = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
+        IntakeRules rules = redis.client() == null
+                ? IntakeSetup.rules(ingestConfig, claims, new InMemoryFloodWindow(), metrics, botApi, clock)
+                : IntakeSetup.rules(ingestConfig, claims, redis.client(), redisKeyPrefix, metrics, botApi, clock);
+        IngestService ingest = new IngestService(ingestConfig, kafka, claims, activity, rules, lease, metrics,
+                clock);
         ChunkerService chunker = new ChunkerService(ChunkerConfig.from(config), kafka, clock);
 
         LlmConfig llmConfig = LlmConfig.from(config);
@@ -181,7 +205,8 @@ public final class DevStack implements AutoCloseable {
         closers.push(claims::close);
         ChatActivity activity = new InMemoryChatActivity();
         closers.push(activity::close);
-        return new Shared(claims, activity);
+        // No Redis, no lease: devstack's single ingest polls unconditionally (laptop fallback only).
+        return new Shared(claims, activity, null);
     }
 
     private Shared redisShared(RedisSettings settings) {
@@ -199,7 +224,7 @@ public final class DevStack implements AutoCloseable {
             Thread.currentThread().interrupt();
             throw new IllegalStateException("interrupted while subscribing to the staleness signal", e);
         }
-        return new Shared(claims, activity);
+        return new Shared(claims, activity, client);
     }
 
     /** The metrics of every service in this JVM. */

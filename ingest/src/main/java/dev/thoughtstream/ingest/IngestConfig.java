@@ -16,9 +16,10 @@ import java.time.Duration;
  * @param mode            {@code INGEST_MODE}: polling (default) or webhook
  * @param webhook         webhook mode's settings ({@code INGEST_WEBHOOK_*}); null in polling mode
  * @param access          allow-lists, group rules, flood guard and size cap ({@link AccessSettings})
+ * @param lease           one poller at a time: {@code INGEST_LEASE_*} (see {@link Lease})
  */
 public record IngestConfig(TelegramSettings telegram, int pollTimeout, Duration dedupTtl, Duration retryBackoffMax,
-        IngestMode mode, WebhookSettings webhook, AccessSettings access) {
+        IngestMode mode, WebhookSettings webhook, AccessSettings access, Lease lease) {
     public static final String POLL_TIMEOUT = "INGEST_POLL_TIMEOUT_S";
     public static final String DEDUP_TTL = "INGEST_DEDUP_TTL_MS";
     public static final String RETRY_BACKOFF_MAX = "INGEST_RETRY_BACKOFF_MAX_MS";
@@ -54,10 +55,42 @@ public record IngestConfig(TelegramSettings telegram, int pollTimeout, Duration 
                 config.millis(RETRY_BACKOFF_MAX, 10_000, 10, 600_000),
                 mode(config),
                 mode(config) == IngestMode.WEBHOOK ? WebhookSettings.from(config) : null,
-                AccessSettings.from(config));
+                AccessSettings.from(config),
+                Lease.from(config));
     }
 
     private static IngestMode mode(Config config) {
         return config.enumValue(MODE, IngestMode.class, IngestMode.POLLING);
+    }
+
+    // ---- one poller at a time (failover); see docs/ingest.md ----------------------------------------------------
+
+    public static final String LEASE_TTL = "INGEST_LEASE_TTL_MS";
+    public static final String LEASE_RETRY = "INGEST_LEASE_RETRY_MS";
+    public static final String LEASE_REQUIRED = "INGEST_LEASE_REQUIRED";
+
+    /**
+     * The poller lease in Redis that lets only one ingest instance call getUpdates.
+     *
+     * @param ttl      {@code INGEST_LEASE_TTL_MS}: how long the lease lasts without renewal; the active instance
+     *                 renews it every third of that, and a standby takes over at most ttl + retry after the active
+     *                 one died without releasing it
+     * @param retry    {@code INGEST_LEASE_RETRY_MS}: how often a standby tries to acquire the lease
+     * @param required {@code INGEST_LEASE_REQUIRED}: true (exclusivity) stops polling once the lease could not be
+     *                 renewed for a whole ttl (Redis unreachable); false (availability) keeps the active instance
+     *                 polling through a Redis outage, at the risk of two pollers should a standby still reach Redis
+     */
+    public record Lease(Duration ttl, Duration retry, boolean required) {
+        static Lease from(Config config) {
+            return new Lease(
+                    config.millis(LEASE_TTL, 10_000, 500, 600_000),
+                    config.millis(LEASE_RETRY, 1_000, 10, 60_000),
+                    config.bool(LEASE_REQUIRED, true));
+        }
+
+        /** How often the active instance renews: three chances per ttl before the lease runs out. */
+        public Duration renewInterval() {
+            return Duration.ofMillis(ttl.toMillis() / 3);
+        }
     }
 }

@@ -27,6 +27,18 @@ public final class IntakeSetup {
      */
     public static IntakeRules rules(IngestConfig config, ClaimStore claims, RedisClient redis, String redisKeyPrefix,
             Metrics metrics, HttpClient http, Clock clock) {
+        long botId = config.telegram().botId();
+        return rules(config, claims,
+                new RedisFloodWindow(redis, redisKeyPrefix + "ingest:flood:" + botId + ":", FLOOD_KEEP), metrics,
+                http, clock);
+    }
+
+    /**
+     * The configured rules over any {@link FloodWindow} (devstack's in-memory fallback passes an
+     * {@link InMemoryFloodWindow}).
+     */
+    public static IntakeRules rules(IngestConfig config, ClaimStore claims, FloodWindow window, Metrics metrics,
+            HttpClient http, Clock clock) {
         AccessSettings access = config.access();
         // Telegram's bot id is the token's prefix; getMe's answer is preferred when asked anyway.
         long botId = config.telegram().botId();
@@ -38,7 +50,6 @@ public final class IntakeSetup {
             botId = me.id();
             LOG.info("the bot is @{} (id {}), from getMe", username, me.id());
         }
-        FloodWindow window = new RedisFloodWindow(redis, redisKeyPrefix + "ingest:flood:" + botId + ":", FLOOD_KEEP);
         return IntakeRules.create(access, botId, username, claims, window, metrics, clock);
     }
 }

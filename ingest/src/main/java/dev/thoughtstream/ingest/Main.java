@@ -46,14 +46,20 @@ public final class Main {
                         claims.close();
                     }, webhook::isServing);
                 }
-                IngestService service = new IngestService(ingest, kafka, claims, activity, rules, clock);
+                // One poller at a time: every ingest of this bot competes for the same lease in the same Redis.
+                PollerLease lease = new PollerLease(client,
+                        PollerLease.keyFor(redis.keyPrefix(), ingest.telegram().botId()), PollerLease.defaultOwner(),
+                        ingest.lease().ttl());
+                LOG.info("poller lease: {}", lease);
+                IngestService service = new IngestService(ingest, kafka, claims, activity, rules, lease, metrics,
+                        clock);
                 service.start();
                 // The poller thread is a daemon: the launcher's wait is what keeps the JVM alive.
                 return ServiceLauncher.running(service::awaitTermination, service::failure, () -> {
                     service.close();
                     activity.close();
                     claims.close(); // closes the Redis client both use
-                }, service::isPolling);
+                }, service::isReady);
             } catch (RuntimeException e) {
                 activity.close();
                 claims.close();

@@ -67,6 +67,8 @@ final class UpdateWriter implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(UpdateWriter.class);
     static final String HEADER_UPDATE_ID = "tg.update_id";
     static final String HEADER_RECEIVED_AT = "ingest.received_at";
+    /** The fencing token of the poller lease the record was written under (absent without a lease), for audit. */
+    static final String HEADER_LEASE_TOKEN = "ingest.lease_token";
     static final long FIRST_BACKOFF_MS = 100;
     /** How often a wait for acknowledgements looks whether the writer was closed meanwhile. */
     private static final long ACK_POLL_MS = 100;
@@ -95,6 +97,8 @@ final class UpdateWriter implements AutoCloseable {
     private final Duration dedupTtl;
     private final Duration maxBackoff;
     private final Clock clock;
+    /** The poller lease's fencing token (-1: no lease), put in every record's headers. */
+    private final long leaseToken;
     private final CountDownLatch closed = new CountDownLatch(1);
     /** Held for a whole {@link #writeAll}, so {@link #awaitIdle} can wait for a batch in progress. */
     private final ReentrantLock writing = new ReentrantLock();
@@ -117,6 +121,19 @@ final class UpdateWriter implements AutoCloseable {
             Producer<Long, ReplyPart> noticeProducer, Topic<Long, ReplyPart> replies, IntakeRules rules,
             ChatActivity activity, ClaimStore claims, String dedupPrefix, Duration dedupTtl, Duration maxBackoff,
             Clock clock) {
+        this(producer, topic, noticeProducer, replies, rules, activity, claims, dedupPrefix, dedupTtl, maxBackoff,
+                clock, -1);
+    }
+
+    /**
+     * @param leaseToken the poller lease's fencing token, put in the {@value #HEADER_LEASE_TOKEN} header of every
+     *                   record written (audit: which term wrote it); negative: no lease, no header
+     */
+    UpdateWriter(Producer<Long, StoredUpdate> producer, Topic<Long, StoredUpdate> topic,
+            Producer<Long, ReplyPart> noticeProducer, Topic<Long, ReplyPart> replies, IntakeRules rules,
+            ChatActivity activity, ClaimStore claims, String dedupPrefix, Duration dedupTtl, Duration maxBackoff,
+            Clock clock, long leaseToken) {
+        this.leaseToken = leaseToken;
         this.producer = producer;
         this.topic = topic;
         this.noticeProducer = noticeProducer;
@@ -257,6 +274,9 @@ final class UpdateWriter implements AutoCloseable {
         RecordHeaders headers = new RecordHeaders();
         headers.add(HEADER_UPDATE_ID, Long.toString(updateId).getBytes(StandardCharsets.UTF_8));
         headers.add(HEADER_RECEIVED_AT, Long.toString(now).getBytes(StandardCharsets.UTF_8));
+        if (leaseToken >= 0) {
+            headers.add(HEADER_LEASE_TOKEN, Long.toString(leaseToken).getBytes(StandardCharsets.UTF_8));
+        }
         return new ProducerRecord<>(topic.name(), null, now, chatId, StoredUpdate.of(updateId, chatId, now, update),
                 headers);
     }

@@ -38,6 +38,8 @@ class IngestConfigTest {
         assertEquals(50, config.pollTimeout());
         assertEquals(Duration.ofHours(25), config.dedupTtl(), "longer than Telegram keeps unconfirmed updates");
         assertEquals(Duration.ofSeconds(10), config.retryBackoffMax());
+        assertEquals(new IngestConfig.Lease(Duration.ofSeconds(10), Duration.ofSeconds(1), true), config.lease());
+        assertEquals(Duration.ofMillis(3333), config.lease().renewInterval(), "three renewals per ttl");
     }
 
     @Test
@@ -47,6 +49,9 @@ class IngestConfigTest {
         v.put(IngestConfig.POLL_TIMEOUT, "5");
         v.put(IngestConfig.DEDUP_TTL, "172800000");
         v.put(IngestConfig.RETRY_BACKOFF_MAX, "2500");
+        v.put(IngestConfig.LEASE_TTL, "30000");
+        v.put(IngestConfig.LEASE_RETRY, "250");
+        v.put(IngestConfig.LEASE_REQUIRED, "false");
 
         IngestConfig config = IngestConfig.from(Config.of(v));
 
@@ -55,6 +60,15 @@ class IngestConfigTest {
         assertEquals(5, config.pollTimeout());
         assertEquals(Duration.ofDays(2), config.dedupTtl());
         assertEquals(Duration.ofMillis(2500), config.retryBackoffMax());
+        assertEquals(new IngestConfig.Lease(Duration.ofSeconds(30), Duration.ofMillis(250), false), config.lease());
+    }
+
+    @Test
+    void givenBadLeaseSettings_thenTheErrorNamesTheVariable() {
+        assertEquals("INGEST_LEASE_TTL_MS", invalid(IngestConfig.LEASE_TTL, "100").variable());
+        assertEquals("INGEST_LEASE_TTL_MS", invalid(IngestConfig.LEASE_TTL, "10s").variable());
+        assertEquals("INGEST_LEASE_RETRY_MS", invalid(IngestConfig.LEASE_RETRY, "0").variable());
+        assertEquals("INGEST_LEASE_REQUIRED", invalid(IngestConfig.LEASE_REQUIRED, "maybe").variable());
     }
 
     @Test

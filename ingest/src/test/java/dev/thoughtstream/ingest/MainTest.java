@@ -121,6 +121,10 @@ class MainTest {
         Await.until("the readiness endpoint to answer 200", TIMEOUT,
                 () -> status(http, "http://127.0.0.1:" + httpPort + "/health/ready") == 200);
         assertEquals(200, status(http, "http://127.0.0.1:" + httpPort + "/metrics"));
+        // and, alone on its bot, it took the poller lease
+        String metrics = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + httpPort + "/metrics"))
+                .build(), HttpResponse.BodyHandlers.ofString()).body();
+        assertTrue(metrics.contains("thoughtstream_ingest_lease_role 1\n"), metrics);
 
         // when: a person writes while it runs
         UserMessage m = harness.telegram.injectMessage(91, "to the deployed ingest");
