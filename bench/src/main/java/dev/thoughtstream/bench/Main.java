@@ -1,59 +1,40 @@
 package dev.thoughtstream.bench;
 
-import java.lang.reflect.InvocationTargetException;
-import java.lang.reflect.Method;
+import dev.thoughtstream.bench.e2e.E2eMain;
+import dev.thoughtstream.bench.micro.MicroMain;
+import dev.thoughtstream.bench.restore.RestoreMain;
 import java.util.Arrays;
 
 /**
- * The bench jar's entry point: {@code e2e} (the default), {@code micro} or {@code restore}, then that benchmark's
- * own arguments. The micro and restore benchmarks are looked up by name, so this dispatcher builds and runs
- * without them.
+ * The bench jar's entry point: {@code e2e} (the default: items 1-6 of issue 7 beside the Kafka floor), {@code micro}
+ * (JMH) or {@code restore} (item 6 alone), then that benchmark's own arguments.
  */
 public final class Main {
-    static final String E2E = "dev.thoughtstream.bench.e2e.E2eMain";
-    static final String MICRO = "dev.thoughtstream.bench.micro.MicroMain";
-    static final String RESTORE = "dev.thoughtstream.bench.restore.RestoreMain";
 
     private Main() {}
 
-    public static void main(String[] args) throws Throwable {
-        String command = args.length > 0 && !args[0].startsWith("-") ? args[0] : "e2e";
-        String[] rest = args.length > 0 && !args[0].startsWith("-") ? Arrays.copyOfRange(args, 1, args.length) : args;
-        String target = switch (command) {
-            case "e2e" -> E2E;
-            case "micro" -> MICRO;
-            case "restore" -> RESTORE;
-            case "help", "--help", "-h" -> null;
+    public static void main(String[] args) throws Exception {
+        boolean named = args.length > 0 && !args[0].startsWith("-");
+        String command = named ? args[0] : "e2e";
+        String[] rest = named ? Arrays.copyOfRange(args, 1, args.length) : args;
+        switch (command) {
+            case "e2e" -> E2eMain.main(rest);
+            case "micro" -> MicroMain.main(rest);
+            case "restore" -> RestoreMain.main(rest);
+            case "help" -> usage(0);
             default -> {
                 System.err.println("unknown benchmark '" + command + "'");
-                yield null;
+                usage(2);
             }
-        };
-        if (target == null) {
-            System.err.println("usage: java -jar thoughtstream-bench.jar [e2e|micro|restore] [options]\n"
-                    + "  e2e      the pipeline end to end beside the Kafka floor (default; e2e --help for options)\n"
-                    + "  micro    JMH microbenchmarks of the hot paths\n"
-                    + "  restore  context store size and restore time");
-            System.exit(command.startsWith("-") || command.equals("help") ? 0 : 2);
-            return;
         }
-        invoke(command, target, rest);
     }
 
-    private static void invoke(String command, String className, String[] args) throws Throwable {
-        Method main;
-        try {
-            main = Class.forName(className).getMethod("main", String[].class);
-        } catch (ClassNotFoundException | NoSuchMethodException e) {
-            System.err.println("the '" + command + "' benchmark is not part of this build (" + className
-                    + " not found); build the bench module from a branch that has it");
-            System.exit(2);
-            return;
-        }
-        try {
-            main.invoke(null, (Object) args);
-        } catch (InvocationTargetException e) {
-            throw e.getCause();
-        }
+    private static void usage(int status) {
+        System.err.println("usage: java -jar thoughtstream-bench.jar [e2e|micro|restore] [options]\n"
+                + "  e2e      the pipeline end to end beside the Kafka floor, and the context store restore (default;"
+                + " e2e --help for options)\n"
+                + "  micro    JMH microbenchmarks of the hot paths\n"
+                + "  restore  the context store's size and restore time alone");
+        System.exit(status);
     }
 }

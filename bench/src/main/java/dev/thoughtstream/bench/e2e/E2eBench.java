@@ -1,11 +1,15 @@
 package dev.thoughtstream.bench.e2e;
 
+import dev.thoughtstream.bench.restore.RestoreBenchmark;
+import dev.thoughtstream.bench.restore.RestoreOptions;
 import dev.thoughtstream.testkit.kafka.EmbeddedKafka;
 import dev.thoughtstream.testkit.llm.FakeLlmServer;
 import dev.thoughtstream.testkit.redis.RedisServer;
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.OffsetDateTime;
@@ -15,6 +19,7 @@ import java.util.Comparator;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
 import java.util.stream.Stream;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -29,7 +34,7 @@ public final class E2eBench {
 
     /** Every figure of a run, for callers that want more than the printed report. */
     public record Report(LoadScenario.Result load, StaleDropScenario.Result stale, StreamingScenario.Result streaming,
-                         KafkaFloor.Result floor) {}
+                         KafkaFloor.Result floor, RestoreBenchmark.Result restore, String restoreLog) {}
 
     private E2eBench() {}
 
@@ -114,7 +119,20 @@ public final class E2eBench {
             double floorRate = Math.max(50, Double.isFinite(load.ingestedPerSecond()) ? load.ingestedPerSecond() : 0);
             KafkaFloor.Result floor = KafkaFloor.run(bootstrap, o.partitions(), o.chats(), sizes, floorRate,
                     o.floorWarmup(), o.floorDuration(), o.floorThroughputFor());
-            Report report = new Report(load, stale, streaming, floor);
+            RestoreBenchmark.Result restore = null;
+            String restoreLog = "";
+            if (o.restoreChats() > 0) {
+                out.println("-- running: context store restore (item 6)");
+                // Its own broker and chunker (see RestoreBenchmark); its lines are printed as section 6.
+                ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+                try (PrintStream restoreOut = new PrintStream(bytes, true, StandardCharsets.UTF_8)) {
+                    restore = new RestoreBenchmark(new RestoreOptions(o.restoreChats(), o.restoreMessages(),
+                            o.partitions(), Math.min(RestoreOptions.DEFAULT_PROBE_CHATS, o.restoreChats()),
+                            Optional.of(workDir.resolve("restore")), false), restoreOut, store -> { }).run();
+                }
+                restoreLog = bytes.toString(StandardCharsets.UTF_8);
+            }
+            Report report = new Report(load, stale, streaming, floor, restore, restoreLog);
             print(report, o, out);
             return report;
         }
@@ -185,6 +203,24 @@ public final class E2eBench {
         out.println("  last part sent behind the model:   " + st.fullReplyOverhead().formatAgainst(f.hop(1)));
         out.println("  person's wait for part 1 (after the gap): " + st.personFirstPart().format());
         out.printf(Locale.ROOT, "  chats %d, replies measured %d%n", st.chats(), st.measured());
+        if (r.restore() != null) {
+            out.printf(Locale.ROOT, "== 6. context store restore: %,d chats x %,d messages (own broker; target <= 60 s)%n",
+                    o.restoreChats(), o.restoreMessages());
+            boolean machine = false;
+            for (String line : r.restoreLog().lines().toList()) {
+                if (line.startsWith("== ")) {
+                    // The machine was named at the top of this report already.
+                    machine = line.startsWith("== machine");
+                    if (!machine) {
+                        out.println("  -- " + line.substring(3));
+                    }
+                } else if (!machine) {
+                    out.println("  " + line);
+                }
+            }
+        } else {
+            out.println("== 6. context store restore: skipped (--restore-chats 0)");
+        }
         out.println("== end");
     }
 

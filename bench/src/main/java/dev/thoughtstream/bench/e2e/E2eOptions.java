@@ -26,6 +26,8 @@ import java.util.Map;
  * @param floorDuration      the floor's measured latency run (after {@code floorWarmup})
  * @param floorWarmup        the floor's unmeasured start
  * @param floorThroughputFor how long the floor's throughput run produces
+ * @param restoreChats       chats of the context store restore (item 6; 0 skips it)
+ * @param restoreMessages    context messages per chat of the restore
  * @param workDir            where the broker, Redis and the chunker keep their data (a fresh temp dir by default)
  * @param overrides          {@code --set NAME=VALUE}: any service variable, applied to every stack last
  */
@@ -46,6 +48,8 @@ public record E2eOptions(
         Duration floorDuration,
         Duration floorWarmup,
         Duration floorThroughputFor,
+        int restoreChats,
+        int restoreMessages,
         Path workDir,
         Map<String, String> overrides) {
 
@@ -62,13 +66,15 @@ public record E2eOptions(
         require(staleChats >= 1 && streamChats >= 1, "--stale-chats and --stream-chats must be at least 1");
         require(staleTypingMs >= 500, "--stale-typing-ms must be at least 500 (parts must be waiting)");
         require(streamTokensPerSecond > 0, "--stream-tokens-per-second must be positive");
+        require(restoreChats >= 0, "--restore-chats must not be negative (0 skips the restore)");
+        require(restoreMessages >= 1, "--restore-messages must be at least 1");
     }
 
     /** The documented defaults: 1,000 chats, 60 s measured, 1,000 messages/s offered in 3-message thoughts. */
     public static E2eOptions defaults() {
         return new E2eOptions(1000, Duration.ofSeconds(60), Duration.ofSeconds(15), 1000, 3, 1500, 6,
                 Duration.ofSeconds(1), Duration.ofSeconds(120), 100, 2000, 50, 30, Duration.ofSeconds(20),
-                Duration.ofSeconds(5), Duration.ofSeconds(5), null, Map.of());
+                Duration.ofSeconds(5), Duration.ofSeconds(5), 100_000, 100, null, Map.of());
     }
 
     /** How long one chat waits between its turns so that all chats together offer {@link #rate}. */
@@ -95,6 +101,8 @@ public record E2eOptions(
                 "  --floor-duration D          the floor's measured latency run (20s)",
                 "  --floor-warmup D            the floor's unmeasured start (5s)",
                 "  --floor-throughput-for D    the floor's throughput run (5s)",
+                "  --restore-chats N           chats of the context store restore, item 6 (100000; 0 skips it)",
+                "  --restore-messages M        context messages per chat of the restore (100)",
                 "  --work-dir PATH             data of broker, Redis, chunker (a new temp dir)",
                 "  --set NAME=VALUE            any service variable, for every stack (repeatable)");
     }
@@ -118,6 +126,8 @@ public record E2eOptions(
         Duration floorDuration = d.floorDuration;
         Duration floorWarmup = d.floorWarmup;
         Duration floorThroughput = d.floorThroughputFor;
+        int restoreChats = d.restoreChats;
+        int restoreMessages = d.restoreMessages;
         Path workDir = null;
         Map<String, String> overrides = new LinkedHashMap<>();
         for (int i = 0; i < args.length; i++) {
@@ -143,6 +153,8 @@ public record E2eOptions(
                 case "--floor-duration" -> floorDuration = duration(name, v);
                 case "--floor-warmup" -> floorWarmup = duration(name, v);
                 case "--floor-throughput-for" -> floorThroughput = duration(name, v);
+                case "--restore-chats" -> restoreChats = integer(name, v);
+                case "--restore-messages" -> restoreMessages = integer(name, v);
                 case "--work-dir" -> workDir = Path.of(v);
                 case "--set" -> {
                     int eq = v.indexOf('=');
@@ -155,8 +167,8 @@ public record E2eOptions(
             }
         }
         return new E2eOptions(chats, duration, warmup, rate, perThought, gap, partitions, lagInterval, drain,
-                staleChats, staleTyping, streamChats, tps, floorDuration, floorWarmup, floorThroughput, workDir,
-                overrides);
+                staleChats, staleTyping, streamChats, tps, floorDuration, floorWarmup, floorThroughput, restoreChats,
+                restoreMessages, workDir, overrides);
     }
 
     /** {@code 60s}, {@code 2m}, {@code 500ms}, or plain seconds. */

@@ -26,7 +26,8 @@ class E2eBenchSmokeTest {
         E2eOptions options = E2eOptions.parse(new String[] {
             "--chats", "5", "--rate", "5", "--duration", "4s", "--warmup", "1s", "--lag-interval", "250ms", "--gap-ms", "300",
             "--stale-chats", "2", "--stale-typing-ms", "500", "--stream-chats", "2", "--floor-duration", "1s", "--floor-warmup", "500ms",
-            "--floor-throughput-for", "500ms", "--work-dir", workDir.toString(),
+            "--floor-throughput-for", "500ms", "--restore-chats", "20", "--restore-messages", "5",
+            "--work-dir", workDir.toString(),
         });
         ByteArrayOutputStream bytes = new ByteArrayOutputStream();
 
@@ -39,7 +40,7 @@ class E2eBenchSmokeTest {
         // Then every section is there, and each figure line carries numbers
         for (String section : List.of("== machine", "== parameters", "== infrastructure", "== floor",
                 "== 1. end-to-end overhead", "== 2. sustained throughput", "== 3. thought emission lateness",
-                "== 4. stale-drop latency", "== 5. streaming model", "== end")) {
+                "== 4. stale-drop latency", "== 5. streaming model", "== 6. context store restore", "== end")) {
             assertTrue(report.contains(section), "missing section '" + section + "' in:\n" + report);
         }
         assertTrue(report.contains("cores") && report.contains("JDK"), "the machine is named:\n" + report);
@@ -54,6 +55,8 @@ class E2eBenchSmokeTest {
                 report);
         assertTrue(lineStartingWith(report, "  throughput, 3 hops").matches(".*\\d+ records/s.*"), report);
         assertTrue(report.contains("  verdict: backlog"), "a backlog verdict:\n" + report);
+        assertTrue(report.matches("(?s).*restore of 20 chats × 5 messages from the changelogs: \\d+\\.\\d s.*"),
+                "the restore's figure:\n" + report);
         assertFalse(report.contains("NO SAMPLES"), report);
     }
 
