@@ -19,6 +19,7 @@ import dev.thoughtstream.common.topic.Topics;
 import dev.thoughtstream.testkit.Await;
 import dev.thoughtstream.testkit.kafka.TestKafka;
 import dev.thoughtstream.testkit.kafka.TopicReader;
+import dev.thoughtstream.testkit.MutableClock;
 import dev.thoughtstream.testkit.redis.TestRedis;
 import dev.thoughtstream.testkit.telegram.IncomingMessage;
 import dev.thoughtstream.testkit.telegram.MessageEntity;
@@ -250,7 +251,7 @@ class IntakeRulesTest {
     void givenALimitOfThreePerMinute_whenSomeoneSendsFive_thenThreeAreWrittenAndOneNoticeIsSentAndTheWindowResets() {
         // given: a clock at the start of the current minute (the broker refuses record times far from now), moved
         // by hand
-        TestClock clock = new TestClock(Instant.now().truncatedTo(ChronoUnit.MINUTES));
+        MutableClock clock = new MutableClock(Instant.now().truncatedTo(ChronoUnit.MINUTES));
         Started s = start(Map.of(IngestConfig.MAX_MSGS_PER_MIN, "3", IngestConfig.FLOOD_NOTICE_TEXT, "Slow down"),
                 clock);
         long fast = 611;

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.thoughtstream.testkit.MutableClock;
 import java.io.Serializable;
 import java.time.Duration;
 import java.time.Instant;

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.thoughtstream.testkit.MutableClock;
 import java.net.http.HttpResponse;
 import java.time.Instant;
 import org.junit.jupiter.api.AfterEach;

@@ -1,4 +1,4 @@
-package dev.thoughtstream.testkit.telegram;
+package dev.thoughtstream.testkit;
 
 import java.time.Clock;
 import java.time.Duration;
@@ -7,15 +7,15 @@ import java.time.ZoneId;
 import java.time.ZoneOffset;
 import java.util.concurrent.atomic.AtomicLong;
 
-/** A clock tests move by hand. */
-final class MutableClock extends Clock {
+/** A clock tests move by hand (time-based rules without waiting for the time to pass). UTC only. */
+public final class MutableClock extends Clock {
     private final AtomicLong millis;
 
-    MutableClock(Instant start) {
+    public MutableClock(Instant start) {
         this.millis = new AtomicLong(start.toEpochMilli());
     }
 
-    void advance(Duration duration) {
+    public void advance(Duration duration) {
         millis.addAndGet(duration.toMillis());
     }
 
