@@ -67,13 +67,23 @@ final class ContextStore {
      * and indexed for its next pruning. A null value deletes, as in {@link KeyValueStore#put}.
      */
     void put(long chatId, ChatContext context) {
+        put(chatId, contexts.get(chatId), context);
+    }
+
+    /**
+     * {@link #put(long, ChatContext)} for a caller that has just read the chat's context: {@code previous} is what
+     * {@link #get} returned in this same processing step (null, or an empty context, when there was none). It saves
+     * reading and deserializing the whole stored value again only to find its prune-index position, the larger part
+     * of a write's cost at full contexts (see docs/benchmarks.md).
+     */
+    void put(long chatId, ChatContext previous, ChatContext context) {
         if (context == null) {
             delete(chatId);
             return;
         }
         long nowMs = wallClock.getAsLong();
         ChatContext touched = context.prunedAt(nowMs, policy).withBookkeeping(nowMs, 0L);
-        write(chatId, contexts.get(chatId), touched.withBookkeeping(nowMs, touched.nextPruneAtMs(policy)));
+        write(chatId, previous, touched.withBookkeeping(nowMs, touched.nextPruneAtMs(policy)));
     }
 
     /** Forgets the chat's context and its index entry; returns what was stored, or null. */

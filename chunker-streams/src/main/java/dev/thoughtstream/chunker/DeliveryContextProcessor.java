@@ -76,7 +76,7 @@ public final class DeliveryContextProcessor implements Processor<Long, Delivery,
             LOG.debug("chat {}: reply part {}#{} already in the context", chatId, delivery.replyId(), delivery.seq());
             return;
         }
-        contexts.put(chatId, before.withMessage(said, context.currentSystemTimeMs(), contextPolicy));
+        contexts.put(chatId, before, before.withMessage(said, context.currentSystemTimeMs(), contextPolicy));
         LOG.debug("chat {}: reply part {}#{} of thought {} added to the context", chatId, delivery.replyId(),
                 delivery.seq(), delivery.thoughtId());
     }

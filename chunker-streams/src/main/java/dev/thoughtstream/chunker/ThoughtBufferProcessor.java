@@ -339,7 +339,7 @@ public final class ThoughtBufferProcessor implements Processor<Long, StoredUpdat
         if (before != null) {
             handled = Math.max(handled, before.lastUserMessageId());
         }
-        contexts.put(chatId, ChatContext.empty().withUserMessages(List.of(), handled, nowMs, contextPolicy));
+        contexts.put(chatId, before, ChatContext.empty().withUserMessages(List.of(), handled, nowMs, contextPolicy));
         LOG.info("chat {}: context cleared by /reset (message {})", chatId, messageId);
     }
 
@@ -394,7 +394,7 @@ public final class ThoughtBufferProcessor implements Processor<Long, StoredUpdat
         Thought thought = open.close(closedAtMs, before.snapshot(closedAtMs, contextPolicy),
                 before.lastUserMessageId());
         context.forward(new Record<>(chatId, thought, closedAtMs), ChunkerTopology.THOUGHTS_SINK);
-        contexts.put(chatId, before.withUserMessages(open.asContext(), open.newestMessageId(), closedAtMs,
+        contexts.put(chatId, before, before.withUserMessages(open.asContext(), open.newestMessageId(), closedAtMs,
                 contextPolicy));
         LOG.debug("chat {}: emitted thought {} with {} messages and {} context messages at {}: {}", chatId,
                 thought.thoughtId(), thought.messages().size(), thought.context().size(), closedAtMs, why);
