@@ -18,6 +18,7 @@ import dev.thoughtstream.ingest.IngestService.Role;
 import dev.thoughtstream.testkit.Await;
 import dev.thoughtstream.testkit.kafka.TestKafka;
 import dev.thoughtstream.testkit.kafka.TopicReader;
+import dev.thoughtstream.testkit.redis.ForwardingClaimStore;
 import dev.thoughtstream.testkit.redis.RedisServer;
 import dev.thoughtstream.testkit.redis.TestRedis;
 import dev.thoughtstream.testkit.telegram.UserMessage;
@@ -28,7 +29,6 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.stream.Collectors;
@@ -334,43 +334,22 @@ class IngestFailoverTest {
      * The real dedup store, which once {@link #armed} runs {@code onFirstMark} right after the next dedup mark is
      * written: that is after Kafka acknowledged the update and before the consumer returns.
      */
-    private static final class ClaimStoreSpy implements ClaimStore {
-        private final ClaimStore real;
+    private static final class ClaimStoreSpy extends ForwardingClaimStore {
         private final Runnable onFirstMark;
         private final AtomicBoolean fired = new AtomicBoolean();
         volatile boolean armed;
 
         ClaimStoreSpy(ClaimStore real, Runnable onFirstMark) {
-            this.real = real;
+            super(real);
             this.onFirstMark = onFirstMark;
         }
 
         @Override
-        public boolean claim(String key, String value, Duration ttl) {
-            return real.claim(key, value, ttl);
-        }
-
-        @Override
         public void put(String key, String value, Duration ttl) {
-            real.put(key, value, ttl);
+            super.put(key, value, ttl);
             if (armed && fired.compareAndSet(false, true)) {
                 onFirstMark.run();
             }
-        }
-
-        @Override
-        public Optional<String> get(String key) {
-            return real.get(key);
-        }
-
-        @Override
-        public void delete(String key) {
-            real.delete(key);
-        }
-
-        @Override
-        public void close() {
-            real.close();
         }
     }
 

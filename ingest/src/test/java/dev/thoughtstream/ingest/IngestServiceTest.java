@@ -21,6 +21,7 @@ import dev.thoughtstream.common.topic.Topics;
 import dev.thoughtstream.testkit.kafka.TopicReader;
 import dev.thoughtstream.testkit.Await;
 import dev.thoughtstream.testkit.kafka.TestKafka;
+import dev.thoughtstream.testkit.redis.ForwardingClaimStore;
 import dev.thoughtstream.testkit.redis.TestRedis;
 import dev.thoughtstream.testkit.telegram.IncomingMessage;
 import dev.thoughtstream.testkit.telegram.UserMessage;
@@ -383,7 +384,7 @@ class IngestServiceTest {
     }
 
     /** A store whose lookups fail with an Error: the test's stand-in for a bug in the consumer. */
-    private static final class BuggyClaimStore implements ClaimStore {
+    private static final class BuggyClaimStore extends ForwardingClaimStore {
         static final class Bug extends Error {
             private static final long serialVersionUID = 1L;
 
@@ -392,35 +393,13 @@ class IngestServiceTest {
             }
         }
 
-        private final ClaimStore real;
-
         BuggyClaimStore(ClaimStore real) {
-            this.real = real;
-        }
-
-        @Override
-        public boolean claim(String key, String value, Duration ttl) {
-            return real.claim(key, value, ttl);
-        }
-
-        @Override
-        public void put(String key, String value, Duration ttl) {
-            real.put(key, value, ttl);
+            super(real);
         }
 
         @Override
         public Optional<String> get(String key) {
             throw new Bug();
-        }
-
-        @Override
-        public void delete(String key) {
-            real.delete(key);
-        }
-
-        @Override
-        public void close() {
-            real.close();
         }
     }
 
