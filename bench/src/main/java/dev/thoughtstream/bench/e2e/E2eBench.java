@@ -1,5 +1,6 @@
 package dev.thoughtstream.bench.e2e;
 
+import dev.thoughtstream.bench.Machine;
 import dev.thoughtstream.bench.restore.RestoreBenchmark;
 import dev.thoughtstream.bench.restore.RestoreOptions;
 import dev.thoughtstream.testkit.kafka.EmbeddedKafka;
@@ -61,7 +62,7 @@ public final class E2eBench {
         out.println("== thoughtstream e2e bench, " + OffsetDateTime.now(ZoneOffset.UTC)
                 .format(DateTimeFormatter.ISO_OFFSET_DATE_TIME));
         out.println("== machine");
-        out.println("  " + MachineInfo.describe());
+        out.println("  " + Machine.oneLine());
         out.println("== parameters");
         out.printf(Locale.ROOT, "  chats %d, offered %.0f messages/s in thoughts of %d message(s) (a turn every %d ms "
                         + "per chat), warm-up %d s, measured %d s, CHUNK_GAP_MS %d, TOPIC_PARTITIONS %d%n",

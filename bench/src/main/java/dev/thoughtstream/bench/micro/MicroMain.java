@@ -1,5 +1,6 @@
 package dev.thoughtstream.bench.micro;
 
+import dev.thoughtstream.bench.Machine;
 import org.openjdk.jmh.runner.Runner;
 import org.openjdk.jmh.runner.RunnerException;
 import org.openjdk.jmh.runner.options.ChainedOptionsBuilder;

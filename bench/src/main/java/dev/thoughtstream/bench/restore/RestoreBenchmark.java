@@ -1,7 +1,7 @@
 package dev.thoughtstream.bench.restore;
 
 import dev.thoughtstream.bench.micro.Fixtures;
-import dev.thoughtstream.bench.micro.Machine;
+import dev.thoughtstream.bench.Machine;
 import dev.thoughtstream.chunker.ChatContext;
 import dev.thoughtstream.chunker.ChunkerConfig;
 import dev.thoughtstream.chunker.ChunkerService;

@@ -1,4 +1,4 @@
-package dev.thoughtstream.bench.micro;
+package dev.thoughtstream.bench;
 
 import java.io.IOException;
 import java.lang.management.ManagementFactory;
@@ -8,7 +8,7 @@ import java.nio.file.Path;
 import java.util.Locale;
 import java.util.stream.Stream;
 
-/** What a benchmark ran on: every figure printed is only meaningful next to this. */
+/** What a benchmark ran on (every benchmark of this module prints it): a figure means nothing without it. */
 public final class Machine {
     private Machine() {}
 
@@ -31,6 +31,23 @@ public final class Machine {
                         + " (1-minute load average at start; the cores may be shared with other work)");
     }
 
+    /** The same in one line, for the e2e report's header. */
+    public static String oneLine() {
+        Runtime runtime = Runtime.getRuntime();
+        OperatingSystemMXBean os = ManagementFactory.getOperatingSystemMXBean();
+        String physical = os instanceof com.sun.management.OperatingSystemMXBean sun
+                ? gib(sun.getTotalMemorySize()) : "unknown";
+        return String.format(Locale.ROOT,
+                "%d cores (%s), %s RAM, JDK %s (%s), max heap %s, %s %s %s, load average %.2f at start",
+                runtime.availableProcessors(), cpuModel(), physical, System.getProperty("java.runtime.version"),
+                System.getProperty("java.vm.name"), gib(runtime.maxMemory()), System.getProperty("os.name"),
+                System.getProperty("os.version"), System.getProperty("os.arch"), os.getSystemLoadAverage());
+    }
+
+    private static String gib(long bytes) {
+        return String.format(Locale.ROOT, "%.1f GiB", bytes / (1024.0 * 1024 * 1024));
+    }
+
     private static String cpuModel() {
         Path cpuinfo = Path.of("/proc/cpuinfo");
         if (!Files.isReadable(cpuinfo)) {
@@ -46,7 +63,7 @@ public final class Machine {
         }
     }
 
-    static String mib(long bytes) {
+    private static String mib(long bytes) {
         return String.format(Locale.ROOT, "%.0f MiB", bytes / (1024.0 * 1024.0));
     }
 }
