@@ -228,15 +228,6 @@ public final class IngestService implements AutoCloseable {
         return "[" + updates.get(0).getUpdateId() + ".." + updates.get(updates.size() - 1).getUpdateId() + "]";
     }
 
-    private static String describe(Throwable e) {
-        StringBuilder sb = new StringBuilder(String.valueOf(e.getMessage()));
-        Throwable c = e.getCause();
-        for (int depth = 0; c != null && depth < 5; depth++, c = c.getCause()) {
-            sb.append(" (caused by ").append(c).append(')');
-        }
-        return sb.toString();
-    }
-
     /** Where update ids are remembered; shared by the poller and the webhook so a mode switch dedups too. */
     static String dedupPrefix(IngestConfig config) {
         return "tg:update:" + config.telegram().botId() + ":";
@@ -463,7 +454,7 @@ public final class IngestService implements AutoCloseable {
                 // The cause is left out on purpose: TelegramBots' exceptions may quote request URLs, which hold the
                 // token. Its description, redacted, is kept.
                 throw new IllegalStateException("cannot start long polling at " + config.telegram().apiUrl() + ": "
-                        + config.telegram().token().redact(describe(e)), null);
+                        + config.telegram().token().describe(e), null);
             }
             LOG.info("ingest polling {} (timeout {} s) into {}{}", config.telegram().apiUrl(), config.pollTimeout(),
                     topics.updates().name(), token == NO_LEASE ? "" : " under lease token " + token);
