@@ -3,12 +3,14 @@ package dev.thoughtstream.chunker;
 import dev.thoughtstream.common.config.KafkaSettings;
 import dev.thoughtstream.common.kafka.TopicAdmin;
 import dev.thoughtstream.common.metrics.Metrics;
+import dev.thoughtstream.common.service.Service;
 import dev.thoughtstream.common.topic.Topics;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.EnumSet;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.Properties;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
@@ -31,7 +33,8 @@ import org.slf4j.LoggerFactory;
  * exception is logged and replaced (its tasks restart from the last commit). {@link #close()} stops the threads
  * within {@code STREAMS_CLOSE_TIMEOUT_MS} and leaves the consumer group (see there).
  */
-public final class ChunkerService implements AutoCloseable {
+public final class ChunkerService implements Service {
+    static final String NAME = "chunker";
     private static final Logger LOG = LoggerFactory.getLogger(ChunkerService.class);
     private static final Duration TOPIC_SETUP_TIMEOUT = Duration.ofSeconds(30);
     private static final Set<KafkaStreams.State> STOPPED =
@@ -83,7 +86,13 @@ public final class ChunkerService implements AutoCloseable {
         });
     }
 
+    @Override
+    public String name() {
+        return NAME;
+    }
+
     /** Creates missing topics, then starts processing. Once only (a failed topic setup may be retried). */
+    @Override
     public void start() {
         if (closed.get()) {
             throw new IllegalStateException("the chunker is closed");
@@ -125,6 +134,33 @@ public final class ChunkerService implements AutoCloseable {
             }
             return true;
         }
+    }
+
+    /** Ready while the streams run or rebalance (a rebalance is part of normal work). */
+    @Override
+    public boolean isReady() {
+        KafkaStreams.State s = state();
+        return s == KafkaStreams.State.RUNNING || s == KafkaStreams.State.REBALANCING;
+    }
+
+    @Override
+    public void awaitTermination() throws InterruptedException {
+        awaitStopped();
+    }
+
+    /** The streams' failure: every stream thread died and could not be replaced (state ERROR). */
+    @Override
+    public Optional<Throwable> failure() {
+        synchronized (stateLock) {
+            return observedState == KafkaStreams.State.ERROR
+                    ? Optional.of(new IllegalStateException("the chunker's streams failed (state ERROR)"))
+                    : Optional.empty();
+        }
+    }
+
+    @Override
+    public boolean awaitReady(Duration timeout) throws InterruptedException {
+        return awaitRunning(timeout);
     }
 
     /** Blocks until the streams have stopped, and says how: NOT_RUNNING after close(), ERROR after a failure. */

@@ -1,68 +1,44 @@
 package dev.thoughtstream.devstack;
 
-import dev.thoughtstream.chunker.ChunkerConfig;
-import dev.thoughtstream.chunker.ChunkerService;
+import dev.thoughtstream.chunker.ChunkerFactory;
 import dev.thoughtstream.common.config.Config;
 import dev.thoughtstream.common.config.KafkaSettings;
 import dev.thoughtstream.common.config.RedisSettings;
 import dev.thoughtstream.common.config.TelegramSettings;
+import dev.thoughtstream.common.metrics.HttpEndpoints;
 import dev.thoughtstream.common.metrics.Metrics;
-import dev.thoughtstream.common.redis.ChatActivity;
-import dev.thoughtstream.common.redis.ClaimStore;
-import dev.thoughtstream.common.redis.InMemoryChatActivity;
-import dev.thoughtstream.common.redis.InMemoryClaimStore;
-import dev.thoughtstream.common.redis.RedisChatActivity;
-import dev.thoughtstream.common.redis.RedisClaimStore;
-import dev.thoughtstream.common.service.NamedThreads;
-import dev.thoughtstream.common.topic.Topics;
-import dev.thoughtstream.emitter.EmitterConfig;
-import dev.thoughtstream.emitter.EmitterService;
-import dev.thoughtstream.emitter.EmitterThreads;
-import dev.thoughtstream.emitter.TelegramClients;
-import dev.thoughtstream.ingest.InMemoryFloodWindow;
-import dev.thoughtstream.ingest.IngestConfig;
-import dev.thoughtstream.ingest.IngestService;
-import dev.thoughtstream.ingest.IntakeRules;
-import dev.thoughtstream.ingest.IntakeSetup;
-import dev.thoughtstream.ingest.PollerLease;
-import dev.thoughtstream.llm.LlmConfig;
-import dev.thoughtstream.llm.LlmProcessor;
-import dev.thoughtstream.llm.ModelFactory;
-import dev.thoughtstream.llm.ReplyGenerator;
+import dev.thoughtstream.common.service.Infra;
+import dev.thoughtstream.common.service.Service;
+import dev.thoughtstream.common.service.ServiceFactory;
+import dev.thoughtstream.emitter.EmitterFactory;
+import dev.thoughtstream.ingest.IngestFactory;
+import dev.thoughtstream.llm.LlmProcessorFactory;
 import dev.thoughtstream.testkit.kafka.EmbeddedKafka;
 import dev.thoughtstream.testkit.redis.RedisServer;
 import dev.thoughtstream.testkit.telegram.TelegramEmulator;
-import java.net.http.HttpClient;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayDeque;
+import java.util.ArrayList;
 import java.util.Deque;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
-import okhttp3.OkHttpClient;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import redis.clients.jedis.RedisClient;
 
 /**
  * The whole pipeline in one JVM: an embedded Kafka broker, Redis, the Telegram emulator with its web chat, and
- * the four services wired exactly as their own {@code Main}s wire them. Whatever the configuration names
- * (a broker, Redis, a bot token, an LLM) is used instead of the local stand-in.
+ * the four services, each built by its module's {@link ServiceFactory} as the launcher builds it, over one shared
+ * {@link Infra}. Whatever the configuration names (a broker, Redis, a bot token, an LLM) is used instead of the
+ * local stand-in.
  */
 public final class DevStack implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(DevStack.class);
-    /** How long a chat's newest message id is kept in the staleness signal (as ingest's own Main keeps it). */
-    private static final Duration ACTIVITY_TTL = Duration.ofDays(1);
-    private static final Duration SUBSCRIBE_WAIT = Duration.ofSeconds(5);
-
-    /**
-     * Redis, or the in-memory laptop fallback: the claims and the staleness signal every service shares, and the
-     * Redis client for ingest's poller lease (null with the in-memory fallback: see {@link #startRedis}).
-     */
-    private record Shared(ClaimStore claims, ChatActivity activity, RedisClient client) {}
+    private static final Duration READY_TIMEOUT = Duration.ofSeconds(60);
 
     private final Deque<Runnable> closers = new ArrayDeque<>();
     private final CountDownLatch stopped = new CountDownLatch(1);
@@ -70,12 +46,19 @@ public final class DevStack implements AutoCloseable {
     /** One registry for the services of this JVM, as the Metrics class intends. */
     private final Metrics metrics = new Metrics();
     private TelegramEmulator emulator;
+    private Infra infra;
+    private HttpEndpoints endpoints;
     private String kafkaDescription;
     private String redisDescription;
     private String llmDescription;
     private boolean closed;
 
     private DevStack() {}
+
+    /** Reads and checks devstack's own variables ({@code DEVSTACK_*}, {@code EMULATOR_PORT}). */
+    public static void validate(Config config) {
+        DevStackConfig.from(config);
+    }
 
     /** Starts everything; on failure, stops what was already started and rethrows. */
     public static DevStack start(Config config) {
@@ -102,9 +85,7 @@ public final class DevStack implements AutoCloseable {
             kafkaDescription = kafka.bootstrapServers() + " (embedded, data in " + dev.dataDir().resolve("kafka") + ")";
         }
 
-        Shared redis = startRedis(base, dev);
-        ClaimStore claims = redis.claims();
-        ChatActivity activity = redis.activity();
+        Optional<RedisSettings> redis = startRedis(base, dev);
 
         if (dev.realTelegram()) {
             LOG.info("TG_BOT_TOKEN is set: talking to {} instead of the emulator",
@@ -124,107 +105,71 @@ public final class DevStack implements AutoCloseable {
 
         // What the user set wins over devstack's defaults; devstack's resolved endpoints win over both.
         Config config = Config.of(Map.of()).with(devDefaults()).with(asMap(base)).with(resolved);
-        KafkaSettings kafka = KafkaSettings.from(config);
 
-        IngestConfig ingestConfig = IngestConfig.from(config);
-        // devstack runs one ingest, but with a real Redis it takes the poller lease like a deployed one, so a second
-        // devstack (or an ingest Main) on the same bot and Redis stands by instead of fighting over getUpdates.
-        PollerLease lease = redis.client() == null ? null : new PollerLease(redis.client(),
-                PollerLease.keyFor(RedisSettings.from(config).keyPrefix(), ingestConfig.telegram().botId()),
-                PollerLease.defaultOwner(), ingestConfig.lease().ttl());
-        if (lease == null) {
-            LOG.warn("*** IN-MEMORY fallback: ingest polls WITHOUT a poller lease; run only one devstack per bot ***");
+        // One Infra for the four services: the same claims, staleness signal, metrics and endpoint.
+        Infra.Builder shared = Infra.builder(KafkaSettings.from(config)).metrics(metrics).clock(clock);
+        if (redis.isPresent()) {
+            shared.redis(redis.get());
+        } else {
+            shared.inMemoryRedis();
         }
-        // The access and abuse rules as ingest's Main builds them (getMe names the bot unless BOT_USERNAME is set).
-        String redisKeyPrefix = RedisSettings.from(config).keyPrefix();
-        HttpClient botApi = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
-        IntakeRules rules = redis.client() == null
-                ? IntakeSetup.rules(ingestConfig, claims, new InMemoryFloodWindow(), metrics, botApi, clock)
-                : IntakeSetup.rules(ingestConfig, claims, redis.client(), redisKeyPrefix, metrics, botApi, clock);
-        IngestService ingest = new IngestService(ingestConfig, kafka, claims, activity, rules, lease, metrics,
-                clock);
-        ChunkerService chunker = new ChunkerService(ChunkerConfig.from(config), kafka, clock);
+        infra = shared.build();
+        closers.push(infra::close);
+        int httpPort = config.integer(Infra.HTTP_PORT, 0, 0, 65535);
+        if (config.isSet(Infra.HTTP_PORT) && httpPort > 0) {
+            endpoints = infra.serveHttp(httpPort);
+        }
+        llmDescription = LlmProcessorFactory.describe(config);
 
-        LlmConfig llmConfig = LlmConfig.from(config);
-        ScheduledThreadPoolExecutor llmScheduler = new ScheduledThreadPoolExecutor(2, NamedThreads.daemon("devstack-llm"));
-        llmScheduler.setRemoveOnCancelPolicy(true);
-        closers.push(llmScheduler::shutdownNow);
-        LlmProcessor llm = new LlmProcessor(kafka, Topics.withPrefix(kafka.topicPrefix()), llmConfig,
-                ReplyGenerator.from(llmConfig, ModelFactory.streaming(llmConfig, llmScheduler), llmScheduler, clock),
-                activity, claims, metrics, clock);
-        llmDescription = llmConfig.provider().toString().toLowerCase(java.util.Locale.ROOT) + " (" + llmConfig.model() + ")";
-
-        OkHttpClient http = TelegramClients.http();
-        closers.push(() -> TelegramClients.release(http));
-        EmitterConfig emitterConfig = EmitterConfig.from(config);
-        ScheduledThreadPoolExecutor emitterScheduler = EmitterThreads.scheduler();
-        closers.push(emitterScheduler::shutdownNow);
-        EmitterService emitter = new EmitterService(emitterConfig, kafka,
-                TelegramClients.create(emitterConfig.telegram(), http), claims, activity, metrics, clock,
-                emitterScheduler);
-
+        // Built first, all of them, so a bad setting stops devstack before any service starts.
+        List<Service> services = new ArrayList<>();
+        for (ServiceFactory factory : FACTORIES) {
+            Service service = factory.create(config, infra);
+            services.add(service);
+            infra.readiness(factory.name(), service::isReady);
+        }
         // Downstream first, so nothing waits on a stage that is not there yet; intake last.
-        closers.push(emitter::close);
-        emitter.start();
-        llm.start();
-        closers.push(llm::close);
-        chunker.start();
-        closers.push(chunker::close);
+        for (Service service : services) {
+            closers.push(service::close);
+            service.start();
+            awaitReady(service);
+        }
+    }
+
+    /** Downstream first: emitter, llm-processor, chunker, then ingest. */
+    private static final List<ServiceFactory> FACTORIES = List.of(new EmitterFactory(), new LlmProcessorFactory(),
+            new ChunkerFactory(), new IngestFactory());
+
+    private static void awaitReady(Service service) {
         try {
-            if (!chunker.awaitRunning(Duration.ofSeconds(60))) {
-                throw new IllegalStateException("the chunker did not reach RUNNING within 60 s (state "
-                        + chunker.state() + ")");
+            if (!service.awaitReady(READY_TIMEOUT)) {
+                throw new IllegalStateException(service.name() + " was not ready within " + READY_TIMEOUT);
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            throw new IllegalStateException("interrupted while starting the chunker", e);
+            throw new IllegalStateException("interrupted while starting " + service.name(), e);
         }
-        ingest.start();
-        closers.push(ingest::close);
     }
 
-    /** Redis as configured or started here, else (loudly) the in-memory fallback; registered for closing. */
-    private Shared startRedis(Config base, DevStackConfig dev) {
+    /** Redis as configured or started here; empty: (loudly) the in-memory fallback. */
+    private Optional<RedisSettings> startRedis(Config base, DevStackConfig dev) {
         if (dev.externalRedis()) {
             RedisSettings settings = RedisSettings.from(base);
             redisDescription = settings.url().getHost() + ":" + settings.url().getPort() + " (external)";
-            return redisShared(settings);
+            return Optional.of(settings);
         }
         if (RedisServer.findExecutable().isPresent()) {
             RedisServer redis = RedisServer.start(dev.dataDir().resolve("redis"), 0);
             closers.push(redis::close);
             resolved.put(RedisSettings.URL, redis.url().toString());
             redisDescription = redis.url() + " (redis-server started by devstack)";
-            return redisShared(RedisSettings.from(base.with(resolved)));
+            return Optional.of(RedisSettings.from(base.with(resolved)));
         }
         redisDescription = "IN-MEMORY (no Redis: duplicates possible after a restart)";
         LOG.warn("*** no REDIS_URL/REDIS_HOST and no redis-server installed: using an IN-MEMORY claim store and "
                 + "staleness signal. Laptop use only. Install redis-server (apt-get install redis-server) or set "
                 + "REDIS_URL. ***");
-        ClaimStore claims = new InMemoryClaimStore(Clock.systemUTC());
-        closers.push(claims::close);
-        ChatActivity activity = new InMemoryChatActivity();
-        closers.push(activity::close);
-        // No Redis, no lease: devstack's single ingest polls unconditionally (laptop fallback only).
-        return new Shared(claims, activity, null);
-    }
-
-    private Shared redisShared(RedisSettings settings) {
-        RedisClient client = RedisClaimStore.connect(settings);
-        RedisClaimStore claims = new RedisClaimStore(client, settings.keyPrefix());
-        closers.push(claims::close); // closes the client, after the activity below
-        RedisChatActivity activity = new RedisChatActivity(client, settings.keyPrefix(), ACTIVITY_TTL);
-        closers.push(activity::close);
-        try {
-            if (!activity.startSubscriber(SUBSCRIBE_WAIT)) {
-                LOG.warn("not yet subscribed to the staleness signal after {}; it is read from Redis until then",
-                        SUBSCRIBE_WAIT);
-            }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException("interrupted while subscribing to the staleness signal", e);
-        }
-        return new Shared(claims, activity, client);
+        return Optional.empty();
     }
 
     /** The metrics of every service in this JVM. */
@@ -260,8 +205,14 @@ public final class DevStack implements AutoCloseable {
     /** The one line that says everything is up; it begins with {@code thoughtstream ready}. */
     public String readyLine() {
         String chat = webChatUrl().map(u -> "web chat " + u).orElse("talking to the Telegram Bot API (no web chat)");
+        String http = endpoints == null ? "" : " | metrics and health http://localhost:" + endpoints.port() + "/";
         return "thoughtstream ready: " + chat + " | kafka " + kafkaDescription + " | redis " + redisDescription
-                + " | llm " + llmDescription;
+                + " | llm " + llmDescription + http;
+    }
+
+    /** The shared infrastructure of the four services. */
+    public Infra infra() {
+        return infra;
     }
 
     public void awaitStopped() throws InterruptedException {

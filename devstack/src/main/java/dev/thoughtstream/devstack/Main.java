@@ -2,27 +2,38 @@ package dev.thoughtstream.devstack;
 
 import dev.thoughtstream.common.config.Config;
 import dev.thoughtstream.common.config.ConfigException;
+import dev.thoughtstream.common.service.ServiceRunner;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-/** The one command that runs thoughtstream on a laptop. Ctrl-C stops it cleanly. */
+/** The one command that runs thoughtstream on a laptop ({@code thoughtstream devstack}). Ctrl-C stops it cleanly. */
 public final class Main {
     private static final Logger LOG = LoggerFactory.getLogger(Main.class);
 
     private Main() {}
 
-    public static void main(String[] args) throws InterruptedException {
+    public static void main(String[] args) {
+        int code = run(Config.load());
+        if (code != 0) {
+            System.exit(code);
+        }
+    }
+
+    /**
+     * Starts devstack, prints the ready line and waits until a signal stops it.
+     *
+     * @return the exit code: 2 invalid configuration, 1 could not start, 0 stopped by a signal
+     */
+    public static int run(Config config) {
         DevStack stack;
         try {
-            stack = DevStack.start(Config.load());
+            stack = DevStack.start(config);
         } catch (ConfigException e) {
             System.err.println("invalid configuration: " + e.getMessage());
-            System.exit(2);
-            return;
+            return ServiceRunner.EXIT_CONFIG;
         } catch (RuntimeException e) {
             LOG.error("devstack failed to start", e);
-            System.exit(1);
-            return;
+            return ServiceRunner.EXIT_FAILED;
         }
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             System.out.println("thoughtstream stopping...");
@@ -30,6 +41,11 @@ public final class Main {
             System.out.println("thoughtstream stopped");
         }, "devstack-shutdown"));
         System.out.println(stack.readyLine());
-        stack.awaitStopped();
+        try {
+            stack.awaitStopped();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        return 0;
     }
 }

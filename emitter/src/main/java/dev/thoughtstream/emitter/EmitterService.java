@@ -10,6 +10,7 @@ import dev.thoughtstream.common.metrics.Metrics;
 import dev.thoughtstream.common.redis.ChatActivity;
 import dev.thoughtstream.common.redis.ClaimStore;
 import dev.thoughtstream.common.service.NamedThreads;
+import dev.thoughtstream.common.service.Service;
 import dev.thoughtstream.common.topic.Topics;
 import java.time.Clock;
 import java.time.Duration;
@@ -68,7 +69,8 @@ import org.telegram.telegrambots.meta.generics.TelegramClient;
  * <p>At start it also registers the bot's command list with Telegram ({@link BotCommands}); a failure there is
  * logged and changes nothing else.
  */
-public final class EmitterService implements AutoCloseable {
+public final class EmitterService implements Service {
+    static final String NAME = "emitter";
     private static final Logger LOG = LoggerFactory.getLogger(EmitterService.class);
     static final Duration POLL_TIMEOUT = Duration.ofMillis(100);
     /** Longer than an in-flight sendMessage can take (OkHttp's connect + read timeouts). */
@@ -143,6 +145,12 @@ public final class EmitterService implements AutoCloseable {
                 config.globalRatePerSecond());
     }
 
+    @Override
+    public String name() {
+        return NAME;
+    }
+
+    @Override
     public synchronized void start() {
         if (loop != null || closed) {
             throw new IllegalStateException("an emitter is started once");
@@ -427,12 +435,20 @@ public final class EmitterService implements AutoCloseable {
         return running && loop != null && loop.isAlive();
     }
 
+    /** Ready while the loop runs. */
+    @Override
+    public boolean isReady() {
+        return isRunning();
+    }
+
     /** Why the loop stopped on its own, if it did (empty after a clean close()). */
+    @Override
     public Optional<Throwable> failure() {
         return Optional.ofNullable(failure);
     }
 
     /** Blocks until the loop has ended, by close() or by a failure. */
+    @Override
     public void awaitTermination() throws InterruptedException {
         Thread t;
         synchronized (this) {

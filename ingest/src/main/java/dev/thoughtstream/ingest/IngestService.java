@@ -11,6 +11,7 @@ import dev.thoughtstream.common.redis.ChatActivity;
 import dev.thoughtstream.common.redis.ClaimStore;
 import dev.thoughtstream.common.serde.Json;
 import dev.thoughtstream.common.service.NamedThreads;
+import dev.thoughtstream.common.service.Service;
 import dev.thoughtstream.common.topic.Topic;
 import dev.thoughtstream.common.topic.Topics;
 import java.time.Clock;
@@ -61,7 +62,8 @@ import org.telegram.telegrambots.meta.exceptions.TelegramApiException;
  * the confirming getUpdates), and the getUpdates generator refuses to build a request once the lease is over by our own clock. A lost lease
  * stops the term at once, without confirming anything further. See docs/ingest.md.
  */
-public final class IngestService implements AutoCloseable {
+public final class IngestService implements Service {
+    static final String NAME = "ingest";
     private static final Logger LOG = LoggerFactory.getLogger(IngestService.class);
     /** How long close() lets a batch in progress finish: a written batch can still be confirmed. */
     static final Duration SHUTDOWN_GRACE = Duration.ofSeconds(5);
@@ -152,6 +154,12 @@ public final class IngestService implements AutoCloseable {
      * @throws IllegalStateException when Kafka or Telegram cannot be reached (the message never holds the bot
      *                               token); everything started so far is released again, the lease included
      */
+    @Override
+    public String name() {
+        return NAME;
+    }
+
+    @Override
     public synchronized void start() {
         if (started || closing) {
             throw new IllegalStateException("an IngestService can be started once");
@@ -371,7 +379,7 @@ public final class IngestService implements AutoCloseable {
      * shutdown confirmation and neither renews nor releases the lease, so Telegram redelivers everything not yet
      * confirmed by a poll, and a standby takes over only once the lease expires.
      */
-    void abort() {
+    void halt() {
         shutdown(false);
     }
 
@@ -399,7 +407,7 @@ public final class IngestService implements AutoCloseable {
             standby.close(graceful);
         }
         terminated.countDown();
-        LOG.info("ingest {}; last written update {}", graceful ? "stopped" : "aborted", lastWrittenUpdateId());
+        LOG.info("ingest {}; last written update {}", graceful ? "stopped" : "halted", lastWrittenUpdateId());
     }
 
     /** Why a batch is left unconfirmed: the lease is no longer ours. Not a failure of the service. */

@@ -7,6 +7,7 @@ import dev.thoughtstream.common.kafka.TopicAdmin;
 import dev.thoughtstream.common.metrics.Metrics;
 import dev.thoughtstream.common.redis.ChatActivity;
 import dev.thoughtstream.common.redis.ClaimStore;
+import dev.thoughtstream.common.service.Service;
 import dev.thoughtstream.common.topic.Topics;
 import java.net.http.HttpClient;
 import java.time.Clock;
@@ -33,7 +34,7 @@ import org.slf4j.LoggerFactory;
  * webhook or poller), then the endpoint, then Kafka. Unlike polling, any number of instances may serve one webhook
  * URL behind a load balancer: no lease is needed.
  */
-public final class WebhookIngest implements AutoCloseable {
+public final class WebhookIngest implements Service {
     private static final Logger LOG = LoggerFactory.getLogger(WebhookIngest.class);
     /** The update kinds the pipeline reads; Telegram keeps this choice for getUpdates too. */
     static final List<String> ALLOWED_UPDATES = List.of("message", "edited_message");
@@ -87,6 +88,23 @@ public final class WebhookIngest implements AutoCloseable {
      * @throws IllegalStateException when Kafka or Telegram cannot be reached, or setWebhook is refused (the message
      *                               never holds the token); everything started so far is released again
      */
+    @Override
+    public String name() {
+        return IngestService.NAME;
+    }
+
+    @Override
+    public boolean isReady() {
+        return isServing();
+    }
+
+    /** The endpoint has no failure of its own: each request fails alone. */
+    @Override
+    public java.util.Optional<Throwable> failure() {
+        return java.util.Optional.empty();
+    }
+
+    @Override
     public synchronized void start() {
         if (started || closed) {
             throw new IllegalStateException("a WebhookIngest can be started once");
@@ -122,7 +140,7 @@ public final class WebhookIngest implements AutoCloseable {
         Map<String, String> overrides = new TreeMap<>(kafka.clientOverrides());
         overrides.putIfAbsent(ProducerConfig.MAX_BLOCK_MS_CONFIG, Long.toString(ackTimeout.toMillis()));
         return new KafkaSettings(kafka.bootstrapServers(), kafka.topicPrefix(), kafka.partitions(),
-                kafka.replicationFactor(), overrides);
+                kafka.replicationFactor(), overrides, kafka.instanceId());
     }
 
     /** The endpoint's bound port (useful when {@code INGEST_WEBHOOK_PORT=0}). */

@@ -205,7 +205,7 @@ class IngestFailoverTest {
         Await.until("its confirmation to fail", TIMEOUT, () -> harness.getUpdatesAnswered(500) >= 1);
 
         // when: a dies (kill -9: no release, no confirmation), and a person writes while nobody polls
-        a.service().abort();
+        a.service().halt();
         harness.telegram.clearFaults();
         assertEquals(tokenA, new PollerLease(testRedis, leaseKey(), "test", Duration.ofSeconds(1)).holder()
                 .orElseThrow().token(), "a dead instance does not release its lease: it has to expire");

@@ -200,7 +200,7 @@ class IngestServiceTest {
         assertTrue(writtenBeforeCrash >= 1);
 
         // when: the process dies without confirming, Telegram recovers and a new process polls with the same Redis
-        first.abort();
+        first.halt();
         assertEquals(m1.updateId(), harness.telegram.confirmedOffset(), "a crash confirms nothing");
         assertEquals(2, harness.telegram.pendingUpdates(), "Telegram still holds both updates");
         harness.telegram.clearFaults();

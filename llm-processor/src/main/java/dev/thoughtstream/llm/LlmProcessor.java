@@ -1,10 +1,12 @@
 package dev.thoughtstream.llm;
 
 import dev.thoughtstream.common.config.KafkaSettings;
+import dev.thoughtstream.common.kafka.TopicAdmin;
 import dev.thoughtstream.common.metrics.Metrics;
 import dev.thoughtstream.common.redis.ChatActivity;
 import dev.thoughtstream.common.redis.ClaimStore;
 import dev.thoughtstream.common.service.NamedThreads;
+import dev.thoughtstream.common.service.Service;
 import dev.thoughtstream.common.topic.Topics;
 import dev.thoughtstream.llm.ScaleConfig.Mode;
 import java.time.Clock;
@@ -47,7 +49,7 @@ import org.slf4j.LoggerFactory;
  * <p>Every part is produced at once (idempotent producer, acks=all) with a deterministic reply id and seq, and a
  * thought is acknowledged (share) or committed (group) only after all its parts were acknowledged by Kafka.
  */
-public final class LlmProcessor implements AutoCloseable {
+public final class LlmProcessor implements Service {
     public static final String SERVICE = "llm-processor";
 
     private static final Logger LOG = LoggerFactory.getLogger(LlmProcessor.class);
@@ -167,6 +169,12 @@ public final class LlmProcessor implements AutoCloseable {
      * @throws dev.thoughtstream.common.config.ConfigException when the configuration does not fit the broker
      * @throws IllegalStateException                           when the broker cannot be asked, or after close
      */
+    @Override
+    public String name() {
+        return SERVICE;
+    }
+
+    @Override
     public void start() {
         synchronized (lifecycle) {
             if (closed) {
@@ -193,6 +201,7 @@ public final class LlmProcessor implements AutoCloseable {
 
     private void startClients() {
         ScaleConfig scale = config.scale();
+        TopicAdmin.ensureTopics(kafka, topics, ADMIN_TIMEOUT);
         try (Admin admin = Admin.create(kafka.clientProperties())) {
             mode = ShareGroups.resolve(scale.mode(), admin, ADMIN_TIMEOUT);
             if (mode == Mode.SHARE) {
@@ -316,6 +325,12 @@ public final class LlmProcessor implements AutoCloseable {
         return metrics.inFlight();
     }
 
+    /** Ready while running. */
+    @Override
+    public boolean isReady() {
+        return isRunning();
+    }
+
     /** True from {@link #start()} until every consumer has stopped (closed or failed). */
     public boolean isRunning() {
         synchronized (lifecycle) {
@@ -324,6 +339,7 @@ public final class LlmProcessor implements AutoCloseable {
     }
 
     /** Why the processor stopped on its own, if it did. */
+    @Override
     public Optional<Throwable> failure() {
         return Optional.ofNullable(failure);
     }
@@ -334,6 +350,7 @@ public final class LlmProcessor implements AutoCloseable {
     }
 
     /** Waits as long as it takes for the processor to stop. */
+    @Override
     public void awaitTermination() throws InterruptedException {
         terminated.await();
     }
@@ -387,10 +404,10 @@ public final class LlmProcessor implements AutoCloseable {
      * thought in flight stays claimed until the claim's TTL, as after a crash. (Kafka sees the members leave at once
      * instead of after their session timeout or lock expiry, which only makes the redelivery come sooner.)
      */
-    void abandon() {
+    void halt() {
         ThoughtHandler h = handler;
         if (h != null) {
-            h.abandonAll();
+            h.haltAll();
         }
         close();
     }

@@ -66,8 +66,8 @@ final class ThoughtHandler {
     private final AtomicLong attempts = new AtomicLong();
     /** Attempts under way, by chat, for the staleness signal to find. */
     private final ConcurrentHashMap<Long, Set<Attempt>> byChat = new ConcurrentHashMap<>();
-    /** Set by {@link #abandonAll()}: leave Redis as a crashed process would. */
-    private volatile boolean abandoned;
+    /** Set by {@link #haltAll()}: leave Redis as a crashed process would. */
+    private volatile boolean halted;
     /** Set by {@link #stop()}: no attempt starts any more. */
     private volatile boolean stopped;
 
@@ -169,8 +169,8 @@ final class ThoughtHandler {
      * The tests' stand-in for {@code kill -9}, as far as Redis and the model can tell: every attempt stops, and no
      * claim is released or marked done afterwards, so the claims stay until their TTL.
      */
-    void abandonAll() {
-        abandoned = true;
+    void haltAll() {
+        halted = true;
         stop();
     }
 
@@ -424,7 +424,7 @@ final class ThoughtHandler {
                 finish(Disposition.ANSWERED, null);
                 return;
             }
-            if (abandoned) {
+            if (halted) {
                 finish(Disposition.RETRY, Retry.CANCELLED);
                 return;
             }
@@ -442,7 +442,7 @@ final class ThoughtHandler {
         }
 
         private void markDone() {
-            if (!abandoned) {
+            if (!halted) {
                 claims.markDone(thought.thoughtId());
             }
         }
@@ -453,7 +453,7 @@ final class ThoughtHandler {
                 mine = claimed;
                 claimed = false;
             }
-            if (mine && !abandoned) {
+            if (mine && !halted) {
                 claims.release(thought.thoughtId(), attemptId);
             }
         }

@@ -336,7 +336,7 @@ class LlmProcessorScaleTest {
         assertEquals(1, crashed.processor().inFlight(), "the instance generating");
 
         // when that instance dies without cleaning up (its claim stays in Redis)
-        crashed.processor().abandon();
+        crashed.processor().halt();
 
         // then the survivor finds the claim, waits for its TTL, and generates the reply once more, in full
         Await.until("the survivor answered", TIMEOUT, () -> survivor.outcome("answered") == 1);

@@ -18,6 +18,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.TreeMap;
+import java.util.function.Consumer;
 import java.util.stream.Collectors;
 
 /**
@@ -29,9 +30,16 @@ public final class Config {
     public static final String DOTENV_FILE = "DOTENV_FILE";
 
     private final Map<String, String> values;
+    /** Told the name of every variable looked up (a prefix lookup as {@code PREFIX*}); see {@link #observed}. */
+    private final Consumer<String> reads;
+
+    private Config(Map<String, String> values, Consumer<String> reads) {
+        this.values = Collections.unmodifiableMap(new TreeMap<>(values));
+        this.reads = reads;
+    }
 
     private Config(Map<String, String> values) {
-        this.values = Collections.unmodifiableMap(new TreeMap<>(values));
+        this(values, name -> { });
     }
 
     /** The process environment layered over {@code .env}. */
@@ -56,7 +64,25 @@ public final class Config {
     public Config with(Map<String, String> overrides) {
         Map<String, String> merged = new HashMap<>(values);
         merged.putAll(overrides);
-        return new Config(merged);
+        return new Config(merged, reads);
+    }
+
+    /**
+     * A copy that tells {@code listener} the name of every variable the code looks up, set or not (a prefix lookup
+     * as {@code PREFIX*}). This is how the launcher and the tests learn which variables a service really reads, so
+     * that a deployment file setting a variable nobody reads is caught.
+     */
+    public Config observed(Consumer<String> listener) {
+        Consumer<String> before = reads;
+        return new Config(values, name -> {
+            before.accept(name);
+            listener.accept(name);
+        });
+    }
+
+    /** Every variable present, set or blank (for listing what a deployment provides). */
+    public Set<String> names() {
+        return values.keySet();
     }
 
     static Map<String, String> parseDotenv(Path file) {
@@ -95,6 +121,7 @@ public final class Config {
 
     /** True when the variable is present and not blank. */
     public boolean isSet(String name) {
+        reads.accept(name);
         String v = values.get(name);
         return v != null && !v.isBlank();
     }
@@ -242,6 +269,7 @@ public final class Config {
 
     /** All variables that start with {@code prefix}, with the prefix removed. */
     public Map<String, String> withPrefix(String prefix) {
+        reads.accept(prefix + "*");
         Map<String, String> out = new TreeMap<>();
         values.forEach((k, v) -> {
             if (k.startsWith(prefix) && k.length() > prefix.length()) {

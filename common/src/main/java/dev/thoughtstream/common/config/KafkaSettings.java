@@ -23,20 +23,38 @@ import java.util.TreeMap;
  * @param partitions        {@code TOPIC_PARTITIONS}, used when a service creates a missing topic
  * @param replicationFactor {@code TOPIC_REPLICATION_FACTOR}, empty = the broker's default
  * @param clientOverrides   pass-through client properties
+ * @param instanceId        {@code INSTANCE_ID} (default: the {@code HOSTNAME} a container gets): this process's
+ *                          stable name, the same after a restart and different from every other instance's. When
+ *                          present, the consumer groups use static membership ({@code group.instance.id}), so a
+ *                          restarted instance takes its partitions back at once instead of after the dead member's
+ *                          session timeout. Empty: dynamic membership.
  */
 public record KafkaSettings(
         String bootstrapServers,
         String topicPrefix,
         int partitions,
         Optional<Short> replicationFactor,
-        Map<String, String> clientOverrides) {
+        Map<String, String> clientOverrides,
+        Optional<String> instanceId) {
 
     public static final String BOOTSTRAP = "KAFKA_BOOTSTRAP_SERVERS";
     public static final String CLIENT_PREFIX = "KAFKA_CLIENT_";
     public static final String CLIENT_PROPERTIES_FILE = "KAFKA_CLIENT_PROPERTIES_FILE";
+    public static final String INSTANCE_ID = "INSTANCE_ID";
+    /** Set by Docker (and Kubernetes) to the container's hostname, which survives a restart of the container. */
+    public static final String HOSTNAME = "HOSTNAME";
+    // group.instance.id may hold any character, but the id also names Redis owners and appears in logs.
+    private static final java.util.regex.Pattern INSTANCE_ID_SYNTAX = java.util.regex.Pattern.compile("[A-Za-z0-9._-]{1,200}");
 
     public KafkaSettings {
         clientOverrides = Collections.unmodifiableMap(new TreeMap<>(clientOverrides));
+        java.util.Objects.requireNonNull(instanceId, "instanceId");
+    }
+
+    /** Settings without a stable instance id (dynamic group membership). */
+    public KafkaSettings(String bootstrapServers, String topicPrefix, int partitions, Optional<Short> replicationFactor,
+            Map<String, String> clientOverrides) {
+        this(bootstrapServers, topicPrefix, partitions, replicationFactor, clientOverrides, Optional.empty());
     }
 
     public static KafkaSettings from(Config config) {
@@ -54,7 +72,36 @@ public record KafkaSettings(
                 overrides.put(name.toLowerCase(Locale.ROOT).replace('_', '.'), value);
             }
         });
-        return new KafkaSettings(bootstrap, prefix, partitions, rf, overrides);
+        return new KafkaSettings(bootstrap, prefix, partitions, rf, overrides, instanceId(config));
+    }
+
+    private static Optional<String> instanceId(Config config) {
+        Optional<String> explicit = config.optional(INSTANCE_ID);
+        if (explicit.isPresent()) {
+            if (!INSTANCE_ID_SYNTAX.matcher(explicit.get()).matches()) {
+                throw new ConfigException(INSTANCE_ID, "expected 1 to 200 of A-Z a-z 0-9 . _ - but was '"
+                        + explicit.get() + "'");
+            }
+            return explicit;
+        }
+        // A hostname that does not fit is not the operator's mistake: go on without static membership.
+        return config.optional(HOSTNAME).filter(h -> INSTANCE_ID_SYNTAX.matcher(h).matches());
+    }
+
+    /** A copy with another instance id (devstack and tests name their instances themselves). */
+    public KafkaSettings withInstanceId(Optional<String> id) {
+        return new KafkaSettings(bootstrapServers, topicPrefix, partitions, replicationFactor, clientOverrides, id);
+    }
+
+    /**
+     * The {@code group.instance.id} of this instance in the group of {@code service}, when it has a stable
+     * instance id and the pass-through properties do not set one already.
+     */
+    public Optional<String> groupInstanceId(String service) {
+        if (clientOverrides.containsKey("group.instance.id")) {
+            return Optional.empty();
+        }
+        return instanceId.map(id -> service + "-" + id);
     }
 
     private static Map<String, String> readProperties(String file) {
@@ -82,6 +129,6 @@ public record KafkaSettings(
     public String toString() {
         return "KafkaSettings[bootstrapServers=" + bootstrapServers + ", topicPrefix=" + topicPrefix
                 + ", partitions=" + partitions + ", replicationFactor=" + replicationFactor
-                + ", clientOverrides=" + clientOverrides.keySet() + "]";
+                + ", clientOverrides=" + clientOverrides.keySet() + ", instanceId=" + instanceId.orElse("(none)") + "]";
     }
 }

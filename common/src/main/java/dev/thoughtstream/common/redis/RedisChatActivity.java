@@ -31,6 +31,13 @@ import redis.clients.jedis.RedisClient;
 public final class RedisChatActivity implements ChatActivity {
     private static final Logger LOG = LoggerFactory.getLogger(RedisChatActivity.class);
     private static final int CACHE_LIMIT = 100_000;
+    /**
+     * How long a chat's newest message id is kept: staleness matters for minutes, and a day covers any redelivery
+     * (ingest, which writes the signal, decides; the readers only read it).
+     */
+    public static final Duration SIGNAL_TTL = Duration.ofDays(1);
+    /** How long a service waits at start for its subscription before going on without it (it is not fatal). */
+    public static final Duration SUBSCRIBE_WAIT = Duration.ofSeconds(5);
 
     /** KEYS[1] register; ARGV[1] message id, ARGV[2] ttl ms, ARGV[3] channel, ARGV[4] chat id. */
     private static final String RECORD = """

@@ -1,0 +1,89 @@
+package dev.thoughtstream.common.service;
+
+import dev.thoughtstream.common.config.Config;
+import dev.thoughtstream.common.config.ConfigException;
+import java.util.Optional;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * What running one service as its own process means, for the launcher's subcommands and the modules' {@code Main}s
+ * alike: check the configuration, build the shared {@link Infra} and the service from its factory, serve
+ * {@code /metrics} and {@code /health/live|ready} on {@code HTTP_PORT} (default 8080, 0 = off), stop cleanly on
+ * SIGTERM / Ctrl-C, and wait.
+ *
+ * <p>Exit codes: 2 invalid configuration (the message names the variable), 1 the service could not start or failed
+ * on its own (a supervisor restarts it), 0 stopped by a signal.
+ */
+public final class ServiceRunner {
+    private static final Logger LOG = LoggerFactory.getLogger(ServiceRunner.class);
+    public static final int EXIT_CONFIG = 2;
+    public static final int EXIT_FAILED = 1;
+
+    private ServiceRunner() {}
+
+    /** A module's {@code main}: runs the service with the process's configuration and exits with its code. */
+    public static void main(ServiceFactory factory) {
+        int code = run(factory, Config.load());
+        if (code != 0) {
+            System.exit(code);
+        }
+    }
+
+    /**
+     * Runs the service until a signal stops it or it fails.
+     *
+     * @return the exit code (see the class comment); 0 after a signal, while the shutdown hook is still closing
+     */
+    public static int run(ServiceFactory factory, Config config) {
+        String name = factory.name();
+        Infra.Settings shared;
+        try {
+            shared = Infra.Settings.from(config, factory.usesRedis());
+            factory.validate(config);
+        } catch (ConfigException e) {
+            LOG.error("invalid configuration: {}", e.getMessage());
+            return EXIT_CONFIG;
+        }
+        Infra infra = Infra.create(shared);
+        Service service;
+        try {
+            if (shared.httpPort() > 0) {
+                infra.serveHttp(shared.httpPort());
+            }
+            service = factory.create(config, infra);
+            infra.readiness(name, service::isReady);
+            try {
+                service.start();
+            } catch (RuntimeException e) {
+                service.close();
+                throw e;
+            }
+        } catch (ConfigException e) {
+            infra.close();
+            LOG.error("invalid configuration: {}", e.getMessage());
+            return EXIT_CONFIG;
+        } catch (RuntimeException e) {
+            infra.close();
+            LOG.error("{} could not start: {}", name, e.getMessage(), e);
+            return EXIT_FAILED;
+        }
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            service.close();
+            infra.close();
+        }, name + "-shutdown"));
+        LOG.info("{} running", name);
+        try {
+            service.awaitTermination();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return 0;
+        }
+        Optional<Throwable> failure = service.failure();
+        if (failure.isPresent()) {
+            LOG.error("{} failed; exiting so that a supervisor restarts it", name, failure.get());
+            return EXIT_FAILED;
+        }
+        return 0;
+    }
+}
