@@ -1,0 +1,73 @@
+package dev.thoughtstream.launcher;
+
+import dev.thoughtstream.chunker.ChunkerFactory;
+import dev.thoughtstream.common.service.ServiceFactory;
+import dev.thoughtstream.emitter.EmitterFactory;
+import dev.thoughtstream.ingest.IngestFactory;
+import dev.thoughtstream.llm.LlmProcessorFactory;
+import java.util.List;
+import java.util.Map;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Spec;
+
+/**
+ * The distribution's one entry point: {@code java -jar thoughtstream.jar <subcommand>}. Each service is a
+ * subcommand, built by its module's factory and configured by environment variables (or {@code .env}); so is
+ * devstack. {@code --help} lists the subcommands, {@code <subcommand> --help} the variables it reads.
+ */
+@Command(name = "thoughtstream", mixinStandardHelpOptions = true, versionProvider = Version.class,
+        description = {"A Telegram chat bot backed by an LLM, as a Kafka pipeline.",
+                "Every service is configured by environment variables (or a .env file); see README.md."},
+        commandListHeading = "%nCommands:%n",
+        footer = {"", "Exit codes: 0 stopped by a signal, 1 could not start or failed, 2 invalid configuration."})
+public final class Thoughtstream implements Runnable {
+
+    /** The services, in the order the pipeline runs them. */
+    static final List<ServiceFactory> SERVICES = List.of(new IngestFactory(), new ChunkerFactory(),
+            new LlmProcessorFactory(), new EmitterFactory());
+
+    /** One line per service for the command list. */
+    private static final Map<String, String> SUMMARIES = Map.of(
+            "ingest", "Telegram → tg.updates (long polling under a lease, or a webhook endpoint)",
+            "chunker", "tg.updates → chat.thoughts: thoughts and each chat's context (Kafka Streams)",
+            "llm-processor", "chat.thoughts → the model → chat.replies (scale it out: share group)",
+            "emitter", "chat.replies → Telegram, typing like a person; outcomes to chat.delivered");
+
+    @Spec
+    private CommandSpec spec;
+
+    private Thoughtstream() {}
+
+    public static void main(String[] args) {
+        int code = commandLine().execute(args);
+        if (code != 0) {
+            System.exit(code);
+        }
+    }
+
+    /** The command line with every subcommand. */
+    static CommandLine commandLine() {
+        CommandLine cl = new CommandLine(new Thoughtstream());
+        VariableDocs docs = VariableDocs.load();
+        for (ServiceFactory factory : SERVICES) {
+            CommandLine sub = new CommandLine(new ServiceCommand(factory));
+            sub.getCommandSpec().usageMessage()
+                    .description("Runs " + factory.name() + ": " + SUMMARIES.get(factory.name()) + ".")
+                    .footer(docs.footer(VariableDocs.sectionsOf(factory.name())));
+            cl.addSubcommand(factory.name(), sub);
+        }
+        CommandLine devstack = new CommandLine(new DevstackCommand());
+        devstack.getCommandSpec().usageMessage().footer(docs.footer(VariableDocs.sectionsOf("devstack")));
+        cl.addSubcommand("devstack", devstack);
+        return cl;
+    }
+
+    /** Without a subcommand there is nothing to run: say so, with the usage. */
+    @Override
+    public void run() {
+        throw new ParameterException(spec.commandLine(), "Missing a command: which service should run?");
+    }
+}

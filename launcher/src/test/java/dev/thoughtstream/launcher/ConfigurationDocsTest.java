@@ -1,0 +1,126 @@
+package dev.thoughtstream.launcher;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.thoughtstream.common.config.Config;
+import dev.thoughtstream.common.service.Infra;
+import dev.thoughtstream.common.service.ServiceFactory;
+import dev.thoughtstream.devstack.DevStack;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintWriter;
+import java.nio.charset.StandardCharsets;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+import org.junit.jupiter.api.Test;
+import picocli.CommandLine;
+
+/**
+ * The README's configuration tables against the code: what each subcommand's {@code --help} lists (from those
+ * tables) is exactly what its service reads, and every variable a service reads is documented for it.
+ */
+class ConfigurationDocsTest {
+    /** Read outside {@link Config}: by log4j2.xml, by {@code Config.load()} itself, and the container's hostname. */
+    private static final Set<String> READ_ELSEWHERE = Set.of("LOG_LEVEL", "LOG_LEVEL_ROOT", "DOTENV_FILE");
+    private static final Set<String> UNDOCUMENTED_BY_DESIGN = Set.of("HOSTNAME");
+
+    private final VariableDocs docs = VariableDocs.load();
+
+    /** A complete, valid environment: the required variables set, every mode's variables reachable. */
+    private static Map<String, String> environment(Map<String, String> extra) {
+        Map<String, String> env = new HashMap<>(Map.of(
+                "KAFKA_BOOTSTRAP_SERVERS", "kafka:9092",
+                "TG_BOT_TOKEN", "123456:ABCdef",
+                "REDIS_URL", "redis://redis:6379"));
+        env.putAll(extra);
+        return env;
+    }
+
+    private static final List<Map<String, String>> MODES = List.of(
+            Map.of(),
+            Map.of("REDIS_URL", "", "REDIS_HOST", "redis", "REDIS_PORT", "6379"),
+            Map.of("INGEST_MODE", "webhook", "INGEST_WEBHOOK_URL", "https://bot.example.com",
+                    "INGEST_WEBHOOK_SECRET", "s3cret"),
+            Map.of("LLM_PROVIDER", "openai", "LLM_API_KEY", "sk-test"),
+            Map.of("LLM_PROVIDER", "ollama"));
+
+    /** Every variable {@code factory} reads in any of the modes above, as its runner reads them. */
+    private static Set<String> reads(ServiceFactory factory) {
+        Set<String> names = new TreeSet<>();
+        for (Map<String, String> mode : MODES) {
+            Config config = Config.of(environment(mode)).observed(names::add);
+            Infra.Settings.from(config, factory.usesRedis());
+            factory.validate(config);
+        }
+        names.removeAll(UNDOCUMENTED_BY_DESIGN);
+        return names;
+    }
+
+    private Set<String> documented(String command) {
+        Set<String> names = new TreeSet<>();
+        for (String section : VariableDocs.sectionsOf(command)) {
+            docs.rows(section).forEach(r -> names.addAll(r.names()));
+        }
+        return names;
+    }
+
+    @Test
+    void everySubcommandListsExactlyTheVariablesItsServiceReads() {
+        for (ServiceFactory factory : Thoughtstream.SERVICES) {
+            // Given the variables the service reads, and those its --help lists
+            Set<String> read = reads(factory);
+            Set<String> listed = documented(factory.name());
+            listed.removeAll(READ_ELSEWHERE);
+
+            // Then the two are the same
+            Set<String> undocumented = new TreeSet<>(read);
+            undocumented.removeAll(listed);
+            Set<String> notRead = new TreeSet<>(listed);
+            notRead.removeAll(read);
+            assertTrue(undocumented.isEmpty(), factory.name() + " reads variables the README does not list for it: "
+                    + undocumented);
+            assertTrue(notRead.isEmpty(), "the README lists variables for " + factory.name() + " that it never reads: "
+                    + notRead);
+        }
+    }
+
+    @Test
+    void devstacksOwnVariablesAreItsSectionOfTheReadme() {
+        Set<String> read = new TreeSet<>();
+        DevStack.validate(Config.of(Map.of()).observed(read::add));
+        Set<String> listed = new TreeSet<>();
+        docs.rows("devstack").forEach(r -> listed.addAll(r.names()));
+        // devstack looks at the shared variables too, to decide what to start itself
+        read.removeIf(name -> !listed.contains(name) && documented("devstack").contains(name));
+        assertEquals(listed, read);
+    }
+
+    @Test
+    void helpListsTheSubcommandsAndEachSubcommandsVariables() {
+        // When an operator asks for help
+        String top = help();
+        String emitter = help("emitter");
+
+        // Then the top level lists every subcommand, and a subcommand's help its variables with their defaults
+        for (String command : List.of("ingest", "chunker", "llm-processor", "emitter", "devstack")) {
+            assertTrue(top.contains("  " + command + " "), command + " in:\n" + top);
+        }
+        assertTrue(emitter.contains("EMITTER_GROUP_ID  [thoughtstream-emitter]"), emitter);
+        assertTrue(emitter.contains("KAFKA_BOOTSTRAP_SERVERS"), emitter);
+        assertFalse(emitter.contains("CHUNK_GAP_MS"), "the chunker's variables are not the emitter's:\n" + emitter);
+    }
+
+    private static String help(String... args) {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        CommandLine cl = Thoughtstream.commandLine();
+        cl.setOut(new PrintWriter(out, true, StandardCharsets.UTF_8));
+        String[] withHelp = java.util.stream.Stream.concat(java.util.Arrays.stream(args), java.util.stream.Stream.of("--help"))
+                .toArray(String[]::new);
+        assertEquals(0, cl.execute(withHelp));
+        return out.toString(StandardCharsets.UTF_8);
+    }
+}
