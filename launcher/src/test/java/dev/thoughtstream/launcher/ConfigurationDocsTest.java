@@ -100,13 +100,28 @@ class ConfigurationDocsTest {
     }
 
     @Test
+    void theEmulatorSubcommandListsExactlyTheVariablesItReads() {
+        // Given the variables the emulator reads, with and without a token of its own
+        Set<String> read = new TreeSet<>();
+        EmulatorCommand.Settings.from(Config.of(Map.of()).observed(read::add));
+        EmulatorCommand.Settings.from(Config.of(Map.of("TG_BOT_TOKEN", "123456:ABCdef", "EMULATOR_PORT", "0",
+                "EMULATOR_BIND_ADDRESS", "127.0.0.1")).observed(read::add));
+
+        // Then its --help lists exactly those (from the README's emulator section)
+        Set<String> listed = documented("emulator");
+        listed.removeAll(READ_ELSEWHERE);
+        assertEquals(listed, read);
+        assertTrue(help("emulator").contains("EMULATOR_PORT  [8088]"), help("emulator"));
+    }
+
+    @Test
     void helpListsTheSubcommandsAndEachSubcommandsVariables() {
         // When an operator asks for help
         String top = help();
         String emitter = help("emitter");
 
         // Then the top level lists every subcommand, and a subcommand's help its variables with their defaults
-        for (String command : List.of("ingest", "chunker", "llm-processor", "emitter", "devstack")) {
+        for (String command : List.of("ingest", "chunker", "llm-processor", "emitter", "devstack", "emulator")) {
             assertTrue(top.contains("  " + command + " "), command + " in:\n" + top);
         }
         assertTrue(emitter.contains("EMITTER_GROUP_ID  [thoughtstream-emitter]"), emitter);
