@@ -1,0 +1,234 @@
+package dev.thoughtstream.testkit.process;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Deque;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The processes of one test, started like the services of a compose file: each with an exact environment, its own
+ * working directory under {@code baseDir} and its log in {@code baseDir/logs/<name>.log}. {@link #close()} stops
+ * every one of them (SIGTERM, then SIGKILL), in the reverse order of their start, and closes the other resources
+ * handed to {@link #closeAtEnd(AutoCloseable)}; a JVM shutdown hook does the same if the test JVM ends first
+ * (a killed build, a timeout), so nothing is left running either way.
+ *
+ * <pre>{@code
+ * try (ProcessGroup group = new ProcessGroup(dir)) {
+ *     ServiceProcess emitter = group.start("emitter", List.of(java, "-jar", jar, "emitter"), env,
+ *             Readiness.httpOk(URI.create("http://127.0.0.1:" + port + "/health/ready")));
+ *     emitter.awaitReady(Duration.ofSeconds(60));
+ *     group.explainingFailures(() -> ...assertions...);   // a failure carries every log's tail
+ * }
+ * }</pre>
+ */
+public final class ProcessGroup implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(ProcessGroup.class);
+    private static final Duration STOP_GRACE = Duration.ofSeconds(20);
+    private static final Duration HOOK_GRACE = Duration.ofSeconds(5);
+    private static final int TAIL_LINES = 30;
+
+    private final Path baseDir;
+    private final Map<String, ServiceProcess> processes = new LinkedHashMap<>();
+    private final Deque<AutoCloseable> resources = new ArrayDeque<>();
+    private final Thread shutdownHook;
+    private boolean closed;
+
+    public ProcessGroup(Path baseDir) {
+        this.baseDir = baseDir.toAbsolutePath();
+        this.shutdownHook = new Thread(this::stopAllOnExit, "process-group-shutdown");
+        Runtime.getRuntime().addShutdownHook(shutdownHook);
+    }
+
+    /** Where the processes' working directories and logs are. */
+    public Path baseDir() {
+        return baseDir;
+    }
+
+    /**
+     * Starts a process named {@code name} (unique in the group) in {@code baseDir/<name>} with exactly
+     * {@code environment}; returns without waiting for readiness.
+     */
+    public synchronized ServiceProcess start(String name, List<String> command, Map<String, String> environment,
+            ServiceProcess.Readiness readiness) {
+        if (closed) {
+            throw new IllegalStateException("the process group is closed");
+        }
+        if (processes.containsKey(name)) {
+            throw new IllegalArgumentException("a process named " + name + " is already in the group");
+        }
+        ServiceProcess process = new ServiceProcess(name, command, environment, baseDir.resolve(name),
+                baseDir.resolve("logs").resolve(name + ".log"), readiness);
+        processes.put(name, process);
+        return process.start();
+    }
+
+    /** Closes {@code resource} when the group closes (before the processes started earlier). */
+    public synchronized <T extends AutoCloseable> T closeAtEnd(T resource) {
+        resources.push(Objects.requireNonNull(resource, "resource"));
+        return resource;
+    }
+
+    public synchronized ServiceProcess get(String name) {
+        ServiceProcess p = processes.get(name);
+        if (p == null) {
+            throw new IllegalArgumentException("no process named " + name + " in the group");
+        }
+        return p;
+    }
+
+    /** The tail of every process's log, for a failure message. */
+    public String logTails() {
+        List<ServiceProcess> all;
+        synchronized (this) {
+            all = new ArrayList<>(processes.values());
+        }
+        StringBuilder out = new StringBuilder();
+        for (ServiceProcess p : all) {
+            out.append("\n===== ").append(p.name()).append(" (").append(p.logFile()).append(", ")
+                    .append(p.isAlive() ? "running" : "exited " + p.exitValue().map(String::valueOf).orElse("-"))
+                    .append("), last ").append(TAIL_LINES).append(" lines:\n").append(p.logTail(TAIL_LINES))
+                    .append('\n');
+        }
+        return out.toString();
+    }
+
+    /** What a test does while its processes run; may throw anything. */
+    @FunctionalInterface
+    public interface Steps {
+        void run() throws Exception;
+    }
+
+    /**
+     * Runs {@code steps}; a failure is rethrown as an {@link AssertionError} whose message ends with the tail of
+     * every process's log, so a failed run explains itself in the test report.
+     */
+    public void explainingFailures(Steps steps) {
+        try {
+            steps.run();
+        } catch (AssertionError | Exception e) {
+            if (e instanceof InterruptedException) {
+                Thread.currentThread().interrupt();
+            }
+            throw new AssertionError(e.getMessage() + "\n\nThe processes' logs end with:" + logTails(), e);
+        }
+    }
+
+    /** A free port on the loopback interface a moment ago (for a process that is told its port). */
+    public static int freePort() {
+        try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            return socket.getLocalPort();
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot find a free port on 127.0.0.1", e);
+        }
+    }
+
+    /** Stops every process (latest first) and closes every resource; idempotent. */
+    @Override
+    public void close() {
+        List<Object> toStop;
+        synchronized (this) {
+            if (closed) {
+                return;
+            }
+            closed = true;
+            toStop = stopOrder();
+        }
+        RuntimeException failure = null;
+        for (Object o : toStop) {
+            try {
+                if (o instanceof ServiceProcess p) {
+                    p.stop(STOP_GRACE).ifPresent(code -> LOG.info("{} stopped, exit status {}", p.name(), code));
+                } else {
+                    ((AutoCloseable) o).close();
+                }
+            } catch (Exception e) {
+                if (e instanceof InterruptedException) {
+                    Thread.currentThread().interrupt();
+                }
+                if (failure == null) {
+                    failure = new IllegalStateException("stopping the process group failed", e);
+                } else {
+                    failure.addSuppressed(e);
+                }
+            }
+        }
+        try {
+            Runtime.getRuntime().removeShutdownHook(shutdownHook);
+        } catch (IllegalStateException shuttingDown) {
+            // The JVM is already exiting and runs the hook itself, which finds everything stopped.
+            LOG.debug("JVM shutting down; the hook stays", shuttingDown);
+        }
+        if (failure != null) {
+            throw failure;
+        }
+    }
+
+    /** The processes and resources in the reverse order of their registration (by start time, approximately). */
+    private List<Object> stopOrder() {
+        List<Object> order = new ArrayList<>();
+        List<ServiceProcess> started = new ArrayList<>(processes.values());
+        for (int i = started.size() - 1; i >= 0; i--) {
+            order.add(started.get(i));
+        }
+        // Resources (a redis-server, ...) were typically created before the services that use them: last.
+        order.addAll(resources);
+        return order;
+    }
+
+    /** The JVM is exiting with processes still running: SIGTERM to all at once, then SIGKILL to the lingering. */
+    private void stopAllOnExit() {
+        List<Object> toStop;
+        synchronized (this) {
+            if (closed) {
+                return;
+            }
+            closed = true;
+            toStop = stopOrder();
+        }
+        List<ProcessHandle> alive = new ArrayList<>();
+        for (Object o : toStop) {
+            if (o instanceof ServiceProcess p && p.isAlive()) {
+                ProcessHandle h = ProcessHandle.of(p.pid()).orElse(null);
+                if (h != null) {
+                    h.destroy();
+                    alive.add(h);
+                }
+            }
+        }
+        long deadline = System.nanoTime() + HOOK_GRACE.toNanos();
+        for (ProcessHandle h : alive) {
+            try {
+                long left = Math.max(0, deadline - System.nanoTime());
+                h.onExit().get(left, java.util.concurrent.TimeUnit.NANOSECONDS);
+            } catch (java.util.concurrent.TimeoutException e) {
+                h.destroyForcibly();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                h.destroyForcibly();
+            } catch (java.util.concurrent.ExecutionException e) {
+                h.destroyForcibly();
+            }
+        }
+        for (Object o : toStop) {
+            if (o instanceof AutoCloseable c) {
+                try {
+                    c.close();
+                } catch (Exception e) {
+                    // The JVM is exiting: report and go on with the rest.
+                    System.err.println("process group: closing " + c + " on exit failed: " + e);
+                }
+            }
+        }
+    }
+}
