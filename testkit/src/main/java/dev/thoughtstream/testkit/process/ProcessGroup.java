@@ -25,7 +25,7 @@ import org.slf4j.LoggerFactory;
  *
  * <pre>{@code
  * try (ProcessGroup group = new ProcessGroup(dir)) {
- *     ServiceProcess emitter = group.start("emitter", List.of(java, "-jar", jar, "emitter"), env,
+ *     ManagedProcess emitter = group.start("emitter", List.of(java, "-jar", jar, "emitter"), env,
  *             Readiness.httpOk(URI.create("http://127.0.0.1:" + port + "/health/ready")));
  *     emitter.awaitReady(Duration.ofSeconds(60));
  *     group.explainingFailures(() -> ...assertions...);   // a failure carries every log's tail
@@ -39,7 +39,7 @@ public final class ProcessGroup implements AutoCloseable {
     private static final int TAIL_LINES = 30;
 
     private final Path baseDir;
-    private final Map<String, ServiceProcess> processes = new LinkedHashMap<>();
+    private final Map<String, ManagedProcess> processes = new LinkedHashMap<>();
     private final Deque<AutoCloseable> resources = new ArrayDeque<>();
     private final Thread shutdownHook;
     private boolean closed;
@@ -59,15 +59,15 @@ public final class ProcessGroup implements AutoCloseable {
      * Starts a process named {@code name} (unique in the group) in {@code baseDir/<name>} with exactly
      * {@code environment}; returns without waiting for readiness.
      */
-    public synchronized ServiceProcess start(String name, List<String> command, Map<String, String> environment,
-            ServiceProcess.Readiness readiness) {
+    public synchronized ManagedProcess start(String name, List<String> command, Map<String, String> environment,
+            ManagedProcess.Readiness readiness) {
         if (closed) {
             throw new IllegalStateException("the process group is closed");
         }
         if (processes.containsKey(name)) {
             throw new IllegalArgumentException("a process named " + name + " is already in the group");
         }
-        ServiceProcess process = new ServiceProcess(name, command, environment, baseDir.resolve(name),
+        ManagedProcess process = new ManagedProcess(name, command, environment, baseDir.resolve(name),
                 baseDir.resolve("logs").resolve(name + ".log"), readiness);
         processes.put(name, process);
         return process.start();
@@ -79,8 +79,8 @@ public final class ProcessGroup implements AutoCloseable {
         return resource;
     }
 
-    public synchronized ServiceProcess get(String name) {
-        ServiceProcess p = processes.get(name);
+    public synchronized ManagedProcess get(String name) {
+        ManagedProcess p = processes.get(name);
         if (p == null) {
             throw new IllegalArgumentException("no process named " + name + " in the group");
         }
@@ -89,12 +89,12 @@ public final class ProcessGroup implements AutoCloseable {
 
     /** The tail of every process's log, for a failure message. */
     public String logTails() {
-        List<ServiceProcess> all;
+        List<ManagedProcess> all;
         synchronized (this) {
             all = new ArrayList<>(processes.values());
         }
         StringBuilder out = new StringBuilder();
-        for (ServiceProcess p : all) {
+        for (ManagedProcess p : all) {
             out.append("\n===== ").append(p.name()).append(" (").append(p.logFile()).append(", ")
                     .append(p.isAlive() ? "running" : "exited " + p.exitValue().map(String::valueOf).orElse("-"))
                     .append("), last ").append(TAIL_LINES).append(" lines:\n").append(p.logTail(TAIL_LINES))
@@ -147,7 +147,7 @@ public final class ProcessGroup implements AutoCloseable {
         RuntimeException failure = null;
         for (Object o : toStop) {
             try {
-                if (o instanceof ServiceProcess p) {
+                if (o instanceof ManagedProcess p) {
                     p.stop(STOP_GRACE).ifPresent(code -> LOG.info("{} stopped, exit status {}", p.name(), code));
                 } else {
                     ((AutoCloseable) o).close();
@@ -177,7 +177,7 @@ public final class ProcessGroup implements AutoCloseable {
     /** The processes and resources in the reverse order of their registration (by start time, approximately). */
     private List<Object> stopOrder() {
         List<Object> order = new ArrayList<>();
-        List<ServiceProcess> started = new ArrayList<>(processes.values());
+        List<ManagedProcess> started = new ArrayList<>(processes.values());
         for (int i = started.size() - 1; i >= 0; i--) {
             order.add(started.get(i));
         }
@@ -198,7 +198,7 @@ public final class ProcessGroup implements AutoCloseable {
         }
         List<ProcessHandle> alive = new ArrayList<>();
         for (Object o : toStop) {
-            if (o instanceof ServiceProcess p && p.isAlive()) {
+            if (o instanceof ManagedProcess p && p.isAlive()) {
                 ProcessHandle h = ProcessHandle.of(p.pid()).orElse(null);
                 if (h != null) {
                     h.destroy();

@@ -33,8 +33,8 @@ import org.slf4j.LoggerFactory;
  * <p>Every incarnation's output goes to the same log file, each preceded by a marker line, so the log reads like
  * {@code docker logs} of a restarted container.
  */
-public final class ServiceProcess {
-    private static final Logger LOG = LoggerFactory.getLogger(ServiceProcess.class);
+public final class ManagedProcess {
+    private static final Logger LOG = LoggerFactory.getLogger(ManagedProcess.class);
 
     /**
      * The exit status of a process ended by SIGKILL, as {@link Process#exitValue()} reports it on Linux and macOS:
@@ -48,7 +48,7 @@ public final class ServiceProcess {
 
     /** When a process counts as ready; checked by polling. */
     public interface Readiness {
-        boolean isReady(ServiceProcess process);
+        boolean isReady(ManagedProcess process);
 
         String describe();
 
@@ -56,7 +56,7 @@ public final class ServiceProcess {
         static Readiness httpOk(URI url) {
             return new Readiness() {
                 @Override
-                public boolean isReady(ServiceProcess process) {
+                public boolean isReady(ManagedProcess process) {
                     try {
                         HttpResponse<Void> response = HTTP.send(HttpRequest.newBuilder(url)
                                 .timeout(Duration.ofSeconds(2)).GET().build(), HttpResponse.BodyHandlers.discarding());
@@ -81,7 +81,7 @@ public final class ServiceProcess {
         static Readiness logLine(String prefix) {
             return new Readiness() {
                 @Override
-                public boolean isReady(ServiceProcess process) {
+                public boolean isReady(ManagedProcess process) {
                     return process.lineStartingWith(prefix).isPresent();
                 }
 
@@ -106,7 +106,7 @@ public final class ServiceProcess {
     private long logOffset;
     private Instant startedAt;
 
-    ServiceProcess(String name, List<String> command, Map<String, String> environment, Path workDir, Path logFile,
+    ManagedProcess(String name, List<String> command, Map<String, String> environment, Path workDir, Path logFile,
             Readiness readiness) {
         this.name = Objects.requireNonNull(name, "name");
         this.command = List.copyOf(command);
@@ -154,7 +154,7 @@ public final class ServiceProcess {
     }
 
     /** Launches the process; it must not be running. */
-    synchronized ServiceProcess start() {
+    synchronized ManagedProcess start() {
         if (isAlive()) {
             throw new IllegalStateException(name + " is already running (pid " + process.pid() + ")");
         }
@@ -188,7 +188,7 @@ public final class ServiceProcess {
     }
 
     /** Starts it again with the same command, environment and working directory; it must have exited. */
-    public ServiceProcess restart() {
+    public ManagedProcess restart() {
         return start();
     }
 
@@ -198,7 +198,7 @@ public final class ServiceProcess {
      * @throws AssertionError naming the process, with the tail of its log, when it exits first or the timeout
      *                        passes
      */
-    public ServiceProcess awaitReady(Duration timeout) {
+    public ManagedProcess awaitReady(Duration timeout) {
         Process current;
         synchronized (this) {
             requireStarted();

@@ -5,7 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.thoughtstream.testkit.process.ServiceProcess.Readiness;
+import dev.thoughtstream.testkit.process.ManagedProcess.Readiness;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -16,7 +16,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /** The process harness against real processes: a POSIX shell that prints and then waits. */
-class ServiceProcessTest {
+class ManagedProcessTest {
     private static final Duration TIMEOUT = Duration.ofSeconds(20);
     /** Prints its environment and a ready line, then waits for a signal; {@code exec} so the signal reaches sleep. */
     private static final List<String> SHELL = List.of("/bin/sh", "-c", "env; echo started $0; exec sleep 600",
@@ -26,7 +26,7 @@ class ServiceProcessTest {
     void aProcessGetsExactlyTheGivenEnvironmentAndIsKilledWithSigkillAndRestartedWithTheSame(@TempDir Path dir) {
         try (ProcessGroup group = new ProcessGroup(dir)) {
             // Given a process started with one variable of its own
-            ServiceProcess p = group.start("svc", SHELL, Map.of("GREETING", "hello"), Readiness.logLine("started"));
+            ManagedProcess p = group.start("svc", SHELL, Map.of("GREETING", "hello"), Readiness.logLine("started"));
             p.awaitReady(TIMEOUT);
             long firstPid = p.pid();
 
@@ -41,7 +41,7 @@ class ServiceProcessTest {
 
             // Then it is gone with the status of a process killed by signal 9
             assertFalse(p.isAlive());
-            assertEquals(Optional.of(ServiceProcess.SIGKILL_EXIT), p.exitValue());
+            assertEquals(Optional.of(ManagedProcess.SIGKILL_EXIT), p.exitValue());
 
             // When it is restarted, it runs again with the same environment, and the log holds both incarnations
             p.restart().awaitReady(TIMEOUT);
@@ -56,8 +56,8 @@ class ServiceProcessTest {
 
     @Test
     void closingTheGroupStopsEveryProcessWithSigterm(@TempDir Path dir) {
-        ServiceProcess a;
-        ServiceProcess b;
+        ManagedProcess a;
+        ManagedProcess b;
         try (ProcessGroup group = new ProcessGroup(dir)) {
             // Given two running processes
             a = group.start("a", SHELL, Map.of(), Readiness.logLine("started")).awaitReady(TIMEOUT);
@@ -66,15 +66,15 @@ class ServiceProcessTest {
         // Then closing the group ended both with SIGTERM
         assertFalse(a.isAlive());
         assertFalse(b.isAlive());
-        assertEquals(Optional.of(ServiceProcess.SIGTERM_EXIT), a.exitValue());
-        assertEquals(Optional.of(ServiceProcess.SIGTERM_EXIT), b.exitValue());
+        assertEquals(Optional.of(ManagedProcess.SIGTERM_EXIT), a.exitValue());
+        assertEquals(Optional.of(ManagedProcess.SIGTERM_EXIT), b.exitValue());
     }
 
     @Test
     void aProcessThatExitsBeforeItIsReadyFailsWithItsLog(@TempDir Path dir) {
         try (ProcessGroup group = new ProcessGroup(dir)) {
             // Given a process that fails at start-up
-            ServiceProcess p = group.start("broken", List.of("/bin/sh", "-c", "echo invalid configuration: X; exit 2"),
+            ManagedProcess p = group.start("broken", List.of("/bin/sh", "-c", "echo invalid configuration: X; exit 2"),
                     Map.of(), Readiness.logLine("started"));
 
             // Then waiting for it fails at once, with its exit status and its output
