@@ -67,11 +67,11 @@ import org.junit.jupiter.api.Test;
  * {@code /health/ready}, mostly JVM and client start) is reported beside it but not counted: a supervisor's
  * restart delay and the JVM's start are the platform's, not the pipeline's.
  *
- * <p>The bound of 5 s discriminates. Without static membership a restarted member of a classic consumer group
- * (emitter, chunker) gets no partitions until the coordinator gives up on the killed member: its session timeout,
- * 45 s by default. A share-group member (llm-processor) that died holding partitions keeps them until the
- * broker's share session timeout (10 s on this broker). Recovering within 5 s needs the killed member's
- * partitions to go to its restarted self at once.
+ * <p>The bound of 5 s discriminates for the emitter and the chunker: without static membership the restarted
+ * member of their classic consumer groups gets no partition until the coordinator gives up on the killed member
+ * at its session timeout, 45 s by default (about 42 s of recovery were measured that way). The llm-processor's
+ * share group hands the new members partitions as soon as they join (about 0.5 to 2 s were measured), so there the
+ * bound guards against a regression rather than proving a mechanism.
  */
 class ComposeProcessesKillNineIT {
     private static final Duration START_TIMEOUT = Duration.ofSeconds(90);
@@ -82,8 +82,8 @@ class ComposeProcessesKillNineIT {
     private static final List<String> SERVICES = List.of("ingest", "chunker", "llm-processor", "emitter");
     private static final List<String> KILLED = List.of("emitter", "chunker", "llm-processor");
     /**
-     * Seven JVMs share two cores: the client compiler only and the serial collector keep start-up cheap; a
-     * container would set its own limits through JAVA_TOOL_OPTIONS in the compose environment, which is kept.
+     * Seven JVMs share two cores: the client compiler only and the serial collector keep start-up cheap. They stand
+     * in for the JVM options the image's entry point gives (a heap share of the container's memory, JAVA_OPTS).
      */
     private static final List<String> JVM_OPTIONS = List.of("-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
             "-Xmx384m");

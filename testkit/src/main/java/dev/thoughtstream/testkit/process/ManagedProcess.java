@@ -204,24 +204,23 @@ public final class ManagedProcess {
             requireStarted();
             current = process;
         }
+        boolean ready;
         try {
-            boolean ready = Await.value(name + " to be ready (" + readiness.describe() + ")", timeout, () -> {
+            ready = Await.value(name + " to be ready (" + readiness.describe() + ")", timeout, () -> {
                 if (readiness.isReady(this)) {
                     return Optional.of(Boolean.TRUE);
                 }
                 return current.isAlive() ? Optional.empty() : Optional.of(Boolean.FALSE);
             });
-            if (!ready) {
-                throw new AssertionError(name + " exited with " + current.exitValue() + " before it was ready; "
-                        + "its log ends with:\n" + logTail(40));
-            }
-            return this;
-        } catch (AssertionError e) {
-            if (e.getMessage() != null && e.getMessage().startsWith(name + " exited")) {
-                throw e;
-            }
-            throw new AssertionError(e.getMessage() + "; " + name + "'s log ends with:\n" + logTail(40), e);
+        } catch (AssertionError timedOut) {
+            throw new AssertionError(timedOut.getMessage() + "; " + name + "'s log ends with:\n" + logTail(40),
+                    timedOut);
         }
+        if (!ready) {
+            throw new AssertionError(name + " exited with " + current.exitValue() + " before it was ready; its log"
+                    + " ends with:\n" + logTail(40));
+        }
+        return this;
     }
 
     /**
