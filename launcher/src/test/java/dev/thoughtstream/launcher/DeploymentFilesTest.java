@@ -34,7 +34,6 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -146,6 +145,8 @@ class DeploymentFilesTest {
         String scriptInImage = dockerfile.copyDestination("deploy/docker/healthcheck");
         try (HttpEndpoints endpoints = HttpEndpoints.start(0, new Metrics());
                 TelegramEmulator emulator = TelegramEmulator.builder().port(0).build().start()) {
+            // (a running service's endpoints: its readiness check registered and passing)
+            endpoints.check("service", () -> true);
             for (Map.Entry<String, String> entry : imageServiceCommands().entrySet()) {
                 String service = entry.getKey();
                 String command = entry.getValue();
@@ -414,18 +415,20 @@ class DeploymentFilesTest {
     @EnabledIf(value = "dockerEngineAnswers", disabledReason = "no Docker engine answers `docker info` here; the"
             + " other tests check the deployment files without one")
     void offlineStackAnswersAMessageSentThroughTheEmulator() throws Exception {
-        // Given the whole stack with the offline profile, as a project of its own, its web chat on a free port
+        // Given the whole stack configured as .env.example comes (the offline profile, the emulator's token), the
+        // scripted model whatever a local .env says, as a project of its own, its web chat on a free port
+        Map<String, String> env = new TreeMap<>();
+        for (String name : envExample().keySet()) {
+            envExampleSetting(name).ifPresent(value -> env.put(name, value));
+        }
+        assertTrue(env.getOrDefault("COMPOSE_PROFILES", "").contains("offline"), ".env.example's profiles: " + env);
         String project = "thoughtstream-test-" + UUID.randomUUID().toString().substring(0, 8);
         int chatPort;
         try (ServerSocket s = new ServerSocket(0)) {
             chatPort = s.getLocalPort();
         }
-        Map<String, String> env = new TreeMap<>(Map.of(
-                "COMPOSE_PROFILES", "offline",
-                "TG_API_URL", "http://emulator:" + emulatorPort("emulator"),
-                "TG_BOT_TOKEN", "7000000001:offline-emulator-token",
-                "LLM_PROVIDER", "scripted",
-                "EMULATOR_HOST_PORT", Integer.toString(chatPort)));
+        env.put("LLM_PROVIDER", "scripted");
+        env.put("EMULATOR_HOST_PORT", Integer.toString(chatPort));
         Path log = ROOT.resolve("launcher/target/logs/compose-" + project + ".log");
         Files.createDirectories(log.getParent());
         try {
@@ -533,8 +536,7 @@ class DeploymentFilesTest {
     private Map<String, String> imageServiceCommands() {
         Map<String, String> commands = new TreeMap<>();
         Set<String> images = new TreeSet<>();
-        for (Iterator<Map.Entry<String, JsonNode>> it = compose.path("services").fields(); it.hasNext(); ) {
-            Map.Entry<String, JsonNode> s = it.next();
+        for (Map.Entry<String, JsonNode> s : compose.path("services").properties()) {
             if (s.getValue().path("build").asText().equals(".")) {
                 images.add(s.getValue().path("image").asText());
                 List<String> command = strings(s.getValue().path("command"));
@@ -555,7 +557,7 @@ class DeploymentFilesTest {
             return out;
         }
         assertTrue(env.isObject(), service + ": environment should be a mapping (NAME: value)");
-        env.fields().forEachRemaining(e -> out.put(e.getKey(), e.getValue().asText()));
+        env.properties().forEach(e -> out.put(e.getKey(), e.getValue().asText()));
         return out;
     }
 
@@ -589,6 +591,16 @@ class DeploymentFilesTest {
             }
         }
         return vars;
+    }
+
+    /** The value .env.example sets {@code name} to (not commented out), if it does. */
+    private static Optional<String> envExampleSetting(String name) throws IOException {
+        for (String line : Files.readAllLines(ROOT.resolve(".env.example"), StandardCharsets.UTF_8)) {
+            if (line.startsWith(name + "=")) {
+                return Optional.of(line.substring(name.length() + 1).strip());
+            }
+        }
+        return Optional.empty();
     }
 
     /** The variables the README's tables document for {@code command} (what its --help lists). */
