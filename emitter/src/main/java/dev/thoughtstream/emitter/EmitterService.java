@@ -162,6 +162,8 @@ public final class EmitterService implements Service {
         c.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
         c.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
         c.put(ConsumerConfig.CLIENT_ID_CONFIG, "thoughtstream-emitter");
+        // Static membership: a restarted instance takes its partitions back at once (docs/deploy.md).
+        kafka.staticMembership(c, NAME);
         consumer = new KafkaConsumer<>(c, new ByteArrayDeserializer(), new ByteArrayDeserializer());
         Properties p = kafka.clientProperties();
         p.put(ProducerConfig.ACKS_CONFIG, "all");
@@ -493,7 +495,9 @@ public final class EmitterService implements Service {
 
     /**
      * Stops dead, as a crash would: no outcome reported, nothing committed, no claim released or recorded, running
-     * calls left behind; the consumer leaves its group so the partitions move on at once. For recovery tests.
+     * calls left behind. A dynamic consumer leaves its group, so the partitions move on at once; a static member
+     * (an instance id) stays in it, as after {@code kill -9}, until it rejoins under its id or its session times out.
+     * For recovery tests.
      */
     void halt() {
         Thread t;
