@@ -114,8 +114,9 @@ class ComposeProcessesKillNineIT {
                 + ": the test runs after `package` (./mvnw verify)");
         assertTrue(Files.isRegularFile(composeFile), "no compose file at " + composeFile + ": this test runs the "
                 + "services with the environment docker-compose.yml gives them, so the file must exist");
-        deleteRecursively(base);
+        // The group first: it ends whatever an earlier run that was killed left running there; then a clean slate.
         processes = new ProcessGroup(base);
+        deleteRecursively(base);
         ComposeFile compose = ComposeFile.read(composeFile);
         Map<String, String> dotenv = projectEnvironment(composeFile.resolveSibling(".env.example"));
         Topology topology = Topology.of(compose, dotenv);

@@ -1,6 +1,7 @@
 package dev.thoughtstream.testkit.process;
 
 import dev.thoughtstream.testkit.Await;
+import java.io.File;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.URI;
@@ -20,6 +21,7 @@ import java.util.Objects;
 import java.util.Optional;
 import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -99,6 +101,7 @@ public final class ManagedProcess {
     private final Path workDir;
     private final Path logFile;
     private final Readiness readiness;
+    private final Consumer<ProcessHandle> onStart;
 
     private Process process;
     private int incarnation;
@@ -107,13 +110,14 @@ public final class ManagedProcess {
     private Instant startedAt;
 
     ManagedProcess(String name, List<String> command, Map<String, String> environment, Path workDir, Path logFile,
-            Readiness readiness) {
+            Readiness readiness, Consumer<ProcessHandle> onStart) {
         this.name = Objects.requireNonNull(name, "name");
         this.command = List.copyOf(command);
         this.environment = Map.copyOf(environment);
         this.workDir = Objects.requireNonNull(workDir, "workDir");
         this.logFile = Objects.requireNonNull(logFile, "logFile");
         this.readiness = Objects.requireNonNull(readiness, "readiness");
+        this.onStart = Objects.requireNonNull(onStart, "onStart");
     }
 
     /** {@code <java.home>/bin/java}: the JDK running the test, for child JVMs. */
@@ -183,6 +187,7 @@ public final class ManagedProcess {
             throw new UncheckedIOException("cannot start " + name + ": " + String.join(" ", command), e);
         }
         startedAt = Instant.now();
+        onStart.accept(process.toHandle());
         LOG.info("{} #{} started, pid {}, log {}", name, incarnation, process.pid(), logFile);
         return this;
     }
@@ -350,7 +355,7 @@ public final class ManagedProcess {
         }
     }
 
-    private static java.io.File nullDevice() {
-        return new java.io.File(System.getProperty("os.name").startsWith("Windows") ? "NUL" : "/dev/null");
+    private static File nullDevice() {
+        return new File(System.getProperty("os.name").startsWith("Windows") ? "NUL" : "/dev/null");
     }
 }

@@ -4,8 +4,11 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetAddress;
 import java.net.ServerSocket;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Deque;
@@ -13,6 +16,9 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -37,6 +43,8 @@ public final class ProcessGroup implements AutoCloseable {
     private static final Duration STOP_GRACE = Duration.ofSeconds(20);
     private static final Duration HOOK_GRACE = Duration.ofSeconds(5);
     private static final int TAIL_LINES = 30;
+    /** Every process started in {@code baseDir}: its pid and start time, one a line. */
+    static final String PID_FILE = "processes.pid";
 
     private final Path baseDir;
     private final Map<String, ManagedProcess> processes = new LinkedHashMap<>();
@@ -46,6 +54,7 @@ public final class ProcessGroup implements AutoCloseable {
 
     public ProcessGroup(Path baseDir) {
         this.baseDir = baseDir.toAbsolutePath();
+        reapLeftovers(this.baseDir.resolve(PID_FILE));
         this.shutdownHook = new Thread(this::stopAllOnExit, "process-group-shutdown");
         Runtime.getRuntime().addShutdownHook(shutdownHook);
     }
@@ -68,9 +77,51 @@ public final class ProcessGroup implements AutoCloseable {
             throw new IllegalArgumentException("a process named " + name + " is already in the group");
         }
         ManagedProcess process = new ManagedProcess(name, command, environment, baseDir.resolve(name),
-                baseDir.resolve("logs").resolve(name + ".log"), readiness);
+                baseDir.resolve("logs").resolve(name + ".log"), readiness, this::remember);
         processes.put(name, process);
         return process.start();
+    }
+
+    /**
+     * Records a started process, so that a later group in the same directory can end it if this JVM was killed
+     * (SIGKILL runs no shutdown hook) and left it running.
+     */
+    private void remember(ProcessHandle process) {
+        long started = process.info().startInstant().map(Instant::toEpochMilli).orElse(-1L);
+        try {
+            Files.createDirectories(baseDir);
+            Files.writeString(baseDir.resolve(PID_FILE), process.pid() + " " + started + "\n",
+                    StandardOpenOption.CREATE, StandardOpenOption.APPEND);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot record pid " + process.pid() + " in " + baseDir, e);
+        }
+    }
+
+    /** Ends the processes an earlier group recorded that still run (the same pid and start time: not a reuse). */
+    private static void reapLeftovers(Path pidFile) {
+        if (!Files.exists(pidFile)) {
+            return;
+        }
+        try {
+            for (String line : Files.readAllLines(pidFile)) {
+                String[] parts = line.strip().split(" ");
+                if (parts.length != 2) {
+                    continue;
+                }
+                long started = Long.parseLong(parts[1]);
+                ProcessHandle.of(Long.parseLong(parts[0]))
+                        .filter(h -> started >= 0 && h.info().startInstant()
+                                .map(i -> i.toEpochMilli() == started).orElse(false))
+                        .ifPresent(h -> {
+                            LOG.warn("ending pid {} left running by an earlier run in {}: {}", h.pid(),
+                                    pidFile.getParent(), h.info().commandLine().orElse("?"));
+                            h.destroyForcibly();
+                        });
+            }
+            Files.delete(pidFile);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read " + pidFile, e);
+        }
     }
 
     /** Closes {@code resource} when the group closes (before the processes started earlier). */
@@ -210,13 +261,13 @@ public final class ProcessGroup implements AutoCloseable {
         for (ProcessHandle h : alive) {
             try {
                 long left = Math.max(0, deadline - System.nanoTime());
-                h.onExit().get(left, java.util.concurrent.TimeUnit.NANOSECONDS);
-            } catch (java.util.concurrent.TimeoutException e) {
+                h.onExit().get(left, TimeUnit.NANOSECONDS);
+            } catch (TimeoutException e) {
                 h.destroyForcibly();
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 h.destroyForcibly();
-            } catch (java.util.concurrent.ExecutionException e) {
+            } catch (ExecutionException e) {
                 h.destroyForcibly();
             }
         }

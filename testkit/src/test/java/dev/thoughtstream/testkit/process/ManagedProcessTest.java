@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.thoughtstream.testkit.Await;
 import dev.thoughtstream.testkit.process.ManagedProcess.Readiness;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -68,6 +69,24 @@ class ManagedProcessTest {
         assertFalse(b.isAlive());
         assertEquals(Optional.of(ManagedProcess.SIGTERM_EXIT), a.exitValue());
         assertEquals(Optional.of(ManagedProcess.SIGTERM_EXIT), b.exitValue());
+    }
+
+    @Test
+    void aGroupInTheSameDirectoryEndsWhatAKilledRunLeftRunning(@TempDir Path dir) {
+        // Given a run whose JVM died without closing its group (as under SIGKILL), leaving a process running
+        ProcessGroup abandoned = new ProcessGroup(dir);
+        ManagedProcess leftover = abandoned.start("leftover", SHELL, Map.of(), Readiness.logLine("started"))
+                .awaitReady(TIMEOUT);
+        try {
+            // When the next run opens a group in the same directory
+            try (ProcessGroup next = new ProcessGroup(dir)) {
+                // Then the leftover is ended
+                Await.until("the leftover process to be ended", TIMEOUT, () -> !leftover.isAlive());
+                assertEquals(Optional.of(ManagedProcess.SIGKILL_EXIT), leftover.exitValue());
+            }
+        } finally {
+            abandoned.close();
+        }
     }
 
     @Test
