@@ -196,8 +196,8 @@ class ComposeProcessesKillNineIT {
                 // When the service is killed with SIGKILL and its container restarted with the same environment
                 ManagedProcess process = services.get(service);
                 process.kill9();
-                process.restart();
                 long launched = System.nanoTime();
+                process.restart();
                 process.awaitReady(START_TIMEOUT);
                 long startupMs = (System.nanoTime() - launched) / 1_000_000;
 
