@@ -365,7 +365,11 @@ public final class EmitterService implements Service {
         // An interrupted consumer cannot leave its group cleanly; the flag is restored afterwards.
         boolean interrupted = Thread.interrupted();
         try {
-            consumer.close(CloseOptions.timeout(Duration.ofSeconds(5)));
+            // A clean stop leaves the group even as a static member: the emitter keeps no state, so nothing is gained
+            // by holding the partitions for a successor that may never come under this id (a scale-down, a container
+            // recreated under another hostname). halt() does what a crash does instead.
+            consumer.close(CloseOptions.timeout(Duration.ofSeconds(5)).withGroupMembershipOperation(halted
+                    ? CloseOptions.GroupMembershipOperation.DEFAULT : CloseOptions.GroupMembershipOperation.LEAVE_GROUP));
         } catch (RuntimeException e) {
             LOG.warn("closing the emitter's consumer failed: {}", e.toString());
         } finally {

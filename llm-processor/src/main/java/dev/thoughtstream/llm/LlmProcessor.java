@@ -81,6 +81,8 @@ public final class LlmProcessor implements Service {
     private final List<Thread> threads = new ArrayList<>();
     private final List<Runnable> wakers = new ArrayList<>();
     private volatile boolean running = true;
+    /** Set by {@link #halt()}: the group consumer closes as a crashed one would (a static member stays). */
+    private volatile boolean halted;
     private volatile Mode mode;
     private volatile Throwable failure;
     private volatile ThoughtHandler handler;
@@ -253,7 +255,7 @@ public final class LlmProcessor implements Service {
                 groupLoop = loop;
                 wakers.add(consumer::wakeup);
                 threads.add(new Thread(() -> runEngine(() -> loop.run(() -> running),
-                        () -> consumer.close(CloseOptions.timeout(CLOSE_TIMEOUT))), SERVICE + "-poll"));
+                        () -> consumer.close(closeOptions())), SERVICE + "-poll"));
             }
         } catch (RuntimeException e) {
             for (AutoCloseable c : created) {
@@ -266,6 +268,16 @@ public final class LlmProcessor implements Service {
             throw e;
         }
         alive.set(threads.size());
+    }
+
+    /**
+     * A clean stop leaves the group even as a static member: the processor keeps no state, so nothing is gained by
+     * holding the partitions for a successor that may never come under this id (a scale-down, a container recreated
+     * under another hostname). After {@link #halt()} the consumer closes as a crash would leave it.
+     */
+    private CloseOptions closeOptions() {
+        return CloseOptions.timeout(CLOSE_TIMEOUT).withGroupMembershipOperation(halted
+                ? CloseOptions.GroupMembershipOperation.DEFAULT : CloseOptions.GroupMembershipOperation.LEAVE_GROUP);
     }
 
     private void newerMessage(long chatId, long messageId) {
@@ -425,6 +437,7 @@ public final class LlmProcessor implements Service {
      * or lock expiry, which only makes the redelivery come sooner; a static group member stays, as after a crash.)
      */
     void halt() {
+        halted = true;
         ThoughtHandler h = handler;
         if (h != null) {
             h.haltAll();
