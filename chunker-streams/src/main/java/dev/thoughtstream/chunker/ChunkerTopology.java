@@ -6,9 +6,11 @@ import dev.thoughtstream.common.topic.Topics;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.Properties;
 import java.util.Set;
 import java.util.TreeSet;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.common.serialization.Serdes;
 import org.apache.kafka.streams.StreamsConfig;
 import org.apache.kafka.streams.Topology;
@@ -112,6 +114,24 @@ public final class ChunkerTopology {
     }
 
     /**
+     * The chunker's {@code group.instance.id} when the instance has a stable id: Kafka Streams gives each stream
+     * thread's main consumer {@code <id>-<thread index>} (StreamsConfig#getMainConsumerConfigs), so the restarted
+     * process's threads take their old places in the group at once, without a rebalance, and with the same state
+     * directory the same tasks stay where their state is. The streams group protocol ({@code group.protocol=streams},
+     * KIP-1071) refuses static membership in Kafka 4.3 (a ConfigException), so an operator who chose it stays dynamic.
+     */
+    static Optional<String> staticMembership(KafkaSettings kafka) {
+        Optional<String> id = kafka.groupInstanceId(ChunkerService.NAME);
+        String protocol = kafka.clientOverrides().getOrDefault(StreamsConfig.GROUP_PROTOCOL_CONFIG, "classic");
+        if (id.isPresent() && "streams".equalsIgnoreCase(protocol.strip())) {
+            LOG.warn("group.protocol=streams does not support static membership: the chunker joins as a dynamic "
+                    + "member, and a restarted instance waits for the dead member's session to time out");
+            return Optional.empty();
+        }
+        return id;
+    }
+
+    /**
      * The Kafka Streams settings: the pass-through client properties of {@code kafka} first, then the chunker's
      * own, which win (a pass-through property that collides is reported). Internal topics get the configured
      * replication factor, if one is set.
@@ -137,6 +157,7 @@ public final class ChunkerTopology {
         own.put(StreamsConfig.ERRORS_DEAD_LETTER_QUEUE_TOPIC_NAME_CONFIG,
                 Topics.withPrefix(kafka.topicPrefix()).deadLetters().name());
         kafka.replicationFactor().ifPresent(rf -> own.put(StreamsConfig.REPLICATION_FACTOR_CONFIG, rf.toString()));
+        staticMembership(kafka).ifPresent(id -> own.put(ConsumerConfig.GROUP_INSTANCE_ID_CONFIG, id));
 
         Set<String> overridden = new TreeSet<>();
         own.forEach((name, value) -> {

@@ -12,6 +12,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
 import java.util.Properties;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.streams.StreamsConfig;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
@@ -163,6 +164,51 @@ class ChunkerConfigTest {
                 props.get(StreamsConfig.PROCESSING_EXCEPTION_HANDLER_CLASS_CONFIG));
         assertEquals("SASL_SSL", props.get("security.protocol"));
         // and Kafka Streams accepts the whole set
+        new StreamsConfig(props);
+    }
+
+    @Test
+    void withAnInstanceIdEachStreamThreadIsAStaticMemberUnderItsOwnId() {
+        // given an instance id and two stream threads
+        Config source = Config.of(Map.of("KAFKA_BOOTSTRAP_SERVERS", "broker:9092", "INSTANCE_ID", "node-7",
+                "STREAMS_NUM_THREADS", "2"));
+
+        // when Kafka Streams derives each thread's main consumer
+        StreamsConfig streams = new StreamsConfig(
+                ChunkerTopology.streamsProperties(ChunkerConfig.from(source), KafkaSettings.from(source)));
+
+        // then each joins under the instance's id, suffixed with its thread index, and the restore consumer not at all
+        assertEquals("chunker-node-7-1", streams.getMainConsumerConfigs("g", "c", 1)
+                .get(ConsumerConfig.GROUP_INSTANCE_ID_CONFIG));
+        assertEquals("chunker-node-7-2", streams.getMainConsumerConfigs("g", "c", 2)
+                .get(ConsumerConfig.GROUP_INSTANCE_ID_CONFIG));
+        assertFalse(streams.getRestoreConsumerConfigs("c").containsKey(ConsumerConfig.GROUP_INSTANCE_ID_CONFIG));
+    }
+
+    @Test
+    void withoutAnInstanceIdTheChunkerStaysADynamicMember() {
+        // given no instance id
+        Config source = Config.of(Map.of("KAFKA_BOOTSTRAP_SERVERS", "broker:9092"));
+
+        // when the streams settings are built
+        Properties props = ChunkerTopology.streamsProperties(ChunkerConfig.from(source), KafkaSettings.from(source));
+
+        // then no thread is a static member
+        assertFalse(new StreamsConfig(props).getMainConsumerConfigs("g", "c", 1)
+                .containsKey(ConsumerConfig.GROUP_INSTANCE_ID_CONFIG));
+    }
+
+    @Test
+    void theStreamsGroupProtocolWhichRefusesStaticMembershipKeepsTheChunkerDynamic() {
+        // given an instance id and the streams group protocol (KIP-1071) chosen through KAFKA_CLIENT_*
+        Config source = Config.of(Map.of("KAFKA_BOOTSTRAP_SERVERS", "broker:9092", "INSTANCE_ID", "node-7",
+                "KAFKA_CLIENT_GROUP_PROTOCOL", "streams"));
+
+        // when the streams settings are built
+        Properties props = ChunkerTopology.streamsProperties(ChunkerConfig.from(source), KafkaSettings.from(source));
+
+        // then no group.instance.id is set, which Kafka Streams would refuse with that protocol
+        assertFalse(props.containsKey(ConsumerConfig.GROUP_INSTANCE_ID_CONFIG));
         new StreamsConfig(props);
     }
 

@@ -15,6 +15,7 @@ import dev.thoughtstream.common.topic.Topics;
 import dev.thoughtstream.testkit.Await;
 import dev.thoughtstream.testkit.kafka.TestKafka;
 import dev.thoughtstream.testkit.kafka.TopicReader;
+import dev.thoughtstream.testkit.process.ServiceProcess;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -39,16 +40,21 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInfo;
 import org.junit.jupiter.api.io.TempDir;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * {@code kill -9} of the chunker's JVM in the middle of a thought, on the real broker: the chunker runs as its own
- * process ({@link ChunkerProcess}: {@link Main}, configured by environment variables), is killed with SIGKILL
- * while a thought is open, and a new process with the same application id takes over, once on the same state
- * directory and once on an empty one (state restored from the changelog topics). Nothing is produced to the
- * chunker's input after the kill: what the new process emits can only come from committed state.
+ * process ({@link ServiceProcess}: {@link Main}, configured by environment variables), is killed with SIGKILL
+ * while a thought is open, and a new process with the same application id and the same {@code INSTANCE_ID} takes
+ * over, once on the same state directory and once on an empty one (state restored from the changelog topics).
+ * Nothing is produced to the chunker's input after the kill: what the new process emits can only come from
+ * committed state.
  *
- * <p>A killed member stays in the consumer group until its session times out, so the children run with the
- * smallest session timeout the broker allows for classic groups (6 s), passed through {@code KAFKA_CLIENT_*}.
+ * <p>The killed member stays in the consumer group until its session times out, and the children ask for a session
+ * of {@value #SESSION_TIMEOUT_MS} ms: a restarted process that had to wait for it could not emit the thought within
+ * {@link #RECOVERY_BOUND}. Static membership ({@code group.instance.id} from {@code INSTANCE_ID}) lets it take its
+ * dead predecessor's place at once.
  */
 class ChunkerKillRestartKafkaTest {
     private static final int PARTITIONS = 3;
@@ -58,9 +64,18 @@ class ChunkerKillRestartKafkaTest {
      */
     private static final long GAP_MS = 2000;
     private static final Duration TIMEOUT = Duration.ofSeconds(90);
-    private static final Map<String, String> FAST_FAILURE_DETECTION = Map.of(
-            "KAFKA_CLIENT_SESSION_TIMEOUT_MS", "6000",
+    private static final int SESSION_TIMEOUT_MS = 60_000;
+    /**
+     * From starting the new JVM to its emitting the open thought: the JVM's start-up, restoring state (an empty state
+     * directory also waits for the dead process's open transaction to time out, 10 s in Kafka Streams), and slack
+     * for a loaded machine; far below the session timeout all the same.
+     */
+    private static final Duration RECOVERY_BOUND = Duration.ofSeconds(30);
+    private static final String INSTANCE_ID = "chunker-a";
+    private static final Map<String, String> LONG_SESSION = Map.of(
+            "KAFKA_CLIENT_SESSION_TIMEOUT_MS", Integer.toString(SESSION_TIMEOUT_MS),
             "KAFKA_CLIENT_HEARTBEAT_INTERVAL_MS", "1000");
+    private static final Logger LOG = LoggerFactory.getLogger(ChunkerKillRestartKafkaTest.class);
 
     @TempDir
     Path workDir;
@@ -100,12 +115,15 @@ class ChunkerKillRestartKafkaTest {
 
     @Test
     void theSessionTimeoutPassedThroughTheEnvironmentReachesTheStreamsMainConsumer() {
-        Config config = TestKafka.config(prefix, PARTITIONS).with(FAST_FAILURE_DETECTION);
+        // given the session timeout in KAFKA_CLIENT_*
+        // when the streams settings are built
+        // then each stream thread's main consumer gets it
+        Config config = TestKafka.config(prefix, PARTITIONS).with(LONG_SESSION);
 
         Map<String, Object> consumer = new StreamsConfig(ChunkerTopology.streamsProperties(
                 ChunkerConfig.from(config), KafkaSettings.from(config))).getMainConsumerConfigs("g", "c", 0);
 
-        assertEquals("6000", String.valueOf(consumer.get(ConsumerConfig.SESSION_TIMEOUT_MS_CONFIG)));
+        assertEquals("60000", String.valueOf(consumer.get(ConsumerConfig.SESSION_TIMEOUT_MS_CONFIG)));
         assertEquals("1000", String.valueOf(consumer.get(ConsumerConfig.HEARTBEAT_INTERVAL_MS_CONFIG)));
     }
 
@@ -124,7 +142,7 @@ class ChunkerKillRestartKafkaTest {
     private void killMidThoughtAndRestart(Path secondStateDir) throws Exception {
         long chat = 7007;
         // given a chunker JVM that is running: its first thought for the chat is out
-        ChunkerProcess first = startChunker(stateDir, "first");
+        ServiceProcess first = startChunker(stateDir, "first");
         input.sendTogether(List.of(input.text(chat, 11, "remember the blue house")));
         Thought earlier = awaitThought(chat, 11, first);
         assertEquals(List.of(), earlier.context());
@@ -144,16 +162,19 @@ class ChunkerKillRestartKafkaTest {
         int status = first.kill(TIMEOUT);
 
         // (it really was kill -9: no shutdown hook ran, so nothing was closed, flushed or committed on the way out)
-        assertEquals(ChunkerProcess.EXIT_KILLED, status, first.describe());
+        assertEquals(ServiceProcess.EXIT_KILLED, status, first.describe());
         assertFalse(first.output().contains("closing chunker"), first.describe());
         assertTrue(thoughts.readToEnd(TIMEOUT).stream().noneMatch(isThought(chat, 12)),
                 "precondition: the thought must still be open when the JVM dies (a very slow machine?)");
 
-        // and a new JVM with the same application id starts, while nothing more reaches its input topics
-        ChunkerProcess second = startChunker(secondStateDir, "second");
+        // and a new JVM with the same application id and instance id starts, while nothing more reaches its input
+        long restartedAt = System.nanoTime();
+        ServiceProcess second = startChunker(secondStateDir, "second");
 
-        // then the open thought is emitted, with its message
-        Thought thought = awaitThought(chat, 12, second);
+        // then the open thought is emitted, with its message, long before the dead member's session would expire
+        Thought thought = awaitThought(chat, 12, second, RECOVERY_BOUND);
+        LOG.info("{}: the restarted chunker emitted the open thought {} ms after its JVM was started", testName,
+                (System.nanoTime() - restartedAt) / 1_000_000);
         assertEquals(List.of("so, about that house"), thought.messages().stream().map(ThoughtMessage::text).toList());
         // and with the context from before the kill: the earlier thought's message and the sent reply
         assertEquals(List.of(
@@ -165,24 +186,29 @@ class ChunkerKillRestartKafkaTest {
 
     // --- helpers ---------------------------------------------------------------------------------------------
 
-    private ChunkerProcess startChunker(Path dir, String name) {
-        Map<String, String> env = new HashMap<>(FAST_FAILURE_DETECTION);
+    private ServiceProcess startChunker(Path dir, String name) {
+        Map<String, String> env = new HashMap<>(LONG_SESSION);
         env.put(KafkaSettings.BOOTSTRAP, TestKafka.bootstrapServers());
         env.put("TOPIC_PREFIX", prefix);
         env.put("TOPIC_PARTITIONS", Integer.toString(PARTITIONS));
         env.put(ChunkerConfig.CHUNKER_APPLICATION_ID, applicationId);
         env.put(ChunkerConfig.STREAMS_STATE_DIR, dir.toString());
         env.put(ChunkerConfig.CHUNK_GAP_MS, Long.toString(GAP_MS));
-        ChunkerProcess process = ChunkerProcess.start(env, workDir,
+        env.put(KafkaSettings.INSTANCE_ID, INSTANCE_ID);
+        ServiceProcess process = ServiceProcess.start(Main.class, env, workDir,
                 getClass().getSimpleName() + "-" + testName + "-" + name + ".log");
         resources.add(process);
         return process;
     }
 
-    private Thought awaitThought(long chat, long firstMessageId, ChunkerProcess process) {
+    private Thought awaitThought(long chat, long firstMessageId, ServiceProcess process) {
+        return awaitThought(chat, firstMessageId, process, TIMEOUT);
+    }
+
+    private Thought awaitThought(long chat, long firstMessageId, ServiceProcess process, Duration timeout) {
         try {
             return single(thoughts.awaitMatching("thought " + Thought.idFor(chat, firstMessageId), 1,
-                    isThought(chat, firstMessageId), TIMEOUT)).value();
+                    isThought(chat, firstMessageId), timeout)).value();
         } catch (AssertionError e) {
             throw new AssertionError(e.getMessage() + "\n" + process.describe(), e);
         }
@@ -194,7 +220,7 @@ class ChunkerKillRestartKafkaTest {
      * later punctuation, and lands after the chat's thoughts in the same partition, which the reader reads in
      * offset order; so any repeat written before it has been read by then.
      */
-    private void assertNoMoreThoughtsFor(long chat, int expected, ChunkerProcess process) {
+    private void assertNoMoreThoughtsFor(long chat, int expected, ServiceProcess process) {
         long sentinel = input.chatOnSamePartitionAs(chat);
         RecordMetadata sent = single(input.sendTogether(List.of(input.text(sentinel, 1, "sentinel"))));
         assertEquals(input.partitionOf(chat), sent.partition(), "the sentinel shares the chat's partition");
@@ -206,7 +232,7 @@ class ChunkerKillRestartKafkaTest {
     }
 
     /** Waits until the chunker's committed input offset is past {@code record}: processed, state committed. */
-    private void awaitCommittedPast(RecordMetadata record, ChunkerProcess process) {
+    private void awaitCommittedPast(RecordMetadata record, ServiceProcess process) {
         TopicPartition partition = new TopicPartition(record.topic(), record.partition());
         try {
             Await.until("the chunker to commit past " + partition + "@" + record.offset(), TIMEOUT, () -> {

@@ -39,6 +39,8 @@ import org.slf4j.LoggerFactory;
 public final class DevStack implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(DevStack.class);
     private static final Duration READY_TIMEOUT = Duration.ofSeconds(60);
+    /** The token devstack's (and the launcher's {@code emulator}'s) Telegram emulator accepts; it reaches no bot. */
+    public static final String OFFLINE_TOKEN = DevStackConfig.OFFLINE_TOKEN;
 
     private final Deque<Runnable> closers = new ArrayDeque<>();
     private final CountDownLatch stopped = new CountDownLatch(1);
@@ -92,11 +94,9 @@ public final class DevStack implements AutoCloseable {
                     base.string(TelegramSettings.API_URL, TelegramSettings.DEFAULT_API_URL));
         } else {
             // The pipeline's state survives a restart but the emulator's does not: start its ids above any it
-            // could have handed out before, as Telegram never reuses one: the epoch second, which outgrows a
-            // laptop's message rate over any run (and fits Telegram's 32-bit ids until 2038).
-            int idBase = (int) Math.min(clock.instant().getEpochSecond(), Integer.MAX_VALUE - 100_000_000L);
+            // could have handed out before, as Telegram never reuses one.
             emulator = TelegramEmulator.builder().port(dev.emulatorPort()).botToken(DevStackConfig.OFFLINE_TOKEN)
-                    .idsStartAt(idBase, idBase).build().start();
+                    .idsAbovePreviousRuns(clock).build().start();
             closers.push(emulator::close);
             resolved.put(TelegramSettings.TOKEN, DevStackConfig.OFFLINE_TOKEN);
             resolved.put(TelegramSettings.API_URL, emulator.baseUrl());

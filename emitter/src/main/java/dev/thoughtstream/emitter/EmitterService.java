@@ -162,6 +162,8 @@ public final class EmitterService implements Service {
         c.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
         c.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
         c.put(ConsumerConfig.CLIENT_ID_CONFIG, "thoughtstream-emitter");
+        // Static membership: a restarted instance takes its partitions back at once (docs/deploy.md).
+        kafka.staticMembership(c, NAME);
         consumer = new KafkaConsumer<>(c, new ByteArrayDeserializer(), new ByteArrayDeserializer());
         Properties p = kafka.clientProperties();
         p.put(ProducerConfig.ACKS_CONFIG, "all");
@@ -363,7 +365,11 @@ public final class EmitterService implements Service {
         // An interrupted consumer cannot leave its group cleanly; the flag is restored afterwards.
         boolean interrupted = Thread.interrupted();
         try {
-            consumer.close(CloseOptions.timeout(Duration.ofSeconds(5)));
+            // A clean stop leaves the group even as a static member: the emitter keeps no state, so nothing is gained
+            // by holding the partitions for a successor that may never come under this id (a scale-down, a container
+            // recreated under another hostname). halt() does what a crash does instead.
+            consumer.close(CloseOptions.timeout(Duration.ofSeconds(5)).withGroupMembershipOperation(halted
+                    ? CloseOptions.GroupMembershipOperation.DEFAULT : CloseOptions.GroupMembershipOperation.LEAVE_GROUP));
         } catch (RuntimeException e) {
             LOG.warn("closing the emitter's consumer failed: {}", e.toString());
         } finally {
@@ -493,7 +499,9 @@ public final class EmitterService implements Service {
 
     /**
      * Stops dead, as a crash would: no outcome reported, nothing committed, no claim released or recorded, running
-     * calls left behind; the consumer leaves its group so the partitions move on at once. For recovery tests.
+     * calls left behind. A dynamic consumer leaves its group, so the partitions move on at once; a static member
+     * (an instance id) stays in it, as after {@code kill -9}, until it rejoins under its id or its session times out.
+     * For recovery tests.
      */
     void halt() {
         Thread t;

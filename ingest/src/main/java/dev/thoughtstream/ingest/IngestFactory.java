@@ -52,7 +52,8 @@ public final class IngestFactory implements ServiceFactory {
         if (redis.isPresent()) {
             // One poller at a time: every ingest of this bot competes for the same lease in the same Redis.
             lease = new PollerLease(redis.get(), PollerLease.keyFor(infra.redisKeyPrefix(), ingest.telegram().botId()),
-                    PollerLease.defaultOwner(), ingest.lease().ttl());
+                    // With an instance id, a restarted ingest takes back the lease its crashed process left.
+                    infra.instanceId().isPresent() ? infra.owner() : PollerLease.defaultOwner(), ingest.lease().ttl());
             LOG.info("poller lease: {}", lease);
         } else {
             LOG.warn("*** IN-MEMORY fallback: ingest polls WITHOUT a poller lease; run only one devstack per bot ***");

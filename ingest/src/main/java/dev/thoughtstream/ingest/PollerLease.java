@@ -22,25 +22,35 @@ import redis.clients.jedis.RedisClient;
  *   <li>Renewal and release compare the stored value with ours and act only when it is still ours (Lua scripts, so
  *       the compare and the write are one step): an instance whose lease expired and was taken over can neither
  *       extend nor delete the new holder's lease.</li>
+ *   <li>An owner named {@code <instanceId>#<incarnation>} ({@code Infra.owner()}) also takes over, at once, a lease
+ *       held under its own instance id by another incarnation: that is its previous process, which died without
+ *       releasing it (instance ids are unique among running instances by contract). The takeover takes a new, larger
+ *       token like any acquisition, so whatever the dead process had in flight is fenced off.</li>
  * </ul>
  *
  * <p>Every method talks to Redis once and throws Jedis' exceptions when Redis cannot be reached; the caller decides
  * what an outage means ({@link StandbyController}).
  */
 public final class PollerLease {
-    /** KEYS[1] lease, KEYS[2] fence; ARGV[1] ttl ms, ARGV[2] owner. Returns the new token, or 0 when held. */
+    /**
+     * KEYS[1] lease, KEYS[2] fence; ARGV[1] ttl ms, ARGV[2] owner, ARGV[3] the owner prefix whose leases this owner
+     * may take over ({@code "<instanceId>#"}, or empty for none). Returns the new token, or 0 when held.
+     */
     private static final String ACQUIRE = """
-            if redis.call('EXISTS', KEYS[1]) == 1 then
-              return 0
+            local held = redis.call('GET', KEYS[1])
+            if held then
+              local space = string.find(held, ' ', 1, true)
+              local holder = space and string.sub(held, space + 1) or held
+              if ARGV[3] == '' or holder == ARGV[2] or string.sub(holder, 1, string.len(ARGV[3])) ~= ARGV[3] then
+                return 0
+              end
             end
             if redis.call('EXISTS', KEYS[2]) == 0 then
               local now = redis.call('TIME')
               redis.call('SET', KEYS[2], now[1] .. string.format('%03d', math.floor(tonumber(now[2]) / 1000)))
             end
             local token = redis.call('INCR', KEYS[2])
-            if not redis.call('SET', KEYS[1], token .. ' ' .. ARGV[2], 'NX', 'PX', ARGV[1]) then
-              return 0
-            end
+            redis.call('SET', KEYS[1], token .. ' ' .. ARGV[2], 'PX', ARGV[1])
             return token
             """;
     /** KEYS[1] lease; ARGV[1] our value, ARGV[2] ttl ms. 1 when extended, 0 when not ours (any more). */
@@ -65,11 +75,15 @@ public final class PollerLease {
     private final String key;
     private final String fenceKey;
     private final String owner;
+    /** {@code "<instanceId>#"} when the owner names an instance id; empty otherwise (no takeover). */
+    private final String takeOverPrefix;
     private final Duration ttl;
 
     /**
      * @param key   the lease's key (see {@link #keyFor}); the fencing counter is {@code key + ":fence"}
-     * @param owner this instance's name, stored with the token so operators can see who polls
+     * @param owner this instance's name, stored with the token so operators can see who polls;
+     *              {@code <instanceId>#<incarnation>} lets a restarted instance take its dead predecessor's lease at
+     *              once, anything else (e.g. {@link #defaultOwner()}) waits for the TTL
      */
     public PollerLease(RedisClient redis, String key, String owner, Duration ttl) {
         if (owner.isEmpty() || owner.contains(" ")) {
@@ -79,6 +93,8 @@ public final class PollerLease {
         this.key = key;
         this.fenceKey = key + ":fence";
         this.owner = owner;
+        int hash = owner.indexOf('#');
+        this.takeOverPrefix = hash > 0 ? owner.substring(0, hash + 1) : "";
         this.ttl = ttl;
     }
 
@@ -93,9 +109,13 @@ public final class PollerLease {
         return runtime + ":" + UUID.randomUUID().toString().substring(0, 8);
     }
 
-    /** Takes the lease when nobody holds it; the fencing token when taken, empty when someone else holds it. */
+    /**
+     * Takes the lease when nobody holds it, or when a previous process of this instance does; the fencing token when
+     * taken, empty when someone else holds it.
+     */
     public OptionalLong tryAcquire() {
-        Object token = redis.eval(ACQUIRE, List.of(key, fenceKey), List.of(Long.toString(ttl.toMillis()), owner));
+        Object token = redis.eval(ACQUIRE, List.of(key, fenceKey),
+                List.of(Long.toString(ttl.toMillis()), owner, takeOverPrefix));
         long t = ((Number) token).longValue();
         return t > 0 ? OptionalLong.of(t) : OptionalLong.empty();
     }

@@ -227,6 +227,31 @@ class IngestFailoverTest {
     }
 
     @Test
+    void givenACrash_whenTheInstanceRestartsUnderItsInstanceId_thenItTakesItsLeaseBackAtOnceUnderALargerToken() {
+        // given: ingest-a's process polls under a lease that would take a minute to expire
+        Instance crashed = instance("ingest-a#dead0001", lease(60_000, 100));
+        crashed.service().start();
+        awaitActivePolling(crashed);
+        UserMessage m1 = harness.telegram.injectMessage(821, "before the crash");
+        awaitConfirmed(m1);
+        long oldToken = crashed.service().leaseToken().orElseThrow();
+
+        // when: it dies without releasing the lease, and its restarted process (same instance id) starts
+        crashed.service().halt();
+        long restartedAt = System.nanoTime();
+        Instance restarted = instance("ingest-a#live0002", lease(60_000, 100));
+        restarted.service().start();
+
+        // then: it polls long before the lease would have expired, under a larger token, and nothing is lost
+        Await.until("the restarted process to poll", Duration.ofSeconds(20), () -> restarted.service().isPolling());
+        assertTrue(System.nanoTime() - restartedAt < Duration.ofSeconds(20).toNanos());
+        assertTrue(restarted.service().leaseToken().orElseThrow() > oldToken);
+        UserMessage m2 = harness.telegram.injectMessage(821, "after the restart");
+        awaitConfirmed(m2);
+        assertEquals(once(m1, m2), countByUpdateId(allRecords()));
+    }
+
+    @Test
     void givenACleanStop_whenTheActiveInstanceCloses_thenItReleasesTheLeaseAndTheStandbyTakesOverWithoutWaitingForTheTtl() {
         // given: a lease that would take a minute to expire
         Instance a = instance("a", lease(60_000, 100));

@@ -57,6 +57,40 @@ class PollerLeaseTest {
     }
 
     @Test
+    void givenALeaseLeftByThePreviousProcessOfAnInstance_whenItsRestartedProcessTries_thenItTakesItAtOnceFenced() {
+        // given a lease held by a crashed process of instance ingest-a (no release, a long TTL left)
+        PollerLease crashed = lease("ingest-a#dead0001", Duration.ofMinutes(1));
+        long old = crashed.tryAcquire().orElseThrow();
+
+        // when the restarted process of ingest-a tries
+        PollerLease restarted = lease("ingest-a#live0002", Duration.ofMinutes(1));
+        OptionalLong taken = restarted.tryAcquire();
+
+        // then it holds the lease under a larger token, and the crashed process's token renews nothing
+        assertTrue(taken.isPresent());
+        assertTrue(taken.getAsLong() > old);
+        assertEquals(Optional.of(new PollerLease.Holder(taken.getAsLong(), "ingest-a#live0002")), restarted.holder());
+        assertFalse(crashed.renew(old));
+        // and trying again while holding it takes nothing new
+        assertEquals(OptionalLong.empty(), restarted.tryAcquire());
+    }
+
+    @Test
+    void givenALeaseOfAnotherInstanceOrWithoutInstanceId_whenTried_thenItIsNotTakenOver() {
+        // given a lease held by instance ingest-a
+        long token = lease("ingest-a#live0001", Duration.ofMinutes(1)).tryAcquire().orElseThrow();
+
+        // when another instance (whose id merely starts the same), or owners without an instance id, try
+        assertEquals(OptionalLong.empty(), lease("ingest-ab#live0002", Duration.ofMinutes(1)).tryAcquire());
+        assertEquals(OptionalLong.empty(), lease("#live0003", Duration.ofMinutes(1)).tryAcquire());
+        assertEquals(OptionalLong.empty(), lease(PollerLease.defaultOwner(), Duration.ofMinutes(1)).tryAcquire());
+
+        // then the holder keeps it
+        assertEquals(Optional.of(new PollerLease.Holder(token, "ingest-a#live0001")),
+                lease("probe", Duration.ofMinutes(1)).holder());
+    }
+
+    @Test
     void givenAReleasedOrExpiredLease_whenAcquiredAgain_thenTheFencingTokenIsLarger() {
         PollerLease a = lease("a", Duration.ofMillis(500));
         PollerLease b = lease("b", Duration.ofMillis(500));

@@ -62,6 +62,9 @@ public final class Thoughtstream implements Runnable {
         CommandLine devstack = new CommandLine(new DevstackCommand());
         devstack.getCommandSpec().usageMessage().footer(docs.footer(VariableDocs.sectionsOf("devstack")));
         cl.addSubcommand("devstack", devstack);
+        CommandLine emulator = new CommandLine(new EmulatorCommand());
+        emulator.getCommandSpec().usageMessage().footer(docs.footer(VariableDocs.sectionsOf("emulator")));
+        cl.addSubcommand("emulator", emulator);
         return cl;
     }
 

@@ -106,6 +106,7 @@ final class VariableDocs {
             case "emitter" -> List.of("Every service", "Redis", "Telegram", "emitter");
             case "devstack" -> List.of("Every service", "Redis", "Telegram", "ingest", "chunker", "llm-processor",
                     "emitter", "devstack");
+            case "emulator" -> List.of("emulator");
             default -> throw new IllegalArgumentException("no such command: " + command);
         };
     }

@@ -5,13 +5,11 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.thoughtstream.common.config.Config;
-import dev.thoughtstream.common.service.Infra;
 import dev.thoughtstream.common.service.ServiceFactory;
 import dev.thoughtstream.devstack.DevStack;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -24,40 +22,13 @@ import picocli.CommandLine;
  * tables) is exactly what its service reads, and every variable a service reads is documented for it.
  */
 class ConfigurationDocsTest {
-    /** Read outside {@link Config}: by log4j2.xml, by {@code Config.load()} itself, and the container's hostname. */
-    private static final Set<String> READ_ELSEWHERE = Set.of("LOG_LEVEL", "LOG_LEVEL_ROOT", "DOTENV_FILE");
-    private static final Set<String> UNDOCUMENTED_BY_DESIGN = Set.of("HOSTNAME");
+    private static final Set<String> READ_ELSEWHERE = ServiceVariables.READ_OUTSIDE_CONFIG;
 
     private final VariableDocs docs = VariableDocs.load();
 
-    /** A complete, valid environment: the required variables set, every mode's variables reachable. */
-    private static Map<String, String> environment(Map<String, String> extra) {
-        Map<String, String> env = new HashMap<>(Map.of(
-                "KAFKA_BOOTSTRAP_SERVERS", "kafka:9092",
-                "TG_BOT_TOKEN", "123456:ABCdef",
-                "REDIS_URL", "redis://redis:6379"));
-        env.putAll(extra);
-        return env;
-    }
-
-    private static final List<Map<String, String>> MODES = List.of(
-            Map.of(),
-            Map.of("REDIS_URL", "", "REDIS_HOST", "redis", "REDIS_PORT", "6379"),
-            Map.of("INGEST_MODE", "webhook", "INGEST_WEBHOOK_URL", "https://bot.example.com",
-                    "INGEST_WEBHOOK_SECRET", "s3cret"),
-            Map.of("LLM_PROVIDER", "openai", "LLM_API_KEY", "sk-test"),
-            Map.of("LLM_PROVIDER", "ollama"));
-
-    /** Every variable {@code factory} reads in any of the modes above, as its runner reads them. */
+    /** Every variable {@code factory} reads in any mode, as its runner reads them. */
     private static Set<String> reads(ServiceFactory factory) {
-        Set<String> names = new TreeSet<>();
-        for (Map<String, String> mode : MODES) {
-            Config config = Config.of(environment(mode)).observed(names::add);
-            Infra.Settings.from(config, factory.usesRedis());
-            factory.validate(config);
-        }
-        names.removeAll(UNDOCUMENTED_BY_DESIGN);
-        return names;
+        return ServiceVariables.readBy(factory);
     }
 
     private Set<String> documented(String command) {
@@ -100,13 +71,28 @@ class ConfigurationDocsTest {
     }
 
     @Test
+    void theEmulatorSubcommandListsExactlyTheVariablesItReads() {
+        // Given the variables the emulator reads, with and without a token of its own
+        Set<String> read = new TreeSet<>();
+        EmulatorCommand.Settings.from(Config.of(Map.of()).observed(read::add));
+        EmulatorCommand.Settings.from(Config.of(Map.of("TG_BOT_TOKEN", "123456:ABCdef", "EMULATOR_PORT", "0",
+                "EMULATOR_BIND_ADDRESS", "127.0.0.1")).observed(read::add));
+
+        // Then its --help lists exactly those (from the README's emulator section)
+        Set<String> listed = documented("emulator");
+        listed.removeAll(READ_ELSEWHERE);
+        assertEquals(listed, read);
+        assertTrue(help("emulator").contains("EMULATOR_PORT  [8088]"), help("emulator"));
+    }
+
+    @Test
     void helpListsTheSubcommandsAndEachSubcommandsVariables() {
         // When an operator asks for help
         String top = help();
         String emitter = help("emitter");
 
         // Then the top level lists every subcommand, and a subcommand's help its variables with their defaults
-        for (String command : List.of("ingest", "chunker", "llm-processor", "emitter", "devstack")) {
+        for (String command : List.of("ingest", "chunker", "llm-processor", "emitter", "devstack", "emulator")) {
             assertTrue(top.contains("  " + command + " "), command + " in:\n" + top);
         }
         assertTrue(emitter.contains("EMITTER_GROUP_ID  [thoughtstream-emitter]"), emitter);

@@ -71,7 +71,8 @@ public final class LlmProcessor implements Service {
     private final ClaimStore claims;
     private final ProcessorMetrics metrics;
     private final Clock clock;
-    private final String instanceId = UUID.randomUUID().toString();
+    /** {@code <instanceId>#<incarnation>}, see {@code Infra.owner()}; attempt ids and claims start with it. */
+    private final String owner;
 
     private final Object lifecycle = new Object();
     private final CountDownLatch stopping = new CountDownLatch(1);
@@ -80,6 +81,8 @@ public final class LlmProcessor implements Service {
     private final List<Thread> threads = new ArrayList<>();
     private final List<Runnable> wakers = new ArrayList<>();
     private volatile boolean running = true;
+    /** Set by {@link #halt()}: the group consumer closes as a crashed one would (a static member stays). */
+    private volatile boolean halted;
     private volatile Mode mode;
     private volatile Throwable failure;
     private volatile ThoughtHandler handler;
@@ -103,6 +106,21 @@ public final class LlmProcessor implements Service {
      */
     public LlmProcessor(KafkaSettings kafka, Topics topics, LlmConfig config, ReplyGenerator generator,
             ChatActivity activity, ClaimStore claims, Metrics metrics, Clock clock) {
+        this(kafka, topics, config, generator, activity, claims, metrics, clock,
+                "#" + UUID.randomUUID().toString().substring(0, 8));
+    }
+
+    /**
+     * @param owner this process's claim owner, {@code <instanceId>#<incarnation>} ({@code Infra.owner()}): a claim
+     *              its previous process left under the same instance id is taken over at once ({@link ThoughtClaims});
+     *              {@code #<incarnation>} without an instance id
+     */
+    public LlmProcessor(KafkaSettings kafka, Topics topics, LlmConfig config, ReplyGenerator generator,
+            ChatActivity activity, ClaimStore claims, Metrics metrics, Clock clock, String owner) {
+        if (owner.indexOf('#') < 0 || owner.indexOf('/') >= 0) {
+            throw new IllegalArgumentException("owner must be <instanceId>#<incarnation> but was '" + owner + "'");
+        }
+        this.owner = owner;
         this.kafka = Objects.requireNonNull(kafka, "kafka");
         this.topics = Objects.requireNonNull(topics, "topics");
         this.config = Objects.requireNonNull(config, "config");
@@ -125,6 +143,8 @@ public final class LlmProcessor implements Service {
         p.putAll(kafka.clientProperties());
         // What correctness depends on comes last and cannot be overridden.
         p.put(ConsumerConfig.GROUP_ID_CONFIG, config.groupId());
+        // Static membership: a restarted instance takes its partitions back at once (docs/deploy.md).
+        kafka.staticMembership(p, SERVICE);
         p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
         // The chunker writes thoughts in transactions: an aborted thought must never be answered.
         p.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
@@ -194,7 +214,7 @@ public final class LlmProcessor implements Service {
                 throw e;
             }
         }
-        LOG.info("started instance {} in mode {}: {} -> {} as group {}, {}", instanceId, mode,
+        LOG.info("started instance {} in mode {}: {} -> {} as group {}, {}", owner, mode,
                 topics.thoughts().name(), topics.replies().name(), config.groupId(), config);
         threads.forEach(Thread::start);
     }
@@ -211,8 +231,9 @@ public final class LlmProcessor implements Service {
         work = new ScheduledThreadPoolExecutor(scale.concurrency() + 1, NamedThreads.factory(SERVICE + "-work", true));
         work.setRemoveOnCancelPolicy(true);
         producer = new KafkaProducer<>(producerProperties(kafka));
-        ThoughtHandler h = new ThoughtHandler(topics, generator, activity, new ThoughtClaims(claims, scale, metrics),
-                producer, metrics, work, clock, config.replyTimeout(), instanceId);
+        ThoughtHandler h = new ThoughtHandler(topics, generator, activity,
+                new ThoughtClaims(claims, scale, metrics, owner), producer, metrics, work, clock, config.replyTimeout(),
+                owner);
         handler = h;
         activity.subscribe(this::newerMessage);
         List<AutoCloseable> created = new ArrayList<>();
@@ -234,7 +255,7 @@ public final class LlmProcessor implements Service {
                 groupLoop = loop;
                 wakers.add(consumer::wakeup);
                 threads.add(new Thread(() -> runEngine(() -> loop.run(() -> running),
-                        () -> consumer.close(CloseOptions.timeout(CLOSE_TIMEOUT))), SERVICE + "-poll"));
+                        () -> consumer.close(closeOptions())), SERVICE + "-poll"));
             }
         } catch (RuntimeException e) {
             for (AutoCloseable c : created) {
@@ -247,6 +268,16 @@ public final class LlmProcessor implements Service {
             throw e;
         }
         alive.set(threads.size());
+    }
+
+    /**
+     * A clean stop leaves the group even as a static member: the processor keeps no state, so nothing is gained by
+     * holding the partitions for a successor that may never come under this id (a scale-down, a container recreated
+     * under another hostname). After {@link #halt()} the consumer closes as a crash would leave it.
+     */
+    private CloseOptions closeOptions() {
+        return CloseOptions.timeout(CLOSE_TIMEOUT).withGroupMembershipOperation(halted
+                ? CloseOptions.GroupMembershipOperation.DEFAULT : CloseOptions.GroupMembershipOperation.LEAVE_GROUP);
     }
 
     private void newerMessage(long chatId, long messageId) {
@@ -396,15 +427,17 @@ public final class LlmProcessor implements Service {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
-        LOG.info("instance {} stopped", instanceId);
+        LOG.info("instance {} stopped", owner);
     }
 
     /**
      * The tests' stand-in for {@code kill -9}: stops at once without releasing or completing any claim in Redis, so a
-     * thought in flight stays claimed until the claim's TTL, as after a crash. (Kafka sees the members leave at once
-     * instead of after their session timeout or lock expiry, which only makes the redelivery come sooner.)
+     * thought in flight stays claimed until the claim's TTL (or until this instance's next process takes it over), as
+     * after a crash. (Dynamic group members and share consumers leave at once instead of after their session timeout
+     * or lock expiry, which only makes the redelivery come sooner; a static group member stays, as after a crash.)
      */
     void halt() {
+        halted = true;
         ThoughtHandler h = handler;
         if (h != null) {
             h.haltAll();

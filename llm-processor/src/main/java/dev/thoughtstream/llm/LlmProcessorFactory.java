@@ -38,7 +38,7 @@ public final class LlmProcessorFactory implements ServiceFactory {
             StreamingChatModel model = ModelFactory.streaming(llm, scheduler);
             LlmProcessor processor = new LlmProcessor(infra.kafka(), infra.topics(), llm,
                     ReplyGenerator.from(llm, model, scheduler, infra.clock()), infra.subscribedActivity(),
-                    infra.claims(), infra.metrics(), infra.clock());
+                    infra.claims(), infra.metrics(), infra.clock(), infra.owner());
             return OwningService.of(processor, scheduler::shutdownNow);
         } catch (RuntimeException e) {
             scheduler.shutdownNow();

@@ -17,7 +17,8 @@ import java.util.concurrent.atomic.AtomicInteger;
  *   <li>{@code llm_thoughts_retried_total{reason}}: attempts that did not end the thought (it comes back);</li>
  *   <li>{@code llm_in_flight}: generations running now;</li>
  *   <li>{@code llm_redis_errors_total}: Redis calls that failed (each then failed open or waited);</li>
- *   <li>{@code llm_dead_letters_total}: records this service wrote to the dead-letter topic.</li>
+ *   <li>{@code llm_dead_letters_total}: records this service wrote to the dead-letter topic;</li>
+ *   <li>{@code llm_claims_taken_over_total}: claims left by this instance's previous process and taken over.</li>
  * </ul>
  */
 final class ProcessorMetrics {
@@ -37,6 +38,7 @@ final class ProcessorMetrics {
     private final Map<Retry, Metrics.Counter> retries = new EnumMap<>(Retry.class);
     private final Metrics.Counter redisErrors;
     private final Metrics.Counter deadLetters;
+    private final Metrics.Counter claimsTakenOver;
     private final AtomicInteger inFlight = new AtomicInteger();
 
     ProcessorMetrics(Metrics metrics) {
@@ -56,6 +58,8 @@ final class ProcessorMetrics {
                 "Redis calls of the llm-processor that failed (staleness check, claim, done marker)");
         deadLetters = metrics.counter("llm_dead_letters_total",
                 "Records the llm-processor wrote to the dead-letter topic");
+        claimsTakenOver = metrics.counter("llm_claims_taken_over_total",
+                "Thought claims left by this instance's previous (crashed) process and taken over at once");
         metrics.gauge("llm_in_flight", "Generations the llm-processor is running now", inFlight::get);
     }
 
@@ -85,6 +89,14 @@ final class ProcessorMetrics {
 
     void deadLettered() {
         deadLetters.increment();
+    }
+
+    void claimTakenOver() {
+        claimsTakenOver.increment();
+    }
+
+    long claimsTakenOver() {
+        return claimsTakenOver.count();
     }
 
     void generationStarted() {

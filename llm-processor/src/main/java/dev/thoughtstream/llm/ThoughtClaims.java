@@ -13,6 +13,13 @@ import org.slf4j.LoggerFactory;
  * on Kafka, or it was cancelled as stale, or dead-lettered), so a thought delivered again finds it finished and makes
  * no model call. The claim's TTL outlasts the reply timeout, so a live attempt never loses it; an attempt whose
  * process died leaves it until the TTL passes, and then the thought is generated again.
+ *
+ * <p>An attempt id is {@code <owner>/<n>}, the owner being {@code <instanceId>#<incarnation>} ({@code Infra.owner()}).
+ * A claim held by the same instance id under another incarnation was left by this instance's previous process, which
+ * is dead: instance ids are unique among running instances by contract, and a process only starts under an id once
+ * the one before it has gone (a supervisor restarts a dead process; in group mode Kafka's static membership also
+ * fences a second live member with the same id). Such a claim is taken over at once, with a compare-and-set, instead
+ * of waiting out its TTL. Without an instance id (the owner starts with {@code #}) no claim is ever taken over.
  */
 final class ThoughtClaims {
     private static final Logger LOG = LoggerFactory.getLogger(ThoughtClaims.class);
@@ -38,9 +45,12 @@ final class ThoughtClaims {
     private final Duration doneTtl;
     private final boolean failOpen;
     private final ProcessorMetrics metrics;
+    /** This process's {@code <instanceId>#<incarnation>}; attempt ids start with it. */
+    private final String owner;
 
-    ThoughtClaims(ClaimStore store, ScaleConfig scale, ProcessorMetrics metrics) {
+    ThoughtClaims(ClaimStore store, ScaleConfig scale, ProcessorMetrics metrics, String owner) {
         this.store = Objects.requireNonNull(store, "store");
+        this.owner = Objects.requireNonNull(owner, "owner");
         this.claimTtl = scale.claimTtl();
         this.doneTtl = scale.doneTtl();
         this.failOpen = scale.redisFailOpen();
@@ -51,23 +61,49 @@ final class ThoughtClaims {
         return KEY_PREFIX + thoughtId;
     }
 
+    /**
+     * True when {@code holder} (an attempt id) belongs to a previous process of the instance {@code owner} names:
+     * the same instance id, another incarnation. Never without an instance id, and never for a holder written
+     * without one or before attempt ids carried the owner.
+     */
+    static boolean leftByPreviousIncarnation(String holder, String owner) {
+        int hash = owner.indexOf('#');
+        if (hash <= 0) {
+            return false;
+        }
+        String instancePart = owner.substring(0, hash + 1);
+        int slash = holder.indexOf('/');
+        String holderOwner = slash < 0 ? holder : holder.substring(0, slash);
+        return holderOwner.startsWith(instancePart) && !holderOwner.equals(owner);
+    }
+
     /** Claims {@code thoughtId} for {@code attemptId}, or says why not. */
     Claim acquire(String thoughtId, String attemptId) {
         String key = key(thoughtId);
         try {
-            // Twice at most: a claim can expire between the failed SET NX and the GET that looks at it.
-            for (int tries = 0; tries < 2; tries++) {
+            // A few tries at most: the claim can expire, or change hands, between two of these calls.
+            for (int tries = 0; tries < 3; tries++) {
                 if (store.claim(key, attemptId, claimTtl)) {
                     return Claim.CLAIMED;
                 }
                 Optional<String> holder = store.get(key);
-                if (holder.isPresent()) {
-                    if (DONE.equals(holder.get())) {
-                        return Claim.DONE;
-                    }
-                    LOG.info("thought {} is claimed by attempt {}; not calling the model", thoughtId, holder.get());
-                    return Claim.ELSEWHERE;
+                if (holder.isEmpty()) {
+                    continue;
                 }
+                if (DONE.equals(holder.get())) {
+                    return Claim.DONE;
+                }
+                if (leftByPreviousIncarnation(holder.get(), owner)) {
+                    if (store.replace(key, holder.get(), attemptId, claimTtl)) {
+                        metrics.claimTakenOver();
+                        LOG.info("thought {}: took over claim {} left by this instance's previous process", thoughtId,
+                                holder.get());
+                        return Claim.CLAIMED;
+                    }
+                    continue;
+                }
+                LOG.info("thought {} is claimed by attempt {}; not calling the model", thoughtId, holder.get());
+                return Claim.ELSEWHERE;
             }
             return Claim.ELSEWHERE;
         } catch (RuntimeException e) {

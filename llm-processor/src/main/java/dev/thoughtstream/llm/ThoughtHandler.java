@@ -62,7 +62,8 @@ final class ThoughtHandler {
     private final Executor work;
     private final Clock clock;
     private final Duration resultTimeout;
-    private final String instanceId;
+    /** {@code <instanceId>#<incarnation>}: every attempt id starts with it ({@link ThoughtClaims}). */
+    private final String owner;
     private final AtomicLong attempts = new AtomicLong();
     /** Attempts under way, by chat, for the staleness signal to find. */
     private final ConcurrentHashMap<Long, Set<Attempt>> byChat = new ConcurrentHashMap<>();
@@ -73,7 +74,7 @@ final class ThoughtHandler {
 
     ThoughtHandler(Topics topics, ReplyGenerator generator, ChatActivity activity, ThoughtClaims claims,
             Producer<byte[], byte[]> producer, ProcessorMetrics metrics, Executor work, Clock clock,
-            Duration replyTimeout, String instanceId) {
+            Duration replyTimeout, String owner) {
         this.topics = Objects.requireNonNull(topics, "topics");
         this.generator = Objects.requireNonNull(generator, "generator");
         this.activity = Objects.requireNonNull(activity, "activity");
@@ -83,12 +84,12 @@ final class ThoughtHandler {
         this.work = Objects.requireNonNull(work, "work");
         this.clock = Objects.requireNonNull(clock, "clock");
         this.resultTimeout = replyTimeout.plus(RESULT_GRACE);
-        this.instanceId = Objects.requireNonNull(instanceId, "instanceId");
+        this.owner = Objects.requireNonNull(owner, "owner");
     }
 
     /** Starts one attempt at {@code thought} (read from {@code record}); returns at once. */
     Attempt start(ConsumerRecord<byte[], byte[]> record, Thought thought) {
-        Attempt attempt = new Attempt(record, thought, instanceId + "/" + attempts.incrementAndGet());
+        Attempt attempt = new Attempt(record, thought, owner + "/" + attempts.incrementAndGet());
         if (stopped) {
             attempt.finish(Disposition.RETRY, Retry.CANCELLED);
             return attempt;

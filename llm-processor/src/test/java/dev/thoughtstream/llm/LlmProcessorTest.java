@@ -78,6 +78,25 @@ class LlmProcessorTest {
     }
 
     @Test
+    void withAnInstanceIdTheGroupModeConsumerIsAStaticMemberAndTheShareConsumersAreNot() {
+        // given an instance id
+        Config config = Config.of(Map.of("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:1", "INSTANCE_ID", "llm-3"));
+        KafkaSettings kafka = KafkaSettings.from(config);
+
+        // when the consumers' settings are built
+        Properties group = LlmProcessor.consumerProperties(kafka, LlmConfig.from(config));
+        Properties share = LlmProcessor.shareConsumerProperties(kafka, LlmConfig.from(config));
+
+        // then the group consumer rejoins under the instance's id after a restart; share groups have no such thing
+        assertEquals("llm-processor-llm-3", group.get(ConsumerConfig.GROUP_INSTANCE_ID_CONFIG));
+        assertFalse(share.containsKey(ConsumerConfig.GROUP_INSTANCE_ID_CONFIG));
+        // and without an instance id the group consumer stays dynamic
+        Config none = Config.of(Map.of("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:1"));
+        assertFalse(LlmProcessor.consumerProperties(KafkaSettings.from(none), LlmConfig.from(none))
+                .containsKey(ConsumerConfig.GROUP_INSTANCE_ID_CONFIG));
+    }
+
+    @Test
     void shareConsumersTakeOneRecordAtATimeAcknowledgeExplicitlyAndDropClassicOnlySettings() {
         Config config = Config.of(Map.of(
                 "KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:1",

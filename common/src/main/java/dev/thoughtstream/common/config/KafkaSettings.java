@@ -10,6 +10,8 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Properties;
 import java.util.TreeMap;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * How every service reaches Kafka.
@@ -37,6 +39,7 @@ public record KafkaSettings(
         Map<String, String> clientOverrides,
         Optional<String> instanceId) {
 
+    private static final Logger LOG = LoggerFactory.getLogger(KafkaSettings.class);
     public static final String BOOTSTRAP = "KAFKA_BOOTSTRAP_SERVERS";
     public static final String CLIENT_PREFIX = "KAFKA_CLIENT_";
     public static final String CLIENT_PROPERTIES_FILE = "KAFKA_CLIENT_PROPERTIES_FILE";
@@ -102,6 +105,29 @@ public record KafkaSettings(
             return Optional.empty();
         }
         return instanceId.map(id -> service + "-" + id);
+    }
+
+    /**
+     * Makes a classic consumer of {@code service}'s group a static member: puts {@code group.instance.id} into
+     * {@code consumer} when this instance has a stable id ({@link #groupInstanceId}); leaves it dynamic otherwise.
+     * Returns the id set, if any.
+     *
+     * <p>Static membership pays off with the classic group protocol, where a static member that rejoins under its
+     * id after a crash replaces its dead self at once and gets its old partitions back without a rebalance (KIP-345).
+     * The consumer group protocol (KIP-848, {@code group.protocol=consumer}) refuses the restarted member with
+     * UNRELEASED_INSTANCE_ID until the dead member's session has expired, and its broker-side session timeout is at
+     * least 45 s by default, hence the warning.
+     */
+    public Optional<String> staticMembership(Properties consumer, String service) {
+        Optional<String> id = groupInstanceId(service);
+        id.ifPresent(v -> consumer.put("group.instance.id", v));
+        if (id.isPresent() && "consumer".equalsIgnoreCase(String.valueOf(consumer.get("group.protocol")).strip())) {
+            LOG.warn("{} uses group.protocol=consumer with static "
+                    + "membership ({}): after a crash the restarted instance is refused (UNRELEASED_INSTANCE_ID) until "
+                    + "the dead member's session times out; group.protocol=classic takes its partitions back at once",
+                    service, id.get());
+        }
+        return id;
     }
 
     private static Map<String, String> readProperties(String file) {

@@ -17,7 +17,7 @@ import org.slf4j.LoggerFactory;
 /**
  * The operators' HTTP endpoints of a service (port {@code HTTP_PORT}): {@code /metrics} (Prometheus text),
  * {@code /health/live} (the process answers) and {@code /health/ready} (every registered check passes; 503 and
- * the failing checks otherwise, e.g. "polling" when ingest's poller died).
+ * the failing checks otherwise, e.g. "polling" when ingest's poller died, or "starting" while none is registered).
  */
 public final class HttpEndpoints implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(HttpEndpoints.class);
@@ -73,6 +73,11 @@ public final class HttpEndpoints implements AutoCloseable {
     private void ready(HttpExchange ex) throws IOException {
         StringBuilder failing = new StringBuilder();
         synchronized (this) {
+            if (checks.isEmpty()) {
+                // The endpoints start before the service is built (so a failing start can still be scraped); until
+                // the service has registered its check, the process is starting, not ready.
+                failing.append("starting");
+            }
             for (Map.Entry<String, BooleanSupplier> c : checks.entrySet()) {
                 boolean ok;
                 try {

@@ -12,6 +12,13 @@ public interface ClaimStore extends AutoCloseable {
     /** Sets {@code key} to {@code value} only if it is absent; true when this call set it. */
     boolean claim(String key, String value, Duration ttl);
 
+    /**
+     * Sets {@code key} to {@code value} only if it holds {@code expected} right now (compare-and-set, atomic); true when
+     * this call set it. Takes over a claim whose holder is known to be gone, without racing anyone who claims or
+     * finishes it at the same moment.
+     */
+    boolean replace(String key, String expected, String value, Duration ttl);
+
     /** Sets {@code key} unconditionally (records an outcome over a claim). */
     void put(String key, String value, Duration ttl);
 

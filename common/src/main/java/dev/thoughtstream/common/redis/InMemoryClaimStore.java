@@ -41,6 +41,20 @@ public final class InMemoryClaimStore implements ClaimStore {
     }
 
     @Override
+    public boolean replace(String key, String expected, String value, Duration ttl) {
+        long now = clock.millis();
+        boolean[] replaced = {false};
+        entries.computeIfPresent(key, (k, old) -> {
+            if (old.expiresAtMs() > now && old.value().equals(expected)) {
+                replaced[0] = true;
+                return new Entry(value, now + ttl.toMillis());
+            }
+            return old;
+        });
+        return replaced[0];
+    }
+
+    @Override
     public void put(String key, String value, Duration ttl) {
         entries.put(key, new Entry(value, clock.millis() + ttl.toMillis()));
     }

@@ -2,6 +2,7 @@ package dev.thoughtstream.common.redis;
 
 import dev.thoughtstream.common.config.RedisSettings;
 import java.time.Duration;
+import java.util.List;
 import java.util.Optional;
 import org.apache.commons.pool2.impl.GenericObjectPoolConfig;
 import redis.clients.jedis.Connection;
@@ -11,8 +12,15 @@ import redis.clients.jedis.RedisClient;
 import redis.clients.jedis.params.SetParams;
 import redis.clients.jedis.util.JedisURIHelper;
 
-/** {@link ClaimStore} on Redis: {@code SET key value NX PX ttl}. Errors surface as Jedis exceptions. */
+/**
+ * {@link ClaimStore} on Redis: {@code SET key value NX PX ttl}; {@link #replace} is a Lua script, which Redis runs
+ * atomically. Errors surface as Jedis exceptions.
+ */
 public final class RedisClaimStore implements ClaimStore {
+    /** GET, compare, SET in one step: no other client's command runs in between (Redis runs a script atomically). */
+    private static final String REPLACE_SCRIPT = "if redis.call('GET', KEYS[1]) == ARGV[1] then "
+            + "redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3]) return 1 else return 0 end";
+
     private final RedisClient redis;
     private final String keyPrefix;
 
@@ -60,6 +68,13 @@ public final class RedisClaimStore implements ClaimStore {
     @Override
     public boolean claim(String key, String value, Duration ttl) {
         return "OK".equals(redis.set(keyPrefix + key, value, SetParams.setParams().nx().px(ttl.toMillis())));
+    }
+
+    @Override
+    public boolean replace(String key, String expected, String value, Duration ttl) {
+        Object replaced = redis.eval(REPLACE_SCRIPT, List.of(keyPrefix + key),
+                List.of(expected, value, Long.toString(ttl.toMillis())));
+        return Long.valueOf(1).equals(replaced);
     }
 
     @Override

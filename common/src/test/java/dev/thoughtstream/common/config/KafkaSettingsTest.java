@@ -66,6 +66,39 @@ class KafkaSettingsTest {
     }
 
     @Test
+    void staticMembershipSetsTheGroupInstanceIdOnlyWithAnInstanceId() {
+        // given one instance with an id and one without
+        KafkaSettings named = KafkaSettings.from(Config.of(Map.of("KAFKA_BOOTSTRAP_SERVERS", "b:1",
+                "INSTANCE_ID", "node-2")));
+        KafkaSettings anonymous = KafkaSettings.from(Config.of(Map.of("KAFKA_BOOTSTRAP_SERVERS", "b:1")));
+        Properties namedConsumer = named.clientProperties();
+        Properties anonymousConsumer = anonymous.clientProperties();
+
+        // when each makes its consumer of the emitter's group a static member
+        Optional<String> set = named.staticMembership(namedConsumer, "emitter");
+        Optional<String> none = anonymous.staticMembership(anonymousConsumer, "emitter");
+
+        // then only the named one has a group.instance.id, which names the service and the instance
+        assertEquals(Optional.of("emitter-node-2"), set);
+        assertEquals("emitter-node-2", namedConsumer.get("group.instance.id"));
+        assertEquals(Optional.empty(), none);
+        assertFalse(anonymousConsumer.containsKey("group.instance.id"));
+    }
+
+    @Test
+    void aContainersHostnameIsTheInstanceIdUnlessInstanceIdIsSet() {
+        // given a container's HOSTNAME, with and without INSTANCE_ID
+        KafkaSettings fromHostname = KafkaSettings.from(Config.of(Map.of("KAFKA_BOOTSTRAP_SERVERS", "b:1",
+                "HOSTNAME", "3f2a9c1b7d4e")));
+        KafkaSettings explicit = KafkaSettings.from(Config.of(Map.of("KAFKA_BOOTSTRAP_SERVERS", "b:1",
+                "HOSTNAME", "3f2a9c1b7d4e", "INSTANCE_ID", "emitter-1")));
+
+        // then the explicit id wins, and the hostname serves otherwise
+        assertEquals(Optional.of("3f2a9c1b7d4e"), fromHostname.instanceId());
+        assertEquals(Optional.of("emitter-1"), explicit.instanceId());
+    }
+
+    @Test
     void aMissingPropertiesFileFailsNamingTheVariable() {
         ConfigException e = assertThrows(ConfigException.class, () -> KafkaSettings.from(Config.of(Map.of(
                 "KAFKA_BOOTSTRAP_SERVERS", "b:1", "KAFKA_CLIENT_PROPERTIES_FILE", "/nonexistent/x.properties"))));

@@ -97,6 +97,25 @@ class MetricsTest {
         }
     }
 
+    @Test
+    void theEndpointsAreNotReadyBeforeAServiceRegisteredItsCheck() throws Exception {
+        // Given endpoints serving while the service is still being built (as ServiceRunner starts them)
+        HttpClient http = HttpClient.newHttpClient();
+        try (HttpEndpoints endpoints = HttpEndpoints.start(0, new Metrics())) {
+            String base = "http://127.0.0.1:" + endpoints.port();
+
+            // Then the process is alive but not ready
+            assertEquals(200, get(http, base + "/health/live").statusCode());
+            HttpResponse<String> starting = get(http, base + "/health/ready");
+            assertEquals(503, starting.statusCode());
+            assertTrue(starting.body().contains("starting"), starting.body());
+
+            // When the service registers its check, readiness is that check's
+            endpoints.check("emitter", () -> true);
+            assertEquals(200, get(http, base + "/health/ready").statusCode());
+        }
+    }
+
     private static HttpResponse<String> get(HttpClient http, String url) throws Exception {
         return http.send(HttpRequest.newBuilder(URI.create(url)).build(), HttpResponse.BodyHandlers.ofString());
     }

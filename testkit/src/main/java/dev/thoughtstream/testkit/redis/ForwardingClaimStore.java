@@ -21,6 +21,11 @@ public class ForwardingClaimStore implements ClaimStore {
     }
 
     @Override
+    public boolean replace(String key, String expected, String value, Duration ttl) {
+        return real.replace(key, expected, value, ttl);
+    }
+
+    @Override
     public void put(String key, String value, Duration ttl) {
         real.put(key, value, ttl);
     }

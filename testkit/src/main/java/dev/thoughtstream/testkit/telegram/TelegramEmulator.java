@@ -341,6 +341,16 @@ public final class TelegramEmulator implements AutoCloseable {
             return this;
         }
 
+        /**
+         * Ids above any an earlier run of an emulator could have handed out, for an emulator restarted beside a
+         * pipeline that keeps its state: the epoch second of {@code clock}, which outgrows a person's message rate
+         * over any run (and fits Telegram's 32-bit ids until 2038).
+         */
+        public Builder idsAbovePreviousRuns(Clock clock) {
+            int idBase = (int) Math.min(clock.instant().getEpochSecond(), Integer.MAX_VALUE - 100_000_000L);
+            return idsStartAt(idBase, idBase);
+        }
+
         /** 0 (the default) picks a free port. */
         public Builder port(int value) {
             if (value < 0 || value > 65_535) {

@@ -72,6 +72,37 @@ class RedisClaimStoreTest {
     }
 
     @Test
+    void replaceSetsTheNewValueOnlyWhileTheKeyHoldsTheExpectedOne() {
+        // given a key held by a crashed process's attempt
+        assertTrue(store.claim("thought:1", "node-1#old/7", LONG_TTL));
+
+        // when it is replaced expecting another value, nothing changes
+        assertFalse(store.replace("thought:1", "node-1#other/1", "node-1#new/1", LONG_TTL));
+        assertEquals(Optional.of("node-1#old/7"), store.get("thought:1"));
+
+        // and when it is replaced expecting the value it holds, the new value is set
+        assertTrue(store.replace("thought:1", "node-1#old/7", "node-1#new/1", LONG_TTL));
+        assertEquals(Optional.of("node-1#new/1"), store.get("thought:1"));
+        // and a second taker expecting the old value loses
+        assertFalse(store.replace("thought:1", "node-1#old/7", "node-1#newer/1", LONG_TTL));
+        assertEquals(Optional.of("node-1#new/1"), store.get("thought:1"));
+    }
+
+    @Test
+    void replaceDoesNotCreateAnAbsentKeyAndSetsTheNewTtl() {
+        // given no key, replace creates none
+        assertFalse(store.replace("thought:2", "node-1#old/1", "node-1#new/1", LONG_TTL));
+        assertEquals(Optional.empty(), store.get("thought:2"));
+
+        // given a key with a long TTL, replaced with a short one
+        assertTrue(store.claim("thought:2", "node-1#old/1", LONG_TTL));
+        assertTrue(store.replace("thought:2", "node-1#old/1", "node-1#new/1", Duration.ofMillis(200)));
+
+        // then it expires after the new TTL
+        Await.until("the replaced claim to expire", Duration.ofSeconds(30), () -> store.get("thought:2").isEmpty());
+    }
+
+    @Test
     void keysOfDifferentPrefixesDoNotCollide() {
         try (RedisClaimStore other = new RedisClaimStore(RedisClaimStore.connect(TestRedis.settings()),
                 TestRedis.uniqueKeyPrefix("claims"))) {

@@ -1,4 +1,4 @@
-package dev.thoughtstream.chunker;
+package dev.thoughtstream.testkit.process;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -12,31 +12,33 @@ import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 /**
- * The chunker's {@link Main} in a child JVM, the way it is deployed: configuration from the environment only
- * (nothing inherited, no {@code .env}), the test's classpath, console output to a log file under
- * {@code target/logs} (kept for a failed run). {@link #close()} kills it if it is still running.
+ * A service's {@code Main} in a child JVM, the way it is deployed: configuration from the environment only (nothing
+ * inherited, no {@code .env}), the test's classpath, console output to a log file under {@code target/logs} (kept for
+ * a failed run). {@link #kill} ends it the way {@code kill -9} does; {@link #close()} kills it if it is still running.
  */
-final class ChunkerProcess implements AutoCloseable {
+public final class ServiceProcess implements AutoCloseable {
     /** 128 + 9: how a JVM ended by SIGKILL exits. */
-    static final int EXIT_KILLED = 137;
+    public static final int EXIT_KILLED = 137;
 
     private final Process process;
     private final Path log;
+    private final String name;
 
-    private ChunkerProcess(Process process, Path log) {
+    private ServiceProcess(Process process, Path log, String name) {
         this.process = process;
         this.log = log;
+        this.name = name;
     }
 
     /**
-     * Starts {@code Main} with exactly {@code environment} (plus {@code PATH}) in {@code workDir}, writing its
+     * Starts {@code main} with exactly {@code environment} (plus {@code PATH}) in {@code workDir}, writing its
      * console to {@code logName} in the module's log directory.
      */
-    static ChunkerProcess start(Map<String, String> environment, Path workDir, String logName) {
+    public static ServiceProcess start(Class<?> main, Map<String, String> environment, Path workDir, String logName) {
         Path java = Path.of(System.getProperty("java.home"), "bin", "java");
         List<String> command = new ArrayList<>(List.of(java.toString(),
                 "-Xmx256m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "--enable-native-access=ALL-UNNAMED",
-                "-cp", System.getProperty("java.class.path"), Main.class.getName()));
+                "-cp", System.getProperty("java.class.path"), main.getName()));
         ProcessBuilder pb = new ProcessBuilder(command).directory(workDir.toFile()).redirectErrorStream(true);
         pb.environment().clear();
         pb.environment().put("PATH", System.getenv().getOrDefault("PATH", "/usr/bin:/bin"));
@@ -51,13 +53,13 @@ final class ChunkerProcess implements AutoCloseable {
             pb.redirectOutput(log.toFile());
             Process process = pb.start();
             process.getOutputStream().close();
-            return new ChunkerProcess(process, log);
+            return new ServiceProcess(process, log, main.getName());
         } catch (IOException e) {
-            throw new UncheckedIOException("cannot start the chunker's Main in a child JVM", e);
+            throw new UncheckedIOException("cannot start " + main.getName() + " in a child JVM", e);
         }
     }
 
-    boolean isAlive() {
+    public boolean isAlive() {
         return process.isAlive();
     }
 
@@ -66,16 +68,16 @@ final class ChunkerProcess implements AutoCloseable {
      * {@link Process#destroyForcibly()} sends SIGKILL: no shutdown hook, no flush, no commit, no leaving the
      * consumer group.
      */
-    int kill(Duration timeout) throws InterruptedException {
+    public int kill(Duration timeout) throws InterruptedException {
         process.destroyForcibly();
         if (!process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
-            throw new AssertionError("the chunker JVM did not die within " + timeout);
+            throw new AssertionError(name + " did not die within " + timeout);
         }
         return process.exitValue();
     }
 
     /** Everything the child printed so far. */
-    String output() {
+    public String output() {
         try {
             return Files.readString(log, StandardCharsets.UTF_8);
         } catch (IOException e) {
@@ -84,9 +86,9 @@ final class ChunkerProcess implements AutoCloseable {
     }
 
     /** For failure messages: where the output is, and its last lines. */
-    String describe() {
+    public String describe() {
         List<String> lines = output().lines().toList();
-        return "chunker JVM " + (isAlive() ? "running" : "exited " + process.exitValue()) + ", output in " + log
+        return name + " JVM " + (isAlive() ? "running" : "exited " + process.exitValue()) + ", output in " + log
                 + ", last lines:\n" + String.join("\n", lines.subList(Math.max(0, lines.size() - 30), lines.size()));
     }
 
@@ -96,11 +98,11 @@ final class ChunkerProcess implements AutoCloseable {
             process.destroyForcibly();
             try {
                 if (!process.waitFor(30, TimeUnit.SECONDS)) {
-                    throw new IllegalStateException("the chunker JVM did not die within 30 s of SIGKILL: " + log);
+                    throw new IllegalStateException(name + " did not die within 30 s of SIGKILL: " + log);
                 }
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
-                throw new IllegalStateException("interrupted while waiting for the chunker JVM to die", e);
+                throw new IllegalStateException("interrupted while waiting for " + name + " to die", e);
             }
         }
     }
