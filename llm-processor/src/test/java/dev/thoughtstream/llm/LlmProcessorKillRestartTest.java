@@ -68,7 +68,9 @@ import org.slf4j.LoggerFactory;
  *   <li>share: share groups have no static membership; the partitions the assignor leaves with the dead consumers
  *       wait for their share session to time out, set here to {@value #SHARE_SESSION_TIMEOUT_MS} ms as
  *       {@code docs/deploy.md} recommends. Passing within the bound proves that the dead consumer's acquired record
- *       came back without waiting out its acquisition lock (30 s) and that its claim was taken over.</li>
+ *       came back without waiting out its acquisition lock (30 s) and that its claim was taken over. With two
+ *       instances, the one the share group hands the interrupted record to takes the claim over once the crashed
+ *       instance is back and has recorded its new process.</li>
  * </ul>
  */
 class LlmProcessorKillRestartTest {
