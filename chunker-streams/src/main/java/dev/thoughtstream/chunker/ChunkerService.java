@@ -192,8 +192,10 @@ public final class ChunkerService implements Service {
     }
 
     /**
-     * Static membership ({@code group.instance.id}, possibly set through the pass-through client properties) exists
-     * so that a restarted instance takes its old place without a rebalance; leaving the group would defeat it.
+     * Static membership ({@code group.instance.id}, from {@code INSTANCE_ID} or set through the pass-through client
+     * properties) exists so that a restarted instance takes its old place without a rebalance, its tasks staying with
+     * its state; leaving the group would defeat it. (The stateless emitter and llm-processor leave even as static
+     * members: they lose nothing by it, see docs/deploy.md.)
      */
     private static boolean isStaticMember(Properties props) {
         return props.containsKey(ConsumerConfig.GROUP_INSTANCE_ID_CONFIG)

@@ -231,9 +231,18 @@ public final class LlmProcessor implements Service {
         work = new ScheduledThreadPoolExecutor(scale.concurrency() + 1, NamedThreads.factory(SERVICE + "-work", true));
         work.setRemoveOnCancelPolicy(true);
         producer = new KafkaProducer<>(producerProperties(kafka));
-        ThoughtHandler h = new ThoughtHandler(topics, generator, activity,
-                new ThoughtClaims(claims, scale, metrics, owner), producer, metrics, work, clock, config.replyTimeout(),
-                owner);
+        ThoughtClaims thoughtClaims = new ThoughtClaims(claims, scale, metrics, owner);
+        try {
+            // At once rather than at the first claim: another instance may hold the thoughts our crashed process
+            // left (a share group hands a released record to any consumer) and waits for this record to take them.
+            thoughtClaims.recordIncarnation();
+        } catch (RuntimeException e) {
+            metrics.redisError();
+            LOG.warn("cannot record {} as this instance's current process in Redis ({}); tried again before the "
+                    + "first claim", owner, e.toString());
+        }
+        ThoughtHandler h = new ThoughtHandler(topics, generator, activity, thoughtClaims, producer, metrics, work,
+                clock, config.replyTimeout(), owner);
         handler = h;
         activity.subscribe(this::newerMessage);
         List<AutoCloseable> created = new ArrayList<>();

@@ -15,16 +15,28 @@ import org.slf4j.LoggerFactory;
  * process died leaves it until the TTL passes, and then the thought is generated again.
  *
  * <p>An attempt id is {@code <owner>/<n>}, the owner being {@code <instanceId>#<incarnation>} ({@code Infra.owner()}).
- * A claim held by the same instance id under another incarnation was left by this instance's previous process, which
- * is dead: instance ids are unique among running instances by contract, and a process only starts under an id once
- * the one before it has gone (a supervisor restarts a dead process; in group mode Kafka's static membership also
- * fences a second live member with the same id). Such a claim is taken over at once, with a compare-and-set, instead
- * of waiting out its TTL. Without an instance id (the owner starts with {@code #}) no claim is ever taken over.
+ * Instance ids are unique among running instances by contract, and a process only starts under an id once the one
+ * before it has gone (a supervisor restarts a dead process; in group mode Kafka's static membership also fences a
+ * second live member with the same id). So a claim is known to be left by a dead process, and is taken over at once
+ * with a compare-and-set instead of waiting out its TTL, when its holder has the instance id of
+ *
+ * <ul>
+ *   <li>this process, under another incarnation: this instance's previous process;</li>
+ *   <li>another instance whose current incarnation, recorded in {@code llm:incarnation:<instanceId>} by every process
+ *       before it claims anything, is another one: that instance was restarted since. This is how a thought that a
+ *       crashed instance held reaches its answer at once when a share group hands the record to another instance.</li>
+ * </ul>
+ *
+ * <p>Every other claim waits for its TTL as before: one of a live process, or of an instance whose current incarnation is
+ * not known (not restarted since, or its record expired), or written without an instance id (the owner starts with
+ * {@code #}).
  */
 final class ThoughtClaims {
     private static final Logger LOG = LoggerFactory.getLogger(ThoughtClaims.class);
     static final String DONE = "done";
     static final String KEY_PREFIX = "llm:thought:";
+    /** {@code llm:incarnation:<instanceId>} holds the owner of the instance's current (newest) process. */
+    static final String INCARNATION_PREFIX = "llm:incarnation:";
 
     /** What {@link #acquire} found. */
     enum Claim {
@@ -47,10 +59,15 @@ final class ThoughtClaims {
     private final ProcessorMetrics metrics;
     /** This process's {@code <instanceId>#<incarnation>}; attempt ids start with it. */
     private final String owner;
+    /** The instance id part of {@link #owner}; empty without an instance id. */
+    private final String instanceId;
+    /** Set once this process is recorded as its instance's current incarnation. */
+    private volatile boolean incarnationRecorded;
 
     ThoughtClaims(ClaimStore store, ScaleConfig scale, ProcessorMetrics metrics, String owner) {
         this.store = Objects.requireNonNull(store, "store");
         this.owner = Objects.requireNonNull(owner, "owner");
+        this.instanceId = owner.indexOf('#') > 0 ? owner.substring(0, owner.indexOf('#')) : "";
         this.claimTtl = scale.claimTtl();
         this.doneTtl = scale.doneTtl();
         this.failOpen = scale.redisFailOpen();
@@ -61,26 +78,66 @@ final class ThoughtClaims {
         return KEY_PREFIX + thoughtId;
     }
 
+    /** The owner part of an attempt id: {@code <instanceId>#<incarnation>} (or anything older attempt ids held). */
+    private static String ownerOf(String holder) {
+        int slash = holder.indexOf('/');
+        return slash < 0 ? holder : holder.substring(0, slash);
+    }
+
+    /** The instance id of an owner; empty when it has none. */
+    private static String instanceOf(String holderOwner) {
+        int hash = holderOwner.indexOf('#');
+        return hash <= 0 ? "" : holderOwner.substring(0, hash);
+    }
+
     /**
      * True when {@code holder} (an attempt id) belongs to a previous process of the instance {@code owner} names:
      * the same instance id, another incarnation. Never without an instance id, and never for a holder written
      * without one or before attempt ids carried the owner.
      */
     static boolean leftByPreviousIncarnation(String holder, String owner) {
-        int hash = owner.indexOf('#');
-        if (hash <= 0) {
-            return false;
+        String mine = instanceOf(owner);
+        String holderOwner = ownerOf(holder);
+        return !mine.isEmpty() && mine.equals(instanceOf(holderOwner)) && !holderOwner.equals(owner);
+    }
+
+    /**
+     * Records this process as its instance's current incarnation, once, before it claims anything: from then on any
+     * instance recognises the claims of this instance's earlier processes as left by the dead. Nothing without an
+     * instance id. Throws what Redis throws.
+     */
+    void recordIncarnation() {
+        if (incarnationRecorded || instanceId.isEmpty()) {
+            return;
         }
-        String instancePart = owner.substring(0, hash + 1);
-        int slash = holder.indexOf('/');
-        String holderOwner = slash < 0 ? holder : holder.substring(0, slash);
-        return holderOwner.startsWith(instancePart) && !holderOwner.equals(owner);
+        // As long as a claim: by the time the record expires, every claim of an earlier process has expired too.
+        store.put(INCARNATION_PREFIX + instanceId, owner, claimTtl);
+        incarnationRecorded = true;
+        LOG.info("recorded {} as the current process of instance {}", owner, instanceId);
+    }
+
+    /** Why {@code holder}'s process is known to be dead, or empty when it may be alive. Reads Redis at most once. */
+    private Optional<String> deadHolder(String holder) {
+        if (leftByPreviousIncarnation(holder, owner)) {
+            return Optional.of("this instance's previous process");
+        }
+        String holderOwner = ownerOf(holder);
+        String holderInstance = instanceOf(holderOwner);
+        if (holderInstance.isEmpty() || holderInstance.equals(instanceId)) {
+            return Optional.empty();
+        }
+        Optional<String> current = store.get(INCARNATION_PREFIX + holderInstance);
+        if (current.isPresent() && !current.get().equals(holderOwner)) {
+            return Optional.of("a previous process of instance " + holderInstance + ", now " + current.get());
+        }
+        return Optional.empty();
     }
 
     /** Claims {@code thoughtId} for {@code attemptId}, or says why not. */
     Claim acquire(String thoughtId, String attemptId) {
         String key = key(thoughtId);
         try {
+            recordIncarnation();
             // A few tries at most: the claim can expire, or change hands, between two of these calls.
             for (int tries = 0; tries < 3; tries++) {
                 if (store.claim(key, attemptId, claimTtl)) {
@@ -93,11 +150,11 @@ final class ThoughtClaims {
                 if (DONE.equals(holder.get())) {
                     return Claim.DONE;
                 }
-                if (leftByPreviousIncarnation(holder.get(), owner)) {
+                Optional<String> dead = deadHolder(holder.get());
+                if (dead.isPresent()) {
                     if (store.replace(key, holder.get(), attemptId, claimTtl)) {
                         metrics.claimTakenOver();
-                        LOG.info("thought {}: took over claim {} left by this instance's previous process", thoughtId,
-                                holder.get());
+                        LOG.info("thought {}: took over claim {} left by {}", thoughtId, holder.get(), dead.get());
                         return Claim.CLAIMED;
                     }
                     continue;

@@ -16,9 +16,10 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /**
- * Who may take over a thought's claim at once, on real Redis: only a process of the same instance id with another
- * incarnation (the previous process under that id, which is dead); never another instance, and never anyone without
- * an instance id. Everything else waits for the claim's TTL as before.
+ * Who may take over a thought's claim at once, on real Redis: a process of the same instance id with another
+ * incarnation (the previous process under that id, which is dead), and any instance once the holder's instance has
+ * recorded a newer process; never the claim of an instance not restarted since, and never anyone's without an
+ * instance id. Everything else waits for the claim's TTL as before.
  */
 class ThoughtClaimsTakeoverTest {
     private static final ScaleConfig SCALE = new ScaleConfig(Mode.GROUP, 1, 4, Duration.ofMinutes(4),
@@ -63,14 +64,41 @@ class ThoughtClaimsTakeoverTest {
     }
 
     @Test
-    void aClaimOfAnotherInstanceIsNotTakenOver() {
-        // given a claim held by instance node-1 (whose id merely starts like node-10's)
+    void aClaimOfAnInstanceRestartedSinceIsTakenOverByAnotherInstance() {
+        // given a claim held by a process of node-1 that died, and node-1's restarted process recorded as current
+        assertEquals(Claim.CLAIMED, claimsOf("node-1#dead0001").acquire(THOUGHT, "node-1#dead0001/3"));
+        claimsOf("node-1#alive002").recordIncarnation();
+
+        // when instance node-2 is handed the thought (a share group gives a released record to any consumer)
+        Claim claim = claimsOf("node-2#live0003").acquire(THOUGHT, "node-2#live0003/1");
+
+        // then it takes the claim over at once
+        assertEquals(Claim.CLAIMED, claim);
+        assertEquals(Optional.of("node-2#live0003/1"), store.get(ThoughtClaims.key(THOUGHT)));
+        assertEquals(1, takenOver());
+    }
+
+    @Test
+    void aClaimOfAnInstanceWhoseCurrentProcessIsNotKnownIsNotTakenOver() {
+        // given a claim of node-1, whose record of its current process has expired (or was never written)
+        assertEquals(Claim.CLAIMED, claimsOf("node-1#live0001").acquire(THOUGHT, "node-1#live0001/3"));
+        store.delete(ThoughtClaims.INCARNATION_PREFIX + "node-1");
+
+        // when instance node-2 asks for it, then it waits: node-1's process may be alive
+        assertEquals(Claim.ELSEWHERE, claimsOf("node-2#live0002").acquire(THOUGHT, "node-2#live0002/1"));
+        assertEquals(Optional.of("node-1#live0001/3"), store.get(ThoughtClaims.key(THOUGHT)));
+        assertEquals(0, takenOver());
+    }
+
+    @Test
+    void aClaimOfAnotherInstanceNotRestartedSinceIsNotTakenOver() {
+        // given a claim held by instance node-1 (whose id merely starts like node-10's), its current process
         assertEquals(Claim.CLAIMED, claimsOf("node-1#live0001").acquire(THOUGHT, "node-1#live0001/3"));
 
         // when instance node-10 asks for it
         Claim claim = claimsOf("node-10#live0002").acquire(THOUGHT, "node-10#live0002/1");
 
-        // then it waits: the holder may be alive
+        // then it waits: the holder is its instance's current process
         assertEquals(Claim.ELSEWHERE, claim);
         assertEquals(Optional.of("node-1#live0001/3"), store.get(ThoughtClaims.key(THOUGHT)));
         assertEquals(0, takenOver());
