@@ -6,7 +6,7 @@ import dev.thoughtstream.bench.restore.RestoreMain;
 import java.util.Arrays;
 
 /**
- * The bench jar's entry point: {@code e2e} (the default: items 1-6 of issue 7 beside the Kafka floor), {@code micro}
+ * The bench jar's entry point: {@code e2e} (the default: the six end-to-end figures beside the Kafka floor), {@code micro}
  * (JMH) or {@code restore} (item 6 alone), then that benchmark's own arguments.
  */
 public final class Main {

@@ -20,7 +20,7 @@ import java.util.OptionalLong;
  * @param maxSendAttempts {@code EMITTER_MAX_SEND_ATTEMPTS}: attempts for 5xx / network errors / 429
  * @param groupId         {@code EMITTER_GROUP_ID}: the consumer group
  *
- * <p>Lanes, limits and modes (issue 5):
+ * <p>Lanes, limits and modes:
  *
  * @param sendThreads        {@code EMITTER_SEND_THREADS}: threads for the blocking calls (Telegram, Redis); no
  *                           thread ever waits for a chat's delay, so this bounds only concurrent requests

@@ -24,7 +24,7 @@ public record IngestConfig(TelegramSettings telegram, int pollTimeout, Duration 
     public static final String DEDUP_TTL = "INGEST_DEDUP_TTL_MS";
     public static final String RETRY_BACKOFF_MAX = "INGEST_RETRY_BACKOFF_MAX_MS";
     static final long DAY_MS = 24L * 60 * 60 * 1000;
-    // ---- webhook mode and access/abuse rules (issue 6) ----
+    // ---- webhook mode and access/abuse rules ----
     public static final String MODE = "INGEST_MODE";
     public static final String WEBHOOK_PORT = "INGEST_WEBHOOK_PORT";
     public static final String WEBHOOK_PATH = "INGEST_WEBHOOK_PATH";

@@ -48,7 +48,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInfo;
 
 /**
- * Issue 6's access and abuse rules on real parts: the long poller against the Telegram emulator, the shared Kafka
+ * The access and abuse rules on real parts: the long poller against the Telegram emulator, the shared Kafka
  * broker (updates and replies topics) and a real redis-server (refusal memory, flood windows). The bot's username
  * comes from the emulator's getMe.
  */

@@ -124,6 +124,9 @@ class DeploymentFilesTest {
     @Test
     void pipelineServicesCanBeScaledOut() {
         for (String service : factories.keySet()) {
+            if (service.equals("chunker")) {
+                continue; // one instance with one state volume: see chunkerKeepsItsInstanceIdAcrossRecreation
+            }
             // Given a pipeline service, e.g. llm-processor for `docker compose up --scale llm-processor=3`
             JsonNode definition = service(service);
 
@@ -135,6 +138,18 @@ class DeploymentFilesTest {
             assertFalse(environment(service).containsKey(KafkaSettings.INSTANCE_ID), service + " sets INSTANCE_ID:"
                     + " every replica would get the same one");
         }
+    }
+
+    @Test
+    void chunkerKeepsItsInstanceIdAcrossRecreation() {
+        // Given the chunker, one instance on one state volume that stays in its group when it stops cleanly
+        JsonNode definition = service("chunker");
+
+        // Then it has a fixed instance id (a recreated container's hostname is new) and no per-container name
+        assertTrue(environment("chunker").containsKey(KafkaSettings.INSTANCE_ID),
+                "the chunker needs an INSTANCE_ID that survives `docker compose up` recreating its container");
+        assertFalse(definition.has("container_name"), "chunker has a container_name");
+        assertFalse(definition.has("ports"), "chunker publishes ports");
     }
 
     // ---- health checks ---------------------------------------------------------------------------------------------

@@ -60,7 +60,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Issue 7, item 6: the chunker's context store for many chats, its size, and how long a restarted chunker takes to
+ * The chunker's context store for many chats, its size, and how long a restarted chunker takes to
  * get it back. See {@code docs/benchmarks.md} for what each figure means.
  *
  * <ol>
@@ -85,7 +85,7 @@ public final class RestoreBenchmark {
     private static final Logger LOG = LoggerFactory.getLogger(RestoreBenchmark.class);
     static final String APPLICATION_ID = "bench-restore-chunker";
     static final String TOPIC_PREFIX = "bench.";
-    /** Issue 7's target for the restore. */
+    /** The target for the restore: a restarted chunker works again within a minute. */
     static final Duration TARGET = Duration.ofSeconds(60);
     private static final Duration RUNNING_TIMEOUT = Duration.ofMinutes(30);
     private static final Duration PROBE_TIMEOUT = Duration.ofSeconds(60);
@@ -193,7 +193,7 @@ public final class RestoreBenchmark {
             }
             out.println("== against the target");
             out.printf(Locale.ROOT, "restore of %,d chats × %,d messages from the changelogs: %.1f s (Kafka Streams'"
-                            + " restore listener), %.1f s from start() to RUNNING; issue 7's target ≤ %d s: %s%n",
+                            + " restore listener), %.1f s from start() to RUNNING; target ≤ %d s: %s%n",
                     options.chats(), options.messages(), freshRestore, freshToRunning, TARGET.toSeconds(),
                     freshToRunning <= TARGET.toSeconds() ? "met" : "missed");
             return new Result(changelogBytes, rocksDbBytes, freshRestore, freshToRunning, freshRecords, keptRestore,

@@ -2,7 +2,7 @@ package dev.thoughtstream.bench.restore;
 
 /**
  * {@code java -jar bench/target/thoughtstream-bench.jar restore [--chats N] [--messages M] ...}: the context store
- * restore benchmark of issue 7 (item 6); see {@link RestoreBenchmark} and {@link RestoreOptions}.
+ * context-store restore benchmark; see {@link RestoreBenchmark} and {@link RestoreOptions}.
  */
 public final class RestoreMain {
     private RestoreMain() {}

@@ -6,7 +6,7 @@ import java.util.Optional;
 /**
  * The restore benchmark's parameters, from its command line.
  *
- * @param chats       {@code --chats}: chats in the context store (default 100,000, issue 7's scale)
+ * @param chats       {@code --chats}: chats in the context store (default 100,000, the target's scale)
  * @param messages    {@code --messages}: messages in each chat's context (default 100, the retention minimum)
  * @param partitions  {@code --partitions}: partitions of every chat-keyed topic, hence of the changelogs and tasks
  *                    (default 6, {@code TOPIC_PARTITIONS}' default)
