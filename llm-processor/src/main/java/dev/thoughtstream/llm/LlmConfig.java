@@ -3,6 +3,7 @@ package dev.thoughtstream.llm;
 import dev.thoughtstream.common.config.Config;
 import dev.thoughtstream.common.config.ConfigException;
 import dev.thoughtstream.common.config.Secret;
+import dev.thoughtstream.llm.generate.PartSplitter;
 import java.io.IOException;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
@@ -220,7 +221,7 @@ public record LlmConfig(
     }
 
     /** A URL for logs: user info (which may carry a password) is replaced. */
-    static String withoutUserInfo(URI uri) {
+    public static String withoutUserInfo(URI uri) {
         return uri.getRawUserInfo() == null ? uri.toString() : uri.toString().replace(uri.getRawUserInfo(), "<redacted>");
     }
 }

@@ -7,6 +7,8 @@ import dev.thoughtstream.common.service.NamedThreads;
 import dev.thoughtstream.common.service.OwningService;
 import dev.thoughtstream.common.service.Service;
 import dev.thoughtstream.common.service.ServiceFactory;
+import dev.thoughtstream.llm.generate.ReplyGenerator;
+import dev.thoughtstream.llm.model.ModelFactory;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;

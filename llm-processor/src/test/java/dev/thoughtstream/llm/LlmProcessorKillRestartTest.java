@@ -11,6 +11,7 @@ import dev.thoughtstream.common.event.ThoughtMessage;
 import dev.thoughtstream.common.redis.RedisClaimStore;
 import dev.thoughtstream.common.topic.Topics;
 import dev.thoughtstream.llm.ScaleConfig.Mode;
+import dev.thoughtstream.llm.handle.ThoughtClaims;
 import dev.thoughtstream.testkit.kafka.TestKafka;
 import dev.thoughtstream.testkit.kafka.TopicReader;
 import dev.thoughtstream.testkit.llm.Behavior;

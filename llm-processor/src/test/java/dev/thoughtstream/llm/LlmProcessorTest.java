@@ -11,6 +11,8 @@ import dev.thoughtstream.common.metrics.Metrics;
 import dev.thoughtstream.common.redis.InMemoryChatActivity;
 import dev.thoughtstream.common.redis.InMemoryClaimStore;
 import dev.thoughtstream.common.topic.Topics;
+import dev.thoughtstream.llm.generate.ReplyGenerator;
+import dev.thoughtstream.llm.model.ScriptedStreamingChatModel;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.Map;

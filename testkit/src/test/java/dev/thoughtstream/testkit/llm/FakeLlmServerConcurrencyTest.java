@@ -54,14 +54,15 @@ class FakeLlmServerConcurrencyTest {
 
     @ParameterizedTest
     @EnumSource(WireFormat.class)
-    void requestsAnsweredOneAfterAnotherNeverOverlap(WireFormat format) throws Exception {
+    void requestsSentOneAfterAnotherNeverOverlap(WireFormat format) throws Exception {
         try (FakeLlmServer server = FakeLlmServer.startOnFreePort()) {
             HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
 
-            // when requests are sent one after another
+            // when requests are sent one after another, each once the server is done with the one before
             for (int i = 0; i < 3; i++) {
                 assertEquals(200, http.send(chat(server, format, i), HttpResponse.BodyHandlers.ofString())
                         .statusCode());
+                Await.until("the server is done with the request", TIMEOUT, () -> server.activeRequests() == 0);
             }
 
             // then the server never had two at once
