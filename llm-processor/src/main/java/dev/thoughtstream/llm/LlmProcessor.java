@@ -9,6 +9,7 @@ import dev.thoughtstream.common.service.NamedThreads;
 import dev.thoughtstream.common.service.Service;
 import dev.thoughtstream.common.topic.Topics;
 import dev.thoughtstream.llm.ScaleConfig.Mode;
+import dev.thoughtstream.llm.budget.ProviderBudget;
 import dev.thoughtstream.llm.consume.GroupConsumerLoop;
 import dev.thoughtstream.llm.consume.ShareGroups;
 import dev.thoughtstream.llm.consume.ShareWorker;
@@ -78,6 +79,8 @@ public final class LlmProcessor implements Service {
     private final ClaimStore claims;
     private final ProcessorMetrics metrics;
     private final Clock clock;
+    /** The model provider's shared limits; the generator asks it before every call. Owned: closed at the end. */
+    private final ProviderBudget budget;
     /** {@code <instanceId>#<incarnation>}, see {@code Infra.owner()}; attempt ids and claims start with it. */
     private final String owner;
 
@@ -124,6 +127,16 @@ public final class LlmProcessor implements Service {
      */
     public LlmProcessor(KafkaSettings kafka, Topics topics, LlmConfig config, ReplyGenerator generator,
             ChatActivity activity, ClaimStore claims, Metrics metrics, Clock clock, String owner) {
+        this(kafka, topics, config, generator, activity, claims, metrics, clock, owner, ProviderBudget.unlimited());
+    }
+
+    /**
+     * @param budget the provider budget {@code generator} asks before every model call; closed once the processor
+     *               has stopped
+     */
+    public LlmProcessor(KafkaSettings kafka, Topics topics, LlmConfig config, ReplyGenerator generator,
+            ChatActivity activity, ClaimStore claims, Metrics metrics, Clock clock, String owner,
+            ProviderBudget budget) {
         if (owner.indexOf('#') < 0 || owner.indexOf('/') >= 0) {
             throw new IllegalArgumentException("owner must be <instanceId>#<incarnation> but was '" + owner + "'");
         }
@@ -136,6 +149,7 @@ public final class LlmProcessor implements Service {
         this.claims = Objects.requireNonNull(claims, "claims");
         this.metrics = new ProcessorMetrics(metrics);
         this.clock = Objects.requireNonNull(clock, "clock");
+        this.budget = Objects.requireNonNull(budget, "budget");
     }
 
     /** Classic consumer group settings (mode group). */
@@ -358,6 +372,11 @@ public final class LlmProcessor implements Service {
                 Thread.currentThread().interrupt();
             }
         }
+        try {
+            budget.close();
+        } catch (RuntimeException e) {
+            LOG.warn("closing the provider budget failed", e);
+        }
         terminated.countDown();
     }
 
@@ -465,5 +484,11 @@ public final class LlmProcessor implements Service {
     int buffered() {
         GroupConsumerLoop loop = groupLoop;
         return loop == null ? 0 : loop.buffered();
+    }
+
+    /** Partitions the group-mode loop paused because {@code LLM_MAX_BUFFERED} thoughts are unfinished; 0 in share mode. */
+    int pausedPartitions() {
+        GroupConsumerLoop loop = groupLoop;
+        return loop == null ? 0 : loop.pausedPartitions();
     }
 }

@@ -17,6 +17,15 @@ import java.util.Objects;
  * message.
  */
 public final class PromptBuilder {
+    /**
+     * Tokens the provider budget reserves for the answer on top of the prompt. No {@code max_tokens} is sent, and
+     * the system prompt asks for a few short chat messages, which stay well below this; the budget learns the real
+     * number when the call ends.
+     */
+    public static final int ANSWER_TOKEN_ALLOWANCE = 512;
+    /** About four characters of English text per token: OpenAI's rule of thumb for its tokenizers. */
+    static final int CHARS_PER_TOKEN = 4;
+
     private final String systemPrompt;
 
     public PromptBuilder(String systemPrompt) {
@@ -46,5 +55,27 @@ public final class PromptBuilder {
 
     public ChatRequest request(Thought thought) {
         return ChatRequest.builder().messages(messages(thought)).build();
+    }
+
+    /**
+     * A rough count of the request's prompt tokens for the provider budget: its messages' characters divided by
+     * {@value #CHARS_PER_TOKEN}, rounded up, plus a few per message for the role markup. Good enough for a budget
+     * that is corrected by the provider's reported usage once each call ends; no tokenizer is loaded for it.
+     */
+    public static int estimatedPromptTokens(ChatRequest request) {
+        long chars = 0;
+        for (ChatMessage message : request.messages()) {
+            if (message instanceof SystemMessage system) {
+                chars += system.text().length();
+            } else if (message instanceof UserMessage user) {
+                chars += user.hasSingleText() ? user.singleText().length() : user.toString().length();
+            } else if (message instanceof AiMessage ai) {
+                chars += ai.text() == null ? 0 : ai.text().length();
+            } else {
+                chars += message.toString().length();
+            }
+        }
+        long tokens = (chars + CHARS_PER_TOKEN - 1) / CHARS_PER_TOKEN + 4L * request.messages().size();
+        return (int) Math.min(Integer.MAX_VALUE, tokens);
     }
 }

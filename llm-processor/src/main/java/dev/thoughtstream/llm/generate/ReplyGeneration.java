@@ -11,6 +11,7 @@ import dev.langchain4j.model.output.FinishReason;
 import dev.langchain4j.model.output.TokenUsage;
 import dev.thoughtstream.common.event.ReplyPart;
 import dev.thoughtstream.common.event.Thought;
+import dev.thoughtstream.llm.budget.ProviderBudget;
 import dev.thoughtstream.llm.generate.LlmMetrics.CallOutcome;
 import dev.thoughtstream.llm.generate.ReplyResult.Outcome;
 import dev.thoughtstream.llm.model.CallAbort;
@@ -21,7 +22,9 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
@@ -78,6 +81,9 @@ public final class ReplyGeneration {
     private final ScheduledExecutorService timer;
     private final Clock clock;
     private final LlmMetrics metrics;
+    private final ProviderBudget budget;
+    /** Names this generation's model calls to the budget: {@code <prefix>/<call number>}. */
+    private final String callIdPrefix;
     private final CompletableFuture<ReplyResult> result = new CompletableFuture<>();
     private final Object lock = new Object();
 
@@ -94,7 +100,7 @@ public final class ReplyGeneration {
 
     ReplyGeneration(Thought thought, PartSink sink, StreamingChatModel model, PromptBuilder prompts,
             ReplySettings settings, RetryPolicy retries, ScheduledExecutorService timer, Clock clock,
-            LlmMetrics metrics) {
+            LlmMetrics metrics, ProviderBudget budget, String callIdPrefix) {
         this.thought = thought;
         this.replyId = ReplyPart.replyIdFor(thought.thoughtId());
         this.sink = sink;
@@ -105,6 +111,8 @@ public final class ReplyGeneration {
         this.timer = timer;
         this.clock = clock;
         this.metrics = metrics;
+        this.budget = budget;
+        this.callIdPrefix = callIdPrefix;
     }
 
     public String thoughtId() {
@@ -151,9 +159,15 @@ public final class ReplyGeneration {
         launch();
     }
 
-    /** Starts the next call (on the caller's thread for the first one, on the timer for retries). */
+    /**
+     * Starts the next call (on the caller's thread for the first one, on the timer for retries): first a permit from
+     * the provider budget, then the request. The wait for the permit holds no thread; it counts inside the reply
+     * timeout, and {@link #cancel()} (a newer message of the chat, shutdown) withdraws it.
+     */
     private void launch() {
         ModelCall call;
+        ChatRequest request;
+        CompletableFuture<ProviderBudget.Permit> permit;
         synchronized (lock) {
             if (done) {
                 return;
@@ -162,6 +176,53 @@ public final class ReplyGeneration {
             calls++;
             call = new ModelCall(calls, new StreamingPartSplitter(settings.maxPartChars()));
             current = call;
+        }
+        try {
+            request = prompts.request(thought);
+            call.promptTokens = PromptBuilder.estimatedPromptTokens(request);
+            permit = budget.acquire(callIdPrefix + "/" + call.number,
+                    call.promptTokens + PromptBuilder.ANSWER_TOKEN_ALLOWANCE);
+        } catch (RuntimeException e) {
+            onError(call, e);
+            return;
+        }
+        synchronized (lock) {
+            if (call.ended) {
+                // Cancelled, or timed out, while asking: the request is withdrawn (a permit granted anyway goes back).
+                permit.cancel(false);
+            } else if (!permit.isDone()) {
+                call.permitRequest = permit;
+                LOG.debug("reply {} of chat {} thought {}: model call {} waits for the provider budget", replyId,
+                        thought.chatId(), thought.thoughtId(), call.number);
+            }
+        }
+        if (permit.isDone()) {
+            permitted(call, request, permit);
+        } else {
+            permit.whenCompleteAsync((granted, error) -> permitted(call, request, permit), timer);
+        }
+    }
+
+    /** The budget answered: the request starts now (the first-token timeout runs from here), unless the call ended. */
+    private void permitted(ModelCall call, ChatRequest request, CompletableFuture<ProviderBudget.Permit> answer) {
+        ProviderBudget.Permit permit;
+        try {
+            permit = answer.join();
+        } catch (CancellationException e) {
+            return; // withdrawn because the call ended
+        } catch (CompletionException e) {
+            onError(call, new IllegalStateException("the provider budget failed: " + e.getCause(), e.getCause()));
+            return;
+        }
+        synchronized (lock) {
+            call.permitRequest = null;
+            if (call.ended) {
+                permit.release(0);
+                return;
+            }
+            call.permit = permit;
+            call.startNanos = System.nanoTime();
+            call.requested = true;
             if (!settings.firstTokenTimeout().isZero()) {
                 call.watchdog = schedule(() -> onFirstTokenTimeout(call), settings.firstTokenTimeout());
             }
@@ -169,7 +230,6 @@ public final class ReplyGeneration {
         LOG.debug("reply {} of chat {} thought {}: model call {}", replyId, thought.chatId(), thought.thoughtId(),
                 call.number);
         try {
-            ChatRequest request = prompts.request(thought);
             call.abort.bindDuring(() -> model.chat(request, call));
         } catch (RuntimeException e) {
             // Some models fail before streaming starts; it is the same failure as one reported via onError.
@@ -233,6 +293,7 @@ public final class ReplyGeneration {
                 }
                 FinishReason reason = response == null ? null : response.finishReason();
                 boolean normal = reason == FinishReason.STOP;
+                call.usedTokens = usedTokens(call, response);
                 endCall(call, normal ? CallOutcome.OK : CallOutcome.TRUNCATED, outputTokens(call, response));
                 if (!normal) {
                     LOG.warn("reply {} of chat {} thought {}: stream ended with finish reason {}; answering with the {}"
@@ -301,7 +362,8 @@ public final class ReplyGeneration {
             boolean streaming = running != null && !running.ended;
             LOG.warn("reply {} of chat {} thought {} timed out after {} ms ({} model calls, {} parts sent); {}",
                     replyId, thought.chatId(), thought.thoughtId(), settings.replyTimeout().toMillis(), calls,
-                    nextSeq, streaming ? "cancelling the model" : "no call running");
+                    nextSeq, !streaming ? "no call running"
+                            : running.requested ? "cancelling the model" : "still waiting for the provider budget");
             try {
                 if (streaming) {
                     endCall(running, CallOutcome.TIMEOUT, running.deltas);
@@ -329,6 +391,13 @@ public final class ReplyGeneration {
     /** Under the lock: the call failed; retry it or end the reply with the apology. */
     private Runnable callFailed(ModelCall call, ModelError error) {
         metrics.error(error.kind());
+        if (error.refusedByProvider()) {
+            call.usedTokens = 0;
+        }
+        if (error.kind() == ErrorKind.RATE_LIMITED) {
+            // Every instance holds back, not only this generation: the limit is the API key's.
+            budget.rateLimited(error.retryAfter().orElse(retries.firstBackoff()));
+        }
         endCall(call, CallOutcome.ERROR, call.deltas);
         lastError = error;
         String why = retryRefusal(error);
@@ -438,10 +507,26 @@ public final class ReplyGeneration {
     private void endCall(ModelCall call, CallOutcome outcome, long outputTokens) {
         call.ended = true;
         cancel(call.watchdog);
+        if (call.permitRequest != null) {
+            // Still waiting for the budget: the request is withdrawn, no model was called.
+            call.permitRequest.cancel(false);
+            call.permitRequest = null;
+        }
+        if (!call.requested) {
+            return;
+        }
         if (outcome != CallOutcome.OK && outcome != CallOutcome.TRUNCATED) {
             stopStream(call);
         }
         metrics.callEnded(outcome, Duration.ofNanos(System.nanoTime() - call.startNanos), outputTokens);
+        ProviderBudget.Permit permit = call.permit;
+        if (permit != null) {
+            call.permit = null;
+            // What the provider counts: its reported usage when the call completed, nothing for a request it refused
+            // (an error status), else the estimated prompt plus the deltas streamed before the call ended.
+            // ProviderBudget promises that nothing blocks, so this may run under the lock.
+            permit.release(call.usedTokens >= 0 ? call.usedTokens : call.promptTokens + call.deltas);
+        }
     }
 
     /** Closes the call's stream: through its handle once a token brought one, else through its HTTP exchange. */
@@ -464,6 +549,13 @@ public final class ReplyGeneration {
         cancel(replyTimer);
         cancel(retryTimer);
         return new ReplyResult(thought.thoughtId(), replyId, outcome, nextSeq, chars, calls, error);
+    }
+
+    /** Prompt and answer as the provider reported them; -1 when it did not (then the estimate is released). */
+    private static long usedTokens(ModelCall call, ChatResponse response) {
+        TokenUsage usage = response == null ? null : response.tokenUsage();
+        Integer total = usage == null ? null : usage.totalTokenCount();
+        return total != null ? total : -1;
     }
 
     private static long outputTokens(ModelCall call, ChatResponse response) {
@@ -500,7 +592,18 @@ public final class ReplyGeneration {
         final int number;
         final StreamingPartSplitter splitter;
         final CallAbort abort = new CallAbort();
-        final long startNanos = System.nanoTime();
+        // Guarded by the generation's lock (set once, before the request, where noted).
+        /** The request's estimated prompt tokens (set before the budget is asked). */
+        int promptTokens;
+        /** Waiting for the budget: the pending answer, withdrawn if the call ends first. */
+        CompletableFuture<ProviderBudget.Permit> permitRequest;
+        /** Granted by the budget; given back when the call ends. */
+        ProviderBudget.Permit permit;
+        /** Tokens to give back: the provider's reported total, 0 when it refused the request; -1 = estimate. */
+        long usedTokens = -1;
+        /** The request went out (the permit was granted): from here the call is timed and counted. */
+        boolean requested;
+        long startNanos;
         final StringBuilder streamed = new StringBuilder();
         // Guarded by the generation's lock.
         boolean ended;

@@ -1,13 +1,16 @@
 package dev.thoughtstream.llm.generate;
 
 import dev.langchain4j.model.chat.StreamingChatModel;
+import dev.thoughtstream.common.event.ReplyPart;
 import dev.thoughtstream.common.event.Thought;
+import dev.thoughtstream.llm.budget.ProviderBudget;
 import dev.thoughtstream.common.metrics.Metrics;
 import dev.thoughtstream.llm.LlmConfig;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.UUID;
 import java.util.concurrent.ScheduledExecutorService;
 
 /**
@@ -29,6 +32,7 @@ public final class ReplyGenerator {
     private final ScheduledExecutorService timer;
     private final Clock clock;
     private final LlmMetrics metrics;
+    private final ProviderBudget budget;
 
     /**
      * @param model    answers the prompt
@@ -38,9 +42,10 @@ public final class ReplyGenerator {
      * @param timer    runs the timeouts and the waits before retries (and retries start on it); not owned
      * @param clock    stamps the parts' {@code createdAtMs}; evaluates HTTP-date {@code Retry-After} headers
      * @param metrics  where the {@code llm_*} metrics go
+     * @param budget   asked for a permit before every model call (each retry included); not owned
      */
     public ReplyGenerator(StreamingChatModel model, PromptBuilder prompts, ReplySettings settings, RetryPolicy retries,
-            ScheduledExecutorService timer, Clock clock, Metrics metrics) {
+            ScheduledExecutorService timer, Clock clock, Metrics metrics, ProviderBudget budget) {
         this.model = Objects.requireNonNull(model, "model");
         this.prompts = Objects.requireNonNull(prompts, "prompts");
         this.settings = Objects.requireNonNull(settings, "settings");
@@ -48,6 +53,13 @@ public final class ReplyGenerator {
         this.timer = Objects.requireNonNull(timer, "timer");
         this.clock = Objects.requireNonNull(clock, "clock");
         this.metrics = new LlmMetrics(Objects.requireNonNull(metrics, "metrics"), settings.provider());
+        this.budget = Objects.requireNonNull(budget, "budget");
+    }
+
+    /** Without a provider budget: every call starts at once. */
+    public ReplyGenerator(StreamingChatModel model, PromptBuilder prompts, ReplySettings settings, RetryPolicy retries,
+            ScheduledExecutorService timer, Clock clock, Metrics metrics) {
+        this(model, prompts, settings, retries, timer, clock, metrics, ProviderBudget.unlimited());
     }
 
     /**
@@ -70,9 +82,15 @@ public final class ReplyGenerator {
 
     /** Everything from configuration, metrics into {@code metrics}, retries with random jitter. */
     public static ReplyGenerator from(LlmConfig config, StreamingChatModel model, ScheduledExecutorService timer,
-            Clock clock, Metrics metrics) {
+            Clock clock, Metrics metrics, ProviderBudget budget) {
         return new ReplyGenerator(model, new PromptBuilder(config.systemPrompt()), ReplySettings.from(config),
-                RetryPolicy.from(config), timer, clock, metrics);
+                RetryPolicy.from(config), timer, clock, metrics, budget);
+    }
+
+    /** {@link #from(LlmConfig, StreamingChatModel, ScheduledExecutorService, Clock, Metrics, ProviderBudget)} unlimited. */
+    public static ReplyGenerator from(LlmConfig config, StreamingChatModel model, ScheduledExecutorService timer,
+            Clock clock, Metrics metrics) {
+        return from(config, model, timer, clock, metrics, ProviderBudget.unlimited());
     }
 
     /** {@link #from(LlmConfig, StreamingChatModel, ScheduledExecutorService, Clock, Metrics)} with a fresh Metrics. */
@@ -87,8 +105,17 @@ public final class ReplyGenerator {
      * after the final part was handed over; see {@link ReplyResult} for the outcomes.
      */
     public ReplyGeneration generate(Thought thought, PartSink sink) {
+        return generate(thought, sink, ReplyPart.replyIdFor(thought.thoughtId()) + "@"
+                + UUID.randomUUID().toString().substring(0, 8));
+    }
+
+    /**
+     * {@link #generate(Thought, PartSink)}, naming the model calls to the provider budget {@code <callIdPrefix>/<n>}
+     * (n = 1, 2, ... per retry); the prefix must be unique across processes, like a handling id.
+     */
+    public ReplyGeneration generate(Thought thought, PartSink sink, String callIdPrefix) {
         ReplyGeneration generation = new ReplyGeneration(thought, sink, model, prompts, settings, retries, timer, clock,
-                metrics);
+                metrics, budget, Objects.requireNonNull(callIdPrefix, "callIdPrefix"));
         generation.start();
         return generation;
     }

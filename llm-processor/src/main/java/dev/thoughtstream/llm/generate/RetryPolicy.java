@@ -62,6 +62,11 @@ public final class RetryPolicy {
         return maxCalls;
     }
 
+    /** The step before the first retry ({@code LLM_RETRY_BACKOFF_MS}): also how long a 429 without Retry-After pauses. */
+    public Duration firstBackoff() {
+        return backoff;
+    }
+
     /** Whether another call may follow {@code callsMade} calls. */
     public boolean allowsAnotherAfter(int callsMade) {
         return callsMade < maxCalls;

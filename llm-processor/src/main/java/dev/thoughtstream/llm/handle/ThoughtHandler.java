@@ -333,7 +333,7 @@ public final class ThoughtHandler {
                     // Fail open: generate without a claim (counted by ThoughtClaims).
                 }
             }
-            ReplyGeneration g = generator.generate(thought, part -> acks.add(send(toRecord(part))));
+            ReplyGeneration g = generator.generate(thought, part -> acks.add(send(toRecord(part))), handlingId);
             metrics.generationStarted();
             boolean cancelNow;
             synchronized (lock) {

@@ -24,6 +24,17 @@ public record ModelError(ErrorKind kind, String description, Optional<Duration> 
         Objects.requireNonNull(retryAfter, "retryAfter");
     }
 
+    /**
+     * True when the provider answered with an error status (4xx, 5xx), i.e. refused the request: it then used no
+     * tokens of the budget.
+     */
+    public boolean refusedByProvider() {
+        return switch (kind) {
+            case SERVER_ERROR, RATE_LIMITED, AUTHENTICATION, CLIENT_ERROR -> true;
+            default -> false;
+        };
+    }
+
     /** An error a model reported. */
     public static ModelError of(Throwable error, Optional<Secret> apiKey, Clock clock) {
         ErrorKind kind = ErrorKind.of(error);
