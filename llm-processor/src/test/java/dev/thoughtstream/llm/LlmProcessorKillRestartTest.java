@@ -263,7 +263,7 @@ class LlmProcessorKillRestartTest {
         env.put(LlmConfig.MODEL, MODEL);
         // One consumer per instance: in share mode the assignor then surely leaves a partition to the dead consumer
         // alone (two members, three partitions), the worst case.
-        env.put(ScaleConfig.CONCURRENCY, "1");
+        env.put(ScaleConfig.MAX_IN_FLIGHT, "1");
         ServiceProcess process = ServiceProcess.start(Main.class, env, workDir,
                 getClass().getSimpleName() + "-" + mode + "-" + name + ".log");
         track(process);

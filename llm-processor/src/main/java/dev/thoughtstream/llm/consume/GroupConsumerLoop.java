@@ -27,7 +27,7 @@ import org.apache.kafka.common.TopicPartition;
 
 /**
  * Mode {@code group}: a classic consumer group, one poll thread per instance ({@link CommittingConsumerLoop}), up to
- * {@code LLM_CONCURRENCY} generations in flight.
+ * {@code LLM_MAX_IN_FLIGHT} generations in flight.
  *
  * <ul>
  *   <li>Order: every thought goes into its chat's lane ({@link ChatLanes}); a chat's thoughts run one after another
@@ -67,7 +67,7 @@ public final class GroupConsumerLoop {
         this.topics = Objects.requireNonNull(topics, "topics");
         this.handler = Objects.requireNonNull(handler, "handler");
         this.scheduler = Objects.requireNonNull(scheduler, "scheduler");
-        this.lanes = new ChatLanes<>(scale.concurrency(), scheduler,
+        this.lanes = new ChatLanes<>(scale.maxInFlight(), scheduler,
                 item -> handler.start(item.value.record(), item.value.thought()),
                 (item, d) -> item.value.finished().run(), WAIT_DELAY, RETRY_BASE, RETRY_MAX);
         this.loop = new CommittingConsumerLoop(consumer, topics.thoughts().name(), new Thoughts(),

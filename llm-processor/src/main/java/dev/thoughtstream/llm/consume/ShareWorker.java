@@ -30,25 +30,44 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Mode {@code share}: one share consumer on its own thread, answering one thought at a time ({@code LLM_CONCURRENCY}
- * of them per instance). Each record is acknowledged explicitly:
+ * Mode {@code share}: one share consumer on its own thread, taking a batch of up to {@link ScaleConfig#shareBatch()}
+ * thoughts at a time and handling them all at once ({@link ScaleConfig#shareConsumers()} of these per instance; see
+ * {@code docs/llm-processor.md}, "Mode share", for why one consumer cannot do it alone).
  *
+ * <p>Kafka's rules for a share consumer in explicit acknowledgement mode (Kafka 4.3, {@code KafkaShareConsumer} and
+ * {@code ShareConsumerImpl}), and how this class keeps them:
+ * <ol>
+ *   <li>Every record returned by a poll must be acknowledged before the next poll ({@code IllegalStateException}
+ *       otherwise). So this consumer polls again only once each record of its batch is acknowledged: for good when
+ *       its thought is finished, or RENEW while it still runs. It never polls with a record unanswered.</li>
+ *   <li>A record acknowledged with RENEW is returned again by a later poll once the broker extended its lock, and
+ *       while any renewal is outstanding the consumer collects no new records. So a consumer with a long thought
+ *       takes nothing new until that thought ends: the reason for several consumers per instance. The RENEW
+ *       acknowledgements are committed synchronously before the next poll, so that poll returns the renewed records
+ *       without fetching (and locking) new ones the consumer could not start.</li>
+ *   <li>A record can only be acknowledged through the consumer that acquired it, while it is in that consumer's
+ *       latest batch.</li>
+ * </ol>
+ *
+ * <p>Acknowledgements:
  * <ul>
  *   <li>ACCEPT once the thought is finished: the reply's parts acknowledged by Kafka, or skipped as stale, cancelled
- *       as stale, a duplicate, or failed (dead-lettered with the apology sent);</li>
+ *       as stale, a duplicate, or failed (dead-lettered with the apology sent). Sent at once (commitAsync), not with
+ *       the next poll;</li>
  *   <li>REJECT for poison: unreadable, or its delivery count reached {@code LLM_MAX_DELIVERIES} (both dead-lettered
  *       first, so the broker never archives a thought silently);</li>
- *   <li>RELEASE when the attempt did not finish it (shutdown, its reply could not be produced): it is delivered
+ *   <li>RELEASE when the handling did not finish it (shutdown, its reply could not be produced): it is delivered
  *       again, to any instance, with a higher delivery count;</li>
  *   <li>RENEW while the generation runs longer than half the acquisition lock, so no other consumer gets the record
- *       meanwhile. A claim held by another live attempt also keeps the record (renewed) and looks again every
+ *       meanwhile. A claim held by another live handling also keeps the record (renewed) and looks again every
  *       {@value #WAIT_DELAY_MS} ms, rather than RELEASE it: Kafka redelivers a released record at once, so each
  *       look would cost a delivery and a healthy thought would reach the dead-letter topic in milliseconds.</li>
  * </ul>
  *
- * <p>The consumer fetches with {@code share.acquire.mode=record_limit} and {@code max.poll.records=1}, so it acquires
- * no record it cannot start. (A renewal's fetch may still acquire one, which then waits for the current thought; if
- * that outlasts its lock, Kafka gives it to another consumer and the claim keeps the two apart.)
+ * <p>The consumer fetches with {@code share.acquire.mode=record_limit} and {@code max.poll.records} = its batch, so it
+ * acquires no record it cannot start: with every consumer holding at most its batch, the instance never holds more
+ * than {@code LLM_MAX_IN_FLIGHT}, and at that budget nothing more is acquired (the records stay available to other
+ * instances).
  */
 public final class ShareWorker {
     private static final Logger LOG = LoggerFactory.getLogger(ShareWorker.class);
@@ -56,12 +75,13 @@ public final class ShareWorker {
     private static final Duration POLL_TIMEOUT = Duration.ofMillis(500);
     private static final int DEFAULT_LOCK_MS = 30_000;
     private static final Duration SETTLE_TIMEOUT = Duration.ofSeconds(10);
+    private static final Duration COMMIT_TIMEOUT = Duration.ofSeconds(10);
 
     /** A record this consumer holds (acquired and not yet acknowledged for good). */
     private final class Held {
         ConsumerRecord<byte[], byte[]> record;
         final Thought thought;
-        /** The current attempt's result; null while waiting to look at a claim again. */
+        /** The current handling's result; null while waiting to look at a claim again. */
         CompletableFuture<Disposition> result;
         long retryAtNanos;
         long renewAtNanos;
@@ -148,7 +168,7 @@ public final class ShareWorker {
 
     /**
      * A held record that polls stopped returning for longer than a lock lost its lock (a failed renewal): Kafka may
-     * give it to another consumer, and only its attempt, which goes on, still matters (it marks the claim done).
+     * give it to another consumer, and only its handling, which goes on, still matters (it marks the claim done).
      */
     private void forgetLost(long now) {
         for (Iterator<Held> it = held.values().iterator(); it.hasNext(); ) {
@@ -162,8 +182,8 @@ public final class ShareWorker {
     }
 
     /**
-     * Waits until a returned record's attempt ends or its renewal is due, then acknowledges every returned record:
-     * for good when its attempt finished or gave up, RENEW otherwise.
+     * Waits until a returned record's handling ends or its renewal is due, then acknowledges every returned record:
+     * for good when its handling finished or gave up, RENEW otherwise.
      */
     private void settle(BooleanSupplier running) {
         while (true) {
@@ -190,6 +210,8 @@ public final class ShareWorker {
                 }
             }
             if (progressed) {
+                // Now rather than with the next poll, which waits for the rest of the batch.
+                commitAsync();
                 continue;
             }
             long deadline = Long.MAX_VALUE;
@@ -206,7 +228,14 @@ public final class ShareWorker {
                 for (Held h : returned) {
                     consumer.acknowledge(h.record, AcknowledgeType.RENEW);
                     h.returned = false;
-                    LOG.debug("{} still in progress: renewed its lock", id(h.record));
+                    LOG.debug("{} still in progress: renewing its lock", id(h.record));
+                }
+                // Synchronously: once the broker has answered, the next poll returns the renewed records without
+                // fetching new ones (it would while a renewal is outstanding, and could not hand them out).
+                try {
+                    consumer.commitSync(COMMIT_TIMEOUT);
+                } catch (RuntimeException e) {
+                    LOG.warn("renewing the locks of {} records failed: {}", returned.size(), e.toString());
                 }
                 return;
             }
@@ -233,7 +262,7 @@ public final class ShareWorker {
         } catch (TimeoutException e) {
             // The renewal is due.
         } catch (ExecutionException e) {
-            // The attempt's result carries it; decide() sees it.
+            // The handling's result carries it; decide() sees it.
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IllegalStateException("interrupted while waiting for a thought", e);
@@ -261,6 +290,15 @@ public final class ShareWorker {
                 h.record.deliveryCount().orElse((short) 1));
     }
 
+    private void commitAsync() {
+        try {
+            consumer.commitAsync();
+        } catch (RuntimeException e) {
+            // The acknowledgements stay pending and go with the next poll or commit.
+            LOG.warn("could not send acknowledgements now: {}", e.toString());
+        }
+    }
+
     private void acknowledged(Map<TopicIdPartition, Set<Long>> offsets, Exception error) {
         if (error != null) {
             // The broker keeps the records: they come back (the claim makes the redelivery a duplicate).
@@ -281,7 +319,7 @@ public final class ShareWorker {
                 CompletableFuture.allOf(pending.toArray(CompletableFuture[]::new))
                         .get(SETTLE_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
             } catch (TimeoutException | ExecutionException e) {
-                LOG.warn("attempts had not ended {} after shutdown; releasing their records", SETTLE_TIMEOUT);
+                LOG.warn("handlings had not ended {} after shutdown; releasing their records", SETTLE_TIMEOUT);
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
             }
