@@ -286,7 +286,7 @@ class LlmProcessorScaleTest {
         // Paced so that each reply takes several seconds after its first part, whichever starts first.
         llm.setDefault(Behavior.builder().reply(String.join("\n\n", TWELVE_PARTS)).tokensPerSecond(6).build());
         // Share mode: at least as many consumers as partitions, so chats on different partitions never wait for one
-        // consumer (a share consumer answers one thought at a time; see docs/llm-processor.md).
+        // consumer (with a budget of 3, each of the 3 consumers takes one thought at a time; see docs/llm-processor.md).
         Instance instance = start(Map.of(ScaleConfig.MODE, mode.name(), ScaleConfig.MAX_IN_FLIGHT,
                 Integer.toString(TestKafka.PARTITIONS)));
         awaitMembers(mode, mode == Mode.SHARE ? TestKafka.PARTITIONS : 1);
