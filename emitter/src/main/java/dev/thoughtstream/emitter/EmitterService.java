@@ -1,5 +1,6 @@
 package dev.thoughtstream.emitter;
 
+import dev.thoughtstream.common.kafka.CommittingConsumerLoop;
 import dev.thoughtstream.common.kafka.PartitionOffsets;
 import dev.thoughtstream.common.config.KafkaSettings;
 import dev.thoughtstream.common.event.Delivery;
@@ -14,35 +15,27 @@ import dev.thoughtstream.common.service.Service;
 import dev.thoughtstream.common.topic.Topics;
 import java.time.Clock;
 import java.time.Duration;
-import java.util.Collection;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Properties;
-import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ConcurrentLinkedQueue;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
+import java.util.function.Predicate;
 import org.apache.kafka.clients.consumer.CloseOptions;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
-import org.apache.kafka.clients.consumer.ConsumerRebalanceListener;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.clients.consumer.ConsumerRecords;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.TopicPartition;
-import org.apache.kafka.common.errors.WakeupException;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.slf4j.Logger;
@@ -53,9 +46,10 @@ import org.telegram.telegrambots.meta.generics.TelegramClient;
  * Reply parts → Telegram, and each part's outcome → the delivered topic. See {@code docs/emitter.md}.
  *
  * <ul>
- *   <li>One poll thread reads the replies topic and hands each part to its chat's lane ({@link DeliveryLanes});
- *       it never waits for a chat, so {@code max.poll.interval.ms} is never at risk however long a chat waits.
- *       While {@code EMITTER_MAX_BUFFERED} parts are held it pauses its partitions, resuming at half.</li>
+ *   <li>One poll thread ({@link CommittingConsumerLoop}) reads the replies topic and hands each part to its chat's
+ *       lane ({@link DeliveryLanes}); it never waits for a chat, so {@code max.poll.interval.ms} is never at risk
+ *       however long a chat waits. While {@code EMITTER_MAX_BUFFERED} parts are held it pauses its partitions,
+ *       resuming at half.</li>
  *   <li>Offsets: a part's record is finished once its outcome (SENT, DROPPED_STALE, FAILED) is on the delivered
  *       topic (idempotent producer, acks=all); each partition is committed up to its first unfinished record
  *       ({@link PartitionOffsets}), so a crash redelivers only unfinished parts, and the claims keep those from
@@ -78,8 +72,8 @@ public final class EmitterService implements Service {
     /** How long a revocation waits for the revoked partitions' running sends before it lets them go. */
     static final Duration SETTLE_TIMEOUT = Duration.ofSeconds(10);
 
-    /** A polled record on its way: where its offset is kept. */
-    private record Work(TopicPartition tp, long offset, PartitionOffsets.Track track) {}
+    /** A polled record on its way: its partition, and what marks it finished (so its offset may be committed). */
+    private record Work(TopicPartition tp, Runnable finished) {}
 
     private final EmitterConfig config;
     private final KafkaSettings kafka;
@@ -91,18 +85,15 @@ public final class EmitterService implements Service {
     private final ThreadPoolExecutor workers;
     private final ExecutorService publisher;
     private final DeliveryLanes<Work> lanes;
-    private final PartitionOffsets offsets = new PartitionOffsets();
-    private final ConcurrentLinkedQueue<Work> finished = new ConcurrentLinkedQueue<>();
     private CompletableFuture<Boolean> commandsRegistration;
 
     private KafkaConsumer<byte[], byte[]> consumer;
     private KafkaProducer<byte[], byte[]> producer;
+    private volatile CommittingConsumerLoop polling;
     private Thread loop;
     private volatile boolean running;
     private volatile boolean halted;
     private volatile Throwable failure;
-    /** Partitions paused for backpressure, as the poll thread last saw them. */
-    private volatile int pausedPartitions;
     private boolean closed;
 
     /**
@@ -174,6 +165,9 @@ public final class EmitterService implements Service {
         // Fetched now, so that reporting an outcome later never waits for metadata.
         producer.partitionsFor(topics.delivered().name());
         activity.subscribe(this::newerMessage);
+        polling = new CommittingConsumerLoop(consumer, topics.replies().name(), new Parts(),
+                new CommittingConsumerLoop.Settings("parts", POLL_TIMEOUT, config.maxBuffered(), SETTLE_TIMEOUT,
+                        CLOSE_TIMEOUT), () -> halted);
         running = true;
         loop = new Thread(this::run, "emitter-poll");
         loop.start();
@@ -205,20 +199,7 @@ public final class EmitterService implements Service {
 
     private void run() {
         try {
-            consumer.subscribe(List.of(topics.replies().name()), new Rebalance());
-            while (running) {
-                ConsumerRecords<byte[], byte[]> records;
-                try {
-                    records = consumer.poll(POLL_TIMEOUT);
-                } catch (WakeupException e) {
-                    continue; // close() or a failure wakes the poll; the loop condition decides
-                }
-                for (ConsumerRecord<byte[], byte[]> record : records) {
-                    accept(record);
-                }
-                commitFinished(null);
-                applyBackpressure();
-            }
+            polling.run(() -> running);
         } catch (RuntimeException e) {
             if (running) {
                 failure = e;
@@ -228,16 +209,40 @@ public final class EmitterService implements Service {
             }
             running = false;
         } finally {
-            if (!halted) {
-                finishUp();
-            }
             closeConsumer();
         }
     }
 
-    private void accept(ConsumerRecord<byte[], byte[]> record) {
+    /**
+     * The consumer loop's side of the lanes: a polled part goes to its chat's lane (an unreadable one to the
+     * dead-letter topic); the lanes report it finished once its outcome is stored. Waiting parts of stopped
+     * partitions are abandoned (they hold no claim); a send already on its way is seen through and reported.
+     */
+    private final class Parts implements CommittingConsumerLoop.Work {
+        @Override
+        public void accept(ConsumerRecord<byte[], byte[]> record, Runnable finished) {
+            EmitterService.this.accept(record, finished);
+        }
+
+        @Override
+        public int held() {
+            return lanes.pending();
+        }
+
+        @Override
+        public List<CompletableFuture<Void>> stop(Predicate<TopicPartition> partitions) {
+            return lanes.abandon(w -> partitions.test(w.tp()));
+        }
+
+        @Override
+        public void closed() {
+            lanes.close();
+        }
+    }
+
+    private void accept(ConsumerRecord<byte[], byte[]> record, Runnable finished) {
         TopicPartition tp = new TopicPartition(record.topic(), record.partition());
-        Work work = new Work(tp, record.offset(), offsets.received(tp, record.offset()));
+        Work work = new Work(tp, finished);
         ReplyPart part;
         try {
             part = topics.replies().valueSerde().deserializer().deserialize(record.topic(), record.value());
@@ -249,18 +254,6 @@ public final class EmitterService implements Service {
             return;
         }
         lanes.submit(work, part);
-    }
-
-    /** Stops the lanes cleanly: waiting parts are abandoned, running sends awaited and reported, then committed. */
-    private void finishUp() {
-        try {
-            awaitAll(lanes.abandon(w -> true), CLOSE_TIMEOUT);
-            lanes.close();
-            commitFinished(null);
-        } catch (RuntimeException e) {
-            LOG.warn("could not commit the finished parts on stopping; they are redelivered (and not sent twice)",
-                    e);
-        }
     }
 
     /** Where the lanes put a finished part (on their publishing thread): the delivered topic, then its offset. */
@@ -287,7 +280,7 @@ public final class EmitterService implements Service {
         try {
             producer.send(record, (metadata, error) -> {
                 if (error == null) {
-                    finished.add(work);
+                    work.finished().run();
                 } else {
                     stop("cannot write to " + record.topic(), error);
                 }
@@ -316,51 +309,6 @@ public final class EmitterService implements Service {
         }
     }
 
-    /** Commits what became contiguous, for {@code partitions} (all when null). Poll thread only. */
-    private void commitFinished(Collection<TopicPartition> partitions) {
-        Work w;
-        while ((w = finished.poll()) != null) {
-            offsets.finished(w.tp(), w.track(), w.offset());
-        }
-        offsets.commit(consumer, partitions);
-    }
-
-    private void applyBackpressure() {
-        int buffered = lanes.pending();
-        Set<TopicPartition> paused = consumer.paused();
-        pausedPartitions = paused.size();
-        if (buffered >= config.maxBuffered()) {
-            Set<TopicPartition> toPause = new HashSet<>(consumer.assignment());
-            toPause.removeAll(paused);
-            if (!toPause.isEmpty()) {
-                LOG.debug("{} parts held (limit {}): pausing {}", buffered, config.maxBuffered(), toPause);
-                consumer.pause(toPause);
-                pausedPartitions = paused.size() + toPause.size();
-            }
-        } else if (!paused.isEmpty() && buffered <= config.maxBuffered() / 2) {
-            LOG.debug("{} parts held: resuming {}", buffered, paused);
-            consumer.resume(paused);
-            pausedPartitions = 0;
-        }
-    }
-
-    private static void awaitAll(List<CompletableFuture<Void>> futures, Duration timeout) {
-        if (futures.isEmpty()) {
-            return;
-        }
-        try {
-            CompletableFuture.allOf(futures.toArray(CompletableFuture[]::new))
-                    .get(timeout.toMillis(), TimeUnit.MILLISECONDS);
-        } catch (TimeoutException e) {
-            LOG.warn("{} sends still running after {} ms; going on without them (a redelivery finds them "
-                    + "unconfirmed and reports them FAILED)", futures.size(), timeout.toMillis());
-        } catch (ExecutionException e) {
-            LOG.warn("a running send failed while ending", e.getCause());
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
-    }
-
     private void closeConsumer() {
         // An interrupted consumer cannot leave its group cleanly; the flag is restored afterwards.
         boolean interrupted = Thread.interrupted();
@@ -376,35 +324,6 @@ public final class EmitterService implements Service {
             if (interrupted) {
                 Thread.currentThread().interrupt();
             }
-        }
-    }
-
-    private final class Rebalance implements ConsumerRebalanceListener {
-        @Override
-        public void onPartitionsRevoked(Collection<TopicPartition> partitions) {
-            if (partitions.isEmpty() || halted) {
-                return;
-            }
-            LOG.info("partitions revoked: {}; abandoning their waiting parts, finishing their running sends",
-                    partitions);
-            awaitAll(lanes.abandon(w -> partitions.contains(w.tp())), SETTLE_TIMEOUT);
-            commitFinished(partitions);
-            offsets.remove(partitions);
-        }
-
-        @Override
-        public void onPartitionsLost(Collection<TopicPartition> partitions) {
-            if (partitions.isEmpty()) {
-                return;
-            }
-            LOG.warn("partitions lost: {}; abandoning their parts (their new owner sends them)", partitions);
-            lanes.abandon(w -> partitions.contains(w.tp()));
-            offsets.remove(partitions);
-        }
-
-        @Override
-        public void onPartitionsAssigned(Collection<TopicPartition> partitions) {
-            LOG.info("partitions assigned: {}", partitions);
         }
     }
 
@@ -430,7 +349,8 @@ public final class EmitterService implements Service {
 
     /** Partitions paused because too many parts are held (backpressure). */
     int pausedPartitions() {
-        return pausedPartitions;
+        CommittingConsumerLoop p = polling;
+        return p == null ? 0 : p.pausedPartitions();
     }
 
     EmitterMetrics metrics() {

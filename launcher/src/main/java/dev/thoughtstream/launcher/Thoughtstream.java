@@ -7,11 +7,11 @@ import dev.thoughtstream.ingest.IngestFactory;
 import dev.thoughtstream.llm.LlmProcessorFactory;
 import java.util.List;
 import java.util.Map;
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Spec;
+import picocli.CommandLine;
 
 /**
  * The distribution's one entry point: {@code java -jar thoughtstream.jar <subcommand>}. Each service is a

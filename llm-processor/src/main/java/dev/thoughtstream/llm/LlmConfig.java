@@ -3,6 +3,7 @@ package dev.thoughtstream.llm;
 import dev.thoughtstream.common.config.Config;
 import dev.thoughtstream.common.config.ConfigException;
 import dev.thoughtstream.common.config.Secret;
+import dev.thoughtstream.llm.generate.PartSplitter;
 import java.io.IOException;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
@@ -36,7 +37,7 @@ import java.util.Optional;
  * @param maxAttempts             {@code LLM_MAX_ATTEMPTS}: model calls per thought at most, the first included
  * @param retryBackoff            {@code LLM_RETRY_BACKOFF_MS}: wait before the first retry; doubles per retry
  * @param retryBackoffMax         {@code LLM_RETRY_BACKOFF_MAX_MS}: the doubling stops here
- * @param scale                   how thoughts are consumed: {@code LLM_MODE}, {@code LLM_CONCURRENCY},
+ * @param scale                   how thoughts are consumed: {@code LLM_MODE}, {@code LLM_MAX_IN_FLIGHT},
  *                                {@code LLM_MAX_DELIVERIES}, {@code LLM_CLAIM_TTL_MS}, {@code LLM_DONE_TTL_MS},
  *                                {@code LLM_REDIS_FAIL_OPEN}, {@code LLM_MAX_BUFFERED} (see {@link ScaleConfig})
  */
@@ -220,7 +221,7 @@ public record LlmConfig(
     }
 
     /** A URL for logs: user info (which may carry a password) is replaced. */
-    static String withoutUserInfo(URI uri) {
+    public static String withoutUserInfo(URI uri) {
         return uri.getRawUserInfo() == null ? uri.toString() : uri.toString().replace(uri.getRawUserInfo(), "<redacted>");
     }
 }

@@ -9,6 +9,14 @@ import dev.thoughtstream.common.service.NamedThreads;
 import dev.thoughtstream.common.service.Service;
 import dev.thoughtstream.common.topic.Topics;
 import dev.thoughtstream.llm.ScaleConfig.Mode;
+import dev.thoughtstream.llm.budget.ProviderBudget;
+import dev.thoughtstream.llm.consume.GroupConsumerLoop;
+import dev.thoughtstream.llm.consume.ShareGroups;
+import dev.thoughtstream.llm.consume.ShareWorker;
+import dev.thoughtstream.llm.generate.ReplyGenerator;
+import dev.thoughtstream.llm.handle.ProcessorMetrics;
+import dev.thoughtstream.llm.handle.ThoughtClaims;
+import dev.thoughtstream.llm.handle.ThoughtHandler;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -38,10 +46,12 @@ import org.slf4j.LoggerFactory;
 /**
  * The llm-processor service: thoughts in, reply parts out, many instances side by side.
  *
- * <p>Two ways to consume ({@code LLM_MODE}, see {@code docs/llm-processor.md}): a Kafka share group
- * ({@link ShareWorker}, {@code LLM_CONCURRENCY} share consumers per instance, instances scale past the partition
- * count, a chat's thoughts in no particular order) or a classic consumer group ({@link GroupConsumerLoop}, up to
- * {@code LLM_CONCURRENCY} generations in flight, a chat's thoughts in order). {@code auto} picks share when the
+ * <p>Up to {@code LLM_MAX_IN_FLIGHT} thoughts are handled at once, and no thread is held per thought: a generation
+ * is streaming callbacks and timers, the blocking steps of a thought (Redis) are short tasks on a small work pool.
+ * Two ways to consume ({@code LLM_MODE}, see {@code docs/llm-processor.md}): a Kafka share group ({@link ShareWorker}:
+ * a few share consumers per instance, each taking a batch of records; instances scale past the partition count, a
+ * chat's thoughts in no particular order) or a classic consumer group ({@link GroupConsumerLoop}: one poll thread,
+ * a chat's thoughts in order). {@code auto} picks share when the
  * broker supports it. Both hand each thought to the same {@link ThoughtHandler}: stale thoughts are skipped, a
  * generation is cancelled when its chat gets a newer message ({@link ChatActivity}), a Redis claim keeps a thought
  * from being generated twice ({@link ThoughtClaims}), failures go to the dead-letter topic.
@@ -55,6 +65,12 @@ public final class LlmProcessor implements Service {
     private static final Logger LOG = LoggerFactory.getLogger(LlmProcessor.class);
     private static final Duration CLOSE_TIMEOUT = Duration.ofSeconds(30);
     private static final Duration ADMIN_TIMEOUT = Duration.ofSeconds(30);
+    /**
+     * Threads for the blocking steps of a thought: the staleness check, the claim, the done mark (Redis round trips
+     * of a millisecond or so) and writing what Kafka acknowledged. A generation holds none of them while the model
+     * streams, so a few serve hundreds of thoughts in flight; as many as Redis connections would be wasted.
+     */
+    static final int WORK_THREADS = 8;
     /** Classic consumer settings a share consumer refuses; they may come from the shared KAFKA_CLIENT_*. */
     private static final List<String> NOT_FOR_SHARE_CONSUMERS = List.of(
             ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG,
@@ -71,6 +87,8 @@ public final class LlmProcessor implements Service {
     private final ClaimStore claims;
     private final ProcessorMetrics metrics;
     private final Clock clock;
+    /** The model provider's shared limits; the generator asks it before every call. Owned: closed at the end. */
+    private final ProviderBudget budget;
     /** {@code <instanceId>#<incarnation>}, see {@code Infra.owner()}; attempt ids and claims start with it. */
     private final String owner;
 
@@ -117,6 +135,16 @@ public final class LlmProcessor implements Service {
      */
     public LlmProcessor(KafkaSettings kafka, Topics topics, LlmConfig config, ReplyGenerator generator,
             ChatActivity activity, ClaimStore claims, Metrics metrics, Clock clock, String owner) {
+        this(kafka, topics, config, generator, activity, claims, metrics, clock, owner, ProviderBudget.unlimited());
+    }
+
+    /**
+     * @param budget the provider budget {@code generator} asks before every model call; closed once the processor
+     *               has stopped
+     */
+    public LlmProcessor(KafkaSettings kafka, Topics topics, LlmConfig config, ReplyGenerator generator,
+            ChatActivity activity, ClaimStore claims, Metrics metrics, Clock clock, String owner,
+            ProviderBudget budget) {
         if (owner.indexOf('#') < 0 || owner.indexOf('/') >= 0) {
             throw new IllegalArgumentException("owner must be <instanceId>#<incarnation> but was '" + owner + "'");
         }
@@ -129,6 +157,7 @@ public final class LlmProcessor implements Service {
         this.claims = Objects.requireNonNull(claims, "claims");
         this.metrics = new ProcessorMetrics(metrics);
         this.clock = Objects.requireNonNull(clock, "clock");
+        this.budget = Objects.requireNonNull(budget, "budget");
     }
 
     /** Classic consumer group settings (mode group). */
@@ -153,7 +182,7 @@ public final class LlmProcessor implements Service {
         return p;
     }
 
-    /** Share consumer settings (mode share): one record at a time, acknowledged explicitly. */
+    /** Share consumer settings (mode share): batches of up to {@link ScaleConfig#shareBatch()}, acknowledged explicitly. */
     static Properties shareConsumerProperties(KafkaSettings kafka, LlmConfig config) {
         Properties p = new Properties();
         p.putAll(kafka.clientProperties());
@@ -164,9 +193,10 @@ public final class LlmProcessor implements Service {
         }
         p.put(ConsumerConfig.GROUP_ID_CONFIG, config.groupId());
         p.put(ConsumerConfig.SHARE_ACKNOWLEDGEMENT_MODE_CONFIG, "explicit");
-        // Acquire only what can be started: a record waiting in a busy consumer would wait for its lock to expire.
+        // Acquire only what can be started at once: no prefetch, and never more than the consumer's share of the
+        // in-flight budget (a record waiting in a busy consumer would wait for its lock to expire).
         p.put(ConsumerConfig.SHARE_ACQUIRE_MODE_CONFIG, "record_limit");
-        p.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, "1");
+        p.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, Integer.toString(config.scale().shareBatch()));
         p.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
         p.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
         return p;
@@ -228,7 +258,7 @@ public final class LlmProcessor implements Service {
                 ShareGroups.prepare(admin, config.groupId(), scale.maxDeliveries(), ADMIN_TIMEOUT);
             }
         }
-        work = new ScheduledThreadPoolExecutor(scale.concurrency() + 1, NamedThreads.factory(SERVICE + "-work", true));
+        work = new ScheduledThreadPoolExecutor(WORK_THREADS, NamedThreads.factory(SERVICE + "-work", true));
         work.setRemoveOnCancelPolicy(true);
         producer = new KafkaProducer<>(producerProperties(kafka));
         ThoughtClaims thoughtClaims = new ThoughtClaims(claims, scale, metrics, owner);
@@ -248,7 +278,7 @@ public final class LlmProcessor implements Service {
         List<AutoCloseable> created = new ArrayList<>();
         try {
             if (mode == Mode.SHARE) {
-                for (int i = 1; i <= scale.concurrency(); i++) {
+                for (int i = 1; i <= scale.shareConsumers(); i++) {
                     KafkaShareConsumer<byte[], byte[]> consumer =
                             new KafkaShareConsumer<>(shareConsumerProperties(kafka, config));
                     created.add(consumer);
@@ -350,6 +380,11 @@ public final class LlmProcessor implements Service {
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
             }
+        }
+        try {
+            budget.close();
+        } catch (RuntimeException e) {
+            LOG.warn("closing the provider budget failed", e);
         }
         terminated.countDown();
     }
@@ -458,5 +493,11 @@ public final class LlmProcessor implements Service {
     int buffered() {
         GroupConsumerLoop loop = groupLoop;
         return loop == null ? 0 : loop.buffered();
+    }
+
+    /** Partitions the group-mode loop paused because {@code LLM_MAX_BUFFERED} thoughts are unfinished; 0 in share mode. */
+    int pausedPartitions() {
+        GroupConsumerLoop loop = groupLoop;
+        return loop == null ? 0 : loop.pausedPartitions();
     }
 }

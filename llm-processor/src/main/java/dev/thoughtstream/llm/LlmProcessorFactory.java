@@ -2,11 +2,15 @@ package dev.thoughtstream.llm;
 
 import dev.langchain4j.model.chat.StreamingChatModel;
 import dev.thoughtstream.common.config.Config;
+import dev.thoughtstream.common.metrics.Metrics;
 import dev.thoughtstream.common.service.Infra;
 import dev.thoughtstream.common.service.NamedThreads;
 import dev.thoughtstream.common.service.OwningService;
 import dev.thoughtstream.common.service.Service;
 import dev.thoughtstream.common.service.ServiceFactory;
+import dev.thoughtstream.llm.budget.ProviderBudget;
+import dev.thoughtstream.llm.generate.ReplyGenerator;
+import dev.thoughtstream.llm.model.ModelFactory;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -34,16 +38,26 @@ public final class LlmProcessorFactory implements ServiceFactory {
         ScheduledThreadPoolExecutor scheduler =
                 new ScheduledThreadPoolExecutor(2, NamedThreads.factory("llm-scheduler", true));
         scheduler.setRemoveOnCancelPolicy(true);
+        ProviderBudget budget = providerBudget(llm, infra);
         try {
             StreamingChatModel model = ModelFactory.streaming(llm, scheduler);
             LlmProcessor processor = new LlmProcessor(infra.kafka(), infra.topics(), llm,
-                    ReplyGenerator.from(llm, model, scheduler, infra.clock()), infra.subscribedActivity(),
-                    infra.claims(), infra.metrics(), infra.clock(), infra.owner());
+                    ReplyGenerator.from(llm, model, scheduler, infra.clock(), new Metrics(), budget),
+                    infra.subscribedActivity(), infra.claims(), infra.metrics(), infra.clock(), infra.owner(), budget);
             return OwningService.of(processor, scheduler::shutdownNow);
         } catch (RuntimeException e) {
+            budget.close();
             scheduler.shutdownNow();
             throw e;
         }
+    }
+
+    /**
+     * The model provider's limits, shared by every instance (they belong to the API key). None yet: every call is
+     * granted at once; a shared implementation plugs in here.
+     */
+    private static ProviderBudget providerBudget(LlmConfig config, Infra infra) {
+        return ProviderBudget.unlimited();
     }
 
     /** For the ready line: the provider and model, e.g. {@code ollama (llama3.2)}. */

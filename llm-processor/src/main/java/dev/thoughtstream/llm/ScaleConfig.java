@@ -5,6 +5,8 @@ import dev.thoughtstream.common.config.ConfigException;
 import java.time.Duration;
 import java.util.Locale;
 import java.util.Objects;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * How the llm-processor consumes thoughts: which kind of group, how much at once, and how it keeps a thought from
@@ -12,8 +14,9 @@ import java.util.Objects;
  *
  * @param mode           {@code LLM_MODE}: {@code share}, {@code group} or {@code auto} (share where the broker
  *                       supports share groups, otherwise group)
- * @param concurrency    {@code LLM_CONCURRENCY}: most thoughts one instance answers at a time (share mode: this many
- *                       share consumers; group mode: this many generations in flight)
+ * @param maxInFlight    {@code LLM_MAX_IN_FLIGHT} (formerly {@code LLM_CONCURRENCY}): most thoughts one instance
+ *                       handles at once, generating or waiting for a claim; share mode acquires no more records than
+ *                       this, group mode runs no more chats' generations than this
  * @param maxDeliveries  {@code LLM_MAX_DELIVERIES}: share mode: the delivery that reaches this count goes to the
  *                       dead-letter topic instead of the model (at most the group's
  *                       {@code share.delivery.count.limit}, or the broker archives it first)
@@ -23,18 +26,22 @@ import java.util.Objects;
  * @param redisFailOpen  {@code LLM_REDIS_FAIL_OPEN}: when Redis cannot be asked whether a thought is claimed, answer
  *                       it anyway (true, counted) or wait until Redis is back (false)
  * @param maxBuffered    {@code LLM_MAX_BUFFERED}: group mode: thoughts polled but not finished (queued per chat or in
- *                       flight) above which the instance pauses its partitions
+ *                       flight) above which the instance pauses its partitions; at least {@code maxInFlight}
  */
 public record ScaleConfig(
         Mode mode,
-        int concurrency,
+        int maxInFlight,
         int maxDeliveries,
         Duration claimTtl,
         Duration doneTtl,
         boolean redisFailOpen,
         int maxBuffered) {
 
+    private static final Logger LOG = LoggerFactory.getLogger(ScaleConfig.class);
+
     public static final String MODE = "LLM_MODE";
+    public static final String MAX_IN_FLIGHT = "LLM_MAX_IN_FLIGHT";
+    /** The former name of {@link #MAX_IN_FLIGHT}, still read (with a WARN) while deployments move over. */
     public static final String CONCURRENCY = "LLM_CONCURRENCY";
     public static final String MAX_DELIVERIES = "LLM_MAX_DELIVERIES";
     public static final String CLAIM_TTL_MS = "LLM_CLAIM_TTL_MS";
@@ -42,7 +49,14 @@ public record ScaleConfig(
     public static final String REDIS_FAIL_OPEN = "LLM_REDIS_FAIL_OPEN";
     public static final String MAX_BUFFERED = "LLM_MAX_BUFFERED";
 
-    public static final int DEFAULT_CONCURRENCY = 4;
+    public static final int DEFAULT_MAX_IN_FLIGHT = 256;
+    public static final int MAX_MAX_IN_FLIGHT = 4096;
+    /**
+     * At most this many share consumers per instance. Each takes a batch of records and can take the next batch only
+     * once the whole batch is finished (docs/llm-processor.md, "Mode share"), so more consumers keep a slow reply
+     * from holding up the instance's intake; each costs a Kafka network thread and a poll thread.
+     */
+    public static final int MAX_SHARE_CONSUMERS = 16;
     /**
      * One below the broker's default {@code share.delivery.count.limit} (5): if writing the dead letter fails on the
      * last delivery we allow, the record is released and comes back once more instead of being archived unseen.
@@ -51,7 +65,6 @@ public record ScaleConfig(
     /** Kafka's lowest allowed {@code group.share.delivery.count.limit}. */
     static final int MIN_DELIVERIES = 2;
     public static final Duration DEFAULT_DONE_TTL = Duration.ofHours(24);
-    public static final int DEFAULT_MAX_BUFFERED = 64;
 
     /** How the processor consumes. */
     public enum Mode {
@@ -71,10 +84,23 @@ public record ScaleConfig(
         Objects.requireNonNull(mode, "mode");
         Objects.requireNonNull(claimTtl, "claimTtl");
         Objects.requireNonNull(doneTtl, "doneTtl");
-        if (concurrency < 1 || maxBuffered < concurrency || maxDeliveries < MIN_DELIVERIES) {
-            throw new IllegalArgumentException("concurrency >= 1, maxBuffered >= concurrency, maxDeliveries >= "
+        if (maxInFlight < 1 || maxBuffered < maxInFlight || maxDeliveries < MIN_DELIVERIES) {
+            throw new IllegalArgumentException("maxInFlight >= 1, maxBuffered >= maxInFlight, maxDeliveries >= "
                     + MIN_DELIVERIES);
         }
+    }
+
+    /** Share mode: the share consumers of one instance, {@code min(maxInFlight, MAX_SHARE_CONSUMERS)}. */
+    public int shareConsumers() {
+        return Math.min(maxInFlight, MAX_SHARE_CONSUMERS);
+    }
+
+    /**
+     * Share mode: the most records one consumer acquires at once ({@code max.poll.records}): the in-flight budget
+     * shared out, so that all consumers together never hold more than {@code maxInFlight}.
+     */
+    public int shareBatch() {
+        return maxInFlight / shareConsumers();
     }
 
     /**
@@ -84,7 +110,7 @@ public record ScaleConfig(
      */
     public static ScaleConfig from(Config config, Duration replyTimeout) {
         Mode mode = config.enumValue(MODE, Mode.class, Mode.AUTO);
-        int concurrency = config.integer(CONCURRENCY, DEFAULT_CONCURRENCY, 1, 256);
+        int maxInFlight = maxInFlight(config);
         // Kafka allows 2..10 for the share delivery count limit; a larger value could never be reached.
         int maxDeliveries = config.integer(MAX_DELIVERIES, DEFAULT_MAX_DELIVERIES, MIN_DELIVERIES, 10);
         long defaultClaimMs = replyTimeout.multipliedBy(2).toMillis();
@@ -100,17 +126,34 @@ public record ScaleConfig(
                     + CLAIM_TTL_MS + "=" + claimTtl.toMillis());
         }
         boolean failOpen = config.bool(REDIS_FAIL_OPEN, true);
-        int maxBuffered = config.integer(MAX_BUFFERED, Math.max(DEFAULT_MAX_BUFFERED, concurrency), 1, 100_000);
-        if (maxBuffered < concurrency) {
-            throw new ConfigException(MAX_BUFFERED, "is " + maxBuffered + " but must be at least " + CONCURRENCY
-                    + "=" + concurrency);
+        int maxBuffered = config.integer(MAX_BUFFERED, 2 * maxInFlight, 1, 100_000);
+        if (maxBuffered < maxInFlight) {
+            throw new ConfigException(MAX_BUFFERED, "is " + maxBuffered + " but must be at least " + MAX_IN_FLIGHT
+                    + "=" + maxInFlight);
         }
-        return new ScaleConfig(mode, concurrency, maxDeliveries, claimTtl, doneTtl, failOpen, maxBuffered);
+        return new ScaleConfig(mode, maxInFlight, maxDeliveries, claimTtl, doneTtl, failOpen, maxBuffered);
+    }
+
+    /** {@code LLM_MAX_IN_FLIGHT}, or the deprecated {@code LLM_CONCURRENCY} when only that is set (with a WARN). */
+    private static int maxInFlight(Config config) {
+        boolean legacy = config.isSet(CONCURRENCY);
+        if (!legacy || config.isSet(MAX_IN_FLIGHT)) {
+            if (legacy) {
+                LOG.warn("{} is deprecated and ignored because {} is set; remove it", CONCURRENCY, MAX_IN_FLIGHT);
+                // Read all the same, so a typo in it still fails the start rather than hide.
+                config.integer(CONCURRENCY, DEFAULT_MAX_IN_FLIGHT, 1, MAX_MAX_IN_FLIGHT);
+            }
+            return config.integer(MAX_IN_FLIGHT, DEFAULT_MAX_IN_FLIGHT, 1, MAX_MAX_IN_FLIGHT);
+        }
+        int value = config.integer(CONCURRENCY, DEFAULT_MAX_IN_FLIGHT, 1, MAX_MAX_IN_FLIGHT);
+        LOG.warn("{} is deprecated: it now sets {} (thoughts one instance handles at once), which replaces it; "
+                + "set {}={} instead", CONCURRENCY, MAX_IN_FLIGHT, MAX_IN_FLIGHT, value);
+        return value;
     }
 
     @Override
     public String toString() {
-        return "mode=" + mode.label() + ", concurrency=" + concurrency + ", maxDeliveries=" + maxDeliveries
+        return "mode=" + mode.label() + ", maxInFlight=" + maxInFlight + ", maxDeliveries=" + maxDeliveries
                 + ", claimTtl=" + claimTtl + ", doneTtl=" + doneTtl + ", redisFailOpen=" + redisFailOpen
                 + ", maxBuffered=" + maxBuffered;
     }

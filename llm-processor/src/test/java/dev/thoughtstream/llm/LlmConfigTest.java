@@ -208,23 +208,38 @@ class LlmConfigTest {
     }
 
     @Test
-    void theConsumerSideDefaultsToAutoModeFourAtATimeAndClaimsTwiceTheReplyTimeout() {
+    void theConsumerSideDefaultsToAutoMode256InFlightAndClaimsTwiceTheReplyTimeout() {
         ScaleConfig scale = LlmConfig.from(Config.of(Map.of("LLM_REPLY_TIMEOUT_MS", "30000"))).scale();
 
         assertEquals(Mode.AUTO, scale.mode());
-        assertEquals(4, scale.concurrency());
+        assertEquals(256, scale.maxInFlight());
         assertEquals(4, scale.maxDeliveries(), "one below the broker's share.delivery.count.limit");
         assertEquals(Duration.ofSeconds(60), scale.claimTtl());
         assertEquals(Duration.ofHours(24), scale.doneTtl());
         assertTrue(scale.redisFailOpen());
-        assertEquals(64, scale.maxBuffered());
+        assertEquals(512, scale.maxBuffered(), "twice the in-flight budget");
+    }
+
+    @Test
+    void theDeprecatedConcurrencySetsTheInFlightBudgetUntilTheNewNameIsSet() {
+        // given only the old name, then both
+        ScaleConfig legacy = LlmConfig.from(Config.of(Map.of("LLM_CONCURRENCY", "12"))).scale();
+        ScaleConfig both = LlmConfig.from(Config.of(Map.of("LLM_CONCURRENCY", "12", "LLM_MAX_IN_FLIGHT", "300")))
+                .scale();
+
+        // then the old name still works alone, and the new one wins when both are set
+        assertEquals(12, legacy.maxInFlight());
+        assertEquals(300, both.maxInFlight());
+        // and a broken old value fails the start even when ignored
+        assertEquals("LLM_CONCURRENCY", assertThrows(ConfigException.class, () -> LlmConfig.from(Config.of(
+                Map.of("LLM_CONCURRENCY", "lots", "LLM_MAX_IN_FLIGHT", "300")))).variable());
     }
 
     @Test
     void everyConsumerSettingIsRead() {
         ScaleConfig scale = LlmConfig.from(Config.of(Map.of(
                 "LLM_MODE", "Group",
-                "LLM_CONCURRENCY", "8",
+                "LLM_MAX_IN_FLIGHT", "8",
                 "LLM_MAX_DELIVERIES", "3",
                 "LLM_CLAIM_TTL_MS", "200000",
                 "LLM_DONE_TTL_MS", "3600000",
@@ -239,8 +254,10 @@ class LlmConfigTest {
     void inconsistentConsumerSettingsAreRejectedNamingTheVariable() {
         assertEquals("LLM_MODE", assertThrows(ConfigException.class,
                 () -> LlmConfig.from(Config.of(Map.of("LLM_MODE", "queue")))).variable());
-        assertEquals("LLM_CONCURRENCY", assertThrows(ConfigException.class,
-                () -> LlmConfig.from(Config.of(Map.of("LLM_CONCURRENCY", "0")))).variable());
+        assertEquals("LLM_MAX_IN_FLIGHT", assertThrows(ConfigException.class,
+                () -> LlmConfig.from(Config.of(Map.of("LLM_MAX_IN_FLIGHT", "0")))).variable());
+        assertEquals("LLM_MAX_IN_FLIGHT", assertThrows(ConfigException.class,
+                () -> LlmConfig.from(Config.of(Map.of("LLM_MAX_IN_FLIGHT", "4097")))).variable());
         assertEquals("LLM_MAX_DELIVERIES", assertThrows(ConfigException.class,
                 () -> LlmConfig.from(Config.of(Map.of("LLM_MAX_DELIVERIES", "1")))).variable());
         assertEquals("LLM_CLAIM_TTL_MS", assertThrows(ConfigException.class, () -> LlmConfig.from(Config.of(
@@ -251,6 +268,6 @@ class LlmConfigTest {
         assertEquals("LLM_REDIS_FAIL_OPEN", assertThrows(ConfigException.class,
                 () -> LlmConfig.from(Config.of(Map.of("LLM_REDIS_FAIL_OPEN", "maybe")))).variable());
         assertEquals("LLM_MAX_BUFFERED", assertThrows(ConfigException.class, () -> LlmConfig.from(Config.of(
-                Map.of("LLM_CONCURRENCY", "8", "LLM_MAX_BUFFERED", "4")))).variable());
+                Map.of("LLM_MAX_IN_FLIGHT", "8", "LLM_MAX_BUFFERED", "4")))).variable());
     }
 }

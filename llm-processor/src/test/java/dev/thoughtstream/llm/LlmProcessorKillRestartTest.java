@@ -11,6 +11,7 @@ import dev.thoughtstream.common.event.ThoughtMessage;
 import dev.thoughtstream.common.redis.RedisClaimStore;
 import dev.thoughtstream.common.topic.Topics;
 import dev.thoughtstream.llm.ScaleConfig.Mode;
+import dev.thoughtstream.llm.handle.ThoughtClaims;
 import dev.thoughtstream.testkit.kafka.TestKafka;
 import dev.thoughtstream.testkit.kafka.TopicReader;
 import dev.thoughtstream.testkit.llm.Behavior;
@@ -262,7 +263,7 @@ class LlmProcessorKillRestartTest {
         env.put(LlmConfig.MODEL, MODEL);
         // One consumer per instance: in share mode the assignor then surely leaves a partition to the dead consumer
         // alone (two members, three partitions), the worst case.
-        env.put(ScaleConfig.CONCURRENCY, "1");
+        env.put(ScaleConfig.MAX_IN_FLIGHT, "1");
         ServiceProcess process = ServiceProcess.start(Main.class, env, workDir,
                 getClass().getSimpleName() + "-" + mode + "-" + name + ".log");
         track(process);

@@ -19,6 +19,10 @@ import dev.thoughtstream.common.redis.RedisClaimStore;
 import dev.thoughtstream.common.service.NamedThreads;
 import dev.thoughtstream.common.topic.Topics;
 import dev.thoughtstream.llm.ScaleConfig.Mode;
+import dev.thoughtstream.llm.generate.PartSplitter;
+import dev.thoughtstream.llm.generate.ReplyGenerator;
+import dev.thoughtstream.llm.handle.ThoughtHandler;
+import dev.thoughtstream.llm.model.ModelFactory;
 import dev.thoughtstream.testkit.Await;
 import dev.thoughtstream.testkit.kafka.TestKafka;
 import dev.thoughtstream.testkit.kafka.TopicReader;
@@ -169,7 +173,7 @@ class LlmProcessorScaleTest {
         // given two instances of one group, and a model that takes a moment for every reply
         topics = TestKafka.createTopics(prefix);
         llm.setDefault(Behavior.builder().latency(Duration.ofMillis(150)).build());
-        Map<String, String> settings = Map.of(ScaleConfig.MODE, mode.name(), ScaleConfig.CONCURRENCY, "2");
+        Map<String, String> settings = Map.of(ScaleConfig.MODE, mode.name(), ScaleConfig.MAX_IN_FLIGHT, "2");
         Instance first = start(settings);
         Instance second = start(settings);
         awaitMembers(mode, mode == Mode.SHARE ? 4 : 2); // share: every consumer is a member
@@ -217,7 +221,7 @@ class LlmProcessorScaleTest {
         // given a single-partition thoughts topic and two instances with one consumer each
         topics = TestKafka.createTopics(prefix, 1);
         llm.setDefault(Behavior.builder().reply(FOUR_PARAGRAPHS).stallAfterTokens(STALL_TOKENS).build());
-        Map<String, String> settings = Map.of(ScaleConfig.MODE, "share", ScaleConfig.CONCURRENCY, "1");
+        Map<String, String> settings = Map.of(ScaleConfig.MODE, "share", ScaleConfig.MAX_IN_FLIGHT, "1");
         Instance first = start(settings);
         Instance second = start(settings);
         awaitMembers(Mode.SHARE, 2);
@@ -282,8 +286,8 @@ class LlmProcessorScaleTest {
         // Paced so that each reply takes several seconds after its first part, whichever starts first.
         llm.setDefault(Behavior.builder().reply(String.join("\n\n", TWELVE_PARTS)).tokensPerSecond(6).build());
         // Share mode: at least as many consumers as partitions, so chats on different partitions never wait for one
-        // consumer (a share consumer answers one thought at a time; see docs/llm-processor.md).
-        Instance instance = start(Map.of(ScaleConfig.MODE, mode.name(), ScaleConfig.CONCURRENCY,
+        // consumer (with a budget of 3, each of the 3 consumers takes one thought at a time; see docs/llm-processor.md).
+        Instance instance = start(Map.of(ScaleConfig.MODE, mode.name(), ScaleConfig.MAX_IN_FLIGHT,
                 Integer.toString(TestKafka.PARTITIONS)));
         awaitMembers(mode, mode == Mode.SHARE ? TestKafka.PARTITIONS : 1);
         Thought cancelled = thought(41, 5, "tell me a story");
@@ -323,7 +327,7 @@ class LlmProcessorScaleTest {
         topics = TestKafka.createTopics(prefix);
         llm.enqueue(Behavior.builder().reply(FOUR_PARAGRAPHS).stallAfterTokens(STALL_TOKENS).build());
         llm.setDefault(Behavior.replying(FOUR_PARAGRAPHS));
-        Map<String, String> settings = Map.of(ScaleConfig.MODE, mode.name(), ScaleConfig.CONCURRENCY, "1",
+        Map<String, String> settings = Map.of(ScaleConfig.MODE, mode.name(), ScaleConfig.MAX_IN_FLIGHT, "1",
                 LlmConfig.REPLY_TIMEOUT_MS, "8000", ScaleConfig.CLAIM_TTL_MS, "9000");
         Instance first = start(settings);
         Instance second = start(settings);
@@ -363,7 +367,7 @@ class LlmProcessorScaleTest {
         // given a model that stalls every reply, and a delivery limit of 3
         topics = TestKafka.createTopics(prefix);
         llm.setDefault(Behavior.builder().reply(FOUR_PARAGRAPHS).stallAfterTokens(STALL_TOKENS).build());
-        Map<String, String> settings = Map.of(ScaleConfig.MODE, "share", ScaleConfig.CONCURRENCY, "1",
+        Map<String, String> settings = Map.of(ScaleConfig.MODE, "share", ScaleConfig.MAX_IN_FLIGHT, "1",
                 ScaleConfig.MAX_DELIVERIES, "3");
         Thought poison = thought(61, 1, "a thought nobody finishes");
         RecordMetadata at = produce(poison);
@@ -466,7 +470,7 @@ class LlmProcessorScaleTest {
         topics = TestKafka.createTopics(prefix);
         llm.enqueue(Behavior.builder().reply(FOUR_PARAGRAPHS).stallAfterTokens(STALL_TOKENS).build());
         llm.setDefault(Behavior.replying(FOUR_PARAGRAPHS));
-        Instance instance = start(Map.of(ScaleConfig.MODE, "group", ScaleConfig.CONCURRENCY, "2",
+        Instance instance = start(Map.of(ScaleConfig.MODE, "group", ScaleConfig.MAX_IN_FLIGHT, "2",
                 LlmConfig.REPLY_TIMEOUT_MS, "6000"));
         List<Long> samePartition = chatsOnOnePartition(2);
         Thought slow = thought(samePartition.get(0), 1, "a slow one");
@@ -500,7 +504,7 @@ class LlmProcessorScaleTest {
         }
         llm.setDefault(Behavior.replying(FOUR_PARAGRAPHS));
         Map<String, String> settings = Map.of(ScaleConfig.MODE, "group",
-                ScaleConfig.CONCURRENCY, Integer.toString(TestKafka.PARTITIONS), LlmConfig.REPLY_TIMEOUT_MS, "8000");
+                ScaleConfig.MAX_IN_FLIGHT, Integer.toString(TestKafka.PARTITIONS), LlmConfig.REPLY_TIMEOUT_MS, "8000");
         Instance first = start(settings);
         List<Thought> thoughts = new ArrayList<>();
         for (long chat : chatsCoveringEveryPartition(TestKafka.PARTITIONS)) {

@@ -11,6 +11,8 @@ import dev.thoughtstream.common.metrics.Metrics;
 import dev.thoughtstream.common.redis.InMemoryChatActivity;
 import dev.thoughtstream.common.redis.InMemoryClaimStore;
 import dev.thoughtstream.common.topic.Topics;
+import dev.thoughtstream.llm.generate.ReplyGenerator;
+import dev.thoughtstream.llm.model.ScriptedStreamingChatModel;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.Map;
@@ -71,10 +73,30 @@ class LlmProcessorTest {
         assertEquals(CooperativeStickyAssignor.class.getName(),
                 byDefault.get(ConsumerConfig.PARTITION_ASSIGNMENT_STRATEGY_CONFIG),
                 "a rebalance revokes only the partitions that move");
-        assertEquals(Integer.toString(ScaleConfig.DEFAULT_MAX_BUFFERED),
-                byDefault.get(ConsumerConfig.MAX_POLL_RECORDS_CONFIG), "one poll fills the buffer at most");
+        assertEquals("100", byDefault.get(ConsumerConfig.MAX_POLL_RECORDS_CONFIG),
+                "a poll brings at most 100, however large the buffer");
         assertEquals("latest", tuned.get(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG));
         assertEquals("7", tuned.get(ConsumerConfig.MAX_POLL_RECORDS_CONFIG));
+    }
+
+    @Test
+    void aShareConsumerAcquiresBatchesOfItsShareOfTheInFlightBudgetWithoutPrefetching() {
+        // given the default budget of 256, and a budget of 10
+        Config defaults = Config.of(Map.of("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:1"));
+        Config ten = Config.of(Map.of("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:1", "LLM_MAX_IN_FLIGHT", "10"));
+
+        // when the share consumers' settings are built
+        Properties byDefault = LlmProcessor.shareConsumerProperties(KafkaSettings.from(defaults),
+                LlmConfig.from(defaults));
+        Properties small = LlmProcessor.shareConsumerProperties(KafkaSettings.from(ten), LlmConfig.from(ten));
+
+        // then 16 consumers take batches of 16; 10 consumers take one record each: never more than the budget
+        assertEquals(16, LlmConfig.from(defaults).scale().shareConsumers());
+        assertEquals("16", byDefault.get(ConsumerConfig.MAX_POLL_RECORDS_CONFIG));
+        assertEquals(10, LlmConfig.from(ten).scale().shareConsumers());
+        assertEquals("1", small.get(ConsumerConfig.MAX_POLL_RECORDS_CONFIG));
+        assertEquals("record_limit", byDefault.get(ConsumerConfig.SHARE_ACQUIRE_MODE_CONFIG));
+        assertEquals("explicit", byDefault.get(ConsumerConfig.SHARE_ACKNOWLEDGEMENT_MODE_CONFIG));
     }
 
     @Test
@@ -97,7 +119,7 @@ class LlmProcessorTest {
     }
 
     @Test
-    void shareConsumersTakeOneRecordAtATimeAcknowledgeExplicitlyAndDropClassicOnlySettings() {
+    void shareConsumersTakeTheirShareOfTheBudgetAcknowledgeExplicitlyAndDropClassicOnlySettings() {
         Config config = Config.of(Map.of(
                 "KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:1",
                 "KAFKA_CLIENT_AUTO_OFFSET_RESET", "latest",
@@ -112,7 +134,8 @@ class LlmProcessorTest {
         assertEquals("llm-share", share.get(ConsumerConfig.GROUP_ID_CONFIG));
         assertEquals("explicit", share.get(ConsumerConfig.SHARE_ACKNOWLEDGEMENT_MODE_CONFIG));
         assertEquals("record_limit", share.get(ConsumerConfig.SHARE_ACQUIRE_MODE_CONFIG));
-        assertEquals("1", share.get(ConsumerConfig.MAX_POLL_RECORDS_CONFIG));
+        assertEquals("16", share.get(ConsumerConfig.MAX_POLL_RECORDS_CONFIG),
+                "the consumer's share of the in-flight budget, whatever KAFKA_CLIENT_* says");
         assertFalse(share.containsKey(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG), "a share consumer refuses it");
         assertFalse(share.containsKey(ConsumerConfig.ISOLATION_LEVEL_CONFIG), "a share consumer refuses it");
         assertFalse(share.containsKey(ConsumerConfig.SESSION_TIMEOUT_MS_CONFIG), "a share consumer refuses it");

@@ -3,7 +3,7 @@ package dev.thoughtstream.bench.e2e;
 import dev.thoughtstream.common.event.Delivery;
 import dev.thoughtstream.common.event.ReplyPart;
 import dev.thoughtstream.common.event.Thought;
-import dev.thoughtstream.llm.ScriptedAnswers;
+import dev.thoughtstream.llm.model.ScriptedAnswers;
 import dev.thoughtstream.testkit.llm.FakeLlmServer;
 import dev.thoughtstream.testkit.llm.LlmMessage;
 import dev.thoughtstream.testkit.llm.RecordedRequest;

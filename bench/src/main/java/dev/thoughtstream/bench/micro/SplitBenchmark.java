@@ -1,8 +1,8 @@
 package dev.thoughtstream.bench.micro;
 
 import dev.thoughtstream.emitter.TelegramText;
-import dev.thoughtstream.llm.PartSplitter;
-import dev.thoughtstream.llm.StreamingPartSplitter;
+import dev.thoughtstream.llm.generate.PartSplitter;
+import dev.thoughtstream.llm.generate.StreamingPartSplitter;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.SplittableRandom;

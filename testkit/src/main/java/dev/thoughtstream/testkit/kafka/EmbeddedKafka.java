@@ -215,6 +215,9 @@ public final class EmbeddedKafka implements AutoCloseable {
             p.put("group." + protocol + ".session.timeout.ms", "10000");
             p.put("group." + protocol + ".min.session.timeout.ms", "2000");
         }
+        // A share group may set an acquisition lock as short as 1 s (production brokers refuse below 15 s), so a
+        // test can outlast a lock with a generation of seconds rather than half a minute. The default lock stays 30 s.
+        p.put("group.share.min.record.lock.duration.ms", "1000");
         // Fewer internal partitions: creating 50 of each on first use costs seconds on a laptop.
         p.put("offsets.topic.num.partitions", "5");
         p.put("transaction.state.log.num.partitions", "5");

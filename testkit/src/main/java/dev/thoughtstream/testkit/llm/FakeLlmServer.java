@@ -84,6 +84,11 @@ public final class FakeLlmServer implements AutoCloseable {
     private final AtomicInteger cutOffResponses = new AtomicInteger();
     private final AtomicInteger stalledResponses = new AtomicInteger();
     private final AtomicInteger hungRequests = new AtomicInteger();
+    private final AtomicInteger activeRequests = new AtomicInteger();
+    private final AtomicInteger peakActiveRequests = new AtomicInteger();
+    /** While set, chat requests wait (recorded and counted as active) before they are answered. */
+    private final Object holdLock = new Object();
+    private boolean holding;
     // Set by a handler that drops its connection; read after the server has actually closed it (see afterExecute).
     private final ThreadLocal<Boolean> cutOffPending = new ThreadLocal<>();
     private final CountDownLatch closing = new CountDownLatch(1);
@@ -224,6 +229,42 @@ public final class FakeLlmServer implements AutoCloseable {
         return hungRequests.get();
     }
 
+    /**
+     * Chat requests being handled right now, both wire formats: from the moment the request was read until its
+     * response ended (completed, failed, cut off) or the client left. A held, hung, waiting or streaming request
+     * counts.
+     */
+    public int activeRequests() {
+        return activeRequests.get();
+    }
+
+    /**
+     * The most chat requests that were handled at the same time since start or {@link #reset()}: how much
+     * concurrency the clients really achieved, which a test can assert without timing anything.
+     */
+    public int peakConcurrentRequests() {
+        return peakActiveRequests.get();
+    }
+
+    /**
+     * From now on, chat requests wait after they were read and recorded, before anything is sent, until
+     * {@link #releaseRequests()} (or the server closes). A test thus holds a client's calls in flight for as long as
+     * it needs, and lets them go on when it chooses, without any timing.
+     */
+    public void holdRequests() {
+        synchronized (holdLock) {
+            holding = true;
+        }
+    }
+
+    /** Lets every held chat request go on (each then takes its behaviour as usual) and stops holding new ones. */
+    public void releaseRequests() {
+        synchronized (holdLock) {
+            holding = false;
+            holdLock.notifyAll();
+        }
+    }
+
     /** Tokens written to streams, all streams together; grows while a paced stream is produced. */
     public long tokensStreamed() {
         return tokensStreamed.get();
@@ -241,6 +282,7 @@ public final class FakeLlmServer implements AutoCloseable {
             defaultBehavior = Behavior.normal();
         }
         tokensStreamed.set(0);
+        peakActiveRequests.set(activeRequests.get());
         completedStreams.set(0);
         abandonedStreams.set(0);
         cutOffResponses.set(0);
@@ -262,6 +304,7 @@ public final class FakeLlmServer implements AutoCloseable {
             boundPort = port;
         }
         closing.countDown();
+        releaseRequests();
         if (s == null) {
             return;
         }
@@ -330,6 +373,15 @@ public final class FakeLlmServer implements AutoCloseable {
     }
 
     private void chat(HttpExchange ex, Dialect dialect) throws IOException {
+        peakActiveRequests.accumulateAndGet(activeRequests.incrementAndGet(), Math::max);
+        try {
+            answerChat(ex, dialect);
+        } finally {
+            activeRequests.decrementAndGet();
+        }
+    }
+
+    private void answerChat(HttpExchange ex, Dialect dialect) throws IOException {
         long startNanos = System.nanoTime();
         byte[] raw = ex.getRequestBody().readAllBytes();
         boolean authorizationPresent = ex.getRequestHeaders().getFirst("Authorization") != null;
@@ -387,6 +439,9 @@ public final class FakeLlmServer implements AutoCloseable {
 
     private void respond(HttpExchange ex, Dialect dialect, ChatCall call, Behavior behavior, int requestNo,
             long startNanos) throws IOException {
+        if (awaitRelease()) {
+            throw new AbortConnection("server closing while request #" + requestNo + " is held");
+        }
         if (behavior.hangs()) {
             hungRequests.incrementAndGet();
             try {
@@ -600,6 +655,21 @@ public final class FakeLlmServer implements AutoCloseable {
             out.write(bytes);
             out.flush();
         }
+    }
+
+    /** Waits while requests are held; true if the server is closing (an interrupt counts as closing). */
+    private boolean awaitRelease() {
+        synchronized (holdLock) {
+            while (holding && !isClosing()) {
+                try {
+                    holdLock.wait();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    return true;
+                }
+            }
+        }
+        return isClosing();
     }
 
     private boolean isClosing() {

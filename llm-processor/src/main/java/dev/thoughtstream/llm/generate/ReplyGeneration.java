@@ -1,0 +1,640 @@
+package dev.thoughtstream.llm.generate;
+
+import dev.langchain4j.model.chat.StreamingChatModel;
+import dev.langchain4j.model.chat.request.ChatRequest;
+import dev.langchain4j.model.chat.response.ChatResponse;
+import dev.langchain4j.model.chat.response.PartialResponse;
+import dev.langchain4j.model.chat.response.PartialResponseContext;
+import dev.langchain4j.model.chat.response.StreamingChatResponseHandler;
+import dev.langchain4j.model.chat.response.StreamingHandle;
+import dev.langchain4j.model.output.FinishReason;
+import dev.langchain4j.model.output.TokenUsage;
+import dev.thoughtstream.common.event.ReplyPart;
+import dev.thoughtstream.common.event.Thought;
+import dev.thoughtstream.llm.budget.ProviderBudget;
+import dev.thoughtstream.llm.generate.LlmMetrics.CallOutcome;
+import dev.thoughtstream.llm.generate.ReplyResult.Outcome;
+import dev.thoughtstream.llm.model.CallAbort;
+import dev.thoughtstream.llm.model.ErrorKind;
+import dev.thoughtstream.llm.model.ModelError;
+import dev.thoughtstream.llm.model.ModelFactory;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.CancellationException;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One thought being answered (made by {@link ReplyGenerator#generate}): one or more {@link ModelCall model calls}, their
+ * timeouts, and the parts they produce.
+ *
+ * <p><b>Parts leave as soon as they are complete.</b> The {@link StreamingPartSplitter} hands out a part only once
+ * text after it has arrived, so it is never the final one, and the final part is whatever
+ * {@link StreamingPartSplitter#finish()} returns when the model has finished: it goes out with {@code last = true}.
+ * The first bubble therefore reaches the sink while the model is still writing, and nothing is held back. The one
+ * answer with no final part is an answer with no text at all; it is answered with the apology
+ * ({@link Outcome#APOLOGISED}).
+ *
+ * <p><b>Timeouts.</b> Per call: the HTTP client's {@code LLM_TIMEOUT_MS} (connection and response headers), the
+ * first-token timeout (from the request to the first token) and the idle watchdog (no new token for the idle
+ * timeout; one self-rescheduling check per idle period, not a timer per token). Both watchdogs abort the call: through
+ * its {@link StreamingHandle} once a token brought one, and before that through the {@link CallAbort} bound to the
+ * call (the HTTP client built by {@link ModelFactory} closes the exchange). Over everything: the reply timeout, which
+ * bounds the whole generation, retries and their waits included.
+ *
+ * <p><b>Retries.</b> A failed call is retried (after {@link RetryPolicy#delayBefore}, on the timer, never by
+ * sleeping) when its {@link ErrorKind} is retryable, calls are left, the wait ends before the reply timeout, and
+ * no part has been handed to the sink yet. After a part has left, a second call would repeat or contradict bubbles
+ * already on their way, so a later failure ends the reply with what was sent plus the apology. Text of a failed
+ * call that had not become a part is dropped; the next call starts from scratch.
+ *
+ * <p><b>Endings</b> ({@link ReplyResult} documents the outcomes): the model finishes → the final part, last
+ * ({@code ANSWERED}, or {@code TRUNCATED} without a normal finish reason); a failure that is not retried → the
+ * apology, last ({@code FAILED}, with the error); the reply timeout → what the running call produced, its
+ * unfinished paragraph included, the last part last ({@code TIMED_OUT}), or the apology when it produced no text
+ * ({@code FAILED}); {@link #cancel()} → nothing more ({@code CANCELLED}). A stream cut off mid-answer is a failure
+ * (both LangChain4j clients report it through {@code onError}; the OpenAI one then also "completes", which is
+ * ignored), so its unfinished paragraph is never sent. Callbacks of an ended call are ignored, and a late token
+ * cancels its stream.
+ *
+ * <p>Thread-safe: model callbacks, timers and {@link #cancel()} may race; one lock orders them, and the sink is called
+ * under it, so parts leave in order.
+ */
+public final class ReplyGeneration {
+    private static final Logger LOG = LoggerFactory.getLogger(ReplyGeneration.class);
+
+    private final Thought thought;
+    private final String replyId;
+    private final PartSink sink;
+    private final StreamingChatModel model;
+    private final PromptBuilder prompts;
+    private final ReplySettings settings;
+    private final RetryPolicy retries;
+    private final ScheduledExecutorService timer;
+    private final Clock clock;
+    private final LlmMetrics metrics;
+    private final ProviderBudget budget;
+    /** Names this generation's model calls to the budget: {@code <prefix>/<call number>}. */
+    private final String callIdPrefix;
+    private final CompletableFuture<ReplyResult> result = new CompletableFuture<>();
+    private final Object lock = new Object();
+
+    // Guarded by lock.
+    private boolean done;
+    private int nextSeq;
+    private int chars;
+    private int calls;
+    private ModelCall current;
+    private ModelError lastError;
+    private long deadlineNanos;
+    private ScheduledFuture<?> replyTimer;
+    private ScheduledFuture<?> retryTimer;
+
+    ReplyGeneration(Thought thought, PartSink sink, StreamingChatModel model, PromptBuilder prompts,
+            ReplySettings settings, RetryPolicy retries, ScheduledExecutorService timer, Clock clock,
+            LlmMetrics metrics, ProviderBudget budget, String callIdPrefix) {
+        this.thought = thought;
+        this.replyId = ReplyPart.replyIdFor(thought.thoughtId());
+        this.sink = sink;
+        this.model = model;
+        this.prompts = prompts;
+        this.settings = settings;
+        this.retries = retries;
+        this.timer = timer;
+        this.clock = clock;
+        this.metrics = metrics;
+        this.budget = budget;
+        this.callIdPrefix = callIdPrefix;
+    }
+
+    public String thoughtId() {
+        return thought.thoughtId();
+    }
+
+    public String replyId() {
+        return replyId;
+    }
+
+    /** Completes when the generation has ended and its parts were handed to the sink; exceptionally if the sink failed. */
+    public CompletableFuture<ReplyResult> result() {
+        return result;
+    }
+
+    /**
+     * Stops the generation: no further part is sent (the reply stays without a last part), a pending retry is
+     * dropped and the model's stream is closed. Returns false when it had already ended.
+     */
+    public boolean cancel() {
+        ReplyResult ended;
+        synchronized (lock) {
+            if (done) {
+                return false;
+            }
+            ModelCall running = current;
+            if (running != null && !running.ended) {
+                endCall(running, CallOutcome.CANCELLED, running.deltas);
+            }
+            ended = end(Outcome.CANCELLED, Optional.empty());
+        }
+        metrics.cancellation();
+        LOG.info("cancelled reply {} of chat {} thought {} after {} parts", replyId, thought.chatId(),
+                thought.thoughtId(), ended.parts());
+        result.complete(ended);
+        return true;
+    }
+
+    void start() {
+        synchronized (lock) {
+            deadlineNanos = System.nanoTime() + settings.replyTimeout().toNanos();
+            replyTimer = schedule(this::onReplyTimeout, settings.replyTimeout());
+        }
+        launch();
+    }
+
+    /**
+     * Starts the next call (on the caller's thread for the first one, on the timer for retries): first a permit from
+     * the provider budget, then the request. The wait for the permit holds no thread; it counts inside the reply
+     * timeout, and {@link #cancel()} (a newer message of the chat, shutdown) withdraws it.
+     */
+    private void launch() {
+        ModelCall call;
+        ChatRequest request;
+        CompletableFuture<ProviderBudget.Permit> permit;
+        synchronized (lock) {
+            if (done) {
+                return;
+            }
+            retryTimer = null;
+            calls++;
+            call = new ModelCall(calls, new StreamingPartSplitter(settings.maxPartChars()));
+            current = call;
+        }
+        try {
+            request = prompts.request(thought);
+            call.promptTokens = PromptBuilder.estimatedPromptTokens(request);
+            permit = budget.acquire(callIdPrefix + "/" + call.number,
+                    call.promptTokens + PromptBuilder.ANSWER_TOKEN_ALLOWANCE);
+        } catch (RuntimeException e) {
+            onError(call, e);
+            return;
+        }
+        synchronized (lock) {
+            if (call.ended) {
+                // Cancelled, or timed out, while asking: the request is withdrawn (a permit granted anyway goes back).
+                permit.cancel(false);
+            } else if (!permit.isDone()) {
+                call.permitRequest = permit;
+                LOG.debug("reply {} of chat {} thought {}: model call {} waits for the provider budget", replyId,
+                        thought.chatId(), thought.thoughtId(), call.number);
+            }
+        }
+        if (permit.isDone()) {
+            permitted(call, request, permit);
+        } else {
+            permit.whenCompleteAsync((granted, error) -> permitted(call, request, permit), timer);
+        }
+    }
+
+    /** The budget answered: the request starts now (the first-token timeout runs from here), unless the call ended. */
+    private void permitted(ModelCall call, ChatRequest request, CompletableFuture<ProviderBudget.Permit> answer) {
+        ProviderBudget.Permit permit;
+        try {
+            permit = answer.join();
+        } catch (CancellationException e) {
+            return; // withdrawn because the call ended
+        } catch (CompletionException e) {
+            onError(call, new IllegalStateException("the provider budget failed: " + e.getCause(), e.getCause()));
+            return;
+        }
+        synchronized (lock) {
+            call.permitRequest = null;
+            if (call.ended) {
+                permit.release(0);
+                return;
+            }
+            call.permit = permit;
+            call.startNanos = System.nanoTime();
+            call.requested = true;
+            if (!settings.firstTokenTimeout().isZero()) {
+                call.watchdog = schedule(() -> onFirstTokenTimeout(call), settings.firstTokenTimeout());
+            }
+        }
+        LOG.debug("reply {} of chat {} thought {}: model call {}", replyId, thought.chatId(), thought.thoughtId(),
+                call.number);
+        try {
+            call.abort.bindDuring(() -> model.chat(request, call));
+        } catch (RuntimeException e) {
+            // Some models fail before streaming starts; it is the same failure as one reported via onError.
+            onError(call, e);
+        }
+    }
+
+    private void onToken(ModelCall call, String text, StreamingHandle handle) {
+        Runnable completion;
+        synchronized (lock) {
+            if (handle != null && call.handle == null) {
+                call.handle = handle;
+            }
+            if (call.ended) {
+                // The call ended before its stream could be stopped, or the stop has not reached it yet.
+                stopStream(call);
+                return;
+            }
+            if (text == null || text.isEmpty()) {
+                return;
+            }
+            long now = System.nanoTime();
+            call.deltas++;
+            call.lastTokenNanos = now;
+            if (call.deltas == 1) {
+                metrics.firstToken(Duration.ofNanos(now - call.startNanos));
+                cancel(call.watchdog);
+                call.watchdog = settings.idleTimeout().isZero()
+                        ? null
+                        : schedule(() -> onIdleCheck(call), settings.idleTimeout());
+            }
+            try {
+                call.streamed.append(text);
+                for (String part : call.splitter.feed(text)) {
+                    send(part, false);
+                }
+                return;
+            } catch (RuntimeException e) {
+                completion = sinkFailed(e);
+            }
+        }
+        completion.run();
+    }
+
+    private void onComplete(ModelCall call, ChatResponse response) {
+        Runnable completion;
+        synchronized (lock) {
+            if (call.ended) {
+                return;
+            }
+            try {
+                String full = response == null || response.aiMessage() == null ? null : response.aiMessage().text();
+                // Some providers stream little or nothing and put the answer in the final response only.
+                String streamed = call.streamed.toString();
+                if (full != null && full.length() > streamed.length() && full.startsWith(streamed)) {
+                    String rest = full.substring(streamed.length());
+                    call.streamed.append(rest);
+                    for (String part : call.splitter.feed(rest)) {
+                        send(part, false);
+                    }
+                }
+                FinishReason reason = response == null ? null : response.finishReason();
+                boolean normal = reason == FinishReason.STOP;
+                call.usedTokens = usedTokens(call, response);
+                endCall(call, normal ? CallOutcome.OK : CallOutcome.TRUNCATED, outputTokens(call, response));
+                if (!normal) {
+                    LOG.warn("reply {} of chat {} thought {}: stream ended with finish reason {}; answering with the {}"
+                            + " characters that arrived", replyId, thought.chatId(), thought.thoughtId(), reason,
+                            call.streamed.length());
+                }
+                completion = finishWithWhatArrived(call, normal ? Outcome.ANSWERED : Outcome.TRUNCATED);
+            } catch (RuntimeException e) {
+                completion = sinkFailed(e);
+            }
+        }
+        completion.run();
+    }
+
+    private void onError(ModelCall call, Throwable error) {
+        Runnable completion;
+        synchronized (lock) {
+            if (call.ended) {
+                LOG.debug("reply {} of chat {} thought {}: ignoring an error of ended model call {}: {}", replyId,
+                        thought.chatId(), thought.thoughtId(), call.number, error.getClass().getSimpleName());
+                return;
+            }
+            completion = callFailed(call, ModelError.of(error, settings.apiKey(), clock));
+        }
+        completion.run();
+    }
+
+    private void onFirstTokenTimeout(ModelCall call) {
+        Runnable completion;
+        synchronized (lock) {
+            if (call.ended || call.deltas > 0) {
+                return;
+            }
+            completion = callFailed(call, ModelError.timeout(ErrorKind.FIRST_TOKEN_TIMEOUT,
+                    "no first token within " + settings.firstTokenTimeout().toMillis() + " ms"));
+        }
+        completion.run();
+    }
+
+    /** Runs once per idle period: fires when the last token is that old, else checks again when it will be. */
+    private void onIdleCheck(ModelCall call) {
+        Runnable completion;
+        synchronized (lock) {
+            if (call.ended) {
+                return;
+            }
+            long idleNanos = settings.idleTimeout().toNanos();
+            long silentNanos = System.nanoTime() - call.lastTokenNanos;
+            if (silentNanos < idleNanos) {
+                call.watchdog = schedule(() -> onIdleCheck(call), Duration.ofNanos(idleNanos - silentNanos));
+                return;
+            }
+            completion = callFailed(call, ModelError.timeout(ErrorKind.IDLE_TIMEOUT, "no token for "
+                    + settings.idleTimeout().toMillis() + " ms after " + call.deltas + " tokens"));
+        }
+        completion.run();
+    }
+
+    private void onReplyTimeout() {
+        Runnable completion;
+        synchronized (lock) {
+            if (done) {
+                return;
+            }
+            ModelCall running = current;
+            boolean streaming = running != null && !running.ended;
+            LOG.warn("reply {} of chat {} thought {} timed out after {} ms ({} model calls, {} parts sent); {}",
+                    replyId, thought.chatId(), thought.thoughtId(), settings.replyTimeout().toMillis(), calls,
+                    nextSeq, !streaming ? "no call running"
+                            : running.requested ? "cancelling the model" : "still waiting for the provider budget");
+            try {
+                if (streaming) {
+                    endCall(running, CallOutcome.TIMEOUT, running.deltas);
+                    List<String> rest = running.splitter.finish();
+                    if (!rest.isEmpty()) {
+                        sendFinal(rest);
+                        ReplyResult ended = end(Outcome.TIMED_OUT, Optional.empty());
+                        completion = () -> result.complete(ended);
+                    } else {
+                        completion = failWithApology(new ModelError(ErrorKind.OTHER, "reply_timeout: no answer within "
+                                + settings.replyTimeout().toMillis() + " ms", Optional.empty()));
+                    }
+                } else {
+                    String last = lastError == null ? "" : "; last error: " + lastError.description();
+                    completion = failWithApology(new ModelError(ErrorKind.OTHER, "reply_timeout: no answer within "
+                            + settings.replyTimeout().toMillis() + " ms" + last, Optional.empty()));
+                }
+            } catch (RuntimeException e) {
+                completion = sinkFailed(e);
+            }
+        }
+        completion.run();
+    }
+
+    /** Under the lock: the call failed; retry it or end the reply with the apology. */
+    private Runnable callFailed(ModelCall call, ModelError error) {
+        metrics.error(error.kind());
+        if (error.refusedByProvider()) {
+            call.usedTokens = 0;
+        }
+        if (error.kind() == ErrorKind.RATE_LIMITED) {
+            // Every instance holds back, not only this generation: the limit is the API key's.
+            budget.rateLimited(error.retryAfter().orElse(retries.firstBackoff()));
+        }
+        endCall(call, CallOutcome.ERROR, call.deltas);
+        lastError = error;
+        String why = retryRefusal(error);
+        if (why == null) {
+            Duration wait = retries.delayBefore(calls, error.retryAfter());
+            if (System.nanoTime() + wait.toNanos() >= deadlineNanos) {
+                why = "a retry in " + wait.toMillis() + " ms would start after the reply timeout";
+            } else {
+                ScheduledFuture<?> retry = schedule(this::launch, wait);
+                if (retry != null) {
+                    retryTimer = retry;
+                    metrics.retry(error.kind());
+                    LOG.warn("reply {} of chat {} thought {}: model call {} of {} failed ({}); retrying in {} ms",
+                            replyId, thought.chatId(), thought.thoughtId(), call.number, retries.maxCalls(),
+                            error.description(), wait.toMillis());
+                    return () -> { };
+                }
+                why = "the timer is shut down";
+            }
+        }
+        LOG.warn("reply {} of chat {} thought {}: model call {} failed ({}); not retried: {}; sending the apology after"
+                + " {} parts", replyId, thought.chatId(), thought.thoughtId(), call.number, error.description(), why,
+                nextSeq);
+        try {
+            return failWithApology(error);
+        } catch (RuntimeException e) {
+            return sinkFailed(e);
+        }
+    }
+
+    /** Under the lock: why {@code error} is not retried, or {@code null} if it may be. */
+    private String retryRefusal(ModelError error) {
+        if (!error.kind().retryable()) {
+            return error.kind().label() + " errors are not retried";
+        }
+        if (nextSeq > 0) {
+            return nextSeq + " parts were already sent";
+        }
+        if (!retries.allowsAnotherAfter(calls)) {
+            return "that was the last of " + retries.maxCalls() + " calls";
+        }
+        return null;
+    }
+
+    /** Under the lock: the model finished; send the final part(s), or the apology when no text arrived at all. */
+    private Runnable finishWithWhatArrived(ModelCall call, Outcome outcome) {
+        List<String> rest = call.splitter.finish();
+        Outcome ending = outcome;
+        if (!rest.isEmpty()) {
+            sendFinal(rest);
+        } else {
+            if (nextSeq > 0) {
+                // Cannot happen (the splitter holds text back while it has emitted a part), but a reply must end.
+                LOG.error("reply {} of chat {} thought {}: {} parts sent but no final part; closing with the apology",
+                        replyId, thought.chatId(), thought.thoughtId(), nextSeq);
+            } else {
+                LOG.warn("reply {} of chat {} thought {}: the model produced no text ({}); sending the apology",
+                        replyId, thought.chatId(), thought.thoughtId(), outcome);
+            }
+            send(settings.apologyText(), true);
+            ending = Outcome.APOLOGISED;
+        }
+        ReplyResult ended = end(ending, Optional.empty());
+        return () -> result.complete(ended);
+    }
+
+    /** Under the lock: the apology as the last part, and the reply FAILED with {@code error}. */
+    private Runnable failWithApology(ModelError error) {
+        send(settings.apologyText(), true);
+        ReplyResult ended = end(Outcome.FAILED, Optional.of(error.description()));
+        return () -> result.complete(ended);
+    }
+
+    /** Under the lock: the sink failed; stop everything and fail the result. */
+    private Runnable sinkFailed(RuntimeException e) {
+        if (!done) {
+            ModelCall running = current;
+            if (running != null && !running.ended) {
+                endCall(running, CallOutcome.CANCELLED, running.deltas);
+            }
+            end(Outcome.CANCELLED, Optional.empty());
+        }
+        LOG.error("reply {} of chat {} thought {}: could not hand over a part", replyId, thought.chatId(),
+                thought.thoughtId(), e);
+        return () -> result.completeExceptionally(e);
+    }
+
+    private void sendFinal(List<String> parts) {
+        for (int i = 0; i < parts.size(); i++) {
+            send(parts.get(i), i == parts.size() - 1);
+        }
+    }
+
+    private void send(String text, boolean last) {
+        ReplyPart part = new ReplyPart(ReplyPart.SCHEMA_VERSION, replyId, thought.thoughtId(), thought.chatId(),
+                thought.lastMessageId(), nextSeq, last, text, clock.millis());
+        sink.send(part);
+        nextSeq++;
+        chars += text.length();
+        LOG.debug("reply {} part {} ({} chars, last={}) handed over", replyId, part.seq(), text.length(), last);
+    }
+
+    /**
+     * Under the lock: marks the call ended, then stops its watchdog and its stream, and counts it. {@code ended}
+     * is set first because stopping a stream may call {@code onError} back on this very thread.
+     */
+    private void endCall(ModelCall call, CallOutcome outcome, long outputTokens) {
+        call.ended = true;
+        cancel(call.watchdog);
+        if (call.permitRequest != null) {
+            // Still waiting for the budget: the request is withdrawn, no model was called.
+            call.permitRequest.cancel(false);
+            call.permitRequest = null;
+        }
+        if (!call.requested) {
+            return;
+        }
+        if (outcome != CallOutcome.OK && outcome != CallOutcome.TRUNCATED) {
+            stopStream(call);
+        }
+        metrics.callEnded(outcome, Duration.ofNanos(System.nanoTime() - call.startNanos), outputTokens);
+        ProviderBudget.Permit permit = call.permit;
+        if (permit != null) {
+            call.permit = null;
+            // What the provider counts: its reported usage when the call completed, nothing for a request it refused
+            // (an error status), else the estimated prompt plus the deltas streamed before the call ended.
+            // ProviderBudget promises that nothing blocks, so this may run under the lock.
+            permit.release(call.usedTokens >= 0 ? call.usedTokens : call.promptTokens + call.deltas);
+        }
+    }
+
+    /** Closes the call's stream: through its handle once a token brought one, else through its HTTP exchange. */
+    private void stopStream(ModelCall call) {
+        if (call.handle != null && !call.handle.isCancelled()) {
+            call.handle.cancel();
+        }
+        if (!call.abort.isAborted()) {
+            boolean http = call.abort.abort();
+            if (!http && call.handle == null) {
+                LOG.debug("reply {}: model call {} has neither a stream handle nor an HTTP exchange to close; a late"
+                        + " token will cancel it", replyId, call.number);
+            }
+        }
+    }
+
+    /** Under the lock: marks the end and stops the timers. */
+    private ReplyResult end(Outcome outcome, Optional<String> error) {
+        done = true;
+        cancel(replyTimer);
+        cancel(retryTimer);
+        return new ReplyResult(thought.thoughtId(), replyId, outcome, nextSeq, chars, calls, error);
+    }
+
+    /** Prompt and answer as the provider reported them; -1 when it did not (then the estimate is released). */
+    private static long usedTokens(ModelCall call, ChatResponse response) {
+        TokenUsage usage = response == null ? null : response.tokenUsage();
+        Integer total = usage == null ? null : usage.totalTokenCount();
+        return total != null ? total : -1;
+    }
+
+    private static long outputTokens(ModelCall call, ChatResponse response) {
+        TokenUsage usage = response == null ? null : response.tokenUsage();
+        Integer reported = usage == null ? null : usage.outputTokenCount();
+        return reported != null ? reported : call.deltas;
+    }
+
+    private ScheduledFuture<?> schedule(Runnable task, Duration delay) {
+        try {
+            return timer.schedule(() -> {
+                try {
+                    task.run();
+                } catch (RuntimeException e) {
+                    LOG.error("reply {} of chat {} thought {}: timer task failed", replyId, thought.chatId(),
+                            thought.thoughtId(), e);
+                }
+            }, delay.toNanos(), TimeUnit.NANOSECONDS);
+        } catch (RejectedExecutionException e) {
+            LOG.warn("reply {} of chat {} thought {}: timer rejected a task (shutting down?)", replyId,
+                    thought.chatId(), thought.thoughtId());
+            return null;
+        }
+    }
+
+    private static void cancel(ScheduledFuture<?> future) {
+        if (future != null) {
+            future.cancel(false);
+        }
+    }
+
+    /** One model call; also the model's view of it, so callbacks of an earlier call cannot touch a later one. */
+    private final class ModelCall implements StreamingChatResponseHandler {
+        final int number;
+        final StreamingPartSplitter splitter;
+        final CallAbort abort = new CallAbort();
+        // Guarded by the generation's lock (set once, before the request, where noted).
+        /** The request's estimated prompt tokens (set before the budget is asked). */
+        int promptTokens;
+        /** Waiting for the budget: the pending answer, withdrawn if the call ends first. */
+        CompletableFuture<ProviderBudget.Permit> permitRequest;
+        /** Granted by the budget; given back when the call ends. */
+        ProviderBudget.Permit permit;
+        /** Tokens to give back: the provider's reported total, 0 when it refused the request; -1 = estimate. */
+        long usedTokens = -1;
+        /** The request went out (the permit was granted): from here the call is timed and counted. */
+        boolean requested;
+        long startNanos;
+        final StringBuilder streamed = new StringBuilder();
+        // Guarded by the generation's lock.
+        boolean ended;
+        long deltas;
+        long lastTokenNanos;
+        StreamingHandle handle;
+        ScheduledFuture<?> watchdog;
+
+        ModelCall(int number, StreamingPartSplitter splitter) {
+            this.number = number;
+            this.splitter = splitter;
+        }
+
+        @Override
+        public void onPartialResponse(String partialResponse) {
+            onToken(this, partialResponse, null);
+        }
+
+        @Override
+        public void onPartialResponse(PartialResponse partialResponse, PartialResponseContext context) {
+            onToken(this, partialResponse.text(), context == null ? null : context.streamingHandle());
+        }
+
+        @Override
+        public void onCompleteResponse(ChatResponse completeResponse) {
+            onComplete(this, completeResponse);
+        }
+
+        @Override
+        public void onError(Throwable error) {
+            ReplyGeneration.this.onError(this, error);
+        }
+    }
+}
