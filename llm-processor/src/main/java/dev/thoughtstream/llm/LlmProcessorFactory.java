@@ -23,6 +23,7 @@ public final class LlmProcessorFactory implements ServiceFactory {
     @Override
     public void validate(Config config) {
         LlmConfig.from(config);
+        dev.thoughtstream.llm.budget.BudgetConfig.from(config);
     }
 
     @Override

@@ -38,7 +38,8 @@ import redis.clients.jedis.exceptions.JedisException;
  *
  * <p>All the work, Redis calls included, runs in a "pump" on the scheduler, one pump at a time: callers only queue
  * a request, a release or a 429, and ask for a pump. So no caller's thread ever waits, and the state below needs no
- * lock.
+ * lock. A granted future completes on the pump: what depends on it should not block there (the model call only
+ * sends its request there; anything heavier belongs on an executor of its own).
  */
 final class ClusterBudget implements ProviderBudget {
     private static final Logger LOG = LoggerFactory.getLogger(ClusterBudget.class);
@@ -148,8 +149,9 @@ final class ClusterBudget implements ProviderBudget {
     }
 
     /**
-     * Fails the requests still waiting. Permits still held are not given back: their requests may still be running
-     * at the provider; their leases, no longer renewed, expire within {@code LLM_BUDGET_LEASE_MS}.
+     * Fails the requests still waiting, and stops the timers. Permits still held stay held until released: their
+     * requests may still be running at the provider (if this process stops first, their leases, no longer renewed,
+     * expire within {@code LLM_BUDGET_LEASE_MS}).
      */
     @Override
     public void close() {

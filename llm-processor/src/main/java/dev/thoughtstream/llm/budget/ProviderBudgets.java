@@ -33,14 +33,14 @@ public final class ProviderBudgets {
             return ProviderBudget.unlimited();
         }
         Limits shared = redis.map(client -> new RedisLimits(config, client, redisKeyPrefix, clock)).orElse(null);
-        LOG.info("provider budget {}: at most {} requests at once, {} requests/min, {} tokens/min ({}); {}",
-                config.budgetId(), limit(config.maxConcurrentRequests()), limit(config.requestsPerMinute()),
-                limit(config.tokensPerMinute()), shared != null ? "shared through Redis" : "no Redis",
-                "without Redis each instance keeps to 1/" + config.instances());
+        LOG.info("provider budget {}: requests at once {}, requests/min {}, tokens/min {} ({}; without Redis each "
+                + "instance keeps to 1/{})", config.budgetId(), limit(config.maxConcurrentRequests()),
+                limit(config.requestsPerMinute()), limit(config.tokensPerMinute()),
+                shared != null ? "shared through Redis" : "no Redis", config.instances());
         return new ClusterBudget(config, shared, scheduler, clock, metrics);
     }
 
     private static String limit(long value) {
-        return value == 0 ? "unlimited" : Long.toString(value);
+        return value == 0 ? "no limit" : Long.toString(value);
     }
 }

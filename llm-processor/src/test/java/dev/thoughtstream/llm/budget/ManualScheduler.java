@@ -102,7 +102,7 @@ final class ManualScheduler extends AbstractExecutorService implements Scheduled
     @Override
     public synchronized List<Runnable> shutdownNow() {
         shutdown = true;
-        List<Runnable> pending = tasks.stream().filter(t -> !t.cancelled).map(t -> (Runnable) t.command).toList();
+        List<Runnable> pending = tasks.stream().filter(t -> !t.cancelled).map(t -> t.command).toList();
         tasks.clear();
         return pending;
     }
