@@ -2,13 +2,14 @@ package dev.thoughtstream.llm;
 
 import dev.langchain4j.model.chat.StreamingChatModel;
 import dev.thoughtstream.common.config.Config;
-import dev.thoughtstream.common.metrics.Metrics;
 import dev.thoughtstream.common.service.Infra;
 import dev.thoughtstream.common.service.NamedThreads;
 import dev.thoughtstream.common.service.OwningService;
 import dev.thoughtstream.common.service.Service;
 import dev.thoughtstream.common.service.ServiceFactory;
+import dev.thoughtstream.llm.budget.BudgetConfig;
 import dev.thoughtstream.llm.budget.ProviderBudget;
+import dev.thoughtstream.llm.budget.ProviderBudgets;
 import dev.thoughtstream.llm.generate.ReplyGenerator;
 import dev.thoughtstream.llm.model.ModelFactory;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
@@ -27,6 +28,7 @@ public final class LlmProcessorFactory implements ServiceFactory {
     @Override
     public void validate(Config config) {
         LlmConfig.from(config);
+        BudgetConfig.from(config);
     }
 
     @Override
@@ -38,26 +40,28 @@ public final class LlmProcessorFactory implements ServiceFactory {
         ScheduledThreadPoolExecutor scheduler =
                 new ScheduledThreadPoolExecutor(2, NamedThreads.factory("llm-scheduler", true));
         scheduler.setRemoveOnCancelPolicy(true);
-        ProviderBudget budget = providerBudget(llm, infra);
+        // The budget's Redis calls run one at a time on a thread of their own, so a slow Redis (up to
+        // REDIS_TIMEOUT_MS) never holds up the reply timeouts on the scheduler above.
+        ScheduledThreadPoolExecutor budgetThread =
+                new ScheduledThreadPoolExecutor(1, NamedThreads.factory("llm-budget", true));
+        budgetThread.setRemoveOnCancelPolicy(true);
+        ProviderBudget budget = ProviderBudget.unlimited();
         try {
+            // The model provider's limits belong to the API key, so every instance shares them through Redis.
+            budget = ProviderBudgets.create(BudgetConfig.from(config), infra.redis(), infra.redisKeyPrefix(),
+                    budgetThread, infra.clock(), infra.metrics());
             StreamingChatModel model = ModelFactory.streaming(llm, scheduler);
             LlmProcessor processor = new LlmProcessor(infra.kafka(), infra.topics(), llm,
-                    ReplyGenerator.from(llm, model, scheduler, infra.clock(), new Metrics(), budget),
+                    ReplyGenerator.from(llm, model, scheduler, infra.clock(), infra.metrics(), budget),
                     infra.subscribedActivity(), infra.claims(), infra.metrics(), infra.clock(), infra.owner(), budget);
-            return OwningService.of(processor, scheduler::shutdownNow);
+            // The processor closes the budget; its thread and the scheduler go after it.
+            return OwningService.of(processor, scheduler::shutdownNow, budgetThread::shutdownNow);
         } catch (RuntimeException e) {
             budget.close();
             scheduler.shutdownNow();
+            budgetThread.shutdownNow();
             throw e;
         }
-    }
-
-    /**
-     * The model provider's limits, shared by every instance (they belong to the API key). None yet: every call is
-     * granted at once; a shared implementation plugs in here.
-     */
-    private static ProviderBudget providerBudget(LlmConfig config, Infra infra) {
-        return ProviderBudget.unlimited();
     }
 
     /** For the ready line: the provider and model, e.g. {@code ollama (llama3.2)}. */
