@@ -1,6 +1,7 @@
 package dev.thoughtstream.testkit.telegram;
 
 import com.sun.net.httpserver.HttpServer;
+import dev.thoughtstream.common.net.HttpServers;
 import dev.thoughtstream.common.service.NamedThreads;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -34,10 +35,11 @@ import org.slf4j.LoggerFactory;
  * }</pre>
  *
  * <p>Telegram semantics kept on purpose: updates stay pending until confirmed by a higher getUpdates offset
- * (or a successful webhook delivery); one long poll at a time (409 for the older); message ids per chat shared
- * by person and bot; Telegram's error codes and descriptions. Threads: a bounded pool of named daemon threads
- * for HTTP (each long poll holds one) and one daemon thread for webhook delivery; all stopped by
- * {@link #close()}.
+ * (or a successful webhook delivery); one long poll at a time (409 for the older); webhook deliveries up to
+ * {@code max_connections} at once, one at a time per chat; message ids per chat shared by person and bot;
+ * Telegram's error codes and descriptions. Its HTTP answers go out without Nagle's delay ({@code HttpServers}), as a
+ * real Bot API server's do. Threads: a bounded pool of named daemon threads for HTTP (each long poll holds one),
+ * one daemon thread handing out webhook deliveries and the webhook client's pool; all stopped by {@link #close()}.
  */
 public final class TelegramEmulator implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(TelegramEmulator.class);
@@ -99,7 +101,7 @@ public final class TelegramEmulator implements AutoCloseable {
         // Threads come and go with load; a long poll holds one for its whole timeout.
         httpExecutor.allowCoreThreadTimeOut(true);
         try {
-            server = HttpServer.create(new InetSocketAddress(bindAddress, requestedPort), 128);
+            server = HttpServers.create(new InetSocketAddress(bindAddress, requestedPort), 128);
         } catch (IOException e) {
             httpExecutor.shutdownNow();
             throw new UncheckedIOException("Telegram emulator cannot bind " + bindAddress.getHostAddress() + ":"

@@ -2,20 +2,23 @@ package dev.thoughtstream.testkit.telegram;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import dev.thoughtstream.common.serde.Json;
-import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Delivers pending updates to the webhook like Telegram: one at a time, in order, forgetting each on a 2xx
- * and retrying the same update with a growing delay otherwise. Runs on its own thread (see
- * {@link TelegramEmulator}); the URL is never logged because bots often put their token in it.
+ * Delivers pending updates to the webhook like Telegram's Bot API server: up to the webhook's
+ * {@code max_connections} requests at once, one at a time per chat (see {@link UpdateQueue}), forgetting each update
+ * on a 2xx and retrying it with a growing delay otherwise, while other chats go on. One thread hands the deliveries
+ * out; the requests run asynchronously on the emulator's webhook HTTP client. The URL is never logged because bots
+ * often put their token in it.
  */
 final class WebhookDeliverer implements Runnable {
     private static final Logger LOG = LoggerFactory.getLogger(WebhookDeliverer.class);
@@ -40,26 +43,14 @@ final class WebhookDeliverer implements Runnable {
 
     @Override
     public void run() {
-        long backoffMillis = initialBackoff.toMillis();
         try {
             while (true) {
                 UpdateQueue.Delivery delivery = queue.awaitDelivery();
                 if (delivery == null) {
                     return;
                 }
-                String failure = attempt(delivery);
-                if (failure == null) {
-                    queue.delivered(delivery);
-                    backoffMillis = initialBackoff.toMillis();
-                    continue;
-                }
-                queue.deliveryFailed(delivery, failure, clock.instant().getEpochSecond());
-                LOG.warn("Webhook delivery of update {} failed ({}); retrying in {} ms",
-                        delivery.updateId(), failure, backoffMillis);
-                if (!queue.awaitRetry(backoffMillis, delivery.version())) {
-                    return;
-                }
-                backoffMillis = Math.min(backoffMillis * 2, maxBackoff.toMillis());
+                attempt(delivery).whenComplete((failure, error) -> finish(delivery,
+                        error != null ? describe(error) : failure));
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
@@ -67,8 +58,19 @@ final class WebhookDeliverer implements Runnable {
         }
     }
 
-    /** Returns null on success, otherwise Telegram-style wording of what went wrong. */
-    private String attempt(UpdateQueue.Delivery delivery) throws InterruptedException {
+    private void finish(UpdateQueue.Delivery delivery, String failure) {
+        if (failure == null) {
+            queue.delivered(delivery);
+            return;
+        }
+        queue.deliveryFailed(delivery, failure, clock.instant().getEpochSecond(), initialBackoff.toMillis(),
+                maxBackoff.toMillis());
+        LOG.warn("Webhook delivery of update {} failed ({}); retrying in {} ms", delivery.updateId(), failure,
+                queue.retryDelayMillis(delivery));
+    }
+
+    /** Completes with null on success, otherwise Telegram-style wording of what went wrong. */
+    private CompletableFuture<String> attempt(UpdateQueue.Delivery delivery) {
         HttpRequest.Builder request;
         try {
             request = HttpRequest.newBuilder(URI.create(delivery.url()))
@@ -76,25 +78,34 @@ final class WebhookDeliverer implements Runnable {
                     .header("Content-Type", "application/json")
                     .POST(HttpRequest.BodyPublishers.ofByteArray(Json.mapper().writeValueAsBytes(delivery.update())));
         } catch (IllegalArgumentException e) {
-            return "Bad webhook: invalid URL";
+            return CompletableFuture.completedFuture("Bad webhook: invalid URL");
         } catch (JsonProcessingException e) {
             // Cannot happen for a tree we built ourselves; still reported rather than swallowed.
             LOG.error("Cannot serialise update {}", delivery.updateId(), e);
-            return "Internal error";
+            return CompletableFuture.completedFuture("Internal error");
         }
         if (delivery.secret() != null) {
             request.header(SECRET_HEADER, delivery.secret());
         }
         try {
-            HttpResponse<Void> response = http.send(request.build(), HttpResponse.BodyHandlers.discarding());
-            int status = response.statusCode();
-            if (status >= 200 && status < 300) {
-                LOG.debug("Webhook accepted update {} ({})", delivery.updateId(), status);
-                return null;
-            }
-            return "Wrong response from the webhook: " + status;
-        } catch (IOException e) {
-            return e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
+            return http.sendAsync(request.build(), HttpResponse.BodyHandlers.discarding()).handle((response, error) -> {
+                if (error != null) {
+                    return describe(error);
+                }
+                int status = response.statusCode();
+                if (status >= 200 && status < 300) {
+                    LOG.debug("Webhook accepted update {} ({})", delivery.updateId(), status);
+                    return null;
+                }
+                return "Wrong response from the webhook: " + status;
+            });
+        } catch (IllegalArgumentException e) {
+            return CompletableFuture.completedFuture("Bad webhook: invalid URL");
         }
+    }
+
+    private static String describe(Throwable error) {
+        Throwable cause = error instanceof CompletionException && error.getCause() != null ? error.getCause() : error;
+        return cause.getMessage() == null ? cause.getClass().getSimpleName() : cause.getMessage();
     }
 }
