@@ -64,6 +64,7 @@ public final class TelegramEmulator implements AutoCloseable {
     private HttpServer server;
     private ThreadPoolExecutor httpExecutor;
     private ExecutorService webhookHttpExecutor;
+    private ExecutorService webhookConnections;
     private Thread webhookThread;
     private boolean closed;
 
@@ -124,8 +125,9 @@ public final class TelegramEmulator implements AutoCloseable {
                 .connectTimeout(Duration.ofSeconds(5))
                 .executor(webhookHttpExecutor)
                 .build();
+        webhookConnections = Executors.newCachedThreadPool(NamedThreads.daemon("tg-emulator-webhook-connection"));
         webhookThread = NamedThreads.daemon("tg-emulator-webhook").newThread(new WebhookDeliverer(updates, webhookClient,
-                clock, webhookInitialBackoff, webhookMaxBackoff, Duration.ofSeconds(10)));
+                webhookConnections, clock, webhookInitialBackoff, webhookMaxBackoff, Duration.ofSeconds(10)));
         webhookThread.start();
         LOG.info("Telegram emulator listening on {} (bot @{})", baseUrl(), bot.username());
         return this;
@@ -301,6 +303,7 @@ public final class TelegramEmulator implements AutoCloseable {
             httpExecutor.shutdownNow();
             webhookThread.interrupt();
             webhookHttpExecutor.shutdownNow();
+            webhookConnections.shutdownNow();
             try {
                 if (!httpExecutor.awaitTermination(5, TimeUnit.SECONDS)) {
                     LOG.warn("Telegram emulator HTTP threads did not stop within 5 s");

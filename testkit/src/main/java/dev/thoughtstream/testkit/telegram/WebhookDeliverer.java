@@ -2,14 +2,15 @@ package dev.thoughtstream.testkit.telegram;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import dev.thoughtstream.common.serde.Json;
+import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Clock;
 import java.time.Duration;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
+import java.util.concurrent.Executor;
+import java.util.concurrent.RejectedExecutionException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -17,8 +18,9 @@ import org.slf4j.LoggerFactory;
  * Delivers pending updates to the webhook like Telegram's Bot API server: up to the webhook's
  * {@code max_connections} requests at once, one at a time per chat (see {@link UpdateQueue}), forgetting each update
  * on a 2xx and retrying it with a growing delay otherwise, while other chats go on. One thread hands the deliveries
- * out; the requests run asynchronously on the emulator's webhook HTTP client. The URL is never logged because bots
- * often put their token in it.
+ * out; each request runs on a connection thread of its own (a blocking send: the JDK client's asynchronous send
+ * would hand every completion to a new thread on a machine of two cores, where the common pool is too small). The
+ * URL is never logged because bots often put their token in it.
  */
 final class WebhookDeliverer implements Runnable {
     private static final Logger LOG = LoggerFactory.getLogger(WebhookDeliverer.class);
@@ -26,15 +28,18 @@ final class WebhookDeliverer implements Runnable {
 
     private final UpdateQueue queue;
     private final HttpClient http;
+    private final Executor connections;
     private final Clock clock;
     private final Duration initialBackoff;
     private final Duration maxBackoff;
     private final Duration requestTimeout;
 
-    WebhookDeliverer(UpdateQueue queue, HttpClient http, Clock clock, Duration initialBackoff, Duration maxBackoff,
-                     Duration requestTimeout) {
+    /** @param connections runs each request (at most max_connections at once, which the queue enforces) */
+    WebhookDeliverer(UpdateQueue queue, HttpClient http, Executor connections, Clock clock, Duration initialBackoff,
+                     Duration maxBackoff, Duration requestTimeout) {
         this.queue = queue;
         this.http = http;
+        this.connections = connections;
         this.clock = clock;
         this.initialBackoff = initialBackoff;
         this.maxBackoff = maxBackoff;
@@ -49,8 +54,12 @@ final class WebhookDeliverer implements Runnable {
                 if (delivery == null) {
                     return;
                 }
-                attempt(delivery).whenComplete((failure, error) -> finish(delivery,
-                        error != null ? describe(error) : failure));
+                try {
+                    connections.execute(() -> finish(delivery, attempt(delivery)));
+                } catch (RejectedExecutionException e) {
+                    // The emulator is closing.
+                    return;
+                }
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
@@ -69,8 +78,8 @@ final class WebhookDeliverer implements Runnable {
                 queue.retryDelayMillis(delivery));
     }
 
-    /** Completes with null on success, otherwise Telegram-style wording of what went wrong. */
-    private CompletableFuture<String> attempt(UpdateQueue.Delivery delivery) {
+    /** Null on success, otherwise Telegram-style wording of what went wrong. */
+    private String attempt(UpdateQueue.Delivery delivery) {
         HttpRequest.Builder request;
         try {
             request = HttpRequest.newBuilder(URI.create(delivery.url()))
@@ -78,34 +87,34 @@ final class WebhookDeliverer implements Runnable {
                     .header("Content-Type", "application/json")
                     .POST(HttpRequest.BodyPublishers.ofByteArray(Json.mapper().writeValueAsBytes(delivery.update())));
         } catch (IllegalArgumentException e) {
-            return CompletableFuture.completedFuture("Bad webhook: invalid URL");
+            return "Bad webhook: invalid URL";
         } catch (JsonProcessingException e) {
             // Cannot happen for a tree we built ourselves; still reported rather than swallowed.
             LOG.error("Cannot serialise update {}", delivery.updateId(), e);
-            return CompletableFuture.completedFuture("Internal error");
+            return "Internal error";
         }
         if (delivery.secret() != null) {
             request.header(SECRET_HEADER, delivery.secret());
         }
         try {
-            return http.sendAsync(request.build(), HttpResponse.BodyHandlers.discarding()).handle((response, error) -> {
-                if (error != null) {
-                    return describe(error);
-                }
-                int status = response.statusCode();
-                if (status >= 200 && status < 300) {
-                    LOG.debug("Webhook accepted update {} ({})", delivery.updateId(), status);
-                    return null;
-                }
-                return "Wrong response from the webhook: " + status;
-            });
+            HttpResponse<Void> response = http.send(request.build(), HttpResponse.BodyHandlers.discarding());
+            int status = response.statusCode();
+            if (status >= 200 && status < 300) {
+                LOG.debug("Webhook accepted update {} ({})", delivery.updateId(), status);
+                return null;
+            }
+            return "Wrong response from the webhook: " + status;
+        } catch (IOException e) {
+            return describe(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return "Interrupted";
         } catch (IllegalArgumentException e) {
-            return CompletableFuture.completedFuture("Bad webhook: invalid URL");
+            return "Bad webhook: invalid URL";
         }
     }
 
     private static String describe(Throwable error) {
-        Throwable cause = error instanceof CompletionException && error.getCause() != null ? error.getCause() : error;
-        return cause.getMessage() == null ? cause.getClass().getSimpleName() : cause.getMessage();
+        return error.getMessage() == null ? error.getClass().getSimpleName() : error.getMessage();
     }
 }
