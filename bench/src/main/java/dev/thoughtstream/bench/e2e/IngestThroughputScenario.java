@@ -16,6 +16,7 @@ import dev.thoughtstream.testkit.telegram.TelegramEmulator;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.io.UncheckedIOException;
+import java.lang.management.ManagementFactory;
 import java.net.ServerSocket;
 import java.time.Duration;
 import java.util.HashMap;
@@ -45,7 +46,8 @@ final class IngestThroughputScenario {
 
     /** What one mode's run printed. */
     record Result(String mode, int updates, int chats, double seconds, double perSecond, double wallSeconds,
-                  long redisCommands, Map<String, Long> redisByCommand, boolean complete) {}
+                  long redisCommands, Map<String, Long> redisByCommand, boolean complete, double jvmCpuMs,
+                  double redisCpuMs) {}
 
     private IngestThroughputScenario() {}
 
@@ -88,6 +90,8 @@ final class IngestThroughputScenario {
                 RedisClient stats = infra.redis().orElseThrow();
                 Service ingest = new IngestFactory().create(config, infra);
                 Map<String, Long> before = commandStats(stats);
+                double redisCpuBefore = redisCpuSeconds(stats);
+                long cpuBefore = processCpuNanos();
                 long started = System.nanoTime();
                 ingest.start();
                 boolean complete;
@@ -98,6 +102,8 @@ final class IngestThroughputScenario {
                     ingest.close();
                 }
                 double wall = (System.nanoTime() - started) / 1e9;
+                double jvmCpuMs = (processCpuNanos() - cpuBefore) / 1e6;
+                double redisCpuMs = (redisCpuSeconds(stats) - redisCpuBefore) * 1000;
                 Map<String, Long> after = commandStats(stats);
                 Map<String, Long> used = new TreeMap<>();
                 after.forEach((command, calls) -> {
@@ -114,7 +120,7 @@ final class IngestThroughputScenario {
                 return new Result(mode, records.size(), o.ingestChats(), seconds,
                         records.size() > 1 ? (records.size() - 1) / seconds : Double.NaN, wall,
                         used.values().stream().mapToLong(Long::longValue).sum(), used,
-                        complete && records.size() >= o.ingestUpdates());
+                        complete && records.size() >= o.ingestUpdates(), jvmCpuMs, redisCpuMs);
             }
         }
     }
@@ -126,6 +132,9 @@ final class IngestThroughputScenario {
                 + "%s%n", r.perSecond(), r.seconds(), r.wallSeconds(), floor.ran()
                         ? String.format(Locale.ROOT, "; the floor's 3-hop throughput: %.0f records/s",
                                 floor.throughputPerSecond()) : "");
+        out.printf(Locale.ROOT, "  CPU per 1,000 updates: %.0f ms in this JVM (ingest, the emulator, the broker), %.0f ms "
+                + "in redis-server; less sensitive than updates/s to other load on the machine%n",
+                1000 * r.jvmCpuMs() / r.updates(), 1000 * r.redisCpuMs() / r.updates());
         out.printf(Locale.ROOT, "  Redis: %d commands, %.2f per update: %s%n", r.redisCommands(),
                 r.updates() == 0 ? Double.NaN : (double) r.redisCommands() / r.updates(), r.redisByCommand());
         if (!r.complete()) {
@@ -151,6 +160,25 @@ final class IngestThroughputScenario {
             Thread.currentThread().interrupt();
             return 0;
         }
+    }
+
+    /** CPU time of this JVM so far (every thread: ingest, the emulator, the broker, the bench). */
+    private static long processCpuNanos() {
+        if (ManagementFactory.getOperatingSystemMXBean() instanceof com.sun.management.OperatingSystemMXBean os) {
+            return os.getProcessCpuTime();
+        }
+        return 0;
+    }
+
+    /** {@code INFO cpu}: redis-server's user and system CPU seconds so far. */
+    private static double redisCpuSeconds(RedisClient redis) {
+        double seconds = 0;
+        for (String line : redis.info("cpu").split("\r?\n")) {
+            if (line.startsWith("used_cpu_sys:") || line.startsWith("used_cpu_user:")) {
+                seconds += Double.parseDouble(line.substring(line.indexOf(':') + 1).strip());
+            }
+        }
+        return seconds;
     }
 
     /** {@code INFO commandstats}: command → calls since the server started. */
