@@ -93,8 +93,10 @@ final class UpdateWriter implements AutoCloseable {
     private static final long NO_DEADLINE = Long.MAX_VALUE;
 
     private final Producer<Long, StoredUpdate> producer;
+    private final SendNow sendUpdates;
     private final Topic<Long, StoredUpdate> topic;
     private final Producer<Long, ReplyPart> noticeProducer;
+    private final SendNow sendNotices;
     private final Topic<Long, ReplyPart> replies;
     private final IntakeRules rules;
     /** Null: the staleness signal is not fed. */
@@ -142,8 +144,10 @@ final class UpdateWriter implements AutoCloseable {
             Clock clock, long leaseToken) {
         this.leaseToken = leaseToken;
         this.producer = producer;
+        this.sendUpdates = new SendNow(producer, "updates");
         this.topic = topic;
         this.noticeProducer = noticeProducer;
+        this.sendNotices = new SendNow(noticeProducer, "notices");
         this.replies = replies;
         this.rules = rules;
         this.activity = activity;
@@ -227,9 +231,10 @@ final class UpdateWriter implements AutoCloseable {
             }
             // Notices first: if the deadline passes between the two, Telegram's retry sends the notice again
             // (same reply id, sent once by the emitter) instead of writing an acknowledged update twice.
-            Outcome outcome = sendUntilAcknowledged(noticeProducer, replies.name(), notices, deadline, null);
+            Outcome outcome = sendUntilAcknowledged(noticeProducer, sendNotices, replies.name(), notices, deadline, null);
             if (outcome == Outcome.WRITTEN) {
-                outcome = sendUntilAcknowledged(producer, topic.name(), records, deadline, this::rememberLate);
+                outcome = sendUntilAcknowledged(producer, sendUpdates, topic.name(), records, deadline,
+                        this::rememberLate);
             }
             if (outcome != Outcome.WRITTEN) {
                 return outcome;
@@ -311,15 +316,15 @@ final class UpdateWriter implements AutoCloseable {
      * ({@link System#nanoTime()}), handing each record still in flight to {@code lateAck} for when Kafka
      * acknowledges it after all.
      */
-    private <V> Outcome sendUntilAcknowledged(Producer<Long, V> to, String topicName, List<ProducerRecord<Long, V>> records,
-            long deadline, Consumer<ProducerRecord<Long, V>> lateAck) {
+    private <V> Outcome sendUntilAcknowledged(Producer<Long, V> to, SendNow sendNow, String topicName,
+            List<ProducerRecord<Long, V>> records, long deadline, Consumer<ProducerRecord<Long, V>> lateAck) {
         List<ProducerRecord<Long, V>> pending = records;
         long backoffMs = FIRST_BACKOFF_MS;
         for (int attempt = 1; !pending.isEmpty(); attempt++) {
             List<ProducerRecord<Long, V>> failed = new ArrayList<>();
             Throwable cause;
             try {
-                cause = attempt(to, topicName, pending, failed, attempt > 1, deadline, lateAck);
+                cause = attempt(to, sendNow, topicName, pending, failed, attempt > 1, deadline, lateAck);
             } catch (InterruptedException | InterruptException e) {
                 Thread.currentThread().interrupt();
                 LOG.warn("interrupted while writing {} record(s) to {}; they stay unconfirmed", pending.size(),
@@ -386,9 +391,9 @@ final class UpdateWriter implements AutoCloseable {
      * per chat, a wave is sent only when the one before was acknowledged, and a chat whose record failed sends
      * nothing more in this attempt. Chats still go in parallel; a chat's burst costs one round trip per record.
      */
-    private <V> Throwable attempt(Producer<Long, V> to, String topicName, List<ProducerRecord<Long, V>> records,
-            List<ProducerRecord<Long, V>> failed, boolean abandonOnClose, long deadline,
-            Consumer<ProducerRecord<Long, V>> lateAck) throws InterruptedException {
+    private <V> Throwable attempt(Producer<Long, V> to, SendNow sendNow, String topicName,
+            List<ProducerRecord<Long, V>> records, List<ProducerRecord<Long, V>> failed, boolean abandonOnClose,
+            long deadline, Consumer<ProducerRecord<Long, V>> lateAck) throws InterruptedException {
         try {
             // Waits (up to max.block.ms) once for the topic's metadata, instead of once per record in send().
             to.partitionsFor(topicName);
@@ -417,6 +422,8 @@ final class UpdateWriter implements AutoCloseable {
             for (ProducerRecord<Long, V> r : wave) {
                 acks.add(send(to, r));
             }
+            // The whole wave in one request per broker, now (see SendNow).
+            sendNow.request();
             for (int i = 0; i < wave.size(); i++) {
                 ProducerRecord<Long, V> r = wave.get(i);
                 Ack ack = awaitAck(acks.get(i), abandonOnClose, deadline);
@@ -606,9 +613,11 @@ final class UpdateWriter implements AutoCloseable {
         return false;
     }
 
-    /** Ends any wait for Kafka once the current attempt is known to fail; the producer belongs to the caller. */
+    /** Ends any wait for Kafka once the current attempt is known to fail; the producers belong to the caller. */
     @Override
     public void close() {
         closed.countDown();
+        sendUpdates.close();
+        sendNotices.close();
     }
 }

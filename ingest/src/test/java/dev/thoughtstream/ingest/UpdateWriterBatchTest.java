@@ -37,6 +37,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.OptionalLong;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.stream.Collectors;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -225,6 +226,28 @@ class UpdateWriterBatchTest {
                     + ":" + u.path("update_id").asLong());
             assertTrue(ttl > Duration.ofHours(24).toMillis(), "dedup mark of " + u + ": " + ttl);
         }
+    }
+
+    @Test
+    void givenProducersThatWouldLingerAMinute_whenABatchIsWritten_thenItIsSentAtOnceNotAfterTheLinger()
+            throws Exception {
+        // given: producers told to wait a minute for more records before sending (the test's bound is 30 s)
+        kafka = KafkaSettings.from(TestKafka.config(kafka.topicPrefix(), TestKafka.PARTITIONS)
+                .with(Map.of("KAFKA_CLIENT_LINGER_MS", "60000", "KAFKA_CLIENT_DELIVERY_TIMEOUT_MS", "180000")));
+        UpdateWriter writer = writer(redis(TestRedis.settings()), 100, null);
+        List<JsonNode> batch = new ArrayList<>();
+        for (long chat = 1; chat <= 5; chat++) {
+            batch.add(message(40_000 + chat, chat, 1));
+            batch.add(message(40_010 + chat, chat, 2));
+        }
+
+        // when
+        CompletableFuture<Boolean> write = CompletableFuture.supplyAsync(() -> writer.writeAll(batch));
+
+        // then: each wave was sent when it was complete, so the batch is in Kafka long before the linger ends
+        Await.until("the batch to be acknowledged", TIMEOUT, write::isDone);
+        assertTrue(write.get());
+        assertEquals(10, written().size());
     }
 
     @Test
