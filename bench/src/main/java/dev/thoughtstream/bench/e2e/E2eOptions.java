@@ -99,7 +99,7 @@ public record E2eOptions(
     public static E2eOptions defaults() {
         return new E2eOptions(1000, Duration.ofSeconds(60), Duration.ofSeconds(15), 1000, 3, 1500, 6,
                 Duration.ofSeconds(1), Duration.ofSeconds(120), 100, 2000, 50, 30, Duration.ofSeconds(20),
-                Duration.ofSeconds(5), Duration.ofSeconds(5), 100_000, 100, null, Map.of(), DEFAULT_SCENARIOS, 30_000,
+                Duration.ofSeconds(5), Duration.ofSeconds(5), 100_000, 100, null, Map.of(), DEFAULT_SCENARIOS, 60_000,
                 1000, List.of("polling", "webhook"));
     }
 
@@ -138,7 +138,7 @@ public record E2eOptions(
                 "  --set NAME=VALUE            any service variable, for every stack (repeatable)",
                 "  --scenarios LIST            which parts run, of " + String.join(",", SCENARIOS)
                         + " (all but ingest); figures whose floor was skipped print no ratio",
-                "  --ingest-updates N          ingest-only run: updates waiting at the emulator (30000)",
+                "  --ingest-updates N          ingest-only run: updates waiting at the emulator (60000)",
                 "  --ingest-chats N            ingest-only run: chats they are spread over (1000)",
                 "  --ingest-modes LIST         ingest-only run: polling and/or webhook (polling,webhook)");
     }

@@ -65,6 +65,7 @@ public final class TelegramEmulator implements AutoCloseable {
     private ThreadPoolExecutor httpExecutor;
     private ExecutorService webhookHttpExecutor;
     private ExecutorService webhookConnections;
+    private PlainHttpPoster webhookPoster;
     private Thread webhookThread;
     private boolean closed;
 
@@ -126,8 +127,10 @@ public final class TelegramEmulator implements AutoCloseable {
                 .executor(webhookHttpExecutor)
                 .build();
         webhookConnections = Executors.newCachedThreadPool(NamedThreads.daemon("tg-emulator-webhook-connection"));
+        webhookPoster = new PlainHttpPoster(Duration.ofSeconds(5), Duration.ofSeconds(10));
         webhookThread = NamedThreads.daemon("tg-emulator-webhook").newThread(new WebhookDeliverer(updates, webhookClient,
-                webhookConnections, clock, webhookInitialBackoff, webhookMaxBackoff, Duration.ofSeconds(10)));
+                webhookPoster, webhookConnections, clock, webhookInitialBackoff, webhookMaxBackoff,
+                Duration.ofSeconds(10)));
         webhookThread.start();
         LOG.info("Telegram emulator listening on {} (bot @{})", baseUrl(), bot.username());
         return this;
@@ -304,6 +307,7 @@ public final class TelegramEmulator implements AutoCloseable {
             webhookThread.interrupt();
             webhookHttpExecutor.shutdownNow();
             webhookConnections.shutdownNow();
+            webhookPoster.close();
             try {
                 if (!httpExecutor.awaitTermination(5, TimeUnit.SECONDS)) {
                     LOG.warn("Telegram emulator HTTP threads did not stop within 5 s");

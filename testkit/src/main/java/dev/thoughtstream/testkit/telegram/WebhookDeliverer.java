@@ -9,6 +9,7 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.Map;
 import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
 import org.slf4j.Logger;
@@ -18,9 +19,9 @@ import org.slf4j.LoggerFactory;
  * Delivers pending updates to the webhook like Telegram's Bot API server: up to the webhook's
  * {@code max_connections} requests at once, one at a time per chat (see {@link UpdateQueue}), forgetting each update
  * on a 2xx and retrying it with a growing delay otherwise, while other chats go on. One thread hands the deliveries
- * out; each request runs on a connection thread of its own (a blocking send: the JDK client's asynchronous send
- * would hand every completion to a new thread on a machine of two cores, where the common pool is too small). The
- * URL is never logged because bots often put their token in it.
+ * out; each request runs on a connection thread of its own, as a blocking POST over a kept-alive socket
+ * ({@link PlainHttpPoster}; https through the JDK's client). The URL is never logged because bots often put their
+ * token in it.
  */
 final class WebhookDeliverer implements Runnable {
     private static final Logger LOG = LoggerFactory.getLogger(WebhookDeliverer.class);
@@ -28,6 +29,7 @@ final class WebhookDeliverer implements Runnable {
 
     private final UpdateQueue queue;
     private final HttpClient http;
+    private final PlainHttpPoster plain;
     private final Executor connections;
     private final Clock clock;
     private final Duration initialBackoff;
@@ -35,10 +37,11 @@ final class WebhookDeliverer implements Runnable {
     private final Duration requestTimeout;
 
     /** @param connections runs each request (at most max_connections at once, which the queue enforces) */
-    WebhookDeliverer(UpdateQueue queue, HttpClient http, Executor connections, Clock clock, Duration initialBackoff,
-                     Duration maxBackoff, Duration requestTimeout) {
+    WebhookDeliverer(UpdateQueue queue, HttpClient http, PlainHttpPoster plain, Executor connections, Clock clock,
+                     Duration initialBackoff, Duration maxBackoff, Duration requestTimeout) {
         this.queue = queue;
         this.http = http;
+        this.plain = plain;
         this.connections = connections;
         this.clock = clock;
         this.initialBackoff = initialBackoff;
@@ -80,12 +83,11 @@ final class WebhookDeliverer implements Runnable {
 
     /** Null on success, otherwise Telegram-style wording of what went wrong. */
     private String attempt(UpdateQueue.Delivery delivery) {
-        HttpRequest.Builder request;
+        URI url;
+        byte[] body;
         try {
-            request = HttpRequest.newBuilder(URI.create(delivery.url()))
-                    .timeout(requestTimeout)
-                    .header("Content-Type", "application/json")
-                    .POST(HttpRequest.BodyPublishers.ofByteArray(Json.mapper().writeValueAsBytes(delivery.update())));
+            url = URI.create(delivery.url());
+            body = Json.mapper().writeValueAsBytes(delivery.update());
         } catch (IllegalArgumentException e) {
             return "Bad webhook: invalid URL";
         } catch (JsonProcessingException e) {
@@ -93,12 +95,11 @@ final class WebhookDeliverer implements Runnable {
             LOG.error("Cannot serialise update {}", delivery.updateId(), e);
             return "Internal error";
         }
-        if (delivery.secret() != null) {
-            request.header(SECRET_HEADER, delivery.secret());
-        }
         try {
-            HttpResponse<Void> response = http.send(request.build(), HttpResponse.BodyHandlers.discarding());
-            int status = response.statusCode();
+            int status = "http".equalsIgnoreCase(url.getScheme()) && url.getHost() != null
+                    ? plain.postJson(url, delivery.secret() == null ? Map.of()
+                            : Map.of(SECRET_HEADER, delivery.secret()), body)
+                    : sendWithJdkClient(url, delivery.secret(), body);
             if (status >= 200 && status < 300) {
                 LOG.debug("Webhook accepted update {} ({})", delivery.updateId(), status);
                 return null;
@@ -112,6 +113,18 @@ final class WebhookDeliverer implements Runnable {
         } catch (IllegalArgumentException e) {
             return "Bad webhook: invalid URL";
         }
+    }
+
+    /** https (and anything else the plain poster does not speak) through the JDK's client. */
+    private int sendWithJdkClient(URI url, String secret, byte[] body) throws IOException, InterruptedException {
+        HttpRequest.Builder request = HttpRequest.newBuilder(url)
+                .timeout(requestTimeout)
+                .header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofByteArray(body));
+        if (secret != null) {
+            request.header(SECRET_HEADER, secret);
+        }
+        return http.send(request.build(), HttpResponse.BodyHandlers.discarding()).statusCode();
     }
 
     private static String describe(Throwable error) {
