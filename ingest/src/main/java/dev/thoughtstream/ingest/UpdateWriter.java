@@ -205,11 +205,15 @@ final class UpdateWriter implements AutoCloseable {
                 JsonNode update = updates.get(i);
                 long updateId = update.path("update_id").asLong(-1);
                 maxId = Math.max(maxId, updateId);
-                // The same update twice in one batch (a webhook retry meeting its first delivery): written once.
-                if ((seen != null && seen.get(i).isPresent()) || !inBatch.add(updateId)) {
+                if (seen != null && seen.get(i).isPresent()) {
                     duplicatesSkipped.incrementAndGet();
                     results.add(IngestResult.DUPLICATE);
                     LOG.info("update {} was written before (redelivered by Telegram); skipping it", updateId);
+                } else if (!inBatch.add(updateId)) {
+                    // The same update twice in one batch (a webhook retry meeting its first delivery): written once.
+                    duplicatesSkipped.incrementAndGet();
+                    results.add(IngestResult.DUPLICATE);
+                    LOG.info("update {} is twice in one batch; writing it once", updateId);
                 } else {
                     fresh.add(update);
                 }
@@ -231,7 +235,8 @@ final class UpdateWriter implements AutoCloseable {
             }
             // Notices first: if the deadline passes between the two, Telegram's retry sends the notice again
             // (same reply id, sent once by the emitter) instead of writing an acknowledged update twice.
-            Outcome outcome = sendUntilAcknowledged(noticeProducer, sendNotices, replies.name(), notices, deadline, null);
+            Outcome outcome = sendUntilAcknowledged(noticeProducer, sendNotices, replies.name(), notices, deadline,
+                    null);
             if (outcome == Outcome.WRITTEN) {
                 outcome = sendUntilAcknowledged(producer, sendUpdates, topic.name(), records, deadline,
                         this::rememberLate);

@@ -144,8 +144,8 @@ final class IngestThroughputScenario {
                 r.wallSeconds(), floor.ran()
                         ? String.format(Locale.ROOT, "; the floor's 3-hop throughput: %.0f records/s",
                                 floor.throughputPerSecond()) : "");
-        out.printf(Locale.ROOT, "  CPU per 1,000 updates: %.0f ms in this JVM (ingest, the emulator, the broker), %.0f ms "
-                + "in redis-server; less sensitive than updates/s to other load on the machine%n",
+        out.printf(Locale.ROOT, "  CPU per 1,000 updates: %.0f ms in this JVM (ingest, the emulator, the broker), "
+                + "%.0f ms in redis-server; less sensitive than updates/s to other load on the machine%n",
                 1000 * r.jvmCpuMs() / r.updates(), 1000 * r.redisCpuMs() / r.updates());
         StringBuilder parts = new StringBuilder();
         r.cpuMsByPart().forEach((part, ms) -> parts.append(parts.length() == 0 ? "" : ", ")

@@ -66,7 +66,8 @@ class E2eBenchSmokeTest {
     void theIngestOnlyRunDrainsABacklogInBothModesAndPrintsItsFigures(@TempDir Path workDir) throws Exception {
         // Given the ingest-only run alone, with a small backlog
         E2eOptions options = E2eOptions.parse(new String[] {
-            "--scenarios", "ingest", "--ingest-updates", "300", "--ingest-chats", "30", "--work-dir", workDir.toString(),
+            "--scenarios", "ingest", "--ingest-updates", "300", "--ingest-chats", "30",
+            "--work-dir", workDir.toString(),
         });
         ByteArrayOutputStream bytes = new ByteArrayOutputStream();
 

@@ -23,8 +23,8 @@ public final class RedisClaimStore implements ClaimStore {
             + "redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3]) return 1 else return 0 end";
 
     /** SET of every key (ARGV[1] value, ARGV[2] ttl ms) in one command, so a batch costs one round trip. */
-    private static final String PUT_ALL_SCRIPT = "for i = 1, #KEYS do redis.call('SET', KEYS[i], ARGV[1], 'PX', ARGV[2]) "
-            + "end return #KEYS";
+    private static final String PUT_ALL_SCRIPT =
+            "for i = 1, #KEYS do redis.call('SET', KEYS[i], ARGV[1], 'PX', ARGV[2]) end return #KEYS";
 
     private final RedisClient redis;
     private final String keyPrefix;
