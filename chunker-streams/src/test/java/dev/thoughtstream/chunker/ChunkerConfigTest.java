@@ -25,7 +25,7 @@ class ChunkerConfigTest {
         ChunkerConfig config = ChunkerConfig.from(Config.of(Map.of()));
 
         assertEquals(Duration.ofMillis(1500), config.chunkGap());
-        assertEquals(Duration.ofMillis(50), config.punctuateInterval());
+        assertEquals(Duration.ofMillis(10), config.punctuateInterval());
         assertEquals(Duration.ofHours(6), config.context().window());
         assertEquals(100, config.context().minMessages());
         assertEquals(12_000, config.context().maxChars());
@@ -33,7 +33,7 @@ class ChunkerConfigTest {
         assertEquals(ChunkerConfig.defaultStateDir(), config.stateDir());
         assertEquals(1, config.numThreads());
         assertEquals(0, config.numStandbyReplicas());
-        assertEquals(Duration.ofMillis(50), config.commitInterval());
+        assertEquals(Duration.ofMillis(20), config.commitInterval());
         assertEquals(new ThoughtLimits(Duration.ofMillis(2500), Duration.ofSeconds(20), 20, 3000), config.limits());
         assertEquals(new BotReplies(BotReplies.DEFAULT_GREETING, BotReplies.DEFAULT_HELP, BotReplies.DEFAULT_RESET,
                 BotReplies.DEFAULT_NON_TEXT, ""), config.replies());
@@ -141,7 +141,7 @@ class ChunkerConfigTest {
                 "TOPIC_REPLICATION_FACTOR", "3",
                 "KAFKA_CLIENT_SECURITY_PROTOCOL", "SASL_SSL",
                 "KAFKA_CLIENT_PROCESSING_GUARANTEE", "at_least_once",
-                "STREAMS_COMMIT_INTERVAL_MS", "20",
+                "STREAMS_COMMIT_INTERVAL_MS", "35",
                 "STREAMS_STATE_DIR", "/data/chunker"));
 
         Properties props = ChunkerTopology.streamsProperties(ChunkerConfig.from(source), KafkaSettings.from(source));
@@ -150,8 +150,8 @@ class ChunkerConfigTest {
         assertEquals("broker:9092", props.get(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG));
         assertEquals(StreamsConfig.EXACTLY_ONCE_V2, props.get(StreamsConfig.PROCESSING_GUARANTEE_CONFIG),
                 "a pass-through property must not weaken the processing guarantee");
-        assertEquals("20", props.get(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG));
-        assertEquals("50", props.get(StreamsConfig.POLL_MS_CONFIG),
+        assertEquals("35", props.get(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG));
+        assertEquals("10", props.get(StreamsConfig.POLL_MS_CONFIG),
                 "a quiet thread polls as often as it punctuates, or thoughts close up to poll.ms late");
         assertEquals("/data/chunker", props.get(StreamsConfig.STATE_DIR_CONFIG));
         assertEquals("1", props.get(StreamsConfig.NUM_STREAM_THREADS_CONFIG));

@@ -42,11 +42,15 @@ final class BotApiClient {
         return new BotProfile(me.path("id").asLong(), username);
     }
 
-    /** Tells Telegram to POST updates of {@code allowedUpdates} kinds to {@code url} with {@code secret}. */
-    void setWebhook(String url, Secret secret, List<String> allowedUpdates) {
+    /**
+     * Tells Telegram to POST updates of {@code allowedUpdates} kinds to {@code url} with {@code secret}, over up to
+     * {@code maxConnections} connections at once.
+     */
+    void setWebhook(String url, Secret secret, List<String> allowedUpdates, int maxConnections) {
         ObjectNode body = mapper.createObjectNode();
         body.put("url", url);
         body.put("secret_token", secret.reveal());
+        body.put("max_connections", maxConnections);
         body.set("allowed_updates", mapper.valueToTree(allowedUpdates));
         // Pending updates are exactly what must not be lost.
         body.put("drop_pending_updates", false);

@@ -2,6 +2,8 @@ package dev.thoughtstream.ingest;
 
 import java.time.Clock;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 
 /**
  * At most {@code maxPerWindow} messages per person per fixed minute ({@code INGEST_MAX_MSGS_PER_MIN}), counted in
@@ -41,5 +43,24 @@ final class FloodGuard {
             return new Check(false, window);
         }
         return new Check(counts.position(userId, window, updateId) >= maxPerWindow, window);
+    }
+
+    /**
+     * {@link #check} for several messages at once, in their order, with one call of the window (one round trip on
+     * Redis for a whole batch).
+     *
+     * @throws RuntimeException when the window store cannot be reached (the caller fails open for all of them)
+     */
+    List<Check> checkAll(List<FloodWindow.Entry> messages) {
+        long window = clock.millis() / WINDOW.toMillis();
+        List<Check> checks = new ArrayList<>(messages.size());
+        if (!isOn() || messages.isEmpty()) {
+            messages.forEach(m -> checks.add(new Check(false, window)));
+            return checks;
+        }
+        for (long position : counts.positions(window, messages)) {
+            checks.add(new Check(position >= maxPerWindow, window));
+        }
+        return checks;
     }
 }

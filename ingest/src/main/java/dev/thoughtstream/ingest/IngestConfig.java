@@ -32,6 +32,7 @@ public record IngestConfig(TelegramSettings telegram, int pollTimeout, Duration 
     public static final String WEBHOOK_SECRET = "INGEST_WEBHOOK_SECRET";
     public static final String WEBHOOK_ACK_TIMEOUT_MS = "INGEST_WEBHOOK_ACK_TIMEOUT_MS";
     public static final String WEBHOOK_DELETE_ON_STOP = "INGEST_WEBHOOK_DELETE_ON_STOP";
+    public static final String WEBHOOK_MAX_CONNECTIONS = "INGEST_WEBHOOK_MAX_CONNECTIONS";
     public static final String ALLOWED_USER_IDS = "ALLOWED_USER_IDS";
     public static final String ALLOWED_CHAT_IDS = "ALLOWED_CHAT_IDS";
     public static final String ACCESS_DENIED_TEXT = "ACCESS_DENIED_TEXT";

@@ -257,7 +257,9 @@ public final class IngestService implements Service {
         }
         p.put(ProducerConfig.ACKS_CONFIG, "all");
         p.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
-        p.putIfAbsent(ProducerConfig.LINGER_MS_CONFIG, 0);
+        // UpdateWriter has each wave sent at once (SendNow), so the linger only batches a wave's records into one
+        // request and bounds how long they wait should that thread be slow to run.
+        p.putIfAbsent(ProducerConfig.LINGER_MS_CONFIG, 5);
         p.putIfAbsent(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, 30_000);
         p.putIfAbsent(ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG, 10_000);
         p.putIfAbsent(ProducerConfig.MAX_BLOCK_MS_CONFIG, 10_000);

@@ -7,7 +7,9 @@ import dev.thoughtstream.common.metrics.Metrics;
 import dev.thoughtstream.common.redis.ClaimStore;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.EnumMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import org.slf4j.Logger;
@@ -95,38 +97,77 @@ public final class IntakeRules {
 
     /** Judges a new update (not a redelivery of one already handled; the caller deduplicates first). */
     Verdict judge(JsonNode update) {
-        long updateId = update.path("update_id").asLong(-1);
-        JsonNode message = TelegramMessages.messageOf(update);
-        long chatId = UpdateRecords.chatIdOf(update);
-        long userId = TelegramMessages.senderOf(update);
-        if (groups.isIgnored(message)) {
-            LOG.debug("chat {}: update {} is group chatter not addressed to the bot; not written", chatId, updateId);
-            return new Verdict(IngestResult.GROUP_IGNORED, null, null);
-        }
-        if (!access.allows(userId, chatId)) {
-            ReplyPart refusal = null;
-            if (!message.isMissingNode()) {
-                ReplyPart candidate = notice(chatId, message, updateId, "access-denied", settings.deniedText());
-                if (sendOnce("refused:" + (userId != 0 ? userId : chatId), candidate, REFUSAL_MEMORY)) {
-                    refusal = candidate;
-                }
+        return judgeAll(List.of(update)).get(0);
+    }
+
+    /**
+     * Judges new updates (not redeliveries; the caller deduplicates first), in their order. Each update is judged
+     * as {@link #judge} would, but the flood guard counts every message of the batch that needs counting with one
+     * call of its window (one Redis round trip per batch, not per message); the notices' "once" memory is asked per
+     * notice, and notices are rare.
+     */
+    List<Verdict> judgeAll(List<JsonNode> updates) {
+        Verdict[] verdicts = new Verdict[updates.size()];
+        List<Integer> counted = new ArrayList<>();
+        List<FloodWindow.Entry> messages = new ArrayList<>();
+        for (int i = 0; i < updates.size(); i++) {
+            JsonNode update = updates.get(i);
+            long updateId = update.path("update_id").asLong(-1);
+            JsonNode message = TelegramMessages.messageOf(update);
+            long chatId = UpdateRecords.chatIdOf(update);
+            long userId = TelegramMessages.senderOf(update);
+            if (groups.isIgnored(message)) {
+                LOG.debug("chat {}: update {} is group chatter not addressed to the bot; not written", chatId,
+                        updateId);
+                verdicts[i] = new Verdict(IngestResult.GROUP_IGNORED, null, null);
+            } else if (!access.allows(userId, chatId)) {
+                verdicts[i] = refuse(update, message, chatId, userId, updateId);
+            } else if (!message.isMissingNode() && userId != 0 && flood.isOn()) {
+                counted.add(i);
+                messages.add(new FloodWindow.Entry(userId, updateId));
+            } else {
+                verdicts[i] = sized(update, message, chatId, updateId);
             }
-            LOG.info("chat {}: update {} from user {} who is not allowed; not written{}", chatId, updateId, userId,
-                    refusal != null ? ", refusal " + refusal.replyId() + " sent" : "");
-            return new Verdict(IngestResult.DENIED, null, refusal);
         }
-        if (!message.isMissingNode() && userId != 0 && flood.isOn()) {
-            Optional<FloodGuard.Check> check = floodCheck(userId, updateId);
-            if (check.isPresent() && check.get().excess()) {
+        List<FloodGuard.Check> checks = floodChecks(messages);
+        for (int j = 0; j < counted.size(); j++) {
+            int i = counted.get(j);
+            JsonNode update = updates.get(i);
+            JsonNode message = TelegramMessages.messageOf(update);
+            long chatId = UpdateRecords.chatIdOf(update);
+            long updateId = messages.get(j).updateId();
+            long userId = messages.get(j).userId();
+            FloodGuard.Check check = checks == null ? null : checks.get(j);
+            if (check != null && check.excess()) {
                 ReplyPart candidate = notice(chatId, message, updateId, "flood", settings.floodNoticeText());
-                ReplyPart notice = sendOnce("flood-notice:" + userId + ":" + check.get().window(), candidate,
+                ReplyPart notice = sendOnce("flood-notice:" + userId + ":" + check.window(), candidate,
                         FloodGuard.WINDOW.multipliedBy(2)) ? candidate : null;
                 LOG.info("chat {}: update {} from user {} is over {} messages per minute; not written{}", chatId,
                         updateId, userId, settings.maxMessagesPerMinute(),
                         notice != null ? ", notice " + notice.replyId() + " sent" : "");
-                return new Verdict(IngestResult.FLOOD, null, notice);
+                verdicts[i] = new Verdict(IngestResult.FLOOD, null, notice);
+            } else {
+                verdicts[i] = sized(update, message, chatId, updateId);
             }
         }
+        return List.of(verdicts);
+    }
+
+    private Verdict refuse(JsonNode update, JsonNode message, long chatId, long userId, long updateId) {
+        ReplyPart refusal = null;
+        if (!message.isMissingNode()) {
+            ReplyPart candidate = notice(chatId, message, updateId, "access-denied", settings.deniedText());
+            if (sendOnce("refused:" + (userId != 0 ? userId : chatId), candidate, REFUSAL_MEMORY)) {
+                refusal = candidate;
+            }
+        }
+        LOG.info("chat {}: update {} from user {} who is not allowed; not written{}", chatId, updateId, userId,
+                refusal != null ? ", refusal " + refusal.replyId() + " sent" : "");
+        return new Verdict(IngestResult.DENIED, null, refusal);
+    }
+
+    /** The last rule, the size cap: written as received, or cut with a notice. */
+    private Verdict sized(JsonNode update, JsonNode message, long chatId, long updateId) {
         Optional<JsonNode> cut = sizeCap.cut(update);
         if (cut.isPresent()) {
             LOG.info("chat {}: update {} is longer than {} characters; written cut, the person is told", chatId,
@@ -137,14 +178,18 @@ public final class IntakeRules {
         return new Verdict(IngestResult.WRITTEN, update, null);
     }
 
-    private Optional<FloodGuard.Check> floodCheck(long userId, long updateId) {
+    /** The flood guard's judgement of every message counted; null (each let through, and counted) when unavailable. */
+    private List<FloodGuard.Check> floodChecks(List<FloodWindow.Entry> messages) {
+        if (messages.isEmpty()) {
+            return List.of();
+        }
         try {
-            return Optional.of(flood.check(userId, updateId));
+            return flood.checkAll(messages);
         } catch (RuntimeException e) {
-            floodUnavailable.increment();
-            LOG.warn("flood guard unavailable ({}); letting update {} of user {} through", e.toString(), updateId,
-                    userId);
-            return Optional.empty();
+            floodUnavailable.add(messages.size());
+            LOG.warn("flood guard unavailable ({}); letting {} update(s) through unchecked, {} to {}", e.toString(),
+                    messages.size(), messages.get(0).updateId(), messages.get(messages.size() - 1).updateId());
+            return null;
         }
     }
 

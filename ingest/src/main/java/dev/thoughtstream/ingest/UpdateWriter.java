@@ -13,11 +13,13 @@ import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.Deque;
+import java.util.HashSet;
 import java.util.IdentityHashMap;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
@@ -59,6 +61,11 @@ import org.slf4j.LoggerFactory;
  * chat's newest message id (never before: a message that could still be lost must not make a reply stale; never for
  * a dropped one: group chatter or a flood must not cancel the bot's reply, nor make its own notice stale).
  *
+ * <p>Redis round trips: a batch costs the same few whatever its size: one dedup lookup for all its updates, one
+ * flood-window call for all its messages (in {@link IntakeRules#judgeAll}), then after the acknowledgement one
+ * staleness record for all its chats and one dedup record for all its ids. (Only notices, which are rare, ask Redis
+ * one at a time.)
+ *
  * <p>Two callers: the long poller ({@link #writeAll}, waits for as long as it takes) and the webhook
  * ({@link #writeWithin}, gives up at a deadline so Telegram can be answered and retry). Batches are written one at a
  * time.
@@ -86,8 +93,10 @@ final class UpdateWriter implements AutoCloseable {
     private static final long NO_DEADLINE = Long.MAX_VALUE;
 
     private final Producer<Long, StoredUpdate> producer;
+    private final SendNow sendUpdates;
     private final Topic<Long, StoredUpdate> topic;
     private final Producer<Long, ReplyPart> noticeProducer;
+    private final SendNow sendNotices;
     private final Topic<Long, ReplyPart> replies;
     private final IntakeRules rules;
     /** Null: the staleness signal is not fed. */
@@ -135,8 +144,10 @@ final class UpdateWriter implements AutoCloseable {
             Clock clock, long leaseToken) {
         this.leaseToken = leaseToken;
         this.producer = producer;
+        this.sendUpdates = new SendNow(producer, "updates");
         this.topic = topic;
         this.noticeProducer = noticeProducer;
+        this.sendNotices = new SendNow(noticeProducer, "notices");
         this.replies = replies;
         this.rules = rules;
         this.activity = activity;
@@ -187,16 +198,30 @@ final class UpdateWriter implements AutoCloseable {
             List<Long> ids = new ArrayList<>();
             List<IngestResult> results = new ArrayList<>();
             long maxId = -1;
-            for (JsonNode update : updates) {
+            List<JsonNode> fresh = new ArrayList<>(updates.size());
+            List<Optional<String>> seen = lookUpWritten(updates);
+            Set<Long> inBatch = new HashSet<>();
+            for (int i = 0; i < updates.size(); i++) {
+                JsonNode update = updates.get(i);
                 long updateId = update.path("update_id").asLong(-1);
                 maxId = Math.max(maxId, updateId);
-                if (alreadyWritten(updateId)) {
+                if (seen != null && seen.get(i).isPresent()) {
                     duplicatesSkipped.incrementAndGet();
                     results.add(IngestResult.DUPLICATE);
                     LOG.info("update {} was written before (redelivered by Telegram); skipping it", updateId);
-                    continue;
+                } else if (!inBatch.add(updateId)) {
+                    // The same update twice in one batch (a webhook retry meeting its first delivery): written once.
+                    duplicatesSkipped.incrementAndGet();
+                    results.add(IngestResult.DUPLICATE);
+                    LOG.info("update {} is twice in one batch; writing it once", updateId);
+                } else {
+                    fresh.add(update);
                 }
-                IntakeRules.Verdict verdict = rules.judge(update);
+            }
+            List<IntakeRules.Verdict> verdicts = rules.judgeAll(fresh);
+            for (int i = 0; i < fresh.size(); i++) {
+                long updateId = fresh.get(i).path("update_id").asLong(-1);
+                IntakeRules.Verdict verdict = verdicts.get(i);
                 results.add(verdict.result());
                 ids.add(updateId);
                 if (verdict.toWrite() != null) {
@@ -210,23 +235,24 @@ final class UpdateWriter implements AutoCloseable {
             }
             // Notices first: if the deadline passes between the two, Telegram's retry sends the notice again
             // (same reply id, sent once by the emitter) instead of writing an acknowledged update twice.
-            Outcome outcome = sendUntilAcknowledged(noticeProducer, replies.name(), notices, deadline, null);
+            Outcome outcome = sendUntilAcknowledged(noticeProducer, sendNotices, replies.name(), notices, deadline,
+                    null);
             if (outcome == Outcome.WRITTEN) {
-                outcome = sendUntilAcknowledged(producer, topic.name(), records, deadline, this::rememberLate);
+                outcome = sendUntilAcknowledged(producer, sendUpdates, topic.name(), records, deadline,
+                        this::rememberLate);
             }
             if (outcome != Outcome.WRITTEN) {
                 return outcome;
             }
             failing = false;
-            for (long id : ids) {
-                remember(id);
-            }
+            // The staleness signal first: a newer message should cancel stale work as early as it safely can.
+            recordActivity(toWrite);
+            rememberAll(ids);
             written.addAndGet(records.size());
             results.forEach(rules::count);
             if (maxId >= 0) {
                 lastWrittenUpdateId = Math.max(lastWrittenUpdateId, maxId);
             }
-            recordActivity(toWrite);
             return Outcome.WRITTEN;
         } finally {
             writing.unlock();
@@ -241,14 +267,17 @@ final class UpdateWriter implements AutoCloseable {
     }
 
     /**
-     * Tells the staleness signal about each new user message written, now that Kafka has it. Edits keep their
-     * message's id and supersede nothing, so only {@code message} counts. Redis down: counted and skipped (fail
-     * open); downstream then answers what it would have skipped.
+     * Tells the staleness signal about the new user messages written, now that Kafka has them: each chat's newest,
+     * all chats of the batch in one call (one round trip on Redis). Edits keep their message's id and supersede
+     * nothing, so only {@code message} counts. Redis down: counted and skipped (fail open); downstream then answers
+     * what it would have skipped.
      */
     private void recordActivity(List<JsonNode> written) {
         if (activity == null) {
             return;
         }
+        Map<Long, Long> newest = new LinkedHashMap<>();
+        int messages = 0;
         for (JsonNode update : written) {
             JsonNode message = update.path("message");
             JsonNode messageId = message.path("message_id");
@@ -256,15 +285,20 @@ final class UpdateWriter implements AutoCloseable {
             if (!messageId.canConvertToLong() || !chatId.canConvertToLong()) {
                 continue;
             }
-            try {
-                activity.recordIngested(chatId.asLong(), messageId.asLong());
-                activityRecorded.incrementAndGet();
-            } catch (RuntimeException e) {
-                activityUnavailable.incrementAndGet();
-                LOG.warn("chat {} message {} is in Kafka but the staleness signal could not record it ({}); older "
-                        + "replies of the chat will not be cancelled for it", chatId.asLong(), messageId.asLong(),
-                        e.toString());
-            }
+            newest.merge(chatId.asLong(), messageId.asLong(), Math::max);
+            messages++;
+        }
+        if (newest.isEmpty()) {
+            return;
+        }
+        try {
+            activity.recordIngested(newest);
+            activityRecorded.addAndGet(messages);
+        } catch (RuntimeException e) {
+            activityUnavailable.addAndGet(messages);
+            LOG.warn("{} message(s) of {} chat(s) are in Kafka but the staleness signal could not record them ({}); "
+                    + "older replies of those chats will not be cancelled for them (chats {})", messages,
+                    newest.size(), e.toString(), newest.keySet());
         }
     }
 
@@ -287,15 +321,15 @@ final class UpdateWriter implements AutoCloseable {
      * ({@link System#nanoTime()}), handing each record still in flight to {@code lateAck} for when Kafka
      * acknowledges it after all.
      */
-    private <V> Outcome sendUntilAcknowledged(Producer<Long, V> to, String topicName, List<ProducerRecord<Long, V>> records,
-            long deadline, Consumer<ProducerRecord<Long, V>> lateAck) {
+    private <V> Outcome sendUntilAcknowledged(Producer<Long, V> to, SendNow sendNow, String topicName,
+            List<ProducerRecord<Long, V>> records, long deadline, Consumer<ProducerRecord<Long, V>> lateAck) {
         List<ProducerRecord<Long, V>> pending = records;
         long backoffMs = FIRST_BACKOFF_MS;
         for (int attempt = 1; !pending.isEmpty(); attempt++) {
             List<ProducerRecord<Long, V>> failed = new ArrayList<>();
             Throwable cause;
             try {
-                cause = attempt(to, topicName, pending, failed, attempt > 1, deadline, lateAck);
+                cause = attempt(to, sendNow, topicName, pending, failed, attempt > 1, deadline, lateAck);
             } catch (InterruptedException | InterruptException e) {
                 Thread.currentThread().interrupt();
                 LOG.warn("interrupted while writing {} record(s) to {}; they stay unconfirmed", pending.size(),
@@ -362,9 +396,9 @@ final class UpdateWriter implements AutoCloseable {
      * per chat, a wave is sent only when the one before was acknowledged, and a chat whose record failed sends
      * nothing more in this attempt. Chats still go in parallel; a chat's burst costs one round trip per record.
      */
-    private <V> Throwable attempt(Producer<Long, V> to, String topicName, List<ProducerRecord<Long, V>> records,
-            List<ProducerRecord<Long, V>> failed, boolean abandonOnClose, long deadline,
-            Consumer<ProducerRecord<Long, V>> lateAck) throws InterruptedException {
+    private <V> Throwable attempt(Producer<Long, V> to, SendNow sendNow, String topicName,
+            List<ProducerRecord<Long, V>> records, List<ProducerRecord<Long, V>> failed, boolean abandonOnClose,
+            long deadline, Consumer<ProducerRecord<Long, V>> lateAck) throws InterruptedException {
         try {
             // Waits (up to max.block.ms) once for the topic's metadata, instead of once per record in send().
             to.partitionsFor(topicName);
@@ -393,6 +427,8 @@ final class UpdateWriter implements AutoCloseable {
             for (ProducerRecord<Long, V> r : wave) {
                 acks.add(send(to, r));
             }
+            // The whole wave in one request per broker, now (see SendNow).
+            sendNow.request();
             for (int i = 0; i < wave.size(); i++) {
                 ProducerRecord<Long, V> r = wave.get(i);
                 Ack ack = awaitAck(acks.get(i), abandonOnClose, deadline);
@@ -482,13 +518,39 @@ final class UpdateWriter implements AutoCloseable {
         }
     }
 
-    private boolean alreadyWritten(long updateId) {
+    /**
+     * Which of {@code updates} were written before, in their order, with one dedup lookup for the whole batch (one
+     * round trip on Redis); null when the dedup store is unreachable (then all are written, and each is counted).
+     */
+    private List<Optional<String>> lookUpWritten(List<JsonNode> updates) {
+        List<String> keys = new ArrayList<>(updates.size());
+        for (JsonNode update : updates) {
+            keys.add(key(update.path("update_id").asLong(-1)));
+        }
         try {
-            return claims.get(key(updateId)).isPresent();
+            return claims.getAll(keys);
         } catch (RuntimeException e) {
-            dedupUnavailable.incrementAndGet();
-            LOG.warn("dedup store unavailable ({}); writing update {} without the duplicate check", e.toString(), updateId);
-            return false;
+            dedupUnavailable.addAndGet(updates.size());
+            LOG.warn("dedup store unavailable ({}); writing {} update(s) without the duplicate check", e.toString(),
+                    updates.size());
+            return null;
+        }
+    }
+
+    /** Remembers every judged update id of the batch, in one call (one round trip on Redis). */
+    private void rememberAll(List<Long> updateIds) {
+        if (updateIds.isEmpty()) {
+            return;
+        }
+        List<String> keys = new ArrayList<>(updateIds.size());
+        updateIds.forEach(id -> keys.add(key(id)));
+        try {
+            claims.putAll(keys, "1", dedupTtl);
+        } catch (RuntimeException e) {
+            dedupUnavailable.addAndGet(updateIds.size());
+            LOG.warn("dedup store unavailable ({}); {} update(s) ({} to {}) may be written again if Telegram "
+                    + "redelivers them", e.toString(), updateIds.size(), updateIds.get(0),
+                    updateIds.get(updateIds.size() - 1));
         }
     }
 
@@ -556,9 +618,11 @@ final class UpdateWriter implements AutoCloseable {
         return false;
     }
 
-    /** Ends any wait for Kafka once the current attempt is known to fail; the producer belongs to the caller. */
+    /** Ends any wait for Kafka once the current attempt is known to fail; the producers belong to the caller. */
     @Override
     public void close() {
         closed.countDown();
+        sendUpdates.close();
+        sendNotices.close();
     }
 }

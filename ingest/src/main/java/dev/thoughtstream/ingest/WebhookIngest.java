@@ -25,7 +25,8 @@ import org.slf4j.LoggerFactory;
 /**
  * ingest in webhook mode ({@code INGEST_MODE=webhook}): Telegram POSTs each update to {@link WebhookServer}, which
  * writes it through the same {@link UpdateWriter} as the poller (dedup by update id, rules, headers, chat key,
- * staleness signal) and answers 200 only once Kafka acknowledged it. When Kafka does not acknowledge within
+ * staleness signal), together with the deliveries waiting at the same moment ({@link WebhookBatches}), and answers
+ * 200 only once Kafka acknowledged it. When Kafka does not acknowledge within
  * {@code INGEST_WEBHOOK_ACK_TIMEOUT_MS} the answer is 503 and Telegram delivers the update again later, so nothing
  * is lost and no connection is held longer than Telegram waits.
  *
@@ -38,8 +39,6 @@ public final class WebhookIngest implements Service {
     private static final Logger LOG = LoggerFactory.getLogger(WebhookIngest.class);
     /** The update kinds the pipeline reads; Telegram keeps this choice for getUpdates too. */
     static final List<String> ALLOWED_UPDATES = List.of("message", "edited_message");
-    /** Requests handled at once; more wait in the accept queue (writes are one batch at a time anyway). */
-    static final int THREADS = 8;
 
     private final IngestConfig config;
     private final WebhookSettings webhook;
@@ -56,6 +55,7 @@ public final class WebhookIngest implements Service {
     private Producer<Long, StoredUpdate> producer;
     private Producer<Long, ReplyPart> noticeProducer;
     private UpdateWriter writer;
+    private WebhookBatches batches;
     private WebhookServer server;
     private boolean started;
     private boolean closed;
@@ -120,9 +120,11 @@ public final class WebhookIngest implements Service {
             noticeProducer = IngestService.createProducer(bounded, topics.replies());
             writer = new UpdateWriter(producer, topics.updates(), noticeProducer, topics.replies(), rules, activity,
                     claims, IngestService.dedupPrefix(config), config.dedupTtl(), config.retryBackoffMax(), clock);
+            batches = new WebhookBatches(writer::writeWithin);
+            // As many request threads as Telegram opens connections: each waits for its batch's acknowledgement.
             server = new WebhookServer(webhook.port(), webhook.path(), webhook.secret(),
-                    update -> writer.writeWithin(List.of(update), webhook.ackTimeout()), metrics, THREADS).start();
-            botApi.setWebhook(webhook.webhookUrl(), webhook.secret(), ALLOWED_UPDATES);
+                    update -> batches.write(update, webhook.ackTimeout()), metrics, webhook.maxConnections()).start();
+            botApi.setWebhook(webhook.webhookUrl(), webhook.secret(), ALLOWED_UPDATES, webhook.maxConnections());
         } catch (RuntimeException e) {
             release();
             throw e;
@@ -209,6 +211,9 @@ public final class WebhookIngest implements Service {
         if (writer != null) {
             // Requests still waiting for Kafka end now and are answered 503 (Telegram retries them).
             writer.close();
+        }
+        if (batches != null) {
+            batches.close();
         }
         if (server != null) {
             server.close();

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
+import dev.thoughtstream.common.net.HttpServers;
 import dev.thoughtstream.common.config.Secret;
 import dev.thoughtstream.common.metrics.Metrics;
 import dev.thoughtstream.common.serde.Json;
@@ -76,7 +77,7 @@ public final class WebhookServer implements AutoCloseable {
                 });
         pool.allowCoreThreadTimeOut(true);
         try {
-            server = HttpServer.create(new InetSocketAddress(requestedPort), 64);
+            server = HttpServers.create(new InetSocketAddress(requestedPort), 64);
         } catch (IOException e) {
             pool.shutdownNow();
             throw new UncheckedIOException("the webhook endpoint cannot bind port " + requestedPort, e);

@@ -28,9 +28,12 @@ import java.util.regex.Pattern;
  * @param deleteOnStop {@code INGEST_WEBHOOK_DELETE_ON_STOP}: call deleteWebhook when stopping (default true); false
  *                   for several instances behind one URL or rolling deploys, where one stopping instance must not
  *                   switch delivery off for the others
+ * @param maxConnections {@code INGEST_WEBHOOK_MAX_CONNECTIONS}: setWebhook's {@code max_connections}, how many
+ *                   deliveries Telegram keeps open at once (1–100, Telegram's default 40); the endpoint serves as
+ *                   many at a time, and the ones waiting together are written to Kafka as one batch
  */
 public record WebhookSettings(int port, String path, URI publicUrl, Secret secret, Duration ackTimeout,
-        boolean deleteOnStop) {
+        boolean deleteOnStop, int maxConnections) {
     private static final Pattern SECRET_SYNTAX = Pattern.compile("[A-Za-z0-9_-]{1,256}");
     private static final Pattern PATH_SYNTAX = Pattern.compile("(/[A-Za-z0-9._~-]+)+");
 
@@ -61,7 +64,8 @@ public record WebhookSettings(int port, String path, URI publicUrl, Secret secre
                 url,
                 secret,
                 config.millis(IngestConfig.WEBHOOK_ACK_TIMEOUT_MS, 8_000, 100, 50_000),
-                config.bool(IngestConfig.WEBHOOK_DELETE_ON_STOP, true));
+                config.bool(IngestConfig.WEBHOOK_DELETE_ON_STOP, true),
+                config.integer(IngestConfig.WEBHOOK_MAX_CONNECTIONS, 40, 1, 100));
     }
 
     /**
@@ -96,6 +100,7 @@ public record WebhookSettings(int port, String path, URI publicUrl, Secret secre
     public String toString() {
         // The path is derived from the secret and is itself a capability: only its first characters are shown.
         return "WebhookSettings[port=" + port + ", path=" + path.substring(0, Math.min(path.length(), 12))
-                + "..., publicUrl=" + publicUrl + ", secret=" + secret + ", ackTimeout=" + ackTimeout + ", deleteOnStop=" + deleteOnStop + "]";
+                + "..., publicUrl=" + publicUrl + ", secret=" + secret + ", ackTimeout=" + ackTimeout + ", deleteOnStop=" + deleteOnStop
+                + ", maxConnections=" + maxConnections + "]";
     }
 }

@@ -99,6 +99,8 @@ class AccessAndWebhookConfigTest {
         invalid(webhook(), IngestConfig.WEBHOOK_SECRET, "has spaces in it");
         invalid(webhook(), IngestConfig.WEBHOOK_URL, "ftp://bot.example.com");
         invalid(webhook(), IngestConfig.WEBHOOK_PATH, "no-leading-slash");
+        invalid(webhook(), IngestConfig.WEBHOOK_MAX_CONNECTIONS, "0");
+        invalid(webhook(), IngestConfig.WEBHOOK_MAX_CONNECTIONS, "101");
         ConfigException secretless = invalid(webhook(), IngestConfig.WEBHOOK_SECRET, "bad secret!");
         assertFalse(secretless.getMessage().contains("bad secret!"), "the secret is not echoed");
 
@@ -113,6 +115,7 @@ class AccessAndWebhookConfigTest {
         assertEquals("https://bot.example.com" + w.path(), w.webhookUrl());
         assertEquals(Duration.ofSeconds(8), w.ackTimeout());
         assertTrue(w.deleteOnStop());
+        assertEquals(40, w.maxConnections(), "Telegram's own default");
         assertFalse(w.toString().contains(SECRET));
         assertFalse(w.toString().contains(w.path()), "the path is a capability too");
     }
@@ -125,6 +128,7 @@ class AccessAndWebhookConfigTest {
         v.put(IngestConfig.WEBHOOK_PORT, "9443");
         v.put(IngestConfig.WEBHOOK_ACK_TIMEOUT_MS, "3000");
         v.put(IngestConfig.WEBHOOK_DELETE_ON_STOP, "false");
+        v.put(IngestConfig.WEBHOOK_MAX_CONNECTIONS, "100");
 
         WebhookSettings w = IngestConfig.from(Config.of(v)).webhook();
 
@@ -132,5 +136,6 @@ class AccessAndWebhookConfigTest {
         assertEquals(9443, w.port());
         assertEquals(Duration.ofSeconds(3), w.ackTimeout());
         assertFalse(w.deleteOnStop());
+        assertEquals(100, w.maxConnections());
     }
 }

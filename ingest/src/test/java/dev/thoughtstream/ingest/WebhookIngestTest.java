@@ -175,6 +175,33 @@ class WebhookIngestTest {
     }
 
     @Test
+    void givenFortyPeopleWriteTwice_whenTelegramDeliversOverTenConnectionsAtOnce_thenEachUpdateLandsOnceInChatOrder(
+            TestInfo test) throws IOException {
+        // given: eighty updates waiting before the webhook is set, and ten connections
+        for (int round = 1; round <= 2; round++) {
+            for (long chat = 301; chat <= 340; chat++) {
+                harness.telegram.injectMessage(chat, "round " + round);
+            }
+        }
+        Started s = startOnSharedBroker(test, Map.of(IngestConfig.WEBHOOK_MAX_CONNECTIONS, "10"));
+        assertEquals(10, harness.telegram.webhook().maxConnections(), "setWebhook asked for ten connections");
+
+        // when: Telegram delivers them, ten at a time
+        Await.until("every update delivered", TIMEOUT, () -> harness.telegram.webhook().deliveredCount() == 80);
+
+        // then: each is on the topic once, each chat's two in their order, all answered 200
+        List<ConsumerRecord<Long, StoredUpdate>> records = records(s);
+        assertEquals(80, records.size());
+        assertEquals(80, countsByUpdateId(s).size());
+        records.stream().collect(Collectors.groupingBy(ConsumerRecord::key)).forEach((chat, ofChat) -> assertEquals(
+                List.of("round 1", "round 2"), ofChat.stream()
+                        .map(r -> r.value().update().path("message").path("text").asText()).toList(),
+                "chat " + chat));
+        assertEquals(80, webhookRequests(200));
+        assertEquals(0, harness.telegram.webhook().failedAttempts());
+    }
+
+    @Test
     void givenTheEndpoint_whenRequestsLackTheRightSecretOrAreNotUpdates_thenTheyAreRefusedAndNothingIsWritten(
             TestInfo test) throws Exception {
         // given

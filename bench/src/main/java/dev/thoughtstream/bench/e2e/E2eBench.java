@@ -16,6 +16,7 @@ import java.nio.file.Path;
 import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Locale;
@@ -33,9 +34,10 @@ import org.slf4j.LoggerFactory;
 public final class E2eBench {
     private static final Logger LOG = LoggerFactory.getLogger(E2eBench.class);
 
-    /** Every figure of a run, for callers that want more than the printed report. */
+    /** Every figure of a run, for callers that want more than the printed report; a part not run is null (empty). */
     public record Report(LoadScenario.Result load, StaleDropScenario.Result stale, StreamingScenario.Result streaming,
-                         KafkaFloor.Result floor, RestoreBenchmark.Result restore, String restoreLog) {}
+                         KafkaFloor.Result floor, RestoreBenchmark.Result restore, String restoreLog,
+                         List<IngestThroughputScenario.Result> ingest) {}
 
     private E2eBench() {}
 
@@ -90,39 +92,56 @@ public final class E2eBench {
                             + "this JVM; cheaper than real Redis, so figures are optimistic)"
                     : "real redis-server " + redisUrl + " (started by the bench)"));
 
-            out.println("-- running: load (items 1-3)");
-            LoadScenario.Result load;
-            try (PipelineStack stack = PipelineStack.start("load", bootstrap, redisUrl, workDir, o, Map.of())) {
-                out.println("  " + stack.readyLine());
-                load = LoadScenario.run(stack, bootstrap, o, out);
+            LoadScenario.Result load = null;
+            if (o.runs("load")) {
+                out.println("-- running: load (items 1-3)");
+                try (PipelineStack stack = PipelineStack.start("load", bootstrap, redisUrl, workDir, o, Map.of())) {
+                    out.println("  " + stack.readyLine());
+                    load = LoadScenario.run(stack, bootstrap, o, out);
+                }
             }
-            out.println("-- running: stale drop (item 4)");
-            StaleDropScenario.Result stale;
-            try (PipelineStack stack = PipelineStack.start("stale", bootstrap, redisUrl, workDir, o, Map.of(
-                    "TYPING_MIN_MS", Long.toString(o.staleTypingMs()),
-                    "TYPING_MAX_MS", Long.toString(o.staleTypingMs()),
-                    "TYPING_JITTER", "0"))) {
-                stale = StaleDropScenario.run(stack, bootstrap, o, out);
+            StaleDropScenario.Result stale = null;
+            if (o.runs("stale")) {
+                out.println("-- running: stale drop (item 4)");
+                try (PipelineStack stack = PipelineStack.start("stale", bootstrap, redisUrl, workDir, o, Map.of(
+                        "TYPING_MIN_MS", Long.toString(o.staleTypingMs()),
+                        "TYPING_MAX_MS", Long.toString(o.staleTypingMs()),
+                        "TYPING_JITTER", "0"))) {
+                    stale = StaleDropScenario.run(stack, bootstrap, o, out);
+                }
             }
-            out.println("-- running: streaming (item 5)");
-            StreamingScenario.Result streaming;
-            try (FakeLlmServer model = StreamingScenario.startModel();
-                    PipelineStack stack = PipelineStack.start("stream", bootstrap, redisUrl, workDir, o,
-                            StreamingScenario.settings(model))) {
-                streaming = StreamingScenario.run(stack, model, bootstrap, o, out);
+            StreamingScenario.Result streaming = null;
+            if (o.runs("stream")) {
+                out.println("-- running: streaming (item 5)");
+                try (FakeLlmServer model = StreamingScenario.startModel();
+                        PipelineStack stack = PipelineStack.start("stream", bootstrap, redisUrl, workDir, o,
+                                StreamingScenario.settings(model))) {
+                    streaming = StreamingScenario.run(stack, model, bootstrap, o, out);
+                }
             }
-            out.println("-- running: Kafka floor");
-            int[] sizes = {
-                (int) Math.max(16, Math.round(load.avgUpdateBytes())),
-                (int) Math.max(16, Math.round(load.avgThoughtBytes())),
-                (int) Math.max(16, Math.round(load.avgReplyBytes())),
-            };
-            double floorRate = Math.max(50, Double.isFinite(load.ingestedPerSecond()) ? load.ingestedPerSecond() : 0);
-            KafkaFloor.Result floor = KafkaFloor.run(bootstrap, o.partitions(), o.chats(), sizes, floorRate,
-                    o.floorWarmup(), o.floorDuration(), o.floorThroughputFor());
+            List<IngestThroughputScenario.Result> ingest = new ArrayList<>();
+            if (o.runs("ingest")) {
+                for (String mode : o.ingestModes()) {
+                    out.println("-- running: ingest alone, " + mode);
+                    ingest.add(IngestThroughputScenario.run(mode, bootstrap, redis, o, out));
+                }
+            }
+            KafkaFloor.Result floor = KafkaFloor.Result.skipped();
+            if (o.runs("floor")) {
+                out.println("-- running: Kafka floor");
+                int[] sizes = {
+                    (int) Math.max(16, Math.round(load == null ? 400 : load.avgUpdateBytes())),
+                    (int) Math.max(16, Math.round(load == null ? 3000 : load.avgThoughtBytes())),
+                    (int) Math.max(16, Math.round(load == null ? 270 : load.avgReplyBytes())),
+                };
+                double ingested = load == null ? o.rate() : load.ingestedPerSecond();
+                double floorRate = Math.max(50, Double.isFinite(ingested) ? ingested : 0);
+                floor = KafkaFloor.run(bootstrap, o.partitions(), o.chats(), sizes, floorRate, o.floorWarmup(),
+                        o.floorDuration(), o.floorThroughputFor());
+            }
             RestoreBenchmark.Result restore = null;
             String restoreLog = "";
-            if (o.restoreChats() > 0) {
+            if (o.runs("restore") && o.restoreChats() > 0) {
                 out.println("-- running: context store restore (item 6)");
                 // Its own broker and chunker (see RestoreBenchmark); its lines are printed as section 6.
                 ByteArrayOutputStream bytes = new ByteArrayOutputStream();
@@ -133,7 +152,7 @@ public final class E2eBench {
                 }
                 restoreLog = bytes.toString(StandardCharsets.UTF_8);
             }
-            Report report = new Report(load, stale, streaming, floor, restore, restoreLog);
+            Report report = new Report(load, stale, streaming, floor, restore, restoreLog, ingest);
             print(report, o, out);
             return report;
         }
@@ -141,18 +160,71 @@ public final class E2eBench {
 
     static void print(Report r, E2eOptions o, PrintStream out) {
         KafkaFloor.Result f = r.floor();
-        LoadScenario.Result l = r.load();
-        out.println("== floor: raw Kafka, same broker, " + o.partitions() + " partitions, 3 hops (source -> relay "
-                + "-> relay -> sink), acks=all, idempotent");
-        out.printf(Locale.ROOT, "  record sizes per hop: %d / %d / %d bytes (the pipeline's average update / thought /"
-                + " reply part)%n", f.sizes()[0], f.sizes()[1], f.sizes()[2]);
-        for (int h = 1; h <= KafkaFloor.HOPS; h++) {
-            out.printf(Locale.ROOT, "  latency %d hop(s) at %.0f records/s, linger 0: %s%n", h, f.ratePerSecond(),
-                    f.hop(h).format());
+        if (f.ran()) {
+            out.println("== floor: raw Kafka, same broker, " + o.partitions() + " partitions, 3 hops (source -> relay "
+                    + "-> relay -> sink), acks=all, idempotent");
+            out.printf(Locale.ROOT, "  record sizes per hop: %d / %d / %d bytes (the pipeline's average update / "
+                    + "thought / reply part)%n", f.sizes()[0], f.sizes()[1], f.sizes()[2]);
+            for (int h = 1; h <= KafkaFloor.HOPS; h++) {
+                out.printf(Locale.ROOT, "  latency %d hop(s) at %.0f records/s, linger 0: %s%n", h, f.ratePerSecond(),
+                        f.hop(h).format());
+            }
+            out.printf(Locale.ROOT, "  throughput, 3 hops, flat out, linger 5: %.0f records/s; records lost: %d%n",
+                    f.throughputPerSecond(), f.lost());
+        } else {
+            out.println("== floor: skipped (--scenarios); no ratios below");
         }
-        out.printf(Locale.ROOT, "  throughput, 3 hops, flat out, linger 5: %.0f records/s; records lost: %d%n",
-                f.throughputPerSecond(), f.lost());
+        LoadScenario.Result l = r.load();
+        if (l != null) {
+            printLoad(l, f, o, out);
+        } else {
+            out.println("== 1.-3. load: skipped (--scenarios)");
+        }
+        StaleDropScenario.Result s = r.stale();
+        if (s != null) {
+            out.println("== 4. stale-drop latency (newer message -> older reply's remaining parts DROPPED_STALE; ratio "
+                    + "to the 1-hop floor)");
+            out.println("  from injection: " + s.fromInjection().formatAgainst(f.hop(1)));
+            out.println("  from ingestion: " + s.fromIngestion().formatAgainst(f.hop(1)));
+            out.println("    of which ingestion (injection -> ingest's receipt): " + s.toIngestion().format());
+            out.printf(Locale.ROOT, "  chats %d, replies dropped %d (%d parts), parts sent after the newer message %d, "
+                    + "replies not dropped %d%n", s.chats(), s.replies(), s.partsDropped(), s.partsSentAfterNewer(),
+                    s.notDropped());
+        } else {
+            out.println("== 4. stale-drop latency: skipped (--scenarios)");
+        }
+        StreamingScenario.Result st = r.streaming();
+        if (st != null) {
+            printStreaming(st, f, o, out);
+        } else {
+            out.println("== 5. streaming: skipped (--scenarios)");
+        }
+        if (r.restore() != null) {
+            out.printf(Locale.ROOT, "== 6. context store restore: %,d chats x %,d messages (own broker; target <= 60 s)%n",
+                    o.restoreChats(), o.restoreMessages());
+            boolean machine = false;
+            for (String line : r.restoreLog().lines().toList()) {
+                if (line.startsWith("== ")) {
+                    // The machine was named at the top of this report already.
+                    machine = line.startsWith("== machine");
+                    if (!machine) {
+                        out.println("  -- " + line.substring(3));
+                    }
+                } else if (!machine) {
+                    out.println("  " + line);
+                }
+            }
+        } else {
+            out.println("== 6. context store restore: skipped (" + (o.runs("restore") ? "--restore-chats 0"
+                    : "--scenarios") + ")");
+        }
+        for (IngestThroughputScenario.Result i : r.ingest()) {
+            IngestThroughputScenario.print(i, f, out);
+        }
+        out.println("== end");
+    }
 
+    private static void printLoad(LoadScenario.Result l, KafkaFloor.Result f, E2eOptions o, PrintStream out) {
         out.println("== 1. end-to-end overhead (injected at getUpdates -> first part's sendMessage, minus "
                 + o.gapMs() + " ms gap; ratio to the 3-hop floor)");
         out.println("  " + l.overhead().formatAgainst(f.hop(3)));
@@ -181,17 +253,15 @@ public final class E2eBench {
         out.println("== 3. thought emission lateness (emit - last message injected - gap; ratio to the floor)");
         out.println("  closed (chunker's closedAtMs), vs 1-hop floor:   " + l.latenessClosed().formatAgainst(f.hop(1)));
         out.println("  visible (read_committed consumer), vs 2 hops:   " + l.latenessVisible().formatAgainst(f.hop(2)));
+        out.println("  by stage, for the thought's last message:");
+        out.println("    a. injected -> ingest received it (getUpdates):     " + l.stageReceived().format());
+        out.println("    b. received -> readable on the updates topic:       " + l.stageOnTopic().format());
+        out.println("    c. readable -> deadline + punctuation (closed - gap): " + l.stageChunker().format());
+        out.println("    d. closed -> visible downstream (commit):           " + l.stageCommit().format());
+    }
 
-        StaleDropScenario.Result s = r.stale();
-        out.println("== 4. stale-drop latency (newer message -> older reply's remaining parts DROPPED_STALE; ratio to "
-                + "the 1-hop floor)");
-        out.println("  from injection: " + s.fromInjection().formatAgainst(f.hop(1)));
-        out.println("  from ingestion: " + s.fromIngestion().formatAgainst(f.hop(1)));
-        out.printf(Locale.ROOT, "  chats %d, replies dropped %d (%d parts), parts sent after the newer message %d, "
-                + "replies not dropped %d%n", s.chats(), s.replies(), s.partsDropped(), s.partsSentAfterNewer(),
-                s.notDropped());
-
-        StreamingScenario.Result st = r.streaming();
+    private static void printStreaming(StreamingScenario.Result st, KafkaFloor.Result f, E2eOptions o,
+            PrintStream out) {
         out.printf(Locale.ROOT, "== 5. streaming model at %.0f tokens/s: first part vs full reply (from the model "
                 + "request)%n", o.streamTokensPerSecond());
         out.println("  model has the first part:     " + st.modelFirstPart().format());
@@ -204,25 +274,6 @@ public final class E2eBench {
         out.println("  last part sent behind the model:   " + st.fullReplyOverhead().formatAgainst(f.hop(1)));
         out.println("  person's wait for part 1 (after the gap): " + st.personFirstPart().format());
         out.printf(Locale.ROOT, "  chats %d, replies measured %d%n", st.chats(), st.measured());
-        if (r.restore() != null) {
-            out.printf(Locale.ROOT, "== 6. context store restore: %,d chats x %,d messages (own broker; target <= 60 s)%n",
-                    o.restoreChats(), o.restoreMessages());
-            boolean machine = false;
-            for (String line : r.restoreLog().lines().toList()) {
-                if (line.startsWith("== ")) {
-                    // The machine was named at the top of this report already.
-                    machine = line.startsWith("== machine");
-                    if (!machine) {
-                        out.println("  -- " + line.substring(3));
-                    }
-                } else if (!machine) {
-                    out.println("  " + line);
-                }
-            }
-        } else {
-            out.println("== 6. context store restore: skipped (--restore-chats 0)");
-        }
-        out.println("== end");
     }
 
     private static String percent(double value, double of) {

@@ -2,9 +2,13 @@ package dev.thoughtstream.bench.e2e;
 
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * What one e2e run does. Every option has a default that reproduces the documented run; {@link #parse} reads
@@ -30,6 +34,10 @@ import java.util.Map;
  * @param restoreMessages    context messages per chat of the restore
  * @param workDir            where the broker, Redis and the chunker keep their data (a fresh temp dir by default)
  * @param overrides          {@code --set NAME=VALUE}: any service variable, applied to every stack last
+ * @param scenarios          which parts run ({@link #SCENARIOS}); the default is every part but {@code ingest}
+ * @param ingestUpdates      updates of the ingest-only throughput run, waiting at the emulator before ingest starts
+ * @param ingestChats        chats those updates are spread over
+ * @param ingestModes        {@code polling} and/or {@code webhook}: one ingest-only run each
  */
 public record E2eOptions(
         int chats,
@@ -51,10 +59,27 @@ public record E2eOptions(
         int restoreChats,
         int restoreMessages,
         Path workDir,
-        Map<String, String> overrides) {
+        Map<String, String> overrides,
+        Set<String> scenarios,
+        int ingestUpdates,
+        int ingestChats,
+        List<String> ingestModes) {
+
+    /** The parts of a run, in the order they run: items 1–3, 4, 5, the floor, item 6, the ingest-only runs. */
+    public static final List<String> SCENARIOS = List.of("load", "stale", "stream", "floor", "restore", "ingest");
+    /** What runs without {@code --scenarios}: the documented run (item 6 unless {@code --restore-chats 0}). */
+    public static final Set<String> DEFAULT_SCENARIOS = Set.of("load", "stale", "stream", "floor", "restore");
 
     public E2eOptions {
         overrides = Map.copyOf(overrides);
+        scenarios = Set.copyOf(scenarios);
+        ingestModes = List.copyOf(ingestModes);
+        require(!scenarios.isEmpty() && SCENARIOS.containsAll(scenarios),
+                "--scenarios must name some of " + String.join(",", SCENARIOS));
+        require(!ingestModes.isEmpty() && List.of("polling", "webhook").containsAll(ingestModes),
+                "--ingest-modes must name polling and/or webhook");
+        require(ingestUpdates >= 1, "--ingest-updates must be at least 1");
+        require(ingestChats >= 1, "--ingest-chats must be at least 1");
         require(chats >= 1, "--chats must be at least 1");
         require(!duration.isNegative() && !duration.isZero(), "--duration must be positive");
         require(!warmup.isNegative(), "--warmup must not be negative");
@@ -74,7 +99,13 @@ public record E2eOptions(
     public static E2eOptions defaults() {
         return new E2eOptions(1000, Duration.ofSeconds(60), Duration.ofSeconds(15), 1000, 3, 1500, 6,
                 Duration.ofSeconds(1), Duration.ofSeconds(120), 100, 2000, 50, 30, Duration.ofSeconds(20),
-                Duration.ofSeconds(5), Duration.ofSeconds(5), 100_000, 100, null, Map.of());
+                Duration.ofSeconds(5), Duration.ofSeconds(5), 100_000, 100, null, Map.of(), DEFAULT_SCENARIOS, 60_000,
+                1000, List.of("polling", "webhook"));
+    }
+
+    /** True when {@code scenario} (one of {@link #SCENARIOS}) is part of this run. */
+    public boolean runs(String scenario) {
+        return scenarios.contains(scenario);
     }
 
     /** How long one chat waits between its turns so that all chats together offer {@link #rate}. */
@@ -104,7 +135,12 @@ public record E2eOptions(
                 "  --restore-chats N           chats of the context store restore, item 6 (100000; 0 skips it)",
                 "  --restore-messages M        context messages per chat of the restore (100)",
                 "  --work-dir PATH             data of broker, Redis, chunker (a new temp dir)",
-                "  --set NAME=VALUE            any service variable, for every stack (repeatable)");
+                "  --set NAME=VALUE            any service variable, for every stack (repeatable)",
+                "  --scenarios LIST            which parts run, of " + String.join(",", SCENARIOS)
+                        + " (all but ingest); figures whose floor was skipped print no ratio",
+                "  --ingest-updates N          ingest-only run: updates waiting at the emulator (60000)",
+                "  --ingest-chats N            ingest-only run: chats they are spread over (1000)",
+                "  --ingest-modes LIST         ingest-only run: polling and/or webhook (polling,webhook)");
     }
 
     /** Reads {@code --name value} pairs over the defaults. */
@@ -130,6 +166,10 @@ public record E2eOptions(
         int restoreMessages = d.restoreMessages;
         Path workDir = null;
         Map<String, String> overrides = new LinkedHashMap<>();
+        Set<String> scenarios = d.scenarios;
+        int ingestUpdates = d.ingestUpdates;
+        int ingestChats = d.ingestChats;
+        List<String> ingestModes = d.ingestModes;
         for (int i = 0; i < args.length; i++) {
             String name = args[i];
             if (i + 1 >= args.length) {
@@ -156,6 +196,10 @@ public record E2eOptions(
                 case "--restore-chats" -> restoreChats = integer(name, v);
                 case "--restore-messages" -> restoreMessages = integer(name, v);
                 case "--work-dir" -> workDir = Path.of(v);
+                case "--scenarios" -> scenarios = list(v);
+                case "--ingest-updates" -> ingestUpdates = integer(name, v);
+                case "--ingest-chats" -> ingestChats = integer(name, v);
+                case "--ingest-modes" -> ingestModes = List.copyOf(list(v));
                 case "--set" -> {
                     int eq = v.indexOf('=');
                     if (eq < 1) {
@@ -168,7 +212,14 @@ public record E2eOptions(
         }
         return new E2eOptions(chats, duration, warmup, rate, perThought, gap, partitions, lagInterval, drain,
                 staleChats, staleTyping, streamChats, tps, floorDuration, floorWarmup, floorThroughput, restoreChats,
-                restoreMessages, workDir, overrides);
+                restoreMessages, workDir, overrides, scenarios, ingestUpdates, ingestChats, ingestModes);
+    }
+
+    private static Set<String> list(String v) {
+        Set<String> names = new LinkedHashSet<>();
+        Arrays.stream(v.split(",")).map(String::strip).filter(n -> !n.isEmpty())
+                .forEach(n -> names.add(n.toLowerCase(Locale.ROOT)));
+        return names;
     }
 
     /** {@code 60s}, {@code 2m}, {@code 500ms}, or plain seconds. */

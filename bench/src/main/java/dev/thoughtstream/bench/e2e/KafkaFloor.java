@@ -52,6 +52,16 @@ final class KafkaFloor {
         Summary hop(int n) {
             return hops.get(n - 1);
         }
+
+        /** No floor measured (--scenarios left it out): every ratio to it prints "n/a". */
+        static Result skipped() {
+            Summary none = Summary.of(List.of());
+            return new Result(List.of(none, none, none), Double.NaN, Double.NaN, new int[] {0, 0, 0}, 0);
+        }
+
+        boolean ran() {
+            return !Double.isNaN(ratePerSecond);
+        }
     }
 
     private KafkaFloor() {}

@@ -1,6 +1,8 @@
 package dev.thoughtstream.bench.e2e;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import dev.thoughtstream.common.event.Delivery;
+import dev.thoughtstream.common.event.StoredUpdate;
 import dev.thoughtstream.common.event.Thought;
 import dev.thoughtstream.testkit.telegram.TelegramEmulator;
 import java.io.PrintStream;
@@ -49,7 +51,11 @@ final class LoadScenario {
             boolean drained,
             double avgUpdateBytes,
             double avgThoughtBytes,
-            double avgReplyBytes) {}
+            double avgReplyBytes,
+            Summary stageReceived,
+            Summary stageOnTopic,
+            Summary stageChunker,
+            Summary stageCommit) {}
 
     private LoadScenario() {}
 
@@ -68,6 +74,8 @@ final class LoadScenario {
         AtomicLong lastInjection = new AtomicLong();
         try (TopicWatcher<Long, Thought> thoughtWatch = new TopicWatcher<>(bootstrap, stack.topics().thoughts(),
                 o.partitions());
+                TopicWatcher<Long, StoredUpdate> updateWatch = new TopicWatcher<>(bootstrap, stack.topics().updates(),
+                        o.partitions());
                 LagSampler lag = new LagSampler(bootstrap, stack.groups(), o.partitions(), emulator::pendingUpdates)) {
             long start = System.currentTimeMillis();
             long windowStart = start + o.warmup().toMillis();
@@ -107,8 +115,16 @@ final class LoadScenario {
             out.println("  load stopped; waiting for the pipeline to finish what it was given");
             boolean drained = drain(stack, lag, emulator, lastInjection.get(), o);
             List<TopicWatcher.Seen<Long, Thought>> visible = thoughtWatch.seen();
+            Map<Long, Map<Long, Long>> updateSeenAt = new HashMap<>();
+            for (TopicWatcher.Seen<Long, StoredUpdate> u : updateWatch.seen()) {
+                JsonNode messageId = u.record().value().update().path("message").path("message_id");
+                if (messageId.canConvertToLong()) {
+                    updateSeenAt.computeIfAbsent(u.record().value().chatId(), c -> new HashMap<>())
+                            .putIfAbsent(messageId.asLong(), u.seenAtMs());
+                }
+            }
             List<LagSampler.Sample> window = lag.samplesBetween(windowStart, windowEnd);
-            return analyse(stack, bootstrap, o, chats, windowStart, windowEnd, visible, window, drained);
+            return analyse(stack, bootstrap, o, chats, windowStart, windowEnd, visible, updateSeenAt, window, drained);
         }
     }
 
@@ -146,7 +162,8 @@ final class LoadScenario {
 
     private static Result analyse(PipelineStack stack, String bootstrap, E2eOptions o, List<Long> chats,
                                   long windowStart, long windowEnd, List<TopicWatcher.Seen<Long, Thought>> visible,
-                                  List<LagSampler.Sample> window, boolean drained) {
+                                  Map<Long, Map<Long, Long>> updateSeenAt, List<LagSampler.Sample> window,
+                                  boolean drained) {
         PipelineRecords records = new PipelineRecords(bootstrap, stack.topics());
         Transcripts transcripts = new Transcripts(stack.emulator(), chats);
         Map<String, Long> visibleAt = new HashMap<>();
@@ -155,6 +172,10 @@ final class LoadScenario {
         List<Double> overhead = new ArrayList<>();
         List<Double> closed = new ArrayList<>();
         List<Double> seen = new ArrayList<>();
+        List<Double> received = new ArrayList<>();
+        List<Double> onTopic = new ArrayList<>();
+        List<Double> chunker = new ArrayList<>();
+        List<Double> commit = new ArrayList<>();
         int inWindow = 0;
         int answered = 0;
         int dropped = 0;
@@ -171,6 +192,14 @@ final class LoadScenario {
             Long v = visibleAt.get(t.thoughtId());
             if (v != null) {
                 seen.add((double) (v - last - o.gapMs()));
+                commit.add((double) (v - t.closedAtMs()));
+            }
+            Optional<Long> receivedAt = records.ingestedAt(t.chatId(), t.lastMessageId());
+            Long readableAt = updateSeenAt.getOrDefault(t.chatId(), Map.of()).get(t.lastMessageId());
+            if (receivedAt.isPresent() && readableAt != null) {
+                received.add((double) (receivedAt.get() - last));
+                onTopic.add((double) (readableAt - receivedAt.get()));
+                chunker.add((double) (t.closedAtMs() - o.gapMs() - readableAt));
             }
             Optional<Delivery> first = records.outcome(t.thoughtId(), 0);
             if (first.isEmpty()) {
@@ -201,6 +230,7 @@ final class LoadScenario {
                 Transcripts.countBetween(transcripts.botTimes, windowStart, windowEnd) / seconds,
                 LagSampler.trends(window, Math.max(1.0, 0.01 * ingested)), window.size(), inWindow, answered,
                 dropped, failed, unanswered, drained, records.avgUpdateBytes, records.avgThoughtBytes,
-                records.avgReplyBytes);
+                records.avgReplyBytes, Summary.of(received), Summary.of(onTopic), Summary.of(chunker),
+                Summary.of(commit));
     }
 }

@@ -23,8 +23,8 @@ final class StaleDropScenario {
     static final long FIRST_CHAT = 2_000_001L;
 
     /** Everything item 4 prints. */
-    record Result(Summary fromInjection, Summary fromIngestion, int chats, int replies, int partsDropped,
-                  int partsSentAfterNewer, int notDropped) {}
+    record Result(Summary fromInjection, Summary fromIngestion, Summary toIngestion, int chats, int replies,
+                  int partsDropped, int partsSentAfterNewer, int notDropped) {}
 
     private StaleDropScenario() {}
 
@@ -70,6 +70,7 @@ final class StaleDropScenario {
         Transcripts transcripts = new Transcripts(emulator, chats);
         List<Double> fromInjection = new ArrayList<>();
         List<Double> fromIngestion = new ArrayList<>();
+        List<Double> toIngestion = new ArrayList<>();
         int replies = 0;
         int partsDropped = 0;
         int sentAfter = 0;
@@ -94,9 +95,10 @@ final class StaleDropScenario {
             long allDroppedAt = drops.stream().mapToLong(Delivery::atMs).max().orElseThrow();
             fromInjection.add((double) (allDroppedAt - injectedAt));
             ingestedAt.ifPresent(t -> fromIngestion.add((double) (allDroppedAt - t)));
+            ingestedAt.ifPresent(t -> toIngestion.add((double) (t - injectedAt)));
         }
-        return new Result(Summary.of(fromInjection), Summary.of(fromIngestion), chats.size(), replies, partsDropped,
-                sentAfter, notDropped);
+        return new Result(Summary.of(fromInjection), Summary.of(fromIngestion), Summary.of(toIngestion), chats.size(),
+                replies, partsDropped, sentAfter, notDropped);
     }
 
     private static boolean olderReplySettled(PipelineRecords r, long chat, int firstMessageId) {

@@ -1,5 +1,6 @@
 package dev.thoughtstream.bench.e2e;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -46,7 +47,8 @@ class E2eBenchSmokeTest {
         assertTrue(report.contains("cores") && report.contains("JDK"), "the machine is named:\n" + report);
         assertTrue(report.matches("(?s).*redis: (real redis-server|NONE).*"), "the Redis in use is named:\n" + report);
         for (String figure : List.of("latency 1 hop(s)", "latency 3 hop(s)", "\n  p50", "closed (chunker's",
-                "visible (read_committed", "from injection:", "from ingestion:", "first part sent:",
+                "visible (read_committed", "    a. injected", "    b. received", "    c. readable", "    d. closed",
+                "from injection:", "from ingestion:", "    of which ingestion", "first part sent:",
                 "last part sent:")) {
             String line = lineStartingWith(report, figure);
             assertTrue(PERCENTILES.matcher(line).find(), "no percentiles with samples in '" + line + "'");
@@ -58,6 +60,37 @@ class E2eBenchSmokeTest {
         assertTrue(report.matches("(?s).*restore of 20 chats × 5 messages from the changelogs: \\d+\\.\\d s.*"),
                 "the restore's figure:\n" + report);
         assertFalse(report.contains("NO SAMPLES"), report);
+    }
+
+    @Test
+    void theIngestOnlyRunDrainsABacklogInBothModesAndPrintsItsFigures(@TempDir Path workDir) throws Exception {
+        // Given the ingest-only run alone, with a small backlog
+        E2eOptions options = E2eOptions.parse(new String[] {
+            "--scenarios", "ingest", "--ingest-updates", "300", "--ingest-chats", "30",
+            "--work-dir", workDir.toString(),
+        });
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+
+        // When it runs
+        E2eBench.Report result;
+        try (PrintStream out = new PrintStream(bytes, true, StandardCharsets.UTF_8)) {
+            result = E2eBench.run(options, out);
+        }
+        String report = bytes.toString(StandardCharsets.UTF_8);
+
+        // Then both modes wrote every update, and each printed its rate, CPU and Redis commands
+        assertEquals(2, result.ingest().size(), report);
+        for (IngestThroughputScenario.Result r : result.ingest()) {
+            assertEquals(300, r.updates(), r.mode() + ":\n" + report);
+            assertTrue(r.complete(), report);
+            assertTrue(r.redisCommands() > 0, report);
+        }
+        for (String section : List.of("== ingest alone, polling", "== ingest alone, webhook", "== floor: skipped",
+                "== end")) {
+            assertTrue(report.contains(section), "missing '" + section + "' in:\n" + report);
+        }
+        assertTrue(report.matches("(?s).*\\d+ updates/s written.*CPU per 1,000 updates: \\d+ ms.*Redis: \\d+ "
+                + "commands.*"), report);
     }
 
     private static String lineStartingWith(String report, String start) {

@@ -1,10 +1,12 @@
 package dev.thoughtstream.bench.e2e;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 
@@ -27,6 +29,28 @@ class E2eOptionsTest {
         assertEquals(Duration.ofMillis(500), o.warmup());
         assertEquals(Duration.ofMillis(1500), o.lagInterval());
         assertEquals(Map.of("LLM_CONCURRENCY", "16", "STREAMS_COMMIT_INTERVAL_MS", "20"), o.overrides());
+    }
+
+    @Test
+    void scenariosAndTheIngestOnlyRunArePickedByName() {
+        E2eOptions d = E2eOptions.parse(new String[0]);
+        assertTrue(d.runs("load") && d.runs("floor") && d.runs("restore"), "the documented run by default");
+        assertFalse(d.runs("ingest"), "the ingest-only run only when asked");
+
+        E2eOptions o = E2eOptions.parse(new String[] {"--scenarios", "stale, Ingest", "--ingest-updates", "500",
+            "--ingest-chats", "7", "--ingest-modes", "webhook"});
+        assertTrue(o.runs("stale") && o.runs("ingest"));
+        assertFalse(o.runs("load") || o.runs("floor"));
+        assertEquals(500, o.ingestUpdates());
+        assertEquals(7, o.ingestChats());
+        assertEquals(List.of("webhook"), o.ingestModes());
+
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> E2eOptions.parse(new String[] {"--scenarios", "load,everything"}));
+        assertTrue(e.getMessage().contains("--scenarios"), e.getMessage());
+        e = assertThrows(IllegalArgumentException.class,
+                () -> E2eOptions.parse(new String[] {"--ingest-modes", "carrier-pigeon"}));
+        assertTrue(e.getMessage().contains("--ingest-modes"), e.getMessage());
     }
 
     @Test

@@ -2,6 +2,7 @@ package dev.thoughtstream.common.metrics;
 
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
+import dev.thoughtstream.common.net.HttpServers;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.net.InetSocketAddress;
@@ -37,7 +38,7 @@ public final class HttpEndpoints implements AutoCloseable {
     public static HttpEndpoints start(int port, Metrics metrics) {
         HttpServer server;
         try {
-            server = HttpServer.create(new InetSocketAddress(port), 0);
+            server = HttpServers.create(new InetSocketAddress(port), 0);
         } catch (IOException e) {
             throw new IllegalStateException("cannot serve metrics and health on port " + port + ": " + e.getMessage(), e);
         }

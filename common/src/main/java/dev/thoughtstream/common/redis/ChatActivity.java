@@ -1,6 +1,9 @@
 package dev.thoughtstream.common.redis;
 
+import java.util.LinkedHashSet;
+import java.util.Map;
 import java.util.OptionalLong;
+import java.util.Set;
 
 /**
  * The staleness signal: each chat's newest ingested user message id. ingest records every user message once
@@ -23,6 +26,20 @@ public interface ChatActivity extends AutoCloseable {
      * and tells every subscriber. Returns true when it was the newest.
      */
     boolean recordIngested(long chatId, long messageId);
+
+    /**
+     * {@link #recordIngested(long, long)} for several chats at once (chat id → its newest message id), as ingest
+     * records a batch; on Redis one round trip. Returns the chats whose register was raised (and announced).
+     */
+    default Set<Long> recordIngested(Map<Long, Long> newestByChat) {
+        Set<Long> raised = new LinkedHashSet<>();
+        newestByChat.forEach((chat, message) -> {
+            if (recordIngested(chat, message)) {
+                raised.add(chat);
+            }
+        });
+        return raised;
+    }
 
     /** The newest ingested user message id of the chat, if any is known. */
     OptionalLong newest(long chatId);

@@ -1,6 +1,7 @@
 package dev.thoughtstream.common.redis;
 
 import java.time.Duration;
+import java.util.List;
 import java.util.Optional;
 
 /**
@@ -23,6 +24,16 @@ public interface ClaimStore extends AutoCloseable {
     void put(String key, String value, Duration ttl);
 
     Optional<String> get(String key);
+
+    /** {@link #get} of several keys, in their order; on Redis one round trip ({@code MGET}). */
+    default List<Optional<String>> getAll(List<String> keys) {
+        return keys.stream().map(this::get).toList();
+    }
+
+    /** {@link #put} of several keys with one value and TTL; on Redis one round trip. */
+    default void putAll(List<String> keys, String value, Duration ttl) {
+        keys.forEach(key -> put(key, value, ttl));
+    }
 
     void delete(String key);
 

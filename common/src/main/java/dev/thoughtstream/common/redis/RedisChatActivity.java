@@ -1,10 +1,14 @@
 package dev.thoughtstream.common.redis;
 
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.OptionalLong;
+import java.util.Set;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
@@ -39,15 +43,24 @@ public final class RedisChatActivity implements ChatActivity {
     /** How long a service waits at start for its subscription before going on without it (it is not fatal). */
     public static final Duration SUBSCRIBE_WAIT = Duration.ofSeconds(5);
 
-    /** KEYS[1] register; ARGV[1] message id, ARGV[2] ttl ms, ARGV[3] channel, ARGV[4] chat id. */
+    /**
+     * KEYS[i] the register of the i-th chat; ARGV[1] ttl ms, ARGV[2] channel, then per chat its message id
+     * (ARGV[2i+1]) and chat id (ARGV[2i+2]). Returns the chat ids whose register it raised. One script for a whole
+     * batch of chats, so ingest pays one round trip per batch rather than one per message.
+     */
     private static final String RECORD = """
-            local current = redis.call('GET', KEYS[1])
-            if current and tonumber(current) >= tonumber(ARGV[1]) then
-              return 0
+            local raised = {}
+            for i, key in ipairs(KEYS) do
+              local id = ARGV[2 * i + 1]
+              local chat = ARGV[2 * i + 2]
+              local current = redis.call('GET', key)
+              if not current or tonumber(current) < tonumber(id) then
+                redis.call('SET', key, id, 'PX', ARGV[1])
+                redis.call('PUBLISH', ARGV[2], chat .. ' ' .. id)
+                raised[#raised + 1] = chat
+              end
             end
-            redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
-            redis.call('PUBLISH', ARGV[3], ARGV[4] .. ' ' .. ARGV[1])
-            return 1
+            return raised
             """;
 
     private final RedisClient redis;
@@ -92,9 +105,33 @@ public final class RedisChatActivity implements ChatActivity {
 
     @Override
     public boolean recordIngested(long chatId, long messageId) {
-        Object r = redis.eval(RECORD, List.of(key(chatId)),
-                List.of(Long.toString(messageId), Long.toString(ttlMs), channel, Long.toString(chatId)));
-        return r instanceof Long l && l == 1L;
+        return !recordIngested(Map.of(chatId, messageId)).isEmpty();
+    }
+
+    @Override
+    public Set<Long> recordIngested(Map<Long, Long> newestByChat) {
+        if (newestByChat.isEmpty()) {
+            return Set.of();
+        }
+        List<String> keys = new ArrayList<>(newestByChat.size());
+        List<String> args = new ArrayList<>(2 + 2 * newestByChat.size());
+        args.add(Long.toString(ttlMs));
+        args.add(channel);
+        newestByChat.forEach((chat, message) -> {
+            keys.add(key(chat));
+            args.add(Long.toString(message));
+            args.add(Long.toString(chat));
+        });
+        Object r = redis.eval(RECORD, keys, args);
+        if (!(r instanceof List<?> chats)) {
+            throw new IllegalStateException("unexpected answer from the staleness script: " + r);
+        }
+        Set<Long> raised = new LinkedHashSet<>();
+        for (Object chat : chats) {
+            raised.add(Long.parseLong(chat instanceof byte[] b ? new String(b, StandardCharsets.UTF_8)
+                    : chat.toString()));
+        }
+        return raised;
     }
 
     @Override

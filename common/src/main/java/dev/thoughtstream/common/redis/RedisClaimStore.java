@@ -2,6 +2,7 @@ package dev.thoughtstream.common.redis;
 
 import dev.thoughtstream.common.config.RedisSettings;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import org.apache.commons.pool2.impl.GenericObjectPoolConfig;
@@ -20,6 +21,10 @@ public final class RedisClaimStore implements ClaimStore {
     /** GET, compare, SET in one step: no other client's command runs in between (Redis runs a script atomically). */
     private static final String REPLACE_SCRIPT = "if redis.call('GET', KEYS[1]) == ARGV[1] then "
             + "redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3]) return 1 else return 0 end";
+
+    /** SET of every key (ARGV[1] value, ARGV[2] ttl ms) in one command, so a batch costs one round trip. */
+    private static final String PUT_ALL_SCRIPT =
+            "for i = 1, #KEYS do redis.call('SET', KEYS[i], ARGV[1], 'PX', ARGV[2]) end return #KEYS";
 
     private final RedisClient redis;
     private final String keyPrefix;
@@ -85,6 +90,26 @@ public final class RedisClaimStore implements ClaimStore {
     @Override
     public Optional<String> get(String key) {
         return Optional.ofNullable(redis.get(keyPrefix + key));
+    }
+
+    @Override
+    public List<Optional<String>> getAll(List<String> keys) {
+        if (keys.isEmpty()) {
+            return List.of();
+        }
+        List<String> values = redis.mget(keys.stream().map(k -> keyPrefix + k).toArray(String[]::new));
+        List<Optional<String>> found = new ArrayList<>(values.size());
+        values.forEach(v -> found.add(Optional.ofNullable(v)));
+        return found;
+    }
+
+    @Override
+    public void putAll(List<String> keys, String value, Duration ttl) {
+        if (keys.isEmpty()) {
+            return;
+        }
+        redis.eval(PUT_ALL_SCRIPT, keys.stream().map(k -> keyPrefix + k).toList(),
+                List.of(value, Long.toString(ttl.toMillis())));
     }
 
     @Override

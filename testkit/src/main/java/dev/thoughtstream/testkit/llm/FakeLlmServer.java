@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
+import dev.thoughtstream.common.net.HttpServers;
 import dev.thoughtstream.common.serde.Json;
 import java.io.IOException;
 import java.io.OutputStream;
@@ -128,7 +129,7 @@ public final class FakeLlmServer implements AutoCloseable {
         }
         HttpServer s;
         try {
-            s = HttpServer.create(new InetSocketAddress("127.0.0.1", requestedPort), BACKLOG);
+            s = HttpServers.create(new InetSocketAddress("127.0.0.1", requestedPort), BACKLOG);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot bind the fake LLM server to 127.0.0.1:" + requestedPort, e);
         }

@@ -363,7 +363,10 @@ final class BotApi implements HttpHandler {
         if (secret != null && !secret.isEmpty() && !SECRET_TOKEN.matcher(secret).matches()) {
             throw BotApiError.badRequest("secret token contains unallowed characters");
         }
-        updates.setWebhook(url, secret, p.bool("drop_pending_updates"));
+        // The Bot API clamps max_connections to 1..100 (Client::get_webhook_max_connections, get_integer_arg).
+        Integer maxConnections = p.integer("max_connections");
+        updates.setWebhook(url, secret, p.bool("drop_pending_updates"), maxConnections == null
+                ? UpdateQueue.DEFAULT_MAX_CONNECTIONS : Math.max(1, Math.min(100, maxConnections)));
         LOG.info("Webhook {} (secret token: {})", url.isEmpty() ? "removed" : "set", secret != null);
         return BooleanNode.TRUE;
     }
@@ -380,7 +383,7 @@ final class BotApi implements HttpHandler {
         result.put("has_custom_certificate", false);
         result.put("pending_update_count", info.pendingUpdateCount());
         if (info.isActive()) {
-            result.put("max_connections", 40);
+            result.put("max_connections", info.maxConnections());
         }
         if (info.lastErrorDate() != null) {
             result.put("last_error_date", info.lastErrorDate());

@@ -1,6 +1,7 @@
 package dev.thoughtstream.testkit.telegram;
 
 import com.sun.net.httpserver.HttpServer;
+import dev.thoughtstream.common.net.HttpServers;
 import dev.thoughtstream.common.service.NamedThreads;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -34,10 +35,11 @@ import org.slf4j.LoggerFactory;
  * }</pre>
  *
  * <p>Telegram semantics kept on purpose: updates stay pending until confirmed by a higher getUpdates offset
- * (or a successful webhook delivery); one long poll at a time (409 for the older); message ids per chat shared
- * by person and bot; Telegram's error codes and descriptions. Threads: a bounded pool of named daemon threads
- * for HTTP (each long poll holds one) and one daemon thread for webhook delivery; all stopped by
- * {@link #close()}.
+ * (or a successful webhook delivery); one long poll at a time (409 for the older); webhook deliveries up to
+ * {@code max_connections} at once, one at a time per chat; message ids per chat shared by person and bot;
+ * Telegram's error codes and descriptions. Its HTTP answers go out without Nagle's delay ({@code HttpServers}), as a
+ * real Bot API server's do. Threads: a bounded pool of named daemon threads for HTTP (each long poll holds one),
+ * one daemon thread handing out webhook deliveries and the webhook client's pool; all stopped by {@link #close()}.
  */
 public final class TelegramEmulator implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(TelegramEmulator.class);
@@ -62,6 +64,8 @@ public final class TelegramEmulator implements AutoCloseable {
     private HttpServer server;
     private ThreadPoolExecutor httpExecutor;
     private ExecutorService webhookHttpExecutor;
+    private ExecutorService webhookConnections;
+    private PlainHttpPoster webhookPoster;
     private Thread webhookThread;
     private boolean closed;
 
@@ -99,7 +103,7 @@ public final class TelegramEmulator implements AutoCloseable {
         // Threads come and go with load; a long poll holds one for its whole timeout.
         httpExecutor.allowCoreThreadTimeOut(true);
         try {
-            server = HttpServer.create(new InetSocketAddress(bindAddress, requestedPort), 128);
+            server = HttpServers.create(new InetSocketAddress(bindAddress, requestedPort), 128);
         } catch (IOException e) {
             httpExecutor.shutdownNow();
             throw new UncheckedIOException("Telegram emulator cannot bind " + bindAddress.getHostAddress() + ":"
@@ -122,8 +126,11 @@ public final class TelegramEmulator implements AutoCloseable {
                 .connectTimeout(Duration.ofSeconds(5))
                 .executor(webhookHttpExecutor)
                 .build();
+        webhookConnections = Executors.newCachedThreadPool(NamedThreads.daemon("tg-emulator-webhook-connection"));
+        webhookPoster = new PlainHttpPoster(Duration.ofSeconds(5), Duration.ofSeconds(10));
         webhookThread = NamedThreads.daemon("tg-emulator-webhook").newThread(new WebhookDeliverer(updates, webhookClient,
-                clock, webhookInitialBackoff, webhookMaxBackoff, Duration.ofSeconds(10)));
+                webhookPoster, webhookConnections, clock, webhookInitialBackoff, webhookMaxBackoff,
+                Duration.ofSeconds(10)));
         webhookThread.start();
         LOG.info("Telegram emulator listening on {} (bot @{})", baseUrl(), bot.username());
         return this;
@@ -299,6 +306,8 @@ public final class TelegramEmulator implements AutoCloseable {
             httpExecutor.shutdownNow();
             webhookThread.interrupt();
             webhookHttpExecutor.shutdownNow();
+            webhookConnections.shutdownNow();
+            webhookPoster.close();
             try {
                 if (!httpExecutor.awaitTermination(5, TimeUnit.SECONDS)) {
                     LOG.warn("Telegram emulator HTTP threads did not stop within 5 s");

@@ -1,10 +1,16 @@
 package dev.thoughtstream.testkit.telegram;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Deque;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.Iterator;
 import java.util.List;
+import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
@@ -17,6 +23,11 @@ import org.slf4j.LoggerFactory;
  * again to every poller) until a getUpdates call with a higher offset confirms it, or a webhook delivery of it
  * succeeds. Also arbitrates long polls: only one getUpdates may be pending; a newer one terminates the older
  * with 409, and none may run while a webhook is set.
+ *
+ * <p>Webhook deliveries are handed out as the Bot API server hands them out (tdlib/telegram-bot-api,
+ * {@code WebhookActor}): up to {@code max_connections} at once (40 unless setWebhook says otherwise), one at a time
+ * per queue, where a chat's messages and edits share the chat's queue ({@code Client::add_message_update} is given
+ * the chat id as the queue id); a failed update is retried after a growing delay while other queues go on.
  */
 final class UpdateQueue {
     private static final Logger LOG = LoggerFactory.getLogger(UpdateQueue.class);
@@ -40,6 +51,13 @@ final class UpdateQueue {
 
     private String webhookUrl;
     private String webhookSecret;
+    private int webhookMaxConnections = DEFAULT_MAX_CONNECTIONS;
+    /** Deliveries handed out and not yet finished. */
+    private int inFlight;
+    /** Queues with a delivery in flight: their next update waits for it. */
+    private final Set<String> busyQueues = new HashSet<>();
+    /** Queues whose head failed: when it may be tried again (nanoTime), and the delay that led there. */
+    private final Map<String, long[]> retries = new HashMap<>();
     /** Bumped on every webhook change so a delivery in flight for an old webhook does not count. */
     private long webhookVersion;
     private Long lastErrorDate;
@@ -47,22 +65,26 @@ final class UpdateQueue {
     private long delivered;
     private long failedAttempts;
 
-    record Pending(long updateId, ObjectNode update) {}
+    /** The Bot API's default number of simultaneous webhook connections (setWebhook's {@code max_connections}). */
+    static final int DEFAULT_MAX_CONNECTIONS = 40;
+
+    record Pending(long updateId, ObjectNode update, String queue) {}
 
     UpdateQueue(long firstUpdateId) {
         this.nextUpdateId = firstUpdateId;
         this.confirmedOffset = firstUpdateId;
     }
 
-    /** What the webhook deliverer should send next. */
-    record Delivery(String url, String secret, long version, long updateId, ObjectNode update) {}
+    /** What a webhook connection should send next. */
+    record Delivery(String url, String secret, long version, long updateId, ObjectNode update, String queue) {}
 
     /** Adds an update built for the next update id; wakes pollers and the webhook deliverer. */
     long enqueue(LongFunction<ObjectNode> build) {
         lock.lock();
         try {
             long id = nextUpdateId++;
-            pending.addLast(new Pending(id, build.apply(id)));
+            ObjectNode update = build.apply(id);
+            pending.addLast(new Pending(id, update, queueOf(id, update)));
             changed.signalAll();
             return id;
         } finally {
@@ -167,8 +189,24 @@ final class UpdateQueue {
         }
     }
 
+    /** A message's or an edit's chat; anything else is a queue of its own. */
+    private static String queueOf(long updateId, ObjectNode update) {
+        for (String kind : new String[] {"message", "edited_message"}) {
+            JsonNode chat = update.path(kind).path("chat").path("id");
+            if (chat.canConvertToLong()) {
+                return "chat:" + chat.asLong();
+            }
+        }
+        return "update:" + updateId;
+    }
+
     /** setWebhook; an empty url removes the webhook (as in Telegram). Pending long polls end with 409. */
     void setWebhook(String url, String secret, boolean dropPending) {
+        setWebhook(url, secret, dropPending, DEFAULT_MAX_CONNECTIONS);
+    }
+
+    /** setWebhook with its {@code max_connections} (1–100). */
+    void setWebhook(String url, String secret, boolean dropPending, int maxConnections) {
         lock.lock();
         try {
             if (dropPending) {
@@ -176,11 +214,13 @@ final class UpdateQueue {
             }
             webhookUrl = url == null || url.isEmpty() ? null : url;
             webhookSecret = webhookUrl == null || secret == null || secret.isEmpty() ? null : secret;
+            webhookMaxConnections = maxConnections;
             webhookVersion++;
             lastErrorDate = null;
             lastErrorMessage = null;
             delivered = 0;
             failedAttempts = 0;
+            retries.clear();
             changed.signalAll();
         } finally {
             lock.unlock();
@@ -195,24 +235,48 @@ final class UpdateQueue {
         lock.lock();
         try {
             return new WebhookInfo(webhookUrl == null ? "" : webhookUrl, webhookSecret != null, pending.size(),
-                    lastErrorDate, lastErrorMessage, delivered, failedAttempts);
+                    lastErrorDate, lastErrorMessage, delivered, failedAttempts,
+                    webhookUrl == null ? 0 : webhookMaxConnections);
         } finally {
             lock.unlock();
         }
     }
 
-    /** Blocks until there is a webhook and something to deliver; null once closed. */
+    /**
+     * Blocks until there is a webhook, a free connection and an update whose queue is neither busy nor waiting to
+     * retry; hands out the earliest such update and marks its queue busy. Null once closed.
+     */
     Delivery awaitDelivery() throws InterruptedException {
         lock.lock();
         try {
-            while (!closed && (webhookUrl == null || pending.isEmpty())) {
-                changed.await();
+            while (!closed) {
+                long wakeAt = Long.MAX_VALUE;
+                if (webhookUrl != null && inFlight < webhookMaxConnections) {
+                    long now = System.nanoTime();
+                    Set<String> passed = new HashSet<>();
+                    for (Pending p : pending) {
+                        if (busyQueues.contains(p.queue()) || !passed.add(p.queue())) {
+                            // Busy, or not the head of its queue: a queue's updates go one at a time, in order.
+                            continue;
+                        }
+                        long[] retry = retries.get(p.queue());
+                        if (retry != null && retry[0] - now > 0) {
+                            wakeAt = Math.min(wakeAt, retry[0]);
+                            continue;
+                        }
+                        busyQueues.add(p.queue());
+                        inFlight++;
+                        return new Delivery(webhookUrl, webhookSecret, webhookVersion, p.updateId(), p.update(),
+                                p.queue());
+                    }
+                }
+                if (wakeAt == Long.MAX_VALUE) {
+                    changed.await();
+                } else {
+                    changed.awaitNanos(Math.max(1, wakeAt - System.nanoTime()));
+                }
             }
-            if (closed) {
-                return null;
-            }
-            Pending head = pending.peekFirst();
-            return new Delivery(webhookUrl, webhookSecret, webhookVersion, head.updateId(), head.update());
+            return null;
         } finally {
             lock.unlock();
         }
@@ -222,50 +286,61 @@ final class UpdateQueue {
     void delivered(Delivery delivery) {
         lock.lock();
         try {
+            release(delivery);
             if (delivery.version() != webhookVersion) {
                 return;
             }
-            Pending head = pending.peekFirst();
-            if (head != null && head.updateId() == delivery.updateId()) {
-                pending.removeFirst();
-                confirmedOffset = Math.max(confirmedOffset, delivery.updateId() + 1);
+            retries.remove(delivery.queue());
+            for (Iterator<Pending> it = pending.iterator(); it.hasNext(); ) {
+                if (it.next().updateId() == delivery.updateId()) {
+                    it.remove();
+                    break;
+                }
             }
+            // Every id below the earliest update still pending is confirmed.
+            long lowestPending = pending.isEmpty() ? nextUpdateId : pending.peekFirst().updateId();
+            confirmedOffset = Math.max(confirmedOffset, lowestPending);
             delivered++;
-            changed.signalAll();
         } finally {
             lock.unlock();
         }
     }
 
-    void deliveryFailed(Delivery delivery, String message, long epochSeconds) {
+    /** A failed attempt: its queue waits {@code retryDelayMillis} (other queues go on), then the update is tried again. */
+    void deliveryFailed(Delivery delivery, String message, long epochSeconds, long initialDelayMillis,
+            long maxDelayMillis) {
         lock.lock();
         try {
+            release(delivery);
             if (delivery.version() != webhookVersion) {
                 return;
             }
             lastErrorDate = epochSeconds;
             lastErrorMessage = message;
             failedAttempts++;
+            long[] retry = retries.get(delivery.queue());
+            long delay = retry == null ? initialDelayMillis : Math.min(retry[1] * 2, maxDelayMillis);
+            retries.put(delivery.queue(), new long[] {System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(delay), delay});
         } finally {
             lock.unlock();
         }
     }
 
-    /**
-     * Waits out a retry delay, returning early when the webhook changes (a fresh webhook deserves a prompt
-     * first attempt). Returns false once closed.
-     */
-    boolean awaitRetry(long delayMillis, long version) throws InterruptedException {
+    /** How long the queue of a failed delivery now waits before its next attempt (ms); 0 when it does not. */
+    long retryDelayMillis(Delivery delivery) {
         lock.lock();
         try {
-            long remaining = TimeUnit.MILLISECONDS.toNanos(delayMillis);
-            while (!closed && remaining > 0 && version == webhookVersion) {
-                remaining = changed.awaitNanos(remaining);
-            }
-            return !closed;
+            long[] retry = retries.get(delivery.queue());
+            return retry == null ? 0 : retry[1];
         } finally {
             lock.unlock();
         }
+    }
+
+    private void release(Delivery delivery) {
+        inFlight--;
+        busyQueues.remove(delivery.queue());
+        changed.signalAll();
     }
 
     /** Forgets every pending update and the webhook; update ids keep increasing (see {@link #nextUpdateId}). */
@@ -275,11 +350,13 @@ final class UpdateQueue {
             dropAll();
             webhookUrl = null;
             webhookSecret = null;
+            webhookMaxConnections = DEFAULT_MAX_CONNECTIONS;
             webhookVersion++;
             lastErrorDate = null;
             lastErrorMessage = null;
             delivered = 0;
             failedAttempts = 0;
+            retries.clear();
             changed.signalAll();
         } finally {
             lock.unlock();

@@ -9,13 +9,19 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.Map;
+import java.util.concurrent.Executor;
+import java.util.concurrent.RejectedExecutionException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Delivers pending updates to the webhook like Telegram: one at a time, in order, forgetting each on a 2xx
- * and retrying the same update with a growing delay otherwise. Runs on its own thread (see
- * {@link TelegramEmulator}); the URL is never logged because bots often put their token in it.
+ * Delivers pending updates to the webhook like Telegram's Bot API server: up to the webhook's
+ * {@code max_connections} requests at once, one at a time per chat (see {@link UpdateQueue}), forgetting each update
+ * on a 2xx and retrying it with a growing delay otherwise, while other chats go on. One thread hands the deliveries
+ * out; each request runs on a connection thread of its own, as a blocking POST over a kept-alive socket
+ * ({@link PlainHttpPoster}; https through the JDK's client). The URL is never logged because bots often put their
+ * token in it.
  */
 final class WebhookDeliverer implements Runnable {
     private static final Logger LOG = LoggerFactory.getLogger(WebhookDeliverer.class);
@@ -23,15 +29,20 @@ final class WebhookDeliverer implements Runnable {
 
     private final UpdateQueue queue;
     private final HttpClient http;
+    private final PlainHttpPoster plain;
+    private final Executor connections;
     private final Clock clock;
     private final Duration initialBackoff;
     private final Duration maxBackoff;
     private final Duration requestTimeout;
 
-    WebhookDeliverer(UpdateQueue queue, HttpClient http, Clock clock, Duration initialBackoff, Duration maxBackoff,
-                     Duration requestTimeout) {
+    /** @param connections runs each request (at most max_connections at once, which the queue enforces) */
+    WebhookDeliverer(UpdateQueue queue, HttpClient http, PlainHttpPoster plain, Executor connections, Clock clock,
+                     Duration initialBackoff, Duration maxBackoff, Duration requestTimeout) {
         this.queue = queue;
         this.http = http;
+        this.plain = plain;
+        this.connections = connections;
         this.clock = clock;
         this.initialBackoff = initialBackoff;
         this.maxBackoff = maxBackoff;
@@ -40,26 +51,18 @@ final class WebhookDeliverer implements Runnable {
 
     @Override
     public void run() {
-        long backoffMillis = initialBackoff.toMillis();
         try {
             while (true) {
                 UpdateQueue.Delivery delivery = queue.awaitDelivery();
                 if (delivery == null) {
                     return;
                 }
-                String failure = attempt(delivery);
-                if (failure == null) {
-                    queue.delivered(delivery);
-                    backoffMillis = initialBackoff.toMillis();
-                    continue;
-                }
-                queue.deliveryFailed(delivery, failure, clock.instant().getEpochSecond());
-                LOG.warn("Webhook delivery of update {} failed ({}); retrying in {} ms",
-                        delivery.updateId(), failure, backoffMillis);
-                if (!queue.awaitRetry(backoffMillis, delivery.version())) {
+                try {
+                    connections.execute(() -> finish(delivery, attempt(delivery)));
+                } catch (RejectedExecutionException e) {
+                    // The emulator is closing.
                     return;
                 }
-                backoffMillis = Math.min(backoffMillis * 2, maxBackoff.toMillis());
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
@@ -67,14 +70,24 @@ final class WebhookDeliverer implements Runnable {
         }
     }
 
-    /** Returns null on success, otherwise Telegram-style wording of what went wrong. */
-    private String attempt(UpdateQueue.Delivery delivery) throws InterruptedException {
-        HttpRequest.Builder request;
+    private void finish(UpdateQueue.Delivery delivery, String failure) {
+        if (failure == null) {
+            queue.delivered(delivery);
+            return;
+        }
+        queue.deliveryFailed(delivery, failure, clock.instant().getEpochSecond(), initialBackoff.toMillis(),
+                maxBackoff.toMillis());
+        LOG.warn("Webhook delivery of update {} failed ({}); retrying in {} ms", delivery.updateId(), failure,
+                queue.retryDelayMillis(delivery));
+    }
+
+    /** Null on success, otherwise Telegram-style wording of what went wrong. */
+    private String attempt(UpdateQueue.Delivery delivery) {
+        URI url;
+        byte[] body;
         try {
-            request = HttpRequest.newBuilder(URI.create(delivery.url()))
-                    .timeout(requestTimeout)
-                    .header("Content-Type", "application/json")
-                    .POST(HttpRequest.BodyPublishers.ofByteArray(Json.mapper().writeValueAsBytes(delivery.update())));
+            url = URI.create(delivery.url());
+            body = Json.mapper().writeValueAsBytes(delivery.update());
         } catch (IllegalArgumentException e) {
             return "Bad webhook: invalid URL";
         } catch (JsonProcessingException e) {
@@ -82,19 +95,39 @@ final class WebhookDeliverer implements Runnable {
             LOG.error("Cannot serialise update {}", delivery.updateId(), e);
             return "Internal error";
         }
-        if (delivery.secret() != null) {
-            request.header(SECRET_HEADER, delivery.secret());
-        }
         try {
-            HttpResponse<Void> response = http.send(request.build(), HttpResponse.BodyHandlers.discarding());
-            int status = response.statusCode();
+            int status = "http".equalsIgnoreCase(url.getScheme()) && url.getHost() != null
+                    ? plain.postJson(url, delivery.secret() == null ? Map.of()
+                            : Map.of(SECRET_HEADER, delivery.secret()), body)
+                    : sendWithJdkClient(url, delivery.secret(), body);
             if (status >= 200 && status < 300) {
                 LOG.debug("Webhook accepted update {} ({})", delivery.updateId(), status);
                 return null;
             }
             return "Wrong response from the webhook: " + status;
         } catch (IOException e) {
-            return e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
+            return describe(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return "Interrupted";
+        } catch (IllegalArgumentException e) {
+            return "Bad webhook: invalid URL";
         }
+    }
+
+    /** https (and anything else the plain poster does not speak) through the JDK's client. */
+    private int sendWithJdkClient(URI url, String secret, byte[] body) throws IOException, InterruptedException {
+        HttpRequest.Builder request = HttpRequest.newBuilder(url)
+                .timeout(requestTimeout)
+                .header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofByteArray(body));
+        if (secret != null) {
+            request.header(SECRET_HEADER, secret);
+        }
+        return http.send(request.build(), HttpResponse.BodyHandlers.discarding()).statusCode();
+    }
+
+    private static String describe(Throwable error) {
+        return error.getMessage() == null ? error.getClass().getSimpleName() : error.getMessage();
     }
 }

@@ -10,10 +10,11 @@ package dev.thoughtstream.testkit.telegram;
  * @param lastErrorMessage    why the latest delivery failed, null if none
  * @param deliveredCount      updates delivered successfully since the webhook was set
  * @param failedAttempts      failed delivery attempts since the webhook was set
+ * @param maxConnections      the most deliveries at once (setWebhook's {@code max_connections}; 0 without webhook)
  */
 public record WebhookInfo(
         String url, boolean hasSecretToken, int pendingUpdateCount, Long lastErrorDate, String lastErrorMessage,
-        long deliveredCount, long failedAttempts) {
+        long deliveredCount, long failedAttempts, int maxConnections) {
 
     public boolean isActive() {
         return !url.isEmpty();

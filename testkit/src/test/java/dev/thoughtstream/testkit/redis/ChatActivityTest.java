@@ -14,9 +14,11 @@ import dev.thoughtstream.common.redis.RedisClaimStore;
 import dev.thoughtstream.testkit.Await;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.OptionalLong;
+import java.util.Set;
 import java.util.concurrent.CopyOnWriteArrayList;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -60,6 +62,33 @@ class ChatActivityTest {
         assertTrue(ingest.isSuperseded(42, 10));
         assertFalse(ingest.isSuperseded(42, 11));
         assertFalse(ingest.isSuperseded(43, 1), "a chat with no known message supersedes nothing");
+    }
+
+    @Test
+    void aBatchRaisesOnlyTheChatsWithANewerMessageAndAnnouncesEachOnce() throws Exception {
+        // given: chat 1 at message 10, chat 2 at 20, and a listener in another instance
+        String prefix = TestRedis.uniqueKeyPrefix("activity");
+        RedisChatActivity ingest = activity(TestRedis.settings(), prefix);
+        RedisChatActivity emitter = activity(TestRedis.settings(), prefix);
+        List<String> heard = new CopyOnWriteArrayList<>();
+        emitter.subscribe((chat, message) -> heard.add(chat + ":" + message));
+        assertTrue(emitter.startSubscriber(TIMEOUT));
+        ingest.recordIngested(Map.of(1L, 10L, 2L, 20L));
+        Await.until("the first two announced", TIMEOUT, () -> heard.size() == 2);
+
+        // when one batch brings chat 1 a newer message, chat 2 an older one and chat 3 its first
+        Map<Long, Long> batch = new LinkedHashMap<>();
+        batch.put(1L, 11L);
+        batch.put(2L, 19L);
+        batch.put(3L, -5L);
+        assertEquals(Set.of(1L, 3L), ingest.recordIngested(batch));
+
+        // then only the raised chats are announced, and chat 2 keeps its newer message
+        Await.until("the raises announced", TIMEOUT, () -> heard.size() == 4);
+        assertEquals(Set.of("1:10", "2:20", "1:11", "3:-5"), Set.copyOf(heard));
+        assertEquals(OptionalLong.of(11), ingest.newest(1));
+        assertEquals(OptionalLong.of(20), ingest.newest(2));
+        assertEquals(Set.of(), ingest.recordIngested(Map.of()));
     }
 
     @Test

@@ -14,6 +14,7 @@ import java.io.IOException;
 import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import org.junit.jupiter.api.AfterEach;
@@ -69,6 +70,25 @@ class RedisClaimStoreTest {
         store.delete("reply:3:part:0");
         assertEquals(Optional.empty(), store.get("reply:3:part:0"));
         assertTrue(store.claim("reply:3:part:0", "after-delete", LONG_TTL), "a deleted key can be claimed again");
+    }
+
+    @Test
+    void getAllReadsKeysInTheirOrderAndPutAllWritesThemAllWithTheTtl() {
+        // given two keys of three set
+        store.put("update:2", "seen", LONG_TTL);
+
+        // when several are read at once, then each answer is in its key's place
+        assertEquals(List.of(Optional.empty(), Optional.of("seen"), Optional.empty()),
+                store.getAll(List.of("update:1", "update:2", "update:3")));
+        assertEquals(List.of(), store.getAll(List.of()));
+
+        // when several are written at once (a short TTL), then all hold the value, and all expire
+        store.putAll(List.of("update:1", "update:3"), "1", Duration.ofMillis(300));
+        assertEquals(List.of(Optional.of("1"), Optional.of("seen"), Optional.of("1")),
+                store.getAll(List.of("update:1", "update:2", "update:3")));
+        Await.until("the short-lived keys to expire", Duration.ofSeconds(30),
+                () -> store.getAll(List.of("update:1", "update:3")).stream().allMatch(Optional::isEmpty));
+        assertEquals(Optional.of("seen"), store.get("update:2"));
     }
 
     @Test

@@ -14,6 +14,9 @@ import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.Collectors;
@@ -45,18 +48,27 @@ class TelegramEmulatorWebhookTest {
     private final AtomicInteger attempts = new AtomicInteger();
     /** Attempts numbered up to this fail with 500. */
     private volatile int failFirstAttempts;
+    /** Requests being received right now, and the most there were at once. */
+    private final List<JsonNode> inFlight = new CopyOnWriteArrayList<>();
+    private final AtomicInteger maxInFlight = new AtomicInteger();
+    /** Every request waits for this before it is answered (open unless a test closes it). */
+    private volatile CountDownLatch hold = new CountDownLatch(0);
+    private final ExecutorService hookThreads = Executors.newFixedThreadPool(8);
     private HttpServer hook;
 
     @BeforeEach
     void startWebhookReceiver() throws IOException {
         hook = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
         hook.createContext("/hook", this::receive);
+        hook.setExecutor(hookThreads);
         hook.start();
     }
 
     @AfterEach
     void stopAll() {
+        hold.countDown();
         hook.stop(0);
+        hookThreads.shutdownNow();
         http.dispatcher().executorService().shutdown();
         http.connectionPool().evictAll();
         telegram.close();
@@ -69,7 +81,20 @@ class TelegramEmulatorWebhookTest {
                 exchange.sendResponseHeaders(500, -1);
                 return;
             }
-            accepted.add(Json.mapper().readTree(bytes));
+            JsonNode update = Json.mapper().readTree(bytes);
+            inFlight.add(update);
+            maxInFlight.accumulateAndGet(inFlight.size(), Math::max);
+            try {
+                if (!hold.await(30, TimeUnit.SECONDS)) {
+                    throw new IllegalStateException("the test never released the held requests");
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IOException("interrupted while held", e);
+            } finally {
+                inFlight.remove(update);
+            }
+            accepted.add(update);
             secrets.add(String.valueOf(exchange.getRequestHeaders().getFirst("X-Telegram-Bot-Api-Secret-Token")));
             exchange.sendResponseHeaders(200, -1);
         }
@@ -85,9 +110,9 @@ class TelegramEmulatorWebhookTest {
         failFirstAttempts = 1;
         assertTrue(client.execute(SetWebhook.builder().url(hookUrl()).secretToken(SECRET).build()));
 
-        // when two people write
+        // when a person writes twice
         telegram.injectMessage(42, "first");
-        telegram.injectMessage(43, "second");
+        telegram.injectMessage(42, "second");
 
         // then both arrive, in order, each with the secret; the failed one was retried, not lost
         Wait.until("both updates delivered", () -> accepted.size() == 2 && telegram.pendingUpdates() == 0);
@@ -101,6 +126,41 @@ class TelegramEmulatorWebhookTest {
         assertEquals("Wrong response from the webhook: 500", info.getLastErrorMessage());
         assertEquals(2, telegram.webhook().deliveredCount());
         assertEquals(1, telegram.webhook().failedAttempts());
+    }
+
+    @Test
+    void differentChatsAreDeliveredAtOnceUpToMaxConnectionsAndEachChatOneAtATimeInOrder() throws Exception {
+        // given a webhook of three connections whose receiver holds every request until released
+        hold = new CountDownLatch(1);
+        assertTrue(client.execute(SetWebhook.builder().url(hookUrl()).maxConnections(3).build()));
+        assertEquals(3, telegram.webhook().maxConnections());
+
+        // when five people write twice each
+        for (int round = 1; round <= 2; round++) {
+            for (long chat = 61; chat <= 65; chat++) {
+                telegram.injectMessage(chat, chat + "/" + round);
+            }
+        }
+
+        // then three requests are open at once, of three different chats, and no more come while they are held
+        Wait.until("three deliveries in flight", () -> inFlight.size() == 3);
+        assertEquals(3, inFlight.stream().map(u -> u.at("/message/chat/id").asLong()).distinct().count(),
+                "one request per chat at a time: " + inFlight);
+        assertEquals(3, maxInFlight.get());
+
+        // when the receiver lets them through
+        hold.countDown();
+
+        // then everything arrives, never more than three at once, each chat's messages in their order
+        Wait.until("all ten delivered", () -> accepted.size() == 10 && telegram.pendingUpdates() == 0);
+        assertEquals(3, maxInFlight.get());
+        for (long chat = 61; chat <= 65; chat++) {
+            long c = chat;
+            assertEquals(List.of(c + "/1", c + "/2"), accepted.stream()
+                    .filter(u -> u.at("/message/chat/id").asLong() == c)
+                    .map(u -> u.at("/message/text").asText()).collect(Collectors.toList()));
+        }
+        assertEquals(0, telegram.webhook().failedAttempts());
     }
 
     @Test
