@@ -37,7 +37,11 @@ public final class E2eBench {
     /** Every figure of a run, for callers that want more than the printed report; a part not run is null (empty). */
     public record Report(LoadScenario.Result load, StaleDropScenario.Result stale, StreamingScenario.Result streaming,
                          KafkaFloor.Result floor, RestoreBenchmark.Result restore, String restoreLog,
-                         List<IngestThroughputScenario.Result> ingest) {}
+                         List<IngestThroughputScenario.Result> ingest, List<Realistic> real,
+                         List<CapacityScenario.Result> capacity) {}
+
+    /** Item 7 in one llm mode. */
+    public record Realistic(String mode, LoadScenario.Result result) {}
 
     private E2eBench() {}
 
@@ -77,6 +81,17 @@ public final class E2eBench {
                         + "floor: %d s measured after %d s warm-up, throughput run %d s%n", o.staleChats(),
                 o.staleTypingMs(), o.streamChats(), o.streamTokensPerSecond(), o.floorDuration().toSeconds(),
                 o.floorWarmup().toSeconds(), o.floorThroughputFor().toSeconds());
+        E2eOptions.Realistic re = o.real();
+        out.printf(Locale.ROOT, "  realistic load (item 7): %d chats, a turn of %d messages every %d ms each (%.0f "
+                        + "thoughts/s), model: first token after %d ms, %.0f tokens/s; LLM_MODE %s; warm-up %d s, "
+                        + "measured %d s%n", re.chats(), o.messagesPerThought(), re.turnEvery().toMillis(),
+                re.chats() * 1000.0 / re.turnEvery().toMillis(), re.ttft().toMillis(), re.tokensPerSecond(),
+                String.join(" and ", re.modes()), re.warmup().toSeconds(), re.duration().toSeconds());
+        E2eOptions.Capacity ca = o.capacity();
+        out.printf(Locale.ROOT, "  capacity (item 8): %.0f thoughts/s offered to one llm-processor, LLM_MAX_IN_FLIGHT "
+                        + "%d, model: first token after %d ms, %.0f tokens/s; LLM_MODE %s; warm-up %d s, measured "
+                        + "%d s%n", ca.rate(), ca.maxInFlight(), ca.ttft().toMillis(), ca.tokensPerSecond(),
+                String.join(" and ", ca.modes()), ca.warmup().toSeconds(), ca.duration().toSeconds());
         if (!o.overrides().isEmpty()) {
             out.println("  overrides (--set): " + o.overrides());
         }
@@ -97,7 +112,7 @@ public final class E2eBench {
                 out.println("-- running: load (items 1-3)");
                 try (PipelineStack stack = PipelineStack.start("load", bootstrap, redisUrl, workDir, o, Map.of())) {
                     out.println("  " + stack.readyLine());
-                    load = LoadScenario.run(stack, bootstrap, o, out);
+                    load = LoadScenario.run(stack, bootstrap, o, o.load(), null, out);
                 }
             }
             StaleDropScenario.Result stale = null;
@@ -117,6 +132,28 @@ public final class E2eBench {
                         PipelineStack stack = PipelineStack.start("stream", bootstrap, redisUrl, workDir, o,
                                 StreamingScenario.settings(model))) {
                     streaming = StreamingScenario.run(stack, model, bootstrap, o, out);
+                }
+            }
+            List<Realistic> real = new ArrayList<>();
+            if (o.runs("real")) {
+                for (String mode : o.real().modes()) {
+                    out.println("-- running: realistic load (item 7), LLM_MODE=" + mode);
+                    try (PacedModel model = PacedModel.start(o.real().ttft(), o.real().tokensPerSecond())) {
+                        Map<String, String> settings = new java.util.HashMap<>(model.settings());
+                        settings.put("LLM_MODE", mode);
+                        try (PipelineStack stack = PipelineStack.start("real-" + mode, bootstrap, redisUrl, workDir,
+                                o, settings)) {
+                            real.add(new Realistic(mode,
+                                    LoadScenario.run(stack, bootstrap, o, o.realLoad(), model, out)));
+                        }
+                    }
+                }
+            }
+            List<CapacityScenario.Result> capacity = new ArrayList<>();
+            if (o.runs("capacity")) {
+                for (String mode : o.capacity().modes()) {
+                    out.println("-- running: llm-processor capacity (item 8), LLM_MODE=" + mode);
+                    capacity.add(CapacityScenario.run(mode, bootstrap, redis, o, out));
                 }
             }
             List<IngestThroughputScenario.Result> ingest = new ArrayList<>();
@@ -152,7 +189,7 @@ public final class E2eBench {
                 }
                 restoreLog = bytes.toString(StandardCharsets.UTF_8);
             }
-            Report report = new Report(load, stale, streaming, floor, restore, restoreLog, ingest);
+            Report report = new Report(load, stale, streaming, floor, restore, restoreLog, ingest, real, capacity);
             print(report, o, out);
             return report;
         }
@@ -218,6 +255,20 @@ public final class E2eBench {
             out.println("== 6. context store restore: skipped (" + (o.runs("restore") ? "--restore-chats 0"
                     : "--scenarios") + ")");
         }
+        if (o.runs("real")) {
+            for (Realistic re : r.real()) {
+                printRealistic(re, f, o, out);
+            }
+        } else {
+            out.println("== 7. realistic load: skipped (--scenarios)");
+        }
+        if (o.runs("capacity")) {
+            for (CapacityScenario.Result c : r.capacity()) {
+                CapacityScenario.print(c, out);
+            }
+        } else {
+            out.println("== 8. llm-processor capacity: skipped (--scenarios)");
+        }
         for (IngestThroughputScenario.Result i : r.ingest()) {
             IngestThroughputScenario.print(i, f, out);
         }
@@ -238,6 +289,20 @@ public final class E2eBench {
                 percent(l.ingestedPerSecond(), f.throughputPerSecond()), f.throughputPerSecond());
         out.printf(Locale.ROOT, "  thoughts: %.1f/s; parts sent: %.1f/s%n", l.thoughtsPerSecond(),
                 l.partsSentPerSecond());
+        printBacklog(l, o, out);
+        printUsage(l, out);
+
+        out.println("== 3. thought emission lateness (emit - last message injected - gap; ratio to the floor)");
+        out.println("  closed (chunker's closedAtMs), vs 1-hop floor:   " + l.latenessClosed().formatAgainst(f.hop(1)));
+        out.println("  visible (read_committed consumer), vs 2 hops:   " + l.latenessVisible().formatAgainst(f.hop(2)));
+        out.println("  by stage, for the thought's last message:");
+        out.println("    a. injected -> ingest received it (getUpdates):     " + l.stageReceived().format());
+        out.println("    b. received -> readable on the updates topic:       " + l.stageOnTopic().format());
+        out.println("    c. readable -> deadline + punctuation (closed - gap): " + l.stageChunker().format());
+        out.println("    d. closed -> visible downstream (commit):           " + l.stageCommit().format());
+    }
+
+    private static void printBacklog(LoadScenario.Result l, E2eOptions o, PrintStream out) {
         out.printf(Locale.ROOT, "  backlog (records; %d samples in the window, every %d ms):%n", l.lagSamples(),
                 o.lagInterval().toMillis());
         boolean growing = false;
@@ -249,15 +314,59 @@ public final class E2eBench {
         out.println("  verdict: " + (l.trends().isEmpty() ? "NO SAMPLES (window too short)"
                 : growing ? "backlog GROWING: the offered load is above what the pipeline sustains"
                 : "backlog not growing: the pipeline keeps up with the offered load"));
+    }
 
-        out.println("== 3. thought emission lateness (emit - last message injected - gap; ratio to the floor)");
-        out.println("  closed (chunker's closedAtMs), vs 1-hop floor:   " + l.latenessClosed().formatAgainst(f.hop(1)));
-        out.println("  visible (read_committed consumer), vs 2 hops:   " + l.latenessVisible().formatAgainst(f.hop(2)));
-        out.println("  by stage, for the thought's last message:");
-        out.println("    a. injected -> ingest received it (getUpdates):     " + l.stageReceived().format());
-        out.println("    b. received -> readable on the updates topic:       " + l.stageOnTopic().format());
-        out.println("    c. readable -> deadline + punctuation (closed - gap): " + l.stageChunker().format());
-        out.println("    d. closed -> visible downstream (commit):           " + l.stageCommit().format());
+    private static void printUsage(LoadScenario.Result l, PrintStream out) {
+        JvmUsage.Spent u = l.usage();
+        if (u == null) {
+            return;
+        }
+        double thoughts = Math.max(1, l.thoughtsPerSecond() * u.seconds());
+        out.printf(Locale.ROOT, "  CPU over the window: this JVM %.2f of %d cores busy, redis-server %.2f; per "
+                + "thought closed: %.1f ms in this JVM, %.2f ms in redis-server; %d collections, %d ms in GC%n",
+                u.cores(), Runtime.getRuntime().availableProcessors(), u.redisCpuMs() / 1000.0 / u.seconds(),
+                u.processCpuMs() / thoughts, u.redisCpuMs() / thoughts, u.gcCount(), u.gcMillis());
+        out.println("    by part (thread names), ms per thought: " + u.formatParts(thoughts, "ms"));
+    }
+
+    private static void printRealistic(Realistic re, KafkaFloor.Result f, E2eOptions o, PrintStream out) {
+        LoadScenario.Result l = re.result();
+        LoadScenario.ModelFigures m = l.model();
+        out.printf(Locale.ROOT, "== 7. realistic load, LLM_MODE=%s: %d chats, a turn of %d messages every %d ms "
+                + "each; model: %s%n", re.mode(), l.shape().chats(), l.shape().messagesPerThought(),
+                l.shape().turnPeriod().toMillis(), m.describe());
+        out.println("  person's wait for part 1 beyond the gap and the model's own time to it (target p99 <= 150), "
+                + "vs the 3-hop floor:");
+        out.println("    " + m.beyondModel().formatAgainst(f.hop(3)));
+        out.println("  person's wait for part 1 after the gap:           " + l.overhead().format());
+        out.println("    of which before the model (injected -> request at the model, minus the gap): "
+                + m.beforeModel().format());
+        out.println("    the model's own time to part 1 (request -> its last token flushed): "
+                + m.modelFirstPart().format());
+        out.println("    after the model (that token flushed -> part 1's sendMessage): " + m.afterModel().format());
+        out.println("  the model's pacing slip (own time to part 1 - the pace's): " + m.pacingSlip().format());
+        out.println("  the model's time to the full reply: " + m.modelFull().format());
+        out.println("  reply tokens: " + m.replyTokens().format().replace(" ms", "") + "; parts per reply "
+                + m.partsPerReply());
+        out.printf(Locale.ROOT, "  thoughts in the window %d: answered %d (matched to their stream %d), dropped stale "
+                        + "%d, failed %d, unanswered %d%s%n", l.thoughtsInWindow(), l.answered(), m.matched(),
+                l.droppedStale(), l.failed(), l.unanswered(),
+                l.drained() ? "" : " (the pipeline had not drained when the drain timeout passed)");
+        out.printf(Locale.ROOT, "  model requests %d (asked again: %d, abandoned streams %d), most at once %d%n",
+                m.requests(), m.repeatedRequests(), m.abandonedStreams(), m.peakConcurrentRequests());
+        LoadScenario.Intake in = l.intake();
+        out.printf(Locale.ROOT, "  llm-processor intake: in flight peak %d, mean %.0f (llm_in_flight every %d ms)%s%n",
+                in.peakInFlight(), in.meanInFlight(), LoadScenario.INTAKE_SAMPLE_MS,
+                in.shareFetches().fetches() > 0 ? String.format(Locale.ROOT, "; share fetches %.1f/s bringing "
+                        + "%.2f records each", in.shareFetches().fetches() / l.windowSeconds(),
+                        in.shareFetches().recordsPerFetch()) : "");
+        out.printf(Locale.ROOT, "  throughput over %.0f s: %.1f messages/s offered, %.1f ingested, %.1f thoughts/s, "
+                        + "%.1f parts sent/s%n", l.windowSeconds(), l.offeredPerSecond(), l.ingestedPerSecond(),
+                l.thoughtsPerSecond(), l.partsSentPerSecond());
+        printBacklog(l, o, out);
+        out.println("  lateness closed:  " + l.latenessClosed().format());
+        out.println("  lateness visible: " + l.latenessVisible().format());
+        printUsage(l, out);
     }
 
     private static void printStreaming(StreamingScenario.Result st, KafkaFloor.Result f, E2eOptions o,

@@ -38,6 +38,8 @@ import java.util.Set;
  * @param ingestUpdates      updates of the ingest-only throughput run, waiting at the emulator before ingest starts
  * @param ingestChats        chats those updates are spread over
  * @param ingestModes        {@code polling} and/or {@code webhook}: one ingest-only run each
+ * @param real               item 7, the realistic load with a paced model over HTTP
+ * @param capacity           item 8, one llm-processor's capacity with a 2 s model
  */
 public record E2eOptions(
         int chats,
@@ -63,12 +65,57 @@ public record E2eOptions(
         Set<String> scenarios,
         int ingestUpdates,
         int ingestChats,
-        List<String> ingestModes) {
+        List<String> ingestModes,
+        Realistic real,
+        Capacity capacity) {
 
-    /** The parts of a run, in the order they run: items 1–3, 4, 5, the floor, item 6, the ingest-only runs. */
-    public static final List<String> SCENARIOS = List.of("load", "stale", "stream", "floor", "restore", "ingest");
+    /**
+     * The parts of a run, in the order they run: items 1–3, 4, 5, 7, 8, the floor, item 6, the ingest-only runs.
+     */
+    public static final List<String> SCENARIOS = List.of("load", "stale", "stream", "real", "capacity", "floor",
+            "restore", "ingest");
     /** What runs without {@code --scenarios}: the documented run (item 6 unless {@code --restore-chats 0}). */
-    public static final Set<String> DEFAULT_SCENARIOS = Set.of("load", "stale", "stream", "floor", "restore");
+    public static final Set<String> DEFAULT_SCENARIOS = Set.of("load", "stale", "stream", "real", "capacity", "floor",
+            "restore");
+    private static final List<String> LLM_MODES = List.of("share", "group");
+
+    /**
+     * Item 7: a real bot's load. {@code chats} chats each write a turn of {@link #messagesPerThought} messages
+     * every {@code turnEvery}; the model answers after {@code ttft} at {@code tokensPerSecond}; one run per mode.
+     */
+    public record Realistic(int chats, Duration turnEvery, Duration ttft, double tokensPerSecond, List<String> modes,
+                            Duration warmup, Duration duration) {
+        public Realistic {
+            modes = List.copyOf(modes);
+            require(chats >= 1, "--real-chats must be at least 1");
+            require(turnEvery.toMillis() >= 1, "--real-turn-every must be positive");
+            require(!ttft.isNegative(), "--real-ttft must not be negative");
+            require(tokensPerSecond > 0, "--real-tokens-per-second must be positive");
+            require(!modes.isEmpty() && LLM_MODES.containsAll(modes), "--real-modes must name share and/or group");
+            require(!warmup.isNegative(), "--real-warmup must not be negative");
+            require(!duration.isNegative() && !duration.isZero(), "--real-duration must be positive");
+        }
+    }
+
+    /**
+     * Item 8: one llm-processor alone, fed {@code rate} thoughts/s (each with {@code contextMessages} messages of
+     * context) for {@code warmup + duration}, with {@code LLM_MAX_IN_FLIGHT=maxInFlight} and a model that answers
+     * after {@code ttft} at {@code tokensPerSecond}; one run per mode.
+     */
+    public record Capacity(double rate, Duration ttft, double tokensPerSecond, List<String> modes, int maxInFlight,
+                           int contextMessages, Duration warmup, Duration duration) {
+        public Capacity {
+            modes = List.copyOf(modes);
+            require(rate > 0, "--capacity-rate must be positive");
+            require(!ttft.isNegative(), "--capacity-ttft must not be negative");
+            require(tokensPerSecond > 0, "--capacity-tokens-per-second must be positive");
+            require(!modes.isEmpty() && LLM_MODES.containsAll(modes), "--capacity-modes must name share and/or group");
+            require(maxInFlight >= 1 && maxInFlight <= 4096, "--capacity-max-in-flight must be 1-4096");
+            require(contextMessages >= 0, "--capacity-context-messages must not be negative");
+            require(!warmup.isNegative(), "--capacity-warmup must not be negative");
+            require(!duration.isNegative() && !duration.isZero(), "--capacity-duration must be positive");
+        }
+    }
 
     public E2eOptions {
         overrides = Map.copyOf(overrides);
@@ -100,7 +147,23 @@ public record E2eOptions(
         return new E2eOptions(1000, Duration.ofSeconds(60), Duration.ofSeconds(15), 1000, 3, 1500, 6,
                 Duration.ofSeconds(1), Duration.ofSeconds(120), 100, 2000, 50, 30, Duration.ofSeconds(20),
                 Duration.ofSeconds(5), Duration.ofSeconds(5), 100_000, 100, null, Map.of(), DEFAULT_SCENARIOS, 60_000,
-                1000, List.of("polling", "webhook"));
+                1000, List.of("polling", "webhook"),
+                new Realistic(1000, Duration.ofSeconds(15), Duration.ofSeconds(1), 50, LLM_MODES,
+                        Duration.ofSeconds(30), Duration.ofSeconds(60)),
+                new Capacity(400, Duration.ofSeconds(1), 100, List.of("share"), 1024, 20, Duration.ofSeconds(20),
+                        Duration.ofSeconds(40)));
+    }
+
+    /** The load of items 1–3. */
+    LoadScenario.Shape load() {
+        return new LoadScenario.Shape(chats, LoadScenario.FIRST_CHAT, messagesPerThought, turnPeriod(), warmup,
+                duration);
+    }
+
+    /** The load of item 7. */
+    LoadScenario.Shape realLoad() {
+        return new LoadScenario.Shape(real.chats(), LoadScenario.FIRST_REAL_CHAT, messagesPerThought,
+                real.turnEvery(), real.warmup(), real.duration());
     }
 
     /** True when {@code scenario} (one of {@link #SCENARIOS}) is part of this run. */
@@ -140,7 +203,22 @@ public record E2eOptions(
                         + " (all but ingest); figures whose floor was skipped print no ratio",
                 "  --ingest-updates N          ingest-only run: updates waiting at the emulator (60000)",
                 "  --ingest-chats N            ingest-only run: chats they are spread over (1000)",
-                "  --ingest-modes LIST         ingest-only run: polling and/or webhook (polling,webhook)");
+                "  --ingest-modes LIST         ingest-only run: polling and/or webhook (polling,webhook)",
+                "  --real-chats N              item 7: chats of the realistic load (1000)",
+                "  --real-turn-every D         item 7: each chat writes a turn this often (15s)",
+                "  --real-ttft D               item 7: the model's time to its first token (1s)",
+                "  --real-tokens-per-second T  item 7: the model's pace after it (50)",
+                "  --real-modes LIST           item 7: LLM_MODE of each run, share and/or group (share,group)",
+                "  --real-warmup D             item 7: load before the window (30s)",
+                "  --real-duration D           item 7: measured window (60s)",
+                "  --capacity-rate R           item 8: thoughts/s offered to the one llm-processor (400)",
+                "  --capacity-ttft D           item 8: the model's time to its first token (1s)",
+                "  --capacity-tokens-per-second T  item 8: the model's pace after it (100)",
+                "  --capacity-modes LIST       item 8: LLM_MODE of each run, share and/or group (share)",
+                "  --capacity-max-in-flight N  item 8: LLM_MAX_IN_FLIGHT of that llm-processor (1024)",
+                "  --capacity-context-messages N  item 8: context messages each thought carries (20)",
+                "  --capacity-warmup D         item 8: feeding before the window (20s)",
+                "  --capacity-duration D       item 8: measured window (40s)");
     }
 
     /** Reads {@code --name value} pairs over the defaults. */
@@ -170,6 +248,21 @@ public record E2eOptions(
         int ingestUpdates = d.ingestUpdates;
         int ingestChats = d.ingestChats;
         List<String> ingestModes = d.ingestModes;
+        int realChats = d.real.chats();
+        Duration realTurn = d.real.turnEvery();
+        Duration realTtft = d.real.ttft();
+        double realTps = d.real.tokensPerSecond();
+        List<String> realModes = d.real.modes();
+        Duration realWarmup = d.real.warmup();
+        Duration realDuration = d.real.duration();
+        double capRate = d.capacity.rate();
+        Duration capTtft = d.capacity.ttft();
+        double capTps = d.capacity.tokensPerSecond();
+        List<String> capModes = d.capacity.modes();
+        int capInFlight = d.capacity.maxInFlight();
+        int capContext = d.capacity.contextMessages();
+        Duration capWarmup = d.capacity.warmup();
+        Duration capDuration = d.capacity.duration();
         for (int i = 0; i < args.length; i++) {
             String name = args[i];
             if (i + 1 >= args.length) {
@@ -200,6 +293,21 @@ public record E2eOptions(
                 case "--ingest-updates" -> ingestUpdates = integer(name, v);
                 case "--ingest-chats" -> ingestChats = integer(name, v);
                 case "--ingest-modes" -> ingestModes = List.copyOf(list(v));
+                case "--real-chats" -> realChats = integer(name, v);
+                case "--real-turn-every" -> realTurn = duration(name, v);
+                case "--real-ttft" -> realTtft = duration(name, v);
+                case "--real-tokens-per-second" -> realTps = decimal(name, v);
+                case "--real-modes" -> realModes = List.copyOf(list(v));
+                case "--real-warmup" -> realWarmup = duration(name, v);
+                case "--real-duration" -> realDuration = duration(name, v);
+                case "--capacity-rate" -> capRate = decimal(name, v);
+                case "--capacity-ttft" -> capTtft = duration(name, v);
+                case "--capacity-tokens-per-second" -> capTps = decimal(name, v);
+                case "--capacity-modes" -> capModes = List.copyOf(list(v));
+                case "--capacity-max-in-flight" -> capInFlight = integer(name, v);
+                case "--capacity-context-messages" -> capContext = integer(name, v);
+                case "--capacity-warmup" -> capWarmup = duration(name, v);
+                case "--capacity-duration" -> capDuration = duration(name, v);
                 case "--set" -> {
                     int eq = v.indexOf('=');
                     if (eq < 1) {
@@ -212,7 +320,9 @@ public record E2eOptions(
         }
         return new E2eOptions(chats, duration, warmup, rate, perThought, gap, partitions, lagInterval, drain,
                 staleChats, staleTyping, streamChats, tps, floorDuration, floorWarmup, floorThroughput, restoreChats,
-                restoreMessages, workDir, overrides, scenarios, ingestUpdates, ingestChats, ingestModes);
+                restoreMessages, workDir, overrides, scenarios, ingestUpdates, ingestChats, ingestModes,
+                new Realistic(realChats, realTurn, realTtft, realTps, realModes, realWarmup, realDuration),
+                new Capacity(capRate, capTtft, capTps, capModes, capInFlight, capContext, capWarmup, capDuration));
     }
 
     private static Set<String> list(String v) {

@@ -53,6 +53,7 @@ final class LagSampler implements AutoCloseable {
     private final List<Sample> samples = new ArrayList<>();
     private final Map<String, Boolean> isShareGroup = new HashMap<>();
 
+    /** @param ingestBacklog the updates waiting for ingest; null when there is no ingest stage */
     LagSampler(String bootstrap, List<Group> groups, int partitions, LongSupplier ingestBacklog) {
         Properties p = new Properties();
         p.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
@@ -97,7 +98,9 @@ final class LagSampler implements AutoCloseable {
 
     Sample sample() throws InterruptedException, ExecutionException, TimeoutException {
         Map<String, Long> lag = new LinkedHashMap<>();
-        lag.put(INGEST, ingestBacklog.getAsLong());
+        if (ingestBacklog != null) {
+            lag.put(INGEST, ingestBacklog.getAsLong());
+        }
         for (Group g : groups) {
             lag.put(g.label(), lagOf(g));
         }

@@ -10,7 +10,9 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
+import java.util.TreeMap;
 import java.util.Optional;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
@@ -20,19 +22,58 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Items 1–3 of the benchmark: N chats write at a fixed offered rate (open loop: a chat's next turn comes on
- * schedule whether or not it was answered), while the backlog of every stage is sampled. Afterwards the
- * emulator's transcripts and the topics give the overhead, the throughput and the thought emission lateness.
+ * Items 1–3 of the benchmark, and the load of item 7: N chats write at a fixed offered rate (open loop: a chat's
+ * next turn comes on schedule whether or not it was answered), while the backlog of every stage is sampled.
+ * Afterwards the emulator's transcripts and the topics give the overhead, the throughput and the thought emission
+ * lateness. With a {@link PacedModel} (item 7) the model's own time to each reply's first part is known too, and
+ * the overhead is also given beyond it.
  */
 final class LoadScenario {
     private static final Logger LOG = LoggerFactory.getLogger(LoadScenario.class);
     static final long FIRST_CHAT = 1_000_001L;
+    static final long FIRST_REAL_CHAT = 4_000_001L;
     private static final String[] TOPICS = {
         "the weather", "my new job", "a book I read", "the trip next week", "dinner plans", "my sister's wedding",
     };
 
-    /** Everything items 1–3 print. */
+    /**
+     * Who writes, how often and for how long: {@code chats} chats from {@code firstChat} on, each a turn of
+     * {@code messagesPerThought} messages every {@code turnPeriod}, the chats spread evenly over that period.
+     */
+    record Shape(int chats, long firstChat, int messagesPerThought, Duration turnPeriod, Duration warmup,
+                 Duration duration) {
+        /** Offered messages per second over all chats. */
+        double rate() {
+            return chats * (double) messagesPerThought * 1000.0 / Math.max(1, turnPeriod.toMillis());
+        }
+    }
+
+    /**
+     * Item 7's figures for the answered thoughts of the window, from the paced model's record of each stream.
+     *
+     * @param beyondModel   the person's wait for part 1 after the gap, minus the model's own time to part 1
+     * @param modelFirstPart request at the model → the token completing part 1 flushed (the model's own time)
+     * @param beforeModel   last message injected → the request at the model, minus the gap
+     * @param afterModel    the token completing part 1 flushed → part 1's sendMessage
+     * @param pacingSlip    the model's own time to part 1 minus the time its pace alone would take
+     * @param matched       answered thoughts whose stream was found
+     */
+    record ModelFigures(String describe, Summary beyondModel, Summary modelFirstPart, Summary beforeModel,
+                        Summary afterModel, Summary pacingSlip, Summary modelFull, Summary replyTokens,
+                        Map<Integer, Integer> partsPerReply, int matched, int requests, int repeatedRequests,
+                        int peakConcurrentRequests, int abandonedStreams) {}
+
+    /**
+     * How the llm-processor took its thoughts over the window: its in-flight gauge, sampled every
+     * {@value #INTAKE_SAMPLE_MS} ms, and its share consumers' fetches (none in group mode).
+     */
+    record Intake(long peakInFlight, double meanInFlight, LlmIntake.ShareFetches shareFetches) {}
+
+    static final long INTAKE_SAMPLE_MS = 100;
+
+    /** Everything items 1–3 (and 7) print. */
     record Result(
+            Shape shape,
             Summary overhead,
             Summary latenessClosed,
             Summary latenessVisible,
@@ -55,18 +96,25 @@ final class LoadScenario {
             Summary stageReceived,
             Summary stageOnTopic,
             Summary stageChunker,
-            Summary stageCommit) {}
+            Summary stageCommit,
+            JvmUsage.Spent usage,
+            Intake intake,
+            ModelFigures model) {}
 
     private LoadScenario() {}
 
-    static Result run(PipelineStack stack, String bootstrap, E2eOptions o, PrintStream out)
-            throws InterruptedException {
+    /**
+     * Runs {@code shape} through {@code stack}; {@code model} is the stack's paced model (item 7), or null when the
+     * stack runs the scripted model at zero latency (items 1–3).
+     */
+    static Result run(PipelineStack stack, String bootstrap, E2eOptions o, Shape shape, PacedModel model,
+                      PrintStream out) throws InterruptedException {
         TelegramEmulator emulator = stack.emulator();
         List<Long> chats = new ArrayList<>();
-        for (int i = 0; i < o.chats(); i++) {
-            chats.add(FIRST_CHAT + i);
+        for (int i = 0; i < shape.chats(); i++) {
+            chats.add(shape.firstChat() + i);
         }
-        long periodMs = Math.max(1, o.turnPeriod().toMillis());
+        long periodMs = Math.max(1, shape.turnPeriod().toMillis());
         if (periodMs < o.gapMs() + 500) {
             out.printf("  note: each chat writes every %d ms, less than the gap + 500 ms: turns merge into one "
                     + "thought or make the previous reply stale%n", periodMs);
@@ -78,11 +126,19 @@ final class LoadScenario {
                         o.partitions());
                 LagSampler lag = new LagSampler(bootstrap, stack.groups(), o.partitions(), emulator::pendingUpdates)) {
             long start = System.currentTimeMillis();
-            long windowStart = start + o.warmup().toMillis();
-            long windowEnd = windowStart + o.duration().toMillis();
+            long windowStart = start + shape.warmup().toMillis();
+            long windowEnd = windowStart + shape.duration().toMillis();
+            JvmUsage.Snapshot[] usage = new JvmUsage.Snapshot[2];
+            LlmIntake.ShareFetches[] fetches = new LlmIntake.ShareFetches[2];
+            List<Long> inFlight = java.util.Collections.synchronizedList(new ArrayList<>());
             lag.start(o.lagInterval());
             ScheduledThreadPoolExecutor load = new ScheduledThreadPoolExecutor(1, r -> {
                 Thread t = new Thread(r, "bench-load");
+                t.setDaemon(true);
+                return t;
+            });
+            ScheduledThreadPoolExecutor meter = new ScheduledThreadPoolExecutor(1, r -> {
+                Thread t = new Thread(r, "bench-usage");
                 t.setDaemon(true);
                 return t;
             });
@@ -95,18 +151,36 @@ final class LoadScenario {
                     long offset = periodMs * i / chats.size();
                     load.scheduleAtFixedRate(() -> {
                         int turn = ++turns[index];
-                        for (int m = 1; m <= o.messagesPerThought(); m++) {
-                            emulator.injectMessage(chat, text(chat, turn, m, o.messagesPerThought()));
+                        for (int m = 1; m <= shape.messagesPerThought(); m++) {
+                            emulator.injectMessage(chat, text(chat, turn, m, shape.messagesPerThought()));
                         }
                         lastInjection.set(System.currentTimeMillis());
                     }, offset, periodMs, TimeUnit.MILLISECONDS);
                 }
-                load.schedule(loadDone::countDown, windowEnd - start, TimeUnit.MILLISECONDS);
-                out.printf("  load: %d chats, a turn of %d message(s) every %d ms each (%.0f messages/s offered), "
-                        + "warm-up %d s, measured %d s%n", chats.size(), o.messagesPerThought(), periodMs,
-                        o.rate(), o.warmup().toSeconds(), o.duration().toSeconds());
+                // On a thread of their own, so taking them never delays an injection.
+                meter.schedule(() -> {
+                    usage[0] = JvmUsage.take(stack.redis().orElse(null));
+                    fetches[0] = LlmIntake.shareFetches();
+                }, windowStart - start, TimeUnit.MILLISECONDS);
+                meter.scheduleAtFixedRate(() -> {
+                    if (System.currentTimeMillis() < windowEnd) {
+                        inFlight.add(LlmIntake.inFlight(stack.metrics()));
+                    }
+                }, windowStart - start, INTAKE_SAMPLE_MS, TimeUnit.MILLISECONDS);
+                meter.schedule(() -> {
+                    usage[1] = JvmUsage.take(stack.redis().orElse(null));
+                    fetches[1] = LlmIntake.shareFetches();
+                    loadDone.countDown();
+                }, windowEnd - start, TimeUnit.MILLISECONDS);
+                out.printf(Locale.ROOT, "  load: %d chats, a turn of %d message(s) every %d ms each (%.0f messages/s "
+                        + "offered), warm-up %d s, measured %d s%n", chats.size(), shape.messagesPerThought(),
+                        periodMs, shape.rate(), shape.warmup().toSeconds(), shape.duration().toSeconds());
+                if (model != null) {
+                    out.println("  model: " + model.describe());
+                }
                 loadDone.await();
             } finally {
+                meter.shutdownNow();
                 load.shutdownNow();
                 if (!load.awaitTermination(10, TimeUnit.SECONDS)) {
                     LOG.warn("the load generator did not stop within 10 s");
@@ -124,7 +198,18 @@ final class LoadScenario {
                 }
             }
             List<LagSampler.Sample> window = lag.samplesBetween(windowStart, windowEnd);
-            return analyse(stack, bootstrap, o, chats, windowStart, windowEnd, visible, updateSeenAt, window, drained);
+            JvmUsage.Spent spent = usage[0] == null || usage[1] == null ? null
+                    : JvmUsage.between(usage[0], usage[1], JvmUsage.PartOf.byName(JvmUsage::pipelinePart));
+            List<Long> flights;
+            synchronized (inFlight) {
+                flights = List.copyOf(inFlight);
+            }
+            Intake intake = new Intake(flights.stream().mapToLong(Long::longValue).max().orElse(0),
+                    flights.stream().mapToLong(Long::longValue).average().orElse(Double.NaN),
+                    fetches[0] == null || fetches[1] == null ? new LlmIntake.ShareFetches(0, 0)
+                            : fetches[1].minus(fetches[0]));
+            return analyse(stack, bootstrap, o, shape, model, chats, windowStart, windowEnd, visible, updateSeenAt,
+                    window, drained, spent, intake);
         }
     }
 
@@ -160,10 +245,11 @@ final class LoadScenario {
         });
     }
 
-    private static Result analyse(PipelineStack stack, String bootstrap, E2eOptions o, List<Long> chats,
-                                  long windowStart, long windowEnd, List<TopicWatcher.Seen<Long, Thought>> visible,
+    private static Result analyse(PipelineStack stack, String bootstrap, E2eOptions o, Shape shape,
+                                  PacedModel model, List<Long> chats, long windowStart, long windowEnd,
+                                  List<TopicWatcher.Seen<Long, Thought>> visible,
                                   Map<Long, Map<Long, Long>> updateSeenAt, List<LagSampler.Sample> window,
-                                  boolean drained) {
+                                  boolean drained, JvmUsage.Spent spent, Intake intake) {
         PipelineRecords records = new PipelineRecords(bootstrap, stack.topics());
         Transcripts transcripts = new Transcripts(stack.emulator(), chats);
         Map<String, Long> visibleAt = new HashMap<>();
@@ -181,6 +267,15 @@ final class LoadScenario {
         int dropped = 0;
         int failed = 0;
         int unanswered = 0;
+        List<Double> beyond = new ArrayList<>();
+        List<Double> modelFirst = new ArrayList<>();
+        List<Double> beforeModel = new ArrayList<>();
+        List<Double> afterModel = new ArrayList<>();
+        List<Double> slip = new ArrayList<>();
+        List<Double> modelFull = new ArrayList<>();
+        List<Double> replyTokens = new ArrayList<>();
+        Map<Integer, Integer> partsPerReply = new TreeMap<>();
+        int matched = 0;
         for (Thought t : records.thoughts.values()) {
             Optional<Long> lastAt = transcripts.userAt(t.chatId(), t.lastMessageId());
             if (lastAt.isEmpty() || lastAt.get() < windowStart || lastAt.get() >= windowEnd) {
@@ -211,7 +306,26 @@ final class LoadScenario {
                     Optional<Long> sentAt = transcripts.botAt(t.chatId(), first.get().telegramMessageId());
                     if (sentAt.isPresent()) {
                         answered++;
-                        overhead.add((double) (sentAt.get() - last - o.gapMs()));
+                        double wait = sentAt.get() - last - o.gapMs();
+                        overhead.add(wait);
+                        // A stream cut short after part 1 (its chat wrote again) still timed part 1.
+                        Optional<PacedModel.Stream> stream = model == null ? Optional.empty()
+                                : model.stream(t.text()).filter(s -> s.firstPartAtMs > 0);
+                        if (stream.isPresent()) {
+                            PacedModel.Stream s = stream.get();
+                            matched++;
+                            double own = s.firstPartAtMs - s.requestAtMs;
+                            beyond.add(wait - own);
+                            modelFirst.add(own);
+                            beforeModel.add((double) (s.requestAtMs - last - o.gapMs()));
+                            afterModel.add((double) (sentAt.get() - s.firstPartAtMs));
+                            slip.add(own - model.nominalFirstPartMs(s));
+                            if (s.complete()) {
+                                modelFull.add((double) (s.lastTokenAtMs - s.requestAtMs));
+                            }
+                            replyTokens.add((double) s.tokens);
+                            partsPerReply.merge(records.parts(t.thoughtId()).size(), 1, Integer::sum);
+                        }
                     } else {
                         unanswered++;
                     }
@@ -224,13 +338,17 @@ final class LoadScenario {
         long thoughtsClosed = records.thoughts.values().stream()
                 .filter(t -> t.closedAtMs() >= windowStart && t.closedAtMs() < windowEnd).count();
         double ingested = Transcripts.countBetween(records.ingestTimes, windowStart, windowEnd) / seconds;
-        return new Result(Summary.of(overhead), Summary.of(closed), Summary.of(seen), seconds,
+        ModelFigures figures = model == null ? null : new ModelFigures(model.describe(), Summary.of(beyond),
+                Summary.of(modelFirst), Summary.of(beforeModel), Summary.of(afterModel), Summary.of(slip),
+                Summary.of(modelFull), Summary.of(replyTokens), partsPerReply, matched, model.requestCount(),
+                model.repeatedRequests(), model.peakConcurrentRequests(), model.abandonedStreams());
+        return new Result(shape, Summary.of(overhead), Summary.of(closed), Summary.of(seen), seconds,
                 Transcripts.countBetween(transcripts.userTimes, windowStart, windowEnd) / seconds, ingested,
                 thoughtsClosed / seconds,
                 Transcripts.countBetween(transcripts.botTimes, windowStart, windowEnd) / seconds,
                 LagSampler.trends(window, Math.max(1.0, 0.01 * ingested)), window.size(), inWindow, answered,
                 dropped, failed, unanswered, drained, records.avgUpdateBytes, records.avgThoughtBytes,
                 records.avgReplyBytes, Summary.of(received), Summary.of(onTopic), Summary.of(chunker),
-                Summary.of(commit));
+                Summary.of(commit), spent, intake, figures);
     }
 }

@@ -79,6 +79,15 @@ final class PipelineStack implements AutoCloseable {
         return stack.emulator().orElseThrow(() -> new IllegalStateException("stack " + name + " has no emulator"));
     }
 
+    /** The stack's Redis client, for {@code INFO cpu}; empty on devstack's in-memory fallback. */
+    java.util.Optional<redis.clients.jedis.RedisClient> redis() {
+        return stack.infra().redis();
+    }
+
+    dev.thoughtstream.common.metrics.Metrics metrics() {
+        return stack.metrics();
+    }
+
     Topics topics() {
         return topics;
     }

@@ -63,6 +63,55 @@ class E2eBenchSmokeTest {
     }
 
     @Test
+    void theRealisticLoadAndTheCapacityRunInBothModesAndPrintTheirFigures(@TempDir Path workDir) throws Exception {
+        // Given the realistic load (a paced model over HTTP) and the capacity run alone, tiny, in both llm modes
+        E2eOptions options = E2eOptions.parse(new String[] {
+            "--scenarios", "real,capacity", "--gap-ms", "300", "--lag-interval", "250ms",
+            "--real-chats", "4", "--real-turn-every", "2s", "--real-ttft", "100ms", "--real-tokens-per-second", "200",
+            "--real-warmup", "1s", "--real-duration", "3s", "--real-modes", "share,group",
+            "--capacity-rate", "20", "--capacity-ttft", "100ms", "--capacity-tokens-per-second", "200",
+            "--capacity-modes", "share,group", "--capacity-warmup", "1s", "--capacity-duration", "3s",
+            "--capacity-context-messages", "4", "--capacity-max-in-flight", "64",
+            "--work-dir", workDir.toString(),
+        });
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+
+        // When it runs
+        E2eBench.Report result;
+        try (PrintStream out = new PrintStream(bytes, true, StandardCharsets.UTF_8)) {
+            result = E2eBench.run(options, out);
+        }
+        String report = bytes.toString(StandardCharsets.UTF_8);
+
+        // Then each mode of the realistic load answered thoughts it could match to the model's streams, and
+        // printed the wait beyond the model with percentiles, the backlog verdict and the CPU by part
+        assertEquals(List.of("share", "group"), result.real().stream().map(E2eBench.Realistic::mode).toList(), report);
+        for (E2eBench.Realistic r : result.real()) {
+            assertTrue(r.result().model().matched() > 0, r.mode() + ":\n" + report);
+            assertTrue(r.result().usage().processCpuMs() > 0, report);
+        }
+        for (String section : List.of("== 7. realistic load, LLM_MODE=share", "== 7. realistic load, LLM_MODE=group",
+                "== 8. llm-processor capacity, LLM_MODE=share", "== 8. llm-processor capacity, LLM_MODE=group",
+                "== 1.-3. load: skipped", "== end")) {
+            assertTrue(report.contains(section), "missing '" + section + "' in:\n" + report);
+        }
+        for (String figure : List.of("    p50", "  person's wait for part 1 after the gap:",
+                "    the model's own time to part 1", "    after the model", "  model time per reply")) {
+            String line = lineStartingWith(report, figure);
+            assertTrue(PERCENTILES.matcher(line).find(), "no percentiles with samples in '" + line + "'");
+        }
+        assertTrue(report.contains("  verdict: backlog"), report);
+        // and each capacity run finished thoughts, had some in flight and measured the processor's own CPU
+        assertEquals(2, result.capacity().size(), report);
+        for (CapacityScenario.Result c : result.capacity()) {
+            assertTrue(c.completed() > 0, c.mode() + ":\n" + report);
+            assertTrue(c.peakInFlight() > 0 && c.peakAtModel() > 0, report);
+            assertTrue(c.processor().cpuMs() > 0 && c.processor().allocatedMb() > 0, report);
+        }
+        assertTrue(report.matches("(?s).*/s finished.*ms per thought finished.*KiB per thought.*"), report);
+    }
+
+    @Test
     void theIngestOnlyRunDrainsABacklogInBothModesAndPrintsItsFigures(@TempDir Path workDir) throws Exception {
         // Given the ingest-only run alone, with a small backlog
         E2eOptions options = E2eOptions.parse(new String[] {

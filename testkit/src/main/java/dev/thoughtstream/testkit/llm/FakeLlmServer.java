@@ -69,6 +69,7 @@ public final class FakeLlmServer implements AutoCloseable {
     private final long probeNanos;
     private final int maxConcurrentRequests;
     private final int recordLimit;
+    private final TokenListener tokenListener;
     private final OpenAiDialect openAi = new OpenAiDialect();
     private final OllamaDialect ollama = new OllamaDialect();
 
@@ -108,6 +109,7 @@ public final class FakeLlmServer implements AutoCloseable {
         this.probeNanos = b.probeInterval.toNanos();
         this.maxConcurrentRequests = b.maxConcurrentRequests;
         this.recordLimit = b.recordLimit;
+        this.tokenListener = b.tokenListener;
     }
 
     public static Builder builder() {
@@ -404,19 +406,20 @@ public final class FakeLlmServer implements AutoCloseable {
 
         Behavior behavior = null;
         int requestNo;
+        RecordedRequest request = new RecordedRequest(
+                dialect.format(),
+                ex.getRequestURI().getPath(),
+                call != null && call.stream(),
+                call == null ? null : call.model(),
+                call == null ? List.of() : call.messages(),
+                authorizationPresent,
+                clock.instant(),
+                new String(raw, StandardCharsets.UTF_8));
         synchronized (scriptLock) {
             if (recorded.size() == recordLimit) {
                 recorded.removeFirst();
             }
-            recorded.add(new RecordedRequest(
-                    dialect.format(),
-                    ex.getRequestURI().getPath(),
-                    call != null && call.stream(),
-                    call == null ? null : call.model(),
-                    call == null ? List.of() : call.messages(),
-                    authorizationPresent,
-                    clock.instant(),
-                    new String(raw, StandardCharsets.UTF_8)));
+            recorded.add(request);
             requestNo = ++requestCount;
             if (authorized && call != null) {
                 behavior = scripted.isEmpty() ? defaultBehavior : scripted.removeFirst();
@@ -435,11 +438,11 @@ public final class FakeLlmServer implements AutoCloseable {
         }
         LOG.debug("Chat request #{} ({}): model={} stream={} messages={} {}",
                 requestNo, dialect.format(), call.model(), call.stream(), call.messages().size(), behavior);
-        respond(ex, dialect, call, behavior, requestNo, startNanos);
+        respond(ex, dialect, call, request, behavior, requestNo, startNanos);
     }
 
-    private void respond(HttpExchange ex, Dialect dialect, ChatCall call, Behavior behavior, int requestNo,
-            long startNanos) throws IOException {
+    private void respond(HttpExchange ex, Dialect dialect, ChatCall call, RecordedRequest request,
+            Behavior behavior, int requestNo, long startNanos) throws IOException {
         if (awaitRelease()) {
             throw new AbortConnection("server closing while request #" + requestNo + " is held");
         }
@@ -477,7 +480,7 @@ public final class FakeLlmServer implements AutoCloseable {
         Reply reply = new Reply(id, call.model(), clock.instant(), text, Tokens.split(text), call.promptTokens(),
                 call.includeUsage(), startNanos);
         if (call.stream()) {
-            stream(ex, dialect, reply, behavior, requestNo);
+            stream(ex, dialect, request, reply, behavior, requestNo);
         } else {
             complete(ex, dialect, reply, behavior, requestNo);
         }
@@ -511,8 +514,8 @@ public final class FakeLlmServer implements AutoCloseable {
         throw new AbortConnection("response #" + requestNo + " cut off after half the body");
     }
 
-    private void stream(HttpExchange ex, Dialect dialect, Reply reply, Behavior behavior, int requestNo)
-            throws IOException {
+    private void stream(HttpExchange ex, Dialect dialect, RecordedRequest request, Reply reply, Behavior behavior,
+            int requestNo) throws IOException {
         List<String> tokens = reply.tokens();
         OptionalInt stallAfter = behavior.stallAfterTokens();
         OptionalInt cutOffAfter = behavior.cutOffAfterTokens();
@@ -532,6 +535,9 @@ public final class FakeLlmServer implements AutoCloseable {
                 }
                 write(out, dialect.streamToken(reply, tokens.get(i), clock.instant()));
                 tokensStreamed.incrementAndGet();
+                if (tokenListener != null) {
+                    tokenListener.written(request, tokens, i, clock.instant());
+                }
             }
             if (stallAfter.isPresent()) {
                 stall(out, dialect, reply, requestNo);
@@ -752,6 +758,7 @@ public final class FakeLlmServer implements AutoCloseable {
         private Duration probeInterval = DEFAULT_PROBE_INTERVAL;
         private int maxConcurrentRequests = DEFAULT_MAX_CONCURRENT_REQUESTS;
         private int recordLimit = DEFAULT_RECORD_LIMIT;
+        private TokenListener tokenListener;
 
         private Builder() {}
 
@@ -821,6 +828,12 @@ public final class FakeLlmServer implements AutoCloseable {
                 throw new IllegalArgumentException("recordLimit must be positive: " + recordLimit);
             }
             this.recordLimit = recordLimit;
+            return this;
+        }
+
+        /** Told of every streamed token as it is written (none by default); see {@link TokenListener}. */
+        public Builder tokenListener(TokenListener tokenListener) {
+            this.tokenListener = Objects.requireNonNull(tokenListener, "tokenListener");
             return this;
         }
 
