@@ -61,7 +61,7 @@ public final class IntakeSetup {
         return IntakeRules.create(access, botId, username, claims, window, metrics, clock);
     }
 
-    /** The judge of {@code rules}, with dedup in {@code claims} under the bot's prefix for {@code INGEST_DEDUP_TTL_MS}. */
+    /** The judge of {@code rules}: dedup in {@code claims} under the bot's prefix, for {@code INGEST_DEDUP_TTL_MS}. */
     public static UpdateJudge judge(IngestConfig config, ClaimStore claims, IntakeRules rules) {
         return new UpdateJudge(rules, claims, UpdateJudge.dedupPrefix(config.telegram().botId()), config.dedupTtl());
     }

@@ -2,6 +2,7 @@ package dev.thoughtstream.ingest;
 
 import dev.thoughtstream.common.config.Config;
 import dev.thoughtstream.common.config.KafkaSettings;
+import dev.thoughtstream.common.config.RedisSettings;
 import dev.thoughtstream.common.config.TelegramSettings;
 import dev.thoughtstream.common.metrics.Metrics;
 import dev.thoughtstream.common.redis.ChatActivity;
@@ -19,6 +20,8 @@ import dev.thoughtstream.testkit.redis.TestRedis;
 import dev.thoughtstream.testkit.telegram.BotIdentity;
 import dev.thoughtstream.testkit.telegram.TelegramEmulator;
 import java.io.IOException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -121,6 +124,16 @@ public final class IngestHarness implements AutoCloseable {
         track(ingest);
         ingest.start();
         return ingest;
+    }
+
+    /** Redis settings naming a local port nobody listens on, with a short timeout: Redis down. */
+    public static RedisSettings unreachableRedis() throws IOException {
+        int closedPort;
+        try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            closedPort = socket.getLocalPort();
+        }
+        return RedisSettings.from(Config.of(Map.of(
+                RedisSettings.URL, "redis://127.0.0.1:" + closedPort, "REDIS_TIMEOUT_MS", "200")));
     }
 
     /** A real Redis client (for the flood guard's counts), closed with the harness. */

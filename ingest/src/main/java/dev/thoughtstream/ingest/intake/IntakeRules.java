@@ -25,7 +25,7 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Redis down: the flood guard lets messages through and the "once" memory stays silent (a refusal or flood
  * notice is skipped rather than risk sending one per message); both are counted in
- * {@code ingest_rules_unavailable_total{check}}.
+ * {@code ingest_rules_unavailable_total{check}}. See docs/ingest.md, "Access and abuse".
  */
 public final class IntakeRules {
     private static final Logger LOG = LoggerFactory.getLogger(IntakeRules.class);

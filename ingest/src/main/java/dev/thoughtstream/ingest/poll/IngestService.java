@@ -39,7 +39,7 @@ public final class IngestService implements Service {
     public enum Role { ACTIVE, STANDBY }
 
     /**
-     * What a polling ingest works with; each has an explicit "none" value.
+     * What a polling ingest works with; what is optional has an explicit "none" value instead of null.
      *
      * @param judge    dedup and the intake rules ({@code IntakeRules.openToAll} writes everything)
      * @param activity the staleness signal, told of each new user message once Kafka has it; or
@@ -51,12 +51,9 @@ public final class IngestService implements Service {
     public record Dependencies(KafkaSettings kafka, UpdateJudge judge, ActivityRecorder activity, PollerLease lease,
             Metrics metrics, Clock clock) {
         public Dependencies {
-            Objects.requireNonNull(kafka, "kafka");
-            Objects.requireNonNull(judge, "judge");
-            Objects.requireNonNull(activity, "activity");
-            Objects.requireNonNull(lease, "lease");
-            Objects.requireNonNull(metrics, "metrics");
-            Objects.requireNonNull(clock, "clock");
+            // The two that used to be null for "off" say what to pass instead.
+            Objects.requireNonNull(activity, "activity: ActivityRecorder.none() records nothing");
+            Objects.requireNonNull(lease, "lease: PollerLease.none() polls without one");
         }
     }
 
@@ -91,6 +88,22 @@ public final class IngestService implements Service {
             LOG.error("ingest stopped polling: writing update(s) {} failed; they stay unconfirmed and Telegram will "
                     + "redeliver them to the next poller", updateIds, e);
             terminated.countDown();
+        }
+    };
+
+    /** Polls while this instance holds the lease, and stops the moment it loses it. */
+    private final StandbyController.Listener leaseListener = new StandbyController.Listener() {
+        @Override
+        public void activate(long token) {
+            startTerm(token, standby);
+        }
+
+        @Override
+        public void deactivate(long token, String why) {
+            PollingTerm t = term;
+            if (t != null && t.token() == token) {
+                stopTerm(t, false);
+            }
         }
     };
 
@@ -135,20 +148,7 @@ public final class IngestService implements Service {
             if (lease.isNone()) {
                 startTerm(PollingTerm.NO_LEASE, LeaseFence.none());
             } else {
-                standby = new StandbyController(lease, config.lease(), clock, metrics, new StandbyController.Listener() {
-                    @Override
-                    public void activate(long token) {
-                        startTerm(token, standby);
-                    }
-
-                    @Override
-                    public void deactivate(long token, String why) {
-                        PollingTerm t = term;
-                        if (t != null && t.token() == token) {
-                            stopTerm(t, false);
-                        }
-                    }
-                });
+                standby = new StandbyController(lease, config.lease(), clock, metrics, leaseListener);
                 standby.start();
                 if (!standby.isActive()) {
                     LOG.info("ingest standing by: the poller lease {} is held by another instance or Redis is "

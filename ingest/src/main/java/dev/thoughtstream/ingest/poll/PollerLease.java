@@ -10,23 +10,11 @@ import redis.clients.jedis.RedisClient;
 
 /**
  * The Redis lease that lets one ingest instance at a time call getUpdates for a bot (Telegram answers 409 to a
- * second poller).
- *
- * <ul>
- *   <li>{@code <key>} holds {@code "<token> <owner>"} with a TTL while an instance is the active poller. It is taken
- *       with {@code SET NX PX} only when nobody holds it.</li>
- *   <li>{@code <key>:fence} is the fencing counter: every acquisition takes the next value ({@code INCR}), so a later
- *       holder always has a larger token than every earlier one. Should Redis lose its data (a restart without
- *       persistence), the counter starts again from Redis' clock in milliseconds instead of from 1, which keeps the
- *       tokens rising across the restart (as long as Redis' clock does not go back).</li>
- *   <li>Renewal and release compare the stored value with ours and act only when it is still ours (Lua scripts, so
- *       the compare and the write are one step): an instance whose lease expired and was taken over can neither
- *       extend nor delete the new holder's lease.</li>
- *   <li>An owner named {@code <instanceId>#<incarnation>} ({@code Infra.owner()}) also takes over, at once, a lease
- *       held under its own instance id by another incarnation: that is its previous process, which died without
- *       releasing it (instance ids are unique among running instances by contract). The takeover takes a new, larger
- *       token like any acquisition, so whatever the dead process had in flight is fenced off.</li>
- * </ul>
+ * second poller). {@code <key>} holds {@code "<token> <owner>"} with a TTL; {@code <key>:fence} is the fencing
+ * counter, so every holder's token is larger than every earlier one's (seeded from Redis' clock should Redis lose
+ * it). Acquire, renew and release are Lua scripts that compare before they write, so an instance whose lease was
+ * taken over can neither extend nor delete the new holder's; an owner {@code <instanceId>#<incarnation>} takes over
+ * at once the lease its own dead predecessor left. See docs/ingest.md, "The lease".
  *
  * <p>Every method talks to Redis once and throws Jedis' exceptions when Redis cannot be reached; the caller decides
  * what an outage means ({@link StandbyController}). {@link #none()} stands for no lease at all: a single instance

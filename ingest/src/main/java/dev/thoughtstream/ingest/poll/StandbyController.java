@@ -15,17 +15,9 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Decides when this instance polls: a standby tries to acquire the {@link PollerLease} every retry interval; the
- * active instance renews it every ttl/3 and stops polling as soon as it loses it.
- *
- * <ul>
- *   <li>Lost: a renewal finds the lease gone or held by another token, or the fence check before a confirmation
- *       ({@link #confirmStillHeld}) does. Polling stops at once, nothing more is confirmed, and the instance becomes a
- *       standby again (trying to re-acquire right away, then every retry interval).</li>
- *   <li>Redis unreachable: the lease stays valid by this instance's own clock until ttl after the last renewal that
- *       succeeded (measured from when that renewal was sent, so never later than Redis expires it). With
- *       {@code INGEST_REDIS_OUTAGE=fail-closed} the instance stops polling when that time passes; with
- *       {@code fail-open} it keeps polling and logs that it does so without a lease. A standby cannot acquire without Redis.</li>
- * </ul>
+ * active instance renews it every ttl/3 and stops polling as soon as it loses it (a renewal or the fence finds it
+ * gone). While Redis is unreachable the lease stays valid by our own clock for one ttl after the last renewal sent;
+ * after that {@code INGEST_REDIS_OUTAGE} decides whether polling stops. See docs/ingest.md, "One poller at a time".
  *
  * <p>All transitions run on one named daemon thread ({@code ingest-lease}); {@link #start()} makes the first attempt
  * on the caller's thread so a service that gets the lease at once fails fast when it cannot start polling.

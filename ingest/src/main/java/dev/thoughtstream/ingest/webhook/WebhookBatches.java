@@ -16,17 +16,11 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Writes the webhook's deliveries in batches (group commit). Telegram keeps up to {@code max_connections}
- * deliveries open at once, one update each; written one by one, each would pay its own Kafka acknowledgement and
- * Redis round trips behind the others ({@link UpdateWriter} writes one batch at a time). Instead every delivery that
- * arrives while a batch is being written waits for the next one, and one writer thread writes whatever waits (up to
- * {@value #MAX_BATCH} updates) as one batch, so the cost of a round trip is shared by everyone who waited for it.
- *
- * <p>Each delivery keeps its own guarantees: it is answered 200 only once Kafka acknowledged its batch, and by its
- * own deadline at the latest. A batch is given the earliest deadline of its members, so none of them is answered
- * late; a delivery whose deadline passes while it still waits is taken out and answered 503 (Telegram retries it).
- * A chat's order holds: Telegram has at most one delivery per chat open at a time, and within a batch
- * {@link UpdateWriter} keeps each chat's updates in order.
+ * Writes the webhook's deliveries in batches (group commit): every delivery that arrives while a batch is being
+ * written waits for the next one, and one writer thread writes whatever waits (up to {@value #MAX_BATCH} updates) as
+ * one batch, so the Kafka and Redis round trips are shared instead of paid one after the other. Each delivery is
+ * still answered by its own deadline at the latest: a batch gets the earliest deadline of its members, and a delivery
+ * whose deadline passes while it waits is answered {@code TIMED_OUT}. See docs/ingest.md, "Group commit".
  */
 final class WebhookBatches implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(WebhookBatches.class);

@@ -25,12 +25,10 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The endpoint Telegram POSTs updates to (plain HTTP: TLS is terminated in front of it). Per request:
- * wrong path 404, not POST 405, {@code X-Telegram-Bot-Api-Secret-Token} missing 401 or wrong 403 (compared in
- * constant time), body over {@value #MAX_BODY_BYTES} bytes 413, not an Update (bad JSON, no {@code update_id})
- * 400; otherwise the update goes to the sink and the answer is 200 only once it reports the update written (in
- * Kafka), else 503 so Telegram retries. Nothing is written for any non-2xx answer. Each answer is counted in
- * {@code ingest_webhook_requests_total{status}}.
+ * The endpoint Telegram POSTs updates to (plain HTTP: TLS is terminated in front of it). It checks the path, the
+ * method, the secret header (in constant time) and the body, hands an Update to the sink and answers 200 only once
+ * the sink reports it written, else 503 so Telegram retries; nothing is written for any non-2xx answer. The answers:
+ * docs/ingest.md, "Per request". Each is counted in {@code ingest_webhook_requests_total{status}}.
  */
 public final class WebhookServer implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(WebhookServer.class);

@@ -64,7 +64,8 @@ final class OrderedBatchWriter<V> implements AutoCloseable {
      * original order. Gives up at {@code deadline} ({@link System#nanoTime()}, or {@link #NO_DEADLINE}), handing each
      * record still in flight to {@code lateAck} (may be null) for when Kafka acknowledges it after all.
      */
-    WriteOutcome write(List<ProducerRecord<Long, V>> records, long deadline, Consumer<ProducerRecord<Long, V>> lateAck) {
+    WriteOutcome write(List<ProducerRecord<Long, V>> records, long deadline,
+            Consumer<ProducerRecord<Long, V>> lateAck) {
         List<ProducerRecord<Long, V>> pending = records;
         Backoff.Sequence waits = backoff.sequence();
         for (int attempt = 1; !pending.isEmpty(); attempt++) {

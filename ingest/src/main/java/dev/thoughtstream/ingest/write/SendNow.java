@@ -12,13 +12,10 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Makes a producer send the records it holds at once, as one request per broker, instead of after its
- * {@code linger.ms}. {@link UpdateWriter} sends a whole wave of records and then waits for all of them: with
- * {@code linger.ms} 0 the first record leaves alone and the rest follow in several more requests (each one the
- * broker's work), with a linger and nothing else every wave would wait it out. {@link Producer#flush()} sends them
- * all now, but it also blocks until every record in flight completed, which a write with a deadline (the webhook's)
- * must not wait for (Kafka down: up to {@code delivery.timeout.ms}). So the flush runs on a thread of its own, and
- * requests that come while one runs make one more (a record sent while a flush is in progress goes out at once
- * anyway: the producer treats every batch as ready then).
+ * {@code linger.ms}: {@link OrderedBatchWriter} sends a whole wave and then waits for all of it. {@link
+ * Producer#flush()} does that, but it also blocks until every record in flight completed, which a write with a
+ * deadline (the webhook's) must not wait for, so the flush runs on a thread of its own; requests that come while one
+ * runs make one more.
  */
 final class SendNow implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(SendNow.class);

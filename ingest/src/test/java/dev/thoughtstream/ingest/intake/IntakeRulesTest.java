@@ -30,8 +30,6 @@ import dev.thoughtstream.testkit.telegram.MessageEntity;
 import dev.thoughtstream.testkit.telegram.MessageKind;
 import dev.thoughtstream.testkit.telegram.UserMessage;
 import java.io.IOException;
-import java.net.InetAddress;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -301,12 +299,7 @@ class IntakeRulesTest {
     void givenRedisDownForTheFloodGuard_whenSomeoneFloods_thenEverythingIsWrittenAndTheFailuresAreCounted()
             throws IOException {
         // given: the flood counts on a Redis that is not there (dedup and notices still on the real one)
-        int closedPort;
-        try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-            closedPort = socket.getLocalPort();
-        }
-        RedisSettings nowhere = RedisSettings.from(Config.of(Map.of(
-                RedisSettings.URL, "redis://127.0.0.1:" + closedPort, "REDIS_TIMEOUT_MS", "200")));
+        RedisSettings nowhere = IngestHarness.unreachableRedis();
         var deadRedis = RedisClaimStore.connect(nowhere);
         harness.track(deadRedis::close);
         Map<String, String> v = new HashMap<>(harness.variables());

@@ -263,12 +263,7 @@ class IngestServiceTest {
     @Test
     void givenRedisIsUnreachable_whenMessagesArrive_thenTheyAreStillWrittenAndTheOutageIsCounted() throws IOException {
         // given: a dedup store pointing at a port nobody listens on
-        int closedPort;
-        try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-            closedPort = socket.getLocalPort();
-        }
-        RedisSettings nowhere = RedisSettings.from(Config.of(Map.of(
-                RedisSettings.URL, "redis://127.0.0.1:" + closedPort, "REDIS_TIMEOUT_MS", "200")));
+        RedisSettings nowhere = IngestHarness.unreachableRedis();
         ClaimStore unreachable = harness.track(new RedisClaimStore(RedisClaimStore.connect(nowhere), "ingest-test:"));
         IngestService ingest = harness.startIngest(kafka, unreachable);
 
@@ -314,12 +309,7 @@ class IngestServiceTest {
     void givenTheStalenessSignalIsUnreachable_whenMessagesArrive_thenTheyAreStillWrittenAndTheOutageIsCounted()
             throws IOException {
         // given: a staleness signal on a Redis port nobody listens on
-        int closedPort;
-        try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-            closedPort = socket.getLocalPort();
-        }
-        RedisSettings nowhere = RedisSettings.from(Config.of(Map.of(
-                RedisSettings.URL, "redis://127.0.0.1:" + closedPort, "REDIS_TIMEOUT_MS", "200")));
+        RedisSettings nowhere = IngestHarness.unreachableRedis();
         RedisChatActivity unreachable = harness.track(new RedisChatActivity(
                 harness.track(RedisClaimStore.connect(nowhere)), "ingest-test:", Duration.ofMinutes(5)));
         IngestService ingest = harness.startIngest(kafka, redis(), unreachable);

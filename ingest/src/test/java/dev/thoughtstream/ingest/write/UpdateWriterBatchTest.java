@@ -28,8 +28,6 @@ import dev.thoughtstream.testkit.kafka.TestKafka;
 import dev.thoughtstream.testkit.kafka.TopicReader;
 import dev.thoughtstream.testkit.redis.TestRedis;
 import java.io.IOException;
-import java.net.InetAddress;
-import java.net.ServerSocket;
 import java.net.http.HttpClient;
 import java.time.Clock;
 import java.time.Duration;
@@ -297,12 +295,7 @@ class UpdateWriterBatchTest {
     void givenRedisIsDown_whenABatchIsWritten_thenEveryUpdateIsWrittenOnceInChatOrderAndEveryFailureIsCounted()
             throws IOException {
         // given: every store on a Redis port nobody listens on
-        int closedPort;
-        try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-            closedPort = socket.getLocalPort();
-        }
-        RedisClient nowhere = redis(RedisSettings.from(Config.of(Map.of(
-                RedisSettings.URL, "redis://127.0.0.1:" + closedPort, "REDIS_TIMEOUT_MS", "200"))));
+        RedisClient nowhere = redis(IngestHarness.unreachableRedis());
         Writer w = writer(nowhere, 3, new RedisChatActivity(nowhere, keyPrefix, Duration.ofMinutes(5)));
         List<JsonNode> batch = new ArrayList<>();
         for (int i = 0; i < 6; i++) {
