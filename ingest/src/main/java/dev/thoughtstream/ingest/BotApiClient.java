@@ -18,22 +18,23 @@ import java.util.List;
  * The few Bot API calls ingest makes outside long polling (getMe, setWebhook, deleteWebhook), as plain JSON POSTs
  * with the JDK's client. Failures are {@link IllegalStateException}s whose messages never hold the token.
  */
-final class BotApiClient {
+public final class BotApiClient {
     /** Who the bot is: its user id and username (without '@'). */
-    record BotProfile(long id, String username) {}
+    public record BotProfile(long id, String username) {}
+
+    /** How long one call may take. */
+    public static final Duration TIMEOUT = Duration.ofSeconds(15);
 
     private final TelegramSettings telegram;
     private final HttpClient http;
-    private final Duration timeout;
     private final ObjectMapper mapper = Json.mapper();
 
-    BotApiClient(TelegramSettings telegram, HttpClient http, Duration timeout) {
+    public BotApiClient(TelegramSettings telegram, HttpClient http) {
         this.telegram = telegram;
         this.http = http;
-        this.timeout = timeout;
     }
 
-    BotProfile getMe() {
+    public BotProfile getMe() {
         JsonNode me = call("getMe", mapper.createObjectNode());
         String username = me.path("username").asText("");
         if (!me.path("id").canConvertToLong() || username.isEmpty()) {
@@ -46,7 +47,7 @@ final class BotApiClient {
      * Tells Telegram to POST updates of {@code allowedUpdates} kinds to {@code url} with {@code secret}, over up to
      * {@code maxConnections} connections at once.
      */
-    void setWebhook(String url, Secret secret, List<String> allowedUpdates, int maxConnections) {
+    public void setWebhook(String url, Secret secret, List<String> allowedUpdates, int maxConnections) {
         ObjectNode body = mapper.createObjectNode();
         body.put("url", url);
         body.put("secret_token", secret.reveal());
@@ -58,7 +59,7 @@ final class BotApiClient {
     }
 
     /** Stops webhook delivery; pending updates stay with Telegram for the next webhook or poller. */
-    void deleteWebhook() {
+    public void deleteWebhook() {
         ObjectNode body = mapper.createObjectNode();
         body.put("drop_pending_updates", false);
         call("deleteWebhook", body);
@@ -70,7 +71,7 @@ final class BotApiClient {
         HttpRequest request;
         try {
             request = HttpRequest.newBuilder(uri)
-                    .timeout(timeout)
+                    .timeout(TIMEOUT)
                     .header("Content-Type", "application/json")
                     .POST(HttpRequest.BodyPublishers.ofByteArray(mapper.writeValueAsBytes(body)))
                     .build();

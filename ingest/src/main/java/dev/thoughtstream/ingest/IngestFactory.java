@@ -1,11 +1,18 @@
 package dev.thoughtstream.ingest;
 
 import dev.thoughtstream.common.config.Config;
-import dev.thoughtstream.common.redis.ChatActivity;
+import dev.thoughtstream.common.metrics.Metrics;
 import dev.thoughtstream.common.redis.ClaimStore;
 import dev.thoughtstream.common.service.Infra;
 import dev.thoughtstream.common.service.Service;
 import dev.thoughtstream.common.service.ServiceFactory;
+import dev.thoughtstream.ingest.intake.InMemoryFloodWindow;
+import dev.thoughtstream.ingest.intake.IntakeRules;
+import dev.thoughtstream.ingest.intake.UpdateJudge;
+import dev.thoughtstream.ingest.poll.IngestService;
+import dev.thoughtstream.ingest.poll.PollerLease;
+import dev.thoughtstream.ingest.webhook.WebhookIngest;
+import dev.thoughtstream.ingest.write.ActivityRecorder;
 import java.net.http.HttpClient;
 import java.time.Duration;
 import java.util.Optional;
@@ -22,7 +29,7 @@ public final class IngestFactory implements ServiceFactory {
 
     @Override
     public String name() {
-        return IngestService.NAME;
+        return IngestConfig.SERVICE_NAME;
     }
 
     @Override
@@ -36,19 +43,20 @@ public final class IngestFactory implements ServiceFactory {
         LOG.info("ingest: {}, {}", ingest, infra.kafka());
         ClaimStore claims = infra.claims();
         // Ingest only writes the staleness signal, so it needs no subscription.
-        ChatActivity activity = infra.activity();
+        ActivityRecorder activity = ActivityRecorder.of(infra.activity());
         HttpClient botApi = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
         Optional<RedisClient> redis = infra.redis();
+        Metrics metrics = infra.metrics();
         IntakeRules rules = redis.isPresent()
-                ? IntakeSetup.rules(ingest, claims, redis.get(), infra.redisKeyPrefix(), infra.metrics(), botApi,
-                        infra.clock())
-                : IntakeSetup.rules(ingest, claims, new InMemoryFloodWindow(), infra.metrics(), botApi, infra.clock());
+                ? IntakeSetup.rules(ingest, claims, redis.get(), infra.redisKeyPrefix(), metrics, botApi, infra.clock())
+                : IntakeSetup.rules(ingest, claims, new InMemoryFloodWindow(), metrics, botApi, infra.clock());
+        UpdateJudge judge = IntakeSetup.judge(ingest, claims, rules);
         if (ingest.mode() == IngestMode.WEBHOOK) {
             // Webhook mode replaces long polling, and any number of instances may serve the URL: no lease.
-            return new WebhookIngest(ingest, infra.kafka(), claims, activity, rules, infra.metrics(), botApi,
-                    infra.clock());
+            return new WebhookIngest(ingest, new WebhookIngest.Dependencies(infra.kafka(), judge, activity, metrics,
+                    new BotApiClient(ingest.telegram(), botApi), infra.clock()));
         }
-        PollerLease lease = null;
+        PollerLease lease = PollerLease.none();
         if (redis.isPresent()) {
             // One poller at a time: every ingest of this bot competes for the same lease in the same Redis.
             lease = new PollerLease(redis.get(), PollerLease.keyFor(infra.redisKeyPrefix(), ingest.telegram().botId()),
@@ -58,7 +66,7 @@ public final class IngestFactory implements ServiceFactory {
         } else {
             LOG.warn("*** IN-MEMORY fallback: ingest polls WITHOUT a poller lease; run only one devstack per bot ***");
         }
-        return new IngestService(ingest, infra.kafka(), claims, activity, rules, lease, infra.metrics(),
-                infra.clock());
+        return new IngestService(ingest, new IngestService.Dependencies(infra.kafka(), judge, activity, lease, metrics,
+                infra.clock()));
     }
 }

@@ -2,6 +2,14 @@ package dev.thoughtstream.ingest;
 
 import dev.thoughtstream.common.metrics.Metrics;
 import dev.thoughtstream.common.redis.ClaimStore;
+import dev.thoughtstream.ingest.intake.AccessSettings;
+import dev.thoughtstream.ingest.intake.FloodGuard;
+import dev.thoughtstream.ingest.intake.FloodWindow;
+import dev.thoughtstream.ingest.intake.GroupMode;
+import dev.thoughtstream.ingest.intake.InMemoryFloodWindow;
+import dev.thoughtstream.ingest.intake.IntakeRules;
+import dev.thoughtstream.ingest.intake.RedisFloodWindow;
+import dev.thoughtstream.ingest.intake.UpdateJudge;
 import java.net.http.HttpClient;
 import java.time.Clock;
 import java.time.Duration;
@@ -9,7 +17,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import redis.clients.jedis.RedisClient;
 
-/** Builds the {@link IntakeRules} of a running ingest from its configuration (Main's and devstack's one call). */
+/** Builds the {@link IntakeRules} and {@link UpdateJudge} of a running ingest from its configuration. */
 public final class IntakeSetup {
     private static final Logger LOG = LoggerFactory.getLogger(IntakeSetup.class);
     /** A window's counts live a little longer than the window, so a late update still finds them. */
@@ -45,11 +53,16 @@ public final class IntakeSetup {
         String username = access.botUsername();
         // Only the group rules need the username (mentions, /cmd@bot).
         if (username.isEmpty() && access.groupMode() == GroupMode.ADDRESSED) {
-            BotApiClient.BotProfile me = new BotApiClient(config.telegram(), http, Duration.ofSeconds(15)).getMe();
+            BotApiClient.BotProfile me = new BotApiClient(config.telegram(), http).getMe();
             username = me.username();
             botId = me.id();
             LOG.info("the bot is @{} (id {}), from getMe", username, me.id());
         }
         return IntakeRules.create(access, botId, username, claims, window, metrics, clock);
+    }
+
+    /** The judge of {@code rules}: dedup in {@code claims} under the bot's prefix, for {@code INGEST_DEDUP_TTL_MS}. */
+    public static UpdateJudge judge(IngestConfig config, ClaimStore claims, IntakeRules rules) {
+        return new UpdateJudge(rules, claims, UpdateJudge.dedupPrefix(config.telegram().botId()), config.dedupTtl());
     }
 }

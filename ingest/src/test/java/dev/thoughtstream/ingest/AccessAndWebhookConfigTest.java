@@ -1,14 +1,17 @@
 package dev.thoughtstream.ingest;
 
+import static dev.thoughtstream.testkit.config.ConfigAssertions.assertRejects;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
-import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.thoughtstream.common.config.Config;
 import dev.thoughtstream.common.config.ConfigException;
 import dev.thoughtstream.common.config.TelegramSettings;
+import dev.thoughtstream.ingest.intake.AccessSettings;
+import dev.thoughtstream.ingest.intake.GroupMode;
+import dev.thoughtstream.ingest.webhook.WebhookSettings;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
@@ -34,11 +37,10 @@ class AccessAndWebhookConfigTest {
         return v;
     }
 
+    /** Asserts that {@code variable} set to {@code value} (over {@code v}) is refused, naming it in the message. */
     private static ConfigException invalid(Map<String, String> v, String variable, String value) {
         v.put(variable, value);
-        ConfigException e = assertThrows(ConfigException.class, () -> IngestConfig.from(Config.of(v)));
-        assertTrue(e.getMessage().contains(variable), e.getMessage());
-        return e;
+        return assertRejects(variable, () -> IngestConfig.from(Config.of(v)), variable);
     }
 
     @Test

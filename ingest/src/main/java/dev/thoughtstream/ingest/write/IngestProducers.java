@@ -1,0 +1,77 @@
+package dev.thoughtstream.ingest.write;
+
+import dev.thoughtstream.common.config.KafkaSettings;
+import dev.thoughtstream.common.event.ReplyPart;
+import dev.thoughtstream.common.event.StoredUpdate;
+import dev.thoughtstream.common.topic.Topic;
+import dev.thoughtstream.common.topic.Topics;
+import java.time.Duration;
+import java.util.Properties;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.Producer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/** The one way ingest makes producers, and the pair an {@link UpdateWriter} writes with. */
+public final class IngestProducers {
+    private static final Logger LOG = LoggerFactory.getLogger(IngestProducers.class);
+
+    private final Producer<Long, StoredUpdate> updates;
+    private final Producer<Long, ReplyPart> notices;
+
+    public IngestProducers(Producer<Long, StoredUpdate> updates, Producer<Long, ReplyPart> notices) {
+        this.updates = updates;
+        this.notices = notices;
+    }
+
+    /** A producer for the updates topic and one for the notices on the replies topic. */
+    public static IngestProducers open(KafkaSettings kafka, Topics topics) {
+        Producer<Long, StoredUpdate> updates = create(kafka, topics.updates());
+        try {
+            return new IngestProducers(updates, create(kafka, topics.replies()));
+        } catch (RuntimeException e) {
+            updates.close(Duration.ZERO);
+            throw e;
+        }
+    }
+
+    /**
+     * A producer that only reports success once every in-sync replica has the record ({@code acks=all},
+     * idempotent); these two are fixed. Timeouts and everything else can be tuned with {@code KAFKA_CLIENT_*}.
+     */
+    public static <V> Producer<Long, V> create(KafkaSettings kafka, Topic<Long, V> topic) {
+        Properties p = kafka.clientProperties();
+        Object acks = p.get(ProducerConfig.ACKS_CONFIG);
+        if (acks != null && !"all".equals(acks) && !"-1".equals(acks)) {
+            LOG.warn("ignoring acks={} from the configuration: ingest needs acks=all to never lose an update", acks);
+        }
+        p.put(ProducerConfig.ACKS_CONFIG, "all");
+        p.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
+        // UpdateWriter has each wave sent at once (SendNow), so the linger only batches a wave's records into one
+        // request and bounds how long they wait should that thread be slow to run.
+        p.putIfAbsent(ProducerConfig.LINGER_MS_CONFIG, 5);
+        p.putIfAbsent(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, 30_000);
+        p.putIfAbsent(ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG, 10_000);
+        p.putIfAbsent(ProducerConfig.MAX_BLOCK_MS_CONFIG, 10_000);
+        p.putIfAbsent(ProducerConfig.CLIENT_ID_CONFIG, "thoughtstream-ingest");
+        return new KafkaProducer<>(p, topic.keySerde().serializer(), topic.valueSerde().serializer());
+    }
+
+    public Producer<Long, StoredUpdate> updates() {
+        return updates;
+    }
+
+    public Producer<Long, ReplyPart> notices() {
+        return notices;
+    }
+
+    /**
+     * Closes both; each may still send what it holds for its grace. An update still pending must not land after we
+     * stopped (it is unconfirmed and not remembered for deduplication), so callers give the updates no grace.
+     */
+    public void close(Duration updatesGrace, Duration noticesGrace) {
+        notices.close(noticesGrace);
+        updates.close(updatesGrace);
+    }
+}
