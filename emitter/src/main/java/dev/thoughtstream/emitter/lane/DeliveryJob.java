@@ -37,11 +37,8 @@ final class DeliveryJob<W> {
 
     /** The timer of its step (a pause, a typing delay, a retry, a Redis wait). */
     ScheduledFuture<?> timer;
-    /** The typing indicator's next refresh. */
-    ScheduledFuture<?> typingRefresh;
-    long typingEndsAtMs;
-    /** The latest sendChatAction; the message waits for its answer. */
-    CompletableFuture<Void> typingCall;
+    /** The "typing..." indicator while TYPING. */
+    final Typing typing = new Typing();
     /** Its request for a send permit while PACING. */
     SendPacer.Request pacing;
     /** Completes when a running check or attempt has been applied (and its outcomes stored). */
@@ -91,9 +88,8 @@ final class DeliveryJob<W> {
     /** Cancels whatever it waits on: timers, the typing refresh, a permit request. */
     void cancelWaits() {
         cancel(timer);
-        cancel(typingRefresh);
         timer = null;
-        typingRefresh = null;
+        typing.stopRefreshing();
         if (pacing != null) {
             pacing.cancel();
             pacing = null;
@@ -103,6 +99,21 @@ final class DeliveryJob<W> {
     private static void cancel(ScheduledFuture<?> future) {
         if (future != null) {
             future.cancel(false);
+        }
+    }
+
+    /** The typing indicator of the current message: shown, and refreshed until the typing delay ends. */
+    static final class Typing {
+        /** When the typing delay ends (epoch millis). */
+        long endsAtMs;
+        /** The latest sendChatAction; the message waits for its answer. */
+        CompletableFuture<Void> call;
+        /** The next refresh of the indicator. */
+        ScheduledFuture<?> refresh;
+
+        void stopRefreshing() {
+            cancel(refresh);
+            refresh = null;
         }
     }
 }

@@ -56,7 +56,7 @@ public final class DeliveryLanes<W> {
 
     private final PartSender sender;
     private final SendPacer pacer;
-    private final TypingDelay typing;
+    private final TypingDelay typingDelay;
     private final Duration readingPause;
     private final int maxAttempts;
     private final Clock clock;
@@ -73,7 +73,7 @@ public final class DeliveryLanes<W> {
             EmitterMetrics metrics, Outcomes<W> outcomes) {
         this.sender = Objects.requireNonNull(sender, "sender");
         this.pacer = Objects.requireNonNull(pacer, "pacer");
-        this.typing = Objects.requireNonNull(typing, "typing");
+        this.typingDelay = Objects.requireNonNull(typing, "typing");
         this.readingPause = Objects.requireNonNull(readingPause, "readingPause");
         this.maxAttempts = maxAttempts;
         this.clock = Objects.requireNonNull(clock, "clock");
@@ -231,26 +231,26 @@ public final class DeliveryLanes<W> {
     }
 
     private void type(DeliveryJob<W> job, List<CompletableFuture<?>> acks) {
-        Duration delay = typing.forText(job.messages.text());
+        Duration delay = typingDelay.forText(job.messages.text());
         if (delay.isZero() || delay.isNegative()) {
             fire(job, Event.ELAPSED, acks);
             return;
         }
         int turn = job.turn();
-        job.typingEndsAtMs = clock.millis() + delay.toMillis();
-        job.typingCall = typingCall(job);
+        job.typing.endsAtMs = clock.millis() + delay.toMillis();
+        job.typing.call = typingCall(job);
         job.timer = runtime.after(job.part.chatId(), delay, () -> later(job, turn, null, this::typingDone));
         if (delay.compareTo(TYPING_REFRESH) > 0) {
-            job.typingRefresh = runtime.after(job.part.chatId(), TYPING_REFRESH,
+            job.typing.refresh = runtime.after(job.part.chatId(), TYPING_REFRESH,
                     () -> later(job, turn, null, this::refreshTyping));
         }
     }
 
     private void refreshTyping(DeliveryJob<W> job, List<CompletableFuture<?>> acks) {
-        job.typingCall = typingCall(job);
-        long left = job.typingEndsAtMs - clock.millis();
+        job.typing.call = typingCall(job);
+        long left = job.typing.endsAtMs - clock.millis();
         int turn = job.turn();
-        job.typingRefresh = left > TYPING_REFRESH.toMillis() ? runtime.after(job.part.chatId(), TYPING_REFRESH,
+        job.typing.refresh = left > TYPING_REFRESH.toMillis() ? runtime.after(job.part.chatId(), TYPING_REFRESH,
                 () -> later(job, turn, null, this::refreshTyping)) : null;
     }
 
@@ -271,11 +271,8 @@ public final class DeliveryLanes<W> {
     }
 
     private void typingDone(DeliveryJob<W> job, List<CompletableFuture<?>> acks) {
-        if (job.typingRefresh != null) {
-            job.typingRefresh.cancel(false);
-            job.typingRefresh = null;
-        }
-        CompletableFuture<Void> call = job.typingCall;
+        job.typing.stopRefreshing();
+        CompletableFuture<Void> call = job.typing.call;
         if (call == null || call.isDone()) {
             fire(job, Event.ELAPSED, acks);
             return;
