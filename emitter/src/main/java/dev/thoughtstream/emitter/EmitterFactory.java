@@ -5,6 +5,8 @@ import dev.thoughtstream.common.service.Infra;
 import dev.thoughtstream.common.service.OwningService;
 import dev.thoughtstream.common.service.Service;
 import dev.thoughtstream.common.service.ServiceFactory;
+import dev.thoughtstream.emitter.consume.EmitterService;
+import dev.thoughtstream.emitter.telegram.TelegramClients;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import okhttp3.OkHttpClient;
 import org.slf4j.Logger;

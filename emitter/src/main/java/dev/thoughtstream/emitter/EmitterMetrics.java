@@ -9,7 +9,7 @@ import java.util.Map;
 import java.util.function.IntSupplier;
 
 /** The emitter's instruments in common's {@link Metrics} (names get the {@code thoughtstream_} prefix there). */
-final class EmitterMetrics {
+public final class EmitterMetrics {
     private final Metrics metrics;
     private final Map<Delivery.Outcome, Metrics.Counter> parts = new EnumMap<>(Delivery.Outcome.class);
     private final Metrics.Counter staleDrops;
@@ -18,7 +18,7 @@ final class EmitterMetrics {
     private final Metrics.Counter sentWithoutClaim;
     private final Metrics.Counter deadLetters;
 
-    EmitterMetrics(Metrics metrics) {
+    public EmitterMetrics(Metrics metrics) {
         this.metrics = metrics;
         for (Delivery.Outcome o : Delivery.Outcome.values()) {
             parts.put(o, metrics.counter("emitter_parts_total",
@@ -45,60 +45,60 @@ final class EmitterMetrics {
                 "scope", scope);
     }
 
-    void gauges(IntSupplier lanes, IntSupplier pendingParts) {
+    public void gauges(IntSupplier lanes, IntSupplier pendingParts) {
         metrics.gauge("emitter_lanes", "chats with parts waiting or being sent", lanes::getAsInt);
         metrics.gauge("emitter_pending_parts", "parts held by this instance and not finished", pendingParts::getAsInt);
     }
 
-    void part(Delivery.Outcome outcome) {
+    public void part(Delivery.Outcome outcome) {
         parts.get(outcome).increment();
     }
 
-    long parts(Delivery.Outcome outcome) {
+    public long parts(Delivery.Outcome outcome) {
         return parts.get(outcome).count();
     }
 
-    void staleDrop() {
+    public void staleDrop() {
         staleDrops.increment();
     }
 
-    long staleDrops() {
+    public long staleDrops() {
         return staleDrops.count();
     }
 
-    void firstPartDelay(Duration delay) {
+    public void firstPartDelay(Duration delay) {
         firstPartDelay.record(delay.isNegative() ? Duration.ZERO : delay);
     }
 
-    void redisError() {
+    public void redisError() {
         redisErrors.increment();
     }
 
-    long redisErrors() {
+    public long redisErrors() {
         return redisErrors.count();
     }
 
-    void sentWithoutClaim() {
+    public void sentWithoutClaim() {
         sentWithoutClaim.increment();
     }
 
-    long sentWithoutClaimCount() {
+    public long sentWithoutClaimCount() {
         return sentWithoutClaim.count();
     }
 
-    void deadLetter() {
+    public void deadLetter() {
         deadLetters.increment();
     }
 
-    long deadLetters() {
+    public long deadLetters() {
         return deadLetters.count();
     }
 
-    void rateLimited(String scope) {
+    public void rateLimited(String scope) {
         rateLimitedCounter(scope).increment();
     }
 
-    long rateLimitedCount(String scope) {
+    public long rateLimitedCount(String scope) {
         return rateLimitedCounter(scope).count();
     }
 }

@@ -1,12 +1,13 @@
 package dev.thoughtstream.emitter;
 
+import static dev.thoughtstream.testkit.config.ConfigAssertions.assertRejects;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.thoughtstream.common.config.Config;
 import dev.thoughtstream.common.config.ConfigException;
+import dev.thoughtstream.common.config.RedisOutage;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
@@ -31,24 +32,24 @@ class EmitterConfigTest {
     void defaultsNeedOnlyTheBotToken() {
         EmitterConfig c = EmitterConfig.from(config());
 
-        assertEquals(30, c.typingCps());
-        assertEquals(Duration.ofMillis(400), c.typingMin());
-        assertEquals(Duration.ofMillis(4000), c.typingMax());
-        assertEquals(0.2, c.typingJitter());
-        assertEquals(OptionalLong.empty(), c.typingSeed());
-        assertEquals(Duration.ZERO, c.readingPause());
-        assertEquals(Duration.ofDays(7), c.claimTtl());
-        assertEquals(5, c.maxSendAttempts());
-        assertEquals("thoughtstream-emitter", c.groupId());
+        assertEquals(30, c.typing().charsPerSecond());
+        assertEquals(Duration.ofMillis(400), c.typing().min());
+        assertEquals(Duration.ofMillis(4000), c.typing().max());
+        assertEquals(0.2, c.typing().jitter());
+        assertEquals(OptionalLong.empty(), c.typing().seed());
+        assertEquals(Duration.ZERO, c.typing().readingPause());
+        assertEquals(Duration.ofDays(7), c.claims().ttl());
+        assertEquals(5, c.claims().maxAttempts());
+        assertEquals("thoughtstream-emitter", c.consumer().groupId());
         assertEquals("https://api.telegram.org", c.telegram().apiUrl().toString());
-        assertEquals(8, c.sendThreads());
-        assertEquals(1_000, c.maxBuffered());
-        assertEquals(EmitterConfig.RedisMode.FAIL_OPEN, c.redisMode());
-        assertEquals(1, c.chatRatePerSecond());
-        assertEquals(3, c.chatBurst());
-        assertEquals(20, c.groupRatePerMinute());
-        assertEquals(30, c.globalRatePerSecond());
-        assertFalse(c.dryRun());
+        assertEquals(8, c.sending().threads());
+        assertEquals(1_000, c.consumer().maxBuffered());
+        assertEquals(RedisOutage.FAIL_OPEN, c.claims().redisOutage());
+        assertEquals(1, c.limits().chatPerSecond());
+        assertEquals(3, c.limits().chatBurst());
+        assertEquals(20, c.limits().groupPerMinute());
+        assertEquals(30, c.limits().globalPerSecond());
+        assertFalse(c.sending().dryRun());
     }
 
     @Test
@@ -57,43 +58,40 @@ class EmitterConfigTest {
                 "900", "TYPING_JITTER", "0", "TYPING_SEED", "-7", "READING_PAUSE_MS", "250", "EMITTER_CLAIM_TTL_MS",
                 "3600000", "EMITTER_MAX_SEND_ATTEMPTS", "2", "EMITTER_GROUP_ID", "g", "TG_API_URL",
                 "http://127.0.0.1:8088", "EMITTER_SEND_THREADS", "3", "EMITTER_MAX_BUFFERED", "50",
-                "EMITTER_REDIS_MODE", "fail-closed", "EMITTER_CHAT_RATE_PER_S", "0.5", "EMITTER_CHAT_BURST", "2",
+                "EMITTER_REDIS_OUTAGE", "fail-closed", "EMITTER_CHAT_RATE_PER_S", "0.5", "EMITTER_CHAT_BURST", "2",
                 "EMITTER_GROUP_RATE_PER_MIN", "10", "EMITTER_GLOBAL_RATE_PER_S", "0", "EMITTER_DRY_RUN", "true"));
 
-        assertEquals(12.5, c.typingCps());
-        assertEquals(Duration.ofMillis(100), c.typingMin());
-        assertEquals(Duration.ofMillis(900), c.typingMax());
-        assertEquals(0, c.typingJitter());
-        assertEquals(OptionalLong.of(-7), c.typingSeed());
-        assertEquals(Duration.ofMillis(250), c.readingPause());
-        assertEquals(Duration.ofHours(1), c.claimTtl());
-        assertEquals(2, c.maxSendAttempts());
-        assertEquals("g", c.groupId());
+        assertEquals(12.5, c.typing().charsPerSecond());
+        assertEquals(Duration.ofMillis(100), c.typing().min());
+        assertEquals(Duration.ofMillis(900), c.typing().max());
+        assertEquals(0, c.typing().jitter());
+        assertEquals(OptionalLong.of(-7), c.typing().seed());
+        assertEquals(Duration.ofMillis(250), c.typing().readingPause());
+        assertEquals(Duration.ofHours(1), c.claims().ttl());
+        assertEquals(2, c.claims().maxAttempts());
+        assertEquals("g", c.consumer().groupId());
         assertEquals(8088, c.telegram().port());
-        assertEquals(3, c.sendThreads());
-        assertEquals(50, c.maxBuffered());
-        assertEquals(EmitterConfig.RedisMode.FAIL_CLOSED, c.redisMode());
-        assertEquals(0.5, c.chatRatePerSecond());
-        assertEquals(2, c.chatBurst());
-        assertEquals(10, c.groupRatePerMinute());
-        assertEquals(0, c.globalRatePerSecond());
-        assertTrue(c.dryRun());
+        assertEquals(3, c.sending().threads());
+        assertEquals(50, c.consumer().maxBuffered());
+        assertEquals(RedisOutage.FAIL_CLOSED, c.claims().redisOutage());
+        assertEquals(0.5, c.limits().chatPerSecond());
+        assertEquals(2, c.limits().chatBurst());
+        assertEquals(10, c.limits().groupPerMinute());
+        assertEquals(0, c.limits().globalPerSecond());
+        assertTrue(c.sending().dryRun());
     }
 
     @Test
     void aTypingMaximumBelowTheMinimumNamesTypingMaxMs() {
-        ConfigException e = assertThrows(ConfigException.class,
-                () -> EmitterConfig.from(config("TYPING_MIN_MS", "500", "TYPING_MAX_MS", "100")));
-
-        assertEquals("TYPING_MAX_MS", e.variable());
-        assertTrue(e.getMessage().contains("TYPING_MIN_MS"), e.getMessage());
+        assertRejects("TYPING_MAX_MS", () -> EmitterConfig.from(config("TYPING_MIN_MS", "500", "TYPING_MAX_MS", "100")),
+                "TYPING_MIN_MS");
     }
 
     @Test
     void equalTypingBoundsAreAllowed() {
         EmitterConfig c = EmitterConfig.from(config("TYPING_MIN_MS", "0", "TYPING_MAX_MS", "0"));
 
-        assertEquals(Duration.ZERO, c.typingMax());
+        assertEquals(Duration.ZERO, c.typing().max());
     }
 
     @ParameterizedTest(name = "{0}={1} is rejected")
@@ -109,6 +107,7 @@ class EmitterConfigTest {
         "EMITTER_MAX_SEND_ATTEMPTS, 0",
         "EMITTER_SEND_THREADS, 0",
         "EMITTER_MAX_BUFFERED, 0",
+        "EMITTER_REDIS_OUTAGE, sometimes",
         "EMITTER_REDIS_MODE, sometimes",
         "EMITTER_CHAT_RATE_PER_S, -1",
         "EMITTER_CHAT_BURST, 0",
@@ -120,19 +119,35 @@ class EmitterConfigTest {
         "TG_BOT_TOKEN, not-a-token"
     })
     void anInvalidValueFailsNamingItsVariable(String variable, String value) {
-        ConfigException e = assertThrows(ConfigException.class, () -> EmitterConfig.from(config(variable, value)));
+        ConfigException e = assertRejects(variable, () -> EmitterConfig.from(config(variable, value)));
 
-        assertEquals(variable, e.variable());
         assertTrue(e.getMessage().startsWith(variable + ": "), e.getMessage());
     }
 
     @Test
-    void aMissingTokenIsNamedAndAMalformedOneIsNotEchoed() {
-        ConfigException missing = assertThrows(ConfigException.class,
-                () -> EmitterConfig.from(Config.of(Map.of())));
-        assertEquals("TG_BOT_TOKEN", missing.variable());
+    void theRedisOutageSwitchIsStillReadUnderItsEarlierName() {
+        // given only the deprecated EMITTER_REDIS_MODE
+        EmitterConfig c = EmitterConfig.from(config("EMITTER_REDIS_MODE", "fail-closed"));
 
-        ConfigException malformed = assertThrows(ConfigException.class,
+        // then it is read as EMITTER_REDIS_OUTAGE
+        assertEquals(RedisOutage.FAIL_CLOSED, c.claims().redisOutage());
+    }
+
+    @Test
+    void theNewRedisOutageNameWinsOverTheEarlierOne() {
+        // given both names, saying different things
+        EmitterConfig c = EmitterConfig.from(config("EMITTER_REDIS_OUTAGE", "fail-open", "EMITTER_REDIS_MODE",
+                "fail-closed"));
+
+        // then the new one counts
+        assertEquals(RedisOutage.FAIL_OPEN, c.claims().redisOutage());
+    }
+
+    @Test
+    void aMissingTokenIsNamedAndAMalformedOneIsNotEchoed() {
+        assertRejects("TG_BOT_TOKEN", () -> EmitterConfig.from(Config.of(Map.of())));
+
+        ConfigException malformed = assertRejects("TG_BOT_TOKEN",
                 () -> EmitterConfig.from(config("TG_BOT_TOKEN", "secret/with/slashes")));
         assertFalse(malformed.getMessage().contains("secret/with/slashes"), malformed.getMessage());
     }

@@ -23,14 +23,14 @@ import java.util.concurrent.TimeUnit;
  * thread); tasks that are not due wait until the test {@link #advance advances} the time past them. {@link #clock()}
  * reads the same virtual time, so rate limits and typing deadlines agree with the timers.
  */
-final class ManualScheduler extends AbstractExecutorService implements ScheduledExecutorService {
+public final class ManualScheduler extends AbstractExecutorService implements ScheduledExecutorService {
     private final PriorityQueue<Task<?>> tasks = new PriorityQueue<>();
     private final Thread runner;
     private long nowMs;
     private long sequence;
     private boolean shutdown;
 
-    ManualScheduler() {
+    public ManualScheduler() {
         nowMs = System.currentTimeMillis();
         runner = new Thread(this::runDueTasks, "manual-scheduler");
         runner.setDaemon(true);
@@ -38,7 +38,7 @@ final class ManualScheduler extends AbstractExecutorService implements Scheduled
     }
 
     /** Virtual time. */
-    Clock clock() {
+    public Clock clock() {
         return new Clock() {
             @Override
             public ZoneId getZone() {
@@ -62,18 +62,18 @@ final class ManualScheduler extends AbstractExecutorService implements Scheduled
         };
     }
 
-    synchronized long now() {
+    public synchronized long now() {
         return nowMs;
     }
 
     /** Moves virtual time forward; tasks that become due run (in due order) on the scheduler's thread. */
-    synchronized void advance(Duration by) {
+    public synchronized void advance(Duration by) {
         nowMs += by.toMillis();
         notifyAll();
     }
 
     /** Delays of the timers still pending (not cancelled), from now, shortest first. */
-    synchronized List<Duration> pendingDelays() {
+    public synchronized List<Duration> pendingDelays() {
         List<Duration> out = new ArrayList<>();
         tasks.stream().filter(t -> !t.isCancelled()).sorted()
                 .forEach(t -> out.add(Duration.ofMillis(t.dueMs - nowMs)));

@@ -21,15 +21,15 @@ import java.util.concurrent.atomic.AtomicInteger;
  * {@link #MESSAGE_ID}) only once {@link #release()} is called, so a test can act while a send is on the wire.
  * The emulator answers at once, hence this small stand-in for the moments in between.
  */
-final class SlowBotApi implements AutoCloseable {
-    static final int MESSAGE_ID = 77;
+public final class SlowBotApi implements AutoCloseable {
+    public static final int MESSAGE_ID = 77;
 
     private final HttpServer server;
     private final ExecutorService threads;
     private final AtomicInteger sendMessages = new AtomicInteger();
     private final CountDownLatch released = new CountDownLatch(1);
 
-    SlowBotApi() {
+    public SlowBotApi() {
         threads = Executors.newCachedThreadPool(r -> {
             Thread t = new Thread(r, "slow-bot-api");
             t.setDaemon(true);
@@ -46,15 +46,15 @@ final class SlowBotApi implements AutoCloseable {
         server.start();
     }
 
-    String baseUrl() {
+    public String baseUrl() {
         return "http://127.0.0.1:" + server.getAddress().getPort();
     }
 
-    int sendMessages() {
+    public int sendMessages() {
         return sendMessages.get();
     }
 
-    void release() {
+    public void release() {
         released.countDown();
     }
 

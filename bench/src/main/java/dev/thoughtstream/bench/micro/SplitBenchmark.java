@@ -1,6 +1,7 @@
 package dev.thoughtstream.bench.micro;
 
-import dev.thoughtstream.emitter.TelegramText;
+import dev.thoughtstream.common.telegram.TelegramLimits;
+import dev.thoughtstream.emitter.telegram.TelegramText;
 import dev.thoughtstream.llm.generate.PartSplitter;
 import dev.thoughtstream.llm.generate.StreamingPartSplitter;
 import java.util.ArrayList;
@@ -66,6 +67,6 @@ public class SplitBenchmark {
 
     @Benchmark
     public List<String> telegramTextSplit() {
-        return TelegramText.split(answer, TelegramText.MAX_MESSAGE_CHARS);
+        return TelegramText.split(answer, TelegramLimits.MAX_MESSAGE_CHARS);
     }
 }

@@ -39,6 +39,16 @@ public record Delivery(
                 Outcome.SENT, telegramMessageId, part.text(), null, atMs);
     }
 
+    /**
+     * A part sent as several messages of which only the first few went out before the rest was dropped or
+     * failed: still SENT (the person saw it), with the id of its first message, the text that went out and, in
+     * {@code reason}, what became of the rest.
+     */
+    public static Delivery partlySent(ReplyPart part, long firstMessageId, String textSent, String reason, long atMs) {
+        return new Delivery(SCHEMA_VERSION, part.replyId(), part.thoughtId(), part.chatId(), part.seq(),
+                Outcome.SENT, firstMessageId, textSent, reason, atMs);
+    }
+
     public static Delivery dropped(ReplyPart part, String reason, long atMs) {
         return new Delivery(SCHEMA_VERSION, part.replyId(), part.thoughtId(), part.chatId(), part.seq(),
                 Outcome.DROPPED_STALE, null, part.text(), reason, atMs);

@@ -1,14 +1,13 @@
 package dev.thoughtstream.llm.consume;
 
+import dev.thoughtstream.common.lane.KeyedLanes;
+import dev.thoughtstream.common.retry.Backoff;
 import dev.thoughtstream.llm.handle.Disposition;
 import dev.thoughtstream.llm.handle.Handling;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
-import java.util.HashMap;
-import java.util.Iterator;
 import java.util.List;
-import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.RejectedExecutionException;
@@ -19,9 +18,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Group mode's scheduler: one lane per chat, so a chat's thoughts run strictly one after another in the order they
- * were submitted, while lanes of different chats run in parallel, at most {@code concurrency} at a time. A slow or
- * failing thought holds up its own chat only.
+ * Group mode's scheduler: one lane per chat (common's {@link KeyedLanes}), so a chat's thoughts run strictly one after
+ * another in the order they were submitted, while lanes of different chats run in parallel, at most
+ * {@code concurrency} at a time. A slow or failing thought holds up its own chat only.
  *
  * <p>A handling that does not finish its thought ({@link Disposition#RETRY}, {@link Disposition#WAIT}) keeps the head
  * of its lane, frees its slot, and runs again after a delay: {@code waitDelay} for WAIT (a claim held elsewhere,
@@ -53,6 +52,8 @@ public final class ChatLanes<T> {
         private int tries;
         private boolean dropped;
         private Handling started;
+        /** Meaningful while the item is its lane's head. */
+        private State state = State.READY;
 
         private Item(long chatId, T value) {
             this.chatId = chatId;
@@ -60,25 +61,19 @@ public final class ChatLanes<T> {
         }
     }
 
+    /** A lane head's state: READY heads wait for a slot in {@link #ready}, WAITING ones for their timer. */
     private enum State { READY, RUNNING, WAITING }
-
-    private static final class Lane<T> {
-        final ArrayDeque<Item<T>> pending = new ArrayDeque<>();
-        /** The item running, waiting to run again, or about to run; null when the next one comes from pending. */
-        Item<T> current;
-        State state = State.READY;
-    }
 
     private final int concurrency;
     private final ScheduledExecutorService scheduler;
     private final Launcher<T> launcher;
     private final Finisher<T> finisher;
     private final Duration waitDelay;
-    private final Duration retryBase;
-    private final Duration retryMax;
+    private final Backoff retryBackoff;
 
-    private final Map<Long, Lane<T>> lanes = new HashMap<>();
-    private final ArrayDeque<Lane<T>> ready = new ArrayDeque<>();
+    private final KeyedLanes<Long, Item<T>> lanes = new KeyedLanes<>();
+    /** Chats whose head is READY, in the order they became ready. */
+    private final ArrayDeque<Long> ready = new ArrayDeque<>();
     private int running;
     private int size;
     private boolean closed;
@@ -93,8 +88,7 @@ public final class ChatLanes<T> {
         this.launcher = Objects.requireNonNull(launcher, "launcher");
         this.finisher = Objects.requireNonNull(finisher, "finisher");
         this.waitDelay = waitDelay;
-        this.retryBase = retryBase;
-        this.retryMax = retryMax;
+        this.retryBackoff = Backoff.exponential(retryBase, retryMax);
     }
 
     /** Queues {@code value} behind the chat's earlier items; it starts as soon as its lane and a slot are free. */
@@ -104,13 +98,9 @@ public final class ChatLanes<T> {
             if (closed) {
                 return;
             }
-            Lane<T> lane = lanes.get(chatId);
-            if (lane == null) {
-                lane = new Lane<>();
-                lanes.put(chatId, lane);
-                ready.add(lane);
+            if (lanes.add(chatId, new Item<>(chatId, value))) {
+                ready.add(chatId);
             }
-            lane.pending.add(new Item<>(chatId, value));
             size++;
             launch = pump();
         }
@@ -136,37 +126,31 @@ public final class ChatLanes<T> {
         List<CompletableFuture<Disposition>> results = new ArrayList<>();
         List<Item<T>> launch;
         synchronized (this) {
-            for (Iterator<Lane<T>> it = lanes.values().iterator(); it.hasNext(); ) {
-                Lane<T> lane = it.next();
-                for (Iterator<Item<T>> items = lane.pending.iterator(); items.hasNext(); ) {
-                    Item<T> item = items.next();
-                    if (which.test(item.value)) {
-                        item.dropped = true;
-                        items.remove();
-                        size--;
-                    }
+            for (Item<T> item : lanes.removeQueued(item -> which.test(item.value))) {
+                item.dropped = true;
+                size--;
+            }
+            for (Item<T> head : lanes.heads()) {
+                if (!which.test(head.value)) {
+                    continue;
                 }
-                Item<T> current = lane.current;
-                if (current != null && which.test(current.value)) {
-                    current.dropped = true;
-                    size--;
-                    if (lane.state == State.RUNNING) {
-                        if (current.started != null) {
-                            cancel.add(current.started);
-                            results.add(current.started.result());
-                        }
-                        // launchAll() cancels it when its launch is still under way.
-                    } else {
-                        lane.current = null;
-                        if (lane.state == State.WAITING) {
-                            lane.state = State.READY;
-                            ready.add(lane);
-                        }
+                head.dropped = true;
+                size--;
+                if (head.state == State.RUNNING) {
+                    if (head.started != null) {
+                        cancel.add(head.started);
+                        results.add(head.started.result());
                     }
-                }
-                if (lane.current == null && lane.pending.isEmpty() && lane.state != State.RUNNING) {
-                    it.remove();
-                    ready.remove(lane);
+                    // launchAll() cancels it when its launch is still under way; its end frees the lane.
+                } else {
+                    // A READY lane keeps its place in the ready queue for its next item; a WAITING one joins it.
+                    boolean wasReady = head.state == State.READY;
+                    Item<T> next = lanes.advance(head.chatId);
+                    if (next == null && wasReady) {
+                        ready.remove(head.chatId);
+                    } else if (next != null && !wasReady) {
+                        ready.add(head.chatId);
+                    }
                 }
             }
             launch = pump();
@@ -185,21 +169,14 @@ public final class ChatLanes<T> {
         return results;
     }
 
-    /** Under the lock: takes lanes off the ready queue while slots are free. */
+    /** Under the lock: starts READY heads, in the order they became ready, while slots are free. */
     private List<Item<T>> pump() {
         List<Item<T>> launch = new ArrayList<>();
         while (!closed && running < concurrency && !ready.isEmpty()) {
-            Lane<T> lane = ready.poll();
-            if (lane.current == null) {
-                lane.current = lane.pending.poll();
-            }
-            if (lane.current == null) {
-                lanes.values().remove(lane);
-                continue;
-            }
-            lane.state = State.RUNNING;
+            Item<T> head = lanes.head(ready.poll());
+            head.state = State.RUNNING;
             running++;
-            launch.add(lane.current);
+            launch.add(head);
         }
         return launch;
     }
@@ -246,20 +223,18 @@ public final class ChatLanes<T> {
         synchronized (this) {
             running--;
             item.started = null;
-            Lane<T> lane = lanes.get(item.chatId);
-            boolean head = lane != null && lane.current == item;
+            boolean head = lanes.head(item.chatId) == item;
             if (item.dropped || disposition.finished()) {
                 if (!item.dropped) {
                     size--;
                 }
                 if (head) {
-                    lane.current = null;
-                    advance(lane);
+                    advance(item.chatId);
                 }
             } else if (head) {
                 item.tries++;
-                lane.state = State.WAITING;
-                Duration delay = delay(disposition, item.tries);
+                item.state = State.WAITING;
+                Duration delay = disposition == Disposition.WAIT ? waitDelay : retryBackoff.delay(item.tries);
                 try {
                     scheduler.schedule(() -> again(item), delay.toMillis(), TimeUnit.MILLISECONDS);
                 } catch (RejectedExecutionException e) {
@@ -274,37 +249,23 @@ public final class ChatLanes<T> {
         launchAll(launch);
     }
 
-    private Duration delay(Disposition disposition, int tries) {
-        if (disposition == Disposition.WAIT) {
-            return waitDelay;
-        }
-        long factor = 1L << Math.min(tries - 1, 20);
-        Duration backoff = retryBase.multipliedBy(factor);
-        return backoff.compareTo(retryMax) > 0 ? retryMax : backoff;
-    }
-
     private void again(Item<T> item) {
         List<Item<T>> launch;
         synchronized (this) {
-            Lane<T> lane = lanes.get(item.chatId);
-            if (closed || item.dropped || lane == null || lane.current != item || lane.state != State.WAITING) {
+            if (closed || item.dropped || lanes.head(item.chatId) != item || item.state != State.WAITING) {
                 return;
             }
-            lane.state = State.READY;
-            ready.add(lane);
+            item.state = State.READY;
+            ready.add(item.chatId);
             launch = pump();
         }
         launchAll(launch);
     }
 
-    /** Under the lock: the lane's head is done; the next item queues up, or the lane goes away. */
-    private void advance(Lane<T> lane) {
-        if (lane.pending.isEmpty()) {
-            lanes.values().remove(lane);
-            ready.remove(lane);
-        } else {
-            lane.state = State.READY;
-            ready.add(lane);
+    /** Under the lock: the lane's head is done; the next item queues up for a slot, or the lane goes away. */
+    private void advance(long chatId) {
+        if (lanes.advance(chatId) != null) {
+            ready.add(chatId);
         }
     }
 }
