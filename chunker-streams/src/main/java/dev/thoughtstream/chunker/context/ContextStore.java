@@ -1,5 +1,7 @@
-package dev.thoughtstream.chunker;
+package dev.thoughtstream.chunker.context;
 
+import dev.thoughtstream.chunker.ChunkerTopology;
+import dev.thoughtstream.chunker.DeadlineKey;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
@@ -30,7 +32,7 @@ import org.slf4j.LoggerFactory;
  * this class as they would use the store. Both stores are changelogged and every change happens inside the
  * stream task, in the exactly-once transaction.
  */
-final class ContextStore {
+public final class ContextStore {
     private static final Logger LOG = LoggerFactory.getLogger(ContextStore.class);
 
     private final KeyValueStore<Long, ChatContext> contexts;
@@ -51,14 +53,14 @@ final class ContextStore {
     }
 
     /** The context and prune index stores of the processor's task; the processor must be connected to both. */
-    static ContextStore from(ProcessorContext<?, ?> context, ContextPolicy policy) {
+    public static ContextStore from(ProcessorContext<?, ?> context, ContextPolicy policy) {
         return new ContextStore(context.getStateStore(ChunkerTopology.CONTEXT_STORE),
                 context.getStateStore(ChunkerTopology.CONTEXT_PRUNE_INDEX_STORE), policy,
                 context::currentSystemTimeMs);
     }
 
     /** The chat's context, or null when it has none. */
-    ChatContext get(long chatId) {
+    public ChatContext get(long chatId) {
         return contexts.get(chatId);
     }
 
@@ -66,7 +68,7 @@ final class ContextStore {
      * Stores the chat's context as of now: pruned (window, minimum, byte cap), stamped as the chat's latest activity,
      * and indexed for its next pruning. A null value deletes, as in {@link KeyValueStore#put}.
      */
-    void put(long chatId, ChatContext context) {
+    public void put(long chatId, ChatContext context) {
         put(chatId, contexts.get(chatId), context);
     }
 
@@ -76,7 +78,7 @@ final class ContextStore {
      * reading and deserializing the whole stored value again only to find its prune-index position, the larger part
      * of a write's cost at full contexts (see docs/benchmarks.md).
      */
-    void put(long chatId, ChatContext previous, ChatContext context) {
+    public void put(long chatId, ChatContext previous, ChatContext context) {
         if (context == null) {
             delete(chatId);
             return;
@@ -87,7 +89,7 @@ final class ContextStore {
     }
 
     /** Forgets the chat's context and its index entry; returns what was stored, or null. */
-    ChatContext delete(long chatId) {
+    public ChatContext delete(long chatId) {
         ChatContext old = contexts.delete(chatId);
         if (old != null && old.pruneAtMs() != 0L) {
             pruneIndex.delete(new DeadlineKey(old.pruneAtMs(), chatId));
