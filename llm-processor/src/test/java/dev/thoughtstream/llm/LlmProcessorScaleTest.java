@@ -17,6 +17,7 @@ import dev.thoughtstream.common.metrics.Metrics;
 import dev.thoughtstream.common.redis.RedisChatActivity;
 import dev.thoughtstream.common.redis.RedisClaimStore;
 import dev.thoughtstream.common.service.NamedThreads;
+import dev.thoughtstream.common.telegram.TelegramLimits;
 import dev.thoughtstream.common.topic.Topics;
 import dev.thoughtstream.llm.ScaleConfig.Mode;
 import dev.thoughtstream.llm.generate.PartSplitter;
@@ -201,7 +202,8 @@ class LlmProcessorScaleTest {
         List<ReplyPart> replies = values(readAll());
         for (Thought t : all) {
             String reply = Responder.echo().reply(requestsByText.get(t.text()).get(0).messages());
-            assertCompleteReply(t, new PartSplitter(PartSplitter.TELEGRAM_MAX_CHARS).split(reply), partsOf(replies, t));
+            assertCompleteReply(t, new PartSplitter(TelegramLimits.MAX_MESSAGE_CHARS).split(reply),
+                    partsOf(replies, t));
         }
         assertEquals(0, first.outcome("duplicate") + second.outcome("duplicate"));
         if (mode == Mode.GROUP) {
@@ -432,7 +434,7 @@ class LlmProcessorScaleTest {
         assertEquals(1, llm.requestCount());
         assertTrue(instance.redisErrors() >= 3, () -> "staleness check, claim and done marker failed: "
                 + instance.redisErrors());
-        assertCompleteReply(t, new PartSplitter(PartSplitter.TELEGRAM_MAX_CHARS).split(
+        assertCompleteReply(t, new PartSplitter(TelegramLimits.MAX_MESSAGE_CHARS).split(
                 Responder.echo().reply(llm.requests().get(0).messages())), partsOf(values(readAll()), t));
     }
 
@@ -444,7 +446,8 @@ class LlmProcessorScaleTest {
         int port = own.port();
         RedisSettings settings = RedisSettings.from(Config.of(Map.of(
                 RedisSettings.URL, own.url().toString(), "REDIS_TIMEOUT_MS", "300")));
-        Instance instance = start(Map.of(ScaleConfig.MODE, "group", ScaleConfig.REDIS_FAIL_OPEN, "false"), settings);
+        Instance instance = start(Map.of(ScaleConfig.MODE, "group", ScaleConfig.REDIS_OUTAGE, "fail-closed"),
+                settings);
         own.close();
 
         // when a thought arrives while Redis is down
