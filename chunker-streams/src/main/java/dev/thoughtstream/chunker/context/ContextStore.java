@@ -17,20 +17,13 @@ import org.slf4j.LoggerFactory;
  * The chat-context store together with its prune index: every read and write of a chat's context goes through
  * here, so the two stores never disagree and the retention rules hold for every value written.
  *
- * <h2>Why an index</h2>
- * Retention is applied on every write, but a chat that stops writing would keep its expired messages forever, and
- * a chat that is gone for good would keep its whole context. A punctuation has to find those chats without
- * scanning every chat (there may be hundreds of thousands). So each stored context has exactly one entry in the
- * prune index, keyed {@link DeadlineKey}{@code (pruneAtMs, chatId)} (the deadline index's order-preserving
- * encoding), where {@code pruneAtMs} is when the context next has something to prune
- * ({@link ChatContext#nextPruneAtMs}): its oldest message leaving the window, or its idle TTL running out.
- * {@link #pruneDue} range-scans only the entries at or before now, at most {@code CONTEXT_PRUNE_MAX_CHATS} of them
- * per run. The context records its own index position ({@link ChatContext#pruneAtMs()}), so moving the entry on a
- * write is exact even after the retention settings changed.
+ * <p>The index holds one {@link DeadlineKey}{@code (pruneAtMs, chatId)} per stored context, {@code pruneAtMs} being
+ * when the context next has something to prune ({@link ChatContext#nextPruneAtMs}), so that {@link #pruneDue} finds
+ * the chats that stopped writing without scanning every chat. Why, and how the index stays in step:
+ * docs/chunker.md, "The two indexes" and "Idle chats".
  *
  * <p>The methods mirror {@link KeyValueStore}'s {@code get}, {@code put} and {@code delete}, so the processors use
- * this class as they would use the store. Both stores are changelogged and every change happens inside the
- * stream task, in the exactly-once transaction.
+ * this class as they would use the store.
  */
 public final class ContextStore {
     private static final Logger LOG = LoggerFactory.getLogger(ContextStore.class);
