@@ -46,7 +46,7 @@ public record ScaleConfig(
     public static final String CLAIM_TTL_MS = "LLM_CLAIM_TTL_MS";
     public static final String DONE_TTL_MS = "LLM_DONE_TTL_MS";
     public static final String REDIS_OUTAGE = "LLM_REDIS_OUTAGE";
-    /** The former true/false spelling of {@link #REDIS_OUTAGE}, still read (with a WARN) while deployments move over. */
+    /** The former true/false spelling of {@link #REDIS_OUTAGE}, still read (with a WARN) while deployments move. */
     public static final String REDIS_FAIL_OPEN = "LLM_REDIS_FAIL_OPEN";
     public static final String MAX_BUFFERED = "LLM_MAX_BUFFERED";
 

@@ -59,7 +59,6 @@ import org.apache.kafka.clients.admin.SharePartitionOffsetInfo;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.clients.producer.RecordMetadata;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
@@ -707,10 +706,7 @@ class LlmProcessorScaleTest {
     private RecordMetadata produce(Thought thought) {
         String topic = topics.thoughts().name();
         try {
-            return producer.send(new ProducerRecord<>(topic,
-                            topics.thoughts().keySerde().serializer().serialize(topic, thought.chatId()),
-                            topics.thoughts().valueSerde().serializer().serialize(topic, thought)))
-                    .get(30, TimeUnit.SECONDS);
+            return producer.send(topics.thoughts().record(thought.chatId(), thought)).get(30, TimeUnit.SECONDS);
         } catch (ExecutionException | TimeoutException e) {
             throw new AssertionError("cannot produce to " + topic, e);
         } catch (InterruptedException e) {
