@@ -1,7 +1,11 @@
 package dev.thoughtstream.chunker;
 
+import dev.thoughtstream.chunker.context.ContextPolicy;
+import dev.thoughtstream.chunker.thought.BotReplies;
+import dev.thoughtstream.chunker.thought.ThoughtLimits;
 import dev.thoughtstream.common.config.Config;
 import dev.thoughtstream.common.config.ConfigException;
+import dev.thoughtstream.common.telegram.TelegramLimits;
 import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -92,8 +96,6 @@ public record ChunkerConfig(
     public static final long DEFAULT_COMMIT_INTERVAL_MS = 20;
     /** About a page of text, under one Telegram message (4096): more is better answered in parts. */
     public static final int DEFAULT_MAX_CHARS = 3000;
-    /** Telegram refuses longer messages. */
-    static final int MAX_REPLY_LENGTH = 4096;
 
     public static final String DEFAULT_APPLICATION_ID = "thoughtstream-chunker";
 
@@ -177,9 +179,9 @@ public record ChunkerConfig(
      */
     private static String replyText(Config config, String variable, String defaultText) {
         String text = config.string(variable, defaultText).replace("\\n", "\n");
-        if (text.length() > MAX_REPLY_LENGTH) {
+        if (text.length() > TelegramLimits.MAX_MESSAGE_CHARS) {
             throw new ConfigException(variable, "is " + text.length() + " characters long; Telegram sends at most "
-                    + MAX_REPLY_LENGTH);
+                    + TelegramLimits.MAX_MESSAGE_CHARS);
         }
         return text;
     }

@@ -24,29 +24,29 @@ public final class ChunkerMetrics {
     }
 
     /** A throwaway registry, for topologies built without a service (tests, tools). */
-    static ChunkerMetrics detached() {
+    public static ChunkerMetrics detached() {
         return new ChunkerMetrics(new Metrics());
     }
 
-    void closedAtDeadline(long latenessMs) {
+    public void closedAtDeadline(long latenessMs) {
         dueThoughts.increment();
         lateness.recordMillis(Math.max(0, latenessMs));
     }
 
-    void closedByCap() {
+    public void closedByCap() {
         cappedThoughts.increment();
     }
 
-    void closedByLateMessage() {
+    public void closedByLateMessage() {
         overdueThoughts.increment();
     }
 
-    void directReply(String what) {
+    public void directReply(String what) {
         metrics.counter("chunker_direct_replies_total", "Replies sent without the model (commands, non-text).",
                 "kind", what).increment();
     }
 
-    void deadLetter(String sourceTopic) {
+    public void deadLetter(String sourceTopic) {
         metrics.counter("dead_letters_total", "Records sent to the dead-letter topic.", "service", "chunker",
                 "source_topic", sourceTopic == null ? "unknown" : sourceTopic).increment();
     }

@@ -1,5 +1,7 @@
 package dev.thoughtstream.chunker;
 
+import dev.thoughtstream.chunker.deadletter.DeadLetterCounter;
+import dev.thoughtstream.chunker.deadletter.DeadLetteringHandler;
 import dev.thoughtstream.common.config.KafkaSettings;
 import dev.thoughtstream.common.kafka.TopicAdmin;
 import dev.thoughtstream.common.metrics.Metrics;
@@ -75,7 +77,7 @@ public final class ChunkerService implements Service {
         this.topics = Topics.withPrefix(kafka.topicPrefix());
         Properties props = ChunkerTopology.streamsProperties(config, kafka);
         props.put(DeadLetterCounter.CONFIG, deadLetters);
-        props.put(DeadLetterSupport.CLOCK_CONFIG, clock);
+        props.put(DeadLetteringHandler.CLOCK_CONFIG, clock);
         this.streams = new KafkaStreams(ChunkerTopology.buildTopology(config, topics, chunkerMetrics), props);
         this.onClose = isStaticMember(props) ? GroupMembershipOperation.REMAIN_IN_GROUP
                 : GroupMembershipOperation.LEAVE_GROUP;

@@ -1,5 +1,11 @@
 package dev.thoughtstream.chunker;
 
+import dev.thoughtstream.chunker.context.ChatContext;
+import dev.thoughtstream.chunker.context.ContextStore;
+import dev.thoughtstream.chunker.context.DeliveryContextProcessor;
+import dev.thoughtstream.chunker.deadletter.DeadLetteringHandler;
+import dev.thoughtstream.chunker.thought.OpenThought;
+import dev.thoughtstream.chunker.thought.ThoughtBufferProcessor;
 import dev.thoughtstream.common.config.KafkaSettings;
 import dev.thoughtstream.common.serde.JsonSerde;
 import dev.thoughtstream.common.topic.Topics;
@@ -151,9 +157,9 @@ public final class ChunkerTopology {
         own.put(StreamsConfig.NUM_STREAM_THREADS_CONFIG, Integer.toString(config.numThreads()));
         own.put(StreamsConfig.NUM_STANDBY_REPLICAS_CONFIG, Integer.toString(config.numStandbyReplicas()));
         own.put(StreamsConfig.DESERIALIZATION_EXCEPTION_HANDLER_CLASS_CONFIG,
-                DeadLetteringDeserializationHandler.class.getName());
+                DeadLetteringHandler.class.getName());
         own.put(StreamsConfig.PROCESSING_EXCEPTION_HANDLER_CLASS_CONFIG,
-                DeadLetteringProcessingHandler.class.getName());
+                DeadLetteringHandler.class.getName());
         own.put(StreamsConfig.ERRORS_DEAD_LETTER_QUEUE_TOPIC_NAME_CONFIG,
                 Topics.withPrefix(kafka.topicPrefix()).deadLetters().name());
         kafka.replicationFactor().ifPresent(rf -> own.put(StreamsConfig.REPLICATION_FACTOR_CONFIG, rf.toString()));

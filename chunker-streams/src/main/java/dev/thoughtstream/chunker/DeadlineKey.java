@@ -1,5 +1,7 @@
 package dev.thoughtstream.chunker;
 
+import dev.thoughtstream.chunker.context.ContextStore;
+import dev.thoughtstream.chunker.thought.ThoughtBufferProcessor;
 import java.nio.ByteBuffer;
 import org.apache.kafka.common.errors.SerializationException;
 import org.apache.kafka.common.serialization.Deserializer;

@@ -1,22 +1,27 @@
 package dev.thoughtstream.chunker;
 
+import static dev.thoughtstream.testkit.config.ConfigAssertions.assertRejects;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.thoughtstream.chunker.context.ContextPolicy;
+import dev.thoughtstream.chunker.deadletter.DeadLetteringHandler;
+import dev.thoughtstream.chunker.thought.BotReplies;
+import dev.thoughtstream.chunker.thought.ThoughtLimits;
 import dev.thoughtstream.common.config.Config;
 import dev.thoughtstream.common.config.ConfigException;
 import dev.thoughtstream.common.config.KafkaSettings;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.HashMap;
 import java.util.Map;
 import java.util.Properties;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.streams.StreamsConfig;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
-import org.junit.jupiter.api.Test;
 
 class ChunkerConfigTest {
 
@@ -98,29 +103,21 @@ class ChunkerConfigTest {
         "BOT_USERNAME, bot",
     })
     void anInvalidValueFailsFastNamingTheVariable(String variable, String value) {
-        ConfigException e = assertThrows(ConfigException.class,
-                () -> ChunkerConfig.from(Config.of(Map.of(variable, value))));
-
-        assertEquals(variable, e.variable());
+        ConfigException e = assertRejects(variable, () -> read(variable, value));
         assertTrue(e.getMessage().startsWith(variable + ": "), e.getMessage());
     }
 
     @Test
     void maxWaitShorterThanTheGapFailsNamingMaxWaitAndTheGap() {
-        ConfigException e = assertThrows(ConfigException.class, () -> ChunkerConfig.from(Config.of(Map.of(
-                "CHUNK_GAP_MS", "3000", "CHUNK_MAX_WAIT_MS", "2999"))));
-
-        assertEquals("CHUNK_MAX_WAIT_MS", e.variable());
+        ConfigException e = assertRejects("CHUNK_MAX_WAIT_MS",
+                () -> read("CHUNK_GAP_MS", "3000", "CHUNK_MAX_WAIT_MS", "2999"));
         assertTrue(e.getMessage().contains("CHUNK_GAP_MS"), e.getMessage());
     }
 
     @ParameterizedTest(name = "{0}")
     @CsvSource({"BOT_GREETING", "BOT_HELP_TEXT", "BOT_RESET_TEXT", "NON_TEXT_REPLY"})
     void aReplyTextLongerThanATelegramMessageFailsNamingTheVariable(String variable) {
-        ConfigException e = assertThrows(ConfigException.class,
-                () -> ChunkerConfig.from(Config.of(Map.of(variable, "x".repeat(4097)))));
-
-        assertEquals(variable, e.variable());
+        ConfigException e = assertRejects(variable, () -> read(variable, "x".repeat(4097)));
         assertTrue(e.getMessage().contains("4096"), e.getMessage());
         // and exactly a Telegram message's worth is accepted
         ChunkerConfig.from(Config.of(Map.of(variable, "x".repeat(4096))));
@@ -158,9 +155,9 @@ class ChunkerConfigTest {
         assertEquals("0", props.get(StreamsConfig.NUM_STANDBY_REPLICAS_CONFIG));
         assertEquals("3", props.get(StreamsConfig.REPLICATION_FACTOR_CONFIG));
         assertEquals("blue.pipeline.dead-letters", props.get(StreamsConfig.ERRORS_DEAD_LETTER_QUEUE_TOPIC_NAME_CONFIG));
-        assertEquals(DeadLetteringDeserializationHandler.class.getName(),
+        assertEquals(DeadLetteringHandler.class.getName(),
                 props.get(StreamsConfig.DESERIALIZATION_EXCEPTION_HANDLER_CLASS_CONFIG));
-        assertEquals(DeadLetteringProcessingHandler.class.getName(),
+        assertEquals(DeadLetteringHandler.class.getName(),
                 props.get(StreamsConfig.PROCESSING_EXCEPTION_HANDLER_CLASS_CONFIG));
         assertEquals("SASL_SSL", props.get("security.protocol"));
         // and Kafka Streams accepts the whole set
@@ -226,5 +223,14 @@ class ChunkerConfigTest {
         }
         assertFalse(line.contains("Secret"));
         assertFalse(line.contains("\n"), "one line, although the help text has line breaks");
+    }
+
+    /** The settings read from exactly these variables: name, value, name, value... */
+    private static ChunkerConfig read(String... namesAndValues) {
+        Map<String, String> variables = new HashMap<>();
+        for (int i = 0; i < namesAndValues.length; i += 2) {
+            variables.put(namesAndValues[i], namesAndValues[i + 1]);
+        }
+        return ChunkerConfig.from(Config.of(variables));
     }
 }

@@ -1,13 +1,17 @@
 package dev.thoughtstream.chunker;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.thoughtstream.chunker.context.ChatContext;
+import dev.thoughtstream.chunker.deadletter.DeadLetterCounter;
+import dev.thoughtstream.chunker.deadletter.DeadLetteringHandler;
+import dev.thoughtstream.chunker.thought.OpenThought;
 import dev.thoughtstream.common.config.Config;
 import dev.thoughtstream.common.config.KafkaSettings;
-import dev.thoughtstream.common.metrics.Metrics;
 import dev.thoughtstream.common.event.Delivery;
 import dev.thoughtstream.common.event.ReplyPart;
 import dev.thoughtstream.common.event.StoredUpdate;
 import dev.thoughtstream.common.event.Thought;
+import dev.thoughtstream.common.metrics.Metrics;
 import dev.thoughtstream.common.serde.Json;
 import dev.thoughtstream.common.topic.Topics;
 import java.nio.file.Path;
@@ -63,7 +67,7 @@ final class ChunkerHarness implements AutoCloseable {
         config = ChunkerConfig.from(source);
         Properties props = ChunkerTopology.streamsProperties(config, KafkaSettings.from(source));
         props.put(DeadLetterCounter.CONFIG, deadLetterCounter);
-        props.put(DeadLetterSupport.CLOCK_CONFIG, Clock.fixed(deadLetterClockTime, ZoneOffset.UTC));
+        props.put(DeadLetteringHandler.CLOCK_CONFIG, Clock.fixed(deadLetterClockTime, ZoneOffset.UTC));
         props.putAll(streamsOverrides);
         driver = new TopologyTestDriver(ChunkerTopology.buildTopology(config, topics, chunkerMetrics), props, START);
         updates = driver.createInputTopic(topics.updates().name(), topics.updates().keySerde().serializer(),

@@ -1,16 +1,17 @@
 package dev.thoughtstream.chunker;
 
+import static dev.thoughtstream.testkit.config.ConfigAssertions.assertRejects;
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.thoughtstream.chunker.context.ContextPolicy;
 import dev.thoughtstream.common.config.Config;
-import dev.thoughtstream.common.config.ConfigException;
 import java.time.Duration;
+import java.util.HashMap;
 import java.util.Map;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
-import org.junit.jupiter.api.Test;
 
 /** The context retention settings: byte cap, idle TTL and the pruning punctuation. */
 class ContextConfigTest {
@@ -51,10 +52,7 @@ class ContextConfigTest {
         "CONTEXT_PRUNE_MAX_CHATS, 0",
     })
     void anInvalidValueFailsFastNamingTheVariable(String variable, String value) {
-        ConfigException e = assertThrows(ConfigException.class,
-                () -> ChunkerConfig.from(Config.of(Map.of(variable, value))));
-
-        assertEquals(variable, e.variable());
+        assertRejects(variable, () -> read(variable, value));
     }
 
     @Test
@@ -65,5 +63,14 @@ class ContextConfigTest {
                 "CONTEXT_PRUNE_INTERVAL_MS=60000", "CONTEXT_PRUNE_MAX_CHATS=1000"}) {
             assertTrue(line.contains(variable), variable + " in " + line);
         }
+    }
+
+    /** The settings read from exactly these variables: name, value, name, value... */
+    private static ChunkerConfig read(String... namesAndValues) {
+        Map<String, String> variables = new HashMap<>();
+        for (int i = 0; i < namesAndValues.length; i += 2) {
+            variables.put(namesAndValues[i], namesAndValues[i + 1]);
+        }
+        return ChunkerConfig.from(Config.of(variables));
     }
 }

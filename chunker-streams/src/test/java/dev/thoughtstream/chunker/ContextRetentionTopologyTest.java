@@ -5,6 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.thoughtstream.chunker.context.ChatContext;
+import dev.thoughtstream.chunker.context.ContextBytes;
 import dev.thoughtstream.common.event.ContextMessage;
 import dev.thoughtstream.common.event.ContextMessage.Role;
 import dev.thoughtstream.common.event.Delivery.Outcome;

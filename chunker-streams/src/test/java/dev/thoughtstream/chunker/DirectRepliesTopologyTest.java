@@ -1,15 +1,17 @@
 package dev.thoughtstream.chunker;
 
-import dev.thoughtstream.common.telegram.ChatCommand;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.thoughtstream.chunker.thought.BotReplies;
+import dev.thoughtstream.chunker.thought.OpenThought;
 import dev.thoughtstream.common.event.ContextMessage;
 import dev.thoughtstream.common.event.Delivery.Outcome;
 import dev.thoughtstream.common.event.ReplyPart;
 import dev.thoughtstream.common.event.Thought;
 import dev.thoughtstream.common.event.ThoughtMessage;
+import dev.thoughtstream.common.telegram.ChatCommand;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;

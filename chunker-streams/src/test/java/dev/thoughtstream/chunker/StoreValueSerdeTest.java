@@ -3,6 +3,9 @@ package dev.thoughtstream.chunker;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.thoughtstream.chunker.context.ChatContext;
+import dev.thoughtstream.chunker.thought.BufferedMessage;
+import dev.thoughtstream.chunker.thought.OpenThought;
 import dev.thoughtstream.common.event.ContextMessage;
 import dev.thoughtstream.common.serde.Json;
 import dev.thoughtstream.common.serde.JsonSerde;

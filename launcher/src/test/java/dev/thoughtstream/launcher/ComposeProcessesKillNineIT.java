@@ -5,13 +5,14 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.thoughtstream.common.serde.Json;
+import dev.thoughtstream.common.telegram.TelegramLimits;
 import dev.thoughtstream.devstack.DevStack;
 import dev.thoughtstream.llm.generate.PartSplitter;
 import dev.thoughtstream.llm.model.ScriptedAnswers;
 import dev.thoughtstream.testkit.Await;
 import dev.thoughtstream.testkit.kafka.KafkaBrokerMain;
-import dev.thoughtstream.testkit.process.ManagedProcess.Readiness;
 import dev.thoughtstream.testkit.process.ManagedProcess;
+import dev.thoughtstream.testkit.process.ManagedProcess.Readiness;
 import dev.thoughtstream.testkit.process.ProcessGroup;
 import dev.thoughtstream.testkit.redis.RedisServer;
 import dev.thoughtstream.testkit.telegram.TranscriptEntry;
@@ -412,7 +413,7 @@ class ComposeProcessesKillNineIT {
          * @return the reply's latency: from the message to the reply's last bubble, by the emulator's clock
          */
         long say(String text) {
-            List<String> parts = new PartSplitter(PartSplitter.TELEGRAM_MAX_CHARS)
+            List<String> parts = new PartSplitter(TelegramLimits.MAX_MESSAGE_CHARS)
                     .split(ScriptedAnswers.answerTo(text));
             int messageId = emulator.send(CHAT, text);
             expected.add("user: " + text);

@@ -272,7 +272,7 @@ public final class LlmProcessor implements Service {
                     + "first claim", owner, e.toString());
         }
         ThoughtHandler h = new ThoughtHandler(topics, generator, activity, thoughtClaims, producer, metrics, work,
-                clock, config.replyTimeout(), owner);
+                clock, config.replies().timeout(), owner);
         handler = h;
         activity.subscribe(this::newerMessage);
         List<AutoCloseable> created = new ArrayList<>();

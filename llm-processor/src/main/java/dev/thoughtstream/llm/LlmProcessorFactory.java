@@ -67,6 +67,6 @@ public final class LlmProcessorFactory implements ServiceFactory {
     /** For the ready line: the provider and model, e.g. {@code ollama (llama3.2)}. */
     public static String describe(Config config) {
         LlmConfig llm = LlmConfig.from(config);
-        return llm.provider().toString().toLowerCase(java.util.Locale.ROOT) + " (" + llm.model() + ")";
+        return llm.model().providerLabel() + " (" + llm.model().name() + ")";
     }
 }

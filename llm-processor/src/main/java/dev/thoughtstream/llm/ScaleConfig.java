@@ -2,11 +2,11 @@ package dev.thoughtstream.llm;
 
 import dev.thoughtstream.common.config.Config;
 import dev.thoughtstream.common.config.ConfigException;
+import dev.thoughtstream.common.config.Deprecations;
+import dev.thoughtstream.common.config.RedisOutage;
 import java.time.Duration;
 import java.util.Locale;
 import java.util.Objects;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * How the llm-processor consumes thoughts: which kind of group, how much at once, and how it keeps a thought from
@@ -23,8 +23,9 @@ import org.slf4j.LoggerFactory;
  * @param claimTtl       {@code LLM_CLAIM_TTL_MS}: how long a claim on a thought protects a generation in progress;
  *                       longer than the reply timeout, so a live generation never loses its claim
  * @param doneTtl        {@code LLM_DONE_TTL_MS}: how long "this thought was answered" is remembered
- * @param redisFailOpen  {@code LLM_REDIS_FAIL_OPEN}: when Redis cannot be asked whether a thought is claimed, answer
- *                       it anyway (true, counted) or wait until Redis is back (false)
+ * @param redisOutage    {@code LLM_REDIS_OUTAGE} (formerly {@code LLM_REDIS_FAIL_OPEN}): when Redis cannot be asked
+ *                       whether a thought is claimed, answer it anyway ({@code fail-open}, counted) or wait until Redis
+ *                       is back ({@code fail-closed})
  * @param maxBuffered    {@code LLM_MAX_BUFFERED}: group mode: thoughts polled but not finished (queued per chat or in
  *                       flight) above which the instance pauses its partitions; at least {@code maxInFlight}
  */
@@ -34,10 +35,8 @@ public record ScaleConfig(
         int maxDeliveries,
         Duration claimTtl,
         Duration doneTtl,
-        boolean redisFailOpen,
+        RedisOutage redisOutage,
         int maxBuffered) {
-
-    private static final Logger LOG = LoggerFactory.getLogger(ScaleConfig.class);
 
     public static final String MODE = "LLM_MODE";
     public static final String MAX_IN_FLIGHT = "LLM_MAX_IN_FLIGHT";
@@ -46,6 +45,8 @@ public record ScaleConfig(
     public static final String MAX_DELIVERIES = "LLM_MAX_DELIVERIES";
     public static final String CLAIM_TTL_MS = "LLM_CLAIM_TTL_MS";
     public static final String DONE_TTL_MS = "LLM_DONE_TTL_MS";
+    public static final String REDIS_OUTAGE = "LLM_REDIS_OUTAGE";
+    /** The former true/false spelling of {@link #REDIS_OUTAGE}, still read (with a WARN) while deployments move. */
     public static final String REDIS_FAIL_OPEN = "LLM_REDIS_FAIL_OPEN";
     public static final String MAX_BUFFERED = "LLM_MAX_BUFFERED";
 
@@ -84,6 +85,7 @@ public record ScaleConfig(
         Objects.requireNonNull(mode, "mode");
         Objects.requireNonNull(claimTtl, "claimTtl");
         Objects.requireNonNull(doneTtl, "doneTtl");
+        Objects.requireNonNull(redisOutage, "redisOutage");
         if (maxInFlight < 1 || maxBuffered < maxInFlight || maxDeliveries < MIN_DELIVERIES) {
             throw new IllegalArgumentException("maxInFlight >= 1, maxBuffered >= maxInFlight, maxDeliveries >= "
                     + MIN_DELIVERIES);
@@ -125,13 +127,14 @@ public record ScaleConfig(
             throw new ConfigException(DONE_TTL_MS, "is " + doneTtl.toMillis() + " ms but must be at least "
                     + CLAIM_TTL_MS + "=" + claimTtl.toMillis());
         }
-        boolean failOpen = config.bool(REDIS_FAIL_OPEN, true);
+        RedisOutage redisOutage = RedisOutage.read(config, REDIS_OUTAGE, RedisOutage.FAIL_OPEN,
+                RedisOutage.Legacy.bool(REDIS_FAIL_OPEN, RedisOutage.FAIL_OPEN));
         int maxBuffered = config.integer(MAX_BUFFERED, 2 * maxInFlight, 1, 100_000);
         if (maxBuffered < maxInFlight) {
             throw new ConfigException(MAX_BUFFERED, "is " + maxBuffered + " but must be at least " + MAX_IN_FLIGHT
                     + "=" + maxInFlight);
         }
-        return new ScaleConfig(mode, maxInFlight, maxDeliveries, claimTtl, doneTtl, failOpen, maxBuffered);
+        return new ScaleConfig(mode, maxInFlight, maxDeliveries, claimTtl, doneTtl, redisOutage, maxBuffered);
     }
 
     /** {@code LLM_MAX_IN_FLIGHT}, or the deprecated {@code LLM_CONCURRENCY} when only that is set (with a WARN). */
@@ -139,22 +142,21 @@ public record ScaleConfig(
         boolean legacy = config.isSet(CONCURRENCY);
         if (!legacy || config.isSet(MAX_IN_FLIGHT)) {
             if (legacy) {
-                LOG.warn("{} is deprecated and ignored because {} is set; remove it", CONCURRENCY, MAX_IN_FLIGHT);
+                Deprecations.ignoredOldName(CONCURRENCY, MAX_IN_FLIGHT);
                 // Read all the same, so a typo in it still fails the start rather than hide.
                 config.integer(CONCURRENCY, DEFAULT_MAX_IN_FLIGHT, 1, MAX_MAX_IN_FLIGHT);
             }
             return config.integer(MAX_IN_FLIGHT, DEFAULT_MAX_IN_FLIGHT, 1, MAX_MAX_IN_FLIGHT);
         }
         int value = config.integer(CONCURRENCY, DEFAULT_MAX_IN_FLIGHT, 1, MAX_MAX_IN_FLIGHT);
-        LOG.warn("{} is deprecated: it now sets {} (thoughts one instance handles at once), which replaces it; "
-                + "set {}={} instead", CONCURRENCY, MAX_IN_FLIGHT, MAX_IN_FLIGHT, value);
+        Deprecations.usedOldName(CONCURRENCY, MAX_IN_FLIGHT, Integer.toString(value));
         return value;
     }
 
     @Override
     public String toString() {
         return "mode=" + mode.label() + ", maxInFlight=" + maxInFlight + ", maxDeliveries=" + maxDeliveries
-                + ", claimTtl=" + claimTtl + ", doneTtl=" + doneTtl + ", redisFailOpen=" + redisFailOpen
+                + ", claimTtl=" + claimTtl + ", doneTtl=" + doneTtl + ", redisOutage=" + redisOutage.label()
                 + ", maxBuffered=" + maxBuffered;
     }
 }

@@ -1,12 +1,13 @@
 package dev.thoughtstream.llm;
 
+import static dev.thoughtstream.testkit.config.ConfigAssertions.assertRejects;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.thoughtstream.common.config.Config;
 import dev.thoughtstream.common.config.ConfigException;
+import dev.thoughtstream.common.config.RedisOutage;
 import dev.thoughtstream.llm.LlmConfig.Provider;
 import dev.thoughtstream.llm.ScaleConfig.Mode;
 import java.net.URI;
@@ -14,6 +15,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.HashMap;
 import java.util.Map;
 import java.util.Optional;
 import org.junit.jupiter.api.Test;
@@ -25,27 +27,27 @@ class LlmConfigTest {
     void nothingSetMeansTheScriptedModelWithDefaults() {
         LlmConfig config = LlmConfig.from(Config.of(Map.of()));
 
-        assertEquals(Provider.SCRIPTED, config.provider());
-        assertEquals(Optional.empty(), config.apiUrl());
-        assertEquals(Optional.empty(), config.apiKey());
-        assertEquals("scripted", config.model());
-        assertEquals(LlmConfig.DEFAULT_SYSTEM_PROMPT, config.systemPrompt());
-        assertEquals(Duration.ZERO, config.scriptedLatency());
-        assertEquals(0, config.scriptedTokensPerSecond());
-        assertEquals("Sorry, I can't answer right now. Please try again in a moment.", config.apologyText());
+        assertEquals(Provider.SCRIPTED, config.model().provider());
+        assertEquals(Optional.empty(), config.model().apiUrl());
+        assertEquals(Optional.empty(), config.model().apiKey());
+        assertEquals("scripted", config.model().name());
+        assertEquals(LlmConfig.DEFAULT_SYSTEM_PROMPT, config.replies().systemPrompt());
+        assertEquals(Duration.ZERO, config.scripted().latency());
+        assertEquals(0, config.scripted().tokensPerSecond());
+        assertEquals("Sorry, I can't answer right now. Please try again in a moment.", config.replies().apologyText());
         assertEquals("thoughtstream-llm", config.groupId());
-        assertEquals(4096, config.maxPartChars());
-        assertEquals(Duration.ofMinutes(2), config.replyTimeout());
-        assertEquals(Optional.empty(), config.temperature());
+        assertEquals(4096, config.replies().maxPartChars());
+        assertEquals(Duration.ofMinutes(2), config.replies().timeout());
+        assertEquals(Optional.empty(), config.model().temperature());
     }
 
     @Test
     void ollamaDefaultsToTheLocalServerAndLlama() {
         LlmConfig config = LlmConfig.from(Config.of(Map.of("LLM_PROVIDER", "ollama")));
 
-        assertEquals(Provider.OLLAMA, config.provider());
-        assertEquals(Optional.of(URI.create("http://localhost:11434")), config.apiUrl());
-        assertEquals("llama3.2", config.model());
+        assertEquals(Provider.OLLAMA, config.model().provider());
+        assertEquals(Optional.of(URI.create("http://localhost:11434")), config.model().apiUrl());
+        assertEquals("llama3.2", config.model().name());
     }
 
     @Test
@@ -64,37 +66,31 @@ class LlmConfigTest {
                 Map.entry("REPLY_MAX_PART_CHARS", "300"),
                 Map.entry("LLM_REPLY_TIMEOUT_MS", "9000"))));
 
-        assertEquals(Provider.OPENAI, config.provider());
-        assertEquals(Optional.of(URI.create("https://api.openai.com/v1")), config.apiUrl());
-        assertEquals("sk-test-123", config.apiKey().orElseThrow().reveal());
-        assertEquals("gpt-test", config.model());
-        assertEquals(Duration.ofMillis(2500), config.timeout());
-        assertEquals(Optional.of(0.4), config.temperature());
-        assertEquals("be short", config.systemPrompt());
-        assertEquals(Duration.ofMillis(30), config.scriptedLatency());
-        assertEquals(40, config.scriptedTokensPerSecond());
-        assertEquals("oops", config.apologyText());
+        assertEquals(Provider.OPENAI, config.model().provider());
+        assertEquals(Optional.of(URI.create("https://api.openai.com/v1")), config.model().apiUrl());
+        assertEquals("sk-test-123", config.model().apiKey().orElseThrow().reveal());
+        assertEquals("gpt-test", config.model().name());
+        assertEquals(Duration.ofMillis(2500), config.model().timeout());
+        assertEquals(Optional.of(0.4), config.model().temperature());
+        assertEquals("be short", config.replies().systemPrompt());
+        assertEquals(Duration.ofMillis(30), config.scripted().latency());
+        assertEquals(40, config.scripted().tokensPerSecond());
+        assertEquals("oops", config.replies().apologyText());
         assertEquals("g1", config.groupId());
-        assertEquals(300, config.maxPartChars());
-        assertEquals(Duration.ofSeconds(9), config.replyTimeout());
+        assertEquals(300, config.replies().maxPartChars());
+        assertEquals(Duration.ofSeconds(9), config.replies().timeout());
         assertFalse(config.toString().contains("sk-test-123"), "the key never shows in logs: " + config);
     }
 
     @Test
     void anUnknownProviderIsRejectedNamingTheVariable() {
-        ConfigException e = assertThrows(ConfigException.class,
-                () -> LlmConfig.from(Config.of(Map.of("LLM_PROVIDER", "gemini"))));
-
-        assertEquals("LLM_PROVIDER", e.variable());
+        ConfigException e = assertRejects("LLM_PROVIDER", () -> read("LLM_PROVIDER", "gemini"));
         assertTrue(e.getMessage().contains("LLM_PROVIDER") && e.getMessage().contains("gemini"), e.getMessage());
     }
 
     @Test
     void openAiWithoutAKeyIsRejected() {
-        ConfigException e = assertThrows(ConfigException.class,
-                () -> LlmConfig.from(Config.of(Map.of("LLM_PROVIDER", "openai"))));
-
-        assertEquals("LLM_API_KEY", e.variable());
+        assertRejects("LLM_API_KEY", () -> read("LLM_PROVIDER", "openai"));
     }
 
     @Test
@@ -102,16 +98,13 @@ class LlmConfigTest {
         LlmConfig config = LlmConfig.from(Config.of(Map.of(
                 "LLM_PROVIDER", "openai", "LLM_API_URL", "http://127.0.0.1:8080/v1")));
 
-        assertEquals(Optional.empty(), config.apiKey());
-        assertEquals("gpt-4o-mini", config.model());
+        assertEquals(Optional.empty(), config.model().apiKey());
+        assertEquals("gpt-4o-mini", config.model().name());
     }
 
     @Test
     void aMalformedUrlIsRejectedNamingTheVariable() {
-        ConfigException e = assertThrows(ConfigException.class,
-                () -> LlmConfig.from(Config.of(Map.of("LLM_PROVIDER", "ollama", "LLM_API_URL", "localhost:11434"))));
-
-        assertEquals("LLM_API_URL", e.variable());
+        assertRejects("LLM_API_URL", () -> read("LLM_PROVIDER", "ollama", "LLM_API_URL", "localhost:11434"));
     }
 
     @Test
@@ -121,65 +114,51 @@ class LlmConfigTest {
 
         LlmConfig config = LlmConfig.from(Config.of(Map.of("SYSTEM_PROMPT_FILE", file.toString())));
 
-        assertEquals("You are a pirate.\nSpeak like one.", config.systemPrompt());
+        assertEquals("You are a pirate.\nSpeak like one.", config.replies().systemPrompt());
     }
 
     @Test
     void aMissingPromptFileIsRejectedNamingTheVariable(@TempDir Path dir) {
-        ConfigException e = assertThrows(ConfigException.class, () -> LlmConfig.from(
-                Config.of(Map.of("SYSTEM_PROMPT_FILE", dir.resolve("nope.txt").toString()))));
-
-        assertEquals("SYSTEM_PROMPT_FILE", e.variable());
+        assertRejects("SYSTEM_PROMPT_FILE", () -> read("SYSTEM_PROMPT_FILE", dir.resolve("nope.txt").toString()));
     }
 
     @Test
     void anEmptyPromptFileIsRejected(@TempDir Path dir) throws Exception {
         Path file = Files.writeString(dir.resolve("empty.txt"), " \n ");
 
-        ConfigException e = assertThrows(ConfigException.class,
-                () -> LlmConfig.from(Config.of(Map.of("SYSTEM_PROMPT_FILE", file.toString()))));
-
-        assertEquals("SYSTEM_PROMPT_FILE", e.variable());
+        assertRejects("SYSTEM_PROMPT_FILE", () -> read("SYSTEM_PROMPT_FILE", file.toString()));
     }
 
     @Test
     void aPromptAndAPromptFileTogetherAreRejected(@TempDir Path dir) throws Exception {
         Path file = Files.writeString(dir.resolve("p.txt"), "file prompt");
 
-        ConfigException e = assertThrows(ConfigException.class, () -> LlmConfig.from(Config.of(Map.of(
-                "SYSTEM_PROMPT", "inline prompt", "SYSTEM_PROMPT_FILE", file.toString()))));
-
-        assertEquals("SYSTEM_PROMPT_FILE", e.variable());
+        assertRejects("SYSTEM_PROMPT_FILE",
+                () -> read("SYSTEM_PROMPT", "inline prompt", "SYSTEM_PROMPT_FILE", file.toString()));
     }
 
     @Test
     void outOfRangeNumbersAreRejectedNamingTheVariable() {
-        assertEquals("LLM_TEMPERATURE", assertThrows(ConfigException.class,
-                () -> LlmConfig.from(Config.of(Map.of("LLM_TEMPERATURE", "7")))).variable());
-        assertEquals("REPLY_MAX_PART_CHARS", assertThrows(ConfigException.class,
-                () -> LlmConfig.from(Config.of(Map.of("REPLY_MAX_PART_CHARS", "5000")))).variable());
-        assertEquals("SCRIPTED_TOKENS_PER_SECOND", assertThrows(ConfigException.class,
-                () -> LlmConfig.from(Config.of(Map.of("SCRIPTED_TOKENS_PER_SECOND", "-1")))).variable());
-        assertEquals("LLM_REPLY_TIMEOUT_MS", assertThrows(ConfigException.class,
-                () -> LlmConfig.from(Config.of(Map.of("LLM_REPLY_TIMEOUT_MS", "soon")))).variable());
+        assertRejects("LLM_TEMPERATURE", () -> read("LLM_TEMPERATURE", "7"));
+        assertRejects("REPLY_MAX_PART_CHARS", () -> read("REPLY_MAX_PART_CHARS", "5000"));
+        assertRejects("SCRIPTED_TOKENS_PER_SECOND", () -> read("SCRIPTED_TOKENS_PER_SECOND", "-1"));
+        assertRejects("LLM_REPLY_TIMEOUT_MS", () -> read("LLM_REPLY_TIMEOUT_MS", "soon"));
     }
 
     @Test
     void anApologyLongerThanAPartIsRejected() {
-        ConfigException e = assertThrows(ConfigException.class, () -> LlmConfig.from(Config.of(Map.of(
-                "REPLY_MAX_PART_CHARS", "10", "LLM_APOLOGY_TEXT", "this is far too long"))));
-
-        assertEquals("LLM_APOLOGY_TEXT", e.variable());
+        assertRejects("LLM_APOLOGY_TEXT",
+                () -> read("REPLY_MAX_PART_CHARS", "10", "LLM_APOLOGY_TEXT", "this is far too long"));
     }
 
     @Test
     void timeoutsAndRetriesHaveDefaultsAndAreRead() {
         LlmConfig defaults = LlmConfig.from(Config.of(Map.of()));
-        assertEquals(Duration.ofSeconds(60), defaults.firstTokenTimeout());
-        assertEquals(Duration.ofSeconds(30), defaults.idleTimeout());
-        assertEquals(3, defaults.maxAttempts());
-        assertEquals(Duration.ofMillis(500), defaults.retryBackoff());
-        assertEquals(Duration.ofSeconds(10), defaults.retryBackoffMax());
+        assertEquals(Duration.ofSeconds(60), defaults.replies().firstTokenTimeout());
+        assertEquals(Duration.ofSeconds(30), defaults.replies().idleTimeout());
+        assertEquals(3, defaults.retries().maxAttempts());
+        assertEquals(Duration.ofMillis(500), defaults.retries().backoff());
+        assertEquals(Duration.ofSeconds(10), defaults.retries().backoffMax());
 
         LlmConfig config = LlmConfig.from(Config.of(Map.of(
                 "LLM_FIRST_TOKEN_TIMEOUT_MS", "4000",
@@ -187,24 +166,38 @@ class LlmConfigTest {
                 "LLM_MAX_ATTEMPTS", "1",
                 "LLM_RETRY_BACKOFF_MS", "250",
                 "LLM_RETRY_BACKOFF_MAX_MS", "250")));
-        assertEquals(Duration.ofSeconds(4), config.firstTokenTimeout());
-        assertEquals(Duration.ofMillis(1500), config.idleTimeout());
-        assertEquals(1, config.maxAttempts());
-        assertEquals(Duration.ofMillis(250), config.retryBackoff());
-        assertEquals(Duration.ofMillis(250), config.retryBackoffMax());
+        assertEquals(Duration.ofSeconds(4), config.replies().firstTokenTimeout());
+        assertEquals(Duration.ofMillis(1500), config.replies().idleTimeout());
+        assertEquals(1, config.retries().maxAttempts());
+        assertEquals(Duration.ofMillis(250), config.retries().backoff());
+        assertEquals(Duration.ofMillis(250), config.retries().backoffMax());
         assertTrue(config.toString().contains("maxAttempts=1"), config::toString);
     }
 
     @Test
+    void eachGroupOfSettingsIsReadFromItsOwnVariablesAlone() {
+        // given the retry variables, and the scripted model's
+        Config config = Config.of(Map.of("LLM_MAX_ATTEMPTS", "2", "LLM_RETRY_BACKOFF_MS", "100",
+                "LLM_RETRY_BACKOFF_MAX_MS", "400", "SCRIPTED_LATENCY_MS", "7", "SCRIPTED_TOKENS_PER_SECOND", "9"));
+
+        // when each group reads them by itself
+        LlmConfig.Retries retries = LlmConfig.Retries.from(config);
+        LlmConfig.Scripted scripted = LlmConfig.Scripted.from(config);
+
+        // then it holds what the whole settings hold
+        assertEquals(new LlmConfig.Retries(2, Duration.ofMillis(100), Duration.ofMillis(400)), retries);
+        assertEquals(new LlmConfig.Scripted(Duration.ofMillis(7), 9), scripted);
+        assertEquals(LlmConfig.from(config).retries(), retries);
+        assertEquals(LlmConfig.from(config).scripted(), scripted);
+    }
+
+    @Test
     void invalidTimeoutsAndRetriesAreRejectedNamingTheVariable() {
-        assertEquals("LLM_MAX_ATTEMPTS", assertThrows(ConfigException.class,
-                () -> LlmConfig.from(Config.of(Map.of("LLM_MAX_ATTEMPTS", "0")))).variable());
-        assertEquals("LLM_IDLE_TIMEOUT_MS", assertThrows(ConfigException.class,
-                () -> LlmConfig.from(Config.of(Map.of("LLM_IDLE_TIMEOUT_MS", "0")))).variable());
-        assertEquals("LLM_FIRST_TOKEN_TIMEOUT_MS", assertThrows(ConfigException.class,
-                () -> LlmConfig.from(Config.of(Map.of("LLM_FIRST_TOKEN_TIMEOUT_MS", "fast")))).variable());
-        assertEquals("LLM_RETRY_BACKOFF_MAX_MS", assertThrows(ConfigException.class, () -> LlmConfig.from(Config.of(
-                Map.of("LLM_RETRY_BACKOFF_MS", "2000", "LLM_RETRY_BACKOFF_MAX_MS", "1000")))).variable());
+        assertRejects("LLM_MAX_ATTEMPTS", () -> read("LLM_MAX_ATTEMPTS", "0"));
+        assertRejects("LLM_IDLE_TIMEOUT_MS", () -> read("LLM_IDLE_TIMEOUT_MS", "0"));
+        assertRejects("LLM_FIRST_TOKEN_TIMEOUT_MS", () -> read("LLM_FIRST_TOKEN_TIMEOUT_MS", "fast"));
+        assertRejects("LLM_RETRY_BACKOFF_MAX_MS",
+                () -> read("LLM_RETRY_BACKOFF_MS", "2000", "LLM_RETRY_BACKOFF_MAX_MS", "1000"));
     }
 
     @Test
@@ -216,7 +209,7 @@ class LlmConfigTest {
         assertEquals(4, scale.maxDeliveries(), "one below the broker's share.delivery.count.limit");
         assertEquals(Duration.ofSeconds(60), scale.claimTtl());
         assertEquals(Duration.ofHours(24), scale.doneTtl());
-        assertTrue(scale.redisFailOpen());
+        assertEquals(RedisOutage.FAIL_OPEN, scale.redisOutage());
         assertEquals(512, scale.maxBuffered(), "twice the in-flight budget");
     }
 
@@ -231,8 +224,20 @@ class LlmConfigTest {
         assertEquals(12, legacy.maxInFlight());
         assertEquals(300, both.maxInFlight());
         // and a broken old value fails the start even when ignored
-        assertEquals("LLM_CONCURRENCY", assertThrows(ConfigException.class, () -> LlmConfig.from(Config.of(
-                Map.of("LLM_CONCURRENCY", "lots", "LLM_MAX_IN_FLIGHT", "300")))).variable());
+        assertRejects("LLM_CONCURRENCY", () -> read("LLM_CONCURRENCY", "lots", "LLM_MAX_IN_FLIGHT", "300"));
+    }
+
+    @Test
+    void theDeprecatedFailOpenSwitchStillDecidesUntilTheNewNameIsSet() {
+        // given only the old true/false name, then both names
+        ScaleConfig legacyOpen = read("LLM_REDIS_FAIL_OPEN", "true").scale();
+        ScaleConfig legacyClosed = read("LLM_REDIS_FAIL_OPEN", "false").scale();
+        ScaleConfig both = read("LLM_REDIS_FAIL_OPEN", "false", "LLM_REDIS_OUTAGE", "fail-open").scale();
+
+        // then the old name still works alone, and the new one wins when both are set
+        assertEquals(RedisOutage.FAIL_OPEN, legacyOpen.redisOutage());
+        assertEquals(RedisOutage.FAIL_CLOSED, legacyClosed.redisOutage());
+        assertEquals(RedisOutage.FAIL_OPEN, both.redisOutage());
     }
 
     @Test
@@ -243,31 +248,34 @@ class LlmConfigTest {
                 "LLM_MAX_DELIVERIES", "3",
                 "LLM_CLAIM_TTL_MS", "200000",
                 "LLM_DONE_TTL_MS", "3600000",
-                "LLM_REDIS_FAIL_OPEN", "false",
+                "LLM_REDIS_OUTAGE", "fail-closed",
                 "LLM_MAX_BUFFERED", "16"))).scale();
 
-        assertEquals(new ScaleConfig(Mode.GROUP, 8, 3, Duration.ofSeconds(200), Duration.ofHours(1), false, 16),
+        assertEquals(new ScaleConfig(Mode.GROUP, 8, 3, Duration.ofSeconds(200), Duration.ofHours(1),
+                RedisOutage.FAIL_CLOSED, 16),
                 scale);
     }
 
     @Test
     void inconsistentConsumerSettingsAreRejectedNamingTheVariable() {
-        assertEquals("LLM_MODE", assertThrows(ConfigException.class,
-                () -> LlmConfig.from(Config.of(Map.of("LLM_MODE", "queue")))).variable());
-        assertEquals("LLM_MAX_IN_FLIGHT", assertThrows(ConfigException.class,
-                () -> LlmConfig.from(Config.of(Map.of("LLM_MAX_IN_FLIGHT", "0")))).variable());
-        assertEquals("LLM_MAX_IN_FLIGHT", assertThrows(ConfigException.class,
-                () -> LlmConfig.from(Config.of(Map.of("LLM_MAX_IN_FLIGHT", "4097")))).variable());
-        assertEquals("LLM_MAX_DELIVERIES", assertThrows(ConfigException.class,
-                () -> LlmConfig.from(Config.of(Map.of("LLM_MAX_DELIVERIES", "1")))).variable());
-        assertEquals("LLM_CLAIM_TTL_MS", assertThrows(ConfigException.class, () -> LlmConfig.from(Config.of(
-                Map.of("LLM_REPLY_TIMEOUT_MS", "10000", "LLM_CLAIM_TTL_MS", "10000")))).variable(),
-                "a claim must outlast the generation it protects");
-        assertEquals("LLM_DONE_TTL_MS", assertThrows(ConfigException.class, () -> LlmConfig.from(Config.of(
-                Map.of("LLM_CLAIM_TTL_MS", "600000", "LLM_DONE_TTL_MS", "60000")))).variable());
-        assertEquals("LLM_REDIS_FAIL_OPEN", assertThrows(ConfigException.class,
-                () -> LlmConfig.from(Config.of(Map.of("LLM_REDIS_FAIL_OPEN", "maybe")))).variable());
-        assertEquals("LLM_MAX_BUFFERED", assertThrows(ConfigException.class, () -> LlmConfig.from(Config.of(
-                Map.of("LLM_MAX_IN_FLIGHT", "8", "LLM_MAX_BUFFERED", "4")))).variable());
+        assertRejects("LLM_MODE", () -> read("LLM_MODE", "queue"));
+        assertRejects("LLM_MAX_IN_FLIGHT", () -> read("LLM_MAX_IN_FLIGHT", "0"));
+        assertRejects("LLM_MAX_IN_FLIGHT", () -> read("LLM_MAX_IN_FLIGHT", "4097"));
+        assertRejects("LLM_MAX_DELIVERIES", () -> read("LLM_MAX_DELIVERIES", "1"));
+        // a claim must outlast the generation it protects
+        assertRejects("LLM_CLAIM_TTL_MS", () -> read("LLM_REPLY_TIMEOUT_MS", "10000", "LLM_CLAIM_TTL_MS", "10000"));
+        assertRejects("LLM_DONE_TTL_MS", () -> read("LLM_CLAIM_TTL_MS", "600000", "LLM_DONE_TTL_MS", "60000"));
+        assertRejects("LLM_REDIS_OUTAGE", () -> read("LLM_REDIS_OUTAGE", "maybe"));
+        assertRejects("LLM_REDIS_FAIL_OPEN", () -> read("LLM_REDIS_FAIL_OPEN", "maybe"));
+        assertRejects("LLM_MAX_BUFFERED", () -> read("LLM_MAX_IN_FLIGHT", "8", "LLM_MAX_BUFFERED", "4"));
+    }
+
+    /** The settings read from exactly these variables: name, value, name, value... */
+    private static LlmConfig read(String... namesAndValues) {
+        Map<String, String> variables = new HashMap<>();
+        for (int i = 0; i < namesAndValues.length; i += 2) {
+            variables.put(namesAndValues[i], namesAndValues[i + 1]);
+        }
+        return LlmConfig.from(Config.of(variables));
     }
 }

@@ -50,7 +50,6 @@ import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaShareConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.config.ConfigResource;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
@@ -315,9 +314,7 @@ class LlmProcessorInFlightTest {
 
     private void produceAll(List<Thought> thoughts) {
         String topic = topics.thoughts().name();
-        var sends = thoughts.stream().map(t -> producer.send(new ProducerRecord<>(topic,
-                topics.thoughts().keySerde().serializer().serialize(topic, t.chatId()),
-                topics.thoughts().valueSerde().serializer().serialize(topic, t)))).toList();
+        var sends = thoughts.stream().map(t -> producer.send(topics.thoughts().record(t.chatId(), t))).toList();
         try {
             for (var send : sends) {
                 send.get(30, TimeUnit.SECONDS);

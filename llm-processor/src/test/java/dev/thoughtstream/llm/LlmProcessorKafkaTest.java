@@ -18,6 +18,7 @@ import dev.thoughtstream.common.metrics.Metrics;
 import dev.thoughtstream.common.redis.RedisChatActivity;
 import dev.thoughtstream.common.redis.RedisClaimStore;
 import dev.thoughtstream.common.service.NamedThreads;
+import dev.thoughtstream.common.telegram.TelegramLimits;
 import dev.thoughtstream.common.topic.Topic;
 import dev.thoughtstream.common.topic.Topics;
 import dev.thoughtstream.llm.generate.PartSplitter;
@@ -193,7 +194,7 @@ class LlmProcessorKafkaTest {
         RecordMetadata at = produce(thought);
 
         // then
-        List<String> expected = new PartSplitter(PartSplitter.TELEGRAM_MAX_CHARS).split(REPLY);
+        List<String> expected = new PartSplitter(TelegramLimits.MAX_MESSAGE_CHARS).split(REPLY);
         assertEquals(3, expected.size(), "the reply is meant to have several parts");
         awaitReplyRecords(expected.size());
         // The commit follows the acknowledgement of every part, so after it the topic holds the whole reply.
@@ -240,7 +241,7 @@ class LlmProcessorKafkaTest {
         assertEquals(thoughts.size(), requestByText.size(), "one model call per thought");
         for (Thought thought : thoughts) {
             String fakeReply = Responder.echo().reply(requestByText.get(thought.text()).messages());
-            assertCompleteReply(thought, new PartSplitter(PartSplitter.TELEGRAM_MAX_CHARS).split(fakeReply),
+            assertCompleteReply(thought, new PartSplitter(TelegramLimits.MAX_MESSAGE_CHARS).split(fakeReply),
                     partsOf(records, thought));
             records.stream().filter(r -> r.value().chatId() == thought.chatId())
                     .forEach(r -> assertEquals(thought.chatId(), r.key(), "replies are keyed by chat id"));
@@ -312,7 +313,7 @@ class LlmProcessorKafkaTest {
         awaitCommitted("both thoughts", nextAt);
         List<ConsumerRecord<Long, ReplyPart>> records = readAll(topics.replies());
         assertCompleteReply(failed, List.of(APOLOGY), partsOf(records, failed));
-        assertCompleteReply(next, new PartSplitter(PartSplitter.TELEGRAM_MAX_CHARS).split(REPLY),
+        assertCompleteReply(next, new PartSplitter(TelegramLimits.MAX_MESSAGE_CHARS).split(REPLY),
                 partsOf(records, next));
         assertEquals(2, llm.requestCount());
     }
@@ -344,7 +345,7 @@ class LlmProcessorKafkaTest {
         List<String> expected = new ArrayList<>(List.of("One.", "Two.").subList(0, arrived));
         expected.add(APOLOGY);
         assertCompleteReply(cut, expected, cutParts);
-        assertCompleteReply(next, new PartSplitter(PartSplitter.TELEGRAM_MAX_CHARS).split(REPLY),
+        assertCompleteReply(next, new PartSplitter(TelegramLimits.MAX_MESSAGE_CHARS).split(REPLY),
                 partsOf(records, next));
     }
 
@@ -366,7 +367,7 @@ class LlmProcessorKafkaTest {
         awaitCommitted("both thoughts", nextAt);
         List<ConsumerRecord<Long, ReplyPart>> records = readAll(topics.replies());
         assertCompleteReply(stalled, List.of("One.", "Two.", "Three"), partsOf(records, stalled));
-        assertCompleteReply(next, new PartSplitter(PartSplitter.TELEGRAM_MAX_CHARS).split(REPLY),
+        assertCompleteReply(next, new PartSplitter(TelegramLimits.MAX_MESSAGE_CHARS).split(REPLY),
                 partsOf(records, next));
         Await.until("the stalled stream is closed by the processor", TIMEOUT, () -> llm.abandonedStreams() == 1);
     }
@@ -390,7 +391,7 @@ class LlmProcessorKafkaTest {
         awaitCommitted("both thoughts", nextAt);
         List<ConsumerRecord<Long, ReplyPart>> records = readAll(topics.replies());
         assertCompleteReply(hung, List.of(APOLOGY), partsOf(records, hung));
-        assertCompleteReply(next, new PartSplitter(PartSplitter.TELEGRAM_MAX_CHARS).split(REPLY),
+        assertCompleteReply(next, new PartSplitter(TelegramLimits.MAX_MESSAGE_CHARS).split(REPLY),
                 partsOf(records, next));
     }
 
@@ -413,7 +414,7 @@ class LlmProcessorKafkaTest {
         awaitCommitted("both thoughts", nextAt);
         List<ConsumerRecord<Long, ReplyPart>> records = readAll(topics.replies());
         assertCompleteReply(stalled, List.of(APOLOGY), partsOf(records, stalled));
-        assertCompleteReply(next, new PartSplitter(PartSplitter.TELEGRAM_MAX_CHARS).split(REPLY),
+        assertCompleteReply(next, new PartSplitter(TelegramLimits.MAX_MESSAGE_CHARS).split(REPLY),
                 partsOf(records, next));
         // With no token LangChain4j gives no StreamingHandle; the HTTP client of ModelFactory closes the stream anyway.
         Await.until("the silent stream is closed by the processor", TIMEOUT, () -> llm.abandonedStreams() == 1);
@@ -445,7 +446,7 @@ class LlmProcessorKafkaTest {
                 d -> DeadLetters.header(d.headers(), DeadLetters.SOURCE_OFFSET), d -> d));
         assertDeadLetter(bySourceOffset.get(Long.toString(badValueAt.offset())), badValueAt, chatKey, garbage);
         assertDeadLetter(bySourceOffset.get(Long.toString(badKeyAt.offset())), badKeyAt, shortKey, validValue);
-        assertCompleteReply(valid, new PartSplitter(PartSplitter.TELEGRAM_MAX_CHARS).split(REPLY),
+        assertCompleteReply(valid, new PartSplitter(TelegramLimits.MAX_MESSAGE_CHARS).split(REPLY),
                 values(readAll(topics.replies())));
         assertEquals(1, llm.requestCount(), "unreadable records never reach the model");
     }
@@ -480,7 +481,7 @@ class LlmProcessorKafkaTest {
         List<ReplyPart> parts = partsOf(readAll(topics.replies()), thought);
         assertEquals(firstAttempt, parts.get(0), "the first attempt's part stays on the topic");
         // The same reply id and seqs again: the emitter's claims are what keep part 0 from being sent twice.
-        assertCompleteReply(thought, new PartSplitter(PartSplitter.TELEGRAM_MAX_CHARS).split(FOUR_PARAGRAPHS),
+        assertCompleteReply(thought, new PartSplitter(TelegramLimits.MAX_MESSAGE_CHARS).split(FOUR_PARAGRAPHS),
                 parts.subList(1, parts.size()));
         assertEquals(2, llm.requestCount(), "the thought was asked twice");
     }

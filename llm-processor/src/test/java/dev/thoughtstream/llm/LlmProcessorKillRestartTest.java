@@ -37,7 +37,6 @@ import org.apache.kafka.clients.admin.AlterConfigOp;
 import org.apache.kafka.clients.admin.ConfigEntry;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.config.ConfigResource;
 import org.apache.kafka.common.errors.InvalidConfigurationException;
 import org.apache.kafka.common.errors.InvalidRequestException;
@@ -285,9 +284,7 @@ class LlmProcessorKillRestartTest {
     private void produce(Thought thought) {
         String topic = topics.thoughts().name();
         try {
-            producer.send(new ProducerRecord<>(topic,
-                    topics.thoughts().keySerde().serializer().serialize(topic, thought.chatId()),
-                    topics.thoughts().valueSerde().serializer().serialize(topic, thought))).get(30, TimeUnit.SECONDS);
+            producer.send(topics.thoughts().record(thought.chatId(), thought)).get(30, TimeUnit.SECONDS);
         } catch (ExecutionException | TimeoutException e) {
             throw new AssertionError("cannot produce to " + topic, e);
         } catch (InterruptedException e) {

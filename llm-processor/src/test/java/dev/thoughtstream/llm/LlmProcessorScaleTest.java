@@ -17,6 +17,7 @@ import dev.thoughtstream.common.metrics.Metrics;
 import dev.thoughtstream.common.redis.RedisChatActivity;
 import dev.thoughtstream.common.redis.RedisClaimStore;
 import dev.thoughtstream.common.service.NamedThreads;
+import dev.thoughtstream.common.telegram.TelegramLimits;
 import dev.thoughtstream.common.topic.Topics;
 import dev.thoughtstream.llm.ScaleConfig.Mode;
 import dev.thoughtstream.llm.generate.PartSplitter;
@@ -58,7 +59,6 @@ import org.apache.kafka.clients.admin.SharePartitionOffsetInfo;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.clients.producer.RecordMetadata;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
@@ -201,7 +201,8 @@ class LlmProcessorScaleTest {
         List<ReplyPart> replies = values(readAll());
         for (Thought t : all) {
             String reply = Responder.echo().reply(requestsByText.get(t.text()).get(0).messages());
-            assertCompleteReply(t, new PartSplitter(PartSplitter.TELEGRAM_MAX_CHARS).split(reply), partsOf(replies, t));
+            assertCompleteReply(t, new PartSplitter(TelegramLimits.MAX_MESSAGE_CHARS).split(reply),
+                    partsOf(replies, t));
         }
         assertEquals(0, first.outcome("duplicate") + second.outcome("duplicate"));
         if (mode == Mode.GROUP) {
@@ -432,7 +433,7 @@ class LlmProcessorScaleTest {
         assertEquals(1, llm.requestCount());
         assertTrue(instance.redisErrors() >= 3, () -> "staleness check, claim and done marker failed: "
                 + instance.redisErrors());
-        assertCompleteReply(t, new PartSplitter(PartSplitter.TELEGRAM_MAX_CHARS).split(
+        assertCompleteReply(t, new PartSplitter(TelegramLimits.MAX_MESSAGE_CHARS).split(
                 Responder.echo().reply(llm.requests().get(0).messages())), partsOf(values(readAll()), t));
     }
 
@@ -444,7 +445,8 @@ class LlmProcessorScaleTest {
         int port = own.port();
         RedisSettings settings = RedisSettings.from(Config.of(Map.of(
                 RedisSettings.URL, own.url().toString(), "REDIS_TIMEOUT_MS", "300")));
-        Instance instance = start(Map.of(ScaleConfig.MODE, "group", ScaleConfig.REDIS_FAIL_OPEN, "false"), settings);
+        Instance instance = start(Map.of(ScaleConfig.MODE, "group", ScaleConfig.REDIS_OUTAGE, "fail-closed"),
+                settings);
         own.close();
 
         // when a thought arrives while Redis is down
@@ -704,10 +706,7 @@ class LlmProcessorScaleTest {
     private RecordMetadata produce(Thought thought) {
         String topic = topics.thoughts().name();
         try {
-            return producer.send(new ProducerRecord<>(topic,
-                            topics.thoughts().keySerde().serializer().serialize(topic, thought.chatId()),
-                            topics.thoughts().valueSerde().serializer().serialize(topic, thought)))
-                    .get(30, TimeUnit.SECONDS);
+            return producer.send(topics.thoughts().record(thought.chatId(), thought)).get(30, TimeUnit.SECONDS);
         } catch (ExecutionException | TimeoutException e) {
             throw new AssertionError("cannot produce to " + topic, e);
         } catch (InterruptedException e) {

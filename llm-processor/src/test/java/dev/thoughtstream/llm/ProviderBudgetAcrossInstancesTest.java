@@ -24,7 +24,6 @@ import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -99,12 +98,10 @@ class ProviderBudgetAcrossInstancesTest {
     private static void produce(Topics topics, String prefix) throws Exception {
         try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(TestKafka.producerProps(),
                 new ByteArraySerializer(), new ByteArraySerializer())) {
-            String topic = topics.thoughts().name();
             for (long chat = 1; chat <= THOUGHTS; chat++) {
                 Thought thought = new Thought(Thought.SCHEMA_VERSION, Thought.idFor(chat, 1), chat,
                         List.of(new ThoughtMessage(1, "Hello " + chat, 10_000L)), 1, 1, 10_000L, 12_000L, List.of());
-                producer.send(new ProducerRecord<>(topic, topics.thoughts().keySerde().serializer().serialize(topic, chat),
-                        topics.thoughts().valueSerde().serializer().serialize(topic, thought))).get(30, TimeUnit.SECONDS);
+                producer.send(topics.thoughts().record(chat, thought)).get(30, TimeUnit.SECONDS);
             }
         }
     }

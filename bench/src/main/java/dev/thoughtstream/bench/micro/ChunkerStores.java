@@ -1,9 +1,9 @@
 package dev.thoughtstream.bench.micro;
 
-import dev.thoughtstream.chunker.ChatContext;
 import dev.thoughtstream.chunker.ChunkerTopology;
 import dev.thoughtstream.chunker.DeadlineKey;
-import dev.thoughtstream.chunker.OpenThought;
+import dev.thoughtstream.chunker.context.ChatContext;
+import dev.thoughtstream.chunker.thought.OpenThought;
 import dev.thoughtstream.common.serde.JsonSerde;
 import java.io.IOException;
 import java.io.UncheckedIOException;

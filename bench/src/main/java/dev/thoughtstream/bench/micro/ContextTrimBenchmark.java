@@ -1,8 +1,8 @@
 package dev.thoughtstream.bench.micro;
 
-import dev.thoughtstream.chunker.ChatContext;
 import dev.thoughtstream.chunker.ChunkerConfig;
-import dev.thoughtstream.chunker.ContextPolicy;
+import dev.thoughtstream.chunker.context.ChatContext;
+import dev.thoughtstream.chunker.context.ContextPolicy;
 import dev.thoughtstream.common.config.Config;
 import dev.thoughtstream.common.event.ContextMessage;
 import java.util.List;

@@ -1,9 +1,9 @@
 package dev.thoughtstream.bench.micro;
 
-import dev.thoughtstream.chunker.ChatContext;
 import dev.thoughtstream.chunker.ChunkerConfig;
-import dev.thoughtstream.chunker.ContextPolicy;
-import dev.thoughtstream.chunker.DeliveryContextProcessor;
+import dev.thoughtstream.chunker.context.ChatContext;
+import dev.thoughtstream.chunker.context.ContextPolicy;
+import dev.thoughtstream.chunker.context.DeliveryContextProcessor;
 import dev.thoughtstream.common.config.Config;
 import dev.thoughtstream.common.event.Delivery;
 import dev.thoughtstream.common.event.ReplyPart;

@@ -1,11 +1,11 @@
 package dev.thoughtstream.bench.micro;
 
-import dev.thoughtstream.chunker.BufferedMessage;
-import dev.thoughtstream.chunker.ChatContext;
 import dev.thoughtstream.chunker.ChunkerConfig;
 import dev.thoughtstream.chunker.DeadlineKey;
-import dev.thoughtstream.chunker.OpenThought;
-import dev.thoughtstream.chunker.ThoughtBufferProcessor;
+import dev.thoughtstream.chunker.context.ChatContext;
+import dev.thoughtstream.chunker.thought.BufferedMessage;
+import dev.thoughtstream.chunker.thought.OpenThought;
+import dev.thoughtstream.chunker.thought.ThoughtBufferProcessor;
 import dev.thoughtstream.common.config.Config;
 import dev.thoughtstream.common.event.Thought;
 import java.util.ArrayList;

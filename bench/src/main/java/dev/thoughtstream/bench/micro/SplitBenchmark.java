@@ -43,7 +43,7 @@ public class SplitBenchmark {
             case "long10k" -> Fixtures.answer(random, 10_000);
             default -> throw new IllegalArgumentException("unknown text " + text);
         };
-        splitter = new PartSplitter(PartSplitter.TELEGRAM_MAX_CHARS);
+        splitter = new PartSplitter(TelegramLimits.MAX_MESSAGE_CHARS);
         deltas = new ArrayList<>();
         for (int i = 0; i < answer.length(); i += 4) {
             deltas.add(answer.substring(i, Math.min(answer.length(), i + 4)));
@@ -57,7 +57,7 @@ public class SplitBenchmark {
 
     @Benchmark
     public int streamingPartSplitter() {
-        StreamingPartSplitter streaming = new StreamingPartSplitter(PartSplitter.TELEGRAM_MAX_CHARS);
+        StreamingPartSplitter streaming = new StreamingPartSplitter(TelegramLimits.MAX_MESSAGE_CHARS);
         int parts = 0;
         for (String delta : deltas) {
             parts += streaming.feed(delta).size();

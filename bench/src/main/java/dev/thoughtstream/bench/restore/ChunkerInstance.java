@@ -1,8 +1,8 @@
 package dev.thoughtstream.bench.restore;
 
-import dev.thoughtstream.chunker.ChatContext;
 import dev.thoughtstream.chunker.ChunkerConfig;
 import dev.thoughtstream.chunker.ChunkerTopology;
+import dev.thoughtstream.chunker.context.ChatContext;
 import dev.thoughtstream.common.config.KafkaSettings;
 import dev.thoughtstream.common.topic.Topics;
 import java.time.Duration;

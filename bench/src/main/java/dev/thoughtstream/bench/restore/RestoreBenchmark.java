@@ -1,13 +1,13 @@
 package dev.thoughtstream.bench.restore;
 
-import dev.thoughtstream.bench.micro.Fixtures;
 import dev.thoughtstream.bench.Machine;
-import dev.thoughtstream.chunker.ChatContext;
+import dev.thoughtstream.bench.micro.Fixtures;
 import dev.thoughtstream.chunker.ChunkerConfig;
 import dev.thoughtstream.chunker.ChunkerService;
 import dev.thoughtstream.chunker.ChunkerTopology;
-import dev.thoughtstream.chunker.ContextPolicy;
 import dev.thoughtstream.chunker.DeadlineKey;
+import dev.thoughtstream.chunker.context.ChatContext;
+import dev.thoughtstream.chunker.context.ContextPolicy;
 import dev.thoughtstream.common.config.Config;
 import dev.thoughtstream.common.config.KafkaSettings;
 import dev.thoughtstream.common.event.ContextMessage;

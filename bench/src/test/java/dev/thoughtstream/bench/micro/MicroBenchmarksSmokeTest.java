@@ -4,7 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.thoughtstream.chunker.ChatContext;
+import dev.thoughtstream.chunker.context.ChatContext;
 import dev.thoughtstream.common.event.ContextMessage;
 import java.util.List;
 import org.junit.jupiter.api.Test;

@@ -1,6 +1,7 @@
 package dev.thoughtstream.common.kafka;
 
 import dev.thoughtstream.common.config.KafkaSettings;
+import dev.thoughtstream.common.retry.Backoff;
 import dev.thoughtstream.common.topic.Topics;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -25,6 +26,8 @@ import org.slf4j.LoggerFactory;
  */
 public final class TopicAdmin {
     private static final Logger LOG = LoggerFactory.getLogger(TopicAdmin.class);
+    /** Between describes of topics the broker does not know yet. */
+    private static final Backoff DESCRIBE_BACKOFF = Backoff.exponential(Duration.ofMillis(20), Duration.ofMillis(500));
 
     private TopicAdmin() {}
 
@@ -74,7 +77,7 @@ public final class TopicAdmin {
      */
     private static Map<String, TopicDescription> describeWhenKnown(Admin admin, List<String> names, long deadline)
             throws InterruptedException, ExecutionException, TimeoutException {
-        long backoffMs = 20;
+        Backoff.Sequence retries = DESCRIBE_BACKOFF.sequence();
         while (true) {
             long leftMs = Math.max(1, TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime()));
             try {
@@ -83,9 +86,9 @@ public final class TopicAdmin {
                 if (!(e.getCause() instanceof UnknownTopicOrPartitionException) || System.nanoTime() >= deadline) {
                     throw e;
                 }
+                long backoffMs = retries.nextMillis();
                 LOG.debug("topics {} not known yet to the broker; describing again in {} ms", names, backoffMs);
                 TimeUnit.MILLISECONDS.sleep(backoffMs);
-                backoffMs = Math.min(backoffMs * 2, 500);
             }
         }
     }

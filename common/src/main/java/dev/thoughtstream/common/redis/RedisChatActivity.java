@@ -1,5 +1,6 @@
 package dev.thoughtstream.common.redis;
 
+import dev.thoughtstream.common.retry.Backoff;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -42,6 +43,9 @@ public final class RedisChatActivity implements ChatActivity {
     public static final Duration SIGNAL_TTL = Duration.ofDays(1);
     /** How long a service waits at start for its subscription before going on without it (it is not fatal). */
     public static final Duration SUBSCRIBE_WAIT = Duration.ofSeconds(5);
+    /** Between attempts to subscribe again after the subscription was lost or ended. */
+    private static final Backoff RESUBSCRIBE_BACKOFF =
+            Backoff.exponential(Duration.ofMillis(100), Duration.ofSeconds(5));
 
     /**
      * KEYS[i] the register of the i-th chat; ARGV[1] ttl ms, ARGV[2] channel, then per chat its message id
@@ -167,7 +171,7 @@ public final class RedisChatActivity implements ChatActivity {
     }
 
     private void subscribeLoop() {
-        long backoffMs = 100;
+        Backoff.Sequence retries = RESUBSCRIBE_BACKOFF.sequence();
         while (closed.getCount() > 0) {
             JedisPubSub sub = new JedisPubSub() {
                 @Override
@@ -183,13 +187,16 @@ public final class RedisChatActivity implements ChatActivity {
                 }
             };
             pubSub = sub;
+            long backoffMs;
             try {
                 redis.subscribe(sub, channel);
-                backoffMs = 100;
+                retries.reset();
+                backoffMs = retries.nextMillis();
             } catch (RuntimeException e) {
                 if (closed.getCount() == 0) {
                     return;
                 }
+                backoffMs = retries.nextMillis();
                 LOG.warn("staleness subscription to {} lost ({}); reading the register directly, retrying in {} ms",
                         channel, e.toString(), backoffMs);
             } finally {
@@ -207,7 +214,6 @@ public final class RedisChatActivity implements ChatActivity {
                 Thread.currentThread().interrupt();
                 return;
             }
-            backoffMs = Math.min(backoffMs * 2, 5_000);
         }
     }
 

@@ -3,6 +3,7 @@ package dev.thoughtstream.llm.consume;
 import dev.thoughtstream.common.event.Thought;
 import dev.thoughtstream.common.kafka.CommittingConsumerLoop;
 import dev.thoughtstream.common.kafka.PartitionOffsets;
+import dev.thoughtstream.common.retry.Backoff;
 import dev.thoughtstream.common.topic.Topics;
 import dev.thoughtstream.llm.ScaleConfig;
 import dev.thoughtstream.llm.handle.Disposition;
@@ -48,6 +49,8 @@ public final class GroupConsumerLoop {
     static final Duration WAIT_DELAY = Duration.ofMillis(500);
     static final Duration RETRY_BASE = Duration.ofSeconds(1);
     static final Duration RETRY_MAX = Duration.ofSeconds(30);
+    /** Between attempts to write a dead letter: the same doubling as a chat's retries in its lane. */
+    private static final Backoff DEAD_LETTER_RETRY = Backoff.exponential(RETRY_BASE, RETRY_MAX);
 
     /** A polled record on its way through. */
     private record Work(TopicPartition tp, Runnable finished, ConsumerRecord<byte[], byte[]> record,
@@ -104,7 +107,7 @@ public final class GroupConsumerLoop {
                 deadLettering.remove(work);
                 return;
             }
-            long delayMs = Math.min(RETRY_MAX.toMillis(), RETRY_BASE.toMillis() << Math.min(tries - 1, 10));
+            long delayMs = DEAD_LETTER_RETRY.delayMillis(tries);
             try {
                 scheduler.schedule(() -> {
                     if (!droppedDeadLetters.remove(work)) {

@@ -31,43 +31,16 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Mode {@code share}: one share consumer on its own thread, taking a batch of up to {@link ScaleConfig#shareBatch()}
- * thoughts at a time and handling them all at once ({@link ScaleConfig#shareConsumers()} of these per instance; see
- * {@code docs/llm-processor.md}, "Mode share", for why one consumer cannot do it alone).
+ * thoughts at a time and handling them all at once ({@link ScaleConfig#shareConsumers()} of these per instance).
  *
- * <p>Kafka's rules for a share consumer in explicit acknowledgement mode (Kafka 4.3, {@code KafkaShareConsumer} and
- * {@code ShareConsumerImpl}), and how this class keeps them:
- * <ol>
- *   <li>Every record returned by a poll must be acknowledged before the next poll ({@code IllegalStateException}
- *       otherwise). So this consumer polls again only once each record of its batch is acknowledged: for good when
- *       its thought is finished, or RENEW while it still runs. It never polls with a record unanswered.</li>
- *   <li>A record acknowledged with RENEW is returned again by a later poll once the broker extended its lock, and
- *       while any renewal is outstanding the consumer collects no new records. So a consumer with a long thought
- *       takes nothing new until that thought ends: the reason for several consumers per instance. The RENEW
- *       acknowledgements are committed synchronously before the next poll, so that poll returns the renewed records
- *       without fetching (and locking) new ones the consumer could not start.</li>
- *   <li>A record can only be acknowledged through the consumer that acquired it, while it is in that consumer's
- *       latest batch.</li>
- * </ol>
- *
- * <p>Acknowledgements:
- * <ul>
- *   <li>ACCEPT once the thought is finished: the reply's parts acknowledged by Kafka, or skipped as stale, cancelled
- *       as stale, a duplicate, or failed (dead-lettered with the apology sent). Sent at once (commitAsync), not with
- *       the next poll;</li>
- *   <li>REJECT for poison: unreadable, or its delivery count reached {@code LLM_MAX_DELIVERIES} (both dead-lettered
- *       first, so the broker never archives a thought silently);</li>
- *   <li>RELEASE when the handling did not finish it (shutdown, its reply could not be produced): it is delivered
- *       again, to any instance, with a higher delivery count;</li>
- *   <li>RENEW while the generation runs longer than half the acquisition lock, so no other consumer gets the record
- *       meanwhile. A claim held by another live handling also keeps the record (renewed) and looks again every
- *       {@value #WAIT_DELAY_MS} ms, rather than RELEASE it: Kafka redelivers a released record at once, so each
- *       look would cost a delivery and a healthy thought would reach the dead-letter topic in milliseconds.</li>
- * </ul>
- *
- * <p>The consumer fetches with {@code share.acquire.mode=record_limit} and {@code max.poll.records} = its batch, so it
- * acquires no record it cannot start: with every consumer holding at most its batch, the instance never holds more
- * than {@code LLM_MAX_IN_FLIGHT}, and at that budget nothing more is acquired (the records stay available to other
- * instances).
+ * <p>Kafka's share consumer in explicit acknowledgement mode has strict rules: every record of a poll is acknowledged
+ * before the next poll, a record renewed (RENEW) comes back in a later poll and holds up new ones meanwhile, and only
+ * the consumer that acquired a record can acknowledge it. So this worker polls again only when each record of its
+ * batch is acknowledged: ACCEPT once its thought is finished, REJECT for poison (dead-lettered first), RELEASE when the
+ * handling did not finish it, RENEW while it still runs or waits for another handling's claim (looking again every
+ * {@value #WAIT_DELAY_MS} ms rather than releasing it, which would spend a delivery per look). It fetches with
+ * {@code share.acquire.mode=record_limit}, so it never acquires a record it cannot start. The rules, the table of
+ * acknowledgements and why there are several consumers per instance: docs/llm-processor.md, "Mode share".
  */
 public final class ShareWorker {
     private static final Logger LOG = LoggerFactory.getLogger(ShareWorker.class);

@@ -13,9 +13,6 @@ import java.util.List;
  * helpers below, which is what keeps them equal.
  */
 public final class PartSplitter {
-    /** Telegram rejects longer messages. */
-    public static final int TELEGRAM_MAX_CHARS = 4096;
-
     /** {@link #blankLineEnd} found no blank line at that newline. */
     static final int NONE = -1;
     /** {@link #blankLineEnd} ran out of text before it could decide. */

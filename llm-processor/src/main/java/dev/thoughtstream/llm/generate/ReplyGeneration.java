@@ -17,7 +17,6 @@ import dev.thoughtstream.llm.generate.ReplyResult.Outcome;
 import dev.thoughtstream.llm.model.CallAbort;
 import dev.thoughtstream.llm.model.ErrorKind;
 import dev.thoughtstream.llm.model.ModelError;
-import dev.thoughtstream.llm.model.ModelFactory;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
@@ -36,34 +35,17 @@ import org.slf4j.LoggerFactory;
  * One thought being answered (made by {@link ReplyGenerator#generate}): one or more {@link ModelCall model calls}, their
  * timeouts, and the parts they produce.
  *
- * <p><b>Parts leave as soon as they are complete.</b> The {@link StreamingPartSplitter} hands out a part only once
- * text after it has arrived, so it is never the final one, and the final part is whatever
- * {@link StreamingPartSplitter#finish()} returns when the model has finished: it goes out with {@code last = true}.
- * The first bubble therefore reaches the sink while the model is still writing, and nothing is held back. The one
- * answer with no final part is an answer with no text at all; it is answered with the apology
- * ({@link Outcome#APOLOGISED}).
- *
- * <p><b>Timeouts.</b> Per call: the HTTP client's {@code LLM_TIMEOUT_MS} (connection and response headers), the
- * first-token timeout (from the request to the first token) and the idle watchdog (no new token for the idle
- * timeout; one self-rescheduling check per idle period, not a timer per token). Both watchdogs abort the call: through
- * its {@link StreamingHandle} once a token brought one, and before that through the {@link CallAbort} bound to the
- * call (the HTTP client built by {@link ModelFactory} closes the exchange). Over everything: the reply timeout, which
- * bounds the whole generation, retries and their waits included.
- *
- * <p><b>Retries.</b> A failed call is retried (after {@link RetryPolicy#delayBefore}, on the timer, never by
- * sleeping) when its {@link ErrorKind} is retryable, calls are left, the wait ends before the reply timeout, and
- * no part has been handed to the sink yet. After a part has left, a second call would repeat or contradict bubbles
- * already on their way, so a later failure ends the reply with what was sent plus the apology. Text of a failed
- * call that had not become a part is dropped; the next call starts from scratch.
- *
- * <p><b>Endings</b> ({@link ReplyResult} documents the outcomes): the model finishes → the final part, last
- * ({@code ANSWERED}, or {@code TRUNCATED} without a normal finish reason); a failure that is not retried → the
- * apology, last ({@code FAILED}, with the error); the reply timeout → what the running call produced, its
- * unfinished paragraph included, the last part last ({@code TIMED_OUT}), or the apology when it produced no text
- * ({@code FAILED}); {@link #cancel()} → nothing more ({@code CANCELLED}). A stream cut off mid-answer is a failure
- * (both LangChain4j clients report it through {@code onError}; the OpenAI one then also "completes", which is
- * ignored), so its unfinished paragraph is never sent. Callbacks of an ended call are ignored, and a late token
- * cancels its stream.
+ * <ul>
+ *   <li>Parts leave as soon as the {@link StreamingPartSplitter} completes them; the final part is what
+ *       {@link StreamingPartSplitter#finish()} returns, with {@code last = true}.</li>
+ *   <li>Per call, a first-token timeout and an idle watchdog abort it (through its {@link StreamingHandle}, or before
+ *       the first token through its {@link CallAbort}); the reply timeout bounds the whole generation.</li>
+ *   <li>A failed call is retried on the timer ({@link RetryPolicy}) only while no part has left: after that, a
+ *       second call would repeat or contradict bubbles already on their way.</li>
+ *   <li>It ends in one of the {@link ReplyResult} outcomes; a failure ends with the apology as the last part.</li>
+ * </ul>
+ * The whole story (timeouts, retries, endings): docs/llm-processor.md, "Parts, and when the first bubble leaves",
+ * "Timeouts", "Retries" and "Outcomes".
  *
  * <p>Thread-safe: model callbacks, timers and {@link #cancel()} may race; one lock orders them, and the sink is called
  * under it, so parts leave in order.

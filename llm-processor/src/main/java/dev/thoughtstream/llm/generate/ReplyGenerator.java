@@ -83,8 +83,8 @@ public final class ReplyGenerator {
     /** Everything from configuration, metrics into {@code metrics}, retries with random jitter. */
     public static ReplyGenerator from(LlmConfig config, StreamingChatModel model, ScheduledExecutorService timer,
             Clock clock, Metrics metrics, ProviderBudget budget) {
-        return new ReplyGenerator(model, new PromptBuilder(config.systemPrompt()), ReplySettings.from(config),
-                RetryPolicy.from(config), timer, clock, metrics, budget);
+        return new ReplyGenerator(model, new PromptBuilder(config.replies().systemPrompt()),
+                ReplySettings.from(config), RetryPolicy.from(config), timer, clock, metrics, budget);
     }
 
     /** {@link #from(LlmConfig, StreamingChatModel, ScheduledExecutorService, Clock, Metrics, ProviderBudget)} unlimited. */

@@ -3,7 +3,6 @@ package dev.thoughtstream.llm.generate;
 import dev.thoughtstream.common.config.Secret;
 import dev.thoughtstream.llm.LlmConfig;
 import java.time.Duration;
-import java.util.Locale;
 import java.util.Objects;
 import java.util.Optional;
 
@@ -43,9 +42,9 @@ public record ReplySettings(
     }
 
     public static ReplySettings from(LlmConfig config) {
-        return new ReplySettings(config.provider().name().toLowerCase(Locale.ROOT), config.maxPartChars(),
-                config.apologyText(), config.replyTimeout(), config.firstTokenTimeout(), config.idleTimeout(),
-                config.apiKey());
+        LlmConfig.Replies replies = config.replies();
+        return new ReplySettings(config.model().providerLabel(), replies.maxPartChars(), replies.apologyText(),
+                replies.timeout(), replies.firstTokenTimeout(), replies.idleTimeout(), config.model().apiKey());
     }
 
     private static void requirePositive(Duration d, String name) {

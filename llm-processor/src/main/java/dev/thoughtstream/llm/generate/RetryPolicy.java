@@ -1,5 +1,6 @@
 package dev.thoughtstream.llm.generate;
 
+import dev.thoughtstream.common.retry.Backoff;
 import dev.thoughtstream.llm.LlmConfig;
 import dev.thoughtstream.llm.model.ErrorKind;
 import java.time.Duration;
@@ -10,10 +11,10 @@ import java.util.function.DoubleSupplier;
 
 /**
  * How often and after how long a failed model call is tried again: at most {@link #maxCalls()} calls per thought;
- * before retry {@code n} (1, 2, ...) a wait of {@code step = min(backoffMax, backoff * 2^(n-1))}, of which a random
- * half is jitter ({@code step/2 + jitter * step/2}, jitter in {@code [0, 1)}) so that instances that failed together
- * do not come back together, while the wait still grows with every retry. A server's {@code Retry-After} is a
- * minimum: the wait is the longer of the two.
+ * before retry {@code n} (1, 2, ...) a wait of {@code step = min(backoffMax, backoff * 2^(n-1))} (the project's
+ * {@link Backoff}), of which a random half is jitter ({@code step/2 + jitter * step/2}, jitter in {@code [0, 1)}) so
+ * that instances that failed together do not come back together, while the wait still grows with every retry. A
+ * server's {@code Retry-After} is a minimum: the wait is the longer of the two.
  *
  * <p>Which errors are retried is {@link ErrorKind#retryable()}; whether a retry is still allowed at all (nothing
  * sent yet, the reply timeout not passed) is the {@link ReplyGeneration}'s decision.
@@ -22,6 +23,8 @@ public final class RetryPolicy {
     private final int maxCalls;
     private final Duration backoff;
     private final Duration backoffMax;
+    /** The steps; empty for a zero backoff, which never grows. */
+    private final Optional<Backoff> steps;
     private final DoubleSupplier jitter;
 
     /**
@@ -40,6 +43,7 @@ public final class RetryPolicy {
         if (backoff.isNegative() || backoffMax.compareTo(backoff) < 0) {
             throw new IllegalArgumentException("need 0 <= backoff <= backoffMax but was " + backoff + ", " + backoffMax);
         }
+        this.steps = backoff.isZero() ? Optional.empty() : Optional.of(Backoff.exponential(backoff, backoffMax));
         this.jitter = Objects.requireNonNull(jitter, "jitter");
     }
 
@@ -50,7 +54,8 @@ public final class RetryPolicy {
 
     /** From {@code LLM_MAX_ATTEMPTS}, {@code LLM_RETRY_BACKOFF_MS}, {@code LLM_RETRY_BACKOFF_MAX_MS}. */
     public static RetryPolicy from(LlmConfig config, DoubleSupplier jitter) {
-        return new RetryPolicy(config.maxAttempts(), config.retryBackoff(), config.retryBackoffMax(), jitter);
+        LlmConfig.Retries retries = config.retries();
+        return new RetryPolicy(retries.maxAttempts(), retries.backoff(), retries.backoffMax(), jitter);
     }
 
     /** {@link #from(LlmConfig, DoubleSupplier)} with a thread-local random jitter. */
@@ -77,11 +82,7 @@ public final class RetryPolicy {
         if (retry < 1) {
             throw new IllegalArgumentException("retry numbers start at 1 but was " + retry);
         }
-        long stepNanos = backoff.toNanos();
-        for (int i = 1; i < retry && stepNanos < backoffMax.toNanos(); i++) {
-            stepNanos *= 2;
-        }
-        stepNanos = Math.min(stepNanos, backoffMax.toNanos());
+        long stepNanos = steps.map(b -> b.delay(retry).toNanos()).orElse(0L);
         double j = jitter.getAsDouble();
         if (!(j >= 0 && j < 1)) {
             throw new IllegalStateException("jitter must be in [0, 1) but was " + j);

@@ -30,7 +30,7 @@ public final class ProcessorMetrics {
         PRODUCE_FAILED,
         /** Another live handling holds the thought's claim. */
         CLAIMED_ELSEWHERE,
-        /** Redis could not say whether the thought is claimed, and {@code LLM_REDIS_FAIL_OPEN=false}. */
+        /** Redis could not say whether the thought is claimed, and {@code LLM_REDIS_OUTAGE=fail-closed}. */
         REDIS_UNAVAILABLE
     }
 

@@ -1,5 +1,6 @@
 package dev.thoughtstream.llm.handle;
 
+import dev.thoughtstream.common.config.RedisOutage;
 import dev.thoughtstream.common.redis.ClaimStore;
 import dev.thoughtstream.llm.ScaleConfig;
 import java.time.Duration;
@@ -9,28 +10,15 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Who may call the model for a thought: a claim {@code llm:thought:<thoughtId>} in Redis ({@code SET NX PX}). The
- * value is the id of the handling while it generates and {@value #DONE} once the thought is finished (its reply's parts are
- * on Kafka, or it was cancelled as stale, or dead-lettered), so a thought delivered again finds it finished and makes
- * no model call. The claim's TTL outlasts the reply timeout, so a live handling never loses it; a handling whose
- * process died leaves it until the TTL passes, and then the thought is generated again.
+ * Who may call the model for a thought: a claim {@code llm:thought:<thoughtId>} in Redis ({@code SET NX PX}), holding
+ * the id of the handling while it generates and {@value #DONE} once the thought is finished, so a thought delivered
+ * again makes no model call. The claim's TTL outlasts the reply timeout, so a live handling never loses it.
  *
- * <p>A handling id is {@code <owner>/<n>}, the owner being {@code <instanceId>#<incarnation>} ({@code Infra.owner()}).
- * Instance ids are unique among running instances by contract, and a process only starts under an id once the one
- * before it has gone (a supervisor restarts a dead process; in group mode Kafka's static membership also fences a
- * second live member with the same id). So a claim is known to be left by a dead process, and is taken over at once
- * with a compare-and-set instead of waiting out its TTL, when its holder has the instance id of
- *
- * <ul>
- *   <li>this process, under another incarnation: this instance's previous process;</li>
- *   <li>another instance whose current incarnation, recorded in {@code llm:incarnation:<instanceId>} by every process
- *       before it claims anything, is another one: that instance was restarted since. This is how a thought that a
- *       crashed instance held reaches its answer at once when a share group hands the record to another instance.</li>
- * </ul>
- *
- * <p>Every other claim waits for its TTL as before: one of a live process, or of an instance whose current incarnation is
- * not known (not restarted since, or its record expired), or written without an instance id (the owner starts with
- * {@code #}).
+ * <p>A handling id is {@code <owner>/<n>}, the owner being {@code <instanceId>#<incarnation>}. A claim left by a dead
+ * process is taken over at once (compare-and-set) instead of waiting out its TTL when its holder is this instance's
+ * previous process, or an instance whose current incarnation ({@code llm:incarnation:<instanceId>}) is a newer one;
+ * every other claim waits for its TTL. Why that is safe, and what it means for a reply: docs/llm-processor.md,
+ * "Idempotence".
  */
 public final class ThoughtClaims {
     private static final Logger LOG = LoggerFactory.getLogger(ThoughtClaims.class);
@@ -43,13 +31,13 @@ public final class ThoughtClaims {
     public enum Claim {
         /** This handling holds the claim: call the model. */
         CLAIMED,
-        /** Redis failed and {@code LLM_REDIS_FAIL_OPEN=true}: call the model without a claim. */
+        /** Redis failed and {@code LLM_REDIS_OUTAGE=fail-open}: call the model without a claim. */
         UNCHECKED,
         /** The thought was finished before. */
         DONE,
         /** Another handling holds the claim and has not finished. */
         ELSEWHERE,
-        /** Redis failed and {@code LLM_REDIS_FAIL_OPEN=false}: ask again later. */
+        /** Redis failed and {@code LLM_REDIS_OUTAGE=fail-closed}: ask again later. */
         UNAVAILABLE
     }
 
@@ -71,7 +59,7 @@ public final class ThoughtClaims {
         this.instanceId = owner.indexOf('#') > 0 ? owner.substring(0, owner.indexOf('#')) : "";
         this.claimTtl = scale.claimTtl();
         this.doneTtl = scale.doneTtl();
-        this.failOpen = scale.redisFailOpen();
+        this.failOpen = scale.redisOutage() == RedisOutage.FAIL_OPEN;
         this.metrics = Objects.requireNonNull(metrics, "metrics");
     }
 
@@ -167,12 +155,12 @@ public final class ThoughtClaims {
         } catch (RuntimeException e) {
             metrics.redisError();
             if (failOpen) {
-                LOG.warn("thought {}: cannot claim it in Redis ({}); generating without a claim ({}=true), so a "
-                        + "redelivery could call the model again", thoughtId, e.toString(), ScaleConfig.REDIS_FAIL_OPEN);
+                LOG.warn("thought {}: cannot claim it in Redis ({}); generating without a claim ({}=fail-open), so "
+                        + "a redelivery could call the model again", thoughtId, e.toString(), ScaleConfig.REDIS_OUTAGE);
                 return Claim.UNCHECKED;
             }
-            LOG.warn("thought {}: cannot claim it in Redis ({}); waiting for Redis ({}=false)", thoughtId, e.toString(),
-                    ScaleConfig.REDIS_FAIL_OPEN);
+            LOG.warn("thought {}: cannot claim it in Redis ({}); waiting for Redis ({}=fail-closed)", thoughtId,
+                    e.toString(), ScaleConfig.REDIS_OUTAGE);
             return Claim.UNAVAILABLE;
         }
     }

@@ -198,13 +198,6 @@ public final class ThoughtHandler {
         };
     }
 
-    private ProducerRecord<byte[], byte[]> toRecord(ReplyPart part) {
-        String topic = topics.replies().name();
-        return new ProducerRecord<>(topic,
-                topics.replies().keySerde().serializer().serialize(topic, part.chatId()),
-                topics.replies().valueSerde().serializer().serialize(topic, part));
-    }
-
     /** Sends at once; the future completes on the producer's I/O thread when Kafka acknowledged (or refused) it. */
     private CompletableFuture<RecordMetadata> send(ProducerRecord<byte[], byte[]> record) {
         CompletableFuture<RecordMetadata> ack = new CompletableFuture<>();
@@ -333,7 +326,8 @@ public final class ThoughtHandler {
                     // Fail open: generate without a claim (counted by ThoughtClaims).
                 }
             }
-            ReplyGeneration g = generator.generate(thought, part -> acks.add(send(toRecord(part))), handlingId);
+            ReplyGeneration g = generator.generate(thought,
+                    part -> acks.add(send(topics.replies().record(part.chatId(), part))), handlingId);
             metrics.generationStarted();
             boolean cancelNow;
             synchronized (lock) {

@@ -24,8 +24,8 @@ public final class ThoughtRecords {
         Long key;
         Thought thought;
         try {
-            key = topics.thoughts().keySerde().deserializer().deserialize(record.topic(), record.key());
-            thought = topics.thoughts().valueSerde().deserializer().deserialize(record.topic(), record.value());
+            key = topics.thoughts().key(record);
+            thought = topics.thoughts().value(record);
         } catch (SerializationException e) {
             return new Read(null, e.getMessage());
         }

@@ -42,36 +42,20 @@ import org.slf4j.LoggerFactory;
 /**
  * LangChain4j's HTTP client contract on the JDK's {@link java.net.http.HttpClient}, asynchronous from end to end: no
  * thread is held while a stream is open, so one instance can keep hundreds of model calls streaming at once. It
- * behaves like LangChain4j's own {@code JdkHttpClient} (same timeouts: {@code connectTimeout} for the connection,
- * {@code readTimeout} for the response headers; same callbacks: {@code onOpen}, the events, {@code onError} for an
- * I/O failure while reading, then {@code onClose}), with these differences:
- *
+ * behaves like LangChain4j's own {@code JdkHttpClient} (same timeouts, same callbacks), except that:
  * <ul>
- *   <li><b>No thread per stream.</b> The stock client hands the body to the parser as an {@code InputStream}, which
- *       the parser reads line by line, blocking a thread for the whole stream. Here the body arrives through a
- *       {@link Flow.Subscriber} of lines ({@link BodySubscribers#fromLineSubscriber}, which splits lines as
- *       {@code BufferedReader.readLine} does and decodes UTF-8 across buffer boundaries), and each complete event is
- *       handed to the listener as it arrives, on the client's small executor. For the server-sent events of
- *       OpenAI's API ({@link DefaultServerSentEventParser}, what LangChain4j's OpenAI client uses) the events are
- *       framed here by that parser's exact rules ({@link SseFraming}); any other parser (Ollama's, which reads one
- *       JSON object per line) is given one line at a time, which is exactly what a line-per-event parser reads.</li>
- *   <li><b>One parsing handle per stream.</b> The listener sees one {@link ServerSentEventContext} for the whole
- *       stream; its handle's {@code cancel()} (what LangChain4j's {@code StreamingHandle.cancel()} calls) ends the
- *       exchange and closes the connection.</li>
- *   <li><b>Abortable before any token.</b> A streaming call made while a {@link CallAbort} is bound to the calling
- *       thread attaches its abort there: waiting for the headers, cancelling the JDK's future ends the exchange (JDK
- *       16 and later; on 17 an abort before the connection exists means none is made, after it the connection is
- *       closed); while the body streams, the subscription is cancelled, which closes the connection. The listener
- *       then hears {@code onError} with a {@link CancellationException}, and nothing after it.</li>
- *   <li><b>{@code Retry-After}.</b> An error status is reported as {@link HttpStatusException}, which keeps the
- *       header (the stock client drops it).</li>
- *   <li><b>HTTP/1.1.</b> The JDK client over HTTP/2 opens one connection per host and fails every request beyond
- *       the server's {@code SETTINGS_MAX_CONCURRENT_STREAMS} (often 100) instead of queuing or opening another
- *       connection (JDK-8225647). HTTP/1.1 uses one connection per request in flight, so the number of connections
- *       follows the in-flight budget; the JDK keeps idle ones for reuse (unbounded by default:
- *       {@code jdk.httpclient.connectionPoolSize}, {@code jdk.httpclient.keepalive.timeout}).</li>
+ *   <li>the body arrives as lines ({@link BodySubscribers#fromLineSubscriber}) and each complete event is handed to
+ *       the listener as it arrives; OpenAI's server-sent events are framed by {@link DefaultServerSentEventParser}'s
+ *       exact rules ({@link SseFraming});</li>
+ *   <li>one {@link ServerSentEventContext} serves the whole stream, and its handle's {@code cancel()} ends it;</li>
+ *   <li>a {@link CallAbort} bound to the calling thread can end the call before any token, and the listener then
+ *       hears {@code onError} with a {@link CancellationException};</li>
+ *   <li>an error status is an {@link HttpStatusException}, which keeps {@code Retry-After};</li>
+ *   <li>it speaks HTTP/1.1, because over HTTP/2 the JDK client fails requests beyond the server's concurrent-stream
+ *       limit instead of queuing them (JDK-8225647).</li>
  * </ul>
- * Multipart form data (file uploads) is not supported; chat requests never use it.
+ * Why each of these, in detail: docs/llm-processor.md, "Timeouts". Multipart form data (file uploads) is not
+ * supported; chat requests never use it.
  */
 public final class AbortableHttpClient implements HttpClient {
     private static final Logger LOG = LoggerFactory.getLogger(AbortableHttpClient.class);

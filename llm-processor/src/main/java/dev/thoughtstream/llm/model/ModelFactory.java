@@ -9,7 +9,6 @@ import dev.langchain4j.model.openai.OpenAiStreamingChatModel;
 import dev.thoughtstream.common.config.Secret;
 import dev.thoughtstream.llm.LlmConfig;
 import dev.thoughtstream.llm.generate.ReplyGeneration;
-import java.util.Locale;
 import java.util.concurrent.ScheduledExecutorService;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -34,25 +33,26 @@ public final class ModelFactory {
      * @param scheduler paces the scripted model; unused by the HTTP models; not owned
      */
     public static StreamingChatModel streaming(LlmConfig config, ScheduledExecutorService scheduler) {
-        log(config, "streaming");
-        return switch (config.provider()) {
+        LlmConfig.Model model = config.model();
+        log(model, "streaming");
+        return switch (model.provider()) {
             case OPENAI -> OpenAiStreamingChatModel.builder()
-                    .baseUrl(config.apiUrl().orElseThrow().toString())
-                    .apiKey(config.apiKey().map(Secret::reveal).orElse(null))
-                    .modelName(config.model())
-                    .timeout(config.timeout())
-                    .temperature(config.temperature().orElse(null))
+                    .baseUrl(model.apiUrl().orElseThrow().toString())
+                    .apiKey(model.apiKey().map(Secret::reveal).orElse(null))
+                    .modelName(model.name())
+                    .timeout(model.timeout())
+                    .temperature(model.temperature().orElse(null))
                     .httpClientBuilder(new AbortableHttpClientBuilder())
                     .build();
             case OLLAMA -> OllamaStreamingChatModel.builder()
-                    .baseUrl(config.apiUrl().orElseThrow().toString())
-                    .modelName(config.model())
-                    .timeout(config.timeout())
+                    .baseUrl(model.apiUrl().orElseThrow().toString())
+                    .modelName(model.name())
+                    .timeout(model.timeout())
                     .httpClientBuilder(new AbortableHttpClientBuilder())
-                    .temperature(config.temperature().orElse(null))
+                    .temperature(model.temperature().orElse(null))
                     .build();
             case SCRIPTED -> new ScriptedStreamingChatModel(
-                    config.scriptedLatency(), config.scriptedTokensPerSecond(), scheduler);
+                    config.scripted().latency(), config.scripted().tokensPerSecond(), scheduler);
         };
     }
 
@@ -63,29 +63,30 @@ public final class ModelFactory {
      * @param scheduler times the scripted model's simulated duration; unused by the HTTP models; not owned
      */
     public static ChatModel blocking(LlmConfig config, ScheduledExecutorService scheduler) {
-        log(config, "blocking");
-        return switch (config.provider()) {
+        LlmConfig.Model model = config.model();
+        log(model, "blocking");
+        return switch (model.provider()) {
             case OPENAI -> OpenAiChatModel.builder()
-                    .baseUrl(config.apiUrl().orElseThrow().toString())
-                    .apiKey(config.apiKey().map(Secret::reveal).orElse(null))
-                    .modelName(config.model())
-                    .timeout(config.timeout())
-                    .temperature(config.temperature().orElse(null))
+                    .baseUrl(model.apiUrl().orElseThrow().toString())
+                    .apiKey(model.apiKey().map(Secret::reveal).orElse(null))
+                    .modelName(model.name())
+                    .timeout(model.timeout())
+                    .temperature(model.temperature().orElse(null))
                     .build();
             case OLLAMA -> OllamaChatModel.builder()
-                    .baseUrl(config.apiUrl().orElseThrow().toString())
-                    .modelName(config.model())
-                    .timeout(config.timeout())
-                    .temperature(config.temperature().orElse(null))
+                    .baseUrl(model.apiUrl().orElseThrow().toString())
+                    .modelName(model.name())
+                    .timeout(model.timeout())
+                    .temperature(model.temperature().orElse(null))
                     .build();
-            case SCRIPTED -> new ScriptedChatModel(config.scriptedLatency(), config.scriptedTokensPerSecond(), scheduler);
+            case SCRIPTED -> new ScriptedChatModel(
+                    config.scripted().latency(), config.scripted().tokensPerSecond(), scheduler);
         };
     }
 
-    private static void log(LlmConfig config, String kind) {
-        LOG.info("{} model: provider={} url={} model={} timeout={} key={}", kind,
-                config.provider().name().toLowerCase(Locale.ROOT),
-                config.apiUrl().map(LlmConfig::withoutUserInfo).orElse("-"), config.model(), config.timeout(),
-                config.apiKey().isPresent() ? "<set>" : "<none>");
+    private static void log(LlmConfig.Model model, String kind) {
+        LOG.info("{} model: provider={} url={} model={} timeout={} key={}", kind, model.providerLabel(),
+                model.apiUrl().map(LlmConfig::withoutUserInfo).orElse("-"), model.name(), model.timeout(),
+                model.apiKey().isPresent() ? "<set>" : "<none>");
     }
 }

@@ -1,14 +1,13 @@
 package dev.thoughtstream.llm.budget;
 
+import static dev.thoughtstream.testkit.config.ConfigAssertions.assertRejects;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertSame;
-import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.thoughtstream.common.config.Config;
-import dev.thoughtstream.common.config.ConfigException;
 import dev.thoughtstream.common.metrics.Metrics;
 import dev.thoughtstream.testkit.MutableClock;
 import java.time.Duration;
@@ -66,20 +65,13 @@ class BudgetConfigTest {
 
     @Test
     void invalidValuesAreRejectedNamingTheVariable() {
-        assertEquals("LLM_MAX_CONCURRENT_REQUESTS", assertThrows(ConfigException.class,
-                () -> from("LLM_MAX_CONCURRENT_REQUESTS", "-1")).variable());
-        assertEquals("LLM_REQUESTS_PER_MINUTE", assertThrows(ConfigException.class,
-                () -> from("LLM_REQUESTS_PER_MINUTE", "many")).variable());
-        assertEquals("LLM_TOKENS_PER_MINUTE", assertThrows(ConfigException.class,
-                () -> from("LLM_TOKENS_PER_MINUTE", "1.5")).variable());
-        assertEquals("LLM_BUDGET_INSTANCES", assertThrows(ConfigException.class,
-                () -> from("LLM_BUDGET_INSTANCES", "0")).variable());
-        assertEquals("LLM_BUDGET_LEASE_MS", assertThrows(ConfigException.class,
-                () -> from("LLM_BUDGET_LEASE_MS", "10")).variable());
-        assertEquals("LLM_BUDGET_POLL_MS", assertThrows(ConfigException.class,
-                () -> from("LLM_BUDGET_LEASE_MS", "2000", "LLM_BUDGET_POLL_MS", "2000")).variable());
-        assertEquals("LLM_BUDGET_ID", assertThrows(ConfigException.class,
-                () -> from("LLM_BUDGET_ID", "a b")).variable());
+        assertRejects("LLM_MAX_CONCURRENT_REQUESTS", () -> from("LLM_MAX_CONCURRENT_REQUESTS", "-1"));
+        assertRejects("LLM_REQUESTS_PER_MINUTE", () -> from("LLM_REQUESTS_PER_MINUTE", "many"));
+        assertRejects("LLM_TOKENS_PER_MINUTE", () -> from("LLM_TOKENS_PER_MINUTE", "1.5"));
+        assertRejects("LLM_BUDGET_INSTANCES", () -> from("LLM_BUDGET_INSTANCES", "0"));
+        assertRejects("LLM_BUDGET_LEASE_MS", () -> from("LLM_BUDGET_LEASE_MS", "10"));
+        assertRejects("LLM_BUDGET_POLL_MS", () -> from("LLM_BUDGET_LEASE_MS", "2000", "LLM_BUDGET_POLL_MS", "2000"));
+        assertRejects("LLM_BUDGET_ID", () -> from("LLM_BUDGET_ID", "a b"));
     }
 
     @Test

@@ -166,7 +166,7 @@ class ReplyGenerationBudgetTest {
         env.putAll(overrides);
         LlmConfig config = LlmConfig.from(Config.of(env));
         StreamingChatModel model = ModelFactory.streaming(config, scheduler);
-        return new ReplyGenerator(model, new PromptBuilder(config.systemPrompt()), ReplySettings.from(config),
+        return new ReplyGenerator(model, new PromptBuilder(config.replies().systemPrompt()), ReplySettings.from(config),
                 RetryPolicy.from(config, () -> 0.5), scheduler, Clock.systemUTC(), new Metrics(), budget);
     }
 

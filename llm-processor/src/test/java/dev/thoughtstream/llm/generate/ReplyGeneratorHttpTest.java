@@ -11,6 +11,7 @@ import dev.thoughtstream.common.event.Thought;
 import dev.thoughtstream.common.event.ThoughtMessage;
 import dev.thoughtstream.common.metrics.Metrics;
 import dev.thoughtstream.common.service.NamedThreads;
+import dev.thoughtstream.common.telegram.TelegramLimits;
 import dev.thoughtstream.llm.LlmConfig;
 import dev.thoughtstream.llm.generate.ReplyResult.Outcome;
 import dev.thoughtstream.llm.model.ModelFactory;
@@ -103,7 +104,7 @@ class ReplyGeneratorHttpTest {
         ReplyResult result = generator.generate(thought("I planted tomatoes"), sent::add).result()
                 .get(30, TimeUnit.SECONDS);
 
-        List<String> expected = new PartSplitter(PartSplitter.TELEGRAM_MAX_CHARS).split(REPLY);
+        List<String> expected = new PartSplitter(TelegramLimits.MAX_MESSAGE_CHARS).split(REPLY);
         assertEquals(Outcome.ANSWERED, result.outcome());
         assertEquals(expected, texts());
         assertEquals(List.of(false, false, true), sent.stream().map(ReplyPart::last).toList());
@@ -155,7 +156,7 @@ class ReplyGeneratorHttpTest {
         ReplyResult result = generator.generate(thought("Should I?"), sent::add).result().get(30, TimeUnit.SECONDS);
 
         assertEquals(Outcome.ANSWERED, result.outcome());
-        assertEquals(new PartSplitter(PartSplitter.TELEGRAM_MAX_CHARS).split(slow), texts());
+        assertEquals(new PartSplitter(TelegramLimits.MAX_MESSAGE_CHARS).split(slow), texts());
     }
 
     @ParameterizedTest(name = "{0}")
@@ -173,7 +174,7 @@ class ReplyGeneratorHttpTest {
         // then the retry's answer, and the silent stream was closed although it never gave a StreamingHandle
         assertEquals(Outcome.ANSWERED, result.outcome());
         assertEquals(2, result.calls());
-        assertEquals(new PartSplitter(PartSplitter.TELEGRAM_MAX_CHARS).split(REPLY), texts());
+        assertEquals(new PartSplitter(TelegramLimits.MAX_MESSAGE_CHARS).split(REPLY), texts());
         assertEquals(2, llm.requestCount());
         Await.until("the silent stream closed by the HTTP abort", TIMEOUT, () -> llm.abandonedStreams() == 1);
         assertEquals(1, counter(LlmMetrics.RETRIES, "reason", "first_token_timeout"));
@@ -224,7 +225,7 @@ class ReplyGeneratorHttpTest {
 
         assertEquals(Outcome.ANSWERED, result.outcome());
         assertEquals(2, result.calls());
-        assertEquals(new PartSplitter(PartSplitter.TELEGRAM_MAX_CHARS).split(REPLY), texts());
+        assertEquals(new PartSplitter(TelegramLimits.MAX_MESSAGE_CHARS).split(REPLY), texts());
         assertEquals(2, llm.requestCount());
         List<RecordedRequest> requests = llm.requests();
         assertEquals(requests.get(0).messages(), requests.get(1).messages(), "the retry asks the same");
@@ -323,7 +324,7 @@ class ReplyGeneratorHttpTest {
         // then both clients report the cut through onError (OpenAI then "completes" too, which must not count)
         assertEquals(Outcome.ANSWERED, result.outcome());
         assertEquals(2, result.calls());
-        assertEquals(new PartSplitter(PartSplitter.TELEGRAM_MAX_CHARS).split(REPLY), texts());
+        assertEquals(new PartSplitter(TelegramLimits.MAX_MESSAGE_CHARS).split(REPLY), texts());
         Await.until("the server counts the cut-off", TIMEOUT, () -> llm.cutOffResponses() == 1);
         assertEquals(1, counter(LlmMetrics.RETRIES, "reason", "connection"));
     }
@@ -416,7 +417,7 @@ class ReplyGeneratorHttpTest {
         env.putAll(overrides);
         LlmConfig config = LlmConfig.from(Config.of(env));
         StreamingChatModel model = ModelFactory.streaming(config, scheduler);
-        return new ReplyGenerator(model, new PromptBuilder(config.systemPrompt()), ReplySettings.from(config),
+        return new ReplyGenerator(model, new PromptBuilder(config.replies().systemPrompt()), ReplySettings.from(config),
                 RetryPolicy.from(config, () -> 0.5), scheduler, Clock.systemUTC(), metrics);
     }
 

@@ -4,10 +4,11 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.thoughtstream.common.config.RedisOutage;
 import dev.thoughtstream.common.metrics.Metrics;
 import dev.thoughtstream.common.redis.RedisClaimStore;
-import dev.thoughtstream.llm.ScaleConfig.Mode;
 import dev.thoughtstream.llm.ScaleConfig;
+import dev.thoughtstream.llm.ScaleConfig.Mode;
 import dev.thoughtstream.llm.handle.ThoughtClaims.Claim;
 import dev.thoughtstream.testkit.redis.TestRedis;
 import java.time.Duration;
@@ -24,7 +25,7 @@ import org.junit.jupiter.api.Test;
  */
 class ThoughtClaimsTakeoverTest {
     private static final ScaleConfig SCALE = new ScaleConfig(Mode.GROUP, 1, 4, Duration.ofMinutes(4),
-            Duration.ofHours(1), true, 64);
+            Duration.ofHours(1), RedisOutage.FAIL_OPEN, 64);
     private static final String THOUGHT = "7:1";
 
     private RedisClaimStore store;

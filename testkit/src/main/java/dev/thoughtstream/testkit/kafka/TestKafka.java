@@ -30,7 +30,6 @@ import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
-import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.TopicExistsException;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
@@ -190,10 +189,8 @@ public final class TestKafka {
 
     /** Sends one record and waits for the broker's acknowledgement. */
     public static <K, V> void produce(Topic<K, V> topic, K key, V value) {
-        byte[] keyBytes = topic.keySerde().serializer().serialize(topic.name(), key);
-        byte[] valueBytes = topic.valueSerde().serializer().serialize(topic.name(), value);
         try {
-            sharedProducer().send(new ProducerRecord<>(topic.name(), keyBytes, valueBytes))
+            sharedProducer().send(topic.record(key, value))
                     .get(ADMIN_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
         } catch (ExecutionException e) {
             throw new IllegalStateException("cannot produce to " + topic.name() + ": " + e.getCause(), e.getCause());

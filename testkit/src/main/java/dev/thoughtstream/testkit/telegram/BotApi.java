@@ -8,6 +8,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpHandler;
 import dev.thoughtstream.common.serde.Json;
+import dev.thoughtstream.common.telegram.TelegramLimits;
 import java.io.IOException;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
@@ -28,7 +29,6 @@ import org.slf4j.LoggerFactory;
 final class BotApi implements HttpHandler {
     private static final Logger LOG = LoggerFactory.getLogger(BotApi.class);
 
-    static final int MAX_MESSAGE_LENGTH = 4096;
     private static final Set<String> CHAT_ACTIONS = Set.of("typing", "upload_photo", "record_video", "upload_video",
             "record_voice", "upload_voice", "upload_document", "choose_sticker", "find_location",
             "record_video_note", "upload_video_note");
@@ -211,7 +211,7 @@ final class BotApi implements HttpHandler {
     private JsonNode sendMessage(Params p) {
         long chatId = p.chatId();
         FormattedText.Parsed text = messageText(p);
-        if (text.text().length() > MAX_MESSAGE_LENGTH) {
+        if (text.text().length() > TelegramLimits.MAX_MESSAGE_CHARS) {
             throw BotApiError.badRequest("message is too long");
         }
         Integer replyTo = p.integer("reply_to_message_id");
@@ -266,7 +266,7 @@ final class BotApi implements HttpHandler {
             throw BotApiError.badRequest("message identifier is not specified");
         }
         FormattedText.Parsed text = messageText(p);
-        if (text.text().length() > MAX_MESSAGE_LENGTH) {
+        if (text.text().length() > TelegramLimits.MAX_MESSAGE_CHARS) {
             throw BotApiError.badRequest("MESSAGE_TOO_LONG");
         }
         return chats.editMessageText(chatId, messageId, text);

@@ -3,6 +3,7 @@ package dev.thoughtstream.testkit.telegram;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.thoughtstream.common.serde.Json;
+import dev.thoughtstream.common.telegram.TelegramLimits;
 import java.time.Clock;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -25,7 +26,6 @@ import org.slf4j.LoggerFactory;
 final class ChatRegistry {
     private static final Logger LOG = LoggerFactory.getLogger(ChatRegistry.class);
 
-    static final int MAX_TEXT_LENGTH = 4096;
     static final int MAX_CAPTION_LENGTH = 1024;
     static final String NOT_MODIFIED = "message is not modified: specified new message content and reply markup "
             + "are exactly the same as a current content and reply markup of the message";
@@ -166,8 +166,9 @@ final class ChatRegistry {
             if (body == null || body.isBlank()) {
                 throw new IllegalArgumentException("text must not be empty");
             }
-            if (body.length() > MAX_TEXT_LENGTH) {
-                throw new IllegalArgumentException("text must be at most " + MAX_TEXT_LENGTH + " characters");
+            if (body.length() > TelegramLimits.MAX_MESSAGE_CHARS) {
+                throw new IllegalArgumentException(
+                        "text must be at most " + TelegramLimits.MAX_MESSAGE_CHARS + " characters");
             }
         } else if (body != null && body.length() > MAX_CAPTION_LENGTH) {
             throw new IllegalArgumentException("caption must be at most " + MAX_CAPTION_LENGTH + " characters");

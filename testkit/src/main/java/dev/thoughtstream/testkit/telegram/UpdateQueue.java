@@ -2,6 +2,7 @@ package dev.thoughtstream.testkit.telegram;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.thoughtstream.common.retry.Backoff;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Deque;
@@ -56,8 +57,8 @@ final class UpdateQueue {
     private int inFlight;
     /** Queues with a delivery in flight: their next update waits for it. */
     private final Set<String> busyQueues = new HashSet<>();
-    /** Queues whose head failed: when it may be tried again (nanoTime), and the delay that led there. */
-    private final Map<String, long[]> retries = new HashMap<>();
+    /** Queues whose head failed: when it may be tried again, and how it got there. */
+    private final Map<String, Retry> retries = new HashMap<>();
     /** Bumped on every webhook change so a delivery in flight for an old webhook does not count. */
     private long webhookVersion;
     private Long lastErrorDate;
@@ -259,9 +260,9 @@ final class UpdateQueue {
                             // Busy, or not the head of its queue: a queue's updates go one at a time, in order.
                             continue;
                         }
-                        long[] retry = retries.get(p.queue());
-                        if (retry != null && retry[0] - now > 0) {
-                            wakeAt = Math.min(wakeAt, retry[0]);
+                        Retry retry = retries.get(p.queue());
+                        if (retry != null && retry.dueAtNanos() - now > 0) {
+                            wakeAt = Math.min(wakeAt, retry.dueAtNanos());
                             continue;
                         }
                         busyQueues.add(p.queue());
@@ -306,9 +307,11 @@ final class UpdateQueue {
         }
     }
 
-    /** A failed attempt: its queue waits {@code retryDelayMillis} (other queues go on), then the update is tried again. */
-    void deliveryFailed(Delivery delivery, String message, long epochSeconds, long initialDelayMillis,
-            long maxDelayMillis) {
+    /**
+     * A failed attempt: its queue waits {@code retryDelayMillis}, growing by {@code backoff} with every failure in a
+     * row (other queues go on), then the update is tried again.
+     */
+    void deliveryFailed(Delivery delivery, String message, long epochSeconds, Backoff backoff) {
         lock.lock();
         try {
             release(delivery);
@@ -318,9 +321,11 @@ final class UpdateQueue {
             lastErrorDate = epochSeconds;
             lastErrorMessage = message;
             failedAttempts++;
-            long[] retry = retries.get(delivery.queue());
-            long delay = retry == null ? initialDelayMillis : Math.min(retry[1] * 2, maxDelayMillis);
-            retries.put(delivery.queue(), new long[] {System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(delay), delay});
+            Retry previous = retries.get(delivery.queue());
+            int failures = previous == null ? 1 : previous.failures() + 1;
+            long delay = backoff.delayMillis(failures);
+            retries.put(delivery.queue(),
+                    new Retry(System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(delay), failures, delay));
         } finally {
             lock.unlock();
         }
@@ -330,8 +335,8 @@ final class UpdateQueue {
     long retryDelayMillis(Delivery delivery) {
         lock.lock();
         try {
-            long[] retry = retries.get(delivery.queue());
-            return retry == null ? 0 : retry[1];
+            Retry retry = retries.get(delivery.queue());
+            return retry == null ? 0 : retry.delayMillis();
         } finally {
             lock.unlock();
         }
@@ -370,6 +375,9 @@ final class UpdateQueue {
         pending.clear();
         confirmedOffset = nextUpdateId;
     }
+
+    /** A queue waiting after {@code failures} failed attempts in a row: until {@code dueAtNanos} (nanoTime). */
+    private record Retry(long dueAtNanos, int failures, long delayMillis) {}
 
     /** Ends waiting long polls (with an empty result) and stops the webhook deliverer. */
     void close() {

@@ -1,6 +1,7 @@
 package dev.thoughtstream.testkit.telegram;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
+import dev.thoughtstream.common.retry.Backoff;
 import dev.thoughtstream.common.serde.Json;
 import java.io.IOException;
 import java.net.URI;
@@ -32,8 +33,7 @@ final class WebhookDeliverer implements Runnable {
     private final PlainHttpPoster plain;
     private final Executor connections;
     private final Clock clock;
-    private final Duration initialBackoff;
-    private final Duration maxBackoff;
+    private final Backoff retryBackoff;
     private final Duration requestTimeout;
 
     /** @param connections runs each request (at most max_connections at once, which the queue enforces) */
@@ -44,8 +44,7 @@ final class WebhookDeliverer implements Runnable {
         this.plain = plain;
         this.connections = connections;
         this.clock = clock;
-        this.initialBackoff = initialBackoff;
-        this.maxBackoff = maxBackoff;
+        this.retryBackoff = Backoff.exponential(initialBackoff, maxBackoff);
         this.requestTimeout = requestTimeout;
     }
 
@@ -75,8 +74,7 @@ final class WebhookDeliverer implements Runnable {
             queue.delivered(delivery);
             return;
         }
-        queue.deliveryFailed(delivery, failure, clock.instant().getEpochSecond(), initialBackoff.toMillis(),
-                maxBackoff.toMillis());
+        queue.deliveryFailed(delivery, failure, clock.instant().getEpochSecond(), retryBackoff);
         LOG.warn("Webhook delivery of update {} failed ({}); retrying in {} ms", delivery.updateId(), failure,
                 queue.retryDelayMillis(delivery));
     }

@@ -1,4 +1,4 @@
-package dev.thoughtstream.chunker;
+package dev.thoughtstream.chunker.thought;
 
 import java.util.Locale;
 import java.util.Set;

@@ -1,4 +1,4 @@
-package dev.thoughtstream.chunker;
+package dev.thoughtstream.chunker.context;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 

@@ -1,5 +1,6 @@
-package dev.thoughtstream.chunker;
+package dev.thoughtstream.chunker.deadletter;
 
+import dev.thoughtstream.chunker.ChunkerMetrics;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;

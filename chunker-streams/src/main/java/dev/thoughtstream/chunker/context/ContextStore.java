@@ -1,5 +1,7 @@
-package dev.thoughtstream.chunker;
+package dev.thoughtstream.chunker.context;
 
+import dev.thoughtstream.chunker.ChunkerTopology;
+import dev.thoughtstream.chunker.DeadlineKey;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
@@ -15,22 +17,15 @@ import org.slf4j.LoggerFactory;
  * The chat-context store together with its prune index: every read and write of a chat's context goes through
  * here, so the two stores never disagree and the retention rules hold for every value written.
  *
- * <h2>Why an index</h2>
- * Retention is applied on every write, but a chat that stops writing would keep its expired messages forever, and
- * a chat that is gone for good would keep its whole context. A punctuation has to find those chats without
- * scanning every chat (there may be hundreds of thousands). So each stored context has exactly one entry in the
- * prune index, keyed {@link DeadlineKey}{@code (pruneAtMs, chatId)} (the deadline index's order-preserving
- * encoding), where {@code pruneAtMs} is when the context next has something to prune
- * ({@link ChatContext#nextPruneAtMs}): its oldest message leaving the window, or its idle TTL running out.
- * {@link #pruneDue} range-scans only the entries at or before now, at most {@code CONTEXT_PRUNE_MAX_CHATS} of them
- * per run. The context records its own index position ({@link ChatContext#pruneAtMs()}), so moving the entry on a
- * write is exact even after the retention settings changed.
+ * <p>The index holds one {@link DeadlineKey}{@code (pruneAtMs, chatId)} per stored context, {@code pruneAtMs} being
+ * when the context next has something to prune ({@link ChatContext#nextPruneAtMs}), so that {@link #pruneDue} finds
+ * the chats that stopped writing without scanning every chat. Why, and how the index stays in step:
+ * docs/chunker.md, "The two indexes" and "Idle chats".
  *
  * <p>The methods mirror {@link KeyValueStore}'s {@code get}, {@code put} and {@code delete}, so the processors use
- * this class as they would use the store. Both stores are changelogged and every change happens inside the
- * stream task, in the exactly-once transaction.
+ * this class as they would use the store.
  */
-final class ContextStore {
+public final class ContextStore {
     private static final Logger LOG = LoggerFactory.getLogger(ContextStore.class);
 
     private final KeyValueStore<Long, ChatContext> contexts;
@@ -51,14 +46,14 @@ final class ContextStore {
     }
 
     /** The context and prune index stores of the processor's task; the processor must be connected to both. */
-    static ContextStore from(ProcessorContext<?, ?> context, ContextPolicy policy) {
+    public static ContextStore from(ProcessorContext<?, ?> context, ContextPolicy policy) {
         return new ContextStore(context.getStateStore(ChunkerTopology.CONTEXT_STORE),
                 context.getStateStore(ChunkerTopology.CONTEXT_PRUNE_INDEX_STORE), policy,
                 context::currentSystemTimeMs);
     }
 
     /** The chat's context, or null when it has none. */
-    ChatContext get(long chatId) {
+    public ChatContext get(long chatId) {
         return contexts.get(chatId);
     }
 
@@ -66,7 +61,7 @@ final class ContextStore {
      * Stores the chat's context as of now: pruned (window, minimum, byte cap), stamped as the chat's latest activity,
      * and indexed for its next pruning. A null value deletes, as in {@link KeyValueStore#put}.
      */
-    void put(long chatId, ChatContext context) {
+    public void put(long chatId, ChatContext context) {
         put(chatId, contexts.get(chatId), context);
     }
 
@@ -76,7 +71,7 @@ final class ContextStore {
      * reading and deserializing the whole stored value again only to find its prune-index position, the larger part
      * of a write's cost at full contexts (see docs/benchmarks.md).
      */
-    void put(long chatId, ChatContext previous, ChatContext context) {
+    public void put(long chatId, ChatContext previous, ChatContext context) {
         if (context == null) {
             delete(chatId);
             return;
@@ -87,7 +82,7 @@ final class ContextStore {
     }
 
     /** Forgets the chat's context and its index entry; returns what was stored, or null. */
-    ChatContext delete(long chatId) {
+    public ChatContext delete(long chatId) {
         ChatContext old = contexts.delete(chatId);
         if (old != null && old.pruneAtMs() != 0L) {
             pruneIndex.delete(new DeadlineKey(old.pruneAtMs(), chatId));

@@ -1,5 +1,6 @@
-package dev.thoughtstream.chunker;
+package dev.thoughtstream.chunker.parse;
 
+import dev.thoughtstream.chunker.thought.BufferedMessage;
 import java.util.Objects;
 
 /** What the chunker makes of one Telegram update; see {@link UpdateParser}. */

@@ -1,9 +1,19 @@
-package dev.thoughtstream.chunker;
+package dev.thoughtstream.chunker.thought;
 
-import dev.thoughtstream.common.telegram.ChatCommand;
+import dev.thoughtstream.chunker.ChunkerConfig;
+import dev.thoughtstream.chunker.ChunkerMetrics;
+import dev.thoughtstream.chunker.ChunkerTopology;
+import dev.thoughtstream.chunker.DeadlineKey;
+import dev.thoughtstream.chunker.context.ChatContext;
+import dev.thoughtstream.chunker.context.ContextPolicy;
+import dev.thoughtstream.chunker.context.ContextStore;
+import dev.thoughtstream.chunker.parse.MalformedRecordException;
+import dev.thoughtstream.chunker.parse.ParsedUpdate;
+import dev.thoughtstream.chunker.parse.UpdateParser;
 import dev.thoughtstream.common.event.ReplyPart;
 import dev.thoughtstream.common.event.StoredUpdate;
 import dev.thoughtstream.common.event.Thought;
+import dev.thoughtstream.common.telegram.ChatCommand;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -24,97 +34,17 @@ import org.slf4j.LoggerFactory;
  * Turns a chat's messages into thoughts (to the thoughts topic), and answers commands and messages without words
  * itself (straight to the replies topic, no model involved).
  *
- * <h2>Timing</h2>
- * <ul>
- *   <li><b>Session semantics.</b> A thought opens with a chat's first text message and stays open while further
- *       messages keep arriving before its deadline. Its deadline is {@code arrival of the last message + gap}
- *       ({@code CHUNK_GAP_MS}), plus {@code CHUNK_CONTINUATION_MS} when that message
- *       {@linkplain Continuation looks unfinished} (ends with a comma, colon, dash, ellipsis or a dangling word
- *       such as "and"), but never later than {@code openedAt + CHUNK_MAX_WAIT_MS}. It is due when the wall clock
- *       reaches the deadline ({@code now >= deadline}). So a person who keeps writing is answered at the latest
- *       {@code CHUNK_MAX_WAIT_MS} after their first message, and the deadline index alone enforces that.</li>
- *   <li><b>Size caps.</b> A thought closes at once, without waiting for its deadline, when a message brings it to
- *       {@code CHUNK_MAX_MESSAGES} messages or {@code CHUNK_MAX_CHARS} characters of text (UTF-16 units, as
- *       Telegram counts). The message that reaches the cap is part of the thought it closes; the next message
- *       opens a new one. A single message longer than the cap closes its thought at once (with whatever it joined).</li>
- *   <li><b>Wall-clock time, not record time.</b> Arrival is {@code context.currentSystemTimeMs()} when the
- *       record is processed, not the record's timestamp. Record time would merge or split thoughts wrongly
- *       whenever the topic is read late: after a restart or a rebalance, replayed records carry old timestamps,
- *       and the gap must be measured against the clock that drives emission. The cost is that messages replayed
- *       in a burst (e.g. after a long outage) are grouped by when the chunker sees them.</li>
- *   <li><b>Emission by wall-clock punctuation.</b> Every {@code CHUNK_PUNCTUATE_INTERVAL_MS} a
- *       {@link PunctuationType#WALL_CLOCK_TIME} punctuation closes the due thoughts. Stream time would not
- *       advance on a partition that receives nothing more, so a stream-time punctuation or
- *       {@code suppress(untilWindowCloses)} would hold the last thought of a quiet partition forever. A thought
- *       is therefore emitted between 0 and one punctuation interval after its deadline (plus the exactly-once
- *       commit interval before read_committed consumers see it): for a finished last message, within gap +
- *       punctuation interval of it.</li>
- *   <li><b>Late punctuation.</b> If anything arrives for a chat whose open thought is already past its deadline
- *       (the punctuation has not run yet, e.g. right after a restart), that thought is closed first, so the
- *       result does not depend on when punctuation happens to run.</li>
- *   <li><b>Deadline index.</b> Besides the open thoughts (by chat id) a second store holds one entry per open
- *       thought keyed by {@link DeadlineKey} {@code (deadline, chat id)}, ordered by deadline. A punctuation
- *       range-scans only the entries with {@code deadline <= now}, so its cost is the number of due thoughts, not
- *       the number of chats. Moving a deadline deletes the old entry and writes the new one.</li>
- * </ul>
+ * <p>A thought stays open while messages keep coming before its deadline (the gap after the last message, longer
+ * when that message {@linkplain Continuation looks unfinished}, never past the maximum wait), and closes early at a
+ * size cap. Deadlines are measured on the wall clock and enforced by a wall-clock punctuation that range-scans the
+ * deadline index ({@link DeadlineKey}), so a quiet partition still closes its thoughts and a punctuation costs only
+ * the due thoughts. A closing thought carries a snapshot of the chat's context ({@link ContextStore}), then joins it.
+ * Edits, redeliveries, {@code /start}, {@code /help}, {@code /reset}, wordless messages and albums each have a rule
+ * of their own; all of them, and why, are in docs/chunker.md.
  *
- * <h2>Edits</h2>
- * <ul>
- *   <li>An {@code edited_message} of a message in the open thought replaces that message's text in place (when
- *       it is not older than the text already there, so a redelivered earlier edit cannot undo a later one). The
- *       thought stays open and its deadline is computed afresh as for a new message: the person is active, and an
- *       edit that makes the last message look unfinished (or finished) should count as such.</li>
- *   <li>An edit of any other message (its thought was emitted, or it was never seen) is a new message: it joins
- *       the open thought, or opens one, carrying {@code editedAtMs}. The model has already answered the original,
- *       so the correction deserves an answer of its own. A thought opened by an edit has the id
- *       {@code <chat>:<message>:edit-<update id>}, because {@code <chat>:<message>} may already name the thought
- *       the original was in, and ids downstream (reply ids, the emitter's claims) must not collide.</li>
- *   <li>An edit that reads as a command is ignored: Telegram does not re-run commands on edit either.</li>
- * </ul>
- *
- * <h2>Duplicates</h2>
- * Telegram message ids grow within a chat, and the context store remembers the newest user message id emitted
- * (raised by {@code /reset} to the command's id). A new message, command or wordless message at or below it, or
- * already in the open thought, is a redelivery and is skipped. Edits cannot be judged by their id (they carry the
- * original's), so that rule does not apply to them; they are kept from repeating by ingest, which writes each
- * Telegram update id once (Redis claim), and by exactly-once processing here (a record's effects and its input
- * offset commit together). A duplicate that still slips through (ingest can write twice if it crashes between
- * Kafka's acknowledgement and recording the update id) produces the same deterministic thought or reply id, and
- * the emitter's claims keep it from reaching the person twice.
- *
- * <h2>Commands and messages without words</h2>
- * <ul>
- *   <li>{@code /start}, {@code /help} and {@code /reset} ({@link ChatCommand}, also as {@code /cmd@botname} and
- *       with arguments) are answered with one {@link ReplyPart} ({@code seq} 0, {@code last}) on the replies
- *       topic, with thought id {@code <chat>:<message>:<command>}, reply id {@code r:<thought id>} and
- *       {@code lastMessageId} = the command's message id. A command never joins a thought. After {@code /start}
- *       or {@code /help} an open thought stays open with its deadline unchanged, and is answered as usual after
- *       the command's reply. {@code /reset} deletes the open thought (and its deadline index entry): its messages
- *       are neither answered nor remembered; then the chat's context is emptied and the reset confirmed. Unknown
- *       commands are ordinary text.</li>
- *   <li>A message with a caption is text (the caption), marked with its {@code attachment}. A message with no
- *       words at all (sticker, voice, photo without caption, location...) is answered with
- *       {@code NON_TEXT_REPLY} (thought id {@code <chat>:<message>:non-text}) and opens no thought; an open
- *       thought is left as it is. Of an album (photos sharing a {@code media_group_id}, one message each), only
- *       the first wordless photo is answered, and none when a photo before it carried a caption: one reply per
- *       album, remembered in the albums store.</li>
- * </ul>
- *
- * <h2>Context</h2>
- * When a thought closes it carries a snapshot of the chat's context store: the conversation before it, as the
- * retention rule ({@code CONTEXT_WINDOW_MS}, at least {@code CONTEXT_MIN_MESSAGES}, at most
- * {@code CONTEXT_MAX_BYTES}; see {@link ContextStore}) keeps it at that moment, trimmed to
- * {@code CONTEXT_MAX_CHARS} from the newest back. Then its own messages are appended to the context.
- * The bot's side is appended by {@link DeliveryContextProcessor}, which shares the context store: the updates
- * and delivered topics are co-partitioned by chat id, so a chat's state lives in one task.
- *
- * <h2>Bad input</h2>
- * Updates the chunker does not act on (service messages, other update kinds) are skipped (logged at DEBUG). A
- * message that cannot be used throws {@link MalformedRecordException} before any state changes; the processing
- * exception handler dead-letters it.
- *
- * <p>All state is in persistent, changelogged stores, and all writes go through the exactly-once transaction,
- * so open thoughts, deadlines and context survive a restart or a move to another instance.
+ * <p>A message that cannot be used throws {@link MalformedRecordException} before any state changes, so it is
+ * dead-lettered whole. All state is in changelogged stores written in the exactly-once transaction, so open
+ * thoughts, deadlines and context survive a restart or a move to another instance.
  */
 public final class ThoughtBufferProcessor implements Processor<Long, StoredUpdate, Long, Object> {
     private static final Logger LOG = LoggerFactory.getLogger(ThoughtBufferProcessor.class);

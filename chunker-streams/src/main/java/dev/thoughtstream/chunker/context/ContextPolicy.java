@@ -1,4 +1,4 @@
-package dev.thoughtstream.chunker;
+package dev.thoughtstream.chunker.context;
 
 import java.time.Duration;
 import java.util.Objects;

@@ -1,4 +1,4 @@
-package dev.thoughtstream.chunker;
+package dev.thoughtstream.chunker.parse;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 

@@ -1,4 +1,4 @@
-package dev.thoughtstream.chunker;
+package dev.thoughtstream.chunker.context;
 
 import dev.thoughtstream.common.event.ContextMessage;
 
@@ -13,7 +13,7 @@ import dev.thoughtstream.common.event.ContextMessage;
  * punctuation are counted as a fixed {@value #MESSAGE_OVERHEAD_BYTES} bytes, an upper bound. The stored value
  * adds at most {@value #ENVELOPE_BYTES} bytes for its other fields.
  */
-final class ContextBytes {
+public final class ContextBytes {
     /**
      * {@code {"role":"ASSISTANT","text":"","atMs":-9223372036854775808}} plus the separating comma is 59 bytes;
      * rounded up.
@@ -25,7 +25,7 @@ final class ContextBytes {
      */
     static final int ENVELOPE_BYTES = 128;
     /** Appended to a text that was cut to fit the cap, so the model can tell it is incomplete. */
-    static final String TRUNCATION_MARKER = " […]";
+    public static final String TRUNCATION_MARKER = " […]";
 
     private ContextBytes() {}
 

@@ -1,4 +1,4 @@
-package dev.thoughtstream.chunker;
+package dev.thoughtstream.chunker.thought;
 
 import dev.thoughtstream.common.telegram.ChatCommand;
 import java.util.Objects;

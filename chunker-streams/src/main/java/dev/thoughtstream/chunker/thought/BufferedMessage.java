@@ -1,4 +1,4 @@
-package dev.thoughtstream.chunker;
+package dev.thoughtstream.chunker.thought;
 
 import dev.thoughtstream.common.event.ThoughtMessage;
 import java.util.Objects;

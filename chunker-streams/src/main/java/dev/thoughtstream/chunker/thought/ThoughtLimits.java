@@ -1,4 +1,4 @@
-package dev.thoughtstream.chunker;
+package dev.thoughtstream.chunker.thought;
 
 import java.time.Duration;
 import java.util.Objects;

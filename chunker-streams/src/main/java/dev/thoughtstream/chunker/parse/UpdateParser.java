@@ -1,4 +1,4 @@
-package dev.thoughtstream.chunker;
+package dev.thoughtstream.chunker.parse;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import java.util.Iterator;

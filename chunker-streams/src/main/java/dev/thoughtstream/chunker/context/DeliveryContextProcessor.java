@@ -1,5 +1,7 @@
-package dev.thoughtstream.chunker;
+package dev.thoughtstream.chunker.context;
 
+import dev.thoughtstream.chunker.parse.MalformedRecordException;
+import dev.thoughtstream.chunker.thought.ThoughtBufferProcessor;
 import dev.thoughtstream.common.event.ContextMessage;
 import dev.thoughtstream.common.event.Delivery;
 import java.util.Objects;

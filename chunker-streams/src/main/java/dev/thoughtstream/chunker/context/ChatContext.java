@@ -1,4 +1,4 @@
-package dev.thoughtstream.chunker;
+package dev.thoughtstream.chunker.context;
 
 import com.fasterxml.jackson.annotation.JsonCreator;
 import com.fasterxml.jackson.annotation.JsonProperty;
