@@ -12,8 +12,8 @@ import java.util.Objects;
  * How the llm-processor consumes thoughts: which kind of group, how much at once, and how it keeps a thought from
  * being answered twice. Read once at start-up, as part of {@link LlmConfig}.
  *
- * @param mode           {@code LLM_MODE}: {@code share}, {@code group} or {@code auto} (share where the broker
- *                       supports share groups, otherwise group)
+ * @param mode           {@code LLM_MODE}: {@code group} (the default), {@code share} or {@code auto} (share where
+ *                       the broker supports share groups, otherwise group)
  * @param maxInFlight    {@code LLM_MAX_IN_FLIGHT} (formerly {@code LLM_CONCURRENCY}): most thoughts one instance
  *                       handles at once, generating or waiting for a claim; share mode acquires no more records than
  *                       this, group mode runs no more chats' generations than this
@@ -39,6 +39,12 @@ public record ScaleConfig(
         int maxBuffered) {
 
     public static final String MODE = "LLM_MODE";
+    /**
+     * Group mode: under a real model's latency a share consumer takes its next batch only when the slowest thought of
+     * its batch is finished, and the broker assigns each partition to a few of the consumers only, so share mode
+     * fell behind a load that group mode keeps up with (docs/benchmarks.md).
+     */
+    public static final Mode DEFAULT_MODE = Mode.GROUP;
     public static final String MAX_IN_FLIGHT = "LLM_MAX_IN_FLIGHT";
     /** The former name of {@link #MAX_IN_FLIGHT}, still read (with a WARN) while deployments move over. */
     public static final String CONCURRENCY = "LLM_CONCURRENCY";
@@ -111,7 +117,7 @@ public record ScaleConfig(
      * @throws ConfigException naming the first invalid variable
      */
     public static ScaleConfig from(Config config, Duration replyTimeout) {
-        Mode mode = config.enumValue(MODE, Mode.class, Mode.AUTO);
+        Mode mode = config.enumValue(MODE, Mode.class, DEFAULT_MODE);
         int maxInFlight = maxInFlight(config);
         // Kafka allows 2..10 for the share delivery count limit; a larger value could never be reached.
         int maxDeliveries = config.integer(MAX_DELIVERIES, DEFAULT_MAX_DELIVERIES, MIN_DELIVERIES, 10);

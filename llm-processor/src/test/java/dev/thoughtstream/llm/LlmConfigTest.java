@@ -201,10 +201,10 @@ class LlmConfigTest {
     }
 
     @Test
-    void theConsumerSideDefaultsToAutoMode256InFlightAndClaimsTwiceTheReplyTimeout() {
+    void theConsumerSideDefaultsToGroupMode256InFlightAndClaimsTwiceTheReplyTimeout() {
         ScaleConfig scale = LlmConfig.from(Config.of(Map.of("LLM_REPLY_TIMEOUT_MS", "30000"))).scale();
 
-        assertEquals(Mode.AUTO, scale.mode());
+        assertEquals(Mode.GROUP, scale.mode());
         assertEquals(256, scale.maxInFlight());
         assertEquals(4, scale.maxDeliveries(), "one below the broker's share.delivery.count.limit");
         assertEquals(Duration.ofSeconds(60), scale.claimTtl());

@@ -240,9 +240,9 @@ class LlmProcessorScaleTest {
 
     @Test
     void autoModeUsesAShareGroupWhereTheBrokerSupportsIt() {
-        // given the test broker, which has share.version 1, and no LLM_MODE
+        // given the test broker, which has share.version 1, and LLM_MODE=auto
         topics = TestKafka.createTopics(prefix);
-        Instance instance = start(Map.of());
+        Instance instance = start(Map.of(ScaleConfig.MODE, "auto"));
 
         // when a thought arrives
         Thought t = thought(7, 1, "hello");
