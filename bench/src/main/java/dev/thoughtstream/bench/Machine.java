@@ -20,7 +20,8 @@ public final class Machine {
                 ? mib(sun.getTotalMemorySize()) + " physical, " + mib(sun.getFreeMemorySize()) + " free"
                 : "physical size unknown";
         double load = os.getSystemLoadAverage();
-        return String.join(System.lineSeparator(),
+        return String.join(
+                System.lineSeparator(),
                 "cores:  " + runtime.availableProcessors() + " available to the JVM (" + cpuModel() + ")",
                 "memory: " + physical + "; JVM max heap " + mib(runtime.maxMemory()),
                 "JDK:    " + System.getProperty("java.vm.vendor") + " " + System.getProperty("java.vm.name") + " "
@@ -35,13 +36,21 @@ public final class Machine {
     public static String oneLine() {
         Runtime runtime = Runtime.getRuntime();
         OperatingSystemMXBean os = ManagementFactory.getOperatingSystemMXBean();
-        String physical = os instanceof com.sun.management.OperatingSystemMXBean sun
-                ? gib(sun.getTotalMemorySize()) : "unknown";
-        return String.format(Locale.ROOT,
+        String physical =
+                os instanceof com.sun.management.OperatingSystemMXBean sun ? gib(sun.getTotalMemorySize()) : "unknown";
+        return String.format(
+                Locale.ROOT,
                 "%d cores (%s), %s RAM, JDK %s (%s), max heap %s, %s %s %s, load average %.2f at start",
-                runtime.availableProcessors(), cpuModel(), physical, System.getProperty("java.runtime.version"),
-                System.getProperty("java.vm.name"), gib(runtime.maxMemory()), System.getProperty("os.name"),
-                System.getProperty("os.version"), System.getProperty("os.arch"), os.getSystemLoadAverage());
+                runtime.availableProcessors(),
+                cpuModel(),
+                physical,
+                System.getProperty("java.runtime.version"),
+                System.getProperty("java.vm.name"),
+                gib(runtime.maxMemory()),
+                System.getProperty("os.name"),
+                System.getProperty("os.version"),
+                System.getProperty("os.arch"),
+                os.getSystemLoadAverage());
     }
 
     private static String gib(long bytes) {

@@ -80,6 +80,7 @@ public record ChunkerConfig(
     public static final long DEFAULT_CONTINUATION_MS = 2500;
     /** A person who keeps writing still gets an answer after this long: a chat, not a monologue. */
     public static final long DEFAULT_MAX_WAIT_MS = 20_000;
+
     public static final int DEFAULT_MAX_MESSAGES = 20;
     /**
      * A due thought waits for the next punctuation: 0 to this long, 5 ms on average. A punctuation that finds
@@ -124,28 +125,32 @@ public record ChunkerConfig(
                 config.millis(CONTEXT_WINDOW_MS, 6 * HOUR_MS, 0, 365 * DAY_MS),
                 config.integer(CONTEXT_MIN_MESSAGES, 100, 0, 100_000),
                 config.integer(CONTEXT_MAX_CHARS, 12_000, 0, 10_000_000),
-                config.integer(CONTEXT_MAX_BYTES, ContextPolicy.DEFAULT_MAX_BYTES, ContextPolicy.MIN_MAX_BYTES,
+                config.integer(
+                        CONTEXT_MAX_BYTES,
+                        ContextPolicy.DEFAULT_MAX_BYTES,
+                        ContextPolicy.MIN_MAX_BYTES,
                         ContextPolicy.MAX_MAX_BYTES),
-                config.millis(CONTEXT_IDLE_TTL_MS, ContextPolicy.DEFAULT_IDLE_TTL.toMillis(), 60_000,
-                        3650 * DAY_MS),
-                config.millis(CONTEXT_PRUNE_INTERVAL_MS, ContextPolicy.DEFAULT_PRUNE_INTERVAL.toMillis(), 10,
-                        DAY_MS),
+                config.millis(CONTEXT_IDLE_TTL_MS, ContextPolicy.DEFAULT_IDLE_TTL.toMillis(), 60_000, 3650 * DAY_MS),
+                config.millis(CONTEXT_PRUNE_INTERVAL_MS, ContextPolicy.DEFAULT_PRUNE_INTERVAL.toMillis(), 10, DAY_MS),
                 config.integer(CONTEXT_PRUNE_MAX_CHATS, ContextPolicy.DEFAULT_PRUNE_MAX_CHATS, 1, 1_000_000));
         String applicationId = config.string(CHUNKER_APPLICATION_ID, DEFAULT_APPLICATION_ID);
         if (!LEGAL_APPLICATION_ID.matcher(applicationId).matches()) {
-            throw new ConfigException(CHUNKER_APPLICATION_ID,
+            throw new ConfigException(
+                    CHUNKER_APPLICATION_ID,
                     "expected 1-200 characters of [a-zA-Z0-9._-] but was '" + applicationId + "'");
         }
         Path stateDir;
         try {
-            stateDir = Path.of(config.string(STREAMS_STATE_DIR, defaultStateDir().toString()));
+            stateDir =
+                    Path.of(config.string(STREAMS_STATE_DIR, defaultStateDir().toString()));
         } catch (InvalidPathException e) {
             throw new ConfigException(STREAMS_STATE_DIR, "is not a valid path: " + e.getMessage());
         }
         Duration maxWait = config.millis(CHUNK_MAX_WAIT_MS, DEFAULT_MAX_WAIT_MS, 1, DAY_MS);
         if (maxWait.compareTo(gap) < 0) {
-            throw new ConfigException(CHUNK_MAX_WAIT_MS, "must be at least " + CHUNK_GAP_MS + " ("
-                    + gap.toMillis() + ") but was " + maxWait.toMillis());
+            throw new ConfigException(
+                    CHUNK_MAX_WAIT_MS,
+                    "must be at least " + CHUNK_GAP_MS + " (" + gap.toMillis() + ") but was " + maxWait.toMillis());
         }
         ThoughtLimits limits = new ThoughtLimits(
                 config.millis(CHUNK_CONTINUATION_MS, DEFAULT_CONTINUATION_MS, 0, DAY_MS),
@@ -180,8 +185,10 @@ public record ChunkerConfig(
     private static String replyText(Config config, String variable, String defaultText) {
         String text = config.string(variable, defaultText).replace("\\n", "\n");
         if (text.length() > TelegramLimits.MAX_MESSAGE_CHARS) {
-            throw new ConfigException(variable, "is " + text.length() + " characters long; Telegram sends at most "
-                    + TelegramLimits.MAX_MESSAGE_CHARS);
+            throw new ConfigException(
+                    variable,
+                    "is " + text.length() + " characters long; Telegram sends at most "
+                            + TelegramLimits.MAX_MESSAGE_CHARS);
         }
         return text;
     }
@@ -192,8 +199,8 @@ public record ChunkerConfig(
             name = name.substring(1);
         }
         if (!name.isEmpty() && !BOT_USERNAME_SYNTAX.matcher(name).matches()) {
-            throw new ConfigException(BOT_USERNAME, "expected a Telegram username (5-32 letters, digits or _) but was '"
-                    + name + "'");
+            throw new ConfigException(
+                    BOT_USERNAME, "expected a Telegram username (5-32 letters, digits or _) but was '" + name + "'");
         }
         return name;
     }
@@ -217,7 +224,8 @@ public record ChunkerConfig(
                 + ", " + CONTEXT_MAX_CHARS + "=" + context.maxChars()
                 + ", " + CONTEXT_MAX_BYTES + "=" + context.maxBytes()
                 + ", " + CONTEXT_IDLE_TTL_MS + "=" + context.idleTtl().toMillis()
-                + ", " + CONTEXT_PRUNE_INTERVAL_MS + "=" + context.pruneInterval().toMillis()
+                + ", " + CONTEXT_PRUNE_INTERVAL_MS + "="
+                + context.pruneInterval().toMillis()
                 + ", " + CONTEXT_PRUNE_MAX_CHATS + "=" + context.pruneMaxChats()
                 + ", " + CHUNKER_APPLICATION_ID + "=" + applicationId
                 + ", " + STREAMS_STATE_DIR + "=" + stateDir

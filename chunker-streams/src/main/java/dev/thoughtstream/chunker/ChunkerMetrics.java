@@ -19,7 +19,8 @@ public final class ChunkerMetrics {
         this.dueThoughts = metrics.counter("chunker_thoughts_total", emitted, "closed_by", "deadline");
         this.cappedThoughts = metrics.counter("chunker_thoughts_total", emitted, "closed_by", "cap");
         this.overdueThoughts = metrics.counter("chunker_thoughts_total", emitted, "closed_by", "late_message");
-        this.lateness = metrics.timer("chunker_emit_lateness_seconds",
+        this.lateness = metrics.timer(
+                "chunker_emit_lateness_seconds",
                 "How long after its deadline the punctuation closed a thought (punctuation interval and poll).");
     }
 
@@ -42,12 +43,22 @@ public final class ChunkerMetrics {
     }
 
     public void directReply(String what) {
-        metrics.counter("chunker_direct_replies_total", "Replies sent without the model (commands, non-text).",
-                "kind", what).increment();
+        metrics.counter(
+                        "chunker_direct_replies_total",
+                        "Replies sent without the model (commands, non-text).",
+                        "kind",
+                        what)
+                .increment();
     }
 
     public void deadLetter(String sourceTopic) {
-        metrics.counter("dead_letters_total", "Records sent to the dead-letter topic.", "service", "chunker",
-                "source_topic", sourceTopic == null ? "unknown" : sourceTopic).increment();
+        metrics.counter(
+                        "dead_letters_total",
+                        "Records sent to the dead-letter topic.",
+                        "service",
+                        "chunker",
+                        "source_topic",
+                        sourceTopic == null ? "unknown" : sourceTopic)
+                .increment();
     }
 }

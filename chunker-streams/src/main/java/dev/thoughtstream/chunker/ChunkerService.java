@@ -41,8 +41,11 @@ public final class ChunkerService implements Service {
     private static final Duration TOPIC_SETUP_TIMEOUT = Duration.ofSeconds(30);
     private static final Set<KafkaStreams.State> STOPPED =
             EnumSet.of(KafkaStreams.State.NOT_RUNNING, KafkaStreams.State.ERROR);
-    private static final Set<KafkaStreams.State> NOT_GOING_TO_RUN = EnumSet.of(KafkaStreams.State.PENDING_SHUTDOWN,
-            KafkaStreams.State.NOT_RUNNING, KafkaStreams.State.PENDING_ERROR, KafkaStreams.State.ERROR);
+    private static final Set<KafkaStreams.State> NOT_GOING_TO_RUN = EnumSet.of(
+            KafkaStreams.State.PENDING_SHUTDOWN,
+            KafkaStreams.State.NOT_RUNNING,
+            KafkaStreams.State.PENDING_ERROR,
+            KafkaStreams.State.ERROR);
 
     private final ChunkerConfig config;
     private final KafkaSettings kafka;
@@ -79,8 +82,8 @@ public final class ChunkerService implements Service {
         props.put(DeadLetterCounter.CONFIG, deadLetters);
         props.put(DeadLetteringHandler.CLOCK_CONFIG, clock);
         this.streams = new KafkaStreams(ChunkerTopology.buildTopology(config, topics, chunkerMetrics), props);
-        this.onClose = isStaticMember(props) ? GroupMembershipOperation.REMAIN_IN_GROUP
-                : GroupMembershipOperation.LEAVE_GROUP;
+        this.onClose =
+                isStaticMember(props) ? GroupMembershipOperation.REMAIN_IN_GROUP : GroupMembershipOperation.LEAVE_GROUP;
         streams.setStateListener(this::onStateChange);
         streams.setUncaughtExceptionHandler(exception -> {
             LOG.error("a chunker stream thread died; replacing it", exception);
@@ -108,8 +111,13 @@ public final class ChunkerService implements Service {
             started.set(false); // nothing was started; the caller may try again once Kafka is reachable
             throw e;
         }
-        LOG.info("starting chunker {} on {}: {} → {}, context from {}", config.applicationId(),
-                kafka.bootstrapServers(), topics.updates().name(), topics.thoughts().name(), topics.delivered().name());
+        LOG.info(
+                "starting chunker {} on {}: {} → {}, context from {}",
+                config.applicationId(),
+                kafka.bootstrapServers(),
+                topics.updates().name(),
+                topics.thoughts().name(),
+                topics.delivered().name());
         streams.start();
     }
 
@@ -217,10 +225,15 @@ public final class ChunkerService implements Service {
         if (!closed.compareAndSet(false, true)) {
             return;
         }
-        LOG.info("closing chunker {} (waiting up to {} ms, {})", config.applicationId(),
-                config.closeTimeout().toMillis(), onClose);
+        LOG.info(
+                "closing chunker {} (waiting up to {} ms, {})",
+                config.applicationId(),
+                config.closeTimeout().toMillis(),
+                onClose);
         if (!streams.close(CloseOptions.timeout(config.closeTimeout()).withGroupMembershipOperation(onClose))) {
-            LOG.warn("chunker streams did not stop within {} ms", config.closeTimeout().toMillis());
+            LOG.warn(
+                    "chunker streams did not stop within {} ms",
+                    config.closeTimeout().toMillis());
         }
         LOG.info("chunker closed; {} dead letters sent by this instance", deadLetters.total());
     }

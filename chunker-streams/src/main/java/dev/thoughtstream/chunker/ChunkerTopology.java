@@ -69,13 +69,18 @@ public final class ChunkerTopology {
         Objects.requireNonNull(config, "config");
         Objects.requireNonNull(topics, "topics");
         Topology topology = new Topology();
-        topology.addSource(UPDATES_SOURCE, topics.updates().keySerde().deserializer(),
-                topics.updates().valueSerde().deserializer(), topics.updates().name());
-        topology.addSource(DELIVERED_SOURCE, topics.delivered().keySerde().deserializer(),
-                topics.delivered().valueSerde().deserializer(), topics.delivered().name());
+        topology.addSource(
+                UPDATES_SOURCE,
+                topics.updates().keySerde().deserializer(),
+                topics.updates().valueSerde().deserializer(),
+                topics.updates().name());
+        topology.addSource(
+                DELIVERED_SOURCE,
+                topics.delivered().keySerde().deserializer(),
+                topics.delivered().valueSerde().deserializer(),
+                topics.delivered().name());
         topology.addProcessor(THOUGHT_BUFFER, () -> new ThoughtBufferProcessor(config, metrics), UPDATES_SOURCE);
-        topology.addProcessor(DELIVERY_CONTEXT, () -> new DeliveryContextProcessor(config.context()),
-                DELIVERED_SOURCE);
+        topology.addProcessor(DELIVERY_CONTEXT, () -> new DeliveryContextProcessor(config.context()), DELIVERED_SOURCE);
         topology.addStateStore(openThoughtsStore(), THOUGHT_BUFFER);
         topology.addStateStore(deadlineIndexStore(), THOUGHT_BUFFER);
         topology.addStateStore(albumsStore(), THOUGHT_BUFFER);
@@ -83,40 +88,56 @@ public final class ChunkerTopology {
         // and deliveries reach the same task and its context has a single writer thread.
         topology.addStateStore(contextStore(), THOUGHT_BUFFER, DELIVERY_CONTEXT);
         topology.addStateStore(contextPruneIndexStore(), THOUGHT_BUFFER, DELIVERY_CONTEXT);
-        topology.addSink(THOUGHTS_SINK, topics.thoughts().name(), topics.thoughts().keySerde().serializer(),
-                topics.thoughts().valueSerde().serializer(), THOUGHT_BUFFER);
+        topology.addSink(
+                THOUGHTS_SINK,
+                topics.thoughts().name(),
+                topics.thoughts().keySerde().serializer(),
+                topics.thoughts().valueSerde().serializer(),
+                THOUGHT_BUFFER);
         // Commands and wordless messages are answered here, without the model, so they skip the thoughts topic.
-        topology.addSink(REPLIES_SINK, topics.replies().name(), topics.replies().keySerde().serializer(),
-                topics.replies().valueSerde().serializer(), THOUGHT_BUFFER);
+        topology.addSink(
+                REPLIES_SINK,
+                topics.replies().name(),
+                topics.replies().keySerde().serializer(),
+                topics.replies().valueSerde().serializer(),
+                THOUGHT_BUFFER);
         return topology;
     }
 
     // Caching lets the many puts and deletes a chatty chat causes within one commit interval reach the changelog
     // as one write per key.
     private static StoreBuilder<KeyValueStore<Long, OpenThought>> openThoughtsStore() {
-        return Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(OPEN_THOUGHTS_STORE),
-                Serdes.Long(), new JsonSerde<>(OpenThought.class)).withCachingEnabled();
+        return Stores.keyValueStoreBuilder(
+                        Stores.persistentKeyValueStore(OPEN_THOUGHTS_STORE),
+                        Serdes.Long(),
+                        new JsonSerde<>(OpenThought.class))
+                .withCachingEnabled();
     }
 
     private static StoreBuilder<KeyValueStore<DeadlineKey, Long>> deadlineIndexStore() {
-        return Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(DEADLINE_INDEX_STORE),
-                DeadlineKey.SERDE, Serdes.Long()).withCachingEnabled();
+        return Stores.keyValueStoreBuilder(
+                        Stores.persistentKeyValueStore(DEADLINE_INDEX_STORE), DeadlineKey.SERDE, Serdes.Long())
+                .withCachingEnabled();
     }
 
     /** Chat id → the media_group_id of the chat's latest album: one reply per album, not per photo. */
     private static StoreBuilder<KeyValueStore<Long, String>> albumsStore() {
-        return Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(ALBUMS_STORE),
-                Serdes.Long(), Serdes.String()).withCachingEnabled();
+        return Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(ALBUMS_STORE), Serdes.Long(), Serdes.String())
+                .withCachingEnabled();
     }
 
     private static StoreBuilder<KeyValueStore<Long, ChatContext>> contextStore() {
-        return Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(CONTEXT_STORE),
-                Serdes.Long(), new JsonSerde<>(ChatContext.class)).withCachingEnabled();
+        return Stores.keyValueStoreBuilder(
+                        Stores.persistentKeyValueStore(CONTEXT_STORE),
+                        Serdes.Long(),
+                        new JsonSerde<>(ChatContext.class))
+                .withCachingEnabled();
     }
 
     private static StoreBuilder<KeyValueStore<DeadlineKey, Long>> contextPruneIndexStore() {
-        return Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(CONTEXT_PRUNE_INDEX_STORE),
-                DeadlineKey.SERDE, Serdes.Long()).withCachingEnabled();
+        return Stores.keyValueStoreBuilder(
+                        Stores.persistentKeyValueStore(CONTEXT_PRUNE_INDEX_STORE), DeadlineKey.SERDE, Serdes.Long())
+                .withCachingEnabled();
     }
 
     /**
@@ -149,18 +170,21 @@ public final class ChunkerTopology {
         own.put(StreamsConfig.APPLICATION_ID_CONFIG, config.applicationId());
         own.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers());
         own.put(StreamsConfig.PROCESSING_GUARANTEE_CONFIG, StreamsConfig.EXACTLY_ONCE_V2);
-        own.put(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, Long.toString(config.commitInterval().toMillis()));
+        own.put(
+                StreamsConfig.COMMIT_INTERVAL_MS_CONFIG,
+                Long.toString(config.commitInterval().toMillis()));
         // Streams punctuates only between polls, and a quiet poll lasts poll.ms (default 100): without this, a thought
         // would close up to 100 ms after its deadline whatever the punctuation interval says.
-        own.put(StreamsConfig.POLL_MS_CONFIG, Long.toString(config.punctuateInterval().toMillis()));
+        own.put(
+                StreamsConfig.POLL_MS_CONFIG,
+                Long.toString(config.punctuateInterval().toMillis()));
         own.put(StreamsConfig.STATE_DIR_CONFIG, config.stateDir().toString());
         own.put(StreamsConfig.NUM_STREAM_THREADS_CONFIG, Integer.toString(config.numThreads()));
         own.put(StreamsConfig.NUM_STANDBY_REPLICAS_CONFIG, Integer.toString(config.numStandbyReplicas()));
-        own.put(StreamsConfig.DESERIALIZATION_EXCEPTION_HANDLER_CLASS_CONFIG,
-                DeadLetteringHandler.class.getName());
-        own.put(StreamsConfig.PROCESSING_EXCEPTION_HANDLER_CLASS_CONFIG,
-                DeadLetteringHandler.class.getName());
-        own.put(StreamsConfig.ERRORS_DEAD_LETTER_QUEUE_TOPIC_NAME_CONFIG,
+        own.put(StreamsConfig.DESERIALIZATION_EXCEPTION_HANDLER_CLASS_CONFIG, DeadLetteringHandler.class.getName());
+        own.put(StreamsConfig.PROCESSING_EXCEPTION_HANDLER_CLASS_CONFIG, DeadLetteringHandler.class.getName());
+        own.put(
+                StreamsConfig.ERRORS_DEAD_LETTER_QUEUE_TOPIC_NAME_CONFIG,
                 Topics.withPrefix(kafka.topicPrefix()).deadLetters().name());
         kafka.replicationFactor().ifPresent(rf -> own.put(StreamsConfig.REPLICATION_FACTOR_CONFIG, rf.toString()));
         staticMembership(kafka).ifPresent(id -> own.put(ConsumerConfig.GROUP_INSTANCE_ID_CONFIG, id));
@@ -173,7 +197,8 @@ public final class ChunkerTopology {
             props.put(name, value);
         });
         if (!overridden.isEmpty()) {
-            LOG.warn("pass-through client properties {} are set by the chunker itself; the chunker's values win",
+            LOG.warn(
+                    "pass-through client properties {} are set by the chunker itself; the chunker's values win",
                     overridden);
         }
         return props;

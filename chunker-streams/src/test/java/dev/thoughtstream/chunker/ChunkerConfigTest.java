@@ -40,10 +40,19 @@ class ChunkerConfigTest {
         assertEquals(0, config.numStandbyReplicas());
         assertEquals(Duration.ofMillis(20), config.commitInterval());
         assertEquals(new ThoughtLimits(Duration.ofMillis(2500), Duration.ofSeconds(20), 20, 3000), config.limits());
-        assertEquals(new BotReplies(BotReplies.DEFAULT_GREETING, BotReplies.DEFAULT_HELP, BotReplies.DEFAULT_RESET,
-                BotReplies.DEFAULT_NON_TEXT, ""), config.replies());
-        assertTrue(config.replies().help().contains("/start") && config.replies().help().contains("/help")
-                && config.replies().help().contains("/reset"), "the default help lists the commands");
+        assertEquals(
+                new BotReplies(
+                        BotReplies.DEFAULT_GREETING,
+                        BotReplies.DEFAULT_HELP,
+                        BotReplies.DEFAULT_RESET,
+                        BotReplies.DEFAULT_NON_TEXT,
+                        ""),
+                config.replies());
+        assertTrue(
+                config.replies().help().contains("/start")
+                        && config.replies().help().contains("/help")
+                        && config.replies().help().contains("/reset"),
+                "the default help lists the commands");
     }
 
     @Test
@@ -70,11 +79,20 @@ class ChunkerConfigTest {
                 Map.entry("NON_TEXT_REPLY", "Words, please."),
                 Map.entry("BOT_USERNAME", "@thoughtstream_bot"))));
 
-        assertEquals(new ChunkerConfig(Duration.ofMillis(2000), Duration.ofMillis(25),
-                new ContextPolicy(Duration.ofMinutes(1), 7, 500), "chunker-blue", Path.of("/var/lib/chunker"),
-                3, 1, Duration.ofMillis(20), Duration.ofSeconds(5),
-                new ThoughtLimits(Duration.ofSeconds(1), Duration.ofSeconds(9), 5, 700),
-                new BotReplies("Hello!", "Line one\nLine two", "Forgotten.", "Words, please.", "thoughtstream_bot")),
+        assertEquals(
+                new ChunkerConfig(
+                        Duration.ofMillis(2000),
+                        Duration.ofMillis(25),
+                        new ContextPolicy(Duration.ofMinutes(1), 7, 500),
+                        "chunker-blue",
+                        Path.of("/var/lib/chunker"),
+                        3,
+                        1,
+                        Duration.ofMillis(20),
+                        Duration.ofSeconds(5),
+                        new ThoughtLimits(Duration.ofSeconds(1), Duration.ofSeconds(9), 5, 700),
+                        new BotReplies(
+                                "Hello!", "Line one\nLine two", "Forgotten.", "Words, please.", "thoughtstream_bot")),
                 config);
     }
 
@@ -109,8 +127,8 @@ class ChunkerConfigTest {
 
     @Test
     void maxWaitShorterThanTheGapFailsNamingMaxWaitAndTheGap() {
-        ConfigException e = assertRejects("CHUNK_MAX_WAIT_MS",
-                () -> read("CHUNK_GAP_MS", "3000", "CHUNK_MAX_WAIT_MS", "2999"));
+        ConfigException e =
+                assertRejects("CHUNK_MAX_WAIT_MS", () -> read("CHUNK_GAP_MS", "3000", "CHUNK_MAX_WAIT_MS", "2999"));
         assertTrue(e.getMessage().contains("CHUNK_GAP_MS"), e.getMessage());
     }
 
@@ -145,19 +163,25 @@ class ChunkerConfigTest {
 
         assertEquals("thoughtstream-chunker", props.get(StreamsConfig.APPLICATION_ID_CONFIG));
         assertEquals("broker:9092", props.get(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG));
-        assertEquals(StreamsConfig.EXACTLY_ONCE_V2, props.get(StreamsConfig.PROCESSING_GUARANTEE_CONFIG),
+        assertEquals(
+                StreamsConfig.EXACTLY_ONCE_V2,
+                props.get(StreamsConfig.PROCESSING_GUARANTEE_CONFIG),
                 "a pass-through property must not weaken the processing guarantee");
         assertEquals("35", props.get(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG));
-        assertEquals("10", props.get(StreamsConfig.POLL_MS_CONFIG),
+        assertEquals(
+                "10",
+                props.get(StreamsConfig.POLL_MS_CONFIG),
                 "a quiet thread polls as often as it punctuates, or thoughts close up to poll.ms late");
         assertEquals("/data/chunker", props.get(StreamsConfig.STATE_DIR_CONFIG));
         assertEquals("1", props.get(StreamsConfig.NUM_STREAM_THREADS_CONFIG));
         assertEquals("0", props.get(StreamsConfig.NUM_STANDBY_REPLICAS_CONFIG));
         assertEquals("3", props.get(StreamsConfig.REPLICATION_FACTOR_CONFIG));
         assertEquals("blue.pipeline.dead-letters", props.get(StreamsConfig.ERRORS_DEAD_LETTER_QUEUE_TOPIC_NAME_CONFIG));
-        assertEquals(DeadLetteringHandler.class.getName(),
+        assertEquals(
+                DeadLetteringHandler.class.getName(),
                 props.get(StreamsConfig.DESERIALIZATION_EXCEPTION_HANDLER_CLASS_CONFIG));
-        assertEquals(DeadLetteringHandler.class.getName(),
+        assertEquals(
+                DeadLetteringHandler.class.getName(),
                 props.get(StreamsConfig.PROCESSING_EXCEPTION_HANDLER_CLASS_CONFIG));
         assertEquals("SASL_SSL", props.get("security.protocol"));
         // and Kafka Streams accepts the whole set
@@ -167,18 +191,20 @@ class ChunkerConfigTest {
     @Test
     void withAnInstanceIdEachStreamThreadIsAStaticMemberUnderItsOwnId() {
         // given an instance id and two stream threads
-        Config source = Config.of(Map.of("KAFKA_BOOTSTRAP_SERVERS", "broker:9092", "INSTANCE_ID", "node-7",
-                "STREAMS_NUM_THREADS", "2"));
+        Config source = Config.of(
+                Map.of("KAFKA_BOOTSTRAP_SERVERS", "broker:9092", "INSTANCE_ID", "node-7", "STREAMS_NUM_THREADS", "2"));
 
         // when Kafka Streams derives each thread's main consumer
         StreamsConfig streams = new StreamsConfig(
                 ChunkerTopology.streamsProperties(ChunkerConfig.from(source), KafkaSettings.from(source)));
 
         // then each joins under the instance's id, suffixed with its thread index, and the restore consumer not at all
-        assertEquals("chunker-node-7-1", streams.getMainConsumerConfigs("g", "c", 1)
-                .get(ConsumerConfig.GROUP_INSTANCE_ID_CONFIG));
-        assertEquals("chunker-node-7-2", streams.getMainConsumerConfigs("g", "c", 2)
-                .get(ConsumerConfig.GROUP_INSTANCE_ID_CONFIG));
+        assertEquals(
+                "chunker-node-7-1",
+                streams.getMainConsumerConfigs("g", "c", 1).get(ConsumerConfig.GROUP_INSTANCE_ID_CONFIG));
+        assertEquals(
+                "chunker-node-7-2",
+                streams.getMainConsumerConfigs("g", "c", 2).get(ConsumerConfig.GROUP_INSTANCE_ID_CONFIG));
         assertFalse(streams.getRestoreConsumerConfigs("c").containsKey(ConsumerConfig.GROUP_INSTANCE_ID_CONFIG));
     }
 
@@ -191,15 +217,21 @@ class ChunkerConfigTest {
         Properties props = ChunkerTopology.streamsProperties(ChunkerConfig.from(source), KafkaSettings.from(source));
 
         // then no thread is a static member
-        assertFalse(new StreamsConfig(props).getMainConsumerConfigs("g", "c", 1)
+        assertFalse(new StreamsConfig(props)
+                .getMainConsumerConfigs("g", "c", 1)
                 .containsKey(ConsumerConfig.GROUP_INSTANCE_ID_CONFIG));
     }
 
     @Test
     void theStreamsGroupProtocolWhichRefusesStaticMembershipKeepsTheChunkerDynamic() {
         // given an instance id and the streams group protocol (KIP-1071) chosen through KAFKA_CLIENT_*
-        Config source = Config.of(Map.of("KAFKA_BOOTSTRAP_SERVERS", "broker:9092", "INSTANCE_ID", "node-7",
-                "KAFKA_CLIENT_GROUP_PROTOCOL", "streams"));
+        Config source = Config.of(Map.of(
+                "KAFKA_BOOTSTRAP_SERVERS",
+                "broker:9092",
+                "INSTANCE_ID",
+                "node-7",
+                "KAFKA_CLIENT_GROUP_PROTOCOL",
+                "streams"));
 
         // when the streams settings are built
         Properties props = ChunkerTopology.streamsProperties(ChunkerConfig.from(source), KafkaSettings.from(source));
@@ -213,12 +245,28 @@ class ChunkerConfigTest {
     void theStartupLogLineNamesEveryVariable() {
         String line = ChunkerConfig.from(Config.of(Map.of())).toString();
 
-        for (String variable : new String[] {"CHUNK_GAP_MS", "CHUNK_PUNCTUATE_INTERVAL_MS", "CONTEXT_WINDOW_MS",
-                "CONTEXT_MIN_MESSAGES", "CONTEXT_MAX_CHARS", "CHUNKER_APPLICATION_ID", "STREAMS_STATE_DIR",
-                "STREAMS_NUM_THREADS", "STREAMS_NUM_STANDBY_REPLICAS", "STREAMS_COMMIT_INTERVAL_MS",
-                "STREAMS_CLOSE_TIMEOUT_MS", "CHUNK_CONTINUATION_MS", "CHUNK_MAX_WAIT_MS", "CHUNK_MAX_MESSAGES",
-                "CHUNK_MAX_CHARS", "BOT_GREETING", "BOT_HELP_TEXT", "BOT_RESET_TEXT", "NON_TEXT_REPLY",
-                "BOT_USERNAME"}) {
+        for (String variable : new String[] {
+            "CHUNK_GAP_MS",
+            "CHUNK_PUNCTUATE_INTERVAL_MS",
+            "CONTEXT_WINDOW_MS",
+            "CONTEXT_MIN_MESSAGES",
+            "CONTEXT_MAX_CHARS",
+            "CHUNKER_APPLICATION_ID",
+            "STREAMS_STATE_DIR",
+            "STREAMS_NUM_THREADS",
+            "STREAMS_NUM_STANDBY_REPLICAS",
+            "STREAMS_COMMIT_INTERVAL_MS",
+            "STREAMS_CLOSE_TIMEOUT_MS",
+            "CHUNK_CONTINUATION_MS",
+            "CHUNK_MAX_WAIT_MS",
+            "CHUNK_MAX_MESSAGES",
+            "CHUNK_MAX_CHARS",
+            "BOT_GREETING",
+            "BOT_HELP_TEXT",
+            "BOT_RESET_TEXT",
+            "NON_TEXT_REPLY",
+            "BOT_USERNAME"
+        }) {
             assertTrue(line.contains(variable + "="), variable);
         }
         assertFalse(line.contains("Secret"));

@@ -38,6 +38,7 @@ import org.apache.kafka.streams.state.KeyValueStore;
 final class ChunkerHarness implements AutoCloseable {
     /** The driver's initial wall-clock time; a multiple of every punctuation interval the tests use. */
     static final Instant START = Instant.parse("2026-03-02T09:00:00Z");
+
     static final String PREFIX = "test.";
 
     final ChunkerConfig config;
@@ -70,20 +71,28 @@ final class ChunkerHarness implements AutoCloseable {
         props.put(DeadLetteringHandler.CLOCK_CONFIG, Clock.fixed(deadLetterClockTime, ZoneOffset.UTC));
         props.putAll(streamsOverrides);
         driver = new TopologyTestDriver(ChunkerTopology.buildTopology(config, topics, chunkerMetrics), props, START);
-        updates = driver.createInputTopic(topics.updates().name(), topics.updates().keySerde().serializer(),
+        updates = driver.createInputTopic(
+                topics.updates().name(),
+                topics.updates().keySerde().serializer(),
                 topics.updates().valueSerde().serializer());
-        rawUpdates = driver.createInputTopic(topics.updates().name(), new ByteArraySerializer(),
-                new ByteArraySerializer());
-        delivered = driver.createInputTopic(topics.delivered().name(), topics.delivered().keySerde().serializer(),
+        rawUpdates =
+                driver.createInputTopic(topics.updates().name(), new ByteArraySerializer(), new ByteArraySerializer());
+        delivered = driver.createInputTopic(
+                topics.delivered().name(),
+                topics.delivered().keySerde().serializer(),
                 topics.delivered().valueSerde().serializer());
-        rawDelivered = driver.createInputTopic(topics.delivered().name(), new ByteArraySerializer(),
-                new ByteArraySerializer());
-        thoughts = driver.createOutputTopic(topics.thoughts().name(), topics.thoughts().keySerde().deserializer(),
+        rawDelivered = driver.createInputTopic(
+                topics.delivered().name(), new ByteArraySerializer(), new ByteArraySerializer());
+        thoughts = driver.createOutputTopic(
+                topics.thoughts().name(),
+                topics.thoughts().keySerde().deserializer(),
                 topics.thoughts().valueSerde().deserializer());
-        replies = driver.createOutputTopic(topics.replies().name(), topics.replies().keySerde().deserializer(),
+        replies = driver.createOutputTopic(
+                topics.replies().name(),
+                topics.replies().keySerde().deserializer(),
                 topics.replies().valueSerde().deserializer());
-        deadLetters = driver.createOutputTopic(topics.deadLetters().name(), new ByteArrayDeserializer(),
-                new ByteArrayDeserializer());
+        deadLetters = driver.createOutputTopic(
+                topics.deadLetters().name(), new ByteArrayDeserializer(), new ByteArrayDeserializer());
     }
 
     static ChunkerHarness start(Path stateDir) {
@@ -102,8 +111,8 @@ final class ChunkerHarness implements AutoCloseable {
      * transactions the record goes straight to the producer's history. Everything else runs at exactly-once.
      */
     static ChunkerHarness startAtLeastOnce(Path stateDir) {
-        return new ChunkerHarness(stateDir, Map.of(),
-                Map.of(StreamsConfig.PROCESSING_GUARANTEE_CONFIG, StreamsConfig.AT_LEAST_ONCE));
+        return new ChunkerHarness(
+                stateDir, Map.of(), Map.of(StreamsConfig.PROCESSING_GUARANTEE_CONFIG, StreamsConfig.AT_LEAST_ONCE));
     }
 
     long now() {
@@ -124,14 +133,14 @@ final class ChunkerHarness implements AutoCloseable {
      */
     void text(long chatId, long messageId, String text) {
         long sentAtMs = now() / 1000 * 1000;
-        updates.pipeInput(chatId, textUpdate(nextUpdateId++, chatId, messageId, text, sentAtMs),
-                Instant.ofEpochMilli(sentAtMs));
+        updates.pipeInput(
+                chatId, textUpdate(nextUpdateId++, chatId, messageId, text, sentAtMs), Instant.ofEpochMilli(sentAtMs));
     }
 
     /** Like {@link #text} but with an explicit record timestamp, as when an old topic is replayed. */
     void textWithRecordTime(long chatId, long messageId, String text, Instant recordTime) {
-        updates.pipeInput(chatId, textUpdate(nextUpdateId++, chatId, messageId, text, recordTime.toEpochMilli()),
-                recordTime);
+        updates.pipeInput(
+                chatId, textUpdate(nextUpdateId++, chatId, messageId, text, recordTime.toEpochMilli()), recordTime);
     }
 
     /**
@@ -142,8 +151,8 @@ final class ChunkerHarness implements AutoCloseable {
         update(chatId, editJson(nextUpdateId, chatId, messageId, newText, sentAtMs, now() / 1000));
     }
 
-    static ObjectNode editJson(long updateId, long chatId, long messageId, String newText, long sentAtMs,
-            long editDateSeconds) {
+    static ObjectNode editJson(
+            long updateId, long chatId, long messageId, String newText, long sentAtMs, long editDateSeconds) {
         ObjectNode update = textUpdateJson(updateId, chatId, messageId, newText, sentAtMs);
         ObjectNode message = (ObjectNode) update.remove("message");
         message.put("edit_date", editDateSeconds);
@@ -165,7 +174,10 @@ final class ChunkerHarness implements AutoCloseable {
         ObjectNode message = (ObjectNode) update.get("message");
         message.remove("text");
         if (kind.equals("photo")) {
-            message.putArray("photo").addObject().put("file_id", "f" + messageId).put("width", 90)
+            message.putArray("photo")
+                    .addObject()
+                    .put("file_id", "f" + messageId)
+                    .put("width", 90)
                     .put("height", 90);
         } else {
             message.putObject(kind).put("file_id", "f" + messageId);
@@ -184,15 +196,22 @@ final class ChunkerHarness implements AutoCloseable {
     }
 
     void delivery(long chatId, String thoughtId, int seq, Delivery.Outcome outcome, String text) {
-        Delivery delivery = new Delivery(Delivery.SCHEMA_VERSION, "r:" + thoughtId, thoughtId, chatId, seq, outcome,
-                outcome == Delivery.Outcome.SENT ? 9000L + seq : null, text,
-                outcome == Delivery.Outcome.SENT ? null : "test", now());
+        Delivery delivery = new Delivery(
+                Delivery.SCHEMA_VERSION,
+                "r:" + thoughtId,
+                thoughtId,
+                chatId,
+                seq,
+                outcome,
+                outcome == Delivery.Outcome.SENT ? 9000L + seq : null,
+                text,
+                outcome == Delivery.Outcome.SENT ? null : "test",
+                now());
         delivered.pipeInput(chatId, delivery, Instant.ofEpochMilli(now()));
     }
 
     static StoredUpdate textUpdate(long updateId, long chatId, long messageId, String text, long sentAtMs) {
-        return StoredUpdate.of(updateId, chatId, sentAtMs, textUpdateJson(updateId, chatId, messageId, text,
-                sentAtMs));
+        return StoredUpdate.of(updateId, chatId, sentAtMs, textUpdateJson(updateId, chatId, messageId, text, sentAtMs));
     }
 
     static ObjectNode textUpdateJson(long updateId, long chatId, long messageId, String text, long sentAtMs) {

@@ -66,7 +66,9 @@ final class ChunkerInput implements AutoCloseable {
     }
 
     static <V> ProducerRecord<byte[], byte[]> record(Topic<Long, V> topic, long key, V value) {
-        return new ProducerRecord<>(topic.name(), topic.keySerde().serializer().serialize(topic.name(), key),
+        return new ProducerRecord<>(
+                topic.name(),
+                topic.keySerde().serializer().serialize(topic.name(), key),
                 topic.valueSerde().serializer().serialize(topic.name(), value));
     }
 

@@ -63,6 +63,7 @@ class ChunkerKillRestartKafkaTest {
      * short enough to keep the test quick.
      */
     private static final long GAP_MS = 2000;
+
     private static final Duration TIMEOUT = Duration.ofSeconds(90);
     private static final int SESSION_TIMEOUT_MS = 60_000;
     /**
@@ -71,14 +72,18 @@ class ChunkerKillRestartKafkaTest {
      * for a loaded machine; far below the session timeout all the same.
      */
     private static final Duration RECOVERY_BOUND = Duration.ofSeconds(30);
+
     private static final String INSTANCE_ID = "chunker-a";
     private static final Map<String, String> LONG_SESSION = Map.of(
-            "KAFKA_CLIENT_SESSION_TIMEOUT_MS", Integer.toString(SESSION_TIMEOUT_MS),
-            "KAFKA_CLIENT_HEARTBEAT_INTERVAL_MS", "1000");
+            "KAFKA_CLIENT_SESSION_TIMEOUT_MS",
+            Integer.toString(SESSION_TIMEOUT_MS),
+            "KAFKA_CLIENT_HEARTBEAT_INTERVAL_MS",
+            "1000");
     private static final Logger LOG = LoggerFactory.getLogger(ChunkerKillRestartKafkaTest.class);
 
     @TempDir
     Path workDir;
+
     @TempDir
     Path stateDir;
 
@@ -120,8 +125,9 @@ class ChunkerKillRestartKafkaTest {
         // then each stream thread's main consumer gets it
         Config config = TestKafka.config(prefix, PARTITIONS).with(LONG_SESSION);
 
-        Map<String, Object> consumer = new StreamsConfig(ChunkerTopology.streamsProperties(
-                ChunkerConfig.from(config), KafkaSettings.from(config))).getMainConsumerConfigs("g", "c", 0);
+        Map<String, Object> consumer = new StreamsConfig(
+                        ChunkerTopology.streamsProperties(ChunkerConfig.from(config), KafkaSettings.from(config)))
+                .getMainConsumerConfigs("g", "c", 0);
 
         assertEquals("60000", String.valueOf(consumer.get(ConsumerConfig.SESSION_TIMEOUT_MS_CONFIG)));
         assertEquals("1000", String.valueOf(consumer.get(ConsumerConfig.HEARTBEAT_INTERVAL_MS_CONFIG)));
@@ -149,9 +155,17 @@ class ChunkerKillRestartKafkaTest {
 
         // and the emitter has reported the reply to it as sent, and the chunker has committed that
         long sentAt = System.currentTimeMillis();
-        RecordMetadata delivered = single(input.sendTogether(List.of(input.delivery(new Delivery(Delivery.SCHEMA_VERSION,
-                "r:" + earlier.thoughtId(), earlier.thoughtId(), chat, 0, Delivery.Outcome.SENT, 9001L,
-                "noted: the blue house", null, sentAt)))));
+        RecordMetadata delivered = single(input.sendTogether(List.of(input.delivery(new Delivery(
+                Delivery.SCHEMA_VERSION,
+                "r:" + earlier.thoughtId(),
+                earlier.thoughtId(),
+                chat,
+                0,
+                Delivery.Outcome.SENT,
+                9001L,
+                "noted: the blue house",
+                null,
+                sentAt)))));
         awaitCommittedPast(delivered, first);
 
         // and a message that opens the next thought has been processed and committed, the thought still open
@@ -164,7 +178,8 @@ class ChunkerKillRestartKafkaTest {
         // (it really was kill -9: no shutdown hook ran, so nothing was closed, flushed or committed on the way out)
         assertEquals(ServiceProcess.EXIT_KILLED, status, first.describe());
         assertFalse(first.output().contains("closing chunker"), first.describe());
-        assertTrue(thoughts.readToEnd(TIMEOUT).stream().noneMatch(isThought(chat, 12)),
+        assertTrue(
+                thoughts.readToEnd(TIMEOUT).stream().noneMatch(isThought(chat, 12)),
                 "precondition: the thought must still be open when the JVM dies (a very slow machine?)");
 
         // and a new JVM with the same application id and instance id starts, while nothing more reaches its input
@@ -173,13 +188,22 @@ class ChunkerKillRestartKafkaTest {
 
         // then the open thought is emitted, with its message, long before the dead member's session would expire
         Thought thought = awaitThought(chat, 12, second, RECOVERY_BOUND);
-        LOG.info("{}: the restarted chunker emitted the open thought {} ms after its JVM was started", testName,
+        LOG.info(
+                "{}: the restarted chunker emitted the open thought {} ms after its JVM was started",
+                testName,
                 (System.nanoTime() - restartedAt) / 1_000_000);
-        assertEquals(List.of("so, about that house"), thought.messages().stream().map(ThoughtMessage::text).toList());
+        assertEquals(
+                List.of("so, about that house"),
+                thought.messages().stream().map(ThoughtMessage::text).toList());
         // and with the context from before the kill: the earlier thought's message and the sent reply
-        assertEquals(List.of(
-                new ContextMessage(Role.USER, "remember the blue house", earlier.messages().get(0).sentAtMs()),
-                new ContextMessage(Role.ASSISTANT, "noted: the blue house", sentAt)), thought.context());
+        assertEquals(
+                List.of(
+                        new ContextMessage(
+                                Role.USER,
+                                "remember the blue house",
+                                earlier.messages().get(0).sentAtMs()),
+                        new ContextMessage(Role.ASSISTANT, "noted: the blue house", sentAt)),
+                thought.context());
         // and each thought of the chat exists exactly once
         assertNoMoreThoughtsFor(chat, 2, second);
     }
@@ -195,8 +219,8 @@ class ChunkerKillRestartKafkaTest {
         env.put(ChunkerConfig.STREAMS_STATE_DIR, dir.toString());
         env.put(ChunkerConfig.CHUNK_GAP_MS, Long.toString(GAP_MS));
         env.put(KafkaSettings.INSTANCE_ID, INSTANCE_ID);
-        ServiceProcess process = ServiceProcess.start(Main.class, env, workDir,
-                getClass().getSimpleName() + "-" + testName + "-" + name + ".log");
+        ServiceProcess process = ServiceProcess.start(
+                Main.class, env, workDir, getClass().getSimpleName() + "-" + testName + "-" + name + ".log");
         resources.add(process);
         return process;
     }
@@ -207,8 +231,12 @@ class ChunkerKillRestartKafkaTest {
 
     private Thought awaitThought(long chat, long firstMessageId, ServiceProcess process, Duration timeout) {
         try {
-            return single(thoughts.awaitMatching("thought " + Thought.idFor(chat, firstMessageId), 1,
-                    isThought(chat, firstMessageId), timeout)).value();
+            return single(thoughts.awaitMatching(
+                            "thought " + Thought.idFor(chat, firstMessageId),
+                            1,
+                            isThought(chat, firstMessageId),
+                            timeout))
+                    .value();
         } catch (AssertionError e) {
             throw new AssertionError(e.getMessage() + "\n" + process.describe(), e);
         }
@@ -227,7 +255,9 @@ class ChunkerKillRestartKafkaTest {
         awaitThought(sentinel, 1, process);
         List<ConsumerRecord<Long, Thought>> ofChat = thoughts.seen(r -> Objects.equals(r.key(), chat));
         assertEquals(expected, ofChat.size(), "thoughts of chat " + chat + ": " + ofChat);
-        assertEquals(expected, ofChat.stream().map(r -> r.value().thoughtId()).distinct().count(),
+        assertEquals(
+                expected,
+                ofChat.stream().map(r -> r.value().thoughtId()).distinct().count(),
                 "a thought was emitted twice: " + ofChat);
     }
 
@@ -246,7 +276,8 @@ class ChunkerKillRestartKafkaTest {
 
     private Map<TopicPartition, OffsetAndMetadata> committedOffsets() {
         try {
-            return admin.listConsumerGroupOffsets(applicationId).partitionsToOffsetAndMetadata()
+            return admin.listConsumerGroupOffsets(applicationId)
+                    .partitionsToOffsetAndMetadata()
                     .get(10, TimeUnit.SECONDS);
         } catch (ExecutionException | TimeoutException e) {
             throw new AssertionError("cannot read the committed offsets of " + applicationId, e);

@@ -21,14 +21,17 @@ class ChunkerMetricsTest {
             chunker.text(CHAT, 1001, "hello");
             chunker.advance(1500);
             chunker.text(CHAT, 1002, "/help");
-            chunker.rawUpdates.pipeInput(new byte[] {0, 0, 0, 0, 0, 0, 0, 42}, "{oops".getBytes(StandardCharsets.UTF_8));
+            chunker.rawUpdates.pipeInput(
+                    new byte[] {0, 0, 0, 0, 0, 0, 0, 42}, "{oops".getBytes(StandardCharsets.UTF_8));
 
             String scrape = chunker.metrics.scrape();
 
             assertTrue(scrape.contains("thoughtstream_chunker_thoughts_total{closed_by=\"deadline\"} 1\n"), scrape);
             assertTrue(scrape.contains("thoughtstream_chunker_emit_lateness_seconds_count 1\n"), scrape);
             assertTrue(scrape.contains("thoughtstream_chunker_direct_replies_total{kind=\"help\"} 1\n"), scrape);
-            assertTrue(scrape.contains("thoughtstream_dead_letters_total{service=\"chunker\",source_topic=\"test.tg.updates\"} 1\n"),
+            assertTrue(
+                    scrape.contains(
+                            "thoughtstream_dead_letters_total{service=\"chunker\",source_topic=\"test.tg.updates\"} 1\n"),
                     scrape);
         }
     }
@@ -39,7 +42,8 @@ class ChunkerMetricsTest {
             chunker.text(CHAT, 1001, "one");
             chunker.text(CHAT, 1002, "two");
 
-            assertTrue(chunker.metrics.scrape().contains("thoughtstream_chunker_thoughts_total{closed_by=\"cap\"} 1\n"),
+            assertTrue(
+                    chunker.metrics.scrape().contains("thoughtstream_chunker_thoughts_total{closed_by=\"cap\"} 1\n"),
                     chunker.metrics.scrape());
         }
     }

@@ -57,6 +57,7 @@ class ChunkerServiceKafkaTest {
     private static final int PARTITIONS = 3;
     /** Short, so the suite stays fast; every test sends the messages of one thought in one producer batch. */
     private static final long GAP_MS = 400;
+
     private static final Duration TIMEOUT = Duration.ofSeconds(60);
 
     @TempDir
@@ -105,7 +106,8 @@ class ChunkerServiceKafkaTest {
         long chat = 1001;
 
         // when a chat sends two messages within the gap, and then nothing arrives on any partition of any topic
-        List<RecordMetadata> sent = input.sendTogether(List.of(input.text(chat, 11, "hello"), input.text(chat, 12, "are you there?")));
+        List<RecordMetadata> sent =
+                input.sendTogether(List.of(input.text(chat, 11, "hello"), input.text(chat, 12, "are you there?")));
 
         // then a read_committed consumer receives one thought with both messages, although stream time on that
         // partition never moves past the second message: only wall-clock punctuation can have closed it
@@ -115,10 +117,13 @@ class ChunkerServiceKafkaTest {
         assertEquals(11, thought.firstMessageId());
         assertEquals(12, thought.lastMessageId());
         assertEquals(List.of(), thought.context());
-        assertTrue(thought.closedAtMs() - thought.openedAtMs() >= GAP_MS,
+        assertTrue(
+                thought.closedAtMs() - thought.openedAtMs() >= GAP_MS,
                 "held open for at least the gap, but opened " + thought.openedAtMs() + " closed "
                         + thought.closedAtMs());
-        assertEquals(sent.get(0).partition(), thoughts.seen(forChat(chat)).get(0).partition(),
+        assertEquals(
+                sent.get(0).partition(),
+                thoughts.seen(forChat(chat)).get(0).partition(),
                 "a thought goes to its chat's partition");
 
         // and it is not emitted again
@@ -155,7 +160,8 @@ class ChunkerServiceKafkaTest {
             // with the project's headers naming its origin
             Headers headers = dead.headers();
             String updates = topics.updates().name();
-            assertTrue(header(headers, DeadLetters.REASON).contains("cannot read StoredUpdate"),
+            assertTrue(
+                    header(headers, DeadLetters.REASON).contains("cannot read StoredUpdate"),
                     header(headers, DeadLetters.REASON));
             assertEquals(updates, header(headers, DeadLetters.SOURCE_TOPIC));
             assertEquals(Integer.toString(bad.partition()), header(headers, DeadLetters.SOURCE_PARTITION));
@@ -164,7 +170,8 @@ class ChunkerServiceKafkaTest {
             long at = Long.parseLong(header(headers, DeadLetters.AT));
             assertTrue(at >= sentFrom && at <= readBy, "dlq.at " + at + " not in [" + sentFrom + ", " + readBy + "]");
             // and Kafka Streams' own
-            assertEquals("org.apache.kafka.common.errors.SerializationException",
+            assertEquals(
+                    "org.apache.kafka.common.errors.SerializationException",
                     header(headers, "__streams.errors.exception"));
             assertEquals(updates, header(headers, "__streams.errors.topic"));
             assertEquals(Integer.toString(bad.partition()), header(headers, "__streams.errors.partition"));
@@ -178,7 +185,9 @@ class ChunkerServiceKafkaTest {
             // marker takes the offset after its last record, so the stable end is two past the dead letter
             assertEquals(1, deadLetters.readToEnd(TIMEOUT).size(), "exactly one dead letter");
             TopicPartition deadPartition = new TopicPartition(dead.topic(), dead.partition());
-            assertEquals(dead.offset() + 2, deadLetters.endOffsets().get(deadPartition),
+            assertEquals(
+                    dead.offset() + 2,
+                    deadLetters.endOffsets().get(deadPartition),
                     "a commit marker follows the dead letter");
         }
         assertEquals(1, chunker.deadLetters().count(topics.updates().name()));
@@ -200,10 +209,28 @@ class ChunkerServiceKafkaTest {
         long now = System.currentTimeMillis();
         String replyId = "r:" + first.thoughtId();
         List<RecordMetadata> reported = input.sendTogether(List.of(
-                input.delivery(new Delivery(Delivery.SCHEMA_VERSION, replyId, first.thoughtId(), chat, 0,
-                        Delivery.Outcome.SENT, 9001L, "hello human", null, now)),
-                input.delivery(new Delivery(Delivery.SCHEMA_VERSION, replyId, first.thoughtId(), chat, 1,
-                        Delivery.Outcome.DROPPED_STALE, null, "words nobody read", "a newer message", now))));
+                input.delivery(new Delivery(
+                        Delivery.SCHEMA_VERSION,
+                        replyId,
+                        first.thoughtId(),
+                        chat,
+                        0,
+                        Delivery.Outcome.SENT,
+                        9001L,
+                        "hello human",
+                        null,
+                        now)),
+                input.delivery(new Delivery(
+                        Delivery.SCHEMA_VERSION,
+                        replyId,
+                        first.thoughtId(),
+                        chat,
+                        1,
+                        Delivery.Outcome.DROPPED_STALE,
+                        null,
+                        "words nobody read",
+                        "a newer message",
+                        now))));
         // (the deliveries and the next update are on different topics; wait until the chunker has consumed the
         // deliveries so that the next message is certainly processed after them)
         awaitConsumedByChunker(reported.get(reported.size() - 1));
@@ -215,8 +242,12 @@ class ChunkerServiceKafkaTest {
                 thoughts.awaitMatching("second thought of chat " + chat, 2, forChat(chat), TIMEOUT);
         Thought second = both.get(1).value();
         assertEquals(chat + ":32", second.thoughtId());
-        assertEquals(List.of(
-                        new ContextMessage(ContextMessage.Role.USER, "hello bot", first.messages().get(0).sentAtMs()),
+        assertEquals(
+                List.of(
+                        new ContextMessage(
+                                ContextMessage.Role.USER,
+                                "hello bot",
+                                first.messages().get(0).sentAtMs()),
                         new ContextMessage(ContextMessage.Role.ASSISTANT, "hello human", now)),
                 second.context());
     }
@@ -234,8 +265,9 @@ class ChunkerServiceKafkaTest {
 
         // then a read_committed consumer of the replies topic sees the help text as one final part
         try (TopicReader<Long, ReplyPart> replies = new TopicReader<>(topics.replies(), TIMEOUT)) {
-            ReplyPart help = single(replies.awaitMatching("the help reply", 1, r -> Objects.equals(r.key(), chat),
-                    TIMEOUT)).value();
+            ReplyPart help = single(
+                            replies.awaitMatching("the help reply", 1, r -> Objects.equals(r.key(), chat), TIMEOUT))
+                    .value();
             assertEquals("r:" + chat + ":52:help", help.replyId());
             assertEquals(BotReplies.DEFAULT_HELP, help.text());
             assertEquals(52, help.lastMessageId());
@@ -276,7 +308,8 @@ class ChunkerServiceKafkaTest {
         first.close();
         // (it has left its consumer group, so the next instance need not wait for its session to expire)
         assertEquals(List.of(), groupMembers(), "members of " + applicationId + " after a clean close");
-        assertTrue(thoughts.readToEnd(TIMEOUT).stream().noneMatch(forChat(chat)),
+        assertTrue(
+                thoughts.readToEnd(TIMEOUT).stream().noneMatch(forChat(chat)),
                 "precondition: the thought must still be open when the chunker has stopped (a very slow machine?)");
 
         // and a new instance with the same application id starts, and nothing more is produced
@@ -316,10 +349,12 @@ class ChunkerServiceKafkaTest {
     }
 
     private ChunkerService startChunker(Path dir, long gapMs, Map<String, String> moreSettings) {
-        Config config = TestKafka.config(prefix, PARTITIONS).with(Map.of(
-                ChunkerConfig.CHUNKER_APPLICATION_ID, applicationId,
-                ChunkerConfig.STREAMS_STATE_DIR, dir.toString(),
-                ChunkerConfig.CHUNK_GAP_MS, Long.toString(gapMs))).with(moreSettings);
+        Config config = TestKafka.config(prefix, PARTITIONS)
+                .with(Map.of(
+                        ChunkerConfig.CHUNKER_APPLICATION_ID, applicationId,
+                        ChunkerConfig.STREAMS_STATE_DIR, dir.toString(),
+                        ChunkerConfig.CHUNK_GAP_MS, Long.toString(gapMs)))
+                .with(moreSettings);
         ChunkerService service = new ChunkerService(ChunkerConfig.from(config), KafkaSettings.from(config));
         services.add(service);
         service.start();
@@ -345,8 +380,10 @@ class ChunkerServiceKafkaTest {
         ConsumerRecord<Long, Thought> sentinelThought =
                 single(thoughts.awaitMatching("the sentinel's thought", 1, forChat(sentinel), TIMEOUT));
         assertEquals(input.partitionOf(chat), sentinelThought.partition());
-        assertEquals(1, thoughts.seen(forChat(chat)).size(), "thoughts of chat " + chat + ": "
-                + thoughts.seen(forChat(chat)));
+        assertEquals(
+                1,
+                thoughts.seen(forChat(chat)).size(),
+                "thoughts of chat " + chat + ": " + thoughts.seen(forChat(chat)));
     }
 
     /** Waits for a thought of {@code chat} and returns it, failing if there is more than one already. */
@@ -365,7 +402,8 @@ class ChunkerServiceKafkaTest {
 
     private Map<TopicPartition, OffsetAndMetadata> committedOffsets() {
         try {
-            return admin.listConsumerGroupOffsets(applicationId).partitionsToOffsetAndMetadata()
+            return admin.listConsumerGroupOffsets(applicationId)
+                    .partitionsToOffsetAndMetadata()
                     .get(10, TimeUnit.SECONDS);
         } catch (ExecutionException | TimeoutException e) {
             throw new AssertionError("cannot read the committed offsets of " + applicationId, e);
@@ -376,13 +414,18 @@ class ChunkerServiceKafkaTest {
     }
 
     private List<String> groupMembers() {
-        return describeGroupMembers().stream().map(MemberDescription::consumerId).toList();
+        return describeGroupMembers().stream()
+                .map(MemberDescription::consumerId)
+                .toList();
     }
 
     private List<MemberDescription> describeGroupMembers() {
         try {
-            return List.copyOf(admin.describeConsumerGroups(List.of(applicationId)).describedGroups()
-                    .get(applicationId).get(10, TimeUnit.SECONDS).members());
+            return List.copyOf(admin.describeConsumerGroups(List.of(applicationId))
+                    .describedGroups()
+                    .get(applicationId)
+                    .get(10, TimeUnit.SECONDS)
+                    .members());
         } catch (ExecutionException | TimeoutException e) {
             throw new AssertionError("cannot describe the consumer group " + applicationId, e);
         } catch (InterruptedException e) {

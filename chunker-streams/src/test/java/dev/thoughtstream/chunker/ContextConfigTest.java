@@ -29,16 +29,18 @@ class ContextConfigTest {
     @Test
     void everyContextVariableIsRead() {
         ContextPolicy context = ChunkerConfig.from(Config.of(Map.of(
-                "CONTEXT_WINDOW_MS", "60000",
-                "CONTEXT_MIN_MESSAGES", "7",
-                "CONTEXT_MAX_CHARS", "500",
-                "CONTEXT_MAX_BYTES", "4096",
-                "CONTEXT_IDLE_TTL_MS", "86400000",
-                "CONTEXT_PRUNE_INTERVAL_MS", "5000",
-                "CONTEXT_PRUNE_MAX_CHATS", "50"))).context();
+                        "CONTEXT_WINDOW_MS", "60000",
+                        "CONTEXT_MIN_MESSAGES", "7",
+                        "CONTEXT_MAX_CHARS", "500",
+                        "CONTEXT_MAX_BYTES", "4096",
+                        "CONTEXT_IDLE_TTL_MS", "86400000",
+                        "CONTEXT_PRUNE_INTERVAL_MS", "5000",
+                        "CONTEXT_PRUNE_MAX_CHATS", "50")))
+                .context();
 
-        assertEquals(new ContextPolicy(Duration.ofMinutes(1), 7, 500, 4096, Duration.ofDays(1), Duration.ofSeconds(5),
-                50), context);
+        assertEquals(
+                new ContextPolicy(Duration.ofMinutes(1), 7, 500, 4096, Duration.ofDays(1), Duration.ofSeconds(5), 50),
+                context);
     }
 
     @ParameterizedTest(name = "{0}={1}")
@@ -59,8 +61,12 @@ class ContextConfigTest {
     void theStartupLogLineNamesTheContextVariables() {
         String line = ChunkerConfig.from(Config.of(Map.of())).toString();
 
-        for (String variable : new String[] {"CONTEXT_MAX_BYTES=262144", "CONTEXT_IDLE_TTL_MS=2592000000",
-                "CONTEXT_PRUNE_INTERVAL_MS=60000", "CONTEXT_PRUNE_MAX_CHATS=1000"}) {
+        for (String variable : new String[] {
+            "CONTEXT_MAX_BYTES=262144",
+            "CONTEXT_IDLE_TTL_MS=2592000000",
+            "CONTEXT_PRUNE_INTERVAL_MS=60000",
+            "CONTEXT_PRUNE_MAX_CHATS=1000"
+        }) {
             assertTrue(line.contains(variable), variable + " in " + line);
         }
     }

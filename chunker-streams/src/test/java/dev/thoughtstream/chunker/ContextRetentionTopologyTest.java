@@ -41,10 +41,10 @@ class ContextRetentionTopologyTest {
     // --- byte cap --------------------------------------------------------------------------------------------
 
     @Test
-    void givenMessagesHeavierThanTheByteCap_whenTheyEnterTheContext_thenTheOldestGoEvenBelowTheMinimumAndTheSnapshotFits() {
+    void
+            givenMessagesHeavierThanTheByteCap_whenTheyEnterTheContext_thenTheOldestGoEvenBelowTheMinimumAndTheSnapshotFits() {
         // given a cap of 1024 bytes, the default minimum of 100 messages and a 6 h window (nothing expires by age)
-        try (ChunkerHarness chunker = ChunkerHarness.start(stateDir,
-                Map.of(ChunkerConfig.CONTEXT_MAX_BYTES, "1024"))) {
+        try (ChunkerHarness chunker = ChunkerHarness.start(stateDir, Map.of(ChunkerConfig.CONTEXT_MAX_BYTES, "1024"))) {
             assertEquals(100, chunker.config.context().minMessages());
             // and messages of 300 bytes each (236 characters plus 64 for role, time and JSON): three fit, four don't
             chunker.text(CHAT, 1001, heavy('a'));
@@ -57,7 +57,9 @@ class ContextRetentionTopologyTest {
             chunker.delivery(CHAT, first.thoughtId(), 1, Outcome.SENT, heavy('d'));
 
             // then the oldest is gone, though only four messages were ever stored
-            assertEquals(List.of('b', 'c', 'd'), initials(chunker.contexts().get(CHAT).messages()));
+            assertEquals(
+                    List.of('b', 'c', 'd'),
+                    initials(chunker.contexts().get(CHAT).messages()));
             assertTrue(chunker.contexts().get(CHAT).bytes() <= 1024);
 
             // when the next thought closes
@@ -69,14 +71,15 @@ class ContextRetentionTopologyTest {
             assertEquals(List.of('b', 'c', 'd'), initials(second.context()));
             assertTrue(new ChatContext(second.context(), 0).bytes() <= 1024);
             // and the store, with the thought's own message appended, dropped the next oldest
-            assertEquals(List.of('c', 'd', 'e'), initials(chunker.contexts().get(CHAT).messages()));
+            assertEquals(
+                    List.of('c', 'd', 'e'),
+                    initials(chunker.contexts().get(CHAT).messages()));
         }
     }
 
     @Test
     void givenOneReplyHeavierThanTheWholeCap_whenItIsDelivered_thenTheContextKeepsItAloneCutToFit() {
-        try (ChunkerHarness chunker = ChunkerHarness.start(stateDir,
-                Map.of(ChunkerConfig.CONTEXT_MAX_BYTES, "1024"))) {
+        try (ChunkerHarness chunker = ChunkerHarness.start(stateDir, Map.of(ChunkerConfig.CONTEXT_MAX_BYTES, "1024"))) {
             chunker.text(CHAT, 1001, "tell me everything");
             chunker.advance(GAP);
             Thought thought = chunker.thoughts.readValue();
@@ -95,7 +98,8 @@ class ContextRetentionTopologyTest {
     // --- pruning of idle chats -------------------------------------------------------------------------------
 
     @Test
-    void givenAChatThatStoppedWriting_whenItsMessagesLeaveTheWindow_thenThePunctuationPrunesUserAndBotMessagesDownToTheMinimum() {
+    void
+            givenAChatThatStoppedWriting_whenItsMessagesLeaveTheWindow_thenThePunctuationPrunesUserAndBotMessagesDownToTheMinimum() {
         // given a one-minute window, a minimum of one message and pruning every second
         Map<String, String> settings = Map.of(
                 ChunkerConfig.CONTEXT_WINDOW_MS, Long.toString(MINUTE),
@@ -147,14 +151,17 @@ class ContextRetentionTopologyTest {
             // then the newest (the minimum of one) stays, and only the idle TTL is left in the index
             ChatContext atMinimum = chunker.contexts().get(CHAT);
             assertEquals(List.of("b3"), texts(atMinimum.messages()));
-            assertEquals(List.of(new DeadlineKey(lastWrite + chunker.config.context().idleTtl().toMillis(), CHAT)),
+            assertEquals(
+                    List.of(new DeadlineKey(
+                            lastWrite + chunker.config.context().idleTtl().toMillis(), CHAT)),
                     pruneIndex(chunker));
             assertTrue(chunker.thoughts.isEmpty(), "pruning emits nothing");
         }
     }
 
     @Test
-    void givenChatsWhoseIndexEntriesAreNotDue_whenThePunctuationRuns_thenItLeavesThemUntouchedAndPrunesOnlyTheDueChat() {
+    void
+            givenChatsWhoseIndexEntriesAreNotDue_whenThePunctuationRuns_thenItLeavesThemUntouchedAndPrunesOnlyTheDueChat() {
         Map<String, String> settings = Map.of(
                 ChunkerConfig.CONTEXT_WINDOW_MS, Long.toString(MINUTE),
                 ChunkerConfig.CONTEXT_MIN_MESSAGES, "2",
@@ -190,7 +197,9 @@ class ContextRetentionTopologyTest {
             chunker.advance(MINUTE + 1000);
 
             // then that chat is pruned to the minimum
-            assertEquals(List.of("recent 3", "recent 4"), texts(chunker.contexts().get(dueChat).messages()));
+            assertEquals(
+                    List.of("recent 3", "recent 4"),
+                    texts(chunker.contexts().get(dueChat).messages()));
             // and none of the others was visited: each still holds exactly what it held, expired messages included
             for (Map.Entry<Long, ChatContext> entry : notDue.entrySet()) {
                 assertEquals(entry.getValue(), chunker.contexts().get(entry.getKey()), "chat " + entry.getKey());
@@ -210,7 +219,10 @@ class ContextRetentionTopologyTest {
             // and the rest in the next
             chunker.advance(1000);
             for (long chat : notDue.keySet()) {
-                assertEquals(List.of("old 2", "old 3"), texts(chunker.contexts().get(chat).messages()), "chat " + chat);
+                assertEquals(
+                        List.of("old 2", "old 3"),
+                        texts(chunker.contexts().get(chat).messages()),
+                        "chat " + chat);
             }
         }
     }
@@ -252,8 +264,8 @@ class ContextRetentionTopologyTest {
 
     @Test
     void givenAnIndexEntryWithoutAMatchingContext_whenItIsDue_thenThePunctuationRemovesIt() {
-        try (ChunkerHarness chunker = ChunkerHarness.start(stateDir,
-                Map.of(ChunkerConfig.CONTEXT_PRUNE_INTERVAL_MS, "1000"))) {
+        try (ChunkerHarness chunker =
+                ChunkerHarness.start(stateDir, Map.of(ChunkerConfig.CONTEXT_PRUNE_INTERVAL_MS, "1000"))) {
             DeadlineKey orphan = new DeadlineKey(chunker.now() + 10, 77L);
             pruneIndexStore(chunker).put(orphan, 77L);
 
@@ -270,8 +282,8 @@ class ContextRetentionTopologyTest {
     void givenAChatWithNoActivityForTheIdleTtl_whenThePunctuationRuns_thenItsWholeContextIsDeletedAndOthersStay() {
         // given an idle TTL of one hour, pruning every minute (the default), and the default 100-message minimum:
         // nothing here ever leaves by age
-        try (ChunkerHarness chunker = ChunkerHarness.start(stateDir,
-                Map.of(ChunkerConfig.CONTEXT_IDLE_TTL_MS, Long.toString(HOUR)))) {
+        try (ChunkerHarness chunker =
+                ChunkerHarness.start(stateDir, Map.of(ChunkerConfig.CONTEXT_IDLE_TTL_MS, Long.toString(HOUR)))) {
             long t0 = chunker.now();
             long gone = 501;
             long active = 502;
@@ -279,8 +291,7 @@ class ContextRetentionTopologyTest {
             chunker.text(gone, 1, "anyone?");
             chunker.text(active, 1, "hello");
             chunker.advance(GAP);
-            Map<Long, Thought> firsts = chunker.emitted().stream()
-                    .collect(Collectors.toMap(Thought::chatId, t -> t));
+            Map<Long, Thought> firsts = chunker.emitted().stream().collect(Collectors.toMap(Thought::chatId, t -> t));
             // and the active chat got a reply 30 minutes later (activity), the other nothing ever again
             chunker.advance(30 * MINUTE - GAP);
             chunker.delivery(active, firsts.get(active).thoughtId(), 0, Outcome.SENT, "hi there");
@@ -298,7 +309,9 @@ class ContextRetentionTopologyTest {
 
             // then the idle chat's context is gone with its index entry, and the active one is untouched
             assertNull(chunker.contexts().get(gone));
-            assertEquals(List.of("hello", "hi there"), texts(chunker.contexts().get(active).messages()));
+            assertEquals(
+                    List.of("hello", "hi there"),
+                    texts(chunker.contexts().get(active).messages()));
             assertEquals(List.of(new DeadlineKey(activeLastWrite + HOUR, active)), pruneIndex(chunker));
 
             // when the idle chat writes again, its next thought starts from nothing

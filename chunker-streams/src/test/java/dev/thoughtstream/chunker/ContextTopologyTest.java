@@ -47,11 +47,17 @@ class ContextTopologyTest {
 
             // then its context is the conversation so far, oldest first, with the bot's side as ASSISTANT
             Thought second = chunker.thoughts.readValue();
-            assertEquals(List.of(
-                    new ContextMessage(Role.USER, "hi", first.messages().get(0).sentAtMs()),
-                    new ContextMessage(Role.USER, "how are you?", first.messages().get(1).sentAtMs()),
-                    new ContextMessage(Role.ASSISTANT, "fine, thanks", sentAt),
-                    new ContextMessage(Role.ASSISTANT, "and you?", sentAt)), second.context());
+            assertEquals(
+                    List.of(
+                            new ContextMessage(
+                                    Role.USER, "hi", first.messages().get(0).sentAtMs()),
+                            new ContextMessage(
+                                    Role.USER,
+                                    "how are you?",
+                                    first.messages().get(1).sentAtMs()),
+                            new ContextMessage(Role.ASSISTANT, "fine, thanks", sentAt),
+                            new ContextMessage(Role.ASSISTANT, "and you?", sentAt)),
+                    second.context());
             // and the thought's own message is not part of its context
             assertTrue(second.context().stream().noneMatch(m -> m.text().equals("great")));
         }
@@ -66,8 +72,11 @@ class ContextTopologyTest {
             chunker.text(CHAT, 1001, "hi");
             chunker.advance(GAP);
 
-            assertEquals(List.of("hello there"),
-                    chunker.thoughts.readValue().context().stream().map(ContextMessage::text).toList());
+            assertEquals(
+                    List.of("hello there"),
+                    chunker.thoughts.readValue().context().stream()
+                            .map(ContextMessage::text)
+                            .toList());
         }
     }
 
@@ -94,7 +103,9 @@ class ContextTopologyTest {
             Thought thought = chunker.thoughts.readValue();
             assertEquals(List.of("old 3", "old 4", "old 5"), texts(thought.context()));
             // and the store, pruned on write, keeps three messages: two old ones and the new one
-            assertEquals(List.of("old 4", "old 5", "new"), texts(chunker.contexts().get(CHAT).messages()));
+            assertEquals(
+                    List.of("old 4", "old 5", "new"),
+                    texts(chunker.contexts().get(CHAT).messages()));
         }
     }
 
@@ -115,7 +126,8 @@ class ContextTopologyTest {
             chunker.text(CHAT, 2001, "new");
             chunker.advance(GAP);
 
-            assertEquals(List.of("recent 1", "recent 2", "recent 3", "recent 4", "recent 5"),
+            assertEquals(
+                    List.of("recent 1", "recent 2", "recent 3", "recent 4", "recent 5"),
                     texts(chunker.thoughts.readValue().context()));
             assertEquals(6, chunker.contexts().get(CHAT).messages().size());
         }
@@ -136,9 +148,12 @@ class ContextTopologyTest {
             chunker.advance(GAP);
 
             // then its context holds the newest messages that fit in 25 characters, oldest first
-            assertEquals(List.of("bbbbbbbbbb", "cccccccccc"), texts(chunker.thoughts.readValue().context()));
+            assertEquals(
+                    List.of("bbbbbbbbbb", "cccccccccc"),
+                    texts(chunker.thoughts.readValue().context()));
             // and the store itself keeps everything: trimming applies to what a thought carries
-            assertEquals(List.of("aaaaaaaaaa", "bbbbbbbbbb", "cccccccccc", "next"),
+            assertEquals(
+                    List.of("aaaaaaaaaa", "bbbbbbbbbb", "cccccccccc", "next"),
                     texts(chunker.contexts().get(CHAT).messages()));
         }
     }

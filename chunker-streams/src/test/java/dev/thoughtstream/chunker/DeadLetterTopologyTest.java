@@ -49,7 +49,8 @@ class DeadLetterTopologyTest {
             Headers headers = dead.headers();
             String updatesTopic = chunker.topics.updates().name();
             // with the project's headers
-            assertTrue(header(headers, DeadLetters.REASON).contains("cannot read StoredUpdate"),
+            assertTrue(
+                    header(headers, DeadLetters.REASON).contains("cannot read StoredUpdate"),
                     header(headers, DeadLetters.REASON));
             assertEquals(updatesTopic, header(headers, DeadLetters.SOURCE_TOPIC));
             assertEquals("0", header(headers, DeadLetters.SOURCE_PARTITION));
@@ -57,7 +58,8 @@ class DeadLetterTopologyTest {
             assertEquals("chunker-streams", header(headers, DeadLetters.SERVICE));
             assertEquals(Long.toString(chunker.deadLetterClockTime.toEpochMilli()), header(headers, DeadLetters.AT));
             // and Kafka Streams' own (KIP-1034) headers
-            assertEquals("org.apache.kafka.common.errors.SerializationException",
+            assertEquals(
+                    "org.apache.kafka.common.errors.SerializationException",
                     header(headers, "__streams.errors.exception"));
             assertEquals(updatesTopic, header(headers, "__streams.errors.topic"));
             assertEquals("0", header(headers, "__streams.errors.partition"));
@@ -79,13 +81,18 @@ class DeadLetterTopologyTest {
     void underExactlyOnceAnUnreadableRecordIsSkippedAndCountedWithoutStoppingItsChat() {
         try (ChunkerHarness chunker = ChunkerHarness.start(stateDir)) {
             chunker.text(CHAT, 1001, "before");
-            chunker.rawUpdates.pipeInput(new LongSerializer().serialize("", CHAT),
-                    "\u0000\u0001".getBytes(StandardCharsets.UTF_8), Instant.ofEpochMilli(chunker.now()));
+            chunker.rawUpdates.pipeInput(
+                    new LongSerializer().serialize("", CHAT),
+                    "\u0000\u0001".getBytes(StandardCharsets.UTF_8),
+                    Instant.ofEpochMilli(chunker.now()));
             chunker.text(CHAT, 1002, "after");
             chunker.advance(GAP);
 
-            assertEquals(1, chunker.deadLetterCounter.count(chunker.topics.updates().name()));
-            assertEquals(List.of("before\nafter"), chunker.emitted().stream().map(Thought::text).toList());
+            assertEquals(
+                    1, chunker.deadLetterCounter.count(chunker.topics.updates().name()));
+            assertEquals(
+                    List.of("before\nafter"),
+                    chunker.emitted().stream().map(Thought::text).toList());
         }
     }
 
@@ -93,8 +100,11 @@ class DeadLetterTopologyTest {
     void anUnreadableKeyIsDeadLettered() {
         try (ChunkerHarness chunker = ChunkerHarness.startAtLeastOnce(stateDir)) {
             byte[] badKey = {1, 2, 3};
-            byte[] value = chunker.topics.updates().valueSerde().serializer().serialize("",
-                    ChunkerHarness.textUpdate(1, CHAT, 1001, "hi", chunker.now()));
+            byte[] value = chunker.topics
+                    .updates()
+                    .valueSerde()
+                    .serializer()
+                    .serialize("", ChunkerHarness.textUpdate(1, CHAT, 1001, "hi", chunker.now()));
             chunker.rawUpdates.pipeInput(badKey, value, Instant.ofEpochMilli(chunker.now()));
 
             TestRecord<byte[], byte[]> dead = chunker.deadLetters.readRecord();
@@ -124,19 +134,25 @@ class DeadLetterTopologyTest {
             TestRecord<byte[], byte[]> dead = chunker.deadLetters.readRecord();
             assertArrayEquals(key, dead.key());
             assertArrayEquals(value, dead.value());
-            assertEquals("update 9: text message without a numeric message_id", header(dead.headers(), DeadLetters.REASON));
-            assertEquals(MalformedRecordException.class.getName(), header(dead.headers(), "__streams.errors.exception"));
+            assertEquals(
+                    "update 9: text message without a numeric message_id", header(dead.headers(), DeadLetters.REASON));
+            assertEquals(
+                    MalformedRecordException.class.getName(), header(dead.headers(), "__streams.errors.exception"));
             assertEquals("0", header(dead.headers(), DeadLetters.SOURCE_OFFSET));
             assertEquals(1, chunker.deadLetterCounter.total());
             // and the valid one becomes a thought on its own
-            assertEquals(List.of("42:1002"), chunker.emitted().stream().map(Thought::thoughtId).toList());
+            assertEquals(
+                    List.of("42:1002"),
+                    chunker.emitted().stream().map(Thought::thoughtId).toList());
         }
     }
 
     @Test
     void aMessageWhoseKeyIsNotItsChatIsDeadLetteredRatherThanStoredUnderEitherChat() {
         try (ChunkerHarness chunker = ChunkerHarness.start(stateDir)) {
-            chunker.updates.pipeInput(43L, ChunkerHarness.textUpdate(1, CHAT, 1001, "misrouted", chunker.now()),
+            chunker.updates.pipeInput(
+                    43L,
+                    ChunkerHarness.textUpdate(1, CHAT, 1001, "misrouted", chunker.now()),
                     Instant.ofEpochMilli(chunker.now()));
             chunker.advance(GAP);
 
@@ -151,8 +167,10 @@ class DeadLetterTopologyTest {
     @Test
     void unreadableBytesOnTheDeliveredTopicAreDeadLetteredAndCountedUnderThatTopic() {
         try (ChunkerHarness chunker = ChunkerHarness.startAtLeastOnce(stateDir)) {
-            chunker.rawDelivered.pipeInput(new LongSerializer().serialize("", CHAT),
-                    "[]".getBytes(StandardCharsets.UTF_8), Instant.ofEpochMilli(chunker.now()));
+            chunker.rawDelivered.pipeInput(
+                    new LongSerializer().serialize("", CHAT),
+                    "[]".getBytes(StandardCharsets.UTF_8),
+                    Instant.ofEpochMilli(chunker.now()));
 
             TestRecord<byte[], byte[]> dead = chunker.deadLetters.readRecord();
             String deliveredTopic = chunker.topics.delivered().name();
@@ -170,7 +188,10 @@ class DeadLetterTopologyTest {
             button.putObject("callback_query").put("id", "cb1").put("data", "yes");
             ObjectNode joined = ChunkerHarness.textUpdateJson(4, CHAT, 1002, "x", chunker.now());
             ((ObjectNode) joined.get("message")).remove("text");
-            ((ObjectNode) joined.get("message")).putArray("new_chat_members").addObject().put("id", 5);
+            ((ObjectNode) joined.get("message"))
+                    .putArray("new_chat_members")
+                    .addObject()
+                    .put("id", 5);
             ObjectNode moved = Json.mapper().createObjectNode().put("update_id", 5);
             ObjectNode location = (ObjectNode) ChunkerHarness.textUpdateJson(5, CHAT, 1001, "x", chunker.now())
                     .get("message");
@@ -201,15 +222,20 @@ class DeadLetterTopologyTest {
 
             // when an edit of its message arrives without edit_date
             ObjectNode edit = Json.mapper().createObjectNode().put("update_id", 77);
-            edit.set("edited_message", ChunkerHarness.textUpdateJson(77, CHAT, 1001, "changed", chunker.now())
-                    .get("message"));
+            edit.set(
+                    "edited_message",
+                    ChunkerHarness.textUpdateJson(77, CHAT, 1001, "changed", chunker.now())
+                            .get("message"));
             chunker.update(CHAT, edit);
             chunker.advance(GAP);
 
             // then it is dead-lettered with the reason, and the thought keeps its text
-            assertEquals("update 2: edited message without a numeric edit_date",
+            assertEquals(
+                    "update 2: edited message without a numeric edit_date",
                     header(chunker.deadLetters.readRecord().headers(), DeadLetters.REASON));
-            assertEquals(List.of("original"), chunker.emitted().stream().map(Thought::text).toList());
+            assertEquals(
+                    List.of("original"),
+                    chunker.emitted().stream().map(Thought::text).toList());
         }
     }
 

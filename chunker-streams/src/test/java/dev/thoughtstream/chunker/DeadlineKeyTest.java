@@ -56,6 +56,8 @@ class DeadlineKeyTest {
 
         assertEquals(16, bytes.length);
         assertEquals(key, DeadlineKey.SERDE.deserializer().deserialize("t", bytes));
-        assertThrows(SerializationException.class, () -> DeadlineKey.SERDE.deserializer().deserialize("t", new byte[3]));
+        assertThrows(
+                SerializationException.class,
+                () -> DeadlineKey.SERDE.deserializer().deserialize("t", new byte[3]));
     }
 }

@@ -47,8 +47,18 @@ class DirectRepliesTopologyTest {
             // then the greeting is on the replies topic, keyed by the chat, as one final part
             TestRecord<Long, ReplyPart> record = chunker.replies.readRecord();
             assertEquals(CHAT, record.key());
-            assertEquals(new ReplyPart(ReplyPart.SCHEMA_VERSION, "r:42:1001:start", "42:1001:start", CHAT, 1001, 0,
-                    true, "Hello from the test!", now), record.value());
+            assertEquals(
+                    new ReplyPart(
+                            ReplyPart.SCHEMA_VERSION,
+                            "r:42:1001:start",
+                            "42:1001:start",
+                            CHAT,
+                            1001,
+                            0,
+                            true,
+                            "Hello from the test!",
+                            now),
+                    record.value());
             assertEquals(now, record.timestamp());
             assertTrue(chunker.replies.isEmpty());
 
@@ -83,7 +93,9 @@ class DirectRepliesTopologyTest {
             // and it is emitted at its deadline without the command
             chunker.advance(GAP - 500);
             Thought thought = chunker.thoughts.readValue();
-            assertEquals(List.of("I have a question"), thought.messages().stream().map(ThoughtMessage::text).toList());
+            assertEquals(
+                    List.of("I have a question"),
+                    thought.messages().stream().map(ThoughtMessage::text).toList());
             assertEquals(opened + GAP, thought.closedAtMs());
         }
     }
@@ -117,8 +129,18 @@ class DirectRepliesTopologyTest {
             chunker.text(CHAT, 1003, "/reset");
 
             // then the reset is confirmed at once
-            assertEquals(new ReplyPart(ReplyPart.SCHEMA_VERSION, "r:42:1003:reset", "42:1003:reset", CHAT, 1003, 0,
-                    true, "Test reset done", resetAt), chunker.replies.readValue());
+            assertEquals(
+                    new ReplyPart(
+                            ReplyPart.SCHEMA_VERSION,
+                            "r:42:1003:reset",
+                            "42:1003:reset",
+                            CHAT,
+                            1003,
+                            0,
+                            true,
+                            "Test reset done",
+                            resetAt),
+                    chunker.replies.readValue());
             // and the open thought and its deadline index entry are gone
             assertNull(chunker.openThoughts().get(CHAT));
             try (var index = chunker.deadlineIndex().all()) {
@@ -139,7 +161,9 @@ class DirectRepliesTopologyTest {
             Thought next = chunker.thoughts.readValue();
             assertEquals("42:1004", next.thoughtId());
             assertEquals(List.of(), next.context());
-            assertEquals(List.of("what's my name?"), next.messages().stream().map(ThoughtMessage::text).toList());
+            assertEquals(
+                    List.of("what's my name?"),
+                    next.messages().stream().map(ThoughtMessage::text).toList());
         }
     }
 
@@ -174,8 +198,8 @@ class DirectRepliesTopologyTest {
 
     @Test
     void aCommandAddressedToTheBotByUsernameIsRecognised() {
-        try (ChunkerHarness chunker = ChunkerHarness.start(stateDir,
-                Map.of(ChunkerConfig.BOT_USERNAME, "thoughtstream_bot"))) {
+        try (ChunkerHarness chunker =
+                ChunkerHarness.start(stateDir, Map.of(ChunkerConfig.BOT_USERNAME, "thoughtstream_bot"))) {
             chunker.text(-1_005L, 1001, "/help@thoughtstream_bot");
 
             ReplyPart help = chunker.replies.readValue();
@@ -191,22 +215,26 @@ class DirectRepliesTopologyTest {
             chunker.text(CHAT, 1001, "/help@thoughtstream_bot");
             chunker.text(CHAT, 1002, "/start from-a-deep-link");
 
-            assertEquals(List.of("Test help", "Hello from the test!"),
+            assertEquals(
+                    List.of("Test help", "Hello from the test!"),
                     chunker.directReplies().stream().map(ReplyPart::text).toList());
         }
     }
 
     @Test
     void aCommandForAnotherBotAndAnUnknownCommandAreOrdinaryText() {
-        try (ChunkerHarness chunker = ChunkerHarness.start(stateDir,
-                Map.of(ChunkerConfig.BOT_USERNAME, "thoughtstream_bot"))) {
+        try (ChunkerHarness chunker =
+                ChunkerHarness.start(stateDir, Map.of(ChunkerConfig.BOT_USERNAME, "thoughtstream_bot"))) {
             chunker.text(CHAT, 1001, "/help@other_bot");
             chunker.text(CHAT, 1002, "/weather tomorrow");
             chunker.advance(GAP);
 
             assertTrue(chunker.replies.isEmpty());
-            assertEquals(List.of("/help@other_bot", "/weather tomorrow"),
-                    chunker.thoughts.readValue().messages().stream().map(ThoughtMessage::text).toList());
+            assertEquals(
+                    List.of("/help@other_bot", "/weather tomorrow"),
+                    chunker.thoughts.readValue().messages().stream()
+                            .map(ThoughtMessage::text)
+                            .toList());
         }
     }
 
@@ -247,8 +275,18 @@ class DirectRepliesTopologyTest {
             long now = chunker.now();
             chunker.media(CHAT, 1001, "sticker", null, null);
 
-            assertEquals(new ReplyPart(ReplyPart.SCHEMA_VERSION, "r:42:1001:non-text", "42:1001:non-text", CHAT,
-                    1001, 0, true, "Test: words only, please", now), chunker.replies.readValue());
+            assertEquals(
+                    new ReplyPart(
+                            ReplyPart.SCHEMA_VERSION,
+                            "r:42:1001:non-text",
+                            "42:1001:non-text",
+                            CHAT,
+                            1001,
+                            0,
+                            true,
+                            "Test: words only, please",
+                            now),
+                    chunker.replies.readValue());
             assertNull(chunker.openThoughts().get(CHAT));
             chunker.advance(GAP * 4);
             assertTrue(chunker.thoughts.isEmpty());
@@ -265,11 +303,15 @@ class DirectRepliesTopologyTest {
             chunker.advance(500);
             chunker.media(CHAT, 1002, "voice", null, null);
 
-            assertEquals(BotReplies.DEFAULT_NON_TEXT, chunker.replies.readValue().text());
+            assertEquals(
+                    BotReplies.DEFAULT_NON_TEXT, chunker.replies.readValue().text());
             assertEquals(opened + GAP, chunker.openThoughts().get(CHAT).deadlineMs());
             chunker.advance(GAP - 500);
-            assertEquals(List.of("listen to this"),
-                    chunker.thoughts.readValue().messages().stream().map(ThoughtMessage::text).toList());
+            assertEquals(
+                    List.of("listen to this"),
+                    chunker.thoughts.readValue().messages().stream()
+                            .map(ThoughtMessage::text)
+                            .toList());
         }
     }
 
@@ -281,7 +323,9 @@ class DirectRepliesTopologyTest {
             chunker.media(CHAT, 1003, "photo", null, "album-7");
 
             List<ReplyPart> replies = chunker.directReplies();
-            assertEquals(List.of("r:42:1001:non-text"), replies.stream().map(ReplyPart::replyId).toList());
+            assertEquals(
+                    List.of("r:42:1001:non-text"),
+                    replies.stream().map(ReplyPart::replyId).toList());
 
             // and a later sticker, outside the album, is answered again
             chunker.media(CHAT, 1004, "sticker", null, null);
@@ -312,8 +356,11 @@ class DirectRepliesTopologyTest {
 
             Thought thought = chunker.thoughts.readValue();
             assertEquals(List.of(), thought.context());
-            assertEquals(List.of("hi"), chunker.contexts().get(CHAT).messages().stream()
-                    .map(ContextMessage::text).toList());
+            assertEquals(
+                    List.of("hi"),
+                    chunker.contexts().get(CHAT).messages().stream()
+                            .map(ContextMessage::text)
+                            .toList());
         }
     }
 }

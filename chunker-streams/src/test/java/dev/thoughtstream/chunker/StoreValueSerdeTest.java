@@ -20,9 +20,14 @@ class StoreValueSerdeTest {
 
     @Test
     void anOpenThoughtRoundTripsAndStoresOnlyItsComponents() throws Exception {
-        OpenThought open = new OpenThought(-5, List.of(
-                new BufferedMessage(1, "hi", 1000, 1200, 7L, "Ada", null, null),
-                new BufferedMessage(2, "look", 2000, 2100, 8L, "Bo", "photo", 2500L)), 1200, 3600, "-5:1");
+        OpenThought open = new OpenThought(
+                -5,
+                List.of(
+                        new BufferedMessage(1, "hi", 1000, 1200, 7L, "Ada", null, null),
+                        new BufferedMessage(2, "look", 2000, 2100, 8L, "Bo", "photo", 2500L)),
+                1200,
+                3600,
+                "-5:1");
         JsonSerde<OpenThought> serde = new JsonSerde<>(OpenThought.class);
 
         byte[] bytes = serde.serialize("t", open);
@@ -30,33 +35,49 @@ class StoreValueSerdeTest {
         assertEquals(open, serde.deserialize("t", bytes));
         JsonNode tree = Json.mapper().readTree(bytes);
         assertEquals(Set.of("chatId", "messages", "openedAtMs", "deadlineMs", "thoughtId"), fieldNames(tree));
-        assertEquals(Set.of("messageId", "text", "sentAtMs", "receivedAtMs", "fromId", "fromFirstName", "attachment",
-                "editedAtMs"), fieldNames(tree.get("messages").get(1)));
+        assertEquals(
+                Set.of(
+                        "messageId",
+                        "text",
+                        "sentAtMs",
+                        "receivedAtMs",
+                        "fromId",
+                        "fromFirstName",
+                        "attachment",
+                        "editedAtMs"),
+                fieldNames(tree.get("messages").get(1)));
     }
 
     @Test
     void anOpenThoughtStoredBeforeThoughtIdsAndEditsExistedReadsWithItsPlainId() {
         byte[] older = ("{\"chatId\":-5,\"messages\":[{\"messageId\":3,\"text\":\"hi\",\"sentAtMs\":1000,"
-                + "\"receivedAtMs\":1200}],\"openedAtMs\":1200,\"deadlineMs\":2700}")
+                        + "\"receivedAtMs\":1200}],\"openedAtMs\":1200,\"deadlineMs\":2700}")
                 .getBytes(StandardCharsets.UTF_8);
 
         OpenThought open = new JsonSerde<>(OpenThought.class).deserialize("t", older);
 
         assertEquals("-5:3", open.thoughtId());
-        assertEquals(new BufferedMessage(3, "hi", 1000, 1200, null, null, null, null), open.messages().get(0));
+        assertEquals(
+                new BufferedMessage(3, "hi", 1000, 1200, null, null, null, null),
+                open.messages().get(0));
     }
 
     @Test
     void aChatContextRoundTripsAndStoresOnlyItsComponents() throws Exception {
-        ChatContext context = new ChatContext(List.of(
-                new ContextMessage(ContextMessage.Role.USER, "hi", 1000),
-                new ContextMessage(ContextMessage.Role.ASSISTANT, "hello", 2000)), 17, 2500, 9000);
+        ChatContext context = new ChatContext(
+                List.of(
+                        new ContextMessage(ContextMessage.Role.USER, "hi", 1000),
+                        new ContextMessage(ContextMessage.Role.ASSISTANT, "hello", 2000)),
+                17,
+                2500,
+                9000);
         JsonSerde<ChatContext> serde = new JsonSerde<>(ChatContext.class);
 
         byte[] bytes = serde.serialize("t", context);
 
         assertEquals(context, serde.deserialize("t", bytes));
-        assertEquals(Set.of("messages", "lastUserMessageId", "touchedAtMs", "pruneAtMs"),
+        assertEquals(
+                Set.of("messages", "lastUserMessageId", "touchedAtMs", "pruneAtMs"),
                 fieldNames(Json.mapper().readTree(bytes)));
     }
 
@@ -67,8 +88,8 @@ class StoreValueSerdeTest {
 
         ChatContext context = new JsonSerde<>(ChatContext.class).deserialize("t", stored);
 
-        assertEquals(new ChatContext(List.of(new ContextMessage(ContextMessage.Role.USER, "hi", 1000)), 17, 0, 0),
-                context);
+        assertEquals(
+                new ChatContext(List.of(new ContextMessage(ContextMessage.Role.USER, "hi", 1000)), 17, 0, 0), context);
     }
 
     private static Set<String> fieldNames(JsonNode node) {

@@ -52,7 +52,9 @@ class ThoughtBufferTopologyTest {
             List<Thought> thoughts = chunker.emitted();
             assertEquals(1, thoughts.size());
             Thought thought = thoughts.get(0);
-            assertEquals(List.of(1001L, 1002L), thought.messages().stream().map(ThoughtMessage::messageId).toList());
+            assertEquals(
+                    List.of(1001L, 1002L),
+                    thought.messages().stream().map(ThoughtMessage::messageId).toList());
             assertEquals("so I was thinking\nabout the trip", thought.text());
             assertEquals(lastArrival + GAP, thought.closedAtMs());
         }
@@ -93,7 +95,11 @@ class ThoughtBufferTopologyTest {
             // then the thought is emitted, stamped with the wall-clock time of the punctuation that closed it
             TestRecord<Long, Thought> record = chunker.thoughts.readRecord();
             assertEquals(CHAT, record.key());
-            assertEquals(List.of(1001L), record.value().messages().stream().map(ThoughtMessage::messageId).toList());
+            assertEquals(
+                    List.of(1001L),
+                    record.value().messages().stream()
+                            .map(ThoughtMessage::messageId)
+                            .toList());
             assertEquals(arrival + GAP + 3 * TICK, record.value().closedAtMs());
             assertEquals(record.value().closedAtMs(), record.timestamp());
             assertNull(chunker.openThoughts().get(CHAT));
@@ -112,7 +118,9 @@ class ThoughtBufferTopologyTest {
 
             // then each message is its own thought, in order
             List<Thought> thoughts = chunker.emitted();
-            assertEquals(List.of("42:1001", "42:1002"), thoughts.stream().map(Thought::thoughtId).toList());
+            assertEquals(
+                    List.of("42:1001", "42:1002"),
+                    thoughts.stream().map(Thought::thoughtId).toList());
             assertEquals("first thought", thoughts.get(0).text());
             assertEquals("second thought", thoughts.get(1).text());
         }
@@ -187,9 +195,12 @@ class ThoughtBufferTopologyTest {
             assertEquals(-100_123L, thought.chatId());
             assertEquals(501, thought.firstMessageId());
             assertEquals(505, thought.lastMessageId());
-            assertEquals(List.of(new ThoughtMessage(501, "group hello", firstSent),
-                    new ThoughtMessage(502, "second line", (opened + 500) / 1000 * 1000),
-                    new ThoughtMessage(505, "third line", lastArrival / 1000 * 1000)), thought.messages());
+            assertEquals(
+                    List.of(
+                            new ThoughtMessage(501, "group hello", firstSent),
+                            new ThoughtMessage(502, "second line", (opened + 500) / 1000 * 1000),
+                            new ThoughtMessage(505, "third line", lastArrival / 1000 * 1000)),
+                    thought.messages());
             assertEquals(opened, thought.openedAtMs());
             assertEquals(lastArrival + GAP, thought.closedAtMs());
             assertEquals(List.of(), thought.context());
@@ -246,13 +257,16 @@ class ThoughtBufferTopologyTest {
 
             // then only that chat's thought is emitted
             List<Thought> thoughts = chunker.emitted();
-            assertEquals(List.of(Thought.idFor(dueChat, 1)), thoughts.stream().map(Thought::thoughtId).toList());
+            assertEquals(
+                    List.of(Thought.idFor(dueChat, 1)),
+                    thoughts.stream().map(Thought::thoughtId).toList());
 
             // and its index entry and open thought are gone, while every other chat keeps exactly its own entry
             // with its own deadline and its open thought unchanged
             assertNull(chunker.openThoughts().get(dueChat));
             Set<Long> indexed = new HashSet<>();
-            try (KeyValueIterator<DeadlineKey, Long> it = chunker.deadlineIndex().all()) {
+            try (KeyValueIterator<DeadlineKey, Long> it =
+                    chunker.deadlineIndex().all()) {
                 while (it.hasNext()) {
                     KeyValue<DeadlineKey, Long> entry = it.next();
                     assertEquals(othersDeadline, entry.key.deadlineMs());

@@ -39,7 +39,9 @@ class ThoughtRulesTopologyTest {
             // when the gap passes, and then all but one tick of the continuation
             chunker.advance(GAP);
             assertTrue(chunker.thoughts.isEmpty(), "a comma must keep the thought open past the gap");
-            assertEquals(arrival + GAP + CONTINUATION, chunker.openThoughts().get(CHAT).deadlineMs());
+            assertEquals(
+                    arrival + GAP + CONTINUATION,
+                    chunker.openThoughts().get(CHAT).deadlineMs());
             chunker.advance(CONTINUATION - TICK);
             assertTrue(chunker.thoughts.isEmpty());
 
@@ -100,8 +102,8 @@ class ThoughtRulesTopologyTest {
 
     @Test
     void aContinuationOfZeroTurnsTheRuleOff() {
-        try (ChunkerHarness chunker = ChunkerHarness.start(stateDir,
-                Map.of(ChunkerConfig.CHUNK_CONTINUATION_MS, "0"))) {
+        try (ChunkerHarness chunker =
+                ChunkerHarness.start(stateDir, Map.of(ChunkerConfig.CHUNK_CONTINUATION_MS, "0"))) {
             long arrival = chunker.now();
             chunker.text(CHAT, 1001, "and then,");
 
@@ -124,7 +126,9 @@ class ThoughtRulesTopologyTest {
             assertTrue(chunker.thoughts.isEmpty());
             chunker.advance(TICK);
             Thought first = chunker.thoughts.readValue();
-            assertEquals(List.of(1001L, 1002L), first.messages().stream().map(ThoughtMessage::messageId).toList());
+            assertEquals(
+                    List.of(1001L, 1002L),
+                    first.messages().stream().map(ThoughtMessage::messageId).toList());
             assertEquals(t0 + 4500, first.closedAtMs());
 
             chunker.advance(1500);
@@ -148,8 +152,7 @@ class ThoughtRulesTopologyTest {
 
     @Test
     void aThoughtThatKeepsGrowingClosesAtMaxWaitAfterItsFirstMessage() {
-        try (ChunkerHarness chunker = ChunkerHarness.start(stateDir,
-                Map.of(ChunkerConfig.CHUNK_MAX_WAIT_MS, "5000"))) {
+        try (ChunkerHarness chunker = ChunkerHarness.start(stateDir, Map.of(ChunkerConfig.CHUNK_MAX_WAIT_MS, "5000"))) {
             // given a message every second, each within the gap of the one before
             long opened = chunker.now();
             for (int i = 0; i < 5; i++) {
@@ -183,8 +186,7 @@ class ThoughtRulesTopologyTest {
 
     @Test
     void theContinuationNeverPushesTheDeadlinePastMaxWait() {
-        try (ChunkerHarness chunker = ChunkerHarness.start(stateDir,
-                Map.of(ChunkerConfig.CHUNK_MAX_WAIT_MS, "3000"))) {
+        try (ChunkerHarness chunker = ChunkerHarness.start(stateDir, Map.of(ChunkerConfig.CHUNK_MAX_WAIT_MS, "3000"))) {
             long opened = chunker.now();
             chunker.text(CHAT, 1001, "first");
             chunker.advance(1000);
@@ -198,8 +200,7 @@ class ThoughtRulesTopologyTest {
 
     @Test
     void theMessageThatReachesMaxMessagesIsIncludedAndClosesTheThoughtAtOnce() {
-        try (ChunkerHarness chunker = ChunkerHarness.start(stateDir,
-                Map.of(ChunkerConfig.CHUNK_MAX_MESSAGES, "3"))) {
+        try (ChunkerHarness chunker = ChunkerHarness.start(stateDir, Map.of(ChunkerConfig.CHUNK_MAX_MESSAGES, "3"))) {
             // given two messages
             chunker.text(CHAT, 1001, "one");
             chunker.advance(100);
@@ -227,8 +228,7 @@ class ThoughtRulesTopologyTest {
 
     @Test
     void theMessageThatReachesMaxCharsIsIncludedAndClosesTheThoughtAtOnce() {
-        try (ChunkerHarness chunker = ChunkerHarness.start(stateDir,
-                Map.of(ChunkerConfig.CHUNK_MAX_CHARS, "20"))) {
+        try (ChunkerHarness chunker = ChunkerHarness.start(stateDir, Map.of(ChunkerConfig.CHUNK_MAX_CHARS, "20"))) {
             // given 19 characters in two messages: below the cap, so the thought stays open
             chunker.text(CHAT, 1001, "0123456789");
             chunker.text(CHAT, 1002, "abcdefghi");
@@ -246,8 +246,7 @@ class ThoughtRulesTopologyTest {
 
     @Test
     void aSingleMessageLongerThanMaxCharsIsEmittedAtOnce() {
-        try (ChunkerHarness chunker = ChunkerHarness.start(stateDir,
-                Map.of(ChunkerConfig.CHUNK_MAX_CHARS, "20"))) {
+        try (ChunkerHarness chunker = ChunkerHarness.start(stateDir, Map.of(ChunkerConfig.CHUNK_MAX_CHARS, "20"))) {
             chunker.text(CHAT, 1001, "x".repeat(25));
 
             assertEquals(List.of("x".repeat(25)), texts(chunker.thoughts.readValue()));
@@ -257,8 +256,7 @@ class ThoughtRulesTopologyTest {
 
     @Test
     void aLongMessageJoiningAnOpenThoughtClosesItTogetherWithWhatWasThere() {
-        try (ChunkerHarness chunker = ChunkerHarness.start(stateDir,
-                Map.of(ChunkerConfig.CHUNK_MAX_CHARS, "20"))) {
+        try (ChunkerHarness chunker = ChunkerHarness.start(stateDir, Map.of(ChunkerConfig.CHUNK_MAX_CHARS, "20"))) {
             chunker.text(CHAT, 1001, "short");
             chunker.text(CHAT, 1002, "y".repeat(25));
 
@@ -292,12 +290,18 @@ class ThoughtRulesTopologyTest {
             // and it carries the edited text in the original position, marked as edited
             Thought thought = chunker.thoughts.readValue();
             assertEquals("42:1001", thought.thoughtId());
-            assertEquals(List.of(new ThoughtMessage(1001, "hello", sent, null, editedAt / 1000 * 1000),
-                    new ThoughtMessage(1002, "how are you?", (sent + 500) / 1000 * 1000)), thought.messages());
+            assertEquals(
+                    List.of(
+                            new ThoughtMessage(1001, "hello", sent, null, editedAt / 1000 * 1000),
+                            new ThoughtMessage(1002, "how are you?", (sent + 500) / 1000 * 1000)),
+                    thought.messages());
             assertEquals(1002, thought.lastMessageId());
             // and the conversation remembers only the corrected text
-            assertEquals(List.of("hello", "how are you?"), chunker.contexts().get(CHAT).messages().stream()
-                    .map(ContextMessage::text).toList());
+            assertEquals(
+                    List.of("hello", "how are you?"),
+                    chunker.contexts().get(CHAT).messages().stream()
+                            .map(ContextMessage::text)
+                            .toList());
         }
     }
 
@@ -324,7 +328,9 @@ class ThoughtRulesTopologyTest {
             assertEquals(1001, thought.lastMessageId());
             assertTrue(thought.messages().get(0).editedAtMs() != null);
             // with the original in its context
-            assertEquals(List.of("see you at 5"), thought.context().stream().map(ContextMessage::text).toList());
+            assertEquals(
+                    List.of("see you at 5"),
+                    thought.context().stream().map(ContextMessage::text).toList());
         }
     }
 

@@ -47,6 +47,7 @@ public final class DevStack implements AutoCloseable {
     private final Map<String, String> resolved = new HashMap<>();
     /** One registry for the services of this JVM, as the Metrics class intends. */
     private final Metrics metrics = new Metrics();
+
     private TelegramEmulator emulator;
     private Infra infra;
     private HttpEndpoints endpoints;
@@ -84,30 +85,39 @@ public final class DevStack implements AutoCloseable {
             EmbeddedKafka kafka = EmbeddedKafka.start(dev.dataDir().resolve("kafka"), dev.kafkaPort());
             closers.push(kafka::close);
             resolved.put(KafkaSettings.BOOTSTRAP, kafka.bootstrapServers());
-            kafkaDescription = kafka.bootstrapServers() + " (embedded, data in " + dev.dataDir().resolve("kafka") + ")";
+            kafkaDescription = kafka.bootstrapServers() + " (embedded, data in "
+                    + dev.dataDir().resolve("kafka") + ")";
         }
 
         Optional<RedisSettings> redis = startRedis(base, dev);
 
         if (dev.realTelegram()) {
-            LOG.info("TG_BOT_TOKEN is set: talking to {} instead of the emulator",
+            LOG.info(
+                    "TG_BOT_TOKEN is set: talking to {} instead of the emulator",
                     base.string(TelegramSettings.API_URL, TelegramSettings.DEFAULT_API_URL));
         } else {
             // The pipeline's state survives a restart but the emulator's does not: start its ids above any it
             // could have handed out before, as Telegram never reuses one.
-            emulator = TelegramEmulator.builder().port(dev.emulatorPort()).botToken(DevStackConfig.OFFLINE_TOKEN)
-                    .idsAbovePreviousRuns(clock).build().start();
+            emulator = TelegramEmulator.builder()
+                    .port(dev.emulatorPort())
+                    .botToken(DevStackConfig.OFFLINE_TOKEN)
+                    .idsAbovePreviousRuns(clock)
+                    .build()
+                    .start();
             closers.push(emulator::close);
             resolved.put(TelegramSettings.TOKEN, DevStackConfig.OFFLINE_TOKEN);
             resolved.put(TelegramSettings.API_URL, emulator.baseUrl());
         }
-        resolved.putIfAbsent("STREAMS_STATE_DIR", dev.dataDir().resolve("chunker-state").toString());
+        resolved.putIfAbsent(
+                "STREAMS_STATE_DIR", dev.dataDir().resolve("chunker-state").toString());
 
         // What the user set wins over devstack's defaults; devstack's resolved endpoints win over both.
-        Config config = Config.of(Map.of()).with(devDefaults()).with(asMap(base)).with(resolved);
+        Config config =
+                Config.of(Map.of()).with(devDefaults()).with(asMap(base)).with(resolved);
 
         // One Infra for the four services: the same claims, staleness signal, metrics and endpoint.
-        Infra.Builder shared = Infra.builder(KafkaSettings.from(config)).metrics(metrics).clock(clock);
+        Infra.Builder shared =
+                Infra.builder(KafkaSettings.from(config)).metrics(metrics).clock(clock);
         if (redis.isPresent()) {
             shared.redis(redis.get());
         } else {
@@ -137,8 +147,8 @@ public final class DevStack implements AutoCloseable {
     }
 
     /** Downstream first: emitter, llm-processor, chunker, then ingest. */
-    private static final List<ServiceFactory> FACTORIES = List.of(new EmitterFactory(), new LlmProcessorFactory(),
-            new ChunkerFactory(), new IngestFactory());
+    private static final List<ServiceFactory> FACTORIES =
+            List.of(new EmitterFactory(), new LlmProcessorFactory(), new ChunkerFactory(), new IngestFactory());
 
     private static void awaitReady(Service service) {
         try {
@@ -190,10 +200,10 @@ public final class DevStack implements AutoCloseable {
         return config.withPrefix("");
     }
 
-
     /** The web chat's address, when devstack runs the emulator. */
     public java.util.Optional<String> webChatUrl() {
-        return emulator == null ? java.util.Optional.empty()
+        return emulator == null
+                ? java.util.Optional.empty()
                 : java.util.Optional.of("http://localhost:" + emulator.port() + "/");
     }
 

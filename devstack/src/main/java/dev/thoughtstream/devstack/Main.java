@@ -35,11 +35,14 @@ public final class Main {
             LOG.error("devstack failed to start", e);
             return ServiceRunner.EXIT_FAILED;
         }
-        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-            System.out.println("thoughtstream stopping...");
-            stack.close();
-            System.out.println("thoughtstream stopped");
-        }, "devstack-shutdown"));
+        Runtime.getRuntime()
+                .addShutdownHook(new Thread(
+                        () -> {
+                            System.out.println("thoughtstream stopping...");
+                            stack.close();
+                            System.out.println("thoughtstream stopped");
+                        },
+                        "devstack-shutdown"));
         System.out.println(stack.readyLine());
         try {
             stack.awaitStopped();

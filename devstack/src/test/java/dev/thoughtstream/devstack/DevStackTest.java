@@ -50,8 +50,8 @@ class DevStackTest {
             assertTrue(stack.readyLine().startsWith("thoughtstream ready"), stack.readyLine());
             assertTrue(stack.readyLine().contains(webChat), stack.readyLine());
             assertTrue(stack.readyLine().contains("redis-server started by devstack"), stack.readyLine());
-            HttpResponse<String> page = http.send(HttpRequest.newBuilder(URI.create(webChat)).build(),
-                    HttpResponse.BodyHandlers.ofString());
+            HttpResponse<String> page = http.send(
+                    HttpRequest.newBuilder(URI.create(webChat)).build(), HttpResponse.BodyHandlers.ofString());
             assertEquals(200, page.statusCode());
             assertTrue(page.body().contains("<html"), "the web chat page is served");
 
@@ -69,14 +69,20 @@ class DevStackTest {
 
             // Then the same chat is answered again: new message ids are above the ones the pipeline has seen
             TelegramEmulator emulator = again.emulator().orElseThrow();
-            Await.until("an answer after the restart", TIMEOUT, () -> !emulator.botTexts(7).isEmpty());
+            Await.until(
+                    "an answer after the restart",
+                    TIMEOUT,
+                    () -> !emulator.botTexts(7).isEmpty());
         }
     }
 
     private void say(String webChat, long chatId, String text) throws IOException, InterruptedException {
-        HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(webChat + "emulator/chats/" + chatId + "/messages"))
-                .POST(HttpRequest.BodyPublishers.ofString("{\"text\":\"" + text + "\",\"firstName\":\"Ann\"}"))
-                .header("Content-Type", "application/json").build(), HttpResponse.BodyHandlers.ofString());
+        HttpResponse<String> r = http.send(
+                HttpRequest.newBuilder(URI.create(webChat + "emulator/chats/" + chatId + "/messages"))
+                        .POST(HttpRequest.BodyPublishers.ofString("{\"text\":\"" + text + "\",\"firstName\":\"Ann\"}"))
+                        .header("Content-Type", "application/json")
+                        .build(),
+                HttpResponse.BodyHandlers.ofString());
         assertEquals(200, r.statusCode(), r.body());
     }
 }

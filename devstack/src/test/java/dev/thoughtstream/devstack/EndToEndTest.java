@@ -44,12 +44,17 @@ class EndToEndTest {
 
     @ParameterizedTest(name = "{0} wire format")
     @EnumSource(WireFormat.class)
-    void aTelegramMessageIsAnsweredThroughAllFourServicesAndTheBotRemembersWhatItSaid(WireFormat format,
-            @TempDir Path dir) {
+    void aTelegramMessageIsAnsweredThroughAllFourServicesAndTheBotRemembersWhatItSaid(
+            WireFormat format, @TempDir Path dir) {
         String prefix = TestKafka.uniquePrefix("e2e-" + format.name().toLowerCase());
         String token = "5000000001:e2e-" + format.name().toLowerCase();
-        try (TelegramEmulator telegram = TelegramEmulator.builder().botToken(token).build().start();
-                FakeLlmServer llm = FakeLlmServer.builder().apiKey("sk-e2e").responder(RESPONDER).build().start()) {
+        try (TelegramEmulator telegram =
+                        TelegramEmulator.builder().botToken(token).build().start();
+                FakeLlmServer llm = FakeLlmServer.builder()
+                        .apiKey("sk-e2e")
+                        .responder(RESPONDER)
+                        .build()
+                        .start()) {
             Map<String, String> env = new HashMap<>();
             env.put("KAFKA_BOOTSTRAP_SERVERS", TestKafka.bootstrapServers());
             env.put("TOPIC_PREFIX", prefix);
@@ -76,13 +81,22 @@ class EndToEndTest {
                 telegram.injectMessage(CHAT, "how are you");
 
                 // Then the bot answers in two bubbles, each after "typing..."
-                List<String> expected = List.of("You wrote: hello there how are you.",
-                        "That makes 1 user turn(s) so far.");
-                Await.until("the bot's first reply in the transcript", TIMEOUT,
+                List<String> expected =
+                        List.of("You wrote: hello there how are you.", "That makes 1 user turn(s) so far.");
+                Await.until(
+                        "the bot's first reply in the transcript",
+                        TIMEOUT,
                         () -> telegram.botTexts(CHAT).size() >= 2);
                 assertEquals(expected, telegram.botTexts(CHAT));
-                assertEquals(List.of("user:hello there", "user:how are you", "bot:typing", "bot:" + expected.get(0),
-                        "bot:typing", "bot:" + expected.get(1)), describe(telegram.transcript(CHAT)));
+                assertEquals(
+                        List.of(
+                                "user:hello there",
+                                "user:how are you",
+                                "bot:typing",
+                                "bot:" + expected.get(0),
+                                "bot:typing",
+                                "bot:" + expected.get(1)),
+                        describe(telegram.transcript(CHAT)));
 
                 // and the model saw the system prompt, then the whole thought, through the real client
                 RecordedRequest first = llm.requests().get(0);
@@ -94,20 +108,31 @@ class EndToEndTest {
                 // and each part's outcome was reported as SENT
                 Topics topics = Topics.withPrefix(prefix);
                 List<ConsumerRecord<Long, Delivery>> delivered = TestKafka.awaitRecords(topics.delivered(), 2, TIMEOUT);
-                assertTrue(delivered.stream().allMatch(r -> r.key() == CHAT
-                        && r.value().outcome() == Delivery.Outcome.SENT && r.value().telegramMessageId() != null),
+                assertTrue(
+                        delivered.stream()
+                                .allMatch(r -> r.key() == CHAT
+                                        && r.value().outcome() == Delivery.Outcome.SENT
+                                        && r.value().telegramMessageId() != null),
                         delivered.toString());
 
                 // When the person writes again
                 telegram.injectMessage(CHAT, "tell me more");
 
                 // Then the next prompt carries what the person said and what the bot actually sent
-                Await.until("the bot's second reply", TIMEOUT, () -> telegram.botTexts(CHAT).size() >= 4);
+                Await.until(
+                        "the bot's second reply",
+                        TIMEOUT,
+                        () -> telegram.botTexts(CHAT).size() >= 4);
                 RecordedRequest second = llm.requests().get(llm.requestCount() - 1);
-                assertEquals(List.of("system", "user", "user", "assistant", "assistant", "user"),
+                assertEquals(
+                        List.of("system", "user", "user", "assistant", "assistant", "user"),
                         second.messages().stream().map(LlmMessage::role).toList());
-                assertEquals(List.of("hello there", "how are you", expected.get(0), expected.get(1), "tell me more"),
-                        second.messages().stream().skip(1).map(LlmMessage::content).toList());
+                assertEquals(
+                        List.of("hello there", "how are you", expected.get(0), expected.get(1), "tell me more"),
+                        second.messages().stream()
+                                .skip(1)
+                                .map(LlmMessage::content)
+                                .toList());
                 assertEquals("You wrote: tell me more.", telegram.botTexts(CHAT).get(2));
             }
         }

@@ -40,6 +40,7 @@ public record EmitterConfig(
     public static final String EMITTER_REDIS_OUTAGE = "EMITTER_REDIS_OUTAGE";
     /** The earlier name of {@link #EMITTER_REDIS_OUTAGE}, same values; still read, with a deprecation warning. */
     public static final String EMITTER_REDIS_MODE = "EMITTER_REDIS_MODE";
+
     public static final String EMITTER_CHAT_RATE_PER_S = "EMITTER_CHAT_RATE_PER_S";
     public static final String EMITTER_CHAT_BURST = "EMITTER_CHAT_BURST";
     public static final String EMITTER_GROUP_RATE_PER_MIN = "EMITTER_GROUP_RATE_PER_MIN";
@@ -79,7 +80,12 @@ public record EmitterConfig(
      * @param seed           {@code TYPING_SEED}: seed for the jitter (tests); unset = random
      * @param readingPause   {@code READING_PAUSE_MS}: silent pause before the first part of a reply
      */
-    public record Typing(double charsPerSecond, Duration min, Duration max, double jitter, OptionalLong seed,
+    public record Typing(
+            double charsPerSecond,
+            Duration min,
+            Duration max,
+            double jitter,
+            OptionalLong seed,
             Duration readingPause) {
         public static Typing from(Config config) {
             Duration min = config.millis(TYPING_MIN_MS, 400, 0, 60_000);
@@ -111,7 +117,10 @@ public record EmitterConfig(
             return new Claims(
                     config.millis(EMITTER_CLAIM_TTL_MS, 7 * DAY_MS, 60_000, 90 * DAY_MS),
                     config.integer(EMITTER_MAX_SEND_ATTEMPTS, 5, 1, 100),
-                    RedisOutage.read(config, EMITTER_REDIS_OUTAGE, RedisOutage.FAIL_OPEN,
+                    RedisOutage.read(
+                            config,
+                            EMITTER_REDIS_OUTAGE,
+                            RedisOutage.FAIL_OPEN,
                             RedisOutage.Legacy.sameValues(EMITTER_REDIS_MODE)));
         }
     }

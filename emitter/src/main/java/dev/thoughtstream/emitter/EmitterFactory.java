@@ -36,9 +36,15 @@ public final class EmitterFactory implements ServiceFactory {
         OkHttpClient http = TelegramClients.http();
         ScheduledThreadPoolExecutor scheduler = EmitterThreads.scheduler();
         try {
-            EmitterService service = new EmitterService(emitter, infra.kafka(),
-                    TelegramClients.create(emitter.telegram(), http), infra.claims(), infra.subscribedActivity(),
-                    infra.metrics(), infra.clock(), scheduler);
+            EmitterService service = new EmitterService(
+                    emitter,
+                    infra.kafka(),
+                    TelegramClients.create(emitter.telegram(), http),
+                    infra.claims(),
+                    infra.subscribedActivity(),
+                    infra.metrics(),
+                    infra.clock(),
+                    scheduler);
             return OwningService.of(service, scheduler::shutdownNow, () -> TelegramClients.release(http));
         } catch (RuntimeException e) {
             scheduler.shutdownNow();

@@ -21,17 +21,24 @@ public final class EmitterMetrics {
     public EmitterMetrics(Metrics metrics) {
         this.metrics = metrics;
         for (Delivery.Outcome o : Delivery.Outcome.values()) {
-            parts.put(o, metrics.counter("emitter_parts_total",
-                    "reply parts finished, by outcome (sent, dropped_stale, failed), re-reports included",
-                    "outcome", o.name().toLowerCase(Locale.ROOT)));
+            parts.put(
+                    o,
+                    metrics.counter(
+                            "emitter_parts_total",
+                            "reply parts finished, by outcome (sent, dropped_stale, failed), re-reports included",
+                            "outcome",
+                            o.name().toLowerCase(Locale.ROOT)));
         }
-        staleDrops = metrics.counter("emitter_stale_drops_total",
-                "parts this instance dropped because the chat had a newer user message");
-        firstPartDelay = metrics.timer("emitter_first_part_delay_seconds",
+        staleDrops = metrics.counter(
+                "emitter_stale_drops_total", "parts this instance dropped because the chat had a newer user message");
+        firstPartDelay = metrics.timer(
+                "emitter_first_part_delay_seconds",
                 "from a reply's first part being produced to its message being sent (typing delay included)");
-        redisErrors = metrics.counter("emitter_redis_errors_total",
+        redisErrors = metrics.counter(
+                "emitter_redis_errors_total",
                 "failed Redis calls (claims, outcome records, staleness checks); the emitter went on per its mode");
-        sentWithoutClaim = metrics.counter("emitter_sent_without_claim_total",
+        sentWithoutClaim = metrics.counter(
+                "emitter_sent_without_claim_total",
                 "messages sent while Redis was unreachable (fail-open), so unprotected against a duplicate");
         deadLetters = metrics.counter("emitter_dead_letters_total", "unreadable reply records set aside");
         for (String scope : new String[] {"chat", "group", "global", "telegram"}) {
@@ -40,9 +47,11 @@ public final class EmitterMetrics {
     }
 
     private Metrics.Counter rateLimitedCounter(String scope) {
-        return metrics.counter("emitter_rate_limited_total",
+        return metrics.counter(
+                "emitter_rate_limited_total",
                 "sends that had to wait for a rate limit: our own (chat, group, global) or Telegram's 429 (telegram)",
-                "scope", scope);
+                "scope",
+                scope);
     }
 
     public void gauges(IntSupplier lanes, IntSupplier pendingParts) {

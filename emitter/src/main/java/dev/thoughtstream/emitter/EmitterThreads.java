@@ -13,7 +13,8 @@ public final class EmitterThreads {
      * The caller owns it and shuts it down after the emitter.
      */
     public static ScheduledThreadPoolExecutor scheduler() {
-        ScheduledThreadPoolExecutor scheduler = new ScheduledThreadPoolExecutor(1, NamedThreads.daemon("emitter-scheduler"));
+        ScheduledThreadPoolExecutor scheduler =
+                new ScheduledThreadPoolExecutor(1, NamedThreads.daemon("emitter-scheduler"));
         scheduler.setRemoveOnCancelPolicy(true);
         return scheduler;
     }

@@ -54,12 +54,43 @@ class EmitterConfigTest {
 
     @Test
     void everyVariableIsRead() {
-        EmitterConfig c = EmitterConfig.from(config("TYPING_CPS", "12.5", "TYPING_MIN_MS", "100", "TYPING_MAX_MS",
-                "900", "TYPING_JITTER", "0", "TYPING_SEED", "-7", "READING_PAUSE_MS", "250", "EMITTER_CLAIM_TTL_MS",
-                "3600000", "EMITTER_MAX_SEND_ATTEMPTS", "2", "EMITTER_GROUP_ID", "g", "TG_API_URL",
-                "http://127.0.0.1:8088", "EMITTER_SEND_THREADS", "3", "EMITTER_MAX_BUFFERED", "50",
-                "EMITTER_REDIS_OUTAGE", "fail-closed", "EMITTER_CHAT_RATE_PER_S", "0.5", "EMITTER_CHAT_BURST", "2",
-                "EMITTER_GROUP_RATE_PER_MIN", "10", "EMITTER_GLOBAL_RATE_PER_S", "0", "EMITTER_DRY_RUN", "true"));
+        EmitterConfig c = EmitterConfig.from(config(
+                "TYPING_CPS",
+                "12.5",
+                "TYPING_MIN_MS",
+                "100",
+                "TYPING_MAX_MS",
+                "900",
+                "TYPING_JITTER",
+                "0",
+                "TYPING_SEED",
+                "-7",
+                "READING_PAUSE_MS",
+                "250",
+                "EMITTER_CLAIM_TTL_MS",
+                "3600000",
+                "EMITTER_MAX_SEND_ATTEMPTS",
+                "2",
+                "EMITTER_GROUP_ID",
+                "g",
+                "TG_API_URL",
+                "http://127.0.0.1:8088",
+                "EMITTER_SEND_THREADS",
+                "3",
+                "EMITTER_MAX_BUFFERED",
+                "50",
+                "EMITTER_REDIS_OUTAGE",
+                "fail-closed",
+                "EMITTER_CHAT_RATE_PER_S",
+                "0.5",
+                "EMITTER_CHAT_BURST",
+                "2",
+                "EMITTER_GROUP_RATE_PER_MIN",
+                "10",
+                "EMITTER_GLOBAL_RATE_PER_S",
+                "0",
+                "EMITTER_DRY_RUN",
+                "true"));
 
         assertEquals(12.5, c.typing().charsPerSecond());
         assertEquals(Duration.ofMillis(100), c.typing().min());
@@ -83,7 +114,9 @@ class EmitterConfigTest {
 
     @Test
     void aTypingMaximumBelowTheMinimumNamesTypingMaxMs() {
-        assertRejects("TYPING_MAX_MS", () -> EmitterConfig.from(config("TYPING_MIN_MS", "500", "TYPING_MAX_MS", "100")),
+        assertRejects(
+                "TYPING_MAX_MS",
+                () -> EmitterConfig.from(config("TYPING_MIN_MS", "500", "TYPING_MAX_MS", "100")),
                 "TYPING_MIN_MS");
     }
 
@@ -136,8 +169,8 @@ class EmitterConfigTest {
     @Test
     void theNewRedisOutageNameWinsOverTheEarlierOne() {
         // given both names, saying different things
-        EmitterConfig c = EmitterConfig.from(config("EMITTER_REDIS_OUTAGE", "fail-open", "EMITTER_REDIS_MODE",
-                "fail-closed"));
+        EmitterConfig c =
+                EmitterConfig.from(config("EMITTER_REDIS_OUTAGE", "fail-open", "EMITTER_REDIS_MODE", "fail-closed"));
 
         // then the new one counts
         assertEquals(RedisOutage.FAIL_OPEN, c.claims().redisOutage());
@@ -147,8 +180,8 @@ class EmitterConfigTest {
     void aMissingTokenIsNamedAndAMalformedOneIsNotEchoed() {
         assertRejects("TG_BOT_TOKEN", () -> EmitterConfig.from(Config.of(Map.of())));
 
-        ConfigException malformed = assertRejects("TG_BOT_TOKEN",
-                () -> EmitterConfig.from(config("TG_BOT_TOKEN", "secret/with/slashes")));
+        ConfigException malformed =
+                assertRejects("TG_BOT_TOKEN", () -> EmitterConfig.from(config("TG_BOT_TOKEN", "secret/with/slashes")));
         assertFalse(malformed.getMessage().contains("secret/with/slashes"), malformed.getMessage());
     }
 }

@@ -34,21 +34,35 @@ class EmitterSendConfigTest {
     }
 
     @ParameterizedTest
-    @CsvSource({"none, NONE", "MarkdownV2, MARKDOWNV2", "markdownv2, MARKDOWNV2", "HTML, HTML", "html, HTML",
-            "Markdown, MARKDOWN"})
+    @CsvSource({
+        "none, NONE",
+        "MarkdownV2, MARKDOWNV2",
+        "markdownv2, MARKDOWNV2",
+        "HTML, HTML",
+        "html, HTML",
+        "Markdown, MARKDOWN"
+    })
     void everyTelegramParseModeIsAcceptedInAnyCase(String value, ParseMode expected) {
-        assertEquals(expected, EmitterConfig.from(config("EMITTER_PARSE_MODE", value)).sending().parseMode());
+        assertEquals(
+                expected,
+                EmitterConfig.from(config("EMITTER_PARSE_MODE", value))
+                        .sending()
+                        .parseMode());
     }
 
     @Test
     void dryRunIsReadAsABoolean() {
-        assertTrue(EmitterConfig.from(config("EMITTER_DRY_RUN", "true")).sending().dryRun());
-        assertFalse(EmitterConfig.from(config("EMITTER_DRY_RUN", "false")).sending().dryRun());
+        assertTrue(
+                EmitterConfig.from(config("EMITTER_DRY_RUN", "true")).sending().dryRun());
+        assertFalse(
+                EmitterConfig.from(config("EMITTER_DRY_RUN", "false")).sending().dryRun());
     }
 
     @Test
     void anUnknownParseModeFailsNamingTheVariableAndTheChoices() {
-        assertRejects("EMITTER_PARSE_MODE", () -> EmitterConfig.from(config("EMITTER_PARSE_MODE", "markdown3")),
+        assertRejects(
+                "EMITTER_PARSE_MODE",
+                () -> EmitterConfig.from(config("EMITTER_PARSE_MODE", "markdown3")),
                 "markdownv2");
     }
 

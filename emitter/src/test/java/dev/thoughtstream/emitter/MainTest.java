@@ -21,8 +21,8 @@ class MainTest {
 
     private static Exit runMain(Path workDir, Map<String, String> env) throws IOException, InterruptedException {
         Path java = Path.of(System.getProperty("java.home"), "bin", "java");
-        ProcessBuilder pb = new ProcessBuilder(java.toString(), "-cp", System.getProperty("java.class.path"),
-                Main.class.getName())
+        ProcessBuilder pb = new ProcessBuilder(
+                        java.toString(), "-cp", System.getProperty("java.class.path"), Main.class.getName())
                 .directory(workDir.toFile())
                 .redirectErrorStream(true);
         pb.environment().clear();
@@ -45,12 +45,22 @@ class MainTest {
     void anInvalidConfigurationIsPrintedNamingTheVariableAndExitsWithTwo(@TempDir Path dir)
             throws IOException, InterruptedException {
         // when the emitter starts with a typing maximum below its minimum
-        Exit exit = runMain(dir, Map.of("TG_BOT_TOKEN", EmitterFixture.TOKEN, "KAFKA_BOOTSTRAP_SERVERS",
-                "127.0.0.1:1", "TYPING_MIN_MS", "500", "TYPING_MAX_MS", "100"));
+        Exit exit = runMain(
+                dir,
+                Map.of(
+                        "TG_BOT_TOKEN",
+                        EmitterFixture.TOKEN,
+                        "KAFKA_BOOTSTRAP_SERVERS",
+                        "127.0.0.1:1",
+                        "TYPING_MIN_MS",
+                        "500",
+                        "TYPING_MAX_MS",
+                        "100"));
 
         // then it says what is wrong and exits 2, without a stack trace and without the token
         assertEquals(2, exit.code(), exit.output());
-        assertTrue(exit.output().contains("invalid configuration: TYPING_MAX_MS: must be >= TYPING_MIN_MS"),
+        assertTrue(
+                exit.output().contains("invalid configuration: TYPING_MAX_MS: must be >= TYPING_MIN_MS"),
                 exit.output());
         assertFalse(exit.output().contains("\tat "), exit.output());
         assertFalse(exit.output().contains(EmitterFixture.TOKEN), exit.output());
@@ -61,7 +71,10 @@ class MainTest {
         Exit exit = runMain(dir, Map.of("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:1"));
 
         assertEquals(2, exit.code(), exit.output());
-        List<String> lines = exit.output().lines().filter(l -> l.contains("invalid configuration")).toList();
+        List<String> lines = exit.output()
+                .lines()
+                .filter(l -> l.contains("invalid configuration"))
+                .toList();
         assertEquals(1, lines.size(), exit.output());
         assertTrue(lines.get(0).contains("TG_BOT_TOKEN: is required but not set"), exit.output());
     }

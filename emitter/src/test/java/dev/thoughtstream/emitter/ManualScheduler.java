@@ -75,8 +75,7 @@ public final class ManualScheduler extends AbstractExecutorService implements Sc
     /** Delays of the timers still pending (not cancelled), from now, shortest first. */
     public synchronized List<Duration> pendingDelays() {
         List<Duration> out = new ArrayList<>();
-        tasks.stream().filter(t -> !t.isCancelled()).sorted()
-                .forEach(t -> out.add(Duration.ofMillis(t.dueMs - nowMs)));
+        tasks.stream().filter(t -> !t.isCancelled()).sorted().forEach(t -> out.add(Duration.ofMillis(t.dueMs - nowMs)));
         return out;
     }
 
@@ -145,10 +144,12 @@ public final class ManualScheduler extends AbstractExecutorService implements Sc
 
     @Override
     public ScheduledFuture<?> schedule(Runnable command, long delay, TimeUnit unit) {
-        return add(new Task<>(() -> {
-            command.run();
-            return null;
-        }, now() + Math.max(0, unit.toMillis(delay))));
+        return add(new Task<>(
+                () -> {
+                    command.run();
+                    return null;
+                },
+                now() + Math.max(0, unit.toMillis(delay))));
     }
 
     @Override

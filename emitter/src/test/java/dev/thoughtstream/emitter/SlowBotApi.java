@@ -59,7 +59,8 @@ public final class SlowBotApi implements AutoCloseable {
     }
 
     private void handle(HttpExchange exchange) throws IOException {
-        try (exchange; InputStream in = exchange.getRequestBody()) {
+        try (exchange;
+                InputStream in = exchange.getRequestBody()) {
             in.readAllBytes();
             String path = exchange.getRequestURI().getPath().toLowerCase(Locale.ROOT);
             String body;

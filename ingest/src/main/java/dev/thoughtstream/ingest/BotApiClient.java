@@ -67,7 +67,8 @@ public final class BotApiClient {
 
     private JsonNode call(String method, ObjectNode body) {
         Secret token = telegram.token();
-        URI uri = URI.create(telegram.apiUrl().toString().replaceAll("/+$", "") + "/bot" + token.reveal() + "/" + method);
+        URI uri =
+                URI.create(telegram.apiUrl().toString().replaceAll("/+$", "") + "/bot" + token.reveal() + "/" + method);
         HttpRequest request;
         try {
             request = HttpRequest.newBuilder(uri)
@@ -83,7 +84,8 @@ public final class BotApiClient {
             response = http.send(request, HttpResponse.BodyHandlers.ofString());
         } catch (IOException e) {
             // The cause is left out: it may quote the URL, which holds the token.
-            throw new IllegalStateException(method + " at " + telegram.apiUrl() + " failed: " + token.describe(e), null);
+            throw new IllegalStateException(
+                    method + " at " + telegram.apiUrl() + " failed: " + token.describe(e), null);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IllegalStateException(method + " interrupted", null);
@@ -92,12 +94,14 @@ public final class BotApiClient {
         try {
             answer = mapper.readTree(response.body());
         } catch (IOException e) {
-            throw new IllegalStateException(method + " answered HTTP " + response.statusCode() + " with a body that is "
-                    + "not JSON", null);
+            throw new IllegalStateException(
+                    method + " answered HTTP " + response.statusCode() + " with a body that is " + "not JSON", null);
         }
         if (!answer.path("ok").asBoolean(false)) {
-            throw new IllegalStateException(method + " refused (HTTP " + response.statusCode() + "): "
-                    + token.redact(answer.path("description").asText("no description")), null);
+            throw new IllegalStateException(
+                    method + " refused (HTTP " + response.statusCode() + "): "
+                            + token.redact(answer.path("description").asText("no description")),
+                    null);
         }
         return answer.path("result");
     }

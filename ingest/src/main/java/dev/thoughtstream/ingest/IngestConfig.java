@@ -23,8 +23,15 @@ import java.time.Duration;
  * @param access          allow-lists, group rules, flood guard and size cap ({@link AccessSettings})
  * @param lease           one poller at a time: {@code INGEST_LEASE_*}, {@code INGEST_REDIS_OUTAGE} ({@link Lease})
  */
-public record IngestConfig(TelegramSettings telegram, int pollTimeout, Duration dedupTtl, Duration retryBackoffMax,
-        IngestMode mode, WebhookSettings webhook, AccessSettings access, Lease lease) {
+public record IngestConfig(
+        TelegramSettings telegram,
+        int pollTimeout,
+        Duration dedupTtl,
+        Duration retryBackoffMax,
+        IngestMode mode,
+        WebhookSettings webhook,
+        AccessSettings access,
+        Lease lease) {
     /** The service's name: its subcommand, its log and its readiness. */
     public static final String SERVICE_NAME = "ingest";
 
@@ -95,7 +102,10 @@ public record IngestConfig(TelegramSettings telegram, int pollTimeout, Duration 
             return new Lease(
                     config.millis(LEASE_TTL, 10_000, 500, 600_000),
                     config.millis(LEASE_RETRY, 1_000, 10, 60_000),
-                    RedisOutage.read(config, REDIS_OUTAGE, RedisOutage.FAIL_CLOSED,
+                    RedisOutage.read(
+                            config,
+                            REDIS_OUTAGE,
+                            RedisOutage.FAIL_CLOSED,
                             RedisOutage.Legacy.bool(LEASE_REQUIRED, RedisOutage.FAIL_CLOSED)));
         }
 

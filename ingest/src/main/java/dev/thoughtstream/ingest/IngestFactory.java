@@ -44,7 +44,8 @@ public final class IngestFactory implements ServiceFactory {
         ClaimStore claims = infra.claims();
         // Ingest only writes the staleness signal, so it needs no subscription.
         ActivityRecorder activity = ActivityRecorder.of(infra.activity());
-        HttpClient botApi = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
+        HttpClient botApi =
+                HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
         Optional<RedisClient> redis = infra.redis();
         Metrics metrics = infra.metrics();
         IntakeRules rules = redis.isPresent()
@@ -53,20 +54,30 @@ public final class IngestFactory implements ServiceFactory {
         UpdateJudge judge = IntakeSetup.judge(ingest, claims, rules);
         if (ingest.mode() == IngestMode.WEBHOOK) {
             // Webhook mode replaces long polling, and any number of instances may serve the URL: no lease.
-            return new WebhookIngest(ingest, new WebhookIngest.Dependencies(infra.kafka(), judge, activity, metrics,
-                    new BotApiClient(ingest.telegram(), botApi), infra.clock()));
+            return new WebhookIngest(
+                    ingest,
+                    new WebhookIngest.Dependencies(
+                            infra.kafka(),
+                            judge,
+                            activity,
+                            metrics,
+                            new BotApiClient(ingest.telegram(), botApi),
+                            infra.clock()));
         }
         PollerLease lease = PollerLease.none();
         if (redis.isPresent()) {
             // One poller at a time: every ingest of this bot competes for the same lease in the same Redis.
-            lease = new PollerLease(redis.get(), PollerLease.keyFor(infra.redisKeyPrefix(), ingest.telegram().botId()),
+            lease = new PollerLease(
+                    redis.get(),
+                    PollerLease.keyFor(infra.redisKeyPrefix(), ingest.telegram().botId()),
                     // With an instance id, a restarted ingest takes back the lease its crashed process left.
-                    infra.instanceId().isPresent() ? infra.owner() : PollerLease.defaultOwner(), ingest.lease().ttl());
+                    infra.instanceId().isPresent() ? infra.owner() : PollerLease.defaultOwner(),
+                    ingest.lease().ttl());
             LOG.info("poller lease: {}", lease);
         } else {
             LOG.warn("*** IN-MEMORY fallback: ingest polls WITHOUT a poller lease; run only one devstack per bot ***");
         }
-        return new IngestService(ingest, new IngestService.Dependencies(infra.kafka(), judge, activity, lease, metrics,
-                infra.clock()));
+        return new IngestService(
+                ingest, new IngestService.Dependencies(infra.kafka(), judge, activity, lease, metrics, infra.clock()));
     }
 }

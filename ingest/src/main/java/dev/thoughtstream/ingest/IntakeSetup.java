@@ -33,20 +33,30 @@ public final class IntakeSetup {
      * @param redisKeyPrefix {@code REDIS_KEY_PREFIX}
      * @throws IllegalStateException when getMe is needed and fails (the message never holds the token)
      */
-    public static IntakeRules rules(IngestConfig config, ClaimStore claims, RedisClient redis, String redisKeyPrefix,
-            Metrics metrics, HttpClient http, Clock clock) {
+    public static IntakeRules rules(
+            IngestConfig config,
+            ClaimStore claims,
+            RedisClient redis,
+            String redisKeyPrefix,
+            Metrics metrics,
+            HttpClient http,
+            Clock clock) {
         long botId = config.telegram().botId();
-        return rules(config, claims,
-                new RedisFloodWindow(redis, redisKeyPrefix + "ingest:flood:" + botId + ":", FLOOD_KEEP), metrics,
-                http, clock);
+        return rules(
+                config,
+                claims,
+                new RedisFloodWindow(redis, redisKeyPrefix + "ingest:flood:" + botId + ":", FLOOD_KEEP),
+                metrics,
+                http,
+                clock);
     }
 
     /**
      * The configured rules over any {@link FloodWindow} (devstack's in-memory fallback passes an
      * {@link InMemoryFloodWindow}).
      */
-    public static IntakeRules rules(IngestConfig config, ClaimStore claims, FloodWindow window, Metrics metrics,
-            HttpClient http, Clock clock) {
+    public static IntakeRules rules(
+            IngestConfig config, ClaimStore claims, FloodWindow window, Metrics metrics, HttpClient http, Clock clock) {
         AccessSettings access = config.access();
         // Telegram's bot id is the token's prefix; getMe's answer is preferred when asked anyway.
         long botId = config.telegram().botId();
@@ -63,6 +73,7 @@ public final class IntakeSetup {
 
     /** The judge of {@code rules}: dedup in {@code claims} under the bot's prefix, for {@code INGEST_DEDUP_TTL_MS}. */
     public static UpdateJudge judge(IngestConfig config, ClaimStore claims, IntakeRules rules) {
-        return new UpdateJudge(rules, claims, UpdateJudge.dedupPrefix(config.telegram().botId()), config.dedupTtl());
+        return new UpdateJudge(
+                rules, claims, UpdateJudge.dedupPrefix(config.telegram().botId()), config.dedupTtl());
     }
 }

@@ -41,7 +41,8 @@ class IngestConfigTest {
         assertEquals(50, config.pollTimeout());
         assertEquals(Duration.ofHours(25), config.dedupTtl(), "longer than Telegram keeps unconfirmed updates");
         assertEquals(Duration.ofSeconds(10), config.retryBackoffMax());
-        assertEquals(new IngestConfig.Lease(Duration.ofSeconds(10), Duration.ofSeconds(1), RedisOutage.FAIL_CLOSED),
+        assertEquals(
+                new IngestConfig.Lease(Duration.ofSeconds(10), Duration.ofSeconds(1), RedisOutage.FAIL_CLOSED),
                 config.lease());
         assertTrue(config.lease().required(), "fail-closed: polling stops once the lease ran out");
         assertEquals(Duration.ofMillis(3333), config.lease().renewInterval(), "three renewals per ttl");
@@ -65,7 +66,8 @@ class IngestConfigTest {
         assertEquals(5, config.pollTimeout());
         assertEquals(Duration.ofDays(2), config.dedupTtl());
         assertEquals(Duration.ofMillis(2500), config.retryBackoffMax());
-        assertEquals(new IngestConfig.Lease(Duration.ofSeconds(30), Duration.ofMillis(250), RedisOutage.FAIL_OPEN),
+        assertEquals(
+                new IngestConfig.Lease(Duration.ofSeconds(30), Duration.ofMillis(250), RedisOutage.FAIL_OPEN),
                 config.lease());
         assertFalse(config.lease().required());
     }
@@ -91,7 +93,8 @@ class IngestConfigTest {
         v.put(IngestConfig.LEASE_REQUIRED, "false");
         v.put(IngestConfig.REDIS_OUTAGE, "fail-closed");
 
-        assertEquals(RedisOutage.FAIL_CLOSED, IngestConfig.from(Config.of(v)).lease().outage());
+        assertEquals(
+                RedisOutage.FAIL_CLOSED, IngestConfig.from(Config.of(v)).lease().outage());
     }
 
     @Test

@@ -50,15 +50,20 @@ public final class IngestHarness implements AutoCloseable {
 
     public final String token = randomToken();
     /** The bot's id is its token's prefix, as on Telegram (the group rules recognise replies to the bot by it). */
-    public final TelegramEmulator telegram = TelegramEmulator.builder().botToken(token)
-            .bot(new BotIdentity(Long.parseLong(token.substring(0, token.indexOf(':'))), "thoughtstream_bot",
-                    "Thoughtstream"))
-            .build().start();
+    public final TelegramEmulator telegram = TelegramEmulator.builder()
+            .botToken(token)
+            .bot(new BotIdentity(
+                    Long.parseLong(token.substring(0, token.indexOf(':'))), "thoughtstream_bot", "Thoughtstream"))
+            .build()
+            .start();
+
     private final Deque<AutoCloseable> resources = new ArrayDeque<>();
 
     /** A token shaped like BotFather's: {@code <bot id>:<35 characters>}, different in every test. */
     public static String randomToken() {
-        StringBuilder sb = new StringBuilder().append(1_000_000_000L + RANDOM.nextInt(1_000_000_000)).append(':');
+        StringBuilder sb = new StringBuilder()
+                .append(1_000_000_000L + RANDOM.nextInt(1_000_000_000))
+                .append(':');
         for (int i = 0; i < 35; i++) {
             sb.append(TOKEN_CHARS.charAt(RANDOM.nextInt(TOKEN_CHARS.length())));
         }
@@ -105,8 +110,8 @@ public final class IngestHarness implements AutoCloseable {
     }
 
     /** An ingest judging updates by {@code rules} (access, groups, flood, size). */
-    public IngestService startIngest(IngestConfig config, KafkaSettings kafka, ClaimStore claims, IntakeRules rules,
-            Clock clock) {
+    public IngestService startIngest(
+            IngestConfig config, KafkaSettings kafka, ClaimStore claims, IntakeRules rules, Clock clock) {
         return start(new IngestService(config, dependencies(config, kafka, claims, rules, clock)));
     }
 
@@ -114,10 +119,15 @@ public final class IngestHarness implements AutoCloseable {
      * A polling ingest's dependencies as a single instance has them: no lease, no staleness signal, metrics of its
      * own.
      */
-    public static IngestService.Dependencies dependencies(IngestConfig config, KafkaSettings kafka, ClaimStore claims,
-            IntakeRules rules, Clock clock) {
-        return new IngestService.Dependencies(kafka, IntakeSetup.judge(config, claims, rules), ActivityRecorder.none(),
-                PollerLease.none(), new Metrics(), clock);
+    public static IngestService.Dependencies dependencies(
+            IngestConfig config, KafkaSettings kafka, ClaimStore claims, IntakeRules rules, Clock clock) {
+        return new IngestService.Dependencies(
+                kafka,
+                IntakeSetup.judge(config, claims, rules),
+                ActivityRecorder.none(),
+                PollerLease.none(),
+                new Metrics(),
+                clock);
     }
 
     private IngestService start(IngestService ingest) {
@@ -132,8 +142,8 @@ public final class IngestHarness implements AutoCloseable {
         try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
             closedPort = socket.getLocalPort();
         }
-        return RedisSettings.from(Config.of(Map.of(
-                RedisSettings.URL, "redis://127.0.0.1:" + closedPort, "REDIS_TIMEOUT_MS", "200")));
+        return RedisSettings.from(
+                Config.of(Map.of(RedisSettings.URL, "redis://127.0.0.1:" + closedPort, "REDIS_TIMEOUT_MS", "200")));
     }
 
     /** A real Redis client (for the flood guard's counts), closed with the harness. */
@@ -147,8 +157,15 @@ public final class IngestHarness implements AutoCloseable {
     public IngestService startIngest(KafkaSettings kafka, ClaimStore claims, ChatActivity activity) {
         IngestConfig config = config();
         UpdateJudge judge = IntakeSetup.judge(config, claims, IntakeRules.openToAll(new Metrics()));
-        return start(new IngestService(config, new IngestService.Dependencies(kafka, judge,
-                ActivityRecorder.of(activity), PollerLease.none(), new Metrics(), Clock.systemUTC())));
+        return start(new IngestService(
+                config,
+                new IngestService.Dependencies(
+                        kafka,
+                        judge,
+                        ActivityRecorder.of(activity),
+                        PollerLease.none(),
+                        new Metrics(),
+                        Clock.systemUTC())));
     }
 
     public <T extends AutoCloseable> T track(T resource) {
@@ -183,7 +200,9 @@ public final class IngestHarness implements AutoCloseable {
 
     /** getUpdates calls the emulator answered with {@code status}. */
     public long getUpdatesAnswered(int status) {
-        return telegram.calls("getupdates").stream().filter(c -> c.status() == status).count();
+        return telegram.calls("getupdates").stream()
+                .filter(c -> c.status() == status)
+                .count();
     }
 
     @Override

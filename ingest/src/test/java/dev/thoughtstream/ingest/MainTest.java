@@ -7,7 +7,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.thoughtstream.common.config.KafkaSettings;
 import dev.thoughtstream.common.config.RedisSettings;
-import dev.thoughtstream.common.config.TelegramSettings;
 import dev.thoughtstream.common.event.StoredUpdate;
 import dev.thoughtstream.common.topic.Topics;
 import dev.thoughtstream.testkit.Await;
@@ -52,8 +51,8 @@ class MainTest {
     /** Starts Main with exactly {@code environment} (nothing inherited), working in an empty directory. */
     private Process startMain(Map<String, String> environment) throws IOException {
         Path java = Path.of(System.getProperty("java.home"), "bin", "java");
-        ProcessBuilder pb = new ProcessBuilder(java.toString(), "-cp", System.getProperty("java.class.path"),
-                Main.class.getName());
+        ProcessBuilder pb =
+                new ProcessBuilder(java.toString(), "-cp", System.getProperty("java.class.path"), Main.class.getName());
         pb.environment().clear();
         pb.environment().putAll(environment);
         pb.directory(workDir.toFile());
@@ -72,8 +71,9 @@ class MainTest {
     }
 
     private int awaitExit(Process p) throws InterruptedException, IOException {
-        assertTrue(p.waitFor(TIMEOUT.toMillis(), TimeUnit.MILLISECONDS), "Main did not exit; it printed:\n"
-                + outputText());
+        assertTrue(
+                p.waitFor(TIMEOUT.toMillis(), TimeUnit.MILLISECONDS),
+                "Main did not exit; it printed:\n" + outputText());
         return p.exitValue();
     }
 
@@ -87,7 +87,8 @@ class MainTest {
 
         String out = outputText();
         assertEquals(2, status, out);
-        assertTrue(out.contains("invalid configuration: INGEST_POLL_TIMEOUT_S: expected a whole number but was 'soon'"),
+        assertTrue(
+                out.contains("invalid configuration: INGEST_POLL_TIMEOUT_S: expected a whole number but was 'soon'"),
                 out);
         assertFalse(out.contains(harness.tokenSecret()), "the token is printed:\n" + out);
     }
@@ -102,7 +103,8 @@ class MainTest {
     }
 
     @Test
-    void givenAValidConfiguration_whenStarted_thenItKeepsIngestingUntilStoppedAndConfirmsOnTheWayOut() throws Exception {
+    void givenAValidConfiguration_whenStarted_thenItKeepsIngestingUntilStoppedAndConfirmsOnTheWayOut()
+            throws Exception {
         // given
         String prefix = TestKafka.uniquePrefix("main");
         Topics topics = IngestHarness.createTopics(prefix);
@@ -118,12 +120,17 @@ class MainTest {
 
         // and operators can see it: ready while polling, and its metrics are served
         HttpClient http = HttpClient.newHttpClient();
-        Await.until("the readiness endpoint to answer 200", TIMEOUT,
+        Await.until(
+                "the readiness endpoint to answer 200",
+                TIMEOUT,
                 () -> status(http, "http://127.0.0.1:" + httpPort + "/health/ready") == 200);
         assertEquals(200, status(http, "http://127.0.0.1:" + httpPort + "/metrics"));
         // and, alone on its bot, it took the poller lease
-        String metrics = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + httpPort + "/metrics"))
-                .build(), HttpResponse.BodyHandlers.ofString()).body();
+        String metrics = http.send(
+                        HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + httpPort + "/metrics"))
+                                .build(),
+                        HttpResponse.BodyHandlers.ofString())
+                .body();
         assertTrue(metrics.contains("thoughtstream_ingest_lease_role 1\n"), metrics);
 
         // when: a person writes while it runs
@@ -165,7 +172,9 @@ class MainTest {
         env.put(IngestConfig.WEBHOOK_URL, "http://127.0.0.1:" + webhookPort);
         env.put(IngestConfig.WEBHOOK_SECRET, secret);
         Process main = startMain(env);
-        Await.until("Main to register its webhook", TIMEOUT,
+        Await.until(
+                "Main to register its webhook",
+                TIMEOUT,
                 () -> harness.telegram.webhook().isActive() || !main.isAlive());
         assertTrue(main.isAlive(), "Main keeps running after start; it printed:\n" + outputText());
 
@@ -175,7 +184,10 @@ class MainTest {
         // then
         List<ConsumerRecord<Long, StoredUpdate>> records = TestKafka.awaitRecords(topics.updates(), 1, TIMEOUT);
         assertEquals(m.updateId(), records.get(0).value().updateId());
-        Await.until("the delivery answered 200", TIMEOUT, () -> harness.telegram.webhook().deliveredCount() == 1);
+        Await.until(
+                "the delivery answered 200",
+                TIMEOUT,
+                () -> harness.telegram.webhook().deliveredCount() == 1);
 
         // when: SIGTERM
         main.destroy();

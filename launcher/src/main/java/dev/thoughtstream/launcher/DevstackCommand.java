@@ -5,11 +5,16 @@ import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 
 /** devstack: the whole pipeline in this JVM, with a broker, Redis and the Telegram emulator when none is given. */
-@Command(name = "devstack", mixinStandardHelpOptions = true, versionProvider = Version.class,
-        description = {"Runs the whole pipeline in one JVM for a laptop.",
-                "An embedded Kafka broker, redis-server, the Telegram emulator with its web chat and the four "
-                        + "services. Whatever the variables name (a broker, Redis, a bot token, a model) is used "
-                        + "instead of the local stand-in. Ctrl-C stops it."})
+@Command(
+        name = "devstack",
+        mixinStandardHelpOptions = true,
+        versionProvider = Version.class,
+        description = {
+            "Runs the whole pipeline in one JVM for a laptop.",
+            "An embedded Kafka broker, redis-server, the Telegram emulator with its web chat and the four "
+                    + "services. Whatever the variables name (a broker, Redis, a bot token, a model) is used "
+                    + "instead of the local stand-in. Ctrl-C stops it."
+        })
 final class DevstackCommand implements Callable<Integer> {
     @Override
     public Integer call() {

@@ -21,15 +21,21 @@ import picocli.CommandLine.Command;
  * The Telegram Bot API emulator with its web chat as a process of its own: the offline stand-in for Telegram
  * when the services run as separate processes or containers ({@code TG_API_URL} names it). Runs until a signal.
  */
-@Command(name = "emulator", mixinStandardHelpOptions = true, versionProvider = Version.class,
-        description = {"Runs the Telegram Bot API emulator and its web chat (offline Telegram for the services).",
-                "Point the services' TG_API_URL at it and give them the same TG_BOT_TOKEN. The web chat is at /, "
-                        + "the control API under /emulator/. Ctrl-C stops it."})
+@Command(
+        name = "emulator",
+        mixinStandardHelpOptions = true,
+        versionProvider = Version.class,
+        description = {
+            "Runs the Telegram Bot API emulator and its web chat (offline Telegram for the services).",
+            "Point the services' TG_API_URL at it and give them the same TG_BOT_TOKEN. The web chat is at /, "
+                    + "the control API under /emulator/. Ctrl-C stops it."
+        })
 final class EmulatorCommand implements Callable<Integer> {
     private static final Logger LOG = LoggerFactory.getLogger(EmulatorCommand.class);
 
     /** The start of the line printed once the emulator serves; its base URL follows. */
     static final String READY_PREFIX = "thoughtstream emulator ready on ";
+
     static final String PORT = "EMULATOR_PORT";
     static final String BIND_ADDRESS = "EMULATOR_BIND_ADDRESS";
     /**
@@ -48,8 +54,8 @@ final class EmulatorCommand implements Callable<Integer> {
                 // A literal address is parsed without a lookup; a name is resolved once, here.
                 bind = InetAddress.getByName(address);
             } catch (UnknownHostException e) {
-                throw new ConfigException(BIND_ADDRESS, "expected an IP address or a resolvable name but was '"
-                        + address + "'");
+                throw new ConfigException(
+                        BIND_ADDRESS, "expected an IP address or a resolvable name but was '" + address + "'");
             }
             Secret token = config.optionalSecret(TelegramSettings.TOKEN).orElse(new Secret(DevStack.OFFLINE_TOKEN));
             if (token.reveal().contains("/")) {
@@ -76,20 +82,28 @@ final class EmulatorCommand implements Callable<Integer> {
         TelegramEmulator emulator;
         try {
             // Its state is in memory only, while a pipeline keeps its own: ids must not repeat after a restart.
-            emulator = TelegramEmulator.builder().port(settings.port()).bindAddress(settings.bindAddress())
-                    .botToken(settings.token().reveal()).idsAbovePreviousRuns(Clock.systemUTC()).build().start();
+            emulator = TelegramEmulator.builder()
+                    .port(settings.port())
+                    .bindAddress(settings.bindAddress())
+                    .botToken(settings.token().reveal())
+                    .idsAbovePreviousRuns(Clock.systemUTC())
+                    .build()
+                    .start();
         } catch (UncheckedIOException e) {
             LOG.error("the emulator could not start: {}", e.getMessage(), e);
             return ServiceRunner.EXIT_FAILED;
         }
         CountDownLatch stopped = new CountDownLatch(1);
-        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-            try {
-                emulator.close();
-            } finally {
-                stopped.countDown();
-            }
-        }, "emulator-shutdown"));
+        Runtime.getRuntime()
+                .addShutdownHook(new Thread(
+                        () -> {
+                            try {
+                                emulator.close();
+                            } finally {
+                                stopped.countDown();
+                            }
+                        },
+                        "emulator-shutdown"));
         System.out.println(READY_PREFIX + "http://" + settings.bindAddress().getHostAddress() + ":" + emulator.port()
                 + " (web chat at /, Bot API under /bot<token>/, control API under /emulator/)");
         System.out.flush();

@@ -7,27 +7,32 @@ import dev.thoughtstream.ingest.IngestFactory;
 import dev.thoughtstream.llm.LlmProcessorFactory;
 import java.util.List;
 import java.util.Map;
+import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Spec;
-import picocli.CommandLine;
 
 /**
  * The distribution's one entry point: {@code java -jar thoughtstream.jar <subcommand>}. Each service is a
  * subcommand, built by its module's factory and configured by environment variables (or {@code .env}); so is
  * devstack. {@code --help} lists the subcommands, {@code <subcommand> --help} the variables it reads.
  */
-@Command(name = "thoughtstream", mixinStandardHelpOptions = true, versionProvider = Version.class,
-        description = {"A Telegram chat bot backed by an LLM, as a Kafka pipeline.",
-                "Every service is configured by environment variables (or a .env file); see README.md."},
+@Command(
+        name = "thoughtstream",
+        mixinStandardHelpOptions = true,
+        versionProvider = Version.class,
+        description = {
+            "A Telegram chat bot backed by an LLM, as a Kafka pipeline.",
+            "Every service is configured by environment variables (or a .env file); see README.md."
+        },
         commandListHeading = "%nCommands:%n",
         footer = {"", "Exit codes: 0 stopped by a signal, 1 could not start or failed, 2 invalid configuration."})
 public final class Thoughtstream implements Runnable {
 
     /** The services, in the order the pipeline runs them. */
-    static final List<ServiceFactory> SERVICES = List.of(new IngestFactory(), new ChunkerFactory(),
-            new LlmProcessorFactory(), new EmitterFactory());
+    static final List<ServiceFactory> SERVICES =
+            List.of(new IngestFactory(), new ChunkerFactory(), new LlmProcessorFactory(), new EmitterFactory());
 
     /** One line per service for the command list. */
     private static final Map<String, String> SUMMARIES = Map.of(
@@ -54,7 +59,8 @@ public final class Thoughtstream implements Runnable {
         VariableDocs docs = VariableDocs.load();
         for (ServiceFactory factory : SERVICES) {
             CommandLine sub = new CommandLine(new ServiceCommand(factory));
-            sub.getCommandSpec().usageMessage()
+            sub.getCommandSpec()
+                    .usageMessage()
                     .description("Runs " + factory.name() + ": " + SUMMARIES.get(factory.name()) + ".")
                     .footer(docs.footer(VariableDocs.sectionsOf(factory.name())));
             cl.addSubcommand(factory.name(), sub);

@@ -57,8 +57,8 @@ final class VariableDocs {
             } else if (inConfiguration && line.startsWith("### ")) {
                 String heading = line.substring(4).strip();
                 int paren = heading.indexOf(" (");
-                current = sections.computeIfAbsent(paren < 0 ? heading : heading.substring(0, paren),
-                        k -> new ArrayList<>());
+                current = sections.computeIfAbsent(
+                        paren < 0 ? heading : heading.substring(0, paren), k -> new ArrayList<>());
             } else if (current != null && line.startsWith("| `")) {
                 current.add(row(line));
             }
@@ -89,7 +89,9 @@ final class VariableDocs {
                 names.add(m.group(1));
             }
         }
-        return new Row(List.copyOf(names), plain(cells.size() > 1 ? cells.get(1) : ""),
+        return new Row(
+                List.copyOf(names),
+                plain(cells.size() > 1 ? cells.get(1) : ""),
                 plain(cells.size() > 2 ? cells.get(2) : ""));
     }
 
@@ -104,8 +106,16 @@ final class VariableDocs {
             case "chunker" -> List.of("Every service", "chunker");
             case "llm-processor" -> List.of("Every service", "Redis", "llm-processor");
             case "emitter" -> List.of("Every service", "Redis", "Telegram", "emitter");
-            case "devstack" -> List.of("Every service", "Redis", "Telegram", "ingest", "chunker", "llm-processor",
-                    "emitter", "devstack");
+            case "devstack" ->
+                List.of(
+                        "Every service",
+                        "Redis",
+                        "Telegram",
+                        "ingest",
+                        "chunker",
+                        "llm-processor",
+                        "emitter",
+                        "devstack");
             case "emulator" -> List.of("emulator");
             default -> throw new IllegalArgumentException("no such command: " + command);
         };
@@ -123,8 +133,8 @@ final class VariableDocs {
 
     /** The help footer listing the variables of {@code sectionNames} (picocli format: '%' doubled). */
     String footer(List<String> sectionNames) {
-        StringBuilder out = new StringBuilder("%nEnvironment variables (or NAME=value lines in .env; the README has"
-                + " the full tables):%n");
+        StringBuilder out = new StringBuilder(
+                "%nEnvironment variables (or NAME=value lines in .env; the README has" + " the full tables):%n");
         for (String section : sectionNames) {
             List<Row> rows = rows(section);
             if (rows.isEmpty()) {

@@ -9,7 +9,6 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.Set;
 import org.yaml.snakeyaml.LoaderOptions;
 import org.yaml.snakeyaml.Yaml;
@@ -37,7 +36,9 @@ final class ComposeFile {
 
     static ComposeFile read(Path file) {
         try {
-            return parse(Files.readString(file, StandardCharsets.UTF_8), file.toAbsolutePath().getParent());
+            return parse(
+                    Files.readString(file, StandardCharsets.UTF_8),
+                    file.toAbsolutePath().getParent());
         } catch (IOException e) {
             throw new UncheckedIOException("cannot read " + file, e);
         }
@@ -84,14 +85,22 @@ final class ComposeFile {
         Object environment = definition.get("environment");
         if (environment instanceof Map<?, ?> map) {
             for (Map.Entry<?, ?> e : map.entrySet()) {
-                put(env, String.valueOf(e.getKey()), e.getValue() == null ? null : scalar(e.getValue()), project,
+                put(
+                        env,
+                        String.valueOf(e.getKey()),
+                        e.getValue() == null ? null : scalar(e.getValue()),
+                        project,
                         service);
             }
         } else if (environment instanceof List<?> list) {
             for (Object item : list) {
                 String entry = String.valueOf(item);
                 int eq = entry.indexOf('=');
-                put(env, eq < 0 ? entry : entry.substring(0, eq), eq < 0 ? null : entry.substring(eq + 1), project,
+                put(
+                        env,
+                        eq < 0 ? entry : entry.substring(0, eq),
+                        eq < 0 ? null : entry.substring(eq + 1),
+                        project,
                         service);
             }
         } else if (environment != null) {
@@ -107,7 +116,9 @@ final class ComposeFile {
             return List.of();
         }
         if (command instanceof List<?> list) {
-            return list.stream().map(a -> interpolate(scalar(a), project, service)).toList();
+            return list.stream()
+                    .map(a -> interpolate(scalar(a), project, service))
+                    .toList();
         }
         // The shell form is split on whitespace by compose too (no shell runs it).
         return List.of(interpolate(scalar(command), project, service).strip().split("\\s+"));
@@ -116,11 +127,13 @@ final class ComposeFile {
     /** The service's {@code profiles}; a service with none always runs. */
     List<String> profiles(String service) {
         Object profiles = service(service).get("profiles");
-        return profiles instanceof List<?> list ? list.stream().map(String::valueOf).toList() : List.of();
+        return profiles instanceof List<?> list
+                ? list.stream().map(String::valueOf).toList()
+                : List.of();
     }
 
-    private static void put(Map<String, String> env, String name, String value, Map<String, String> project,
-            String service) {
+    private static void put(
+            Map<String, String> env, String name, String value, Map<String, String> project, String service) {
         if (value == null) {
             // "KEY" without a value passes the project environment's value through, or leaves the variable unset.
             if (project.containsKey(name)) {
@@ -137,8 +150,8 @@ final class ComposeFile {
     private Map<String, Object> service(String service) {
         Object definition = services.get(service);
         if (!(definition instanceof Map<?, ?>)) {
-            throw new IllegalArgumentException("the compose file has no service '" + service + "' (it has "
-                    + services.keySet() + ")");
+            throw new IllegalArgumentException(
+                    "the compose file has no service '" + service + "' (it has " + services.keySet() + ")");
         }
         return (Map<String, Object>) definition;
     }
@@ -183,8 +196,9 @@ final class ComposeFile {
                     continue;
                 }
                 String value = line.substring(eq + 1).strip();
-                if (value.length() >= 2 && (value.startsWith("\"") && value.endsWith("\"")
-                        || value.startsWith("'") && value.endsWith("'"))) {
+                if (value.length() >= 2
+                        && (value.startsWith("\"") && value.endsWith("\"")
+                                || value.startsWith("'") && value.endsWith("'"))) {
                     value = value.substring(1, value.length() - 1);
                 }
                 values.put(line.substring(0, eq).strip(), value);
@@ -220,7 +234,8 @@ final class ComposeFile {
                 i = end + 1;
             } else if (Character.isLetter(next) || next == '_') {
                 int end = i + 1;
-                while (end < text.length() && (Character.isLetterOrDigit(text.charAt(end)) || text.charAt(end) == '_')) {
+                while (end < text.length()
+                        && (Character.isLetterOrDigit(text.charAt(end)) || text.charAt(end) == '_')) {
                     end++;
                 }
                 out.append(project.getOrDefault(text.substring(i + 1, end), ""));
@@ -274,8 +289,8 @@ final class ComposeFile {
             case '+' -> present ? interpolate(argument, project, where) : "";
             case '?' -> {
                 if (!present) {
-                    throw new IllegalArgumentException(where + " needs " + name + ": "
-                            + interpolate(argument, project, where));
+                    throw new IllegalArgumentException(
+                            where + " needs " + name + ": " + interpolate(argument, project, where));
                 }
                 yield value;
             }

@@ -42,8 +42,8 @@ class ComposeFileTest {
         // Given a compose file with anchors, env files and every interpolation form
         Files.writeString(dir.resolve("shared.env"), "# shared\nFROM_FILE=\"quoted\"\nPARTITIONS=3\n");
         ComposeFile compose = ComposeFile.parse(YAML, dir);
-        Map<String, String> project = Map.of("TG_BOT_TOKEN", "123:abc", "TG_API_URL", "", "PASSED_THROUGH", "yes",
-                "GAP", "200");
+        Map<String, String> project =
+                Map.of("TG_BOT_TOKEN", "123:abc", "TG_API_URL", "", "PASSED_THROUGH", "yes", "GAP", "200");
 
         // When the environments are read
         Map<String, String> emitter = compose.environment("emitter", project);
@@ -71,10 +71,11 @@ class ComposeFileTest {
         Files.writeString(dir.resolve("shared.env"), "");
         ComposeFile compose = ComposeFile.parse(YAML, dir);
 
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-                () -> compose.environment("emitter", Map.of()));
+        IllegalArgumentException e =
+                assertThrows(IllegalArgumentException.class, () -> compose.environment("emitter", Map.of()));
 
-        assertTrue(e.getMessage().contains("TG_BOT_TOKEN") && e.getMessage().contains("set TG_BOT_TOKEN in .env"),
+        assertTrue(
+                e.getMessage().contains("TG_BOT_TOKEN") && e.getMessage().contains("set TG_BOT_TOKEN in .env"),
                 e.getMessage());
     }
 }

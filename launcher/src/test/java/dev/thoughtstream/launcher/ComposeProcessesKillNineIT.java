@@ -80,6 +80,7 @@ class ComposeProcessesKillNineIT {
     private static final Duration START_TIMEOUT = Duration.ofSeconds(90);
     /** Long enough to measure a recovery that waits for a 45 s session timeout, so a slow one is reported. */
     private static final Duration REPLY_TIMEOUT = Duration.ofSeconds(100);
+
     private static final Duration RECOVERY_BOUND = Duration.ofSeconds(5);
     private static final long CHAT = 4242;
     private static final List<String> SERVICES = List.of("ingest", "chunker", "llm-processor", "emitter");
@@ -88,14 +89,14 @@ class ComposeProcessesKillNineIT {
      * Seven JVMs share two cores: the client compiler only and the serial collector keep start-up cheap. They stand
      * in for the JVM options the image's entry point gives (a heap share of the container's memory, JAVA_OPTS).
      */
-    private static final List<String> JVM_OPTIONS = List.of("-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
-            "-Xmx384m");
+    private static final List<String> JVM_OPTIONS = List.of("-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-Xmx384m");
     /** {@code host:port} of a compose service left in a value after the addresses were replaced. */
     private static final String HOST_PORT = "(?<![A-Za-z0-9.-])%s:\\d+";
 
     private static final java.security.SecureRandom RANDOM = new java.security.SecureRandom();
 
-    private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+    private final HttpClient http =
+            HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
     private ProcessGroup processes;
 
     @AfterEach
@@ -107,14 +108,20 @@ class ComposeProcessesKillNineIT {
 
     @Test
     void eachServiceKilledWithSigkillComesBackWithin5sAndTheNextReplyArrivesExactlyOnce() throws Exception {
-        Path dist = Path.of(System.getProperty("thoughtstream.dist.dir", "target/thoughtstream")).toAbsolutePath();
+        Path dist = Path.of(System.getProperty("thoughtstream.dist.dir", "target/thoughtstream"))
+                .toAbsolutePath();
         Path composeFile = Path.of(System.getProperty("thoughtstream.compose.file", "../docker-compose.yml"))
-                .toAbsolutePath().normalize();
-        Path base = Path.of(System.getProperty("thoughtstream.process.dir", "target/process-it")).toAbsolutePath();
-        assertTrue(Files.isRegularFile(dist.resolve("thoughtstream.jar")), "no distribution at " + dist
-                + ": the test runs after `package` (./mvnw verify)");
-        assertTrue(Files.isRegularFile(composeFile), "no compose file at " + composeFile + ": this test runs the "
-                + "services with the environment docker-compose.yml gives them, so the file must exist");
+                .toAbsolutePath()
+                .normalize();
+        Path base = Path.of(System.getProperty("thoughtstream.process.dir", "target/process-it"))
+                .toAbsolutePath();
+        assertTrue(
+                Files.isRegularFile(dist.resolve("thoughtstream.jar")),
+                "no distribution at " + dist + ": the test runs after `package` (./mvnw verify)");
+        assertTrue(
+                Files.isRegularFile(composeFile),
+                "no compose file at " + composeFile + ": this test runs the "
+                        + "services with the environment docker-compose.yml gives them, so the file must exist");
         // The group first: it ends whatever an earlier run that was killed left running there; then a clean slate.
         processes = new ProcessGroup(base);
         deleteRecursively(base);
@@ -124,37 +131,52 @@ class ComposeProcessesKillNineIT {
 
         processes.explainingFailures(() -> {
             // Given the infrastructure as processes on this host
-            ManagedProcess kafka = processes.start("kafka", java("-cp", dist.resolve("lib") + "/*",
-                            KafkaBrokerMain.class.getName(), base.resolve("kafka-data").toString(), "0"),
-                    Map.of(), Readiness.logLine(KafkaBrokerMain.READY_PREFIX));
+            ManagedProcess kafka = processes.start(
+                    "kafka",
+                    java(
+                            "-cp",
+                            dist.resolve("lib") + "/*",
+                            KafkaBrokerMain.class.getName(),
+                            base.resolve("kafka-data").toString(),
+                            "0"),
+                    Map.of(),
+                    Readiness.logLine(KafkaBrokerMain.READY_PREFIX));
             RedisServer redis = processes.closeAtEnd(RedisServer.start(base.resolve("redis"), 0));
             kafka.awaitReady(START_TIMEOUT);
-            String bootstrap = kafka.lineStartingWith(KafkaBrokerMain.READY_PREFIX).orElseThrow()
-                    .substring(KafkaBrokerMain.READY_PREFIX.length()).strip();
+            String bootstrap = kafka.lineStartingWith(KafkaBrokerMain.READY_PREFIX)
+                    .orElseThrow()
+                    .substring(KafkaBrokerMain.READY_PREFIX.length())
+                    .strip();
 
             Map<String, String> emulatorEnv = new TreeMap<>(compose.environment(topology.emulator(), dotenv));
             emulatorEnv.put(EmulatorCommand.PORT, "0");
             emulatorEnv.put(EmulatorCommand.BIND_ADDRESS, "127.0.0.1");
             emulatorEnv.put("HOSTNAME", dockerHostname());
-            ManagedProcess emulatorProcess = processes.start(topology.emulator(),
+            ManagedProcess emulatorProcess = processes.start(
+                    topology.emulator(),
                     thoughtstream(dist, compose.command(topology.emulator(), dotenv)),
-                    emulatorEnv, Readiness.logLine(EmulatorCommand.READY_PREFIX));
+                    emulatorEnv,
+                    Readiness.logLine(EmulatorCommand.READY_PREFIX));
             emulatorProcess.awaitReady(START_TIMEOUT);
-            String emulatorLine = emulatorProcess.lineStartingWith(EmulatorCommand.READY_PREFIX).orElseThrow();
+            String emulatorLine = emulatorProcess
+                    .lineStartingWith(EmulatorCommand.READY_PREFIX)
+                    .orElseThrow();
             int emulatorPort = Integer.parseInt(emulatorLine.replaceFirst(".*:(\\d+).*", "$1"));
             Emulator emulator = new Emulator(http, URI.create("http://127.0.0.1:" + emulatorPort));
 
             // and the four services from the distribution, each with its compose environment
-            Addresses addresses = new Addresses(bootstrap, redis.port(), topology.emulator(), emulatorPort,
-                    topology.hosts());
+            Addresses addresses =
+                    new Addresses(bootstrap, redis.port(), topology.emulator(), emulatorPort, topology.hosts());
             Map<String, ManagedProcess> services = new LinkedHashMap<>();
             for (String service : SERVICES) {
                 String composeName = topology.service(service);
                 Map<String, String> env = new TreeMap<>(compose.environment(composeName, dotenv));
                 addresses.apply(composeName, env);
                 if (env.containsKey("TG_BOT_TOKEN")) {
-                    assertEquals(emulator.base().toString(), env.get("TG_API_URL"), composeName + " must talk to the"
-                            + " emulator: the offline .env points TG_API_URL at it");
+                    assertEquals(
+                            emulator.base().toString(),
+                            env.get("TG_API_URL"),
+                            composeName + " must talk to the" + " emulator: the offline .env points TG_API_URL at it");
                 }
                 int httpPort = ProcessGroup.freePort();
                 env.put("HTTP_PORT", Integer.toString(httpPort));
@@ -162,7 +184,9 @@ class ComposeProcessesKillNineIT {
                 switch (service) {
                     case "chunker" -> {
                         env.put("CHUNK_GAP_MS", "200");
-                        env.put("STREAMS_STATE_DIR", base.resolve("chunker-state").toString());
+                        env.put(
+                                "STREAMS_STATE_DIR",
+                                base.resolve("chunker-state").toString());
                     }
                     case "emitter" -> {
                         env.put("TYPING_MIN_MS", "0");
@@ -171,18 +195,26 @@ class ComposeProcessesKillNineIT {
                         // on how much of it the previous reply used: noise in the latencies compared below.
                         env.put("EMITTER_CHAT_RATE_PER_S", "0");
                     }
-                    default -> { }
+                    default -> {}
                 }
                 List<String> command = compose.command(composeName, dotenv);
-                services.put(service, processes.start(composeName, thoughtstream(dist, command),
-                        env, Readiness.httpOk(URI.create("http://127.0.0.1:" + httpPort + "/health/ready"))));
+                services.put(
+                        service,
+                        processes.start(
+                                composeName,
+                                thoughtstream(dist, command),
+                                env,
+                                Readiness.httpOk(URI.create("http://127.0.0.1:" + httpPort + "/health/ready"))));
             }
             for (ManagedProcess p : services.values()) {
                 p.awaitReady(START_TIMEOUT);
             }
             String provider = services.get("llm-processor").environment().getOrDefault("LLM_PROVIDER", "");
-            assertTrue(provider.isBlank() || provider.equals("scripted"), "the offline setup answers with the "
-                    + "scripted model (the default), whose replies this test knows; LLM_PROVIDER is " + provider);
+            assertTrue(
+                    provider.isBlank() || provider.equals("scripted"),
+                    "the offline setup answers with the "
+                            + "scripted model (the default), whose replies this test knows; LLM_PROVIDER is "
+                            + provider);
 
             // When a person writes, the bot answers (the first reply also waits for the groups to form)
             Conversation conversation = new Conversation(emulator);
@@ -205,8 +237,9 @@ class ComposeProcessesKillNineIT {
                 // Then the next message is answered, exactly once
                 long after = conversation.say("The " + service + " was restarted. Tell me about the weather.");
                 long recovery = after - warm;
-                String line = String.format("%-13s start-up %5d ms, warm reply %5d ms, reply after restart %6d ms,"
-                        + " recovery %6d ms", service, startupMs, warm, after, recovery);
+                String line = String.format(
+                        "%-13s start-up %5d ms, warm reply %5d ms, reply after restart %6d ms," + " recovery %6d ms",
+                        service, startupMs, warm, after, recovery);
                 report.add(line);
                 System.out.println(line);
                 if (recovery > RECOVERY_BOUND.toMillis()) {
@@ -216,8 +249,10 @@ class ComposeProcessesKillNineIT {
 
             // and over the whole conversation no bubble arrived twice and none is missing
             conversation.assertWholeTranscript();
-            assertTrue(tooSlow.isEmpty(), "not working again within " + RECOVERY_BOUND.toSeconds()
-                    + " s of being ready after SIGKILL: " + tooSlow + "\n" + String.join("\n", report));
+            assertTrue(
+                    tooSlow.isEmpty(),
+                    "not working again within " + RECOVERY_BOUND.toSeconds() + " s of being ready after SIGKILL: "
+                            + tooSlow + "\n" + String.join("\n", report));
         });
     }
 
@@ -241,16 +276,23 @@ class ComposeProcessesKillNineIT {
                 }
             }
             for (String service : SERVICES) {
-                assertTrue(services.containsKey(service), "the compose file runs no '" + service + "' (a service whose"
-                        + " command is [\"" + service + "\"]); it has " + compose.services());
+                assertTrue(
+                        services.containsKey(service),
+                        "the compose file runs no '" + service + "' (a service whose" + " command is [\"" + service
+                                + "\"]); it has " + compose.services());
             }
-            assertTrue(emulator != null, "the compose file has no emulator service (command [\"emulator\"]); it has "
-                    + compose.services());
-            List<String> active = List.of(project.getOrDefault("COMPOSE_PROFILES", "").split(","));
+            assertTrue(
+                    emulator != null,
+                    "the compose file has no emulator service (command [\"emulator\"]); it has " + compose.services());
+            List<String> active =
+                    List.of(project.getOrDefault("COMPOSE_PROFILES", "").split(","));
             List<String> needed = compose.profiles(emulator);
-            assertTrue(needed.isEmpty() || needed.stream().anyMatch(active::contains), "the offline .env's "
-                    + "COMPOSE_PROFILES=" + project.get("COMPOSE_PROFILES") + " does not start the emulator (profiles "
-                    + needed + ")");
+            assertTrue(
+                    needed.isEmpty() || needed.stream().anyMatch(active::contains),
+                    "the offline .env's "
+                            + "COMPOSE_PROFILES=" + project.get("COMPOSE_PROFILES")
+                            + " does not start the emulator (profiles "
+                            + needed + ")");
             return new Topology(services, emulator, infrastructure);
         }
 
@@ -288,8 +330,8 @@ class ComposeProcessesKillNineIT {
      * {@code host:port} of the broker (from {@code KAFKA_BOOTSTRAP_SERVERS}), of Redis (from {@code REDIS_URL} or
      * {@code REDIS_HOST}) and of the emulator's service, wherever it appears in a value.
      */
-    private record Addresses(String bootstrap, int redisPort, String emulatorHost, int emulatorPort,
-            Set<String> hosts) {
+    private record Addresses(
+            String bootstrap, int redisPort, String emulatorHost, int emulatorPort, Set<String> hosts) {
         void apply(String service, Map<String, String> env) {
             Map<String, String> local = new LinkedHashMap<>();
             local.put(emulatorHost, "127.0.0.1:" + emulatorPort);
@@ -314,12 +356,16 @@ class ComposeProcessesKillNineIT {
             for (Map.Entry<String, String> e : env.entrySet()) {
                 String value = e.getValue();
                 for (Map.Entry<String, String> address : local.entrySet()) {
-                    value = Pattern.compile(String.format(HOST_PORT, Pattern.quote(address.getKey()))).matcher(value)
+                    value = Pattern.compile(String.format(HOST_PORT, Pattern.quote(address.getKey())))
+                            .matcher(value)
                             .replaceAll(java.util.regex.Matcher.quoteReplacement(address.getValue()));
                 }
                 e.setValue(value);
                 for (String host : hosts) {
-                    assertTrue(!Pattern.compile(String.format(HOST_PORT, Pattern.quote(host))).matcher(value).find(),
+                    assertTrue(
+                            !Pattern.compile(String.format(HOST_PORT, Pattern.quote(host)))
+                                    .matcher(value)
+                                    .find(),
                             service + "'s " + e.getKey() + " names the container '" + host + "', which this test "
                                     + "does not run: " + value);
                 }
@@ -339,7 +385,8 @@ class ComposeProcessesKillNineIT {
 
     /** {@code java -jar <dist>/thoughtstream.jar <args>}: a container's command under the image's entry point. */
     private static List<String> thoughtstream(Path dist, List<String> args) {
-        List<String> all = new ArrayList<>(List.of("-jar", dist.resolve("thoughtstream.jar").toString()));
+        List<String> all = new ArrayList<>(
+                List.of("-jar", dist.resolve("thoughtstream.jar").toString()));
         all.addAll(args);
         return java(all.toArray(String[]::new));
     }
@@ -368,9 +415,14 @@ class ComposeProcessesKillNineIT {
     /** The emulator's control API over HTTP (docs/testing.md), as a person's stand-in. */
     private record Emulator(HttpClient http, URI base) {
         int send(long chatId, String text) {
-            String body = Json.mapper().createObjectNode().put("text", text).put("firstName", "Ann").toString();
+            String body = Json.mapper()
+                    .createObjectNode()
+                    .put("text", text)
+                    .put("firstName", "Ann")
+                    .toString();
             JsonNode answer = call(HttpRequest.newBuilder(base.resolve("/emulator/chats/" + chatId + "/messages"))
-                    .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString(body)));
+                    .header("Content-Type", "application/json")
+                    .POST(HttpRequest.BodyPublishers.ofString(body)));
             return answer.get("messageId").asInt();
         }
 
@@ -382,11 +434,10 @@ class ComposeProcessesKillNineIT {
 
         private JsonNode call(HttpRequest.Builder request) {
             try {
-                HttpResponse<String> response = http.send(request.timeout(Duration.ofSeconds(10)).build(),
-                        HttpResponse.BodyHandlers.ofString());
+                HttpResponse<String> response = http.send(
+                        request.timeout(Duration.ofSeconds(10)).build(), HttpResponse.BodyHandlers.ofString());
                 if (response.statusCode() != 200) {
-                    throw new AssertionError("the emulator answered " + response.statusCode() + ": "
-                            + response.body());
+                    throw new AssertionError("the emulator answered " + response.statusCode() + ": " + response.body());
                 }
                 return Json.mapper().readTree(response.body());
             } catch (IOException e) {
@@ -413,21 +464,24 @@ class ComposeProcessesKillNineIT {
          * @return the reply's latency: from the message to the reply's last bubble, by the emulator's clock
          */
         long say(String text) {
-            List<String> parts = new PartSplitter(TelegramLimits.MAX_MESSAGE_CHARS)
-                    .split(ScriptedAnswers.answerTo(text));
+            List<String> parts =
+                    new PartSplitter(TelegramLimits.MAX_MESSAGE_CHARS).split(ScriptedAnswers.answerTo(text));
             int messageId = emulator.send(CHAT, text);
             expected.add("user: " + text);
             parts.forEach(p -> expected.add("bot: " + p));
-            List<TranscriptEntry> reply = Await.value("the reply to '" + text + "' (" + parts.size() + " bubbles)",
-                    REPLY_TIMEOUT, () -> {
+            List<TranscriptEntry> reply =
+                    Await.value("the reply to '" + text + "' (" + parts.size() + " bubbles)", REPLY_TIMEOUT, () -> {
                         List<TranscriptEntry> after = botMessagesAfter(messageId);
                         return after.size() >= parts.size() ? java.util.Optional.of(after) : java.util.Optional.empty();
                     });
-            assertEquals(parts, reply.stream().map(TranscriptEntry::text).toList(),
+            assertEquals(
+                    parts,
+                    reply.stream().map(TranscriptEntry::text).toList(),
                     "the reply to '" + text + "', each bubble once");
             TranscriptEntry question = emulator.transcript(CHAT).stream()
                     .filter(e -> !e.isFromBot() && e.isMessage() && Objects.equals(e.messageId(), messageId))
-                    .findFirst().orElseThrow();
+                    .findFirst()
+                    .orElseThrow();
             return reply.get(reply.size() - 1).at() - question.at();
         }
 
@@ -447,9 +501,13 @@ class ComposeProcessesKillNineIT {
 
         /** Every message of the chat, in order: each person's message followed by its reply, nothing twice. */
         void assertWholeTranscript() {
-            List<String> actual = emulator.transcript(CHAT).stream().filter(TranscriptEntry::isMessage)
-                    .map(e -> e.from() + ": " + e.text()).toList();
-            assertEquals(String.join("\n", expected), String.join("\n", actual),
+            List<String> actual = emulator.transcript(CHAT).stream()
+                    .filter(TranscriptEntry::isMessage)
+                    .map(e -> e.from() + ": " + e.text())
+                    .toList();
+            assertEquals(
+                    String.join("\n", expected),
+                    String.join("\n", actual),
                     "the whole chat: every reply exactly once, in order");
         }
     }

@@ -52,10 +52,12 @@ class ConfigurationDocsTest {
             undocumented.removeAll(listed);
             Set<String> notRead = new TreeSet<>(listed);
             notRead.removeAll(read);
-            assertTrue(undocumented.isEmpty(), factory.name() + " reads variables the README does not list for it: "
-                    + undocumented);
-            assertTrue(notRead.isEmpty(), "the README lists variables for " + factory.name() + " that it never reads: "
-                    + notRead);
+            assertTrue(
+                    undocumented.isEmpty(),
+                    factory.name() + " reads variables the README does not list for it: " + undocumented);
+            assertTrue(
+                    notRead.isEmpty(),
+                    "the README lists variables for " + factory.name() + " that it never reads: " + notRead);
         }
     }
 
@@ -75,8 +77,9 @@ class ConfigurationDocsTest {
         // Given the variables the emulator reads, with and without a token of its own
         Set<String> read = new TreeSet<>();
         EmulatorCommand.Settings.from(Config.of(Map.of()).observed(read::add));
-        EmulatorCommand.Settings.from(Config.of(Map.of("TG_BOT_TOKEN", "123456:ABCdef", "EMULATOR_PORT", "0",
-                "EMULATOR_BIND_ADDRESS", "127.0.0.1")).observed(read::add));
+        EmulatorCommand.Settings.from(Config.of(Map.of(
+                        "TG_BOT_TOKEN", "123456:ABCdef", "EMULATOR_PORT", "0", "EMULATOR_BIND_ADDRESS", "127.0.0.1"))
+                .observed(read::add));
 
         // Then its --help lists exactly those (from the README's emulator section)
         Set<String> listed = documented("emulator");
@@ -104,7 +107,8 @@ class ConfigurationDocsTest {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         CommandLine cl = Thoughtstream.commandLine();
         cl.setOut(new PrintWriter(out, true, StandardCharsets.UTF_8));
-        String[] withHelp = java.util.stream.Stream.concat(java.util.Arrays.stream(args), java.util.stream.Stream.of("--help"))
+        String[] withHelp = java.util.stream.Stream.concat(
+                        java.util.Arrays.stream(args), java.util.stream.Stream.of("--help"))
                 .toArray(String[]::new);
         assertEquals(0, cl.execute(withHelp));
         return out.toString(StandardCharsets.UTF_8);

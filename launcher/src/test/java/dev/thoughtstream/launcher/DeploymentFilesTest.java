@@ -65,6 +65,7 @@ class DeploymentFilesTest {
     private static final ObjectMapper JSON = new ObjectMapper();
     /** {@code NAME=value} or {@code # NAME=value} (the default, commented out); prose comments never match. */
     private static final Pattern ENV_LINE = Pattern.compile("^(?:# )?([A-Z][A-Z0-9_]*)=(.*)$");
+
     private static final Pattern INTERPOLATION = Pattern.compile("\\$\\{([A-Z][A-Z0-9_]*)");
     private static final Duration SCRIPT_TIMEOUT = Duration.ofSeconds(20);
     /** What {@link HttpEndpoints} serves. */
@@ -83,13 +84,14 @@ class DeploymentFilesTest {
         Map<String, String> commands = imageServiceCommands();
 
         // Then every such service runs a subcommand the launcher has
-        commands.forEach((service, command) -> assertTrue(subcommands.contains(command), "compose service "
-                + service + " runs `" + command + "`, which is not a subcommand of the launcher " + subcommands));
+        commands.forEach((service, command) -> assertTrue(
+                subcommands.contains(command),
+                "compose service " + service + " runs `" + command + "`, which is not a subcommand of the launcher "
+                        + subcommands));
         // And each of the four services is run by the compose service of its own name (Prometheus and the other
         // containers address it by that name)
         for (String name : factories.keySet()) {
-            assertEquals(name, commands.get(name), "compose service " + name + " must run `" + name + "`: "
-                    + commands);
+            assertEquals(name, commands.get(name), "compose service " + name + " must run `" + name + "`: " + commands);
         }
     }
 
@@ -116,8 +118,9 @@ class DeploymentFilesTest {
                     unread.add(name);
                 }
             });
-            assertTrue(unread.isEmpty(), "docker-compose.yml sets " + unread + " for " + service + ", which `"
-                    + command + "` never reads");
+            assertTrue(
+                    unread.isEmpty(),
+                    "docker-compose.yml sets " + unread + " for " + service + ", which `" + command + "` never reads");
         }
     }
 
@@ -133,10 +136,12 @@ class DeploymentFilesTest {
             // Then nothing in it is unique to one container: no name, no host port, no fixed instance id
             assertFalse(definition.has("container_name"), service + " has a container_name: --scale needs none");
             assertFalse(definition.has("ports"), service + " publishes ports: --scale needs no fixed host port");
-            assertFalse(definition.has("hostname"), service + " has a fixed hostname, the default INSTANCE_ID of"
-                    + " every replica");
-            assertFalse(environment(service).containsKey(KafkaSettings.INSTANCE_ID), service + " sets INSTANCE_ID:"
-                    + " every replica would get the same one");
+            assertFalse(
+                    definition.has("hostname"),
+                    service + " has a fixed hostname, the default INSTANCE_ID of" + " every replica");
+            assertFalse(
+                    environment(service).containsKey(KafkaSettings.INSTANCE_ID),
+                    service + " sets INSTANCE_ID:" + " every replica would get the same one");
         }
     }
 
@@ -146,7 +151,8 @@ class DeploymentFilesTest {
         JsonNode definition = service("chunker");
 
         // Then it has a fixed instance id (a recreated container's hostname is new) and no per-container name
-        assertTrue(environment("chunker").containsKey(KafkaSettings.INSTANCE_ID),
+        assertTrue(
+                environment("chunker").containsKey(KafkaSettings.INSTANCE_ID),
                 "the chunker needs an INSTANCE_ID that survives `docker compose up` recreating its container");
         assertFalse(definition.has("container_name"), "chunker has a container_name");
         assertFalse(definition.has("ports"), "chunker publishes ports");
@@ -159,7 +165,8 @@ class DeploymentFilesTest {
         Path script = ROOT.resolve("deploy/docker/healthcheck");
         String scriptInImage = dockerfile.copyDestination("deploy/docker/healthcheck");
         try (HttpEndpoints endpoints = HttpEndpoints.start(0, new Metrics());
-                TelegramEmulator emulator = TelegramEmulator.builder().port(0).build().start()) {
+                TelegramEmulator emulator =
+                        TelegramEmulator.builder().port(0).build().start()) {
             // (a running service's endpoints: its readiness check registered and passing)
             endpoints.check("service", () -> true);
             for (Map.Entry<String, String> entry : imageServiceCommands().entrySet()) {
@@ -167,7 +174,10 @@ class DeploymentFilesTest {
                 String command = entry.getValue();
                 // Given the compose health check of a container: the image's probe script, a path and a port
                 List<String> test = strings(service(service).path("healthcheck").path("test"));
-                assertTrue(test.size() == 4 && test.get(0).equals("CMD") && test.get(1).equals(scriptInImage),
+                assertTrue(
+                        test.size() == 4
+                                && test.get(0).equals("CMD")
+                                && test.get(1).equals(scriptInImage),
                         service + ": the health check should be [CMD, " + scriptInImage + ", <path>, <port>] but is "
                                 + test);
                 String path = test.get(2);
@@ -179,12 +189,18 @@ class DeploymentFilesTest {
                     assertEquals(httpPort(service), port, service + ": the health check's port is not its HTTP_PORT");
                     // (the JDK's HttpServer matches a context by prefix, so /health/readyz would get 200 as well)
                     assertTrue(ENDPOINT_PATHS.contains(path), service + ": " + path + " is none of " + ENDPOINT_PATHS);
-                    assertEquals(0, probe(script, List.of(path, Integer.toString(endpoints.port())), Map.of()),
+                    assertEquals(
+                            0,
+                            probe(script, List.of(path, Integer.toString(endpoints.port())), Map.of()),
                             service + ": the services' endpoints do not answer " + path + " with 200");
                 } else if (command.equals("emulator")) {
-                    assertEquals(emulatorPort(service), port, service + ": the health check's port is not its"
-                            + " EMULATOR_PORT");
-                    assertEquals(0, probe(script, List.of(path, Integer.toString(emulator.port())), Map.of()),
+                    assertEquals(
+                            emulatorPort(service),
+                            port,
+                            service + ": the health check's port is not its" + " EMULATOR_PORT");
+                    assertEquals(
+                            0,
+                            probe(script, List.of(path, Integer.toString(emulator.port())), Map.of()),
                             service + ": the emulator does not answer " + path + " with 200");
                 } else {
                     fail(service + " runs `" + command + "`, for which this test knows no server to probe");
@@ -194,14 +210,19 @@ class DeploymentFilesTest {
             // And the image's own HEALTHCHECK runs the same script with no arguments: /health/ready on HTTP_PORT
             List<String> imageCheck = dockerfile.healthcheckCommand();
             assertEquals(List.of(scriptInImage), imageCheck, "the Dockerfile's HEALTHCHECK");
-            assertEquals(0, probe(script, List.of(), Map.of(Infra.HTTP_PORT, Integer.toString(endpoints.port()))),
+            assertEquals(
+                    0,
+                    probe(script, List.of(), Map.of(Infra.HTTP_PORT, Integer.toString(endpoints.port()))),
                     "the image's health check does not find the endpoints on HTTP_PORT");
-            assertTrue(Files.readString(script).contains("${HTTP_PORT:-" + Infra.DEFAULT_HTTP_PORT + "}"),
+            assertTrue(
+                    Files.readString(script).contains("${HTTP_PORT:-" + Infra.DEFAULT_HTTP_PORT + "}"),
                     "the probe's default port is not HTTP_PORT's default " + Infra.DEFAULT_HTTP_PORT);
 
             // And the probe tells a service that is not ready from one that is: 503 fails it
             endpoints.check("broken", () -> false);
-            assertEquals(1, probe(script, List.of("/health/ready", Integer.toString(endpoints.port())), Map.of()),
+            assertEquals(
+                    1,
+                    probe(script, List.of("/health/ready", Integer.toString(endpoints.port())), Map.of()),
                     "the probe passed a service whose /health/ready answers 503");
         }
     }
@@ -211,7 +232,8 @@ class DeploymentFilesTest {
     @Test
     void dockerfileShipsTheDistributionTheLauncherBuildMakesAndRunsItsJar() throws Exception {
         // Given where the launcher's build puts the distribution, and the jar's name
-        Document pom = DocumentBuilderFactory.newInstance().newDocumentBuilder()
+        Document pom = DocumentBuilderFactory.newInstance()
+                .newDocumentBuilder()
                 .parse(ROOT.resolve("launcher/pom.xml").toFile());
         String finalName = childText(pom.getDocumentElement(), "build", "finalName");
         String distDir = childText(pom.getDocumentElement(), "properties", "dist.dir");
@@ -219,25 +241,31 @@ class DeploymentFilesTest {
         String distribution = "launcher/target/" + distDir.substring("${project.build.directory}/".length());
 
         // Then the build stage builds the launcher, and the image copies that directory and runs that jar
-        assertTrue(dockerfile.runs("build").stream().anyMatch(r -> r.contains("./mvnw") && r.contains("-pl launcher")
-                && r.contains(" package")), "the build stage does not package the launcher: " + dockerfile.runs("build"));
+        assertTrue(
+                dockerfile.runs("build").stream()
+                        .anyMatch(r -> r.contains("./mvnw") && r.contains("-pl launcher") && r.contains(" package")),
+                "the build stage does not package the launcher: " + dockerfile.runs("build"));
         String copied = dockerfile.buildWorkdir() + "/" + distribution + "/";
         String installed = dockerfile.copyFromBuild(copied);
         String entrypoint = String.join(" ", dockerfile.exec("ENTRYPOINT"));
-        assertTrue(entrypoint.contains("-jar " + stripSlash(installed) + "/" + finalName + ".jar"),
+        assertTrue(
+                entrypoint.contains("-jar " + stripSlash(installed) + "/" + finalName + ".jar"),
                 "the ENTRYPOINT does not run " + installed + finalName + ".jar: " + entrypoint);
         assertTrue(entrypoint.contains("$JAVA_OPTS"), "the ENTRYPOINT does not pass JAVA_OPTS: " + entrypoint);
 
         // And the default command is the launcher's: its subcommands or its standard options
         Set<String> subcommands = Thoughtstream.commandLine().getSubcommands().keySet();
         for (String argument : dockerfile.exec("CMD")) {
-            assertTrue(argument.startsWith("-") ? Set.of("--help", "--version").contains(argument)
-                    : subcommands.contains(argument), "CMD argument `" + argument + "` is neither a subcommand "
-                    + subcommands + " nor --help/--version");
+            assertTrue(
+                    argument.startsWith("-")
+                            ? Set.of("--help", "--version").contains(argument)
+                            : subcommands.contains(argument),
+                    "CMD argument `" + argument + "` is neither a subcommand " + subcommands + " nor --help/--version");
         }
         // And the image does not run as root
         String user = dockerfile.runtimeUser();
-        assertFalse(user.isEmpty() || user.startsWith("root") || user.startsWith("0:") || user.equals("0"),
+        assertFalse(
+                user.isEmpty() || user.startsWith("root") || user.startsWith("0:") || user.equals("0"),
                 "the image runs as root: USER " + user);
     }
 
@@ -247,8 +275,10 @@ class DeploymentFilesTest {
     void kafkaSetupCreatesThePipelinesTopicsWithTopicPartitionsBeforeTheServicesStart() throws IOException {
         // Given the setup service and the script it runs
         JsonNode setup = service("kafka-setup");
-        String mount = strings(setup.path("volumes")).stream().filter(v -> v.startsWith("./deploy/kafka/setup.sh:"))
-                .findFirst().orElseThrow(() -> new AssertionError("kafka-setup does not mount deploy/kafka/setup.sh"))
+        String mount = strings(setup.path("volumes")).stream()
+                .filter(v -> v.startsWith("./deploy/kafka/setup.sh:"))
+                .findFirst()
+                .orElseThrow(() -> new AssertionError("kafka-setup does not mount deploy/kafka/setup.sh"))
                 .split(":")[1];
         assertTrue(strings(setup.path("entrypoint")).contains(mount), "kafka-setup does not run " + mount);
         String script = Files.readString(ROOT.resolve("deploy/kafka/setup.sh"));
@@ -257,10 +287,13 @@ class DeploymentFilesTest {
         // defaulting as the services do
         Matcher topics = Pattern.compile("(?m)^topics=\\((.*)\\)$").matcher(script);
         assertTrue(topics.find(), "no topics=(...) line in setup.sh");
-        assertEquals(Topics.withPrefix("").allNames(), List.of(topics.group(1).strip().split("\\s+")));
+        assertEquals(
+                Topics.withPrefix("").allNames(),
+                List.of(topics.group(1).strip().split("\\s+")));
         int defaultPartitions = KafkaSettings.from(Config.of(Map.of(KafkaSettings.BOOTSTRAP, "kafka:9092")))
                 .partitions();
-        assertTrue(script.contains("partitions=\"${TOPIC_PARTITIONS:-" + defaultPartitions + "}\""),
+        assertTrue(
+                script.contains("partitions=\"${TOPIC_PARTITIONS:-" + defaultPartitions + "}\""),
                 "setup.sh's default partition count is not the services' " + defaultPartitions);
         assertTrue(script.contains("prefix=\"${TOPIC_PREFIX:-}\""), "setup.sh does not read TOPIC_PREFIX");
         assertTrue(script.contains("--create --if-not-exists --topic \"$prefix$topic\""), "setup.sh's create");
@@ -276,11 +309,17 @@ class DeploymentFilesTest {
                 assertEquals(setupEnv.get(variable), env.get(variable), service + "." + variable);
             }
             JsonNode dependsOn = service(service).path("depends_on");
-            assertEquals("service_completed_successfully", dependsOn.path("kafka-setup").path("condition").asText(),
+            assertEquals(
+                    "service_completed_successfully",
+                    dependsOn.path("kafka-setup").path("condition").asText(),
                     service + " does not wait for kafka-setup");
-            assertEquals("service_healthy", dependsOn.path("kafka").path("condition").asText(), service);
+            assertEquals(
+                    "service_healthy", dependsOn.path("kafka").path("condition").asText(), service);
             if (e.getValue().usesRedis()) {
-                assertEquals("service_healthy", dependsOn.path("redis").path("condition").asText(), service);
+                assertEquals(
+                        "service_healthy",
+                        dependsOn.path("redis").path("condition").asText(),
+                        service);
             }
         }
     }
@@ -290,7 +329,8 @@ class DeploymentFilesTest {
     @Test
     void prometheusScrapesEveryReplicaOfEveryServiceOnItsMetricsEndpoint() throws Exception {
         // Given the Prometheus configuration compose mounts
-        assertTrue(strings(service("prometheus").path("volumes"))
+        assertTrue(
+                strings(service("prometheus").path("volumes"))
                         .contains("./deploy/prometheus/prometheus.yml:/etc/prometheus/prometheus.yml:ro"),
                 "the prometheus service does not mount deploy/prometheus/prometheus.yml as its configuration");
         JsonNode config = yaml(ROOT.resolve("deploy/prometheus/prometheus.yml"));
@@ -298,8 +338,9 @@ class DeploymentFilesTest {
         for (JsonNode job : config.path("scrape_configs")) {
             for (JsonNode sd : job.path("dns_sd_configs")) {
                 for (JsonNode name : sd.path("names")) {
-                    assertTrue(compose.path("services").has(name.asText()), "Prometheus scrapes " + name.asText()
-                            + ", which is no compose service");
+                    assertTrue(
+                            compose.path("services").has(name.asText()),
+                            "Prometheus scrapes " + name.asText() + ", which is no compose service");
                     jobsByTarget.put(name.asText(), job);
                 }
             }
@@ -315,11 +356,14 @@ class DeploymentFilesTest {
                 assertEquals("A", sd.path("type").asText(), service + ": only A records name every replica");
                 assertEquals(httpPort(service), sd.path("port").asInt(), service + ": not its HTTP_PORT");
                 String path = job.path("metrics_path").asText("/metrics");
-                HttpResponse<String> scrape = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
-                        URI.create("http://127.0.0.1:" + endpoints.port() + path)).build(),
-                        HttpResponse.BodyHandlers.ofString());
+                HttpResponse<String> scrape = HttpClient.newHttpClient()
+                        .send(
+                                HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + endpoints.port() + path))
+                                        .build(),
+                                HttpResponse.BodyHandlers.ofString());
                 assertEquals(200, scrape.statusCode(), service + ": " + path);
-                assertTrue(scrape.headers().firstValue("Content-Type").orElse("").startsWith("text/plain"),
+                assertTrue(
+                        scrape.headers().firstValue("Content-Type").orElse("").startsWith("text/plain"),
                         service + ": " + path + " is not Prometheus text");
             }
         }
@@ -340,8 +384,10 @@ class DeploymentFilesTest {
         // Then each is read by a service or devstack, by compose itself, or by the image's entrypoint
         Set<String> unread = new TreeSet<>();
         for (String name : example.keySet()) {
-            boolean read = ServiceVariables.isRead(name, readByCode) || interpolated.contains(name)
-                    || name.equals("COMPOSE_PROFILES") || entrypoint.contains("$" + name);
+            boolean read = ServiceVariables.isRead(name, readByCode)
+                    || interpolated.contains(name)
+                    || name.equals("COMPOSE_PROFILES")
+                    || entrypoint.contains("$" + name);
             if (!read) {
                 unread.add(name);
             }
@@ -353,8 +399,9 @@ class DeploymentFilesTest {
         for (String service : factories.keySet()) {
             for (String name : documented(service)) {
                 boolean present = name.endsWith("*")
-                        ? example.keySet().stream().anyMatch(n -> n.startsWith(name.substring(0, name.length() - 1))
-                                && !documented(service).contains(n))
+                        ? example.keySet().stream()
+                                .anyMatch(n -> n.startsWith(name.substring(0, name.length() - 1))
+                                        && !documented(service).contains(n))
                         : example.containsKey(name);
                 if (!present) {
                     missing.add(name);
@@ -366,8 +413,9 @@ class DeploymentFilesTest {
         // And so is every variable docker-compose.yml takes from it
         Set<String> undocumentedKnobs = new TreeSet<>(interpolated);
         undocumentedKnobs.removeAll(example.keySet());
-        assertTrue(undocumentedKnobs.isEmpty(), "docker-compose.yml interpolates variables .env.example does not"
-                + " mention: " + undocumentedKnobs);
+        assertTrue(
+                undocumentedKnobs.isEmpty(),
+                "docker-compose.yml interpolates variables .env.example does not" + " mention: " + undocumentedKnobs);
     }
 
     @Test
@@ -380,8 +428,9 @@ class DeploymentFilesTest {
         // Then COMPOSE_PROFILES names only profiles that exist
         for (String value : example.get("COMPOSE_PROFILES")) {
             for (String profile : value.split(",")) {
-                assertTrue(profiles.contains(profile.strip()), "COMPOSE_PROFILES=" + value + ": no profile "
-                        + profile + " in " + profiles);
+                assertTrue(
+                        profiles.contains(profile.strip()),
+                        "COMPOSE_PROFILES=" + value + ": no profile " + profile + " in " + profiles);
             }
         }
         // And a URL naming a compose container names one that a profile starts, on the port it serves
@@ -395,15 +444,18 @@ class DeploymentFilesTest {
                     continue;
                 }
                 JsonNode target = service(uri.getHost());
-                assertFalse(strings(target.path("profiles")).isEmpty(), e.getKey() + "=" + value + " names "
-                        + uri.getHost() + ", which is no profile's (set it with its profile)");
+                assertFalse(
+                        strings(target.path("profiles")).isEmpty(),
+                        e.getKey() + "=" + value + " names " + uri.getHost()
+                                + ", which is no profile's (set it with its profile)");
                 if (imageServiceCommands().getOrDefault(uri.getHost(), "").equals("emulator")) {
                     assertEquals(emulatorPort(uri.getHost()), uri.getPort(), e.getKey() + "=" + value);
                 }
             }
         }
         // And the model the ollama profile pulls by default is the one the llm-processor asks Ollama for
-        assertEquals(List.of("pull", "${LLM_MODEL:-" + LlmConfig.DEFAULT_OLLAMA_MODEL + "}"),
+        assertEquals(
+                List.of("pull", "${LLM_MODEL:-" + LlmConfig.DEFAULT_OLLAMA_MODEL + "}"),
                 strings(service("ollama-pull").path("command")));
     }
 
@@ -411,8 +463,10 @@ class DeploymentFilesTest {
 
     static boolean dockerEngineAnswers() {
         try {
-            Process p = new ProcessBuilder("docker", "info").redirectErrorStream(true)
-                    .redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+            Process p = new ProcessBuilder("docker", "info")
+                    .redirectErrorStream(true)
+                    .redirectOutput(ProcessBuilder.Redirect.DISCARD)
+                    .start();
             if (!p.waitFor(30, TimeUnit.SECONDS)) {
                 p.destroyForcibly();
                 return false;
@@ -427,8 +481,10 @@ class DeploymentFilesTest {
     }
 
     @Test
-    @EnabledIf(value = "dockerEngineAnswers", disabledReason = "no Docker engine answers `docker info` here; the"
-            + " other tests check the deployment files without one")
+    @EnabledIf(
+            value = "dockerEngineAnswers",
+            disabledReason = "no Docker engine answers `docker info` here; the"
+                    + " other tests check the deployment files without one")
     void offlineStackAnswersAMessageSentThroughTheEmulator() throws Exception {
         // Given the whole stack configured as .env.example comes (the offline profile, the emulator's token), the
         // scripted model whatever a local .env says, as a project of its own, its web chat on a free port
@@ -447,8 +503,21 @@ class DeploymentFilesTest {
         Path log = ROOT.resolve("launcher/target/logs/compose-" + project + ".log");
         Files.createDirectories(log.getParent());
         try {
-            assertEquals(0, docker(env, log, Duration.ofMinutes(30), "compose", "-p", project, "--profile", "offline",
-                    "up", "-d", "--build"), "docker compose up failed; see " + log);
+            assertEquals(
+                    0,
+                    docker(
+                            env,
+                            log,
+                            Duration.ofMinutes(30),
+                            "compose",
+                            "-p",
+                            project,
+                            "--profile",
+                            "offline",
+                            "up",
+                            "-d",
+                            "--build"),
+                    "docker compose up failed; see " + log);
 
             // When a person writes to the bot through the emulator's control API
             long chatId = 4242;
@@ -460,7 +529,8 @@ class DeploymentFilesTest {
             Await.until("the bot's reply in the transcript", Duration.ofMinutes(5), () -> {
                 JsonNode transcript = get(http, base + "/transcript");
                 for (JsonNode entry : transcript) {
-                    if (entry.path("from").asText().equals("bot") && !entry.path("text").asText().isBlank()) {
+                    if (entry.path("from").asText().equals("bot")
+                            && !entry.path("text").asText().isBlank()) {
                         return true;
                     }
                 }
@@ -473,9 +543,11 @@ class DeploymentFilesTest {
 
     private static boolean send(HttpClient http, String chat) {
         try {
-            HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(chat + "/messages"))
-                    .header("Content-Type", "application/json")
-                    .POST(HttpRequest.BodyPublishers.ofString("{\"text\": \"Hello! How are you today?\"}")).build(),
+            HttpResponse<String> r = http.send(
+                    HttpRequest.newBuilder(URI.create(chat + "/messages"))
+                            .header("Content-Type", "application/json")
+                            .POST(HttpRequest.BodyPublishers.ofString("{\"text\": \"Hello! How are you today?\"}"))
+                            .build(),
                     HttpResponse.BodyHandlers.ofString());
             return r.statusCode() == 200;
         } catch (ConnectException e) {
@@ -490,8 +562,9 @@ class DeploymentFilesTest {
 
     private static JsonNode get(HttpClient http, String url) {
         try {
-            return JSON.readTree(http.send(HttpRequest.newBuilder(URI.create(url)).build(),
-                    HttpResponse.BodyHandlers.ofString()).body());
+            return JSON.readTree(
+                    http.send(HttpRequest.newBuilder(URI.create(url)).build(), HttpResponse.BodyHandlers.ofString())
+                            .body());
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         } catch (InterruptedException e) {
@@ -503,7 +576,9 @@ class DeploymentFilesTest {
     private static int docker(Map<String, String> env, Path log, Duration timeout, String... args) throws Exception {
         List<String> command = new ArrayList<>(List.of("docker"));
         command.addAll(List.of(args));
-        ProcessBuilder pb = new ProcessBuilder(command).directory(ROOT.toFile()).redirectErrorStream(true)
+        ProcessBuilder pb = new ProcessBuilder(command)
+                .directory(ROOT.toFile())
+                .redirectErrorStream(true)
                 .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()));
         pb.environment().putAll(env);
         Process p = pb.start();
@@ -522,7 +597,8 @@ class DeploymentFilesTest {
             dir = dir.getParent();
         }
         if (dir == null) {
-            throw new IllegalStateException("no docker-compose.yml above " + Path.of("").toAbsolutePath());
+            throw new IllegalStateException(
+                    "no docker-compose.yml above " + Path.of("").toAbsolutePath());
         }
         return dir;
     }
@@ -577,13 +653,13 @@ class DeploymentFilesTest {
     }
 
     private int httpPort(String service) {
-        return Integer.parseInt(environment(service).getOrDefault(Infra.HTTP_PORT,
-                Integer.toString(Infra.DEFAULT_HTTP_PORT)));
+        return Integer.parseInt(
+                environment(service).getOrDefault(Infra.HTTP_PORT, Integer.toString(Infra.DEFAULT_HTTP_PORT)));
     }
 
     private int emulatorPort(String service) {
-        return Integer.parseInt(environment(service).getOrDefault("EMULATOR_PORT",
-                Integer.toString(TelegramEmulator.DEFAULT_DEVSTACK_PORT)));
+        return Integer.parseInt(environment(service)
+                .getOrDefault("EMULATOR_PORT", Integer.toString(TelegramEmulator.DEFAULT_DEVSTACK_PORT)));
     }
 
     /** Every variable docker-compose.yml takes from .env or the shell ({@code ${NAME...}}). */
@@ -602,7 +678,8 @@ class DeploymentFilesTest {
         for (String line : Files.readAllLines(ROOT.resolve(".env.example"), StandardCharsets.UTF_8)) {
             Matcher m = ENV_LINE.matcher(line);
             if (m.matches()) {
-                vars.computeIfAbsent(m.group(1), k -> new ArrayList<>()).add(m.group(2).strip());
+                vars.computeIfAbsent(m.group(1), k -> new ArrayList<>())
+                        .add(m.group(2).strip());
             }
         }
         return vars;
@@ -704,12 +781,13 @@ class DeploymentFilesTest {
                     continue;
                 }
                 int space = text.indexOf(' ');
-                Instruction instruction = new Instruction(text.substring(0, space).toUpperCase(java.util.Locale.ROOT),
+                Instruction instruction = new Instruction(
+                        text.substring(0, space).toUpperCase(java.util.Locale.ROOT),
                         text.substring(space + 1).strip());
                 if (instruction.keyword().equals("FROM")) {
                     String[] from = instruction.arguments().split("\\s+");
-                    stages.add(new Stage(from.length == 3 && from[1].equalsIgnoreCase("AS") ? from[2] : "",
-                            new ArrayList<>()));
+                    stages.add(new Stage(
+                            from.length == 3 && from[1].equalsIgnoreCase("AS") ? from[2] : "", new ArrayList<>()));
                 } else if (!stages.isEmpty()) {
                     stages.get(stages.size() - 1).instructions().add(instruction);
                 }
@@ -718,7 +796,9 @@ class DeploymentFilesTest {
         }
 
         private Stage stage(String name) {
-            return stages.stream().filter(s -> s.name().equals(name)).findFirst()
+            return stages.stream()
+                    .filter(s -> s.name().equals(name))
+                    .findFirst()
                     .orElseThrow(() -> new AssertionError("the Dockerfile has no stage " + name));
         }
 
@@ -727,18 +807,23 @@ class DeploymentFilesTest {
         }
 
         private static Optional<Instruction> last(Stage stage, String keyword) {
-            List<Instruction> found = stage.instructions().stream().filter(i -> i.keyword().equals(keyword)).toList();
+            List<Instruction> found = stage.instructions().stream()
+                    .filter(i -> i.keyword().equals(keyword))
+                    .toList();
             return found.isEmpty() ? Optional.empty() : Optional.of(found.get(found.size() - 1));
         }
 
         List<String> runs(String stage) {
-            return stage(stage).instructions().stream().filter(i -> i.keyword().equals("RUN"))
-                    .map(Instruction::arguments).toList();
+            return stage(stage).instructions().stream()
+                    .filter(i -> i.keyword().equals("RUN"))
+                    .map(Instruction::arguments)
+                    .toList();
         }
 
         String buildWorkdir() {
-            return last(stage("build"), "WORKDIR").orElseThrow(() -> new AssertionError("no WORKDIR in the build"
-                    + " stage")).arguments();
+            return last(stage("build"), "WORKDIR")
+                    .orElseThrow(() -> new AssertionError("no WORKDIR in the build" + " stage"))
+                    .arguments();
         }
 
         String runtimeUser() {
@@ -747,22 +832,28 @@ class DeploymentFilesTest {
 
         /** Where the runtime stage puts {@code source} copied from the build stage. */
         String copyFromBuild(String source) {
-            return copies().stream().filter(c -> c.contains("--from=build") && c.contains(" " + source + " "))
-                    .map(DeploymentFilesTest.Dockerfile::destination).findFirst()
-                    .orElseThrow(() -> new AssertionError("the runtime stage does not COPY --from=build " + source
-                            + ": " + copies()));
+            return copies().stream()
+                    .filter(c -> c.contains("--from=build") && c.contains(" " + source + " "))
+                    .map(DeploymentFilesTest.Dockerfile::destination)
+                    .findFirst()
+                    .orElseThrow(() -> new AssertionError(
+                            "the runtime stage does not COPY --from=build " + source + ": " + copies()));
         }
 
         /** Where the runtime stage puts {@code source} copied from the build context. */
         String copyDestination(String source) {
-            return copies().stream().filter(c -> !c.contains("--from=") && c.contains(" " + source + " "))
-                    .map(DeploymentFilesTest.Dockerfile::destination).findFirst()
+            return copies().stream()
+                    .filter(c -> !c.contains("--from=") && c.contains(" " + source + " "))
+                    .map(DeploymentFilesTest.Dockerfile::destination)
+                    .findFirst()
                     .orElseThrow(() -> new AssertionError("the runtime stage does not COPY " + source));
         }
 
         private List<String> copies() {
-            return runtime().instructions().stream().filter(i -> i.keyword().equals("COPY"))
-                    .map(i -> " " + i.arguments() + " ").toList();
+            return runtime().instructions().stream()
+                    .filter(i -> i.keyword().equals("COPY"))
+                    .map(i -> " " + i.arguments() + " ")
+                    .toList();
         }
 
         private static String destination(String copy) {
@@ -772,14 +863,16 @@ class DeploymentFilesTest {
 
         /** An exec-form (JSON array) instruction of the runtime stage. */
         List<String> exec(String keyword) {
-            String args = last(runtime(), keyword).orElseThrow(() -> new AssertionError("no " + keyword))
+            String args = last(runtime(), keyword)
+                    .orElseThrow(() -> new AssertionError("no " + keyword))
                     .arguments();
             return jsonArray(args, keyword);
         }
 
         /** The HEALTHCHECK's exec-form command. */
         List<String> healthcheckCommand() {
-            String args = last(runtime(), "HEALTHCHECK").orElseThrow(() -> new AssertionError("no HEALTHCHECK"))
+            String args = last(runtime(), "HEALTHCHECK")
+                    .orElseThrow(() -> new AssertionError("no HEALTHCHECK"))
                     .arguments();
             int cmd = args.indexOf("CMD ");
             assertTrue(cmd >= 0, "HEALTHCHECK without CMD: " + args);

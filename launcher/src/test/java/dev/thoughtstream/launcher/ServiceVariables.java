@@ -25,8 +25,13 @@ final class ServiceVariables {
     private static final List<Map<String, String>> MODES = List.of(
             Map.of(),
             Map.of("REDIS_URL", "", "REDIS_HOST", "redis", "REDIS_PORT", "6379"),
-            Map.of("INGEST_MODE", "webhook", "INGEST_WEBHOOK_URL", "https://bot.example.com",
-                    "INGEST_WEBHOOK_SECRET", "s3cret"),
+            Map.of(
+                    "INGEST_MODE",
+                    "webhook",
+                    "INGEST_WEBHOOK_URL",
+                    "https://bot.example.com",
+                    "INGEST_WEBHOOK_SECRET",
+                    "s3cret"),
             Map.of("LLM_PROVIDER", "openai", "LLM_API_KEY", "sk-test"),
             Map.of("LLM_PROVIDER", "ollama"));
 
@@ -52,8 +57,10 @@ final class ServiceVariables {
         if (read.contains(name)) {
             return true;
         }
-        return read.stream().anyMatch(r -> r.endsWith("*") && name.startsWith(r.substring(0, r.length() - 1))
-                && name.length() > r.length() - 1);
+        return read.stream()
+                .anyMatch(r -> r.endsWith("*")
+                        && name.startsWith(r.substring(0, r.length() - 1))
+                        && name.length() > r.length() - 1);
     }
 
     /** A complete, valid environment: the required variables set, plus {@code mode}. */

@@ -27,8 +27,8 @@ import java.util.Optional;
  * @param groupId  {@code LLM_GROUP_ID}: the share group or consumer group of all llm-processor instances
  * @param scale    how thoughts are consumed ({@link ScaleConfig})
  */
-public record LlmConfig(Model model, Scripted scripted, Replies replies, Retries retries, String groupId,
-        ScaleConfig scale) {
+public record LlmConfig(
+        Model model, Scripted scripted, Replies replies, Retries retries, String groupId, ScaleConfig scale) {
 
     public static final String PROVIDER = "LLM_PROVIDER";
     public static final String API_URL = "LLM_API_URL";
@@ -57,9 +57,9 @@ public record LlmConfig(Model model, Scripted scripted, Replies replies, Retries
     public static final String DEFAULT_OPENAI_MODEL = "gpt-4o-mini";
     public static final String SCRIPTED_MODEL = "scripted";
     public static final String DEFAULT_GROUP_ID = "thoughtstream-llm";
-    public static final String DEFAULT_APOLOGY =
-            "Sorry, I can't answer right now. Please try again in a moment.";
-    public static final String DEFAULT_SYSTEM_PROMPT = String.join(" ",
+    public static final String DEFAULT_APOLOGY = "Sorry, I can't answer right now. Please try again in a moment.";
+    public static final String DEFAULT_SYSTEM_PROMPT = String.join(
+            " ",
             "You are a warm, friendly companion chatting with someone on Telegram.",
             "Reply the way a person texts a friend: a few short chat messages, each one or two sentences,",
             "separated from each other by a blank line.",
@@ -86,15 +86,20 @@ public record LlmConfig(Model model, Scripted scripted, Replies replies, Retries
         Scripted scripted = Scripted.from(config);
         Replies replies = Replies.from(config);
         Retries retries = Retries.from(config);
-        return new LlmConfig(model, scripted, replies, retries, config.string(GROUP_ID, DEFAULT_GROUP_ID),
+        return new LlmConfig(
+                model,
+                scripted,
+                replies,
+                retries,
+                config.string(GROUP_ID, DEFAULT_GROUP_ID),
                 ScaleConfig.from(config, replies.timeout()));
     }
 
     /** Compact and safe for logs: no key, and the prompt only by size. */
     @Override
     public String toString() {
-        return "LlmConfig[" + model + ", " + scripted + ", " + replies + ", " + retries + ", groupId=" + groupId
-                + ", " + scale + "]";
+        return "LlmConfig[" + model + ", " + scripted + ", " + replies + ", " + retries + ", groupId=" + groupId + ", "
+                + scale + "]";
     }
 
     /**
@@ -107,8 +112,13 @@ public record LlmConfig(Model model, Scripted scripted, Replies replies, Retries
      * @param timeout     {@code LLM_TIMEOUT_MS}: connect and first-response timeout of the HTTP client
      * @param temperature {@code LLM_TEMPERATURE}; empty = the provider's default
      */
-    public record Model(Provider provider, Optional<URI> apiUrl, Optional<Secret> apiKey, String name,
-            Duration timeout, Optional<Double> temperature) {
+    public record Model(
+            Provider provider,
+            Optional<URI> apiUrl,
+            Optional<Secret> apiKey,
+            String name,
+            Duration timeout,
+            Optional<Double> temperature) {
         public Model {
             Objects.requireNonNull(provider, "provider");
             Objects.requireNonNull(apiUrl, "apiUrl");
@@ -128,10 +138,10 @@ public record LlmConfig(Model model, Scripted scripted, Replies replies, Retries
             Optional<Secret> apiKey = config.optionalSecret(API_KEY);
             // The real OpenAI API rejects anonymous calls; OpenAI-compatible local servers usually take any key or
             // none.
-            if (provider == Provider.OPENAI && apiKey.isEmpty()
+            if (provider == Provider.OPENAI
+                    && apiKey.isEmpty()
                     && apiUrl.orElseThrow().getHost().equalsIgnoreCase(OPENAI_HOST)) {
-                throw new ConfigException(API_KEY, "is required when " + PROVIDER + "=openai talks to "
-                        + OPENAI_HOST);
+                throw new ConfigException(API_KEY, "is required when " + PROVIDER + "=openai talks to " + OPENAI_HOST);
             }
             String name = switch (provider) {
                 case OLLAMA -> config.string(MODEL, DEFAULT_OLLAMA_MODEL);
@@ -139,9 +149,8 @@ public record LlmConfig(Model model, Scripted scripted, Replies replies, Retries
                 case SCRIPTED -> config.string(MODEL, SCRIPTED_MODEL);
             };
             Duration timeout = config.millis(TIMEOUT_MS, 60_000, 100, 3_600_000);
-            Optional<Double> temperature = config.isSet(TEMPERATURE)
-                    ? Optional.of(config.decimal(TEMPERATURE, 0, 0, 2))
-                    : Optional.empty();
+            Optional<Double> temperature =
+                    config.isSet(TEMPERATURE) ? Optional.of(config.decimal(TEMPERATURE, 0, 0, 2)) : Optional.empty();
             return new Model(provider, apiUrl, apiKey, name, timeout, temperature);
         }
 
@@ -172,7 +181,8 @@ public record LlmConfig(Model model, Scripted scripted, Replies replies, Retries
         }
 
         public static Scripted from(Config config) {
-            return new Scripted(config.millis(SCRIPTED_LATENCY_MS, 0, 0, 600_000),
+            return new Scripted(
+                    config.millis(SCRIPTED_LATENCY_MS, 0, 0, 600_000),
                     config.integer(SCRIPTED_TOKENS_PER_SECOND, 0, 0, 1_000_000));
         }
 
@@ -195,8 +205,13 @@ public record LlmConfig(Model model, Scripted scripted, Replies replies, Retries
      *                          long is aborted (and retried while nothing was sent)
      * @param idleTimeout       {@code LLM_IDLE_TIMEOUT_MS}: a stream without a new token for this long is aborted
      */
-    public record Replies(String systemPrompt, int maxPartChars, String apologyText, Duration timeout,
-            Duration firstTokenTimeout, Duration idleTimeout) {
+    public record Replies(
+            String systemPrompt,
+            int maxPartChars,
+            String apologyText,
+            Duration timeout,
+            Duration firstTokenTimeout,
+            Duration idleTimeout) {
         public Replies {
             Objects.requireNonNull(systemPrompt, "systemPrompt");
             Objects.requireNonNull(apologyText, "apologyText");
@@ -207,14 +222,18 @@ public record LlmConfig(Model model, Scripted scripted, Replies replies, Retries
 
         public static Replies from(Config config) {
             String systemPrompt = systemPrompt(config);
-            int maxPartChars = config.integer(MAX_PART_CHARS, TelegramLimits.MAX_MESSAGE_CHARS, 1,
-                    TelegramLimits.MAX_MESSAGE_CHARS);
+            int maxPartChars = config.integer(
+                    MAX_PART_CHARS, TelegramLimits.MAX_MESSAGE_CHARS, 1, TelegramLimits.MAX_MESSAGE_CHARS);
             String apology = config.string(APOLOGY_TEXT, DEFAULT_APOLOGY);
             if (apology.length() > maxPartChars) {
-                throw new ConfigException(APOLOGY_TEXT, "is " + apology.length() + " characters, longer than "
-                        + MAX_PART_CHARS + "=" + maxPartChars);
+                throw new ConfigException(
+                        APOLOGY_TEXT,
+                        "is " + apology.length() + " characters, longer than " + MAX_PART_CHARS + "=" + maxPartChars);
             }
-            return new Replies(systemPrompt, maxPartChars, apology,
+            return new Replies(
+                    systemPrompt,
+                    maxPartChars,
+                    apology,
                     config.millis(REPLY_TIMEOUT_MS, 120_000, 100, 3_600_000),
                     config.millis(FIRST_TOKEN_TIMEOUT_MS, 60_000, 100, 3_600_000),
                     config.millis(IDLE_TIMEOUT_MS, 30_000, 100, 3_600_000));
@@ -224,8 +243,8 @@ public record LlmConfig(Model model, Scripted scripted, Replies replies, Retries
             Optional<String> inline = config.optional(SYSTEM_PROMPT);
             Optional<String> file = config.optional(SYSTEM_PROMPT_FILE);
             if (inline.isPresent() && file.isPresent()) {
-                throw new ConfigException(SYSTEM_PROMPT_FILE, "cannot be combined with " + SYSTEM_PROMPT
-                        + "; set one of them");
+                throw new ConfigException(
+                        SYSTEM_PROMPT_FILE, "cannot be combined with " + SYSTEM_PROMPT + "; set one of them");
             }
             if (inline.isPresent()) {
                 return inline.get();
@@ -235,7 +254,8 @@ public record LlmConfig(Model model, Scripted scripted, Replies replies, Retries
             }
             String text;
             try {
-                text = Files.readString(Path.of(file.get()), StandardCharsets.UTF_8).strip();
+                text = Files.readString(Path.of(file.get()), StandardCharsets.UTF_8)
+                        .strip();
             } catch (IOException | RuntimeException e) {
                 throw new ConfigException(SYSTEM_PROMPT_FILE, "cannot read '" + file.get() + "': " + e);
             }
@@ -275,8 +295,10 @@ public record LlmConfig(Model model, Scripted scripted, Replies replies, Retries
             Duration backoff = config.millis(RETRY_BACKOFF_MS, 500, 1, 600_000);
             Duration backoffMax = config.millis(RETRY_BACKOFF_MAX_MS, 10_000, 1, 600_000);
             if (backoffMax.compareTo(backoff) < 0) {
-                throw new ConfigException(RETRY_BACKOFF_MAX_MS, "is " + backoffMax.toMillis() + " ms, less than "
-                        + RETRY_BACKOFF_MS + "=" + backoff.toMillis());
+                throw new ConfigException(
+                        RETRY_BACKOFF_MAX_MS,
+                        "is " + backoffMax.toMillis() + " ms, less than " + RETRY_BACKOFF_MS + "="
+                                + backoff.toMillis());
             }
             return new Retries(maxAttempts, backoff, backoffMax);
         }
@@ -289,6 +311,8 @@ public record LlmConfig(Model model, Scripted scripted, Replies replies, Retries
 
     /** A URL for logs: user info (which may carry a password) is replaced. */
     public static String withoutUserInfo(URI uri) {
-        return uri.getRawUserInfo() == null ? uri.toString() : uri.toString().replace(uri.getRawUserInfo(), "<redacted>");
+        return uri.getRawUserInfo() == null
+                ? uri.toString()
+                : uri.toString().replace(uri.getRawUserInfo(), "<redacted>");
     }
 }

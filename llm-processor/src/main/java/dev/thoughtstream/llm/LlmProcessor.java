@@ -101,6 +101,7 @@ public final class LlmProcessor implements Service {
     private volatile boolean running = true;
     /** Set by {@link #halt()}: the group consumer closes as a crashed one would (a static member stays). */
     private volatile boolean halted;
+
     private volatile Mode mode;
     private volatile Throwable failure;
     private volatile ThoughtHandler handler;
@@ -122,9 +123,24 @@ public final class LlmProcessor implements Service {
      * @param metrics   where the consumer side's counters go
      * @param clock     stamps dead letters and durations
      */
-    public LlmProcessor(KafkaSettings kafka, Topics topics, LlmConfig config, ReplyGenerator generator,
-            ChatActivity activity, ClaimStore claims, Metrics metrics, Clock clock) {
-        this(kafka, topics, config, generator, activity, claims, metrics, clock,
+    public LlmProcessor(
+            KafkaSettings kafka,
+            Topics topics,
+            LlmConfig config,
+            ReplyGenerator generator,
+            ChatActivity activity,
+            ClaimStore claims,
+            Metrics metrics,
+            Clock clock) {
+        this(
+                kafka,
+                topics,
+                config,
+                generator,
+                activity,
+                claims,
+                metrics,
+                clock,
                 "#" + UUID.randomUUID().toString().substring(0, 8));
     }
 
@@ -133,8 +149,16 @@ public final class LlmProcessor implements Service {
      *              its previous process left under the same instance id is taken over at once ({@link ThoughtClaims});
      *              {@code #<incarnation>} without an instance id
      */
-    public LlmProcessor(KafkaSettings kafka, Topics topics, LlmConfig config, ReplyGenerator generator,
-            ChatActivity activity, ClaimStore claims, Metrics metrics, Clock clock, String owner) {
+    public LlmProcessor(
+            KafkaSettings kafka,
+            Topics topics,
+            LlmConfig config,
+            ReplyGenerator generator,
+            ChatActivity activity,
+            ClaimStore claims,
+            Metrics metrics,
+            Clock clock,
+            String owner) {
         this(kafka, topics, config, generator, activity, claims, metrics, clock, owner, ProviderBudget.unlimited());
     }
 
@@ -142,8 +166,16 @@ public final class LlmProcessor implements Service {
      * @param budget the provider budget {@code generator} asks before every model call; closed once the processor
      *               has stopped
      */
-    public LlmProcessor(KafkaSettings kafka, Topics topics, LlmConfig config, ReplyGenerator generator,
-            ChatActivity activity, ClaimStore claims, Metrics metrics, Clock clock, String owner,
+    public LlmProcessor(
+            KafkaSettings kafka,
+            Topics topics,
+            LlmConfig config,
+            ReplyGenerator generator,
+            ChatActivity activity,
+            ClaimStore claims,
+            Metrics metrics,
+            Clock clock,
+            String owner,
             ProviderBudget budget) {
         if (owner.indexOf('#') < 0 || owner.indexOf('/') >= 0) {
             throw new IllegalArgumentException("owner must be <instanceId>#<incarnation> but was '" + owner + "'");
@@ -164,7 +196,9 @@ public final class LlmProcessor implements Service {
     static Properties consumerProperties(KafkaSettings kafka, LlmConfig config) {
         Properties p = new Properties();
         // Tunables first, so KAFKA_CLIENT_* can override them.
-        p.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, Integer.toString(Math.min(config.scale().maxBuffered(), 100)));
+        p.put(
+                ConsumerConfig.MAX_POLL_RECORDS_CONFIG,
+                Integer.toString(Math.min(config.scale().maxBuffered(), 100)));
         // A new group answers what is already waiting rather than skipping it.
         p.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
         // Only partitions that really move are revoked, so a rebalance cancels as few generations as it can.
@@ -196,7 +230,9 @@ public final class LlmProcessor implements Service {
         // Acquire only what can be started at once: no prefetch, and never more than the consumer's share of the
         // in-flight budget (a record waiting in a busy consumer would wait for its lock to expire).
         p.put(ConsumerConfig.SHARE_ACQUIRE_MODE_CONFIG, "record_limit");
-        p.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, Integer.toString(config.scale().shareBatch()));
+        p.put(
+                ConsumerConfig.MAX_POLL_RECORDS_CONFIG,
+                Integer.toString(config.scale().shareBatch()));
         p.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
         p.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
         return p;
@@ -244,8 +280,14 @@ public final class LlmProcessor implements Service {
                 throw e;
             }
         }
-        LOG.info("started instance {} in mode {}: {} -> {} as group {}, {}", owner, mode,
-                topics.thoughts().name(), topics.replies().name(), config.groupId(), config);
+        LOG.info(
+                "started instance {} in mode {}: {} -> {} as group {}, {}",
+                owner,
+                mode,
+                topics.thoughts().name(),
+                topics.replies().name(),
+                config.groupId(),
+                config);
         threads.forEach(Thread::start);
     }
 
@@ -268,11 +310,23 @@ public final class LlmProcessor implements Service {
             thoughtClaims.recordIncarnation();
         } catch (RuntimeException e) {
             metrics.redisError();
-            LOG.warn("cannot record {} as this instance's current process in Redis ({}); tried again before the "
-                    + "first claim", owner, e.toString());
+            LOG.warn(
+                    "cannot record {} as this instance's current process in Redis ({}); tried again before the "
+                            + "first claim",
+                    owner,
+                    e.toString());
         }
-        ThoughtHandler h = new ThoughtHandler(topics, generator, activity, thoughtClaims, producer, metrics, work,
-                clock, config.replies().timeout(), owner);
+        ThoughtHandler h = new ThoughtHandler(
+                topics,
+                generator,
+                activity,
+                thoughtClaims,
+                producer,
+                metrics,
+                work,
+                clock,
+                config.replies().timeout(),
+                owner);
         handler = h;
         activity.subscribe(this::newerMessage);
         List<AutoCloseable> created = new ArrayList<>();
@@ -284,8 +338,9 @@ public final class LlmProcessor implements Service {
                     created.add(consumer);
                     ShareWorker worker = new ShareWorker(consumer, topics, h, scale, stopping);
                     wakers.add(consumer::wakeup);
-                    threads.add(new Thread(() -> runEngine(() -> worker.run(() -> running),
-                            () -> consumer.close(CLOSE_TIMEOUT)), SERVICE + "-share-" + i));
+                    threads.add(new Thread(
+                            () -> runEngine(() -> worker.run(() -> running), () -> consumer.close(CLOSE_TIMEOUT)),
+                            SERVICE + "-share-" + i));
                 }
             } else {
                 KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(consumerProperties(kafka, config));
@@ -293,8 +348,9 @@ public final class LlmProcessor implements Service {
                 GroupConsumerLoop loop = new GroupConsumerLoop(consumer, topics, h, scale, work);
                 groupLoop = loop;
                 wakers.add(consumer::wakeup);
-                threads.add(new Thread(() -> runEngine(() -> loop.run(() -> running),
-                        () -> consumer.close(closeOptions())), SERVICE + "-poll"));
+                threads.add(new Thread(
+                        () -> runEngine(() -> loop.run(() -> running), () -> consumer.close(closeOptions())),
+                        SERVICE + "-poll"));
             }
         } catch (RuntimeException e) {
             for (AutoCloseable c : created) {
@@ -315,8 +371,11 @@ public final class LlmProcessor implements Service {
      * under another hostname). After {@link #halt()} the consumer closes as a crash would leave it.
      */
     private CloseOptions closeOptions() {
-        return CloseOptions.timeout(CLOSE_TIMEOUT).withGroupMembershipOperation(halted
-                ? CloseOptions.GroupMembershipOperation.DEFAULT : CloseOptions.GroupMembershipOperation.LEAVE_GROUP);
+        return CloseOptions.timeout(CLOSE_TIMEOUT)
+                .withGroupMembershipOperation(
+                        halted
+                                ? CloseOptions.GroupMembershipOperation.DEFAULT
+                                : CloseOptions.GroupMembershipOperation.LEAVE_GROUP);
     }
 
     private void newerMessage(long chatId, long messageId) {
@@ -332,7 +391,8 @@ public final class LlmProcessor implements Service {
         } catch (RuntimeException | Error e) {
             if (running) {
                 failure = e;
-                LOG.error("{} failed; the processor stops", Thread.currentThread().getName(), e);
+                LOG.error(
+                        "{} failed; the processor stops", Thread.currentThread().getName(), e);
             }
         } finally {
             if (running) {

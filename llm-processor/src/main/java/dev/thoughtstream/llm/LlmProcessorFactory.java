@@ -48,12 +48,25 @@ public final class LlmProcessorFactory implements ServiceFactory {
         ProviderBudget budget = ProviderBudget.unlimited();
         try {
             // The model provider's limits belong to the API key, so every instance shares them through Redis.
-            budget = ProviderBudgets.create(BudgetConfig.from(config), infra.redis(), infra.redisKeyPrefix(),
-                    budgetThread, infra.clock(), infra.metrics());
+            budget = ProviderBudgets.create(
+                    BudgetConfig.from(config),
+                    infra.redis(),
+                    infra.redisKeyPrefix(),
+                    budgetThread,
+                    infra.clock(),
+                    infra.metrics());
             StreamingChatModel model = ModelFactory.streaming(llm, scheduler);
-            LlmProcessor processor = new LlmProcessor(infra.kafka(), infra.topics(), llm,
+            LlmProcessor processor = new LlmProcessor(
+                    infra.kafka(),
+                    infra.topics(),
+                    llm,
                     ReplyGenerator.from(llm, model, scheduler, infra.clock(), infra.metrics(), budget),
-                    infra.subscribedActivity(), infra.claims(), infra.metrics(), infra.clock(), infra.owner(), budget);
+                    infra.subscribedActivity(),
+                    infra.claims(),
+                    infra.metrics(),
+                    infra.clock(),
+                    infra.owner(),
+                    budget);
             // The processor closes the budget; its thread and the scheduler go after it.
             return OwningService.of(processor, scheduler::shutdownNow, budgetThread::shutdownNow);
         } catch (RuntimeException e) {

@@ -45,15 +45,18 @@ public record ScaleConfig(
      * fell behind a load that group mode keeps up with (docs/benchmarks.md).
      */
     public static final Mode DEFAULT_MODE = Mode.GROUP;
+
     public static final String MAX_IN_FLIGHT = "LLM_MAX_IN_FLIGHT";
     /** The former name of {@link #MAX_IN_FLIGHT}, still read (with a WARN) while deployments move over. */
     public static final String CONCURRENCY = "LLM_CONCURRENCY";
+
     public static final String MAX_DELIVERIES = "LLM_MAX_DELIVERIES";
     public static final String CLAIM_TTL_MS = "LLM_CLAIM_TTL_MS";
     public static final String DONE_TTL_MS = "LLM_DONE_TTL_MS";
     public static final String REDIS_OUTAGE = "LLM_REDIS_OUTAGE";
     /** The former true/false spelling of {@link #REDIS_OUTAGE}, still read (with a WARN) while deployments move. */
     public static final String REDIS_FAIL_OPEN = "LLM_REDIS_FAIL_OPEN";
+
     public static final String MAX_BUFFERED = "LLM_MAX_BUFFERED";
 
     public static final int DEFAULT_MAX_IN_FLIGHT = 256;
@@ -71,6 +74,7 @@ public record ScaleConfig(
     public static final int DEFAULT_MAX_DELIVERIES = 4;
     /** Kafka's lowest allowed {@code group.share.delivery.count.limit}. */
     static final int MIN_DELIVERIES = 2;
+
     public static final Duration DEFAULT_DONE_TTL = Duration.ofHours(24);
 
     /** How the processor consumes. */
@@ -93,8 +97,8 @@ public record ScaleConfig(
         Objects.requireNonNull(doneTtl, "doneTtl");
         Objects.requireNonNull(redisOutage, "redisOutage");
         if (maxInFlight < 1 || maxBuffered < maxInFlight || maxDeliveries < MIN_DELIVERIES) {
-            throw new IllegalArgumentException("maxInFlight >= 1, maxBuffered >= maxInFlight, maxDeliveries >= "
-                    + MIN_DELIVERIES);
+            throw new IllegalArgumentException(
+                    "maxInFlight >= 1, maxBuffered >= maxInFlight, maxDeliveries >= " + MIN_DELIVERIES);
         }
     }
 
@@ -124,21 +128,28 @@ public record ScaleConfig(
         long defaultClaimMs = replyTimeout.multipliedBy(2).toMillis();
         Duration claimTtl = config.millis(CLAIM_TTL_MS, defaultClaimMs, 1, 86_400_000L);
         if (claimTtl.compareTo(replyTimeout) <= 0) {
-            throw new ConfigException(CLAIM_TTL_MS, "is " + claimTtl.toMillis() + " ms but must be longer than "
-                    + LlmConfig.REPLY_TIMEOUT_MS + "=" + replyTimeout.toMillis()
-                    + ", or a generation still running could lose its claim and be started a second time");
+            throw new ConfigException(
+                    CLAIM_TTL_MS,
+                    "is " + claimTtl.toMillis() + " ms but must be longer than "
+                            + LlmConfig.REPLY_TIMEOUT_MS + "=" + replyTimeout.toMillis()
+                            + ", or a generation still running could lose its claim and be started a second time");
         }
         Duration doneTtl = config.millis(DONE_TTL_MS, DEFAULT_DONE_TTL.toMillis(), 1_000, 30L * 86_400_000L);
         if (doneTtl.compareTo(claimTtl) < 0) {
-            throw new ConfigException(DONE_TTL_MS, "is " + doneTtl.toMillis() + " ms but must be at least "
-                    + CLAIM_TTL_MS + "=" + claimTtl.toMillis());
+            throw new ConfigException(
+                    DONE_TTL_MS,
+                    "is " + doneTtl.toMillis() + " ms but must be at least " + CLAIM_TTL_MS + "="
+                            + claimTtl.toMillis());
         }
-        RedisOutage redisOutage = RedisOutage.read(config, REDIS_OUTAGE, RedisOutage.FAIL_OPEN,
+        RedisOutage redisOutage = RedisOutage.read(
+                config,
+                REDIS_OUTAGE,
+                RedisOutage.FAIL_OPEN,
                 RedisOutage.Legacy.bool(REDIS_FAIL_OPEN, RedisOutage.FAIL_OPEN));
         int maxBuffered = config.integer(MAX_BUFFERED, 2 * maxInFlight, 1, 100_000);
         if (maxBuffered < maxInFlight) {
-            throw new ConfigException(MAX_BUFFERED, "is " + maxBuffered + " but must be at least " + MAX_IN_FLIGHT
-                    + "=" + maxInFlight);
+            throw new ConfigException(
+                    MAX_BUFFERED, "is " + maxBuffered + " but must be at least " + MAX_IN_FLIGHT + "=" + maxInFlight);
         }
         return new ScaleConfig(mode, maxInFlight, maxDeliveries, claimTtl, doneTtl, redisOutage, maxBuffered);
     }

@@ -34,7 +34,9 @@ class LlmConfigTest {
         assertEquals(LlmConfig.DEFAULT_SYSTEM_PROMPT, config.replies().systemPrompt());
         assertEquals(Duration.ZERO, config.scripted().latency());
         assertEquals(0, config.scripted().tokensPerSecond());
-        assertEquals("Sorry, I can't answer right now. Please try again in a moment.", config.replies().apologyText());
+        assertEquals(
+                "Sorry, I can't answer right now. Please try again in a moment.",
+                config.replies().apologyText());
         assertEquals("thoughtstream-llm", config.groupId());
         assertEquals(4096, config.replies().maxPartChars());
         assertEquals(Duration.ofMinutes(2), config.replies().timeout());
@@ -46,7 +48,9 @@ class LlmConfigTest {
         LlmConfig config = LlmConfig.from(Config.of(Map.of("LLM_PROVIDER", "ollama")));
 
         assertEquals(Provider.OLLAMA, config.model().provider());
-        assertEquals(Optional.of(URI.create("http://localhost:11434")), config.model().apiUrl());
+        assertEquals(
+                Optional.of(URI.create("http://localhost:11434")),
+                config.model().apiUrl());
         assertEquals("llama3.2", config.model().name());
     }
 
@@ -67,7 +71,9 @@ class LlmConfigTest {
                 Map.entry("LLM_REPLY_TIMEOUT_MS", "9000"))));
 
         assertEquals(Provider.OPENAI, config.model().provider());
-        assertEquals(Optional.of(URI.create("https://api.openai.com/v1")), config.model().apiUrl());
+        assertEquals(
+                Optional.of(URI.create("https://api.openai.com/v1")),
+                config.model().apiUrl());
         assertEquals("sk-test-123", config.model().apiKey().orElseThrow().reveal());
         assertEquals("gpt-test", config.model().name());
         assertEquals(Duration.ofMillis(2500), config.model().timeout());
@@ -95,8 +101,8 @@ class LlmConfigTest {
 
     @Test
     void anOpenAiCompatibleLocalServerNeedsNoKey() {
-        LlmConfig config = LlmConfig.from(Config.of(Map.of(
-                "LLM_PROVIDER", "openai", "LLM_API_URL", "http://127.0.0.1:8080/v1")));
+        LlmConfig config =
+                LlmConfig.from(Config.of(Map.of("LLM_PROVIDER", "openai", "LLM_API_URL", "http://127.0.0.1:8080/v1")));
 
         assertEquals(Optional.empty(), config.model().apiKey());
         assertEquals("gpt-4o-mini", config.model().name());
@@ -119,7 +125,9 @@ class LlmConfigTest {
 
     @Test
     void aMissingPromptFileIsRejectedNamingTheVariable(@TempDir Path dir) {
-        assertRejects("SYSTEM_PROMPT_FILE", () -> read("SYSTEM_PROMPT_FILE", dir.resolve("nope.txt").toString()));
+        assertRejects(
+                "SYSTEM_PROMPT_FILE",
+                () -> read("SYSTEM_PROMPT_FILE", dir.resolve("nope.txt").toString()));
     }
 
     @Test
@@ -133,7 +141,8 @@ class LlmConfigTest {
     void aPromptAndAPromptFileTogetherAreRejected(@TempDir Path dir) throws Exception {
         Path file = Files.writeString(dir.resolve("p.txt"), "file prompt");
 
-        assertRejects("SYSTEM_PROMPT_FILE",
+        assertRejects(
+                "SYSTEM_PROMPT_FILE",
                 () -> read("SYSTEM_PROMPT", "inline prompt", "SYSTEM_PROMPT_FILE", file.toString()));
     }
 
@@ -147,7 +156,8 @@ class LlmConfigTest {
 
     @Test
     void anApologyLongerThanAPartIsRejected() {
-        assertRejects("LLM_APOLOGY_TEXT",
+        assertRejects(
+                "LLM_APOLOGY_TEXT",
                 () -> read("REPLY_MAX_PART_CHARS", "10", "LLM_APOLOGY_TEXT", "this is far too long"));
     }
 
@@ -177,8 +187,17 @@ class LlmConfigTest {
     @Test
     void eachGroupOfSettingsIsReadFromItsOwnVariablesAlone() {
         // given the retry variables, and the scripted model's
-        Config config = Config.of(Map.of("LLM_MAX_ATTEMPTS", "2", "LLM_RETRY_BACKOFF_MS", "100",
-                "LLM_RETRY_BACKOFF_MAX_MS", "400", "SCRIPTED_LATENCY_MS", "7", "SCRIPTED_TOKENS_PER_SECOND", "9"));
+        Config config = Config.of(Map.of(
+                "LLM_MAX_ATTEMPTS",
+                "2",
+                "LLM_RETRY_BACKOFF_MS",
+                "100",
+                "LLM_RETRY_BACKOFF_MAX_MS",
+                "400",
+                "SCRIPTED_LATENCY_MS",
+                "7",
+                "SCRIPTED_TOKENS_PER_SECOND",
+                "9"));
 
         // when each group reads them by itself
         LlmConfig.Retries retries = LlmConfig.Retries.from(config);
@@ -196,13 +215,15 @@ class LlmConfigTest {
         assertRejects("LLM_MAX_ATTEMPTS", () -> read("LLM_MAX_ATTEMPTS", "0"));
         assertRejects("LLM_IDLE_TIMEOUT_MS", () -> read("LLM_IDLE_TIMEOUT_MS", "0"));
         assertRejects("LLM_FIRST_TOKEN_TIMEOUT_MS", () -> read("LLM_FIRST_TOKEN_TIMEOUT_MS", "fast"));
-        assertRejects("LLM_RETRY_BACKOFF_MAX_MS",
+        assertRejects(
+                "LLM_RETRY_BACKOFF_MAX_MS",
                 () -> read("LLM_RETRY_BACKOFF_MS", "2000", "LLM_RETRY_BACKOFF_MAX_MS", "1000"));
     }
 
     @Test
     void theConsumerSideDefaultsToGroupMode256InFlightAndClaimsTwiceTheReplyTimeout() {
-        ScaleConfig scale = LlmConfig.from(Config.of(Map.of("LLM_REPLY_TIMEOUT_MS", "30000"))).scale();
+        ScaleConfig scale = LlmConfig.from(Config.of(Map.of("LLM_REPLY_TIMEOUT_MS", "30000")))
+                .scale();
 
         assertEquals(Mode.GROUP, scale.mode());
         assertEquals(256, scale.maxInFlight());
@@ -216,7 +237,8 @@ class LlmConfigTest {
     @Test
     void theDeprecatedConcurrencySetsTheInFlightBudgetUntilTheNewNameIsSet() {
         // given only the old name, then both
-        ScaleConfig legacy = LlmConfig.from(Config.of(Map.of("LLM_CONCURRENCY", "12"))).scale();
+        ScaleConfig legacy =
+                LlmConfig.from(Config.of(Map.of("LLM_CONCURRENCY", "12"))).scale();
         ScaleConfig both = LlmConfig.from(Config.of(Map.of("LLM_CONCURRENCY", "12", "LLM_MAX_IN_FLIGHT", "300")))
                 .scale();
 
@@ -232,7 +254,8 @@ class LlmConfigTest {
         // given only the old true/false name, then both names
         ScaleConfig legacyOpen = read("LLM_REDIS_FAIL_OPEN", "true").scale();
         ScaleConfig legacyClosed = read("LLM_REDIS_FAIL_OPEN", "false").scale();
-        ScaleConfig both = read("LLM_REDIS_FAIL_OPEN", "false", "LLM_REDIS_OUTAGE", "fail-open").scale();
+        ScaleConfig both = read("LLM_REDIS_FAIL_OPEN", "false", "LLM_REDIS_OUTAGE", "fail-open")
+                .scale();
 
         // then the old name still works alone, and the new one wins when both are set
         assertEquals(RedisOutage.FAIL_OPEN, legacyOpen.redisOutage());
@@ -243,16 +266,18 @@ class LlmConfigTest {
     @Test
     void everyConsumerSettingIsRead() {
         ScaleConfig scale = LlmConfig.from(Config.of(Map.of(
-                "LLM_MODE", "Group",
-                "LLM_MAX_IN_FLIGHT", "8",
-                "LLM_MAX_DELIVERIES", "3",
-                "LLM_CLAIM_TTL_MS", "200000",
-                "LLM_DONE_TTL_MS", "3600000",
-                "LLM_REDIS_OUTAGE", "fail-closed",
-                "LLM_MAX_BUFFERED", "16"))).scale();
+                        "LLM_MODE", "Group",
+                        "LLM_MAX_IN_FLIGHT", "8",
+                        "LLM_MAX_DELIVERIES", "3",
+                        "LLM_CLAIM_TTL_MS", "200000",
+                        "LLM_DONE_TTL_MS", "3600000",
+                        "LLM_REDIS_OUTAGE", "fail-closed",
+                        "LLM_MAX_BUFFERED", "16")))
+                .scale();
 
-        assertEquals(new ScaleConfig(Mode.GROUP, 8, 3, Duration.ofSeconds(200), Duration.ofHours(1),
-                RedisOutage.FAIL_CLOSED, 16),
+        assertEquals(
+                new ScaleConfig(
+                        Mode.GROUP, 8, 3, Duration.ofSeconds(200), Duration.ofHours(1), RedisOutage.FAIL_CLOSED, 16),
                 scale);
     }
 

@@ -78,7 +78,8 @@ class LlmProcessorInFlightTest {
         }
 
         long retried(String reason) {
-            return metrics.counter("llm_thoughts_retried_total", "", "reason", reason).count();
+            return metrics.counter("llm_thoughts_retried_total", "", "reason", reason)
+                    .count();
         }
     }
 
@@ -95,17 +96,22 @@ class LlmProcessorInFlightTest {
 
     @BeforeEach
     void setUp(TestInfo test) {
-        prefix = TestKafka.uniquePrefix("inflight-" + test.getTestMethod().orElseThrow().getName());
+        prefix = TestKafka.uniquePrefix(
+                "inflight-" + test.getTestMethod().orElseThrow().getName());
         groupId = prefix + "llm";
         keyPrefix = TestRedis.uniqueKeyPrefix(prefix);
-        producer = track(new KafkaProducer<>(TestKafka.producerProps(), new ByteArraySerializer(),
-                new ByteArraySerializer()));
+        producer = track(
+                new KafkaProducer<>(TestKafka.producerProps(), new ByteArraySerializer(), new ByteArraySerializer()));
         admin = track(Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, TestKafka.bootstrapServers())));
         scheduler = new ScheduledThreadPoolExecutor(2, NamedThreads.factory("test-inflight-scheduler", true));
         scheduler.setRemoveOnCancelPolicy(true);
         // One handler thread per request on the fake server's side; the processor's side is what is measured.
-        llm = track(FakeLlmServer.builder().modelName(MODEL).maxConcurrentRequests(MANY + 100)
-                .probeInterval(Duration.ofSeconds(1)).build().start());
+        llm = track(FakeLlmServer.builder()
+                .modelName(MODEL)
+                .maxConcurrentRequests(MANY + 100)
+                .probeInterval(Duration.ofSeconds(1))
+                .build()
+                .start());
     }
 
     @AfterEach
@@ -122,8 +128,10 @@ class LlmProcessorInFlightTest {
         }
         scheduler.shutdownNow();
         for (Instance instance : instances) {
-            assertTrue(instance.processor().failure().isEmpty(), () -> "a processor failed: "
-                    + instance.processor().failure().orElseThrow());
+            assertTrue(
+                    instance.processor().failure().isEmpty(),
+                    () -> "a processor failed: "
+                            + instance.processor().failure().orElseThrow());
         }
     }
 
@@ -133,13 +141,18 @@ class LlmProcessorInFlightTest {
     }
 
     @ParameterizedTest(name = "{0}")
-    @EnumSource(value = Mode.class, names = {"SHARE", "GROUP"})
+    @EnumSource(
+            value = Mode.class,
+            names = {"SHARE", "GROUP"})
     void fiveHundredSlowGenerationsAreInFlightAtOnceWithoutAThreadEach(Mode mode) {
         // given 500 thoughts of 500 chats waiting, and a model whose every stream sends a token and then stays open
         // (share mode over OpenAI's SSE, group mode over Ollama's NDJSON: both wire formats)
         WireFormat wire = mode == Mode.SHARE ? WireFormat.OPENAI : WireFormat.OLLAMA;
         topics = TestKafka.createTopics(prefix, 1);
-        llm.setDefault(Behavior.builder().reply("Hello there.\n\nMore.").stallAfterTokens(1).build());
+        llm.setDefault(Behavior.builder()
+                .reply("Hello there.\n\nMore.")
+                .stallAfterTokens(1)
+                .build());
         List<Thought> thoughts = new ArrayList<>();
         for (long chat = 1; chat <= MANY; chat++) {
             thoughts.add(thought(chat, 1, "Hi from chat " + chat));
@@ -150,21 +163,38 @@ class LlmProcessorInFlightTest {
         // when one instance with a budget above 500 consumes them (share mode: 16 consumers of up to 64 each; a
         // consumer whose first batch the broker filled only partly takes no more while that batch runs, so the
         // budget is an upper bound, and twice the thoughts leaves room for that)
-        Instance instance = start(wire, 1, Map.of(ScaleConfig.MODE, mode.name(), ScaleConfig.MAX_IN_FLIGHT, "1024",
-                LlmConfig.FIRST_TOKEN_TIMEOUT_MS, "600000", LlmConfig.IDLE_TIMEOUT_MS, "600000",
-                LlmConfig.REPLY_TIMEOUT_MS, "600000"));
+        Instance instance = start(
+                wire,
+                1,
+                Map.of(
+                        ScaleConfig.MODE,
+                        mode.name(),
+                        ScaleConfig.MAX_IN_FLIGHT,
+                        "1024",
+                        LlmConfig.FIRST_TOKEN_TIMEOUT_MS,
+                        "600000",
+                        LlmConfig.IDLE_TIMEOUT_MS,
+                        "600000",
+                        LlmConfig.REPLY_TIMEOUT_MS,
+                        "600000"));
 
         // then the model has all 500 streams open at the same time
         Await.until("500 requests at the model at once", TIMEOUT, () -> llm.peakConcurrentRequests() >= MANY);
-        Await.until("500 generations running", TIMEOUT, () -> instance.processor().inFlight() >= MANY);
+        Await.until(
+                "500 generations running", TIMEOUT, () -> instance.processor().inFlight() >= MANY);
         // and the instance did it with a few dozen threads, not one per generation or per stream
         Map<Long, String> started = liveThreads();
         started.keySet().removeAll(before.keySet());
-        System.out.printf("%s: peak %d concurrent requests, %d generations in flight, %d threads started: %s%n",
-                mode, llm.peakConcurrentRequests(), instance.processor().inFlight(), started.size(),
+        System.out.printf(
+                "%s: peak %d concurrent requests, %d generations in flight, %d threads started: %s%n",
+                mode,
+                llm.peakConcurrentRequests(),
+                instance.processor().inFlight(),
+                started.size(),
                 summary(started.values()));
-        assertTrue(started.size() < 100, () -> started.size() + " threads started for " + MANY
-                + " generations: " + summary(started.values()));
+        assertTrue(
+                started.size() < 100,
+                () -> started.size() + " threads started for " + MANY + " generations: " + summary(started.values()));
     }
 
     @Test
@@ -174,8 +204,8 @@ class LlmProcessorInFlightTest {
         setGroupConfig("share.record.lock.duration.ms", "2000");
         String reply = "One.\n\nTwo.\n\nThree.\n\nFour.\n\nFive.\n\nSix.\n\nSeven.\n\nEight.";
         llm.setDefault(Behavior.builder().reply(reply).tokensPerSecond(3).build());
-        Instance instance = start(WireFormat.OPENAI, 1, Map.of(ScaleConfig.MODE, "share",
-                ScaleConfig.MAX_IN_FLIGHT, "2"));
+        Instance instance =
+                start(WireFormat.OPENAI, 1, Map.of(ScaleConfig.MODE, "share", ScaleConfig.MAX_IN_FLIGHT, "2"));
 
         // when one thought comes
         Thought thought = thought(42, 1, "Count to eight, slowly");
@@ -184,15 +214,17 @@ class LlmProcessorInFlightTest {
         // then it is answered once: one model call, no second delivery (which would find the claim held, wait, and
         // end as a duplicate), nothing dead-lettered
         Await.until("the thought answered", TIMEOUT, () -> instance.outcome("answered") == 1);
-        List<ReplyPart> parts = TopicReader.readAll(TestKafka.bootstrapServers(), topics.replies(), TIMEOUT)
-                .stream().map(ConsumerRecord::value).toList();
+        List<ReplyPart> parts = TopicReader.readAll(TestKafka.bootstrapServers(), topics.replies(), TIMEOUT).stream()
+                .map(ConsumerRecord::value)
+                .toList();
         assertEquals(8, parts.size(), parts::toString);
         assertEquals(1, parts.stream().filter(ReplyPart::last).count());
         assertEquals(1, llm.requestCount());
         assertEquals(0, instance.outcome("duplicate"));
         assertEquals(0, instance.retried("claimed_elsewhere"));
         assertEquals(0, instance.outcome("dead_lettered"));
-        Duration took = Duration.ofMillis(parts.get(parts.size() - 1).createdAtMs() - parts.get(0).createdAtMs());
+        Duration took = Duration.ofMillis(
+                parts.get(parts.size() - 1).createdAtMs() - parts.get(0).createdAtMs());
         assertTrue(took.compareTo(Duration.ofSeconds(2)) > 0, "the reply outlasted the lock: " + took);
     }
 
@@ -201,8 +233,8 @@ class LlmProcessorInFlightTest {
         // given an instance with a budget of 2 and six thoughts waiting; the model holds every request
         topics = TestKafka.createTopics(prefix, 1);
         llm.holdRequests();
-        Instance instance = start(WireFormat.OPENAI, 1, Map.of(ScaleConfig.MODE, "share",
-                ScaleConfig.MAX_IN_FLIGHT, "2"));
+        Instance instance =
+                start(WireFormat.OPENAI, 1, Map.of(ScaleConfig.MODE, "share", ScaleConfig.MAX_IN_FLIGHT, "2"));
         List<Thought> thoughts = new ArrayList<>();
         for (long chat = 1; chat <= 6; chat++) {
             thoughts.add(thought(chat, 1, "Hello " + chat));
@@ -247,8 +279,10 @@ class LlmProcessorInFlightTest {
         produceAll(thoughts);
 
         // when an instance with a budget of two, buffering no more than that, consumes them
-        Instance instance = start(WireFormat.OLLAMA, 1, Map.of(ScaleConfig.MODE, "group",
-                ScaleConfig.MAX_IN_FLIGHT, "2", ScaleConfig.MAX_BUFFERED, "2"));
+        Instance instance = start(
+                WireFormat.OLLAMA,
+                1,
+                Map.of(ScaleConfig.MODE, "group", ScaleConfig.MAX_IN_FLIGHT, "2", ScaleConfig.MAX_BUFFERED, "2"));
 
         // then it holds two, at the model, and stops fetching: its partition is paused
         Await.until("two requests held at the model", TIMEOUT, () -> llm.activeRequests() == 2);
@@ -287,8 +321,14 @@ class LlmProcessorInFlightTest {
             throw new AssertionError("interrupted", e);
         }
         Metrics metrics = new Metrics();
-        LlmProcessor processor = new LlmProcessor(kafka, Topics.withPrefix(kafka.topicPrefix()), llmConfig,
-                ReplyGenerator.from(llmConfig, model, scheduler, Clock.systemUTC()), activity, claims, metrics,
+        LlmProcessor processor = new LlmProcessor(
+                kafka,
+                Topics.withPrefix(kafka.topicPrefix()),
+                llmConfig,
+                ReplyGenerator.from(llmConfig, model, scheduler, Clock.systemUTC()),
+                activity,
+                claims,
+                metrics,
                 Clock.systemUTC());
         Instance instance = new Instance(processor, metrics);
         instances.add(instance);
@@ -308,13 +348,17 @@ class LlmProcessorInFlightTest {
 
     private void setGroupConfig(String name, String value) throws Exception {
         ConfigResource group = new ConfigResource(ConfigResource.Type.GROUP, groupId);
-        admin.incrementalAlterConfigs(Map.of(group, List.of(new AlterConfigOp(new ConfigEntry(name, value),
-                AlterConfigOp.OpType.SET)))).all().get(30, TimeUnit.SECONDS);
+        admin.incrementalAlterConfigs(Map.of(
+                        group, List.of(new AlterConfigOp(new ConfigEntry(name, value), AlterConfigOp.OpType.SET))))
+                .all()
+                .get(30, TimeUnit.SECONDS);
     }
 
     private void produceAll(List<Thought> thoughts) {
         String topic = topics.thoughts().name();
-        var sends = thoughts.stream().map(t -> producer.send(topics.thoughts().record(t.chatId(), t))).toList();
+        var sends = thoughts.stream()
+                .map(t -> producer.send(topics.thoughts().record(t.chatId(), t)))
+                .toList();
         try {
             for (var send : sends) {
                 send.get(30, TimeUnit.SECONDS);
@@ -337,13 +381,22 @@ class LlmProcessorInFlightTest {
 
     /** Thread names grouped by their prefix (the name without its trailing number), with counts. */
     private static String summary(java.util.Collection<String> names) {
-        return names.stream().collect(Collectors.groupingBy(n -> n.replaceAll("[-#]?\\d+$", ""),
-                java.util.TreeMap::new, Collectors.counting())).toString();
+        return names.stream()
+                .collect(Collectors.groupingBy(
+                        n -> n.replaceAll("[-#]?\\d+$", ""), java.util.TreeMap::new, Collectors.counting()))
+                .toString();
     }
 
     private static Thought thought(long chatId, long firstMessageId, String text) {
-        return new Thought(Thought.SCHEMA_VERSION, Thought.idFor(chatId, firstMessageId), chatId,
-                List.of(new ThoughtMessage(firstMessageId, text, 10_000L)), firstMessageId, firstMessageId, 10_000L,
-                12_000L, List.of());
+        return new Thought(
+                Thought.SCHEMA_VERSION,
+                Thought.idFor(chatId, firstMessageId),
+                chatId,
+                List.of(new ThoughtMessage(firstMessageId, text, 10_000L)),
+                firstMessageId,
+                firstMessageId,
+                10_000L,
+                12_000L,
+                List.of());
     }
 }

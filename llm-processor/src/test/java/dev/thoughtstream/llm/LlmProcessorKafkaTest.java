@@ -81,6 +81,7 @@ import redis.clients.jedis.RedisClient;
 class LlmProcessorKafkaTest {
     /** Generous: every awaited event takes well under a second on an idle machine. */
     private static final Duration TIMEOUT = Duration.ofSeconds(30);
+
     private static final long CHAT = 4242L;
     private static final String MODEL = "test-model";
     private static final String API_KEY = "sk-test-llm-kafka";
@@ -98,6 +99,7 @@ class LlmProcessorKafkaTest {
      * ({@code One . \n\nTwo . \n\nThree}) leaves parts 0 and 1, with {@code Three} unfinished.
      */
     private static final String FOUR_PARAGRAPHS = "One.\n\nTwo.\n\nThree.\n\nFour.";
+
     private static final int FIRST_PART_TOKENS = 3;
     private static final int STALL_TOKENS = 5;
     /** For tests about what one failed model call leads to: no retry hides it. */
@@ -137,7 +139,8 @@ class LlmProcessorKafkaTest {
 
     @BeforeEach
     void setUp(TestInfo test) {
-        prefix = TestKafka.uniquePrefix("llm-" + test.getTestMethod().orElseThrow().getName());
+        prefix = TestKafka.uniquePrefix(
+                "llm-" + test.getTestMethod().orElseThrow().getName());
         String keyPrefix = TestRedis.uniqueKeyPrefix(prefix);
         RedisClient redis = RedisClaimStore.connect(TestRedis.settings());
         claims = new RedisClaimStore(redis, keyPrefix); // closing it closes the client both use
@@ -209,11 +212,13 @@ class LlmProcessorKafkaTest {
         assertTrue(request.stream(), "the processor streams");
         assertEquals(MODEL, request.model());
         assertEquals(wire.apiKey != null, request.authorizationPresent(), "an API key is sent when one is configured");
-        assertEquals(List.of(
-                LlmMessage.system(SYSTEM_PROMPT),
-                LlmMessage.user("I started a balcony garden."),
-                LlmMessage.assistant("How lovely! What are you growing?"),
-                LlmMessage.user("I planted tomatoes today\non the balcony")), request.messages());
+        assertEquals(
+                List.of(
+                        LlmMessage.system(SYSTEM_PROMPT),
+                        LlmMessage.user("I started a balcony garden."),
+                        LlmMessage.assistant("How lovely! What are you growing?"),
+                        LlmMessage.user("I planted tomatoes today\non the balcony")),
+                request.messages());
     }
 
     @Test
@@ -230,20 +235,26 @@ class LlmProcessorKafkaTest {
         List<RecordMetadata> at = thoughts.stream().map(this::produce).collect(Collectors.toList());
 
         // then
-        assertEquals(TestKafka.PARTITIONS, at.stream().map(RecordMetadata::partition).distinct().count(),
+        assertEquals(
+                TestKafka.PARTITIONS,
+                at.stream().map(RecordMetadata::partition).distinct().count(),
                 "one thought on every partition");
         for (RecordMetadata thoughtAt : at) {
             awaitCommitted("the thought on partition " + thoughtAt.partition(), thoughtAt);
         }
         List<ConsumerRecord<Long, ReplyPart>> records = readAll(topics.replies());
-        Map<String, RecordedRequest> requestByText = llm.requests().stream()
-                .collect(Collectors.toMap(RecordedRequest::lastUserMessage, r -> r));
+        Map<String, RecordedRequest> requestByText =
+                llm.requests().stream().collect(Collectors.toMap(RecordedRequest::lastUserMessage, r -> r));
         assertEquals(thoughts.size(), requestByText.size(), "one model call per thought");
         for (Thought thought : thoughts) {
-            String fakeReply = Responder.echo().reply(requestByText.get(thought.text()).messages());
-            assertCompleteReply(thought, new PartSplitter(TelegramLimits.MAX_MESSAGE_CHARS).split(fakeReply),
+            String fakeReply =
+                    Responder.echo().reply(requestByText.get(thought.text()).messages());
+            assertCompleteReply(
+                    thought,
+                    new PartSplitter(TelegramLimits.MAX_MESSAGE_CHARS).split(fakeReply),
                     partsOf(records, thought));
-            records.stream().filter(r -> r.value().chatId() == thought.chatId())
+            records.stream()
+                    .filter(r -> r.value().chatId() == thought.chatId())
                     .forEach(r -> assertEquals(thought.chatId(), r.key(), "replies are keyed by chat id"));
         }
     }
@@ -275,7 +286,10 @@ class LlmProcessorKafkaTest {
     void replyPartsReachKafkaWhileTheModelIsStillStreaming() {
         // given a model that sends the first paragraphs, then stays silent with the stream open
         startFakeLlm(Wire.OPENAI);
-        llm.enqueue(Behavior.builder().reply(FOUR_PARAGRAPHS).tokensPerSecond(100).stallAfterTokens(FIRST_PART_TOKENS)
+        llm.enqueue(Behavior.builder()
+                .reply(FOUR_PARAGRAPHS)
+                .tokensPerSecond(100)
+                .stallAfterTokens(FIRST_PART_TOKENS)
                 .build());
         startProcessor(Wire.OPENAI, Map.of());
         Thought thought = thought(CHAT, 30, List.of(), "Count to four, slowly");
@@ -285,8 +299,18 @@ class LlmProcessorKafkaTest {
 
         // then: the first part is on the topic although the model has not finished (and never will)
         ReplyPart first = single(values(awaitReplyRecords(1)));
-        assertEquals(new ReplyPart(ReplyPart.SCHEMA_VERSION, ReplyPart.replyIdFor(thought.thoughtId()),
-                thought.thoughtId(), CHAT, thought.lastMessageId(), 0, false, "One.", first.createdAtMs()), first);
+        assertEquals(
+                new ReplyPart(
+                        ReplyPart.SCHEMA_VERSION,
+                        ReplyPart.replyIdFor(thought.thoughtId()),
+                        thought.thoughtId(),
+                        CHAT,
+                        thought.lastMessageId(),
+                        0,
+                        false,
+                        "One.",
+                        first.createdAtMs()),
+                first);
         Await.until("the model's stream stalls, open and unfinished", TIMEOUT, () -> llm.stalledResponses() == 1);
         assertEquals(0, llm.completedStreams(), "the model's stream has not ended");
     }
@@ -295,7 +319,9 @@ class LlmProcessorKafkaTest {
     // Failures
 
     @ParameterizedTest(name = "{0}")
-    @EnumSource(value = Wire.class, names = {"OPENAI", "OLLAMA"})
+    @EnumSource(
+            value = Wire.class,
+            names = {"OPENAI", "OLLAMA"})
     void aModelErrorIsAnsweredWithOneApologyAndTheNextThoughtIsAnsweredNormally(Wire wire) {
         // given
         startFakeLlm(wire);
@@ -313,17 +339,22 @@ class LlmProcessorKafkaTest {
         awaitCommitted("both thoughts", nextAt);
         List<ConsumerRecord<Long, ReplyPart>> records = readAll(topics.replies());
         assertCompleteReply(failed, List.of(APOLOGY), partsOf(records, failed));
-        assertCompleteReply(next, new PartSplitter(TelegramLimits.MAX_MESSAGE_CHARS).split(REPLY),
-                partsOf(records, next));
+        assertCompleteReply(
+                next, new PartSplitter(TelegramLimits.MAX_MESSAGE_CHARS).split(REPLY), partsOf(records, next));
         assertEquals(2, llm.requestCount());
     }
 
     @ParameterizedTest(name = "{0}")
-    @EnumSource(value = Wire.class, names = {"OPENAI", "OLLAMA"})
+    @EnumSource(
+            value = Wire.class,
+            names = {"OPENAI", "OLLAMA"})
     void aStreamCutOffMidReplyEndsWithTheApologyAfterThePartsThatArrived(Wire wire) {
         // given a model that drops the connection in the middle of the third paragraph
         startFakeLlm(wire);
-        llm.enqueue(Behavior.builder().reply(FOUR_PARAGRAPHS).tokensPerSecond(100).cutOffAfterTokens(STALL_TOKENS)
+        llm.enqueue(Behavior.builder()
+                .reply(FOUR_PARAGRAPHS)
+                .tokensPerSecond(100)
+                .cutOffAfterTokens(STALL_TOKENS)
                 .build());
         llm.enqueue(Behavior.replying(REPLY));
         startProcessor(wire, NO_RETRIES);
@@ -345,15 +376,18 @@ class LlmProcessorKafkaTest {
         List<String> expected = new ArrayList<>(List.of("One.", "Two.").subList(0, arrived));
         expected.add(APOLOGY);
         assertCompleteReply(cut, expected, cutParts);
-        assertCompleteReply(next, new PartSplitter(TelegramLimits.MAX_MESSAGE_CHARS).split(REPLY),
-                partsOf(records, next));
+        assertCompleteReply(
+                next, new PartSplitter(TelegramLimits.MAX_MESSAGE_CHARS).split(REPLY), partsOf(records, next));
     }
 
     @Test
     void aStalledStreamIsEndedByTheReplyTimeoutWithWhatArrived() {
         // given a model that goes silent in the third paragraph and a short reply timeout
         startFakeLlm(Wire.OLLAMA);
-        llm.enqueue(Behavior.builder().reply(FOUR_PARAGRAPHS).stallAfterTokens(STALL_TOKENS).build());
+        llm.enqueue(Behavior.builder()
+                .reply(FOUR_PARAGRAPHS)
+                .stallAfterTokens(STALL_TOKENS)
+                .build());
         llm.enqueue(Behavior.replying(REPLY));
         startProcessor(Wire.OLLAMA, Map.of(LlmConfig.REPLY_TIMEOUT_MS, "3000"));
         Thought stalled = thought(CHAT, 60, List.of(), "Count to four");
@@ -367,13 +401,15 @@ class LlmProcessorKafkaTest {
         awaitCommitted("both thoughts", nextAt);
         List<ConsumerRecord<Long, ReplyPart>> records = readAll(topics.replies());
         assertCompleteReply(stalled, List.of("One.", "Two.", "Three"), partsOf(records, stalled));
-        assertCompleteReply(next, new PartSplitter(TelegramLimits.MAX_MESSAGE_CHARS).split(REPLY),
-                partsOf(records, next));
+        assertCompleteReply(
+                next, new PartSplitter(TelegramLimits.MAX_MESSAGE_CHARS).split(REPLY), partsOf(records, next));
         Await.until("the stalled stream is closed by the processor", TIMEOUT, () -> llm.abandonedStreams() == 1);
     }
 
     @ParameterizedTest(name = "{0}")
-    @EnumSource(value = Wire.class, names = {"OPENAI", "OLLAMA"})
+    @EnumSource(
+            value = Wire.class,
+            names = {"OPENAI", "OLLAMA"})
     void aModelThatNeverRespondsIsCutOffByTheClientTimeoutAndApologisedFor(Wire wire) {
         // given a model that never sends response headers, and a short HTTP timeout
         startFakeLlm(wire);
@@ -391,12 +427,14 @@ class LlmProcessorKafkaTest {
         awaitCommitted("both thoughts", nextAt);
         List<ConsumerRecord<Long, ReplyPart>> records = readAll(topics.replies());
         assertCompleteReply(hung, List.of(APOLOGY), partsOf(records, hung));
-        assertCompleteReply(next, new PartSplitter(TelegramLimits.MAX_MESSAGE_CHARS).split(REPLY),
-                partsOf(records, next));
+        assertCompleteReply(
+                next, new PartSplitter(TelegramLimits.MAX_MESSAGE_CHARS).split(REPLY), partsOf(records, next));
     }
 
     @ParameterizedTest(name = "{0}")
-    @EnumSource(value = Wire.class, names = {"OPENAI", "OLLAMA"})
+    @EnumSource(
+            value = Wire.class,
+            names = {"OPENAI", "OLLAMA"})
     void aStreamThatStallsBeforeItsFirstTokenIsApologisedForWhenTheReplyTimeoutPasses(Wire wire) {
         // given a model that sends the response headers and then nothing, and a short reply timeout
         startFakeLlm(wire);
@@ -414,8 +452,8 @@ class LlmProcessorKafkaTest {
         awaitCommitted("both thoughts", nextAt);
         List<ConsumerRecord<Long, ReplyPart>> records = readAll(topics.replies());
         assertCompleteReply(stalled, List.of(APOLOGY), partsOf(records, stalled));
-        assertCompleteReply(next, new PartSplitter(TelegramLimits.MAX_MESSAGE_CHARS).split(REPLY),
-                partsOf(records, next));
+        assertCompleteReply(
+                next, new PartSplitter(TelegramLimits.MAX_MESSAGE_CHARS).split(REPLY), partsOf(records, next));
         // With no token LangChain4j gives no StreamingHandle; the HTTP client of ModelFactory closes the stream anyway.
         Await.until("the silent stream is closed by the processor", TIMEOUT, () -> llm.abandonedStreams() == 1);
     }
@@ -426,11 +464,17 @@ class LlmProcessorKafkaTest {
         startFakeLlm(Wire.OPENAI);
         llm.enqueue(Behavior.replying(REPLY));
         startProcessor(Wire.OPENAI, Map.of());
-        byte[] chatKey = topics.thoughts().keySerde().serializer().serialize(topics.thoughts().name(), CHAT);
+        byte[] chatKey = topics.thoughts()
+                .keySerde()
+                .serializer()
+                .serialize(topics.thoughts().name(), CHAT);
         byte[] garbage = "{\"thoughtId\": oops".getBytes(StandardCharsets.UTF_8);
         byte[] shortKey = {1, 2, 3};
         Thought valid = thought(CHAT, 70, List.of(), "Still there?");
-        byte[] validValue = topics.thoughts().valueSerde().serializer().serialize(topics.thoughts().name(), valid);
+        byte[] validValue = topics.thoughts()
+                .valueSerde()
+                .serializer()
+                .serialize(topics.thoughts().name(), valid);
 
         // when: two unreadable records, then a valid thought, all on the same partition
         RecordMetadata badValueAt = produceRaw(null, chatKey, garbage);
@@ -442,11 +486,13 @@ class LlmProcessorKafkaTest {
         List<ConsumerRecord<byte[], byte[]>> dead = readAll(topics.deadLetters());
         assertEquals(2, dead.size(), "dead letters");
         // Dead letters keep the original key, so they may land on different partitions: match them by source.
-        Map<String, ConsumerRecord<byte[], byte[]>> bySourceOffset = dead.stream().collect(Collectors.toMap(
-                d -> DeadLetters.header(d.headers(), DeadLetters.SOURCE_OFFSET), d -> d));
+        Map<String, ConsumerRecord<byte[], byte[]>> bySourceOffset = dead.stream()
+                .collect(Collectors.toMap(d -> DeadLetters.header(d.headers(), DeadLetters.SOURCE_OFFSET), d -> d));
         assertDeadLetter(bySourceOffset.get(Long.toString(badValueAt.offset())), badValueAt, chatKey, garbage);
         assertDeadLetter(bySourceOffset.get(Long.toString(badKeyAt.offset())), badKeyAt, shortKey, validValue);
-        assertCompleteReply(valid, new PartSplitter(TelegramLimits.MAX_MESSAGE_CHARS).split(REPLY),
+        assertCompleteReply(
+                valid,
+                new PartSplitter(TelegramLimits.MAX_MESSAGE_CHARS).split(REPLY),
                 values(readAll(topics.replies())));
         assertEquals(1, llm.requestCount(), "unreadable records never reach the model");
     }
@@ -459,7 +505,10 @@ class LlmProcessorKafkaTest {
         // given a processor in the middle of a reply: part 0 is on Kafka, the model's stream stalls
         startFakeLlm(Wire.OLLAMA);
         llm.setDefault(Behavior.replying(FOUR_PARAGRAPHS));
-        llm.enqueue(Behavior.builder().reply(FOUR_PARAGRAPHS).stallAfterTokens(FIRST_PART_TOKENS).build());
+        llm.enqueue(Behavior.builder()
+                .reply(FOUR_PARAGRAPHS)
+                .stallAfterTokens(FIRST_PART_TOKENS)
+                .build());
         Map<String, String> settings = Map.of();
         LlmProcessor first = startProcessor(Wire.OLLAMA, settings);
         Thought thought = thought(CHAT, 80, CONTEXT, "Count to four for me");
@@ -473,7 +522,8 @@ class LlmProcessorKafkaTest {
         // then: no commit covers the thought, and a new instance of the group answers it in full
         Await.until("the model's stream is closed", TIMEOUT, () -> llm.abandonedStreams() == 1);
         OptionalLong committed = committedOffset(partitionOf(at));
-        assertTrue(committed.isEmpty() || committed.getAsLong() <= at.offset(),
+        assertTrue(
+                committed.isEmpty() || committed.getAsLong() <= at.offset(),
                 () -> "the interrupted thought at offset " + at.offset() + " was committed: " + committed);
 
         startProcessor(Wire.OLLAMA, settings);
@@ -481,7 +531,9 @@ class LlmProcessorKafkaTest {
         List<ReplyPart> parts = partsOf(readAll(topics.replies()), thought);
         assertEquals(firstAttempt, parts.get(0), "the first attempt's part stays on the topic");
         // The same reply id and seqs again: the emitter's claims are what keep part 0 from being sent twice.
-        assertCompleteReply(thought, new PartSplitter(TelegramLimits.MAX_MESSAGE_CHARS).split(FOUR_PARAGRAPHS),
+        assertCompleteReply(
+                thought,
+                new PartSplitter(TelegramLimits.MAX_MESSAGE_CHARS).split(FOUR_PARAGRAPHS),
                 parts.subList(1, parts.size()));
         assertEquals(2, llm.requestCount(), "the thought was asked twice");
     }
@@ -490,7 +542,10 @@ class LlmProcessorKafkaTest {
     void closeDuringAGenerationReturnsPromptlyStopsTheModelAndLeavesNoThreadRunning() {
         // given a processor whose model stream stalls after the first parts
         startFakeLlm(Wire.OPENAI);
-        llm.enqueue(Behavior.builder().reply(FOUR_PARAGRAPHS).stallAfterTokens(STALL_TOKENS).build());
+        llm.enqueue(Behavior.builder()
+                .reply(FOUR_PARAGRAPHS)
+                .stallAfterTokens(STALL_TOKENS)
+                .build());
         Set<Thread> before = Set.copyOf(Thread.getAllStackTraces().keySet());
         LlmProcessor processor = startProcessor(Wire.OPENAI, Map.of());
         produce(thought(CHAT, 90, List.of(), "Count to four"));
@@ -504,7 +559,9 @@ class LlmProcessorKafkaTest {
         assertFalse(processor.isRunning());
         assertTrue(processor.failure().isEmpty(), () -> "close is not a failure: " + processor.failure());
         Await.until("the model's stream is closed", TIMEOUT, () -> llm.abandonedStreams() == 1);
-        Await.until("no thread started by the processor still runs", TIMEOUT,
+        Await.until(
+                "no thread started by the processor still runs",
+                TIMEOUT,
                 () -> lingeringThreads(before).isEmpty());
     }
 
@@ -524,12 +581,13 @@ class LlmProcessorKafkaTest {
         // then
         assertFalse(processor.isRunning());
         assertTrue(processor.failure().isEmpty(), () -> "close is not a failure: " + processor.failure());
-        Await.until("no thread started by the processor still runs", TIMEOUT,
+        Await.until(
+                "no thread started by the processor still runs",
+                TIMEOUT,
                 () -> lingeringThreads(before).isEmpty());
     }
 
     // ---------------------------------------------------------------------------------------------------------
-
 
     private void startFakeLlm(Wire wire) {
         FakeLlmServer.Builder builder = FakeLlmServer.builder().modelName(MODEL);
@@ -558,8 +616,14 @@ class LlmProcessorKafkaTest {
         KafkaSettings kafka = KafkaSettings.from(config);
         LlmConfig llmConfig = LlmConfig.from(config);
         StreamingChatModel model = ModelFactory.streaming(llmConfig, scheduler);
-        LlmProcessor processor = new LlmProcessor(kafka, Topics.withPrefix(kafka.topicPrefix()), llmConfig,
-                ReplyGenerator.from(llmConfig, model, scheduler, Clock.systemUTC()), activity, claims, new Metrics(),
+        LlmProcessor processor = new LlmProcessor(
+                kafka,
+                Topics.withPrefix(kafka.topicPrefix()),
+                llmConfig,
+                ReplyGenerator.from(llmConfig, model, scheduler, Clock.systemUTC()),
+                activity,
+                claims,
+                new Metrics(),
                 Clock.systemUTC());
         processors.add(processor);
         processor.start();
@@ -581,13 +645,23 @@ class LlmProcessorKafkaTest {
         for (int i = 0; i < texts.length; i++) {
             messages.add(new ThoughtMessage(firstMessageId + i, texts[i], 10_000L + i));
         }
-        return new Thought(Thought.SCHEMA_VERSION, Thought.idFor(chatId, firstMessageId), chatId, messages,
-                firstMessageId, firstMessageId + texts.length - 1, 10_000L, 12_000L, context);
+        return new Thought(
+                Thought.SCHEMA_VERSION,
+                Thought.idFor(chatId, firstMessageId),
+                chatId,
+                messages,
+                firstMessageId,
+                firstMessageId + texts.length - 1,
+                10_000L,
+                12_000L,
+                context);
     }
 
     private RecordMetadata produce(Thought thought) {
         String topic = topics.thoughts().name();
-        return produceRaw(null, topics.thoughts().keySerde().serializer().serialize(topic, thought.chatId()),
+        return produceRaw(
+                null,
+                topics.thoughts().keySerde().serializer().serialize(topic, thought.chatId()),
                 topics.thoughts().valueSerde().serializer().serialize(topic, thought));
     }
 
@@ -615,8 +689,8 @@ class LlmProcessorKafkaTest {
         Properties p = new Properties();
         p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, TestKafka.bootstrapServers());
         p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
-        try (KafkaConsumer<K, V> consumer = new KafkaConsumer<>(p, topic.keySerde().deserializer(),
-                topic.valueSerde().deserializer())) {
+        try (KafkaConsumer<K, V> consumer = new KafkaConsumer<>(
+                p, topic.keySerde().deserializer(), topic.valueSerde().deserializer())) {
             List<TopicPartition> partitions = consumer.partitionsFor(topic.name(), TIMEOUT).stream()
                     .map(info -> new TopicPartition(info.topic(), info.partition()))
                     .collect(Collectors.toList());
@@ -660,16 +734,16 @@ class LlmProcessorKafkaTest {
         }
     }
 
-    private void assertDeadLetter(ConsumerRecord<byte[], byte[]> dead, RecordMetadata source, byte[] key,
-            byte[] value) {
+    private void assertDeadLetter(
+            ConsumerRecord<byte[], byte[]> dead, RecordMetadata source, byte[] key, byte[] value) {
         assertTrue(dead != null, () -> "no dead letter for offset " + source.offset());
         assertArrayEquals(key, dead.key(), "the original key bytes");
         assertArrayEquals(value, dead.value(), "the original value bytes");
         String reason = DeadLetters.header(dead.headers(), DeadLetters.REASON);
         assertTrue(reason != null && !reason.isBlank(), "a reason");
         assertEquals(topics.thoughts().name(), DeadLetters.header(dead.headers(), DeadLetters.SOURCE_TOPIC));
-        assertEquals(Integer.toString(source.partition()),
-                DeadLetters.header(dead.headers(), DeadLetters.SOURCE_PARTITION));
+        assertEquals(
+                Integer.toString(source.partition()), DeadLetters.header(dead.headers(), DeadLetters.SOURCE_PARTITION));
         assertEquals(Long.toString(source.offset()), DeadLetters.header(dead.headers(), DeadLetters.SOURCE_OFFSET));
         assertEquals(LlmProcessor.SERVICE, DeadLetters.header(dead.headers(), DeadLetters.SERVICE));
     }
@@ -680,14 +754,17 @@ class LlmProcessorKafkaTest {
 
     private void awaitCommitted(String what, RecordMetadata at) {
         TopicPartition tp = partitionOf(at);
-        Await.until("group " + groupId + " commits " + what + " (" + tp + " past offset " + at.offset() + ")",
-                TIMEOUT, () -> committedOffset(tp).orElse(-1) == at.offset() + 1);
+        Await.until(
+                "group " + groupId + " commits " + what + " (" + tp + " past offset " + at.offset() + ")",
+                TIMEOUT,
+                () -> committedOffset(tp).orElse(-1) == at.offset() + 1);
     }
 
     private OptionalLong committedOffset(TopicPartition tp) {
         try {
             Map<TopicPartition, OffsetAndMetadata> offsets = admin.listConsumerGroupOffsets(groupId)
-                    .partitionsToOffsetAndMetadata().get(TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+                    .partitionsToOffsetAndMetadata()
+                    .get(TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
             OffsetAndMetadata offset = offsets.get(tp);
             return offset == null ? OptionalLong.empty() : OptionalLong.of(offset.offset());
         } catch (ExecutionException | TimeoutException e) {
@@ -706,7 +783,8 @@ class LlmProcessorKafkaTest {
     private static List<String> lingeringThreads(Set<Thread> before) {
         return Thread.getAllStackTraces().keySet().stream()
                 .filter(t -> !before.contains(t) && t.isAlive())
-                .filter(t -> !t.isDaemon() || t.getName().startsWith(LlmProcessor.SERVICE)
+                .filter(t -> !t.isDaemon()
+                        || t.getName().startsWith(LlmProcessor.SERVICE)
                         || t.getName().startsWith("kafka-"))
                 .map(t -> t.getName() + (t.isDaemon() ? " (daemon)" : ""))
                 .collect(Collectors.toList());
@@ -716,5 +794,4 @@ class LlmProcessorKafkaTest {
         assertEquals(1, list.size(), () -> "expected exactly one: " + list);
         return list.get(0);
     }
-
 }

@@ -80,6 +80,7 @@ class LlmProcessorKillRestartTest {
     private static final int SHARE_SESSION_TIMEOUT_MS = 6_000;
     /** From starting the new JVM to its having answered everything: its start-up plus slack for a loaded machine. */
     private static final Duration RECOVERY_BOUND = Duration.ofSeconds(20);
+
     private static final String MODEL = "restart-model";
     private static final String INSTANCE_ID = "llm-a";
     private static final String FOUR_PARAGRAPHS = "One.\n\nTwo.\n\nThree.\n\nFour.";
@@ -109,8 +110,8 @@ class LlmProcessorKillRestartTest {
         keyPrefix = TestRedis.uniqueKeyPrefix(prefix);
         topics = TestKafka.createTopics(prefix);
         admin = track(Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, TestKafka.bootstrapServers())));
-        producer = track(new KafkaProducer<>(TestKafka.producerProps(), new ByteArraySerializer(),
-                new ByteArraySerializer()));
+        producer = track(
+                new KafkaProducer<>(TestKafka.producerProps(), new ByteArraySerializer(), new ByteArraySerializer()));
         llm = track(FakeLlmServer.builder().modelName(MODEL).build().start());
         replies = track(new TopicReader<>(topics.replies(), TIMEOUT));
     }
@@ -128,14 +129,19 @@ class LlmProcessorKillRestartTest {
     }
 
     @ParameterizedTest(name = "{0}")
-    @EnumSource(value = Mode.class, names = {"GROUP", "SHARE"})
+    @EnumSource(
+            value = Mode.class,
+            names = {"GROUP", "SHARE"})
     void aRestartedInstanceRegeneratesItsInterruptedThoughtAndAnswersNewOnesWithoutWaitingOutItsClaim(Mode mode)
             throws Exception {
         // given an instance in its own JVM with a stable instance id, generating a reply that the model stalls
         if (mode == Mode.SHARE) {
             shortShareSession();
         }
-        llm.enqueue(Behavior.builder().reply(FOUR_PARAGRAPHS).stallAfterTokens(STALL_TOKENS).build());
+        llm.enqueue(Behavior.builder()
+                .reply(FOUR_PARAGRAPHS)
+                .stallAfterTokens(STALL_TOKENS)
+                .build());
         llm.setDefault(Behavior.replying(FOUR_PARAGRAPHS));
         ServiceProcess first = startProcessor(mode, "first");
         Thought interrupted = thought(4001, 1, "count to four");
@@ -158,15 +164,21 @@ class LlmProcessorKillRestartTest {
         // member's session) would expire
         List<ReplyPart> parts = awaitParts(interrupted, 1 + FOUR_PARTS.size(), RECOVERY_BOUND, second);
         long regeneratedMs = (System.nanoTime() - restartedAt) / 1_000_000;
-        assertEquals(FOUR_PARTS, parts.subList(1, parts.size()).stream().map(ReplyPart::text).toList(),
+        assertEquals(
+                FOUR_PARTS,
+                parts.subList(1, parts.size()).stream().map(ReplyPart::text).toList(),
                 "the restarted instance's reply (after the killed attempt's part 0)");
         // and every new thought is answered too, whichever partition it is on
         for (Thought t : fresh) {
             awaitParts(t, FOUR_PARTS.size(), RECOVERY_BOUND.minusMillis(elapsedMs(restartedAt)), second);
         }
         long allMs = elapsedMs(restartedAt);
-        LOG.info("{}: after the restart (JVM start included) the interrupted thought was regenerated in {} ms, "
-                + "everything answered in {} ms", testName, regeneratedMs, allMs);
+        LOG.info(
+                "{}: after the restart (JVM start included) the interrupted thought was regenerated in {} ms, "
+                        + "everything answered in {} ms",
+                testName,
+                regeneratedMs,
+                allMs);
         // and the model was called once by the killed attempt and once per thought by the new process
         assertEquals(2 + fresh.size(), llm.requestCount());
         assertTrue(second.output().contains("took over claim"), "the claim was taken over:\n" + second.describe());
@@ -177,7 +189,10 @@ class LlmProcessorKillRestartTest {
             throws Exception {
         // given two instances in share mode, one of them generating a reply that the model stalls
         shortShareSession();
-        llm.enqueue(Behavior.builder().reply(FOUR_PARAGRAPHS).stallAfterTokens(STALL_TOKENS).build());
+        llm.enqueue(Behavior.builder()
+                .reply(FOUR_PARAGRAPHS)
+                .stallAfterTokens(STALL_TOKENS)
+                .build());
         llm.setDefault(Behavior.replying(FOUR_PARAGRAPHS));
         Map<String, ServiceProcess> running = new HashMap<>();
         for (String id : List.of("llm-a", "llm-b")) {
@@ -203,13 +218,18 @@ class LlmProcessorKillRestartTest {
 
         // then the interrupted thought is generated again in full, long before its claim would expire
         List<ReplyPart> parts = awaitParts(interrupted, 1 + FOUR_PARTS.size(), RECOVERY_BOUND, restarted);
-        LOG.info("{}: the interrupted thought was regenerated {} ms after the crashed instance's JVM was started again",
-                testName, elapsedMs(restartedAt));
-        assertEquals(FOUR_PARTS, parts.subList(1, parts.size()).stream().map(ReplyPart::text).toList());
+        LOG.info(
+                "{}: the interrupted thought was regenerated {} ms after the crashed instance's JVM was started again",
+                testName,
+                elapsedMs(restartedAt));
+        assertEquals(
+                FOUR_PARTS,
+                parts.subList(1, parts.size()).stream().map(ReplyPart::text).toList());
         // by whichever instance the share group handed it to, taking the claim over
         String output = running.get(survivorId).output() + restarted.output();
-        assertTrue(output.contains("took over claim " + holder), "the claim was taken over:\n"
-                + running.get(survivorId).describe() + "\n" + restarted.describe());
+        assertTrue(
+                output.contains("took over claim " + holder),
+                "the claim was taken over:\n" + running.get(survivorId).describe() + "\n" + restarted.describe());
         assertEquals(2, llm.requestCount(), "the killed attempt's call and one more");
     }
 
@@ -227,13 +247,22 @@ class LlmProcessorKillRestartTest {
     private void shortShareSession() throws Exception {
         ConfigResource group = new ConfigResource(ConfigResource.Type.GROUP, groupId);
         try {
-            admin.incrementalAlterConfigs(Map.of(group, List.of(
-                    new AlterConfigOp(new ConfigEntry("share.session.timeout.ms",
-                            Integer.toString(SHARE_SESSION_TIMEOUT_MS)), AlterConfigOp.OpType.SET),
-                    new AlterConfigOp(new ConfigEntry("share.heartbeat.interval.ms", "1000"),
-                            AlterConfigOp.OpType.SET)))).all().get(30, TimeUnit.SECONDS);
+            admin.incrementalAlterConfigs(Map.of(
+                            group,
+                            List.of(
+                                    new AlterConfigOp(
+                                            new ConfigEntry(
+                                                    "share.session.timeout.ms",
+                                                    Integer.toString(SHARE_SESSION_TIMEOUT_MS)),
+                                            AlterConfigOp.OpType.SET),
+                                    new AlterConfigOp(
+                                            new ConfigEntry("share.heartbeat.interval.ms", "1000"),
+                                            AlterConfigOp.OpType.SET))))
+                    .all()
+                    .get(30, TimeUnit.SECONDS);
         } catch (ExecutionException e) {
-            if (e.getCause() instanceof InvalidConfigurationException || e.getCause() instanceof InvalidRequestException) {
+            if (e.getCause() instanceof InvalidConfigurationException
+                    || e.getCause() instanceof InvalidRequestException) {
                 Assumptions.abort("the broker refuses a " + SHARE_SESSION_TIMEOUT_MS + " ms share session ("
                         + e.getCause().getMessage() + "); see group.share.min.session.timeout.ms in docs/deploy.md");
             }
@@ -263,19 +292,20 @@ class LlmProcessorKillRestartTest {
         // One consumer per instance: in share mode the assignor then surely leaves a partition to the dead consumer
         // alone (two members, three partitions), the worst case.
         env.put(ScaleConfig.MAX_IN_FLIGHT, "1");
-        ServiceProcess process = ServiceProcess.start(Main.class, env, workDir,
-                getClass().getSimpleName() + "-" + mode + "-" + name + ".log");
+        ServiceProcess process = ServiceProcess.start(
+                Main.class, env, workDir, getClass().getSimpleName() + "-" + mode + "-" + name + ".log");
         track(process);
         return process;
     }
 
     private List<ReplyPart> awaitParts(Thought thought, int count, Duration timeout, ServiceProcess process) {
         String replyId = ReplyPart.replyIdFor(thought.thoughtId());
-        Predicate<ConsumerRecord<Long, ReplyPart>> ofReply = r -> r.value() != null
-                && replyId.equals(r.value().replyId());
+        Predicate<ConsumerRecord<Long, ReplyPart>> ofReply =
+                r -> r.value() != null && replyId.equals(r.value().replyId());
         try {
             return replies.awaitMatching(count + " parts of reply " + replyId, count, ofReply, timeout).stream()
-                    .map(ConsumerRecord::value).toList();
+                    .map(ConsumerRecord::value)
+                    .toList();
         } catch (AssertionError e) {
             throw new AssertionError(e.getMessage() + "\n" + process.describe(), e);
         }
@@ -304,8 +334,15 @@ class LlmProcessorKillRestartTest {
     }
 
     private static Thought thought(long chatId, long firstMessageId, String text) {
-        return new Thought(Thought.SCHEMA_VERSION, Thought.idFor(chatId, firstMessageId), chatId,
-                List.of(new ThoughtMessage(firstMessageId, text, 10_000L)), firstMessageId, firstMessageId, 10_000L,
-                12_000L, List.of());
+        return new Thought(
+                Thought.SCHEMA_VERSION,
+                Thought.idFor(chatId, firstMessageId),
+                chatId,
+                List.of(new ThoughtMessage(firstMessageId, text, 10_000L)),
+                firstMessageId,
+                firstMessageId,
+                10_000L,
+                12_000L,
+                List.of());
     }
 }

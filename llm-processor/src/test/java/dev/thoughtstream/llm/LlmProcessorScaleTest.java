@@ -83,25 +83,30 @@ class LlmProcessorScaleTest {
     private static final String MODEL = "scale-model";
     /** One sentence per paragraph, one token per word or full stop: parts "One." "Two." "Three." "Four.". */
     private static final String FOUR_PARAGRAPHS = "One.\n\nTwo.\n\nThree.\n\nFour.";
+
     private static final List<String> FOUR_PARTS = List.of("One.", "Two.", "Three.", "Four.");
     /**
      * {@code One . \n\nTwo}: a part is sent once text after its blank line arrives, so part 0 is on Kafka and
      * {@code Two} is unfinished; then the stream stays open and silent.
      */
     private static final int STALL_TOKENS = 3;
+
     private static final String APOLOGY = "Sorry, not now.";
     /** A long reply for paced streaming: part 0 arrives within a second, the whole takes several. */
-    private static final List<String> TWELVE_PARTS = List.of("One.", "Two.", "Three.", "Four.", "Five.", "Six.",
-            "Seven.", "Eight.", "Nine.", "Ten.", "Eleven.", "Twelve.");
+    private static final List<String> TWELVE_PARTS = List.of(
+            "One.", "Two.", "Three.", "Four.", "Five.", "Six.", "Seven.", "Eight.", "Nine.", "Ten.", "Eleven.",
+            "Twelve.");
 
     /** One processor instance, as one process would hold it. */
-    private record Instance(LlmProcessor processor, Metrics metrics, RedisChatActivity activity, RedisClaimStore claims) {
+    private record Instance(
+            LlmProcessor processor, Metrics metrics, RedisChatActivity activity, RedisClaimStore claims) {
         long outcome(String outcome) {
             return metrics.counter("llm_thoughts_total", "", "outcome", outcome).count();
         }
 
         long retried(String reason) {
-            return metrics.counter("llm_thoughts_retried_total", "", "reason", reason).count();
+            return metrics.counter("llm_thoughts_retried_total", "", "reason", reason)
+                    .count();
         }
 
         long redisErrors() {
@@ -128,11 +133,12 @@ class LlmProcessorScaleTest {
 
     @BeforeEach
     void setUp(TestInfo test) {
-        prefix = TestKafka.uniquePrefix("scale-" + test.getTestMethod().orElseThrow().getName());
+        prefix = TestKafka.uniquePrefix(
+                "scale-" + test.getTestMethod().orElseThrow().getName());
         groupId = prefix + "llm";
         keyPrefix = TestRedis.uniqueKeyPrefix(prefix);
-        producer = track(new KafkaProducer<>(TestKafka.producerProps(), new ByteArraySerializer(),
-                new ByteArraySerializer()));
+        producer = track(
+                new KafkaProducer<>(TestKafka.producerProps(), new ByteArraySerializer(), new ByteArraySerializer()));
         admin = track(Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, TestKafka.bootstrapServers())));
         scheduler = new ScheduledThreadPoolExecutor(2, NamedThreads.factory("test-scale-scheduler", true));
         scheduler.setRemoveOnCancelPolicy(true);
@@ -168,7 +174,9 @@ class LlmProcessorScaleTest {
     // Scale
 
     @ParameterizedTest(name = "{0}")
-    @EnumSource(value = Mode.class, names = {"SHARE", "GROUP"})
+    @EnumSource(
+            value = Mode.class,
+            names = {"SHARE", "GROUP"})
     void twoInstancesAnswerEveryThoughtExactlyOnceWithOneModelCallEach(Mode mode) {
         // given two instances of one group, and a model that takes a moment for every reply
         topics = TestKafka.createTopics(prefix);
@@ -192,27 +200,36 @@ class LlmProcessorScaleTest {
         }
 
         // then every thought is answered, once in all, with one model call each
-        Await.until("12 thoughts answered by the two instances", TIMEOUT,
+        Await.until(
+                "12 thoughts answered by the two instances",
+                TIMEOUT,
                 () -> first.outcome("answered") + second.outcome("answered") == all.size());
-        Map<String, List<RecordedRequest>> requestsByText = llm.requests().stream()
-                .collect(Collectors.groupingBy(RecordedRequest::lastUserMessage));
+        Map<String, List<RecordedRequest>> requestsByText =
+                llm.requests().stream().collect(Collectors.groupingBy(RecordedRequest::lastUserMessage));
         assertEquals(all.size(), llm.requestCount(), "one model call per thought");
         all.forEach(t -> assertEquals(1, requestsByText.get(t.text()).size(), () -> "calls for " + t.thoughtId()));
         List<ReplyPart> replies = values(readAll());
         for (Thought t : all) {
-            String reply = Responder.echo().reply(requestsByText.get(t.text()).get(0).messages());
-            assertCompleteReply(t, new PartSplitter(TelegramLimits.MAX_MESSAGE_CHARS).split(reply),
-                    partsOf(replies, t));
+            String reply =
+                    Responder.echo().reply(requestsByText.get(t.text()).get(0).messages());
+            assertCompleteReply(
+                    t, new PartSplitter(TelegramLimits.MAX_MESSAGE_CHARS).split(reply), partsOf(replies, t));
         }
         assertEquals(0, first.outcome("duplicate") + second.outcome("duplicate"));
         if (mode == Mode.GROUP) {
             // a chat's thoughts reach the model in the order they were written
-            List<String> arrival = llm.requests().stream().map(RecordedRequest::lastUserMessage).toList();
-            byChat.forEach((chat, thoughts) -> assertEquals(thoughts.stream().map(Thought::text).toList(),
-                    arrival.stream().filter(text -> text.startsWith("chat " + chat + " ")).toList(),
+            List<String> arrival = llm.requests().stream()
+                    .map(RecordedRequest::lastUserMessage)
+                    .toList();
+            byChat.forEach((chat, thoughts) -> assertEquals(
+                    thoughts.stream().map(Thought::text).toList(),
+                    arrival.stream()
+                            .filter(text -> text.startsWith("chat " + chat + " "))
+                            .toList(),
                     "order of chat " + chat));
             // and both instances took part: each owns partitions, and every partition has chats
-            assertTrue(first.outcome("answered") > 0 && second.outcome("answered") > 0,
+            assertTrue(
+                    first.outcome("answered") > 0 && second.outcome("answered") > 0,
                     () -> "both instances answered: " + first.outcome("answered") + " / " + second.outcome("answered"));
         }
     }
@@ -221,7 +238,10 @@ class LlmProcessorScaleTest {
     void inShareModeTwoInstancesWorkOnOnePartitionAtTheSameTime() {
         // given a single-partition thoughts topic and two instances with one consumer each
         topics = TestKafka.createTopics(prefix, 1);
-        llm.setDefault(Behavior.builder().reply(FOUR_PARAGRAPHS).stallAfterTokens(STALL_TOKENS).build());
+        llm.setDefault(Behavior.builder()
+                .reply(FOUR_PARAGRAPHS)
+                .stallAfterTokens(STALL_TOKENS)
+                .build());
         Map<String, String> settings = Map.of(ScaleConfig.MODE, "share", ScaleConfig.MAX_IN_FLIGHT, "1");
         Instance first = start(settings);
         Instance second = start(settings);
@@ -233,9 +253,13 @@ class LlmProcessorScaleTest {
 
         // then both thoughts of the one partition are generated at once, one by each instance
         Await.until("both streams stalled mid-reply at the model", TIMEOUT, () -> llm.stalledResponses() == 2);
-        Await.until("one generation in flight in each instance", TIMEOUT,
+        Await.until(
+                "one generation in flight in each instance",
+                TIMEOUT,
                 () -> first.processor().inFlight() == 1 && second.processor().inFlight() == 1);
-        assertTrue(first.metrics().scrape().contains("thoughtstream_llm_in_flight 1"), first.metrics().scrape());
+        assertTrue(
+                first.metrics().scrape().contains("thoughtstream_llm_in_flight 1"),
+                first.metrics().scrape());
     }
 
     @Test
@@ -258,7 +282,9 @@ class LlmProcessorScaleTest {
     // Staleness
 
     @ParameterizedTest(name = "{0}")
-    @EnumSource(value = Mode.class, names = {"SHARE", "GROUP"})
+    @EnumSource(
+            value = Mode.class,
+            names = {"SHARE", "GROUP"})
     void aThoughtWhoseChatHasANewerMessageIsSkippedWithoutAModelCall(Mode mode) {
         // given a chat whose message 12 was ingested after the thought answering messages 10..11 was closed
         topics = TestKafka.createTopics(prefix);
@@ -274,22 +300,30 @@ class LlmProcessorScaleTest {
         // then the stale one is skipped without a model call, and the fresh one is answered
         Await.until("the fresh thought answered", TIMEOUT, () -> instance.outcome("answered") == 1);
         Await.until("the stale thought skipped", TIMEOUT, () -> instance.outcome("skipped_stale") == 1);
-        assertEquals(List.of("third"), llm.requests().stream().map(RecordedRequest::lastUserMessage).toList());
+        assertEquals(
+                List.of("third"),
+                llm.requests().stream().map(RecordedRequest::lastUserMessage).toList());
         assertTrue(partsOf(values(readAll()), stale).isEmpty(), "no reply to the stale thought");
         awaitFinished(mode, staleAt, 2);
     }
 
     @ParameterizedTest(name = "{0}")
-    @EnumSource(value = Mode.class, names = {"SHARE", "GROUP"})
+    @EnumSource(
+            value = Mode.class,
+            names = {"SHARE", "GROUP"})
     void aNewerMessageCancelsTheGenerationOfItsChatOnlyAndItsReplyGetsNoFurtherPart(Mode mode) {
         // given two chats whose replies are being streamed slowly
         topics = TestKafka.createTopics(prefix);
         // Paced so that each reply takes several seconds after its first part, whichever starts first.
-        llm.setDefault(Behavior.builder().reply(String.join("\n\n", TWELVE_PARTS)).tokensPerSecond(6).build());
+        llm.setDefault(Behavior.builder()
+                .reply(String.join("\n\n", TWELVE_PARTS))
+                .tokensPerSecond(6)
+                .build());
         // Share mode: at least as many consumers as partitions, so chats on different partitions never wait for one
-        // consumer (with a budget of 3, each of the 3 consumers takes one thought at a time; see docs/llm-processor.md).
-        Instance instance = start(Map.of(ScaleConfig.MODE, mode.name(), ScaleConfig.MAX_IN_FLIGHT,
-                Integer.toString(TestKafka.PARTITIONS)));
+        // consumer (with a budget of 3, each of the 3 consumers takes one thought at a time; see
+        // docs/llm-processor.md).
+        Instance instance = start(Map.of(
+                ScaleConfig.MODE, mode.name(), ScaleConfig.MAX_IN_FLIGHT, Integer.toString(TestKafka.PARTITIONS)));
         awaitMembers(mode, mode == Mode.SHARE ? TestKafka.PARTITIONS : 1);
         Thought cancelled = thought(41, 5, "tell me a story");
         Thought kept = thought(42, 5, "tell me another");
@@ -322,20 +356,35 @@ class LlmProcessorScaleTest {
     // Idempotence
 
     @ParameterizedTest(name = "{0}")
-    @EnumSource(value = Mode.class, names = {"SHARE", "GROUP"})
+    @EnumSource(
+            value = Mode.class,
+            names = {"SHARE", "GROUP"})
     void aCrashMidGenerationLeavesTheClaimSoTheSurvivorGeneratesOnceAfterItsTtlAndARedeliveryMakesNoCall(Mode mode) {
         // given two instances; the first model call stalls mid-reply, later ones answer at once
         topics = TestKafka.createTopics(prefix);
-        llm.enqueue(Behavior.builder().reply(FOUR_PARAGRAPHS).stallAfterTokens(STALL_TOKENS).build());
+        llm.enqueue(Behavior.builder()
+                .reply(FOUR_PARAGRAPHS)
+                .stallAfterTokens(STALL_TOKENS)
+                .build());
         llm.setDefault(Behavior.replying(FOUR_PARAGRAPHS));
-        Map<String, String> settings = Map.of(ScaleConfig.MODE, mode.name(), ScaleConfig.MAX_IN_FLIGHT, "1",
-                LlmConfig.REPLY_TIMEOUT_MS, "8000", ScaleConfig.CLAIM_TTL_MS, "9000");
+        Map<String, String> settings = Map.of(
+                ScaleConfig.MODE,
+                mode.name(),
+                ScaleConfig.MAX_IN_FLIGHT,
+                "1",
+                LlmConfig.REPLY_TIMEOUT_MS,
+                "8000",
+                ScaleConfig.CLAIM_TTL_MS,
+                "9000");
         Instance first = start(settings);
         Instance second = start(settings);
         awaitMembers(mode, 2);
         Thought t = thought(51, 3, "count to four");
         produce(t);
-        Await.until("part 0 of the first attempt on Kafka", TIMEOUT, () -> partsOf(values(readAll()), t).size() == 1);
+        Await.until(
+                "part 0 of the first attempt on Kafka",
+                TIMEOUT,
+                () -> partsOf(values(readAll()), t).size() == 1);
         Instance crashed = first.processor().inFlight() == 1 ? first : second;
         Instance survivor = crashed == first ? second : first;
         assertEquals(1, crashed.processor().inFlight(), "the instance generating");
@@ -348,8 +397,18 @@ class LlmProcessorScaleTest {
         assertTrue(survivor.retried("claimed_elsewhere") >= 1, "the dead instance's claim held the thought back");
         assertEquals(2, llm.requestCount(), "the model was called by the crashed attempt and the survivor only");
         List<ReplyPart> parts = partsOf(values(readAll()), t);
-        assertEquals(new ReplyPart(ReplyPart.SCHEMA_VERSION, ReplyPart.replyIdFor(t.thoughtId()), t.thoughtId(), 51,
-                t.lastMessageId(), 0, false, "One.", parts.get(0).createdAtMs()), parts.get(0),
+        assertEquals(
+                new ReplyPart(
+                        ReplyPart.SCHEMA_VERSION,
+                        ReplyPart.replyIdFor(t.thoughtId()),
+                        t.thoughtId(),
+                        51,
+                        t.lastMessageId(),
+                        0,
+                        false,
+                        "One.",
+                        parts.get(0).createdAtMs()),
+                parts.get(0),
                 "the crashed attempt's part stays (the emitter's part claims drop its second copy)");
         assertCompleteReply(t, FOUR_PARTS, parts.subList(1, parts.size()));
 
@@ -367,9 +426,12 @@ class LlmProcessorScaleTest {
     void inShareModeAThoughtThatNeverFinishesIsDeadLetteredOnItsLastDeliveryWithoutAModelCall() {
         // given a model that stalls every reply, and a delivery limit of 3
         topics = TestKafka.createTopics(prefix);
-        llm.setDefault(Behavior.builder().reply(FOUR_PARAGRAPHS).stallAfterTokens(STALL_TOKENS).build());
-        Map<String, String> settings = Map.of(ScaleConfig.MODE, "share", ScaleConfig.MAX_IN_FLIGHT, "1",
-                ScaleConfig.MAX_DELIVERIES, "3");
+        llm.setDefault(Behavior.builder()
+                .reply(FOUR_PARAGRAPHS)
+                .stallAfterTokens(STALL_TOKENS)
+                .build());
+        Map<String, String> settings =
+                Map.of(ScaleConfig.MODE, "share", ScaleConfig.MAX_IN_FLIGHT, "1", ScaleConfig.MAX_DELIVERIES, "3");
         Thought poison = thought(61, 1, "a thought nobody finishes");
         RecordMetadata at = produce(poison);
 
@@ -384,7 +446,8 @@ class LlmProcessorScaleTest {
 
         // then the third delivery goes to the dead-letter topic, with no model call, and is not delivered again
         ConsumerRecord<byte[], byte[]> dead = awaitDeadLetters(1).get(0);
-        assertTrue(DeadLetters.header(dead.headers(), DeadLetters.REASON).contains("delivered 3 times"),
+        assertTrue(
+                DeadLetters.header(dead.headers(), DeadLetters.REASON).contains("delivered 3 times"),
                 () -> DeadLetters.header(dead.headers(), DeadLetters.REASON));
         assertDeadLetterOf(dead, at, poison);
         Await.until("the dead letter counted", TIMEOUT, () -> third.outcome("dead_lettered") == 1);
@@ -394,7 +457,9 @@ class LlmProcessorScaleTest {
     }
 
     @ParameterizedTest(name = "{0}")
-    @EnumSource(value = Mode.class, names = {"SHARE", "GROUP"})
+    @EnumSource(
+            value = Mode.class,
+            names = {"SHARE", "GROUP"})
     void aFailedGenerationIsApologisedForAndDeadLetteredWithTheErrorAndTheThoughtIsFinished(Mode mode) {
         // given a model that fails every call
         topics = TestKafka.createTopics(prefix);
@@ -410,7 +475,8 @@ class LlmProcessorScaleTest {
         assertDeadLetterOf(dead, at, t);
         String reason = DeadLetters.header(dead.headers(), DeadLetters.REASON);
         assertTrue(reason != null && !reason.isBlank(), "the error is in the headers");
-        assertEquals(ReplyPart.replyIdFor(t.thoughtId()),
+        assertEquals(
+                ReplyPart.replyIdFor(t.thoughtId()),
                 DeadLetters.header(dead.headers(), ThoughtHandler.HEADER_REPLY_ID));
         Await.until("the failure counted", TIMEOUT, () -> instance.outcome("failed") == 1);
         assertEquals(1, instance.deadLetters());
@@ -431,10 +497,14 @@ class LlmProcessorScaleTest {
         // then it is answered (fail open), and each failed Redis call is counted
         Await.until("the thought answered", TIMEOUT, () -> instance.outcome("answered") == 1);
         assertEquals(1, llm.requestCount());
-        assertTrue(instance.redisErrors() >= 3, () -> "staleness check, claim and done marker failed: "
-                + instance.redisErrors());
-        assertCompleteReply(t, new PartSplitter(TelegramLimits.MAX_MESSAGE_CHARS).split(
-                Responder.echo().reply(llm.requests().get(0).messages())), partsOf(values(readAll()), t));
+        assertTrue(
+                instance.redisErrors() >= 3,
+                () -> "staleness check, claim and done marker failed: " + instance.redisErrors());
+        assertCompleteReply(
+                t,
+                new PartSplitter(TelegramLimits.MAX_MESSAGE_CHARS)
+                        .split(Responder.echo().reply(llm.requests().get(0).messages())),
+                partsOf(values(readAll()), t));
     }
 
     @Test
@@ -443,18 +513,17 @@ class LlmProcessorScaleTest {
         topics = TestKafka.createTopics(prefix);
         RedisServer own = RedisServer.start(0);
         int port = own.port();
-        RedisSettings settings = RedisSettings.from(Config.of(Map.of(
-                RedisSettings.URL, own.url().toString(), "REDIS_TIMEOUT_MS", "300")));
-        Instance instance = start(Map.of(ScaleConfig.MODE, "group", ScaleConfig.REDIS_OUTAGE, "fail-closed"),
-                settings);
+        RedisSettings settings = RedisSettings.from(
+                Config.of(Map.of(RedisSettings.URL, own.url().toString(), "REDIS_TIMEOUT_MS", "300")));
+        Instance instance = start(Map.of(ScaleConfig.MODE, "group", ScaleConfig.REDIS_OUTAGE, "fail-closed"), settings);
         own.close();
 
         // when a thought arrives while Redis is down
         produce(thought(91, 1, "hello?"));
 
         // then no model is called while the claim cannot be checked
-        Await.until("the claim attempt failed and is waiting", TIMEOUT,
-                () -> instance.retried("redis_unavailable") >= 2);
+        Await.until(
+                "the claim attempt failed and is waiting", TIMEOUT, () -> instance.retried("redis_unavailable") >= 2);
         assertEquals(0, llm.requestCount());
 
         // and once Redis is back, the thought is answered
@@ -470,10 +539,13 @@ class LlmProcessorScaleTest {
     void inGroupModeASlowChatHoldsUpNeitherAnotherChatOfItsPartitionNorMoreThanItsOwnOffset() {
         // given one instance; the first model call stalls until the reply timeout ends it
         topics = TestKafka.createTopics(prefix);
-        llm.enqueue(Behavior.builder().reply(FOUR_PARAGRAPHS).stallAfterTokens(STALL_TOKENS).build());
+        llm.enqueue(Behavior.builder()
+                .reply(FOUR_PARAGRAPHS)
+                .stallAfterTokens(STALL_TOKENS)
+                .build());
         llm.setDefault(Behavior.replying(FOUR_PARAGRAPHS));
-        Instance instance = start(Map.of(ScaleConfig.MODE, "group", ScaleConfig.MAX_IN_FLIGHT, "2",
-                LlmConfig.REPLY_TIMEOUT_MS, "6000"));
+        Instance instance = start(
+                Map.of(ScaleConfig.MODE, "group", ScaleConfig.MAX_IN_FLIGHT, "2", LlmConfig.REPLY_TIMEOUT_MS, "6000"));
         List<Long> samePartition = chatsOnOnePartition(2);
         Thought slow = thought(samePartition.get(0), 1, "a slow one");
         Thought quick = thought(samePartition.get(1), 1, "a quick one");
@@ -489,7 +561,8 @@ class LlmProcessorScaleTest {
         assertEquals(1, llm.stalledResponses(), "the slow reply is still stalled");
         assertCompleteReply(quick, FOUR_PARTS, partsOf(values(readAll()), quick));
         OptionalLong committed = committedOffset(slowAt);
-        assertTrue(committed.isEmpty() || committed.getAsLong() <= slowAt.offset(),
+        assertTrue(
+                committed.isEmpty() || committed.getAsLong() <= slowAt.offset(),
                 () -> "committed past the unfinished thought at " + slowAt.offset() + ": " + committed);
 
         // and once the reply timeout ends the slow one, both are committed
@@ -502,11 +575,19 @@ class LlmProcessorScaleTest {
         // given one instance generating a thought on every partition, all three stalled mid-reply
         topics = TestKafka.createTopics(prefix);
         for (int i = 0; i < TestKafka.PARTITIONS; i++) {
-            llm.enqueue(Behavior.builder().reply(FOUR_PARAGRAPHS).stallAfterTokens(STALL_TOKENS).build());
+            llm.enqueue(Behavior.builder()
+                    .reply(FOUR_PARAGRAPHS)
+                    .stallAfterTokens(STALL_TOKENS)
+                    .build());
         }
         llm.setDefault(Behavior.replying(FOUR_PARAGRAPHS));
-        Map<String, String> settings = Map.of(ScaleConfig.MODE, "group",
-                ScaleConfig.MAX_IN_FLIGHT, Integer.toString(TestKafka.PARTITIONS), LlmConfig.REPLY_TIMEOUT_MS, "8000");
+        Map<String, String> settings = Map.of(
+                ScaleConfig.MODE,
+                "group",
+                ScaleConfig.MAX_IN_FLIGHT,
+                Integer.toString(TestKafka.PARTITIONS),
+                LlmConfig.REPLY_TIMEOUT_MS,
+                "8000");
         Instance first = start(settings);
         List<Thought> thoughts = new ArrayList<>();
         for (long chat : chatsCoveringEveryPartition(TestKafka.PARTITIONS)) {
@@ -526,14 +607,20 @@ class LlmProcessorScaleTest {
         assertEquals(0, second.retried("claimed_elsewhere"), "the claim was released, not left to expire");
         assertEquals(TestKafka.PARTITIONS + 1, llm.requestCount());
         Thought moved = thoughts.stream()
-                .filter(t -> partsOf(values(readAll()), t).stream().filter(ReplyPart::last).count() == 1)
-                .findFirst().orElseThrow();
+                .filter(t -> partsOf(values(readAll()), t).stream()
+                                .filter(ReplyPart::last)
+                                .count()
+                        == 1)
+                .findFirst()
+                .orElseThrow();
         List<ReplyPart> parts = partsOf(values(readAll()), moved);
         assertEquals("One.", parts.get(0).text(), "the cancelled attempt's part stays");
         assertCompleteReply(moved, FOUR_PARTS, parts.subList(1, parts.size()));
 
         // and the two partitions that stayed finish with the first instance (cut off by the reply timeout)
-        Await.until("the stalled replies ended by the reply timeout", TIMEOUT,
+        Await.until(
+                "the stalled replies ended by the reply timeout",
+                TIMEOUT,
                 () -> first.outcome("answered") == TestKafka.PARTITIONS - 1);
         for (Thought t : thoughts) {
             if (t != moved) {
@@ -572,8 +659,14 @@ class LlmProcessorScaleTest {
             throw new AssertionError("interrupted", e);
         }
         Metrics metrics = new Metrics();
-        LlmProcessor processor = new LlmProcessor(kafka, Topics.withPrefix(kafka.topicPrefix()), llmConfig,
-                ReplyGenerator.from(llmConfig, model, scheduler, Clock.systemUTC()), activity, claims, metrics,
+        LlmProcessor processor = new LlmProcessor(
+                kafka,
+                Topics.withPrefix(kafka.topicPrefix()),
+                llmConfig,
+                ReplyGenerator.from(llmConfig, model, scheduler, Clock.systemUTC()),
+                activity,
+                claims,
+                metrics,
                 Clock.systemUTC());
         Instance instance = new Instance(processor, metrics, activity, claims);
         instances.add(instance);
@@ -586,8 +679,8 @@ class LlmProcessorScaleTest {
         try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
             closedPort = socket.getLocalPort();
         }
-        return RedisSettings.from(Config.of(Map.of(
-                RedisSettings.URL, "redis://127.0.0.1:" + closedPort, "REDIS_TIMEOUT_MS", "200")));
+        return RedisSettings.from(
+                Config.of(Map.of(RedisSettings.URL, "redis://127.0.0.1:" + closedPort, "REDIS_TIMEOUT_MS", "200")));
     }
 
     /** Waits until the group has {@code count} members (share: consumers), each with partitions assigned. */
@@ -595,15 +688,24 @@ class LlmProcessorScaleTest {
         Await.until(count + " members with assignments in " + mode + " group " + groupId, TIMEOUT, () -> {
             try {
                 if (mode == Mode.SHARE) {
-                    var members = admin.describeShareGroups(List.of(groupId)).describedGroups().get(groupId)
-                            .get(10, TimeUnit.SECONDS).members();
+                    var members = admin.describeShareGroups(List.of(groupId))
+                            .describedGroups()
+                            .get(groupId)
+                            .get(10, TimeUnit.SECONDS)
+                            .members();
                     return members.size() == count
-                            && members.stream().allMatch(m -> !m.assignment().topicPartitions().isEmpty());
+                            && members.stream()
+                                    .allMatch(m ->
+                                            !m.assignment().topicPartitions().isEmpty());
                 }
-                var members = admin.describeConsumerGroups(List.of(groupId)).describedGroups().get(groupId)
-                        .get(10, TimeUnit.SECONDS).members();
+                var members = admin.describeConsumerGroups(List.of(groupId))
+                        .describedGroups()
+                        .get(groupId)
+                        .get(10, TimeUnit.SECONDS)
+                        .members();
                 return members.size() == count
-                        && members.stream().allMatch(m -> !m.assignment().topicPartitions().isEmpty());
+                        && members.stream()
+                                .allMatch(m -> !m.assignment().topicPartitions().isEmpty());
             } catch (ExecutionException e) {
                 return false; // the group does not exist yet
             } catch (TimeoutException | InterruptedException e) {
@@ -616,24 +718,31 @@ class LlmProcessorScaleTest {
     private void awaitFinished(Mode mode, RecordMetadata at, int recordsOnPartition) {
         if (mode == Mode.GROUP) {
             TopicPartition tp = new TopicPartition(at.topic(), at.partition());
-            Await.until("group commits " + recordsOnPartition + " records of " + tp, TIMEOUT,
+            Await.until(
+                    "group commits " + recordsOnPartition + " records of " + tp,
+                    TIMEOUT,
                     () -> committedOffset(at).orElse(-1) >= recordsOnPartition);
         } else {
-            Await.until("the share group has nothing left to deliver", TIMEOUT,
+            Await.until(
+                    "the share group has nothing left to deliver",
+                    TIMEOUT,
                     () -> shareLag(new TopicPartition(at.topic(), at.partition())) == 0);
         }
     }
 
     private void awaitCommitted(RecordMetadata at) {
-        Await.until("group " + groupId + " commits past offset " + at.offset() + " of partition " + at.partition(),
-                TIMEOUT, () -> committedOffset(at).orElse(-1) == at.offset() + 1);
+        Await.until(
+                "group " + groupId + " commits past offset " + at.offset() + " of partition " + at.partition(),
+                TIMEOUT,
+                () -> committedOffset(at).orElse(-1) == at.offset() + 1);
     }
 
     private OptionalLong committedOffset(RecordMetadata at) {
         TopicPartition tp = new TopicPartition(at.topic(), at.partition());
         try {
             Map<TopicPartition, OffsetAndMetadata> offsets = admin.listConsumerGroupOffsets(groupId)
-                    .partitionsToOffsetAndMetadata().get(10, TimeUnit.SECONDS);
+                    .partitionsToOffsetAndMetadata()
+                    .get(10, TimeUnit.SECONDS);
             OffsetAndMetadata offset = offsets.get(tp);
             return offset == null ? OptionalLong.empty() : OptionalLong.of(offset.offset());
         } catch (ExecutionException | TimeoutException e) {
@@ -647,9 +756,11 @@ class LlmProcessorScaleTest {
     /** Records of {@code tp} the share group has not finished (delivered or not); -1 when not known yet. */
     private long shareLag(TopicPartition tp) {
         try {
-            SharePartitionOffsetInfo info = admin.listShareGroupOffsets(Map.of(groupId,
-                            new ListShareGroupOffsetsSpec().topicPartitions(List.of(tp))))
-                    .partitionsToOffsetInfo(groupId).get(10, TimeUnit.SECONDS).get(tp);
+            SharePartitionOffsetInfo info = admin.listShareGroupOffsets(
+                            Map.of(groupId, new ListShareGroupOffsetsSpec().topicPartitions(List.of(tp))))
+                    .partitionsToOffsetInfo(groupId)
+                    .get(10, TimeUnit.SECONDS)
+                    .get(tp);
             return info == null ? -1 : info.lag().orElse(-1L);
         } catch (ExecutionException | TimeoutException e) {
             return -1;
@@ -685,8 +796,8 @@ class LlmProcessorScaleTest {
     private static List<Long> chatsOnOnePartition(int count) {
         Map<Integer, List<Long>> byPartition = new HashMap<>();
         for (long chat = 2000; ; chat++) {
-            List<Long> chats = byPartition.computeIfAbsent(partitionFor(chat, TestKafka.PARTITIONS),
-                    p -> new ArrayList<>());
+            List<Long> chats =
+                    byPartition.computeIfAbsent(partitionFor(chat, TestKafka.PARTITIONS), p -> new ArrayList<>());
             chats.add(chat);
             if (chats.size() == count) {
                 return chats;
@@ -699,14 +810,23 @@ class LlmProcessorScaleTest {
         for (int i = 0; i < texts.length; i++) {
             messages.add(new ThoughtMessage(firstMessageId + i, texts[i], 10_000L + i));
         }
-        return new Thought(Thought.SCHEMA_VERSION, Thought.idFor(chatId, firstMessageId), chatId, messages,
-                firstMessageId, firstMessageId + texts.length - 1, 10_000L, 12_000L, List.of());
+        return new Thought(
+                Thought.SCHEMA_VERSION,
+                Thought.idFor(chatId, firstMessageId),
+                chatId,
+                messages,
+                firstMessageId,
+                firstMessageId + texts.length - 1,
+                10_000L,
+                12_000L,
+                List.of());
     }
 
     private RecordMetadata produce(Thought thought) {
         String topic = topics.thoughts().name();
         try {
-            return producer.send(topics.thoughts().record(thought.chatId(), thought)).get(30, TimeUnit.SECONDS);
+            return producer.send(topics.thoughts().record(thought.chatId(), thought))
+                    .get(30, TimeUnit.SECONDS);
         } catch (ExecutionException | TimeoutException e) {
             throw new AssertionError("cannot produce to " + topic, e);
         } catch (InterruptedException e) {
@@ -748,7 +868,9 @@ class LlmProcessorScaleTest {
 
     private void assertDeadLetterOf(ConsumerRecord<byte[], byte[]> dead, RecordMetadata source, Thought thought) {
         String topic = topics.thoughts().name();
-        assertArrayEquals(topics.thoughts().valueSerde().serializer().serialize(topic, thought), dead.value(),
+        assertArrayEquals(
+                topics.thoughts().valueSerde().serializer().serialize(topic, thought),
+                dead.value(),
                 "the original value bytes");
         assertEquals(topic, DeadLetters.header(dead.headers(), DeadLetters.SOURCE_TOPIC));
         assertEquals(Long.toString(source.offset()), DeadLetters.header(dead.headers(), DeadLetters.SOURCE_OFFSET));

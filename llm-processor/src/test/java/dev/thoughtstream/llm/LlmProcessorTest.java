@@ -51,9 +51,12 @@ class LlmProcessorTest {
 
         assertEquals("false", consumer.get(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG));
         assertEquals("llm-test", consumer.get(ConsumerConfig.GROUP_ID_CONFIG));
-        assertEquals("read_committed", consumer.get(ConsumerConfig.ISOLATION_LEVEL_CONFIG),
+        assertEquals(
+                "read_committed",
+                consumer.get(ConsumerConfig.ISOLATION_LEVEL_CONFIG),
                 "thoughts of aborted chunker transactions are never answered");
-        assertEquals(ByteArrayDeserializer.class.getName(), consumer.get(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG));
+        assertEquals(
+                ByteArrayDeserializer.class.getName(), consumer.get(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG));
         assertEquals("all", producer.get(ProducerConfig.ACKS_CONFIG));
         assertEquals("true", producer.get(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG));
     }
@@ -70,10 +73,13 @@ class LlmProcessorTest {
         Properties tuned = LlmProcessor.consumerProperties(KafkaSettings.from(overridden), LlmConfig.from(overridden));
 
         assertEquals("earliest", byDefault.get(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG));
-        assertEquals(CooperativeStickyAssignor.class.getName(),
+        assertEquals(
+                CooperativeStickyAssignor.class.getName(),
                 byDefault.get(ConsumerConfig.PARTITION_ASSIGNMENT_STRATEGY_CONFIG),
                 "a rebalance revokes only the partitions that move");
-        assertEquals("100", byDefault.get(ConsumerConfig.MAX_POLL_RECORDS_CONFIG),
+        assertEquals(
+                "100",
+                byDefault.get(ConsumerConfig.MAX_POLL_RECORDS_CONFIG),
                 "a poll brings at most 100, however large the buffer");
         assertEquals("latest", tuned.get(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG));
         assertEquals("7", tuned.get(ConsumerConfig.MAX_POLL_RECORDS_CONFIG));
@@ -86,8 +92,8 @@ class LlmProcessorTest {
         Config ten = Config.of(Map.of("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:1", "LLM_MAX_IN_FLIGHT", "10"));
 
         // when the share consumers' settings are built
-        Properties byDefault = LlmProcessor.shareConsumerProperties(KafkaSettings.from(defaults),
-                LlmConfig.from(defaults));
+        Properties byDefault =
+                LlmProcessor.shareConsumerProperties(KafkaSettings.from(defaults), LlmConfig.from(defaults));
         Properties small = LlmProcessor.shareConsumerProperties(KafkaSettings.from(ten), LlmConfig.from(ten));
 
         // then 16 consumers take batches of 16; 10 consumers take one record each: never more than the budget
@@ -134,7 +140,9 @@ class LlmProcessorTest {
         assertEquals("llm-share", share.get(ConsumerConfig.GROUP_ID_CONFIG));
         assertEquals("explicit", share.get(ConsumerConfig.SHARE_ACKNOWLEDGEMENT_MODE_CONFIG));
         assertEquals("record_limit", share.get(ConsumerConfig.SHARE_ACQUIRE_MODE_CONFIG));
-        assertEquals("16", share.get(ConsumerConfig.MAX_POLL_RECORDS_CONFIG),
+        assertEquals(
+                "16",
+                share.get(ConsumerConfig.MAX_POLL_RECORDS_CONFIG),
                 "the consumer's share of the in-flight budget, whatever KAFKA_CLIENT_* says");
         assertFalse(share.containsKey(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG), "a share consumer refuses it");
         assertFalse(share.containsKey(ConsumerConfig.ISOLATION_LEVEL_CONFIG), "a share consumer refuses it");
@@ -149,9 +157,19 @@ class LlmProcessorTest {
         // Never started, so neither the claims nor the signal are ever used: the in-memory ones will do.
         try (InMemoryChatActivity activity = new InMemoryChatActivity();
                 InMemoryClaimStore claims = new InMemoryClaimStore(Clock.systemUTC())) {
-            LlmProcessor processor = new LlmProcessor(KafkaSettings.from(config), Topics.withPrefix("t."), llm,
-                    ReplyGenerator.from(llm, new ScriptedStreamingChatModel(Duration.ZERO, 0, scheduler), scheduler,
-                            Clock.systemUTC()), activity, claims, new Metrics(), Clock.systemUTC());
+            LlmProcessor processor = new LlmProcessor(
+                    KafkaSettings.from(config),
+                    Topics.withPrefix("t."),
+                    llm,
+                    ReplyGenerator.from(
+                            llm,
+                            new ScriptedStreamingChatModel(Duration.ZERO, 0, scheduler),
+                            scheduler,
+                            Clock.systemUTC()),
+                    activity,
+                    claims,
+                    new Metrics(),
+                    Clock.systemUTC());
 
             processor.close();
 

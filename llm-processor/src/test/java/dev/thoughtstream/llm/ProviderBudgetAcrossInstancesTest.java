@@ -53,15 +53,33 @@ class ProviderBudgetAcrossInstancesTest {
     void twoInstancesTogetherNeverHaveMoreRequestsAtTheModelThanTheConcurrencyLimit(TestInfo test) throws Exception {
         // given a model that holds every request, and two instances sharing LLM_MAX_CONCURRENT_REQUESTS=3, each of
         // which could hold eight generations on its own
-        String prefix = TestKafka.uniquePrefix("budget-" + test.getTestMethod().orElseThrow().getName());
+        String prefix = TestKafka.uniquePrefix(
+                "budget-" + test.getTestMethod().orElseThrow().getName());
         Topics topics = TestKafka.createTopics(prefix, 2);
-        FakeLlmServer llm = track(FakeLlmServer.builder().modelName("budget-model").build().start());
+        FakeLlmServer llm =
+                track(FakeLlmServer.builder().modelName("budget-model").build().start());
         llm.holdRequests();
         Map<String, String> env = new HashMap<>(Map.of(
-                "LLM_PROVIDER", "openai", "LLM_API_URL", llm.openAiBaseUrl(), "LLM_MODEL", "budget-model",
-                "LLM_MODE", "share", "LLM_MAX_IN_FLIGHT", "8", "LLM_GROUP_ID", prefix + "llm",
-                "LLM_MAX_CONCURRENT_REQUESTS", Integer.toString(LIMIT), "LLM_BUDGET_POLL_MS", "50",
-                "REDIS_URL", TestRedis.url().toString(), "REDIS_KEY_PREFIX", TestRedis.uniqueKeyPrefix(prefix)));
+                "LLM_PROVIDER",
+                "openai",
+                "LLM_API_URL",
+                llm.openAiBaseUrl(),
+                "LLM_MODEL",
+                "budget-model",
+                "LLM_MODE",
+                "share",
+                "LLM_MAX_IN_FLIGHT",
+                "8",
+                "LLM_GROUP_ID",
+                prefix + "llm",
+                "LLM_MAX_CONCURRENT_REQUESTS",
+                Integer.toString(LIMIT),
+                "LLM_BUDGET_POLL_MS",
+                "50",
+                "REDIS_URL",
+                TestRedis.url().toString(),
+                "REDIS_KEY_PREFIX",
+                TestRedis.uniqueKeyPrefix(prefix)));
         Config config = TestKafka.config(prefix, 2).with(env);
         List<Infra> infras = new ArrayList<>();
         for (int i = 0; i < 2; i++) {
@@ -75,14 +93,18 @@ class ProviderBudgetAcrossInstancesTest {
         produce(topics, prefix);
 
         // then three requests reach the model, and every other one waits for the shared budget in its instance
-        Await.until("three requests at the model, nine waiting for the budget", TIMEOUT,
+        Await.until(
+                "three requests at the model, nine waiting for the budget",
+                TIMEOUT,
                 () -> llm.activeRequests() == LIMIT && waiting(infras) == THOUGHTS - LIMIT);
         assertEquals(LIMIT, llm.peakConcurrentRequests());
 
         // and once the model answers, all twelve are answered, never more than three at once
         llm.releaseRequests();
-        Await.until("all twelve answered", TIMEOUT, () -> llm.requestCount() == THOUGHTS && waiting(infras) == 0
-                && llm.activeRequests() == 0);
+        Await.until(
+                "all twelve answered",
+                TIMEOUT,
+                () -> llm.requestCount() == THOUGHTS && waiting(infras) == 0 && llm.activeRequests() == 0);
         assertTrue(llm.peakConcurrentRequests() <= LIMIT, "peak " + llm.peakConcurrentRequests());
     }
 
@@ -96,11 +118,19 @@ class ProviderBudgetAcrossInstancesTest {
     }
 
     private static void produce(Topics topics, String prefix) throws Exception {
-        try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(TestKafka.producerProps(),
-                new ByteArraySerializer(), new ByteArraySerializer())) {
+        try (KafkaProducer<byte[], byte[]> producer =
+                new KafkaProducer<>(TestKafka.producerProps(), new ByteArraySerializer(), new ByteArraySerializer())) {
             for (long chat = 1; chat <= THOUGHTS; chat++) {
-                Thought thought = new Thought(Thought.SCHEMA_VERSION, Thought.idFor(chat, 1), chat,
-                        List.of(new ThoughtMessage(1, "Hello " + chat, 10_000L)), 1, 1, 10_000L, 12_000L, List.of());
+                Thought thought = new Thought(
+                        Thought.SCHEMA_VERSION,
+                        Thought.idFor(chat, 1),
+                        chat,
+                        List.of(new ThoughtMessage(1, "Hello " + chat, 10_000L)),
+                        1,
+                        1,
+                        10_000L,
+                        12_000L,
+                        List.of());
                 producer.send(topics.thoughts().record(chat, thought)).get(30, TimeUnit.SECONDS);
             }
         }

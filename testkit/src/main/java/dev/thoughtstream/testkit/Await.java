@@ -54,8 +54,8 @@ public final class Await {
                 Thread.sleep(Math.max(1, Math.min(pause, remainingNanos / 1_000_000)));
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
-                throw new AssertionError("interrupted after " + (System.nanoTime() - start) / 1_000_000
-                        + " ms waiting for " + what, e);
+                throw new AssertionError(
+                        "interrupted after " + (System.nanoTime() - start) / 1_000_000 + " ms waiting for " + what, e);
             }
             pause = Math.min(MAX_POLL_MS, pause + 5);
         }

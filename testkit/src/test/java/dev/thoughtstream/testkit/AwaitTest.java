@@ -38,7 +38,8 @@ class AwaitTest {
         AtomicInteger calls = new AtomicInteger();
 
         // when awaited briefly
-        AssertionError failure = assertThrows(AssertionError.class,
+        AssertionError failure = assertThrows(
+                AssertionError.class,
                 () -> Await.until("the moon to turn blue", Duration.ofMillis(100), () -> {
                     calls.incrementAndGet();
                     return false;
@@ -60,7 +61,9 @@ class AwaitTest {
         AtomicInteger calls = new AtomicInteger();
 
         // when awaited
-        String found = Await.value("the third call", Duration.ofSeconds(30),
+        String found = Await.value(
+                "the third call",
+                Duration.ofSeconds(30),
                 () -> calls.incrementAndGet() == 3 ? Optional.of("found") : Optional.empty());
 
         // then its value is returned
@@ -75,7 +78,8 @@ class AwaitTest {
         AtomicInteger calls = new AtomicInteger();
 
         // when awaited, then its exception surfaces on the first call instead of being retried until timeout
-        IllegalStateException thrown = assertThrows(IllegalStateException.class,
+        IllegalStateException thrown = assertThrows(
+                IllegalStateException.class,
                 () -> Await.until("anything", Duration.ofSeconds(30), () -> {
                     calls.incrementAndGet();
                     throw broken;
@@ -90,8 +94,8 @@ class AwaitTest {
         Thread.currentThread().interrupt();
 
         // when it awaits a condition that does not hold yet
-        AssertionError failure = assertThrows(AssertionError.class,
-                () -> Await.until("something slow", Duration.ofSeconds(30), () -> false));
+        AssertionError failure = assertThrows(
+                AssertionError.class, () -> Await.until("something slow", Duration.ofSeconds(30), () -> false));
 
         // then the wait ends at once with a clear message and the flag is still set
         assertTrue(failure.getMessage().startsWith("interrupted after "), failure.getMessage());

@@ -55,12 +55,28 @@ final class CapacityScenario {
     private static final int CONTEXTS = 64;
 
     /** Everything item 8 prints for one mode. */
-    record Result(String mode, int maxInFlight, String model, double windowSeconds, double offeredPerSecond,
-                  double fedPerSecond, double completedPerSecond, double requestsPerSecond, int peakInFlight,
-                  double meanInFlight, int peakAtModel, double meanAtModel, Summary modelTime, Summary replyTokens,
-                  List<LagSampler.Trend> trends, JvmUsage.Spent usage, Map<String, JvmUsage.Use> processorPools,
-                  long completed, int repeatedRequests, double avgThoughtBytes,
-                  LlmIntake.ShareFetches shareFetches) {
+    record Result(
+            String mode,
+            int maxInFlight,
+            String model,
+            double windowSeconds,
+            double offeredPerSecond,
+            double fedPerSecond,
+            double completedPerSecond,
+            double requestsPerSecond,
+            int peakInFlight,
+            double meanInFlight,
+            int peakAtModel,
+            double meanAtModel,
+            Summary modelTime,
+            Summary replyTokens,
+            List<LagSampler.Trend> trends,
+            JvmUsage.Spent usage,
+            Map<String, JvmUsage.Use> processorPools,
+            long completed,
+            int repeatedRequests,
+            double avgThoughtBytes,
+            LlmIntake.ShareFetches shareFetches) {
 
         JvmUsage.Use processor() {
             return usage.part("llm-processor");
@@ -91,13 +107,23 @@ final class CapacityScenario {
             env.putAll(o.overrides());
             Config config = Config.of(env);
             Metrics metrics = new Metrics();
-            out.printf(Locale.ROOT, "  one llm-processor, LLM_MODE=%s, LLM_MAX_IN_FLIGHT=%d; model: %s%n", mode,
-                    c.maxInFlight(), model.describe());
-            out.printf(Locale.ROOT, "  fed %.0f thoughts/s (3 messages, %d context messages each), warm-up %d s, "
-                    + "measured %d s%n", c.rate(), c.contextMessages(), c.warmup().toSeconds(),
+            out.printf(
+                    Locale.ROOT,
+                    "  one llm-processor, LLM_MODE=%s, LLM_MAX_IN_FLIGHT=%d; model: %s%n",
+                    mode,
+                    c.maxInFlight(),
+                    model.describe());
+            out.printf(
+                    Locale.ROOT,
+                    "  fed %.0f thoughts/s (3 messages, %d context messages each), warm-up %d s, " + "measured %d s%n",
+                    c.rate(),
+                    c.contextMessages(),
+                    c.warmup().toSeconds(),
                     c.duration().toSeconds());
-            try (Infra infra = Infra.builder(KafkaSettings.from(config)).redis(RedisSettings.from(config))
-                    .metrics(metrics).build()) {
+            try (Infra infra = Infra.builder(KafkaSettings.from(config))
+                    .redis(RedisSettings.from(config))
+                    .metrics(metrics)
+                    .build()) {
                 TopicAdmin.ensureTopics(infra.kafka(), topics, Duration.ofSeconds(30));
                 // Every thread started from here on is the processor's, unless named as the model's, the broker's
                 // or the bench's: the instance's own Kafka clients, HTTP client, pools and Redis subscriber.
@@ -115,11 +141,17 @@ final class CapacityScenario {
                     }
                     return tid > lastThreadBefore ? "llm-processor" : "other";
                 };
-                JvmUsage.PartOf poolOf = (tid, name) -> "llm-processor".equals(partOf.part(tid, name))
-                        ? JvmUsage.pool(name) : null;
+                JvmUsage.PartOf poolOf =
+                        (tid, name) -> "llm-processor".equals(partOf.part(tid, name)) ? JvmUsage.pool(name) : null;
                 processor.start();
-                try (LagSampler lag = new LagSampler(bootstrap, List.of(new LagSampler.Group("llm-processor",
-                        id + "-llm", topics.thoughts().name())), o.partitions(), null);
+                try (LagSampler lag = new LagSampler(
+                                bootstrap,
+                                List.of(new LagSampler.Group(
+                                        "llm-processor",
+                                        id + "-llm",
+                                        topics.thoughts().name())),
+                                o.partitions(),
+                                null);
                         Feeder feeder = new Feeder(bootstrap, topics.thoughts(), c)) {
                     long start = System.currentTimeMillis();
                     long windowStart = start + c.warmup().toMillis();
@@ -155,12 +187,26 @@ final class CapacityScenario {
                     feeder.close();
                     double thoughtBytes = feeder.thoughtBytes();
                     JvmUsage.Spent spent = JvmUsage.between(first, last, partOf);
-                    Map<String, JvmUsage.Use> pools = JvmUsage.between(first, last, poolOf).byPart();
-                    List<LagSampler.Trend> trends = LagSampler.trends(lag.samplesBetween(windowStart, windowEnd),
-                            Math.max(1.0, 0.01 * c.rate()));
+                    Map<String, JvmUsage.Use> pools =
+                            JvmUsage.between(first, last, poolOf).byPart();
+                    List<LagSampler.Trend> trends = LagSampler.trends(
+                            lag.samplesBetween(windowStart, windowEnd), Math.max(1.0, 0.01 * c.rate()));
                     processor.close();
-                    return analyse(mode, c, model, topics, bootstrap, windowStart, windowEnd, samples, spent,
-                            pools, trends, fedAtEnd - fedAtStart, thoughtBytes, shareFetches);
+                    return analyse(
+                            mode,
+                            c,
+                            model,
+                            topics,
+                            bootstrap,
+                            windowStart,
+                            windowEnd,
+                            samples,
+                            spent,
+                            pools,
+                            trends,
+                            fedAtEnd - fedAtStart,
+                            thoughtBytes,
+                            shareFetches);
                 } finally {
                     processor.close();
                 }
@@ -168,16 +214,28 @@ final class CapacityScenario {
         }
     }
 
-    private static Result analyse(String mode, E2eOptions.Capacity c, PacedModel model, Topics topics,
-                                  String bootstrap, long windowStart, long windowEnd, List<long[]> samples,
-                                  JvmUsage.Spent spent, Map<String, JvmUsage.Use> pools,
-                                  List<LagSampler.Trend> trends, long fed, double thoughtBytes,
-                                  LlmIntake.ShareFetches shareFetches) {
+    private static Result analyse(
+            String mode,
+            E2eOptions.Capacity c,
+            PacedModel model,
+            Topics topics,
+            String bootstrap,
+            long windowStart,
+            long windowEnd,
+            List<long[]> samples,
+            JvmUsage.Spent spent,
+            Map<String, JvmUsage.Use> pools,
+            List<LagSampler.Trend> trends,
+            long fed,
+            double thoughtBytes,
+            LlmIntake.ShareFetches shareFetches) {
         double seconds = (windowEnd - windowStart) / 1000.0;
-        List<ConsumerRecord<Long, ReplyPart>> parts = TopicReader.readAll(bootstrap, topics.replies(),
-                Duration.ofSeconds(120));
-        long completed = parts.stream().map(ConsumerRecord::value)
-                .filter(p -> p.last() && p.createdAtMs() >= windowStart && p.createdAtMs() < windowEnd).count();
+        List<ConsumerRecord<Long, ReplyPart>> parts =
+                TopicReader.readAll(bootstrap, topics.replies(), Duration.ofSeconds(120));
+        long completed = parts.stream()
+                .map(ConsumerRecord::value)
+                .filter(p -> p.last() && p.createdAtMs() >= windowStart && p.createdAtMs() < windowEnd)
+                .count();
         List<Double> modelTime = new ArrayList<>();
         List<Double> tokens = new ArrayList<>();
         long requested = 0;
@@ -201,56 +259,115 @@ final class CapacityScenario {
             sumAtModel += s[1];
         }
         int n = Math.max(1, samples.size());
-        return new Result(mode, c.maxInFlight(), model.describe(), seconds, c.rate(), fed / seconds,
-                completed / seconds, requested / seconds, peakInFlight, sumInFlight / n,
-                Math.max(peakAtModel, 0), sumAtModel / n, Summary.of(modelTime), Summary.of(tokens), trends, spent,
-                pools, completed, model.repeatedRequests(), thoughtBytes, shareFetches);
+        return new Result(
+                mode,
+                c.maxInFlight(),
+                model.describe(),
+                seconds,
+                c.rate(),
+                fed / seconds,
+                completed / seconds,
+                requested / seconds,
+                peakInFlight,
+                sumInFlight / n,
+                Math.max(peakAtModel, 0),
+                sumAtModel / n,
+                Summary.of(modelTime),
+                Summary.of(tokens),
+                trends,
+                spent,
+                pools,
+                completed,
+                model.repeatedRequests(),
+                thoughtBytes,
+                shareFetches);
     }
 
     static void print(Result r, PrintStream out) {
-        out.printf(Locale.ROOT, "== 8. llm-processor capacity, LLM_MODE=%s, LLM_MAX_IN_FLIGHT=%d (target >= 200 "
-                + "thoughts/s, limited by CPU)%n", r.mode(), r.maxInFlight());
+        out.printf(
+                Locale.ROOT,
+                "== 8. llm-processor capacity, LLM_MODE=%s, LLM_MAX_IN_FLIGHT=%d (target >= 200 "
+                        + "thoughts/s, limited by CPU)%n",
+                r.mode(),
+                r.maxInFlight());
         out.println("  model: " + r.model());
-        out.printf(Locale.ROOT, "  thoughts: %.1f/s offered (%.1f/s written), %.1f/s finished (all parts written), "
-                + "%.1f/s requests at the model; over %.0f s%n", r.offeredPerSecond(), r.fedPerSecond(),
-                r.completedPerSecond(), r.requestsPerSecond(), r.windowSeconds());
-        out.printf(Locale.ROOT, "  in flight: peak %d, mean %.0f (llm_in_flight, sampled every %d ms); open at the "
-                + "model: peak %d, mean %.0f%n", r.peakInFlight(), r.meanInFlight(), SAMPLE_EVERY_MS,
-                r.peakAtModel(), r.meanAtModel());
+        out.printf(
+                Locale.ROOT,
+                "  thoughts: %.1f/s offered (%.1f/s written), %.1f/s finished (all parts written), "
+                        + "%.1f/s requests at the model; over %.0f s%n",
+                r.offeredPerSecond(),
+                r.fedPerSecond(),
+                r.completedPerSecond(),
+                r.requestsPerSecond(),
+                r.windowSeconds());
+        out.printf(
+                Locale.ROOT,
+                "  in flight: peak %d, mean %.0f (llm_in_flight, sampled every %d ms); open at the "
+                        + "model: peak %d, mean %.0f%n",
+                r.peakInFlight(),
+                r.meanInFlight(),
+                SAMPLE_EVERY_MS,
+                r.peakAtModel(),
+                r.meanAtModel());
         if (r.shareFetches().fetches() > 0) {
-            out.printf(Locale.ROOT, "  share fetches: %.1f/s, bringing %.2f records each%n",
-                    r.shareFetches().fetches() / r.windowSeconds(), r.shareFetches().recordsPerFetch());
+            out.printf(
+                    Locale.ROOT,
+                    "  share fetches: %.1f/s, bringing %.2f records each%n",
+                    r.shareFetches().fetches() / r.windowSeconds(),
+                    r.shareFetches().recordsPerFetch());
         }
-        out.println("  model time per reply (request -> last token): " + r.modelTime().format());
+        out.println("  model time per reply (request -> last token): "
+                + r.modelTime().format());
         out.println("  reply tokens: " + r.replyTokens().format().replace(" ms", ""));
         for (LagSampler.Trend t : r.trends()) {
             if (!t.label().equals("total")) {
-                out.printf(Locale.ROOT, "  backlog %-14s first %6d  last %6d  max %6d  slope %+8.1f/s  %s%n",
-                        t.label(), t.first(), t.last(), t.max(), t.slopePerSecond(),
+                out.printf(
+                        Locale.ROOT,
+                        "  backlog %-14s first %6d  last %6d  max %6d  slope %+8.1f/s  %s%n",
+                        t.label(),
+                        t.first(),
+                        t.last(),
+                        t.max(),
+                        t.slopePerSecond(),
                         t.growing() ? "GROWING (saturated: the offered rate is above what it sustains)" : "stable");
             }
         }
         JvmUsage.Spent u = r.usage();
         double per = Math.max(1, r.completed());
         JvmUsage.Use p = r.processor();
-        out.printf(Locale.ROOT, "  CPU: this JVM %.2f of %d cores busy; the llm-processor's threads %.0f ms/s = "
-                + "%.2f ms per thought finished; redis-server %.2f ms per thought%n", u.cores(),
-                Runtime.getRuntime().availableProcessors(), p.cpuMs() / u.seconds(), p.cpuMs() / per,
+        out.printf(
+                Locale.ROOT,
+                "  CPU: this JVM %.2f of %d cores busy; the llm-processor's threads %.0f ms/s = "
+                        + "%.2f ms per thought finished; redis-server %.2f ms per thought%n",
+                u.cores(),
+                Runtime.getRuntime().availableProcessors(),
+                p.cpuMs() / u.seconds(),
+                p.cpuMs() / per,
                 u.redisCpuMs() / per);
         out.println("    by part, ms per thought: " + u.formatParts(per, "ms"));
         StringBuilder pools = new StringBuilder();
         r.processorPools().entrySet().stream()
-                .sorted((a, b) -> Double.compare(b.getValue().cpuMs(), a.getValue().cpuMs())).limit(10)
-                .forEach(e -> pools.append(pools.length() == 0 ? "" : ", ").append(String.format(Locale.ROOT,
-                        "%s %.2f", e.getKey(), e.getValue().cpuMs() / per)));
+                .sorted((a, b) ->
+                        Double.compare(b.getValue().cpuMs(), a.getValue().cpuMs()))
+                .limit(10)
+                .forEach(e -> pools.append(pools.length() == 0 ? "" : ", ")
+                        .append(String.format(
+                                Locale.ROOT, "%s %.2f", e.getKey(), e.getValue().cpuMs() / per)));
         out.println("    llm-processor by thread pool, ms per thought: " + pools);
-        out.printf(Locale.ROOT, "  heap: the llm-processor's threads allocated %.0f KiB per thought (%.1f MiB/s); "
-                + "this JVM: %d collections, %d ms in GC; heap after GC %.0f -> %.0f MiB; thoughts of %.0f bytes%n",
-                p.allocatedMb() * 1024 / per, p.allocatedMb() / u.seconds(), u.gcCount(), u.gcMillis(),
-                u.heapAfterGcStartBytes() / 1048576.0, u.heapAfterGcEndBytes() / 1048576.0, r.avgThoughtBytes());
+        out.printf(
+                Locale.ROOT,
+                "  heap: the llm-processor's threads allocated %.0f KiB per thought (%.1f MiB/s); "
+                        + "this JVM: %d collections, %d ms in GC; heap after GC %.0f -> %.0f MiB; thoughts of %.0f bytes%n",
+                p.allocatedMb() * 1024 / per,
+                p.allocatedMb() / u.seconds(),
+                u.gcCount(),
+                u.gcMillis(),
+                u.heapAfterGcStartBytes() / 1048576.0,
+                u.heapAfterGcEndBytes() / 1048576.0,
+                r.avgThoughtBytes());
         if (r.repeatedRequests() > 0) {
-            out.printf(Locale.ROOT, "  note: %d thoughts were asked of the model more than once%n",
-                    r.repeatedRequests());
+            out.printf(
+                    Locale.ROOT, "  note: %d thoughts were asked of the model more than once%n", r.repeatedRequests());
         }
     }
 
@@ -282,7 +399,8 @@ final class CapacityScenario {
             p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
             p.put(ProducerConfig.CLIENT_ID_CONFIG, "bench-capacity-feed");
             p.put(ProducerConfig.LINGER_MS_CONFIG, "5");
-            this.producer = new KafkaProducer<>(p, topic.keySerde().serializer(), topic.valueSerde().serializer());
+            this.producer = new KafkaProducer<>(
+                    p, topic.keySerde().serializer(), topic.valueSerde().serializer());
             this.topic = topic;
             this.rate = c.rate();
             long now = System.currentTimeMillis();
@@ -291,7 +409,8 @@ final class CapacityScenario {
                 List<ContextMessage> context = new ArrayList<>();
                 for (int m = 0; m < c.contextMessages(); m++) {
                     boolean user = m % 2 == 0;
-                    context.add(new ContextMessage(user ? ContextMessage.Role.USER : ContextMessage.Role.ASSISTANT,
+                    context.add(new ContextMessage(
+                            user ? ContextMessage.Role.USER : ContextMessage.Role.ASSISTANT,
                             user ? Fixtures.userText(random) : Fixtures.assistantText(random),
                             now - (c.contextMessages() - m) * 60_000L));
                 }
@@ -324,8 +443,16 @@ final class CapacityScenario {
                     for (int m = 1; m <= 3; m++) {
                         messages.add(new ThoughtMessage(m, LoadScenario.text(chat, 1, m, 3), now));
                     }
-                    Thought t = new Thought(Thought.SCHEMA_VERSION, Thought.idFor(chat, 1), chat, messages, 1, 3,
-                            now, now, contexts.get((int) (n % CONTEXTS)));
+                    Thought t = new Thought(
+                            Thought.SCHEMA_VERSION,
+                            Thought.idFor(chat, 1),
+                            chat,
+                            messages,
+                            1,
+                            3,
+                            now,
+                            now,
+                            contexts.get((int) (n % CONTEXTS)));
                     if (n < CONTEXTS) {
                         bytes.addAndGet(topic.valueSerde().serializer().serialize(topic.name(), t).length);
                     }

@@ -72,19 +72,26 @@ public record E2eOptions(
     /**
      * The parts of a run, in the order they run: items 1–3, 4, 5, 7, 8, the floor, item 6, the ingest-only runs.
      */
-    public static final List<String> SCENARIOS = List.of("load", "stale", "stream", "real", "capacity", "floor",
-            "restore", "ingest");
+    public static final List<String> SCENARIOS =
+            List.of("load", "stale", "stream", "real", "capacity", "floor", "restore", "ingest");
     /** What runs without {@code --scenarios}: the documented run (item 6 unless {@code --restore-chats 0}). */
-    public static final Set<String> DEFAULT_SCENARIOS = Set.of("load", "stale", "stream", "real", "capacity", "floor",
-            "restore");
+    public static final Set<String> DEFAULT_SCENARIOS =
+            Set.of("load", "stale", "stream", "real", "capacity", "floor", "restore");
+
     private static final List<String> LLM_MODES = List.of("share", "group");
 
     /**
      * Item 7: a real bot's load. {@code chats} chats each write a turn of {@link #messagesPerThought} messages
      * every {@code turnEvery}; the model answers after {@code ttft} at {@code tokensPerSecond}; one run per mode.
      */
-    public record Realistic(int chats, Duration turnEvery, Duration ttft, double tokensPerSecond, List<String> modes,
-                            Duration warmup, Duration duration) {
+    public record Realistic(
+            int chats,
+            Duration turnEvery,
+            Duration ttft,
+            double tokensPerSecond,
+            List<String> modes,
+            Duration warmup,
+            Duration duration) {
         public Realistic {
             modes = List.copyOf(modes);
             require(chats >= 1, "--real-chats must be at least 1");
@@ -102,8 +109,15 @@ public record E2eOptions(
      * context) for {@code warmup + duration}, with {@code LLM_MAX_IN_FLIGHT=maxInFlight} and a model that answers
      * after {@code ttft} at {@code tokensPerSecond}; one run per mode.
      */
-    public record Capacity(double rate, Duration ttft, double tokensPerSecond, List<String> modes, int maxInFlight,
-                           int contextMessages, Duration warmup, Duration duration) {
+    public record Capacity(
+            double rate,
+            Duration ttft,
+            double tokensPerSecond,
+            List<String> modes,
+            int maxInFlight,
+            int contextMessages,
+            Duration warmup,
+            Duration duration) {
         public Capacity {
             modes = List.copyOf(modes);
             require(rate > 0, "--capacity-rate must be positive");
@@ -121,9 +135,11 @@ public record E2eOptions(
         overrides = Map.copyOf(overrides);
         scenarios = Set.copyOf(scenarios);
         ingestModes = List.copyOf(ingestModes);
-        require(!scenarios.isEmpty() && SCENARIOS.containsAll(scenarios),
+        require(
+                !scenarios.isEmpty() && SCENARIOS.containsAll(scenarios),
                 "--scenarios must name some of " + String.join(",", SCENARIOS));
-        require(!ingestModes.isEmpty() && List.of("polling", "webhook").containsAll(ingestModes),
+        require(
+                !ingestModes.isEmpty() && List.of("polling", "webhook").containsAll(ingestModes),
                 "--ingest-modes must name polling and/or webhook");
         require(ingestUpdates >= 1, "--ingest-updates must be at least 1");
         require(ingestChats >= 1, "--ingest-chats must be at least 1");
@@ -144,26 +160,65 @@ public record E2eOptions(
 
     /** The documented defaults: 1,000 chats, 60 s measured, 1,000 messages/s offered in 3-message thoughts. */
     public static E2eOptions defaults() {
-        return new E2eOptions(1000, Duration.ofSeconds(60), Duration.ofSeconds(15), 1000, 3, 1500, 6,
-                Duration.ofSeconds(1), Duration.ofSeconds(120), 100, 2000, 50, 30, Duration.ofSeconds(20),
-                Duration.ofSeconds(5), Duration.ofSeconds(5), 100_000, 100, null, Map.of(), DEFAULT_SCENARIOS, 60_000,
-                1000, List.of("polling", "webhook"),
-                new Realistic(1000, Duration.ofSeconds(15), Duration.ofSeconds(1), 50, LLM_MODES,
-                        Duration.ofSeconds(30), Duration.ofSeconds(60)),
-                new Capacity(400, Duration.ofSeconds(1), 100, List.of("share"), 1024, 20, Duration.ofSeconds(20),
+        return new E2eOptions(
+                1000,
+                Duration.ofSeconds(60),
+                Duration.ofSeconds(15),
+                1000,
+                3,
+                1500,
+                6,
+                Duration.ofSeconds(1),
+                Duration.ofSeconds(120),
+                100,
+                2000,
+                50,
+                30,
+                Duration.ofSeconds(20),
+                Duration.ofSeconds(5),
+                Duration.ofSeconds(5),
+                100_000,
+                100,
+                null,
+                Map.of(),
+                DEFAULT_SCENARIOS,
+                60_000,
+                1000,
+                List.of("polling", "webhook"),
+                new Realistic(
+                        1000,
+                        Duration.ofSeconds(15),
+                        Duration.ofSeconds(1),
+                        50,
+                        LLM_MODES,
+                        Duration.ofSeconds(30),
+                        Duration.ofSeconds(60)),
+                new Capacity(
+                        400,
+                        Duration.ofSeconds(1),
+                        100,
+                        List.of("share"),
+                        1024,
+                        20,
+                        Duration.ofSeconds(20),
                         Duration.ofSeconds(40)));
     }
 
     /** The load of items 1–3. */
     LoadScenario.Shape load() {
-        return new LoadScenario.Shape(chats, LoadScenario.FIRST_CHAT, messagesPerThought, turnPeriod(), warmup,
-                duration);
+        return new LoadScenario.Shape(
+                chats, LoadScenario.FIRST_CHAT, messagesPerThought, turnPeriod(), warmup, duration);
     }
 
     /** The load of item 7. */
     LoadScenario.Shape realLoad() {
-        return new LoadScenario.Shape(real.chats(), LoadScenario.FIRST_REAL_CHAT, messagesPerThought,
-                real.turnEvery(), real.warmup(), real.duration());
+        return new LoadScenario.Shape(
+                real.chats(),
+                LoadScenario.FIRST_REAL_CHAT,
+                messagesPerThought,
+                real.turnEvery(),
+                real.warmup(),
+                real.duration());
     }
 
     /** True when {@code scenario} (one of {@link #SCENARIOS}) is part of this run. */
@@ -177,7 +232,8 @@ public record E2eOptions(
     }
 
     public static String usage() {
-        return String.join("\n",
+        return String.join(
+                "\n",
                 "usage: java -jar thoughtstream-bench.jar e2e [options]",
                 "  --chats N                   concurrent chats (1000)",
                 "  --duration D                measured window, e.g. 60s, 2m, 500ms (60s)",
@@ -318,16 +374,40 @@ public record E2eOptions(
                 default -> throw new IllegalArgumentException("unknown option " + name);
             }
         }
-        return new E2eOptions(chats, duration, warmup, rate, perThought, gap, partitions, lagInterval, drain,
-                staleChats, staleTyping, streamChats, tps, floorDuration, floorWarmup, floorThroughput, restoreChats,
-                restoreMessages, workDir, overrides, scenarios, ingestUpdates, ingestChats, ingestModes,
+        return new E2eOptions(
+                chats,
+                duration,
+                warmup,
+                rate,
+                perThought,
+                gap,
+                partitions,
+                lagInterval,
+                drain,
+                staleChats,
+                staleTyping,
+                streamChats,
+                tps,
+                floorDuration,
+                floorWarmup,
+                floorThroughput,
+                restoreChats,
+                restoreMessages,
+                workDir,
+                overrides,
+                scenarios,
+                ingestUpdates,
+                ingestChats,
+                ingestModes,
                 new Realistic(realChats, realTurn, realTtft, realTps, realModes, realWarmup, realDuration),
                 new Capacity(capRate, capTtft, capTps, capModes, capInFlight, capContext, capWarmup, capDuration));
     }
 
     private static Set<String> list(String v) {
         Set<String> names = new LinkedHashSet<>();
-        Arrays.stream(v.split(",")).map(String::strip).filter(n -> !n.isEmpty())
+        Arrays.stream(v.split(","))
+                .map(String::strip)
+                .filter(n -> !n.isEmpty())
                 .forEach(n -> names.add(n.toLowerCase(Locale.ROOT)));
         return names;
     }

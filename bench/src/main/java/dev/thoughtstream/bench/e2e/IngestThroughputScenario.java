@@ -47,10 +47,20 @@ final class IngestThroughputScenario {
     private static final Duration DRAIN_TIMEOUT = Duration.ofMinutes(5);
 
     /** What one mode's run printed. */
-    record Result(String mode, int updates, int chats, double seconds, double perSecond, double warmPerSecond,
-                  double wallSeconds,
-                  long redisCommands, Map<String, Long> redisByCommand, boolean complete, double jvmCpuMs,
-                  double redisCpuMs, Map<String, Double> cpuMsByPart) {}
+    record Result(
+            String mode,
+            int updates,
+            int chats,
+            double seconds,
+            double perSecond,
+            double warmPerSecond,
+            double wallSeconds,
+            long redisCommands,
+            Map<String, Long> redisByCommand,
+            boolean complete,
+            double jvmCpuMs,
+            double redisCpuMs,
+            Map<String, Double> cpuMsByPart) {}
 
     private IngestThroughputScenario() {}
 
@@ -61,14 +71,21 @@ final class IngestThroughputScenario {
         }
         String id = "bench-ingest-" + mode + "-" + Long.toString(System.currentTimeMillis(), 36);
         Topics topics = Topics.withPrefix(id + ".");
-        try (TelegramEmulator emulator = TelegramEmulator.builder().port(0).botToken(DevStack.OFFLINE_TOKEN).build()
+        try (TelegramEmulator emulator = TelegramEmulator.builder()
+                .port(0)
+                .botToken(DevStack.OFFLINE_TOKEN)
+                .build()
                 .start()) {
             for (int i = 0; i < o.ingestUpdates(); i++) {
                 long chat = FIRST_CHAT + i % o.ingestChats();
                 emulator.injectMessage(chat, LoadScenario.text(chat, i / o.ingestChats() + 1, 1, 1));
             }
-            out.printf(Locale.ROOT, "  %d updates over %d chats waiting at the emulator; starting ingest (%s)%n",
-                    o.ingestUpdates(), o.ingestChats(), mode);
+            out.printf(
+                    Locale.ROOT,
+                    "  %d updates over %d chats waiting at the emulator; starting ingest (%s)%n",
+                    o.ingestUpdates(),
+                    o.ingestChats(),
+                    mode);
             Map<String, String> env = new HashMap<>();
             env.put("KAFKA_BOOTSTRAP_SERVERS", bootstrap);
             env.put("REDIS_URL", redis.url().toString());
@@ -88,8 +105,10 @@ final class IngestThroughputScenario {
             }
             env.putAll(o.overrides());
             Config config = Config.of(env);
-            try (Infra infra = Infra.builder(KafkaSettings.from(config)).redis(RedisSettings.from(config))
-                    .metrics(new Metrics()).build()) {
+            try (Infra infra = Infra.builder(KafkaSettings.from(config))
+                    .redis(RedisSettings.from(config))
+                    .metrics(new Metrics())
+                    .build()) {
                 RedisClient stats = infra.redis().orElseThrow();
                 Service ingest = new IngestFactory().create(config, infra);
                 Map<String, Long> before = commandStats(stats);
@@ -101,7 +120,9 @@ final class IngestThroughputScenario {
                 boolean complete;
                 Map<String, Double> byPart;
                 try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap))) {
-                    complete = Poll.until(DRAIN_TIMEOUT, Duration.ofMillis(50),
+                    complete = Poll.until(
+                            DRAIN_TIMEOUT,
+                            Duration.ofMillis(50),
                             () -> written(admin, topics.updates().name(), o.partitions()) >= o.ingestUpdates());
                     // Before ingest stops, while its threads are alive.
                     byPart = cpuMsByPart(threadsBefore);
@@ -119,40 +140,74 @@ final class IngestThroughputScenario {
                         used.put(command, n);
                     }
                 });
-                List<ConsumerRecord<Long, StoredUpdate>> records = TopicReader.readAll(bootstrap, topics.updates(),
-                        Duration.ofSeconds(60));
-                long[] times = records.stream().mapToLong(ConsumerRecord::timestamp).sorted().toArray();
+                List<ConsumerRecord<Long, StoredUpdate>> records =
+                        TopicReader.readAll(bootstrap, topics.updates(), Duration.ofSeconds(60));
+                long[] times = records.stream()
+                        .mapToLong(ConsumerRecord::timestamp)
+                        .sorted()
+                        .toArray();
                 int n = times.length;
                 double seconds = n == 0 ? 0.001 : Math.max(0.001, (times[n - 1] - times[0]) / 1000.0);
                 // The first quarter runs while the JIT still compiles ingest's code: the warm rate leaves it out.
                 int q = n / 4;
-                double warm = n - q > 1 ? (n - 1 - q) / Math.max(0.001, (times[n - 1] - times[q]) / 1000.0)
-                        : Double.NaN;
-                return new Result(mode, n, o.ingestChats(), seconds, n > 1 ? (n - 1) / seconds : Double.NaN, warm,
+                double warm =
+                        n - q > 1 ? (n - 1 - q) / Math.max(0.001, (times[n - 1] - times[q]) / 1000.0) : Double.NaN;
+                return new Result(
+                        mode,
+                        n,
+                        o.ingestChats(),
+                        seconds,
+                        n > 1 ? (n - 1) / seconds : Double.NaN,
+                        warm,
                         wall,
-                        used.values().stream().mapToLong(Long::longValue).sum(), used,
-                        complete && records.size() >= o.ingestUpdates(), jvmCpuMs, redisCpuMs, byPart);
+                        used.values().stream().mapToLong(Long::longValue).sum(),
+                        used,
+                        complete && records.size() >= o.ingestUpdates(),
+                        jvmCpuMs,
+                        redisCpuMs,
+                        byPart);
             }
         }
     }
 
     static void print(Result r, KafkaFloor.Result floor, PrintStream out) {
-        out.printf(Locale.ROOT, "== ingest alone, %s: %d updates over %d chats, every guarantee on%n", r.mode(),
-                r.updates(), r.chats());
-        out.printf(Locale.ROOT, "  %.0f updates/s written, %.0f/s after the first quarter (JIT warm) (first to last "
-                + "record: %.2f s; start to the last: %.2f s)%s%n", r.perSecond(), r.warmPerSecond(), r.seconds(),
-                r.wallSeconds(), floor.ran()
-                        ? String.format(Locale.ROOT, "; the floor's 3-hop throughput: %.0f records/s",
-                                floor.throughputPerSecond()) : "");
-        out.printf(Locale.ROOT, "  CPU per 1,000 updates: %.0f ms in this JVM (ingest, the emulator, the broker), "
-                + "%.0f ms in redis-server; less sensitive than updates/s to other load on the machine%n",
-                1000 * r.jvmCpuMs() / r.updates(), 1000 * r.redisCpuMs() / r.updates());
+        out.printf(
+                Locale.ROOT,
+                "== ingest alone, %s: %d updates over %d chats, every guarantee on%n",
+                r.mode(),
+                r.updates(),
+                r.chats());
+        out.printf(
+                Locale.ROOT,
+                "  %.0f updates/s written, %.0f/s after the first quarter (JIT warm) (first to last "
+                        + "record: %.2f s; start to the last: %.2f s)%s%n",
+                r.perSecond(),
+                r.warmPerSecond(),
+                r.seconds(),
+                r.wallSeconds(),
+                floor.ran()
+                        ? String.format(
+                                Locale.ROOT,
+                                "; the floor's 3-hop throughput: %.0f records/s",
+                                floor.throughputPerSecond())
+                        : "");
+        out.printf(
+                Locale.ROOT,
+                "  CPU per 1,000 updates: %.0f ms in this JVM (ingest, the emulator, the broker), "
+                        + "%.0f ms in redis-server; less sensitive than updates/s to other load on the machine%n",
+                1000 * r.jvmCpuMs() / r.updates(),
+                1000 * r.redisCpuMs() / r.updates());
         StringBuilder parts = new StringBuilder();
-        r.cpuMsByPart().forEach((part, ms) -> parts.append(parts.length() == 0 ? "" : ", ")
-                .append(String.format(Locale.ROOT, "%s %.0f", part, 1000 * ms / r.updates())));
+        r.cpuMsByPart()
+                .forEach((part, ms) -> parts.append(parts.length() == 0 ? "" : ", ")
+                        .append(String.format(Locale.ROOT, "%s %.0f", part, 1000 * ms / r.updates())));
         out.println("    by part (ms per 1,000 updates, threads alive when the last update landed): " + parts);
-        out.printf(Locale.ROOT, "  Redis: %d commands, %.2f per update: %s%n", r.redisCommands(),
-                r.updates() == 0 ? Double.NaN : (double) r.redisCommands() / r.updates(), r.redisByCommand());
+        out.printf(
+                Locale.ROOT,
+                "  Redis: %d commands, %.2f per update: %s%n",
+                r.redisCommands(),
+                r.updates() == 0 ? Double.NaN : (double) r.redisCommands() / r.updates(),
+                r.redisByCommand());
         if (!r.complete()) {
             out.println("  note: not every update reached the topic within " + DRAIN_TIMEOUT.toMinutes() + " min");
         }
@@ -165,7 +220,8 @@ final class IngestThroughputScenario {
         }
         try {
             long sum = 0;
-            for (ListOffsetsResult.ListOffsetsResultInfo info : admin.listOffsets(latest).all().get().values()) {
+            for (ListOffsetsResult.ListOffsetsResultInfo info :
+                    admin.listOffsets(latest).all().get().values()) {
                 sum += info.offset();
             }
             return sum;
@@ -224,10 +280,16 @@ final class IngestThroughputScenario {
         if (thread.startsWith("tg-emulator") || thread.startsWith("HttpClient-")) {
             return "emulator";
         }
-        if (thread.startsWith("data-plane") || thread.startsWith("kafka-") || thread.startsWith("broker-")
-                || thread.startsWith("controller-") || thread.startsWith("quorum-") || thread.contains("raft")
-                || thread.startsWith("group-coordinator") || thread.startsWith("share-coordinator")
-                || thread.startsWith("ExpirationReaper") || thread.startsWith("LogDirFailureHandler")) {
+        if (thread.startsWith("data-plane")
+                || thread.startsWith("kafka-")
+                || thread.startsWith("broker-")
+                || thread.startsWith("controller-")
+                || thread.startsWith("quorum-")
+                || thread.contains("raft")
+                || thread.startsWith("group-coordinator")
+                || thread.startsWith("share-coordinator")
+                || thread.startsWith("ExpirationReaper")
+                || thread.startsWith("LogDirFailureHandler")) {
             return "broker";
         }
         return "other";
@@ -238,7 +300,8 @@ final class IngestThroughputScenario {
         double seconds = 0;
         for (String line : redis.info("cpu").split("\r?\n")) {
             if (line.startsWith("used_cpu_sys:") || line.startsWith("used_cpu_user:")) {
-                seconds += Double.parseDouble(line.substring(line.indexOf(':') + 1).strip());
+                seconds +=
+                        Double.parseDouble(line.substring(line.indexOf(':') + 1).strip());
             }
         }
         return seconds;

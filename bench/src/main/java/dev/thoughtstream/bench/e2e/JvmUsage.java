@@ -22,8 +22,14 @@ import redis.clients.jedis.RedisClient;
 final class JvmUsage {
 
     /** One moment. */
-    record Snapshot(long atNanos, long processCpuNanos, Map<Long, ThreadUse> threads, long gcCount, long gcMillis,
-                    long heapAfterGcBytes, double redisCpuSeconds) {}
+    record Snapshot(
+            long atNanos,
+            long processCpuNanos,
+            Map<Long, ThreadUse> threads,
+            long gcCount,
+            long gcMillis,
+            long heapAfterGcBytes,
+            double redisCpuSeconds) {}
 
     /** One thread's totals so far. */
     record ThreadUse(String name, long cpuNanos, long allocatedBytes) {}
@@ -36,9 +42,16 @@ final class JvmUsage {
     }
 
     /** Everything spent between two snapshots. */
-    record Spent(double seconds, double processCpuMs, Map<String, Use> byPart, double unattributedCpuMs,
-                 long gcCount, long gcMillis, long heapAfterGcStartBytes, long heapAfterGcEndBytes,
-                 double redisCpuMs) {
+    record Spent(
+            double seconds,
+            double processCpuMs,
+            Map<String, Use> byPart,
+            double unattributedCpuMs,
+            long gcCount,
+            long gcMillis,
+            long heapAfterGcStartBytes,
+            long heapAfterGcEndBytes,
+            double redisCpuMs) {
         /** Cores of this JVM busy on average over the interval. */
         double cores() {
             return seconds <= 0 ? Double.NaN : processCpuMs / 1000.0 / seconds;
@@ -52,11 +65,16 @@ final class JvmUsage {
         String formatParts(double per, String unit) {
             StringBuilder s = new StringBuilder();
             byPart.entrySet().stream()
-                    .sorted((a, b) -> Double.compare(b.getValue().cpuMs(), a.getValue().cpuMs()))
-                    .forEach(e -> s.append(s.length() == 0 ? "" : ", ").append(String.format(Locale.ROOT,
-                            "%s %.1f", e.getKey(), e.getValue().cpuMs() / per)));
-            s.append(String.format(Locale.ROOT, ", not in a live thread (GC, JIT, ended threads) %.1f",
-                    unattributedCpuMs / per));
+                    .sorted((a, b) ->
+                            Double.compare(b.getValue().cpuMs(), a.getValue().cpuMs()))
+                    .forEach(e -> s.append(s.length() == 0 ? "" : ", ")
+                            .append(String.format(
+                                    Locale.ROOT,
+                                    "%s %.1f",
+                                    e.getKey(),
+                                    e.getValue().cpuMs() / per)));
+            s.append(String.format(
+                    Locale.ROOT, ", not in a live thread (GC, JIT, ended threads) %.1f", unattributedCpuMs / per));
             return s + " " + unit;
         }
     }
@@ -89,7 +107,13 @@ final class JvmUsage {
                 heapAfterGc += after.getUsed();
             }
         }
-        return new Snapshot(System.nanoTime(), processCpuNanos(), threads, gcCount, gcMillis, heapAfterGc,
+        return new Snapshot(
+                System.nanoTime(),
+                processCpuNanos(),
+                threads,
+                gcCount,
+                gcMillis,
+                heapAfterGc,
                 redis == null ? 0 : redisCpuSeconds(redis));
     }
 
@@ -114,8 +138,15 @@ final class JvmUsage {
             parts.merge(part, new Use(cpuMs, mb), Use::plus);
         }
         double processMs = (b.processCpuNanos() - a.processCpuNanos()) / 1e6;
-        return new Spent((b.atNanos() - a.atNanos()) / 1e9, processMs, parts, processMs - attributed,
-                b.gcCount() - a.gcCount(), b.gcMillis() - a.gcMillis(), a.heapAfterGcBytes(), b.heapAfterGcBytes(),
+        return new Spent(
+                (b.atNanos() - a.atNanos()) / 1e9,
+                processMs,
+                parts,
+                processMs - attributed,
+                b.gcCount() - a.gcCount(),
+                b.gcMillis() - a.gcMillis(),
+                a.heapAfterGcBytes(),
+                b.heapAfterGcBytes(),
                 (b.redisCpuSeconds() - a.redisCpuSeconds()) * 1000);
     }
 
@@ -151,8 +182,12 @@ final class JvmUsage {
         // The llm-processor's producer keeps Kafka's default client id (producer-N), and its share consumers'
         // background threads are unnamed; every other service, and the bench, name their Kafka clients, and none
         // of them uses a share consumer.
-        if (name.startsWith("llm-") || name.contains("-llm-") || name.contains("-llm ") || name.endsWith("-llm")
-                || name.contains("| producer-") || name.equals("consumer_background_thread")) {
+        if (name.startsWith("llm-")
+                || name.contains("-llm-")
+                || name.contains("-llm ")
+                || name.endsWith("-llm")
+                || name.contains("| producer-")
+                || name.equals("consumer_background_thread")) {
             return "llm-processor";
         }
         if (name.contains("ingest")) {
@@ -171,15 +206,26 @@ final class JvmUsage {
     }
 
     static boolean isBroker(String name) {
-        return name.startsWith("data-plane") || name.startsWith("kafka-") && !name.contains("|")
-                || name.startsWith("broker-") || name.startsWith("controller-") || name.startsWith("quorum-")
-                || name.contains("raft") || name.startsWith("group-coordinator")
-                || name.startsWith("share-coordinator") || name.startsWith("ExpirationReaper")
-                || name.startsWith("LogDirFailureHandler") || name.startsWith("kafka-scheduler")
-                || name.startsWith("transaction-log-manager") || name.startsWith("TxnMarkerSenderThread")
-                || name.startsWith("executor-") || name.startsWith("log-cleaner") || name.startsWith("ThrottledChannelReaper")
-                || name.startsWith("persister-state-manager") || name.startsWith("share-group-lock-timeout-reaper")
-                || name.startsWith("metadata-") || name.startsWith("event-process-thread");
+        return name.startsWith("data-plane")
+                || name.startsWith("kafka-") && !name.contains("|")
+                || name.startsWith("broker-")
+                || name.startsWith("controller-")
+                || name.startsWith("quorum-")
+                || name.contains("raft")
+                || name.startsWith("group-coordinator")
+                || name.startsWith("share-coordinator")
+                || name.startsWith("ExpirationReaper")
+                || name.startsWith("LogDirFailureHandler")
+                || name.startsWith("kafka-scheduler")
+                || name.startsWith("transaction-log-manager")
+                || name.startsWith("TxnMarkerSenderThread")
+                || name.startsWith("executor-")
+                || name.startsWith("log-cleaner")
+                || name.startsWith("ThrottledChannelReaper")
+                || name.startsWith("persister-state-manager")
+                || name.startsWith("share-group-lock-timeout-reaper")
+                || name.startsWith("metadata-")
+                || name.startsWith("event-process-thread");
     }
 
     /** {@code llm-http-2} → {@code llm-http-*}: a thread's pool, for a breakdown inside one part. */
@@ -201,7 +247,8 @@ final class JvmUsage {
         double seconds = 0;
         for (String line : redis.info("cpu").split("\r?\n")) {
             if (line.startsWith("used_cpu_sys:") || line.startsWith("used_cpu_user:")) {
-                seconds += Double.parseDouble(line.substring(line.indexOf(':') + 1).strip());
+                seconds +=
+                        Double.parseDouble(line.substring(line.indexOf(':') + 1).strip());
             }
         }
         return seconds;

@@ -66,8 +66,16 @@ final class KafkaFloor {
 
     private KafkaFloor() {}
 
-    static Result run(String bootstrap, int partitions, int keys, int[] sizes, double rate, Duration warmup,
-                      Duration duration, Duration throughputFor) throws InterruptedException {
+    static Result run(
+            String bootstrap,
+            int partitions,
+            int keys,
+            int[] sizes,
+            double rate,
+            Duration warmup,
+            Duration duration,
+            Duration throughputFor)
+            throws InterruptedException {
         String id = "bench-floor-" + Long.toString(System.currentTimeMillis(), 36);
         List<Summary> hops;
         long lost;
@@ -182,12 +190,14 @@ final class KafkaFloor {
             p.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
             try (Admin admin = Admin.create(p)) {
                 List<NewTopic> newTopics = topics.stream()
-                        .map(t -> new NewTopic(t, Optional.of(partitions), Optional.empty())).toList();
+                        .map(t -> new NewTopic(t, Optional.of(partitions), Optional.empty()))
+                        .toList();
                 admin.createTopics(newTopics).all().get(30, TimeUnit.SECONDS);
                 // Metadata can name a leader before the broker serves the partition; an idempotent producer that
                 // meets NOT_LEADER there can end in OUT_OF_ORDER_SEQUENCE retries. Listing offsets succeeds only
                 // once every partition is served.
-                java.util.Map<TopicPartition, org.apache.kafka.clients.admin.OffsetSpec> specs = new java.util.HashMap<>();
+                java.util.Map<TopicPartition, org.apache.kafka.clients.admin.OffsetSpec> specs =
+                        new java.util.HashMap<>();
                 for (String t : topics) {
                     for (int i = 0; i < partitions; i++) {
                         specs.put(new TopicPartition(t, i), org.apache.kafka.clients.admin.OffsetSpec.latest());
@@ -218,8 +228,11 @@ final class KafkaFloor {
         /** A new topic's partitions have no leader for a moment; producing then only adds retries to the figures. */
         private void awaitLeaders() {
             try {
-                boolean ready = Poll.until(Duration.ofSeconds(30), Duration.ofMillis(50), () -> topics.stream()
-                        .allMatch(t -> source.partitionsFor(t).stream().allMatch(p -> p.leader() != null)));
+                boolean ready = Poll.until(
+                        Duration.ofSeconds(30),
+                        Duration.ofMillis(50),
+                        () -> topics.stream()
+                                .allMatch(t -> source.partitionsFor(t).stream().allMatch(p -> p.leader() != null)));
                 if (!ready) {
                     throw new IllegalStateException("the floor's topics " + topics + " have no leaders after 30 s");
                 }

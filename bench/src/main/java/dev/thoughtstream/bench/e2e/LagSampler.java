@@ -80,7 +80,9 @@ final class LagSampler implements AutoCloseable {
 
     /** Samples taken within {@code [fromMs, toMs]}. */
     List<Sample> samplesBetween(long fromMs, long toMs) {
-        return samples().stream().filter(s -> s.atMs() >= fromMs && s.atMs() <= toMs).toList();
+        return samples().stream()
+                .filter(s -> s.atMs() >= fromMs && s.atMs() <= toMs)
+                .toList();
     }
 
     private void sampleQuietly() {
@@ -115,14 +117,16 @@ final class LagSampler implements AutoCloseable {
         Map<TopicPartition, OffsetSpec> latest = new HashMap<>();
         tps.forEach(tp -> latest.put(tp, OffsetSpec.latest()));
         Map<TopicPartition, Long> end = new HashMap<>();
-        admin.listOffsets(latest, new ListOffsetsOptions(IsolationLevel.READ_COMMITTED)).all()
+        admin.listOffsets(latest, new ListOffsetsOptions(IsolationLevel.READ_COMMITTED))
+                .all()
                 .get(CALL_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS)
                 .forEach((tp, info) -> end.put(tp, info.offset()));
 
         Boolean share = isShareGroup.get(g.groupId());
         if (share == null || !share) {
             Map<TopicPartition, OffsetAndMetadata> committed = admin.listConsumerGroupOffsets(g.groupId())
-                    .partitionsToOffsetAndMetadata().get(CALL_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+                    .partitionsToOffsetAndMetadata()
+                    .get(CALL_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
             if (!committed.isEmpty() || Boolean.FALSE.equals(share)) {
                 isShareGroup.put(g.groupId(), false);
                 long lag = 0;
@@ -133,9 +137,10 @@ final class LagSampler implements AutoCloseable {
                 return lag;
             }
         }
-        Map<TopicPartition, SharePartitionOffsetInfo> shareOffsets = admin
-                .listShareGroupOffsets(Map.of(g.groupId(), new ListShareGroupOffsetsSpec().topicPartitions(tps)))
-                .partitionsToOffsetInfo(g.groupId()).get(CALL_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+        Map<TopicPartition, SharePartitionOffsetInfo> shareOffsets = admin.listShareGroupOffsets(
+                        Map.of(g.groupId(), new ListShareGroupOffsetsSpec().topicPartitions(tps)))
+                .partitionsToOffsetInfo(g.groupId())
+                .get(CALL_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
         boolean known = shareOffsets.values().stream().anyMatch(java.util.Objects::nonNull);
         if (known) {
             isShareGroup.put(g.groupId(), true);

@@ -31,7 +31,8 @@ final class LlmIntake {
     static long inFlight(Metrics metrics) {
         for (String line : metrics.scrape().split("\n")) {
             if (line.startsWith(IN_FLIGHT_GAUGE)) {
-                return Math.round(Double.parseDouble(line.substring(IN_FLIGHT_GAUGE.length()).strip()));
+                return Math.round(Double.parseDouble(
+                        line.substring(IN_FLIGHT_GAUGE.length()).strip()));
             }
         }
         return 0;

@@ -12,8 +12,8 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.TreeMap;
 import java.util.Optional;
+import java.util.TreeMap;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
@@ -40,8 +40,13 @@ final class LoadScenario {
      * Who writes, how often and for how long: {@code chats} chats from {@code firstChat} on, each a turn of
      * {@code messagesPerThought} messages every {@code turnPeriod}, the chats spread evenly over that period.
      */
-    record Shape(int chats, long firstChat, int messagesPerThought, Duration turnPeriod, Duration warmup,
-                 Duration duration) {
+    record Shape(
+            int chats,
+            long firstChat,
+            int messagesPerThought,
+            Duration turnPeriod,
+            Duration warmup,
+            Duration duration) {
         /** Offered messages per second over all chats. */
         double rate() {
             return chats * (double) messagesPerThought * 1000.0 / Math.max(1, turnPeriod.toMillis());
@@ -58,10 +63,21 @@ final class LoadScenario {
      * @param pacingSlip    the model's own time to part 1 minus the time its pace alone would take
      * @param matched       answered thoughts whose stream was found
      */
-    record ModelFigures(String describe, Summary beyondModel, Summary modelFirstPart, Summary beforeModel,
-                        Summary afterModel, Summary pacingSlip, Summary modelFull, Summary replyTokens,
-                        Map<Integer, Integer> partsPerReply, int matched, int requests, int repeatedRequests,
-                        int peakConcurrentRequests, int abandonedStreams) {}
+    record ModelFigures(
+            String describe,
+            Summary beyondModel,
+            Summary modelFirstPart,
+            Summary beforeModel,
+            Summary afterModel,
+            Summary pacingSlip,
+            Summary modelFull,
+            Summary replyTokens,
+            Map<Integer, Integer> partsPerReply,
+            int matched,
+            int requests,
+            int repeatedRequests,
+            int peakConcurrentRequests,
+            int abandonedStreams) {}
 
     /**
      * How the llm-processor took its thoughts over the window: its in-flight gauge, sampled every
@@ -107,8 +123,9 @@ final class LoadScenario {
      * Runs {@code shape} through {@code stack}; {@code model} is the stack's paced model (item 7), or null when the
      * stack runs the scripted model at zero latency (items 1–3).
      */
-    static Result run(PipelineStack stack, String bootstrap, E2eOptions o, Shape shape, PacedModel model,
-                      PrintStream out) throws InterruptedException {
+    static Result run(
+            PipelineStack stack, String bootstrap, E2eOptions o, Shape shape, PacedModel model, PrintStream out)
+            throws InterruptedException {
         TelegramEmulator emulator = stack.emulator();
         List<Long> chats = new ArrayList<>();
         for (int i = 0; i < shape.chats(); i++) {
@@ -116,14 +133,16 @@ final class LoadScenario {
         }
         long periodMs = Math.max(1, shape.turnPeriod().toMillis());
         if (periodMs < o.gapMs() + 500) {
-            out.printf("  note: each chat writes every %d ms, less than the gap + 500 ms: turns merge into one "
-                    + "thought or make the previous reply stale%n", periodMs);
+            out.printf(
+                    "  note: each chat writes every %d ms, less than the gap + 500 ms: turns merge into one "
+                            + "thought or make the previous reply stale%n",
+                    periodMs);
         }
         AtomicLong lastInjection = new AtomicLong();
-        try (TopicWatcher<Long, Thought> thoughtWatch = new TopicWatcher<>(bootstrap, stack.topics().thoughts(),
-                o.partitions());
-                TopicWatcher<Long, StoredUpdate> updateWatch = new TopicWatcher<>(bootstrap, stack.topics().updates(),
-                        o.partitions());
+        try (TopicWatcher<Long, Thought> thoughtWatch =
+                        new TopicWatcher<>(bootstrap, stack.topics().thoughts(), o.partitions());
+                TopicWatcher<Long, StoredUpdate> updateWatch =
+                        new TopicWatcher<>(bootstrap, stack.topics().updates(), o.partitions());
                 LagSampler lag = new LagSampler(bootstrap, stack.groups(), o.partitions(), emulator::pendingUpdates)) {
             long start = System.currentTimeMillis();
             long windowStart = start + shape.warmup().toMillis();
@@ -149,32 +168,53 @@ final class LoadScenario {
                     int index = i;
                     long chat = chats.get(i);
                     long offset = periodMs * i / chats.size();
-                    load.scheduleAtFixedRate(() -> {
-                        int turn = ++turns[index];
-                        for (int m = 1; m <= shape.messagesPerThought(); m++) {
-                            emulator.injectMessage(chat, text(chat, turn, m, shape.messagesPerThought()));
-                        }
-                        lastInjection.set(System.currentTimeMillis());
-                    }, offset, periodMs, TimeUnit.MILLISECONDS);
+                    load.scheduleAtFixedRate(
+                            () -> {
+                                int turn = ++turns[index];
+                                for (int m = 1; m <= shape.messagesPerThought(); m++) {
+                                    emulator.injectMessage(chat, text(chat, turn, m, shape.messagesPerThought()));
+                                }
+                                lastInjection.set(System.currentTimeMillis());
+                            },
+                            offset,
+                            periodMs,
+                            TimeUnit.MILLISECONDS);
                 }
                 // On a thread of their own, so taking them never delays an injection.
-                meter.schedule(() -> {
-                    usage[0] = JvmUsage.take(stack.redis().orElse(null));
-                    fetches[0] = LlmIntake.shareFetches();
-                }, windowStart - start, TimeUnit.MILLISECONDS);
-                meter.scheduleAtFixedRate(() -> {
-                    if (System.currentTimeMillis() < windowEnd) {
-                        inFlight.add(LlmIntake.inFlight(stack.metrics()));
-                    }
-                }, windowStart - start, INTAKE_SAMPLE_MS, TimeUnit.MILLISECONDS);
-                meter.schedule(() -> {
-                    usage[1] = JvmUsage.take(stack.redis().orElse(null));
-                    fetches[1] = LlmIntake.shareFetches();
-                    loadDone.countDown();
-                }, windowEnd - start, TimeUnit.MILLISECONDS);
-                out.printf(Locale.ROOT, "  load: %d chats, a turn of %d message(s) every %d ms each (%.0f messages/s "
-                        + "offered), warm-up %d s, measured %d s%n", chats.size(), shape.messagesPerThought(),
-                        periodMs, shape.rate(), shape.warmup().toSeconds(), shape.duration().toSeconds());
+                meter.schedule(
+                        () -> {
+                            usage[0] = JvmUsage.take(stack.redis().orElse(null));
+                            fetches[0] = LlmIntake.shareFetches();
+                        },
+                        windowStart - start,
+                        TimeUnit.MILLISECONDS);
+                meter.scheduleAtFixedRate(
+                        () -> {
+                            if (System.currentTimeMillis() < windowEnd) {
+                                inFlight.add(LlmIntake.inFlight(stack.metrics()));
+                            }
+                        },
+                        windowStart - start,
+                        INTAKE_SAMPLE_MS,
+                        TimeUnit.MILLISECONDS);
+                meter.schedule(
+                        () -> {
+                            usage[1] = JvmUsage.take(stack.redis().orElse(null));
+                            fetches[1] = LlmIntake.shareFetches();
+                            loadDone.countDown();
+                        },
+                        windowEnd - start,
+                        TimeUnit.MILLISECONDS);
+                out.printf(
+                        Locale.ROOT,
+                        "  load: %d chats, a turn of %d message(s) every %d ms each (%.0f messages/s "
+                                + "offered), warm-up %d s, measured %d s%n",
+                        chats.size(),
+                        shape.messagesPerThought(),
+                        periodMs,
+                        shape.rate(),
+                        shape.warmup().toSeconds(),
+                        shape.duration().toSeconds());
                 if (model != null) {
                     out.println("  model: " + model.describe());
                 }
@@ -193,23 +233,40 @@ final class LoadScenario {
             for (TopicWatcher.Seen<Long, StoredUpdate> u : updateWatch.seen()) {
                 JsonNode messageId = u.record().value().update().path("message").path("message_id");
                 if (messageId.canConvertToLong()) {
-                    updateSeenAt.computeIfAbsent(u.record().value().chatId(), c -> new HashMap<>())
+                    updateSeenAt
+                            .computeIfAbsent(u.record().value().chatId(), c -> new HashMap<>())
                             .putIfAbsent(messageId.asLong(), u.seenAtMs());
                 }
             }
             List<LagSampler.Sample> window = lag.samplesBetween(windowStart, windowEnd);
-            JvmUsage.Spent spent = usage[0] == null || usage[1] == null ? null
+            JvmUsage.Spent spent = usage[0] == null || usage[1] == null
+                    ? null
                     : JvmUsage.between(usage[0], usage[1], JvmUsage.PartOf.byName(JvmUsage::pipelinePart));
             List<Long> flights;
             synchronized (inFlight) {
                 flights = List.copyOf(inFlight);
             }
-            Intake intake = new Intake(flights.stream().mapToLong(Long::longValue).max().orElse(0),
+            Intake intake = new Intake(
+                    flights.stream().mapToLong(Long::longValue).max().orElse(0),
                     flights.stream().mapToLong(Long::longValue).average().orElse(Double.NaN),
-                    fetches[0] == null || fetches[1] == null ? new LlmIntake.ShareFetches(0, 0)
+                    fetches[0] == null || fetches[1] == null
+                            ? new LlmIntake.ShareFetches(0, 0)
                             : fetches[1].minus(fetches[0]));
-            return analyse(stack, bootstrap, o, shape, model, chats, windowStart, windowEnd, visible, updateSeenAt,
-                    window, drained, spent, intake);
+            return analyse(
+                    stack,
+                    bootstrap,
+                    o,
+                    shape,
+                    model,
+                    chats,
+                    windowStart,
+                    windowEnd,
+                    visible,
+                    updateSeenAt,
+                    window,
+                    drained,
+                    spent,
+                    intake);
         }
     }
 
@@ -223,8 +280,9 @@ final class LoadScenario {
      * Waits until nothing moves any more: the emulator holds no update, no stage's backlog has changed for two
      * seconds and is (nearly) empty, and the last message's gap has passed.
      */
-    private static boolean drain(PipelineStack stack, LagSampler lag, TelegramEmulator emulator, long lastInjection,
-                                 E2eOptions o) throws InterruptedException {
+    private static boolean drain(
+            PipelineStack stack, LagSampler lag, TelegramEmulator emulator, long lastInjection, E2eOptions o)
+            throws InterruptedException {
         long[] lastTotal = {-1};
         long[] lastChange = {System.currentTimeMillis()};
         return Poll.until(o.drainTimeout(), Duration.ofMillis(200), () -> {
@@ -239,17 +297,28 @@ final class LoadScenario {
                 lastChange[0] = now;
             }
             // A small remainder can be transaction markers, which no consumer ever "consumes".
-            return emulator.pendingUpdates() == 0 && total <= 4L * o.partitions()
+            return emulator.pendingUpdates() == 0
+                    && total <= 4L * o.partitions()
                     && now >= lastInjection + o.gapMs() + 1000
                     && now - lastChange[0] >= 2000;
         });
     }
 
-    private static Result analyse(PipelineStack stack, String bootstrap, E2eOptions o, Shape shape,
-                                  PacedModel model, List<Long> chats, long windowStart, long windowEnd,
-                                  List<TopicWatcher.Seen<Long, Thought>> visible,
-                                  Map<Long, Map<Long, Long>> updateSeenAt, List<LagSampler.Sample> window,
-                                  boolean drained, JvmUsage.Spent spent, Intake intake) {
+    private static Result analyse(
+            PipelineStack stack,
+            String bootstrap,
+            E2eOptions o,
+            Shape shape,
+            PacedModel model,
+            List<Long> chats,
+            long windowStart,
+            long windowEnd,
+            List<TopicWatcher.Seen<Long, Thought>> visible,
+            Map<Long, Map<Long, Long>> updateSeenAt,
+            List<LagSampler.Sample> window,
+            boolean drained,
+            JvmUsage.Spent spent,
+            Intake intake) {
         PipelineRecords records = new PipelineRecords(bootstrap, stack.topics());
         Transcripts transcripts = new Transcripts(stack.emulator(), chats);
         Map<String, Long> visibleAt = new HashMap<>();
@@ -303,13 +372,15 @@ final class LoadScenario {
             }
             switch (first.get().outcome()) {
                 case SENT -> {
-                    Optional<Long> sentAt = transcripts.botAt(t.chatId(), first.get().telegramMessageId());
+                    Optional<Long> sentAt =
+                            transcripts.botAt(t.chatId(), first.get().telegramMessageId());
                     if (sentAt.isPresent()) {
                         answered++;
                         double wait = sentAt.get() - last - o.gapMs();
                         overhead.add(wait);
                         // A stream cut short after part 1 (its chat wrote again) still timed part 1.
-                        Optional<PacedModel.Stream> stream = model == null ? Optional.empty()
+                        Optional<PacedModel.Stream> stream = model == null
+                                ? Optional.empty()
                                 : model.stream(t.text()).filter(s -> s.firstPartAtMs > 0);
                         if (stream.isPresent()) {
                             PacedModel.Stream s = stream.get();
@@ -336,19 +407,53 @@ final class LoadScenario {
         }
         double seconds = (windowEnd - windowStart) / 1000.0;
         long thoughtsClosed = records.thoughts.values().stream()
-                .filter(t -> t.closedAtMs() >= windowStart && t.closedAtMs() < windowEnd).count();
+                .filter(t -> t.closedAtMs() >= windowStart && t.closedAtMs() < windowEnd)
+                .count();
         double ingested = Transcripts.countBetween(records.ingestTimes, windowStart, windowEnd) / seconds;
-        ModelFigures figures = model == null ? null : new ModelFigures(model.describe(), Summary.of(beyond),
-                Summary.of(modelFirst), Summary.of(beforeModel), Summary.of(afterModel), Summary.of(slip),
-                Summary.of(modelFull), Summary.of(replyTokens), partsPerReply, matched, model.requestCount(),
-                model.repeatedRequests(), model.peakConcurrentRequests(), model.abandonedStreams());
-        return new Result(shape, Summary.of(overhead), Summary.of(closed), Summary.of(seen), seconds,
-                Transcripts.countBetween(transcripts.userTimes, windowStart, windowEnd) / seconds, ingested,
+        ModelFigures figures = model == null
+                ? null
+                : new ModelFigures(
+                        model.describe(),
+                        Summary.of(beyond),
+                        Summary.of(modelFirst),
+                        Summary.of(beforeModel),
+                        Summary.of(afterModel),
+                        Summary.of(slip),
+                        Summary.of(modelFull),
+                        Summary.of(replyTokens),
+                        partsPerReply,
+                        matched,
+                        model.requestCount(),
+                        model.repeatedRequests(),
+                        model.peakConcurrentRequests(),
+                        model.abandonedStreams());
+        return new Result(
+                shape,
+                Summary.of(overhead),
+                Summary.of(closed),
+                Summary.of(seen),
+                seconds,
+                Transcripts.countBetween(transcripts.userTimes, windowStart, windowEnd) / seconds,
+                ingested,
                 thoughtsClosed / seconds,
                 Transcripts.countBetween(transcripts.botTimes, windowStart, windowEnd) / seconds,
-                LagSampler.trends(window, Math.max(1.0, 0.01 * ingested)), window.size(), inWindow, answered,
-                dropped, failed, unanswered, drained, records.avgUpdateBytes, records.avgThoughtBytes,
-                records.avgReplyBytes, Summary.of(received), Summary.of(onTopic), Summary.of(chunker),
-                Summary.of(commit), spent, intake, figures);
+                LagSampler.trends(window, Math.max(1.0, 0.01 * ingested)),
+                window.size(),
+                inWindow,
+                answered,
+                dropped,
+                failed,
+                unanswered,
+                drained,
+                records.avgUpdateBytes,
+                records.avgThoughtBytes,
+                records.avgReplyBytes,
+                Summary.of(received),
+                Summary.of(onTopic),
+                Summary.of(chunker),
+                Summary.of(commit),
+                spent,
+                intake,
+                figures);
     }
 }

@@ -68,22 +68,29 @@ final class PacedModel implements AutoCloseable {
     private final double tokensPerSecond;
     /** The first stream per prompt; a later request for the same prompt (a redelivery) only counts. */
     private final Map<String, Stream> byPrompt = new ConcurrentHashMap<>();
+
     private final AtomicInteger repeated = new AtomicInteger();
     private final ThreadLocal<Stream> current = new ThreadLocal<>();
 
     private PacedModel(Duration ttft, double tokensPerSecond) {
         this.ttft = ttft;
         this.tokensPerSecond = tokensPerSecond;
-        this.server = FakeLlmServer.builder().apiKey(API_KEY).maxConcurrentRequests(MAX_CONCURRENT)
+        this.server = FakeLlmServer.builder()
+                .apiKey(API_KEY)
+                .maxConcurrentRequests(MAX_CONCURRENT)
                 // The bench's own record (below) replaces the server's, which would keep every prompt's body.
                 .recordLimit(16)
                 .responder(messages -> answer(lastUser(messages)))
                 .tokenListener(this::written)
-                .build().start();
+                .build()
+                .start();
         long pause = Math.round(1e9 / tokensPerSecond);
         // The server waits one pause before every token, the first included: the latency makes up the rest.
         Duration latency = ttft.minusNanos(pause).isNegative() ? Duration.ZERO : ttft.minusNanos(pause);
-        server.setDefault(Behavior.builder().latency(latency).tokensPerSecond(tokensPerSecond).build());
+        server.setDefault(Behavior.builder()
+                .latency(latency)
+                .tokensPerSecond(tokensPerSecond)
+                .build());
     }
 
     static PacedModel start(Duration ttft, double tokensPerSecond) {
@@ -93,15 +100,23 @@ final class PacedModel implements AutoCloseable {
     /** The settings that point an llm-processor at this model. */
     Map<String, String> settings() {
         return Map.of(
-                "LLM_PROVIDER", "openai",
-                "LLM_API_URL", server.openAiBaseUrl(),
-                "LLM_API_KEY", API_KEY,
-                "LLM_MODEL", server.modelName());
+                "LLM_PROVIDER",
+                "openai",
+                "LLM_API_URL",
+                server.openAiBaseUrl(),
+                "LLM_API_KEY",
+                API_KEY,
+                "LLM_MODEL",
+                server.modelName());
     }
 
     String describe() {
-        return String.format(Locale.ROOT, "first token %d ms after the request, then %.0f tokens/s; replies of "
-                + "60-120 tokens in 2-3 paragraphs (fake OpenAI server over HTTP)", ttft.toMillis(), tokensPerSecond);
+        return String.format(
+                Locale.ROOT,
+                "first token %d ms after the request, then %.0f tokens/s; replies of "
+                        + "60-120 tokens in 2-3 paragraphs (fake OpenAI server over HTTP)",
+                ttft.toMillis(),
+                tokensPerSecond);
     }
 
     Duration ttft() {

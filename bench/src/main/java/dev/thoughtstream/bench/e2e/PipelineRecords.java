@@ -25,6 +25,7 @@ final class PipelineRecords {
 
     /** chat id → message id → the updates record's timestamp (ingest's produce time). */
     final Map<Long, Map<Long, Long>> ingestedAt = new HashMap<>();
+
     final List<Long> ingestTimes = new ArrayList<>();
     final Map<String, Thought> thoughts = new HashMap<>();
     final Map<String, List<ReplyPart>> partsByReply = new HashMap<>();
@@ -34,25 +35,40 @@ final class PipelineRecords {
     final double avgReplyBytes;
 
     PipelineRecords(String bootstrap, Topics topics) {
-        List<ConsumerRecord<Long, StoredUpdate>> updates = TopicReader.readAll(bootstrap, topics.updates(), READ_TIMEOUT);
+        List<ConsumerRecord<Long, StoredUpdate>> updates =
+                TopicReader.readAll(bootstrap, topics.updates(), READ_TIMEOUT);
         for (ConsumerRecord<Long, StoredUpdate> r : updates) {
             ingestTimes.add(r.timestamp());
             JsonNode message = r.value().update().path("message");
             if (message.has("message_id")) {
-                ingestedAt.computeIfAbsent(r.value().chatId(), c -> new HashMap<>())
+                ingestedAt
+                        .computeIfAbsent(r.value().chatId(), c -> new HashMap<>())
                         .put(message.get("message_id").asLong(), r.timestamp());
             }
         }
         List<ConsumerRecord<Long, Thought>> ts = TopicReader.readAll(bootstrap, topics.thoughts(), READ_TIMEOUT);
         ts.forEach(r -> thoughts.put(r.value().thoughtId(), r.value()));
         List<ConsumerRecord<Long, ReplyPart>> parts = TopicReader.readAll(bootstrap, topics.replies(), READ_TIMEOUT);
-        parts.forEach(r -> partsByReply.computeIfAbsent(r.value().replyId(), k -> new ArrayList<>()).add(r.value()));
+        parts.forEach(r -> partsByReply
+                .computeIfAbsent(r.value().replyId(), k -> new ArrayList<>())
+                .add(r.value()));
         partsByReply.values().forEach(l -> l.sort(Comparator.comparingInt(ReplyPart::seq)));
-        TopicReader.readAll(bootstrap, topics.delivered(), READ_TIMEOUT).forEach(r ->
-                deliveriesByReply.computeIfAbsent(r.value().replyId(), k -> new ArrayList<>()).add(r.value()));
-        avgUpdateBytes = updates.stream().mapToInt(ConsumerRecord::serializedValueSize).average().orElse(0);
-        avgThoughtBytes = ts.stream().mapToInt(ConsumerRecord::serializedValueSize).average().orElse(0);
-        avgReplyBytes = parts.stream().mapToInt(ConsumerRecord::serializedValueSize).average().orElse(0);
+        TopicReader.readAll(bootstrap, topics.delivered(), READ_TIMEOUT)
+                .forEach(r -> deliveriesByReply
+                        .computeIfAbsent(r.value().replyId(), k -> new ArrayList<>())
+                        .add(r.value()));
+        avgUpdateBytes = updates.stream()
+                .mapToInt(ConsumerRecord::serializedValueSize)
+                .average()
+                .orElse(0);
+        avgThoughtBytes = ts.stream()
+                .mapToInt(ConsumerRecord::serializedValueSize)
+                .average()
+                .orElse(0);
+        avgReplyBytes = parts.stream()
+                .mapToInt(ConsumerRecord::serializedValueSize)
+                .average()
+                .orElse(0);
     }
 
     Optional<Long> ingestedAt(long chatId, long messageId) {

@@ -37,8 +37,13 @@ final class PipelineStack implements AutoCloseable {
      *
      * @param redisUrl null: devstack decides (its in-memory fallback when no redis-server is installed)
      */
-    static PipelineStack start(String name, String bootstrap, String redisUrl, Path dataDir, E2eOptions options,
-                               Map<String, String> settings) {
+    static PipelineStack start(
+            String name,
+            String bootstrap,
+            String redisUrl,
+            Path dataDir,
+            E2eOptions options,
+            Map<String, String> settings) {
         String id = "bench-" + name + "-" + Long.toString(System.currentTimeMillis(), 36);
         Map<String, String> env = new HashMap<>();
         env.put("KAFKA_BOOTSTRAP_SERVERS", bootstrap);
@@ -103,10 +108,21 @@ final class PipelineStack implements AutoCloseable {
     /** Consumer and share groups of the services, with the topic each reads, for lag sampling. */
     List<LagSampler.Group> groups() {
         return List.of(
-                new LagSampler.Group("chunker", config.get("CHUNKER_APPLICATION_ID"), topics.updates().name()),
-                new LagSampler.Group("llm-processor", config.get("LLM_GROUP_ID"), topics.thoughts().name()),
-                new LagSampler.Group("emitter", config.get("EMITTER_GROUP_ID"), topics.replies().name()),
-                new LagSampler.Group("chunker(delivered)", config.get("CHUNKER_APPLICATION_ID"),
+                new LagSampler.Group(
+                        "chunker",
+                        config.get("CHUNKER_APPLICATION_ID"),
+                        topics.updates().name()),
+                new LagSampler.Group(
+                        "llm-processor",
+                        config.get("LLM_GROUP_ID"),
+                        topics.thoughts().name()),
+                new LagSampler.Group(
+                        "emitter",
+                        config.get("EMITTER_GROUP_ID"),
+                        topics.replies().name()),
+                new LagSampler.Group(
+                        "chunker(delivered)",
+                        config.get("CHUNKER_APPLICATION_ID"),
                         topics.delivered().name()));
     }
 

@@ -23,8 +23,15 @@ final class StaleDropScenario {
     static final long FIRST_CHAT = 2_000_001L;
 
     /** Everything item 4 prints. */
-    record Result(Summary fromInjection, Summary fromIngestion, Summary toIngestion, int chats, int replies,
-                  int partsDropped, int partsSentAfterNewer, int notDropped) {}
+    record Result(
+            Summary fromInjection,
+            Summary fromIngestion,
+            Summary toIngestion,
+            int chats,
+            int replies,
+            int partsDropped,
+            int partsSentAfterNewer,
+            int notDropped) {}
 
     private StaleDropScenario() {}
 
@@ -35,12 +42,16 @@ final class StaleDropScenario {
         for (int i = 0; i < o.staleChats(); i++) {
             chats.add(FIRST_CHAT + i);
         }
-        out.printf("  %d chats; typing delay %d ms per part; each chat writes again as soon as its first part "
-                + "arrived%n", chats.size(), o.staleTypingMs());
+        out.printf(
+                "  %d chats; typing delay %d ms per part; each chat writes again as soon as its first part "
+                        + "arrived%n",
+                chats.size(), o.staleTypingMs());
         Map<Long, Integer> firstMessage = new HashMap<>();
         for (long chat : chats) {
-            firstMessage.put(chat, emulator.injectMessage(chat, "Tell me something long about chat " + chat
-                    + ", please.").messageId());
+            firstMessage.put(
+                    chat,
+                    emulator.injectMessage(chat, "Tell me something long about chat " + chat + ", please.")
+                            .messageId());
         }
         // The newer message goes out as soon as the chat shows the first bot message; it is measured from its
         // own injection, so how quickly this loop notices does not enter the figure.
@@ -81,7 +92,8 @@ final class StaleDropScenario {
             long injectedAt = transcripts.userAt(chat, e.getValue()).orElseThrow();
             Optional<Long> ingestedAt = records.ingestedAt(chat, e.getValue());
             List<Delivery> drops = records.deliveries(thoughtId).stream()
-                    .filter(d -> d.outcome() == Delivery.Outcome.DROPPED_STALE).toList();
+                    .filter(d -> d.outcome() == Delivery.Outcome.DROPPED_STALE)
+                    .toList();
             sentAfter += (int) records.deliveries(thoughtId).stream()
                     .filter(d -> d.outcome() == Delivery.Outcome.SENT && d.telegramMessageId() != null)
                     .filter(d -> transcripts.botAt(chat, d.telegramMessageId()).orElse(0L) > injectedAt)
@@ -97,14 +109,22 @@ final class StaleDropScenario {
             ingestedAt.ifPresent(t -> fromIngestion.add((double) (allDroppedAt - t)));
             ingestedAt.ifPresent(t -> toIngestion.add((double) (t - injectedAt)));
         }
-        return new Result(Summary.of(fromInjection), Summary.of(fromIngestion), Summary.of(toIngestion), chats.size(),
-                replies, partsDropped, sentAfter, notDropped);
+        return new Result(
+                Summary.of(fromInjection),
+                Summary.of(fromIngestion),
+                Summary.of(toIngestion),
+                chats.size(),
+                replies,
+                partsDropped,
+                sentAfter,
+                notDropped);
     }
 
     private static boolean olderReplySettled(PipelineRecords r, long chat, int firstMessageId) {
         String thoughtId = Thought.idFor(chat, firstMessageId);
         List<ReplyPart> parts = r.parts(thoughtId);
         boolean complete = parts.stream().anyMatch(ReplyPart::last);
-        return complete && parts.stream().allMatch(p -> r.outcome(thoughtId, p.seq()).isPresent());
+        return complete
+                && parts.stream().allMatch(p -> r.outcome(thoughtId, p.seq()).isPresent());
     }
 }

@@ -28,30 +28,46 @@ final class StreamingScenario {
     static final String API_KEY = "sk-bench-offline";
 
     /** Everything item 5 prints. */
-    record Result(Summary modelFirstPart, Summary modelFull, Summary toFirstPart, Summary toFullReply,
-                  Summary firstPartProduced, Summary firstPartOverhead, Summary fullReplyOverhead, Summary personFirstPart, int chats,
-                  int measured) {}
+    record Result(
+            Summary modelFirstPart,
+            Summary modelFull,
+            Summary toFirstPart,
+            Summary toFullReply,
+            Summary firstPartProduced,
+            Summary firstPartOverhead,
+            Summary fullReplyOverhead,
+            Summary personFirstPart,
+            int chats,
+            int measured) {}
 
     private StreamingScenario() {}
 
     /** The fake server answers as the scripted model would, so the replies have the same paragraphs. */
     static FakeLlmServer startModel() {
-        return FakeLlmServer.builder().apiKey(API_KEY)
-                .responder(messages -> ScriptedAnswers.answerTo(lastUser(messages))).build().start();
+        return FakeLlmServer.builder()
+                .apiKey(API_KEY)
+                .responder(messages -> ScriptedAnswers.answerTo(lastUser(messages)))
+                .build()
+                .start();
     }
 
     static Map<String, String> settings(FakeLlmServer model) {
         return Map.of(
-                "LLM_PROVIDER", "openai",
-                "LLM_API_URL", model.openAiBaseUrl(),
-                "LLM_API_KEY", API_KEY,
-                "LLM_MODEL", model.modelName());
+                "LLM_PROVIDER",
+                "openai",
+                "LLM_API_URL",
+                model.openAiBaseUrl(),
+                "LLM_API_KEY",
+                API_KEY,
+                "LLM_MODEL",
+                model.modelName());
     }
 
     static Result run(PipelineStack stack, FakeLlmServer model, String bootstrap, E2eOptions o, PrintStream out)
             throws InterruptedException {
         model.setDefault(dev.thoughtstream.testkit.llm.Behavior.builder()
-                .tokensPerSecond(o.streamTokensPerSecond()).build());
+                .tokensPerSecond(o.streamTokensPerSecond())
+                .build());
         TelegramEmulator emulator = stack.emulator();
         List<Long> chats = new ArrayList<>();
         Map<Long, String> texts = new HashMap<>();
@@ -63,8 +79,9 @@ final class StreamingScenario {
             texts.put(chat, text);
             messageIds.put(chat, emulator.injectMessage(chat, text).messageId());
         }
-        out.printf("  %d chats, one message each; the model streams %.0f tokens/s%n", chats.size(),
-                o.streamTokensPerSecond());
+        out.printf(
+                "  %d chats, one message each; the model streams %.0f tokens/s%n",
+                chats.size(), o.streamTokensPerSecond());
         Duration timeout = Duration.ofSeconds(120);
         boolean done = Poll.until(timeout, Duration.ofMillis(500), () -> {
             PipelineRecords r = new PipelineRecords(bootstrap, stack.topics());
@@ -94,12 +111,14 @@ final class StreamingScenario {
             RecordedRequest request = requestByText.get(texts.get(chat));
             List<Delivery> sent = records.deliveries(thoughtId).stream()
                     .filter(d -> d.outcome() == Delivery.Outcome.SENT)
-                    .sorted(Comparator.comparingInt(Delivery::seq)).toList();
+                    .sorted(Comparator.comparingInt(Delivery::seq))
+                    .toList();
             if (request == null || sent.isEmpty() || !replySent(records, thoughtId)) {
                 continue;
             }
             Optional<Long> firstAt = transcripts.botAt(chat, sent.get(0).telegramMessageId());
-            Optional<Long> lastAt = transcripts.botAt(chat, sent.get(sent.size() - 1).telegramMessageId());
+            Optional<Long> lastAt =
+                    transcripts.botAt(chat, sent.get(sent.size() - 1).telegramMessageId());
             if (firstAt.isEmpty() || lastAt.isEmpty()) {
                 continue;
             }
@@ -113,14 +132,26 @@ final class StreamingScenario {
             toFirst.add((double) (firstAt.get() - requestAt));
             toFull.add((double) (lastAt.get() - requestAt));
             firstOverhead.add(firstAt.get() - requestAt - firstReady);
-            records.parts(thoughtId).stream().filter(p -> p.seq() == 0).findFirst()
+            records.parts(thoughtId).stream()
+                    .filter(p -> p.seq() == 0)
+                    .findFirst()
                     .ifPresent(p -> produced.add(p.createdAtMs() - requestAt - firstReady));
             fullOverhead.add(lastAt.get() - requestAt - fullReady);
-            transcripts.userAt(chat, messageIds.get(chat))
+            transcripts
+                    .userAt(chat, messageIds.get(chat))
                     .ifPresent(at -> person.add((double) (firstAt.get() - at - o.gapMs())));
         }
-        return new Result(Summary.of(modelFirst), Summary.of(modelFull), Summary.of(toFirst), Summary.of(toFull),
-                Summary.of(produced), Summary.of(firstOverhead), Summary.of(fullOverhead), Summary.of(person), chats.size(), measured);
+        return new Result(
+                Summary.of(modelFirst),
+                Summary.of(modelFull),
+                Summary.of(toFirst),
+                Summary.of(toFull),
+                Summary.of(produced),
+                Summary.of(firstOverhead),
+                Summary.of(fullOverhead),
+                Summary.of(person),
+                chats.size(),
+                measured);
     }
 
     /**

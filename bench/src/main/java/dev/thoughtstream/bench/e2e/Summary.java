@@ -12,12 +12,18 @@ import java.util.Locale;
 public record Summary(int count, double p50, double p95, double p99, double max, double mean) {
 
     public static Summary of(Collection<Double> samplesMs) {
-        double[] values = samplesMs.stream().mapToDouble(Double::doubleValue).sorted().toArray();
+        double[] values =
+                samplesMs.stream().mapToDouble(Double::doubleValue).sorted().toArray();
         if (values.length == 0) {
             return new Summary(0, Double.NaN, Double.NaN, Double.NaN, Double.NaN, Double.NaN);
         }
-        return new Summary(values.length, rank(values, 0.50), rank(values, 0.95), rank(values, 0.99),
-                values[values.length - 1], Arrays.stream(values).average().orElse(Double.NaN));
+        return new Summary(
+                values.length,
+                rank(values, 0.50),
+                rank(values, 0.95),
+                rank(values, 0.99),
+                values[values.length - 1],
+                Arrays.stream(values).average().orElse(Double.NaN));
     }
 
     private static double rank(double[] sorted, double q) {
@@ -31,15 +37,24 @@ public record Summary(int count, double p50, double p95, double p99, double max,
 
     /** {@code p50 12.3  p95 …  p99 …  max …  (n=…)}, in ms. */
     public String format() {
-        return String.format(Locale.ROOT, "p50 %s  p95 %s  p99 %s  max %s ms  (n=%d)", ms(p50), ms(p95), ms(p99),
-                ms(max), count);
+        return String.format(
+                Locale.ROOT, "p50 %s  p95 %s  p99 %s  max %s ms  (n=%d)", ms(p50), ms(p95), ms(p99), ms(max), count);
     }
 
     /** Each figure beside its ratio to the same figure of {@code floor}. */
     public String formatAgainst(Summary floor) {
-        return String.format(Locale.ROOT, "p50 %s (%s)  p95 %s (%s)  p99 %s (%s)  max %s (%s) ms  (n=%d)",
-                ms(p50), ratio(p50, floor.p50), ms(p95), ratio(p95, floor.p95), ms(p99), ratio(p99, floor.p99),
-                ms(max), ratio(max, floor.max), count);
+        return String.format(
+                Locale.ROOT,
+                "p50 %s (%s)  p95 %s (%s)  p99 %s (%s)  max %s (%s) ms  (n=%d)",
+                ms(p50),
+                ratio(p50, floor.p50),
+                ms(p95),
+                ratio(p95, floor.p95),
+                ms(p99),
+                ratio(p99, floor.p99),
+                ms(max),
+                ratio(max, floor.max),
+                count);
     }
 
     static String ms(double v) {

@@ -35,7 +35,8 @@ final class TopicWatcher<K, V> implements AutoCloseable {
         p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
         p.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
         p.put(ConsumerConfig.CLIENT_ID_CONFIG, "bench-watch-" + topic.name());
-        consumer = new KafkaConsumer<>(p, topic.keySerde().deserializer(), topic.valueSerde().deserializer());
+        consumer = new KafkaConsumer<>(
+                p, topic.keySerde().deserializer(), topic.valueSerde().deserializer());
         List<TopicPartition> tps = new ArrayList<>();
         for (int i = 0; i < partitions; i++) {
             tps.add(new TopicPartition(topic.name(), i));

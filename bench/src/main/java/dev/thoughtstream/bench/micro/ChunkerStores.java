@@ -77,9 +77,8 @@ public final class ChunkerStores<K, V> implements AutoCloseable {
     }
 
     private <SK, SV> void add(Kind kind, String name, Serde<SK> keySerde, Serde<SV> valueSerde) {
-        KeyValueBytesStoreSupplier supplier = kind == Kind.ROCKSDB
-                ? Stores.persistentKeyValueStore(name)
-                : Stores.inMemoryKeyValueStore(name);
+        KeyValueBytesStoreSupplier supplier =
+                kind == Kind.ROCKSDB ? Stores.persistentKeyValueStore(name) : Stores.inMemoryKeyValueStore(name);
         KeyValueStore<SK, SV> store = Stores.keyValueStoreBuilder(supplier, keySerde, valueSerde)
                 .withLoggingDisabled()
                 .withCachingDisabled()

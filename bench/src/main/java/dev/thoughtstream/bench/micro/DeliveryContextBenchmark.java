@@ -55,8 +55,10 @@ public class DeliveryContextBenchmark {
         processor.init(stores.context());
         SplittableRandom random = new SplittableRandom(9);
         for (int i = 0; i < CHATS; i++) {
-            stores.contexts().put(FIRST_CHAT + i,
-                    new ChatContext(Fixtures.conversation(random, 100, 12 * 3_600_000L, NOW - 1000), 4242));
+            stores.contexts()
+                    .put(
+                            FIRST_CHAT + i,
+                            new ChatContext(Fixtures.conversation(random, 100, 12 * 3_600_000L, NOW - 1000), 4242));
         }
         texts = new String[64];
         for (int i = 0; i < texts.length; i++) {
@@ -71,8 +73,16 @@ public class DeliveryContextBenchmark {
         long now = NOW + n;
         stores.context().setCurrentSystemTimeMs(now);
         String thoughtId = Thought.idFor(chatId, 5000 + n);
-        ReplyPart part = new ReplyPart(ReplyPart.SCHEMA_VERSION, ReplyPart.replyIdFor(thoughtId), thoughtId, chatId,
-                5000 + n, 0, true, texts[(int) (n % texts.length)], now);
+        ReplyPart part = new ReplyPart(
+                ReplyPart.SCHEMA_VERSION,
+                ReplyPart.replyIdFor(thoughtId),
+                thoughtId,
+                chatId,
+                5000 + n,
+                0,
+                true,
+                texts[(int) (n % texts.length)],
+                now);
         processor.process(new Record<>(chatId, Delivery.sent(part, 90_000 + n, now), now));
     }
 

@@ -21,12 +21,77 @@ import java.util.SplittableRandom;
  */
 public final class Fixtures {
     private static final String[] WORDS = {
-        "the", "a", "and", "to", "of", "I", "you", "it", "that", "was", "so", "think", "maybe", "really", "just",
-        "trip", "weekend", "train", "tickets", "museum", "coffee", "morning", "tomorrow", "work", "project",
-        "deadline", "friend", "dinner", "book", "idea", "question", "answer", "weather", "rain", "sunny", "city",
-        "plan", "time", "late", "early", "better", "good", "great", "nice", "honestly", "probably", "because",
-        "when", "with", "about", "for", "after", "before", "again", "still", "already", "could", "would", "should",
-        "café", "naïve", "déjà", "Zürich", "über", "привет", "спасибо", "👍", "😅", "🙂", "—", "“quoted”",
+        "the",
+        "a",
+        "and",
+        "to",
+        "of",
+        "I",
+        "you",
+        "it",
+        "that",
+        "was",
+        "so",
+        "think",
+        "maybe",
+        "really",
+        "just",
+        "trip",
+        "weekend",
+        "train",
+        "tickets",
+        "museum",
+        "coffee",
+        "morning",
+        "tomorrow",
+        "work",
+        "project",
+        "deadline",
+        "friend",
+        "dinner",
+        "book",
+        "idea",
+        "question",
+        "answer",
+        "weather",
+        "rain",
+        "sunny",
+        "city",
+        "plan",
+        "time",
+        "late",
+        "early",
+        "better",
+        "good",
+        "great",
+        "nice",
+        "honestly",
+        "probably",
+        "because",
+        "when",
+        "with",
+        "about",
+        "for",
+        "after",
+        "before",
+        "again",
+        "still",
+        "already",
+        "could",
+        "would",
+        "should",
+        "café",
+        "naïve",
+        "déjà",
+        "Zürich",
+        "über",
+        "привет",
+        "спасибо",
+        "👍",
+        "😅",
+        "🙂",
+        "—",
+        "“quoted”",
     };
     private static final String[] SENTENCE_ENDS = {".", ".", ".", "!", "?", "…"};
 
@@ -99,8 +164,10 @@ public final class Fixtures {
         for (int i = 0; i < count; i++) {
             long atMs = endMs - spanMs + i * step;
             boolean user = i % 2 == 0;
-            messages.add(new ContextMessage(user ? ContextMessage.Role.USER : ContextMessage.Role.ASSISTANT,
-                    user ? userText(random) : assistantText(random), atMs));
+            messages.add(new ContextMessage(
+                    user ? ContextMessage.Role.USER : ContextMessage.Role.ASSISTANT,
+                    user ? userText(random) : assistantText(random),
+                    atMs));
         }
         return messages;
     }
@@ -139,15 +206,31 @@ public final class Fixtures {
                 new ThoughtMessage(1002, userText(random), nowMs - 2500),
                 new ThoughtMessage(1003, userText(random), nowMs - 1500));
         List<ContextMessage> context = conversation(random, contextMessages, 6 * 3_600_000L, nowMs - 60_000);
-        return new Thought(Thought.SCHEMA_VERSION, Thought.idFor(chatId, 1001), chatId, messages, 1001, 1003,
-                nowMs - 4000, nowMs, context);
+        return new Thought(
+                Thought.SCHEMA_VERSION,
+                Thought.idFor(chatId, 1001),
+                chatId,
+                messages,
+                1001,
+                1003,
+                nowMs - 4000,
+                nowMs,
+                context);
     }
 
     /** One bubble of a reply. */
     public static ReplyPart replyPart(SplittableRandom random, long chatId, long nowMs) {
         String thoughtId = Thought.idFor(chatId, 1001);
-        return new ReplyPart(ReplyPart.SCHEMA_VERSION, ReplyPart.replyIdFor(thoughtId), thoughtId, chatId, 1003, 1,
-                false, assistantText(random), nowMs);
+        return new ReplyPart(
+                ReplyPart.SCHEMA_VERSION,
+                ReplyPart.replyIdFor(thoughtId),
+                thoughtId,
+                chatId,
+                1003,
+                1,
+                false,
+                assistantText(random),
+                nowMs);
     }
 
     /** The emitter's report that a bubble was sent. */

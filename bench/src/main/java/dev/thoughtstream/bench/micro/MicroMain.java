@@ -22,6 +22,7 @@ import org.openjdk.jmh.runner.options.TimeValue;
 public final class MicroMain {
     /** Every benchmark of this package. */
     public static final String ALL = "dev\\.thoughtstream\\.bench\\.micro\\..*";
+
     static final int DEFAULT_FORKS = 1;
     static final int DEFAULT_WARMUP_ITERATIONS = 3;
     static final int DEFAULT_MEASUREMENT_ITERATIONS = 5;
@@ -50,8 +51,10 @@ public final class MicroMain {
         System.out.println("== machine");
         System.out.println(Machine.describe());
         System.out.println("== JMH: forks " + options.getForkCount().get() + ", warm-up "
-                + options.getWarmupIterations().get() + " × " + options.getWarmupTime().get() + ", measurement "
-                + options.getMeasurementIterations().get() + " × " + options.getMeasurementTime().get()
+                + options.getWarmupIterations().get() + " × "
+                + options.getWarmupTime().get() + ", measurement "
+                + options.getMeasurementIterations().get() + " × "
+                + options.getMeasurementTime().get()
                 + ", include " + options.getIncludes());
         new Runner(options).run();
     }

@@ -90,8 +90,8 @@ public class PunctuationScanBenchmark {
             long at = deadlineMs - 4000 + m * 700L;
             messages.add(new BufferedMessage(1001 + m, Fixtures.userText(random), at, at, chatId, "Ann", null, null));
         }
-        return new OpenThought(chatId, messages, messages.get(0).receivedAtMs(), deadlineMs,
-                Thought.idFor(chatId, 1001));
+        return new OpenThought(
+                chatId, messages, messages.get(0).receivedAtMs(), deadlineMs, Thought.idFor(chatId, 1001));
     }
 
     private void put(OpenThought thought) {

@@ -29,8 +29,11 @@ import org.slf4j.LoggerFactory;
  */
 final class ChunkerInstance implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(ChunkerInstance.class);
-    private static final Set<KafkaStreams.State> NOT_GOING_TO_RUN = EnumSet.of(KafkaStreams.State.PENDING_SHUTDOWN,
-            KafkaStreams.State.NOT_RUNNING, KafkaStreams.State.PENDING_ERROR, KafkaStreams.State.ERROR);
+    private static final Set<KafkaStreams.State> NOT_GOING_TO_RUN = EnumSet.of(
+            KafkaStreams.State.PENDING_SHUTDOWN,
+            KafkaStreams.State.NOT_RUNNING,
+            KafkaStreams.State.PENDING_ERROR,
+            KafkaStreams.State.ERROR);
 
     private final KafkaStreams streams;
     private final RestoreTimings timings = new RestoreTimings();
@@ -41,8 +44,8 @@ final class ChunkerInstance implements AutoCloseable {
 
     ChunkerInstance(ChunkerConfig config, KafkaSettings kafka) {
         Properties props = ChunkerTopology.streamsProperties(config, kafka);
-        streams = new KafkaStreams(ChunkerTopology.buildTopology(config, Topics.withPrefix(kafka.topicPrefix())),
-                props);
+        streams =
+                new KafkaStreams(ChunkerTopology.buildTopology(config, Topics.withPrefix(kafka.topicPrefix())), props);
         streams.setGlobalStateRestoreListener(timings);
         streams.setStateListener((newState, oldState) -> {
             long now = System.nanoTime();
@@ -72,8 +75,8 @@ final class ChunkerInstance implements AutoCloseable {
                 }
                 long left = deadline - System.nanoTime();
                 if (left <= 0) {
-                    throw new IllegalStateException("the chunker was not RUNNING after " + timeout + " (" + state
-                            + ")");
+                    throw new IllegalStateException(
+                            "the chunker was not RUNNING after " + timeout + " (" + state + ")");
                 }
                 TimeUnit.NANOSECONDS.timedWait(lock, left);
             }
@@ -93,8 +96,8 @@ final class ChunkerInstance implements AutoCloseable {
 
     /** The chunker's context store, read through interactive queries (all local partitions). */
     ReadOnlyKeyValueStore<Long, ChatContext> contextStore() {
-        return streams.store(StoreQueryParameters.fromNameAndType(ChunkerTopology.CONTEXT_STORE,
-                QueryableStoreTypes.<Long, ChatContext>keyValueStore()));
+        return streams.store(StoreQueryParameters.fromNameAndType(
+                ChunkerTopology.CONTEXT_STORE, QueryableStoreTypes.<Long, ChatContext>keyValueStore()));
     }
 
     /** Commits, writes the checkpoints, closes the stores (RocksDB flushes its memtables) and leaves the group. */

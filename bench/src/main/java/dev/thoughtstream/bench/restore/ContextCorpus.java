@@ -47,8 +47,8 @@ public final class ContextCorpus {
         SplittableRandom random = new SplittableRandom(chatId);
         long window = policy.window().toMillis();
         // Just inside the window: the oldest message is (almost) 6 h old, as in a chat that has been busy all day.
-        List<ContextMessage> conversation = Fixtures.conversation(random, messages, Math.max(0, window - 60_000),
-                filledAtMs);
+        List<ContextMessage> conversation =
+                Fixtures.conversation(random, messages, Math.max(0, window - 60_000), filledAtMs);
         long idleEnd = filledAtMs + policy.idleTtl().toMillis();
         long pruneAt = conversation.size() <= policy.minMessages()
                 ? idleEnd

@@ -51,7 +51,6 @@ import org.apache.kafka.common.PartitionInfo;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.LongDeserializer;
-import org.apache.kafka.common.serialization.LongSerializer;
 import org.apache.kafka.common.serialization.Serdes;
 import org.apache.kafka.common.utils.Utils;
 import org.apache.kafka.streams.state.KeyValueIterator;
@@ -87,6 +86,7 @@ public final class RestoreBenchmark {
     static final String TOPIC_PREFIX = "bench.";
     /** The target for the restore: a restarted chunker works again within a minute. */
     static final Duration TARGET = Duration.ofSeconds(60);
+
     private static final Duration RUNNING_TIMEOUT = Duration.ofMinutes(30);
     private static final Duration PROBE_TIMEOUT = Duration.ofSeconds(60);
 
@@ -98,17 +98,25 @@ public final class RestoreBenchmark {
      * @param inspector sees the restored context store of the fresh-state restore, while that chunker runs (before
      *                  the probe messages change a few chats)
      */
-    public RestoreBenchmark(RestoreOptions options, PrintStream out,
-            Consumer<ReadOnlyKeyValueStore<Long, ChatContext>> inspector) {
+    public RestoreBenchmark(
+            RestoreOptions options, PrintStream out, Consumer<ReadOnlyKeyValueStore<Long, ChatContext>> inspector) {
         this.options = options;
         this.out = out;
         this.inspector = inspector;
     }
 
     /** The figures of one run. */
-    public record Result(long changelogBytes, long rocksDbBytes, double freshRestoreSeconds,
-            double freshSecondsToRunning, long freshRecordsRestored, double keptRestoreSeconds,
-            double keptSecondsToRunning, long keptRecordsRestored, int chatsVerified, long messagesVerified,
+    public record Result(
+            long changelogBytes,
+            long rocksDbBytes,
+            double freshRestoreSeconds,
+            double freshSecondsToRunning,
+            long freshRecordsRestored,
+            double keptRestoreSeconds,
+            double keptSecondsToRunning,
+            long keptRecordsRestored,
+            int chatsVerified,
+            long messagesVerified,
             List<Thought> probeThoughts) {}
 
     public Result run() throws InterruptedException {
@@ -128,15 +136,22 @@ public final class RestoreBenchmark {
         out.println("== machine");
         out.println(Machine.describe());
         out.println("== parameters");
-        out.printf(Locale.ROOT, "chats %,d × messages %,d = %,d context messages; %d partitions; %d probe chats;"
-                        + " data in %s%n", options.chats(), options.messages(),
-                (long) options.chats() * options.messages(), options.partitions(), options.probeChats(), dataDir);
+        out.printf(
+                Locale.ROOT,
+                "chats %,d × messages %,d = %,d context messages; %d partitions; %d probe chats;" + " data in %s%n",
+                options.chats(),
+                options.messages(),
+                (long) options.chats() * options.messages(),
+                options.partitions(),
+                options.probeChats(),
+                dataDir);
         try (EmbeddedKafka broker = EmbeddedKafka.start(dataDir.resolve("kafka"), 0)) {
-            KafkaSettings kafka = new KafkaSettings(broker.bootstrapServers(), TOPIC_PREFIX, options.partitions(),
-                    Optional.empty(), Map.of());
+            KafkaSettings kafka = new KafkaSettings(
+                    broker.bootstrapServers(), TOPIC_PREFIX, options.partitions(), Optional.empty(), Map.of());
             ChunkerConfig setupConfig = config(dataDir.resolve("state-setup"));
-            out.printf("broker %s; chunker application id %s, default settings (%s)%n", broker.bootstrapServers(),
-                    APPLICATION_ID, setupConfig.context());
+            out.printf(
+                    "broker %s; chunker application id %s, default settings (%s)%n",
+                    broker.bootstrapServers(), APPLICATION_ID, setupConfig.context());
             createTopics(setupConfig, kafka);
 
             ContextPolicy policy = setupConfig.context();
@@ -164,8 +179,12 @@ public final class RestoreBenchmark {
                 long[] verified = verify(store, corpus);
                 chats = (int) verified[0];
                 messages = verified[1];
-                out.printf(Locale.ROOT, "verified: the restored store holds all %,d chats, %,d messages, each equal"
-                        + " to what was written%n", chats, messages);
+                out.printf(
+                        Locale.ROOT,
+                        "verified: the restored store holds all %,d chats, %,d messages, each equal"
+                                + " to what was written%n",
+                        chats,
+                        messages);
                 inspector.accept(store);
                 probes = probe(kafka, corpus, policy);
             }
@@ -187,24 +206,42 @@ public final class RestoreBenchmark {
                 long count = count(awaitQueryable(chunker));
                 out.printf(Locale.ROOT, "the store still holds %,d chats%n", count);
                 if (count != options.chats()) {
-                    throw new IllegalStateException("after the clean restart the store holds " + count
-                            + " chats, not " + options.chats());
+                    throw new IllegalStateException(
+                            "after the clean restart the store holds " + count + " chats, not " + options.chats());
                 }
             }
             out.println("== against the target");
-            out.printf(Locale.ROOT, "restore of %,d chats × %,d messages from the changelogs: %.1f s (Kafka Streams'"
+            out.printf(
+                    Locale.ROOT,
+                    "restore of %,d chats × %,d messages from the changelogs: %.1f s (Kafka Streams'"
                             + " restore listener), %.1f s from start() to RUNNING; target ≤ %d s: %s%n",
-                    options.chats(), options.messages(), freshRestore, freshToRunning, TARGET.toSeconds(),
+                    options.chats(),
+                    options.messages(),
+                    freshRestore,
+                    freshToRunning,
+                    TARGET.toSeconds(),
                     freshToRunning <= TARGET.toSeconds() ? "met" : "missed");
-            return new Result(changelogBytes, rocksDbBytes, freshRestore, freshToRunning, freshRecords, keptRestore,
-                    keptToRunning, keptRecords, chats, messages, probes);
+            return new Result(
+                    changelogBytes,
+                    rocksDbBytes,
+                    freshRestore,
+                    freshToRunning,
+                    freshRecords,
+                    keptRestore,
+                    keptToRunning,
+                    keptRecords,
+                    chats,
+                    messages,
+                    probes);
         }
     }
 
     private ChunkerConfig config(Path stateDir) {
         return ChunkerConfig.from(Config.of(Map.of(
-                ChunkerConfig.CHUNKER_APPLICATION_ID, APPLICATION_ID,
-                ChunkerConfig.STREAMS_STATE_DIR, stateDir.toString())));
+                ChunkerConfig.CHUNKER_APPLICATION_ID,
+                APPLICATION_ID,
+                ChunkerConfig.STREAMS_STATE_DIR,
+                stateDir.toString())));
     }
 
     /**
@@ -219,7 +256,9 @@ public final class RestoreBenchmark {
                 throw new IllegalStateException("the chunker did not reach RUNNING within 2 minutes");
             }
         }
-        out.printf(Locale.ROOT, "topics and changelogs created by a first run of ChunkerService (%.1f s)%n",
+        out.printf(
+                Locale.ROOT,
+                "topics and changelogs created by a first run of ChunkerService (%.1f s)%n",
                 seconds(started));
     }
 
@@ -248,8 +287,8 @@ public final class RestoreBenchmark {
         AtomicReference<Exception> failure = new AtomicReference<>();
         long started = System.nanoTime();
         long bytes = 0;
-        try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(props, new ByteArraySerializer(),
-                new ByteArraySerializer())) {
+        try (KafkaProducer<byte[], byte[]> producer =
+                new KafkaProducer<>(props, new ByteArraySerializer(), new ByteArraySerializer())) {
             for (int i = 0; i < options.chats(); i++) {
                 long chatId = ContextCorpus.chatId(i);
                 ChatContext context = corpus.contextFor(chatId);
@@ -262,9 +301,15 @@ public final class RestoreBenchmark {
                         failure.compareAndSet(null, e);
                     }
                 });
-                producer.send(new ProducerRecord<>(index, partition,
-                        DeadlineKey.SERDE.serializer().serialize(index, new DeadlineKey(context.pruneAtMs(), chatId)),
-                        indexValues.serialize(index, chatId)), (metadata, e) -> {
+                producer.send(
+                        new ProducerRecord<>(
+                                index,
+                                partition,
+                                DeadlineKey.SERDE
+                                        .serializer()
+                                        .serialize(index, new DeadlineKey(context.pruneAtMs(), chatId)),
+                                indexValues.serialize(index, chatId)),
+                        (metadata, e) -> {
                             if (e != null) {
                                 failure.compareAndSet(null, e);
                             }
@@ -276,13 +321,21 @@ public final class RestoreBenchmark {
             producer.flush();
         }
         if (failure.get() != null) {
-            throw new IllegalStateException("filling the changelogs failed: " + failure.get().getMessage(),
-                    failure.get());
+            throw new IllegalStateException(
+                    "filling the changelogs failed: " + failure.get().getMessage(), failure.get());
         }
         double s = seconds(started);
-        out.printf(Locale.ROOT, "wrote %,d contexts (%,d messages, %.1f MiB of keys and values) to %s and %,d"
-                        + " entries to %s in %.1f s (%.1f MiB/s, generation and JSON included)%n", options.chats(),
-                (long) options.chats() * options.messages(), mib(bytes), contexts, options.chats(), index, s,
+        out.printf(
+                Locale.ROOT,
+                "wrote %,d contexts (%,d messages, %.1f MiB of keys and values) to %s and %,d"
+                        + " entries to %s in %.1f s (%.1f MiB/s, generation and JSON included)%n",
+                options.chats(),
+                (long) options.chats() * options.messages(),
+                mib(bytes),
+                contexts,
+                options.chats(),
+                index,
+                s,
                 mib(bytes) / s);
     }
 
@@ -291,12 +344,21 @@ public final class RestoreBenchmark {
         if (timings.stores().isEmpty()) {
             out.println("restore listener: nothing restored (the checkpoints matched the changelog ends)");
         }
-        timings.stores().forEach((store, r) -> out.printf(Locale.ROOT,
-                "restore listener: %-26s %,12d records from %d partitions in %6.2f s%n", store, r.records(),
-                r.partitions(), r.seconds()));
-        out.printf(Locale.ROOT, "restore: %,d records, %.2f s from the first partition's start to the last one's end"
-                + "; start() → RUNNING %.2f s (group join and assignment included)%n", timings.totalRecords(),
-                timings.totalSeconds(), chunker.secondsToRunning());
+        timings.stores()
+                .forEach((store, r) -> out.printf(
+                        Locale.ROOT,
+                        "restore listener: %-26s %,12d records from %d partitions in %6.2f s%n",
+                        store,
+                        r.records(),
+                        r.partitions(),
+                        r.seconds()));
+        out.printf(
+                Locale.ROOT,
+                "restore: %,d records, %.2f s from the first partition's start to the last one's end"
+                        + "; start() → RUNNING %.2f s (group join and assignment included)%n",
+                timings.totalRecords(),
+                timings.totalSeconds(),
+                chunker.secondsToRunning());
     }
 
     /** Interactive queries may refuse for a moment after RUNNING while the stores register; poll until they answer. */
@@ -324,8 +386,8 @@ public final class RestoreBenchmark {
                 var entry = it.next();
                 ChatContext expected = corpus.contextFor(entry.key);
                 if (!expected.equals(entry.value)) {
-                    throw new IllegalStateException("chat " + entry.key + ": the restored context differs from what"
-                            + " was written");
+                    throw new IllegalStateException(
+                            "chat " + entry.key + ": the restored context differs from what" + " was written");
                 }
                 chats++;
                 messages += entry.value.messages().size();
@@ -361,22 +423,29 @@ public final class RestoreBenchmark {
         Topics topics = Topics.withPrefix(kafka.topicPrefix());
         Map<Long, Integer> probeChats = new LinkedHashMap<>();
         for (int k = 0; k < options.probeChats(); k++) {
-            int index = options.probeChats() == 1 ? 0
+            int index = options.probeChats() == 1
+                    ? 0
                     : (int) ((long) k * (options.chats() - 1) / (options.probeChats() - 1));
             probeChats.put(ContextCorpus.chatId(index), index);
         }
         long sent = System.currentTimeMillis();
         Properties producerProps = kafka.clientProperties();
         producerProps.put(ProducerConfig.ACKS_CONFIG, "all");
-        try (KafkaProducer<Long, StoredUpdate> producer = new KafkaProducer<>(producerProps,
-                topics.updates().keySerde().serializer(), topics.updates().valueSerde().serializer())) {
+        try (KafkaProducer<Long, StoredUpdate> producer = new KafkaProducer<>(
+                producerProps,
+                topics.updates().keySerde().serializer(),
+                topics.updates().valueSerde().serializer())) {
             long updateId = 1;
             for (long chatId : probeChats.keySet()) {
-                StoredUpdate update = Fixtures.textUpdate(updateId++, chatId, corpus.lastUserMessageId() + 1,
-                        "Are you still there after the restart?", System.currentTimeMillis());
+                StoredUpdate update = Fixtures.textUpdate(
+                        updateId++,
+                        chatId,
+                        corpus.lastUserMessageId() + 1,
+                        "Are you still there after the restart?",
+                        System.currentTimeMillis());
                 try {
-                    producer.send(new ProducerRecord<>(topics.updates().name(), chatId, update)).get(30,
-                            TimeUnit.SECONDS);
+                    producer.send(new ProducerRecord<>(topics.updates().name(), chatId, update))
+                            .get(30, TimeUnit.SECONDS);
                 } catch (ExecutionException | TimeoutException e) {
                     throw new IllegalStateException("cannot send the probe message of chat " + chatId, e);
                 }
@@ -386,7 +455,9 @@ public final class RestoreBenchmark {
         Properties consumerProps = kafka.clientProperties();
         consumerProps.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
         consumerProps.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
-        try (KafkaConsumer<Long, Thought> consumer = new KafkaConsumer<>(consumerProps, new LongDeserializer(),
+        try (KafkaConsumer<Long, Thought> consumer = new KafkaConsumer<>(
+                consumerProps,
+                new LongDeserializer(),
                 topics.thoughts().valueSerde().deserializer())) {
             List<TopicPartition> partitions = new ArrayList<>();
             for (PartitionInfo info : consumer.partitionsFor(topics.thoughts().name(), Duration.ofSeconds(30))) {
@@ -418,9 +489,12 @@ public final class RestoreBenchmark {
             }
             result.add(thought);
         }
-        out.printf(Locale.ROOT, "probe: %d chats sent a new message; each thought (%.1f s after sending) carried the"
+        out.printf(
+                Locale.ROOT,
+                "probe: %d chats sent a new message; each thought (%.1f s after sending) carried the"
                         + " restored context: %s messages, as the snapshot of what was written%n",
-                result.size(), (System.currentTimeMillis() - sent) / 1000.0,
+                result.size(),
+                (System.currentTimeMillis() - sent) / 1000.0,
                 result.stream().map(t -> Integer.toString(t.context().size())).toList());
         return result;
     }
@@ -429,11 +503,12 @@ public final class RestoreBenchmark {
     private long printChangelogSizes(KafkaSettings kafka) {
         Map<String, long[]> byTopic = new TreeMap<>();
         try (Admin admin = Admin.create(kafka.clientProperties())) {
-            Map<Integer, Map<String, LogDirDescription>> dirs = admin.describeLogDirs(List.of(1))
-                    .allDescriptions().get(30, TimeUnit.SECONDS);
+            Map<Integer, Map<String, LogDirDescription>> dirs =
+                    admin.describeLogDirs(List.of(1)).allDescriptions().get(30, TimeUnit.SECONDS);
             for (Map<String, LogDirDescription> broker : dirs.values()) {
                 for (LogDirDescription dir : broker.values()) {
-                    for (Map.Entry<TopicPartition, ReplicaInfo> replica : dir.replicaInfos().entrySet()) {
+                    for (Map.Entry<TopicPartition, ReplicaInfo> replica :
+                            dir.replicaInfos().entrySet()) {
                         String topic = replica.getKey().topic();
                         if (topic.startsWith(APPLICATION_ID + "-") && topic.endsWith("-changelog")) {
                             long[] sizes = byTopic.computeIfAbsent(topic, t -> new long[2]);
@@ -451,11 +526,17 @@ public final class RestoreBenchmark {
         }
         long total = 0;
         for (Map.Entry<String, long[]> topic : byTopic.entrySet()) {
-            out.printf(Locale.ROOT, "changelog %-55s %10.1f MiB in %d partitions%n", topic.getKey(),
-                    mib(topic.getValue()[0]), topic.getValue()[1]);
+            out.printf(
+                    Locale.ROOT,
+                    "changelog %-55s %10.1f MiB in %d partitions%n",
+                    topic.getKey(),
+                    mib(topic.getValue()[0]),
+                    topic.getValue()[1]);
             total += topic.getValue()[0];
         }
-        out.printf(Locale.ROOT, "changelogs total %.1f MiB (log segments on the broker's disk, one replica)%n",
+        out.printf(
+                Locale.ROOT,
+                "changelogs total %.1f MiB (log segments on the broker's disk, one replica)%n",
                 mib(total));
         return total;
     }
@@ -483,20 +564,25 @@ public final class RestoreBenchmark {
             out.printf(Locale.ROOT, "RocksDB  %-55s %10.1f MiB%n", store.getKey(), mib(store.getValue()));
             total += store.getValue();
         }
-        out.printf(Locale.ROOT, "RocksDB total %.1f MiB (all tasks, after a clean close; the whole state directory"
-                + " %.1f MiB)%n", mib(total), mib(sizeOf(appStateDir)));
+        out.printf(
+                Locale.ROOT,
+                "RocksDB total %.1f MiB (all tasks, after a clean close; the whole state directory" + " %.1f MiB)%n",
+                mib(total),
+                mib(sizeOf(appStateDir)));
         return total;
     }
 
     private static long sizeOf(Path dir) {
         try (Stream<Path> walk = Files.walk(dir)) {
-            return walk.filter(Files::isRegularFile).mapToLong(p -> {
-                try {
-                    return Files.size(p);
-                } catch (IOException e) {
-                    throw new UncheckedIOException(e);
-                }
-            }).sum();
+            return walk.filter(Files::isRegularFile)
+                    .mapToLong(p -> {
+                        try {
+                            return Files.size(p);
+                        } catch (IOException e) {
+                            throw new UncheckedIOException(e);
+                        }
+                    })
+                    .sum();
         } catch (IOException e) {
             throw new UncheckedIOException("cannot measure " + dir, e);
         }

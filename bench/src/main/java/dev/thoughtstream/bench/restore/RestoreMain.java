@@ -16,6 +16,6 @@ public final class RestoreMain {
             System.exit(2);
             return;
         }
-        new RestoreBenchmark(options, System.out, store -> { }).run();
+        new RestoreBenchmark(options, System.out, store -> {}).run();
     }
 }

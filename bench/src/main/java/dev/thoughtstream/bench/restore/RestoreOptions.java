@@ -16,30 +16,30 @@ import java.util.Optional;
  *                    temporary directory, deleted at the end)
  * @param keep        {@code --keep}: leave the data directory in place for inspection
  */
-public record RestoreOptions(int chats, int messages, int partitions, int probeChats, Optional<Path> dataDir,
-        boolean keep) {
+public record RestoreOptions(
+        int chats, int messages, int partitions, int probeChats, Optional<Path> dataDir, boolean keep) {
     public static final int DEFAULT_CHATS = 100_000;
     public static final int DEFAULT_MESSAGES = 100;
     public static final int DEFAULT_PARTITIONS = 6;
     public static final int DEFAULT_PROBE_CHATS = 3;
 
-    public static final String USAGE = "restore [--chats N] [--messages M] [--partitions P] [--probe-chats K]"
-            + " [--data-dir DIR] [--keep]";
+    public static final String USAGE =
+            "restore [--chats N] [--messages M] [--partitions P] [--probe-chats K]" + " [--data-dir DIR] [--keep]";
 
     public RestoreOptions {
         if (chats < 1 || messages < 1 || partitions < 1 || probeChats < 0) {
-            throw new IllegalArgumentException("--chats, --messages and --partitions must be at least 1 and "
-                    + "--probe-chats at least 0");
+            throw new IllegalArgumentException(
+                    "--chats, --messages and --partitions must be at least 1 and " + "--probe-chats at least 0");
         }
         if (probeChats > chats) {
-            throw new IllegalArgumentException("--probe-chats (" + probeChats + ") cannot exceed --chats (" + chats
-                    + ")");
+            throw new IllegalArgumentException(
+                    "--probe-chats (" + probeChats + ") cannot exceed --chats (" + chats + ")");
         }
     }
 
     public static RestoreOptions defaults() {
-        return new RestoreOptions(DEFAULT_CHATS, DEFAULT_MESSAGES, DEFAULT_PARTITIONS, DEFAULT_PROBE_CHATS,
-                Optional.empty(), false);
+        return new RestoreOptions(
+                DEFAULT_CHATS, DEFAULT_MESSAGES, DEFAULT_PARTITIONS, DEFAULT_PROBE_CHATS, Optional.empty(), false);
     }
 
     /** @throws IllegalArgumentException naming the offending argument */

@@ -23,13 +23,15 @@ final class RestoreTimings implements StateRestoreListener {
     }
 
     @Override
-    public synchronized void onRestoreStart(TopicPartition partition, String storeName, long startingOffset,
-            long endingOffset) {
+    public synchronized void onRestoreStart(
+            TopicPartition partition, String storeName, long startingOffset, long endingOffset) {
         long now = System.nanoTime();
         firstStartNanos = Math.min(firstStartNanos, now);
-        stores.merge(storeName, new StoreRestore(1, 0, 0, now, now),
-                (a, b) -> new StoreRestore(a.partitions() + 1, a.finished(), a.records(),
-                        Math.min(a.startNanos(), now), a.endNanos()));
+        stores.merge(
+                storeName,
+                new StoreRestore(1, 0, 0, now, now),
+                (a, b) -> new StoreRestore(
+                        a.partitions() + 1, a.finished(), a.records(), Math.min(a.startNanos(), now), a.endNanos()));
     }
 
     @Override
@@ -41,8 +43,14 @@ final class RestoreTimings implements StateRestoreListener {
     public synchronized void onRestoreEnd(TopicPartition partition, String storeName, long totalRestored) {
         long now = System.nanoTime();
         lastEndNanos = Math.max(lastEndNanos, now);
-        stores.computeIfPresent(storeName, (name, a) -> new StoreRestore(a.partitions(), a.finished() + 1,
-                a.records() + totalRestored, a.startNanos(), Math.max(a.endNanos(), now)));
+        stores.computeIfPresent(
+                storeName,
+                (name, a) -> new StoreRestore(
+                        a.partitions(),
+                        a.finished() + 1,
+                        a.records() + totalRestored,
+                        a.startNanos(),
+                        Math.max(a.endNanos(), now)));
     }
 
     synchronized Map<String, StoreRestore> stores() {
@@ -52,7 +60,8 @@ final class RestoreTimings implements StateRestoreListener {
     /** Seconds from the first partition's restore start to the last one's end; 0 when nothing was restored. */
     synchronized double totalSeconds() {
         return firstStartNanos == Long.MAX_VALUE || lastEndNanos == Long.MIN_VALUE
-                ? 0.0 : (lastEndNanos - firstStartNanos) / 1e9;
+                ? 0.0
+                : (lastEndNanos - firstStartNanos) / 1e9;
     }
 
     synchronized long totalRecords() {

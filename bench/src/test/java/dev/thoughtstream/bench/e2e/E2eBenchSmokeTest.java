@@ -25,10 +25,36 @@ class E2eBenchSmokeTest {
     void aTinyRunCompletesAndPrintsEverySectionWithFigures(@TempDir Path workDir) throws Exception {
         // Given a run of 5 chats for a few seconds, and a couple of chats per scenario
         E2eOptions options = E2eOptions.parse(new String[] {
-            "--chats", "5", "--rate", "5", "--duration", "4s", "--warmup", "1s", "--lag-interval", "250ms", "--gap-ms", "300",
-            "--stale-chats", "2", "--stale-typing-ms", "500", "--stream-chats", "2", "--floor-duration", "1s", "--floor-warmup", "500ms",
-            "--floor-throughput-for", "500ms", "--restore-chats", "20", "--restore-messages", "5",
-            "--work-dir", workDir.toString(),
+            "--chats",
+            "5",
+            "--rate",
+            "5",
+            "--duration",
+            "4s",
+            "--warmup",
+            "1s",
+            "--lag-interval",
+            "250ms",
+            "--gap-ms",
+            "300",
+            "--stale-chats",
+            "2",
+            "--stale-typing-ms",
+            "500",
+            "--stream-chats",
+            "2",
+            "--floor-duration",
+            "1s",
+            "--floor-warmup",
+            "500ms",
+            "--floor-throughput-for",
+            "500ms",
+            "--restore-chats",
+            "20",
+            "--restore-messages",
+            "5",
+            "--work-dir",
+            workDir.toString(),
         });
         ByteArrayOutputStream bytes = new ByteArrayOutputStream();
 
@@ -39,25 +65,45 @@ class E2eBenchSmokeTest {
         String report = bytes.toString(StandardCharsets.UTF_8);
 
         // Then every section is there, and each figure line carries numbers
-        for (String section : List.of("== machine", "== parameters", "== infrastructure", "== floor",
-                "== 1. end-to-end overhead", "== 2. sustained throughput", "== 3. thought emission lateness",
-                "== 4. stale-drop latency", "== 5. streaming model", "== 6. context store restore", "== end")) {
+        for (String section : List.of(
+                "== machine",
+                "== parameters",
+                "== infrastructure",
+                "== floor",
+                "== 1. end-to-end overhead",
+                "== 2. sustained throughput",
+                "== 3. thought emission lateness",
+                "== 4. stale-drop latency",
+                "== 5. streaming model",
+                "== 6. context store restore",
+                "== end")) {
             assertTrue(report.contains(section), "missing section '" + section + "' in:\n" + report);
         }
         assertTrue(report.contains("cores") && report.contains("JDK"), "the machine is named:\n" + report);
         assertTrue(report.matches("(?s).*redis: (real redis-server|NONE).*"), "the Redis in use is named:\n" + report);
-        for (String figure : List.of("latency 1 hop(s)", "latency 3 hop(s)", "\n  p50", "closed (chunker's",
-                "visible (read_committed", "    a. injected", "    b. received", "    c. readable", "    d. closed",
-                "from injection:", "from ingestion:", "    of which ingestion", "first part sent:",
+        for (String figure : List.of(
+                "latency 1 hop(s)",
+                "latency 3 hop(s)",
+                "\n  p50",
+                "closed (chunker's",
+                "visible (read_committed",
+                "    a. injected",
+                "    b. received",
+                "    c. readable",
+                "    d. closed",
+                "from injection:",
+                "from ingestion:",
+                "    of which ingestion",
+                "first part sent:",
                 "last part sent:")) {
             String line = lineStartingWith(report, figure);
             assertTrue(PERCENTILES.matcher(line).find(), "no percentiles with samples in '" + line + "'");
         }
-        assertTrue(lineStartingWith(report, "  inbound:").matches("(?s).*\\d+\\.\\d messages/s ingested.*"),
-                report);
+        assertTrue(lineStartingWith(report, "  inbound:").matches("(?s).*\\d+\\.\\d messages/s ingested.*"), report);
         assertTrue(lineStartingWith(report, "  throughput, 3 hops").matches(".*\\d+ records/s.*"), report);
         assertTrue(report.contains("  verdict: backlog"), "a backlog verdict:\n" + report);
-        assertTrue(report.matches("(?s).*restore of 20 chats × 5 messages from the changelogs: \\d+\\.\\d s.*"),
+        assertTrue(
+                report.matches("(?s).*restore of 20 chats × 5 messages from the changelogs: \\d+\\.\\d s.*"),
                 "the restore's figure:\n" + report);
         assertFalse(report.contains("NO SAMPLES"), report);
     }
@@ -66,13 +112,44 @@ class E2eBenchSmokeTest {
     void theRealisticLoadAndTheCapacityRunInBothModesAndPrintTheirFigures(@TempDir Path workDir) throws Exception {
         // Given the realistic load (a paced model over HTTP) and the capacity run alone, tiny, in both llm modes
         E2eOptions options = E2eOptions.parse(new String[] {
-            "--scenarios", "real,capacity", "--gap-ms", "300", "--lag-interval", "250ms",
-            "--real-chats", "4", "--real-turn-every", "2s", "--real-ttft", "100ms", "--real-tokens-per-second", "200",
-            "--real-warmup", "1s", "--real-duration", "3s", "--real-modes", "share,group",
-            "--capacity-rate", "20", "--capacity-ttft", "100ms", "--capacity-tokens-per-second", "200",
-            "--capacity-modes", "share,group", "--capacity-warmup", "1s", "--capacity-duration", "3s",
-            "--capacity-context-messages", "4", "--capacity-max-in-flight", "64",
-            "--work-dir", workDir.toString(),
+            "--scenarios",
+            "real,capacity",
+            "--gap-ms",
+            "300",
+            "--lag-interval",
+            "250ms",
+            "--real-chats",
+            "4",
+            "--real-turn-every",
+            "2s",
+            "--real-ttft",
+            "100ms",
+            "--real-tokens-per-second",
+            "200",
+            "--real-warmup",
+            "1s",
+            "--real-duration",
+            "3s",
+            "--real-modes",
+            "share,group",
+            "--capacity-rate",
+            "20",
+            "--capacity-ttft",
+            "100ms",
+            "--capacity-tokens-per-second",
+            "200",
+            "--capacity-modes",
+            "share,group",
+            "--capacity-warmup",
+            "1s",
+            "--capacity-duration",
+            "3s",
+            "--capacity-context-messages",
+            "4",
+            "--capacity-max-in-flight",
+            "64",
+            "--work-dir",
+            workDir.toString(),
         });
         ByteArrayOutputStream bytes = new ByteArrayOutputStream();
 
@@ -85,18 +162,29 @@ class E2eBenchSmokeTest {
 
         // Then each mode of the realistic load answered thoughts it could match to the model's streams, and
         // printed the wait beyond the model with percentiles, the backlog verdict and the CPU by part
-        assertEquals(List.of("share", "group"), result.real().stream().map(E2eBench.Realistic::mode).toList(), report);
+        assertEquals(
+                List.of("share", "group"),
+                result.real().stream().map(E2eBench.Realistic::mode).toList(),
+                report);
         for (E2eBench.Realistic r : result.real()) {
             assertTrue(r.result().model().matched() > 0, r.mode() + ":\n" + report);
             assertTrue(r.result().usage().processCpuMs() > 0, report);
         }
-        for (String section : List.of("== 7. realistic load, LLM_MODE=share", "== 7. realistic load, LLM_MODE=group",
-                "== 8. llm-processor capacity, LLM_MODE=share", "== 8. llm-processor capacity, LLM_MODE=group",
-                "== 1.-3. load: skipped", "== end")) {
+        for (String section : List.of(
+                "== 7. realistic load, LLM_MODE=share",
+                "== 7. realistic load, LLM_MODE=group",
+                "== 8. llm-processor capacity, LLM_MODE=share",
+                "== 8. llm-processor capacity, LLM_MODE=group",
+                "== 1.-3. load: skipped",
+                "== end")) {
             assertTrue(report.contains(section), "missing '" + section + "' in:\n" + report);
         }
-        for (String figure : List.of("    p50", "  person's wait for part 1 after the gap:",
-                "    the model's own time to part 1", "    after the model", "  model time per reply")) {
+        for (String figure : List.of(
+                "    p50",
+                "  person's wait for part 1 after the gap:",
+                "    the model's own time to part 1",
+                "    after the model",
+                "  model time per reply")) {
             String line = lineStartingWith(report, figure);
             assertTrue(PERCENTILES.matcher(line).find(), "no percentiles with samples in '" + line + "'");
         }
@@ -115,8 +203,14 @@ class E2eBenchSmokeTest {
     void theIngestOnlyRunDrainsABacklogInBothModesAndPrintsItsFigures(@TempDir Path workDir) throws Exception {
         // Given the ingest-only run alone, with a small backlog
         E2eOptions options = E2eOptions.parse(new String[] {
-            "--scenarios", "ingest", "--ingest-updates", "300", "--ingest-chats", "30",
-            "--work-dir", workDir.toString(),
+            "--scenarios",
+            "ingest",
+            "--ingest-updates",
+            "300",
+            "--ingest-chats",
+            "30",
+            "--work-dir",
+            workDir.toString(),
         });
         ByteArrayOutputStream bytes = new ByteArrayOutputStream();
 
@@ -134,12 +228,14 @@ class E2eBenchSmokeTest {
             assertTrue(r.complete(), report);
             assertTrue(r.redisCommands() > 0, report);
         }
-        for (String section : List.of("== ingest alone, polling", "== ingest alone, webhook", "== floor: skipped",
-                "== end")) {
+        for (String section :
+                List.of("== ingest alone, polling", "== ingest alone, webhook", "== floor: skipped", "== end")) {
             assertTrue(report.contains(section), "missing '" + section + "' in:\n" + report);
         }
-        assertTrue(report.matches("(?s).*\\d+ updates/s written.*CPU per 1,000 updates: \\d+ ms.*Redis: \\d+ "
-                + "commands.*"), report);
+        assertTrue(
+                report.matches(
+                        "(?s).*\\d+ updates/s written.*CPU per 1,000 updates: \\d+ ms.*Redis: \\d+ " + "commands.*"),
+                report);
     }
 
     private static String lineStartingWith(String report, String start) {

@@ -23,8 +23,18 @@ class E2eOptionsTest {
 
     @Test
     void durationsTakeSecondsMinutesAndMillisAndOverridesAreCollected() {
-        E2eOptions o = E2eOptions.parse(new String[] {"--duration", "2m", "--warmup", "500ms", "--lag-interval", "1.5s",
-            "--set", "LLM_CONCURRENCY=16", "--set", "STREAMS_COMMIT_INTERVAL_MS=20"});
+        E2eOptions o = E2eOptions.parse(new String[] {
+            "--duration",
+            "2m",
+            "--warmup",
+            "500ms",
+            "--lag-interval",
+            "1.5s",
+            "--set",
+            "LLM_CONCURRENCY=16",
+            "--set",
+            "STREAMS_COMMIT_INTERVAL_MS=20"
+        });
         assertEquals(Duration.ofMinutes(2), o.duration());
         assertEquals(Duration.ofMillis(500), o.warmup());
         assertEquals(Duration.ofMillis(1500), o.lagInterval());
@@ -37,26 +47,36 @@ class E2eOptionsTest {
         assertTrue(d.runs("load") && d.runs("floor") && d.runs("restore"), "the documented run by default");
         assertFalse(d.runs("ingest"), "the ingest-only run only when asked");
 
-        E2eOptions o = E2eOptions.parse(new String[] {"--scenarios", "stale, Ingest", "--ingest-updates", "500",
-            "--ingest-chats", "7", "--ingest-modes", "webhook"});
+        E2eOptions o = E2eOptions.parse(new String[] {
+            "--scenarios",
+            "stale, Ingest",
+            "--ingest-updates",
+            "500",
+            "--ingest-chats",
+            "7",
+            "--ingest-modes",
+            "webhook"
+        });
         assertTrue(o.runs("stale") && o.runs("ingest"));
         assertFalse(o.runs("load") || o.runs("floor"));
         assertEquals(500, o.ingestUpdates());
         assertEquals(7, o.ingestChats());
         assertEquals(List.of("webhook"), o.ingestModes());
 
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+        IllegalArgumentException e = assertThrows(
+                IllegalArgumentException.class,
                 () -> E2eOptions.parse(new String[] {"--scenarios", "load,everything"}));
         assertTrue(e.getMessage().contains("--scenarios"), e.getMessage());
-        e = assertThrows(IllegalArgumentException.class,
+        e = assertThrows(
+                IllegalArgumentException.class,
                 () -> E2eOptions.parse(new String[] {"--ingest-modes", "carrier-pigeon"}));
         assertTrue(e.getMessage().contains("--ingest-modes"), e.getMessage());
     }
 
     @Test
     void aBadValueIsRefusedNamingTheOption() {
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-                () -> E2eOptions.parse(new String[] {"--chats", "many"}));
+        IllegalArgumentException e =
+                assertThrows(IllegalArgumentException.class, () -> E2eOptions.parse(new String[] {"--chats", "many"}));
         assertTrue(e.getMessage().contains("--chats"), e.getMessage());
         e = assertThrows(IllegalArgumentException.class, () -> E2eOptions.parse(new String[] {"--duration", "soon"}));
         assertTrue(e.getMessage().contains("--duration"), e.getMessage());

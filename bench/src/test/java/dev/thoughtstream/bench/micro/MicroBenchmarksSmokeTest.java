@@ -26,10 +26,13 @@ class MicroBenchmarksSmokeTest {
 
         assertTrue(bench.serializeStoredUpdate().length > 200, "a realistic update is a few hundred bytes");
         // (JsonNode equality tells an int from a long node, so the update is compared as written JSON.)
-        assertEquals(bench.update.update().toString(), bench.deserializeStoredUpdate().update().toString());
+        assertEquals(
+                bench.update.update().toString(),
+                bench.deserializeStoredUpdate().update().toString());
         assertEquals(bench.update.updateId(), bench.deserializeStoredUpdate().updateId());
         assertTrue(bench.serializeThoughtWith100ContextMessages().length > 10_000);
-        assertEquals(100, bench.deserializeThoughtWith100ContextMessages().context().size());
+        assertEquals(
+                100, bench.deserializeThoughtWith100ContextMessages().context().size());
         assertEquals(bench.thought, bench.deserializeThoughtWith100ContextMessages());
         assertTrue(bench.serializeReplyPart().length > 100);
         assertEquals(bench.replyPart, bench.deserializeReplyPart());
@@ -73,7 +76,8 @@ class MicroBenchmarksSmokeTest {
         if (messages == 100) {
             assertEquals(100, kept.size(), "the minimum keeps 100: only the oldest went");
         } else {
-            assertTrue(kept.size() > 100 && kept.stream().allMatch(m -> m.atMs() >= cutoff),
+            assertTrue(
+                    kept.size() > 100 && kept.stream().allMatch(m -> m.atMs() >= cutoff),
                     "above the minimum, exactly the messages older than the window went");
         }
         List<ContextMessage> snapshot = bench.snapshotForThought();
@@ -126,7 +130,9 @@ class MicroBenchmarksSmokeTest {
             bench.deliverSentPart();
             ChatContext after = bench.firstChatContext();
 
-            assertEquals(ContextMessage.Role.ASSISTANT, after.messages().get(after.messages().size() - 1).role());
+            assertEquals(
+                    ContextMessage.Role.ASSISTANT,
+                    after.messages().get(after.messages().size() - 1).role());
             assertEquals(100, after.messages().size(), "101 messages, the oldest beyond the window trimmed");
             assertEquals(before.messages().get(1), after.messages().get(0));
             assertTrue(after.pruneAtMs() > 0, "written through ContextStore, which indexes it");
@@ -140,12 +146,15 @@ class MicroBenchmarksSmokeTest {
         Options defaults = MicroMain.withDefaults(new CommandLineOptions());
         assertEquals(List.of(MicroMain.ALL), defaults.getIncludes());
         assertEquals(MicroMain.DEFAULT_FORKS, defaults.getForkCount().get());
-        assertEquals(MicroMain.DEFAULT_MEASUREMENT_ITERATIONS, defaults.getMeasurementIterations().get());
+        assertEquals(
+                MicroMain.DEFAULT_MEASUREMENT_ITERATIONS,
+                defaults.getMeasurementIterations().get());
 
         Options given = MicroMain.withDefaults(new CommandLineOptions("Serde", "-f", "2", "-i", "7"));
         assertEquals(List.of("Serde"), given.getIncludes());
         assertEquals(2, given.getForkCount().get());
         assertEquals(7, given.getMeasurementIterations().get());
-        assertEquals(MicroMain.DEFAULT_WARMUP_ITERATIONS, given.getWarmupIterations().get());
+        assertEquals(
+                MicroMain.DEFAULT_WARMUP_ITERATIONS, given.getWarmupIterations().get());
     }
 }

@@ -37,15 +37,23 @@ class RestoreBenchmarkSmokeTest {
         RestoreBenchmark.Result result;
         try (PrintStream out = new PrintStream(bytes, true, StandardCharsets.UTF_8)) {
             result = new RestoreBenchmark(options, out, store -> {
-                try (KeyValueIterator<Long, ChatContext> it = store.all()) {
-                    it.forEachRemaining(kv -> restored.put(kv.key, kv.value));
-                }
-            }).run();
+                        try (KeyValueIterator<Long, ChatContext> it = store.all()) {
+                            it.forEachRemaining(kv -> restored.put(kv.key, kv.value));
+                        }
+                    })
+                    .run();
         }
         String printed = bytes.toString(StandardCharsets.UTF_8);
 
-        for (String section : List.of("== machine", "cores:", "JDK:", "== parameters", "== fill",
-                "== restore: fresh state directory", "== state size", "== restore: local state directory kept",
+        for (String section : List.of(
+                "== machine",
+                "cores:",
+                "JDK:",
+                "== parameters",
+                "== fill",
+                "== restore: fresh state directory",
+                "== state size",
+                "== restore: local state directory kept",
                 "== against the target")) {
             assertTrue(printed.contains(section), "prints " + section + ":\n" + printed);
         }
@@ -55,15 +63,22 @@ class RestoreBenchmarkSmokeTest {
             ChatContext context = restored.get(ContextCorpus.chatId(i));
             assertEquals(MESSAGES, context.messages().size(), "chat " + i);
             assertEquals(ContextMessage.Role.USER, context.messages().get(0).role());
-            assertEquals(ContextMessage.Role.ASSISTANT, context.messages().get(1).role());
+            assertEquals(
+                    ContextMessage.Role.ASSISTANT, context.messages().get(1).role());
             assertEquals(2L * MESSAGES, context.lastUserMessageId());
         }
-        assertEquals(CHATS, new HashSet<>(restored.values().stream()
-                .map(c -> c.messages().get(0).text() + c.messages().get(1).text()).toList()).size(),
+        assertEquals(
+                CHATS,
+                new HashSet<>(restored.values().stream()
+                                .map(c -> c.messages().get(0).text()
+                                        + c.messages().get(1).text())
+                                .toList())
+                        .size(),
                 "each chat has its own conversation");
         assertEquals(CHATS, result.chatsVerified());
         assertEquals((long) CHATS * MESSAGES, result.messagesVerified());
-        assertTrue(result.freshRecordsRestored() >= 2L * CHATS,
+        assertTrue(
+                result.freshRecordsRestored() >= 2L * CHATS,
                 "the fresh start restored every context and prune-index record");
         assertEquals(0, result.keptRecordsRestored(), "a clean restart on its own state directory restores nothing");
         assertTrue(result.changelogBytes() > (long) CHATS * MESSAGES * 20);
@@ -78,13 +93,13 @@ class RestoreBenchmarkSmokeTest {
 
     @Test
     void badArgumentsAreNamed() {
-        IllegalArgumentException unknown = assertThrows(IllegalArgumentException.class,
-                () -> RestoreOptions.parse("--chat", "5"));
+        IllegalArgumentException unknown =
+                assertThrows(IllegalArgumentException.class, () -> RestoreOptions.parse("--chat", "5"));
         assertTrue(unknown.getMessage().contains("--chat"));
-        IllegalArgumentException notANumber = assertThrows(IllegalArgumentException.class,
-                () -> RestoreOptions.parse("--messages", "many"));
+        IllegalArgumentException notANumber =
+                assertThrows(IllegalArgumentException.class, () -> RestoreOptions.parse("--messages", "many"));
         assertTrue(notANumber.getMessage().contains("--messages"));
-        assertEquals(new RestoreOptions(1000, 100, 6, 3, Optional.empty(), false), RestoreOptions.parse("--chats",
-                "1_000"));
+        assertEquals(
+                new RestoreOptions(1000, 100, 6, 3, Optional.empty(), false), RestoreOptions.parse("--chats", "1_000"));
     }
 }

@@ -49,7 +49,10 @@ public record ChatContext(List<ContextMessage> messages, long lastUserMessageId,
             @JsonProperty(value = "lastUserMessageId", required = true) long lastUserMessageId,
             @JsonProperty("touchedAtMs") Long touchedAtMs,
             @JsonProperty("pruneAtMs") Long pruneAtMs) {
-        return new ChatContext(messages, lastUserMessageId, touchedAtMs == null ? 0L : touchedAtMs,
+        return new ChatContext(
+                messages,
+                lastUserMessageId,
+                touchedAtMs == null ? 0L : touchedAtMs,
                 pruneAtMs == null ? 0L : pruneAtMs);
     }
 
@@ -58,13 +61,13 @@ public record ChatContext(List<ContextMessage> messages, long lastUserMessageId,
     }
 
     /** This context with a thought's user messages appended, then pruned as of {@code nowMs}. */
-    public ChatContext withUserMessages(List<ContextMessage> userMessages, long lastMessageId, long nowMs,
-            ContextPolicy policy) {
+    public ChatContext withUserMessages(
+            List<ContextMessage> userMessages, long lastMessageId, long nowMs, ContextPolicy policy) {
         List<ContextMessage> all = new ArrayList<>(messages.size() + userMessages.size());
         all.addAll(messages);
         all.addAll(userMessages);
-        return new ChatContext(prune(all, nowMs, policy), Math.max(lastUserMessageId, lastMessageId), touchedAtMs,
-                pruneAtMs);
+        return new ChatContext(
+                prune(all, nowMs, policy), Math.max(lastUserMessageId, lastMessageId), touchedAtMs, pruneAtMs);
     }
 
     /** This context with one message appended, then pruned as of {@code nowMs}. */
@@ -109,7 +112,8 @@ public record ChatContext(List<ContextMessage> messages, long lastUserMessageId,
             return idleEnd;
         }
         // prune() drops a message once atMs < now - window, i.e. from atMs + window + 1 on.
-        long oldestLeaves = saturatedAdd(saturatedAdd(messages.get(0).atMs(), policy.window().toMillis()), 1);
+        long oldestLeaves = saturatedAdd(
+                saturatedAdd(messages.get(0).atMs(), policy.window().toMillis()), 1);
         return Math.min(idleEnd, oldestLeaves);
     }
 

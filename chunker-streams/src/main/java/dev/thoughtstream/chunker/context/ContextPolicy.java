@@ -35,6 +35,7 @@ public record ContextPolicy(
      * the stored value is at most {@code maxBytes} plus {@link ContextBytes#ENVELOPE_BYTES}, which must fit.
      */
     public static final int MAX_MAX_BYTES = 1_000_000;
+
     public static final Duration DEFAULT_IDLE_TTL = Duration.ofDays(30);
     public static final Duration DEFAULT_PRUNE_INTERVAL = Duration.ofMinutes(1);
     public static final int DEFAULT_PRUNE_MAX_CHATS = 1000;
@@ -50,8 +51,8 @@ public record ContextPolicy(
             throw new IllegalArgumentException("minMessages and maxChars must not be negative");
         }
         if (maxBytes < MIN_MAX_BYTES || maxBytes > MAX_MAX_BYTES) {
-            throw new IllegalArgumentException("maxBytes must be in [" + MIN_MAX_BYTES + ", " + MAX_MAX_BYTES
-                    + "] but was " + maxBytes);
+            throw new IllegalArgumentException(
+                    "maxBytes must be in [" + MIN_MAX_BYTES + ", " + MAX_MAX_BYTES + "] but was " + maxBytes);
         }
         if (idleTtl.isNegative() || idleTtl.isZero() || pruneInterval.isNegative() || pruneInterval.isZero()) {
             throw new IllegalArgumentException("idleTtl and pruneInterval must be positive");
@@ -63,7 +64,13 @@ public record ContextPolicy(
 
     /** Window, minimum and snapshot size as given; byte cap, idle TTL and pruning at their defaults. */
     public ContextPolicy(Duration window, int minMessages, int maxChars) {
-        this(window, minMessages, maxChars, DEFAULT_MAX_BYTES, DEFAULT_IDLE_TTL, DEFAULT_PRUNE_INTERVAL,
+        this(
+                window,
+                minMessages,
+                maxChars,
+                DEFAULT_MAX_BYTES,
+                DEFAULT_IDLE_TTL,
+                DEFAULT_PRUNE_INTERVAL,
                 DEFAULT_PRUNE_MAX_CHATS);
     }
 }

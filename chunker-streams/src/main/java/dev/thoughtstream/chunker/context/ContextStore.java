@@ -37,8 +37,11 @@ public final class ContextStore {
      * @param wallClock the stream task's wall-clock time ({@code ProcessorContext::currentSystemTimeMs}), which
      *                  stamps writes for the idle TTL
      */
-    ContextStore(KeyValueStore<Long, ChatContext> contexts, KeyValueStore<DeadlineKey, Long> pruneIndex,
-            ContextPolicy policy, LongSupplier wallClock) {
+    ContextStore(
+            KeyValueStore<Long, ChatContext> contexts,
+            KeyValueStore<DeadlineKey, Long> pruneIndex,
+            ContextPolicy policy,
+            LongSupplier wallClock) {
         this.contexts = Objects.requireNonNull(contexts, "contexts");
         this.pruneIndex = Objects.requireNonNull(pruneIndex, "pruneIndex");
         this.policy = Objects.requireNonNull(policy, "policy");
@@ -47,8 +50,10 @@ public final class ContextStore {
 
     /** The context and prune index stores of the processor's task; the processor must be connected to both. */
     public static ContextStore from(ProcessorContext<?, ?> context, ContextPolicy policy) {
-        return new ContextStore(context.getStateStore(ChunkerTopology.CONTEXT_STORE),
-                context.getStateStore(ChunkerTopology.CONTEXT_PRUNE_INDEX_STORE), policy,
+        return new ContextStore(
+                context.getStateStore(ChunkerTopology.CONTEXT_STORE),
+                context.getStateStore(ChunkerTopology.CONTEXT_PRUNE_INDEX_STORE),
+                policy,
                 context::currentSystemTimeMs);
     }
 
@@ -99,8 +104,8 @@ public final class ContextStore {
         List<DeadlineKey> due = new ArrayList<>();
         boolean more = false;
         // Collect first, change after: the iterator must not see its own writes, and must be closed promptly.
-        try (KeyValueIterator<DeadlineKey, Long> it = pruneIndex.range(DeadlineKey.LOWEST,
-                DeadlineKey.lastDueAt(nowMs))) {
+        try (KeyValueIterator<DeadlineKey, Long> it =
+                pruneIndex.range(DeadlineKey.LOWEST, DeadlineKey.lastDueAt(nowMs))) {
             while (it.hasNext()) {
                 if (due.size() == policy.pruneMaxChats()) {
                     more = true;
@@ -119,7 +124,9 @@ public final class ContextStore {
             ChatContext context = contexts.get(chatId);
             if (context == null || context.pruneAtMs() != key.deadlineMs()) {
                 // Cannot happen while both stores change in one transaction; clean up rather than visit it again.
-                LOG.warn("chat {}: prune index entry {} does not match the stored context; removing it", chatId,
+                LOG.warn(
+                        "chat {}: prune index entry {} does not match the stored context; removing it",
+                        chatId,
                         key.deadlineMs());
                 pruneIndex.delete(key);
                 stale++;
@@ -127,14 +134,20 @@ public final class ContextStore {
                 contexts.delete(chatId);
                 pruneIndex.delete(key);
                 expired++;
-                LOG.debug("chat {}: context of {} messages deleted, idle since {}", chatId,
-                        context.messages().size(), context.touchedAtMs());
+                LOG.debug(
+                        "chat {}: context of {} messages deleted, idle since {}",
+                        chatId,
+                        context.messages().size(),
+                        context.touchedAtMs());
             } else {
                 ChatContext kept = context.prunedAt(nowMs, policy);
                 write(chatId, context, kept.withBookkeeping(context.touchedAtMs(), kept.nextPruneAtMs(policy)));
                 pruned++;
-                LOG.debug("chat {}: pruned {} of {} context messages", chatId,
-                        context.messages().size() - kept.messages().size(), context.messages().size());
+                LOG.debug(
+                        "chat {}: pruned {} of {} context messages",
+                        chatId,
+                        context.messages().size() - kept.messages().size(),
+                        context.messages().size());
             }
         }
         PruneRun run = new PruneRun(pruned, expired, stale, more);

@@ -44,8 +44,8 @@ public final class DeliveryContextProcessor implements Processor<Long, Delivery,
     public void init(ProcessorContext<Void, Void> context) {
         this.context = context;
         this.contexts = ContextStore.from(context, contextPolicy);
-        this.pruning = context.schedule(contextPolicy.pruneInterval(), PunctuationType.WALL_CLOCK_TIME,
-                contexts::pruneDue);
+        this.pruning =
+                context.schedule(contextPolicy.pruneInterval(), PunctuationType.WALL_CLOCK_TIME, contexts::pruneDue);
     }
 
     @Override
@@ -56,18 +56,22 @@ public final class DeliveryContextProcessor implements Processor<Long, Delivery,
             return;
         }
         if (delivery.outcome() != Delivery.Outcome.SENT) {
-            LOG.debug("chat {}: reply part {}#{} was {}, not part of the context", record.key(),
-                    delivery.replyId(), delivery.seq(), delivery.outcome());
+            LOG.debug(
+                    "chat {}: reply part {}#{} was {}, not part of the context",
+                    record.key(),
+                    delivery.replyId(),
+                    delivery.seq(),
+                    delivery.outcome());
             return;
         }
         Long chatId = record.key();
         if (chatId == null || chatId != delivery.chatId()) {
-            throw new MalformedRecordException("delivery " + delivery.replyId() + "#" + delivery.seq()
-                    + ": record key " + chatId + " is not the delivery's chat id " + delivery.chatId());
+            throw new MalformedRecordException("delivery " + delivery.replyId() + "#" + delivery.seq() + ": record key "
+                    + chatId + " is not the delivery's chat id " + delivery.chatId());
         }
         if (delivery.text() == null) {
-            throw new MalformedRecordException("delivery " + delivery.replyId() + "#" + delivery.seq()
-                    + ": SENT without text");
+            throw new MalformedRecordException(
+                    "delivery " + delivery.replyId() + "#" + delivery.seq() + ": SENT without text");
         }
         ContextMessage said = new ContextMessage(ContextMessage.Role.ASSISTANT, delivery.text(), delivery.atMs());
         ChatContext before = contexts.get(chatId);
@@ -79,8 +83,12 @@ public final class DeliveryContextProcessor implements Processor<Long, Delivery,
             return;
         }
         contexts.put(chatId, before, before.withMessage(said, context.currentSystemTimeMs(), contextPolicy));
-        LOG.debug("chat {}: reply part {}#{} of thought {} added to the context", chatId, delivery.replyId(),
-                delivery.seq(), delivery.thoughtId());
+        LOG.debug(
+                "chat {}: reply part {}#{} of thought {} added to the context",
+                chatId,
+                delivery.replyId(),
+                delivery.seq(),
+                delivery.thoughtId());
     }
 
     @Override

@@ -26,12 +26,15 @@ public final class DeadLetterCounter {
     public DeadLetterCounter(ChunkerMetrics metrics) {
         this.metrics = metrics;
     }
+
     private final ConcurrentMap<String, LongAdder> bySourceTopic = new ConcurrentHashMap<>();
 
     void record(String sourceTopic) {
         total.increment();
         metrics.deadLetter(sourceTopic);
-        bySourceTopic.computeIfAbsent(sourceTopic == null ? "unknown" : sourceTopic, t -> new LongAdder()).increment();
+        bySourceTopic
+                .computeIfAbsent(sourceTopic == null ? "unknown" : sourceTopic, t -> new LongAdder())
+                .increment();
     }
 
     public long total() {

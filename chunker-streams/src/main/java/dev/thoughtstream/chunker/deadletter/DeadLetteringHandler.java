@@ -63,23 +63,28 @@ public final class DeadLetteringHandler implements DeserializationExceptionHandl
     }
 
     @Override
-    public DeserializationExceptionHandler.Response handleError(ErrorHandlerContext context,
-            ConsumerRecord<byte[], byte[]> record, Exception exception) {
+    public DeserializationExceptionHandler.Response handleError(
+            ErrorHandlerContext context, ConsumerRecord<byte[], byte[]> record, Exception exception) {
         List<ProducerRecord<byte[], byte[]>> deadLetters =
                 unreadable.handleError(context, record, exception).deadLetterQueueRecords();
         return DeserializationExceptionHandler.Response.resume(decorate(deadLetters, context, exception));
     }
 
     @Override
-    public ProcessingExceptionHandler.Response handleError(ErrorHandlerContext context, Record<?, ?> record,
-            Exception exception) {
+    public ProcessingExceptionHandler.Response handleError(
+            ErrorHandlerContext context, Record<?, ?> record, Exception exception) {
         if (exception instanceof MalformedRecordException) {
             List<ProducerRecord<byte[], byte[]>> deadLetters =
                     malformed.handleError(context, record, exception).deadLetterQueueRecords();
             return ProcessingExceptionHandler.Response.resume(decorate(deadLetters, context, exception));
         }
-        LOG.error("processing failed in {} at {}-{}@{}; failing the task", context.processorNodeId(),
-                context.topic(), context.partition(), context.offset(), exception);
+        LOG.error(
+                "processing failed in {} at {}-{}@{}; failing the task",
+                context.processorNodeId(),
+                context.topic(),
+                context.partition(),
+                context.offset(),
+                exception);
         return ProcessingExceptionHandler.Response.fail();
     }
 

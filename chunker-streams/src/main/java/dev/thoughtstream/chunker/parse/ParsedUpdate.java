@@ -21,8 +21,17 @@ public sealed interface ParsedUpdate {
      * @param editedAtMs   for an {@code edited_message}: Telegram's {@code edit_date} in milliseconds; else null
      * @param mediaGroupId the album the message belongs to, if any
      */
-    record TextMessage(long chatId, long messageId, String text, long sentAtMs, Long fromId, String fromFirstName,
-            String attachment, Long editedAtMs, String mediaGroupId) implements ChatMessage {
+    record TextMessage(
+            long chatId,
+            long messageId,
+            String text,
+            long sentAtMs,
+            Long fromId,
+            String fromFirstName,
+            String attachment,
+            Long editedAtMs,
+            String mediaGroupId)
+            implements ChatMessage {
         public TextMessage {
             Objects.requireNonNull(text, "text");
         }
@@ -37,8 +46,8 @@ public sealed interface ParsedUpdate {
         }
 
         public BufferedMessage toBuffered(long receivedAtMs) {
-            return new BufferedMessage(messageId, text, sentAtMs, receivedAtMs, fromId, fromFirstName, attachment,
-                    editedAtMs);
+            return new BufferedMessage(
+                    messageId, text, sentAtMs, receivedAtMs, fromId, fromFirstName, attachment, editedAtMs);
         }
     }
 

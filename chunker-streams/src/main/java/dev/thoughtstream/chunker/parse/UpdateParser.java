@@ -27,13 +27,38 @@ public final class UpdateParser {
      * message (members joining, a pin, ...), which nobody expects the bot to answer.
      */
     static final List<String> USER_CONTENT = List.of(
-            "photo", "video", "animation", "document", "audio", "voice", "video_note", "sticker", "paid_media",
-            "location", "venue", "contact", "poll", "dice", "game", "story", "checklist", "invoice");
+            "photo",
+            "video",
+            "animation",
+            "document",
+            "audio",
+            "voice",
+            "video_note",
+            "sticker",
+            "paid_media",
+            "location",
+            "venue",
+            "contact",
+            "poll",
+            "dice",
+            "game",
+            "story",
+            "checklist",
+            "invoice");
 
     private static final List<String> SERVICE_CONTENT = List.of(
-            "new_chat_members", "left_chat_member", "new_chat_title", "new_chat_photo", "delete_chat_photo",
-            "group_chat_created", "supergroup_chat_created", "channel_chat_created", "pinned_message",
-            "migrate_to_chat_id", "migrate_from_chat_id", "message_auto_delete_timer_changed");
+            "new_chat_members",
+            "left_chat_member",
+            "new_chat_title",
+            "new_chat_photo",
+            "delete_chat_photo",
+            "group_chat_created",
+            "supergroup_chat_created",
+            "channel_chat_created",
+            "pinned_message",
+            "migrate_to_chat_id",
+            "migrate_from_chat_id",
+            "message_auto_delete_timer_changed");
 
     private UpdateParser() {}
 
@@ -72,8 +97,8 @@ public final class UpdateParser {
             }
         }
         if (!text.isTextual()) {
-            return new ParsedUpdate.Malformed(what + "." + (attachment == null ? "text" : "caption")
-                    + " is not a string");
+            return new ParsedUpdate.Malformed(
+                    what + "." + (attachment == null ? "text" : "caption") + " is not a string");
         }
         JsonNode messageId = message.get("message_id");
         if (!isWholeNumber(messageId)) {
@@ -104,8 +129,16 @@ public final class UpdateParser {
             JsonNode firstName = from.get("first_name");
             fromFirstName = firstName != null && firstName.isTextual() ? firstName.textValue() : null;
         }
-        return new ParsedUpdate.TextMessage(chatId.longValue(), messageId.longValue(), text.textValue(),
-                date.longValue() * 1000L, fromId, fromFirstName, attachment, editedAtMs, mediaGroupId(message));
+        return new ParsedUpdate.TextMessage(
+                chatId.longValue(),
+                messageId.longValue(),
+                text.textValue(),
+                date.longValue() * 1000L,
+                fromId,
+                fromFirstName,
+                attachment,
+                editedAtMs,
+                mediaGroupId(message));
     }
 
     private static ParsedUpdate nonText(JsonNode message, String kind) {
@@ -117,8 +150,7 @@ public final class UpdateParser {
         if (!isWholeNumber(chatId)) {
             return new ParsedUpdate.Malformed(kind + " message without a numeric chat.id");
         }
-        return new ParsedUpdate.NonTextMessage(chatId.longValue(), messageId.longValue(), kind,
-                mediaGroupId(message));
+        return new ParsedUpdate.NonTextMessage(chatId.longValue(), messageId.longValue(), kind, mediaGroupId(message));
     }
 
     private static JsonNode chatIdOf(JsonNode message) {

@@ -15,8 +15,15 @@ import java.util.Objects;
  * @param attachment    what the text captions ({@code "photo"}, ...), or null for a text message
  * @param editedAtMs    Telegram's {@code edit_date} in milliseconds of the edit the text comes from, or null
  */
-public record BufferedMessage(long messageId, String text, long sentAtMs, long receivedAtMs, Long fromId,
-        String fromFirstName, String attachment, Long editedAtMs) {
+public record BufferedMessage(
+        long messageId,
+        String text,
+        long sentAtMs,
+        long receivedAtMs,
+        Long fromId,
+        String fromFirstName,
+        String attachment,
+        Long editedAtMs) {
 
     public BufferedMessage {
         Objects.requireNonNull(text, "text");
@@ -24,8 +31,8 @@ public record BufferedMessage(long messageId, String text, long sentAtMs, long r
 
     /** This message with the text of an edit. */
     public BufferedMessage edited(String newText, long newEditedAtMs) {
-        return new BufferedMessage(messageId, newText, sentAtMs, receivedAtMs, fromId, fromFirstName, attachment,
-                newEditedAtMs);
+        return new BufferedMessage(
+                messageId, newText, sentAtMs, receivedAtMs, fromId, fromFirstName, attachment, newEditedAtMs);
     }
 
     public ThoughtMessage toThoughtMessage() {

@@ -24,12 +24,46 @@ public final class Continuation {
      * object, possessives. The only place the list lives.
      */
     public static final Set<String> DANGLING_WORDS = Set.of(
-            "a", "an", "the",
-            "and", "or", "but", "so", "nor", "plus", "also", "then",
-            "because", "cause", "cuz", "coz", "bc", "like",
-            "if", "when", "whether", "while", "unless", "although", "whereas", "than",
-            "with", "without", "to", "of", "for", "from", "about", "into", "onto",
-            "my", "your", "our", "their", "which", "whose");
+            "a",
+            "an",
+            "the",
+            "and",
+            "or",
+            "but",
+            "so",
+            "nor",
+            "plus",
+            "also",
+            "then",
+            "because",
+            "cause",
+            "cuz",
+            "coz",
+            "bc",
+            "like",
+            "if",
+            "when",
+            "whether",
+            "while",
+            "unless",
+            "although",
+            "whereas",
+            "than",
+            "with",
+            "without",
+            "to",
+            "of",
+            "for",
+            "from",
+            "about",
+            "into",
+            "onto",
+            "my",
+            "your",
+            "our",
+            "their",
+            "which",
+            "whose");
 
     private Continuation() {}
 
@@ -77,8 +111,11 @@ public final class Continuation {
     private static boolean isEmojiPart(int cp) {
         return switch (Character.getType(cp)) {
             // pictographs and flags (So), skin tones (Sk), variation selectors and keycaps (Mn, Me), joiners (Cf)
-            case Character.OTHER_SYMBOL, Character.MODIFIER_SYMBOL, Character.NON_SPACING_MARK,
-                    Character.ENCLOSING_MARK, Character.FORMAT -> true;
+            case Character.OTHER_SYMBOL,
+                    Character.MODIFIER_SYMBOL,
+                    Character.NON_SPACING_MARK,
+                    Character.ENCLOSING_MARK,
+                    Character.FORMAT -> true;
             default -> false;
         };
     }

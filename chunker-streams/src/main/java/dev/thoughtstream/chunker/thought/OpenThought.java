@@ -17,8 +17,8 @@ import java.util.List;
  *                   state written before this field existed has none, and gets the plain form
  *                   {@code <chatId>:<first message id>} it had then
  */
-public record OpenThought(long chatId, List<BufferedMessage> messages, long openedAtMs, long deadlineMs,
-        String thoughtId) {
+public record OpenThought(
+        long chatId, List<BufferedMessage> messages, long openedAtMs, long deadlineMs, String thoughtId) {
 
     public OpenThought {
         messages = List.copyOf(messages);
@@ -106,10 +106,16 @@ public record OpenThought(long chatId, List<BufferedMessage> messages, long open
      *                               merely because the edited message is older than the chat's last one
      */
     public Thought close(long closedAtMs, List<ContextMessage> context, long newestEmittedMessageId) {
-        return new Thought(Thought.SCHEMA_VERSION, thoughtId, chatId,
+        return new Thought(
+                Thought.SCHEMA_VERSION,
+                thoughtId,
+                chatId,
                 messages.stream().map(BufferedMessage::toThoughtMessage).toList(),
-                messages.get(0).messageId(), Math.max(newestMessageId(), newestEmittedMessageId), openedAtMs,
-                closedAtMs, context);
+                messages.get(0).messageId(),
+                Math.max(newestMessageId(), newestEmittedMessageId),
+                openedAtMs,
+                closedAtMs,
+                context);
     }
 
     /** The thought's messages as the user's side of the conversation memory. */

@@ -134,7 +134,10 @@ public final class ThoughtBufferProcessor implements Processor<Long, StoredUpdat
                 ? ChatCommand.recognise(message.text(), replies.botUsername())
                 : Optional.empty();
         if (command.isPresent() && message.isEdit()) {
-            LOG.debug("chat {}: ignoring an edit of message {} that reads as /{}", chatId, message.messageId(),
+            LOG.debug(
+                    "chat {}: ignoring an edit of message {} that reads as /{}",
+                    chatId,
+                    message.messageId(),
                     command.get().commandName());
             return;
         }
@@ -170,16 +173,21 @@ public final class ThoughtBufferProcessor implements Processor<Long, StoredUpdat
         if (open == null || open.deadlineMs() != next.deadlineMs()) {
             deadlines.put(new DeadlineKey(next.deadlineMs(), chatId), chatId);
         }
-        LOG.debug("chat {}: message {} in thought {} ({} messages), due at {}", chatId, message.messageId(),
-                next.thoughtId(), next.messages().size(), next.deadlineMs());
+        LOG.debug(
+                "chat {}: message {} in thought {} ({} messages), due at {}",
+                chatId,
+                message.messageId(),
+                next.thoughtId(),
+                next.messages().size(),
+                next.deadlineMs());
     }
 
     /**
      * The open thought with {@code message} in it (its deadline still to be set), or null when the message changes
      * nothing: a redelivery of a message it holds, or an edit older than the text it holds.
      */
-    private OpenThought withMessage(long chatId, OpenThought open, ParsedUpdate.TextMessage message, long updateId,
-            long nowMs) {
+    private OpenThought withMessage(
+            long chatId, OpenThought open, ParsedUpdate.TextMessage message, long updateId, long nowMs) {
         if (open == null) {
             String thoughtId = message.isEdit()
                     ? Thought.idFor(chatId, message.messageId()) + ":edit-" + updateId
@@ -192,14 +200,20 @@ public final class ThoughtBufferProcessor implements Processor<Long, StoredUpdat
             return open.append(message.toBuffered(nowMs), open.deadlineMs());
         }
         if (!message.isEdit()) {
-            LOG.debug("chat {}: skipping message {}, already in open thought {}", chatId, message.messageId(),
+            LOG.debug(
+                    "chat {}: skipping message {}, already in open thought {}",
+                    chatId,
+                    message.messageId(),
                     open.thoughtId());
             return null;
         }
         Long current = open.messages().get(at).editedAtMs();
         if (current != null && current > message.editedAtMs()) {
-            LOG.debug("chat {}: skipping an edit of message {} older than the one in thought {}", chatId,
-                    message.messageId(), open.thoughtId());
+            LOG.debug(
+                    "chat {}: skipping an edit of message {} older than the one in thought {}",
+                    chatId,
+                    message.messageId(),
+                    open.thoughtId());
             return null;
         }
         LOG.debug("chat {}: message {} edited in open thought {}", chatId, message.messageId(), open.thoughtId());
@@ -212,8 +226,12 @@ public final class ThoughtBufferProcessor implements Processor<Long, StoredUpdat
         }
         String album = message.mediaGroupId();
         if (album != null && album.equals(albums.get(chatId))) {
-            LOG.debug("chat {}: {} message {} belongs to album {}, already answered or captioned", chatId,
-                    message.kind(), message.messageId(), album);
+            LOG.debug(
+                    "chat {}: {} message {} belongs to album {}, already answered or captioned",
+                    chatId,
+                    message.kind(),
+                    message.messageId(),
+                    album);
             return;
         }
         rememberAlbum(chatId, album);
@@ -237,7 +255,10 @@ public final class ThoughtBufferProcessor implements Processor<Long, StoredUpdat
     private boolean isRedelivery(long chatId, long messageId) {
         ChatContext chatContext = contexts.get(chatId);
         if (chatContext != null && messageId <= chatContext.lastUserMessageId()) {
-            LOG.debug("chat {}: skipping message {}, already handled (last emitted {})", chatId, messageId,
+            LOG.debug(
+                    "chat {}: skipping message {}, already handled (last emitted {})",
+                    chatId,
+                    messageId,
                     chatContext.lastUserMessageId());
             return true;
         }
@@ -262,7 +283,10 @@ public final class ThoughtBufferProcessor implements Processor<Long, StoredUpdat
         if (open != null) {
             discard(open);
             handled = Math.max(handled, open.newestMessageId());
-            LOG.info("chat {}: /reset dropped open thought {} with {} messages", chatId, open.thoughtId(),
+            LOG.info(
+                    "chat {}: /reset dropped open thought {} with {} messages",
+                    chatId,
+                    open.thoughtId(),
                     open.messages().size());
         }
         ChatContext before = contexts.get(chatId);
@@ -276,8 +300,16 @@ public final class ThoughtBufferProcessor implements Processor<Long, StoredUpdat
     /** Answers without the model: one final part on the replies topic, with ids derived from the message. */
     private void reply(long chatId, long messageId, String what, String text, long nowMs) {
         String thoughtId = Thought.idFor(chatId, messageId) + ":" + what;
-        ReplyPart part = new ReplyPart(ReplyPart.SCHEMA_VERSION, ReplyPart.replyIdFor(thoughtId), thoughtId, chatId,
-                messageId, 0, true, text, nowMs);
+        ReplyPart part = new ReplyPart(
+                ReplyPart.SCHEMA_VERSION,
+                ReplyPart.replyIdFor(thoughtId),
+                thoughtId,
+                chatId,
+                messageId,
+                0,
+                true,
+                text,
+                nowMs);
         context.forward(new Record<>(chatId, part, nowMs), ChunkerTopology.REPLIES_SINK);
         metrics.directReply(what);
         LOG.debug("chat {}: answered message {} ({}) directly as {}", chatId, messageId, what, part.replyId());
@@ -287,7 +319,8 @@ public final class ThoughtBufferProcessor implements Processor<Long, StoredUpdat
     void closeDueThoughts(long nowMs) {
         List<DeadlineKey> due = new ArrayList<>();
         // Collect first, change after: the iterator must not see its own deletes, and must be closed promptly.
-        try (KeyValueIterator<DeadlineKey, Long> it = deadlines.range(DeadlineKey.LOWEST, DeadlineKey.lastDueAt(nowMs))) {
+        try (KeyValueIterator<DeadlineKey, Long> it =
+                deadlines.range(DeadlineKey.LOWEST, DeadlineKey.lastDueAt(nowMs))) {
             while (it.hasNext()) {
                 KeyValue<DeadlineKey, Long> entry = it.next();
                 due.add(entry.key);
@@ -301,8 +334,10 @@ public final class ThoughtBufferProcessor implements Processor<Long, StoredUpdat
                 discard(open);
             } else {
                 // Cannot happen while the two stores change in one transaction; clean up rather than loop on it.
-                LOG.warn("chat {}: deadline index entry {} has no matching open thought; removing it",
-                        key.chatId(), key.deadlineMs());
+                LOG.warn(
+                        "chat {}: deadline index entry {} has no matching open thought; removing it",
+                        key.chatId(),
+                        key.deadlineMs());
                 deadlines.delete(key);
             }
         }
@@ -321,13 +356,21 @@ public final class ThoughtBufferProcessor implements Processor<Long, StoredUpdat
         if (before == null) {
             before = ChatContext.empty();
         }
-        Thought thought = open.close(closedAtMs, before.snapshot(closedAtMs, contextPolicy),
-                before.lastUserMessageId());
+        Thought thought =
+                open.close(closedAtMs, before.snapshot(closedAtMs, contextPolicy), before.lastUserMessageId());
         context.forward(new Record<>(chatId, thought, closedAtMs), ChunkerTopology.THOUGHTS_SINK);
-        contexts.put(chatId, before, before.withUserMessages(open.asContext(), open.newestMessageId(), closedAtMs,
-                contextPolicy));
-        LOG.debug("chat {}: emitted thought {} with {} messages and {} context messages at {}: {}", chatId,
-                thought.thoughtId(), thought.messages().size(), thought.context().size(), closedAtMs, why);
+        contexts.put(
+                chatId,
+                before,
+                before.withUserMessages(open.asContext(), open.newestMessageId(), closedAtMs, contextPolicy));
+        LOG.debug(
+                "chat {}: emitted thought {} with {} messages and {} context messages at {}: {}",
+                chatId,
+                thought.thoughtId(),
+                thought.messages().size(),
+                thought.context().size(),
+                closedAtMs,
+                why);
     }
 
     @Override

@@ -14,8 +14,8 @@ class ChatContextTest {
     @Test
     void retentionDropsOnlyFromTheOldEndAndStopsAtTheMinimum() {
         ContextPolicy policy = new ContextPolicy(Duration.ofMillis(1000), 2, 1000);
-        ChatContext context = new ChatContext(List.of(
-                user("a", NOW - 5000), user("b", NOW - 4000), user("c", NOW - 3000)), 0);
+        ChatContext context =
+                new ChatContext(List.of(user("a", NOW - 5000), user("b", NOW - 4000), user("c", NOW - 3000)), 0);
 
         ChatContext after = context.withMessage(bot("d", NOW - 2000), NOW, policy);
 
@@ -28,10 +28,16 @@ class ChatContextTest {
         ChatContext context = new ChatContext(List.of(user("edge", NOW - 1000), user("out", NOW - 1001)), 0);
 
         assertEquals(List.of("edge", "out"), texts(context.messages()));
-        assertEquals(List.of("new"), texts(new ChatContext(List.of(user("out", NOW - 1001)), 0)
-                .withMessage(user("new", NOW), NOW, policy).messages()));
-        assertEquals(List.of("edge", "new"), texts(new ChatContext(List.of(user("edge", NOW - 1000)), 0)
-                .withMessage(user("new", NOW), NOW, policy).messages()));
+        assertEquals(
+                List.of("new"),
+                texts(new ChatContext(List.of(user("out", NOW - 1001)), 0)
+                        .withMessage(user("new", NOW), NOW, policy)
+                        .messages()));
+        assertEquals(
+                List.of("edge", "new"),
+                texts(new ChatContext(List.of(user("edge", NOW - 1000)), 0)
+                        .withMessage(user("new", NOW), NOW, policy)
+                        .messages()));
     }
 
     @Test
@@ -48,7 +54,10 @@ class ChatContextTest {
         ChatContext context = ChatContext.empty().withUserMessages(List.of(user("x", NOW)), 50, NOW, policy);
 
         assertEquals(50, context.lastUserMessageId());
-        assertEquals(50, context.withUserMessages(List.of(user("y", NOW)), 40, NOW, policy).lastUserMessageId());
+        assertEquals(
+                50,
+                context.withUserMessages(List.of(user("y", NOW)), 40, NOW, policy)
+                        .lastUserMessageId());
         assertEquals(50, context.withMessage(bot("z", NOW), NOW, policy).lastUserMessageId());
     }
 

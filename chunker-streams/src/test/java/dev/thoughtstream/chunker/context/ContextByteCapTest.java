@@ -23,8 +23,19 @@ class ContextByteCapTest {
     private static final int CAP = 1024;
 
     @ParameterizedTest
-    @ValueSource(strings = {"", "plain ascii", "quote \" and backslash \\", "tab\tnewline\ncr\rbell\u0007nul\u0000",
-        "del\u007f slash /", "é ß ü", "日本語のテキスト", "emoji 😀👍🏽", "lone \ud800 surrogate", "\u2028 separators \u2029"})
+    @ValueSource(
+            strings = {
+                "",
+                "plain ascii",
+                "quote \" and backslash \\",
+                "tab\tnewline\ncr\rbell\u0007nul\u0000",
+                "del\u007f slash /",
+                "é ß ü",
+                "日本語のテキスト",
+                "emoji 😀👍🏽",
+                "lone \ud800 surrogate",
+                "\u2028 separators \u2029"
+            })
     void aTextIsWeighedExactlyAsJacksonWritesIt(String text) throws Exception {
         byte[] json = Json.mapper().writeValueAsBytes(text);
 
@@ -121,35 +132,37 @@ class ContextByteCapTest {
         for (int i = 0; i < 60; i++) {
             messages.add(new ContextMessage(Role.ASSISTANT, "\"\u0001😀\\" + i, Long.MIN_VALUE));
         }
-        ChatContext context = new ChatContext(ChatContext.prune(messages, NOW, policy), Long.MIN_VALUE,
-                Long.MIN_VALUE, Long.MIN_VALUE);
+        ChatContext context = new ChatContext(
+                ChatContext.prune(messages, NOW, policy), Long.MIN_VALUE, Long.MIN_VALUE, Long.MIN_VALUE);
 
         byte[] stored = new JsonSerde<>(ChatContext.class).serialize("t", context);
 
         assertTrue(context.messages().size() < messages.size(), "the cap cut the context");
         assertTrue(context.bytes() <= policy.maxBytes());
-        assertTrue(stored.length <= policy.maxBytes() + ContextBytes.ENVELOPE_BYTES,
+        assertTrue(
+                stored.length <= policy.maxBytes() + ContextBytes.ENVELOPE_BYTES,
                 stored.length + " bytes stored for a cap of " + policy.maxBytes());
     }
 
     @Test
     void theNextPruneTimeIsWhenTheOldestMessageLeavesTheWindowOrTheIdleTtlEndsWhicheverIsFirst() {
-        ContextPolicy policy = new ContextPolicy(Duration.ofMinutes(1), 2, 1000, CAP, Duration.ofHours(1),
-                Duration.ofSeconds(1), 10);
-        List<ContextMessage> three = List.of(new ContextMessage(Role.USER, "a", NOW - 30_000),
-                new ContextMessage(Role.ASSISTANT, "b", NOW - 20_000), new ContextMessage(Role.USER, "c", NOW));
+        ContextPolicy policy =
+                new ContextPolicy(Duration.ofMinutes(1), 2, 1000, CAP, Duration.ofHours(1), Duration.ofSeconds(1), 10);
+        List<ContextMessage> three = List.of(
+                new ContextMessage(Role.USER, "a", NOW - 30_000),
+                new ContextMessage(Role.ASSISTANT, "b", NOW - 20_000),
+                new ContextMessage(Role.USER, "c", NOW));
 
         // more than the minimum: the oldest leaves the window one millisecond after it is a window old
         assertEquals(NOW - 30_000 + 60_000 + 1, new ChatContext(three, 0, NOW, 0).nextPruneAtMs(policy));
         // at the minimum: nothing leaves by age, only the idle TTL remains
         assertEquals(NOW + 3_600_000, new ChatContext(three.subList(1, 3), 0, NOW, 0).nextPruneAtMs(policy));
         // a chat idle for almost the TTL: the TTL comes first
-        assertEquals(NOW - 3_599_990 + 3_600_000,
-                new ChatContext(three, 0, NOW - 3_599_990, 0).nextPruneAtMs(policy));
+        assertEquals(NOW - 3_599_990 + 3_600_000, new ChatContext(three, 0, NOW - 3_599_990, 0).nextPruneAtMs(policy));
     }
 
     private static ContextPolicy policy(int maxBytes) {
-        return new ContextPolicy(Duration.ofHours(6), 100, 1_000_000, maxBytes, Duration.ofDays(30),
-                Duration.ofMinutes(1), 1000);
+        return new ContextPolicy(
+                Duration.ofHours(6), 100, 1_000_000, maxBytes, Duration.ofDays(30), Duration.ofMinutes(1), 1000);
     }
 }

@@ -39,7 +39,7 @@ public final class Config {
     }
 
     private Config(Map<String, String> values) {
-        this(values, name -> { });
+        this(values, name -> {});
     }
 
     /** The process environment layered over {@code .env}. */
@@ -236,7 +236,8 @@ public final class Config {
         try {
             URI uri = new URI(raw);
             String scheme = uri.getScheme();
-            if (scheme == null || !(scheme.equalsIgnoreCase("http") || scheme.equalsIgnoreCase("https"))
+            if (scheme == null
+                    || !(scheme.equalsIgnoreCase("http") || scheme.equalsIgnoreCase("https"))
                     || uri.getHost() == null) {
                 throw new ConfigException(name, "expected an http(s) URL with a host but was '" + raw + "'");
             }

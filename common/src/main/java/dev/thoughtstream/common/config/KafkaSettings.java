@@ -47,7 +47,8 @@ public record KafkaSettings(
     /** Set by Docker (and Kubernetes) to the container's hostname, which survives a restart of the container. */
     public static final String HOSTNAME = "HOSTNAME";
     // group.instance.id may hold any character, but the id also names Redis owners and appears in logs.
-    private static final java.util.regex.Pattern INSTANCE_ID_SYNTAX = java.util.regex.Pattern.compile("[A-Za-z0-9._-]{1,200}");
+    private static final java.util.regex.Pattern INSTANCE_ID_SYNTAX =
+            java.util.regex.Pattern.compile("[A-Za-z0-9._-]{1,200}");
 
     public KafkaSettings {
         clientOverrides = Collections.unmodifiableMap(new TreeMap<>(clientOverrides));
@@ -55,7 +56,11 @@ public record KafkaSettings(
     }
 
     /** Settings without a stable instance id (dynamic group membership). */
-    public KafkaSettings(String bootstrapServers, String topicPrefix, int partitions, Optional<Short> replicationFactor,
+    public KafkaSettings(
+            String bootstrapServers,
+            String topicPrefix,
+            int partitions,
+            Optional<Short> replicationFactor,
             Map<String, String> clientOverrides) {
         this(bootstrapServers, topicPrefix, partitions, replicationFactor, clientOverrides, Optional.empty());
     }
@@ -82,13 +87,14 @@ public record KafkaSettings(
         Optional<String> explicit = config.optional(INSTANCE_ID);
         if (explicit.isPresent()) {
             if (!INSTANCE_ID_SYNTAX.matcher(explicit.get()).matches()) {
-                throw new ConfigException(INSTANCE_ID, "expected 1 to 200 of A-Z a-z 0-9 . _ - but was '"
-                        + explicit.get() + "'");
+                throw new ConfigException(
+                        INSTANCE_ID, "expected 1 to 200 of A-Z a-z 0-9 . _ - but was '" + explicit.get() + "'");
             }
             return explicit;
         }
         // A hostname that does not fit is not the operator's mistake: go on without static membership.
-        return config.optional(HOSTNAME).filter(h -> INSTANCE_ID_SYNTAX.matcher(h).matches());
+        return config.optional(HOSTNAME)
+                .filter(h -> INSTANCE_ID_SYNTAX.matcher(h).matches());
     }
 
     /** A copy with another instance id (devstack and tests name their instances themselves). */
@@ -121,11 +127,16 @@ public record KafkaSettings(
     public Optional<String> staticMembership(Properties consumer, String service) {
         Optional<String> id = groupInstanceId(service);
         id.ifPresent(v -> consumer.put("group.instance.id", v));
-        if (id.isPresent() && "consumer".equalsIgnoreCase(String.valueOf(consumer.get("group.protocol")).strip())) {
-            LOG.warn("{} uses group.protocol=consumer with static "
-                    + "membership ({}): after a crash the restarted instance is refused (UNRELEASED_INSTANCE_ID) until "
-                    + "the dead member's session times out; group.protocol=classic takes its partitions back at once",
-                    service, id.get());
+        if (id.isPresent()
+                && "consumer"
+                        .equalsIgnoreCase(
+                                String.valueOf(consumer.get("group.protocol")).strip())) {
+            LOG.warn(
+                    "{} uses group.protocol=consumer with static "
+                            + "membership ({}): after a crash the restarted instance is refused (UNRELEASED_INSTANCE_ID) until "
+                            + "the dead member's session times out; group.protocol=classic takes its partitions back at once",
+                    service,
+                    id.get());
         }
         return id;
     }

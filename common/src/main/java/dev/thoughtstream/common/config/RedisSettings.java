@@ -33,7 +33,8 @@ public record RedisSettings(URI url, Duration timeout, String keyPrefix) {
                 if (uri.getScheme() == null
                         || !(uri.getScheme().equals("redis") || uri.getScheme().equals("rediss"))
                         || uri.getHost() == null) {
-                    throw new ConfigException(URL, "expected redis://host:port[/db] but was '" + redactedUrl(uri) + "'");
+                    throw new ConfigException(
+                            URL, "expected redis://host:port[/db] but was '" + redactedUrl(uri) + "'");
                 }
                 return new RedisSettings(uri, timeout, keyPrefix);
             } catch (URISyntaxException e) {

@@ -19,12 +19,14 @@ public record TelegramSettings(Secret token, URI apiUrl) {
         Secret token = config.secret(TOKEN);
         if (!token.reveal().matches("[0-9]+:[A-Za-z0-9_-]+")) {
             // Do not echo the value: a mistyped token is still mostly a secret.
-            throw new ConfigException(TOKEN, "does not look like a bot token (expected <digits>:<letters>, as BotFather issues)");
+            throw new ConfigException(
+                    TOKEN, "does not look like a bot token (expected <digits>:<letters>, as BotFather issues)");
         }
         URI url = config.httpUrl(API_URL, DEFAULT_API_URL);
         String path = url.getPath();
         if (path != null && !path.isEmpty() && !path.equals("/")) {
-            throw new ConfigException(API_URL, "must not have a path (TelegramBots appends /bot<token>/<method>) but was '" + url + "'");
+            throw new ConfigException(
+                    API_URL, "must not have a path (TelegramBots appends /bot<token>/<method>) but was '" + url + "'");
         }
         return new TelegramSettings(token, url);
     }

@@ -35,8 +35,17 @@ public record Delivery(
     }
 
     public static Delivery sent(ReplyPart part, long telegramMessageId, long atMs) {
-        return new Delivery(SCHEMA_VERSION, part.replyId(), part.thoughtId(), part.chatId(), part.seq(),
-                Outcome.SENT, telegramMessageId, part.text(), null, atMs);
+        return new Delivery(
+                SCHEMA_VERSION,
+                part.replyId(),
+                part.thoughtId(),
+                part.chatId(),
+                part.seq(),
+                Outcome.SENT,
+                telegramMessageId,
+                part.text(),
+                null,
+                atMs);
     }
 
     /**
@@ -45,17 +54,44 @@ public record Delivery(
      * {@code reason}, what became of the rest.
      */
     public static Delivery partlySent(ReplyPart part, long firstMessageId, String textSent, String reason, long atMs) {
-        return new Delivery(SCHEMA_VERSION, part.replyId(), part.thoughtId(), part.chatId(), part.seq(),
-                Outcome.SENT, firstMessageId, textSent, reason, atMs);
+        return new Delivery(
+                SCHEMA_VERSION,
+                part.replyId(),
+                part.thoughtId(),
+                part.chatId(),
+                part.seq(),
+                Outcome.SENT,
+                firstMessageId,
+                textSent,
+                reason,
+                atMs);
     }
 
     public static Delivery dropped(ReplyPart part, String reason, long atMs) {
-        return new Delivery(SCHEMA_VERSION, part.replyId(), part.thoughtId(), part.chatId(), part.seq(),
-                Outcome.DROPPED_STALE, null, part.text(), reason, atMs);
+        return new Delivery(
+                SCHEMA_VERSION,
+                part.replyId(),
+                part.thoughtId(),
+                part.chatId(),
+                part.seq(),
+                Outcome.DROPPED_STALE,
+                null,
+                part.text(),
+                reason,
+                atMs);
     }
 
     public static Delivery failed(ReplyPart part, String reason, long atMs) {
-        return new Delivery(SCHEMA_VERSION, part.replyId(), part.thoughtId(), part.chatId(), part.seq(),
-                Outcome.FAILED, null, part.text(), reason, atMs);
+        return new Delivery(
+                SCHEMA_VERSION,
+                part.replyId(),
+                part.thoughtId(),
+                part.chatId(),
+                part.seq(),
+                Outcome.FAILED,
+                null,
+                part.text(),
+                reason,
+                atMs);
     }
 }

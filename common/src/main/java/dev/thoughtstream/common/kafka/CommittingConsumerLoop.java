@@ -69,8 +69,7 @@ public final class CommittingConsumerLoop {
         List<? extends CompletableFuture<?>> stop(Predicate<TopicPartition> partitions);
 
         /** Shutdown, after {@link #stop} of everything and the wait, before the last commit. */
-        default void closed() {
-        }
+        default void closed() {}
     }
 
     /**
@@ -80,8 +79,8 @@ public final class CommittingConsumerLoop {
      * @param revokeTimeout how long a revocation waits for the revoked partitions' running work
      * @param closeTimeout  how long shutdown waits for the running work
      */
-    public record Settings(String what, Duration pollTimeout, int maxHeld, Duration revokeTimeout,
-            Duration closeTimeout) {
+    public record Settings(
+            String what, Duration pollTimeout, int maxHeld, Duration revokeTimeout, Duration closeTimeout) {
         public Settings {
             Objects.requireNonNull(what, "what");
             Objects.requireNonNull(pollTimeout, "pollTimeout");
@@ -114,8 +113,8 @@ public final class CommittingConsumerLoop {
      * @param halted   true once the service stopped dead (a crash stand-in): a revocation then neither waits nor
      *                 commits, and shutdown does nothing
      */
-    public CommittingConsumerLoop(Consumer<byte[], byte[]> consumer, String topic, Work work, Settings settings,
-            BooleanSupplier halted) {
+    public CommittingConsumerLoop(
+            Consumer<byte[], byte[]> consumer, String topic, Work work, Settings settings, BooleanSupplier halted) {
         this.consumer = Objects.requireNonNull(consumer, "consumer");
         this.topic = Objects.requireNonNull(topic, "topic");
         this.work = Objects.requireNonNull(work, "work");
@@ -164,8 +163,10 @@ public final class CommittingConsumerLoop {
             work.closed();
             commitFinished(null);
         } catch (RuntimeException e) {
-            LOG.warn("could not commit the finished {} on stopping; they are read again (and recognised as done)",
-                    settings.what(), e);
+            LOG.warn(
+                    "could not commit the finished {} on stopping; they are read again (and recognised as done)",
+                    settings.what(),
+                    e);
         }
     }
 
@@ -205,8 +206,11 @@ public final class CommittingConsumerLoop {
             CompletableFuture.allOf(new ArrayList<>(running).toArray(CompletableFuture[]::new))
                     .get(timeout.toMillis(), TimeUnit.MILLISECONDS);
         } catch (TimeoutException e) {
-            LOG.warn("{} stopped {} still running after {} ms; going on without them", running.size(),
-                    settings.what(), timeout.toMillis());
+            LOG.warn(
+                    "{} stopped {} still running after {} ms; going on without them",
+                    running.size(),
+                    settings.what(),
+                    timeout.toMillis());
         } catch (ExecutionException e) {
             LOG.warn("stopped work on {} failed while ending", settings.what(), e.getCause());
         } catch (InterruptedException e) {
@@ -220,7 +224,9 @@ public final class CommittingConsumerLoop {
             if (partitions.isEmpty() || halted.getAsBoolean()) {
                 return;
             }
-            LOG.info("partitions revoked: {}; stopping their {} and committing what is finished", partitions,
+            LOG.info(
+                    "partitions revoked: {}; stopping their {} and committing what is finished",
+                    partitions,
                     settings.what());
             awaitAll(work.stop(partitions::contains), settings.revokeTimeout());
             commitFinished(partitions);
@@ -232,8 +238,8 @@ public final class CommittingConsumerLoop {
             if (partitions.isEmpty()) {
                 return;
             }
-            LOG.warn("partitions lost: {}; stopping their {} (their new owner takes them)", partitions,
-                    settings.what());
+            LOG.warn(
+                    "partitions lost: {}; stopping their {} (their new owner takes them)", partitions, settings.what());
             work.stop(partitions::contains);
             offsets.remove(partitions);
         }

@@ -97,7 +97,9 @@ public final class PartitionOffsets {
             committed(commit);
             LOG.debug("committed {}", commit);
         } catch (CommitFailedException | RebalanceInProgressException e) {
-            LOG.warn("could not commit {} (the group is rebalancing); trying again after it: {}", commit,
+            LOG.warn(
+                    "could not commit {} (the group is rebalancing); trying again after it: {}",
+                    commit,
                     e.getMessage());
         }
     }

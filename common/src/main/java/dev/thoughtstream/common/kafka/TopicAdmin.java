@@ -44,7 +44,9 @@ public final class TopicAdmin {
             if (!missing.isEmpty()) {
                 try {
                     admin.createTopics(missing).all().get(timeout.toMillis(), TimeUnit.MILLISECONDS);
-                    LOG.info("created topics {} with {} partitions", missing.stream().map(NewTopic::name).toList(),
+                    LOG.info(
+                            "created topics {} with {} partitions",
+                            missing.stream().map(NewTopic::name).toList(),
                             settings.partitions());
                 } catch (ExecutionException e) {
                     // Another service may have created them between our list and create; that is fine.
@@ -55,19 +57,26 @@ public final class TopicAdmin {
             }
             Map<String, TopicDescription> described = describeWhenKnown(admin, topics.allNames(), deadline);
             int expected = described.get(topics.updates().name()).partitions().size();
-            for (String chatKeyed : List.of(topics.thoughts().name(), topics.replies().name(), topics.delivered().name())) {
+            for (String chatKeyed : List.of(
+                    topics.thoughts().name(),
+                    topics.replies().name(),
+                    topics.delivered().name())) {
                 int n = described.get(chatKeyed).partitions().size();
                 if (n != expected) {
-                    LOG.warn("topic {} has {} partitions but {} has {}: chat-keyed topics must be co-partitioned",
-                            chatKeyed, n, topics.updates().name(), expected);
+                    LOG.warn(
+                            "topic {} has {} partitions but {} has {}: chat-keyed topics must be co-partitioned",
+                            chatKeyed,
+                            n,
+                            topics.updates().name(),
+                            expected);
                 }
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IllegalStateException("interrupted while creating topics", e);
         } catch (ExecutionException | TimeoutException e) {
-            throw new IllegalStateException("cannot create or describe topics at " + settings.bootstrapServers()
-                    + ": " + e.getMessage(), e);
+            throw new IllegalStateException(
+                    "cannot create or describe topics at " + settings.bootstrapServers() + ": " + e.getMessage(), e);
         }
     }
 

@@ -40,7 +40,8 @@ public final class HttpEndpoints implements AutoCloseable {
         try {
             server = HttpServers.create(new InetSocketAddress(port), 0);
         } catch (IOException e) {
-            throw new IllegalStateException("cannot serve metrics and health on port " + port + ": " + e.getMessage(), e);
+            throw new IllegalStateException(
+                    "cannot serve metrics and health on port " + port + ": " + e.getMessage(), e);
         }
         ExecutorService executor = Executors.newFixedThreadPool(2, r -> {
             Thread t = new Thread(r, "http-endpoints");

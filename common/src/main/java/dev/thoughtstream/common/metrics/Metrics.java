@@ -29,7 +29,11 @@ public final class Metrics {
     /** Latency buckets from 5 ms to 2 min: covers a Kafka hop and a slow LLM reply alike. */
     static final double[] BUCKETS = {0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120};
 
-    private enum Type { COUNTER, GAUGE, HISTOGRAM }
+    private enum Type {
+        COUNTER,
+        GAUGE,
+        HISTOGRAM
+    }
 
     private record Family(String name, String help, Type type) {}
 
@@ -114,8 +118,8 @@ public final class Metrics {
         series.put(new SeriesKey(name, List.of(checkLabels(labels))), new Gauge(value));
     }
 
-    private Object instrument(String name, String help, Type type, String[] labels,
-            java.util.function.Supplier<Object> create) {
+    private Object instrument(
+            String name, String help, Type type, String[] labels, java.util.function.Supplier<Object> create) {
         family(name, help, type);
         return series.computeIfAbsent(new SeriesKey(name, List.of(checkLabels(labels))), k -> create.get());
     }
@@ -153,9 +157,16 @@ public final class Metrics {
         for (Map.Entry<String, List<Map.Entry<SeriesKey, Object>>> metric : byName.entrySet()) {
             Family f = families.get(metric.getKey());
             String full = PREFIX + f.name();
-            out.append("# HELP ").append(full).append(' ').append(f.help().replace("\\", "\\\\").replace("\n", "\\n"))
+            out.append("# HELP ")
+                    .append(full)
+                    .append(' ')
+                    .append(f.help().replace("\\", "\\\\").replace("\n", "\\n"))
                     .append('\n');
-            out.append("# TYPE ").append(full).append(' ').append(f.type().name().toLowerCase(Locale.ROOT)).append('\n');
+            out.append("# TYPE ")
+                    .append(full)
+                    .append(' ')
+                    .append(f.type().name().toLowerCase(Locale.ROOT))
+                    .append('\n');
             for (Map.Entry<SeriesKey, Object> s : metric.getValue()) {
                 List<String> labels = s.getKey().labels();
                 Object v = s.getValue();
@@ -186,10 +197,16 @@ public final class Metrics {
                 if (i > 0) {
                     out.append(',');
                 }
-                out.append(labels.get(i)).append("=\"").append(escape(labels.get(i + 1))).append('"');
+                out.append(labels.get(i))
+                        .append("=\"")
+                        .append(escape(labels.get(i + 1)))
+                        .append('"');
             }
             if (le != null) {
-                out.append(labels.isEmpty() ? "" : ",").append("le=\"").append(le).append('"');
+                out.append(labels.isEmpty() ? "" : ",")
+                        .append("le=\"")
+                        .append(le)
+                        .append('"');
             }
             out.append('}');
         }

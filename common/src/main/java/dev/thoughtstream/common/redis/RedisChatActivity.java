@@ -132,8 +132,8 @@ public final class RedisChatActivity implements ChatActivity {
         }
         Set<Long> raised = new LinkedHashSet<>();
         for (Object chat : chats) {
-            raised.add(Long.parseLong(chat instanceof byte[] b ? new String(b, StandardCharsets.UTF_8)
-                    : chat.toString()));
+            raised.add(
+                    Long.parseLong(chat instanceof byte[] b ? new String(b, StandardCharsets.UTF_8) : chat.toString()));
         }
         return raised;
     }
@@ -197,8 +197,11 @@ public final class RedisChatActivity implements ChatActivity {
                     return;
                 }
                 backoffMs = retries.nextMillis();
-                LOG.warn("staleness subscription to {} lost ({}); reading the register directly, retrying in {} ms",
-                        channel, e.toString(), backoffMs);
+                LOG.warn(
+                        "staleness subscription to {} lost ({}); reading the register directly, retrying in {} ms",
+                        channel,
+                        e.toString(),
+                        backoffMs);
             } finally {
                 // Messages may be missed while unsubscribed: forget the cache rather than trust it.
                 subscribed = false;

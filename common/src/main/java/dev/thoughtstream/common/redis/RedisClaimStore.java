@@ -72,13 +72,15 @@ public final class RedisClaimStore implements ClaimStore {
 
     @Override
     public boolean claim(String key, String value, Duration ttl) {
-        return "OK".equals(redis.set(keyPrefix + key, value, SetParams.setParams().nx().px(ttl.toMillis())));
+        return "OK"
+                .equals(redis.set(
+                        keyPrefix + key, value, SetParams.setParams().nx().px(ttl.toMillis())));
     }
 
     @Override
     public boolean replace(String key, String expected, String value, Duration ttl) {
-        Object replaced = redis.eval(REPLACE_SCRIPT, List.of(keyPrefix + key),
-                List.of(expected, value, Long.toString(ttl.toMillis())));
+        Object replaced = redis.eval(
+                REPLACE_SCRIPT, List.of(keyPrefix + key), List.of(expected, value, Long.toString(ttl.toMillis())));
         return Long.valueOf(1).equals(replaced);
     }
 
@@ -108,7 +110,9 @@ public final class RedisClaimStore implements ClaimStore {
         if (keys.isEmpty()) {
             return;
         }
-        redis.eval(PUT_ALL_SCRIPT, keys.stream().map(k -> keyPrefix + k).toList(),
+        redis.eval(
+                PUT_ALL_SCRIPT,
+                keys.stream().map(k -> keyPrefix + k).toList(),
                 List.of(value, Long.toString(ttl.toMillis())));
     }
 

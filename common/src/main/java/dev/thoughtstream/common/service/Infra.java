@@ -46,7 +46,8 @@ public final class Infra implements AutoCloseable {
      */
     public record Settings(KafkaSettings kafka, Optional<RedisSettings> redis, int httpPort) {
         public static Settings from(Config config, boolean usesRedis) {
-            return new Settings(KafkaSettings.from(config),
+            return new Settings(
+                    KafkaSettings.from(config),
                     usesRedis ? Optional.of(RedisSettings.from(config)) : Optional.empty(),
                     config.integer(HTTP_PORT, DEFAULT_HTTP_PORT, 0, 65535));
         }
@@ -58,6 +59,7 @@ public final class Infra implements AutoCloseable {
     private final Clock clock;
     /** Distinguishes this process from an earlier one under the same instance id (a restart). */
     private final String incarnation = UUID.randomUUID().toString().substring(0, 8);
+
     private final Optional<RedisSettings> redisSettings;
     private final boolean inMemory;
     private final Deque<AutoCloseable> closers = new ArrayDeque<>();
@@ -200,7 +202,8 @@ public final class Infra implements AutoCloseable {
         if (!subscribed && activity instanceof RedisChatActivity redisActivity) {
             try {
                 if (!redisActivity.startSubscriber(RedisChatActivity.SUBSCRIBE_WAIT)) {
-                    LOG.warn("not yet subscribed to the staleness signal after {}; it is read from Redis until then",
+                    LOG.warn(
+                            "not yet subscribed to the staleness signal after {}; it is read from Redis until then",
                             RedisChatActivity.SUBSCRIBE_WAIT);
                 }
             } catch (InterruptedException e) {
@@ -223,8 +226,8 @@ public final class Infra implements AutoCloseable {
             claims = new InMemoryClaimStore(clock);
             activity = new InMemoryChatActivity();
         } else {
-            RedisSettings settings = redisSettings.orElseThrow(() -> new IllegalStateException(
-                    "this service was not configured to use Redis"));
+            RedisSettings settings = redisSettings.orElseThrow(
+                    () -> new IllegalStateException("this service was not configured to use Redis"));
             redisClient = RedisClaimStore.connect(settings);
             claims = new RedisClaimStore(redisClient, settings.keyPrefix());
             activity = new RedisChatActivity(redisClient, settings.keyPrefix(), RedisChatActivity.SIGNAL_TTL);
@@ -270,7 +273,10 @@ public final class Infra implements AutoCloseable {
             try {
                 c.close();
             } catch (Exception e) {
-                LOG.warn("error while releasing {} (continuing): {}", c.getClass().getSimpleName(), e.toString());
+                LOG.warn(
+                        "error while releasing {} (continuing): {}",
+                        c.getClass().getSimpleName(),
+                        e.toString());
             }
         }
     }

@@ -76,7 +76,10 @@ public final class OwningService implements Service {
             try {
                 r.close();
             } catch (Exception e) {
-                LOG.warn("{}: error while releasing {} (continuing): {}", service.name(), r.getClass().getSimpleName(),
+                LOG.warn(
+                        "{}: error while releasing {} (continuing): {}",
+                        service.name(),
+                        r.getClass().getSimpleName(),
                         e.toString());
             }
         }

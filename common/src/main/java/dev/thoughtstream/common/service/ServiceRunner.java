@@ -68,10 +68,13 @@ public final class ServiceRunner {
             LOG.error("{} could not start: {}", name, e.getMessage(), e);
             return EXIT_FAILED;
         }
-        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-            service.close();
-            infra.close();
-        }, name + "-shutdown"));
+        Runtime.getRuntime()
+                .addShutdownHook(new Thread(
+                        () -> {
+                            service.close();
+                            infra.close();
+                        },
+                        name + "-shutdown"));
         LOG.info("{} running", name);
         try {
             service.awaitTermination();

@@ -33,7 +33,8 @@ public enum ChatCommand {
      * name of up to 32 letters, digits or underscores, optionally {@code @botusername}, then the end of the text or
      * anything that cannot continue the name (a space before arguments, punctuation...).
      */
-    private static final Pattern COMMAND = Pattern.compile("^/([A-Za-z0-9_]{1,32})(?:@([A-Za-z0-9_]{1,64}))?(?![A-Za-z0-9_@])");
+    private static final Pattern COMMAND =
+            Pattern.compile("^/([A-Za-z0-9_]{1,32})(?:@([A-Za-z0-9_]{1,64}))?(?![A-Za-z0-9_@])");
 
     /** The name as typed after the slash ({@code start}, ...). */
     public String commandName() {

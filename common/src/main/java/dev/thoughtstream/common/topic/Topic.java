@@ -19,7 +19,9 @@ public record Topic<K, V>(String name, Serde<K> keySerde, Serde<V> valueSerde) {
 
     /** A record of {@code key} and {@code value} to this topic, written by its serdes. */
     public ProducerRecord<byte[], byte[]> record(K key, V value) {
-        return new ProducerRecord<>(name, keySerde.serializer().serialize(name, key),
+        return new ProducerRecord<>(
+                name,
+                keySerde.serializer().serialize(name, key),
                 valueSerde.serializer().serialize(name, value));
     }
 

@@ -14,7 +14,11 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 class ConfigTest {
-    enum Provider { OLLAMA, OPENAI, SCRIPTED }
+    enum Provider {
+        OLLAMA,
+        OPENAI,
+        SCRIPTED
+    }
 
     @Test
     void environmentVariablesWinOverTheDotenvFile(@TempDir Path dir) throws Exception {
@@ -52,7 +56,8 @@ class ConfigTest {
 
     @Test
     void aMissingRequiredVariableFailsNamingIt() {
-        ConfigException e = assertThrows(ConfigException.class, () -> Config.of(Map.of()).required("TG_BOT_TOKEN"));
+        ConfigException e =
+                assertThrows(ConfigException.class, () -> Config.of(Map.of()).required("TG_BOT_TOKEN"));
 
         assertEquals("TG_BOT_TOKEN", e.variable());
         assertTrue(e.getMessage().startsWith("TG_BOT_TOKEN:"));
@@ -72,7 +77,8 @@ class ConfigTest {
 
         assertEquals(Duration.ofMillis(1500), config.millis("CHUNK_GAP_MS", 0, 0, 60_000));
         ConfigException notANumber = assertThrows(ConfigException.class, () -> config.integer("BAD", 1));
-        assertTrue(notANumber.getMessage().contains("BAD") && notANumber.getMessage().contains("fast"));
+        assertTrue(notANumber.getMessage().contains("BAD")
+                && notANumber.getMessage().contains("fast"));
         ConfigException outOfRange = assertThrows(ConfigException.class, () -> config.integer("NEG", 1, 0, 10));
         assertEquals("NEG", outOfRange.variable());
     }
@@ -83,8 +89,8 @@ class ConfigTest {
 
         assertEquals(Provider.OPENAI, config.enumValue("LLM_PROVIDER", Provider.class, Provider.SCRIPTED));
         assertEquals(Provider.SCRIPTED, config.enumValue("UNSET", Provider.class, Provider.SCRIPTED));
-        ConfigException e = assertThrows(ConfigException.class,
-                () -> config.enumValue("OTHER", Provider.class, Provider.SCRIPTED));
+        ConfigException e =
+                assertThrows(ConfigException.class, () -> config.enumValue("OTHER", Provider.class, Provider.SCRIPTED));
         assertTrue(e.getMessage().contains("ollama | openai | scripted"), e.getMessage());
     }
 
@@ -102,7 +108,9 @@ class ConfigTest {
         Config config = Config.of(Map.of("TG_API_URL", "http://127.0.0.1:8088", "LLM_API_URL", "localhost:11434"));
 
         assertEquals(8088, config.httpUrl("TG_API_URL", null).getPort());
-        assertEquals("api.telegram.org", config.httpUrl("UNSET", "https://api.telegram.org").getHost());
+        assertEquals(
+                "api.telegram.org",
+                config.httpUrl("UNSET", "https://api.telegram.org").getHost());
         ConfigException e = assertThrows(ConfigException.class, () -> config.httpUrl("LLM_API_URL", null));
         assertEquals("LLM_API_URL", e.variable());
     }
@@ -127,11 +135,14 @@ class ConfigTest {
     @Test
     void aFailureIsDescribedOnOneLineWithTheSecretRemoved() {
         Secret token = new Secret("123456:ABC-def");
-        Exception failure = new IllegalStateException("call failed",
+        Exception failure = new IllegalStateException(
+                "call failed",
                 new java.io.IOException("Failed to connect to https://api.telegram.org/bot123456:ABC-def/sendMessage"));
 
-        assertEquals("IllegalStateException: call failed <- IOException: Failed to connect to "
-                + "https://api.telegram.org/bot<redacted>/sendMessage", token.describe(failure));
+        assertEquals(
+                "IllegalStateException: call failed <- IOException: Failed to connect to "
+                        + "https://api.telegram.org/bot<redacted>/sendMessage",
+                token.describe(failure));
     }
 
     @Test

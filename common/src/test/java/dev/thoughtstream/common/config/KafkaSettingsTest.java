@@ -45,7 +45,8 @@ class KafkaSettingsTest {
     void toStringNamesOverridesButNotTheirValues() {
         KafkaSettings settings = KafkaSettings.from(Config.of(Map.of(
                 "KAFKA_BOOTSTRAP_SERVERS", "b:1",
-                "KAFKA_CLIENT_SASL_JAAS_CONFIG", "org.apache.kafka...PlainLoginModule required password=\"hunter2\";")));
+                "KAFKA_CLIENT_SASL_JAAS_CONFIG",
+                        "org.apache.kafka...PlainLoginModule required password=\"hunter2\";")));
 
         assertTrue(settings.toString().contains("sasl.jaas.config"));
         assertFalse(settings.toString().contains("hunter2"));
@@ -54,8 +55,15 @@ class KafkaSettingsTest {
     @Test
     void topicLayoutDefaultsAndOverrides() {
         KafkaSettings defaults = KafkaSettings.from(Config.of(Map.of("KAFKA_BOOTSTRAP_SERVERS", "b:1")));
-        KafkaSettings custom = KafkaSettings.from(Config.of(Map.of("KAFKA_BOOTSTRAP_SERVERS", "b:1",
-                "TOPIC_PREFIX", "prod.", "TOPIC_PARTITIONS", "12", "TOPIC_REPLICATION_FACTOR", "3")));
+        KafkaSettings custom = KafkaSettings.from(Config.of(Map.of(
+                "KAFKA_BOOTSTRAP_SERVERS",
+                "b:1",
+                "TOPIC_PREFIX",
+                "prod.",
+                "TOPIC_PARTITIONS",
+                "12",
+                "TOPIC_REPLICATION_FACTOR",
+                "3")));
 
         assertEquals("", defaults.topicPrefix());
         assertEquals(6, defaults.partitions());
@@ -68,8 +76,8 @@ class KafkaSettingsTest {
     @Test
     void staticMembershipSetsTheGroupInstanceIdOnlyWithAnInstanceId() {
         // given one instance with an id and one without
-        KafkaSettings named = KafkaSettings.from(Config.of(Map.of("KAFKA_BOOTSTRAP_SERVERS", "b:1",
-                "INSTANCE_ID", "node-2")));
+        KafkaSettings named =
+                KafkaSettings.from(Config.of(Map.of("KAFKA_BOOTSTRAP_SERVERS", "b:1", "INSTANCE_ID", "node-2")));
         KafkaSettings anonymous = KafkaSettings.from(Config.of(Map.of("KAFKA_BOOTSTRAP_SERVERS", "b:1")));
         Properties namedConsumer = named.clientProperties();
         Properties anonymousConsumer = anonymous.clientProperties();
@@ -88,10 +96,10 @@ class KafkaSettingsTest {
     @Test
     void aContainersHostnameIsTheInstanceIdUnlessInstanceIdIsSet() {
         // given a container's HOSTNAME, with and without INSTANCE_ID
-        KafkaSettings fromHostname = KafkaSettings.from(Config.of(Map.of("KAFKA_BOOTSTRAP_SERVERS", "b:1",
-                "HOSTNAME", "3f2a9c1b7d4e")));
-        KafkaSettings explicit = KafkaSettings.from(Config.of(Map.of("KAFKA_BOOTSTRAP_SERVERS", "b:1",
-                "HOSTNAME", "3f2a9c1b7d4e", "INSTANCE_ID", "emitter-1")));
+        KafkaSettings fromHostname =
+                KafkaSettings.from(Config.of(Map.of("KAFKA_BOOTSTRAP_SERVERS", "b:1", "HOSTNAME", "3f2a9c1b7d4e")));
+        KafkaSettings explicit = KafkaSettings.from(Config.of(
+                Map.of("KAFKA_BOOTSTRAP_SERVERS", "b:1", "HOSTNAME", "3f2a9c1b7d4e", "INSTANCE_ID", "emitter-1")));
 
         // then the explicit id wins, and the hostname serves otherwise
         assertEquals(Optional.of("3f2a9c1b7d4e"), fromHostname.instanceId());
@@ -100,8 +108,13 @@ class KafkaSettingsTest {
 
     @Test
     void aMissingPropertiesFileFailsNamingTheVariable() {
-        ConfigException e = assertThrows(ConfigException.class, () -> KafkaSettings.from(Config.of(Map.of(
-                "KAFKA_BOOTSTRAP_SERVERS", "b:1", "KAFKA_CLIENT_PROPERTIES_FILE", "/nonexistent/x.properties"))));
+        ConfigException e = assertThrows(
+                ConfigException.class,
+                () -> KafkaSettings.from(Config.of(Map.of(
+                        "KAFKA_BOOTSTRAP_SERVERS",
+                        "b:1",
+                        "KAFKA_CLIENT_PROPERTIES_FILE",
+                        "/nonexistent/x.properties"))));
 
         assertEquals("KAFKA_CLIENT_PROPERTIES_FILE", e.variable());
     }

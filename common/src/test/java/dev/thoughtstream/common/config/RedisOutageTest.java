@@ -12,16 +12,19 @@ class RedisOutageTest {
 
     @Test
     void theNewVariableTakesFailOpenOrFailClosed() {
-        assertEquals(RedisOutage.FAIL_CLOSED, RedisOutage.read(Config.of(Map.of(NAME, "fail-closed")), NAME,
-                RedisOutage.FAIL_OPEN));
-        assertEquals(RedisOutage.FAIL_OPEN, RedisOutage.read(Config.of(Map.of(NAME, "FAIL_OPEN")), NAME,
-                RedisOutage.FAIL_CLOSED));
+        assertEquals(
+                RedisOutage.FAIL_CLOSED,
+                RedisOutage.read(Config.of(Map.of(NAME, "fail-closed")), NAME, RedisOutage.FAIL_OPEN));
+        assertEquals(
+                RedisOutage.FAIL_OPEN,
+                RedisOutage.read(Config.of(Map.of(NAME, "FAIL_OPEN")), NAME, RedisOutage.FAIL_CLOSED));
         assertEquals(RedisOutage.FAIL_CLOSED, RedisOutage.read(Config.of(Map.of()), NAME, RedisOutage.FAIL_CLOSED));
     }
 
     @Test
     void anUnknownValueFailsNamingTheVariable() {
-        ConfigException e = assertThrows(ConfigException.class,
+        ConfigException e = assertThrows(
+                ConfigException.class,
                 () -> RedisOutage.read(Config.of(Map.of(NAME, "maybe")), NAME, RedisOutage.FAIL_OPEN));
 
         assertEquals(NAME, e.variable());
@@ -29,27 +32,42 @@ class RedisOutageTest {
 
     @Test
     void anOldTrueFalseVariableStillWorksWhenTheNewOneIsUnset() {
-        assertEquals(RedisOutage.FAIL_CLOSED, RedisOutage.read(Config.of(Map.of("X_FAIL_OPEN", "false")), NAME,
-                RedisOutage.FAIL_OPEN, OLD_BOOL));
-        assertEquals(RedisOutage.FAIL_OPEN, RedisOutage.read(Config.of(Map.of("X_FAIL_OPEN", "true")), NAME,
-                RedisOutage.FAIL_CLOSED, OLD_BOOL));
+        assertEquals(
+                RedisOutage.FAIL_CLOSED,
+                RedisOutage.read(Config.of(Map.of("X_FAIL_OPEN", "false")), NAME, RedisOutage.FAIL_OPEN, OLD_BOOL));
+        assertEquals(
+                RedisOutage.FAIL_OPEN,
+                RedisOutage.read(Config.of(Map.of("X_FAIL_OPEN", "true")), NAME, RedisOutage.FAIL_CLOSED, OLD_BOOL));
     }
 
     @Test
     void anOldVariableWithTheSameValuesStillWorks() {
-        assertEquals(RedisOutage.FAIL_CLOSED, RedisOutage.read(Config.of(Map.of("X_MODE", "fail-closed")), NAME,
-                RedisOutage.FAIL_OPEN, RedisOutage.Legacy.sameValues("X_MODE")));
+        assertEquals(
+                RedisOutage.FAIL_CLOSED,
+                RedisOutage.read(
+                        Config.of(Map.of("X_MODE", "fail-closed")),
+                        NAME,
+                        RedisOutage.FAIL_OPEN,
+                        RedisOutage.Legacy.sameValues("X_MODE")));
     }
 
     @Test
     void theNewVariableWinsOverTheOldOneButABadOldValueStillFails() {
-        assertEquals(RedisOutage.FAIL_OPEN, RedisOutage.read(
-                Config.of(Map.of(NAME, "fail-open", "X_FAIL_OPEN", "false")), NAME, RedisOutage.FAIL_CLOSED,
-                OLD_BOOL));
+        assertEquals(
+                RedisOutage.FAIL_OPEN,
+                RedisOutage.read(
+                        Config.of(Map.of(NAME, "fail-open", "X_FAIL_OPEN", "false")),
+                        NAME,
+                        RedisOutage.FAIL_CLOSED,
+                        OLD_BOOL));
 
-        ConfigException e = assertThrows(ConfigException.class, () -> RedisOutage.read(
-                Config.of(Map.of(NAME, "fail-open", "X_FAIL_OPEN", "perhaps")), NAME, RedisOutage.FAIL_CLOSED,
-                OLD_BOOL));
+        ConfigException e = assertThrows(
+                ConfigException.class,
+                () -> RedisOutage.read(
+                        Config.of(Map.of(NAME, "fail-open", "X_FAIL_OPEN", "perhaps")),
+                        NAME,
+                        RedisOutage.FAIL_CLOSED,
+                        OLD_BOOL));
         assertEquals("X_FAIL_OPEN", e.variable());
     }
 

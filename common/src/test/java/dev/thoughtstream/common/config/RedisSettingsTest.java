@@ -12,8 +12,8 @@ class RedisSettingsTest {
 
     @Test
     void redisUrlWinsOverHostAndPort() {
-        RedisSettings s = RedisSettings.from(Config.of(Map.of(
-                "REDIS_URL", "redis://cache:6400/2", "REDIS_HOST", "other")));
+        RedisSettings s =
+                RedisSettings.from(Config.of(Map.of("REDIS_URL", "redis://cache:6400/2", "REDIS_HOST", "other")));
 
         assertEquals("cache", s.url().getHost());
         assertEquals("ts:", s.keyPrefix(), "the default key prefix");
@@ -31,7 +31,8 @@ class RedisSettingsTest {
 
     @Test
     void aNonRedisUrlFailsNamingTheVariableWithoutThePassword() {
-        ConfigException e = assertThrows(ConfigException.class,
+        ConfigException e = assertThrows(
+                ConfigException.class,
                 () -> RedisSettings.from(Config.of(Map.of("REDIS_URL", "http://user:s3cret@cache:6379"))));
 
         assertEquals("REDIS_URL", e.variable());

@@ -21,8 +21,8 @@ class TelegramSettingsTest {
 
     @Test
     void pointsAtTheEmulatorOrASelfHostedServer() {
-        TelegramSettings s = TelegramSettings.from(Config.of(Map.of(
-                "TG_BOT_TOKEN", "123:abc", "TG_API_URL", "http://127.0.0.1:8088")));
+        TelegramSettings s = TelegramSettings.from(
+                Config.of(Map.of("TG_BOT_TOKEN", "123:abc", "TG_API_URL", "http://127.0.0.1:8088")));
 
         assertEquals("http", s.scheme());
         assertEquals(8088, s.port());
@@ -37,7 +37,8 @@ class TelegramSettingsTest {
 
     @Test
     void aMalformedTokenFailsWithoutEchoingIt() {
-        ConfigException e = assertThrows(ConfigException.class,
+        ConfigException e = assertThrows(
+                ConfigException.class,
                 () -> TelegramSettings.from(Config.of(Map.of("TG_BOT_TOKEN", "hunter2 with spaces"))));
 
         assertEquals("TG_BOT_TOKEN", e.variable());
@@ -46,8 +47,10 @@ class TelegramSettingsTest {
 
     @Test
     void aUrlWithAPathIsRejected() {
-        ConfigException e = assertThrows(ConfigException.class, () -> TelegramSettings.from(Config.of(Map.of(
-                "TG_BOT_TOKEN", "1:a", "TG_API_URL", "https://proxy.example/telegram"))));
+        ConfigException e = assertThrows(
+                ConfigException.class,
+                () -> TelegramSettings.from(
+                        Config.of(Map.of("TG_BOT_TOKEN", "1:a", "TG_API_URL", "https://proxy.example/telegram"))));
 
         assertEquals("TG_API_URL", e.variable());
     }

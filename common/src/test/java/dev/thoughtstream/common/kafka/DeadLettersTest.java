@@ -17,8 +17,8 @@ class DeadLettersTest {
         var source = new ConsumerRecord<>("chat.thoughts", 2, 17L, key, value);
         source.headers().add("trace", "abc".getBytes(StandardCharsets.UTF_8));
 
-        ProducerRecord<byte[], byte[]> dead = DeadLetters.of("pipeline.dead-letters", source, "llm-processor",
-                "cannot read Thought", 1234L);
+        ProducerRecord<byte[], byte[]> dead =
+                DeadLetters.of("pipeline.dead-letters", source, "llm-processor", "cannot read Thought", 1234L);
 
         assertEquals("pipeline.dead-letters", dead.topic());
         assertArrayEquals(key, dead.key());

@@ -45,9 +45,12 @@ class HttpServersTest {
                 exchange.close();
             });
             server.start();
-            HttpResponse<String> answer = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(
-                    "http://127.0.0.1:" + server.getAddress().getPort() + "/")).build(),
-                    HttpResponse.BodyHandlers.ofString());
+            HttpResponse<String> answer = HttpClient.newHttpClient()
+                    .send(
+                            HttpRequest.newBuilder(URI.create("http://127.0.0.1:"
+                                            + server.getAddress().getPort() + "/"))
+                                    .build(),
+                            HttpResponse.BodyHandlers.ofString());
             assertEquals("ok", answer.body());
         } finally {
             server.stop(0);

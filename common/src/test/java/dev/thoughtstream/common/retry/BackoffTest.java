@@ -17,7 +17,8 @@ class BackoffTest {
         Backoff backoff = Backoff.exponential(Duration.ofMillis(100), Duration.ofSeconds(1));
 
         // When the first six retries ask for their wait
-        List<Long> waits = IntStream.rangeClosed(1, 6).mapToObj(backoff::delayMillis).toList();
+        List<Long> waits =
+                IntStream.rangeClosed(1, 6).mapToObj(backoff::delayMillis).toList();
 
         // Then it doubles and stays at the cap
         assertEquals(List.of(100L, 200L, 400L, 800L, 1000L, 1000L), waits);
@@ -33,7 +34,8 @@ class BackoffTest {
     @Test
     void aSequenceGrowsWithEachFailureAndStartsOverAfterAReset() {
         // Given a loop's sequence
-        Backoff.Sequence retries = Backoff.exponential(Duration.ofMillis(50), Duration.ofMillis(150)).sequence();
+        Backoff.Sequence retries = Backoff.exponential(Duration.ofMillis(50), Duration.ofMillis(150))
+                .sequence();
 
         // When it fails three times, then succeeds, then fails again
         long first = retries.nextMillis();
@@ -52,7 +54,8 @@ class BackoffTest {
     @Test
     void jitterSpreadsEachWaitAroundTheDoublingWithoutPassingTheCap() {
         // Given a backoff with 50 % jitter
-        Backoff backoff = Backoff.exponential(Duration.ofMillis(100), Duration.ofMillis(500)).withJitter(0.5);
+        Backoff backoff = Backoff.exponential(Duration.ofMillis(100), Duration.ofMillis(500))
+                .withJitter(0.5);
 
         // When many retries ask for their waits
         for (int i = 0; i < 500; i++) {
@@ -68,11 +71,16 @@ class BackoffTest {
     @Test
     void anImpossiblePolicyIsRefusedWhenBuilt() {
         assertThrows(IllegalArgumentException.class, () -> Backoff.exponential(Duration.ZERO, Duration.ofSeconds(1)));
-        assertThrows(IllegalArgumentException.class,
+        assertThrows(
+                IllegalArgumentException.class,
                 () -> Backoff.exponential(Duration.ofSeconds(2), Duration.ofSeconds(1)));
-        assertThrows(IllegalArgumentException.class,
-                () -> Backoff.exponential(Duration.ofSeconds(1), Duration.ofSeconds(2)).withJitter(1.0));
-        assertThrows(IllegalArgumentException.class,
-                () -> Backoff.exponential(Duration.ofSeconds(1), Duration.ofSeconds(2)).delay(0));
+        assertThrows(
+                IllegalArgumentException.class,
+                () -> Backoff.exponential(Duration.ofSeconds(1), Duration.ofSeconds(2))
+                        .withJitter(1.0));
+        assertThrows(
+                IllegalArgumentException.class,
+                () -> Backoff.exponential(Duration.ofSeconds(1), Duration.ofSeconds(2))
+                        .delay(0));
     }
 }

@@ -21,13 +21,33 @@ class JsonSerdeTest {
 
     @Test
     void everyEventRoundTrips() throws Exception {
-        var update = StoredUpdate.of(7, 42, 1000, Json.mapper().readTree(
-                "{\"update_id\":7,\"message\":{\"message_id\":3,\"chat\":{\"id\":42},\"text\":\"hi\"}}"));
-        var thought = new Thought(Thought.SCHEMA_VERSION, Thought.idFor(42, 3), 42,
-                List.of(new ThoughtMessage(3, "hi", 1000), new ThoughtMessage(4, "there", 1200)), 3, 4, 1000, 2700,
+        var update = StoredUpdate.of(
+                7,
+                42,
+                1000,
+                Json.mapper()
+                        .readTree(
+                                "{\"update_id\":7,\"message\":{\"message_id\":3,\"chat\":{\"id\":42},\"text\":\"hi\"}}"));
+        var thought = new Thought(
+                Thought.SCHEMA_VERSION,
+                Thought.idFor(42, 3),
+                42,
+                List.of(new ThoughtMessage(3, "hi", 1000), new ThoughtMessage(4, "there", 1200)),
+                3,
+                4,
+                1000,
+                2700,
                 List.of(new ContextMessage(ContextMessage.Role.ASSISTANT, "hello", 900)));
-        var part = new ReplyPart(ReplyPart.SCHEMA_VERSION, ReplyPart.replyIdFor(thought.thoughtId()),
-                thought.thoughtId(), 42, 4, 0, false, "Hi!", 2800);
+        var part = new ReplyPart(
+                ReplyPart.SCHEMA_VERSION,
+                ReplyPart.replyIdFor(thought.thoughtId()),
+                thought.thoughtId(),
+                42,
+                4,
+                0,
+                false,
+                "Hi!",
+                2800);
         var delivery = Delivery.sent(part, 99, 2900);
 
         assertEquals(update, roundTrip(update, StoredUpdate.class));
@@ -58,7 +78,8 @@ class JsonSerdeTest {
     void unreadableBytesRaiseSerializationExceptionNamingTopicAndType() {
         var serde = new JsonSerde<>(Thought.class);
 
-        SerializationException e = assertThrows(SerializationException.class,
+        SerializationException e = assertThrows(
+                SerializationException.class,
                 () -> serde.deserialize("chat.thoughts", "{not json".getBytes(StandardCharsets.UTF_8)));
 
         assertTrue(e.getMessage().contains("chat.thoughts") && e.getMessage().contains("Thought"), e.getMessage());
@@ -67,8 +88,9 @@ class JsonSerdeTest {
     @Test
     void aRecordThatBreaksAnInvariantIsABadRecordNotACrash() {
         var serde = new JsonSerde<>(Thought.class);
-        byte[] noMessages = "{\"schemaVersion\":1,\"thoughtId\":\"1:1\",\"chatId\":1,\"messages\":[],\"firstMessageId\":1,\"lastMessageId\":1,\"openedAtMs\":1,\"closedAtMs\":1}"
-                .getBytes(StandardCharsets.UTF_8);
+        byte[] noMessages =
+                "{\"schemaVersion\":1,\"thoughtId\":\"1:1\",\"chatId\":1,\"messages\":[],\"firstMessageId\":1,\"lastMessageId\":1,\"openedAtMs\":1,\"closedAtMs\":1}"
+                        .getBytes(StandardCharsets.UTF_8);
 
         assertThrows(SerializationException.class, () -> serde.deserialize("t", noMessages));
     }
@@ -76,22 +98,25 @@ class JsonSerdeTest {
     @Test
     void aMissingNumberIsRejectedRatherThanReadAsZero() {
         var serde = new JsonSerde<>(ReplyPart.class);
-        byte[] noChat = "{\"schemaVersion\":1,\"replyId\":\"r\",\"thoughtId\":\"t\",\"seq\":0,\"last\":true,\"text\":\"x\",\"lastMessageId\":1,\"createdAtMs\":1,\"chatId\":null}"
-                .getBytes(StandardCharsets.UTF_8);
+        byte[] noChat =
+                "{\"schemaVersion\":1,\"replyId\":\"r\",\"thoughtId\":\"t\",\"seq\":0,\"last\":true,\"text\":\"x\",\"lastMessageId\":1,\"createdAtMs\":1,\"chatId\":null}"
+                        .getBytes(StandardCharsets.UTF_8);
 
         assertThrows(SerializationException.class, () -> serde.deserialize("t", noChat));
     }
 
     @Test
     void jsonNullIsABadRecord() {
-        assertThrows(SerializationException.class,
+        assertThrows(
+                SerializationException.class,
                 () -> new JsonSerde<>(Delivery.class).deserialize("t", "null".getBytes(StandardCharsets.UTF_8)));
     }
 
     @Test
     void unknownFieldsFromNewerWritersAreIgnored() {
-        byte[] newer = "{\"schemaVersion\":2,\"replyId\":\"r\",\"thoughtId\":\"t\",\"chatId\":5,\"lastMessageId\":1,\"seq\":0,\"last\":true,\"text\":\"x\",\"createdAtMs\":1,\"mood\":\"happy\"}"
-                .getBytes(StandardCharsets.UTF_8);
+        byte[] newer =
+                "{\"schemaVersion\":2,\"replyId\":\"r\",\"thoughtId\":\"t\",\"chatId\":5,\"lastMessageId\":1,\"seq\":0,\"last\":true,\"text\":\"x\",\"createdAtMs\":1,\"mood\":\"happy\"}"
+                        .getBytes(StandardCharsets.UTF_8);
 
         ReplyPart part = new JsonSerde<>(ReplyPart.class).deserialize("t", newer);
 
@@ -110,8 +135,10 @@ class JsonSerdeTest {
         var tree = Json.mapper().readTree(serde.serialize("t", plain));
         assertFalse(tree.has("attachment") || tree.has("editedAtMs"), tree.toString());
         // and a message written before the fields existed reads as plain
-        assertEquals(plain, serde.deserialize("t",
-                "{\"messageId\":6,\"text\":\"hi\",\"sentAtMs\":3000}".getBytes(StandardCharsets.UTF_8)));
+        assertEquals(
+                plain,
+                serde.deserialize(
+                        "t", "{\"messageId\":6,\"text\":\"hi\",\"sentAtMs\":3000}".getBytes(StandardCharsets.UTF_8)));
     }
 
     private static <T> T roundTrip(T value, Class<T> type) {

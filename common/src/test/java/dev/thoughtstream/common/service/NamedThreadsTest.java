@@ -14,9 +14,9 @@ class NamedThreadsTest {
         ThreadFactory daemons = NamedThreads.daemon("emitter-send");
         ThreadFactory users = NamedThreads.factory("poll", false);
 
-        Thread first = daemons.newThread(() -> { });
-        Thread second = daemons.newThread(() -> { });
-        Thread user = users.newThread(() -> { });
+        Thread first = daemons.newThread(() -> {});
+        Thread second = daemons.newThread(() -> {});
+        Thread user = users.newThread(() -> {});
 
         assertEquals("emitter-send-1", first.getName());
         assertEquals("emitter-send-2", second.getName());

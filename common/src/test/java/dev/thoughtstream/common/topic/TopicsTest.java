@@ -11,8 +11,14 @@ class TopicsTest {
     void everyTopicNameCarriesThePrefix() {
         Topics topics = Topics.withPrefix("staging.");
 
-        assertEquals(List.of("staging.tg.updates", "staging.chat.thoughts", "staging.chat.replies",
-                "staging.chat.delivered", "staging.pipeline.dead-letters"), topics.allNames());
+        assertEquals(
+                List.of(
+                        "staging.tg.updates",
+                        "staging.chat.thoughts",
+                        "staging.chat.replies",
+                        "staging.chat.delivered",
+                        "staging.pipeline.dead-letters"),
+                topics.allNames());
     }
 
     @Test

@@ -5,7 +5,6 @@ import dev.thoughtstream.common.event.Delivery;
 import dev.thoughtstream.common.event.ReplyPart;
 import dev.thoughtstream.common.kafka.CommittingConsumerLoop;
 import dev.thoughtstream.common.kafka.DeadLetters;
-import dev.thoughtstream.common.kafka.PartitionOffsets;
 import dev.thoughtstream.common.kafka.TopicAdmin;
 import dev.thoughtstream.common.metrics.Metrics;
 import dev.thoughtstream.common.redis.ChatActivity;
@@ -97,18 +96,40 @@ public final class EmitterService implements Service {
      * The emitter as {@link Main} and devstack run it: messages go out through {@link MessageSenders} (Telegram, or
      * nothing in dry-run), waits run on {@code scheduler} (owned by the caller, shut down after {@link #close()}).
      */
-    public EmitterService(EmitterConfig config, KafkaSettings kafka, TelegramClient telegram, ClaimStore claims,
-            ChatActivity activity, Metrics metrics, Clock clock, ScheduledExecutorService scheduler) {
-        this(config, kafka, MessageSenders.create(config, telegram, metrics, clock), telegram, claims, activity, metrics,
-                clock, scheduler);
+    public EmitterService(
+            EmitterConfig config,
+            KafkaSettings kafka,
+            TelegramClient telegram,
+            ClaimStore claims,
+            ChatActivity activity,
+            Metrics metrics,
+            Clock clock,
+            ScheduledExecutorService scheduler) {
+        this(
+                config,
+                kafka,
+                MessageSenders.create(config, telegram, metrics, clock),
+                telegram,
+                claims,
+                activity,
+                metrics,
+                clock,
+                scheduler);
     }
 
     /**
      * @param sender         how messages and typing actions leave
      * @param commandsClient the client that registers the command list ({@code setMyCommands})
      */
-    EmitterService(EmitterConfig config, KafkaSettings kafka, MessageSender sender, TelegramClient commandsClient,
-            ClaimStore claims, ChatActivity activity, Metrics metrics, Clock clock,
+    EmitterService(
+            EmitterConfig config,
+            KafkaSettings kafka,
+            MessageSender sender,
+            TelegramClient commandsClient,
+            ClaimStore claims,
+            ChatActivity activity,
+            Metrics metrics,
+            Clock clock,
             ScheduledExecutorService scheduler) {
         this.config = Objects.requireNonNull(config, "config");
         this.kafka = Objects.requireNonNull(kafka, "kafka");
@@ -119,18 +140,44 @@ public final class EmitterService implements Service {
         this.clock = Objects.requireNonNull(clock, "clock");
         String instanceId = "emitter-" + UUID.randomUUID().toString().substring(0, 8);
         int threads = config.sending().threads();
-        this.workers = new ThreadPoolExecutor(threads, threads, 30, TimeUnit.SECONDS,
-                new LinkedBlockingQueue<>(), NamedThreads.factory("emitter-send", true));
+        this.workers = new ThreadPoolExecutor(
+                threads,
+                threads,
+                30,
+                TimeUnit.SECONDS,
+                new LinkedBlockingQueue<>(),
+                NamedThreads.factory("emitter-send", true));
         this.publisher = Executors.newSingleThreadExecutor(NamedThreads.factory("emitter-outcomes", true));
-        PartSender steps = new PartSender(sender, claims, activity, config.claims().redisOutage(),
-                config.claims().ttl(), instanceId, this.metrics);
-        this.lanes = new DeliveryLanes<>(steps, SendPacer.from(config.limits(), clock, scheduler, this.metrics),
-                TypingDelay.from(config.typing()), config.typing().readingPause(), config.claims().maxAttempts(),
-                scheduler, workers, publisher, clock, this.metrics, this::report);
+        PartSender steps = new PartSender(
+                sender,
+                claims,
+                activity,
+                config.claims().redisOutage(),
+                config.claims().ttl(),
+                instanceId,
+                this.metrics);
+        this.lanes = new DeliveryLanes<>(
+                steps,
+                SendPacer.from(config.limits(), clock, scheduler, this.metrics),
+                TypingDelay.from(config.typing()),
+                config.typing().readingPause(),
+                config.claims().maxAttempts(),
+                scheduler,
+                workers,
+                publisher,
+                clock,
+                this.metrics,
+                this::report);
         this.metrics.gauges(lanes::lanes, lanes::pending);
-        LOG.info("emitter instance {} ({} send threads, Redis outage {}, limits: chat {}/s burst {}, group {}/min, "
-                        + "global {}/s)", instanceId, threads, config.claims().redisOutage().label(),
-                config.limits().chatPerSecond(), config.limits().chatBurst(), config.limits().groupPerMinute(),
+        LOG.info(
+                "emitter instance {} ({} send threads, Redis outage {}, limits: chat {}/s burst {}, group {}/min, "
+                        + "global {}/s)",
+                instanceId,
+                threads,
+                config.claims().redisOutage().label(),
+                config.limits().chatPerSecond(),
+                config.limits().chatBurst(),
+                config.limits().groupPerMinute(),
                 config.limits().globalPerSecond());
     }
 
@@ -163,21 +210,30 @@ public final class EmitterService implements Service {
         // Fetched now, so that reporting an outcome later never waits for metadata.
         producer.partitionsFor(topics.delivered().name());
         activity.subscribe(this::newerMessage);
-        polling = new CommittingConsumerLoop(consumer, topics.replies().name(), new Parts(),
-                new CommittingConsumerLoop.Settings("parts", POLL_TIMEOUT, config.consumer().maxBuffered(), SETTLE_TIMEOUT,
-                        CLOSE_TIMEOUT), () -> halted);
+        polling = new CommittingConsumerLoop(
+                consumer,
+                topics.replies().name(),
+                new Parts(),
+                new CommittingConsumerLoop.Settings(
+                        "parts", POLL_TIMEOUT, config.consumer().maxBuffered(), SETTLE_TIMEOUT, CLOSE_TIMEOUT),
+                () -> halted);
         running = true;
         loop = new Thread(this::run, "emitter-poll");
         loop.start();
         if (config.sending().dryRun()) {
             // A replay may run with the live bot's token: it must not touch the live bot at all.
-            LOG.info("emitter in dry run: recording {} instead of sending; command list not registered",
+            LOG.info(
+                    "emitter in dry run: recording {} instead of sending; command list not registered",
                     topics.replies().name());
             return;
         }
         // Asynchronous: a slow or failing Bot API must neither delay nor stop the sending of replies.
-        commandsRegistration = BotCommands.register(commandsClient, config.telegram().token());
-        LOG.info("emitter sending {} to {}", topics.replies().name(), config.telegram().apiUrl());
+        commandsRegistration =
+                BotCommands.register(commandsClient, config.telegram().token());
+        LOG.info(
+                "emitter sending {} to {}",
+                topics.replies().name(),
+                config.telegram().apiUrl());
     }
 
     /**
@@ -256,15 +312,25 @@ public final class EmitterService implements Service {
 
     /** Where the lanes put a finished part (on their publishing thread): the delivered topic, then its offset. */
     private CompletableFuture<?> report(Work work, Delivery outcome) {
-        LOG.info("chat {} reply {} part {}: {}{}", outcome.chatId(), outcome.replyId(), outcome.seq(),
-                outcome.outcome(), outcome.reason() == null ? "" : " (" + outcome.reason() + ")");
+        LOG.info(
+                "chat {} reply {} part {}: {}{}",
+                outcome.chatId(),
+                outcome.replyId(),
+                outcome.seq(),
+                outcome.outcome(),
+                outcome.reason() == null ? "" : " (" + outcome.reason() + ")");
         return write(topics.delivered().record(outcome.chatId(), outcome), work);
     }
 
     private void deadLetter(Work work, ConsumerRecord<byte[], byte[]> record, String reason) {
         metrics.deadLetter();
-        LOG.warn("unreadable reply part at {}-{}@{} sent to {}: {}", record.topic(), record.partition(),
-                record.offset(), topics.deadLetters().name(), reason);
+        LOG.warn(
+                "unreadable reply part at {}-{}@{} sent to {}: {}",
+                record.topic(),
+                record.partition(),
+                record.offset(),
+                topics.deadLetters().name(),
+                reason);
         write(DeadLetters.of(topics.deadLetters().name(), record, "emitter", reason, clock.millis()), work);
     }
 
@@ -310,8 +376,11 @@ public final class EmitterService implements Service {
             // A clean stop leaves the group even as a static member: the emitter keeps no state, so nothing is gained
             // by holding the partitions for a successor that may never come under this id (a scale-down, a container
             // recreated under another hostname). halt() does what a crash does instead.
-            consumer.close(CloseOptions.timeout(Duration.ofSeconds(5)).withGroupMembershipOperation(halted
-                    ? CloseOptions.GroupMembershipOperation.DEFAULT : CloseOptions.GroupMembershipOperation.LEAVE_GROUP));
+            consumer.close(CloseOptions.timeout(Duration.ofSeconds(5))
+                    .withGroupMembershipOperation(
+                            halted
+                                    ? CloseOptions.GroupMembershipOperation.DEFAULT
+                                    : CloseOptions.GroupMembershipOperation.LEAVE_GROUP));
         } catch (RuntimeException e) {
             LOG.warn("closing the emitter's consumer failed: {}", e.toString());
         } finally {

@@ -68,9 +68,18 @@ public final class DeliveryLanes<W> {
     private final KeyedLanes<Long, DeliveryJob<W>> lanes = new KeyedLanes<>();
     private boolean closed;
 
-    public DeliveryLanes(PartSender sender, SendPacer pacer, TypingDelay typing, Duration readingPause,
-            int maxAttempts, ScheduledExecutorService scheduler, Executor workers, Executor publisher, Clock clock,
-            EmitterMetrics metrics, Outcomes<W> outcomes) {
+    public DeliveryLanes(
+            PartSender sender,
+            SendPacer pacer,
+            TypingDelay typing,
+            Duration readingPause,
+            int maxAttempts,
+            ScheduledExecutorService scheduler,
+            Executor workers,
+            Executor publisher,
+            Clock clock,
+            EmitterMetrics metrics,
+            Outcomes<W> outcomes) {
         this.sender = Objects.requireNonNull(sender, "sender");
         this.pacer = Objects.requireNonNull(pacer, "pacer");
         this.typingDelay = Objects.requireNonNull(typing, "typing");
@@ -116,8 +125,12 @@ public final class DeliveryLanes<W> {
                 if (!head.step().callRunning()) {
                     dropStale(head, head.staleReason, new ArrayList<>());
                 } else {
-                    LOG.debug("chat {} reply {} part {} is stale; its running {} will drop it", chatId,
-                            head.part.replyId(), head.part.seq(), head.step());
+                    LOG.debug(
+                            "chat {} reply {} part {} is stale; its running {} will drop it",
+                            chatId,
+                            head.part.replyId(),
+                            head.part.seq(),
+                            head.step());
                 }
             }
         }
@@ -241,8 +254,8 @@ public final class DeliveryLanes<W> {
         job.typing.call = typingCall(job);
         job.timer = runtime.after(job.part.chatId(), delay, () -> later(job, turn, null, this::typingDone));
         if (delay.compareTo(TYPING_REFRESH) > 0) {
-            job.typing.refresh = runtime.after(job.part.chatId(), TYPING_REFRESH,
-                    () -> later(job, turn, null, this::refreshTyping));
+            job.typing.refresh =
+                    runtime.after(job.part.chatId(), TYPING_REFRESH, () -> later(job, turn, null, this::refreshTyping));
         }
     }
 
@@ -250,8 +263,9 @@ public final class DeliveryLanes<W> {
         job.typing.call = typingCall(job);
         long left = job.typing.endsAtMs - clock.millis();
         int turn = job.turn();
-        job.typing.refresh = left > TYPING_REFRESH.toMillis() ? runtime.after(job.part.chatId(), TYPING_REFRESH,
-                () -> later(job, turn, null, this::refreshTyping)) : null;
+        job.typing.refresh = left > TYPING_REFRESH.toMillis()
+                ? runtime.after(job.part.chatId(), TYPING_REFRESH, () -> later(job, turn, null, this::refreshTyping))
+                : null;
     }
 
     /** Shows "typing..." from a send thread; the message waits for it, so the indicator never follows it. */
@@ -278,8 +292,8 @@ public final class DeliveryLanes<W> {
             return;
         }
         int turn = job.replan();
-        call.whenComplete((v, e) -> runtime.soon(job.part.chatId(),
-                () -> later(job, turn, null, (j, a) -> fire(j, Event.ELAPSED, a))));
+        call.whenComplete((v, e) ->
+                runtime.soon(job.part.chatId(), () -> later(job, turn, null, (j, a) -> fire(j, Event.ELAPSED, a))));
     }
 
     private void pace(DeliveryJob<W> job, List<CompletableFuture<?>> acks) {
@@ -364,7 +378,11 @@ public final class DeliveryLanes<W> {
         } else if (attempt instanceof PartSender.Attempt.Recorded r) {
             earlier(job, r.earlier(), acks);
         } else if (attempt instanceof PartSender.Attempt.Failed f) {
-            LOG.warn("chat {} reply {} part {} not sent: {}", job.part.chatId(), job.part.replyId(), job.part.seq(),
+            LOG.warn(
+                    "chat {} reply {} part {} not sent: {}",
+                    job.part.chatId(),
+                    job.part.replyId(),
+                    job.part.seq(),
                     f.reason());
             finish(job, Event.FINISHED, Delivery.Outcome.FAILED, f.reason(), acks);
         } else if (attempt instanceof PartSender.Attempt.Stale s) {
@@ -388,22 +406,37 @@ public final class DeliveryLanes<W> {
         }
         if (job.attempts >= maxAttempts) {
             String reason = "gave up after " + job.attempts + " attempts: " + again.reason();
-            LOG.warn("chat {} reply {} part {} not sent: {}", job.part.chatId(), job.part.replyId(), job.part.seq(),
+            LOG.warn(
+                    "chat {} reply {} part {} not sent: {}",
+                    job.part.chatId(),
+                    job.part.replyId(),
+                    job.part.seq(),
                     reason);
             finish(job, Event.FINISHED, Delivery.Outcome.FAILED, reason, acks);
             return;
         }
         Duration wait = again.retryAfter() != null ? again.retryAfter() : job.retryWaits.next();
-        LOG.warn("chat {} reply {} part {} attempt {} of {} not taken ({}); trying again in {} ms (this chat only)",
-                job.part.chatId(), job.part.replyId(), job.part.seq(), job.attempts, maxAttempts, again.reason(),
+        LOG.warn(
+                "chat {} reply {} part {} attempt {} of {} not taken ({}); trying again in {} ms (this chat only)",
+                job.part.chatId(),
+                job.part.replyId(),
+                job.part.seq(),
+                job.attempts,
+                maxAttempts,
+                again.reason(),
                 wait.toMillis());
         waitThen(job, Event.NOT_TAKEN, wait);
     }
 
     private void redisDown(DeliveryJob<W> job, String error) {
         Duration wait = job.redisWaits.next();
-        LOG.info("chat {} reply {} part {} waits {} ms for Redis (fail-closed): {}", job.part.chatId(),
-                job.part.replyId(), job.part.seq(), wait.toMillis(), error);
+        LOG.info(
+                "chat {} reply {} part {} waits {} ms for Redis (fail-closed): {}",
+                job.part.chatId(),
+                job.part.replyId(),
+                job.part.seq(),
+                wait.toMillis(),
+                error);
         waitThen(job, Event.REDIS_DOWN, wait);
     }
 
@@ -443,20 +476,19 @@ public final class DeliveryLanes<W> {
 
     private void logStale(DeliveryJob<W> job, String reason) {
         metrics.staleDrop();
-        LOG.info("chat {} reply {} part {} dropped: {}", job.part.chatId(), job.part.replyId(), job.part.seq(),
-                reason);
+        LOG.info("chat {} reply {} part {} dropped: {}", job.part.chatId(), job.part.replyId(), job.part.seq(), reason);
     }
 
     /** Under the lock: the head's outcome is known; it is reported and the lane goes on. */
-    private void finish(DeliveryJob<W> job, Event event, Delivery.Outcome outcome, String reason,
-            List<CompletableFuture<?>> acks) {
+    private void finish(
+            DeliveryJob<W> job, Event event, Delivery.Outcome outcome, String reason, List<CompletableFuture<?>> acks) {
         report(job, event, outcome, reason, acks);
         goOn(job.part.chatId(), acks);
     }
 
     /** Under the lock: {@code job} is DONE and its outcome handed over. */
-    private void report(DeliveryJob<W> job, Event event, Delivery.Outcome outcome, String reason,
-            List<CompletableFuture<?>> acks) {
+    private void report(
+            DeliveryJob<W> job, Event event, Delivery.Outcome outcome, String reason, List<CompletableFuture<?>> acks) {
         job.move(event);
         job.cancelWaits();
         Delivery delivery = job.messages.outcome(outcome, reason, clock.millis());
@@ -494,24 +526,38 @@ public final class DeliveryLanes<W> {
      */
     private void later(DeliveryJob<W> job, int turn, CompletableFuture<Void> busy, Planned<W> change) {
         long chatId = job.part.chatId();
-        runtime.apply(busy, acks -> {
-            if (job.at(turn) && lanes.head(chatId) == job) {
-                change.apply(job, acks);
-            }
-        }, (e, acks) -> {
-            LOG.error("chat {} reply {} part {}: a lane step failed; the part is reported FAILED and the lane goes on",
-                    chatId, job.part.replyId(), job.part.seq(), e);
-            if (lanes.head(chatId) == job && !job.step().terminal()) {
-                finish(job, Event.ERROR, Delivery.Outcome.FAILED, "emitter error: " + e, acks);
-            }
-        });
+        runtime.apply(
+                busy,
+                acks -> {
+                    if (job.at(turn) && lanes.head(chatId) == job) {
+                        change.apply(job, acks);
+                    }
+                },
+                (e, acks) -> {
+                    LOG.error(
+                            "chat {} reply {} part {}: a lane step failed; the part is reported FAILED and the lane goes on",
+                            chatId,
+                            job.part.replyId(),
+                            job.part.seq(),
+                            e);
+                    if (lanes.head(chatId) == job && !job.step().terminal()) {
+                        finish(job, Event.ERROR, Delivery.Outcome.FAILED, "emitter error: " + e, acks);
+                    }
+                });
     }
 
     /** A blocking step threw (a bug): the part is reported FAILED rather than left to hold its lane forever. */
     private void failed(DeliveryJob<W> job, int turn, CompletableFuture<Void> busy, RuntimeException e) {
-        LOG.error("chat {} reply {} part {}: a blocking step failed", job.part.chatId(), job.part.replyId(),
-                job.part.seq(), e);
-        later(job, turn, busy, (j, acks) -> finish(j, Event.ERROR, Delivery.Outcome.FAILED, "emitter error: " + e,
-                acks));
+        LOG.error(
+                "chat {} reply {} part {}: a blocking step failed",
+                job.part.chatId(),
+                job.part.replyId(),
+                job.part.seq(),
+                e);
+        later(
+                job,
+                turn,
+                busy,
+                (j, acks) -> finish(j, Event.ERROR, Delivery.Outcome.FAILED, "emitter error: " + e, acks));
     }
 }

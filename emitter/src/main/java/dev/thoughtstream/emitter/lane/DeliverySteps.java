@@ -111,7 +111,8 @@ final class DeliverySteps {
     private DeliverySteps() {}
 
     private static void on(Step from, Event event, Step to) {
-        Step earlier = TABLE.computeIfAbsent(from, s -> new EnumMap<>(Event.class)).put(event, to);
+        Step earlier =
+                TABLE.computeIfAbsent(from, s -> new EnumMap<>(Event.class)).put(event, to);
         if (earlier != null) {
             throw new IllegalStateException(from + " on " + event + " leads to both " + earlier + " and " + to);
         }

@@ -131,8 +131,12 @@ final class LaneRuntime {
                 try {
                     handOver.get().whenComplete((v, e) -> stored.complete(null));
                 } catch (RuntimeException e) {
-                    LOG.error("chat {} reply {} part {}: the outcome could not be handed over", part.chatId(),
-                            part.replyId(), part.seq(), e);
+                    LOG.error(
+                            "chat {} reply {} part {}: the outcome could not be handed over",
+                            part.chatId(),
+                            part.replyId(),
+                            part.seq(),
+                            e);
                     stored.complete(null);
                 }
             });

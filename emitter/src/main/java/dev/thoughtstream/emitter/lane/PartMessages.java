@@ -79,7 +79,8 @@ final class PartMessages {
                     + (outcome == Delivery.Outcome.DROPPED_STALE ? "dropped, " : "failed: ") + reason;
             return Delivery.partlySent(part, firstMessageId, seen, why, atMs);
         }
-        return outcome == Delivery.Outcome.DROPPED_STALE ? Delivery.dropped(part, reason, atMs)
+        return outcome == Delivery.Outcome.DROPPED_STALE
+                ? Delivery.dropped(part, reason, atMs)
                 : Delivery.failed(part, reason, atMs);
     }
 }

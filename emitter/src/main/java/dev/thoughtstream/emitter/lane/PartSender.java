@@ -33,8 +33,14 @@ public final class PartSender {
     private final String instanceId;
     private final EmitterMetrics metrics;
 
-    public PartSender(MessageSender telegram, ClaimStore claims, ChatActivity activity, RedisOutage redisOutage,
-            Duration claimTtl, String instanceId, EmitterMetrics metrics) {
+    public PartSender(
+            MessageSender telegram,
+            ClaimStore claims,
+            ChatActivity activity,
+            RedisOutage redisOutage,
+            Duration claimTtl,
+            String instanceId,
+            EmitterMetrics metrics) {
         this.telegram = telegram;
         this.claims = claims;
         this.activity = activity;
@@ -65,7 +71,9 @@ public final class PartSender {
                 try {
                     return new Earlier(Delivery.Outcome.SENT, Long.parseLong(state.substring("sent:".length())), null);
                 } catch (NumberFormatException e) {
-                    return new Earlier(Delivery.Outcome.FAILED, null,
+                    return new Earlier(
+                            Delivery.Outcome.FAILED,
+                            null,
                             "recorded as sent but the message id is unreadable: " + state);
                 }
             }
@@ -75,8 +83,10 @@ public final class PartSender {
             if (state.startsWith("dropped:")) {
                 return new Earlier(Delivery.Outcome.DROPPED_STALE, null, state.substring("dropped:".length()));
             }
-            return new Earlier(Delivery.Outcome.FAILED, null, "claimed but unconfirmed by " + state
-                    + "; may have been sent, not resent to avoid a duplicate");
+            return new Earlier(
+                    Delivery.Outcome.FAILED,
+                    null,
+                    "claimed but unconfirmed by " + state + "; may have been sent, not resent to avoid a duplicate");
         }
     }
 
@@ -112,8 +122,13 @@ public final class PartSender {
             if (redisOutage == RedisOutage.FAIL_CLOSED) {
                 return new Check.RedisDown(e.toString());
             }
-            LOG.debug("chat {} reply {} part {}: cannot look up {} ({}); going on (fail-open)", part.chatId(),
-                    part.replyId(), part.seq(), key, e.toString());
+            LOG.debug(
+                    "chat {} reply {} part {}: cannot look up {} ({}); going on (fail-open)",
+                    part.chatId(),
+                    part.replyId(),
+                    part.seq(),
+                    key,
+                    e.toString());
             return new Check.Clear();
         }
         return state.<Check>map(s -> new Check.Recorded(Earlier.parse(s))).orElseGet(Check.Clear::new);
@@ -132,7 +147,10 @@ public final class PartSender {
             return Optional.empty();
         } catch (RuntimeException e) {
             metrics.redisError();
-            LOG.debug("chat {}: staleness unknown ({}); treating reply {} as current", part.chatId(), e.toString(),
+            LOG.debug(
+                    "chat {}: staleness unknown ({}); treating reply {} as current",
+                    part.chatId(),
+                    e.toString(),
                     part.replyId());
             return Optional.empty();
         }
@@ -144,8 +162,8 @@ public final class PartSender {
     }
 
     /** The result of {@link #attempt}. */
-    sealed interface Attempt permits Attempt.Stale, Attempt.Recorded, Attempt.RedisDown, Attempt.Sent,
-            Attempt.Again, Attempt.Failed {
+    sealed interface Attempt
+            permits Attempt.Stale, Attempt.Recorded, Attempt.RedisDown, Attempt.Sent, Attempt.Again, Attempt.Failed {
         /** Not sent: the chat has a newer user message. */
         record Stale(String reason) implements Attempt {}
 
@@ -174,7 +192,8 @@ public final class PartSender {
     Attempt attempt(ReplyPart part, String key, String text, SendPacer.Permit permit, String notifiedStale) {
         boolean reached = false;
         try {
-            String stale = notifiedStale != null ? notifiedStale : staleness(part).orElse(null);
+            String stale =
+                    notifiedStale != null ? notifiedStale : staleness(part).orElse(null);
             if (stale != null) {
                 return new Attempt.Stale(stale);
             }
@@ -191,9 +210,14 @@ public final class PartSender {
                 result = telegram.send(part.chatId(), text);
             } catch (RuntimeException e) {
                 // The contract says send() does not throw; if it does, nobody knows whether the message went out.
-                LOG.error("chat {} reply {} part {}: the message sender failed", part.chatId(), part.replyId(),
-                        part.seq(), e);
-                result = new MessageSender.Unknown("sender failed: " + e.getClass().getSimpleName());
+                LOG.error(
+                        "chat {} reply {} part {}: the message sender failed",
+                        part.chatId(),
+                        part.replyId(),
+                        part.seq(),
+                        e);
+                result = new MessageSender.Unknown(
+                        "sender failed: " + e.getClass().getSimpleName());
             }
             permit.release(true);
             return settle(part, key, claim, result);
@@ -212,8 +236,9 @@ public final class PartSender {
         }
         if (result instanceof MessageSender.RateLimited limited) {
             release(key, claim, part);
-            return new Attempt.Again(limited.retryAfter(), "429 Too Many Requests: retry after "
-                    + limited.retryAfter().toSeconds() + " s");
+            return new Attempt.Again(
+                    limited.retryAfter(),
+                    "429 Too Many Requests: retry after " + limited.retryAfter().toSeconds() + " s");
         }
         if (result instanceof MessageSender.Retryable retryable) {
             release(key, claim, part);
@@ -256,13 +281,21 @@ public final class PartSender {
             } catch (RuntimeException e) {
                 metrics.redisError();
                 if (redisOutage == RedisOutage.FAIL_CLOSED) {
-                    LOG.warn("claim store unavailable ({}); chat {} reply {} part {} waits for it (fail-closed)",
-                            e.toString(), part.chatId(), part.replyId(), part.seq());
+                    LOG.warn(
+                            "claim store unavailable ({}); chat {} reply {} part {} waits for it (fail-closed)",
+                            e.toString(),
+                            part.chatId(),
+                            part.replyId(),
+                            part.seq());
                     return new Claim(false, null, e.toString());
                 }
                 // Fail-open: an unreachable Redis must not silence the bot; counted, so it shows.
-                LOG.warn("claim store unavailable ({}); sending chat {} reply {} part {} without a claim (fail-open)",
-                        e.toString(), part.chatId(), part.replyId(), part.seq());
+                LOG.warn(
+                        "claim store unavailable ({}); sending chat {} reply {} part {} without a claim (fail-open)",
+                        e.toString(),
+                        part.chatId(),
+                        part.replyId(),
+                        part.seq());
                 return Claim.UNPROTECTED;
             }
             if (won) {
@@ -277,20 +310,34 @@ public final class PartSender {
                     return new Claim(false, null, e.toString());
                 }
                 // Someone holds the key; not knowing its state is no licence to send.
-                LOG.warn("chat {} reply {} part {} is claimed but its state cannot be read ({}); not sending",
-                        part.chatId(), part.replyId(), part.seq(), e.toString());
-                return new Claim(false, new Earlier(Delivery.Outcome.FAILED, null,
-                        "claimed elsewhere, state unreadable: " + e.getMessage()), null);
+                LOG.warn(
+                        "chat {} reply {} part {} is claimed but its state cannot be read ({}); not sending",
+                        part.chatId(),
+                        part.replyId(),
+                        part.seq(),
+                        e.toString());
+                return new Claim(
+                        false,
+                        new Earlier(
+                                Delivery.Outcome.FAILED,
+                                null,
+                                "claimed elsewhere, state unreadable: " + e.getMessage()),
+                        null);
             }
             if (state.isPresent()) {
                 Earlier earlier = Earlier.parse(state.get());
-                LOG.info("chat {} reply {} part {}: {} holds {}; not sending", part.chatId(), part.replyId(),
-                        part.seq(), key, state.get());
+                LOG.info(
+                        "chat {} reply {} part {}: {} holds {}; not sending",
+                        part.chatId(),
+                        part.replyId(),
+                        part.seq(),
+                        key,
+                        state.get());
                 return new Claim(false, earlier, null);
             }
         }
-        return new Claim(false, new Earlier(Delivery.Outcome.FAILED, null, "claim kept changing hands; not sent"),
-                null);
+        return new Claim(
+                false, new Earlier(Delivery.Outcome.FAILED, null, "claim kept changing hands; not sent"), null);
     }
 
     private void record(String key, String value, Claim claim, ReplyPart part) {
@@ -298,8 +345,15 @@ public final class PartSender {
             claims.put(key, value, claimTtl);
         } catch (RuntimeException e) {
             metrics.redisError();
-            LOG.warn("chat {} reply {} part {}: cannot record {} under {} ({}); a redelivery {}", part.chatId(),
-                    part.replyId(), part.seq(), value, key, e.toString(), claim.held()
+            LOG.warn(
+                    "chat {} reply {} part {}: cannot record {} under {} ({}); a redelivery {}",
+                    part.chatId(),
+                    part.replyId(),
+                    part.seq(),
+                    value,
+                    key,
+                    e.toString(),
+                    claim.held()
                             ? "will find it unconfirmed and not resend it"
                             : "finds no claim either and may send it again");
         }
@@ -313,8 +367,14 @@ public final class PartSender {
             claims.delete(key);
         } catch (RuntimeException e) {
             metrics.redisError();
-            LOG.warn("chat {} reply {} part {}: cannot release the claim {} ({}); a retry will find it unconfirmed "
-                    + "and report the part FAILED", part.chatId(), part.replyId(), part.seq(), key, e.toString());
+            LOG.warn(
+                    "chat {} reply {} part {}: cannot release the claim {} ({}); a retry will find it unconfirmed "
+                            + "and report the part FAILED",
+                    part.chatId(),
+                    part.replyId(),
+                    part.seq(),
+                    key,
+                    e.toString());
         }
     }
 }

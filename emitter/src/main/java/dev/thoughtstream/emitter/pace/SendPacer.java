@@ -133,13 +133,20 @@ public final class SendPacer {
     private final Map<Long, SendWindow> groups = new HashMap<>();
     /** Null when there is no global limit. */
     private final SendWindow global;
+
     private final ArrayDeque<Waiter> queue = new ArrayDeque<>();
     private ScheduledFuture<?> pumpTimer;
     private long pumpAtMs = Long.MAX_VALUE;
 
     /** Limits of 0 switch that scope off. */
-    public SendPacer(Clock clock, ScheduledExecutorService scheduler, double chatRatePerSecond, int chatBurst,
-            int groupPerMinute, int globalPerSecond, EmitterMetrics metrics) {
+    public SendPacer(
+            Clock clock,
+            ScheduledExecutorService scheduler,
+            double chatRatePerSecond,
+            int chatBurst,
+            int groupPerMinute,
+            int globalPerSecond,
+            EmitterMetrics metrics) {
         this.clock = clock;
         this.scheduler = scheduler;
         this.chatRatePerSecond = chatRatePerSecond;
@@ -149,10 +156,16 @@ public final class SendPacer {
         this.global = globalPerSecond > 0 ? new SendWindow(globalPerSecond, GLOBAL_PERIOD_MS) : null;
     }
 
-    public static SendPacer from(EmitterConfig.RateLimits limits, Clock clock, ScheduledExecutorService scheduler,
-            EmitterMetrics metrics) {
-        return new SendPacer(clock, scheduler, limits.chatPerSecond(), limits.chatBurst(), limits.groupPerMinute(),
-                limits.globalPerSecond(), metrics);
+    public static SendPacer from(
+            EmitterConfig.RateLimits limits, Clock clock, ScheduledExecutorService scheduler, EmitterMetrics metrics) {
+        return new SendPacer(
+                clock,
+                scheduler,
+                limits.chatPerSecond(),
+                limits.chatBurst(),
+                limits.groupPerMinute(),
+                limits.globalPerSecond(),
+                metrics);
     }
 
     /**

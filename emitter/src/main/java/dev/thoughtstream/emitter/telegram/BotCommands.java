@@ -1,8 +1,8 @@
 package dev.thoughtstream.emitter.telegram;
 
+import dev.thoughtstream.common.config.Secret;
 import dev.thoughtstream.common.telegram.ChatCommand;
 import java.util.Arrays;
-import dev.thoughtstream.common.config.Secret;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import org.slf4j.Logger;
@@ -37,7 +37,8 @@ public final class BotCommands {
     public static CompletableFuture<Boolean> register(TelegramClient telegram, Secret token) {
         CompletableFuture<Boolean> call;
         try {
-            call = telegram.executeAsync(SetMyCommands.builder().commands(COMMANDS).build());
+            call = telegram.executeAsync(
+                    SetMyCommands.builder().commands(COMMANDS).build());
         } catch (TelegramApiException | RuntimeException e) {
             LOG.warn("cannot register the bot's commands with Telegram: {}", token.describe(e));
             return CompletableFuture.completedFuture(false);
@@ -51,10 +52,10 @@ public final class BotCommands {
                 LOG.warn("Telegram answered {} to setMyCommands; the command menu may be out of date", accepted);
                 return false;
             }
-            LOG.info("registered the bot's commands with Telegram: {}",
+            LOG.info(
+                    "registered the bot's commands with Telegram: {}",
                     COMMANDS.stream().map(c -> "/" + c.getCommand()).toList());
             return true;
         });
     }
-
 }

@@ -50,15 +50,20 @@ public final class DryRunMessageSender implements MessageSender {
     @Override
     public SendResult send(long chatId, String text) {
         if (text == null || text.isEmpty()) {
-            return refused(chatId, new Rejected(TelegramMessageSender.NOT_SENT_STATUS,
-                    "not sendable: the text is empty (dry run)"));
+            return refused(
+                    chatId,
+                    new Rejected(TelegramMessageSender.NOT_SENT_STATUS, "not sendable: the text is empty (dry run)"));
         }
         if (text.isBlank()) {
             return refused(chatId, new Rejected(400, "400 Bad Request: message text is empty (dry run)"));
         }
         if (text.length() > TelegramLimits.MAX_MESSAGE_CHARS) {
-            return refused(chatId, new Rejected(400, "400 Bad Request: message is too long (dry run: "
-                    + text.length() + " > " + TelegramLimits.MAX_MESSAGE_CHARS + ")"));
+            return refused(
+                    chatId,
+                    new Rejected(
+                            400,
+                            "400 Bad Request: message is too long (dry run: " + text.length() + " > "
+                                    + TelegramLimits.MAX_MESSAGE_CHARS + ")"));
         }
         WouldSend message;
         synchronized (this) {
@@ -70,8 +75,11 @@ public final class DryRunMessageSender implements MessageSender {
             recorded.addLast(message);
             sent++;
         }
-        LOG.info("dry run: chat {} would get a message of {} chars; recorded as synthetic message {}, not sent",
-                chatId, text.length(), message.messageId());
+        LOG.info(
+                "dry run: chat {} would get a message of {} chars; recorded as synthetic message {}, not sent",
+                chatId,
+                text.length(),
+                message.messageId());
         LOG.debug("dry run: chat {} message {} text: {}", chatId, message.messageId(), text);
         return new Sent(message.messageId());
     }

@@ -18,6 +18,7 @@ public final class MessageSenders {
         if (config.sending().dryRun()) {
             return new DryRunMessageSender(clock);
         }
-        return new TelegramMessageSender(telegram, config.telegram().token(), config.sending().parseMode(), metrics);
+        return new TelegramMessageSender(
+                telegram, config.telegram().token(), config.sending().parseMode(), metrics);
     }
 }

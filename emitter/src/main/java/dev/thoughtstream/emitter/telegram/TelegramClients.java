@@ -22,7 +22,9 @@ public final class TelegramClients {
     }
 
     public static TelegramClient create(TelegramSettings settings, OkHttpClient http) {
-        return new OkHttpTelegramClient(http, settings.token().reveal(),
+        return new OkHttpTelegramClient(
+                http,
+                settings.token().reveal(),
                 new TelegramUrl(settings.scheme(), settings.host(), settings.port(), false));
     }
 

@@ -75,7 +75,11 @@ public final class TelegramMessageSender implements MessageSender {
 
     /** The {@code result} label of {@value #CALLS}. */
     enum Result {
-        SENT, RATE_LIMITED, RETRYABLE, REJECTED, UNKNOWN;
+        SENT,
+        RATE_LIMITED,
+        RETRYABLE,
+        REJECTED,
+        UNKNOWN;
 
         String label() {
             return name().toLowerCase(Locale.ROOT);
@@ -117,8 +121,13 @@ public final class TelegramMessageSender implements MessageSender {
         this(telegram, token, parseMode, metrics, IN_FLIGHT_LIMIT, TYPING_WAIT);
     }
 
-    TelegramMessageSender(TelegramClient telegram, Secret token, ParseMode parseMode, Metrics metrics,
-            Duration inFlightLimit, Duration typingWait) {
+    TelegramMessageSender(
+            TelegramClient telegram,
+            Secret token,
+            ParseMode parseMode,
+            Metrics metrics,
+            Duration inFlightLimit,
+            Duration typingWait) {
         this.telegram = Objects.requireNonNull(telegram, "telegram");
         this.token = Objects.requireNonNull(token, "token");
         this.parseMode = Objects.requireNonNull(parseMode, "parseMode");
@@ -127,15 +136,23 @@ public final class TelegramMessageSender implements MessageSender {
         for (String method : new String[] {SEND_MESSAGE, SEND_CHAT_ACTION}) {
             Map<Result, Metrics.Counter> byResult = new EnumMap<>(Result.class);
             for (Result result : Result.values()) {
-                byResult.put(result, metrics.counter(CALLS, "Telegram Bot API calls by method and result",
-                        "method", method, "result", result.label()));
+                byResult.put(
+                        result,
+                        metrics.counter(
+                                CALLS,
+                                "Telegram Bot API calls by method and result",
+                                "method",
+                                method,
+                                "result",
+                                result.label()));
             }
             calls.put(method, byResult);
-            callSeconds.put(method, metrics.timer(CALL_SECONDS, "Telegram Bot API calls from request to answer",
-                    "method", method));
+            callSeconds.put(
+                    method,
+                    metrics.timer(CALL_SECONDS, "Telegram Bot API calls from request to answer", "method", method));
         }
-        fallbacks = metrics.counter(FALLBACKS,
-                "Formatted texts Telegram could not parse (400 can't parse entities), resent as plain text");
+        fallbacks = metrics.counter(
+                FALLBACKS, "Formatted texts Telegram could not parse (400 can't parse entities), resent as plain text");
     }
 
     private static Duration positive(Duration d, String name) {
@@ -161,13 +178,17 @@ public final class TelegramMessageSender implements MessageSender {
             return formatted;
         }
         fallbacks.increment();
-        LOG.warn("chat {}: Telegram cannot parse the text as {} ({}); resending it once as plain text", chatId,
-                parseMode.telegramName(), ((Rejected) formatted).reason());
+        LOG.warn(
+                "chat {}: Telegram cannot parse the text as {} ({}); resending it once as plain text",
+                chatId,
+                parseMode.telegramName(),
+                ((Rejected) formatted).reason());
         return exchange(chatId, text, null);
     }
 
     private static boolean cannotParseEntities(SendResult result) {
-        return result instanceof Rejected r && r.status() == 400
+        return result instanceof Rejected r
+                && r.status() == 400
                 && r.reason().toLowerCase(Locale.ROOT).contains("can't parse entities");
     }
 
@@ -175,7 +196,10 @@ public final class TelegramMessageSender implements MessageSender {
     private SendResult exchange(long chatId, String text, String parseModeName) {
         CompletableFuture<Message> call;
         try {
-            call = telegram.executeAsync(SendMessage.builder().chatId(chatId).text(text).parseMode(parseModeName)
+            call = telegram.executeAsync(SendMessage.builder()
+                    .chatId(chatId)
+                    .text(text)
+                    .parseMode(parseModeName)
                     .build());
         } catch (TelegramApiException | RuntimeException e) {
             // Refused before the network (validation, e.g. empty or missing text): nothing went out, nothing
@@ -193,15 +217,14 @@ public final class TelegramMessageSender implements MessageSender {
                     ? new Sent(sent.getMessageId())
                     : new Unknown("Telegram answered without a message id; may have been sent");
         } catch (TimeoutException e) {
-            result = new Unknown("no answer from Telegram within " + inFlightLimit.toSeconds()
-                    + " s; may have been sent");
+            result = new Unknown(
+                    "no answer from Telegram within " + inFlightLimit.toSeconds() + " s; may have been sent");
         } catch (ExecutionException e) {
             result = classify(e.getCause(), token);
         }
         callSeconds.get(SEND_MESSAGE).record(Duration.ofNanos(System.nanoTime() - start));
         count(SEND_MESSAGE, result);
-        LOG.debug("chat {} sendMessage{}: {}", chatId, parseModeName == null ? "" : " (" + parseModeName + ")",
-                result);
+        LOG.debug("chat {} sendMessage{}: {}", chatId, parseModeName == null ? "" : " (" + parseModeName + ")", result);
         return result;
     }
 
@@ -232,9 +255,11 @@ public final class TelegramMessageSender implements MessageSender {
             int code = e.getErrorCode() == null ? 0 : e.getErrorCode();
             String error = code + " " + token.redact(e.getApiResponse() == null ? e.getMessage() : e.getApiResponse());
             if (code == 429) {
-                Integer retryAfter = e.getParameters() == null ? null : e.getParameters().getRetryAfter();
+                Integer retryAfter =
+                        e.getParameters() == null ? null : e.getParameters().getRetryAfter();
                 // Without retry_after (Telegram always sends it) the caller's growing backoff is the safe wait.
-                return retryAfter == null ? new Retryable(error + " (without retry_after)")
+                return retryAfter == null
+                        ? new Retryable(error + " (without retry_after)")
                         : new RateLimited(Duration.ofSeconds(Math.max(0, retryAfter)));
             }
             if (code >= 500) {
@@ -275,8 +300,7 @@ public final class TelegramMessageSender implements MessageSender {
     }
 
     private static boolean isConnectFailure(Throwable t) {
-        if (t instanceof ConnectException || t instanceof UnknownHostException
-                || t instanceof NoRouteToHostException) {
+        if (t instanceof ConnectException || t instanceof UnknownHostException || t instanceof NoRouteToHostException) {
             return true;
         }
         String message = t.getMessage() == null ? "" : t.getMessage().toLowerCase(Locale.ROOT);
@@ -298,8 +322,10 @@ public final class TelegramMessageSender implements MessageSender {
     public void typing(long chatId) {
         CompletableFuture<Boolean> call;
         try {
-            call = telegram.executeAsync(SendChatAction.builder().chatId(chatId)
-                    .action(ActionType.TYPING.toString()).build());
+            call = telegram.executeAsync(SendChatAction.builder()
+                    .chatId(chatId)
+                    .action(ActionType.TYPING.toString())
+                    .build());
         } catch (TelegramApiException | RuntimeException e) {
             SendResult refused = new Rejected(NOT_SENT_STATUS, "not sendable: " + token.describe(e));
             count(SEND_CHAT_ACTION, refused);

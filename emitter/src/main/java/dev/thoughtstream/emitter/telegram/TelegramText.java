@@ -65,8 +65,10 @@ public final class TelegramText {
             char at = s.charAt(c);
             if (at == '\n' && startsBlankLine(s, c)) {
                 paragraph = c;
-            } else if (sentence < 0 && (at == '\n' || (Character.isWhitespace(at) && endsSentence(s, c))
-                    || endsSentenceWithoutSpace(s.charAt(c - 1)))) {
+            } else if (sentence < 0
+                    && (at == '\n'
+                            || (Character.isWhitespace(at) && endsSentence(s, c))
+                            || endsSentenceWithoutSpace(s.charAt(c - 1)))) {
                 sentence = c;
             } else if (space < 0 && Character.isWhitespace(at)) {
                 space = c;
@@ -142,11 +144,13 @@ public final class TelegramText {
             return true;
         }
         int type = Character.getType(at);
-        if (type == Character.NON_SPACING_MARK || type == Character.ENCLOSING_MARK
+        if (type == Character.NON_SPACING_MARK
+                || type == Character.ENCLOSING_MARK
                 || type == Character.COMBINING_SPACING_MARK) {
             return true;
         }
-        if ((at >= 0xFE00 && at <= 0xFE0F) || (at >= 0xE0100 && at <= 0xE01EF) // variation selectors
+        if ((at >= 0xFE00 && at <= 0xFE0F)
+                || (at >= 0xE0100 && at <= 0xE01EF) // variation selectors
                 || (at >= 0x1F3FB && at <= 0x1F3FF) // emoji skin tone modifiers
                 || (at >= 0xE0020 && at <= 0xE007F)) { // emoji tag sequences (subdivision flags)
             return true;

@@ -43,7 +43,8 @@ class EmitterCommandsTest {
 
         @Override
         public void append(LogEvent event) {
-            if (event.getLoggerName().equals(BotCommands.class.getName()) && event.getLevel().isMoreSpecificThan(Level.WARN)) {
+            if (event.getLoggerName().equals(BotCommands.class.getName())
+                    && event.getLevel().isMoreSpecificThan(Level.WARN)) {
                 texts.add(event.getMessage().getFormattedMessage());
             }
         }
@@ -77,9 +78,13 @@ class EmitterCommandsTest {
         assertTrue(outcome(emitter), "registration accepted");
         assertEquals(1, fx.emulator.calls("setMyCommands").size());
         // and getMyCommands, asked through the real client, answers with the three commands and their descriptions
-        List<BotCommand> registered = fx.telegram.execute(GetMyCommands.builder().build());
-        assertEquals(List.of("start", "help", "reset"), registered.stream().map(BotCommand::getCommand).toList());
-        assertEquals(BotCommands.COMMANDS.stream().map(BotCommand::getDescription).toList(),
+        List<BotCommand> registered =
+                fx.telegram.execute(GetMyCommands.builder().build());
+        assertEquals(
+                List.of("start", "help", "reset"),
+                registered.stream().map(BotCommand::getCommand).toList());
+        assertEquals(
+                BotCommands.COMMANDS.stream().map(BotCommand::getDescription).toList(),
                 registered.stream().map(BotCommand::getDescription).toList());
         assertTrue(registered.stream().noneMatch(c -> c.getDescription().isBlank()));
         assertTrue(warnings.texts.isEmpty(), warnings.texts.toString());
@@ -107,7 +112,9 @@ class EmitterCommandsTest {
         fx.produce(EmitterFixture.part(CHAT, "r-after-failure", 0, true, "still here"));
         assertEquals(List.of("still here"), fx.awaitBotTexts(CHAT, 1));
         Delivery delivery = fx.awaitOutcomeOf("r-after-failure", 0).stream()
-                .filter(d -> d.replyId().equals("r-after-failure")).findFirst().orElseThrow();
+                .filter(d -> d.replyId().equals("r-after-failure"))
+                .findFirst()
+                .orElseThrow();
         assertEquals(Delivery.Outcome.SENT, delivery.outcome());
         assertTrue(emitter.isRunning());
     }

@@ -6,9 +6,9 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.thoughtstream.common.kafka.DeadLetters;
-import dev.thoughtstream.testkit.kafka.TopicReader;
 import dev.thoughtstream.testkit.Await;
 import dev.thoughtstream.testkit.kafka.TestKafka;
+import dev.thoughtstream.testkit.kafka.TopicReader;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Optional;
@@ -44,17 +44,24 @@ class EmitterDeadLetterTest {
         EmitterService emitter = fx.startEmitter();
 
         // when garbage lands on the replies topic (same key, so the same partition) before a valid part
-        byte[] key = fx.topics.replies().keySerde().serializer().serialize(fx.topics.replies().name(), CHAT);
+        byte[] key = fx.topics
+                .replies()
+                .keySerde()
+                .serializer()
+                .serialize(fx.topics.replies().name(), CHAT);
         byte[] garbage = "{not a reply part".getBytes(StandardCharsets.UTF_8);
-        try (KafkaProducer<byte[], byte[]> raw = new KafkaProducer<>(TestKafka.producerProps(),
-                new ByteArraySerializer(), new ByteArraySerializer())) {
-            raw.send(new ProducerRecord<>(fx.topics.replies().name(), key, garbage)).get(30, TimeUnit.SECONDS);
+        try (KafkaProducer<byte[], byte[]> raw =
+                new KafkaProducer<>(TestKafka.producerProps(), new ByteArraySerializer(), new ByteArraySerializer())) {
+            raw.send(new ProducerRecord<>(fx.topics.replies().name(), key, garbage))
+                    .get(30, TimeUnit.SECONDS);
         }
         fx.produce(EmitterFixture.part(CHAT, "r-after-garbage", 0, true, "still here"));
 
         // then the garbage is on the dead-letter topic, untouched, with the reason and where it came from
         try (TopicReader<byte[], byte[]> dead = new TopicReader<>(fx.topics.deadLetters())) {
-            ConsumerRecord<byte[], byte[]> letter = Await.value("a dead letter", EmitterFixture.TIMEOUT,
+            ConsumerRecord<byte[], byte[]> letter = Await.value(
+                    "a dead letter",
+                    EmitterFixture.TIMEOUT,
                     () -> dead.poll().stream().findFirst());
             assertArrayEquals(garbage, letter.value());
             assertArrayEquals(key, letter.key());
@@ -77,10 +84,15 @@ class EmitterDeadLetterTest {
         EmitterService emitter = fx.startEmitter();
 
         // when a record without a value arrives before a valid part
-        byte[] key = fx.topics.replies().keySerde().serializer().serialize(fx.topics.replies().name(), CHAT);
-        try (KafkaProducer<byte[], byte[]> raw = new KafkaProducer<>(TestKafka.producerProps(),
-                new ByteArraySerializer(), new ByteArraySerializer())) {
-            raw.send(new ProducerRecord<>(fx.topics.replies().name(), key, null)).get(30, TimeUnit.SECONDS);
+        byte[] key = fx.topics
+                .replies()
+                .keySerde()
+                .serializer()
+                .serialize(fx.topics.replies().name(), CHAT);
+        try (KafkaProducer<byte[], byte[]> raw =
+                new KafkaProducer<>(TestKafka.producerProps(), new ByteArraySerializer(), new ByteArraySerializer())) {
+            raw.send(new ProducerRecord<>(fx.topics.replies().name(), key, null))
+                    .get(30, TimeUnit.SECONDS);
         } catch (Exception e) {
             throw new AssertionError(e);
         }
@@ -89,9 +101,12 @@ class EmitterDeadLetterTest {
         // then the valid part is sent and the empty record is dead-lettered with a reason
         assertEquals(List.of("after the tombstone"), fx.awaitBotTexts(CHAT, 1));
         try (TopicReader<byte[], byte[]> dead = new TopicReader<>(fx.topics.deadLetters())) {
-            ConsumerRecord<byte[], byte[]> letter = Await.value("a dead letter", EmitterFixture.TIMEOUT,
+            ConsumerRecord<byte[], byte[]> letter = Await.value(
+                    "a dead letter",
+                    EmitterFixture.TIMEOUT,
                     () -> dead.poll().stream().findFirst());
-            assertEquals(Optional.of("empty value"),
+            assertEquals(
+                    Optional.of("empty value"),
                     Optional.ofNullable(DeadLetters.header(letter.headers(), DeadLetters.REASON)));
         }
         assertEquals(1, emitter.deadLettered());

@@ -46,21 +46,26 @@ class EmitterDeliveryTest {
         // then the person sees them in order, each preceded by "typing..."
         assertEquals(texts, fx.awaitBotTexts(CHAT, 3));
         List<TranscriptEntry> bot = fx.botEntries(CHAT);
-        assertEquals(List.of("typing", "message", "typing", "message", "typing", "message"),
-                bot.stream().map(e -> e.isMessage() ? "message" : e.action()).toList(), bot.toString());
+        assertEquals(
+                List.of("typing", "message", "typing", "message", "typing", "message"),
+                bot.stream().map(e -> e.isMessage() ? "message" : e.action()).toList(),
+                bot.toString());
 
         // and each part is reported SENT with the message id Telegram gave it
-        List<Delivery> deliveries = fx.awaitDeliveries("SENT parts of r-1", 3,
-                d -> d.replyId().equals("r-1") && d.outcome() == Delivery.Outcome.SENT);
+        List<Delivery> deliveries = fx.awaitDeliveries(
+                "SENT parts of r-1", 3, d -> d.replyId().equals("r-1") && d.outcome() == Delivery.Outcome.SENT);
         assertEquals(3, deliveries.size(), deliveries.toString());
-        List<TranscriptEntry> messages = bot.stream().filter(TranscriptEntry::isMessage).toList();
+        List<TranscriptEntry> messages =
+                bot.stream().filter(TranscriptEntry::isMessage).toList();
         for (int seq = 0; seq < 3; seq++) {
             Delivery d = deliveries.get(seq);
             assertEquals(seq, d.seq());
             assertEquals(CHAT, d.chatId());
             assertEquals(texts.get(seq), d.text());
             assertNotNull(d.telegramMessageId());
-            assertEquals(messages.get(seq).messageId().longValue(), d.telegramMessageId().longValue());
+            assertEquals(
+                    messages.get(seq).messageId().longValue(),
+                    d.telegramMessageId().longValue());
         }
     }
 
@@ -88,28 +93,36 @@ class EmitterDeliveryTest {
         // given an emitter that "reads" for 1.5 s before answering and types for 0.1 s, on time the test controls
         fx.chatOpens(CHAT);
         ManualScheduler time = new ManualScheduler();
-        fx.emitter().with(Map.of("READING_PAUSE_MS", "1500", "TYPING_MIN_MS", "100", "TYPING_MAX_MS", "100"))
-                .scheduler(time).start();
+        fx.emitter()
+                .with(Map.of("READING_PAUSE_MS", "1500", "TYPING_MIN_MS", "100", "TYPING_MAX_MS", "100"))
+                .scheduler(time)
+                .start();
 
         // when a two-part reply arrives
         fx.produce(EmitterFixture.part(CHAT, "r-read", 0, false, "first"));
         fx.produce(EmitterFixture.part(CHAT, "r-read", 1, true, "second"));
 
         // then the first part waits out the reading pause without "typing..."
-        Await.until("the reading pause", EmitterFixture.TIMEOUT,
+        Await.until(
+                "the reading pause",
+                EmitterFixture.TIMEOUT,
                 () -> time.pendingDelays().contains(Duration.ofMillis(1500)));
         assertEquals(0, fx.typingCalls(CHAT));
 
         // and then types for its typing delay before it is sent
         time.advance(Duration.ofMillis(1500));
-        Await.until("typing after reading", EmitterFixture.TIMEOUT, () -> fx.typingCalls(CHAT) == 1
-                && time.pendingDelays().contains(Duration.ofMillis(100)));
+        Await.until(
+                "typing after reading",
+                EmitterFixture.TIMEOUT,
+                () -> fx.typingCalls(CHAT) == 1 && time.pendingDelays().contains(Duration.ofMillis(100)));
         assertTrue(fx.emulator.botTexts(CHAT).isEmpty(), "nothing sent while typing");
         time.advance(Duration.ofMillis(100));
         assertEquals(List.of("first"), fx.awaitBotTexts(CHAT, 1));
 
         // and the second part only types, with no reading pause
-        Await.until("the second part typing", EmitterFixture.TIMEOUT,
+        Await.until(
+                "the second part typing",
+                EmitterFixture.TIMEOUT,
                 () -> time.pendingDelays().equals(List.of(Duration.ofMillis(100))));
         time.advance(Duration.ofMillis(100));
         assertEquals(List.of("first", "second"), fx.awaitBotTexts(CHAT, 2));

@@ -47,7 +47,9 @@ class EmitterExactlyOnceTest {
         assertEquals(2, fx.sendMessageCalls(CHAT));
 
         // and both outcomes of the duplicated part say SENT with the same Telegram message id
-        List<Delivery> first = fx.deliveries().stream().filter(d -> d.replyId().equals("r-dup") && d.seq() == 0).toList();
+        List<Delivery> first = fx.deliveries().stream()
+                .filter(d -> d.replyId().equals("r-dup") && d.seq() == 0)
+                .toList();
         assertEquals(2, first.size(), first.toString());
         assertEquals(Delivery.Outcome.SENT, first.get(0).outcome());
         assertEquals(Delivery.Outcome.SENT, first.get(1).outcome());
@@ -68,7 +70,9 @@ class EmitterExactlyOnceTest {
 
         // then it is reported FAILED with a reason naming the unconfirmed claim, and not sent
         List<Delivery> all = fx.awaitOutcomeOf("r-orphan", 1);
-        Delivery orphan = all.stream().filter(d -> d.replyId().equals("r-orphan") && d.seq() == 0).findFirst()
+        Delivery orphan = all.stream()
+                .filter(d -> d.replyId().equals("r-orphan") && d.seq() == 0)
+                .findFirst()
                 .orElseThrow();
         assertEquals(Delivery.Outcome.FAILED, orphan.outcome());
         assertNotNull(orphan.reason());
@@ -80,8 +84,8 @@ class EmitterExactlyOnceTest {
     void aPartThatFailedBeforeIsReportedFailedAgainWithoutAnotherAttempt() {
         // given a part whose earlier attempt was rejected by Telegram (recorded as failed)
         ReplyPart part = EmitterFixture.part(CHAT, "r-failed", 0, true, "rejected before");
-        fx.claims.put(PartSender.claimKey(part), "failed:403 Forbidden: bot was blocked by the user",
-                Duration.ofMinutes(5));
+        fx.claims.put(
+                PartSender.claimKey(part), "failed:403 Forbidden: bot was blocked by the user", Duration.ofMinutes(5));
         fx.startEmitter();
 
         // when it is delivered again

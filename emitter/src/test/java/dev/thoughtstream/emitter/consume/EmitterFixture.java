@@ -63,6 +63,7 @@ public final class EmitterFixture implements AutoCloseable {
     final RedisChatActivity activity;
     /** The staleness signal's writer, as ingest holds it. */
     final RedisChatActivity ingest;
+
     final OkHttpClient http;
     final TelegramClient telegram;
     private final Deque<AutoCloseable> closers = new ArrayDeque<>();
@@ -104,8 +105,8 @@ public final class EmitterFixture implements AutoCloseable {
     }
 
     TelegramSettings settings() {
-        return TelegramSettings.from(Config.of(Map.of(
-                TelegramSettings.TOKEN, TOKEN, TelegramSettings.API_URL, emulator.baseUrl())));
+        return TelegramSettings.from(
+                Config.of(Map.of(TelegramSettings.TOKEN, TOKEN, TelegramSettings.API_URL, emulator.baseUrl())));
     }
 
     /** The emitter's configuration: quick typing (20-50 ms) unless {@code overrides} say otherwise. */
@@ -193,9 +194,16 @@ public final class EmitterFixture implements AutoCloseable {
                 ScheduledExecutorService given = timers;
                 closers.push(given::shutdownNow);
             }
-            EmitterService service = new EmitterService(config, KafkaSettings.from(all),
-                    sender.apply(MessageSenders.create(config, telegram, metrics, clock)), telegram, claimStore, chatActivity,
-                    metrics, clock, timers);
+            EmitterService service = new EmitterService(
+                    config,
+                    KafkaSettings.from(all),
+                    sender.apply(MessageSenders.create(config, telegram, metrics, clock)),
+                    telegram,
+                    claimStore,
+                    chatActivity,
+                    metrics,
+                    clock,
+                    timers);
             closers.push(service);
             service.start();
             return service;
@@ -213,8 +221,16 @@ public final class EmitterFixture implements AutoCloseable {
     }
 
     public static ReplyPart part(long chatId, long lastMessageId, String replyId, int seq, boolean last, String text) {
-        return new ReplyPart(ReplyPart.SCHEMA_VERSION, replyId, "thought-" + replyId, chatId, lastMessageId, seq, last,
-                text, System.currentTimeMillis());
+        return new ReplyPart(
+                ReplyPart.SCHEMA_VERSION,
+                replyId,
+                "thought-" + replyId,
+                chatId,
+                lastMessageId,
+                seq,
+                last,
+                text,
+                System.currentTimeMillis());
     }
 
     void produce(ReplyPart part) {
@@ -245,24 +261,32 @@ public final class EmitterFixture implements AutoCloseable {
 
     /** The (first) outcome of {@code replyId}'s part {@code seq}, once there is one. */
     Delivery outcomeOf(String replyId, int seq) {
-        return awaitOutcomeOf(replyId, seq).stream().filter(d -> d.replyId().equals(replyId) && d.seq() == seq)
-                .findFirst().orElseThrow();
+        return awaitOutcomeOf(replyId, seq).stream()
+                .filter(d -> d.replyId().equals(replyId) && d.seq() == seq)
+                .findFirst()
+                .orElseThrow();
     }
 
     List<String> awaitBotTexts(long chatId, int count) {
-        Await.until(count + " bot messages in chat " + chatId, TIMEOUT,
+        Await.until(
+                count + " bot messages in chat " + chatId,
+                TIMEOUT,
                 () -> emulator.botTexts(chatId).size() >= count);
         return emulator.botTexts(chatId);
     }
 
     /** What the bot did in the chat (messages and chat actions), in order. */
     List<TranscriptEntry> botEntries(long chatId) {
-        return emulator.transcript(chatId).stream().filter(TranscriptEntry::isFromBot).toList();
+        return emulator.transcript(chatId).stream()
+                .filter(TranscriptEntry::isFromBot)
+                .toList();
     }
 
     /** The bot's side of the chat as "typing" / "message" steps. */
     List<String> botSteps(long chatId) {
-        return botEntries(chatId).stream().map(e -> e.isMessage() ? "message" : e.action()).toList();
+        return botEntries(chatId).stream()
+                .map(e -> e.isMessage() ? "message" : e.action())
+                .toList();
     }
 
     long sendMessageCalls(long chatId) {
@@ -279,7 +303,10 @@ public final class EmitterFixture implements AutoCloseable {
 
     /** The partition of the replies topic a chat's parts land on (Kafka's default partitioner). */
     int partitionOf(long chatId) {
-        byte[] key = topics.replies().keySerde().serializer().serialize(topics.replies().name(), chatId);
+        byte[] key = topics.replies()
+                .keySerde()
+                .serializer()
+                .serialize(topics.replies().name(), chatId);
         return Utils.toPositive(Utils.murmur2(key)) % TestKafka.PARTITIONS;
     }
 

@@ -5,7 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import dev.thoughtstream.common.config.KafkaSettings;
 import dev.thoughtstream.common.config.RedisSettings;
 import dev.thoughtstream.common.config.TelegramSettings;
-import dev.thoughtstream.common.event.ReplyPart;
 import dev.thoughtstream.emitter.Main;
 import dev.thoughtstream.testkit.Await;
 import dev.thoughtstream.testkit.kafka.TestKafka;
@@ -38,6 +37,7 @@ class EmitterKillRestartTest {
     private static final int SESSION_TIMEOUT_MS = 60_000;
     /** From starting the new JVM to the last part reaching the chat: its start-up plus slack for a loaded machine. */
     private static final Duration RECOVERY_BOUND = Duration.ofSeconds(20);
+
     private static final String INSTANCE_ID = "emitter-a";
 
     @TempDir
@@ -83,7 +83,8 @@ class EmitterKillRestartTest {
             expected.add("after the crash");
             awaitBotTexts(chat, expected, RECOVERY_BOUND.minusMillis(elapsedMs(restartedAt)), second);
         }
-        LOG.info("the restarted emitter delivered a part on every partition {} ms after its JVM was started",
+        LOG.info(
+                "the restarted emitter delivered a part on every partition {} ms after its JVM was started",
                 elapsedMs(restartedAt));
         // and nothing was sent twice: the part sent before the crash was not sent again
         for (long chat : chats.values()) {
@@ -97,11 +98,13 @@ class EmitterKillRestartTest {
 
     private void awaitBotTexts(long chat, List<String> expected, Duration timeout, ServiceProcess process) {
         try {
-            Await.until("the bot's messages " + expected + " in chat " + chat, timeout,
+            Await.until(
+                    "the bot's messages " + expected + " in chat " + chat,
+                    timeout,
                     () -> fixture.emulator.botTexts(chat).equals(expected));
         } catch (AssertionError e) {
-            throw new AssertionError(e.getMessage() + " (has " + fixture.emulator.botTexts(chat) + ")\n"
-                    + process.describe(), e);
+            throw new AssertionError(
+                    e.getMessage() + " (has " + fixture.emulator.botTexts(chat) + ")\n" + process.describe(), e);
         }
     }
 
@@ -120,8 +123,8 @@ class EmitterKillRestartTest {
         env.put("EMITTER_GROUP_ID", fixture.groupId);
         env.put("TYPING_MIN_MS", "0");
         env.put("TYPING_MAX_MS", "0");
-        return fixture.track(ServiceProcess.start(Main.class, env, workDir,
-                getClass().getSimpleName() + "-" + name + ".log"));
+        return fixture.track(
+                ServiceProcess.start(Main.class, env, workDir, getClass().getSimpleName() + "-" + name + ".log"));
     }
 
     /** One chat id per partition of the replies topic. */

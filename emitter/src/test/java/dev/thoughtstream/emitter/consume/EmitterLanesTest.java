@@ -70,11 +70,14 @@ class EmitterLanesTest {
         // and the rate-limited part follows once retry_after has passed, not before
         assertEquals(List.of("after the wait"), fx.awaitBotTexts(SLOW, 1));
         List<ApiCall> slowCalls = fx.emulator.calls("sendmessage").stream()
-                .filter(c -> Long.toString(SLOW).equals(c.param("chat_id"))).toList();
+                .filter(c -> Long.toString(SLOW).equals(c.param("chat_id")))
+                .toList();
         assertEquals(List.of(429, 200), slowCalls.stream().map(ApiCall::status).toList());
         assertTrue(slowCalls.get(1).at() - slowCalls.get(0).at() >= 3_000, slowCalls.toString());
         long quickDone = fx.emulator.calls("sendmessage").stream()
-                .filter(c -> Long.toString(quick).equals(c.param("chat_id"))).mapToLong(ApiCall::at).max()
+                .filter(c -> Long.toString(quick).equals(c.param("chat_id")))
+                .mapToLong(ApiCall::at)
+                .max()
                 .orElseThrow();
         assertTrue(quickDone <= slowCalls.get(1).at(), "the other chat was served during the wait");
     }
@@ -83,19 +86,27 @@ class EmitterLanesTest {
     void theTypingIndicatorIsRefreshedEveryFourSecondsDuringALongDelay() {
         // given a ten-second typing delay, on time the test controls
         ManualScheduler time = new ManualScheduler();
-        fx.emitter().with(Map.of("TYPING_MIN_MS", "10000", "TYPING_MAX_MS", "10000")).scheduler(time).start();
+        fx.emitter()
+                .with(Map.of("TYPING_MIN_MS", "10000", "TYPING_MAX_MS", "10000"))
+                .scheduler(time)
+                .start();
 
         // when a part arrives
         fx.produce(EmitterFixture.part(SLOW, "r-typing", 0, true, "ten seconds in the making"));
 
         // then "typing..." shows at once, and again at 4 s and 8 s (Telegram clears it after 5 s)
-        Await.until("typing at 0 s", EmitterFixture.TIMEOUT, () -> fx.typingCalls(SLOW) == 1
-                && time.pendingDelays().equals(List.of(Duration.ofSeconds(4), Duration.ofSeconds(10))));
+        Await.until(
+                "typing at 0 s",
+                EmitterFixture.TIMEOUT,
+                () -> fx.typingCalls(SLOW) == 1
+                        && time.pendingDelays().equals(List.of(Duration.ofSeconds(4), Duration.ofSeconds(10))));
         time.advance(Duration.ofSeconds(4));
         Await.until("typing at 4 s", EmitterFixture.TIMEOUT, () -> fx.typingCalls(SLOW) == 2);
         time.advance(Duration.ofSeconds(4));
-        Await.until("typing at 8 s", EmitterFixture.TIMEOUT, () -> fx.typingCalls(SLOW) == 3
-                && time.pendingDelays().equals(List.of(Duration.ofSeconds(2))));
+        Await.until(
+                "typing at 8 s",
+                EmitterFixture.TIMEOUT,
+                () -> fx.typingCalls(SLOW) == 3 && time.pendingDelays().equals(List.of(Duration.ofSeconds(2))));
         assertTrue(fx.emulator.botTexts(SLOW).isEmpty(), "nothing sent before the delay is over");
 
         // and the message goes out at 10 s, with no further refresh
@@ -108,12 +119,17 @@ class EmitterLanesTest {
     void aDelayOfExactlyFourSecondsNeedsNoRefresh() {
         // given a four-second typing delay, on time the test controls
         ManualScheduler time = new ManualScheduler();
-        fx.emitter().with(Map.of("TYPING_MIN_MS", "4000", "TYPING_MAX_MS", "4000")).scheduler(time).start();
+        fx.emitter()
+                .with(Map.of("TYPING_MIN_MS", "4000", "TYPING_MAX_MS", "4000"))
+                .scheduler(time)
+                .start();
 
         // when a part arrives and the delay passes
         fx.produce(EmitterFixture.part(SLOW, "r-four", 0, true, "four"));
-        Await.until("typing", EmitterFixture.TIMEOUT, () -> fx.typingCalls(SLOW) == 1
-                && time.pendingDelays().equals(List.of(Duration.ofSeconds(4))));
+        Await.until(
+                "typing",
+                EmitterFixture.TIMEOUT,
+                () -> fx.typingCalls(SLOW) == 1 && time.pendingDelays().equals(List.of(Duration.ofSeconds(4))));
         time.advance(Duration.ofSeconds(4));
 
         // then one typing action preceded the message
@@ -126,9 +142,21 @@ class EmitterLanesTest {
         // given an emitter that may hold 3 parts, reading one record per poll, typing for a second on controlled time
         ManualScheduler time = new ManualScheduler();
         Metrics metrics = new Metrics();
-        EmitterService emitter = fx.emitter().with(Map.of("EMITTER_MAX_BUFFERED", "3",
-                "KAFKA_CLIENT_MAX_POLL_RECORDS", "1", "TYPING_MIN_MS", "1000", "TYPING_MAX_MS", "1000",
-                "EMITTER_CHAT_RATE_PER_S", "0")).scheduler(time).metrics(metrics).start();
+        EmitterService emitter = fx.emitter()
+                .with(Map.of(
+                        "EMITTER_MAX_BUFFERED",
+                        "3",
+                        "KAFKA_CLIENT_MAX_POLL_RECORDS",
+                        "1",
+                        "TYPING_MIN_MS",
+                        "1000",
+                        "TYPING_MAX_MS",
+                        "1000",
+                        "EMITTER_CHAT_RATE_PER_S",
+                        "0"))
+                .scheduler(time)
+                .metrics(metrics)
+                .start();
 
         // when ten parts of one reply arrive
         for (int seq = 0; seq < 10; seq++) {
@@ -136,7 +164,9 @@ class EmitterLanesTest {
         }
 
         // then the emitter holds 3 of them and pauses its partitions, and says so on /metrics
-        Await.until("paused with 3 parts held", EmitterFixture.TIMEOUT,
+        Await.until(
+                "paused with 3 parts held",
+                EmitterFixture.TIMEOUT,
                 () -> emitter.pausedPartitions() > 0 && emitter.pendingParts() == 3);
         String scrape = metrics.scrape();
         assertTrue(scrape.contains("thoughtstream_emitter_pending_parts 3"), scrape);
@@ -147,16 +177,20 @@ class EmitterLanesTest {
         for (int seq = 0; seq < 10; seq++) {
             expected.add("part " + seq);
             int sent = seq + 1;
-            Await.until("part " + seq + " typing", EmitterFixture.TIMEOUT,
+            Await.until(
+                    "part " + seq + " typing",
+                    EmitterFixture.TIMEOUT,
                     () -> time.pendingDelays().equals(List.of(Duration.ofSeconds(1))));
             time.advance(Duration.ofSeconds(1));
             fx.awaitBotTexts(SLOW, sent);
         }
         assertEquals(expected, fx.emulator.botTexts(SLOW));
         Await.until("resumed", EmitterFixture.TIMEOUT, () -> emitter.pausedPartitions() == 0);
-        Await.until("all reported", EmitterFixture.TIMEOUT,
+        Await.until(
+                "all reported",
+                EmitterFixture.TIMEOUT,
                 () -> metrics.scrape().contains("thoughtstream_emitter_parts_total{outcome=\"sent\"} 10"));
-        assertTrue(metrics.scrape().contains("thoughtstream_emitter_first_part_delay_seconds_count 1"),
-                metrics.scrape());
+        assertTrue(
+                metrics.scrape().contains("thoughtstream_emitter_first_part_delay_seconds_count 1"), metrics.scrape());
     }
 }

@@ -41,8 +41,8 @@ class EmitterLimitsTest {
         for (int i = 0; i < chats; i++) {
             fx.chatOpens(CHAT + i);
         }
-        EmitterService emitter = fx.startEmitter(Map.of("EMITTER_GLOBAL_RATE_PER_S", "30", "TYPING_MIN_MS", "0",
-                "TYPING_MAX_MS", "0"));
+        EmitterService emitter =
+                fx.startEmitter(Map.of("EMITTER_GLOBAL_RATE_PER_S", "30", "TYPING_MIN_MS", "0", "TYPING_MAX_MS", "0"));
 
         // when every chat gets a one-part reply at once
         for (int i = 0; i < chats; i++) {
@@ -51,14 +51,19 @@ class EmitterLimitsTest {
 
         // then every chat gets its message, once
         Await.value("200 SENT", Duration.ofSeconds(90), () -> {
-            long sent = fx.deliveries().stream().filter(d -> d.outcome() == Delivery.Outcome.SENT).count();
+            long sent = fx.deliveries().stream()
+                    .filter(d -> d.outcome() == Delivery.Outcome.SENT)
+                    .count();
             return sent >= chats ? Optional.of(sent) : Optional.empty();
         });
         for (int i = 0; i < chats; i++) {
             assertEquals(List.of("hello " + i), fx.emulator.botTexts(CHAT + i));
         }
         // and no one-second window of arrivals at Telegram (the emulator's clock) holds more than 30 of them
-        List<Long> at = fx.emulator.calls("sendmessage").stream().map(ApiCall::at).sorted().toList();
+        List<Long> at = fx.emulator.calls("sendmessage").stream()
+                .map(ApiCall::at)
+                .sorted()
+                .toList();
         assertEquals(chats, at.size());
         int busiest = 0;
         for (int end = 0; end < at.size(); end++) {
@@ -98,15 +103,23 @@ class EmitterLimitsTest {
         assertEquals(long9000.replaceAll("\\s+", ""), String.join("", messages).replaceAll("\\s+", ""));
         // and one outcome says SENT, with the first message's id and the whole text
         assertEquals(Delivery.Outcome.SENT, d.outcome());
-        long firstId = fx.botEntries(CHAT).stream().filter(e -> e.isMessage()).findFirst().orElseThrow().messageId();
+        long firstId = fx.botEntries(CHAT).stream()
+                .filter(e -> e.isMessage())
+                .findFirst()
+                .orElseThrow()
+                .messageId();
         assertEquals(firstId, d.telegramMessageId().longValue());
         assertEquals(long9000, d.text());
-        assertEquals(1, fx.deliveries().stream().filter(x -> x.replyId().equals("r-long")).count());
+        assertEquals(
+                1,
+                fx.deliveries().stream()
+                        .filter(x -> x.replyId().equals("r-long"))
+                        .count());
         // and each message was claimed and recorded on its own
         List<Optional<String>> records = new ArrayList<>();
         for (int i = 0; i < 3; i++) {
-            records.add(fx.claims.get(PartSender.claimKey(EmitterFixture.part(CHAT, "r-long", 0, true, long9000), i,
-                    3)));
+            records.add(
+                    fx.claims.get(PartSender.claimKey(EmitterFixture.part(CHAT, "r-long", 0, true, long9000), i, 3)));
         }
         assertTrue(records.stream().allMatch(r -> r.isPresent() && r.get().startsWith("sent:")), records.toString());
     }
@@ -116,8 +129,10 @@ class EmitterLimitsTest {
         // given the default chat limit (1 a second, bursts of 3), no typing, on time the test controls
         fx.chatOpens(CHAT);
         ManualScheduler time = new ManualScheduler();
-        EmitterService emitter = fx.emitter().with(Map.of("TYPING_MIN_MS", "0", "TYPING_MAX_MS", "0"))
-                .scheduler(time).start();
+        EmitterService emitter = fx.emitter()
+                .with(Map.of("TYPING_MIN_MS", "0", "TYPING_MAX_MS", "0"))
+                .scheduler(time)
+                .start();
 
         // when five parts arrive at once
         for (int seq = 0; seq < 5; seq++) {
@@ -126,13 +141,17 @@ class EmitterLimitsTest {
 
         // then three go out at once and the fourth waits for a token (a second)
         assertEquals(3, fx.awaitBotTexts(CHAT, 3).size());
-        Await.until("the fourth waiting for a token", EmitterFixture.TIMEOUT,
+        Await.until(
+                "the fourth waiting for a token",
+                EmitterFixture.TIMEOUT,
                 () -> time.pendingDelays().equals(List.of(Duration.ofSeconds(1))));
         assertEquals(3, fx.sendMessageCalls(CHAT));
         // and each further second lets one more through
         time.advance(Duration.ofSeconds(1));
         assertEquals(4, fx.awaitBotTexts(CHAT, 4).size());
-        Await.until("the fifth waiting", EmitterFixture.TIMEOUT,
+        Await.until(
+                "the fifth waiting",
+                EmitterFixture.TIMEOUT,
                 () -> time.pendingDelays().equals(List.of(Duration.ofSeconds(1))));
         time.advance(Duration.ofSeconds(1));
         assertEquals(List.of("part 0", "part 1", "part 2", "part 3", "part 4"), fx.awaitBotTexts(CHAT, 5));
@@ -143,11 +162,24 @@ class EmitterLimitsTest {
     void aGroupChatGetsNoMoreThanItsMessagesPerMinute() {
         // given a group chat limited to 2 messages a minute (the chat limit off), no typing, controlled time
         long group = -1_005_301L;
-        fx.emulator.injectMessage(IncomingMessage.builder(group).group("the group").from(77, "Ann").text("hi all")
+        fx.emulator.injectMessage(IncomingMessage.builder(group)
+                .group("the group")
+                .from(77, "Ann")
+                .text("hi all")
                 .build());
         ManualScheduler time = new ManualScheduler();
-        EmitterService emitter = fx.emitter().with(Map.of("TYPING_MIN_MS", "0", "TYPING_MAX_MS", "0",
-                "EMITTER_CHAT_RATE_PER_S", "0", "EMITTER_GROUP_RATE_PER_MIN", "2")).scheduler(time).start();
+        EmitterService emitter = fx.emitter()
+                .with(Map.of(
+                        "TYPING_MIN_MS",
+                        "0",
+                        "TYPING_MAX_MS",
+                        "0",
+                        "EMITTER_CHAT_RATE_PER_S",
+                        "0",
+                        "EMITTER_GROUP_RATE_PER_MIN",
+                        "2"))
+                .scheduler(time)
+                .start();
 
         // when three parts arrive at once
         for (int seq = 0; seq < 3; seq++) {
@@ -156,8 +188,11 @@ class EmitterLimitsTest {
 
         // then two go out and the third waits until a minute after the first one was answered
         assertEquals(2, fx.awaitBotTexts(group, 2).size());
-        Await.until("the third waiting for the group's minute", EmitterFixture.TIMEOUT,
-                () -> time.pendingDelays().size() == 1 && time.pendingDelays().get(0).toSeconds() == 60);
+        Await.until(
+                "the third waiting for the group's minute",
+                EmitterFixture.TIMEOUT,
+                () -> time.pendingDelays().size() == 1
+                        && time.pendingDelays().get(0).toSeconds() == 60);
         time.advance(Duration.ofSeconds(59));
         assertEquals(2, fx.sendMessageCalls(group));
         time.advance(Duration.ofSeconds(1));

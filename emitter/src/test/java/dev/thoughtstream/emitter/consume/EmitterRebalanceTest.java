@@ -42,14 +42,18 @@ class EmitterRebalanceTest {
         for (long chat : chats) {
             fx.produce(EmitterFixture.part(chat, "r-" + chat, 0, true, "for " + chat));
         }
-        Await.until("typing in every chat", EmitterFixture.TIMEOUT,
+        Await.until(
+                "typing in every chat",
+                EmitterFixture.TIMEOUT,
                 () -> chats.stream().allMatch(c -> fx.typingCalls(c) >= 1));
 
         // when a second, quick instance joins the group
         fx.startEmitter();
 
         // then it gets at least one partition and sends that partition's part at once
-        Await.until("a part sent by the new instance", EmitterFixture.TIMEOUT,
+        Await.until(
+                "a part sent by the new instance",
+                EmitterFixture.TIMEOUT,
                 () -> chats.stream().anyMatch(c -> !fx.emulator.botTexts(c).isEmpty()));
 
         // and when the first instance stops, the second sends the rest
@@ -60,8 +64,9 @@ class EmitterRebalanceTest {
         // and every part reached its chat once and was reported once, SENT
         for (long chat : chats) {
             assertEquals(1, fx.sendMessageCalls(chat), "chat " + chat);
-            List<Delivery> outcomes = fx.awaitDeliveries("the outcome for " + chat, 1,
-                    d -> d.chatId() == chat).stream().filter(d -> d.chatId() == chat).toList();
+            List<Delivery> outcomes = fx.awaitDeliveries("the outcome for " + chat, 1, d -> d.chatId() == chat).stream()
+                    .filter(d -> d.chatId() == chat)
+                    .toList();
             assertEquals(1, outcomes.size(), outcomes.toString());
             assertEquals(Delivery.Outcome.SENT, outcomes.get(0).outcome());
         }

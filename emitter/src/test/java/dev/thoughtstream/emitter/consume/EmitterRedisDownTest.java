@@ -43,8 +43,8 @@ class EmitterRedisDownTest {
     }
 
     private static RedisSettings redisAt(int port) {
-        return RedisSettings.from(Config.of(Map.of(RedisSettings.URL, "redis://127.0.0.1:" + port,
-                "REDIS_TIMEOUT_MS", "300")));
+        return RedisSettings.from(
+                Config.of(Map.of(RedisSettings.URL, "redis://127.0.0.1:" + port, "REDIS_TIMEOUT_MS", "300")));
     }
 
     @Test
@@ -70,8 +70,7 @@ class EmitterRedisDownTest {
         assertTrue(all.stream().allMatch(d -> d.outcome() == Delivery.Outcome.SENT), all.toString());
         // and the unprotected sends are counted, as are the failed Redis calls (for each part: the staleness
         // checks before typing and before sending, the look-up, the claim and the record)
-        Await.until("two sends counted as unprotected", EmitterFixture.TIMEOUT,
-                () -> emitter.sentWithoutClaim() == 2);
+        Await.until("two sends counted as unprotected", EmitterFixture.TIMEOUT, () -> emitter.sentWithoutClaim() == 2);
         assertEquals(10, emitter.redisErrors());
     }
 
@@ -81,7 +80,8 @@ class EmitterRedisDownTest {
         RedisServer own = RedisServer.start(0);
         int port = own.port();
         RedisClient client = fx.track(RedisClaimStore.connect(redisAt(port)));
-        EmitterService emitter = fx.emitter().with("EMITTER_REDIS_OUTAGE", "fail-closed")
+        EmitterService emitter = fx.emitter()
+                .with("EMITTER_REDIS_OUTAGE", "fail-closed")
                 .claims(new RedisClaimStore(client, "ts-test:"))
                 .activity(fx.track(new RedisChatActivity(client, "ts-test:", Duration.ofHours(1))))
                 .start();
@@ -102,7 +102,9 @@ class EmitterRedisDownTest {
         assertEquals(Delivery.Outcome.SENT, sent.outcome());
         assertEquals(1, fx.sendMessageCalls(CHAT));
         assertEquals(0, emitter.sentWithoutClaim());
-        assertEquals(java.util.Optional.of("sent:" + sent.telegramMessageId()), new RedisClaimStore(client, "ts-test:")
-                .get(PartSender.claimKey(EmitterFixture.part(CHAT, "r-closed", 0, true, "when it is safe"))));
+        assertEquals(
+                java.util.Optional.of("sent:" + sent.telegramMessageId()),
+                new RedisClaimStore(client, "ts-test:")
+                        .get(PartSender.claimKey(EmitterFixture.part(CHAT, "r-closed", 0, true, "when it is safe"))));
     }
 }

@@ -66,13 +66,21 @@ class EmitterRestartTest {
         fx.startEmitter(Map.of("EMITTER_GROUP_ID", fx.groupId + "-amnesiac"));
 
         // then the parts are reported again, with their original message ids, but not sent again
-        List<Delivery> all = fx.awaitDeliveries("outcomes of r-once, twice each", 4,
+        List<Delivery> all = fx.awaitDeliveries(
+                "outcomes of r-once, twice each",
+                4,
                 d -> d.replyId().equals("r-once") && d.outcome() == Delivery.Outcome.SENT);
         assertEquals(List.of("once 0", "once 1"), fx.emulator.botTexts(CHAT));
         assertEquals(2, fx.sendMessageCalls(CHAT));
         for (int seq = 0; seq < 2; seq++) {
             int s = seq;
-            assertEquals(1, all.stream().filter(d -> d.seq() == s).map(Delivery::telegramMessageId).distinct().count(),
+            assertEquals(
+                    1,
+                    all.stream()
+                            .filter(d -> d.seq() == s)
+                            .map(Delivery::telegramMessageId)
+                            .distinct()
+                            .count(),
                     all.toString());
         }
     }
@@ -82,7 +90,9 @@ class EmitterRestartTest {
         // given an emitter that types for a long time (real waiting) before each part
         EmitterService slow = fx.startEmitter(Map.of("TYPING_MIN_MS", "60000", "TYPING_MAX_MS", "60000"));
         fx.produce(EmitterFixture.part(CHAT, "r-typing", 0, true, "interrupted while typing"));
-        Await.until("the typing indicator", EmitterFixture.TIMEOUT,
+        Await.until(
+                "the typing indicator",
+                EmitterFixture.TIMEOUT,
                 () -> !fx.emulator.calls("sendchataction").isEmpty());
 
         // when it is closed mid-typing and a new instance of the group takes over
@@ -122,7 +132,8 @@ class EmitterRestartTest {
         // given an emitter that sent part 0 of a three-part reply, and whose next send reaches Telegram but whose
         // process dies before it hears the answer
         HoldingSender[] holder = new HoldingSender[1];
-        EmitterService dying = fx.emitter().sender(s -> holder[0] = new HoldingSender(s)).start();
+        EmitterService dying =
+                fx.emitter().sender(s -> holder[0] = new HoldingSender(s)).start();
         try {
             fx.produce(EmitterFixture.part(CHAT, "r-crash-send", 0, false, "zero"));
             assertEquals(Delivery.Outcome.SENT, fx.outcomeOf("r-crash-send", 0).outcome());
@@ -138,15 +149,18 @@ class EmitterRestartTest {
 
             // then part 1, claimed but never confirmed, is reported FAILED and not sent again; part 2 is sent
             List<Delivery> all = fx.awaitOutcomeOf("r-crash-send", 2);
-            Delivery unconfirmed = all.stream().filter(d -> d.replyId().equals("r-crash-send") && d.seq() == 1)
-                    .findFirst().orElseThrow();
+            Delivery unconfirmed = all.stream()
+                    .filter(d -> d.replyId().equals("r-crash-send") && d.seq() == 1)
+                    .findFirst()
+                    .orElseThrow();
             assertEquals(Delivery.Outcome.FAILED, unconfirmed.outcome());
             assertTrue(unconfirmed.reason().contains("claimed but unconfirmed"), unconfirmed.reason());
             // and every part is in the chat exactly once, in order
             assertEquals(List.of("zero", "one", "two"), fx.emulator.botTexts(CHAT));
             assertEquals(3, fx.sendMessageCalls(CHAT));
             // and whatever was re-read is reported as it was (part 0 SENT with its message id, if at all)
-            assertTrue(all.stream().filter(d -> d.seq() == 0).allMatch(d -> d.outcome() == Delivery.Outcome.SENT),
+            assertTrue(
+                    all.stream().filter(d -> d.seq() == 0).allMatch(d -> d.outcome() == Delivery.Outcome.SENT),
                     all.toString());
         } finally {
             holder[0].release();
@@ -157,7 +171,8 @@ class EmitterRestartTest {
     void closingTheEmitterMidSendSeesTheSendThroughReportsItAndLeavesTheRestToTheNextInstance() throws Exception {
         // given an emitter whose send of part 0 has reached Telegram but whose answer is still on its way back
         HoldingSender[] holder = new HoldingSender[1];
-        EmitterService closing = fx.emitter().sender(s -> holder[0] = new HoldingSender(s)).start();
+        EmitterService closing =
+                fx.emitter().sender(s -> holder[0] = new HoldingSender(s)).start();
         holder[0].holdAfterAnswer(CHAT);
         fx.produce(EmitterFixture.part(CHAT, "r-close-send", 0, false, "seen through"));
         fx.produce(EmitterFixture.part(CHAT, "r-close-send", 1, true, "sent by the next one"));
@@ -180,7 +195,9 @@ class EmitterRestartTest {
         assertEquals(Delivery.Outcome.SENT, fx.outcomeOf("r-close-send", 1).outcome());
         assertEquals(List.of("seen through", "sent by the next one"), fx.emulator.botTexts(CHAT));
         assertEquals(2, fx.sendMessageCalls(CHAT));
-        assertTrue(fx.deliveries().stream().filter(d -> d.seq() == 0).allMatch(d -> d.outcome()
-                == Delivery.Outcome.SENT && d.telegramMessageId().equals(first.telegramMessageId())));
+        assertTrue(fx.deliveries().stream()
+                .filter(d -> d.seq() == 0)
+                .allMatch(d -> d.outcome() == Delivery.Outcome.SENT
+                        && d.telegramMessageId().equals(first.telegramMessageId())));
     }
 }

@@ -45,8 +45,14 @@ class EmitterSendModesTest {
         assertEquals(List.of(400, 200), sends.stream().map(ApiCall::status).toList());
         assertEquals("MarkdownV2", sends.get(0).param("parse_mode"));
         assertNull(sends.get(1).param("parse_mode"));
-        assertEquals(fx.botEntries(CHAT).stream().filter(e -> e.isMessage()).findFirst().orElseThrow()
-                .messageId().longValue(), d.telegramMessageId().longValue());
+        assertEquals(
+                fx.botEntries(CHAT).stream()
+                        .filter(e -> e.isMessage())
+                        .findFirst()
+                        .orElseThrow()
+                        .messageId()
+                        .longValue(),
+                d.telegramMessageId().longValue());
     }
 
     @Test
@@ -61,12 +67,17 @@ class EmitterSendModesTest {
         fx.produce(EmitterFixture.part(CHAT, "r-dry", 1, true, "Second thought."));
 
         // then both are reported SENT, in order, with ids Telegram never gives (negative, counting down)
-        List<Delivery> sent = fx.awaitDeliveries("dry-run outcomes", 2,
-                x -> x.replyId().equals("r-dry") && x.outcome() == Delivery.Outcome.SENT);
-        assertEquals(List.of(-1L, -2L), sent.stream().filter(x -> x.replyId().equals("r-dry"))
-                .map(Delivery::telegramMessageId).toList());
+        List<Delivery> sent = fx.awaitDeliveries(
+                "dry-run outcomes", 2, x -> x.replyId().equals("r-dry") && x.outcome() == Delivery.Outcome.SENT);
+        assertEquals(
+                List.of(-1L, -2L),
+                sent.stream()
+                        .filter(x -> x.replyId().equals("r-dry"))
+                        .map(Delivery::telegramMessageId)
+                        .toList());
         // and Telegram was not called at all: no message, no typing, no command registration
-        assertEquals(callsBefore, fx.emulator.calls().size(), fx.emulator.calls().toString());
+        assertEquals(
+                callsBefore, fx.emulator.calls().size(), fx.emulator.calls().toString());
         assertTrue(fx.emulator.botTexts(CHAT).isEmpty());
         assertTrue(emitter.commandsRegistration().isEmpty());
     }

@@ -37,8 +37,10 @@ class EmitterStaleTest {
     void aNewerMessageMidReplyDropsThePartBeingTypedAndTheRestAtOnceWithoutSendingThem() {
         // given a three-part reply to message 5, on time the test controls; part 0 is sent, part 1 is being typed
         ManualScheduler time = new ManualScheduler();
-        EmitterService emitter = fx.emitter().with(Map.of("TYPING_MIN_MS", "1000", "TYPING_MAX_MS", "1000"))
-                .scheduler(time).start();
+        EmitterService emitter = fx.emitter()
+                .with(Map.of("TYPING_MIN_MS", "1000", "TYPING_MAX_MS", "1000"))
+                .scheduler(time)
+                .start();
         fx.ingest.recordIngested(CHAT, 5);
         for (int seq = 0; seq < 3; seq++) {
             fx.produce(EmitterFixture.part(CHAT, 5, "r-old", seq, seq == 2, "old " + seq));
@@ -52,16 +54,17 @@ class EmitterStaleTest {
         fx.ingest.recordIngested(CHAT, 6);
 
         // then parts 1 and 2 are reported DROPPED_STALE with the reason: the drop came from the signal, not a timer
-        List<Delivery> all = fx.awaitDeliveries("parts 1 and 2 dropped", 2,
-                d -> d.outcome() == Delivery.Outcome.DROPPED_STALE);
+        List<Delivery> all =
+                fx.awaitDeliveries("parts 1 and 2 dropped", 2, d -> d.outcome() == Delivery.Outcome.DROPPED_STALE);
         for (int seq = 1; seq < 3; seq++) {
             int s = seq;
             Delivery d = all.stream().filter(x -> x.seq() == s).findFirst().orElseThrow();
             assertEquals(Delivery.Outcome.DROPPED_STALE, d.outcome());
             assertTrue(d.reason().contains("newer message 6"), d.reason());
         }
-        assertEquals(Delivery.Outcome.SENT, all.stream().filter(d -> d.seq() == 0).findFirst().orElseThrow()
-                .outcome());
+        assertEquals(
+                Delivery.Outcome.SENT,
+                all.stream().filter(d -> d.seq() == 0).findFirst().orElseThrow().outcome());
         assertTrue(time.pendingDelays().isEmpty(), "the typing timer was cancelled: " + time.pendingDelays());
         // and however much time passes, they never reach the person
         time.advance(Duration.ofMinutes(1));
@@ -96,7 +99,9 @@ class EmitterStaleTest {
         EmitterService emitter = fx.startEmitter(Map.of("TYPING_MIN_MS", "0", "TYPING_MAX_MS", "0"));
         fx.emulator.addFault("sendMessage", 429, 60, 1, CHAT, null);
         fx.produce(EmitterFixture.part(CHAT, 3, "r-patient", 0, true, "in a minute"));
-        Await.until("the 429", EmitterFixture.TIMEOUT,
+        Await.until(
+                "the 429",
+                EmitterFixture.TIMEOUT,
                 () -> fx.sendMessageCalls(CHAT) == 1 && emitter.metrics().rateLimitedCount("telegram") == 1);
 
         // when the person writes again
@@ -114,7 +119,10 @@ class EmitterStaleTest {
     void aNewerMessageOfAnotherChatDropsNothing() {
         // given a reply being typed in this chat, on time the test controls
         ManualScheduler time = new ManualScheduler();
-        fx.emitter().with(Map.of("TYPING_MIN_MS", "1000", "TYPING_MAX_MS", "1000")).scheduler(time).start();
+        fx.emitter()
+                .with(Map.of("TYPING_MIN_MS", "1000", "TYPING_MAX_MS", "1000"))
+                .scheduler(time)
+                .start();
         fx.ingest.recordIngested(CHAT, 5);
         fx.produce(EmitterFixture.part(CHAT, 5, "r-mine", 0, true, "mine"));
         awaitTyping(time, 1);
@@ -130,7 +138,9 @@ class EmitterStaleTest {
     }
 
     private void awaitTyping(ManualScheduler time, int typingCalls) {
-        Await.until(typingCalls + " typing actions", EmitterFixture.TIMEOUT,
+        Await.until(
+                typingCalls + " typing actions",
+                EmitterFixture.TIMEOUT,
                 () -> fx.typingCalls(CHAT) == typingCalls
                         && time.pendingDelays().equals(List.of(Duration.ofSeconds(1))));
     }

@@ -32,7 +32,11 @@ class EmitterTelegramFailuresTest {
     }
 
     private void startEmitter(Map<String, String> more) {
-        emitter = fx.emitter().with("TYPING_MIN_MS", "0").with("TYPING_MAX_MS", "0").with(more).start();
+        emitter = fx.emitter()
+                .with("TYPING_MIN_MS", "0")
+                .with("TYPING_MAX_MS", "0")
+                .with(more)
+                .start();
     }
 
     @AfterEach
@@ -53,7 +57,8 @@ class EmitterTelegramFailuresTest {
         assertEquals(List.of("patience"), fx.awaitBotTexts(CHAT, 1));
         List<ApiCall> calls = fx.emulator.calls("sendmessage");
         assertEquals(List.of(429, 200), calls.stream().map(ApiCall::status).toList());
-        assertTrue(calls.get(1).at() - calls.get(0).at() >= 1_000,
+        assertTrue(
+                calls.get(1).at() - calls.get(0).at() >= 1_000,
                 "the retry came " + (calls.get(1).at() - calls.get(0).at()) + " ms after the 429");
         assertEquals(Delivery.Outcome.SENT, fx.outcomeOf("r-429", 0).outcome());
         assertEquals(1, emitter.metrics().rateLimitedCount("telegram"));
@@ -79,8 +84,10 @@ class EmitterTelegramFailuresTest {
         assertEquals(List.of("hello", "again"), fx.awaitBotTexts(OTHER_CHAT, 2));
         assertEquals(1, fx.sendMessageCalls(CHAT), "no retry loop for the blocked chat");
         // and the refusal is recorded, so a redelivery does not ask Telegram again
-        assertEquals(java.util.Optional.of("failed:" + blocked.reason()), fx.claims.get(PartSender.claimKey(
-                EmitterFixture.part(CHAT, "r-blocked", 0, true, "you won't see this"))));
+        assertEquals(
+                java.util.Optional.of("failed:" + blocked.reason()),
+                fx.claims.get(
+                        PartSender.claimKey(EmitterFixture.part(CHAT, "r-blocked", 0, true, "you won't see this"))));
     }
 
     @Test

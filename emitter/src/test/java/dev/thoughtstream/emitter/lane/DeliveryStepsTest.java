@@ -27,8 +27,8 @@ class DeliveryStepsTest {
     @Test
     void aPartThatNothingStopsGoesCheckReadTypePaceSendDone() {
         // given a queued part, when nothing stands in its way
-        Step end = walk(Step.QUEUED, Event.START, Event.CLEAR, Event.ELAPSED, Event.ELAPSED, Event.GRANTED,
-                Event.FINISHED);
+        Step end = walk(
+                Step.QUEUED, Event.START, Event.CLEAR, Event.ELAPSED, Event.ELAPSED, Event.GRANTED, Event.FINISHED);
 
         // then it is done after one attempt
         assertEquals(Step.DONE, end);
@@ -89,8 +89,8 @@ class DeliveryStepsTest {
     @Test
     void anEventAStepDoesNotExpectIsABug() {
         // given a part waiting for a permit, when its typing delay "ends"
-        IllegalStateException e = assertThrows(IllegalStateException.class,
-                () -> DeliverySteps.next(Step.PACING, Event.ELAPSED));
+        IllegalStateException e =
+                assertThrows(IllegalStateException.class, () -> DeliverySteps.next(Step.PACING, Event.ELAPSED));
 
         // then the table refuses, naming both
         assertTrue(e.getMessage().contains("PACING") && e.getMessage().contains("ELAPSED"), e.getMessage());

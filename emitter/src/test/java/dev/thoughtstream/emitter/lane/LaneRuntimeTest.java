@@ -44,12 +44,15 @@ class LaneRuntimeTest {
         AtomicBoolean locked = new AtomicBoolean();
 
         // when it is applied
-        runtime.apply(busy, acks -> {
-            locked.set(Thread.holdsLock(runtime.lock()));
-            acks.add(stored);
-        }, (e, acks) -> {
-            throw new AssertionError("no failure expected", e);
-        });
+        runtime.apply(
+                busy,
+                acks -> {
+                    locked.set(Thread.holdsLock(runtime.lock()));
+                    acks.add(stored);
+                },
+                (e, acks) -> {
+                    throw new AssertionError("no failure expected", e);
+                });
 
         // then it ran under the lock, and busy completes only once the outcome is stored
         assertTrue(locked.get());
@@ -64,9 +67,13 @@ class LaneRuntimeTest {
         List<String> recovered = new ArrayList<>();
 
         // when it is applied
-        runtime.apply(null, acks -> {
-            throw new IllegalStateException("bug");
-        }, (e, acks) -> recovered.add(e.getMessage() + (Thread.holdsLock(runtime.lock()) ? " under the lock" : "")));
+        runtime.apply(
+                null,
+                acks -> {
+                    throw new IllegalStateException("bug");
+                },
+                (e, acks) ->
+                        recovered.add(e.getMessage() + (Thread.holdsLock(runtime.lock()) ? " under the lock" : "")));
 
         // then its recovery ran, under the lock
         assertEquals(List.of("bug under the lock"), recovered);
@@ -112,7 +119,7 @@ class LaneRuntimeTest {
         CompletableFuture<Void> done = new CompletableFuture<>();
 
         // when a change and a blocking call come
-        runtime.apply(null, acks -> changed.set(true), (e, acks) -> { });
+        runtime.apply(null, acks -> changed.set(true), (e, acks) -> {});
         runtime.blocking(done, () -> called.set(true));
 
         // then neither runs, and the call's caller is told it is over
@@ -129,11 +136,11 @@ class LaneRuntimeTest {
         CompletableFuture<Void> done = new CompletableFuture<>();
 
         // when a blocking call and a timer are asked for
-        boolean started = runtime.blocking(done, () -> { });
+        boolean started = runtime.blocking(done, () -> {});
 
         // then the call is refused and over, and the timer is not set
         assertFalse(started);
         assertTrue(done.isDone());
-        assertNull(runtime.after(42, Duration.ofSeconds(1), () -> { }));
+        assertNull(runtime.after(42, Duration.ofSeconds(1), () -> {}));
     }
 }

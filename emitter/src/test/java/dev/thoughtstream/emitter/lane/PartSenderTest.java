@@ -29,7 +29,6 @@ import dev.thoughtstream.testkit.telegram.TelegramEmulator;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.ServerSocket;
-import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -59,7 +58,10 @@ class PartSenderTest {
 
     @BeforeEach
     void setUp() {
-        emulator = TelegramEmulator.builder().botToken(EmitterFixture.TOKEN).build().start();
+        emulator = TelegramEmulator.builder()
+                .botToken(EmitterFixture.TOKEN)
+                .build()
+                .start();
         emulator.injectMessage(CHAT, "hi");
         String prefix = TestRedis.uniqueKeyPrefix("part-sender");
         redis = RedisClaimStore.connect(TestRedis.settings());
@@ -82,8 +84,10 @@ class PartSenderTest {
     }
 
     private static TelegramClient clientFor(String baseUrl, OkHttpClient http) {
-        return TelegramClients.create(TelegramSettings.from(Config.of(Map.of(
-                TelegramSettings.TOKEN, EmitterFixture.TOKEN, TelegramSettings.API_URL, baseUrl))), http);
+        return TelegramClients.create(
+                TelegramSettings.from(Config.of(
+                        Map.of(TelegramSettings.TOKEN, EmitterFixture.TOKEN, TelegramSettings.API_URL, baseUrl))),
+                http);
     }
 
     private PartSender sender(TelegramClient telegram, String instance) {
@@ -91,9 +95,18 @@ class PartSenderTest {
     }
 
     private PartSender sender(TelegramClient telegram, RedisClaimStore store, RedisOutage mode, String instance) {
-        return new PartSender(new TelegramMessageSender(telegram, new Secret(EmitterFixture.TOKEN),
-                TelegramMessageSender.ParseMode.NONE, new Metrics()), store, activity,
-                mode, TTL, instance, metrics);
+        return new PartSender(
+                new TelegramMessageSender(
+                        telegram,
+                        new Secret(EmitterFixture.TOKEN),
+                        TelegramMessageSender.ParseMode.NONE,
+                        new Metrics()),
+                store,
+                activity,
+                mode,
+                TTL,
+                instance,
+                metrics);
     }
 
     /** One message a second overall, on frozen time: shows whether a permit's slot was kept or given back. */
@@ -102,13 +115,13 @@ class PartSenderTest {
     private SendPacer unlimited;
 
     private SendPacer.Permit permit() {
-        SendPacer.Permit permit = pacer.acquire(CHAT, p -> { }).grantedNow();
+        SendPacer.Permit permit = pacer.acquire(CHAT, p -> {}).grantedNow();
         assertNotNull(permit, "the pacer has a slot");
         return permit;
     }
 
     private boolean slotFree() {
-        SendPacer.Request probe = pacer.acquire(CHAT + 1, p -> { });
+        SendPacer.Request probe = pacer.acquire(CHAT + 1, p -> {});
         SendPacer.Permit p = probe.grantedNow();
         probe.cancel();
         if (p != null) {
@@ -139,13 +152,20 @@ class PartSenderTest {
         // when another instance looks before typing, and then tries to send it
         PartSender other = sender(clientFor(emulator.baseUrl(), http), "emitter-b");
         PartSender.Check check = other.check(part, PartSender.claimKey(part));
-        PartSender.Attempt second = other.attempt(part, PartSender.claimKey(part), part.text(),
-                unlimited.acquire(CHAT, p -> { }).grantedNow(), null);
+        PartSender.Attempt second = other.attempt(
+                part,
+                PartSender.claimKey(part),
+                part.text(),
+                unlimited.acquire(CHAT, p -> {}).grantedNow(),
+                null);
 
         // then both find it sent, with the same id, and nothing went out twice
-        PartSender.Earlier seen = assertInstanceOf(PartSender.Check.Recorded.class, check).earlier();
+        PartSender.Earlier seen =
+                assertInstanceOf(PartSender.Check.Recorded.class, check).earlier();
         assertEquals(new PartSender.Earlier(Delivery.Outcome.SENT, id, null), seen);
-        assertEquals(seen, assertInstanceOf(PartSender.Attempt.Recorded.class, second).earlier());
+        assertEquals(
+                seen,
+                assertInstanceOf(PartSender.Attempt.Recorded.class, second).earlier());
         assertEquals(List.of("only once"), emulator.botTexts(CHAT));
     }
 
@@ -161,7 +181,8 @@ class PartSenderTest {
         PartSender.Attempt attempt = attempt(sender, part);
 
         // then both say stale, with the newer message, and nothing was claimed, sent or kept
-        assertTrue(assertInstanceOf(PartSender.Check.Stale.class, check).reason().contains("newer message 6"));
+        assertTrue(
+                assertInstanceOf(PartSender.Check.Stale.class, check).reason().contains("newer message 6"));
         assertInstanceOf(PartSender.Attempt.Stale.class, attempt);
         assertEquals(Optional.empty(), claims.get(PartSender.claimKey(part)));
         assertEquals(0, emulator.calls("sendmessage").size());
@@ -178,7 +199,8 @@ class PartSenderTest {
         PartSender.Attempt attempt = attempt(sender(clientFor(emulator.baseUrl(), http), "emitter-a"), part);
 
         // then it is FAILED, naming the claim, and Telegram was not asked
-        PartSender.Earlier earlier = assertInstanceOf(PartSender.Attempt.Recorded.class, attempt).earlier();
+        PartSender.Earlier earlier =
+                assertInstanceOf(PartSender.Attempt.Recorded.class, attempt).earlier();
         assertEquals(Delivery.Outcome.FAILED, earlier.outcome());
         assertTrue(earlier.reason().contains("sending:emitter-dead"), earlier.reason());
         assertEquals(0, emulator.calls("sendmessage").size());
@@ -194,14 +216,17 @@ class PartSenderTest {
         PartSender.Attempt attempt = attempt(sender(clientFor(emulator.baseUrl(), http), "emitter-a"), part);
 
         // then the lane is told to wait 3 s, and nobody holds the key meanwhile
-        assertEquals(Duration.ofSeconds(3), assertInstanceOf(PartSender.Attempt.Again.class, attempt).retryAfter());
+        assertEquals(
+                Duration.ofSeconds(3),
+                assertInstanceOf(PartSender.Attempt.Again.class, attempt).retryAfter());
         assertEquals(Optional.empty(), claims.get(PartSender.claimKey(part)));
     }
 
     @Test
     void aSendWhoseAnswerNeverComesIsFailedAndRecordedNotRetried() {
         // given a Bot API that does not answer within the client's read timeout
-        OkHttpClient impatient = new OkHttpClient.Builder().readTimeout(Duration.ofMillis(500)).build();
+        OkHttpClient impatient =
+                new OkHttpClient.Builder().readTimeout(Duration.ofMillis(500)).build();
         try (SlowBotApi slow = new SlowBotApi()) {
             ReplyPart part = part("r-silent", "into the silence");
 
@@ -209,7 +234,8 @@ class PartSenderTest {
             PartSender.Attempt attempt = attempt(sender(clientFor(slow.baseUrl(), impatient), "emitter-a"), part);
 
             // then it may have arrived, so it is final: FAILED, recorded, one request
-            String reason = assertInstanceOf(PartSender.Attempt.Failed.class, attempt).reason();
+            String reason =
+                    assertInstanceOf(PartSender.Attempt.Failed.class, attempt).reason();
             assertTrue(reason.contains("may have been sent"), reason);
             assertEquals(Optional.of("failed:" + reason), claims.get(PartSender.claimKey(part)));
             assertEquals(1, slow.sendMessages());
@@ -228,13 +254,14 @@ class PartSenderTest {
         ReplyPart part = part("r-refused", "nobody home");
 
         // when an attempt is made
-        PartSender.Attempt attempt = attempt(sender(clientFor("http://127.0.0.1:" + closedPort, http), "emitter-a"),
-                part);
+        PartSender.Attempt attempt =
+                attempt(sender(clientFor("http://127.0.0.1:" + closedPort, http), "emitter-a"), part);
 
         // then it can be tried again (the request never left), without the token in the reason
         PartSender.Attempt.Again again = assertInstanceOf(PartSender.Attempt.Again.class, attempt);
         assertNull(again.retryAfter());
-        assertFalse(again.reason().contains(EmitterFixture.TOKEN.substring(EmitterFixture.TOKEN.indexOf(':') + 1)),
+        assertFalse(
+                again.reason().contains(EmitterFixture.TOKEN.substring(EmitterFixture.TOKEN.indexOf(':') + 1)),
                 again.reason());
         assertEquals(Optional.empty(), claims.get(PartSender.claimKey(part)));
     }
@@ -242,15 +269,21 @@ class PartSenderTest {
     @Test
     void aRefusalQuotingTheTokenIsReportedWithTheTokenRedacted() {
         // given Telegram's refusal text quotes the bot's URL (reasons end up on the delivered topic)
-        emulator.addFault("sendMessage", 400, 0, 1, CHAT,
+        emulator.addFault(
+                "sendMessage",
+                400,
+                0,
+                1,
+                CHAT,
                 "Bad Request: see https://api.telegram.org/bot" + EmitterFixture.TOKEN + "/sendMessage");
 
         // when a part is refused
-        PartSender.Attempt attempt = attempt(sender(clientFor(emulator.baseUrl(), http), "emitter-a"),
-                part("r-quoted", "quoted"));
+        PartSender.Attempt attempt =
+                attempt(sender(clientFor(emulator.baseUrl(), http), "emitter-a"), part("r-quoted", "quoted"));
 
         // then the reason keeps Telegram's words and status, but not the token
-        String reason = assertInstanceOf(PartSender.Attempt.Failed.class, attempt).reason();
+        String reason =
+                assertInstanceOf(PartSender.Attempt.Failed.class, attempt).reason();
         assertTrue(reason.startsWith("400 "), reason);
         assertFalse(reason.contains(EmitterFixture.TOKEN), reason);
         assertTrue(reason.contains("<redacted>"), reason);
@@ -263,8 +296,10 @@ class PartSenderTest {
         try (ServerSocket probe = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
             closedPort = probe.getLocalPort();
         }
-        try (RedisClaimStore down = new RedisClaimStore(RedisClaimStore.connect(RedisSettings.from(Config.of(Map.of(
-                RedisSettings.URL, "redis://127.0.0.1:" + closedPort, "REDIS_TIMEOUT_MS", "200")))), "x:")) {
+        try (RedisClaimStore down = new RedisClaimStore(
+                RedisClaimStore.connect(RedisSettings.from(Config.of(
+                        Map.of(RedisSettings.URL, "redis://127.0.0.1:" + closedPort, "REDIS_TIMEOUT_MS", "200")))),
+                "x:")) {
             TelegramClient telegram = clientFor(emulator.baseUrl(), http);
 
             // when failing closed, then nothing is sent and the lane is told to wait for Redis

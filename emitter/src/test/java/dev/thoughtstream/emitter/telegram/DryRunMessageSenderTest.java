@@ -75,9 +75,14 @@ class DryRunMessageSenderTest {
         SendResult a2 = dryRun.send(1, "second to one");
 
         assertEquals(List.of(new Sent(-1), new Sent(-1), new Sent(-2)), List.of(a1, b1, a2));
-        assertEquals(List.of(new WouldSend(1, "first to one", NOW, -1), new WouldSend(2, "first to two", NOW, -1),
-                new WouldSend(1, "second to one", NOW, -2)), dryRun.recorded());
-        assertEquals(List.of("first to one", "second to one"),
+        assertEquals(
+                List.of(
+                        new WouldSend(1, "first to one", NOW, -1),
+                        new WouldSend(2, "first to two", NOW, -1),
+                        new WouldSend(1, "second to one", NOW, -2)),
+                dryRun.recorded());
+        assertEquals(
+                List.of("first to one", "second to one"),
                 dryRun.recorded(1).stream().map(WouldSend::text).toList());
         assertEquals(3, dryRun.sentCount());
     }
@@ -108,7 +113,8 @@ class DryRunMessageSenderTest {
             dryRun.send(9, "message " + i);
         }
 
-        assertEquals(List.of("message 3", "message 4", "message 5"),
+        assertEquals(
+                List.of("message 3", "message 4", "message 5"),
                 dryRun.recorded().stream().map(WouldSend::text).toList());
         assertEquals(5, dryRun.sentCount());
         assertEquals(new Sent(-6), dryRun.send(9, "message 6"), "ids keep counting past forgotten messages");
@@ -123,7 +129,9 @@ class DryRunMessageSenderTest {
         SendResult tooLong = dryRun.send(3, "x".repeat(TelegramLimits.MAX_MESSAGE_CHARS + 1));
         SendResult justRight = dryRun.send(3, "x".repeat(TelegramLimits.MAX_MESSAGE_CHARS));
 
-        assertEquals(TelegramMessageSender.NOT_SENT_STATUS, assertInstanceOf(Rejected.class, empty).status());
+        assertEquals(
+                TelegramMessageSender.NOT_SENT_STATUS,
+                assertInstanceOf(Rejected.class, empty).status());
         assertEquals(400, assertInstanceOf(Rejected.class, blank).status());
         Rejected rejected = assertInstanceOf(Rejected.class, tooLong);
         assertEquals(400, rejected.status());
@@ -138,8 +146,10 @@ class DryRunMessageSenderTest {
 
         dryRun.send(4_242, "a private thought");
 
-        List<String> info = events.logged.stream().filter(e -> e.getLevel() == Level.INFO)
-                .map(e -> e.getMessage().getFormattedMessage()).toList();
+        List<String> info = events.logged.stream()
+                .filter(e -> e.getLevel() == Level.INFO)
+                .map(e -> e.getMessage().getFormattedMessage())
+                .toList();
         assertEquals(1, info.size(), info.toString());
         assertTrue(info.get(0).contains("chat 4242") && info.get(0).contains("17 chars"), info.get(0));
         assertFalse(info.get(0).contains("private thought"), info.get(0));

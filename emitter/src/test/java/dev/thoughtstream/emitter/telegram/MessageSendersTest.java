@@ -17,8 +17,8 @@ import org.junit.jupiter.api.Test;
 class MessageSendersTest {
 
     private static EmitterConfig config(String dryRun) {
-        return EmitterConfig.from(Config.of(Map.of(TelegramSettings.TOKEN, EmitterFixture.TOKEN,
-                "EMITTER_DRY_RUN", dryRun)));
+        return EmitterConfig.from(
+                Config.of(Map.of(TelegramSettings.TOKEN, EmitterFixture.TOKEN, "EMITTER_DRY_RUN", dryRun)));
     }
 
     @Test
@@ -26,8 +26,8 @@ class MessageSendersTest {
         OkHttpClient http = TelegramClients.http();
         try {
             EmitterConfig config = config("false");
-            MessageSender sender = MessageSenders.create(config, TelegramClients.create(config.telegram(), http),
-                    new Metrics(), Clock.systemUTC());
+            MessageSender sender = MessageSenders.create(
+                    config, TelegramClients.create(config.telegram(), http), new Metrics(), Clock.systemUTC());
             assertInstanceOf(TelegramMessageSender.class, sender);
         } finally {
             TelegramClients.release(http);
@@ -39,8 +39,8 @@ class MessageSendersTest {
         OkHttpClient http = TelegramClients.http();
         try {
             EmitterConfig config = config("true");
-            MessageSender sender = MessageSenders.create(config, TelegramClients.create(config.telegram(), http),
-                    new Metrics(), Clock.systemUTC());
+            MessageSender sender = MessageSenders.create(
+                    config, TelegramClients.create(config.telegram(), http), new Metrics(), Clock.systemUTC());
             DryRunMessageSender dryRun = assertInstanceOf(DryRunMessageSender.class, sender);
             assertEquals(new MessageSender.Sent(-1), dryRun.send(7, "hello"));
             assertEquals(1, dryRun.recorded(7).size());

@@ -83,18 +83,19 @@ class TelegramMessageSenderTest {
     private TelegramClient client(String baseUrl, OkHttpClient.Builder http) {
         OkHttpClient built = http.build();
         closers.push(() -> TelegramClients.release(built));
-        TelegramSettings settings = TelegramSettings.from(Config.of(Map.of(
-                TelegramSettings.TOKEN, TOKEN, TelegramSettings.API_URL, baseUrl)));
+        TelegramSettings settings = TelegramSettings.from(
+                Config.of(Map.of(TelegramSettings.TOKEN, TOKEN, TelegramSettings.API_URL, baseUrl)));
         return TelegramClients.create(settings, built);
     }
 
     private TelegramMessageSender sender(ParseMode parseMode) {
-        return new TelegramMessageSender(client(emulator.baseUrl(), TelegramClients.http().newBuilder()),
-                new Secret(TOKEN), parseMode, metrics);
+        return new TelegramMessageSender(
+                client(emulator.baseUrl(), TelegramClients.http().newBuilder()), new Secret(TOKEN), parseMode, metrics);
     }
 
     private long calls(String method, String result) {
-        return metrics.counter(TelegramMessageSender.CALLS, "", "method", method, "result", result).count();
+        return metrics.counter(TelegramMessageSender.CALLS, "", "method", method, "result", result)
+                .count();
     }
 
     private static void assertNoToken(SendResult result) {
@@ -118,10 +119,12 @@ class TelegramMessageSenderTest {
         assertEquals(List.of("hello there"), emulator.botTexts(CHAT));
         assertEquals(1, calls(TelegramMessageSender.SEND_MESSAGE, "sent"));
         String scrape = metrics.scrape();
-        assertTrue(scrape.contains("thoughtstream_emitter_telegram_call_seconds_count{method=\"sendMessage\"} 1"),
+        assertTrue(
+                scrape.contains("thoughtstream_emitter_telegram_call_seconds_count{method=\"sendMessage\"} 1"), scrape);
+        assertTrue(
+                scrape.contains(
+                        "thoughtstream_emitter_telegram_calls_total{method=\"sendMessage\",result=\"rejected\"} 0"),
                 scrape);
-        assertTrue(scrape.contains(
-                "thoughtstream_emitter_telegram_calls_total{method=\"sendMessage\",result=\"rejected\"} 0"), scrape);
     }
 
     @Test
@@ -194,7 +197,9 @@ class TelegramMessageSenderTest {
         Rejected rejected = assertInstanceOf(Rejected.class, empty);
         assertEquals(TelegramMessageSender.NOT_SENT_STATUS, rejected.status());
         assertTrue(rejected.reason().startsWith("not sendable"), rejected.reason());
-        assertEquals(TelegramMessageSender.NOT_SENT_STATUS, assertInstanceOf(Rejected.class, missing).status());
+        assertEquals(
+                TelegramMessageSender.NOT_SENT_STATUS,
+                assertInstanceOf(Rejected.class, missing).status());
         assertEquals(List.of(), emulator.calls("sendmessage"));
         assertEquals(2, calls(TelegramMessageSender.SEND_MESSAGE, "rejected"));
     }
@@ -206,8 +211,10 @@ class TelegramMessageSenderTest {
         // given a server that takes the request and stays silent, and a client that waits 300 ms for an answer
         SilentServer silent = new SilentServer();
         closers.push(silent);
-        TelegramMessageSender sender = new TelegramMessageSender(client(silent.baseUrl(),
-                new OkHttpClient.Builder().readTimeout(Duration.ofMillis(300))), new Secret(TOKEN), ParseMode.NONE,
+        TelegramMessageSender sender = new TelegramMessageSender(
+                client(silent.baseUrl(), new OkHttpClient.Builder().readTimeout(Duration.ofMillis(300))),
+                new Secret(TOKEN),
+                ParseMode.NONE,
                 metrics);
 
         // when a message is sent
@@ -228,8 +235,10 @@ class TelegramMessageSenderTest {
             closedPort = probe.getLocalPort();
         }
         TelegramMessageSender sender = new TelegramMessageSender(
-                client("http://127.0.0.1:" + closedPort, TelegramClients.http().newBuilder()), new Secret(TOKEN),
-                ParseMode.NONE, metrics);
+                client("http://127.0.0.1:" + closedPort, TelegramClients.http().newBuilder()),
+                new Secret(TOKEN),
+                ParseMode.NONE,
+                metrics);
 
         SendResult result = sender.send(CHAT, "knock knock");
 
@@ -261,9 +270,13 @@ class TelegramMessageSenderTest {
             }
         }
         assertTrue(full, "the accept queue filled up (a connect timed out)");
-        TelegramMessageSender sender = new TelegramMessageSender(client("http://127.0.0.1:" + server.getLocalPort(),
-                new OkHttpClient.Builder().connectTimeout(Duration.ofMillis(300))), new Secret(TOKEN),
-                ParseMode.NONE, metrics);
+        TelegramMessageSender sender = new TelegramMessageSender(
+                client(
+                        "http://127.0.0.1:" + server.getLocalPort(),
+                        new OkHttpClient.Builder().connectTimeout(Duration.ofMillis(300))),
+                new Secret(TOKEN),
+                ParseMode.NONE,
+                metrics);
 
         // when a message is sent there
         SendResult result = sender.send(CHAT, "anyone home?");
@@ -278,14 +291,19 @@ class TelegramMessageSenderTest {
         // given a Bot API that holds every sendMessage until released
         SlowBotApi slow = new SlowBotApi();
         closers.push(slow);
-        TelegramMessageSender sender = new TelegramMessageSender(client(slow.baseUrl(),
-                TelegramClients.http().newBuilder()), new Secret(TOKEN), ParseMode.NONE, metrics);
+        TelegramMessageSender sender = new TelegramMessageSender(
+                client(slow.baseUrl(), TelegramClients.http().newBuilder()),
+                new Secret(TOKEN),
+                ParseMode.NONE,
+                metrics);
         AtomicReference<SendResult> result = new AtomicReference<>();
         AtomicBoolean interruptedAfterwards = new AtomicBoolean();
-        Thread lane = new Thread(() -> {
-            result.set(sender.send(CHAT, "held on the wire"));
-            interruptedAfterwards.set(Thread.currentThread().isInterrupted());
-        }, "test-lane");
+        Thread lane = new Thread(
+                () -> {
+                    result.set(sender.send(CHAT, "held on the wire"));
+                    interruptedAfterwards.set(Thread.currentThread().isInterrupted());
+                },
+                "test-lane");
         lane.setDaemon(true);
         lane.start();
         Await.until("the sendMessage on the wire", TIMEOUT, () -> slow.sendMessages() == 1);
@@ -389,10 +407,12 @@ class TelegramMessageSenderTest {
 
         sender.typing(CHAT);
 
-        Await.until("the typing action in the transcript", TIMEOUT, () -> emulator.transcript(CHAT).stream()
-                .anyMatch(e -> e.isFromBot() && "typing".equals(e.action())));
-        Await.until("the typing call counted", TIMEOUT,
-                () -> calls(TelegramMessageSender.SEND_CHAT_ACTION, "sent") == 1);
+        Await.until(
+                "the typing action in the transcript",
+                TIMEOUT,
+                () -> emulator.transcript(CHAT).stream().anyMatch(e -> e.isFromBot() && "typing".equals(e.action())));
+        Await.until(
+                "the typing call counted", TIMEOUT, () -> calls(TelegramMessageSender.SEND_CHAT_ACTION, "sent") == 1);
     }
 
     @Test
@@ -405,18 +425,24 @@ class TelegramMessageSenderTest {
             closedPort = probe.getLocalPort();
         }
         TelegramMessageSender nowhere = new TelegramMessageSender(
-                client("http://127.0.0.1:" + closedPort, TelegramClients.http().newBuilder()), new Secret(TOKEN),
-                ParseMode.NONE, metrics);
+                client("http://127.0.0.1:" + closedPort, TelegramClients.http().newBuilder()),
+                new Secret(TOKEN),
+                ParseMode.NONE,
+                metrics);
 
         // when typing is shown in both
         sender.typing(CHAT);
         nowhere.typing(CHAT);
 
         // then both calls returned normally, and their failures were classified
-        Await.until("both typing failures counted", TIMEOUT,
+        Await.until(
+                "both typing failures counted",
+                TIMEOUT,
                 () -> calls(TelegramMessageSender.SEND_CHAT_ACTION, "rejected") == 1
                         && calls(TelegramMessageSender.SEND_CHAT_ACTION, "retryable") == 1);
-        assertEquals(List.of(403), emulator.calls("sendchataction").stream().map(ApiCall::status).toList());
+        assertEquals(
+                List.of(403),
+                emulator.calls("sendchataction").stream().map(ApiCall::status).toList());
     }
 
     @Test
@@ -424,9 +450,13 @@ class TelegramMessageSenderTest {
         // given a silent server, a client that would wait 60 s for its answer, and a short typing wait
         SilentServer silent = new SilentServer();
         closers.push(silent);
-        TelegramMessageSender sender = new TelegramMessageSender(client(silent.baseUrl(),
-                new OkHttpClient.Builder().readTimeout(Duration.ofSeconds(60))), new Secret(TOKEN), ParseMode.NONE,
-                metrics, TelegramMessageSender.IN_FLIGHT_LIMIT, Duration.ofMillis(100));
+        TelegramMessageSender sender = new TelegramMessageSender(
+                client(silent.baseUrl(), new OkHttpClient.Builder().readTimeout(Duration.ofSeconds(60))),
+                new Secret(TOKEN),
+                ParseMode.NONE,
+                metrics,
+                TelegramMessageSender.IN_FLIGHT_LIMIT,
+                Duration.ofMillis(100));
         Thread lane = new Thread(() -> sender.typing(CHAT), "test-typing");
         lane.setDaemon(true);
 
@@ -442,15 +472,21 @@ class TelegramMessageSenderTest {
     void anInterruptedTypingReturnsAtOnceAndKeepsTheFlag() throws Exception {
         SilentServer silent = new SilentServer();
         closers.push(silent);
-        TelegramMessageSender sender = new TelegramMessageSender(client(silent.baseUrl(),
-                new OkHttpClient.Builder().readTimeout(Duration.ofSeconds(60))), new Secret(TOKEN), ParseMode.NONE,
-                metrics, TelegramMessageSender.IN_FLIGHT_LIMIT, Duration.ofSeconds(60));
+        TelegramMessageSender sender = new TelegramMessageSender(
+                client(silent.baseUrl(), new OkHttpClient.Builder().readTimeout(Duration.ofSeconds(60))),
+                new Secret(TOKEN),
+                ParseMode.NONE,
+                metrics,
+                TelegramMessageSender.IN_FLIGHT_LIMIT,
+                Duration.ofSeconds(60));
         AtomicBoolean interruptedAfterwards = new AtomicBoolean();
-        Thread lane = new Thread(() -> {
-            Thread.currentThread().interrupt();
-            sender.typing(CHAT);
-            interruptedAfterwards.set(Thread.currentThread().isInterrupted());
-        }, "test-typing");
+        Thread lane = new Thread(
+                () -> {
+                    Thread.currentThread().interrupt();
+                    sender.typing(CHAT);
+                    interruptedAfterwards.set(Thread.currentThread().isInterrupted());
+                },
+                "test-typing");
         lane.setDaemon(true);
 
         lane.start();
@@ -472,7 +508,9 @@ class TelegramMessageSenderTest {
         // when a message and a typing action fail with it
         SendResult result = sender.send(CHAT, "echo");
         sender.typing(CHAT);
-        Await.until("the typing failure counted", TIMEOUT,
+        Await.until(
+                "the typing failure counted",
+                TIMEOUT,
                 () -> calls(TelegramMessageSender.SEND_CHAT_ACTION, "rejected") == 1);
 
         // then the reason says what happened without the token ...
@@ -482,8 +520,7 @@ class TelegramMessageSenderTest {
         String written = Await.value("the typing failure in " + log, TIMEOUT, () -> {
             try {
                 String text = Files.readString(log, StandardCharsets.UTF_8);
-                return text.contains("chat " + CHAT + ": typing action failed")
-                        ? Optional.of(text) : Optional.empty();
+                return text.contains("chat " + CHAT + ": typing action failed") ? Optional.of(text) : Optional.empty();
             } catch (IOException e) {
                 throw new UncheckedIOException(e);
             }

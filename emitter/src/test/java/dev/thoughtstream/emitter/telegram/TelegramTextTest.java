@@ -76,7 +76,8 @@ class TelegramTextTest {
 
         List<String> pieces = TelegramText.split(text, 10);
 
-        assertEquals(List.of("\u4eca\u5929\u5929\u6c14\u5f88\u597d\u3002", "\u6211\u4eec\u53bb\u516c\u56ed\u5427\u3002"),
+        assertEquals(
+                List.of("\u4eca\u5929\u5929\u6c14\u5f88\u597d\u3002", "\u6211\u4eec\u53bb\u516c\u56ed\u5427\u3002"),
                 pieces);
     }
 
@@ -93,7 +94,9 @@ class TelegramTextTest {
 
         List<String> pieces = TelegramText.split(word, TelegramLimits.MAX_MESSAGE_CHARS);
 
-        assertEquals(List.of(4096, 4096, 10_000 - 2 * 4096), pieces.stream().map(String::length).toList());
+        assertEquals(
+                List.of(4096, 4096, 10_000 - 2 * 4096),
+                pieces.stream().map(String::length).toList());
         assertEquals(word, String.join("", pieces));
     }
 
@@ -127,7 +130,8 @@ class TelegramTextTest {
 
         List<String> pieces = TelegramText.split(emoji, TelegramLimits.MAX_MESSAGE_CHARS);
 
-        assertEquals(List.of(4096, 6000 - 4096), pieces.stream().map(String::length).toList());
+        assertEquals(
+                List.of(4096, 6000 - 4096), pieces.stream().map(String::length).toList());
         assertEquals(emoji, String.join("", pieces));
     }
 
@@ -156,7 +160,8 @@ class TelegramTextTest {
                 assertFalse(piece.isEmpty(), "empty piece" + where);
                 assertEquals(piece.strip(), piece, "untrimmed piece" + where);
                 assertFalse(Character.isLowSurrogate(piece.charAt(0)), "piece starts inside a pair" + where);
-                assertFalse(Character.isHighSurrogate(piece.charAt(piece.length() - 1)),
+                assertFalse(
+                        Character.isHighSurrogate(piece.charAt(piece.length() - 1)),
                         "piece ends inside a pair" + where);
             }
             // and the pieces are the original text, in order, separated only by whitespace
@@ -178,8 +183,34 @@ class TelegramTextTest {
     }
 
     private static final String[] TOKENS = {
-        "a", "word", "longerword", "x".repeat(60), "Hello", ".", "!", "?", ",", "\"", ")", "\u2026", " ", " ", " ",
-        "  ", "\n", "\n\n", "\n \n", "\r\n", "\t", GRINNING, FAMILY, FLAG, "e\u0301", "\u00e9", "\u3002", "\u4eca"
+        "a",
+        "word",
+        "longerword",
+        "x".repeat(60),
+        "Hello",
+        ".",
+        "!",
+        "?",
+        ",",
+        "\"",
+        ")",
+        "\u2026",
+        " ",
+        " ",
+        " ",
+        "  ",
+        "\n",
+        "\n\n",
+        "\n \n",
+        "\r\n",
+        "\t",
+        GRINNING,
+        FAMILY,
+        FLAG,
+        "e\u0301",
+        "\u00e9",
+        "\u3002",
+        "\u4eca"
     };
 
     private static String randomText(Random random, int tokens) {

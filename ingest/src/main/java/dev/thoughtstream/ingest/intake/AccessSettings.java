@@ -22,8 +22,15 @@ import java.util.regex.Pattern;
  * @param tooLongText      {@code TOO_LONG_NOTICE_TEXT}: tells the person their message was cut; {@code {max}} is
  *                         replaced by the limit
  */
-public record AccessSettings(Set<Long> allowedUsers, Set<Long> allowedChats, String deniedText, GroupMode groupMode,
-        String botUsername, int maxMessagesPerMinute, String floodNoticeText, int maxMessageChars,
+public record AccessSettings(
+        Set<Long> allowedUsers,
+        Set<Long> allowedChats,
+        String deniedText,
+        GroupMode groupMode,
+        String botUsername,
+        int maxMessagesPerMinute,
+        String floodNoticeText,
+        int maxMessageChars,
         String tooLongText) {
     public static final String DEFAULT_DENIED_TEXT =
             "Sorry, this is a private bot and I can't talk with you. I won't answer further messages.";
@@ -35,8 +42,16 @@ public record AccessSettings(Set<Long> allowedUsers, Set<Long> allowedChats, Str
 
     /** Every update passes: no allow-lists, every group message, no flood guard, no size cap (the old behaviour). */
     public static AccessSettings openToAll() {
-        return new AccessSettings(Set.of(), Set.of(), DEFAULT_DENIED_TEXT, GroupMode.ALL, "", 0, DEFAULT_FLOOD_TEXT,
-                Integer.MAX_VALUE, DEFAULT_TOO_LONG_TEXT);
+        return new AccessSettings(
+                Set.of(),
+                Set.of(),
+                DEFAULT_DENIED_TEXT,
+                GroupMode.ALL,
+                "",
+                0,
+                DEFAULT_FLOOD_TEXT,
+                Integer.MAX_VALUE,
+                DEFAULT_TOO_LONG_TEXT);
     }
 
     public static AccessSettings from(Config config) {
@@ -66,8 +81,10 @@ public record AccessSettings(Set<Long> allowedUsers, Set<Long> allowedChats, Str
     private static String text(Config config, String variable, String defaultText) {
         String text = config.string(variable, defaultText).replace("\\n", "\n");
         if (text.length() > TelegramLimits.MAX_MESSAGE_CHARS - 20) {
-            throw new ConfigException(variable, "is " + text.length() + " characters long; Telegram sends at most "
-                    + TelegramLimits.MAX_MESSAGE_CHARS);
+            throw new ConfigException(
+                    variable,
+                    "is " + text.length() + " characters long; Telegram sends at most "
+                            + TelegramLimits.MAX_MESSAGE_CHARS);
         }
         return text;
     }
@@ -79,7 +96,8 @@ public record AccessSettings(Set<Long> allowedUsers, Set<Long> allowedChats, Str
             name = name.substring(1);
         }
         if (!name.isEmpty() && !USERNAME.matcher(name).matches()) {
-            throw new ConfigException(IngestConfig.BOT_USERNAME,
+            throw new ConfigException(
+                    IngestConfig.BOT_USERNAME,
                     "expected a Telegram username (5-32 letters, digits or _) but was '" + name + "'");
         }
         return name;

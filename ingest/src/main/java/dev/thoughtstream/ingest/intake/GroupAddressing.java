@@ -68,8 +68,12 @@ final class GroupAddressing {
             if (type.equals("mention")) {
                 int offset = entity.path("offset").asInt(-1);
                 int length = entity.path("length").asInt(-1);
-                if (offset >= 0 && length > 1 && offset + length <= text.length()
-                        && text.substring(offset, offset + length).toLowerCase(Locale.ROOT).equals("@" + botUsername)) {
+                if (offset >= 0
+                        && length > 1
+                        && offset + length <= text.length()
+                        && text.substring(offset, offset + length)
+                                .toLowerCase(Locale.ROOT)
+                                .equals("@" + botUsername)) {
                     return true;
                 }
             }

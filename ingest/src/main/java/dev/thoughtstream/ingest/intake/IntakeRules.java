@@ -47,8 +47,14 @@ public final class IntakeRules {
     private final Metrics.Counter floodUnavailable;
     private final Metrics.Counter noticeMemoryUnavailable;
 
-    private IntakeRules(AccessSettings settings, long botId, String botUsername, ClaimStore claims, FloodWindow window,
-            Metrics metrics, Clock clock) {
+    private IntakeRules(
+            AccessSettings settings,
+            long botId,
+            String botUsername,
+            ClaimStore claims,
+            FloodWindow window,
+            Metrics metrics,
+            Clock clock) {
         this.settings = settings;
         this.access = new AccessPolicy(settings.allowedUsers(), settings.allowedChats());
         this.groups = new GroupAddressing(settings.groupMode(), botId, botUsername);
@@ -58,8 +64,13 @@ public final class IntakeRules {
         this.keyPrefix = "ingest:" + botId + ":";
         this.clock = clock;
         for (IngestResult r : IngestResult.values()) {
-            results.put(r, metrics.counter("ingest_updates_total", "Telegram updates by what ingest did with them",
-                    "result", r.label()));
+            results.put(
+                    r,
+                    metrics.counter(
+                            "ingest_updates_total",
+                            "Telegram updates by what ingest did with them",
+                            "result",
+                            r.label()));
         }
         String help = "Redis operations of the intake rules that failed (flood: let through; notice: not sent)";
         this.floodUnavailable = metrics.counter("ingest_rules_unavailable_total", help, "check", "flood");
@@ -79,18 +90,31 @@ public final class IntakeRules {
      * @param claims      remembers who was refused and who was told to slow down (Redis)
      * @param window      the flood guard's counts (Redis)
      */
-    public static IntakeRules create(AccessSettings settings, long botId, String botUsername, ClaimStore claims,
-            FloodWindow window, Metrics metrics, Clock clock) {
+    public static IntakeRules create(
+            AccessSettings settings,
+            long botId,
+            String botUsername,
+            ClaimStore claims,
+            FloodWindow window,
+            Metrics metrics,
+            Clock clock) {
         IntakeRules rules = new IntakeRules(settings, botId, botUsername, claims, window, metrics, clock);
         if (settings.isOpen()) {
-            LOG.warn("{} and {} are empty: anyone who finds the bot can use it (and spend its model budget)",
-                    IngestConfig.ALLOWED_USER_IDS, IngestConfig.ALLOWED_CHAT_IDS);
+            LOG.warn(
+                    "{} and {} are empty: anyone who finds the bot can use it (and spend its model budget)",
+                    IngestConfig.ALLOWED_USER_IDS,
+                    IngestConfig.ALLOWED_CHAT_IDS);
         } else {
-            LOG.info("access limited to {} user(s) and {} chat(s)", settings.allowedUsers().size(),
+            LOG.info(
+                    "access limited to {} user(s) and {} chat(s)",
+                    settings.allowedUsers().size(),
                     settings.allowedChats().size());
         }
-        LOG.info("intake rules: group mode {} (bot @{}), at most {} messages per person per minute, texts cut at {} "
-                        + "characters", settings.groupMode(), botUsername.isEmpty() ? "?" : botUsername,
+        LOG.info(
+                "intake rules: group mode {} (bot @{}), at most {} messages per person per minute, texts cut at {} "
+                        + "characters",
+                settings.groupMode(),
+                botUsername.isEmpty() ? "?" : botUsername,
                 settings.maxMessagesPerMinute() == 0 ? "unlimited" : settings.maxMessagesPerMinute(),
                 settings.maxMessageChars());
         return rules;
@@ -118,8 +142,8 @@ public final class IntakeRules {
             long chatId = UpdateRecords.chatIdOf(update);
             long userId = TelegramMessages.senderOf(update);
             if (groups.isIgnored(message)) {
-                LOG.debug("chat {}: update {} is group chatter not addressed to the bot; not written", chatId,
-                        updateId);
+                LOG.debug(
+                        "chat {}: update {} is group chatter not addressed to the bot; not written", chatId, updateId);
                 verdicts[i] = new Verdict(IngestResult.GROUP_IGNORED, null, null);
             } else if (!access.allows(userId, chatId)) {
                 verdicts[i] = refuse(update, message, chatId, userId, updateId);
@@ -141,10 +165,18 @@ public final class IntakeRules {
             FloodGuard.Check check = checks == null ? null : checks.get(j);
             if (check != null && check.excess()) {
                 ReplyPart candidate = notice(chatId, message, updateId, "flood", settings.floodNoticeText());
-                ReplyPart notice = sendOnce("flood-notice:" + userId + ":" + check.window(), candidate,
-                        FloodGuard.WINDOW.multipliedBy(2)) ? candidate : null;
-                LOG.info("chat {}: update {} from user {} is over {} messages per minute; not written{}", chatId,
-                        updateId, userId, settings.maxMessagesPerMinute(),
+                ReplyPart notice = sendOnce(
+                                "flood-notice:" + userId + ":" + check.window(),
+                                candidate,
+                                FloodGuard.WINDOW.multipliedBy(2))
+                        ? candidate
+                        : null;
+                LOG.info(
+                        "chat {}: update {} from user {} is over {} messages per minute; not written{}",
+                        chatId,
+                        updateId,
+                        userId,
+                        settings.maxMessagesPerMinute(),
                         notice != null ? ", notice " + notice.replyId() + " sent" : "");
                 verdicts[i] = new Verdict(IngestResult.FLOOD, null, notice);
             } else {
@@ -162,7 +194,11 @@ public final class IntakeRules {
                 refusal = candidate;
             }
         }
-        LOG.info("chat {}: update {} from user {} who is not allowed; not written{}", chatId, updateId, userId,
+        LOG.info(
+                "chat {}: update {} from user {} who is not allowed; not written{}",
+                chatId,
+                updateId,
+                userId,
                 refusal != null ? ", refusal " + refusal.replyId() + " sent" : "");
         return new Verdict(IngestResult.DENIED, null, refusal);
     }
@@ -171,9 +207,14 @@ public final class IntakeRules {
     private Verdict sized(JsonNode update, JsonNode message, long chatId, long updateId) {
         Optional<JsonNode> cut = sizeCap.cut(update);
         if (cut.isPresent()) {
-            LOG.info("chat {}: update {} is longer than {} characters; written cut, the person is told", chatId,
-                    updateId, sizeCap.maxChars());
-            return new Verdict(IngestResult.TOO_LONG, cut.get(),
+            LOG.info(
+                    "chat {}: update {} is longer than {} characters; written cut, the person is told",
+                    chatId,
+                    updateId,
+                    sizeCap.maxChars());
+            return new Verdict(
+                    IngestResult.TOO_LONG,
+                    cut.get(),
                     notice(chatId, message, updateId, "too-long", settings.tooLongNotice()));
         }
         return new Verdict(IngestResult.WRITTEN, update, null);
@@ -188,8 +229,12 @@ public final class IntakeRules {
             return flood.checkAll(messages);
         } catch (RuntimeException e) {
             floodUnavailable.add(messages.size());
-            LOG.warn("flood guard unavailable ({}); letting {} update(s) through unchecked, {} to {}", e.toString(),
-                    messages.size(), messages.get(0).updateId(), messages.get(messages.size() - 1).updateId());
+            LOG.warn(
+                    "flood guard unavailable ({}); letting {} update(s) through unchecked, {} to {}",
+                    e.toString(),
+                    messages.size(),
+                    messages.get(0).updateId(),
+                    messages.get(messages.size() - 1).updateId());
             return null;
         }
     }
@@ -202,8 +247,10 @@ public final class IntakeRules {
             return once.shouldSend(keyPrefix + key, notice.replyId(), remember);
         } catch (RuntimeException e) {
             noticeMemoryUnavailable.increment();
-            LOG.warn("cannot tell whether {} was already sent ({}); staying silent rather than repeating it",
-                    notice.replyId(), e.toString());
+            LOG.warn(
+                    "cannot tell whether {} was already sent ({}); staying silent rather than repeating it",
+                    notice.replyId(),
+                    e.toString());
             return false;
         }
     }
@@ -212,8 +259,16 @@ public final class IntakeRules {
     private ReplyPart notice(long chatId, JsonNode message, long updateId, String what, String text) {
         long messageId = message.path("message_id").asLong(0);
         String thoughtId = Thought.idFor(chatId, messageId) + ":ingest-" + what + ":" + updateId;
-        return new ReplyPart(ReplyPart.SCHEMA_VERSION, ReplyPart.replyIdFor(thoughtId), thoughtId, chatId, messageId, 0,
-                true, text, clock.millis());
+        return new ReplyPart(
+                ReplyPart.SCHEMA_VERSION,
+                ReplyPart.replyIdFor(thoughtId),
+                thoughtId,
+                chatId,
+                messageId,
+                0,
+                true,
+                text,
+                clock.millis());
     }
 
     /** Counts an update's fate; called once Kafka has what the verdict said to write. */

@@ -22,13 +22,16 @@ final class MessageSizeCap {
 
     /** The update with its message's text or caption cut, or empty when it is within the cap (or has none). */
     Optional<JsonNode> cut(JsonNode update) {
-        String kind = update.path("message").isObject() ? "message"
+        String kind = update.path("message").isObject()
+                ? "message"
                 : update.path("edited_message").isObject() ? "edited_message" : null;
         if (kind == null) {
             return Optional.empty();
         }
         JsonNode message = update.path(kind);
-        String field = message.path("text").isTextual() ? "text" : message.path("caption").isTextual() ? "caption" : null;
+        String field = message.path("text").isTextual()
+                ? "text"
+                : message.path("caption").isTextual() ? "caption" : null;
         if (field == null) {
             return Optional.empty();
         }

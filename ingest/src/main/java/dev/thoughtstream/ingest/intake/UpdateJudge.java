@@ -38,8 +38,12 @@ public final class UpdateJudge {
      * @param results   what became of each update, counted once the batch is in Kafka
      * @param maxUpdateId the highest update id in the batch, -1 for an empty one
      */
-    public record Judgement(List<Accepted> toWrite, List<ReplyPart> notices, List<Long> judgedIds,
-            List<IngestResult> results, long maxUpdateId) {}
+    public record Judgement(
+            List<Accepted> toWrite,
+            List<ReplyPart> notices,
+            List<Long> judgedIds,
+            List<IngestResult> results,
+            long maxUpdateId) {}
 
     private final IntakeRules rules;
     private final ClaimStore claims;
@@ -120,8 +124,12 @@ public final class UpdateJudge {
             claims.putAll(keys, "1", dedupTtl);
         } catch (RuntimeException e) {
             dedupUnavailable.addAndGet(updateIds.size());
-            LOG.warn("dedup store unavailable ({}); {} update(s) ({} to {}) may be written again if Telegram "
-                    + "redelivers them", e.toString(), updateIds.size(), updateIds.get(0),
+            LOG.warn(
+                    "dedup store unavailable ({}); {} update(s) ({} to {}) may be written again if Telegram "
+                            + "redelivers them",
+                    e.toString(),
+                    updateIds.size(),
+                    updateIds.get(0),
                     updateIds.get(updateIds.size() - 1));
         }
     }
@@ -137,8 +145,10 @@ public final class UpdateJudge {
             claims.put(key(updateId), "1", dedupTtl);
         } catch (RuntimeException e) {
             dedupUnavailable.incrementAndGet();
-            LOG.warn("dedup store unavailable ({}); update {} may be written again if Telegram redelivers it",
-                    e.toString(), updateId);
+            LOG.warn(
+                    "dedup store unavailable ({}); update {} may be written again if Telegram redelivers it",
+                    e.toString(),
+                    updateId);
         }
     }
 
@@ -155,7 +165,9 @@ public final class UpdateJudge {
             return claims.getAll(keys);
         } catch (RuntimeException e) {
             dedupUnavailable.addAndGet(updates.size());
-            LOG.warn("dedup store unavailable ({}); writing {} update(s) without the duplicate check", e.toString(),
+            LOG.warn(
+                    "dedup store unavailable ({}); writing {} update(s) without the duplicate check",
+                    e.toString(),
                     updates.size());
             return null;
         }

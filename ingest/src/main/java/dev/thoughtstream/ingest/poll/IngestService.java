@@ -36,7 +36,10 @@ public final class IngestService implements Service {
     private static final Logger LOG = LoggerFactory.getLogger(IngestService.class);
 
     /** Whether this instance is the one polling Telegram. */
-    public enum Role { ACTIVE, STANDBY }
+    public enum Role {
+        ACTIVE,
+        STANDBY
+    }
 
     /**
      * What a polling ingest works with; what is optional has an explicit "none" value instead of null.
@@ -48,8 +51,13 @@ public final class IngestService implements Service {
      *                 {@link PollerLease#none()}: it always polls (only one such instance may run per bot)
      * @param metrics  receives the lease's metrics ({@code ingest_lease_*})
      */
-    public record Dependencies(KafkaSettings kafka, UpdateJudge judge, ActivityRecorder activity, PollerLease lease,
-            Metrics metrics, Clock clock) {
+    public record Dependencies(
+            KafkaSettings kafka,
+            UpdateJudge judge,
+            ActivityRecorder activity,
+            PollerLease lease,
+            Metrics metrics,
+            Clock clock) {
         public Dependencies {
             // The two that used to be null for "off" say what to pass instead.
             Objects.requireNonNull(activity, "activity: ActivityRecorder.none() records nothing");
@@ -85,8 +93,11 @@ public final class IngestService implements Service {
                 return;
             }
             failure.compareAndSet(null, e);
-            LOG.error("ingest stopped polling: writing update(s) {} failed; they stay unconfirmed and Telegram will "
-                    + "redeliver them to the next poller", updateIds, e);
+            LOG.error(
+                    "ingest stopped polling: writing update(s) {} failed; they stay unconfirmed and Telegram will "
+                            + "redeliver them to the next poller",
+                    updateIds,
+                    e);
             terminated.countDown();
         }
     };
@@ -111,6 +122,7 @@ public final class IngestService implements Service {
     private StandbyController standby;
     /** The polling term in progress; null while standing by. */
     private volatile PollingTerm term;
+
     private boolean started;
     private volatile boolean closing;
 
@@ -151,8 +163,11 @@ public final class IngestService implements Service {
                 standby = new StandbyController(lease, config.lease(), clock, metrics, leaseListener);
                 standby.start();
                 if (!standby.isActive()) {
-                    LOG.info("ingest standing by: the poller lease {} is held by another instance or Redis is "
-                            + "unreachable; trying every {} ms", lease.key(), config.lease().retry().toMillis());
+                    LOG.info(
+                            "ingest standing by: the poller lease {} is held by another instance or Redis is "
+                                    + "unreachable; trying every {} ms",
+                            lease.key(),
+                            config.lease().retry().toMillis());
                 }
             }
         } catch (RuntimeException e) {
@@ -167,8 +182,8 @@ public final class IngestService implements Service {
             if (closing) {
                 throw new IllegalStateException("ingest is closing; not starting to poll");
             }
-            PollingTerm t = new PollingTerm(token, new PollingTerm.Setup(config, kafka, topics, judge, activity, clock,
-                    fence, termListener));
+            PollingTerm t = new PollingTerm(
+                    token, new PollingTerm.Setup(config, kafka, topics, judge, activity, clock, fence, termListener));
             terms.add(t);
             term = t;
             try {

@@ -16,7 +16,8 @@ final class PollBackOff implements BackOff {
 
     /** @param max the cap; one below {@link #FIRST} makes every wait {@link #FIRST} */
     PollBackOff(Duration max) {
-        this.waits = Backoff.exponential(FIRST, max.compareTo(FIRST) < 0 ? FIRST : max).sequence();
+        this.waits = Backoff.exponential(FIRST, max.compareTo(FIRST) < 0 ? FIRST : max)
+                .sequence();
     }
 
     @Override

@@ -68,6 +68,7 @@ public final class PollerLease {
     private final String owner;
     /** {@code "<instanceId>#"} when the owner names an instance id; empty otherwise (no takeover). */
     private final String takeOverPrefix;
+
     private final Duration ttl;
 
     /**
@@ -125,8 +126,8 @@ public final class PollerLease {
      * taken, empty when someone else holds it.
      */
     public OptionalLong tryAcquire() {
-        Object token = redis().eval(ACQUIRE, List.of(key, fenceKey),
-                List.of(Long.toString(ttl.toMillis()), owner, takeOverPrefix));
+        Object token = redis().eval(
+                        ACQUIRE, List.of(key, fenceKey), List.of(Long.toString(ttl.toMillis()), owner, takeOverPrefix));
         long t = ((Number) token).longValue();
         return t > 0 ? OptionalLong.of(t) : OptionalLong.empty();
     }
@@ -134,7 +135,8 @@ public final class PollerLease {
     /** Extends the lease by a whole ttl if {@code token} still holds it; false when it expired or was taken. */
     public boolean renew(long token) {
         return ((Number) redis().eval(RENEW, List.of(key), List.of(value(token), Long.toString(ttl.toMillis()))))
-                .longValue() == 1;
+                        .longValue()
+                == 1;
     }
 
     /** True while {@code token} holds the lease (one GET). */
@@ -155,8 +157,8 @@ public final class PollerLease {
         }
         int space = v.indexOf(' ');
         try {
-            return Optional.of(new Holder(Long.parseLong(space < 0 ? v : v.substring(0, space)),
-                    space < 0 ? "" : v.substring(space + 1)));
+            return Optional.of(new Holder(
+                    Long.parseLong(space < 0 ? v : v.substring(0, space)), space < 0 ? "" : v.substring(space + 1)));
         } catch (NumberFormatException e) {
             // Not written by an ingest (an operator, or a test standing in for a foreign holder): held all the same.
             return Optional.of(new Holder(-1, v));

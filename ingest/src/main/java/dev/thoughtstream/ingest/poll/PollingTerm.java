@@ -35,8 +35,15 @@ final class PollingTerm {
     static final long NO_LEASE = -1;
 
     /** What every term of one service shares. */
-    record Setup(IngestConfig config, KafkaSettings kafka, Topics topics, UpdateJudge judge, ActivityRecorder activity,
-            Clock clock, LeaseFence fence, Listener listener) {}
+    record Setup(
+            IngestConfig config,
+            KafkaSettings kafka,
+            Topics topics,
+            UpdateJudge judge,
+            ActivityRecorder activity,
+            Clock clock,
+            LeaseFence fence,
+            Listener listener) {}
 
     /** What the service learns from its terms. */
     interface Listener {
@@ -52,6 +59,7 @@ final class PollingTerm {
     private final ObjectMapper mapper = Json.mapper();
     /** Set first thing when the term ends, so what the poller thread does from then on is not a failure. */
     private volatile boolean ended;
+
     private boolean stopped;
     private IngestProducers producers;
     private volatile UpdateWriter writer;
@@ -70,12 +78,22 @@ final class PollingTerm {
     void start() {
         IngestConfig config = setup.config();
         producers = IngestProducers.open(setup.kafka(), setup.topics());
-        writer = new UpdateWriter(producers, setup.topics(), setup.judge(), setup.activity(), config.retryBackoffMax(),
-                setup.clock(), token);
+        writer = new UpdateWriter(
+                producers,
+                setup.topics(),
+                setup.judge(),
+                setup.activity(),
+                config.retryBackoffMax(),
+                setup.clock(),
+                token);
         polling = new TelegramPolling(config.telegram(), config.pollTimeout(), config.retryBackoffMax());
         polling.start(this::nextPoll, this::consume);
-        LOG.info("ingest polling {} (timeout {} s) into {}{}", config.telegram().apiUrl(), config.pollTimeout(),
-                setup.topics().updates().name(), token == NO_LEASE ? "" : " under lease token " + token);
+        LOG.info(
+                "ingest polling {} (timeout {} s) into {}{}",
+                config.telegram().apiUrl(),
+                config.pollTimeout(),
+                setup.topics().updates().name(),
+                token == NO_LEASE ? "" : " under lease token " + token);
     }
 
     /**
@@ -138,7 +156,8 @@ final class PollingTerm {
         if (updates.isEmpty()) {
             return "[]";
         }
-        return "[" + updates.get(0).getUpdateId() + ".." + updates.get(updates.size() - 1).getUpdateId() + "]";
+        return "[" + updates.get(0).getUpdateId() + ".."
+                + updates.get(updates.size() - 1).getUpdateId() + "]";
     }
 
     boolean isPolling() {
@@ -213,7 +232,8 @@ final class PollingTerm {
         }
         try {
             if (!writer.awaitIdle(SHUTDOWN_GRACE)) {
-                LOG.warn("a batch was still being written after {} ms; abandoning it unconfirmed",
+                LOG.warn(
+                        "a batch was still being written after {} ms; abandoning it unconfirmed",
                         SHUTDOWN_GRACE.toMillis());
             }
         } catch (InterruptedException e) {
@@ -228,8 +248,10 @@ final class PollingTerm {
             return;
         }
         if (!setup.fence().confirmStillHeld(token)) {
-            LOG.warn("not confirming updates up to {} on shutdown: the lease is no longer ours; the next poller "
-                    + "gets them again (deduplicated)", last);
+            LOG.warn(
+                    "not confirming updates up to {} on shutdown: the lease is no longer ours; the next poller "
+                            + "gets them again (deduplicated)",
+                    last);
             return;
         }
         polling.confirmUpTo(last);

@@ -48,21 +48,24 @@ final class StandbyController implements LeaseFence, AutoCloseable {
     private volatile long validUntilMs;
     /** The last Redis call of the lease succeeded. */
     private volatile boolean connected;
+
     private volatile boolean closed;
     private boolean warnedUnleased;
     private ScheduledFuture<?> next;
 
-    StandbyController(PollerLease lease, IngestConfig.Lease settings, Clock clock, Metrics metrics,
-            Listener listener) {
+    StandbyController(PollerLease lease, IngestConfig.Lease settings, Clock clock, Metrics metrics, Listener listener) {
         this.lease = lease;
         this.settings = settings;
         this.clock = clock;
         this.listener = listener;
-        this.changes = metrics.counter("ingest_lease_changes_total",
-                "times this ingest became the active poller or stopped being it");
-        this.renewFailures = metrics.counter("ingest_lease_renew_failures_total",
+        this.changes = metrics.counter(
+                "ingest_lease_changes_total", "times this ingest became the active poller or stopped being it");
+        this.renewFailures = metrics.counter(
+                "ingest_lease_renew_failures_total",
                 "lease renewals that failed: Redis unreachable, or the lease lost");
-        metrics.gauge("ingest_lease_role", "1 while this ingest is the active poller, 0 while it is a standby",
+        metrics.gauge(
+                "ingest_lease_role",
+                "1 while this ingest is the active poller, 0 while it is a standby",
                 () -> isActive() ? 1 : 0);
         this.thread = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "ingest-lease");
@@ -80,7 +83,10 @@ final class StandbyController implements LeaseFence, AutoCloseable {
         if (token < 0) {
             tryAcquire(true);
         }
-        schedule(token >= 0 ? settings.renewInterval().toMillis() : settings.retry().toMillis());
+        schedule(
+                token >= 0
+                        ? settings.renewInterval().toMillis()
+                        : settings.retry().toMillis());
     }
 
     boolean isActive() {
@@ -158,13 +164,19 @@ final class StandbyController implements LeaseFence, AutoCloseable {
         try {
             if (token < 0) {
                 tryAcquire(false);
-                schedule(token >= 0 ? settings.renewInterval().toMillis() : settings.retry().toMillis());
+                schedule(
+                        token >= 0
+                                ? settings.renewInterval().toMillis()
+                                : settings.retry().toMillis());
             } else {
                 renew();
             }
         } catch (RuntimeException | Error e) {
             // A bug must not end the lease loop silently: log it and keep going.
-            LOG.error("the lease controller failed; trying again in {} ms", settings.retry().toMillis(), e);
+            LOG.error(
+                    "the lease controller failed; trying again in {} ms",
+                    settings.retry().toMillis(),
+                    e);
             schedule(settings.retry().toMillis());
         }
     }
@@ -215,22 +227,31 @@ final class StandbyController implements LeaseFence, AutoCloseable {
             renewFailures.increment();
             long now = clock.millis();
             if (now < validUntilMs) {
-                LOG.warn("cannot renew the poller lease ({}); still valid for {} ms by our clock", e.toString(),
+                LOG.warn(
+                        "cannot renew the poller lease ({}); still valid for {} ms by our clock",
+                        e.toString(),
                         validUntilMs - now);
                 // Look again at the latest when the lease runs out, to stop right then.
                 schedule(Math.min(settings.renewInterval().toMillis(), validUntilMs - now));
             } else if (settings.required()) {
-                lose(t, "could not renew the lease within its ttl of " + settings.ttl().toMillis() + " ms (" + e + ")");
+                lose(
+                        t,
+                        "could not renew the lease within its ttl of "
+                                + settings.ttl().toMillis() + " ms (" + e + ")");
             } else {
                 if (!warnedUnleased) {
                     warnedUnleased = true;
-                    LOG.warn("the poller lease expired by our clock and Redis is unreachable ({}); polling on WITHOUT "
-                            + "a lease because {}={}: a standby that still reaches Redis could poll as well", e,
-                            IngestConfig.REDIS_OUTAGE, RedisOutage.FAIL_OPEN.label());
+                    LOG.warn(
+                            "the poller lease expired by our clock and Redis is unreachable ({}); polling on WITHOUT "
+                                    + "a lease because {}={}: a standby that still reaches Redis could poll as well",
+                            e,
+                            IngestConfig.REDIS_OUTAGE,
+                            RedisOutage.FAIL_OPEN.label());
                 }
                 // Polling without a lease: look for Redis as often as a standby does, so that once it is back this
                 // instance finds out about a standby's new lease about as soon as the standby got it.
-                schedule(Math.min(settings.renewInterval().toMillis(), settings.retry().toMillis()));
+                schedule(Math.min(
+                        settings.renewInterval().toMillis(), settings.retry().toMillis()));
             }
             return;
         }
@@ -290,8 +311,12 @@ final class StandbyController implements LeaseFence, AutoCloseable {
                 LOG.info("released the poller lease {} (token {})", lease.key(), t);
             }
         } catch (RuntimeException e) {
-            LOG.warn("could not release the poller lease {} (token {}): {}; it expires within {} ms", lease.key(), t,
-                    e.toString(), settings.ttl().toMillis());
+            LOG.warn(
+                    "could not release the poller lease {} (token {}): {}; it expires within {} ms",
+                    lease.key(),
+                    t,
+                    e.toString(),
+                    settings.ttl().toMillis());
         }
     }
 

@@ -50,10 +50,9 @@ final class TelegramPolling {
                 .readTimeout(Duration.ofSeconds(pollTimeout + 15L))
                 .callTimeout(Duration.ZERO)
                 .build();
-        this.pollExecutor = Executors.newSingleThreadScheduledExecutor(
-                NamedThreads.daemon("ingest-telegram-poller"));
-        this.app = new TelegramBotsLongPollingApplication(ObjectMapper::new, () -> http, () -> pollExecutor,
-                () -> new PollBackOff(backoffMax));
+        this.pollExecutor = Executors.newSingleThreadScheduledExecutor(NamedThreads.daemon("ingest-telegram-poller"));
+        this.app = new TelegramBotsLongPollingApplication(
+                ObjectMapper::new, () -> http, () -> pollExecutor, () -> new PollBackOff(backoffMax));
     }
 
     /**
@@ -69,8 +68,10 @@ final class TelegramPolling {
         } catch (TelegramApiException e) {
             // The cause is left out on purpose: TelegramBots' exceptions may quote request URLs, which hold the
             // token. Its description, redacted, is kept.
-            throw new IllegalStateException("cannot start long polling at " + telegram.apiUrl() + ": "
-                    + telegram.token().describe(e), null);
+            throw new IllegalStateException(
+                    "cannot start long polling at " + telegram.apiUrl() + ": "
+                            + telegram.token().describe(e),
+                    null);
         }
     }
 
@@ -89,7 +90,8 @@ final class TelegramPolling {
         try {
             app.close();
         } catch (Exception e) {
-            LOG.warn("closing the long-polling application: {}", telegram.token().redact(e.toString()));
+            LOG.warn(
+                    "closing the long-polling application: {}", telegram.token().redact(e.toString()));
         }
         // app.close() leaves the in-flight long poll running; cancel it so shutdown does not wait for it.
         http.dispatcher().cancelAll();
@@ -113,14 +115,22 @@ final class TelegramPolling {
      * deduplicated anyway; this saves the work). Call it only after the poller stopped.
      */
     void confirmUpTo(long last) {
-        OkHttpClient confirmHttp = http.newBuilder().readTimeout(CONFIRM_TIMEOUT).build();
+        OkHttpClient confirmHttp =
+                http.newBuilder().readTimeout(CONFIRM_TIMEOUT).build();
         try {
             new OkHttpTelegramClient(confirmHttp, telegram.token().reveal(), url())
-                    .execute(GetUpdates.builder().offset((int) (last + 1)).timeout(0).limit(1).build());
+                    .execute(GetUpdates.builder()
+                            .offset((int) (last + 1))
+                            .timeout(0)
+                            .limit(1)
+                            .build());
             LOG.info("confirmed updates up to {} to Telegram", last);
         } catch (TelegramApiException | RuntimeException e) {
-            LOG.warn("could not confirm updates up to {} on shutdown; Telegram will redeliver them "
-                    + "(deduplicated): {}", last, telegram.token().redact(e.toString()));
+            LOG.warn(
+                    "could not confirm updates up to {} on shutdown; Telegram will redeliver them "
+                            + "(deduplicated): {}",
+                    last,
+                    telegram.token().redact(e.toString()));
         }
     }
 

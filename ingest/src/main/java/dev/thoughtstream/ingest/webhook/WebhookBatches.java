@@ -130,8 +130,11 @@ final class WebhookBatches implements AutoCloseable {
         try {
             outcome = writer.writeWithin(updates, Duration.ofNanos(Math.max(0, deadline - System.nanoTime())));
         } catch (RuntimeException e) {
-            LOG.error("writing a batch of {} webhook update(s) failed; answering them with an error so Telegram "
-                    + "retries them", batch.size(), e);
+            LOG.error(
+                    "writing a batch of {} webhook update(s) failed; answering them with an error so Telegram "
+                            + "retries them",
+                    batch.size(),
+                    e);
             batch.forEach(d -> d.outcome().completeExceptionally(e));
             return;
         }

@@ -44,8 +44,13 @@ public final class WebhookIngest implements Service {
      * @param activity the staleness signal, or {@link ActivityRecorder#none()}
      * @param botApi   for setWebhook / deleteWebhook
      */
-    public record Dependencies(KafkaSettings kafka, UpdateJudge judge, ActivityRecorder activity, Metrics metrics,
-            BotApiClient botApi, Clock clock) {}
+    public record Dependencies(
+            KafkaSettings kafka,
+            UpdateJudge judge,
+            ActivityRecorder activity,
+            Metrics metrics,
+            BotApiClient botApi,
+            Clock clock) {}
 
     private final IngestConfig config;
     private final WebhookSettings webhook;
@@ -110,7 +115,9 @@ public final class WebhookIngest implements Service {
         }
         started = true;
         if (!webhook.isHttps()) {
-            LOG.warn("{} is not https: Telegram refuses such webhooks (fine for the emulator)", IngestConfig.WEBHOOK_URL);
+            LOG.warn(
+                    "{} is not https: Telegram refuses such webhooks (fine for the emulator)",
+                    IngestConfig.WEBHOOK_URL);
         }
         try {
             TopicAdmin.ensureTopics(kafka, topics, Duration.ofSeconds(30));
@@ -119,16 +126,25 @@ public final class WebhookIngest implements Service {
             writer = new UpdateWriter(producers, topics, judge, activity, config.retryBackoffMax(), clock, -1);
             batches = new WebhookBatches(writer::writeWithin);
             // As many request threads as Telegram opens connections: each waits for its batch's acknowledgement.
-            server = new WebhookServer(webhook.port(), webhook.path(), webhook.secret(),
-                    update -> batches.write(update, webhook.ackTimeout()), metrics, webhook.maxConnections()).start();
+            server = new WebhookServer(
+                            webhook.port(),
+                            webhook.path(),
+                            webhook.secret(),
+                            update -> batches.write(update, webhook.ackTimeout()),
+                            metrics,
+                            webhook.maxConnections())
+                    .start();
             botApi.setWebhook(webhook.webhookUrl(), webhook.secret(), ALLOWED_UPDATES, webhook.maxConnections());
         } catch (RuntimeException e) {
             release();
             throw e;
         }
         serving = true;
-        LOG.info("ingest webhook registered with {} (endpoint port {}), writing into {}", config.telegram().apiUrl(),
-                server.port(), topics.updates().name());
+        LOG.info(
+                "ingest webhook registered with {} (endpoint port {}), writing into {}",
+                config.telegram().apiUrl(),
+                server.port(),
+                topics.updates().name());
     }
 
     /**
@@ -138,8 +154,13 @@ public final class WebhookIngest implements Service {
     private static KafkaSettings withMaxBlock(KafkaSettings kafka, Duration ackTimeout) {
         Map<String, String> overrides = new TreeMap<>(kafka.clientOverrides());
         overrides.putIfAbsent(ProducerConfig.MAX_BLOCK_MS_CONFIG, Long.toString(ackTimeout.toMillis()));
-        return new KafkaSettings(kafka.bootstrapServers(), kafka.topicPrefix(), kafka.partitions(),
-                kafka.replicationFactor(), overrides, kafka.instanceId());
+        return new KafkaSettings(
+                kafka.bootstrapServers(),
+                kafka.topicPrefix(),
+                kafka.partitions(),
+                kafka.replicationFactor(),
+                overrides,
+                kafka.instanceId());
     }
 
     /** The endpoint's bound port (useful when {@code INGEST_WEBHOOK_PORT=0}). */
@@ -193,8 +214,10 @@ public final class WebhookIngest implements Service {
                 botApi.deleteWebhook();
                 LOG.info("webhook deleted; Telegram keeps new updates for the next webhook or poller");
             } catch (RuntimeException e) {
-                LOG.warn("could not delete the webhook ({}); Telegram keeps delivering to {} and retrying",
-                        e.getMessage(), IngestConfig.WEBHOOK_URL);
+                LOG.warn(
+                        "could not delete the webhook ({}); Telegram keeps delivering to {} and retrying",
+                        e.getMessage(),
+                        IngestConfig.WEBHOOK_URL);
             }
         }
         release();

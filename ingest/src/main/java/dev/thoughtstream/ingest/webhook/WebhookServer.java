@@ -5,9 +5,9 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
-import dev.thoughtstream.common.net.HttpServers;
 import dev.thoughtstream.common.config.Secret;
 import dev.thoughtstream.common.metrics.Metrics;
+import dev.thoughtstream.common.net.HttpServers;
 import dev.thoughtstream.common.serde.Json;
 import dev.thoughtstream.ingest.write.WriteOutcome;
 import java.io.IOException;
@@ -68,8 +68,8 @@ public final class WebhookServer implements AutoCloseable {
     /** Binds and serves. @throws UncheckedIOException naming the port when it cannot be bound */
     synchronized WebhookServer start() {
         AtomicInteger n = new AtomicInteger();
-        ThreadPoolExecutor pool = new ThreadPoolExecutor(threads, threads, 30, TimeUnit.SECONDS,
-                new LinkedBlockingQueue<>(), r -> {
+        ThreadPoolExecutor pool =
+                new ThreadPoolExecutor(threads, threads, 30, TimeUnit.SECONDS, new LinkedBlockingQueue<>(), r -> {
                     Thread t = new Thread(r, "ingest-webhook-" + n.incrementAndGet());
                     t.setDaemon(true);
                     return t;
@@ -108,8 +108,12 @@ public final class WebhookServer implements AutoCloseable {
             LOG.warn("webhook request failed: {}", e.toString());
             status = -1;
         }
-        metrics.counter("ingest_webhook_requests_total", "Webhook requests by HTTP status answered (-1: failed)",
-                "status", Integer.toString(status)).increment();
+        metrics.counter(
+                        "ingest_webhook_requests_total",
+                        "Webhook requests by HTTP status answered (-1: failed)",
+                        "status",
+                        Integer.toString(status))
+                .increment();
     }
 
     private int answer(HttpExchange exchange) throws IOException {
@@ -147,8 +151,10 @@ public final class WebhookServer implements AutoCloseable {
         if (outcome == WriteOutcome.WRITTEN) {
             return 200;
         }
-        LOG.warn("update {} not written ({}); answering 503 so Telegram delivers it again",
-                update.path("update_id").asLong(), outcome);
+        LOG.warn(
+                "update {} not written ({}); answering 503 so Telegram delivers it again",
+                update.path("update_id").asLong(),
+                outcome);
         return 503;
     }
 

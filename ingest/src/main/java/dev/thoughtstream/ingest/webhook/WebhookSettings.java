@@ -33,31 +33,41 @@ import java.util.regex.Pattern;
  *                   deliveries Telegram keeps open at once (1–100, Telegram's default 40); the endpoint serves as
  *                   many at a time, and the ones waiting together are written to Kafka as one batch
  */
-public record WebhookSettings(int port, String path, URI publicUrl, Secret secret, Duration ackTimeout,
-        boolean deleteOnStop, int maxConnections) {
+public record WebhookSettings(
+        int port,
+        String path,
+        URI publicUrl,
+        Secret secret,
+        Duration ackTimeout,
+        boolean deleteOnStop,
+        int maxConnections) {
     private static final Pattern SECRET_SYNTAX = Pattern.compile("[A-Za-z0-9_-]{1,256}");
     private static final Pattern PATH_SYNTAX = Pattern.compile("(/[A-Za-z0-9._~-]+)+");
 
     public static WebhookSettings from(Config config) {
         if (!config.isSet(IngestConfig.WEBHOOK_URL)) {
-            throw new ConfigException(IngestConfig.WEBHOOK_URL, "is required when " + IngestConfig.MODE
-                    + "=webhook (the public https URL Telegram should call)");
+            throw new ConfigException(
+                    IngestConfig.WEBHOOK_URL,
+                    "is required when " + IngestConfig.MODE + "=webhook (the public https URL Telegram should call)");
         }
         URI url = config.httpUrl(IngestConfig.WEBHOOK_URL, null);
         if (url.getQuery() != null || url.getFragment() != null) {
-            throw new ConfigException(IngestConfig.WEBHOOK_URL, "must not have a query or fragment but was '" + url + "'");
+            throw new ConfigException(
+                    IngestConfig.WEBHOOK_URL, "must not have a query or fragment but was '" + url + "'");
         }
         Secret secret = config.secret(IngestConfig.WEBHOOK_SECRET);
         if (!SECRET_SYNTAX.matcher(secret.reveal()).matches()) {
             // The value is not echoed: it is a secret.
-            throw new ConfigException(IngestConfig.WEBHOOK_SECRET,
+            throw new ConfigException(
+                    IngestConfig.WEBHOOK_SECRET,
                     "must be 1 to 256 characters of A-Z, a-z, 0-9, _ and - (Telegram's rule)");
         }
         Optional<String> path = config.optional(IngestConfig.WEBHOOK_PATH);
         if (path.isPresent() && !PATH_SYNTAX.matcher(path.get()).matches()) {
-            throw new ConfigException(IngestConfig.WEBHOOK_PATH,
-                    "expected an absolute path like /telegram/abc123 (letters, digits, . _ ~ -) but was '"
-                            + path.get() + "'");
+            throw new ConfigException(
+                    IngestConfig.WEBHOOK_PATH,
+                    "expected an absolute path like /telegram/abc123 (letters, digits, . _ ~ -) but was '" + path.get()
+                            + "'");
         }
         return new WebhookSettings(
                 config.integer(IngestConfig.WEBHOOK_PORT, 8090, 0, 65535),
@@ -101,7 +111,8 @@ public record WebhookSettings(int port, String path, URI publicUrl, Secret secre
     public String toString() {
         // The path is derived from the secret and is itself a capability: only its first characters are shown.
         return "WebhookSettings[port=" + port + ", path=" + path.substring(0, Math.min(path.length(), 12))
-                + "..., publicUrl=" + publicUrl + ", secret=" + secret + ", ackTimeout=" + ackTimeout + ", deleteOnStop=" + deleteOnStop
+                + "..., publicUrl=" + publicUrl + ", secret=" + secret + ", ackTimeout=" + ackTimeout
+                + ", deleteOnStop=" + deleteOnStop
                 + ", maxConnections=" + maxConnections + "]";
     }
 }

@@ -21,6 +21,7 @@ public final class ActivityRecorder {
 
     /** Null only for {@link #none()}. */
     private final ChatActivity activity;
+
     private final AtomicLong recorded = new AtomicLong();
     private final AtomicLong unavailable = new AtomicLong();
 
@@ -67,9 +68,13 @@ public final class ActivityRecorder {
             recorded.addAndGet(messages);
         } catch (RuntimeException e) {
             unavailable.addAndGet(messages);
-            LOG.warn("{} message(s) of {} chat(s) are in Kafka but the staleness signal could not record them ({}); "
-                    + "older replies of those chats will not be cancelled for them (chats {})", messages,
-                    newest.size(), e.toString(), newest.keySet());
+            LOG.warn(
+                    "{} message(s) of {} chat(s) are in Kafka but the staleness signal could not record them ({}); "
+                            + "older replies of those chats will not be cancelled for them (chats {})",
+                    messages,
+                    newest.size(),
+                    e.toString(),
+                    newest.keySet());
         }
     }
 

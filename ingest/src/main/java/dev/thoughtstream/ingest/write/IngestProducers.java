@@ -55,7 +55,8 @@ public final class IngestProducers {
         p.putIfAbsent(ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG, 10_000);
         p.putIfAbsent(ProducerConfig.MAX_BLOCK_MS_CONFIG, 10_000);
         p.putIfAbsent(ProducerConfig.CLIENT_ID_CONFIG, "thoughtstream-ingest");
-        return new KafkaProducer<>(p, topic.keySerde().serializer(), topic.valueSerde().serializer());
+        return new KafkaProducer<>(
+                p, topic.keySerde().serializer(), topic.valueSerde().serializer());
     }
 
     public Producer<Long, StoredUpdate> updates() {

@@ -64,8 +64,8 @@ final class OrderedBatchWriter<V> implements AutoCloseable {
      * original order. Gives up at {@code deadline} ({@link System#nanoTime()}, or {@link #NO_DEADLINE}), handing each
      * record still in flight to {@code lateAck} (may be null) for when Kafka acknowledges it after all.
      */
-    WriteOutcome write(List<ProducerRecord<Long, V>> records, long deadline,
-            Consumer<ProducerRecord<Long, V>> lateAck) {
+    WriteOutcome write(
+            List<ProducerRecord<Long, V>> records, long deadline, Consumer<ProducerRecord<Long, V>> lateAck) {
         List<ProducerRecord<Long, V>> pending = records;
         Backoff.Sequence waits = backoff.sequence();
         for (int attempt = 1; !pending.isEmpty(); attempt++) {
@@ -75,7 +75,9 @@ final class OrderedBatchWriter<V> implements AutoCloseable {
                 cause = attempt(pending, failed, attempt > 1, deadline, lateAck);
             } catch (InterruptedException | InterruptException e) {
                 Thread.currentThread().interrupt();
-                LOG.warn("interrupted while writing {} record(s) to {}; they stay unconfirmed", pending.size(),
+                LOG.warn(
+                        "interrupted while writing {} record(s) to {}; they stay unconfirmed",
+                        pending.size(),
                         topicName);
                 return WriteOutcome.CLOSED;
             }
@@ -84,23 +86,34 @@ final class OrderedBatchWriter<V> implements AutoCloseable {
                 return WriteOutcome.WRITTEN;
             }
             if (cause instanceof DeadlinePassed) {
-                LOG.warn("{} record(s) not acknowledged by {} in time; answering the webhook delivery with an error so "
-                        + "Telegram retries it", pending.size(), topicName);
+                LOG.warn(
+                        "{} record(s) not acknowledged by {} in time; answering the webhook delivery with an error so "
+                                + "Telegram retries it",
+                        pending.size(),
+                        topicName);
                 return WriteOutcome.TIMED_OUT;
             }
             if (failed.isEmpty()) {
                 // Closed while waiting for acknowledgements of a batch that was already failing.
-                LOG.warn("closing while {} record(s) were still unacknowledged by {}; they stay unconfirmed",
-                        pending.size(), topicName);
+                LOG.warn(
+                        "closing while {} record(s) were still unacknowledged by {}; they stay unconfirmed",
+                        pending.size(),
+                        topicName);
                 return WriteOutcome.CLOSED;
             }
             failing = true;
             retries.incrementAndGet();
             long backoffMs = waits.nextMillis();
-            long remainingMs = deadline == NO_DEADLINE ? Long.MAX_VALUE
+            long remainingMs = deadline == NO_DEADLINE
+                    ? Long.MAX_VALUE
                     : TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime());
-            LOG.warn("cannot write {} of {} record(s) to {} ({}); not confirming them to Telegram, retrying in {} ms",
-                    failed.size(), records.size(), topicName, cause, Math.min(backoffMs, Math.max(0, remainingMs)));
+            LOG.warn(
+                    "cannot write {} of {} record(s) to {} ({}); not confirming them to Telegram, retrying in {} ms",
+                    failed.size(),
+                    records.size(),
+                    topicName,
+                    cause,
+                    Math.min(backoffMs, Math.max(0, remainingMs)));
             if (remainingMs <= backoffMs) {
                 return WriteOutcome.TIMED_OUT;
             }
@@ -140,8 +153,12 @@ final class OrderedBatchWriter<V> implements AutoCloseable {
      * per chat, a wave is sent only when the one before was acknowledged, and a chat whose record failed sends
      * nothing more in this attempt. Chats still go in parallel; a chat's burst costs one round trip per record.
      */
-    private Throwable attempt(List<ProducerRecord<Long, V>> records, List<ProducerRecord<Long, V>> failed,
-            boolean abandonOnClose, long deadline, Consumer<ProducerRecord<Long, V>> lateAck)
+    private Throwable attempt(
+            List<ProducerRecord<Long, V>> records,
+            List<ProducerRecord<Long, V>> failed,
+            boolean abandonOnClose,
+            long deadline,
+            Consumer<ProducerRecord<Long, V>> lateAck)
             throws InterruptedException {
         try {
             // Waits (up to max.block.ms) once for the topic's metadata, instead of once per record in send().

@@ -49,6 +49,7 @@ public final class UpdateWriter implements AutoCloseable {
     private final long leaseToken;
     /** Held for a whole batch, so {@link #awaitIdle} can wait for a batch in progress. */
     private final ReentrantLock writing = new ReentrantLock();
+
     private final AtomicLong written = new AtomicLong();
     private volatile boolean closed;
     private volatile long lastWrittenUpdateId = -1;
@@ -59,17 +60,23 @@ public final class UpdateWriter implements AutoCloseable {
      * @param leaseToken the poller lease's fencing token, put in the {@value #HEADER_LEASE_TOKEN} header of every
      *                   record written (audit: which term wrote it); negative: no lease, no header
      */
-    public UpdateWriter(IngestProducers producers, Topics topics, UpdateJudge judge, ActivityRecorder activity,
-            Duration maxBackoff, Clock clock, long leaseToken) {
+    public UpdateWriter(
+            IngestProducers producers,
+            Topics topics,
+            UpdateJudge judge,
+            ActivityRecorder activity,
+            Duration maxBackoff,
+            Clock clock,
+            long leaseToken) {
         Backoff backoff = backoff(maxBackoff);
         this.judge = judge;
         this.activity = activity;
         this.updatesTopic = topics.updates().name();
         this.repliesTopic = topics.replies().name();
-        this.updates = new OrderedBatchWriter<>(producers.updates(), new SendNow(producers.updates(), "updates"),
-                updatesTopic, backoff);
-        this.notices = new OrderedBatchWriter<>(producers.notices(), new SendNow(producers.notices(), "notices"),
-                repliesTopic, backoff);
+        this.updates = new OrderedBatchWriter<>(
+                producers.updates(), new SendNow(producers.updates(), "updates"), updatesTopic, backoff);
+        this.notices = new OrderedBatchWriter<>(
+                producers.notices(), new SendNow(producers.notices(), "notices"), repliesTopic, backoff);
         this.clock = clock;
         this.leaseToken = leaseToken;
     }
@@ -115,13 +122,15 @@ public final class UpdateWriter implements AutoCloseable {
             notices.startBatch();
             updates.startBatch();
             UpdateJudge.Judgement judgement = judge.judge(batch);
-            List<ProducerRecord<Long, StoredUpdate>> records = new ArrayList<>(judgement.toWrite().size());
+            List<ProducerRecord<Long, StoredUpdate>> records =
+                    new ArrayList<>(judgement.toWrite().size());
             List<JsonNode> toWrite = new ArrayList<>(judgement.toWrite().size());
             for (UpdateJudge.Accepted a : judgement.toWrite()) {
                 records.add(record(a.updateId(), a.update()));
                 toWrite.add(a.update());
             }
-            List<ProducerRecord<Long, ReplyPart>> noticeRecords = new ArrayList<>(judgement.notices().size());
+            List<ProducerRecord<Long, ReplyPart>> noticeRecords =
+                    new ArrayList<>(judgement.notices().size());
             for (ReplyPart n : judgement.notices()) {
                 noticeRecords.add(new ProducerRecord<>(repliesTopic, null, n.createdAtMs(), n.chatId(), n));
             }
@@ -150,8 +159,11 @@ public final class UpdateWriter implements AutoCloseable {
 
     /** A record of a timed-out webhook batch that Kafka acknowledged after all: Telegram's retry must skip it. */
     private void rememberLate(ProducerRecord<Long, StoredUpdate> record) {
-        LOG.info("update {} reached {} after its webhook delivery was answered; remembering it so Telegram's retry is "
-                + "skipped", record.value().updateId(), updatesTopic);
+        LOG.info(
+                "update {} reached {} after its webhook delivery was answered; remembering it so Telegram's retry is "
+                        + "skipped",
+                record.value().updateId(),
+                updatesTopic);
         judge.rememberLate(record.value().updateId());
     }
 
@@ -164,8 +176,8 @@ public final class UpdateWriter implements AutoCloseable {
         if (leaseToken >= 0) {
             headers.add(HEADER_LEASE_TOKEN, Long.toString(leaseToken).getBytes(StandardCharsets.UTF_8));
         }
-        return new ProducerRecord<>(updatesTopic, null, now, chatId, StoredUpdate.of(updateId, chatId, now, update),
-                headers);
+        return new ProducerRecord<>(
+                updatesTopic, null, now, chatId, StoredUpdate.of(updateId, chatId, now, update), headers);
     }
 
     /** The highest update id written to Kafka so far (-1 before the first). */

@@ -93,18 +93,22 @@ class IntakeRulesTest {
     }
 
     private void awaitHandled(UserMessage last) {
-        Await.until("ingest to confirm update " + last.updateId(), TIMEOUT,
+        Await.until(
+                "ingest to confirm update " + last.updateId(),
+                TIMEOUT,
                 () -> harness.telegram.confirmedOffset() == last.updateId() + 1);
     }
 
     private Set<Long> writtenUpdateIds() {
         return TopicReader.readAll(TestKafka.bootstrapServers(), topics.updates(), TIMEOUT).stream()
-                .map(r -> r.value().updateId()).collect(Collectors.toSet());
+                .map(r -> r.value().updateId())
+                .collect(Collectors.toSet());
     }
 
     private List<ReplyPart> notices() {
         return TopicReader.readAll(TestKafka.bootstrapServers(), topics.replies(), TIMEOUT).stream()
-                .map(ConsumerRecord::value).toList();
+                .map(ConsumerRecord::value)
+                .toList();
     }
 
     private static String noticeId(long chatId, UserMessage m, String what) {
@@ -119,16 +123,23 @@ class IntakeRulesTest {
         long allowed = 501;
         long stranger = 777;
         long group = -100_900;
-        Started s = start(Map.of(IngestConfig.ALLOWED_USER_IDS, Long.toString(allowed),
-                IngestConfig.ALLOWED_CHAT_IDS, Long.toString(group),
-                IngestConfig.ACCESS_DENIED_TEXT, "Sorry, private bot."));
+        Started s = start(Map.of(
+                IngestConfig.ALLOWED_USER_IDS,
+                Long.toString(allowed),
+                IngestConfig.ALLOWED_CHAT_IDS,
+                Long.toString(group),
+                IngestConfig.ACCESS_DENIED_TEXT,
+                "Sorry, private bot."));
 
         // when
         UserMessage ok = harness.telegram.injectMessage(allowed, "hi, it's me");
         UserMessage denied1 = harness.telegram.injectMessage(stranger, "hello?");
         UserMessage denied2 = harness.telegram.injectMessage(stranger, "anyone there?");
-        UserMessage inGroup = harness.telegram.injectMessage(IncomingMessage.builder(group).group("Friends")
-                .from(888, "Guest").text("/help").build());
+        UserMessage inGroup = harness.telegram.injectMessage(IncomingMessage.builder(group)
+                .group("Friends")
+                .from(888, "Guest")
+                .text("/help")
+                .build());
         UserMessage denied3 = harness.telegram.injectMessage(stranger, "please");
         awaitHandled(denied3);
 
@@ -146,8 +157,8 @@ class IntakeRulesTest {
         assertEquals(noticeId(stranger, denied1, "access-denied"), refusal.replyId());
         assertEquals(3, s.rules().counted(IngestResult.DENIED));
         assertEquals(2, s.rules().counted(IngestResult.WRITTEN));
-        assertTrue(metrics.scrape().contains("thoughtstream_ingest_updates_total{result=\"denied\"} 3"),
-                metrics.scrape());
+        assertTrue(
+                metrics.scrape().contains("thoughtstream_ingest_updates_total{result=\"denied\"} 3"), metrics.scrape());
         assertNotEquals(denied2.messageId(), refusal.lastMessageId());
 
         // when: ingest restarts (same Redis) and the stranger writes again
@@ -181,18 +192,25 @@ class IntakeRulesTest {
 
     /** The bot writes in {@code chatId} through the Bot API; returns the message id. */
     private int botWrites(long chatId, String text) throws IOException, InterruptedException {
-        HttpRequest send = HttpRequest.newBuilder(URI.create(harness.telegram.baseUrl() + "/bot" + harness.token
-                        + "/sendMessage"))
+        HttpRequest send = HttpRequest.newBuilder(
+                        URI.create(harness.telegram.baseUrl() + "/bot" + harness.token + "/sendMessage"))
                 .header("Content-Type", "application/json")
                 .POST(HttpRequest.BodyPublishers.ofString("{\"chat_id\":" + chatId + ",\"text\":\"" + text + "\"}"))
                 .build();
         HttpResponse<String> answer = HTTP.send(send, HttpResponse.BodyHandlers.ofString());
         assertEquals(200, answer.statusCode(), answer.body());
-        return Json.mapper().readTree(answer.body()).path("result").path("message_id").asInt();
+        return Json.mapper()
+                .readTree(answer.body())
+                .path("result")
+                .path("message_id")
+                .asInt();
     }
 
     private IncomingMessage.Builder inGroup(long group, long user, String text) {
-        return IncomingMessage.builder(group).group("Team").from(user, "Member" + user).text(text);
+        return IncomingMessage.builder(group)
+                .group("Team")
+                .from(user, "Member" + user)
+                .text(text);
     }
 
     @Test
@@ -201,32 +219,47 @@ class IntakeRulesTest {
         // given: a group where the bot has spoken, and a member's message to reply to
         Started s = start(Map.of());
         long group = -100_500;
-        UserMessage first = harness.telegram.injectMessage(inGroup(group, 11, "morning all").build());
+        UserMessage first =
+                harness.telegram.injectMessage(inGroup(group, 11, "morning all").build());
         int botMessage = botWrites(group, "Hello team");
         String me = "@" + harness.telegram.bot().username();
 
         // when: the members write all kinds of things
         UserMessage mention = harness.telegram.injectMessage(inGroup(group, 12, me + " what's the plan?")
-                .entities(List.of(MessageEntity.of("mention", 0, me.length()))).build());
-        UserMessage replyToBot = harness.telegram.injectMessage(inGroup(group, 11, "thanks!").replyTo(botMessage)
+                .entities(List.of(MessageEntity.of("mention", 0, me.length())))
                 .build());
-        UserMessage command = harness.telegram.injectMessage(inGroup(group, 12, "/help").build());
-        UserMessage commandForUs = harness.telegram.injectMessage(inGroup(group, 11, "/start" + me).build());
-        UserMessage commandForOther = harness.telegram.injectMessage(inGroup(group, 11, "/start@other_bot").build());
-        UserMessage replyToPerson = harness.telegram.injectMessage(inGroup(group, 12, "agreed")
-                .replyTo(first.messageId()).build());
+        UserMessage replyToBot = harness.telegram.injectMessage(
+                inGroup(group, 11, "thanks!").replyTo(botMessage).build());
+        UserMessage command =
+                harness.telegram.injectMessage(inGroup(group, 12, "/help").build());
+        UserMessage commandForUs =
+                harness.telegram.injectMessage(inGroup(group, 11, "/start" + me).build());
+        UserMessage commandForOther = harness.telegram.injectMessage(
+                inGroup(group, 11, "/start@other_bot").build());
+        UserMessage replyToPerson = harness.telegram.injectMessage(
+                inGroup(group, 12, "agreed").replyTo(first.messageId()).build());
         UserMessage otherMention = harness.telegram.injectMessage(inGroup(group, 12, "@someone_else look")
-                .entities(List.of(MessageEntity.of("mention", 0, 13))).build());
-        UserMessage photo = harness.telegram.injectMessage(inGroup(group, 11, null).kind(MessageKind.PHOTO).build());
+                .entities(List.of(MessageEntity.of("mention", 0, 13)))
+                .build());
+        UserMessage photo = harness.telegram.injectMessage(
+                inGroup(group, 11, null).kind(MessageKind.PHOTO).build());
         UserMessage privately = harness.telegram.injectMessage(11, "just between us");
         awaitHandled(privately);
 
         // then
-        assertEquals(Set.of(mention.updateId(), replyToBot.updateId(), command.updateId(), commandForUs.updateId(),
-                privately.updateId()), writtenUpdateIds());
-        assertEquals(5, s.rules().counted(IngestResult.GROUP_IGNORED),
-                "first, /start@other_bot, reply to a person, other mention, photo: " + List.of(first, commandForOther,
-                        replyToPerson, otherMention, photo));
+        assertEquals(
+                Set.of(
+                        mention.updateId(),
+                        replyToBot.updateId(),
+                        command.updateId(),
+                        commandForUs.updateId(),
+                        privately.updateId()),
+                writtenUpdateIds());
+        assertEquals(
+                5,
+                s.rules().counted(IngestResult.GROUP_IGNORED),
+                "first, /start@other_bot, reply to a person, other mention, photo: "
+                        + List.of(first, commandForOther, replyToPerson, otherMention, photo));
         assertEquals(List.of(), notices(), "ignored chatter gets no answer");
     }
 
@@ -237,9 +270,11 @@ class IntakeRulesTest {
         long group = -100_501;
 
         // when
-        UserMessage a = harness.telegram.injectMessage(inGroup(group, 21, "morning all").build());
+        UserMessage a =
+                harness.telegram.injectMessage(inGroup(group, 21, "morning all").build());
         UserMessage b = harness.telegram.injectMessage(inGroup(group, 22, "@someone_else hi")
-                .entities(List.of(MessageEntity.of("mention", 0, 13))).build());
+                .entities(List.of(MessageEntity.of("mention", 0, 13)))
+                .build());
         awaitHandled(b);
 
         // then
@@ -254,8 +289,8 @@ class IntakeRulesTest {
         // given: a clock at the start of the current minute (the broker refuses record times far from now), moved
         // by hand
         MutableClock clock = new MutableClock(Instant.now().truncatedTo(ChronoUnit.MINUTES));
-        Started s = start(Map.of(IngestConfig.MAX_MSGS_PER_MIN, "3", IngestConfig.FLOOD_NOTICE_TEXT, "Slow down"),
-                clock);
+        Started s =
+                start(Map.of(IngestConfig.MAX_MSGS_PER_MIN, "3", IngestConfig.FLOOD_NOTICE_TEXT, "Slow down"), clock);
         long fast = 611;
 
         // when: five messages in the same minute, and someone else writes meanwhile
@@ -267,7 +302,8 @@ class IntakeRulesTest {
         awaitHandled(other);
 
         // then: the first three pass, the rest do not; one notice, answering the first message over the limit
-        assertEquals(Set.of(burst[0].updateId(), burst[1].updateId(), burst[2].updateId(), other.updateId()),
+        assertEquals(
+                Set.of(burst[0].updateId(), burst[1].updateId(), burst[2].updateId(), other.updateId()),
                 writtenUpdateIds());
         List<ReplyPart> notices = notices();
         assertEquals(1, notices.size(), "one notice per window: " + notices);
@@ -319,7 +355,8 @@ class IntakeRulesTest {
         // then: fail open
         assertEquals(4, writtenUpdateIds().size());
         assertEquals(0, rules.counted(IngestResult.FLOOD));
-        assertTrue(metrics.scrape().contains("thoughtstream_ingest_rules_unavailable_total{check=\"flood\"} 4"),
+        assertTrue(
+                metrics.scrape().contains("thoughtstream_ingest_rules_unavailable_total{check=\"flood\"} 4"),
                 metrics.scrape());
     }
 
@@ -334,23 +371,32 @@ class IntakeRulesTest {
         // when: a long text, a short one and a photo
         UserMessage tooLong = harness.telegram.injectMessage(631, longText);
         UserMessage shortOne = harness.telegram.injectMessage(631, "short");
-        UserMessage photo = harness.telegram.injectMessage(IncomingMessage.builder(631).kind(MessageKind.PHOTO).build());
+        UserMessage photo = harness.telegram.injectMessage(
+                IncomingMessage.builder(631).kind(MessageKind.PHOTO).build());
         awaitHandled(photo);
 
         // then: all three are on the topic; the long one cut, with the marker, the others as received
-        Map<Long, JsonNode> written = TopicReader.readAll(TestKafka.bootstrapServers(), topics.updates(), TIMEOUT)
-                .stream().collect(Collectors.toMap(r -> r.value().updateId(), r -> r.value().update()));
+        Map<Long, JsonNode> written =
+                TopicReader.readAll(TestKafka.bootstrapServers(), topics.updates(), TIMEOUT).stream()
+                        .collect(Collectors.toMap(
+                                r -> r.value().updateId(), r -> r.value().update()));
         assertEquals(Set.of(tooLong.updateId(), shortOne.updateId(), photo.updateId()), written.keySet());
-        String cut = written.get(tooLong.updateId()).path("message").path("text").asText();
-        assertTrue(cut.startsWith(longText.substring(0, 100) + "\n[… cut by the bot: the first 100 of 250 characters"),
+        String cut =
+                written.get(tooLong.updateId()).path("message").path("text").asText();
+        assertTrue(
+                cut.startsWith(longText.substring(0, 100) + "\n[… cut by the bot: the first 100 of 250 characters"),
                 cut);
-        assertEquals("short", written.get(shortOne.updateId()).path("message").path("text").asText());
+        assertEquals(
+                "short",
+                written.get(shortOne.updateId()).path("message").path("text").asText());
         // non-text passes through untouched (the chunker answers it)
         assertTrue(written.get(photo.updateId()).path("message").path("photo").isArray());
         // and the person is told, once, answering the long message
         List<ReplyPart> notices = notices();
         assertEquals(1, notices.size(), notices.toString());
-        assertEquals(AccessSettings.DEFAULT_TOO_LONG_TEXT.replace("{max}", "100"), notices.get(0).text());
+        assertEquals(
+                AccessSettings.DEFAULT_TOO_LONG_TEXT.replace("{max}", "100"),
+                notices.get(0).text());
         assertEquals(tooLong.messageId(), notices.get(0).lastMessageId());
         assertEquals(1, s.rules().counted(IngestResult.TOO_LONG));
         assertEquals(2, s.rules().counted(IngestResult.WRITTEN));
@@ -365,8 +411,8 @@ class IntakeRulesTest {
         v.put(IngestConfig.ALLOWED_USER_IDS, "1");
         v.put(IngestConfig.BOT_USERNAME, "some_bot");
         IngestConfig config = IngestConfig.from(Config.of(v));
-        IntakeRules rules = IntakeSetup.rules(config, harness.redis(keyPrefix), harness.redisClient(), keyPrefix,
-                metrics, HTTP, Clock.systemUTC());
+        IntakeRules rules = IntakeSetup.rules(
+                config, harness.redis(keyPrefix), harness.redisClient(), keyPrefix, metrics, HTTP, Clock.systemUTC());
         JsonNode update = privateText(9001, 42, 7, "hello");
 
         // when
@@ -383,7 +429,10 @@ class IntakeRulesTest {
 
     private static JsonNode privateText(long updateId, long user, int messageId, String text) {
         var update = Json.mapper().createObjectNode().put("update_id", updateId);
-        var message = update.putObject("message").put("message_id", messageId).put("date", 1).put("text", text);
+        var message = update.putObject("message")
+                .put("message_id", messageId)
+                .put("date", 1)
+                .put("text", text);
         message.putObject("from").put("id", user).put("is_bot", false).put("first_name", "P");
         message.putObject("chat").put("id", user).put("type", "private");
         return update;

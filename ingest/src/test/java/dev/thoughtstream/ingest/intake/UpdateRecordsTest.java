@@ -13,7 +13,10 @@ class UpdateRecordsTest {
 
     @Test
     void aMessageBelongsToItsChat() throws Exception {
-        assertEquals(-100123, chatOf("{\"update_id\":1,\"message\":{\"message_id\":5,\"from\":{\"id\":42},\"chat\":{\"id\":-100123}}}"));
+        assertEquals(
+                -100123,
+                chatOf(
+                        "{\"update_id\":1,\"message\":{\"message_id\":5,\"from\":{\"id\":42},\"chat\":{\"id\":-100123}}}"));
     }
 
     @Test
@@ -23,12 +26,16 @@ class UpdateRecordsTest {
 
     @Test
     void aCallbackQueryBelongsToTheChatOfItsMessage() throws Exception {
-        assertEquals(77, chatOf("{\"update_id\":1,\"callback_query\":{\"id\":\"x\",\"from\":{\"id\":42},\"message\":{\"chat\":{\"id\":77}}}}"));
+        assertEquals(
+                77,
+                chatOf(
+                        "{\"update_id\":1,\"callback_query\":{\"id\":\"x\",\"from\":{\"id\":42},\"message\":{\"chat\":{\"id\":77}}}}"));
     }
 
     @Test
     void anInlineQueryHasNoChatSoItBelongsToItsSender() throws Exception {
-        assertEquals(42, chatOf("{\"update_id\":1,\"inline_query\":{\"id\":\"x\",\"from\":{\"id\":42},\"query\":\"q\"}}"));
+        assertEquals(
+                42, chatOf("{\"update_id\":1,\"inline_query\":{\"id\":\"x\",\"from\":{\"id\":42},\"query\":\"q\"}}"));
     }
 
     @Test

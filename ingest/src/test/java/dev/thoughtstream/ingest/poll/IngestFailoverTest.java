@@ -91,19 +91,25 @@ class IngestFailoverTest {
     }
 
     /** With {@code claims} as its dedup store (null: its own on {@code redis}). */
-    private Instance instance(String name, Map<String, String> leaseVariables, RedisSettings redis,
-            ClaimStore dedup) {
+    private Instance instance(String name, Map<String, String> leaseVariables, RedisSettings redis, ClaimStore dedup) {
         Map<String, String> v = harness.variables();
         v.putAll(leaseVariables);
         IngestConfig config = IngestConfig.from(Config.of(v));
         RedisClient client = RedisClaimStore.connect(redis);
         RedisClaimStore own = harness.track(new RedisClaimStore(client, keyPrefix));
         ClaimStore claims = dedup == null ? own : dedup;
-        PollerLease lease = new PollerLease(client, leaseKey(), name, config.lease().ttl());
+        PollerLease lease =
+                new PollerLease(client, leaseKey(), name, config.lease().ttl());
         Metrics metrics = new Metrics();
-        IngestService service = harness.track(new IngestService(config, new IngestService.Dependencies(kafka,
-                IntakeSetup.judge(config, claims, IntakeRules.openToAll(metrics)), ActivityRecorder.none(), lease,
-                metrics, Clock.systemUTC())));
+        IngestService service = harness.track(new IngestService(
+                config,
+                new IngestService.Dependencies(
+                        kafka,
+                        IntakeSetup.judge(config, claims, IntakeRules.openToAll(metrics)),
+                        ActivityRecorder.none(),
+                        lease,
+                        metrics,
+                        Clock.systemUTC())));
         return new Instance(name, service, metrics);
     }
 
@@ -138,17 +144,24 @@ class IngestFailoverTest {
     }
 
     private static long tokenOf(List<ConsumerRecord<Long, StoredUpdate>> records, UserMessage m) {
-        return records.stream().filter(r -> r.value().updateId() == m.updateId()).findFirst()
-                .map(IngestFailoverTest::tokenHeader).orElseThrow();
+        return records.stream()
+                .filter(r -> r.value().updateId() == m.updateId())
+                .findFirst()
+                .map(IngestFailoverTest::tokenHeader)
+                .orElseThrow();
     }
 
     private void awaitActivePolling(Instance i) {
-        Await.until(i.name() + " to be the active poller", TIMEOUT,
+        Await.until(
+                i.name() + " to be the active poller",
+                TIMEOUT,
                 () -> i.service().role() == Role.ACTIVE && i.service().isPolling());
     }
 
     private void awaitConfirmed(UserMessage last) {
-        Await.until("update " + last.updateId() + " confirmed to Telegram", TIMEOUT,
+        Await.until(
+                "update " + last.updateId() + " confirmed to Telegram",
+                TIMEOUT,
                 () -> harness.telegram.confirmedOffset() == last.updateId() + 1);
     }
 
@@ -159,8 +172,9 @@ class IngestFailoverTest {
         // given: two instances started at the same moment, the standby retrying often
         Instance a = instance("a", lease(10_000, 50));
         Instance b = instance("b", lease(10_000, 50));
-        CompletableFuture.allOf(CompletableFuture.runAsync(a.service()::start),
-                CompletableFuture.runAsync(b.service()::start)).join();
+        CompletableFuture.allOf(
+                        CompletableFuture.runAsync(a.service()::start), CompletableFuture.runAsync(b.service()::start))
+                .join();
         Instance active = a.service().role() == Role.ACTIVE ? a : b;
         Instance standby = active == a ? b : a;
         awaitActivePolling(active);
@@ -193,7 +207,8 @@ class IngestFailoverTest {
     }
 
     @Test
-    void givenTheActiveInstanceDiesBetweenWriteAndConfirmation_whenItsLeaseExpires_thenTheStandbyTakesOverAndNothingIsLost() {
+    void
+            givenTheActiveInstanceDiesBetweenWriteAndConfirmation_whenItsLeaseExpires_thenTheStandbyTakesOverAndNothingIsLost() {
         // given: a active, b standing by
         Instance a = instance("a", lease(2_000, 100));
         Instance b = instance("b", lease(2_000, 100));
@@ -214,8 +229,13 @@ class IngestFailoverTest {
         // when: a dies (kill -9: no release, no confirmation), and a person writes while nobody polls
         a.service().halt();
         harness.telegram.clearFaults();
-        assertEquals(tokenA, new PollerLease(testRedis, leaseKey(), "test", Duration.ofSeconds(1)).holder()
-                .orElseThrow().token(), "a dead instance does not release its lease: it has to expire");
+        assertEquals(
+                tokenA,
+                new PollerLease(testRedis, leaseKey(), "test", Duration.ofSeconds(1))
+                        .holder()
+                        .orElseThrow()
+                        .token(),
+                "a dead instance does not release its lease: it has to expire");
         UserMessage m3 = harness.telegram.injectMessage(802, "while nobody polls");
 
         // then: b takes over once the lease expired, and gets everything not confirmed
@@ -250,7 +270,10 @@ class IngestFailoverTest {
         restarted.service().start();
 
         // then: it polls long before the lease would have expired, under a larger token, and nothing is lost
-        Await.until("the restarted process to poll", Duration.ofSeconds(20), () -> restarted.service().isPolling());
+        Await.until(
+                "the restarted process to poll",
+                Duration.ofSeconds(20),
+                () -> restarted.service().isPolling());
         assertTrue(System.nanoTime() - restartedAt < Duration.ofSeconds(20).toNanos());
         assertTrue(restarted.service().leaseToken().orElseThrow() > oldToken);
         UserMessage m2 = harness.telegram.injectMessage(821, "after the restart");
@@ -259,7 +282,8 @@ class IngestFailoverTest {
     }
 
     @Test
-    void givenACleanStop_whenTheActiveInstanceCloses_thenItReleasesTheLeaseAndTheStandbyTakesOverWithoutWaitingForTheTtl() {
+    void
+            givenACleanStop_whenTheActiveInstanceCloses_thenItReleasesTheLeaseAndTheStandbyTakesOverWithoutWaitingForTheTtl() {
         // given: a lease that would take a minute to expire
         Instance a = instance("a", lease(60_000, 100));
         Instance b = instance("b", lease(60_000, 100));
@@ -300,11 +324,15 @@ class IngestFailoverTest {
         harness.awaitLongPoll();
 
         // when: someone else holds the lease now (as after a's pause outlasted the ttl), and a message arrives
-        testRedis.set(leaseKey(), "999999999999999 intruder", SetParams.setParams().px(300_000));
+        testRedis.set(
+                leaseKey(), "999999999999999 intruder", SetParams.setParams().px(300_000));
         UserMessage m2 = harness.telegram.injectMessage(821, "after the lease was lost");
 
         // then: a fetched the batch but stops polling without writing or confirming it
-        Await.until("a to stop polling", TIMEOUT, () -> !a.service().isPolling() && a.service().role() == Role.STANDBY);
+        Await.until(
+                "a to stop polling",
+                TIMEOUT,
+                () -> !a.service().isPolling() && a.service().role() == Role.STANDBY);
         assertEquals(1, a.service().fenceRejections(), "the fence before the write caught it");
         assertEquals(m2.updateId(), harness.telegram.confirmedOffset(), "nothing confirmed after the loss");
         Await.until("no getUpdates in flight", TIMEOUT, () -> harness.telegram.activePolls() == 0);
@@ -318,7 +346,10 @@ class IngestFailoverTest {
         testRedis.del(leaseKey());
 
         // then: one of them takes over and gets both messages: each once
-        Await.until("a new active poller", TIMEOUT, () -> a.service().isPolling() || b.service().isPolling());
+        Await.until(
+                "a new active poller",
+                TIMEOUT,
+                () -> a.service().isPolling() || b.service().isPolling());
         awaitConfirmed(m3);
         assertEquals(once(m1, m2, m3), countByUpdateId(allRecords()));
         assertNotEquals(a.service().role(), b.service().role(), "exactly one active");
@@ -330,8 +361,11 @@ class IngestFailoverTest {
         // chosen chat is in Kafka (the fence before the write has passed by then): a stand-in for a pause that
         // outlasted the ttl in the middle of the write
         Map<String, String> vars = lease(300_000, 100);
-        ClaimStoreSpy spy = new ClaimStoreSpy(new RedisClaimStore(RedisClaimStore.connect(TestRedis.settings()),
-                keyPrefix), () -> testRedis.set(leaseKey(), "999999999999999 intruder",
+        ClaimStoreSpy spy = new ClaimStoreSpy(
+                new RedisClaimStore(RedisClaimStore.connect(TestRedis.settings()), keyPrefix),
+                () -> testRedis.set(
+                        leaseKey(),
+                        "999999999999999 intruder",
                         SetParams.setParams().px(300_000)));
         Instance a = instance("a", vars, TestRedis.settings(), harness.track(spy));
         Instance b = instance("b", vars);
@@ -346,7 +380,10 @@ class IngestFailoverTest {
         UserMessage m2 = harness.telegram.injectMessage(825, "written while the lease is lost");
 
         // then: in Kafka, but the fence after the write left it unconfirmed and a stopped polling
-        Await.until("a to stop polling", TIMEOUT, () -> !a.service().isPolling() && a.service().role() == Role.STANDBY);
+        Await.until(
+                "a to stop polling",
+                TIMEOUT,
+                () -> !a.service().isPolling() && a.service().role() == Role.STANDBY);
         assertEquals(1, a.service().fenceRejections(), "the fence before the confirmation caught it");
         assertEquals(m2.updateId(), a.service().lastWrittenUpdateId());
         assertEquals(m2.updateId(), harness.telegram.confirmedOffset(), "written, never confirmed");
@@ -399,8 +436,13 @@ class IngestFailoverTest {
         testRedis.del(leaseKey());
 
         // then: the next renewal notices, the term ends, and polling resumes under a newer token
-        long second = Await.value("a new token", TIMEOUT, () -> a.service().leaseToken().stream().boxed()
-                .filter(t -> t != first).findFirst());
+        long second = Await.value(
+                "a new token",
+                TIMEOUT,
+                () -> a.service().leaseToken().stream()
+                        .boxed()
+                        .filter(t -> t != first)
+                        .findFirst());
         assertTrue(second > first, first + " < " + second);
         Await.until("polling again", TIMEOUT, a.service()::isPolling);
         UserMessage m2 = harness.telegram.injectMessage(831, "under the second token");
@@ -410,8 +452,9 @@ class IngestFailoverTest {
         assertEquals(first, tokenOf(records, m1));
         assertEquals(second, tokenOf(records, m2));
         assertTrue(a.scrape().contains("thoughtstream_ingest_lease_renew_failures_total 1\n"), a.scrape());
-        assertTrue(a.scrape().contains("thoughtstream_ingest_lease_changes_total 3\n"), "acquired, lost, acquired: "
-                + a.scrape());
+        assertTrue(
+                a.scrape().contains("thoughtstream_ingest_lease_changes_total 3\n"),
+                "acquired, lost, acquired: " + a.scrape());
         // (the old term's long poll, cancelled on our side, may still be answered 409 by the emulator when the new
         // term polls: that answer goes to a connection nobody reads any more)
         harness.awaitLongPoll();
@@ -421,18 +464,22 @@ class IngestFailoverTest {
 
     /** A redis-server of this test alone on a fixed port, so it can be stopped and started again at the same address. */
     private RedisSettings ownRedis(int port) {
-        return RedisSettings.from(Config.of(Map.of(RedisSettings.URL, "redis://127.0.0.1:" + port,
-                "REDIS_TIMEOUT_MS", "200")));
+        return RedisSettings.from(
+                Config.of(Map.of(RedisSettings.URL, "redis://127.0.0.1:" + port, "REDIS_TIMEOUT_MS", "200")));
     }
 
     private static int freePort() throws java.io.IOException {
-        try (java.net.ServerSocket socket = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+        try (java.net.ServerSocket socket =
+                new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
             return socket.getLocalPort();
         }
     }
 
     private static long counter(Instance i, String name) {
-        String line = i.scrape().lines().filter(l -> l.startsWith("thoughtstream_" + name + " ")).findFirst()
+        String line = i.scrape()
+                .lines()
+                .filter(l -> l.startsWith("thoughtstream_" + name + " "))
+                .findFirst()
                 .orElseThrow(() -> new AssertionError(name + " not in " + i.scrape()));
         return Long.parseLong(line.substring(line.indexOf(' ') + 1));
     }
@@ -461,8 +508,10 @@ class IngestFailoverTest {
             // then: a still writes and confirms it (the lease is valid for a ttl after the last renewal) ...
             awaitConfirmed(m2);
             // ... but stops polling once it could not renew for a whole ttl, and b cannot take over without Redis
-            Await.until("a to stop polling", TIMEOUT, () -> a.service().role() == Role.STANDBY
-                    && !a.service().isPolling());
+            Await.until(
+                    "a to stop polling",
+                    TIMEOUT,
+                    () -> a.service().role() == Role.STANDBY && !a.service().isPolling());
             assertEquals(Role.STANDBY, b.service().role());
             assertFalse(a.service().isReady(), "a standby that cannot reach Redis is not ready");
             assertFalse(b.service().isReady());
@@ -475,7 +524,10 @@ class IngestFailoverTest {
             redis = RedisServer.start(port);
 
             // then: one instance takes the lease with a larger token and gets the waiting message
-            Await.until("a new active poller", TIMEOUT, () -> a.service().isPolling() || b.service().isPolling());
+            Await.until(
+                    "a new active poller",
+                    TIMEOUT,
+                    () -> a.service().isPolling() || b.service().isPolling());
             awaitConfirmed(m3);
             Instance active = a.service().role() == Role.ACTIVE ? a : b;
             assertEquals(Role.STANDBY, (active == a ? b : a).service().role(), "exactly one active");
@@ -489,7 +541,8 @@ class IngestFailoverTest {
     }
 
     @Test
-    void givenTheLeaseIsNotRequired_whenRedisIsDownLongerThanTheTtl_thenTheActiveInstanceKeepsPolling() throws Exception {
+    void givenTheLeaseIsNotRequired_whenRedisIsDownLongerThanTheTtl_thenTheActiveInstanceKeepsPolling()
+            throws Exception {
         // given: availability over exclusivity (fail-open)
         int port = freePort();
         RedisServer redis = RedisServer.start(port);
@@ -507,7 +560,9 @@ class IngestFailoverTest {
 
             // when: Redis stays away for longer than the ttl (a renewal every 500 ms: four failures take > 1.5 s)
             redis.close();
-            Await.until("a to fail renewing for more than a ttl", TIMEOUT,
+            Await.until(
+                    "a to fail renewing for more than a ttl",
+                    TIMEOUT,
                     () -> counter(a, "ingest_lease_renew_failures_total") >= 4);
             UserMessage m2 = harness.telegram.injectMessage(851, "long after redis went away");
 
@@ -524,10 +579,14 @@ class IngestFailoverTest {
             redis = RedisServer.start(port);
 
             // then: a notices that its lease is gone; one instance polls under a new lease, nothing is lost
-            PollerLease probe = new PollerLease(harness.track(RedisClaimStore.connect(settings)), leaseKey(), "probe",
-                    Duration.ofSeconds(1));
-            Await.until("the lease to be taken again", TIMEOUT, () -> probe.holder().isPresent());
-            Await.until("an active poller", TIMEOUT, () -> a.service().isPolling() || b.service().isPolling());
+            PollerLease probe = new PollerLease(
+                    harness.track(RedisClaimStore.connect(settings)), leaseKey(), "probe", Duration.ofSeconds(1));
+            Await.until(
+                    "the lease to be taken again", TIMEOUT, () -> probe.holder().isPresent());
+            Await.until(
+                    "an active poller",
+                    TIMEOUT,
+                    () -> a.service().isPolling() || b.service().isPolling());
             UserMessage m3 = harness.telegram.injectMessage(852, "redis is back");
             awaitConfirmed(m3);
             assertNotEquals(a.service().role(), b.service().role(), "exactly one active");

@@ -46,14 +46,21 @@ class IngestKafkaOutageTest {
     void startBroker() {
         broker = EmbeddedKafka.start(kafkaDir, 0);
         kafka = KafkaSettings.from(Config.of(Map.of(
-                KafkaSettings.BOOTSTRAP, broker.bootstrapServers(),
-                "TOPIC_PREFIX", PREFIX,
-                "TOPIC_PARTITIONS", "3",
+                KafkaSettings.BOOTSTRAP,
+                broker.bootstrapServers(),
+                "TOPIC_PREFIX",
+                PREFIX,
+                "TOPIC_PARTITIONS",
+                "3",
                 // An attempt fails within 2 s instead of the defaults' 10-30 s, so the test sees retries quickly.
-                "KAFKA_CLIENT_DELIVERY_TIMEOUT_MS", "2000",
-                "KAFKA_CLIENT_REQUEST_TIMEOUT_MS", "1000",
-                "KAFKA_CLIENT_MAX_BLOCK_MS", "1000",
-                "KAFKA_CLIENT_RECONNECT_BACKOFF_MAX_MS", "200")));
+                "KAFKA_CLIENT_DELIVERY_TIMEOUT_MS",
+                "2000",
+                "KAFKA_CLIENT_REQUEST_TIMEOUT_MS",
+                "1000",
+                "KAFKA_CLIENT_MAX_BLOCK_MS",
+                "1000",
+                "KAFKA_CLIENT_RECONNECT_BACKOFF_MAX_MS",
+                "200")));
     }
 
     @AfterEach
@@ -92,11 +99,13 @@ class IngestKafkaOutageTest {
         Await.until("every update confirmed", TIMEOUT, () -> harness.telegram.confirmedOffset() == a2.updateId() + 1);
         List<ConsumerRecord<Long, StoredUpdate>> records =
                 TopicReader.readAll(broker.bootstrapServers(), topics.updates(), TIMEOUT);
-        Map<Long, Long> counts = records.stream()
-                .collect(Collectors.groupingBy(r -> r.value().updateId(), Collectors.counting()));
+        Map<Long, Long> counts =
+                records.stream().collect(Collectors.groupingBy(r -> r.value().updateId(), Collectors.counting()));
         assertEquals(Map.of(before.updateId(), 1L, a1.updateId(), 1L, b1.updateId(), 1L, a2.updateId(), 1L), counts);
         List<Long> chat71 = new ArrayList<>();
-        records.stream().filter(r -> r.key() == 71).forEach(r -> chat71.add(r.value().updateId()));
+        records.stream()
+                .filter(r -> r.key() == 71)
+                .forEach(r -> chat71.add(r.value().updateId()));
         assertEquals(List.of(before.updateId(), a1.updateId(), a2.updateId()), chat71);
         assertEquals(4, ingest.updatesWritten());
         assertEquals(0, harness.telegram.pendingUpdates());

@@ -102,8 +102,8 @@ class IngestServiceTest {
     void givenMessagesInSeveralChats_whenIngested_thenEachLandsOnceKeyedByItsChatWithTheRawUpdateAndInChatOrder() {
         // given: a clock fixed to a known instant, so the ingest time can be checked to the millisecond
         Instant ingestTime = Instant.now().truncatedTo(ChronoUnit.SECONDS);
-        IngestService ingest = harness.startIngest(harness.config(), kafka, redis(),
-                Clock.fixed(ingestTime, ZoneOffset.UTC));
+        IngestService ingest =
+                harness.startIngest(harness.config(), kafka, redis(), Clock.fixed(ingestTime, ZoneOffset.UTC));
 
         // when: three people write, interleaved, one of them in a group
         long ada = 1001;
@@ -114,20 +114,35 @@ class IngestServiceTest {
         Map<Long, List<Long>> updatesByChat = new LinkedHashMap<>();
         String[][] script = {
             {"ada", "hello there"}, {"bob", "hi"}, {"ada", "second thought"}, {"group", "group news"},
-            {"bob", "bob again"}, {"ada", "third"}, {"group", "more group news"}, {"ada", "fourth"}};
+            {"bob", "bob again"}, {"ada", "third"}, {"group", "more group news"}, {"ada", "fourth"}
+        };
         for (String[] line : script) {
             IncomingMessage message = switch (line[0]) {
-                case "ada" -> IncomingMessage.text(ada, line[1]).firstName("Ada").username("ada_l").build();
-                case "bob" -> IncomingMessage.text(bob, line[1]).firstName("Bob").build();
-                default -> IncomingMessage.builder(group).group("Team").from(ada, "Ada").text(line[1]).build();
+                case "ada" ->
+                    IncomingMessage.text(ada, line[1])
+                            .firstName("Ada")
+                            .username("ada_l")
+                            .build();
+                case "bob" ->
+                    IncomingMessage.text(bob, line[1]).firstName("Bob").build();
+                default ->
+                    IncomingMessage.builder(group)
+                            .group("Team")
+                            .from(ada, "Ada")
+                            .text(line[1])
+                            .build();
             };
             UserMessage m = harness.telegram.injectMessage(message);
             sent.put(m.updateId(), m);
             textOf.put(m.updateId(), line[1]);
-            updatesByChat.computeIfAbsent(message.chatId(), c -> new ArrayList<>()).add(m.updateId());
+            updatesByChat
+                    .computeIfAbsent(message.chatId(), c -> new ArrayList<>())
+                    .add(m.updateId());
         }
         long lastId = sent.keySet().stream().max(Long::compare).orElseThrow();
-        Await.until("ingest to confirm every update to Telegram", TIMEOUT,
+        Await.until(
+                "ingest to confirm every update to Telegram",
+                TIMEOUT,
                 () -> harness.telegram.confirmedOffset() == lastId + 1);
 
         // then: every update is on the topic exactly once
@@ -180,16 +195,19 @@ class IngestServiceTest {
         // and each chat's updates are in the order people wrote them (one chat = one partition)
         Map<Long, List<Long>> onTopic = new LinkedHashMap<>();
         records.stream()
-                .sorted((a, b) -> a.partition() != b.partition() ? Integer.compare(a.partition(), b.partition())
+                .sorted((a, b) -> a.partition() != b.partition()
+                        ? Integer.compare(a.partition(), b.partition())
                         : Long.compare(a.offset(), b.offset()))
-                .forEach(r -> onTopic.computeIfAbsent(r.key(), c -> new ArrayList<>()).add(r.value().updateId()));
+                .forEach(r -> onTopic.computeIfAbsent(r.key(), c -> new ArrayList<>())
+                        .add(r.value().updateId()));
         assertEquals(updatesByChat, onTopic);
     }
 
     // ---- 3. a crash between the write and the confirmation -------------------------------------------------
 
     @Test
-    void givenACrashAfterTheWriteBeforeTheConfirmation_whenTelegramRedelivers_thenTheRedeliveryIsSkippedAndNothingIsLost() {
+    void
+            givenACrashAfterTheWriteBeforeTheConfirmation_whenTelegramRedelivers_thenTheRedeliveryIsSkippedAndNothingIsLost() {
         // given: an ingest waiting in a long poll, and every later getUpdates failing, so the poll that would
         // confirm the batch never reaches Telegram
         String keyPrefix = TestRedis.uniqueKeyPrefix(prefix);
@@ -210,7 +228,9 @@ class IngestServiceTest {
         assertEquals(2, harness.telegram.pendingUpdates(), "Telegram still holds both updates");
         harness.telegram.clearFaults();
         IngestService second = harness.startIngest(kafka, harness.redis(keyPrefix));
-        Await.until("the new ingest to confirm both updates", TIMEOUT,
+        Await.until(
+                "the new ingest to confirm both updates",
+                TIMEOUT,
                 () -> harness.telegram.confirmedOffset() == m2.updateId() + 1);
 
         // then: each update is on the topic exactly once, and the redelivery was recognised
@@ -254,7 +274,8 @@ class IngestServiceTest {
         Await.until("the new update written", TIMEOUT, () -> second.lastWrittenUpdateId() == m4.updateId());
         assertEquals(1, second.updatesWritten());
         assertEquals(0, second.duplicatesSkipped(), "nothing old was redelivered");
-        assertEquals(Map.of(m1.updateId(), 1L, m2.updateId(), 1L, m3.updateId(), 1L, m4.updateId(), 1L),
+        assertEquals(
+                Map.of(m1.updateId(), 1L, m2.updateId(), 1L, m3.updateId(), 1L, m4.updateId(), 1L),
                 countByUpdateId(allRecords()));
     }
 
@@ -297,7 +318,8 @@ class IngestServiceTest {
         // then: the chat's newest message is the second one, and it was on the topic by the time it was recorded
         Await.until("the edit confirmed", TIMEOUT, () -> harness.telegram.confirmedOffset() == edit.updateId() + 1);
         assertEquals(OptionalLong.of(second.messageId()), activity.newest(chat));
-        assertEquals(Map.of(first.updateId(), 1L, second.updateId(), 1L, edit.updateId(), 1L),
+        assertEquals(
+                Map.of(first.updateId(), 1L, second.updateId(), 1L, edit.updateId(), 1L),
                 countByUpdateId(allRecords()));
         assertEquals(2, ingest.activityRecorded(), "new messages count, the edit does not");
         assertTrue(activity.isSuperseded(chat, first.messageId()), "a reply to the first message is stale");
@@ -409,8 +431,10 @@ class IngestServiceTest {
         Map<String, String> variables = harness.variables();
         variables.put(TelegramSettings.API_URL, "http://127.0.0.1:" + closedPort);
         IngestConfig config = IngestConfig.from(Config.of(variables));
-        IngestService ingest = harness.track(new IngestService(config, IngestHarness.dependencies(config, kafka,
-                redis(), IntakeRules.openToAll(new Metrics()), Clock.systemUTC())));
+        IngestService ingest = harness.track(new IngestService(
+                config,
+                IngestHarness.dependencies(
+                        config, kafka, redis(), IntakeRules.openToAll(new Metrics()), Clock.systemUTC())));
 
         IllegalStateException e = assertThrows(IllegalStateException.class, ingest::start);
 
@@ -422,7 +446,8 @@ class IngestServiceTest {
             }
         }
         assertFalse(ingest.isPolling());
-        assertTrue(Thread.getAllStackTraces().keySet().stream()
+        assertTrue(
+                Thread.getAllStackTraces().keySet().stream()
                         .noneMatch(t -> t.getName().equals("ingest-telegram-poller")),
                 "a failed start leaves no poller thread behind");
         assertFalse(testLog().contains(harness.tokenSecret()), "the bot token appears in " + testLogPath());

@@ -78,15 +78,22 @@ class PollerLeaseTest {
     @Test
     void givenALeaseOfAnotherInstanceOrWithoutInstanceId_whenTried_thenItIsNotTakenOver() {
         // given a lease held by instance ingest-a
-        long token = lease("ingest-a#live0001", Duration.ofMinutes(1)).tryAcquire().orElseThrow();
+        long token =
+                lease("ingest-a#live0001", Duration.ofMinutes(1)).tryAcquire().orElseThrow();
 
         // when another instance (whose id merely starts the same), or owners without an instance id, try
-        assertEquals(OptionalLong.empty(), lease("ingest-ab#live0002", Duration.ofMinutes(1)).tryAcquire());
-        assertEquals(OptionalLong.empty(), lease("#live0003", Duration.ofMinutes(1)).tryAcquire());
-        assertEquals(OptionalLong.empty(), lease(PollerLease.defaultOwner(), Duration.ofMinutes(1)).tryAcquire());
+        assertEquals(
+                OptionalLong.empty(),
+                lease("ingest-ab#live0002", Duration.ofMinutes(1)).tryAcquire());
+        assertEquals(
+                OptionalLong.empty(), lease("#live0003", Duration.ofMinutes(1)).tryAcquire());
+        assertEquals(
+                OptionalLong.empty(),
+                lease(PollerLease.defaultOwner(), Duration.ofMinutes(1)).tryAcquire());
 
         // then the holder keeps it
-        assertEquals(Optional.of(new PollerLease.Holder(token, "ingest-a#live0001")),
+        assertEquals(
+                Optional.of(new PollerLease.Holder(token, "ingest-a#live0001")),
                 lease("probe", Duration.ofMinutes(1)).holder());
     }
 

@@ -85,12 +85,12 @@ class WebhookBatchesTest {
         }
         assertEquals(2, batches.size(), batches.toString());
         assertEquals(List.of(1L), batches.get(0));
-        assertEquals(List.of(2L, 3L, 4L, 5L, 6L), batches.get(1).stream().sorted().toList());
+        assertEquals(
+                List.of(2L, 3L, 4L, 5L, 6L), batches.get(1).stream().sorted().toList());
     }
 
     @Test
-    void givenADeliveryWaitsPastItsDeadline_whenItsTimeIsUp_thenItIsAnsweredTimedOutAndNeverWritten()
-            throws Exception {
+    void givenADeliveryWaitsPastItsDeadline_whenItsTimeIsUp_thenItIsAnsweredTimedOutAndNeverWritten() throws Exception {
         // given: the writer busy with a held batch
         CompletableFuture<WriteOutcome> first = deliver(1, TIMEOUT);
         Await.until("the first batch to start", TIMEOUT, () -> batches.size() == 1);

@@ -24,7 +24,6 @@ import dev.thoughtstream.testkit.kafka.EmbeddedKafka;
 import dev.thoughtstream.testkit.kafka.TestKafka;
 import dev.thoughtstream.testkit.kafka.TopicReader;
 import dev.thoughtstream.testkit.redis.TestRedis;
-import dev.thoughtstream.testkit.telegram.IncomingMessage;
 import dev.thoughtstream.testkit.telegram.UserMessage;
 import dev.thoughtstream.testkit.telegram.WebhookInfo;
 import java.io.IOException;
@@ -98,17 +97,24 @@ class WebhookIngestTest {
         IngestConfig config = IngestConfig.from(Config.of(v));
         String keyPrefix = TestRedis.uniqueKeyPrefix(prefix);
         ClaimStore claims = harness.redis(keyPrefix);
-        IntakeRules rules = IntakeSetup.rules(config, claims, harness.redisClient(), keyPrefix, metrics, HTTP,
-                Clock.systemUTC());
-        WebhookIngest ingest = harness.track(new WebhookIngest(config, new WebhookIngest.Dependencies(kafka,
-                IntakeSetup.judge(config, claims, rules), ActivityRecorder.none(), metrics,
-                new BotApiClient(config.telegram(), HTTP), Clock.systemUTC())));
+        IntakeRules rules =
+                IntakeSetup.rules(config, claims, harness.redisClient(), keyPrefix, metrics, HTTP, Clock.systemUTC());
+        WebhookIngest ingest = harness.track(new WebhookIngest(
+                config,
+                new WebhookIngest.Dependencies(
+                        kafka,
+                        IntakeSetup.judge(config, claims, rules),
+                        ActivityRecorder.none(),
+                        metrics,
+                        new BotApiClient(config.telegram(), HTTP),
+                        Clock.systemUTC())));
         ingest.start();
         return new Started(ingest, config, Topics.withPrefix(kafka.topicPrefix()), bootstrap);
     }
 
     private Started startOnSharedBroker(TestInfo test, Map<String, String> extra) throws IOException {
-        String prefix = TestKafka.uniquePrefix(test.getTestMethod().orElseThrow().getName());
+        String prefix =
+                TestKafka.uniquePrefix(test.getTestMethod().orElseThrow().getName());
         IngestHarness.createTopics(prefix);
         return start(prefix, TestKafka.settings(prefix), TestKafka.bootstrapServers(), extra);
     }
@@ -139,7 +145,8 @@ class WebhookIngestTest {
     }
 
     private long webhookRequests(int status) {
-        return metrics.counter("ingest_webhook_requests_total", "", "status", Integer.toString(status)).count();
+        return metrics.counter("ingest_webhook_requests_total", "", "status", Integer.toString(status))
+                .count();
     }
 
     @Test
@@ -157,7 +164,10 @@ class WebhookIngestTest {
         UserMessage a1 = harness.telegram.injectMessage(41, "hello from webhook");
         UserMessage b1 = harness.telegram.injectMessage(42, "me too");
         UserMessage a2 = harness.telegram.injectMessage(41, "second");
-        Await.until("every update delivered", TIMEOUT, () -> harness.telegram.webhook().deliveredCount() == 3);
+        Await.until(
+                "every update delivered",
+                TIMEOUT,
+                () -> harness.telegram.webhook().deliveredCount() == 3);
 
         // then: each is on the topic once, keyed by its chat, with the update id header, in chat order
         List<ConsumerRecord<Long, StoredUpdate>> records = records(s);
@@ -168,8 +178,12 @@ class WebhookIngestTest {
             assertNotNull(h);
             assertEquals(Long.toString(r.value().updateId()), new String(h.value(), StandardCharsets.UTF_8));
         }
-        assertEquals(List.of(a1.updateId(), a2.updateId()),
-                records.stream().filter(r -> r.key() == 41).map(r -> r.value().updateId()).toList());
+        assertEquals(
+                List.of(a1.updateId(), a2.updateId()),
+                records.stream()
+                        .filter(r -> r.key() == 41)
+                        .map(r -> r.value().updateId())
+                        .toList());
         assertEquals(0, harness.telegram.webhook().failedAttempts(), "every delivery answered 200 at once");
         assertEquals(3, webhookRequests(200));
 
@@ -195,16 +209,27 @@ class WebhookIngestTest {
         assertEquals(10, harness.telegram.webhook().maxConnections(), "setWebhook asked for ten connections");
 
         // when: Telegram delivers them, ten at a time
-        Await.until("every update delivered", TIMEOUT, () -> harness.telegram.webhook().deliveredCount() == 80);
+        Await.until(
+                "every update delivered",
+                TIMEOUT,
+                () -> harness.telegram.webhook().deliveredCount() == 80);
 
         // then: each is on the topic once, each chat's two in their order, all answered 200
         List<ConsumerRecord<Long, StoredUpdate>> records = records(s);
         assertEquals(80, records.size());
         assertEquals(80, countsByUpdateId(s).size());
-        records.stream().collect(Collectors.groupingBy(ConsumerRecord::key)).forEach((chat, ofChat) -> assertEquals(
-                List.of("round 1", "round 2"), ofChat.stream()
-                        .map(r -> r.value().update().path("message").path("text").asText()).toList(),
-                "chat " + chat));
+        records.stream()
+                .collect(Collectors.groupingBy(ConsumerRecord::key))
+                .forEach((chat, ofChat) -> assertEquals(
+                        List.of("round 1", "round 2"),
+                        ofChat.stream()
+                                .map(r -> r.value()
+                                        .update()
+                                        .path("message")
+                                        .path("text")
+                                        .asText())
+                                .toList(),
+                        "chat " + chat));
         assertEquals(80, webhookRequests(200));
         assertEquals(0, harness.telegram.webhook().failedAttempts());
     }
@@ -219,12 +244,25 @@ class WebhookIngestTest {
         // when / then
         assertEquals(401, post(s.endpoint(), null, update).statusCode(), "no secret header");
         assertEquals(403, post(s.endpoint(), "wrong-secret", update).statusCode(), "wrong secret");
-        assertEquals(404, post("http://127.0.0.1:" + s.ingest().port() + "/telegram/guess", SECRET, update)
-                .statusCode(), "wrong path");
-        assertEquals(405, HTTP.send(HttpRequest.newBuilder(URI.create(s.endpoint())).GET()
-                .header(WebhookServer.SECRET_HEADER, SECRET).build(), HttpResponse.BodyHandlers.ofString())
-                .statusCode(), "not a POST");
-        assertEquals(400, post(s.endpoint(), SECRET, "{\"update_id\": 12, \"message\": {").statusCode(), "bad JSON");
+        assertEquals(
+                404,
+                post("http://127.0.0.1:" + s.ingest().port() + "/telegram/guess", SECRET, update)
+                        .statusCode(),
+                "wrong path");
+        assertEquals(
+                405,
+                HTTP.send(
+                                HttpRequest.newBuilder(URI.create(s.endpoint()))
+                                        .GET()
+                                        .header(WebhookServer.SECRET_HEADER, SECRET)
+                                        .build(),
+                                HttpResponse.BodyHandlers.ofString())
+                        .statusCode(),
+                "not a POST");
+        assertEquals(
+                400,
+                post(s.endpoint(), SECRET, "{\"update_id\": 12, \"message\": {").statusCode(),
+                "bad JSON");
         assertEquals(400, post(s.endpoint(), SECRET, "{\"message\": {}}").statusCode(), "no update_id");
         assertEquals(400, post(s.endpoint(), SECRET, "[1, 2]").statusCode(), "not an object");
         assertEquals(List.of(), records(s));
@@ -241,7 +279,9 @@ class WebhookIngestTest {
         assertEquals(1, records.size());
         assertEquals(900_001, records.get(0).value().updateId());
         assertEquals(51, records.get(0).key());
-        assertEquals("sneaky", records.get(0).value().update().path("message").path("text").asText());
+        assertEquals(
+                "sneaky",
+                records.get(0).value().update().path("message").path("text").asText());
 
         // when: Telegram delivers it again
         assertEquals(200, post(s.endpoint(), SECRET, update).statusCode());
@@ -276,21 +316,31 @@ class WebhookIngestTest {
     }
 
     @Test
-    void givenKafkaIsDown_whenTelegramDelivers_thenTheEndpointAnswers503AndTelegramRetriesUntilKafkaIsBackLosingNothing()
-            throws Exception {
+    void
+            givenKafkaIsDown_whenTelegramDelivers_thenTheEndpointAnswers503AndTelegramRetriesUntilKafkaIsBackLosingNothing()
+                    throws Exception {
         // given: webhook ingest on a broker of its own, which then stops
         ownBroker = EmbeddedKafka.start(kafkaDir, 0);
         String prefix = "webhook-outage.";
         KafkaSettings kafka = KafkaSettings.from(Config.of(Map.of(
-                KafkaSettings.BOOTSTRAP, ownBroker.bootstrapServers(),
-                "TOPIC_PREFIX", prefix,
-                "TOPIC_PARTITIONS", "3",
-                "KAFKA_CLIENT_DELIVERY_TIMEOUT_MS", "1200",
-                "KAFKA_CLIENT_REQUEST_TIMEOUT_MS", "1000",
-                "KAFKA_CLIENT_RECONNECT_BACKOFF_MAX_MS", "200")));
+                KafkaSettings.BOOTSTRAP,
+                ownBroker.bootstrapServers(),
+                "TOPIC_PREFIX",
+                prefix,
+                "TOPIC_PARTITIONS",
+                "3",
+                "KAFKA_CLIENT_DELIVERY_TIMEOUT_MS",
+                "1200",
+                "KAFKA_CLIENT_REQUEST_TIMEOUT_MS",
+                "1000",
+                "KAFKA_CLIENT_RECONNECT_BACKOFF_MAX_MS",
+                "200")));
         Started s = start(prefix, kafka, ownBroker.bootstrapServers(), Map.of());
         UserMessage before = harness.telegram.injectMessage(71, "before the outage");
-        Await.until("the first update delivered", TIMEOUT, () -> harness.telegram.webhook().deliveredCount() == 1);
+        Await.until(
+                "the first update delivered",
+                TIMEOUT,
+                () -> harness.telegram.webhook().deliveredCount() == 1);
         int port = ownBroker.brokerPort();
         ownBroker.close();
 
@@ -299,7 +349,10 @@ class WebhookIngestTest {
         UserMessage during2 = harness.telegram.injectMessage(72, "during the outage 2");
 
         // then: the endpoint answers 503 within its deadline, Telegram keeps the updates and retries
-        Await.until("two failed deliveries", TIMEOUT, () -> harness.telegram.webhook().failedAttempts() >= 2);
+        Await.until(
+                "two failed deliveries",
+                TIMEOUT,
+                () -> harness.telegram.webhook().failedAttempts() >= 2);
         WebhookInfo failing = harness.telegram.webhook();
         assertEquals("Wrong response from the webhook: 503", failing.lastErrorMessage());
         assertEquals(2, failing.pendingUpdateCount());
@@ -309,11 +362,19 @@ class WebhookIngestTest {
         ownBroker = EmbeddedKafka.start(kafkaDir, port);
 
         // then: Telegram's retries get through and every update is on the topic exactly once
-        Await.until("every update delivered", TIMEOUT, () -> harness.telegram.webhook().pendingUpdateCount() == 0);
+        Await.until(
+                "every update delivered",
+                TIMEOUT,
+                () -> harness.telegram.webhook().pendingUpdateCount() == 0);
         Started onNewBroker = new Started(s.ingest(), s.config(), s.topics(), ownBroker.bootstrapServers());
-        Await.until("the records of every update", TIMEOUT, () -> countsByUpdateId(onNewBroker).keySet()
-                .equals(Set.of(before.updateId(), during1.updateId(), during2.updateId())));
-        assertEquals(Map.of(before.updateId(), 1L, during1.updateId(), 1L, during2.updateId(), 1L),
+        Await.until(
+                "the records of every update",
+                TIMEOUT,
+                () -> countsByUpdateId(onNewBroker)
+                        .keySet()
+                        .equals(Set.of(before.updateId(), during1.updateId(), during2.updateId())));
+        assertEquals(
+                Map.of(before.updateId(), 1L, during1.updateId(), 1L, during2.updateId(), 1L),
                 countsByUpdateId(onNewBroker));
     }
 }

@@ -28,8 +28,11 @@ class OrderedBatchWriterTest {
     private static final long BOB = 2;
 
     private final HeldProducer producer = new HeldProducer();
-    private final OrderedBatchWriter<String> writer = new OrderedBatchWriter<>(producer,
-            new SendNow(producer, "test"), TOPIC, Backoff.exponential(Duration.ofMillis(1), Duration.ofMillis(1)));
+    private final OrderedBatchWriter<String> writer = new OrderedBatchWriter<>(
+            producer,
+            new SendNow(producer, "test"),
+            TOPIC,
+            Backoff.exponential(Duration.ofMillis(1), Duration.ofMillis(1)));
     /** The records Kafka acknowledged, in the order it did. */
     private final List<String> landed = new ArrayList<>();
     /** How many of the records sent so far the test has answered. */
@@ -79,7 +82,10 @@ class OrderedBatchWriterTest {
 
     private String awaitNextSent() {
         int index = answered++;
-        Await.until("the writer to send record " + (index + 1), TIMEOUT, () -> producer.history().size() > index);
+        Await.until(
+                "the writer to send record " + (index + 1),
+                TIMEOUT,
+                () -> producer.history().size() > index);
         return producer.history().get(index).value();
     }
 
@@ -87,8 +93,12 @@ class OrderedBatchWriterTest {
     void givenAChatsFirstRecordFailsWhileAnotherChatsIsAcknowledged_whenRetried_thenEachChatKeepsItsOrder()
             throws Exception {
         // given: two chats' records interleaved in one batch
-        CompletableFuture<WriteOutcome> write = writeInBackground(List.of(record(ADA, "ada-1"), record(BOB, "bob-1"),
-                record(ADA, "ada-2"), record(BOB, "bob-2"), record(ADA, "ada-3")));
+        CompletableFuture<WriteOutcome> write = writeInBackground(List.of(
+                record(ADA, "ada-1"),
+                record(BOB, "bob-1"),
+                record(ADA, "ada-2"),
+                record(BOB, "bob-2"),
+                record(ADA, "ada-3")));
 
         // when: Kafka refuses Ada's first record and takes Bob's, then takes everything sent after that
         assertEquals("ada-1", failNext());
@@ -102,8 +112,12 @@ class OrderedBatchWriterTest {
         // was acknowledged was sent again
         assertEquals(WriteOutcome.WRITTEN, write.get(TIMEOUT.toSeconds(), TimeUnit.SECONDS));
         assertEquals(List.of("bob-2", "ada-1", "ada-2", "ada-3"), sentAfter);
-        assertEquals(List.of("ada-1", "ada-2", "ada-3"), landed.stream().filter(r -> r.startsWith("ada")).toList());
-        assertEquals(List.of("bob-1", "bob-2"), landed.stream().filter(r -> r.startsWith("bob")).toList());
+        assertEquals(
+                List.of("ada-1", "ada-2", "ada-3"),
+                landed.stream().filter(r -> r.startsWith("ada")).toList());
+        assertEquals(
+                List.of("bob-1", "bob-2"),
+                landed.stream().filter(r -> r.startsWith("bob")).toList());
         assertEquals(6, producer.history().size(), "five records, one of them sent twice");
         assertEquals(1, writer.retries());
     }
@@ -112,8 +126,8 @@ class OrderedBatchWriterTest {
     void givenAChatsMiddleRecordFails_whenRetried_thenTheRecordsBeforeItAreNotSentAgainAndTheRestFollowInOrder()
             throws Exception {
         // given: one chat's three records
-        CompletableFuture<WriteOutcome> write = writeInBackground(
-                List.of(record(ADA, "ada-1"), record(ADA, "ada-2"), record(ADA, "ada-3")));
+        CompletableFuture<WriteOutcome> write =
+                writeInBackground(List.of(record(ADA, "ada-1"), record(ADA, "ada-2"), record(ADA, "ada-3")));
 
         // when: Kafka takes the first, refuses the second, then takes the rest
         assertEquals("ada-1", acknowledgeNext());
@@ -124,7 +138,8 @@ class OrderedBatchWriterTest {
         // then: the third was not sent before the second was in, and the first only once
         assertEquals(WriteOutcome.WRITTEN, write.get(TIMEOUT.toSeconds(), TimeUnit.SECONDS));
         assertEquals(List.of("ada-1", "ada-2", "ada-3"), landed);
-        assertEquals(List.of("ada-1", "ada-2", "ada-2", "ada-3"),
+        assertEquals(
+                List.of("ada-1", "ada-2", "ada-2", "ada-3"),
                 producer.history().stream().map(ProducerRecord::value).toList());
     }
 }

@@ -75,7 +75,8 @@ class UpdateWriterBatchTest {
 
     @BeforeEach
     void createTopics(TestInfo test) {
-        String prefix = TestKafka.uniquePrefix(test.getTestMethod().orElseThrow().getName());
+        String prefix =
+                TestKafka.uniquePrefix(test.getTestMethod().orElseThrow().getName());
         keyPrefix = TestRedis.uniqueKeyPrefix(prefix);
         topics = IngestHarness.createTopics(prefix);
         kafka = TestKafka.settings(prefix);
@@ -113,8 +114,8 @@ class UpdateWriterBatchTest {
         Producer<Long, ReplyPart> notices = track(IngestProducers.create(kafka, topics.replies()));
         UpdateJudge judge = IntakeSetup.judge(config, claims, rules);
         ActivityRecorder recorder = activity == null ? ActivityRecorder.none() : ActivityRecorder.of(activity);
-        UpdateWriter writer = track(new UpdateWriter(new IngestProducers(producer, notices), topics, judge, recorder,
-                Duration.ofMillis(500), clock, -1));
+        UpdateWriter writer = track(new UpdateWriter(
+                new IngestProducers(producer, notices), topics, judge, recorder, Duration.ofMillis(500), clock, -1));
         return new Writer(writer, judge, recorder);
     }
 
@@ -126,7 +127,9 @@ class UpdateWriterBatchTest {
 
     private static JsonNode message(long updateId, long chat, int messageId) {
         ObjectNode update = Json.mapper().createObjectNode().put("update_id", updateId);
-        ObjectNode m = update.putObject("message").put("message_id", messageId).put("date", 1_700_000_000)
+        ObjectNode m = update.putObject("message")
+                .put("message_id", messageId)
+                .put("date", 1_700_000_000)
                 .put("text", "message " + messageId + " of chat " + chat);
         m.putObject("from").put("id", chat).put("is_bot", false).put("first_name", "P" + chat);
         m.putObject("chat").put("id", chat).put("type", "private");
@@ -145,22 +148,25 @@ class UpdateWriterBatchTest {
 
         Monitor() {
             RedisSettings settings = TestRedis.settings();
-            connection = new Jedis(new HostAndPort(settings.url().getHost(), settings.url().getPort()),
+            connection = new Jedis(
+                    new HostAndPort(settings.url().getHost(), settings.url().getPort()),
                     DefaultJedisClientConfig.builder().build());
-            thread = new Thread(() -> {
-                try {
-                    connection.monitor(new JedisMonitor() {
-                        @Override
-                        public void onCommand(String command) {
-                            if (command.contains(keyPrefix)) {
-                                lines.add(command);
-                            }
+            thread = new Thread(
+                    () -> {
+                        try {
+                            connection.monitor(new JedisMonitor() {
+                                @Override
+                                public void onCommand(String command) {
+                                    if (command.contains(keyPrefix)) {
+                                        lines.add(command);
+                                    }
+                                }
+                            });
+                        } catch (RuntimeException e) {
+                            // Closing the connection is how a MONITOR ends.
                         }
-                    });
-                } catch (RuntimeException e) {
-                    // Closing the connection is how a MONITOR ends.
-                }
-            }, "redis-monitor");
+                    },
+                    "redis-monitor");
             thread.start();
             // MONITOR is on once it reports a command of ours.
             RedisClient probe = redis(settings);
@@ -173,7 +179,9 @@ class UpdateWriterBatchTest {
 
         /** The commands a client sent (not those a script ran), by name. */
         Map<String, Long> sent() {
-            return lines.stream().filter(l -> !l.contains("[0 lua]")).filter(l -> !l.contains("monitor-probe"))
+            return lines.stream()
+                    .filter(l -> !l.contains("[0 lua]"))
+                    .filter(l -> !l.contains("monitor-probe"))
                     .map(Monitor::name)
                     .collect(Collectors.groupingBy(n -> n, LinkedHashMap::new, Collectors.counting()));
         }
@@ -209,8 +217,13 @@ class UpdateWriterBatchTest {
         Map<String, Long> sent;
         try (Monitor monitor = new Monitor()) {
             ok = w.writer().writeAll(batch);
-            Await.until("MONITOR to report the last script", TIMEOUT,
-                    () -> monitor.sent().values().stream().mapToLong(Long::longValue).sum() >= 4);
+            Await.until(
+                    "MONITOR to report the last script",
+                    TIMEOUT,
+                    () -> monitor.sent().values().stream()
+                                    .mapToLong(Long::longValue)
+                                    .sum()
+                            >= 4);
             sent = monitor.sent();
         }
 
@@ -220,7 +233,9 @@ class UpdateWriterBatchTest {
         assertEquals(Map.of("MGET", 1L, "EVAL", 3L), sent);
         // and the outcome is the one-at-a-time outcome: all thirty on the topic, each chat in its order
         Map<Long, List<Long>> byChat = new HashMap<>();
-        written().forEach(r -> byChat.computeIfAbsent(r.key(), c -> new ArrayList<>()).add(r.value().updateId()));
+        written()
+                .forEach(r -> byChat.computeIfAbsent(r.key(), c -> new ArrayList<>())
+                        .add(r.value().updateId()));
         assertEquals(10, byChat.size());
         byChat.forEach((chat, ids) -> assertEquals(ids.stream().sorted().toList(), ids, "chat " + chat + " in order"));
         assertEquals(30, w.writer().written());
@@ -251,7 +266,8 @@ class UpdateWriterBatchTest {
         }
 
         // when
-        CompletableFuture<Boolean> write = CompletableFuture.supplyAsync(() -> w.writer().writeAll(batch));
+        CompletableFuture<Boolean> write =
+                CompletableFuture.supplyAsync(() -> w.writer().writeAll(batch));
 
         // then: each wave was sent when it was complete, so the batch is in Kafka long before the linger ends
         Await.until("the batch to be acknowledged", TIMEOUT, write::isDone);
@@ -283,10 +299,12 @@ class UpdateWriterBatchTest {
         // then: the redelivered ones and the second copy are skipped, not counted against the person: the first two
         // new ones fill the six, the last two are the flood's
         assertEquals(5, w.judge().duplicatesSkipped());
-        assertEquals(List.of(20_000L, 20_001L, 20_002L, 20_003L, 20_004L, 20_005L),
+        assertEquals(
+                List.of(20_000L, 20_001L, 20_002L, 20_003L, 20_004L, 20_005L),
                 written().stream().map(r -> r.value().updateId()).toList());
         List<ReplyPart> notices = TopicReader.readAll(TestKafka.bootstrapServers(), topics.replies(), TIMEOUT).stream()
-                .map(ConsumerRecord::value).toList();
+                .map(ConsumerRecord::value)
+                .toList();
         assertEquals(1, notices.size(), "one flood notice per window: " + notices);
         assertEquals(7, notices.get(0).lastMessageId(), "answering the first message over the limit");
     }
@@ -310,12 +328,16 @@ class UpdateWriterBatchTest {
         List<ConsumerRecord<Long, StoredUpdate>> records = written();
         assertEquals(6, records.size());
         for (long chat : List.of(90L, 91L)) {
-            List<Long> ids = records.stream().filter(r -> r.key() == chat).map(r -> r.value().updateId()).toList();
+            List<Long> ids = records.stream()
+                    .filter(r -> r.key() == chat)
+                    .map(r -> r.value().updateId())
+                    .toList();
             assertEquals(ids.stream().sorted().toList(), ids);
         }
         // and each failure counted as one per update (the lookup and the mark) or per message
         assertEquals(12, w.judge().dedupUnavailable(), "six lookups and six marks");
-        assertTrue(metrics.scrape().contains("thoughtstream_ingest_rules_unavailable_total{check=\"flood\"} 6"),
+        assertTrue(
+                metrics.scrape().contains("thoughtstream_ingest_rules_unavailable_total{check=\"flood\"} 6"),
                 metrics.scrape());
         assertEquals(6, w.activity().unavailable());
         assertEquals(0, w.activity().recorded());

@@ -47,6 +47,7 @@ public record BudgetConfig(
 
     /** What the provider identity is read from (the llm-processor's own variables). */
     static final String PROVIDER = "LLM_PROVIDER";
+
     static final String API_URL = "LLM_API_URL";
     static final String API_KEY = "LLM_API_KEY";
     static final String MODEL = "LLM_MODEL";
@@ -65,8 +66,8 @@ public record BudgetConfig(
         Objects.requireNonNull(lease, "lease");
         Objects.requireNonNull(poll, "poll");
         if (lease.toMillis() < 3 || poll.isNegative() || poll.isZero() || poll.compareTo(lease) >= 0) {
-            throw new IllegalArgumentException("need 0 < poll < lease (and lease >= 3 ms) but were " + poll + ", "
-                    + lease);
+            throw new IllegalArgumentException(
+                    "need 0 < poll < lease (and lease >= 3 ms) but were " + poll + ", " + lease);
         }
         if (!ID.matcher(Objects.requireNonNull(budgetId, "budgetId")).matches()) {
             throw new IllegalArgumentException("budgetId must match " + ID + " but was '" + budgetId + "'");
@@ -81,22 +82,23 @@ public record BudgetConfig(
         Duration lease = config.millis(LEASE_MS, DEFAULT_LEASE_MS, 1_000, 3_600_000);
         Duration poll = config.millis(POLL_MS, DEFAULT_POLL_MS, 10, 60_000);
         if (poll.compareTo(lease) >= 0) {
-            throw new ConfigException(POLL_MS, "is " + poll.toMillis() + " ms, not less than " + LEASE_MS + "="
-                    + lease.toMillis());
+            throw new ConfigException(
+                    POLL_MS, "is " + poll.toMillis() + " ms, not less than " + LEASE_MS + "=" + lease.toMillis());
         }
         String id = config.optional(BUDGET_ID).orElse(null);
         if (id != null && !ID.matcher(id).matches()) {
-            throw new ConfigException(BUDGET_ID, "expected 1 to 64 letters, digits, '.', '_' or '-' but was '"
-                    + id + "'");
+            throw new ConfigException(
+                    BUDGET_ID, "expected 1 to 64 letters, digits, '.', '_' or '-' but was '" + id + "'");
         }
         // Read in every case, so that the variables a deployment sets are known to be read.
-        String identity = String.join("\n",
+        String identity = String.join(
+                "\n",
                 config.string(PROVIDER, "scripted").toLowerCase(Locale.ROOT),
                 config.string(API_URL, "").replaceAll("/+$", ""),
                 config.string(MODEL, ""),
                 config.optionalSecret(API_KEY).map(Secret::reveal).orElse(""));
-        return new BudgetConfig(concurrent, requests, tokens, instances, lease, poll,
-                id != null ? id : fingerprint(identity));
+        return new BudgetConfig(
+                concurrent, requests, tokens, instances, lease, poll, id != null ? id : fingerprint(identity));
     }
 
     /** True when any dimension has a limit; otherwise {@link ProviderBudget#unlimited()} is the budget. */

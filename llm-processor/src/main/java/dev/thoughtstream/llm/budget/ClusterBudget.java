@@ -46,16 +46,19 @@ final class ClusterBudget implements ProviderBudget {
 
     /** While Redis is unreachable, it is tried again this often (and the instance keeps to its share meanwhile). */
     static final Duration REDIS_RETRY = Duration.ofSeconds(1);
+
     private static final int MAX_REQUEST_ID_CHARS = 100;
 
     private final BudgetConfig config;
     /** Null without Redis: then the local share is the budget for good. */
     private final Limits shared;
+
     private final LocalLimits local;
     private final ScheduledExecutorService scheduler;
     private final Clock clock;
     /** Names this budget's permits in Redis, apart from every other instance's. */
     private final String instanceTag = Long.toString(ThreadLocalRandom.current().nextLong() >>> 1, 36);
+
     private final AtomicLong sequence = new AtomicLong();
     private final long renewEveryMillis;
 
@@ -83,8 +86,8 @@ final class ClusterBudget implements ProviderBudget {
     private final Metrics.Counter rateLimited;
     private final Metrics.Counter redisFallbacks;
 
-    ClusterBudget(BudgetConfig config, Limits shared, ScheduledExecutorService scheduler, Clock clock,
-            Metrics metrics) {
+    ClusterBudget(
+            BudgetConfig config, Limits shared, ScheduledExecutorService scheduler, Clock clock, Metrics metrics) {
         this.config = Objects.requireNonNull(config, "config");
         this.shared = shared;
         this.local = new LocalLimits(config, clock);
@@ -93,22 +96,28 @@ final class ClusterBudget implements ProviderBudget {
         this.onShared = shared != null;
         this.renewEveryMillis = Math.max(1, config.lease().toMillis() / 3);
 
-        metrics.gauge("llm_budget_waiting", "model requests of this instance waiting for the provider budget",
-                waiting::size);
-        metrics.gauge("llm_budget_in_flight", "model requests of this instance holding a provider budget permit",
-                held::size);
-        metrics.gauge("llm_budget_local_share", "1 while this instance keeps to its local share of the provider "
-                + "budget (Redis unreachable or not configured), 0 on the shared budget", () -> onShared ? 0 : 1);
-        this.waitTime = metrics.timer("llm_budget_wait_seconds",
+        metrics.gauge(
+                "llm_budget_waiting", "model requests of this instance waiting for the provider budget", waiting::size);
+        metrics.gauge(
+                "llm_budget_in_flight", "model requests of this instance holding a provider budget permit", held::size);
+        metrics.gauge(
+                "llm_budget_local_share",
+                "1 while this instance keeps to its local share of the provider "
+                        + "budget (Redis unreachable or not configured), 0 on the shared budget",
+                () -> onShared ? 0 : 1);
+        this.waitTime = metrics.timer(
+                "llm_budget_wait_seconds",
                 "how long a model request waited for the provider budget before it was granted");
         String grantsHelp = "model requests granted by the provider budget, by where the budget was kept";
         this.sharedGrants = metrics.counter("llm_budget_grants_total", grantsHelp, "budget", "shared");
         this.localGrants = metrics.counter("llm_budget_grants_total", grantsHelp, "budget", "local");
-        this.withdrawn = metrics.counter("llm_budget_withdrawn_total",
+        this.withdrawn = metrics.counter(
+                "llm_budget_withdrawn_total",
                 "model requests withdrawn while waiting for the provider budget (stale thoughts, shutdown)");
-        this.rateLimited = metrics.counter("llm_budget_rate_limited_total",
-                "429 answers that paused the provider budget for every instance");
-        this.redisFallbacks = metrics.counter("llm_budget_redis_fallbacks_total",
+        this.rateLimited = metrics.counter(
+                "llm_budget_rate_limited_total", "429 answers that paused the provider budget for every instance");
+        this.redisFallbacks = metrics.counter(
+                "llm_budget_redis_fallbacks_total",
                 "times this instance lost Redis and fell back to its local share of the provider budget");
     }
 
@@ -123,10 +132,10 @@ final class ClusterBudget implements ProviderBudget {
             future.completeExceptionally(closedException());
             return future;
         }
-        String name = requestId.length() > MAX_REQUEST_ID_CHARS ? requestId.substring(0, MAX_REQUEST_ID_CHARS)
-                : requestId;
-        Waiter waiter = new Waiter(instanceTag + "/" + sequence.incrementAndGet() + "/" + name, estimatedTokens,
-                future, clock.millis());
+        String name =
+                requestId.length() > MAX_REQUEST_ID_CHARS ? requestId.substring(0, MAX_REQUEST_ID_CHARS) : requestId;
+        Waiter waiter = new Waiter(
+                instanceTag + "/" + sequence.incrementAndGet() + "/" + name, estimatedTokens, future, clock.millis());
         waiting.addLast(waiter);
         // A withdrawn request leaves the queue at the next pump, and gives back what it reserved.
         future.whenComplete((permit, failure) -> {
@@ -143,7 +152,8 @@ final class ClusterBudget implements ProviderBudget {
         long until = clock.millis() + Math.max(0, retryAfter.toMillis());
         pauseAsked.accumulateAndGet(until, Math::max);
         rateLimited.increment();
-        LOG.info("provider budget: the provider answered 429; every instance holds its requests back for {} ms",
+        LOG.info(
+                "provider budget: the provider answered 429; every instance holds its requests back for {} ms",
                 retryAfter.toMillis());
         requestPump();
     }
@@ -216,7 +226,8 @@ final class ClusterBudget implements ProviderBudget {
             // While Redis is away the lease cannot be removed; it expires on its own.
             runShared(limits -> limits.finish(permit.id));
         }
-        Consumer<Limits> settle = permit.unused ? limits -> limits.refund(permit.estimatedTokens)
+        Consumer<Limits> settle = permit.unused
+                ? limits -> limits.refund(permit.estimatedTokens)
                 : limits -> limits.settle(permit.actualTokens - permit.estimatedTokens);
         if (!permit.reservedShared) {
             settle.accept(local);
@@ -257,7 +268,8 @@ final class ClusterBudget implements ProviderBudget {
             onShared = true;
             held.values().forEach(permit -> permit.leaseShared = true);
             nextRenewal = now + renewEveryMillis;
-            LOG.info("provider budget: Redis answers again; back on the shared budget ({} requests in flight here)",
+            LOG.info(
+                    "provider budget: Redis answers again; back on the shared budget ({} requests in flight here)",
                     ids.size());
             return;
         }
@@ -419,9 +431,10 @@ final class ClusterBudget implements ProviderBudget {
     /** Runs {@code call} on the shared budget: false when not on it, or when Redis failed (then falls back). */
     private boolean runShared(Consumer<Limits> call) {
         return askShared(limits -> {
-            call.accept(limits);
-            return Boolean.TRUE;
-        }) != null;
+                    call.accept(limits);
+                    return Boolean.TRUE;
+                })
+                != null;
     }
 
     /** {@code call}'s answer on the shared budget; null when not on it, or when Redis failed (then falls back). */
@@ -441,8 +454,11 @@ final class ClusterBudget implements ProviderBudget {
         onShared = false;
         redisFallbacks.increment();
         nextRedisTry = clock.millis() + REDIS_RETRY.toMillis();
-        LOG.warn("provider budget: Redis unreachable ({}); this instance keeps to 1/{} of each limit until Redis "
-                + "answers again", e.toString(), config.instances());
+        LOG.warn(
+                "provider budget: Redis unreachable ({}); this instance keeps to 1/{} of each limit until Redis "
+                        + "answers again",
+                e.toString(),
+                config.instances());
     }
 
     private static IllegalStateException closedException() {
@@ -478,6 +494,7 @@ final class ClusterBudget implements ProviderBudget {
         final boolean reservedShared;
         /** Whether Redis has a lease for it (the pump's). */
         boolean leaseShared;
+
         final AtomicBoolean released = new AtomicBoolean();
         /** Set before the permit is queued in {@link #ended}, which publishes it to the pump. */
         long actualTokens;

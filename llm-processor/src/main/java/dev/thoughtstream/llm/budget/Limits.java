@@ -56,5 +56,9 @@ interface Limits {
         }
     }
 
-    enum Outcome { GRANTED, FULL, PAUSED }
+    enum Outcome {
+        GRANTED,
+        FULL,
+        PAUSED
+    }
 }

@@ -16,7 +16,8 @@ final class LocalLimits implements Limits {
 
     LocalLimits(BudgetConfig config, Clock clock) {
         this.maxConcurrent = config.share(config.maxConcurrentRequests());
-        this.buckets = new MinuteBuckets(config.share(config.requestsPerMinute()),
+        this.buckets = new MinuteBuckets(
+                config.share(config.requestsPerMinute()),
                 config.share(config.tokensPerMinute()),
                 (dimension, limit) -> Bucket.builder()
                         .addLimit(MinuteBuckets.perMinute(limit))

@@ -26,7 +26,10 @@ final class MinuteBuckets {
     }
 
     static Bandwidth perMinute(long limit) {
-        return Bandwidth.builder().capacity(limit).refillGreedy(limit, Duration.ofMinutes(1)).build();
+        return Bandwidth.builder()
+                .capacity(limit)
+                .refillGreedy(limit, Duration.ofMinutes(1))
+                .build();
     }
 
     /** Bucket4j's time from the budget's clock (so tests can move it), at millisecond precision. */

@@ -24,19 +24,30 @@ public final class ProviderBudgets {
      *                       shut down by the budget
      * @param clock          the time of the buckets, leases and pauses: the instances' clocks must agree
      */
-    public static ProviderBudget create(BudgetConfig config, Optional<RedisClient> redis, String redisKeyPrefix,
-            ScheduledExecutorService scheduler, Clock clock, Metrics metrics) {
+    public static ProviderBudget create(
+            BudgetConfig config,
+            Optional<RedisClient> redis,
+            String redisKeyPrefix,
+            ScheduledExecutorService scheduler,
+            Clock clock,
+            Metrics metrics) {
         Objects.requireNonNull(config, "config");
         Objects.requireNonNull(redis, "redis");
         Objects.requireNonNull(redisKeyPrefix, "redisKeyPrefix");
         if (!config.limited()) {
             return ProviderBudget.unlimited();
         }
-        Limits shared = redis.map(client -> new RedisLimits(config, client, redisKeyPrefix, clock)).orElse(null);
-        LOG.info("provider budget {}: requests at once {}, requests/min {}, tokens/min {} ({}; without Redis each "
-                + "instance keeps to 1/{})", config.budgetId(), limit(config.maxConcurrentRequests()),
-                limit(config.requestsPerMinute()), limit(config.tokensPerMinute()),
-                shared != null ? "shared through Redis" : "no Redis", config.instances());
+        Limits shared = redis.map(client -> new RedisLimits(config, client, redisKeyPrefix, clock))
+                .orElse(null);
+        LOG.info(
+                "provider budget {}: requests at once {}, requests/min {}, tokens/min {} ({}; without Redis each "
+                        + "instance keeps to 1/{})",
+                config.budgetId(),
+                limit(config.maxConcurrentRequests()),
+                limit(config.requestsPerMinute()),
+                limit(config.tokensPerMinute()),
+                shared != null ? "shared through Redis" : "no Redis",
+                config.instances());
         return new ClusterBudget(config, shared, scheduler, clock, metrics);
     }
 

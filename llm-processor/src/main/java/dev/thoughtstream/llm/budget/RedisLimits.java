@@ -92,12 +92,18 @@ final class RedisLimits implements Limits {
         JedisBasedProxyManager<String> proxies = Bucket4jJedis.casBasedBuilder(redis)
                 .keyMapper(Mapper.STRING)
                 .clientClock(MinuteBuckets.timeMeter(clock))
-                .expirationAfterWrite(ExpirationAfterWriteStrategy.basedOnTimeForRefillingBucketUpToMax(
-                        KEEP_FULL_BUCKET))
+                .expirationAfterWrite(
+                        ExpirationAfterWriteStrategy.basedOnTimeForRefillingBucketUpToMax(KEEP_FULL_BUCKET))
                 .build();
-        this.buckets = new MinuteBuckets(config.requestsPerMinute(), config.tokensPerMinute(),
-                (dimension, limit) -> proxies.builder().build(base + dimension + ":" + limit,
-                        () -> BucketConfiguration.builder().addLimit(MinuteBuckets.perMinute(limit)).build()));
+        this.buckets = new MinuteBuckets(
+                config.requestsPerMinute(),
+                config.tokensPerMinute(),
+                (dimension, limit) -> proxies.builder()
+                        .build(
+                                base + dimension + ":" + limit,
+                                () -> BucketConfiguration.builder()
+                                        .addLimit(MinuteBuckets.perMinute(limit))
+                                        .build()));
     }
 
     /** {@code <prefix>llm:budget:<budget id>:}, the start of every key of this budget. */
@@ -122,8 +128,15 @@ final class RedisLimits implements Limits {
 
     @Override
     public Admission admit(String permitId, long nowMillis, int heldHere) {
-        Object answer = redis.eval(ADMIT, List.of(leasesKey, pauseKey), List.of(Long.toString(nowMillis),
-                Long.toString(nowMillis + leaseMillis), permitId, Integer.toString(maxConcurrent), keyTtl()));
+        Object answer = redis.eval(
+                ADMIT,
+                List.of(leasesKey, pauseKey),
+                List.of(
+                        Long.toString(nowMillis),
+                        Long.toString(nowMillis + leaseMillis),
+                        permitId,
+                        Integer.toString(maxConcurrent),
+                        keyTtl()));
         List<?> reply = (List<?>) answer;
         long status = (Long) reply.get(0);
         long value = (long) Double.parseDouble(reply.get(1).toString());
@@ -160,8 +173,10 @@ final class RedisLimits implements Limits {
 
     @Override
     public void pause(long untilMillis, long nowMillis) {
-        redis.eval(PAUSE, List.of(pauseKey), List.of(Long.toString(untilMillis),
-                Long.toString(Math.max(1, untilMillis - nowMillis))));
+        redis.eval(
+                PAUSE,
+                List.of(pauseKey),
+                List.of(Long.toString(untilMillis), Long.toString(Math.max(1, untilMillis - nowMillis))));
         buckets.drain();
     }
 

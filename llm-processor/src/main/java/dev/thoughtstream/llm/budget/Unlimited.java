@@ -7,7 +7,7 @@ import java.util.concurrent.CompletableFuture;
 enum Unlimited implements ProviderBudget {
     INSTANCE;
 
-    private static final Permit NOTHING_TO_RELEASE = tokens -> { };
+    private static final Permit NOTHING_TO_RELEASE = tokens -> {};
     private static final CompletableFuture<Permit> GRANTED = CompletableFuture.completedFuture(NOTHING_TO_RELEASE);
 
     @Override
@@ -21,6 +21,5 @@ enum Unlimited implements ProviderBudget {
     }
 
     @Override
-    public void close() {
-    }
+    public void close() {}
 }

@@ -62,7 +62,11 @@ public final class ChatLanes<T> {
     }
 
     /** A lane head's state: READY heads wait for a slot in {@link #ready}, WAITING ones for their timer. */
-    private enum State { READY, RUNNING, WAITING }
+    private enum State {
+        READY,
+        RUNNING,
+        WAITING
+    }
 
     private final int concurrency;
     private final ScheduledExecutorService scheduler;
@@ -74,12 +78,19 @@ public final class ChatLanes<T> {
     private final KeyedLanes<Long, Item<T>> lanes = new KeyedLanes<>();
     /** Chats whose head is READY, in the order they became ready. */
     private final ArrayDeque<Long> ready = new ArrayDeque<>();
+
     private int running;
     private int size;
     private boolean closed;
 
-    ChatLanes(int concurrency, ScheduledExecutorService scheduler, Launcher<T> launcher, Finisher<T> finisher,
-            Duration waitDelay, Duration retryBase, Duration retryMax) {
+    ChatLanes(
+            int concurrency,
+            ScheduledExecutorService scheduler,
+            Launcher<T> launcher,
+            Finisher<T> finisher,
+            Duration waitDelay,
+            Duration retryBase,
+            Duration retryMax) {
         if (concurrency < 1) {
             throw new IllegalArgumentException("concurrency must be >= 1");
         }

@@ -46,6 +46,7 @@ public final class GroupConsumerLoop {
     static final long POLL_MS = 100;
     /** How long a revocation or shutdown waits for cancelled generations to end before committing. */
     static final Duration SETTLE_TIMEOUT = Duration.ofSeconds(10);
+
     static final Duration WAIT_DELAY = Duration.ofMillis(500);
     static final Duration RETRY_BASE = Duration.ofSeconds(1);
     static final Duration RETRY_MAX = Duration.ofSeconds(30);
@@ -53,8 +54,7 @@ public final class GroupConsumerLoop {
     private static final Backoff DEAD_LETTER_RETRY = Backoff.exponential(RETRY_BASE, RETRY_MAX);
 
     /** A polled record on its way through. */
-    private record Work(TopicPartition tp, Runnable finished, ConsumerRecord<byte[], byte[]> record,
-            Thought thought) {}
+    private record Work(TopicPartition tp, Runnable finished, ConsumerRecord<byte[], byte[]> record, Thought thought) {}
 
     private final Topics topics;
     private final ThoughtHandler handler;
@@ -63,19 +63,33 @@ public final class GroupConsumerLoop {
     private final CommittingConsumerLoop loop;
     /** Dead letters being written, by record; they are not in a chat's lane. */
     private final Map<Work, CompletableFuture<Disposition>> deadLettering = new ConcurrentHashMap<>();
+
     private final Set<Work> droppedDeadLetters = ConcurrentHashMap.newKeySet();
 
-    public GroupConsumerLoop(Consumer<byte[], byte[]> consumer, Topics topics, ThoughtHandler handler,
-            ScaleConfig scale, ScheduledExecutorService scheduler) {
+    public GroupConsumerLoop(
+            Consumer<byte[], byte[]> consumer,
+            Topics topics,
+            ThoughtHandler handler,
+            ScaleConfig scale,
+            ScheduledExecutorService scheduler) {
         this.topics = Objects.requireNonNull(topics, "topics");
         this.handler = Objects.requireNonNull(handler, "handler");
         this.scheduler = Objects.requireNonNull(scheduler, "scheduler");
-        this.lanes = new ChatLanes<>(scale.maxInFlight(), scheduler,
+        this.lanes = new ChatLanes<>(
+                scale.maxInFlight(),
+                scheduler,
                 item -> handler.start(item.value.record(), item.value.thought()),
-                (item, d) -> item.value.finished().run(), WAIT_DELAY, RETRY_BASE, RETRY_MAX);
-        this.loop = new CommittingConsumerLoop(consumer, topics.thoughts().name(), new Thoughts(),
-                new CommittingConsumerLoop.Settings("thoughts", Duration.ofMillis(POLL_MS), scale.maxBuffered(),
-                        SETTLE_TIMEOUT, SETTLE_TIMEOUT), () -> false);
+                (item, d) -> item.value.finished().run(),
+                WAIT_DELAY,
+                RETRY_BASE,
+                RETRY_MAX);
+        this.loop = new CommittingConsumerLoop(
+                consumer,
+                topics.thoughts().name(),
+                new Thoughts(),
+                new CommittingConsumerLoop.Settings(
+                        "thoughts", Duration.ofMillis(POLL_MS), scale.maxBuffered(), SETTLE_TIMEOUT, SETTLE_TIMEOUT),
+                () -> false);
     }
 
     /** Runs the loop on the calling thread until {@code running} turns false (checked after each poll). */
@@ -109,13 +123,16 @@ public final class GroupConsumerLoop {
             }
             long delayMs = DEAD_LETTER_RETRY.delayMillis(tries);
             try {
-                scheduler.schedule(() -> {
-                    if (!droppedDeadLetters.remove(work)) {
-                        deadLetter(work, reason, tries + 1);
-                    } else {
-                        deadLettering.remove(work);
-                    }
-                }, delayMs, TimeUnit.MILLISECONDS);
+                scheduler.schedule(
+                        () -> {
+                            if (!droppedDeadLetters.remove(work)) {
+                                deadLetter(work, reason, tries + 1);
+                            } else {
+                                deadLettering.remove(work);
+                            }
+                        },
+                        delayMs,
+                        TimeUnit.MILLISECONDS);
             } catch (RejectedExecutionException e) {
                 deadLettering.remove(work);
             }
@@ -147,8 +164,7 @@ public final class GroupConsumerLoop {
          */
         @Override
         public List<CompletableFuture<Disposition>> stop(Predicate<TopicPartition> partitions) {
-            List<CompletableFuture<Disposition>> running =
-                    new ArrayList<>(lanes.drop(w -> partitions.test(w.tp())));
+            List<CompletableFuture<Disposition>> running = new ArrayList<>(lanes.drop(w -> partitions.test(w.tp())));
             for (Map.Entry<Work, CompletableFuture<Disposition>> e : deadLettering.entrySet()) {
                 if (partitions.test(e.getKey().tp())) {
                     droppedDeadLetters.add(e.getKey());

@@ -1,8 +1,8 @@
 package dev.thoughtstream.llm.consume;
 
 import dev.thoughtstream.common.config.ConfigException;
-import dev.thoughtstream.llm.ScaleConfig.Mode;
 import dev.thoughtstream.llm.ScaleConfig;
+import dev.thoughtstream.llm.ScaleConfig.Mode;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -44,9 +44,12 @@ public final class ShareGroups {
         boolean supported = level.orElse((short) 0) >= 1;
         if (configured == Mode.SHARE) {
             if (!supported) {
-                throw new ConfigException(ScaleConfig.MODE, "is share, but the broker does not support share groups ("
-                        + SHARE_VERSION + " " + level.map(String::valueOf).orElse("absent")
-                        + "); use group, or auto to fall back by itself");
+                throw new ConfigException(
+                        ScaleConfig.MODE,
+                        "is share, but the broker does not support share groups ("
+                                + SHARE_VERSION + " "
+                                + level.map(String::valueOf).orElse("absent")
+                                + "); use group, or auto to fall back by itself");
             }
             return Mode.SHARE;
         }
@@ -54,27 +57,32 @@ public final class ShareGroups {
             LOG.info("the broker supports share groups ({}={}): mode share", SHARE_VERSION, level.orElseThrow());
             return Mode.SHARE;
         }
-        LOG.warn("the broker does not support share groups ({} {}): falling back to a classic consumer group "
-                + "(instances up to the partition count)", SHARE_VERSION, level.map(String::valueOf).orElse("absent"));
+        LOG.warn(
+                "the broker does not support share groups ({} {}): falling back to a classic consumer group "
+                        + "(instances up to the partition count)",
+                SHARE_VERSION,
+                level.map(String::valueOf).orElse("absent"));
         return Mode.GROUP;
     }
 
     /** The finalized {@code share.version}; empty when the broker does not know it or cannot describe features. */
     public static Optional<Short> shareVersion(Admin admin, Duration timeout) {
         try {
-            Map<String, FinalizedVersionRange> features = admin.describeFeatures().featureMetadata()
-                    .get(timeout.toMillis(), TimeUnit.MILLISECONDS).finalizedFeatures();
+            Map<String, FinalizedVersionRange> features = admin.describeFeatures()
+                    .featureMetadata()
+                    .get(timeout.toMillis(), TimeUnit.MILLISECONDS)
+                    .finalizedFeatures();
             FinalizedVersionRange range = features.get(SHARE_VERSION);
             return range == null ? Optional.empty() : Optional.of(range.maxVersionLevel());
         } catch (ExecutionException e) {
             if (e.getCause() instanceof UnsupportedVersionException) {
                 return Optional.empty();
             }
-            throw new IllegalStateException("cannot ask the broker whether it supports share groups: " + e.getCause(),
-                    e.getCause());
+            throw new IllegalStateException(
+                    "cannot ask the broker whether it supports share groups: " + e.getCause(), e.getCause());
         } catch (TimeoutException e) {
-            throw new IllegalStateException("the broker did not say within " + timeout
-                    + " whether it supports share groups", e);
+            throw new IllegalStateException(
+                    "the broker did not say within " + timeout + " whether it supports share groups", e);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IllegalStateException("interrupted while describing the broker's features", e);
@@ -93,11 +101,18 @@ public final class ShareGroups {
         ConfigResource group = new ConfigResource(ConfigResource.Type.GROUP, groupId);
         Config current;
         try {
-            current = admin.describeConfigs(List.of(group)).all().get(timeout.toMillis(), TimeUnit.MILLISECONDS)
+            current = admin.describeConfigs(List.of(group))
+                    .all()
+                    .get(timeout.toMillis(), TimeUnit.MILLISECONDS)
                     .get(group);
         } catch (ExecutionException | TimeoutException e) {
-            LOG.warn("cannot read share group {}'s settings ({}); make sure it has {}=read_committed, and that "
-                    + "{} <= its {}", groupId, e.toString(), ISOLATION_LEVEL, ScaleConfig.MAX_DELIVERIES,
+            LOG.warn(
+                    "cannot read share group {}'s settings ({}); make sure it has {}=read_committed, and that "
+                            + "{} <= its {}",
+                    groupId,
+                    e.toString(),
+                    ISOLATION_LEVEL,
+                    ScaleConfig.MAX_DELIVERIES,
                     DELIVERY_COUNT_LIMIT);
             return;
         } catch (InterruptedException e) {
@@ -106,14 +121,17 @@ public final class ShareGroups {
         }
         ConfigEntry limit = current == null ? null : current.get(DELIVERY_COUNT_LIMIT);
         if (limit != null && limit.value() != null && maxDeliveries > Integer.parseInt(limit.value())) {
-            throw new ConfigException(ScaleConfig.MAX_DELIVERIES, "is " + maxDeliveries + " but share group " + groupId
-                    + " has " + DELIVERY_COUNT_LIMIT + "=" + limit.value()
-                    + ": Kafka would archive a poison thought before it reached the dead-letter topic");
+            throw new ConfigException(
+                    ScaleConfig.MAX_DELIVERIES,
+                    "is " + maxDeliveries + " but share group " + groupId
+                            + " has " + DELIVERY_COUNT_LIMIT + "=" + limit.value()
+                            + ": Kafka would archive a poison thought before it reached the dead-letter topic");
         }
         List<AlterConfigOp> changes = new ArrayList<>();
         ConfigEntry isolation = current == null ? null : current.get(ISOLATION_LEVEL);
         if (isolation == null || !"read_committed".equals(isolation.value())) {
-            changes.add(new AlterConfigOp(new ConfigEntry(ISOLATION_LEVEL, "read_committed"), AlterConfigOp.OpType.SET));
+            changes.add(
+                    new AlterConfigOp(new ConfigEntry(ISOLATION_LEVEL, "read_committed"), AlterConfigOp.OpType.SET));
         }
         ConfigEntry reset = current == null ? null : current.get(AUTO_OFFSET_RESET);
         if (reset == null || reset.source() == ConfigEntry.ConfigSource.DEFAULT_CONFIG) {
@@ -124,11 +142,19 @@ public final class ShareGroups {
         }
         try {
             admin.incrementalAlterConfigs(Map.of(group, changes)).all().get(timeout.toMillis(), TimeUnit.MILLISECONDS);
-            LOG.info("share group {}: set {}", groupId, changes.stream()
-                    .map(c -> c.configEntry().name() + "=" + c.configEntry().value()).toList());
+            LOG.info(
+                    "share group {}: set {}",
+                    groupId,
+                    changes.stream()
+                            .map(c -> c.configEntry().name() + "="
+                                    + c.configEntry().value())
+                            .toList());
         } catch (ExecutionException | TimeoutException e) {
-            LOG.warn("cannot set {} on share group {} ({}); set them yourself (kafka-configs --entity-type groups)",
-                    changes, groupId, e.toString());
+            LOG.warn(
+                    "cannot set {} on share group {} ({}); set them yourself (kafka-configs --entity-type groups)",
+                    changes,
+                    groupId,
+                    e.toString());
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IllegalStateException("interrupted while setting share group settings", e);

@@ -56,6 +56,7 @@ public final class ShareWorker {
         final Thought thought;
         /** The current handling's result; null while waiting to look at a claim again. */
         CompletableFuture<Disposition> result;
+
         long retryAtNanos;
         long renewAtNanos;
         /** Returned by the last poll: it must be acknowledged (for good or RENEW) before the next poll. */
@@ -75,7 +76,11 @@ public final class ShareWorker {
     private final Map<String, Held> held = new LinkedHashMap<>();
     private long renewAfterNanos = TimeUnit.MILLISECONDS.toNanos(DEFAULT_LOCK_MS / 2);
 
-    public ShareWorker(ShareConsumer<byte[], byte[]> consumer, Topics topics, ThoughtHandler handler, ScaleConfig scale,
+    public ShareWorker(
+            ShareConsumer<byte[], byte[]> consumer,
+            Topics topics,
+            ThoughtHandler handler,
+            ScaleConfig scale,
             CountDownLatch stopping) {
         this.consumer = Objects.requireNonNull(consumer, "consumer");
         this.topics = Objects.requireNonNull(topics, "topics");
@@ -130,8 +135,12 @@ public final class ShareWorker {
         if (!read.ok()) {
             h.result = handler.deadLetter(record, read.unreadable(), Disposition.DEAD_LETTERED, null);
         } else if (deliveries >= maxDeliveries) {
-            h.result = handler.deadLetter(record, "delivered " + deliveries + " times (" + ScaleConfig.MAX_DELIVERIES
-                    + "=" + maxDeliveries + ") without being finished", Disposition.DEAD_LETTERED, read.thought());
+            h.result = handler.deadLetter(
+                    record,
+                    "delivered " + deliveries + " times (" + ScaleConfig.MAX_DELIVERIES + "=" + maxDeliveries
+                            + ") without being finished",
+                    Disposition.DEAD_LETTERED,
+                    read.thought());
         } else {
             h.result = handler.start(record, read.thought()).result();
         }
@@ -147,8 +156,10 @@ public final class ShareWorker {
         for (Iterator<Held> it = held.values().iterator(); it.hasNext(); ) {
             Held h = it.next();
             if (!h.returned && now - h.renewAtNanos > 2 * renewAfterNanos) {
-                LOG.warn("{} was not returned after its renewal; its lock is lost and the record may go to another "
-                        + "consumer", id(h.record));
+                LOG.warn(
+                        "{} was not returned after its renewal; its lock is lost and the record may go to another "
+                                + "consumer",
+                        id(h.record));
                 it.remove();
             }
         }
@@ -174,7 +185,8 @@ public final class ShareWorker {
             boolean progressed = false;
             for (Held h : returned) {
                 if (h.result == null && (stop || now >= h.retryAtNanos)) {
-                    h.result = stop ? CompletableFuture.completedFuture(Disposition.RETRY)
+                    h.result = stop
+                            ? CompletableFuture.completedFuture(Disposition.RETRY)
                             : handler.start(h.record, h.thought).result();
                 }
                 if (h.result != null && h.result.isDone()) {
@@ -230,7 +242,8 @@ public final class ShareWorker {
                 // Only claims to look at again later: the stopping latch doubles as an interruptible timer.
                 stopping.await(nanos, TimeUnit.NANOSECONDS);
             } else {
-                CompletableFuture.anyOf(results.toArray(CompletableFuture[]::new)).get(nanos, TimeUnit.NANOSECONDS);
+                CompletableFuture.anyOf(results.toArray(CompletableFuture[]::new))
+                        .get(nanos, TimeUnit.NANOSECONDS);
             }
         } catch (TimeoutException e) {
             // The renewal is due.
@@ -259,7 +272,11 @@ public final class ShareWorker {
         }
         consumer.acknowledge(h.record, type);
         held.remove(id(h.record));
-        LOG.debug("{} acknowledged {} ({}), delivery {}", id(h.record), type, d,
+        LOG.debug(
+                "{} acknowledged {} ({}), delivery {}",
+                id(h.record),
+                type,
+                d,
                 h.record.deliveryCount().orElse((short) 1));
     }
 
@@ -301,7 +318,8 @@ public final class ShareWorker {
                     continue;
                 }
                 Disposition d = h.result != null && h.result.isDone() && !h.result.isCompletedExceptionally()
-                        ? h.result.join() : Disposition.RETRY;
+                        ? h.result.join()
+                        : Disposition.RETRY;
                 decide(h, d, true);
             }
             held.clear();

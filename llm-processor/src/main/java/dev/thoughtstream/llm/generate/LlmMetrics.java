@@ -31,7 +31,11 @@ public final class LlmMetrics {
     static final String CANCELLATIONS = "llm_generation_cancellations_total";
 
     enum CallOutcome {
-        OK("ok"), TRUNCATED("truncated"), ERROR("error"), TIMEOUT("timeout"), CANCELLED("cancelled");
+        OK("ok"),
+        TRUNCATED("truncated"),
+        ERROR("error"),
+        TIMEOUT("timeout"),
+        CANCELLED("cancelled");
 
         final String label;
 
@@ -52,8 +56,8 @@ public final class LlmMetrics {
         this.provider = Objects.requireNonNull(provider, "provider");
         // Registered up front, so dashboards see zeros rather than missing series.
         this.callSeconds = metrics.timer(CALL_SECONDS, "Model calls from request to end", "provider", provider);
-        this.firstTokenSeconds = metrics.timer(FIRST_TOKEN_SECONDS, "Model calls from request to first token",
-                "provider", provider);
+        this.firstTokenSeconds =
+                metrics.timer(FIRST_TOKEN_SECONDS, "Model calls from request to first token", "provider", provider);
         this.tokens = metrics.counter(TOKENS, "Output tokens of the model", "provider", provider);
         this.cancellations = metrics.counter(CANCELLATIONS, "Reply generations cancelled (stale or shutting down)");
         for (CallOutcome outcome : CallOutcome.values()) {
@@ -74,12 +78,19 @@ public final class LlmMetrics {
     }
 
     void error(ErrorKind kind) {
-        metrics.counter(ERRORS, "Failed model calls by kind", "provider", provider, "kind", kind.label()).increment();
+        metrics.counter(ERRORS, "Failed model calls by kind", "provider", provider, "kind", kind.label())
+                .increment();
     }
 
     void retry(ErrorKind reason) {
-        metrics.counter(RETRIES, "Model calls retried, by the error that caused it", "provider", provider,
-                "reason", reason.label()).increment();
+        metrics.counter(
+                        RETRIES,
+                        "Model calls retried, by the error that caused it",
+                        "provider",
+                        provider,
+                        "reason",
+                        reason.label())
+                .increment();
     }
 
     void cancellation() {

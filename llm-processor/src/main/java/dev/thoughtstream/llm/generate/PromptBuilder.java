@@ -44,10 +44,11 @@ public final class PromptBuilder {
             if (turn.text().isBlank()) {
                 continue;
             }
-            messages.add(switch (turn.role()) {
-                case USER -> UserMessage.from(turn.text());
-                case ASSISTANT -> AiMessage.from(turn.text());
-            });
+            messages.add(
+                    switch (turn.role()) {
+                        case USER -> UserMessage.from(turn.text());
+                        case ASSISTANT -> AiMessage.from(turn.text());
+                    });
         }
         messages.add(UserMessage.from(thought.text()));
         return messages;
@@ -68,14 +69,17 @@ public final class PromptBuilder {
             if (message instanceof SystemMessage system) {
                 chars += system.text().length();
             } else if (message instanceof UserMessage user) {
-                chars += user.hasSingleText() ? user.singleText().length() : user.toString().length();
+                chars += user.hasSingleText()
+                        ? user.singleText().length()
+                        : user.toString().length();
             } else if (message instanceof AiMessage ai) {
                 chars += ai.text() == null ? 0 : ai.text().length();
             } else {
                 chars += message.toString().length();
             }
         }
-        long tokens = (chars + CHARS_PER_TOKEN - 1) / CHARS_PER_TOKEN + 4L * request.messages().size();
+        long tokens = (chars + CHARS_PER_TOKEN - 1) / CHARS_PER_TOKEN
+                + 4L * request.messages().size();
         return (int) Math.min(Integer.MAX_VALUE, tokens);
     }
 }

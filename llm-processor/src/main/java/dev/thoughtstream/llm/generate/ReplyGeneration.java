@@ -66,6 +66,7 @@ public final class ReplyGeneration {
     private final ProviderBudget budget;
     /** Names this generation's model calls to the budget: {@code <prefix>/<call number>}. */
     private final String callIdPrefix;
+
     private final CompletableFuture<ReplyResult> result = new CompletableFuture<>();
     private final Object lock = new Object();
 
@@ -80,9 +81,18 @@ public final class ReplyGeneration {
     private ScheduledFuture<?> replyTimer;
     private ScheduledFuture<?> retryTimer;
 
-    ReplyGeneration(Thought thought, PartSink sink, StreamingChatModel model, PromptBuilder prompts,
-            ReplySettings settings, RetryPolicy retries, ScheduledExecutorService timer, Clock clock,
-            LlmMetrics metrics, ProviderBudget budget, String callIdPrefix) {
+    ReplyGeneration(
+            Thought thought,
+            PartSink sink,
+            StreamingChatModel model,
+            PromptBuilder prompts,
+            ReplySettings settings,
+            RetryPolicy retries,
+            ScheduledExecutorService timer,
+            Clock clock,
+            LlmMetrics metrics,
+            ProviderBudget budget,
+            String callIdPrefix) {
         this.thought = thought;
         this.replyId = ReplyPart.replyIdFor(thought.thoughtId());
         this.sink = sink;
@@ -127,8 +137,12 @@ public final class ReplyGeneration {
             ended = end(Outcome.CANCELLED, Optional.empty());
         }
         metrics.cancellation();
-        LOG.info("cancelled reply {} of chat {} thought {} after {} parts", replyId, thought.chatId(),
-                thought.thoughtId(), ended.parts());
+        LOG.info(
+                "cancelled reply {} of chat {} thought {} after {} parts",
+                replyId,
+                thought.chatId(),
+                thought.thoughtId(),
+                ended.parts());
         result.complete(ended);
         return true;
     }
@@ -162,8 +176,8 @@ public final class ReplyGeneration {
         try {
             request = prompts.request(thought);
             call.promptTokens = PromptBuilder.estimatedPromptTokens(request);
-            permit = budget.acquire(callIdPrefix + "/" + call.number,
-                    call.promptTokens + PromptBuilder.ANSWER_TOKEN_ALLOWANCE);
+            permit = budget.acquire(
+                    callIdPrefix + "/" + call.number, call.promptTokens + PromptBuilder.ANSWER_TOKEN_ALLOWANCE);
         } catch (RuntimeException e) {
             onError(call, e);
             return;
@@ -174,8 +188,12 @@ public final class ReplyGeneration {
                 permit.cancel(false);
             } else if (!permit.isDone()) {
                 call.permitRequest = permit;
-                LOG.debug("reply {} of chat {} thought {}: model call {} waits for the provider budget", replyId,
-                        thought.chatId(), thought.thoughtId(), call.number);
+                LOG.debug(
+                        "reply {} of chat {} thought {}: model call {} waits for the provider budget",
+                        replyId,
+                        thought.chatId(),
+                        thought.thoughtId(),
+                        call.number);
             }
         }
         if (permit.isDone()) {
@@ -209,7 +227,11 @@ public final class ReplyGeneration {
                 call.watchdog = schedule(() -> onFirstTokenTimeout(call), settings.firstTokenTimeout());
             }
         }
-        LOG.debug("reply {} of chat {} thought {}: model call {}", replyId, thought.chatId(), thought.thoughtId(),
+        LOG.debug(
+                "reply {} of chat {} thought {}: model call {}",
+                replyId,
+                thought.chatId(),
+                thought.thoughtId(),
                 call.number);
         try {
             call.abort.bindDuring(() -> model.chat(request, call));
@@ -263,7 +285,9 @@ public final class ReplyGeneration {
                 return;
             }
             try {
-                String full = response == null || response.aiMessage() == null ? null : response.aiMessage().text();
+                String full = response == null || response.aiMessage() == null
+                        ? null
+                        : response.aiMessage().text();
                 // Some providers stream little or nothing and put the answer in the final response only.
                 String streamed = call.streamed.toString();
                 if (full != null && full.length() > streamed.length() && full.startsWith(streamed)) {
@@ -278,8 +302,13 @@ public final class ReplyGeneration {
                 call.usedTokens = usedTokens(call, response);
                 endCall(call, normal ? CallOutcome.OK : CallOutcome.TRUNCATED, outputTokens(call, response));
                 if (!normal) {
-                    LOG.warn("reply {} of chat {} thought {}: stream ended with finish reason {}; answering with the {}"
-                            + " characters that arrived", replyId, thought.chatId(), thought.thoughtId(), reason,
+                    LOG.warn(
+                            "reply {} of chat {} thought {}: stream ended with finish reason {}; answering with the {}"
+                                    + " characters that arrived",
+                            replyId,
+                            thought.chatId(),
+                            thought.thoughtId(),
+                            reason,
                             call.streamed.length());
                 }
                 completion = finishWithWhatArrived(call, normal ? Outcome.ANSWERED : Outcome.TRUNCATED);
@@ -294,8 +323,13 @@ public final class ReplyGeneration {
         Runnable completion;
         synchronized (lock) {
             if (call.ended) {
-                LOG.debug("reply {} of chat {} thought {}: ignoring an error of ended model call {}: {}", replyId,
-                        thought.chatId(), thought.thoughtId(), call.number, error.getClass().getSimpleName());
+                LOG.debug(
+                        "reply {} of chat {} thought {}: ignoring an error of ended model call {}: {}",
+                        replyId,
+                        thought.chatId(),
+                        thought.thoughtId(),
+                        call.number,
+                        error.getClass().getSimpleName());
                 return;
             }
             completion = callFailed(call, ModelError.of(error, settings.apiKey(), clock));
@@ -309,8 +343,12 @@ public final class ReplyGeneration {
             if (call.ended || call.deltas > 0) {
                 return;
             }
-            completion = callFailed(call, ModelError.timeout(ErrorKind.FIRST_TOKEN_TIMEOUT,
-                    "no first token within " + settings.firstTokenTimeout().toMillis() + " ms"));
+            completion = callFailed(
+                    call,
+                    ModelError.timeout(
+                            ErrorKind.FIRST_TOKEN_TIMEOUT,
+                            "no first token within "
+                                    + settings.firstTokenTimeout().toMillis() + " ms"));
         }
         completion.run();
     }
@@ -328,8 +366,12 @@ public final class ReplyGeneration {
                 call.watchdog = schedule(() -> onIdleCheck(call), Duration.ofNanos(idleNanos - silentNanos));
                 return;
             }
-            completion = callFailed(call, ModelError.timeout(ErrorKind.IDLE_TIMEOUT, "no token for "
-                    + settings.idleTimeout().toMillis() + " ms after " + call.deltas + " tokens"));
+            completion = callFailed(
+                    call,
+                    ModelError.timeout(
+                            ErrorKind.IDLE_TIMEOUT,
+                            "no token for " + settings.idleTimeout().toMillis() + " ms after " + call.deltas
+                                    + " tokens"));
         }
         completion.run();
     }
@@ -342,9 +384,16 @@ public final class ReplyGeneration {
             }
             ModelCall running = current;
             boolean streaming = running != null && !running.ended;
-            LOG.warn("reply {} of chat {} thought {} timed out after {} ms ({} model calls, {} parts sent); {}",
-                    replyId, thought.chatId(), thought.thoughtId(), settings.replyTimeout().toMillis(), calls,
-                    nextSeq, !streaming ? "no call running"
+            LOG.warn(
+                    "reply {} of chat {} thought {} timed out after {} ms ({} model calls, {} parts sent); {}",
+                    replyId,
+                    thought.chatId(),
+                    thought.thoughtId(),
+                    settings.replyTimeout().toMillis(),
+                    calls,
+                    nextSeq,
+                    !streaming
+                            ? "no call running"
                             : running.requested ? "cancelling the model" : "still waiting for the provider budget");
             try {
                 if (streaming) {
@@ -355,13 +404,19 @@ public final class ReplyGeneration {
                         ReplyResult ended = end(Outcome.TIMED_OUT, Optional.empty());
                         completion = () -> result.complete(ended);
                     } else {
-                        completion = failWithApology(new ModelError(ErrorKind.OTHER, "reply_timeout: no answer within "
-                                + settings.replyTimeout().toMillis() + " ms", Optional.empty()));
+                        completion = failWithApology(new ModelError(
+                                ErrorKind.OTHER,
+                                "reply_timeout: no answer within "
+                                        + settings.replyTimeout().toMillis() + " ms",
+                                Optional.empty()));
                     }
                 } else {
                     String last = lastError == null ? "" : "; last error: " + lastError.description();
-                    completion = failWithApology(new ModelError(ErrorKind.OTHER, "reply_timeout: no answer within "
-                            + settings.replyTimeout().toMillis() + " ms" + last, Optional.empty()));
+                    completion = failWithApology(new ModelError(
+                            ErrorKind.OTHER,
+                            "reply_timeout: no answer within "
+                                    + settings.replyTimeout().toMillis() + " ms" + last,
+                            Optional.empty()));
                 }
             } catch (RuntimeException e) {
                 completion = sinkFailed(e);
@@ -392,16 +447,29 @@ public final class ReplyGeneration {
                 if (retry != null) {
                     retryTimer = retry;
                     metrics.retry(error.kind());
-                    LOG.warn("reply {} of chat {} thought {}: model call {} of {} failed ({}); retrying in {} ms",
-                            replyId, thought.chatId(), thought.thoughtId(), call.number, retries.maxCalls(),
-                            error.description(), wait.toMillis());
-                    return () -> { };
+                    LOG.warn(
+                            "reply {} of chat {} thought {}: model call {} of {} failed ({}); retrying in {} ms",
+                            replyId,
+                            thought.chatId(),
+                            thought.thoughtId(),
+                            call.number,
+                            retries.maxCalls(),
+                            error.description(),
+                            wait.toMillis());
+                    return () -> {};
                 }
                 why = "the timer is shut down";
             }
         }
-        LOG.warn("reply {} of chat {} thought {}: model call {} failed ({}); not retried: {}; sending the apology after"
-                + " {} parts", replyId, thought.chatId(), thought.thoughtId(), call.number, error.description(), why,
+        LOG.warn(
+                "reply {} of chat {} thought {}: model call {} failed ({}); not retried: {}; sending the apology after"
+                        + " {} parts",
+                replyId,
+                thought.chatId(),
+                thought.thoughtId(),
+                call.number,
+                error.description(),
+                why,
                 nextSeq);
         try {
             return failWithApology(error);
@@ -433,11 +501,19 @@ public final class ReplyGeneration {
         } else {
             if (nextSeq > 0) {
                 // Cannot happen (the splitter holds text back while it has emitted a part), but a reply must end.
-                LOG.error("reply {} of chat {} thought {}: {} parts sent but no final part; closing with the apology",
-                        replyId, thought.chatId(), thought.thoughtId(), nextSeq);
+                LOG.error(
+                        "reply {} of chat {} thought {}: {} parts sent but no final part; closing with the apology",
+                        replyId,
+                        thought.chatId(),
+                        thought.thoughtId(),
+                        nextSeq);
             } else {
-                LOG.warn("reply {} of chat {} thought {}: the model produced no text ({}); sending the apology",
-                        replyId, thought.chatId(), thought.thoughtId(), outcome);
+                LOG.warn(
+                        "reply {} of chat {} thought {}: the model produced no text ({}); sending the apology",
+                        replyId,
+                        thought.chatId(),
+                        thought.thoughtId(),
+                        outcome);
             }
             send(settings.apologyText(), true);
             ending = Outcome.APOLOGISED;
@@ -462,8 +538,12 @@ public final class ReplyGeneration {
             }
             end(Outcome.CANCELLED, Optional.empty());
         }
-        LOG.error("reply {} of chat {} thought {}: could not hand over a part", replyId, thought.chatId(),
-                thought.thoughtId(), e);
+        LOG.error(
+                "reply {} of chat {} thought {}: could not hand over a part",
+                replyId,
+                thought.chatId(),
+                thought.thoughtId(),
+                e);
         return () -> result.completeExceptionally(e);
     }
 
@@ -474,8 +554,16 @@ public final class ReplyGeneration {
     }
 
     private void send(String text, boolean last) {
-        ReplyPart part = new ReplyPart(ReplyPart.SCHEMA_VERSION, replyId, thought.thoughtId(), thought.chatId(),
-                thought.lastMessageId(), nextSeq, last, text, clock.millis());
+        ReplyPart part = new ReplyPart(
+                ReplyPart.SCHEMA_VERSION,
+                replyId,
+                thought.thoughtId(),
+                thought.chatId(),
+                thought.lastMessageId(),
+                nextSeq,
+                last,
+                text,
+                clock.millis());
         sink.send(part);
         nextSeq++;
         chars += text.length();
@@ -519,8 +607,11 @@ public final class ReplyGeneration {
         if (!call.abort.isAborted()) {
             boolean http = call.abort.abort();
             if (!http && call.handle == null) {
-                LOG.debug("reply {}: model call {} has neither a stream handle nor an HTTP exchange to close; a late"
-                        + " token will cancel it", replyId, call.number);
+                LOG.debug(
+                        "reply {}: model call {} has neither a stream handle nor an HTTP exchange to close; a late"
+                                + " token will cancel it",
+                        replyId,
+                        call.number);
             }
         }
     }
@@ -548,17 +639,27 @@ public final class ReplyGeneration {
 
     private ScheduledFuture<?> schedule(Runnable task, Duration delay) {
         try {
-            return timer.schedule(() -> {
-                try {
-                    task.run();
-                } catch (RuntimeException e) {
-                    LOG.error("reply {} of chat {} thought {}: timer task failed", replyId, thought.chatId(),
-                            thought.thoughtId(), e);
-                }
-            }, delay.toNanos(), TimeUnit.NANOSECONDS);
+            return timer.schedule(
+                    () -> {
+                        try {
+                            task.run();
+                        } catch (RuntimeException e) {
+                            LOG.error(
+                                    "reply {} of chat {} thought {}: timer task failed",
+                                    replyId,
+                                    thought.chatId(),
+                                    thought.thoughtId(),
+                                    e);
+                        }
+                    },
+                    delay.toNanos(),
+                    TimeUnit.NANOSECONDS);
         } catch (RejectedExecutionException e) {
-            LOG.warn("reply {} of chat {} thought {}: timer rejected a task (shutting down?)", replyId,
-                    thought.chatId(), thought.thoughtId());
+            LOG.warn(
+                    "reply {} of chat {} thought {}: timer rejected a task (shutting down?)",
+                    replyId,
+                    thought.chatId(),
+                    thought.thoughtId());
             return null;
         }
     }
@@ -585,6 +686,7 @@ public final class ReplyGeneration {
         long usedTokens = -1;
         /** The request went out (the permit was granted): from here the call is timed and counted. */
         boolean requested;
+
         long startNanos;
         final StringBuilder streamed = new StringBuilder();
         // Guarded by the generation's lock.

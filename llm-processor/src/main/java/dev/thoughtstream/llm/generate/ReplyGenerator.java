@@ -3,9 +3,9 @@ package dev.thoughtstream.llm.generate;
 import dev.langchain4j.model.chat.StreamingChatModel;
 import dev.thoughtstream.common.event.ReplyPart;
 import dev.thoughtstream.common.event.Thought;
-import dev.thoughtstream.llm.budget.ProviderBudget;
 import dev.thoughtstream.common.metrics.Metrics;
 import dev.thoughtstream.llm.LlmConfig;
+import dev.thoughtstream.llm.budget.ProviderBudget;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.Objects;
@@ -44,8 +44,15 @@ public final class ReplyGenerator {
      * @param metrics  where the {@code llm_*} metrics go
      * @param budget   asked for a permit before every model call (each retry included); not owned
      */
-    public ReplyGenerator(StreamingChatModel model, PromptBuilder prompts, ReplySettings settings, RetryPolicy retries,
-            ScheduledExecutorService timer, Clock clock, Metrics metrics, ProviderBudget budget) {
+    public ReplyGenerator(
+            StreamingChatModel model,
+            PromptBuilder prompts,
+            ReplySettings settings,
+            RetryPolicy retries,
+            ScheduledExecutorService timer,
+            Clock clock,
+            Metrics metrics,
+            ProviderBudget budget) {
         this.model = Objects.requireNonNull(model, "model");
         this.prompts = Objects.requireNonNull(prompts, "prompts");
         this.settings = Objects.requireNonNull(settings, "settings");
@@ -57,8 +64,14 @@ public final class ReplyGenerator {
     }
 
     /** Without a provider budget: every call starts at once. */
-    public ReplyGenerator(StreamingChatModel model, PromptBuilder prompts, ReplySettings settings, RetryPolicy retries,
-            ScheduledExecutorService timer, Clock clock, Metrics metrics) {
+    public ReplyGenerator(
+            StreamingChatModel model,
+            PromptBuilder prompts,
+            ReplySettings settings,
+            RetryPolicy retries,
+            ScheduledExecutorService timer,
+            Clock clock,
+            Metrics metrics) {
         this(model, prompts, settings, retries, timer, clock, metrics, ProviderBudget.unlimited());
     }
 
@@ -74,28 +87,59 @@ public final class ReplyGenerator {
      * @param timer        runs the reply timeouts; not owned
      * @param clock        stamps the parts' {@code createdAtMs}
      */
-    public ReplyGenerator(StreamingChatModel model, PromptBuilder prompts, int maxPartChars, String apologyText,
-            Duration replyTimeout, ScheduledExecutorService timer, Clock clock) {
-        this(model, prompts, new ReplySettings(UNKNOWN_PROVIDER, maxPartChars, apologyText, replyTimeout,
-                Duration.ZERO, Duration.ZERO, Optional.empty()), RetryPolicy.none(), timer, clock, new Metrics());
+    public ReplyGenerator(
+            StreamingChatModel model,
+            PromptBuilder prompts,
+            int maxPartChars,
+            String apologyText,
+            Duration replyTimeout,
+            ScheduledExecutorService timer,
+            Clock clock) {
+        this(
+                model,
+                prompts,
+                new ReplySettings(
+                        UNKNOWN_PROVIDER,
+                        maxPartChars,
+                        apologyText,
+                        replyTimeout,
+                        Duration.ZERO,
+                        Duration.ZERO,
+                        Optional.empty()),
+                RetryPolicy.none(),
+                timer,
+                clock,
+                new Metrics());
     }
 
     /** Everything from configuration, metrics into {@code metrics}, retries with random jitter. */
-    public static ReplyGenerator from(LlmConfig config, StreamingChatModel model, ScheduledExecutorService timer,
-            Clock clock, Metrics metrics, ProviderBudget budget) {
-        return new ReplyGenerator(model, new PromptBuilder(config.replies().systemPrompt()),
-                ReplySettings.from(config), RetryPolicy.from(config), timer, clock, metrics, budget);
+    public static ReplyGenerator from(
+            LlmConfig config,
+            StreamingChatModel model,
+            ScheduledExecutorService timer,
+            Clock clock,
+            Metrics metrics,
+            ProviderBudget budget) {
+        return new ReplyGenerator(
+                model,
+                new PromptBuilder(config.replies().systemPrompt()),
+                ReplySettings.from(config),
+                RetryPolicy.from(config),
+                timer,
+                clock,
+                metrics,
+                budget);
     }
 
     /** {@link #from(LlmConfig, StreamingChatModel, ScheduledExecutorService, Clock, Metrics, ProviderBudget)} unlimited. */
-    public static ReplyGenerator from(LlmConfig config, StreamingChatModel model, ScheduledExecutorService timer,
-            Clock clock, Metrics metrics) {
+    public static ReplyGenerator from(
+            LlmConfig config, StreamingChatModel model, ScheduledExecutorService timer, Clock clock, Metrics metrics) {
         return from(config, model, timer, clock, metrics, ProviderBudget.unlimited());
     }
 
     /** {@link #from(LlmConfig, StreamingChatModel, ScheduledExecutorService, Clock, Metrics)} with a fresh Metrics. */
-    public static ReplyGenerator from(LlmConfig config, StreamingChatModel model, ScheduledExecutorService timer,
-            Clock clock) {
+    public static ReplyGenerator from(
+            LlmConfig config, StreamingChatModel model, ScheduledExecutorService timer, Clock clock) {
         return from(config, model, timer, clock, new Metrics());
     }
 
@@ -105,8 +149,11 @@ public final class ReplyGenerator {
      * after the final part was handed over; see {@link ReplyResult} for the outcomes.
      */
     public ReplyGeneration generate(Thought thought, PartSink sink) {
-        return generate(thought, sink, ReplyPart.replyIdFor(thought.thoughtId()) + "@"
-                + UUID.randomUUID().toString().substring(0, 8));
+        return generate(
+                thought,
+                sink,
+                ReplyPart.replyIdFor(thought.thoughtId()) + "@"
+                        + UUID.randomUUID().toString().substring(0, 8));
     }
 
     /**
@@ -114,8 +161,18 @@ public final class ReplyGenerator {
      * (n = 1, 2, ... per retry); the prefix must be unique across processes, like a handling id.
      */
     public ReplyGeneration generate(Thought thought, PartSink sink, String callIdPrefix) {
-        ReplyGeneration generation = new ReplyGeneration(thought, sink, model, prompts, settings, retries, timer, clock,
-                metrics, budget, Objects.requireNonNull(callIdPrefix, "callIdPrefix"));
+        ReplyGeneration generation = new ReplyGeneration(
+                thought,
+                sink,
+                model,
+                prompts,
+                settings,
+                retries,
+                timer,
+                clock,
+                metrics,
+                budget,
+                Objects.requireNonNull(callIdPrefix, "callIdPrefix"));
         generation.start();
         return generation;
     }

@@ -28,8 +28,8 @@ import java.util.Optional;
  * @param calls     model calls made (1 without retries; 0 when cancelled before the first call)
  * @param error     for {@link Outcome#FAILED}: the final error's description; empty otherwise
  */
-public record ReplyResult(String thoughtId, String replyId, Outcome outcome, int parts, int chars, int calls,
-        Optional<String> error) {
+public record ReplyResult(
+        String thoughtId, String replyId, Outcome outcome, int parts, int chars, int calls, Optional<String> error) {
 
     public ReplyResult {
         Objects.requireNonNull(thoughtId, "thoughtId");

@@ -43,8 +43,14 @@ public record ReplySettings(
 
     public static ReplySettings from(LlmConfig config) {
         LlmConfig.Replies replies = config.replies();
-        return new ReplySettings(config.model().providerLabel(), replies.maxPartChars(), replies.apologyText(),
-                replies.timeout(), replies.firstTokenTimeout(), replies.idleTimeout(), config.model().apiKey());
+        return new ReplySettings(
+                config.model().providerLabel(),
+                replies.maxPartChars(),
+                replies.apologyText(),
+                replies.timeout(),
+                replies.firstTokenTimeout(),
+                replies.idleTimeout(),
+                config.model().apiKey());
     }
 
     private static void requirePositive(Duration d, String name) {

@@ -25,6 +25,7 @@ public final class RetryPolicy {
     private final Duration backoffMax;
     /** The steps; empty for a zero backoff, which never grows. */
     private final Optional<Backoff> steps;
+
     private final DoubleSupplier jitter;
 
     /**
@@ -41,7 +42,8 @@ public final class RetryPolicy {
         this.backoff = Objects.requireNonNull(backoff, "backoff");
         this.backoffMax = Objects.requireNonNull(backoffMax, "backoffMax");
         if (backoff.isNegative() || backoffMax.compareTo(backoff) < 0) {
-            throw new IllegalArgumentException("need 0 <= backoff <= backoffMax but was " + backoff + ", " + backoffMax);
+            throw new IllegalArgumentException(
+                    "need 0 <= backoff <= backoffMax but was " + backoff + ", " + backoffMax);
         }
         this.steps = backoff.isZero() ? Optional.empty() : Optional.of(Backoff.exponential(backoff, backoffMax));
         this.jitter = Objects.requireNonNull(jitter, "jitter");

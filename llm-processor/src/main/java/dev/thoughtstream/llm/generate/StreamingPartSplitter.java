@@ -24,6 +24,7 @@ public final class StreamingPartSplitter {
     private final StringBuilder pending = new StringBuilder();
     /** No blank line starts before this index of {@link #pending}; saves rescanning on every token. */
     private int scanFrom;
+
     private int blankLineEnd;
     private boolean finished;
 

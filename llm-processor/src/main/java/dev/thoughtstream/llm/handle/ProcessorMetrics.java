@@ -45,20 +45,31 @@ public final class ProcessorMetrics {
         Objects.requireNonNull(metrics, "metrics");
         for (Disposition d : Disposition.values()) {
             if (d.outcomeLabel() != null) {
-                outcomes.put(d, metrics.counter("llm_thoughts_total",
-                        "Thoughts the llm-processor finished, by how they ended", "outcome", d.outcomeLabel()));
+                outcomes.put(
+                        d,
+                        metrics.counter(
+                                "llm_thoughts_total",
+                                "Thoughts the llm-processor finished, by how they ended",
+                                "outcome",
+                                d.outcomeLabel()));
             }
         }
         for (Retry r : Retry.values()) {
-            retries.put(r, metrics.counter("llm_thoughts_retried_total",
-                    "Handlings of a thought that did not finish it (it is tried again)", "reason",
-                    r.name().toLowerCase(Locale.ROOT)));
+            retries.put(
+                    r,
+                    metrics.counter(
+                            "llm_thoughts_retried_total",
+                            "Handlings of a thought that did not finish it (it is tried again)",
+                            "reason",
+                            r.name().toLowerCase(Locale.ROOT)));
         }
-        redisErrors = metrics.counter("llm_redis_errors_total",
+        redisErrors = metrics.counter(
+                "llm_redis_errors_total",
                 "Redis calls of the llm-processor that failed (staleness check, claim, done marker)");
-        deadLetters = metrics.counter("llm_dead_letters_total",
-                "Records the llm-processor wrote to the dead-letter topic");
-        claimsTakenOver = metrics.counter("llm_claims_taken_over_total",
+        deadLetters =
+                metrics.counter("llm_dead_letters_total", "Records the llm-processor wrote to the dead-letter topic");
+        claimsTakenOver = metrics.counter(
+                "llm_claims_taken_over_total",
                 "Thought claims left by this instance's previous (crashed) process and taken over at once");
         metrics.gauge("llm_in_flight", "Generations the llm-processor is running now", inFlight::get);
     }

@@ -155,12 +155,19 @@ public final class ThoughtClaims {
         } catch (RuntimeException e) {
             metrics.redisError();
             if (failOpen) {
-                LOG.warn("thought {}: cannot claim it in Redis ({}); generating without a claim ({}=fail-open), so "
-                        + "a redelivery could call the model again", thoughtId, e.toString(), ScaleConfig.REDIS_OUTAGE);
+                LOG.warn(
+                        "thought {}: cannot claim it in Redis ({}); generating without a claim ({}=fail-open), so "
+                                + "a redelivery could call the model again",
+                        thoughtId,
+                        e.toString(),
+                        ScaleConfig.REDIS_OUTAGE);
                 return Claim.UNCHECKED;
             }
-            LOG.warn("thought {}: cannot claim it in Redis ({}); waiting for Redis ({}=fail-closed)", thoughtId,
-                    e.toString(), ScaleConfig.REDIS_OUTAGE);
+            LOG.warn(
+                    "thought {}: cannot claim it in Redis ({}); waiting for Redis ({}=fail-closed)",
+                    thoughtId,
+                    e.toString(),
+                    ScaleConfig.REDIS_OUTAGE);
             return Claim.UNAVAILABLE;
         }
     }
@@ -171,8 +178,10 @@ public final class ThoughtClaims {
             store.put(key(thoughtId), DONE, doneTtl);
         } catch (RuntimeException e) {
             metrics.redisError();
-            LOG.warn("thought {} is finished but Redis did not record it ({}); a redelivery would generate it again",
-                    thoughtId, e.toString());
+            LOG.warn(
+                    "thought {} is finished but Redis did not record it ({}); a redelivery would generate it again",
+                    thoughtId,
+                    e.toString());
         }
     }
 
@@ -189,8 +198,12 @@ public final class ThoughtClaims {
             }
         } catch (RuntimeException e) {
             metrics.redisError();
-            LOG.warn("thought {}: cannot release claim {} ({}); it expires after {}", thoughtId, handlingId,
-                    e.toString(), claimTtl);
+            LOG.warn(
+                    "thought {}: cannot release claim {} ({}); it expires after {}",
+                    thoughtId,
+                    handlingId,
+                    e.toString(),
+                    claimTtl);
         }
     }
 }

@@ -54,6 +54,7 @@ public final class ThoughtHandler {
     private static final Logger LOG = LoggerFactory.getLogger(ThoughtHandler.class);
     /** Beyond the reply timeout: the generation ends itself; this only guards against a bug that would hang us. */
     static final Duration RESULT_GRACE = Duration.ofSeconds(30);
+
     public static final String HEADER_THOUGHT_ID = "llm.thought.id";
     public static final String HEADER_REPLY_ID = "llm.reply.id";
 
@@ -68,6 +69,7 @@ public final class ThoughtHandler {
     private final Duration resultTimeout;
     /** {@code <instanceId>#<incarnation>}: every handling id starts with it ({@link ThoughtClaims}). */
     private final String owner;
+
     private final AtomicLong handlings = new AtomicLong();
     /** Handlings under way, by chat, for the staleness signal to find. */
     private final ConcurrentHashMap<Long, Set<Run>> byChat = new ConcurrentHashMap<>();
@@ -76,9 +78,17 @@ public final class ThoughtHandler {
     /** Set by {@link #stop()}: no handling starts any more. */
     private volatile boolean stopped;
 
-    public ThoughtHandler(Topics topics, ReplyGenerator generator, ChatActivity activity, ThoughtClaims claims,
-            Producer<byte[], byte[]> producer, ProcessorMetrics metrics, Executor work, Clock clock,
-            Duration replyTimeout, String owner) {
+    public ThoughtHandler(
+            Topics topics,
+            ReplyGenerator generator,
+            ChatActivity activity,
+            ThoughtClaims claims,
+            Producer<byte[], byte[]> producer,
+            ProcessorMetrics metrics,
+            Executor work,
+            Clock clock,
+            Duration replyTimeout,
+            String owner) {
         this.topics = Objects.requireNonNull(topics, "topics");
         this.generator = Objects.requireNonNull(generator, "generator");
         this.activity = Objects.requireNonNull(activity, "activity");
@@ -111,22 +121,34 @@ public final class ThoughtHandler {
      * Sends {@code record} to the dead-letter topic with {@code reason}. Completes with {@code finished} once Kafka
      * has it, or {@link Disposition#RETRY} when it could not be written (nothing is lost: the record stays unfinished).
      */
-    public CompletableFuture<Disposition> deadLetter(ConsumerRecord<byte[], byte[]> record, String reason,
-            Disposition finished, Thought thought) {
-        LOG.warn("{} {}-{}@{}: {}; sending it to {}", thought == null ? "record" : "thought " + thought.thoughtId(),
-                record.topic(), record.partition(), record.offset(), reason, topics.deadLetters().name());
+    public CompletableFuture<Disposition> deadLetter(
+            ConsumerRecord<byte[], byte[]> record, String reason, Disposition finished, Thought thought) {
+        LOG.warn(
+                "{} {}-{}@{}: {}; sending it to {}",
+                thought == null ? "record" : "thought " + thought.thoughtId(),
+                record.topic(),
+                record.partition(),
+                record.offset(),
+                reason,
+                topics.deadLetters().name());
         ProducerRecord<byte[], byte[]> dead =
                 DeadLetters.of(topics.deadLetters().name(), record, LlmProcessor.SERVICE, reason, clock.millis());
         if (thought != null) {
             dead.headers().add(HEADER_THOUGHT_ID, thought.thoughtId().getBytes(StandardCharsets.UTF_8));
-            dead.headers().add(HEADER_REPLY_ID,
-                    ReplyPart.replyIdFor(thought.thoughtId()).getBytes(StandardCharsets.UTF_8));
+            dead.headers()
+                    .add(
+                            HEADER_REPLY_ID,
+                            ReplyPart.replyIdFor(thought.thoughtId()).getBytes(StandardCharsets.UTF_8));
         }
         CompletableFuture<Disposition> result = new CompletableFuture<>();
         send(dead).whenComplete((md, error) -> {
             if (error != null) {
-                LOG.error("could not dead-letter {}-{}@{}; it stays unfinished and is tried again", record.topic(),
-                        record.partition(), record.offset(), error);
+                LOG.error(
+                        "could not dead-letter {}-{}@{}; it stays unfinished and is tried again",
+                        record.topic(),
+                        record.partition(),
+                        record.offset(),
+                        error);
                 metrics.retried(Retry.PRODUCE_FAILED);
                 result.complete(Disposition.RETRY);
             } else {
@@ -193,8 +215,9 @@ public final class ThoughtHandler {
         return switch (result.outcome()) {
             // An empty answer is the model's answer, not a failure: the apology went out, nothing to dead-letter.
             case ANSWERED, TRUNCATED, TIMED_OUT, APOLOGISED, CANCELLED -> Optional.empty();
-            case FAILED -> Optional.of(result.error().orElse("the model failed") + " (after " + result.calls()
-                    + " model call(s); the apology was sent as reply " + result.replyId() + ")");
+            case FAILED ->
+                Optional.of(result.error().orElse("the model failed") + " (after " + result.calls()
+                        + " model call(s); the apology was sent as reply " + result.replyId() + ")");
         };
     }
 
@@ -253,8 +276,11 @@ public final class ThoughtHandler {
                 g = generation;
             }
             if (g != null && g.cancel()) {
-                LOG.info("chat {} thought {}: generation of reply {} stopped (shutdown or rebalance)", thought.chatId(),
-                        thought.thoughtId(), g.replyId());
+                LOG.info(
+                        "chat {} thought {}: generation of reply {} stopped (shutdown or rebalance)",
+                        thought.chatId(),
+                        thought.thoughtId(),
+                        g.replyId());
             }
         }
 
@@ -269,8 +295,13 @@ public final class ThoughtHandler {
                 g = generation;
             }
             if (g != null && g.cancel()) {
-                LOG.info("chat {} thought {}: message {} is newer than {}; cancelled reply {}", thought.chatId(),
-                        thought.thoughtId(), messageId, thought.lastMessageId(), g.replyId());
+                LOG.info(
+                        "chat {} thought {}: message {} is newer than {}; cancelled reply {}",
+                        thought.chatId(),
+                        thought.thoughtId(),
+                        messageId,
+                        thought.lastMessageId(),
+                        g.replyId());
             }
         }
 
@@ -278,8 +309,12 @@ public final class ThoughtHandler {
             try {
                 run();
             } catch (RuntimeException | Error e) {
-                LOG.error("chat {} thought {}: handling {} failed; the thought will be tried again", thought.chatId(),
-                        thought.thoughtId(), handlingId, e);
+                LOG.error(
+                        "chat {} thought {}: handling {} failed; the thought will be tried again",
+                        thought.chatId(),
+                        thought.thoughtId(),
+                        handlingId,
+                        e);
                 releaseIfClaimed();
                 finish(Disposition.RETRY, Retry.PRODUCE_FAILED);
             }
@@ -297,14 +332,18 @@ public final class ThoughtHandler {
             }
             // After registering: a newer message from now on reaches supersede(), one from before is in the register.
             if (supersededNow()) {
-                LOG.info("chat {} thought {}: the chat has a newer message; skipping it without a model call",
-                        thought.chatId(), thought.thoughtId());
+                LOG.info(
+                        "chat {} thought {}: the chat has a newer message; skipping it without a model call",
+                        thought.chatId(),
+                        thought.thoughtId());
                 finish(Disposition.SKIPPED_STALE, null);
                 return;
             }
             switch (claims.acquire(thought.thoughtId(), handlingId)) {
                 case DONE -> {
-                    LOG.info("chat {} thought {} was answered before; not calling the model again", thought.chatId(),
+                    LOG.info(
+                            "chat {} thought {} was answered before; not calling the model again",
+                            thought.chatId(),
                             thought.thoughtId());
                     finish(Disposition.DUPLICATE, null);
                     return;
@@ -326,8 +365,8 @@ public final class ThoughtHandler {
                     // Fail open: generate without a claim (counted by ThoughtClaims).
                 }
             }
-            ReplyGeneration g = generator.generate(thought,
-                    part -> acks.add(send(topics.replies().record(part.chatId(), part))), handlingId);
+            ReplyGeneration g = generator.generate(
+                    thought, part -> acks.add(send(topics.replies().record(part.chatId(), part))), handlingId);
             metrics.generationStarted();
             boolean cancelNow;
             synchronized (lock) {
@@ -338,10 +377,15 @@ public final class ThoughtHandler {
                 // Stopped or superseded while claiming: the staleness signal found no generation to cancel yet.
                 g.cancel();
             }
-            LOG.debug("chat {} thought {}: generating reply {} (handling {})", thought.chatId(), thought.thoughtId(),
-                    g.replyId(), handlingId);
+            LOG.debug(
+                    "chat {} thought {}: generating reply {} (handling {})",
+                    thought.chatId(),
+                    thought.thoughtId(),
+                    g.replyId(),
+                    handlingId);
             long startedAt = clock.millis();
-            g.result().orTimeout(resultTimeout.toMillis(), TimeUnit.MILLISECONDS)
+            g.result()
+                    .orTimeout(resultTimeout.toMillis(), TimeUnit.MILLISECONDS)
                     .whenCompleteAsync((r, error) -> generated(g, r, error, startedAt), work);
         }
 
@@ -361,8 +405,11 @@ public final class ThoughtHandler {
                 return activity.isSuperseded(thought.chatId(), thought.lastMessageId());
             } catch (RuntimeException e) {
                 metrics.redisError();
-                LOG.warn("chat {} thought {}: cannot read the staleness signal ({}); answering it (fail open)",
-                        thought.chatId(), thought.thoughtId(), e.toString());
+                LOG.warn(
+                        "chat {} thought {}: cannot read the staleness signal ({}); answering it (fail open)",
+                        thought.chatId(),
+                        thought.thoughtId(),
+                        e.toString());
                 return false;
             }
         }
@@ -372,11 +419,19 @@ public final class ThoughtHandler {
             if (error != null) {
                 if (error instanceof TimeoutException) {
                     g.cancel();
-                    LOG.error("chat {} thought {}: reply {} did not end after {}; will answer the thought again",
-                            thought.chatId(), thought.thoughtId(), g.replyId(), resultTimeout);
+                    LOG.error(
+                            "chat {} thought {}: reply {} did not end after {}; will answer the thought again",
+                            thought.chatId(),
+                            thought.thoughtId(),
+                            g.replyId(),
+                            resultTimeout);
                 } else {
-                    LOG.error("chat {} thought {}: could not produce reply {}; will answer the thought again",
-                            thought.chatId(), thought.thoughtId(), g.replyId(), error);
+                    LOG.error(
+                            "chat {} thought {}: could not produce reply {}; will answer the thought again",
+                            thought.chatId(),
+                            thought.thoughtId(),
+                            g.replyId(),
+                            error);
                 }
                 releaseIfClaimed();
                 finish(Disposition.RETRY, Retry.PRODUCE_FAILED);
@@ -408,8 +463,12 @@ public final class ThoughtHandler {
 
         private void acknowledged(ReplyResult r, Throwable ackError, long startedAt) {
             if (ackError != null) {
-                LOG.error("chat {} thought {}: Kafka did not accept a part of reply {}; will answer the thought again",
-                        thought.chatId(), thought.thoughtId(), r.replyId(), ackError);
+                LOG.error(
+                        "chat {} thought {}: Kafka did not accept a part of reply {}; will answer the thought again",
+                        thought.chatId(),
+                        thought.thoughtId(),
+                        r.replyId(),
+                        ackError);
                 releaseIfClaimed();
                 finish(Disposition.RETRY, Retry.PRODUCE_FAILED);
                 return;
@@ -417,8 +476,14 @@ public final class ThoughtHandler {
             Optional<String> failed = failure(r);
             if (failed.isEmpty()) {
                 markDone();
-                LOG.info("chat {} thought {}: reply {} {} with {} parts ({} chars) in {} ms", thought.chatId(),
-                        thought.thoughtId(), r.replyId(), r.outcome(), r.parts(), r.chars(),
+                LOG.info(
+                        "chat {} thought {}: reply {} {} with {} parts ({} chars) in {} ms",
+                        thought.chatId(),
+                        thought.thoughtId(),
+                        r.replyId(),
+                        r.outcome(),
+                        r.parts(),
+                        r.chars(),
                         clock.millis() - startedAt);
                 finish(Disposition.ANSWERED, null);
                 return;
@@ -428,16 +493,19 @@ public final class ThoughtHandler {
                 return;
             }
             // Async: the dead letter's acknowledgement arrives on the producer's I/O thread, and Redis is next.
-            deadLetter(record, failed.get(), Disposition.FAILED, thought).whenCompleteAsync((d, e) -> {
-                if (d == Disposition.FAILED) {
-                    markDone();
-                    finish(Disposition.FAILED, null);
-                } else {
-                    // Not recorded anywhere yet: generate again later rather than lose the failure.
-                    releaseIfClaimed();
-                    finish(Disposition.RETRY, null);
-                }
-            }, work);
+            deadLetter(record, failed.get(), Disposition.FAILED, thought)
+                    .whenCompleteAsync(
+                            (d, e) -> {
+                                if (d == Disposition.FAILED) {
+                                    markDone();
+                                    finish(Disposition.FAILED, null);
+                                } else {
+                                    // Not recorded anywhere yet: generate again later rather than lose the failure.
+                                    releaseIfClaimed();
+                                    finish(Disposition.RETRY, null);
+                                }
+                            },
+                            work);
         }
 
         private void markDone() {

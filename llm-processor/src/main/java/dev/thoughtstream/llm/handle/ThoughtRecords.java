@@ -33,8 +33,14 @@ public final class ThoughtRecords {
             return new Read(null, "record has no value; a thought was expected");
         }
         if (key != null && key != thought.chatId()) {
-            LOG.warn("thought {} at {}-{}@{} is keyed {} but belongs to chat {}; replying under the chat id",
-                    thought.thoughtId(), record.topic(), record.partition(), record.offset(), key, thought.chatId());
+            LOG.warn(
+                    "thought {} at {}-{}@{} is keyed {} but belongs to chat {}; replying under the chat id",
+                    thought.thoughtId(),
+                    record.topic(),
+                    record.partition(),
+                    record.offset(),
+                    key,
+                    thought.chatId());
         }
         return new Read(thought, null);
     }

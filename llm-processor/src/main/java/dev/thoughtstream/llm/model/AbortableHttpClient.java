@@ -102,7 +102,9 @@ public final class AbortableHttpClient implements HttpClient {
             throw new IllegalStateException("request to " + request.url() + " aborted", e);
         }
         if (!successful(response.statusCode())) {
-            throw new HttpStatusException(response.statusCode(), new String(response.body(), StandardCharsets.UTF_8),
+            throw new HttpStatusException(
+                    response.statusCode(),
+                    new String(response.body(), StandardCharsets.UTF_8),
                     response.headers().firstValue("Retry-After").orElse(null));
         }
         return toResponse(response.statusCode(), response.headers(), response.body());
@@ -171,8 +173,8 @@ public final class AbortableHttpClient implements HttpClient {
             Framing framing = parser instanceof DefaultServerSentEventParser
                     ? new SseFraming(this::event)
                     : new ParserPerLine(parser, this::event);
-            return BodySubscribers.fromLineSubscriber(new Lines(this, framing), lines -> null,
-                    StandardCharsets.UTF_8, null);
+            return BodySubscribers.fromLineSubscriber(
+                    new Lines(this, framing), lines -> null, StandardCharsets.UTF_8, null);
         }
 
         /** An event for the listener, unless the stream has ended or was cancelled. */
@@ -280,8 +282,8 @@ public final class AbortableHttpClient implements HttpClient {
 
         @Override
         public void onError(Throwable error) {
-            exchange.failWhileReading(error instanceof IOException || error instanceof RuntimeException ? error
-                    : new IOException(error));
+            exchange.failWhileReading(
+                    error instanceof IOException || error instanceof RuntimeException ? error : new IOException(error));
         }
 
         @Override
@@ -433,7 +435,9 @@ public final class AbortableHttpClient implements HttpClient {
 
         private void report() {
             done.complete(null);
-            exchange.fail(new HttpStatusException(info.statusCode(), body.toString(StandardCharsets.UTF_8),
+            exchange.fail(new HttpStatusException(
+                    info.statusCode(),
+                    body.toString(StandardCharsets.UTF_8),
                     info.headers().firstValue("Retry-After").orElse(null)));
         }
     }
@@ -448,9 +452,11 @@ public final class AbortableHttpClient implements HttpClient {
                 values.forEach(value -> builder.header(name, value));
             }
         });
-        builder.method(request.method().name(), request.body() == null
-                ? java.net.http.HttpRequest.BodyPublishers.noBody()
-                : java.net.http.HttpRequest.BodyPublishers.ofString(request.body()));
+        builder.method(
+                request.method().name(),
+                request.body() == null
+                        ? java.net.http.HttpRequest.BodyPublishers.noBody()
+                        : java.net.http.HttpRequest.BodyPublishers.ofString(request.body()));
         if (readTimeout != null) {
             builder.timeout(readTimeout);
         }

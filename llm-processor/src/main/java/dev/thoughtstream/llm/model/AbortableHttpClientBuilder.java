@@ -47,8 +47,13 @@ public final class AbortableHttpClientBuilder implements HttpClientBuilder {
     @Override
     public AbortableHttpClient build() {
         // The JDK client cannot be closed on Java 17, so its threads end by themselves once idle.
-        ThreadPoolExecutor executor = new ThreadPoolExecutor(THREADS, THREADS, 30, TimeUnit.SECONDS,
-                new LinkedBlockingQueue<>(), NamedThreads.factory("llm-http", true));
+        ThreadPoolExecutor executor = new ThreadPoolExecutor(
+                THREADS,
+                THREADS,
+                30,
+                TimeUnit.SECONDS,
+                new LinkedBlockingQueue<>(),
+                NamedThreads.factory("llm-http", true));
         executor.allowCoreThreadTimeOut(true);
         return new AbortableHttpClient(connectTimeout, readTimeout, executor);
     }

@@ -79,8 +79,10 @@ public enum ErrorKind {
             if (t instanceof InvalidRequestException || t instanceof ModelNotFoundException) {
                 return CLIENT_ERROR;
             }
-            if (t instanceof UnresolvedModelServerException || t instanceof UnresolvedAddressException
-                    || t instanceof IOException || t instanceof UncheckedIOException) {
+            if (t instanceof UnresolvedModelServerException
+                    || t instanceof UnresolvedAddressException
+                    || t instanceof IOException
+                    || t instanceof UncheckedIOException) {
                 return CONNECTION;
             }
         }

@@ -47,7 +47,9 @@ public record ModelError(ErrorKind kind, String description, Optional<Duration> 
     }
 
     public static String describe(ErrorKind kind, Throwable error, Optional<Secret> apiKey) {
-        StringBuilder text = new StringBuilder(kind.label()).append(": ").append(error.getClass().getSimpleName());
+        StringBuilder text = new StringBuilder(kind.label())
+                .append(": ")
+                .append(error.getClass().getSimpleName());
         if (error.getMessage() != null) {
             text.append(": ").append(error.getMessage());
         }
@@ -55,9 +57,14 @@ public record ModelError(ErrorKind kind, String description, Optional<Duration> 
         for (int depth = 0; root.getCause() != null && root.getCause() != root && depth < 32; depth++) {
             root = root.getCause();
         }
-        if (root != error && root.getMessage() != null
+        if (root != error
+                && root.getMessage() != null
                 && (error.getMessage() == null || !error.getMessage().contains(root.getMessage()))) {
-            text.append(" (").append(root.getClass().getSimpleName()).append(": ").append(root.getMessage()).append(')');
+            text.append(" (")
+                    .append(root.getClass().getSimpleName())
+                    .append(": ")
+                    .append(root.getMessage())
+                    .append(')');
         }
         String oneLine = text.toString().replaceAll("\\s+", " ").strip();
         // Redact before cutting, so a key split by the cut cannot survive half-visible.
@@ -83,7 +90,8 @@ public record ModelError(ErrorKind kind, String description, Optional<Duration> 
             return seconds < 0 ? Optional.empty() : Optional.of(Duration.ofSeconds(Math.min(seconds, 86_400)));
         } catch (NumberFormatException notSeconds) {
             try {
-                Instant at = ZonedDateTime.parse(value, DateTimeFormatter.RFC_1123_DATE_TIME).toInstant();
+                Instant at = ZonedDateTime.parse(value, DateTimeFormatter.RFC_1123_DATE_TIME)
+                        .toInstant();
                 Duration wait = Duration.between(clock.instant(), at);
                 return Optional.of(wait.isNegative() ? Duration.ZERO : wait);
             } catch (DateTimeParseException notADate) {

@@ -36,23 +36,26 @@ public final class ModelFactory {
         LlmConfig.Model model = config.model();
         log(model, "streaming");
         return switch (model.provider()) {
-            case OPENAI -> OpenAiStreamingChatModel.builder()
-                    .baseUrl(model.apiUrl().orElseThrow().toString())
-                    .apiKey(model.apiKey().map(Secret::reveal).orElse(null))
-                    .modelName(model.name())
-                    .timeout(model.timeout())
-                    .temperature(model.temperature().orElse(null))
-                    .httpClientBuilder(new AbortableHttpClientBuilder())
-                    .build();
-            case OLLAMA -> OllamaStreamingChatModel.builder()
-                    .baseUrl(model.apiUrl().orElseThrow().toString())
-                    .modelName(model.name())
-                    .timeout(model.timeout())
-                    .httpClientBuilder(new AbortableHttpClientBuilder())
-                    .temperature(model.temperature().orElse(null))
-                    .build();
-            case SCRIPTED -> new ScriptedStreamingChatModel(
-                    config.scripted().latency(), config.scripted().tokensPerSecond(), scheduler);
+            case OPENAI ->
+                OpenAiStreamingChatModel.builder()
+                        .baseUrl(model.apiUrl().orElseThrow().toString())
+                        .apiKey(model.apiKey().map(Secret::reveal).orElse(null))
+                        .modelName(model.name())
+                        .timeout(model.timeout())
+                        .temperature(model.temperature().orElse(null))
+                        .httpClientBuilder(new AbortableHttpClientBuilder())
+                        .build();
+            case OLLAMA ->
+                OllamaStreamingChatModel.builder()
+                        .baseUrl(model.apiUrl().orElseThrow().toString())
+                        .modelName(model.name())
+                        .timeout(model.timeout())
+                        .httpClientBuilder(new AbortableHttpClientBuilder())
+                        .temperature(model.temperature().orElse(null))
+                        .build();
+            case SCRIPTED ->
+                new ScriptedStreamingChatModel(
+                        config.scripted().latency(), config.scripted().tokensPerSecond(), scheduler);
         };
     }
 
@@ -66,27 +69,35 @@ public final class ModelFactory {
         LlmConfig.Model model = config.model();
         log(model, "blocking");
         return switch (model.provider()) {
-            case OPENAI -> OpenAiChatModel.builder()
-                    .baseUrl(model.apiUrl().orElseThrow().toString())
-                    .apiKey(model.apiKey().map(Secret::reveal).orElse(null))
-                    .modelName(model.name())
-                    .timeout(model.timeout())
-                    .temperature(model.temperature().orElse(null))
-                    .build();
-            case OLLAMA -> OllamaChatModel.builder()
-                    .baseUrl(model.apiUrl().orElseThrow().toString())
-                    .modelName(model.name())
-                    .timeout(model.timeout())
-                    .temperature(model.temperature().orElse(null))
-                    .build();
-            case SCRIPTED -> new ScriptedChatModel(
-                    config.scripted().latency(), config.scripted().tokensPerSecond(), scheduler);
+            case OPENAI ->
+                OpenAiChatModel.builder()
+                        .baseUrl(model.apiUrl().orElseThrow().toString())
+                        .apiKey(model.apiKey().map(Secret::reveal).orElse(null))
+                        .modelName(model.name())
+                        .timeout(model.timeout())
+                        .temperature(model.temperature().orElse(null))
+                        .build();
+            case OLLAMA ->
+                OllamaChatModel.builder()
+                        .baseUrl(model.apiUrl().orElseThrow().toString())
+                        .modelName(model.name())
+                        .timeout(model.timeout())
+                        .temperature(model.temperature().orElse(null))
+                        .build();
+            case SCRIPTED ->
+                new ScriptedChatModel(
+                        config.scripted().latency(), config.scripted().tokensPerSecond(), scheduler);
         };
     }
 
     private static void log(LlmConfig.Model model, String kind) {
-        LOG.info("{} model: provider={} url={} model={} timeout={} key={}", kind, model.providerLabel(),
-                model.apiUrl().map(LlmConfig::withoutUserInfo).orElse("-"), model.name(), model.timeout(),
+        LOG.info(
+                "{} model: provider={} url={} model={} timeout={} key={}",
+                kind,
+                model.providerLabel(),
+                model.apiUrl().map(LlmConfig::withoutUserInfo).orElse("-"),
+                model.name(),
+                model.timeout(),
                 model.apiKey().isPresent() ? "<set>" : "<none>");
     }
 }

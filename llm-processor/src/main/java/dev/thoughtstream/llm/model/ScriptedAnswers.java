@@ -29,9 +29,7 @@ public final class ScriptedAnswers {
         "It makes sense that this is on your mind.",
     };
     private static final String[] REFLECTIONS = {
-        "I keep coming back to that.",
-        "It feels like the heart of what you said.",
-        "There is more behind it, I think.",
+        "I keep coming back to that.", "It feels like the heart of what you said.", "There is more behind it, I think.",
     };
     private static final String[] QUESTIONS = {
         "What made you think about %s today?",
@@ -44,7 +42,8 @@ public final class ScriptedAnswers {
 
     /** The answer to {@code userText}: always the same for the same text, several sentences, 2 or 3 paragraphs. */
     public static String answerTo(String userText) {
-        String clean = userText == null ? "" : userText.strip().replaceAll("\\s+", " ").replace('"', '\'');
+        String clean =
+                userText == null ? "" : userText.strip().replaceAll("\\s+", " ").replace('"', '\'');
         if (clean.isEmpty()) {
             return "Hey, your message reached me empty. That happens sometimes!\n\n"
                     + "What would you like to talk about? I am listening.";
@@ -56,8 +55,8 @@ public final class ScriptedAnswers {
         String keyword = keyword(words);
 
         String first = pick(OPENERS, h) + ": \"" + quote + "\". " + pick(REACTIONS, h / 7);
-        String second = "You wrote " + words.length + (words.length == 1 ? " word" : " words")
-                + ", and \"" + keyword + "\" stands out to me. " + pick(REFLECTIONS, h / 31);
+        String second = "You wrote " + words.length + (words.length == 1 ? " word" : " words") + ", and \"" + keyword
+                + "\" stands out to me. " + pick(REFLECTIONS, h / 31);
         String question = String.format(pick(QUESTIONS, h / 101), keyword);
         if (h % 3 == 0) {
             return first + "\n\n" + second + " " + question;
@@ -107,7 +106,8 @@ public final class ScriptedAnswers {
 
     private static String textOf(ChatMessage message) {
         if (message instanceof UserMessage user) {
-            return user.hasSingleText() ? user.singleText()
+            return user.hasSingleText()
+                    ? user.singleText()
                     : user.contents().stream()
                             .filter(TextContent.class::isInstance)
                             .map(c -> ((TextContent) c).text())

@@ -53,7 +53,9 @@ public final class ScriptedChatModel implements ChatModel {
             return response;
         }
         try {
-            return scheduler.schedule(() -> response, waitNanos, TimeUnit.NANOSECONDS).get();
+            return scheduler
+                    .schedule(() -> response, waitNanos, TimeUnit.NANOSECONDS)
+                    .get();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IllegalStateException("interrupted while the scripted model was answering", e);

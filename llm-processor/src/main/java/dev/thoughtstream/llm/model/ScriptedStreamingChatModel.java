@@ -81,6 +81,7 @@ public final class ScriptedStreamingChatModel implements StreamingChatModel {
         private final AtomicBoolean cancelled = new AtomicBoolean();
         /** Only the scheduler thread running this stream's current task writes it. */
         private int next;
+
         private volatile Future<?> pendingTask;
 
         Stream(List<String> tokens, ChatResponse complete, StreamingChatResponseHandler handler) {

@@ -41,15 +41,24 @@ class BudgetConfigTest {
         assertEquals(Duration.ofMillis(BudgetConfig.DEFAULT_LEASE_MS), config.lease());
         assertEquals(Duration.ofMillis(BudgetConfig.DEFAULT_POLL_MS), config.poll());
         MutableClock clock = new MutableClock(Instant.EPOCH);
-        assertSame(ProviderBudget.unlimited(), ProviderBudgets.create(config, Optional.empty(), "ts:",
-                new ManualScheduler(clock), clock, new Metrics()));
+        assertSame(
+                ProviderBudget.unlimited(),
+                ProviderBudgets.create(
+                        config, Optional.empty(), "ts:", new ManualScheduler(clock), clock, new Metrics()));
     }
 
     @Test
     void eachLimitIsReadAndZeroMeansNoLimit() {
         // when the three limits are set, one of them to 0
-        BudgetConfig config = from("LLM_MAX_CONCURRENT_REQUESTS", "8", "LLM_REQUESTS_PER_MINUTE", "0",
-                "LLM_TOKENS_PER_MINUTE", "90_000", "LLM_BUDGET_INSTANCES", "3");
+        BudgetConfig config = from(
+                "LLM_MAX_CONCURRENT_REQUESTS",
+                "8",
+                "LLM_REQUESTS_PER_MINUTE",
+                "0",
+                "LLM_TOKENS_PER_MINUTE",
+                "90_000",
+                "LLM_BUDGET_INSTANCES",
+                "3");
 
         // then they are what was set, and the local share divides them (at least 1)
         assertTrue(config.limited());
@@ -59,7 +68,9 @@ class BudgetConfigTest {
         assertEquals(2, config.share(config.maxConcurrentRequests()));
         assertEquals(30_000, config.share(config.tokensPerMinute()));
         assertEquals(0, config.share(config.requestsPerMinute()), "no limit stays no limit");
-        assertEquals(1, new BudgetConfig(2, 0, 0, 5, Duration.ofSeconds(30), Duration.ofMillis(250), "x").share(2),
+        assertEquals(
+                1,
+                new BudgetConfig(2, 0, 0, 5, Duration.ofSeconds(30), Duration.ofMillis(250), "x").share(2),
                 "a share is at least 1");
     }
 
@@ -92,7 +103,9 @@ class BudgetConfigTest {
 
     @Test
     void anExplicitBudgetIdWins() {
-        assertEquals("team-a", from("LLM_BUDGET_ID", "team-a", "LLM_API_KEY", "sk-one").budgetId());
+        assertEquals(
+                "team-a",
+                from("LLM_BUDGET_ID", "team-a", "LLM_API_KEY", "sk-one").budgetId());
     }
 
     @Test
@@ -102,8 +115,15 @@ class BudgetConfigTest {
         BudgetConfig.from(Config.of(Map.of()).observed(read::add));
 
         // then all of the budget's variables are among them (what the README documents for llm-processor)
-        assertTrue(read.containsAll(Set.of("LLM_MAX_CONCURRENT_REQUESTS", "LLM_REQUESTS_PER_MINUTE",
-                "LLM_TOKENS_PER_MINUTE", "LLM_BUDGET_INSTANCES", "LLM_BUDGET_LEASE_MS", "LLM_BUDGET_POLL_MS",
-                "LLM_BUDGET_ID")), read.toString());
+        assertTrue(
+                read.containsAll(Set.of(
+                        "LLM_MAX_CONCURRENT_REQUESTS",
+                        "LLM_REQUESTS_PER_MINUTE",
+                        "LLM_TOKENS_PER_MINUTE",
+                        "LLM_BUDGET_INSTANCES",
+                        "LLM_BUDGET_LEASE_MS",
+                        "LLM_BUDGET_POLL_MS",
+                        "LLM_BUDGET_ID")),
+                read.toString());
     }
 }

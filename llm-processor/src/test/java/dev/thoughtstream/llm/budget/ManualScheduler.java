@@ -89,8 +89,7 @@ final class ManualScheduler extends AbstractExecutorService implements Scheduled
     }
 
     @Override
-    public ScheduledFuture<?> scheduleWithFixedDelay(Runnable command, long initialDelay, long delay,
-            TimeUnit unit) {
+    public ScheduledFuture<?> scheduleWithFixedDelay(Runnable command, long initialDelay, long delay, TimeUnit unit) {
         throw new UnsupportedOperationException();
     }
 
@@ -102,7 +101,8 @@ final class ManualScheduler extends AbstractExecutorService implements Scheduled
     @Override
     public synchronized List<Runnable> shutdownNow() {
         shutdown = true;
-        List<Runnable> pending = tasks.stream().filter(t -> !t.cancelled).map(t -> t.command).toList();
+        List<Runnable> pending =
+                tasks.stream().filter(t -> !t.cancelled).map(t -> t.command).toList();
         tasks.clear();
         return pending;
     }

@@ -15,7 +15,6 @@ import dev.thoughtstream.testkit.MutableClock;
 import dev.thoughtstream.testkit.redis.RedisServer;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
@@ -56,8 +55,12 @@ class RedisFallbackTest {
     }
 
     private double metric(String line) {
-        return metrics.scrape().lines().filter(l -> l.startsWith(Metrics.PREFIX + line + " "))
-                .mapToDouble(l -> Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1))).findFirst().orElseThrow();
+        return metrics.scrape()
+                .lines()
+                .filter(l -> l.startsWith(Metrics.PREFIX + line + " "))
+                .mapToDouble(l -> Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1)))
+                .findFirst()
+                .orElseThrow();
     }
 
     private <T extends AutoCloseable> T closing(T resource) {
@@ -70,10 +73,10 @@ class RedisFallbackTest {
         // given a budget on a Redis of its own, working
         RedisServer server = RedisServer.start(Files.createDirectories(dir.resolve("first")), 0);
         int port = server.port();
-        RedisClient redis = closing(RedisClaimStore.connect(RedisSettings.from(Config.of(Map.of(
-                "REDIS_URL", server.url().toString(), "REDIS_TIMEOUT_MS", "500")))));
-        ClusterBudget budget = (ClusterBudget) ProviderBudgets.create(fourAtOnceForTwoInstances(),
-                Optional.of(redis), PREFIX, scheduler, clock, metrics);
+        RedisClient redis = closing(RedisClaimStore.connect(RedisSettings.from(
+                Config.of(Map.of("REDIS_URL", server.url().toString(), "REDIS_TIMEOUT_MS", "500")))));
+        ClusterBudget budget = (ClusterBudget) ProviderBudgets.create(
+                fourAtOnceForTwoInstances(), Optional.of(redis), PREFIX, scheduler, clock, metrics);
         closing(budget);
         CompletableFuture<Permit> before = budget.acquire("before", 10);
         scheduler.runDue();
@@ -113,8 +116,8 @@ class RedisFallbackTest {
     @Test
     void withoutRedisTheShareIsTheBudget() {
         // given no Redis configured, a limit of four at once for two instances
-        ProviderBudget budget = closing(ProviderBudgets.create(fourAtOnceForTwoInstances(), Optional.empty(), PREFIX,
-                scheduler, clock, metrics));
+        ProviderBudget budget = closing(ProviderBudgets.create(
+                fourAtOnceForTwoInstances(), Optional.empty(), PREFIX, scheduler, clock, metrics));
 
         // when three requests ask
         List<CompletableFuture<Permit>> requests = new ArrayList<>();

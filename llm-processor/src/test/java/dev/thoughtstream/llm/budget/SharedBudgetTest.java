@@ -312,8 +312,16 @@ class SharedBudgetTest {
         // given a budget whose id comes from a configuration with an API key
         String apiKey = "sk-secret-key-never-in-redis";
         BudgetConfig config = BudgetConfig.from(dev.thoughtstream.common.config.Config.of(java.util.Map.of(
-                "LLM_PROVIDER", "openai", "LLM_API_KEY", apiKey, "LLM_MAX_CONCURRENT_REQUESTS", "2",
-                "LLM_REQUESTS_PER_MINUTE", "10", "LLM_TOKENS_PER_MINUTE", "1000")));
+                "LLM_PROVIDER",
+                "openai",
+                "LLM_API_KEY",
+                apiKey,
+                "LLM_MAX_CONCURRENT_REQUESTS",
+                "2",
+                "LLM_REQUESTS_PER_MINUTE",
+                "10",
+                "LLM_TOKENS_PER_MINUTE",
+                "1000")));
         ClusterBudget a = fx.instance(config);
 
         // when a request runs and hits a 429

@@ -40,8 +40,8 @@ class SharedBudgetUnderLoadTest {
 
     private final RedisClient redis = RedisClaimStore.connect(TestRedis.settings());
     private final String keyPrefix = TestRedis.uniqueKeyPrefix("budget-load");
-    private final BudgetConfig config = new BudgetConfig(LIMIT, 0, 0, 2, Duration.ofSeconds(30),
-            Duration.ofMillis(5), "load");
+    private final BudgetConfig config =
+            new BudgetConfig(LIMIT, 0, 0, 2, Duration.ofSeconds(30), Duration.ofMillis(5), "load");
     private final List<ScheduledThreadPoolExecutor> schedulers = new ArrayList<>();
     private final List<ProviderBudget> budgets = new ArrayList<>();
     private final List<Metrics> metrics = new ArrayList<>();
@@ -59,8 +59,8 @@ class SharedBudgetUnderLoadTest {
         ScheduledThreadPoolExecutor scheduler = new ScheduledThreadPoolExecutor(1);
         scheduler.setRemoveOnCancelPolicy(true);
         Metrics m = new Metrics();
-        ProviderBudget budget = ProviderBudgets.create(config, Optional.of(redis), keyPrefix, scheduler,
-                Clock.systemUTC(), m);
+        ProviderBudget budget =
+                ProviderBudgets.create(config, Optional.of(redis), keyPrefix, scheduler, Clock.systemUTC(), m);
         schedulers.add(scheduler);
         budgets.add(budget);
         metrics.add(m);
@@ -72,8 +72,12 @@ class SharedBudgetUnderLoadTest {
     }
 
     private static double inFlight(Metrics m) {
-        return m.scrape().lines().filter(l -> l.startsWith(Metrics.PREFIX + "llm_budget_in_flight "))
-                .mapToDouble(l -> Double.parseDouble(l.substring(l.indexOf(' ') + 1))).findFirst().orElseThrow();
+        return m.scrape()
+                .lines()
+                .filter(l -> l.startsWith(Metrics.PREFIX + "llm_budget_in_flight "))
+                .mapToDouble(l -> Double.parseDouble(l.substring(l.indexOf(' ') + 1)))
+                .findFirst()
+                .orElseThrow();
     }
 
     @Test
@@ -92,8 +96,8 @@ class SharedBudgetUnderLoadTest {
             threads.add(workers.submit(() -> {
                 for (int i = 0; i < REQUESTS_PER_THREAD; i++) {
                     ProviderBudget budget = (thread + i) % 2 == 0 ? a : b;
-                    Permit permit = budget.acquire("t" + thread + "-" + i, 1).get(TIMEOUT.toSeconds(),
-                            TimeUnit.SECONDS);
+                    Permit permit =
+                            budget.acquire("t" + thread + "-" + i, 1).get(TIMEOUT.toSeconds(), TimeUnit.SECONDS);
                     mostInFlight.accumulateAndGet(inFlight.incrementAndGet(), Math::max);
                     // Stands for the model call: a permit is held for a moment, so that holders overlap.
                     LockSupport.parkNanos(ThreadLocalRandom.current().nextLong(1_000_000));
@@ -142,7 +146,9 @@ class SharedBudgetUnderLoadTest {
         }
 
         // then no permit is left: not in Redis, not in either instance
-        Await.until("every lease gone from Redis and every permit back", TIMEOUT,
+        Await.until(
+                "every lease gone from Redis and every permit back",
+                TIMEOUT,
                 () -> leases().isEmpty() && metrics.stream().allMatch(m -> inFlight(m) == 0));
 
         // and the whole limit is there to take again, and not more

@@ -60,14 +60,21 @@ class ChatLanesTest {
     }
 
     private ChatLanes<String> lanes(int concurrency) {
-        return new ChatLanes<>(concurrency, scheduler, item -> {
-            Manual m = new Manual(item.value);
-            launched.add(m);
-            return m;
-        }, (item, d) -> {
-            finished.add(item.value);
-            outcomes.put(item.value, d);
-        }, Duration.ofMillis(20), Duration.ofMillis(20), Duration.ofMillis(100));
+        return new ChatLanes<>(
+                concurrency,
+                scheduler,
+                item -> {
+                    Manual m = new Manual(item.value);
+                    launched.add(m);
+                    return m;
+                },
+                (item, d) -> {
+                    finished.add(item.value);
+                    outcomes.put(item.value, d);
+                },
+                Duration.ofMillis(20),
+                Duration.ofMillis(20),
+                Duration.ofMillis(100));
     }
 
     private List<String> launchedValues() {
@@ -78,7 +85,9 @@ class ChatLanesTest {
 
     private Manual running(String value) {
         synchronized (launched) {
-            return launched.stream().filter(m -> m.value.equals(value) && !m.result.isDone()).findFirst()
+            return launched.stream()
+                    .filter(m -> m.value.equals(value) && !m.result.isDone())
+                    .findFirst()
                     .orElseThrow(() -> new AssertionError(value + " is not running: " + launchedValues()));
         }
     }
@@ -171,16 +180,23 @@ class ChatLanesTest {
     @Test
     void aDroppedAttemptThatFinishesAnywayIsStillReportedSoItCanBeCommitted() {
         // given a running attempt whose cancellation comes too late to stop it
-        ChatLanes<String> lanes = new ChatLanes<>(1, scheduler, item -> {
-            Manual m = new Manual(item.value) {
-                @Override
-                public void cancel() {
-                    cancelled.set(true); // it had already finished its work
-                }
-            };
-            launched.add(m);
-            return m;
-        }, (item, d) -> finished.add(item.value), Duration.ofMillis(20), Duration.ofMillis(20), Duration.ofMillis(100));
+        ChatLanes<String> lanes = new ChatLanes<>(
+                1,
+                scheduler,
+                item -> {
+                    Manual m = new Manual(item.value) {
+                        @Override
+                        public void cancel() {
+                            cancelled.set(true); // it had already finished its work
+                        }
+                    };
+                    launched.add(m);
+                    return m;
+                },
+                (item, d) -> finished.add(item.value),
+                Duration.ofMillis(20),
+                Duration.ofMillis(20),
+                Duration.ofMillis(100));
         lanes.submit(1, "late");
 
         // when it is dropped and then ends answered

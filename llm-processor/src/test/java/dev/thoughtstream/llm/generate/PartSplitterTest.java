@@ -114,7 +114,9 @@ class PartSplitterTest {
                 assertFalse(part.isEmpty(), "empty part in round " + round);
                 assertEquals(part.strip(), part, "untrimmed part in round " + round);
             }
-            assertEquals(RandomText.nonWhitespace(text), RandomText.nonWhitespace(String.join("", parts)),
+            assertEquals(
+                    RandomText.nonWhitespace(text),
+                    RandomText.nonWhitespace(String.join("", parts)),
                     "no visible character is lost or added in round " + round);
         }
     }

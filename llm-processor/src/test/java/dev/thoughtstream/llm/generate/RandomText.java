@@ -5,8 +5,25 @@ import java.util.Random;
 /** Reproducible text that exercises every splitting rule: blank lines of all kinds, sentence ends, long words. */
 final class RandomText {
     private static final String[] SEPARATORS = {
-        " ", " ", " ", " ", "  ", "\t", "\n", "\n\n", "\n \n", "\r\n\r\n", "\n\n\n", ". ", "! ", "? ", ".\" ",
-        "\u2026 ", ".\n", " \n", "\n\t\n ",
+        " ",
+        " ",
+        " ",
+        " ",
+        "  ",
+        "\t",
+        "\n",
+        "\n\n",
+        "\n \n",
+        "\r\n\r\n",
+        "\n\n\n",
+        ". ",
+        "! ",
+        "? ",
+        ".\" ",
+        "\u2026 ",
+        ".\n",
+        " \n",
+        "\n\t\n ",
     };
     private static final String LETTERS = "abcdefghijklmnopqrstuvwxyzäöüßABCXYZ0123456789,;:-'()";
 

@@ -65,14 +65,17 @@ class ReplyGenerationBudgetTest {
         llm.enqueue(Behavior.replying("Hello there.\n\nHow are you?"));
 
         // when
-        ReplyResult result = generator.generate(thought("Hi"), sent::add, "handling-1").result()
+        ReplyResult result = generator
+                .generate(thought("Hi"), sent::add, "handling-1")
+                .result()
                 .get(30, TimeUnit.SECONDS);
 
         // then two calls, each asked for under its own id with an estimate above the answer's allowance
         assertEquals(Outcome.ANSWERED, result.outcome());
         assertEquals(2, result.calls());
         assertEquals(List.of("handling-1/1", "handling-1/2"), budget.requestIds());
-        assertTrue(budget.requests.stream().allMatch(r -> r.estimatedTokens() > PromptBuilder.ANSWER_TOKEN_ALLOWANCE),
+        assertTrue(
+                budget.requests.stream().allMatch(r -> r.estimatedTokens() > PromptBuilder.ANSWER_TOKEN_ALLOWANCE),
                 budget.requests::toString);
         // and both permits came back: none of the tokens for the refused request, some for the answer
         Await.until("both permits released", TIMEOUT, () -> budget.released.size() == 2);
@@ -90,7 +93,8 @@ class ReplyGenerationBudgetTest {
         llm.enqueue(Behavior.replying("Fine."));
 
         // when
-        ReplyResult result = generator.generate(thought("Hi"), sent::add, "h").result().get(30, TimeUnit.SECONDS);
+        ReplyResult result =
+                generator.generate(thought("Hi"), sent::add, "h").result().get(30, TimeUnit.SECONDS);
 
         // then the budget heard of the 429 with the server's pause
         assertEquals(Outcome.ANSWERED, result.outcome());
@@ -110,7 +114,8 @@ class ReplyGenerationBudgetTest {
         generation.cancel();
 
         // then the wait is withdrawn, nothing was sent, and the model never heard of it
-        assertEquals(Outcome.CANCELLED, generation.result().get(10, TimeUnit.SECONDS).outcome());
+        assertEquals(
+                Outcome.CANCELLED, generation.result().get(10, TimeUnit.SECONDS).outcome());
         assertTrue(budget.requests.get(0).answer().isCancelled(), "the permit request was withdrawn");
         assertEquals(0, llm.requestCount());
         assertTrue(sent.isEmpty());
@@ -124,7 +129,8 @@ class ReplyGenerationBudgetTest {
         budget.holding = true;
 
         // when the reply timeout passes while the call waits
-        ReplyResult result = generator.generate(thought("Hi"), sent::add, "h").result().get(30, TimeUnit.SECONDS);
+        ReplyResult result =
+                generator.generate(thought("Hi"), sent::add, "h").result().get(30, TimeUnit.SECONDS);
 
         // then the reply fails with the apology, the wait is withdrawn, and no model was called
         assertEquals(Outcome.FAILED, result.outcome());
@@ -166,13 +172,20 @@ class ReplyGenerationBudgetTest {
         env.putAll(overrides);
         LlmConfig config = LlmConfig.from(Config.of(env));
         StreamingChatModel model = ModelFactory.streaming(config, scheduler);
-        return new ReplyGenerator(model, new PromptBuilder(config.replies().systemPrompt()), ReplySettings.from(config),
-                RetryPolicy.from(config, () -> 0.5), scheduler, Clock.systemUTC(), new Metrics(), budget);
+        return new ReplyGenerator(
+                model,
+                new PromptBuilder(config.replies().systemPrompt()),
+                ReplySettings.from(config),
+                RetryPolicy.from(config, () -> 0.5),
+                scheduler,
+                Clock.systemUTC(),
+                new Metrics(),
+                budget);
     }
 
     private static Thought thought(String text) {
-        return new Thought(Thought.SCHEMA_VERSION, "7:1", 7L, List.of(new ThoughtMessage(1, text, 0)), 1, 1, 0, 0,
-                List.of());
+        return new Thought(
+                Thought.SCHEMA_VERSION, "7:1", 7L, List.of(new ThoughtMessage(1, text, 0)), 1, 1, 0, 0, List.of());
     }
 
     /** The budget as a test sees it: every request and release recorded; grants at once unless holding. */
@@ -217,7 +230,6 @@ class ReplyGenerationBudgetTest {
         }
 
         @Override
-        public void close() {
-        }
+        public void close() {}
     }
 }

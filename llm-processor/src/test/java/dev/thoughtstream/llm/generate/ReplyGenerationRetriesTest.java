@@ -116,7 +116,8 @@ class ReplyGenerationRetriesTest {
     @Test
     void aRetryThatWouldStartAfterTheReplyTimeoutIsNotMadeAndTheReplyFailsAtOnce() throws Exception {
         // given a backoff far longer than the reply timeout
-        ReplyGenerator generator = generator(settings(Duration.ofSeconds(20), Duration.ZERO, Duration.ZERO),
+        ReplyGenerator generator = generator(
+                settings(Duration.ofSeconds(20), Duration.ZERO, Duration.ZERO),
                 new RetryPolicy(3, Duration.ofMinutes(1), Duration.ofMinutes(1), () -> 0));
         ReplyGeneration generation = generator.generate(thought(), sent::add);
 
@@ -189,8 +190,9 @@ class ReplyGenerationRetriesTest {
     @Test
     void aSilentRetryIsEndedByTheReplyTimeoutAndTheReplyFails() throws Exception {
         // given a retry wait that fits into the reply timeout, and a retry that then stays silent
-        ReplyGeneration generation = generator(settings(Duration.ofMillis(300), Duration.ZERO, Duration.ZERO),
-                new RetryPolicy(2, Duration.ofMillis(100), Duration.ofMillis(100), () -> 0))
+        ReplyGeneration generation = generator(
+                        settings(Duration.ofMillis(300), Duration.ZERO, Duration.ZERO),
+                        new RetryPolicy(2, Duration.ofMillis(100), Duration.ofMillis(100), () -> 0))
                 .generate(thought(), sent::add);
         model.call(0).error(new InternalServerException("HTTP 500: first"));
         model.awaitCall(1); // the retry is made and then stays silent
@@ -205,24 +207,31 @@ class ReplyGenerationRetriesTest {
 
     @Test
     void cancellingDuringTheWaitForARetryMakesNoFurtherCall() throws Exception {
-        ReplyGeneration generation = generator(settings(LONG, Duration.ZERO, Duration.ZERO),
-                new RetryPolicy(3, Duration.ofMinutes(1), Duration.ofMinutes(1), () -> 0)).generate(thought(), sent::add);
+        ReplyGeneration generation = generator(
+                        settings(LONG, Duration.ZERO, Duration.ZERO),
+                        new RetryPolicy(3, Duration.ofMinutes(1), Duration.ofMinutes(1), () -> 0))
+                .generate(thought(), sent::add);
         model.call(0).error(new InternalServerException("HTTP 500"));
 
         assertTrue(generation.cancel());
 
-        assertEquals(Outcome.CANCELLED, generation.result().get(10, TimeUnit.SECONDS).outcome());
+        assertEquals(
+                Outcome.CANCELLED, generation.result().get(10, TimeUnit.SECONDS).outcome());
         assertEquals(List.of(), texts());
         assertEquals(1, counter(LlmMetrics.CANCELLATIONS));
-        assertEquals(0, scheduler.getQueue().stream().filter(task -> !((Future<?>) task).isCancelled()).count(),
+        assertEquals(
+                0,
+                scheduler.getQueue().stream()
+                        .filter(task -> !((Future<?>) task).isCancelled())
+                        .count(),
                 "no timer left that could start a call");
         assertFalse(generation.cancel());
         assertEquals(1, counter(LlmMetrics.CANCELLATIONS), "a second cancel is not counted");
     }
 
     private ReplyGenerator generator(ReplySettings settings, RetryPolicy retries) {
-        return new ReplyGenerator(model, new PromptBuilder("be brief"), settings, retries, scheduler,
-                Clock.systemUTC(), metrics);
+        return new ReplyGenerator(
+                model, new PromptBuilder("be brief"), settings, retries, scheduler, Clock.systemUTC(), metrics);
     }
 
     private static ReplySettings settings(Duration replyTimeout, Duration firstToken, Duration idle) {
@@ -250,8 +259,8 @@ class ReplyGenerationRetriesTest {
     }
 
     private static Thought thought() {
-        return new Thought(Thought.SCHEMA_VERSION, "7:1", 7L, List.of(new ThoughtMessage(1, "hi", 0)), 1, 1, 0, 0,
-                List.of());
+        return new Thought(
+                Thought.SCHEMA_VERSION, "7:1", 7L, List.of(new ThoughtMessage(1, "hi", 0)), 1, 1, 0, 0, List.of());
     }
 
     /** Records every call; the test answers each one through its {@link Call}. */
@@ -290,8 +299,11 @@ class ReplyGenerationRetriesTest {
         }
 
         void complete(String text, FinishReason reason, int outputTokens) {
-            handler.onCompleteResponse(ChatResponse.builder().aiMessage(AiMessage.from(text)).finishReason(reason)
-                    .tokenUsage(new TokenUsage(1, outputTokens)).build());
+            handler.onCompleteResponse(ChatResponse.builder()
+                    .aiMessage(AiMessage.from(text))
+                    .finishReason(reason)
+                    .tokenUsage(new TokenUsage(1, outputTokens))
+                    .build());
         }
 
         void error(Throwable t) {

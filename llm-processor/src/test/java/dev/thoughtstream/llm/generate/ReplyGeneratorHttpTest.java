@@ -44,9 +44,11 @@ import org.junit.jupiter.params.provider.EnumSource;
 class ReplyGeneratorHttpTest {
     /** Generous: every awaited event takes well under a second on an idle machine. */
     private static final Duration TIMEOUT = Duration.ofSeconds(30);
+
     private static final String APOLOGY = "Sorry, no answer right now.";
     private static final String API_KEY = "sk-test-generation-0123456789";
-    private static final String REPLY = "Tomatoes, nice!\n\nThey love sun and steady water.\n\nWhich kind did you pick?";
+    private static final String REPLY =
+            "Tomatoes, nice!\n\nThey love sun and steady water.\n\nWhich kind did you pick?";
     /**
      * One token per word or full stop, the paragraph break travelling with the next word: {@code One}, {@code .},
      * {@code \n\nTwo}, {@code .}, {@code \n\nThree}, ... So after 3 tokens part 0 ("One.") is known complete, and
@@ -77,7 +79,8 @@ class ReplyGeneratorHttpTest {
     void theFirstPartReachesTheSinkWhileTheModelIsStillWriting(WireFormat wire) {
         // given a model that sends the first paragraph and the first word of the second, then stays silent
         ReplyGenerator generator = start(wire, Map.of());
-        llm.enqueue(Behavior.builder().reply(FOUR_PARAGRAPHS).stallAfterTokens(3).build());
+        llm.enqueue(
+                Behavior.builder().reply(FOUR_PARAGRAPHS).stallAfterTokens(3).build());
 
         // when
         ReplyGeneration generation = generator.generate(thought("Count to four"), sent::add);
@@ -86,8 +89,18 @@ class ReplyGeneratorHttpTest {
         Await.until("part 0 handed to the sink", TIMEOUT, () -> sent.size() == 1);
         Await.until("the model's stream stalls, open", TIMEOUT, () -> llm.stalledResponses() == 1);
         assertEquals(1, sent.size());
-        assertEquals(new ReplyPart(ReplyPart.SCHEMA_VERSION, "r:7:1", "7:1", 7L, 1L, 0, false, "One.",
-                sent.get(0).createdAtMs()), sent.get(0));
+        assertEquals(
+                new ReplyPart(
+                        ReplyPart.SCHEMA_VERSION,
+                        "r:7:1",
+                        "7:1",
+                        7L,
+                        1L,
+                        0,
+                        false,
+                        "One.",
+                        sent.get(0).createdAtMs()),
+                sent.get(0));
         assertEquals(0, llm.completedStreams(), "the model has not finished");
         assertFalse(generation.result().isDone());
 
@@ -101,21 +114,32 @@ class ReplyGeneratorHttpTest {
         ReplyGenerator generator = start(wire, Map.of());
         llm.enqueue(Behavior.builder().reply(REPLY).tokensPerSecond(500).build());
 
-        ReplyResult result = generator.generate(thought("I planted tomatoes"), sent::add).result()
+        ReplyResult result = generator
+                .generate(thought("I planted tomatoes"), sent::add)
+                .result()
                 .get(30, TimeUnit.SECONDS);
 
         List<String> expected = new PartSplitter(TelegramLimits.MAX_MESSAGE_CHARS).split(REPLY);
         assertEquals(Outcome.ANSWERED, result.outcome());
         assertEquals(expected, texts());
-        assertEquals(List.of(false, false, true), sent.stream().map(ReplyPart::last).toList());
+        assertEquals(
+                List.of(false, false, true), sent.stream().map(ReplyPart::last).toList());
         assertEquals(List.of(0, 1, 2), sent.stream().map(ReplyPart::seq).toList());
         assertEquals(1, result.calls());
         assertEquals(1, counter(LlmMetrics.CALLS, "outcome", "ok"));
-        assertEquals(1, metrics.timer(LlmMetrics.CALL_SECONDS, "", "provider", provider()).count());
-        assertEquals(1, metrics.timer(LlmMetrics.FIRST_TOKEN_SECONDS, "", "provider", provider()).count());
+        assertEquals(
+                1,
+                metrics.timer(LlmMetrics.CALL_SECONDS, "", "provider", provider())
+                        .count());
+        assertEquals(
+                1,
+                metrics.timer(LlmMetrics.FIRST_TOKEN_SECONDS, "", "provider", provider())
+                        .count());
         assertEquals(Tokens.count(REPLY), counter(LlmMetrics.TOKENS), "the provider's reported output tokens");
-        assertTrue(metrics.scrape().contains("thoughtstream_llm_calls_total{provider=\"" + provider()
-                + "\",outcome=\"ok\"} 1"), metrics::scrape);
+        assertTrue(
+                metrics.scrape()
+                        .contains("thoughtstream_llm_calls_total{provider=\"" + provider() + "\",outcome=\"ok\"} 1"),
+                metrics::scrape);
     }
 
     // ---------------------------------------------------------------------------------------------------------
@@ -127,16 +151,19 @@ class ReplyGeneratorHttpTest {
             throws Exception {
         // given a model that goes silent in the third paragraph, after two complete ones, and a short idle timeout
         ReplyGenerator generator = start(wire, Map.of(LlmConfig.IDLE_TIMEOUT_MS, "500"));
-        llm.enqueue(Behavior.builder().reply(FOUR_PARAGRAPHS).stallAfterTokens(5).build());
+        llm.enqueue(
+                Behavior.builder().reply(FOUR_PARAGRAPHS).stallAfterTokens(5).build());
 
         // when
-        ReplyResult result = generator.generate(thought("Count to four"), sent::add).result().get(30, TimeUnit.SECONDS);
+        ReplyResult result =
+                generator.generate(thought("Count to four"), sent::add).result().get(30, TimeUnit.SECONDS);
 
         // then: the two parts that had left, then the apology; the unfinished "Three" is dropped; no retry
         assertEquals(Outcome.FAILED, result.outcome());
         assertTrue(result.error().orElseThrow().startsWith("idle_timeout: no token for 500 ms"), result::toString);
         assertEquals(List.of("One.", "Two.", APOLOGY), texts());
-        assertEquals(List.of(false, false, true), sent.stream().map(ReplyPart::last).toList());
+        assertEquals(
+                List.of(false, false, true), sent.stream().map(ReplyPart::last).toList());
         Await.until("the stalled stream closed by the watchdog", TIMEOUT, () -> llm.abandonedStreams() == 1);
         assertEquals(1, llm.requestCount(), "parts had been sent, so no retry");
         assertEquals(1, counter(LlmMetrics.ERRORS, "kind", "idle_timeout"));
@@ -153,7 +180,8 @@ class ReplyGeneratorHttpTest {
         ReplyGenerator generator = start(wire, Map.of(LlmConfig.IDLE_TIMEOUT_MS, "600"));
         llm.enqueue(Behavior.builder().reply(slow).tokensPerSecond(20).build());
 
-        ReplyResult result = generator.generate(thought("Should I?"), sent::add).result().get(30, TimeUnit.SECONDS);
+        ReplyResult result =
+                generator.generate(thought("Should I?"), sent::add).result().get(30, TimeUnit.SECONDS);
 
         assertEquals(Outcome.ANSWERED, result.outcome());
         assertEquals(new PartSplitter(TelegramLimits.MAX_MESSAGE_CHARS).split(slow), texts());
@@ -169,7 +197,8 @@ class ReplyGeneratorHttpTest {
         llm.enqueue(Behavior.replying(REPLY));
 
         // when
-        ReplyResult result = generator.generate(thought("Hello?"), sent::add).result().get(30, TimeUnit.SECONDS);
+        ReplyResult result =
+                generator.generate(thought("Hello?"), sent::add).result().get(30, TimeUnit.SECONDS);
 
         // then the retry's answer, and the silent stream was closed although it never gave a StreamingHandle
         assertEquals(Outcome.ANSWERED, result.outcome());
@@ -185,12 +214,13 @@ class ReplyGeneratorHttpTest {
     @EnumSource(WireFormat.class)
     void aModelThatNeverSendsHeadersIsAbortedAtTheFirstTokenTimeoutAndRetried(WireFormat wire) throws Exception {
         // given a first request that never gets response headers; the HTTP timeout is far longer
-        ReplyGenerator generator = start(wire, Map.of(LlmConfig.FIRST_TOKEN_TIMEOUT_MS, "500",
-                LlmConfig.TIMEOUT_MS, "600000"));
+        ReplyGenerator generator =
+                start(wire, Map.of(LlmConfig.FIRST_TOKEN_TIMEOUT_MS, "500", LlmConfig.TIMEOUT_MS, "600000"));
         llm.enqueue(Behavior.hanging());
         llm.enqueue(Behavior.replying(REPLY));
 
-        ReplyResult result = generator.generate(thought("Hello?"), sent::add).result().get(30, TimeUnit.SECONDS);
+        ReplyResult result =
+                generator.generate(thought("Hello?"), sent::add).result().get(30, TimeUnit.SECONDS);
 
         assertEquals(Outcome.ANSWERED, result.outcome());
         assertEquals(2, result.calls());
@@ -204,7 +234,8 @@ class ReplyGeneratorHttpTest {
         llm.enqueue(Behavior.hanging());
         llm.enqueue(Behavior.replying(REPLY));
 
-        ReplyResult result = generator.generate(thought("Hello?"), sent::add).result().get(30, TimeUnit.SECONDS);
+        ReplyResult result =
+                generator.generate(thought("Hello?"), sent::add).result().get(30, TimeUnit.SECONDS);
 
         assertEquals(Outcome.ANSWERED, result.outcome());
         assertEquals(1, counter(LlmMetrics.RETRIES, "reason", "timeout"));
@@ -220,7 +251,9 @@ class ReplyGeneratorHttpTest {
         llm.enqueue(Behavior.failing(500));
         llm.enqueue(Behavior.replying(REPLY));
 
-        ReplyResult result = generator.generate(thought("Are you there?"), sent::add).result()
+        ReplyResult result = generator
+                .generate(thought("Are you there?"), sent::add)
+                .result()
                 .get(30, TimeUnit.SECONDS);
 
         assertEquals(Outcome.ANSWERED, result.outcome());
@@ -242,12 +275,14 @@ class ReplyGeneratorHttpTest {
         llm.enqueue(Behavior.rateLimited(1));
         llm.enqueue(Behavior.replying(REPLY));
 
-        ReplyResult result = generator.generate(thought("Hi"), sent::add).result().get(30, TimeUnit.SECONDS);
+        ReplyResult result =
+                generator.generate(thought("Hi"), sent::add).result().get(30, TimeUnit.SECONDS);
 
         assertEquals(Outcome.ANSWERED, result.outcome());
         List<RecordedRequest> requests = llm.requests();
         assertEquals(2, requests.size());
-        Duration between = Duration.between(requests.get(0).at(), requests.get(1).at());
+        Duration between =
+                Duration.between(requests.get(0).at(), requests.get(1).at());
         assertTrue(between.compareTo(Duration.ofSeconds(1)) >= 0, "the retry came after " + between);
         assertEquals(1, counter(LlmMetrics.RETRIES, "reason", "rate_limited"));
     }
@@ -258,9 +293,13 @@ class ReplyGeneratorHttpTest {
             throws Exception {
         // given a provider that rejects the key and (as some do) quotes it back
         ReplyGenerator generator = start(wire, Map.of(LlmConfig.MAX_ATTEMPTS, "5"));
-        llm.enqueue(Behavior.builder().status(401).errorMessage("Incorrect API key provided: " + API_KEY).build());
+        llm.enqueue(Behavior.builder()
+                .status(401)
+                .errorMessage("Incorrect API key provided: " + API_KEY)
+                .build());
 
-        ReplyResult result = generator.generate(thought("Hi"), sent::add).result().get(30, TimeUnit.SECONDS);
+        ReplyResult result =
+                generator.generate(thought("Hi"), sent::add).result().get(30, TimeUnit.SECONDS);
 
         assertEquals(Outcome.FAILED, result.outcome());
         String error = result.error().orElseThrow();
@@ -281,7 +320,8 @@ class ReplyGeneratorHttpTest {
         ReplyGenerator generator = start(wire, Map.of());
         llm.enqueue(Behavior.failing(400));
 
-        ReplyResult result = generator.generate(thought("Hi"), sent::add).result().get(30, TimeUnit.SECONDS);
+        ReplyResult result =
+                generator.generate(thought("Hi"), sent::add).result().get(30, TimeUnit.SECONDS);
 
         assertEquals(Outcome.FAILED, result.outcome());
         assertTrue(result.error().orElseThrow().startsWith("client_error: "), result::toString);
@@ -294,7 +334,8 @@ class ReplyGeneratorHttpTest {
         ReplyGenerator generator = start(wire, Map.of(LlmConfig.MAX_ATTEMPTS, "3"));
         llm.setDefault(Behavior.failing(503));
 
-        ReplyResult result = generator.generate(thought("Hi"), sent::add).result().get(30, TimeUnit.SECONDS);
+        ReplyResult result =
+                generator.generate(thought("Hi"), sent::add).result().get(30, TimeUnit.SECONDS);
 
         assertEquals(Outcome.FAILED, result.outcome());
         assertEquals(3, result.calls());
@@ -316,10 +357,12 @@ class ReplyGeneratorHttpTest {
     void aStreamCutOffBeforeItsFirstPartIsRetried(WireFormat wire) throws Exception {
         // given a stream dropped after "One", "." (no part can be complete yet), then a normal answer
         ReplyGenerator generator = start(wire, Map.of());
-        llm.enqueue(Behavior.builder().reply(FOUR_PARAGRAPHS).cutOffAfterTokens(2).build());
+        llm.enqueue(
+                Behavior.builder().reply(FOUR_PARAGRAPHS).cutOffAfterTokens(2).build());
         llm.enqueue(Behavior.replying(REPLY));
 
-        ReplyResult result = generator.generate(thought("Count"), sent::add).result().get(30, TimeUnit.SECONDS);
+        ReplyResult result =
+                generator.generate(thought("Count"), sent::add).result().get(30, TimeUnit.SECONDS);
 
         // then both clients report the cut through onError (OpenAI then "completes" too, which must not count)
         assertEquals(Outcome.ANSWERED, result.outcome());
@@ -334,9 +377,14 @@ class ReplyGeneratorHttpTest {
     void aStreamCutOffMidAnswerEndsWithThePartsThatArrivedAndTheApology(WireFormat wire) throws Exception {
         // given one attempt and a stream that is dropped in the third paragraph
         ReplyGenerator generator = start(wire, Map.of(LlmConfig.MAX_ATTEMPTS, "1"));
-        llm.enqueue(Behavior.builder().reply(FOUR_PARAGRAPHS).tokensPerSecond(50).cutOffAfterTokens(5).build());
+        llm.enqueue(Behavior.builder()
+                .reply(FOUR_PARAGRAPHS)
+                .tokensPerSecond(50)
+                .cutOffAfterTokens(5)
+                .build());
 
-        ReplyResult result = generator.generate(thought("Count"), sent::add).result().get(30, TimeUnit.SECONDS);
+        ReplyResult result =
+                generator.generate(thought("Count"), sent::add).result().get(30, TimeUnit.SECONDS);
 
         // then a prefix of the complete paragraphs (a client may drop tokens it had not read when the connection
         // broke), closed by the apology; the unfinished "Three" is never sent, also not by OpenAI's late completion
@@ -363,7 +411,10 @@ class ReplyGeneratorHttpTest {
             longReply.append("Line ").append(i).append(".\n\n");
         }
         ReplyGenerator generator = start(wire, Map.of());
-        llm.enqueue(Behavior.builder().reply(longReply.toString()).tokensPerSecond(50).build());
+        llm.enqueue(Behavior.builder()
+                .reply(longReply.toString())
+                .tokensPerSecond(50)
+                .build());
         ReplyGeneration generation = generator.generate(thought("Count to forty"), sent::add);
         Await.until("the first part", TIMEOUT, () -> !sent.isEmpty());
 
@@ -372,7 +423,8 @@ class ReplyGeneratorHttpTest {
         int partsAtCancel = sent.size();
 
         // then
-        assertEquals(Outcome.CANCELLED, generation.result().get(10, TimeUnit.SECONDS).outcome());
+        assertEquals(
+                Outcome.CANCELLED, generation.result().get(10, TimeUnit.SECONDS).outcome());
         Await.until("the server sees the client leave", TIMEOUT, () -> llm.abandonedStreams() == 1);
         assertEquals(0, llm.completedStreams());
         assertTrue(llm.tokensStreamed() < Tokens.count(longReply.toString()), "the stream stopped early");
@@ -392,7 +444,8 @@ class ReplyGeneratorHttpTest {
 
         generation.cancel();
 
-        assertEquals(Outcome.CANCELLED, generation.result().get(10, TimeUnit.SECONDS).outcome());
+        assertEquals(
+                Outcome.CANCELLED, generation.result().get(10, TimeUnit.SECONDS).outcome());
         Await.until("the server sees the client leave", TIMEOUT, () -> llm.abandonedStreams() == 1);
         assertEquals(List.of(), sent);
     }
@@ -402,7 +455,10 @@ class ReplyGeneratorHttpTest {
     /** A fake server of the wire format, and a generator over the real client of that format. */
     private ReplyGenerator start(WireFormat wire, Map<String, String> overrides) {
         format = wire;
-        llm = FakeLlmServer.builder().probeInterval(Duration.ofMillis(20)).build().start();
+        llm = FakeLlmServer.builder()
+                .probeInterval(Duration.ofMillis(20))
+                .build()
+                .start();
         Map<String, String> env = new HashMap<>();
         env.put(LlmConfig.PROVIDER, provider());
         env.put(LlmConfig.API_URL, wire == WireFormat.OPENAI ? llm.openAiBaseUrl() : llm.ollamaBaseUrl());
@@ -417,8 +473,14 @@ class ReplyGeneratorHttpTest {
         env.putAll(overrides);
         LlmConfig config = LlmConfig.from(Config.of(env));
         StreamingChatModel model = ModelFactory.streaming(config, scheduler);
-        return new ReplyGenerator(model, new PromptBuilder(config.replies().systemPrompt()), ReplySettings.from(config),
-                RetryPolicy.from(config, () -> 0.5), scheduler, Clock.systemUTC(), metrics);
+        return new ReplyGenerator(
+                model,
+                new PromptBuilder(config.replies().systemPrompt()),
+                ReplySettings.from(config),
+                RetryPolicy.from(config, () -> 0.5),
+                scheduler,
+                Clock.systemUTC(),
+                metrics);
     }
 
     private String provider() {
@@ -438,7 +500,7 @@ class ReplyGeneratorHttpTest {
     }
 
     private static Thought thought(String text) {
-        return new Thought(Thought.SCHEMA_VERSION, "7:1", 7L, List.of(new ThoughtMessage(1, text, 0)), 1, 1, 0, 0,
-                List.of());
+        return new Thought(
+                Thought.SCHEMA_VERSION, "7:1", 7L, List.of(new ThoughtMessage(1, text, 0)), 1, 1, 0, 0, List.of());
     }
 }

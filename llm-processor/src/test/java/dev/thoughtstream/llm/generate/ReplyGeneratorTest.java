@@ -56,9 +56,10 @@ class ReplyGeneratorTest {
     @Test
     void theScriptedAnswerArrivesAsOrderedPartsWithOnlyTheFinalOneLast() throws Exception {
         // given a paced scripted model and a part limit small enough for many parts
-        Thought thought = thought("42:100", 42L, 105L, "I adopted a puppy today and she already chewed my favourite shoes");
-        ReplyGenerator generator = generator(new ScriptedStreamingChatModel(Duration.ZERO, 2_000, scheduler), 40,
-                LONG_TIMEOUT);
+        Thought thought =
+                thought("42:100", 42L, 105L, "I adopted a puppy today and she already chewed my favourite shoes");
+        ReplyGenerator generator =
+                generator(new ScriptedStreamingChatModel(Duration.ZERO, 2_000, scheduler), 40, LONG_TIMEOUT);
 
         // when
         ReplyResult result = generator.generate(thought, sink).result().get(10, TimeUnit.SECONDS);
@@ -79,8 +80,14 @@ class ReplyGeneratorTest {
             assertEquals(NOW, part.createdAtMs());
             assertEquals(ReplyPart.SCHEMA_VERSION, part.schemaVersion());
         }
-        assertEquals(new ReplyResult("42:100", "r:42:100", Outcome.ANSWERED, expected.size(),
-                expected.stream().mapToInt(String::length).sum()), result);
+        assertEquals(
+                new ReplyResult(
+                        "42:100",
+                        "r:42:100",
+                        Outcome.ANSWERED,
+                        expected.size(),
+                        expected.stream().mapToInt(String::length).sum()),
+                result);
     }
 
     @Test
@@ -110,9 +117,11 @@ class ReplyGeneratorTest {
         assertEquals(2, sent.size());
         model.complete("Hello!\n\nHow are you?\n\nI am fine.", FinishReason.STOP);
 
-        assertEquals(Outcome.ANSWERED, generation.result().get(10, TimeUnit.SECONDS).outcome());
+        assertEquals(
+                Outcome.ANSWERED, generation.result().get(10, TimeUnit.SECONDS).outcome());
         assertEquals(List.of("Hello!", "How are you?", "I am fine."), texts());
-        assertEquals(List.of(false, false, true), sent.stream().map(ReplyPart::last).toList());
+        assertEquals(
+                List.of(false, false, true), sent.stream().map(ReplyPart::last).toList());
     }
 
     @Test
@@ -123,7 +132,8 @@ class ReplyGeneratorTest {
         model.token("One.\n\nTwo.\n\n");
         model.complete("One.\n\nTwo.\n\n", FinishReason.STOP);
 
-        assertEquals(Outcome.ANSWERED, generation.result().get(10, TimeUnit.SECONDS).outcome());
+        assertEquals(
+                Outcome.ANSWERED, generation.result().get(10, TimeUnit.SECONDS).outcome());
         assertEquals(List.of("One.", "Two."), texts());
         assertEquals(List.of(false, true), sent.stream().map(ReplyPart::last).toList());
     }
@@ -139,7 +149,9 @@ class ReplyGeneratorTest {
         };
 
         ReplyResult result = generator(failing, 4096, LONG_TIMEOUT)
-                .generate(thought("9:3", 9L, 4L, "hello?"), sink).result().get(10, TimeUnit.SECONDS);
+                .generate(thought("9:3", 9L, 4L, "hello?"), sink)
+                .result()
+                .get(10, TimeUnit.SECONDS);
 
         assertEquals(Outcome.FAILED, result.outcome());
         assertEquals(Optional.of("other: IllegalStateException: connection refused"), result.error());
@@ -162,10 +174,14 @@ class ReplyGeneratorTest {
         };
 
         ReplyResult result = generator(throwing, 4096, LONG_TIMEOUT)
-                .generate(thought("9:3", 9L, 3L, "hello?"), sink).result().get(10, TimeUnit.SECONDS);
+                .generate(thought("9:3", 9L, 3L, "hello?"), sink)
+                .result()
+                .get(10, TimeUnit.SECONDS);
 
         assertEquals(Outcome.FAILED, result.outcome());
-        assertTrue(result.error().orElseThrow().contains("model not found"), result.error().toString());
+        assertTrue(
+                result.error().orElseThrow().contains("model not found"),
+                result.error().toString());
         assertEquals(List.of(APOLOGY), texts());
     }
 
@@ -177,9 +193,11 @@ class ReplyGeneratorTest {
         model.token("First thought.\n\nSecond thought.\n\nThird, unfinis");
         model.error(new RuntimeException("stream reset"));
 
-        assertEquals(Outcome.FAILED, generation.result().get(10, TimeUnit.SECONDS).outcome());
+        assertEquals(
+                Outcome.FAILED, generation.result().get(10, TimeUnit.SECONDS).outcome());
         assertEquals(List.of("First thought.", "Second thought.", APOLOGY), texts());
-        assertEquals(List.of(false, false, true), sent.stream().map(ReplyPart::last).toList());
+        assertEquals(
+                List.of(false, false, true), sent.stream().map(ReplyPart::last).toList());
         assertEquals(List.of(0, 1, 2), sent.stream().map(ReplyPart::seq).toList());
     }
 
@@ -191,7 +209,8 @@ class ReplyGeneratorTest {
         model.token("Sure thing.\n\nLet me");
         model.complete("Sure thing.\n\nLet me", null);
 
-        assertEquals(Outcome.TRUNCATED, generation.result().get(10, TimeUnit.SECONDS).outcome());
+        assertEquals(
+                Outcome.TRUNCATED, generation.result().get(10, TimeUnit.SECONDS).outcome());
         assertEquals(List.of("Sure thing.", "Let me"), texts());
         assertTrue(sent.get(1).last());
     }
@@ -204,7 +223,9 @@ class ReplyGeneratorTest {
         model.token(" \n ");
         model.complete("", null);
 
-        assertEquals(Outcome.APOLOGISED, generation.result().get(10, TimeUnit.SECONDS).outcome());
+        assertEquals(
+                Outcome.APOLOGISED,
+                generation.result().get(10, TimeUnit.SECONDS).outcome());
         assertEquals(List.of(APOLOGY), texts());
         assertTrue(sent.get(0).last());
     }
@@ -216,7 +237,8 @@ class ReplyGeneratorTest {
 
         model.complete("One.\n\nTwo.", FinishReason.STOP);
 
-        assertEquals(Outcome.ANSWERED, generation.result().get(10, TimeUnit.SECONDS).outcome());
+        assertEquals(
+                Outcome.ANSWERED, generation.result().get(10, TimeUnit.SECONDS).outcome());
         assertEquals(List.of("One.", "Two."), texts());
     }
 
@@ -230,7 +252,9 @@ class ReplyGeneratorTest {
         };
 
         ReplyResult result = generator(silent, 4096, Duration.ofMillis(50))
-                .generate(thought("5:5", 5L, 5L, "anyone?"), sink).result().get(10, TimeUnit.SECONDS);
+                .generate(thought("5:5", 5L, 5L, "anyone?"), sink)
+                .result()
+                .get(10, TimeUnit.SECONDS);
 
         assertEquals(Outcome.FAILED, result.outcome());
         assertEquals(Optional.of("reply_timeout: no answer within 50 ms"), result.error());
@@ -241,8 +265,8 @@ class ReplyGeneratorTest {
     @Test
     void aStalledStreamIsCancelledAtTheReplyTimeoutAndAnsweredWithWhatArrived() throws Exception {
         ManualModel model = new ManualModel();
-        ReplyGeneration generation = generator(model, 4096, Duration.ofMillis(50))
-                .generate(thought("1:1", 1L, 1L, "hi"), sink);
+        ReplyGeneration generation =
+                generator(model, 4096, Duration.ofMillis(50)).generate(thought("1:1", 1L, 1L, "hi"), sink);
         model.token("I was just about to");
 
         ReplyResult result = generation.result().get(10, TimeUnit.SECONDS);
@@ -258,9 +282,10 @@ class ReplyGeneratorTest {
     @Test
     void aTimeoutBeforeTheFirstTokenCancelsTheStreamWhenItFinallyStarts() throws Exception {
         ManualModel model = new ManualModel();
-        ReplyGeneration generation = generator(model, 4096, Duration.ofMillis(50))
-                .generate(thought("1:1", 1L, 1L, "hi"), sink);
-        assertEquals(Outcome.FAILED, generation.result().get(10, TimeUnit.SECONDS).outcome());
+        ReplyGeneration generation =
+                generator(model, 4096, Duration.ofMillis(50)).generate(thought("1:1", 1L, 1L, "hi"), sink);
+        assertEquals(
+                Outcome.FAILED, generation.result().get(10, TimeUnit.SECONDS).outcome());
 
         model.token("Too late.\n\nReally.");
 
@@ -276,7 +301,8 @@ class ReplyGeneratorTest {
 
         assertTrue(generation.cancel());
 
-        assertEquals(Outcome.CANCELLED, generation.result().get(10, TimeUnit.SECONDS).outcome());
+        assertEquals(
+                Outcome.CANCELLED, generation.result().get(10, TimeUnit.SECONDS).outcome());
         assertTrue(model.handle.isCancelled());
         model.token("Three.\n\nFour.");
         model.complete("One.\n\nTwo.\n\nThree.\n\nFour.", FinishReason.STOP);
@@ -291,12 +317,13 @@ class ReplyGeneratorTest {
         PartSink broken = part -> {
             throw new IllegalStateException("producer closed");
         };
-        ReplyGeneration generation = generator(model, 4096, LONG_TIMEOUT).generate(thought("1:1", 1L, 1L, "hi"), broken);
+        ReplyGeneration generation =
+                generator(model, 4096, LONG_TIMEOUT).generate(thought("1:1", 1L, 1L, "hi"), broken);
 
         model.token("One.\n\nTwo.\n\nThree");
 
-        ExecutionException e = assertThrows(ExecutionException.class,
-                () -> generation.result().get(10, TimeUnit.SECONDS));
+        ExecutionException e =
+                assertThrows(ExecutionException.class, () -> generation.result().get(10, TimeUnit.SECONDS));
         assertInstanceOf(IllegalStateException.class, e.getCause());
         assertTrue(model.handle.isCancelled());
     }
@@ -304,20 +331,31 @@ class ReplyGeneratorTest {
     @Test
     void theContextGoesToTheModelAsAlternatingRoles() throws Exception {
         ManualModel model = new ManualModel();
-        Thought thought = new Thought(Thought.SCHEMA_VERSION, "3:9", 3L, List.of(new ThoughtMessage(9, "and now?", 0)),
-                9, 9, 0, 0, List.of(new dev.thoughtstream.common.event.ContextMessage(
+        Thought thought = new Thought(
+                Thought.SCHEMA_VERSION,
+                "3:9",
+                3L,
+                List.of(new ThoughtMessage(9, "and now?", 0)),
+                9,
+                9,
+                0,
+                0,
+                List.of(new dev.thoughtstream.common.event.ContextMessage(
                         dev.thoughtstream.common.event.ContextMessage.Role.ASSISTANT, "earlier answer", 0)));
 
         generator(model, 4096, LONG_TIMEOUT).generate(thought, sink);
 
         List<ChatMessage> prompt = model.request.get(10, TimeUnit.SECONDS).messages();
-        assertEquals("earlier answer", assertInstanceOf(AiMessage.class, prompt.get(1)).text());
-        assertEquals("and now?", assertInstanceOf(UserMessage.class, prompt.get(2)).singleText());
+        assertEquals(
+                "earlier answer",
+                assertInstanceOf(AiMessage.class, prompt.get(1)).text());
+        assertEquals(
+                "and now?", assertInstanceOf(UserMessage.class, prompt.get(2)).singleText());
     }
 
     private ReplyGenerator generator(StreamingChatModel model, int maxPartChars, Duration replyTimeout) {
-        return new ReplyGenerator(model, new PromptBuilder("be brief"), maxPartChars, APOLOGY, replyTimeout, scheduler,
-                CLOCK);
+        return new ReplyGenerator(
+                model, new PromptBuilder("be brief"), maxPartChars, APOLOGY, replyTimeout, scheduler, CLOCK);
     }
 
     private List<String> texts() {
@@ -325,8 +363,16 @@ class ReplyGeneratorTest {
     }
 
     private static Thought thought(String thoughtId, long chatId, long lastMessageId, String text) {
-        return new Thought(Thought.SCHEMA_VERSION, thoughtId, chatId, List.of(new ThoughtMessage(lastMessageId, text, 0)),
-                lastMessageId, lastMessageId, 0, 0, List.of());
+        return new Thought(
+                Thought.SCHEMA_VERSION,
+                thoughtId,
+                chatId,
+                List.of(new ThoughtMessage(lastMessageId, text, 0)),
+                lastMessageId,
+                lastMessageId,
+                0,
+                0,
+                List.of());
     }
 
     /** A model the test drives by hand, on the test thread: every callback happens exactly when the test says. */
@@ -346,8 +392,11 @@ class ReplyGeneratorTest {
         }
 
         void complete(String text, FinishReason reason) {
-            handler.join().onCompleteResponse(ChatResponse.builder().aiMessage(AiMessage.from(text))
-                    .finishReason(reason).build());
+            handler.join()
+                    .onCompleteResponse(ChatResponse.builder()
+                            .aiMessage(AiMessage.from(text))
+                            .finishReason(reason)
+                            .build());
         }
 
         void error(Throwable t) {

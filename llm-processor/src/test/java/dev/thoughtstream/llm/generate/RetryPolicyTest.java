@@ -39,7 +39,8 @@ class RetryPolicyTest {
 
         for (int i = 0; i < 1000; i++) {
             Duration wait = policy.delayBefore(1, Optional.empty());
-            assertTrue(wait.compareTo(Duration.ofMillis(200)) >= 0 && wait.compareTo(Duration.ofMillis(400)) < 0,
+            assertTrue(
+                    wait.compareTo(Duration.ofMillis(200)) >= 0 && wait.compareTo(Duration.ofMillis(400)) < 0,
                     wait::toString);
         }
         RetryPolicy high = new RetryPolicy(10, Duration.ofMillis(400), Duration.ofMillis(400), () -> 0.75);
@@ -66,9 +67,11 @@ class RetryPolicyTest {
 
     @Test
     void nonsenseIsRejected() {
-        assertThrows(IllegalArgumentException.class,
+        assertThrows(
+                IllegalArgumentException.class,
                 () -> new RetryPolicy(0, Duration.ofMillis(1), Duration.ofMillis(1), () -> 0));
-        assertThrows(IllegalArgumentException.class,
+        assertThrows(
+                IllegalArgumentException.class,
                 () -> new RetryPolicy(2, Duration.ofMillis(10), Duration.ofMillis(1), () -> 0));
         RetryPolicy badJitter = new RetryPolicy(2, Duration.ofMillis(10), Duration.ofMillis(10), () -> 1.0);
         assertThrows(IllegalStateException.class, () -> badJitter.delayBefore(1, Optional.empty()));
@@ -77,7 +80,8 @@ class RetryPolicyTest {
     @Test
     void retryAfterIsReadInSecondsOrAsAnHttpDateFromTheErrorsCauses() {
         assertEquals(Optional.of(Duration.ofSeconds(12)), ModelError.parseRetryAfter(" 12 ", CLOCK));
-        assertEquals(Optional.of(Duration.ofSeconds(90)),
+        assertEquals(
+                Optional.of(Duration.ofSeconds(90)),
                 ModelError.parseRetryAfter("Sun, 01 Jun 2025 12:01:30 GMT", CLOCK));
         assertEquals(Optional.of(Duration.ZERO), ModelError.parseRetryAfter("Sun, 01 Jun 2025 11:00:00 GMT", CLOCK));
         assertEquals(Optional.empty(), ModelError.parseRetryAfter("soon", CLOCK));

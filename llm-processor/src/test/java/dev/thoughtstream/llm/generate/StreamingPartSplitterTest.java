@@ -94,8 +94,9 @@ class StreamingPartSplitterTest {
                         + text.replace("\n", "\\n");
                 assertEquals(expected, actual.all(), where);
                 if (!actual.fed().isEmpty()) {
-                    assertFalse(actual.finished().isEmpty(), "a part was emitted early, so finish() must still "
-                            + "hold the final one: " + where);
+                    assertFalse(
+                            actual.finished().isEmpty(),
+                            "a part was emitted early, so finish() must still " + "hold the final one: " + where);
                 }
             }
         }

@@ -24,8 +24,8 @@ import org.junit.jupiter.api.Test;
  * instance id. Everything else waits for the claim's TTL as before.
  */
 class ThoughtClaimsTakeoverTest {
-    private static final ScaleConfig SCALE = new ScaleConfig(Mode.GROUP, 1, 4, Duration.ofMinutes(4),
-            Duration.ofHours(1), RedisOutage.FAIL_OPEN, 64);
+    private static final ScaleConfig SCALE =
+            new ScaleConfig(Mode.GROUP, 1, 4, Duration.ofMinutes(4), Duration.ofHours(1), RedisOutage.FAIL_OPEN, 64);
     private static final String THOUGHT = "7:1";
 
     private RedisClaimStore store;
@@ -33,8 +33,8 @@ class ThoughtClaimsTakeoverTest {
 
     @BeforeEach
     void connect() {
-        store = new RedisClaimStore(RedisClaimStore.connect(TestRedis.settings()),
-                TestRedis.uniqueKeyPrefix("takeover"));
+        store = new RedisClaimStore(
+                RedisClaimStore.connect(TestRedis.settings()), TestRedis.uniqueKeyPrefix("takeover"));
         metrics = new Metrics();
     }
 
@@ -147,7 +147,8 @@ class ThoughtClaimsTakeoverTest {
         assertFalse(ThoughtClaims.leftByPreviousIncarnation("node-10#aaaa/1", "node-1#bbbb"), "another instance");
         assertFalse(ThoughtClaims.leftByPreviousIncarnation("#aaaa/1", "#bbbb"), "no instance id");
         assertFalse(ThoughtClaims.leftByPreviousIncarnation("#aaaa/1", "node-1#bbbb"), "a holder without one");
-        assertFalse(ThoughtClaims.leftByPreviousIncarnation("3f6c1e0a-5b7d-4c1e-9f0a-1b2c3d4e5f60/1", "node-1#bbbb"),
+        assertFalse(
+                ThoughtClaims.leftByPreviousIncarnation("3f6c1e0a-5b7d-4c1e-9f0a-1b2c3d4e5f60/1", "node-1#bbbb"),
                 "an attempt id from before owners were in attempt ids");
     }
 }

@@ -156,8 +156,8 @@ class AbortableHttpClientFramingTest {
 
     private static ServerSentEventParser ollamaParser() throws Exception {
         // Package-private in LangChain4j's Ollama module; the test compares against the very parser Ollama uses.
-        Constructor<?> constructor =
-                Class.forName("dev.langchain4j.model.ollama.OllamaServerSentEventParser").getDeclaredConstructor();
+        Constructor<?> constructor = Class.forName("dev.langchain4j.model.ollama.OllamaServerSentEventParser")
+                .getDeclaredConstructor();
         constructor.setAccessible(true);
         return (ServerSentEventParser) constructor.newInstance();
     }

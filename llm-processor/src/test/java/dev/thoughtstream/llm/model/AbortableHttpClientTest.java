@@ -36,9 +36,10 @@ class AbortableHttpClientTest {
     private static final String STREAMING_CHAT =
             "{\"model\":\"m\",\"stream\":true,\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}";
 
-    private final AbortableHttpClient client =
-            new AbortableHttpClientBuilder().connectTimeout(Duration.ofSeconds(10)).readTimeout(Duration.ofMinutes(5))
-                    .build();
+    private final AbortableHttpClient client = new AbortableHttpClientBuilder()
+            .connectTimeout(Duration.ofSeconds(10))
+            .readTimeout(Duration.ofMinutes(5))
+            .build();
     private final Recorder listener = new Recorder();
     private FakeLlmServer llm;
 
@@ -69,11 +70,14 @@ class AbortableHttpClientTest {
 
     @Test
     void anAbortAfterTheHeadersClosesTheStream() {
-        llm = FakeLlmServer.builder().probeInterval(Duration.ofMillis(20)).build().start();
+        llm = FakeLlmServer.builder()
+                .probeInterval(Duration.ofMillis(20))
+                .build()
+                .start();
         llm.enqueue(Behavior.stallingAfter(0));
         CallAbort abort = new CallAbort();
-        abort.bindDuring(() -> client.execute(request(llm.openAiBaseUrl() + "/chat/completions"),
-                new DefaultServerSentEventParser(), listener));
+        abort.bindDuring(() -> client.execute(
+                request(llm.openAiBaseUrl() + "/chat/completions"), new DefaultServerSentEventParser(), listener));
         Await.until("the stream is open and silent", TIMEOUT, () -> llm.stalledResponses() == 1);
         Await.until("the headers reached the client", TIMEOUT, () -> listener.opened.get() == 1);
 
@@ -99,8 +103,8 @@ class AbortableHttpClientTest {
         llm = FakeLlmServer.builder().build().start();
         llm.enqueue(Behavior.replying("Hello there."));
 
-        client.execute(request(llm.openAiBaseUrl() + "/chat/completions"), new DefaultServerSentEventParser(),
-                listener);
+        client.execute(
+                request(llm.openAiBaseUrl() + "/chat/completions"), new DefaultServerSentEventParser(), listener);
 
         Await.until("the stream ends", TIMEOUT, () -> listener.closed.get());
         assertTrue(listener.events.stream().anyMatch(e -> e.data().contains("Hello")), listener.events::toString);
@@ -113,8 +117,8 @@ class AbortableHttpClientTest {
         llm = FakeLlmServer.builder().build().start();
         llm.enqueue(Behavior.rateLimited(7));
 
-        client.execute(request(llm.openAiBaseUrl() + "/chat/completions"), new DefaultServerSentEventParser(),
-                listener);
+        client.execute(
+                request(llm.openAiBaseUrl() + "/chat/completions"), new DefaultServerSentEventParser(), listener);
 
         Await.until("the error", TIMEOUT, () -> !listener.errors.isEmpty());
         HttpStatusException error = assertInstanceOf(HttpStatusException.class, listener.errors.get(0));
@@ -127,12 +131,14 @@ class AbortableHttpClientTest {
     void theBlockingCallReportsErrorStatusesTheSameWay() {
         llm = FakeLlmServer.builder().build().start();
         llm.enqueue(Behavior.rateLimited(3));
-        HttpRequest blocking = HttpRequest.builder().method(HttpMethod.POST)
-                .url(llm.openAiBaseUrl() + "/chat/completions").addHeader("Content-Type", "application/json")
-                .body("{\"model\":\"m\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}").build();
+        HttpRequest blocking = HttpRequest.builder()
+                .method(HttpMethod.POST)
+                .url(llm.openAiBaseUrl() + "/chat/completions")
+                .addHeader("Content-Type", "application/json")
+                .body("{\"model\":\"m\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}")
+                .build();
 
-        HttpStatusException error = assertThrows(HttpStatusException.class,
-                () -> client.execute(blocking));
+        HttpStatusException error = assertThrows(HttpStatusException.class, () -> client.execute(blocking));
         assertEquals(Optional.of("3"), error.retryAfter());
 
         SuccessfulHttpResponse ok = client.execute(blocking);
@@ -141,8 +147,12 @@ class AbortableHttpClientTest {
     }
 
     private static HttpRequest request(String url) {
-        return HttpRequest.builder().method(HttpMethod.POST).url(url).addHeader("Content-Type", "application/json")
-                .body(STREAMING_CHAT).build();
+        return HttpRequest.builder()
+                .method(HttpMethod.POST)
+                .url(url)
+                .addHeader("Content-Type", "application/json")
+                .body(STREAMING_CHAT)
+                .build();
     }
 
     private static final class Recorder implements ServerSentEventListener {
@@ -195,12 +205,14 @@ class AbortableHttpClientTest {
         }
 
         private void serve() {
-            try (Socket connection = socket.accept(); InputStream in = connection.getInputStream()) {
+            try (Socket connection = socket.accept();
+                    InputStream in = connection.getInputStream()) {
                 int contentLength = 0;
                 String line;
                 while (!(line = readLine(in)).isEmpty()) {
                     if (line.toLowerCase(Locale.ROOT).startsWith("content-length:")) {
-                        contentLength = Integer.parseInt(line.substring("content-length:".length()).trim());
+                        contentLength = Integer.parseInt(
+                                line.substring("content-length:".length()).trim());
                     }
                 }
                 in.readNBytes(contentLength);

@@ -66,14 +66,17 @@ class ErrorKindTest {
         ModelError described = ModelError.of(error, Optional.of(key), Clock.systemUTC());
 
         assertEquals(ErrorKind.AUTHENTICATION, described.kind());
-        assertEquals("authentication: AuthenticationException: HTTP 401: {\"error\": \"bad key <redacted>\"}",
+        assertEquals(
+                "authentication: AuthenticationException: HTTP 401: {\"error\": \"bad key <redacted>\"}",
                 described.description());
         String huge = "x".repeat(10_000);
         String longOne = ModelError.describe(ErrorKind.OTHER, new IllegalStateException(huge), Optional.empty());
         assertEquals(ModelError.MAX_DESCRIPTION_CHARS, longOne.length());
         assertFalse(longOne.contains("\n"));
-        assertTrue(ModelError.describe(ErrorKind.CONNECTION,
-                new LangChain4jException("closed", new IOException("EOF reached")), Optional.empty())
+        assertTrue(ModelError.describe(
+                        ErrorKind.CONNECTION,
+                        new LangChain4jException("closed", new IOException("EOF reached")),
+                        Optional.empty())
                 .endsWith("closed (IOException: EOF reached)"));
     }
 

@@ -42,8 +42,8 @@ class ModelFactoryTest {
 
     @Test
     void anOpenAiCompatibleServerWithoutKeyGetsAModelToo() {
-        LlmConfig config = LlmConfig.from(Config.of(Map.of(
-                "LLM_PROVIDER", "openai", "LLM_API_URL", "http://127.0.0.1:9/v1")));
+        LlmConfig config =
+                LlmConfig.from(Config.of(Map.of("LLM_PROVIDER", "openai", "LLM_API_URL", "http://127.0.0.1:9/v1")));
 
         assertInstanceOf(OpenAiStreamingChatModel.class, ModelFactory.streaming(config, scheduler));
     }

@@ -49,8 +49,12 @@ class ScriptedModelsTest {
     void theSameMessageAlwaysGetsTheSameAnswer() {
         ScriptedChatModel model = new ScriptedChatModel(Duration.ZERO, 0, scheduler);
 
-        String first = model.chat(request("My sister is visiting next week and I have not cleaned at all")).aiMessage().text();
-        String second = model.chat(request("My sister is visiting next week and I have not cleaned at all")).aiMessage().text();
+        String first = model.chat(request("My sister is visiting next week and I have not cleaned at all"))
+                .aiMessage()
+                .text();
+        String second = model.chat(request("My sister is visiting next week and I have not cleaned at all"))
+                .aiMessage()
+                .text();
 
         assertEquals(first, second);
         assertEquals(first, ScriptedAnswers.answerTo("My sister is visiting next week and I have not cleaned at all"));
@@ -69,8 +73,12 @@ class ScriptedModelsTest {
     @Test
     void theAnswerIsSeveralSentencesInTwoOrThreeParagraphsAndQuotesTheMessage() {
         ScriptedChatModel model = new ScriptedChatModel(Duration.ZERO, 0, scheduler);
-        for (String message : List.of("hi", "I finally finished the marathon yesterday!", "what do you think about "
-                + "moving to a smaller flat closer to the river, honestly?", "   ", "\"quoted\" text\nover lines")) {
+        for (String message : List.of(
+                "hi",
+                "I finally finished the marathon yesterday!",
+                "what do you think about " + "moving to a smaller flat closer to the river, honestly?",
+                "   ",
+                "\"quoted\" text\nover lines")) {
 
             String answer = model.chat(request(message)).aiMessage().text();
 
@@ -85,15 +93,19 @@ class ScriptedModelsTest {
     @Test
     void theAnswerRespondsToTheLastUserMessageNotTheContext() {
         ScriptedChatModel model = new ScriptedChatModel(Duration.ZERO, 0, scheduler);
-        ChatRequest withContext = ChatRequest.builder().messages(
-                SystemMessage.from("be nice"),
-                UserMessage.from("an older message"),
-                AiMessage.from("an older answer"),
-                UserMessage.from("the newest message")).build();
+        ChatRequest withContext = ChatRequest.builder()
+                .messages(
+                        SystemMessage.from("be nice"),
+                        UserMessage.from("an older message"),
+                        AiMessage.from("an older answer"),
+                        UserMessage.from("the newest message"))
+                .build();
 
         ChatResponse response = model.chat(withContext);
 
-        assertEquals(ScriptedAnswers.answerTo("the newest message"), response.aiMessage().text());
+        assertEquals(
+                ScriptedAnswers.answerTo("the newest message"),
+                response.aiMessage().text());
         assertEquals(FinishReason.STOP, response.finishReason());
         assertEquals(2 + 3 + 3 + 3, response.tokenUsage().inputTokenCount(), "words of the whole prompt");
     }
@@ -116,7 +128,10 @@ class ScriptedModelsTest {
         streaming.chat(request(message), recorder);
 
         ChatResponse complete = recorder.complete.get(10, TimeUnit.SECONDS);
-        String expected = new ScriptedChatModel(Duration.ZERO, 0, scheduler).chat(request(message)).aiMessage().text();
+        String expected = new ScriptedChatModel(Duration.ZERO, 0, scheduler)
+                .chat(request(message))
+                .aiMessage()
+                .text();
         assertEquals(expected, String.join("", recorder.tokens));
         assertTrue(recorder.tokens.size() > 10, "many small deltas: " + recorder.tokens.size());
         assertEquals(expected, complete.aiMessage().text());
@@ -200,18 +215,21 @@ class ScriptedModelsTest {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
         while (System.nanoTime() < deadline) {
             if (scheduler.getQueue().isEmpty()) {
-                scheduler.submit(() -> { }).get(10, TimeUnit.SECONDS);
+                scheduler.submit(() -> {}).get(10, TimeUnit.SECONDS);
                 if (scheduler.getQueue().isEmpty()) {
                     return;
                 }
             }
             LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(1)); // polling a condition, not waiting for time
         }
-        throw new AssertionError("scheduler still busy after 10 s: " + scheduler.getQueue().size() + " queued");
+        throw new AssertionError(
+                "scheduler still busy after 10 s: " + scheduler.getQueue().size() + " queued");
     }
 
     private static ChatRequest request(String userText) {
-        return ChatRequest.builder().messages(SystemMessage.from("be nice"), UserMessage.from(userText)).build();
+        return ChatRequest.builder()
+                .messages(SystemMessage.from("be nice"), UserMessage.from(userText))
+                .build();
     }
 
     static class Recorder implements StreamingChatResponseHandler {

@@ -27,13 +27,17 @@ public final class ConfigAssertions {
             read.read();
         } catch (ConfigException e) {
             if (!variable.equals(e.variable())) {
-                throw new AssertionError("expected the ConfigException to name " + variable + " but it named "
-                        + e.variable() + ": " + e.getMessage(), e);
+                throw new AssertionError(
+                        "expected the ConfigException to name " + variable + " but it named " + e.variable() + ": "
+                                + e.getMessage(),
+                        e);
             }
             for (String part : saying) {
                 if (!e.getMessage().contains(part)) {
-                    throw new AssertionError("expected the message about " + variable + " to say '" + part
-                            + "' but it was: " + e.getMessage(), e);
+                    throw new AssertionError(
+                            "expected the message about " + variable + " to say '" + part + "' but it was: "
+                                    + e.getMessage(),
+                            e);
                 }
             }
             return e;

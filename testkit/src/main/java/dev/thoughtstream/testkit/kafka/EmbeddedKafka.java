@@ -49,6 +49,7 @@ public final class EmbeddedKafka implements AutoCloseable {
 
     /** Remembers the controller port of a data directory (see the class comment). */
     public static final String STATE_FILE = "embedded-kafka.properties";
+
     static final String LOG_DIR = "kafka-logs";
     private static final String CONFIG_FILE = "server.properties";
     private static final String CONTROLLER_PORT = "controller.port";
@@ -108,30 +109,47 @@ public final class EmbeddedKafka implements AutoCloseable {
                     state.setProperty(CONTROLLER_PORT, Integer.toString(controllerPort));
                     writeState(dir, state);
                     EmbeddedKafka kafka = new EmbeddedKafka(server, dir, port, controllerPort);
-                    LOG.info("Kafka {} started in {} ms on {} (controller port {}, data in {}, {})",
-                            AppInfoParser.getVersion(), (System.nanoTime() - started) / 1_000_000,
-                            kafka.bootstrapServers(), controllerPort, dir, reused ? "reused" : "newly formatted");
+                    LOG.info(
+                            "Kafka {} started in {} ms on {} (controller port {}, data in {}, {})",
+                            AppInfoParser.getVersion(),
+                            (System.nanoTime() - started) / 1_000_000,
+                            kafka.bootstrapServers(),
+                            controllerPort,
+                            dir,
+                            reused ? "reused" : "newly formatted");
                     return kafka;
                 } catch (RuntimeException e) {
                     lastFailure = e;
                     if (brokerPort != 0 && !isFree(brokerPort)) {
-                        throw new IllegalStateException("Kafka cannot listen on 127.0.0.1:" + brokerPort
-                                + ": the port is in use (another broker or devstack still running?)", e);
+                        throw new IllegalStateException(
+                                "Kafka cannot listen on 127.0.0.1:" + brokerPort
+                                        + ": the port is in use (another broker or devstack still running?)",
+                                e);
                     }
                     // A bind failure of the controller reaches us as a refused halt (see refuseExit), so a
                     // clash is recognised by the port being held by someone else now that our server is down.
                     boolean portClash = isBindFailure(e) || !isFree(controllerPort) || !isFree(port);
                     if (!portClash) {
-                        throw new IllegalStateException("Kafka failed to start on 127.0.0.1:" + port
-                                + " (controller port " + controllerPort + ", data in " + dir + "): " + e.getMessage()
-                                + "; Kafka's own error is in the log", e);
+                        throw new IllegalStateException(
+                                "Kafka failed to start on 127.0.0.1:" + port
+                                        + " (controller port " + controllerPort + ", data in " + dir + "): "
+                                        + e.getMessage()
+                                        + "; Kafka's own error is in the log",
+                                e);
                     }
-                    LOG.warn("Kafka start attempt {} on ports {}/{} hit a port taken in the meantime; retrying on "
-                            + "other ports: {}", attempt, port, controllerPort, e.toString());
+                    LOG.warn(
+                            "Kafka start attempt {} on ports {}/{} hit a port taken in the meantime; retrying on "
+                                    + "other ports: {}",
+                            attempt,
+                            port,
+                            controllerPort,
+                            e.toString());
                 }
             }
-            throw new IllegalStateException("Kafka could not bind free ports on 127.0.0.1 after " + START_ATTEMPTS
-                    + " attempts (data in " + dir + ")", lastFailure);
+            throw new IllegalStateException(
+                    "Kafka could not bind free ports on 127.0.0.1 after " + START_ATTEMPTS + " attempts (data in " + dir
+                            + ")",
+                    lastFailure);
         } catch (RuntimeException e) {
             releaseExitGuard();
             throw e;
@@ -260,17 +278,23 @@ public final class EmbeddedKafka implements AutoCloseable {
         ByteArrayOutputStream output = new ByteArrayOutputStream();
         int status;
         try (PrintStream ps = new PrintStream(output, true, StandardCharsets.UTF_8)) {
-            status = StorageTool.execute(new String[] {
-                "format", "--standalone", "-t", clusterId, "-c", configFile.toString()}, ps);
+            status = StorageTool.execute(
+                    new String[] {"format", "--standalone", "-t", clusterId, "-c", configFile.toString()}, ps);
         } catch (Exception e) {
-            throw new IllegalStateException("kafka-storage format of " + dir + " failed: " + e.getMessage()
-                    + " " + output.toString(StandardCharsets.UTF_8).strip(), e);
+            throw new IllegalStateException(
+                    "kafka-storage format of " + dir + " failed: " + e.getMessage() + " "
+                            + output.toString(StandardCharsets.UTF_8).strip(),
+                    e);
         }
         if (status != 0) {
             throw new IllegalStateException("kafka-storage format of " + dir + " exited with " + status + ": "
                     + output.toString(StandardCharsets.UTF_8).strip());
         }
-        LOG.debug("formatted {} as cluster {}: {}", dir, clusterId, output.toString(StandardCharsets.UTF_8).strip());
+        LOG.debug(
+                "formatted {} as cluster {}: {}",
+                dir,
+                clusterId,
+                output.toString(StandardCharsets.UTF_8).strip());
     }
 
     private static KafkaRaftServer startServer(Properties props) {
@@ -376,8 +400,8 @@ public final class EmbeddedKafka implements AutoCloseable {
     }
 
     private static void refuseExit(String kind, int status, String message) {
-        String fault = "Kafka asked to " + kind + " the JVM with status " + status
-                + (message == null ? "" : ": " + message);
+        String fault =
+                "Kafka asked to " + kind + " the JVM with status " + status + (message == null ? "" : ": " + message);
         LOG.error("{}; refused because Kafka runs embedded in this JVM. The failing broker should be closed.", fault);
         throw new IllegalStateException(fault + " (refused by EmbeddedKafka)");
     }

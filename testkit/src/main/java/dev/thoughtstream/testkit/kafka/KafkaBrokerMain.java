@@ -41,13 +41,16 @@ public final class KafkaBrokerMain {
             return;
         }
         CountDownLatch stopped = new CountDownLatch(1);
-        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-            try {
-                kafka.close();
-            } finally {
-                stopped.countDown();
-            }
-        }, "kafka-broker-shutdown"));
+        Runtime.getRuntime()
+                .addShutdownHook(new Thread(
+                        () -> {
+                            try {
+                                kafka.close();
+                            } finally {
+                                stopped.countDown();
+                            }
+                        },
+                        "kafka-broker-shutdown"));
         System.out.println(READY_PREFIX + kafka.bootstrapServers());
         System.out.flush();
         try {

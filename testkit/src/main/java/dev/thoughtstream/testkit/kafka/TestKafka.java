@@ -49,8 +49,10 @@ public final class TestKafka {
     public static final String BOOTSTRAP = KafkaSettings.BOOTSTRAP;
     /** The partition count of {@link #settings} and {@link #createTopics(String)}. */
     public static final int PARTITIONS = 3;
+
     private static final Duration ADMIN_TIMEOUT = Duration.ofSeconds(30);
-    private static final String RUN_ID = Integer.toString(ThreadLocalRandom.current().nextInt(36 * 36 * 36 * 36), 36);
+    private static final String RUN_ID =
+            Integer.toString(ThreadLocalRandom.current().nextInt(36 * 36 * 36 * 36), 36);
     private static final AtomicLong PREFIX_COUNTER = new AtomicLong();
     private static final int MAX_RECORDS_IN_MESSAGE = 20;
 
@@ -122,9 +124,12 @@ public final class TestKafka {
     /** The configuration behind {@link #settings}, for services that read more than Kafka settings from it. */
     public static Config config(String topicPrefix, int partitions) {
         return Config.of(Map.of(
-                BOOTSTRAP, bootstrapServers(),
-                "TOPIC_PREFIX", topicPrefix,
-                "TOPIC_PARTITIONS", Integer.toString(partitions)));
+                BOOTSTRAP,
+                bootstrapServers(),
+                "TOPIC_PREFIX",
+                topicPrefix,
+                "TOPIC_PARTITIONS",
+                Integer.toString(partitions)));
     }
 
     /**
@@ -155,7 +160,8 @@ public final class TestKafka {
     public static void createTopic(String name, int partitions) {
         try (Admin admin = Admin.create(Map.of("bootstrap.servers", bootstrapServers()))) {
             admin.createTopics(List.of(new NewTopic(name, partitions, (short) 1)))
-                    .all().get(ADMIN_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+                    .all()
+                    .get(ADMIN_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
         } catch (ExecutionException e) {
             if (!(e.getCause() instanceof TopicExistsException)) {
                 throw new IllegalStateException("cannot create topic " + name + ": " + e.getCause(), e.getCause());
@@ -190,8 +196,7 @@ public final class TestKafka {
     /** Sends one record and waits for the broker's acknowledgement. */
     public static <K, V> void produce(Topic<K, V> topic, K key, V value) {
         try {
-            sharedProducer().send(topic.record(key, value))
-                    .get(ADMIN_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+            sharedProducer().send(topic.record(key, value)).get(ADMIN_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
         } catch (ExecutionException e) {
             throw new IllegalStateException("cannot produce to " + topic.name() + ": " + e.getCause(), e.getCause());
         } catch (TimeoutException e) {
@@ -225,8 +230,8 @@ public final class TestKafka {
         p.put(ConsumerConfig.CLIENT_ID_CONFIG, "testkit-await-" + topic.name());
         long deadline = System.nanoTime() + timeout.toNanos();
         List<ConsumerRecord<K, V>> seen = new ArrayList<>();
-        try (KafkaConsumer<K, V> consumer = new KafkaConsumer<>(p,
-                topic.keySerde().deserializer(), topic.valueSerde().deserializer())) {
+        try (KafkaConsumer<K, V> consumer = new KafkaConsumer<>(
+                p, topic.keySerde().deserializer(), topic.valueSerde().deserializer())) {
             List<TopicPartition> partitions = List.of();
             while (partitions.isEmpty()) {
                 Duration remaining = remaining(deadline);
@@ -270,18 +275,25 @@ public final class TestKafka {
         }
         StringBuilder sb = new StringBuilder(":");
         for (ConsumerRecord<?, ?> r : records.subList(0, Math.min(records.size(), MAX_RECORDS_IN_MESSAGE))) {
-            sb.append("\n  partition ").append(r.partition()).append(" offset ").append(r.offset())
-                    .append(" key=").append(abbreviate(r.key())).append(" value=").append(abbreviate(r.value()));
+            sb.append("\n  partition ")
+                    .append(r.partition())
+                    .append(" offset ")
+                    .append(r.offset())
+                    .append(" key=")
+                    .append(abbreviate(r.key()))
+                    .append(" value=")
+                    .append(abbreviate(r.value()));
         }
         if (records.size() > MAX_RECORDS_IN_MESSAGE) {
-            sb.append("\n  ... and ").append(records.size() - MAX_RECORDS_IN_MESSAGE).append(" more");
+            sb.append("\n  ... and ")
+                    .append(records.size() - MAX_RECORDS_IN_MESSAGE)
+                    .append(" more");
         }
         return sb.toString();
     }
 
     private static String abbreviate(Object o) {
-        String s = o instanceof byte[] bytes ? new String(bytes, StandardCharsets.UTF_8)
-                : String.valueOf(o);
+        String s = o instanceof byte[] bytes ? new String(bytes, StandardCharsets.UTF_8) : String.valueOf(o);
         return s.length() > 200 ? s.substring(0, 200) + "..." : s;
     }
 }

@@ -47,7 +47,8 @@ public final class TopicReader<K, V> implements AutoCloseable {
         p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
         p.put(ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG, "50");
         p.put(ConsumerConfig.CLIENT_ID_CONFIG, "topic-reader-" + topic.name());
-        this.consumer = new KafkaConsumer<>(p, topic.keySerde().deserializer(), topic.valueSerde().deserializer());
+        this.consumer = new KafkaConsumer<>(
+                p, topic.keySerde().deserializer(), topic.valueSerde().deserializer());
         this.partitions = consumer.partitionsFor(topic.name(), timeout).stream()
                 .map(info -> new TopicPartition(info.topic(), info.partition()))
                 .toList();
@@ -56,8 +57,8 @@ public final class TopicReader<K, V> implements AutoCloseable {
     }
 
     /** Reads {@code topic} on {@code bootstrapServers} up to its current end, for "written exactly once" checks. */
-    public static <K, V> List<ConsumerRecord<K, V>> readAll(String bootstrapServers, Topic<K, V> topic,
-            Duration timeout) {
+    public static <K, V> List<ConsumerRecord<K, V>> readAll(
+            String bootstrapServers, Topic<K, V> topic, Duration timeout) {
         try (TopicReader<K, V> reader = new TopicReader<>(bootstrapServers, topic, timeout)) {
             return reader.readToEnd(timeout);
         }
@@ -79,8 +80,8 @@ public final class TopicReader<K, V> implements AutoCloseable {
     }
 
     /** Reads until at least {@code count} of the records read so far match, and returns the matching ones. */
-    public List<ConsumerRecord<K, V>> awaitMatching(String what, int count, Predicate<ConsumerRecord<K, V>> filter,
-            Duration timeout) {
+    public List<ConsumerRecord<K, V>> awaitMatching(
+            String what, int count, Predicate<ConsumerRecord<K, V>> filter, Duration timeout) {
         try {
             Await.until(count + " × " + what + " on " + topic.name(), timeout, () -> {
                 pollOnce();
@@ -111,9 +112,11 @@ public final class TopicReader<K, V> implements AutoCloseable {
     }
 
     private String describe() {
-        return seen.isEmpty() ? "nothing" : seen.stream()
-                .map(r -> "\n  " + r.partition() + "@" + r.offset() + " key=" + r.key() + " value=" + r.value())
-                .reduce("", String::concat);
+        return seen.isEmpty()
+                ? "nothing"
+                : seen.stream()
+                        .map(r -> "\n  " + r.partition() + "@" + r.offset() + " key=" + r.key() + " value=" + r.value())
+                        .reduce("", String::concat);
     }
 
     private void pollOnce() {

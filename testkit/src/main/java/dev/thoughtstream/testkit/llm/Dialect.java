@@ -40,9 +40,10 @@ interface Dialect {
             case 404 -> "Model not found (scripted by the fake LLM server)";
             case 429 -> "Rate limit reached (scripted by the fake LLM server)";
             case 503 -> "The model is overloaded (scripted by the fake LLM server)";
-            default -> status >= 500
-                    ? "The server had an error processing the request (scripted by the fake LLM server)"
-                    : "Request failed with status " + status + " (scripted by the fake LLM server)";
+            default ->
+                status >= 500
+                        ? "The server had an error processing the request (scripted by the fake LLM server)"
+                        : "Request failed with status " + status + " (scripted by the fake LLM server)";
         };
     }
 
@@ -57,7 +58,8 @@ interface Dialect {
         if (content.isArray()) {
             StringBuilder text = new StringBuilder();
             for (JsonNode part : content) {
-                if ("text".equals(part.path("type").asText()) && part.path("text").isTextual()) {
+                if ("text".equals(part.path("type").asText())
+                        && part.path("text").isTextual()) {
                     text.append(part.path("text").asText());
                 }
             }

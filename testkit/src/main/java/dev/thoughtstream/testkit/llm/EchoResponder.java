@@ -53,7 +53,8 @@ final class EchoResponder implements Responder {
             }
         }
         int h = fnv1a(last);
-        StringBuilder reply = new StringBuilder("You said: ").append(shortEcho(last)).append('.');
+        StringBuilder reply =
+                new StringBuilder("You said: ").append(shortEcho(last)).append('.');
         reply.append(' ').append(pick(REACTIONS, h));
         reply.append(bit(h, 8) ? "\n\n" : " ").append(pick(ELABORATIONS, h >>> 4));
         if (((h >>> 12) & 3) != 0) {

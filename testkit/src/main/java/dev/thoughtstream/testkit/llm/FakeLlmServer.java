@@ -90,6 +90,7 @@ public final class FakeLlmServer implements AutoCloseable {
     private final AtomicInteger peakActiveRequests = new AtomicInteger();
     /** While set, chat requests wait (recorded and counted as active) before they are answered. */
     private final Object holdLock = new Object();
+
     private boolean holding;
     // Set by a handler that drops its connection; read after the server has actually closed it (see afterExecute).
     private final ThreadLocal<Boolean> cutOffPending = new ThreadLocal<>();
@@ -141,8 +142,11 @@ public final class FakeLlmServer implements AutoCloseable {
         s.createContext("/", this::handle);
         s.start();
         server = s;
-        LOG.info("Fake LLM server listening on 127.0.0.1:{} (model {}, API key {})",
-                port, modelName, apiKey == null ? "not required" : "required");
+        LOG.info(
+                "Fake LLM server listening on 127.0.0.1:{} (model {}, API key {})",
+                port,
+                modelName,
+                apiKey == null ? "not required" : "required");
         return this;
     }
 
@@ -436,13 +440,26 @@ public final class FakeLlmServer implements AutoCloseable {
             error(ex, dialect, 400, badRequest, OptionalInt.empty());
             return;
         }
-        LOG.debug("Chat request #{} ({}): model={} stream={} messages={} {}",
-                requestNo, dialect.format(), call.model(), call.stream(), call.messages().size(), behavior);
+        LOG.debug(
+                "Chat request #{} ({}): model={} stream={} messages={} {}",
+                requestNo,
+                dialect.format(),
+                call.model(),
+                call.stream(),
+                call.messages().size(),
+                behavior);
         respond(ex, dialect, call, request, behavior, requestNo, startNanos);
     }
 
-    private void respond(HttpExchange ex, Dialect dialect, ChatCall call, RecordedRequest request,
-            Behavior behavior, int requestNo, long startNanos) throws IOException {
+    private void respond(
+            HttpExchange ex,
+            Dialect dialect,
+            ChatCall call,
+            RecordedRequest request,
+            Behavior behavior,
+            int requestNo,
+            long startNanos)
+            throws IOException {
         if (awaitRelease()) {
             throw new AbortConnection("server closing while request #" + requestNo + " is held");
         }
@@ -475,10 +492,16 @@ public final class FakeLlmServer implements AutoCloseable {
                 return;
             }
         }
-        String id = (dialect.format() == WireFormat.OPENAI ? "chatcmpl-fake-" : "fake-")
-                + replyIds.incrementAndGet();
-        Reply reply = new Reply(id, call.model(), clock.instant(), text, Tokens.split(text), call.promptTokens(),
-                call.includeUsage(), startNanos);
+        String id = (dialect.format() == WireFormat.OPENAI ? "chatcmpl-fake-" : "fake-") + replyIds.incrementAndGet();
+        Reply reply = new Reply(
+                id,
+                call.model(),
+                clock.instant(),
+                text,
+                Tokens.split(text),
+                call.promptTokens(),
+                call.includeUsage(),
+                startNanos);
         if (call.stream()) {
             stream(ex, dialect, request, reply, behavior, requestNo);
         } else {
@@ -514,8 +537,9 @@ public final class FakeLlmServer implements AutoCloseable {
         throw new AbortConnection("response #" + requestNo + " cut off after half the body");
     }
 
-    private void stream(HttpExchange ex, Dialect dialect, RecordedRequest request, Reply reply, Behavior behavior,
-            int requestNo) throws IOException {
+    private void stream(
+            HttpExchange ex, Dialect dialect, RecordedRequest request, Reply reply, Behavior behavior, int requestNo)
+            throws IOException {
         List<String> tokens = reply.tokens();
         OptionalInt stallAfter = behavior.stallAfterTokens();
         OptionalInt cutOffAfter = behavior.cutOffAfterTokens();
@@ -633,13 +657,20 @@ public final class FakeLlmServer implements AutoCloseable {
         }
         ex.getRequestBody().readAllBytes();
         ex.getResponseHeaders().set("Allow", method);
-        send(ex, 405, dialect.jsonContentType(), dialect.error(405, "Method " + ex.getRequestMethod()
-                + " not allowed on " + ex.getRequestURI().getPath() + "; use " + method));
+        send(
+                ex,
+                405,
+                dialect.jsonContentType(),
+                dialect.error(
+                        405,
+                        "Method " + ex.getRequestMethod() + " not allowed on "
+                                + ex.getRequestURI().getPath() + "; use " + method));
         return false;
     }
 
     private boolean authorized(HttpExchange ex) {
-        return apiKey == null || ("Bearer " + apiKey).equals(ex.getRequestHeaders().getFirst("Authorization"));
+        return apiKey == null
+                || ("Bearer " + apiKey).equals(ex.getRequestHeaders().getFirst("Authorization"));
     }
 
     private static void error(HttpExchange ex, Dialect dialect, int status, String message, OptionalInt retryAfter)
@@ -722,10 +753,18 @@ public final class FakeLlmServer implements AutoCloseable {
      */
     private final class ExchangeExecutor extends ThreadPoolExecutor {
         ExchangeExecutor(int port) {
-            super(0, maxConcurrentRequests, 30, TimeUnit.SECONDS, new SynchronousQueue<>(), threadFactory(port),
+            super(
+                    0,
+                    maxConcurrentRequests,
+                    30,
+                    TimeUnit.SECONDS,
+                    new SynchronousQueue<>(),
+                    threadFactory(port),
                     (task, pool) -> {
-                        LOG.warn("Fake LLM server on port {}: all {} handler threads busy, dropping a connection",
-                                port, pool.getMaximumPoolSize());
+                        LOG.warn(
+                                "Fake LLM server on port {}: all {} handler threads busy, dropping a connection",
+                                port,
+                                pool.getMaximumPoolSize());
                         throw new RejectedExecutionException("fake LLM server busy");
                     });
         }

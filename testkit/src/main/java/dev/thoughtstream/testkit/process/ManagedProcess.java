@@ -46,7 +46,8 @@ public final class ManagedProcess {
     /** Likewise for SIGTERM (15); a JVM that runs its shutdown hooks after SIGTERM exits with it too. */
     public static final int SIGTERM_EXIT = 128 + 15;
 
-    private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(1)).build();
+    private static final HttpClient HTTP =
+            HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(1)).build();
 
     /** When a process counts as ready; checked by polling. */
     public interface Readiness {
@@ -60,8 +61,12 @@ public final class ManagedProcess {
                 @Override
                 public boolean isReady(ManagedProcess process) {
                     try {
-                        HttpResponse<Void> response = HTTP.send(HttpRequest.newBuilder(url)
-                                .timeout(Duration.ofSeconds(2)).GET().build(), HttpResponse.BodyHandlers.discarding());
+                        HttpResponse<Void> response = HTTP.send(
+                                HttpRequest.newBuilder(url)
+                                        .timeout(Duration.ofSeconds(2))
+                                        .GET()
+                                        .build(),
+                                HttpResponse.BodyHandlers.discarding());
                         return response.statusCode() == 200;
                     } catch (IOException e) {
                         // Not listening yet (or no longer): not ready.
@@ -107,10 +112,17 @@ public final class ManagedProcess {
     private int incarnation;
     /** Where the current incarnation's output starts in the log file. */
     private long logOffset;
+
     private Instant startedAt;
 
-    ManagedProcess(String name, List<String> command, Map<String, String> environment, Path workDir, Path logFile,
-            Readiness readiness, Consumer<ProcessHandle> onStart) {
+    ManagedProcess(
+            String name,
+            List<String> command,
+            Map<String, String> environment,
+            Path workDir,
+            Path logFile,
+            Readiness readiness,
+            Consumer<ProcessHandle> onStart) {
         this.name = Objects.requireNonNull(name, "name");
         this.command = List.copyOf(command);
         this.environment = Map.copyOf(environment);
@@ -166,8 +178,12 @@ public final class ManagedProcess {
         try {
             Files.createDirectories(workDir);
             Files.createDirectories(logFile.toAbsolutePath().getParent());
-            Files.writeString(logFile, "----- " + name + " #" + incarnation + " starting at " + Instant.now()
-                    + ": " + String.join(" ", command) + "\n", StandardCharsets.UTF_8, StandardOpenOption.CREATE,
+            Files.writeString(
+                    logFile,
+                    "----- " + name + " #" + incarnation + " starting at " + Instant.now() + ": "
+                            + String.join(" ", command) + "\n",
+                    StandardCharsets.UTF_8,
+                    StandardOpenOption.CREATE,
                     StandardOpenOption.APPEND);
             logOffset = Files.size(logFile);
         } catch (IOException e) {
@@ -218,8 +234,8 @@ public final class ManagedProcess {
                 return current.isAlive() ? Optional.empty() : Optional.of(Boolean.FALSE);
             });
         } catch (AssertionError timedOut) {
-            throw new AssertionError(timedOut.getMessage() + "; " + name + "'s log ends with:\n" + logTail(40),
-                    timedOut);
+            throw new AssertionError(
+                    timedOut.getMessage() + "; " + name + "'s log ends with:\n" + logTail(40), timedOut);
         }
         if (!ready) {
             throw new AssertionError(name + " exited with " + current.exitValue() + " before it was ready; its log"
@@ -251,8 +267,8 @@ public final class ManagedProcess {
         current.destroyForcibly();
         int exit = waitFor(current, Duration.ofSeconds(30));
         if (exit != SIGKILL_EXIT) {
-            throw new IllegalStateException(name + " ended with exit status " + exit + ", not " + SIGKILL_EXIT
-                    + " (SIGKILL)");
+            throw new IllegalStateException(
+                    name + " ended with exit status " + exit + ", not " + SIGKILL_EXIT + " (SIGKILL)");
         }
         LOG.info("{} #{} killed with SIGKILL (pid {})", name, incarnation(), current.pid());
     }
@@ -276,7 +292,10 @@ public final class ManagedProcess {
         current.destroy();
         try {
             if (!current.waitFor(grace.toMillis(), TimeUnit.MILLISECONDS)) {
-                LOG.warn("{} (pid {}) did not stop within {} ms of SIGTERM; killing it", name, current.pid(),
+                LOG.warn(
+                        "{} (pid {}) did not stop within {} ms of SIGTERM; killing it",
+                        name,
+                        current.pid(),
                         grace.toMillis());
                 current.descendants().forEach(ProcessHandle::destroyForcibly);
                 current.destroyForcibly();

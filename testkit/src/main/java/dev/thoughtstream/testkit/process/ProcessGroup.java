@@ -68,16 +68,22 @@ public final class ProcessGroup implements AutoCloseable {
      * Starts a process named {@code name} (unique in the group) in {@code baseDir/<name>} with exactly
      * {@code environment}; returns without waiting for readiness.
      */
-    public synchronized ManagedProcess start(String name, List<String> command, Map<String, String> environment,
-            ManagedProcess.Readiness readiness) {
+    public synchronized ManagedProcess start(
+            String name, List<String> command, Map<String, String> environment, ManagedProcess.Readiness readiness) {
         if (closed) {
             throw new IllegalStateException("the process group is closed");
         }
         if (processes.containsKey(name)) {
             throw new IllegalArgumentException("a process named " + name + " is already in the group");
         }
-        ManagedProcess process = new ManagedProcess(name, command, environment, baseDir.resolve(name),
-                baseDir.resolve("logs").resolve(name + ".log"), readiness, this::remember);
+        ManagedProcess process = new ManagedProcess(
+                name,
+                command,
+                environment,
+                baseDir.resolve(name),
+                baseDir.resolve("logs").resolve(name + ".log"),
+                readiness,
+                this::remember);
         processes.put(name, process);
         return process.start();
     }
@@ -90,8 +96,11 @@ public final class ProcessGroup implements AutoCloseable {
         long started = process.info().startInstant().map(Instant::toEpochMilli).orElse(-1L);
         try {
             Files.createDirectories(baseDir);
-            Files.writeString(baseDir.resolve(PID_FILE), process.pid() + " " + started + "\n",
-                    StandardOpenOption.CREATE, StandardOpenOption.APPEND);
+            Files.writeString(
+                    baseDir.resolve(PID_FILE),
+                    process.pid() + " " + started + "\n",
+                    StandardOpenOption.CREATE,
+                    StandardOpenOption.APPEND);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot record pid " + process.pid() + " in " + baseDir, e);
         }
@@ -110,11 +119,17 @@ public final class ProcessGroup implements AutoCloseable {
                 }
                 long started = Long.parseLong(parts[1]);
                 ProcessHandle.of(Long.parseLong(parts[0]))
-                        .filter(h -> started >= 0 && h.info().startInstant()
-                                .map(i -> i.toEpochMilli() == started).orElse(false))
+                        .filter(h -> started >= 0
+                                && h.info()
+                                        .startInstant()
+                                        .map(i -> i.toEpochMilli() == started)
+                                        .orElse(false))
                         .ifPresent(h -> {
-                            LOG.warn("ending pid {} left running by an earlier run in {}: {}", h.pid(),
-                                    pidFile.getParent(), h.info().commandLine().orElse("?"));
+                            LOG.warn(
+                                    "ending pid {} left running by an earlier run in {}: {}",
+                                    h.pid(),
+                                    pidFile.getParent(),
+                                    h.info().commandLine().orElse("?"));
                             h.destroyForcibly();
                         });
             }
@@ -146,9 +161,20 @@ public final class ProcessGroup implements AutoCloseable {
         }
         StringBuilder out = new StringBuilder();
         for (ManagedProcess p : all) {
-            out.append("\n===== ").append(p.name()).append(" (").append(p.logFile()).append(", ")
-                    .append(p.isAlive() ? "running" : "exited " + p.exitValue().map(String::valueOf).orElse("-"))
-                    .append("), last ").append(TAIL_LINES).append(" lines:\n").append(p.logTail(TAIL_LINES))
+            out.append("\n===== ")
+                    .append(p.name())
+                    .append(" (")
+                    .append(p.logFile())
+                    .append(", ")
+                    .append(
+                            p.isAlive()
+                                    ? "running"
+                                    : "exited "
+                                            + p.exitValue().map(String::valueOf).orElse("-"))
+                    .append("), last ")
+                    .append(TAIL_LINES)
+                    .append(" lines:\n")
+                    .append(p.logTail(TAIL_LINES))
                     .append('\n');
         }
         return out.toString();

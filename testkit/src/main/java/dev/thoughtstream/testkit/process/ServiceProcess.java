@@ -36,10 +36,17 @@ public final class ServiceProcess implements AutoCloseable {
      */
     public static ServiceProcess start(Class<?> main, Map<String, String> environment, Path workDir, String logName) {
         Path java = Path.of(System.getProperty("java.home"), "bin", "java");
-        List<String> command = new ArrayList<>(List.of(java.toString(),
-                "-Xmx256m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "--enable-native-access=ALL-UNNAMED",
-                "-cp", System.getProperty("java.class.path"), main.getName()));
-        ProcessBuilder pb = new ProcessBuilder(command).directory(workDir.toFile()).redirectErrorStream(true);
+        List<String> command = new ArrayList<>(List.of(
+                java.toString(),
+                "-Xmx256m",
+                "-XX:+UseSerialGC",
+                "-XX:TieredStopAtLevel=1",
+                "--enable-native-access=ALL-UNNAMED",
+                "-cp",
+                System.getProperty("java.class.path"),
+                main.getName()));
+        ProcessBuilder pb =
+                new ProcessBuilder(command).directory(workDir.toFile()).redirectErrorStream(true);
         pb.environment().clear();
         pb.environment().put("PATH", System.getenv().getOrDefault("PATH", "/usr/bin:/bin"));
         // No .env from the working directory: only what the test says.
@@ -47,7 +54,8 @@ public final class ServiceProcess implements AutoCloseable {
         // Several children run side by side with the test JVM: no fixed metrics port.
         pb.environment().put("HTTP_PORT", "0");
         pb.environment().putAll(environment);
-        Path log = Path.of(System.getProperty("thoughtstream.log.dir", "target/logs")).resolve(logName);
+        Path log = Path.of(System.getProperty("thoughtstream.log.dir", "target/logs"))
+                .resolve(logName);
         try {
             Files.createDirectories(log.getParent());
             pb.redirectOutput(log.toFile());

@@ -36,8 +36,8 @@ public final class RedisServer implements AutoCloseable {
             + "/usr/local/bin. Install it (Debian/Ubuntu: apt-get install redis-server; macOS: brew install redis) "
             + "or set REDIS_URL to a running Redis (redis://host:port).";
     static final String LOG_FILE = "redis.log";
-    private static final List<Path> WELL_KNOWN_DIRS = List.of(Path.of("/usr/bin"), Path.of("/usr/local/bin"),
-            Path.of("/opt/homebrew/bin"));
+    private static final List<Path> WELL_KNOWN_DIRS =
+            List.of(Path.of("/usr/bin"), Path.of("/usr/local/bin"), Path.of("/opt/homebrew/bin"));
     private static final Duration READY_TIMEOUT = Duration.ofSeconds(20);
     private static final Duration STOP_TIMEOUT = Duration.ofSeconds(10);
     private static final int START_ATTEMPTS = 3;
@@ -58,8 +58,11 @@ public final class RedisServer implements AutoCloseable {
     /** The {@code redis-server} binary: the PATH first, then the usual install directories. */
     public static Optional<Path> findExecutable() {
         String path = System.getenv("PATH");
-        Stream<Path> fromPath = path == null ? Stream.empty()
-                : Stream.of(path.split(java.io.File.pathSeparator)).filter(s -> !s.isBlank()).map(Path::of);
+        Stream<Path> fromPath = path == null
+                ? Stream.empty()
+                : Stream.of(path.split(java.io.File.pathSeparator))
+                        .filter(s -> !s.isBlank())
+                        .map(Path::of);
         return Stream.concat(fromPath, WELL_KNOWN_DIRS.stream())
                 .map(dir -> dir.resolve("redis-server"))
                 .filter(p -> Files.isRegularFile(p) && Files.isExecutable(p))
@@ -105,15 +108,20 @@ public final class RedisServer implements AutoCloseable {
         for (int attempt = 1; ; attempt++) {
             int port = requestedPort != 0 ? requestedPort : freePort();
             if (requestedPort != 0 && !isFree(port)) {
-                throw new IllegalStateException("cannot start redis-server on 127.0.0.1:" + port
-                        + ": the port is in use");
+                throw new IllegalStateException(
+                        "cannot start redis-server on 127.0.0.1:" + port + ": the port is in use");
             }
             long started = System.nanoTime();
             Process process = launch(executable, workDir, port);
             Optional<Boolean> ready = awaitReady(process, port);
             if (ready.orElse(false)) {
-                LOG.info("redis-server {} ready on 127.0.0.1:{} in {} ms (pid {}, work dir {})", executable, port,
-                        (System.nanoTime() - started) / 1_000_000, process.pid(), workDir);
+                LOG.info(
+                        "redis-server {} ready on 127.0.0.1:{} in {} ms (pid {}, work dir {})",
+                        executable,
+                        port,
+                        (System.nanoTime() - started) / 1_000_000,
+                        process.pid(),
+                        workDir);
                 return new RedisServer(process, port, workDir, ownsWorkDir);
             }
             stopProcess(process);
@@ -123,22 +131,31 @@ public final class RedisServer implements AutoCloseable {
                 LOG.warn("redis-server lost port {} to another process; retrying on another port", port);
                 continue;
             }
-            throw new IllegalStateException("redis-server did not " + (ready.isEmpty() ? "answer PING within "
-                    + READY_TIMEOUT.toSeconds() + " s" : "start") + " on 127.0.0.1:" + port
+            throw new IllegalStateException("redis-server did not "
+                    + (ready.isEmpty() ? "answer PING within " + READY_TIMEOUT.toSeconds() + " s" : "start")
+                    + " on 127.0.0.1:" + port
                     + (portTaken ? " (port in use)" : "") + "; its log (" + workDir.resolve(LOG_FILE) + ") ends with:\n"
                     + log);
         }
     }
 
     private static Process launch(Path executable, Path workDir, int port) {
-        ProcessBuilder pb = new ProcessBuilder(executable.toString(),
-                "--bind", "127.0.0.1",
-                "--port", Integer.toString(port),
-                "--save", "",
-                "--appendonly", "no",
-                "--dir", workDir.toString(),
-                "--daemonize", "no",
-                "--logfile", "")
+        ProcessBuilder pb = new ProcessBuilder(
+                        executable.toString(),
+                        "--bind",
+                        "127.0.0.1",
+                        "--port",
+                        Integer.toString(port),
+                        "--save",
+                        "",
+                        "--appendonly",
+                        "no",
+                        "--dir",
+                        workDir.toString(),
+                        "--daemonize",
+                        "no",
+                        "--logfile",
+                        "")
                 .redirectErrorStream(true)
                 .redirectOutput(workDir.resolve(LOG_FILE).toFile());
         try {
@@ -177,8 +194,8 @@ public final class RedisServer implements AutoCloseable {
         try (Socket socket = connect(port)) {
             socket.getOutputStream().write("INFO server\r\n".getBytes(StandardCharsets.US_ASCII));
             socket.getOutputStream().flush();
-            BufferedReader in = new BufferedReader(new InputStreamReader(socket.getInputStream(),
-                    StandardCharsets.US_ASCII));
+            BufferedReader in =
+                    new BufferedReader(new InputStreamReader(socket.getInputStream(), StandardCharsets.US_ASCII));
             for (String line = in.readLine(); line != null; line = in.readLine()) {
                 if (line.startsWith("process_id:")) {
                     return Long.parseLong(line.substring("process_id:".length()).strip());
@@ -208,8 +225,8 @@ public final class RedisServer implements AutoCloseable {
             OutputStream out = socket.getOutputStream();
             out.write((command + "\r\n").getBytes(StandardCharsets.US_ASCII));
             out.flush();
-            BufferedReader in = new BufferedReader(new InputStreamReader(socket.getInputStream(),
-                    StandardCharsets.US_ASCII));
+            BufferedReader in =
+                    new BufferedReader(new InputStreamReader(socket.getInputStream(), StandardCharsets.US_ASCII));
             return in.readLine();
         } catch (IOException e) {
             return null;
@@ -238,7 +255,9 @@ public final class RedisServer implements AutoCloseable {
         // The connection drops without a reply when the server exits, so the answer is not checked.
         command(port, "SHUTDOWN NOSAVE");
         stopProcess(process);
-        LOG.info("redis-server on 127.0.0.1:{} stopped ({})", port,
+        LOG.info(
+                "redis-server on 127.0.0.1:{} stopped ({})",
+                port,
                 process.isAlive() ? "still exiting" : "exit code " + process.exitValue());
         if (ownsWorkDir) {
             deleteRecursively(workDir);

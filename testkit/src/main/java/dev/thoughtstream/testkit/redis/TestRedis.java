@@ -18,7 +18,8 @@ import org.slf4j.LoggerFactory;
 public final class TestRedis {
     private static final Logger LOG = LoggerFactory.getLogger(TestRedis.class);
 
-    private static final String RUN_ID = Integer.toString(ThreadLocalRandom.current().nextInt(36 * 36 * 36 * 36), 36);
+    private static final String RUN_ID =
+            Integer.toString(ThreadLocalRandom.current().nextInt(36 * 36 * 36 * 36), 36);
     private static final AtomicLong KEY_PREFIX_COUNTER = new AtomicLong();
 
     private static volatile URI url;

@@ -29,9 +29,18 @@ import org.slf4j.LoggerFactory;
 final class BotApi implements HttpHandler {
     private static final Logger LOG = LoggerFactory.getLogger(BotApi.class);
 
-    private static final Set<String> CHAT_ACTIONS = Set.of("typing", "upload_photo", "record_video", "upload_video",
-            "record_voice", "upload_voice", "upload_document", "choose_sticker", "find_location",
-            "record_video_note", "upload_video_note");
+    private static final Set<String> CHAT_ACTIONS = Set.of(
+            "typing",
+            "upload_photo",
+            "record_video",
+            "upload_video",
+            "record_voice",
+            "upload_voice",
+            "upload_document",
+            "choose_sticker",
+            "find_location",
+            "record_video_note",
+            "upload_video_note");
     private static final Pattern COMMAND = Pattern.compile("[a-z0-9_]{1,32}");
     private static final Pattern SECRET_TOKEN = Pattern.compile("[A-Za-z0-9_-]{1,256}");
 
@@ -49,8 +58,7 @@ final class BotApi implements HttpHandler {
     private final Map<String, Method> methods = new HashMap<>();
     private final Map<String, ArrayNode> commands = new HashMap<>();
 
-    BotApi(String expectedToken, ChatRegistry chats, UpdateQueue updates, FaultInjector faults,
-           CallLog calls) {
+    BotApi(String expectedToken, ChatRegistry chats, UpdateQueue updates, FaultInjector faults, CallLog calls) {
         this.expectedToken = expectedToken == null ? null : expectedToken.getBytes(StandardCharsets.UTF_8);
         this.chats = chats;
         this.updates = updates;
@@ -144,8 +152,7 @@ final class BotApi implements HttpHandler {
         if (token.isEmpty()) {
             return false;
         }
-        return expectedToken == null
-                || MessageDigest.isEqual(expectedToken, token.getBytes(StandardCharsets.UTF_8));
+        return expectedToken == null || MessageDigest.isEqual(expectedToken, token.getBytes(StandardCharsets.UTF_8));
     }
 
     private static ObjectNode readParams(HttpExchange exchange) {
@@ -219,7 +226,8 @@ final class BotApi implements HttpHandler {
         JsonNode replyParameters = p.json("reply_parameters");
         if (replyParameters != null && replyParameters.hasNonNull("message_id")) {
             replyTo = replyParameters.get("message_id").asInt();
-            allowWithoutReply = replyParameters.path("allow_sending_without_reply").asBoolean(false);
+            allowWithoutReply =
+                    replyParameters.path("allow_sending_without_reply").asBoolean(false);
         }
         return chats.sendMessage(chatId, text, replyTo, allowWithoutReply);
     }
@@ -330,8 +338,9 @@ final class BotApi implements HttpHandler {
         JsonNode scope = p.json("scope");
         String scopeKey = scope == null || !scope.isObject()
                 ? "default"
-                : scope.path("type").asText("default") + ":" + scope.path("chat_id").asText("")
-                        + ":" + scope.path("user_id").asText("");
+                : scope.path("type").asText("default") + ":"
+                        + scope.path("chat_id").asText("") + ":"
+                        + scope.path("user_id").asText("");
         String language = p.string("language_code");
         return scopeKey + "|" + (language == null ? "" : language);
     }
@@ -351,7 +360,8 @@ final class BotApi implements HttpHandler {
             try {
                 URI uri = URI.create(url);
                 String scheme = uri.getScheme();
-                if (uri.getHost() == null || scheme == null
+                if (uri.getHost() == null
+                        || scheme == null
                         || !(scheme.equalsIgnoreCase("http") || scheme.equalsIgnoreCase("https"))) {
                     throw BotApiError.badRequest("bad webhook: invalid URL");
                 }
@@ -365,8 +375,13 @@ final class BotApi implements HttpHandler {
         }
         // The Bot API clamps max_connections to 1..100 (Client::get_webhook_max_connections, get_integer_arg).
         Integer maxConnections = p.integer("max_connections");
-        updates.setWebhook(url, secret, p.bool("drop_pending_updates"), maxConnections == null
-                ? UpdateQueue.DEFAULT_MAX_CONNECTIONS : Math.max(1, Math.min(100, maxConnections)));
+        updates.setWebhook(
+                url,
+                secret,
+                p.bool("drop_pending_updates"),
+                maxConnections == null
+                        ? UpdateQueue.DEFAULT_MAX_CONNECTIONS
+                        : Math.max(1, Math.min(100, maxConnections)));
         LOG.info("Webhook {} (secret token: {})", url.isEmpty() ? "removed" : "set", secret != null);
         return BooleanNode.TRUE;
     }

@@ -46,17 +46,28 @@ final class BotApiError extends RuntimeException {
     /** Telegram's wording for a status when the caller gave none. */
     static String defaultDescription(int status, int retryAfter) {
         switch (status) {
-            case 400: return "Bad Request";
-            case 401: return "Unauthorized";
-            case 403: return "Forbidden";
-            case 404: return "Not Found";
-            case 409: return "Conflict";
-            case 429: return "Too Many Requests: retry after " + retryAfter;
-            case 500: return "Internal Server Error";
-            case 502: return "Bad Gateway";
-            case 503: return "Service Unavailable";
-            case 504: return "Gateway Timeout";
-            default: return "Error " + status;
+            case 400:
+                return "Bad Request";
+            case 401:
+                return "Unauthorized";
+            case 403:
+                return "Forbidden";
+            case 404:
+                return "Not Found";
+            case 409:
+                return "Conflict";
+            case 429:
+                return "Too Many Requests: retry after " + retryAfter;
+            case 500:
+                return "Internal Server Error";
+            case 502:
+                return "Bad Gateway";
+            case 503:
+                return "Service Unavailable";
+            case 504:
+                return "Gateway Timeout";
+            default:
+                return "Error " + status;
         }
     }
 

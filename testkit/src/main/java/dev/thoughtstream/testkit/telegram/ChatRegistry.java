@@ -92,8 +92,8 @@ final class ChatRegistry {
         if (chat == null) {
             chat = new ChatState(m.chatId(), m.chatType(), firstMessageId);
         } else if (chat.type != m.chatType()) {
-            throw new IllegalArgumentException(
-                    "chat " + m.chatId() + " is a " + chat.type.wire() + " chat, not " + m.chatType().wire());
+            throw new IllegalArgumentException("chat " + m.chatId() + " is a " + chat.type.wire() + " chat, not "
+                    + m.chatType().wire());
         }
         StoredMessage replyTarget = null;
         if (m.replyToMessageId() != null) {
@@ -134,8 +134,17 @@ final class ChatRegistry {
         chat.messages.put(messageId, new StoredMessage(false, m.kind(), json));
 
         long updateId = queue.enqueue(id -> update(id, "message", json));
-        record(chat, new TranscriptEntry(TranscriptEntry.FROM_USER, body, messageId, null,
-                m.kind() == MessageKind.TEXT ? null : m.kind().wire(), firstName, m.replyToMessageId(), now));
+        record(
+                chat,
+                new TranscriptEntry(
+                        TranscriptEntry.FROM_USER,
+                        body,
+                        messageId,
+                        null,
+                        m.kind() == MessageKind.TEXT ? null : m.kind().wire(),
+                        firstName,
+                        m.replyToMessageId(),
+                        now));
         LOG.debug("Chat {}: person wrote message {} (update {})", chat.id, messageId, updateId);
         return new UserMessage(updateId, messageId);
     }
@@ -185,21 +194,36 @@ final class ChatRegistry {
             case PHOTO:
                 ArrayNode sizes = json.putArray("photo");
                 sizes.add(file(fileId + "-s").put("width", 90).put("height", 90).put("file_size", 1_500));
-                sizes.add(file(fileId + "-m").put("width", 800).put("height", 800).put("file_size", 65_000));
+                sizes.add(
+                        file(fileId + "-m").put("width", 800).put("height", 800).put("file_size", 65_000));
                 break;
             case STICKER:
-                json.set("sticker", file(fileId).put("type", "regular").put("width", 512).put("height", 512)
-                        .put("is_animated", false).put("is_video", false)
-                        .put("emoji", m.text() != null && !m.text().isBlank() ? m.text() : "\uD83D\uDE42"));
+                json.set(
+                        "sticker",
+                        file(fileId)
+                                .put("type", "regular")
+                                .put("width", 512)
+                                .put("height", 512)
+                                .put("is_animated", false)
+                                .put("is_video", false)
+                                .put("emoji", m.text() != null && !m.text().isBlank() ? m.text() : "\uD83D\uDE42"));
                 // A sticker has no caption; its "text" is the emoji.
                 return;
             case VOICE:
-                json.set("voice", file(fileId).put("duration", 3).put("mime_type", "audio/ogg")
-                        .put("file_size", 12_000));
+                json.set(
+                        "voice",
+                        file(fileId)
+                                .put("duration", 3)
+                                .put("mime_type", "audio/ogg")
+                                .put("file_size", 12_000));
                 break;
             case DOCUMENT:
-                json.set("document", file(fileId).put("file_name", "document.txt").put("mime_type", "text/plain")
-                        .put("file_size", 1_024));
+                json.set(
+                        "document",
+                        file(fileId)
+                                .put("file_name", "document.txt")
+                                .put("mime_type", "text/plain")
+                                .put("file_size", 1_024));
                 break;
             default:
                 throw new IllegalStateException("unhandled kind " + m.kind());
@@ -268,8 +292,17 @@ final class ChatRegistry {
         json.put("edit_date", now / 1000);
         message.json = json;
         long updateId = queue.enqueue(id -> update(id, "edited_message", json));
-        record(chat, new TranscriptEntry(TranscriptEntry.FROM_USER, text, messageId, "edit", null,
-                json.path("from").path("first_name").asText(null), null, now));
+        record(
+                chat,
+                new TranscriptEntry(
+                        TranscriptEntry.FROM_USER,
+                        text,
+                        messageId,
+                        "edit",
+                        null,
+                        json.path("from").path("first_name").asText(null),
+                        null,
+                        now));
         LOG.debug("Chat {}: person edited message {} (update {})", chatId, messageId, updateId);
         return new UserMessage(updateId, messageId);
     }
@@ -297,8 +330,13 @@ final class ChatRegistry {
     synchronized List<ChatSummary> summaries() {
         List<ChatSummary> result = new ArrayList<>(chats.size());
         for (ChatState chat : chats.values()) {
-            result.add(new ChatSummary(chat.id, chat.type.wire(), chat.displayTitle(), chat.transcript.size(),
-                    chat.lastActivity, chat.blocked));
+            result.add(new ChatSummary(
+                    chat.id,
+                    chat.type.wire(),
+                    chat.displayTitle(),
+                    chat.transcript.size(),
+                    chat.lastActivity,
+                    chat.blocked));
         }
         return result;
     }
@@ -309,8 +347,8 @@ final class ChatRegistry {
 
     // ---- the bot's side ----------------------------------------------------------------------------------
 
-    synchronized ObjectNode sendMessage(long chatId, FormattedText.Parsed text, Integer replyTo,
-                                        boolean allowWithoutReply) {
+    synchronized ObjectNode sendMessage(
+            long chatId, FormattedText.Parsed text, Integer replyTo, boolean allowWithoutReply) {
         ChatState chat = reachableChat(chatId);
         StoredMessage replyTarget = null;
         if (replyTo != null) {
@@ -332,16 +370,26 @@ final class ChatRegistry {
         json.put("text", text.text());
         putEntities(json, "entities", text.entities());
         chat.messages.put(messageId, new StoredMessage(true, MessageKind.TEXT, json));
-        record(chat, new TranscriptEntry(TranscriptEntry.FROM_BOT, text.text(), messageId, null, null, null,
-                replyTarget == null ? null : replyTo, now));
+        record(
+                chat,
+                new TranscriptEntry(
+                        TranscriptEntry.FROM_BOT,
+                        text.text(),
+                        messageId,
+                        null,
+                        null,
+                        null,
+                        replyTarget == null ? null : replyTo,
+                        now));
         LOG.debug("Chat {}: bot sent message {}", chatId, messageId);
         return json.deepCopy();
     }
 
     synchronized void chatAction(long chatId, String action) {
         ChatState chat = reachableChat(chatId);
-        record(chat, new TranscriptEntry(TranscriptEntry.FROM_BOT, null, null, action, null, null, null,
-                clock.millis()));
+        record(
+                chat,
+                new TranscriptEntry(TranscriptEntry.FROM_BOT, null, null, action, null, null, null, clock.millis()));
     }
 
     synchronized ObjectNode editMessageText(long chatId, int messageId, FormattedText.Parsed text) {
@@ -363,8 +411,9 @@ final class ChatRegistry {
         long now = clock.millis();
         json.put("edit_date", now / 1000);
         message.json = json;
-        record(chat, new TranscriptEntry(TranscriptEntry.FROM_BOT, text.text(), messageId, "edit", null, null,
-                null, now));
+        record(
+                chat,
+                new TranscriptEntry(TranscriptEntry.FROM_BOT, text.text(), messageId, "edit", null, null, null, now));
         LOG.debug("Chat {}: bot edited message {}", chatId, messageId);
         return json.deepCopy();
     }
@@ -377,8 +426,10 @@ final class ChatRegistry {
         if (chat.messages.remove(messageId) == null) {
             throw BotApiError.badRequest("message to delete not found");
         }
-        record(chat, new TranscriptEntry(TranscriptEntry.FROM_BOT, null, messageId, "delete", null, null, null,
-                clock.millis()));
+        record(
+                chat,
+                new TranscriptEntry(
+                        TranscriptEntry.FROM_BOT, null, messageId, "delete", null, null, null, clock.millis()));
         LOG.debug("Chat {}: bot deleted message {}", chatId, messageId);
     }
 

@@ -4,7 +4,9 @@ import java.util.Locale;
 
 /** The chat types the emulator can create, named as on the wire. */
 public enum ChatType {
-    PRIVATE, GROUP, SUPERGROUP;
+    PRIVATE,
+    GROUP,
+    SUPERGROUP;
 
     /** The Bot API spelling ("private", "group", "supergroup"). */
     public String wire() {

@@ -69,7 +69,8 @@ final class ControlApi implements HttpHandler {
             if (!path.startsWith("/emulator/")) {
                 throw new ControlError(404, "no such resource: " + path);
             }
-            Object result = route(exchange, verb, path.substring("/emulator/".length()).split("/"));
+            Object result =
+                    route(exchange, verb, path.substring("/emulator/".length()).split("/"));
             if (result instanceof List<?> && path.endsWith("/transcript")) {
                 // The page computes "typing..." age against the emulator's clock, not the browser's.
                 exchange.getResponseHeaders().set("X-Emulator-Now", Long.toString(emulator.now()));
@@ -159,7 +160,8 @@ final class ControlApi implements HttpHandler {
             JsonNode body = readObject(exchange);
             Long perChat = optionalLong(body, "perChatPerSecond");
             Long global = optionalLong(body, "globalPerSecond");
-            emulator.enforceLimits(perChat == null ? 0 : toInt(perChat, "perChatPerSecond"),
+            emulator.enforceLimits(
+                    perChat == null ? 0 : toInt(perChat, "perChatPerSecond"),
                     global == null ? 0 : toInt(global, "globalPerSecond"));
             return ok();
         }
@@ -193,8 +195,12 @@ final class ControlApi implements HttpHandler {
         }
         Long retryAfter = optionalLong(body, "retryAfter");
         Long times = optionalLong(body, "times");
-        emulator.addFault(method, toInt(status, "status"), retryAfter == null ? 0 : toInt(retryAfter, "retryAfter"),
-                times == null ? 1 : toInt(times, "times"), optionalLong(body, "chatId"),
+        emulator.addFault(
+                method,
+                toInt(status, "status"),
+                retryAfter == null ? 0 : toInt(retryAfter, "retryAfter"),
+                times == null ? 1 : toInt(times, "times"),
+                optionalLong(body, "chatId"),
                 optionalText(body, "description"));
     }
 
@@ -239,7 +245,11 @@ final class ControlApi implements HttpHandler {
         if (type == null || offset == null || length == null) {
             throw new IllegalArgumentException("each entity needs 'type', 'offset' and 'length'");
         }
-        return new MessageEntity(type, toInt(offset, "offset"), toInt(length, "length"), optionalText(node, "url"),
+        return new MessageEntity(
+                type,
+                toInt(offset, "offset"),
+                toInt(length, "length"),
+                optionalText(node, "url"),
                 optionalText(node, "language"));
     }
 

@@ -10,5 +10,4 @@ package dev.thoughtstream.testkit.telegram;
  * @param chatId            only calls for this chat; null for any call of the method
  * @param description       the description to answer
  */
-public record Fault(String method, int status, int retryAfterSeconds, int remaining, Long chatId,
-                    String description) {}
+public record Fault(String method, int status, int retryAfterSeconds, int remaining, Long chatId, String description) {}

@@ -57,8 +57,8 @@ final class FaultInjector {
         this.clock = clock;
     }
 
-    synchronized void add(String method, int status, int retryAfterSeconds, int times, Long chatId,
-                          String description) {
+    synchronized void add(
+            String method, int status, int retryAfterSeconds, int times, Long chatId, String description) {
         if (method == null || method.isBlank()) {
             throw new IllegalArgumentException("fault method must not be blank");
         }
@@ -74,7 +74,8 @@ final class FaultInjector {
         // Telegram always tells a rate-limited client how long to wait.
         int retryAfter = status == 429 && retryAfterSeconds == 0 ? 1 : retryAfterSeconds;
         String text = description == null || description.isBlank()
-                ? BotApiError.defaultDescription(status, retryAfter) : description;
+                ? BotApiError.defaultDescription(status, retryAfter)
+                : description;
         faults.add(new MutableFault(method.toLowerCase(Locale.ROOT), status, retryAfter, times, chatId, text));
         LOG.debug("Fault planned: {} x{} -> {} (chat {})", method, times, status, chatId);
     }
@@ -125,7 +126,8 @@ final class FaultInjector {
         }
         long now = clock.millis();
         Deque<Long> chatSends = chatId == null ? null : perChatSends.computeIfAbsent(chatId, id -> new ArrayDeque<>());
-        int retryAfter = Math.max(exceeded(globalSends, globalPerSecond, now),
+        int retryAfter = Math.max(
+                exceeded(globalSends, globalPerSecond, now),
                 chatSends == null ? 0 : exceeded(chatSends, perChatPerSecond, now));
         if (retryAfter > 0) {
             LOG.debug("Rate limit hit by {} (chat {}); retry after {} s", method, chatId, retryAfter);

@@ -19,13 +19,22 @@ final class FormattedText {
     static final String MARKDOWN_V2_RESERVED = "_*[]()~`>#+-=|{}.!";
 
     private static final Map<String, String> HTML_TAGS = Map.ofEntries(
-            Map.entry("b", "bold"), Map.entry("strong", "bold"),
-            Map.entry("i", "italic"), Map.entry("em", "italic"),
-            Map.entry("u", "underline"), Map.entry("ins", "underline"),
-            Map.entry("s", "strikethrough"), Map.entry("strike", "strikethrough"), Map.entry("del", "strikethrough"),
-            Map.entry("span", "spoiler"), Map.entry("tg-spoiler", "spoiler"),
-            Map.entry("a", "text_link"), Map.entry("code", "code"), Map.entry("pre", "pre"),
-            Map.entry("blockquote", "blockquote"), Map.entry("tg-emoji", "custom_emoji"));
+            Map.entry("b", "bold"),
+            Map.entry("strong", "bold"),
+            Map.entry("i", "italic"),
+            Map.entry("em", "italic"),
+            Map.entry("u", "underline"),
+            Map.entry("ins", "underline"),
+            Map.entry("s", "strikethrough"),
+            Map.entry("strike", "strikethrough"),
+            Map.entry("del", "strikethrough"),
+            Map.entry("span", "spoiler"),
+            Map.entry("tg-spoiler", "spoiler"),
+            Map.entry("a", "text_link"),
+            Map.entry("code", "code"),
+            Map.entry("pre", "pre"),
+            Map.entry("blockquote", "blockquote"),
+            Map.entry("tg-emoji", "custom_emoji"));
 
     private static final Pattern HTML_ATTRIBUTE =
             Pattern.compile("([a-zA-Z_:-]+)\\s*=\\s*(?:\"([^\"]*)\"|'([^']*)'|([^\\s\"']+))");
@@ -199,8 +208,8 @@ final class FormattedText {
         }
 
         private BotApiError unclosed(Open o) {
-            return cantParse("Can't find end of " + displayName(o.type) + " entity at byte offset "
-                    + byteOffset(s, o.rawIndex));
+            return cantParse(
+                    "Can't find end of " + displayName(o.type) + " entity at byte offset " + byteOffset(s, o.rawIndex));
         }
 
         private void toggle(String type, int rawIndex) {
@@ -305,15 +314,24 @@ final class FormattedText {
 
     private static String displayName(String type) {
         switch (type) {
-            case "bold": return "Bold";
-            case "italic": return "Italic";
-            case "underline": return "Underline";
-            case "strikethrough": return "Strikethrough";
-            case "spoiler": return "Spoiler";
-            case "text_link": return "TextUrl";
-            case "code": return "Code";
-            case "pre": return "Pre";
-            default: return "BlockQuote";
+            case "bold":
+                return "Bold";
+            case "italic":
+                return "Italic";
+            case "underline":
+                return "Underline";
+            case "strikethrough":
+                return "Strikethrough";
+            case "spoiler":
+                return "Spoiler";
+            case "text_link":
+                return "TextUrl";
+            case "code":
+                return "Code";
+            case "pre":
+                return "Pre";
+            default:
+                return "BlockQuote";
         }
     }
 
@@ -359,8 +377,8 @@ final class FormattedText {
                 }
                 Open top = open.remove(open.size() - 1);
                 if (!top.tag.equals(name)) {
-                    throw cantParse("Unmatched end tag at byte offset " + byteOffset(s, i) + ", expected \"</"
-                            + top.tag + ">\", found \"</" + name + ">\"");
+                    throw cantParse("Unmatched end tag at byte offset " + byteOffset(s, i) + ", expected \"</" + top.tag
+                            + ">\", found \"</" + name + ">\"");
                 }
                 int length = out.length() - top.outStart;
                 boolean linkWithoutUrl = top.type.equals("text_link") && top.url == null;
@@ -383,9 +401,13 @@ final class FormattedText {
             Matcher attributes = HTML_ATTRIBUTE.matcher(inner.substring(nameEnd));
             String cssClass = null;
             while (attributes.find()) {
-                String value = attributes.group(2) != null ? attributes.group(2)
+                String value = attributes.group(2) != null
+                        ? attributes.group(2)
                         : attributes.group(3) != null ? attributes.group(3) : attributes.group(4);
-                value = value.replace("&amp;", "&").replace("&quot;", "\"").replace("&lt;", "<").replace("&gt;", ">");
+                value = value.replace("&amp;", "&")
+                        .replace("&quot;", "\"")
+                        .replace("&lt;", "<")
+                        .replace("&gt;", ">");
                 String attribute = attributes.group(1).toLowerCase(Locale.ROOT);
                 if (attribute.equals("href")) {
                     o.url = value;
@@ -396,7 +418,10 @@ final class FormattedText {
             if (name.equals("span") && !"tg-spoiler".equals(cssClass)) {
                 throw cantParse("Tag \"span\" must have class \"tg-spoiler\" at byte offset " + byteOffset(s, i));
             }
-            if (name.equals("code") && cssClass != null && cssClass.startsWith("language-") && !open.isEmpty()
+            if (name.equals("code")
+                    && cssClass != null
+                    && cssClass.startsWith("language-")
+                    && !open.isEmpty()
                     && open.get(open.size() - 1).tag.equals("pre")) {
                 open.get(open.size() - 1).language = cssClass.substring("language-".length());
             }
@@ -410,10 +435,18 @@ final class FormattedText {
                 String name = s.substring(i + 1, semicolon);
                 int codePoint = -1;
                 switch (name) {
-                    case "lt": codePoint = '<'; break;
-                    case "gt": codePoint = '>'; break;
-                    case "amp": codePoint = '&'; break;
-                    case "quot": codePoint = '"'; break;
+                    case "lt":
+                        codePoint = '<';
+                        break;
+                    case "gt":
+                        codePoint = '>';
+                        break;
+                    case "amp":
+                        codePoint = '&';
+                        break;
+                    case "quot":
+                        codePoint = '"';
+                        break;
                     default:
                         codePoint = numericReference(name);
                 }

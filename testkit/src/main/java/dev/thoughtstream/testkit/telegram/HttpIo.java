@@ -67,7 +67,8 @@ final class HttpIo {
             int eq = pair.indexOf('=');
             String key = eq < 0 ? pair : pair.substring(0, eq);
             String value = eq < 0 ? "" : pair.substring(eq + 1);
-            values.put(URLDecoder.decode(key, StandardCharsets.UTF_8), URLDecoder.decode(value, StandardCharsets.UTF_8));
+            values.put(
+                    URLDecoder.decode(key, StandardCharsets.UTF_8), URLDecoder.decode(value, StandardCharsets.UTF_8));
         }
         return values;
     }
@@ -120,7 +121,8 @@ final class HttpIo {
             }
             if (name != null && !file) {
                 byte[] value = s.substring(headerEnd + 4, next).getBytes(StandardCharsets.ISO_8859_1);
-                values.put(new String(name.getBytes(StandardCharsets.ISO_8859_1), StandardCharsets.UTF_8),
+                values.put(
+                        new String(name.getBytes(StandardCharsets.ISO_8859_1), StandardCharsets.UTF_8),
                         new String(value, StandardCharsets.UTF_8));
             }
             pos = next + 2;

@@ -24,8 +24,17 @@ import java.util.Objects;
  *                         entity like Telegram does
  */
 public record IncomingMessage(
-        long chatId, String text, Long userId, String firstName, String username, ChatType chatType,
-        String chatTitle, Integer replyToMessageId, MessageKind kind, String caption, List<MessageEntity> entities) {
+        long chatId,
+        String text,
+        Long userId,
+        String firstName,
+        String username,
+        ChatType chatType,
+        String chatTitle,
+        Integer replyToMessageId,
+        MessageKind kind,
+        String caption,
+        List<MessageEntity> entities) {
 
     public IncomingMessage {
         Objects.requireNonNull(chatType, "chatType");
@@ -124,8 +133,18 @@ public record IncomingMessage(
         }
 
         public IncomingMessage build() {
-            return new IncomingMessage(chatId, text, userId, firstName, username, chatType, chatTitle,
-                    replyToMessageId, kind, caption, entities);
+            return new IncomingMessage(
+                    chatId,
+                    text,
+                    userId,
+                    firstName,
+                    username,
+                    chatType,
+                    chatTitle,
+                    replyToMessageId,
+                    kind,
+                    caption,
+                    entities);
         }
     }
 }

@@ -4,7 +4,11 @@ import java.util.Locale;
 
 /** What a person can send to the bot through the emulator. */
 public enum MessageKind {
-    TEXT, PHOTO, STICKER, VOICE, DOCUMENT;
+    TEXT,
+    PHOTO,
+    STICKER,
+    VOICE,
+    DOCUMENT;
 
     /** Lower-case name as used by the control API and the transcript. */
     public String wire() {

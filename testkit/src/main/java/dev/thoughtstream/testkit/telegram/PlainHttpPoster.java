@@ -49,12 +49,20 @@ final class PlainHttpPoster implements AutoCloseable {
         int port = url.getPort() > 0 ? url.getPort() : 80;
         String key = host + ":" + port;
         StringBuilder head = new StringBuilder(256)
-                .append("POST ").append(url.getRawPath() == null || url.getRawPath().isEmpty() ? "/" : url.getRawPath())
-                .append(url.getRawQuery() == null ? "" : "?" + url.getRawQuery()).append(" HTTP/1.1\r\n")
-                .append("Host: ").append(host).append(url.getPort() > 0 ? ":" + port : "").append("\r\n")
+                .append("POST ")
+                .append(url.getRawPath() == null || url.getRawPath().isEmpty() ? "/" : url.getRawPath())
+                .append(url.getRawQuery() == null ? "" : "?" + url.getRawQuery())
+                .append(" HTTP/1.1\r\n")
+                .append("Host: ")
+                .append(host)
+                .append(url.getPort() > 0 ? ":" + port : "")
+                .append("\r\n")
                 .append("Content-Type: application/json\r\n")
-                .append("Content-Length: ").append(body.length).append("\r\n");
-        headers.forEach((name, value) -> head.append(name).append(": ").append(value).append("\r\n"));
+                .append("Content-Length: ")
+                .append(body.length)
+                .append("\r\n");
+        headers.forEach(
+                (name, value) -> head.append(name).append(": ").append(value).append("\r\n"));
         byte[] request = concat(head.append("\r\n").toString().getBytes(StandardCharsets.ISO_8859_1), body);
         Connection reused = take(key);
         if (reused != null) {
@@ -160,14 +168,17 @@ final class PlainHttpPoster implements AutoCloseable {
                     String value = header.substring(colon + 1).trim();
                     switch (name) {
                         case "content-length" -> length = Long.parseLong(value);
-                        case "transfer-encoding" -> chunked = value.toLowerCase(Locale.ROOT).contains("chunked");
-                        case "connection" -> keepAlive = !value.equalsIgnoreCase("close")
-                                && (keepAlive || value.equalsIgnoreCase("keep-alive"));
-                        default -> { }
+                        case "transfer-encoding" ->
+                            chunked = value.toLowerCase(Locale.ROOT).contains("chunked");
+                        case "connection" ->
+                            keepAlive = !value.equalsIgnoreCase("close")
+                                    && (keepAlive || value.equalsIgnoreCase("keep-alive"));
+                        default -> {}
                     }
                 }
                 if (chunked) {
-                    for (long size = Long.parseLong(line(false).split(";")[0].trim(), 16); size > 0;
+                    for (long size = Long.parseLong(line(false).split(";")[0].trim(), 16);
+                            size > 0;
                             size = Long.parseLong(line(false).split(";")[0].trim(), 16)) {
                         skip(size);
                         line(false);

@@ -98,16 +98,21 @@ public final class TelegramEmulator implements AutoCloseable {
         if (server != null || closed) {
             throw new IllegalStateException("the emulator can be started once");
         }
-        httpExecutor = new ThreadPoolExecutor(maxHttpThreads, maxHttpThreads, 30, TimeUnit.SECONDS,
-                new LinkedBlockingQueue<>(), NamedThreads.daemon("tg-emulator-http"));
+        httpExecutor = new ThreadPoolExecutor(
+                maxHttpThreads,
+                maxHttpThreads,
+                30,
+                TimeUnit.SECONDS,
+                new LinkedBlockingQueue<>(),
+                NamedThreads.daemon("tg-emulator-http"));
         // Threads come and go with load; a long poll holds one for its whole timeout.
         httpExecutor.allowCoreThreadTimeOut(true);
         try {
             server = HttpServers.create(new InetSocketAddress(bindAddress, requestedPort), 128);
         } catch (IOException e) {
             httpExecutor.shutdownNow();
-            throw new UncheckedIOException("Telegram emulator cannot bind " + bindAddress.getHostAddress() + ":"
-                    + requestedPort, e);
+            throw new UncheckedIOException(
+                    "Telegram emulator cannot bind " + bindAddress.getHostAddress() + ":" + requestedPort, e);
         }
         server.setExecutor(httpExecutor);
         ControlApi controlApi = new ControlApi(this);
@@ -128,9 +133,16 @@ public final class TelegramEmulator implements AutoCloseable {
                 .build();
         webhookConnections = Executors.newCachedThreadPool(NamedThreads.daemon("tg-emulator-webhook-connection"));
         webhookPoster = new PlainHttpPoster(Duration.ofSeconds(5), Duration.ofSeconds(10));
-        webhookThread = NamedThreads.daemon("tg-emulator-webhook").newThread(new WebhookDeliverer(updates, webhookClient,
-                webhookPoster, webhookConnections, clock, webhookInitialBackoff, webhookMaxBackoff,
-                Duration.ofSeconds(10)));
+        webhookThread = NamedThreads.daemon("tg-emulator-webhook")
+                .newThread(new WebhookDeliverer(
+                        updates,
+                        webhookClient,
+                        webhookPoster,
+                        webhookConnections,
+                        clock,
+                        webhookInitialBackoff,
+                        webhookMaxBackoff,
+                        Duration.ofSeconds(10)));
         webhookThread.start();
         LOG.info("Telegram emulator listening on {} (bot @{})", baseUrl(), bot.username());
         return this;
@@ -220,8 +232,7 @@ public final class TelegramEmulator implements AutoCloseable {
      *
      * @param description null for Telegram's default text for that status
      */
-    public void addFault(String method, int status, int retryAfterSeconds, int times, Long chatId,
-                         String description) {
+    public void addFault(String method, int status, int retryAfterSeconds, int times, Long chatId, String description) {
         faults.add(method, status, retryAfterSeconds, times, chatId, description);
     }
 
@@ -319,7 +330,6 @@ public final class TelegramEmulator implements AutoCloseable {
         }
         LOG.info("Telegram emulator stopped");
     }
-
 
     /** Configuration; every value has a default suitable for tests. */
     public static final class Builder {

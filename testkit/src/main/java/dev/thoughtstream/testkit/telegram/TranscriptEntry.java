@@ -17,7 +17,13 @@ import com.fasterxml.jackson.annotation.JsonIgnore;
  * @param at        when it happened, epoch millis of the emulator's clock
  */
 public record TranscriptEntry(
-        String from, String text, Integer messageId, String action, String kind, String name, Integer replyTo,
+        String from,
+        String text,
+        Integer messageId,
+        String action,
+        String kind,
+        String name,
+        Integer replyTo,
         long at) {
 
     public static final String FROM_USER = "user";

@@ -45,6 +45,7 @@ final class UpdateQueue {
     private final Deque<Pending> pending = new ArrayDeque<>();
     /** Never reset, not even by {@link #reset()}: a running poller's offset must stay meaningful. */
     private long nextUpdateId;
+
     private long confirmedOffset;
     private long pollGeneration;
     private int activePolls;
@@ -61,6 +62,7 @@ final class UpdateQueue {
     private final Map<String, Retry> retries = new HashMap<>();
     /** Bumped on every webhook change so a delivery in flight for an old webhook does not count. */
     private long webhookVersion;
+
     private Long lastErrorDate;
     private String lastErrorMessage;
     private long delivered;
@@ -235,8 +237,14 @@ final class UpdateQueue {
     WebhookInfo webhookInfo() {
         lock.lock();
         try {
-            return new WebhookInfo(webhookUrl == null ? "" : webhookUrl, webhookSecret != null, pending.size(),
-                    lastErrorDate, lastErrorMessage, delivered, failedAttempts,
+            return new WebhookInfo(
+                    webhookUrl == null ? "" : webhookUrl,
+                    webhookSecret != null,
+                    pending.size(),
+                    lastErrorDate,
+                    lastErrorMessage,
+                    delivered,
+                    failedAttempts,
                     webhookUrl == null ? 0 : webhookMaxConnections);
         } finally {
             lock.unlock();
@@ -267,8 +275,8 @@ final class UpdateQueue {
                         }
                         busyQueues.add(p.queue());
                         inFlight++;
-                        return new Delivery(webhookUrl, webhookSecret, webhookVersion, p.updateId(), p.update(),
-                                p.queue());
+                        return new Delivery(
+                                webhookUrl, webhookSecret, webhookVersion, p.updateId(), p.update(), p.queue());
                     }
                 }
                 if (wakeAt == Long.MAX_VALUE) {
@@ -299,7 +307,8 @@ final class UpdateQueue {
                 }
             }
             // Every id below the earliest update still pending is confirmed.
-            long lowestPending = pending.isEmpty() ? nextUpdateId : pending.peekFirst().updateId();
+            long lowestPending =
+                    pending.isEmpty() ? nextUpdateId : pending.peekFirst().updateId();
             confirmedOffset = Math.max(confirmedOffset, lowestPending);
             delivered++;
         } finally {
@@ -324,7 +333,8 @@ final class UpdateQueue {
             Retry previous = retries.get(delivery.queue());
             int failures = previous == null ? 1 : previous.failures() + 1;
             long delay = backoff.delayMillis(failures);
-            retries.put(delivery.queue(),
+            retries.put(
+                    delivery.queue(),
                     new Retry(System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(delay), failures, delay));
         } finally {
             lock.unlock();

@@ -37,8 +37,15 @@ final class WebhookDeliverer implements Runnable {
     private final Duration requestTimeout;
 
     /** @param connections runs each request (at most max_connections at once, which the queue enforces) */
-    WebhookDeliverer(UpdateQueue queue, HttpClient http, PlainHttpPoster plain, Executor connections, Clock clock,
-                     Duration initialBackoff, Duration maxBackoff, Duration requestTimeout) {
+    WebhookDeliverer(
+            UpdateQueue queue,
+            HttpClient http,
+            PlainHttpPoster plain,
+            Executor connections,
+            Clock clock,
+            Duration initialBackoff,
+            Duration maxBackoff,
+            Duration requestTimeout) {
         this.queue = queue;
         this.http = http;
         this.plain = plain;
@@ -75,7 +82,10 @@ final class WebhookDeliverer implements Runnable {
             return;
         }
         queue.deliveryFailed(delivery, failure, clock.instant().getEpochSecond(), retryBackoff);
-        LOG.warn("Webhook delivery of update {} failed ({}); retrying in {} ms", delivery.updateId(), failure,
+        LOG.warn(
+                "Webhook delivery of update {} failed ({}); retrying in {} ms",
+                delivery.updateId(),
+                failure,
                 queue.retryDelayMillis(delivery));
     }
 
@@ -95,8 +105,8 @@ final class WebhookDeliverer implements Runnable {
         }
         try {
             int status = "http".equalsIgnoreCase(url.getScheme()) && url.getHost() != null
-                    ? plain.postJson(url, delivery.secret() == null ? Map.of()
-                            : Map.of(SECRET_HEADER, delivery.secret()), body)
+                    ? plain.postJson(
+                            url, delivery.secret() == null ? Map.of() : Map.of(SECRET_HEADER, delivery.secret()), body)
                     : sendWithJdkClient(url, delivery.secret(), body);
             if (status >= 200 && status < 300) {
                 LOG.debug("Webhook accepted update {} ({})", delivery.updateId(), status);
@@ -122,7 +132,8 @@ final class WebhookDeliverer implements Runnable {
         if (secret != null) {
             request.header(SECRET_HEADER, secret);
         }
-        return http.send(request.build(), HttpResponse.BodyHandlers.discarding()).statusCode();
+        return http.send(request.build(), HttpResponse.BodyHandlers.discarding())
+                .statusCode();
     }
 
     private static String describe(Throwable error) {

@@ -13,8 +13,14 @@ package dev.thoughtstream.testkit.telegram;
  * @param maxConnections      the most deliveries at once (setWebhook's {@code max_connections}; 0 without webhook)
  */
 public record WebhookInfo(
-        String url, boolean hasSecretToken, int pendingUpdateCount, Long lastErrorDate, String lastErrorMessage,
-        long deliveredCount, long failedAttempts, int maxConnections) {
+        String url,
+        boolean hasSecretToken,
+        int pendingUpdateCount,
+        Long lastErrorDate,
+        String lastErrorMessage,
+        long deliveredCount,
+        long failedAttempts,
+        int maxConnections) {
 
     public boolean isActive() {
         return !url.isEmpty();

@@ -14,15 +14,16 @@ class ConfigAssertionsTest {
 
     @Test
     void passesAndReturnsTheExceptionWhenTheNamedVariableIsRejected() {
-        ConfigException e = assertRejects("PORT",
-                () -> Config.of(Map.of("PORT", "abc")).integer("PORT", 1, 1, 10), "abc");
+        ConfigException e =
+                assertRejects("PORT", () -> Config.of(Map.of("PORT", "abc")).integer("PORT", 1, 1, 10), "abc");
 
         assertEquals("PORT", e.variable());
     }
 
     @Test
     void failsWhenTheSettingsAreAccepted() {
-        AssertionError e = assertThrows(AssertionError.class,
+        AssertionError e = assertThrows(
+                AssertionError.class,
                 () -> assertRejects("PORT", () -> Config.of(Map.of("PORT", "5")).integer("PORT", 1, 1, 10)));
 
         assertTrue(e.getMessage().contains("accepted"), e.getMessage());
@@ -30,23 +31,29 @@ class ConfigAssertionsTest {
 
     @Test
     void failsWhenAnotherVariableIsNamed() {
-        AssertionError e = assertThrows(AssertionError.class, () -> assertRejects("PORT", () -> {
-            throw new ConfigException("HOST", "is required but not set");
-        }));
+        AssertionError e = assertThrows(
+                AssertionError.class,
+                () -> assertRejects("PORT", () -> {
+                    throw new ConfigException("HOST", "is required but not set");
+                }));
 
         assertTrue(e.getMessage().contains("named HOST"), e.getMessage());
     }
 
     @Test
     void failsWhenTheMessageDoesNotSayWhatWasWrong() {
-        assertThrows(AssertionError.class, () -> assertRejects("PORT",
-                () -> Config.of(Map.of("PORT", "abc")).integer("PORT", 1, 1, 10), "must be between"));
+        assertThrows(
+                AssertionError.class,
+                () -> assertRejects(
+                        "PORT", () -> Config.of(Map.of("PORT", "abc")).integer("PORT", 1, 1, 10), "must be between"));
     }
 
     @Test
     void failsWhenSomethingElseIsThrown() {
-        assertThrows(AssertionError.class, () -> assertRejects("PORT", () -> {
-            throw new IllegalStateException("boom");
-        }));
+        assertThrows(
+                AssertionError.class,
+                () -> assertRejects("PORT", () -> {
+                    throw new IllegalStateException("boom");
+                }));
     }
 }

@@ -52,7 +52,8 @@ class EmbeddedKafkaLifecycleTest {
             createTopic(kafka);
             produce(kafka, "before-restart-1", "before-restart-2");
         }
-        assertTrue(Files.isRegularFile(dataDir.resolve(EmbeddedKafka.LOG_DIR).resolve("meta.properties")),
+        assertTrue(
+                Files.isRegularFile(dataDir.resolve(EmbeddedKafka.LOG_DIR).resolve("meta.properties")),
                 "close keeps the data directory");
 
         // when a new broker starts on the same directory
@@ -106,7 +107,9 @@ class EmbeddedKafkaLifecycleTest {
 
     private static void awaitNoNewNonDaemonThreads(Set<Thread> before) {
         try {
-            Await.until("the broker's non-daemon threads to end", TIMEOUT,
+            Await.until(
+                    "the broker's non-daemon threads to end",
+                    TIMEOUT,
                     () -> newNonDaemonThreads(before).isEmpty());
         } catch (AssertionError e) {
             throw new AssertionError(e.getMessage() + "; still running: " + newNonDaemonThreads(before), e);
@@ -115,11 +118,15 @@ class EmbeddedKafkaLifecycleTest {
 
     private static Set<Thread> nonDaemonThreads() {
         return Thread.getAllStackTraces().keySet().stream()
-                .filter(t -> !t.isDaemon() && t.isAlive()).collect(Collectors.toSet());
+                .filter(t -> !t.isDaemon() && t.isAlive())
+                .collect(Collectors.toSet());
     }
 
     private static List<String> newNonDaemonThreads(Set<Thread> before) {
-        return nonDaemonThreads().stream().filter(t -> !before.contains(t)).map(Thread::getName).toList();
+        return nonDaemonThreads().stream()
+                .filter(t -> !before.contains(t))
+                .map(Thread::getName)
+                .toList();
     }
 
     @Test
@@ -129,8 +136,8 @@ class EmbeddedKafkaLifecycleTest {
             int port = squatter.getLocalPort();
 
             // when a broker is asked to listen on a port someone else holds
-            IllegalStateException failure = assertThrows(IllegalStateException.class,
-                    () -> EmbeddedKafka.start(dataDir, port));
+            IllegalStateException failure =
+                    assertThrows(IllegalStateException.class, () -> EmbeddedKafka.start(dataDir, port));
 
             // then the start fails naming the port, and the half-started server was shut down
             assertTrue(failure.getMessage().contains("127.0.0.1:" + port), failure.getMessage());
@@ -143,8 +150,8 @@ class EmbeddedKafkaLifecycleTest {
     void whileABrokerRunsKafkaCannotHaltOrExitTheJvm() throws Exception {
         try (EmbeddedKafka kafka = EmbeddedKafka.start(dataDir, 0)) {
             // when Kafka's fatal-fault path asks to halt (as ProcessTerminatingFaultHandler does)
-            IllegalStateException halt = assertThrows(IllegalStateException.class,
-                    () -> Exit.halt(1, "simulated fatal fault"));
+            IllegalStateException halt =
+                    assertThrows(IllegalStateException.class, () -> Exit.halt(1, "simulated fatal fault"));
             IllegalStateException exit = assertThrows(IllegalStateException.class, () -> Exit.exit(1));
 
             // then it is refused with an exception, and this JVM and the broker live on

@@ -35,7 +35,8 @@ final class KafkaSmoke {
         try (KafkaProducer<String, String> producer =
                 new KafkaProducer<>(producerProps, new StringSerializer(), new StringSerializer())) {
             for (int i = 0; i < count; i++) {
-                producer.send(new ProducerRecord<>(topic, "chat-1", "message-" + i)).get(30, TimeUnit.SECONDS);
+                producer.send(new ProducerRecord<>(topic, "chat-1", "message-" + i))
+                        .get(30, TimeUnit.SECONDS);
             }
         }
 

@@ -51,7 +51,10 @@ class SharedBrokerTest {
         Map<String, FinalizedVersionRange> features;
         try (Admin admin = Admin.create(Map.of("bootstrap.servers", TestKafka.bootstrapServers()))) {
             // when its finalized features are described
-            features = admin.describeFeatures().featureMetadata().get(30, TimeUnit.SECONDS).finalizedFeatures();
+            features = admin.describeFeatures()
+                    .featureMetadata()
+                    .get(30, TimeUnit.SECONDS)
+                    .finalizedFeatures();
         }
 
         // then transactions v2, the consumer and share group protocols and Streams groups are all enabled
@@ -61,7 +64,9 @@ class SharedBrokerTest {
         assertTrue(level(features, "streams.version") >= 1, "streams.version in " + features);
         assertTrue(level(features, "kraft.version") >= 1, "kraft.version (dynamic quorum) in " + features);
         // and the metadata version is a production one, not an unstable testing level
-        assertTrue(level(features, "metadata.version") <= MetadataVersion.latestProduction().featureLevel(),
+        assertTrue(
+                level(features, "metadata.version")
+                        <= MetadataVersion.latestProduction().featureLevel(),
                 "metadata.version in " + features + " exceeds " + MetadataVersion.latestProduction());
     }
 
@@ -103,7 +108,8 @@ class SharedBrokerTest {
 
         // then read_committed shows exactly the committed records, in order
         List<String> committed = TestKafka.awaitRecords(topic, 3, TIMEOUT).stream()
-                .map(ConsumerRecord::value).toList();
+                .map(ConsumerRecord::value)
+                .toList();
         assertEquals(List.of("committed-1", "committed-2", "committed-3"), committed);
         // while the aborted record really is in the log (read_uncommitted sees it)
         assertEquals(List.of("committed-1", "committed-2", "aborted-1", "committed-3"), readUncommitted(topic, 4));
@@ -136,9 +142,12 @@ class SharedBrokerTest {
         }
         String group = "testkit-share-" + UUID.randomUUID();
         try (Admin admin = Admin.create(Map.of("bootstrap.servers", TestKafka.bootstrapServers()))) {
-            admin.incrementalAlterConfigs(Map.of(new ConfigResource(ConfigResource.Type.GROUP, group),
-                    List.of(new AlterConfigOp(new ConfigEntry("share.auto.offset.reset", "earliest"),
-                            AlterConfigOp.OpType.SET)))).all().get(30, TimeUnit.SECONDS);
+            admin.incrementalAlterConfigs(Map.of(
+                            new ConfigResource(ConfigResource.Type.GROUP, group),
+                            List.of(new AlterConfigOp(
+                                    new ConfigEntry("share.auto.offset.reset", "earliest"), AlterConfigOp.OpType.SET))))
+                    .all()
+                    .get(30, TimeUnit.SECONDS);
 
             Properties props = new Properties();
             props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, TestKafka.bootstrapServers());
@@ -182,9 +191,11 @@ class SharedBrokerTest {
 
     private static SharePartitionOffsetInfo shareOffsets(Admin admin, String group, TopicPartition partition) {
         try {
-            return admin.listShareGroupOffsets(Map.of(group, new ListShareGroupOffsetsSpec()
-                            .topicPartitions(List.of(partition))))
-                    .partitionsToOffsetInfo(group).get(10, TimeUnit.SECONDS).get(partition);
+            return admin.listShareGroupOffsets(
+                            Map.of(group, new ListShareGroupOffsetsSpec().topicPartitions(List.of(partition))))
+                    .partitionsToOffsetInfo(group)
+                    .get(10, TimeUnit.SECONDS)
+                    .get(partition);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IllegalStateException("interrupted while listing share group offsets of " + group, e);

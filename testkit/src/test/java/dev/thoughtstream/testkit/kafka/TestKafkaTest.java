@@ -30,7 +30,8 @@ class TestKafkaTest {
     void uniquePrefixesDifferAndAreLegalTopicNamePrefixes() {
         // when many prefixes are made from the same, awkward name
         List<String> prefixes = IntStream.range(0, 100)
-                .mapToObj(i -> TestKafka.uniquePrefix("Chunker Streams/ü test")).toList();
+                .mapToObj(i -> TestKafka.uniquePrefix("Chunker Streams/ü test"))
+                .toList();
 
         // then all differ, end with '.', and make legal topic names
         assertEquals(100, Set.copyOf(prefixes).size());
@@ -62,8 +63,8 @@ class TestKafkaTest {
 
         // then all five exist on the broker, each with 2 partitions
         try (Admin admin = Admin.create(Map.of("bootstrap.servers", TestKafka.bootstrapServers()))) {
-            Map<String, TopicDescription> described = admin.describeTopics(topics.allNames())
-                    .allTopicNames().get(30, TimeUnit.SECONDS);
+            Map<String, TopicDescription> described =
+                    admin.describeTopics(topics.allNames()).allTopicNames().get(30, TimeUnit.SECONDS);
             assertEquals(Set.copyOf(topics.allNames()), described.keySet());
             described.values().forEach(d -> assertEquals(2, d.partitions().size(), d.name()));
         }
@@ -75,15 +76,22 @@ class TestKafkaTest {
         // given the pipeline topics and updates of three chats (spread over the partitions by key)
         Topics topics = TestKafka.createTopics(TestKafka.uniquePrefix("await-records"));
         for (long chat = 1; chat <= 3; chat++) {
-            TestKafka.produce(topics.updates(), chat, StoredUpdate.of(100 + chat, chat, 1_700_000_000_000L,
-                    Json.mapper().createObjectNode().put("update_id", 100 + chat)));
+            TestKafka.produce(
+                    topics.updates(),
+                    chat,
+                    StoredUpdate.of(
+                            100 + chat,
+                            chat,
+                            1_700_000_000_000L,
+                            Json.mapper().createObjectNode().put("update_id", 100 + chat)));
         }
 
         // when three records are awaited
         List<ConsumerRecord<Long, StoredUpdate>> records = TestKafka.awaitRecords(topics.updates(), 3, TIMEOUT);
 
         // then each chat's update came back, deserialised with the topic's serdes
-        assertEquals(Set.of(1L, 2L, 3L), records.stream().map(ConsumerRecord::key).collect(Collectors.toSet()));
+        assertEquals(
+                Set.of(1L, 2L, 3L), records.stream().map(ConsumerRecord::key).collect(Collectors.toSet()));
         records.forEach(r -> assertEquals(100 + r.key(), r.value().updateId()));
     }
 
@@ -96,8 +104,8 @@ class TestKafkaTest {
         TestKafka.produce(topic, "chat-9", "only one");
 
         // when two are awaited
-        AssertionError failure = assertThrows(AssertionError.class,
-                () -> TestKafka.awaitRecords(topic, 2, Duration.ofSeconds(2)));
+        AssertionError failure =
+                assertThrows(AssertionError.class, () -> TestKafka.awaitRecords(topic, 2, Duration.ofSeconds(2)));
 
         // then the message names the topic, the shortfall and the record seen
         String msg = failure.getMessage();
@@ -107,11 +115,11 @@ class TestKafkaTest {
 
     @Test
     void awaitRecordsOnAMissingTopicFailsSayingSo() {
-        Topic<String, String> missing = new Topic<>(TestKafka.uniquePrefix("missing") + "nothing",
-                Serdes.String(), Serdes.String());
+        Topic<String, String> missing =
+                new Topic<>(TestKafka.uniquePrefix("missing") + "nothing", Serdes.String(), Serdes.String());
 
-        AssertionError failure = assertThrows(AssertionError.class,
-                () -> TestKafka.awaitRecords(missing, 1, Duration.ofSeconds(2)));
+        AssertionError failure =
+                assertThrows(AssertionError.class, () -> TestKafka.awaitRecords(missing, 1, Duration.ofSeconds(2)));
 
         assertTrue(failure.getMessage().contains("does not exist"), failure.getMessage());
     }

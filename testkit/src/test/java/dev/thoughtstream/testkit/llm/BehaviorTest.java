@@ -25,13 +25,20 @@ class BehaviorTest {
 
     @Test
     void conflictingOptionsAreRejectedWithAReason() {
-        IllegalArgumentException stallAndCut = assertThrows(IllegalArgumentException.class,
-                () -> Behavior.builder().stallAfterTokens(1).cutOffAfterTokens(2).build());
-        IllegalArgumentException statusAndReply = assertThrows(IllegalArgumentException.class,
+        IllegalArgumentException stallAndCut = assertThrows(
+                IllegalArgumentException.class,
+                () -> Behavior.builder()
+                        .stallAfterTokens(1)
+                        .cutOffAfterTokens(2)
+                        .build());
+        IllegalArgumentException statusAndReply = assertThrows(
+                IllegalArgumentException.class,
                 () -> Behavior.builder().status(500).reply("x").build());
-        IllegalArgumentException hangAndStatus = assertThrows(IllegalArgumentException.class,
+        IllegalArgumentException hangAndStatus = assertThrows(
+                IllegalArgumentException.class,
                 () -> Behavior.builder().hang().status(500).build());
-        IllegalArgumentException retryWithoutStatus = assertThrows(IllegalArgumentException.class,
+        IllegalArgumentException retryWithoutStatus = assertThrows(
+                IllegalArgumentException.class,
                 () -> Behavior.builder().retryAfterSeconds(1).build());
 
         assertTrue(stallAndCut.getMessage().contains("stallAfterTokens"));

@@ -35,15 +35,20 @@ class EchoResponderTest {
     @Test
     void theSameConversationAlwaysGetsTheSameReplyAndDifferentOnesUsuallyDiffer() {
         assertEquals(replyTo("What should I cook tonight?"), replyTo("What should I cook tonight?"));
-        assertNotEquals(replyTo("What should I cook tonight?").substring(10), replyTo("Any plans?").substring(10));
+        assertNotEquals(
+                replyTo("What should I cook tonight?").substring(10),
+                replyTo("Any plans?").substring(10));
     }
 
     @Test
     void repliesHaveSeveralSentencesAndSometimesParagraphs() {
-        List<String> replies = IntStream.range(0, 40).mapToObj(i -> replyTo("message number " + i)).toList();
+        List<String> replies = IntStream.range(0, 40)
+                .mapToObj(i -> replyTo("message number " + i))
+                .toList();
 
         for (String reply : replies) {
-            long sentences = reply.chars().filter(c -> c == '.' || c == '?' || c == '!').count();
+            long sentences =
+                    reply.chars().filter(c -> c == '.' || c == '?' || c == '!').count();
             assertTrue(sentences >= 3, reply);
         }
         assertTrue(replies.stream().anyMatch(r -> r.contains("\n\n")), "some replies have paragraphs");

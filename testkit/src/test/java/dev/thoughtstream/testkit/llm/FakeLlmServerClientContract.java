@@ -37,6 +37,7 @@ import org.junit.jupiter.api.Test;
 abstract class FakeLlmServerClientContract {
     /** Generous: each awaited event takes milliseconds on an idle machine. */
     static final Duration TIMEOUT = Duration.ofSeconds(10);
+
     static final List<ChatMessage> CONVERSATION = List.of(
             SystemMessage.from("You are a friend."),
             UserMessage.from("I went hiking today"),
@@ -89,7 +90,11 @@ abstract class FakeLlmServerClientContract {
      * Streams {@link #CUT_OFF_REPLY} with the connection cut after four tokens, and waits until the server cut it.
      */
     StreamRecorder startCutOffStream() {
-        server.enqueue(Behavior.builder().reply(CUT_OFF_REPLY).cutOffAfterTokens(4).tokensPerSecond(50).build());
+        server.enqueue(Behavior.builder()
+                .reply(CUT_OFF_REPLY)
+                .cutOffAfterTokens(4)
+                .tokensPerSecond(50)
+                .build());
         StreamRecorder recorder = new StreamRecorder();
         streamingModel().chat(CONVERSATION, recorder);
         Await.until("server cut the connection", TIMEOUT, () -> server.cutOffResponses() == 1);
@@ -129,11 +134,13 @@ abstract class FakeLlmServerClientContract {
         assertFalse(request.stream());
         assertEquals(modelName(), request.model());
         assertEquals(sendsAuthorization(), request.authorizationPresent());
-        assertEquals(List.of(
-                LlmMessage.system("You are a friend."),
-                LlmMessage.user("I went hiking today"),
-                LlmMessage.assistant("Nice! Where?"),
-                LlmMessage.user("Up the hill behind the old mill, it was windy")), request.messages());
+        assertEquals(
+                List.of(
+                        LlmMessage.system("You are a friend."),
+                        LlmMessage.user("I went hiking today"),
+                        LlmMessage.assistant("Nice! Where?"),
+                        LlmMessage.user("Up the hill behind the old mill, it was windy")),
+                request.messages());
     }
 
     @Test
@@ -152,7 +159,10 @@ abstract class FakeLlmServerClientContract {
         assertEquals(reply, complete.aiMessage().text());
         assertEquals(FinishReason.STOP, complete.finishReason());
         assertEquals(Tokens.count(reply), complete.tokenUsage().outputTokenCount());
-        assertEquals(server.requests().get(0).messages().stream().mapToInt(m -> Tokens.count(m.content())).sum(),
+        assertEquals(
+                server.requests().get(0).messages().stream()
+                        .mapToInt(m -> Tokens.count(m.content()))
+                        .sum(),
                 complete.tokenUsage().inputTokenCount());
         assertTrue(server.requests().get(0).stream());
         Await.until("server counts the completed stream", TIMEOUT, () -> server.completedStreams() == 1);
@@ -162,7 +172,9 @@ abstract class FakeLlmServerClientContract {
     void serverErrorBecomesInternalServerExceptionAndIsNotRetriedWithMaxRetriesZero() {
         server.enqueue(Behavior.failing(500));
 
-        assertThrows(InternalServerException.class, () -> chatModel(0, Duration.ofSeconds(5)).chat(CONVERSATION));
+        assertThrows(
+                InternalServerException.class,
+                () -> chatModel(0, Duration.ofSeconds(5)).chat(CONVERSATION));
         assertEquals(1, server.requestCount());
     }
 
@@ -182,7 +194,9 @@ abstract class FakeLlmServerClientContract {
     void rateLimitBecomesRateLimitException() {
         server.enqueue(Behavior.rateLimited(7));
 
-        assertThrows(RateLimitException.class, () -> chatModel(0, Duration.ofSeconds(5)).chat(CONVERSATION));
+        assertThrows(
+                RateLimitException.class,
+                () -> chatModel(0, Duration.ofSeconds(5)).chat(CONVERSATION));
         assertEquals(1, server.requestCount());
     }
 
@@ -190,7 +204,9 @@ abstract class FakeLlmServerClientContract {
     void scriptedUnauthorisedStatusBecomesAuthenticationExceptionAndIsNotRetried() {
         server.enqueue(Behavior.failing(401));
 
-        assertThrows(AuthenticationException.class, () -> chatModel(2, Duration.ofSeconds(5)).chat(CONVERSATION));
+        assertThrows(
+                AuthenticationException.class,
+                () -> chatModel(2, Duration.ofSeconds(5)).chat(CONVERSATION));
         assertEquals(1, server.requestCount());
     }
 
@@ -198,7 +214,9 @@ abstract class FakeLlmServerClientContract {
     void latencyBeyondTheClientTimeoutBecomesTimeoutException() {
         server.enqueue(Behavior.builder().latency(Duration.ofSeconds(30)).build());
 
-        assertThrows(TimeoutException.class, () -> chatModel(0, Duration.ofMillis(300)).chat(CONVERSATION));
+        assertThrows(
+                TimeoutException.class,
+                () -> chatModel(0, Duration.ofMillis(300)).chat(CONVERSATION));
         assertEquals(1, server.requestCount());
     }
 
@@ -206,7 +224,9 @@ abstract class FakeLlmServerClientContract {
     void hangingRequestBecomesTimeoutExceptionWhileTheServerHoldsIt() {
         server.enqueue(Behavior.hanging());
 
-        assertThrows(TimeoutException.class, () -> chatModel(0, Duration.ofMillis(300)).chat(CONVERSATION));
+        assertThrows(
+                TimeoutException.class,
+                () -> chatModel(0, Duration.ofMillis(300)).chat(CONVERSATION));
         Await.until("server still holds the request", TIMEOUT, () -> server.hungRequests() == 1);
     }
 
@@ -291,15 +311,16 @@ abstract class FakeLlmServerClientContract {
         // 8 tokens at 8 per second: the last is produced about a second after the first.
         server.enqueue(Behavior.builder().reply(reply).tokensPerSecond(8).build());
         List<Long> producedAtArrival = new CopyOnWriteArrayList<>();
-        StreamRecorder recorder = new StreamRecorder(
-                (index, token, handle) -> producedAtArrival.add(server.tokensStreamed()));
+        StreamRecorder recorder =
+                new StreamRecorder((index, token, handle) -> producedAtArrival.add(server.tokensStreamed()));
 
         streamingModel().chat(CONVERSATION, recorder);
 
         Await.until("complete response", TIMEOUT, () -> recorder.complete.get() != null);
         assertEquals(reply, recorder.text());
         assertEquals(total, producedAtArrival.size());
-        assertTrue(producedAtArrival.get(0) < total,
+        assertTrue(
+                producedAtArrival.get(0) < total,
                 "first token arrived after all " + total + " were produced: " + producedAtArrival);
         for (int i = 1; i < producedAtArrival.size(); i++) {
             assertTrue(producedAtArrival.get(i) >= producedAtArrival.get(i - 1), producedAtArrival.toString());

@@ -25,7 +25,8 @@ class FakeLlmServerConcurrencyTest {
         try (FakeLlmServer server = FakeLlmServer.startOnFreePort()) {
             // given a server that holds every chat request
             server.holdRequests();
-            HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+            HttpClient http =
+                    HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
 
             // when a dozen requests are sent at once
             List<CompletableFuture<HttpResponse<String>>> responses = new ArrayList<>();
@@ -56,12 +57,15 @@ class FakeLlmServerConcurrencyTest {
     @EnumSource(WireFormat.class)
     void requestsSentOneAfterAnotherNeverOverlap(WireFormat format) throws Exception {
         try (FakeLlmServer server = FakeLlmServer.startOnFreePort()) {
-            HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+            HttpClient http =
+                    HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
 
             // when requests are sent one after another, each once the server is done with the one before
             for (int i = 0; i < 3; i++) {
-                assertEquals(200, http.send(chat(server, format, i), HttpResponse.BodyHandlers.ofString())
-                        .statusCode());
+                assertEquals(
+                        200,
+                        http.send(chat(server, format, i), HttpResponse.BodyHandlers.ofString())
+                                .statusCode());
                 Await.until("the server is done with the request", TIMEOUT, () -> server.activeRequests() == 0);
             }
 
@@ -71,11 +75,15 @@ class FakeLlmServerConcurrencyTest {
     }
 
     private static HttpRequest chat(FakeLlmServer server, WireFormat format, int n) {
-        String url = format == WireFormat.OPENAI ? server.openAiBaseUrl() + "/chat/completions"
+        String url = format == WireFormat.OPENAI
+                ? server.openAiBaseUrl() + "/chat/completions"
                 : server.ollamaBaseUrl() + "/api/chat";
-        String body = "{\"model\":\"m\",\"stream\":true,\"messages\":[{\"role\":\"user\",\"content\":\"hello " + n
-                + "\"}]}";
-        return HttpRequest.newBuilder(URI.create(url)).timeout(TIMEOUT).header("Content-Type", "application/json")
-                .POST(HttpRequest.BodyPublishers.ofString(body)).build();
+        String body =
+                "{\"model\":\"m\",\"stream\":true,\"messages\":[{\"role\":\"user\",\"content\":\"hello " + n + "\"}]}";
+        return HttpRequest.newBuilder(URI.create(url))
+                .timeout(TIMEOUT)
+                .header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString(body))
+                .build();
     }
 }

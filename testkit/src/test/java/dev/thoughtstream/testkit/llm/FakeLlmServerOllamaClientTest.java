@@ -76,7 +76,9 @@ class FakeLlmServerOllamaClientTest extends FakeLlmServerClientContract {
                 .availableModels()
                 .content();
 
-        assertEquals(List.of(FakeLlmServer.DEFAULT_MODEL), models.stream().map(OllamaModel::getName).toList());
+        assertEquals(
+                List.of(FakeLlmServer.DEFAULT_MODEL),
+                models.stream().map(OllamaModel::getName).toList());
     }
 
     @Test

@@ -29,13 +29,15 @@ class FakeLlmServerTokenListenerTest {
         List<Told> told = new CopyOnWriteArrayList<>();
         try (FakeLlmServer server = FakeLlmServer.builder()
                 .tokenListener((request, tokens, index, at) -> told.add(new Told(request, tokens, index, at)))
-                .build().start()) {
+                .build()
+                .start()) {
             // given a paced stream of a reply of two paragraphs
-            server.setDefault(Behavior.builder().reply(REPLY).tokensPerSecond(200).build());
+            server.setDefault(
+                    Behavior.builder().reply(REPLY).tokensPerSecond(200).build());
 
             // when a client asks for it, streamed
-            HttpResponse<String> response = HttpClient.newHttpClient()
-                    .send(chat(server, format, true), HttpResponse.BodyHandlers.ofString());
+            HttpResponse<String> response =
+                    HttpClient.newHttpClient().send(chat(server, format, true), HttpResponse.BodyHandlers.ofString());
 
             // then the listener was told of every token, index by index, with the recorded request and the whole reply
             assertEquals(200, response.statusCode());
@@ -59,13 +61,15 @@ class FakeLlmServerTokenListenerTest {
     void aReplyThatIsNotStreamedTellsNothing(WireFormat format) throws Exception {
         List<Integer> told = new CopyOnWriteArrayList<>();
         try (FakeLlmServer server = FakeLlmServer.builder()
-                .tokenListener((request, tokens, index, at) -> told.add(index)).build().start()) {
+                .tokenListener((request, tokens, index, at) -> told.add(index))
+                .build()
+                .start()) {
             // given a reply asked for in one piece
             server.setDefault(Behavior.replying(REPLY));
 
             // when a client asks for it
-            HttpResponse<String> response = HttpClient.newHttpClient()
-                    .send(chat(server, format, false), HttpResponse.BodyHandlers.ofString());
+            HttpResponse<String> response =
+                    HttpClient.newHttpClient().send(chat(server, format, false), HttpResponse.BodyHandlers.ofString());
 
             // then it is answered and the listener is told of no token
             assertEquals(200, response.statusCode());
@@ -75,11 +79,15 @@ class FakeLlmServerTokenListenerTest {
     }
 
     private static HttpRequest chat(FakeLlmServer server, WireFormat format, boolean stream) {
-        String url = format == WireFormat.OPENAI ? server.openAiBaseUrl() + "/chat/completions"
+        String url = format == WireFormat.OPENAI
+                ? server.openAiBaseUrl() + "/chat/completions"
                 : server.ollamaBaseUrl() + "/api/chat";
         String body = "{\"model\":\"m\",\"stream\":" + stream
                 + ",\"messages\":[{\"role\":\"user\",\"content\":\"tell me something\"}]}";
-        return HttpRequest.newBuilder(URI.create(url)).timeout(TIMEOUT).header("Content-Type", "application/json")
-                .POST(HttpRequest.BodyPublishers.ofString(body)).build();
+        return HttpRequest.newBuilder(URI.create(url))
+                .timeout(TIMEOUT)
+                .header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString(body))
+                .build();
     }
 }

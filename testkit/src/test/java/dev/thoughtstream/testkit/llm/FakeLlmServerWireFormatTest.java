@@ -36,6 +36,7 @@ import org.junit.jupiter.api.Test;
 class FakeLlmServerWireFormatTest {
     /** Generous: each awaited event takes milliseconds on an idle machine. */
     private static final Duration TIMEOUT = Duration.ofSeconds(10);
+
     private static final String KEY = "sk-wire";
     private static final Instant NOW = Instant.parse("2025-03-01T12:00:00Z");
     private static final String OPENAI_CHAT = """
@@ -45,7 +46,8 @@ class FakeLlmServerWireFormatTest {
             {"model":"llama-test","messages":[{"role":"user","content":"Hello there"}]%s}""";
     private static final String REPLY = "Line one.\n\nSecond paragraph, here.\nLast line.";
 
-    private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+    private final HttpClient http =
+            HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
     private FakeLlmServer server;
 
     @BeforeEach
@@ -94,7 +96,9 @@ class FakeLlmServerWireFormatTest {
         HttpResponse<String> response = post("/v1/chat/completions", OPENAI_CHAT.formatted(""), true);
 
         assertEquals(200, response.statusCode());
-        assertEquals("application/json", response.headers().firstValue("Content-Type").orElseThrow());
+        assertEquals(
+                "application/json",
+                response.headers().firstValue("Content-Type").orElseThrow());
         JsonNode body = json(response.body());
         assertTrue(body.path("id").asText().startsWith("chatcmpl-"));
         assertEquals("chat.completion", body.path("object").asText());
@@ -116,8 +120,10 @@ class FakeLlmServerWireFormatTest {
     void openAiStreamIsServerSentChunksThenUsageThenDone() throws Exception {
         server.enqueue(Behavior.replying(REPLY));
 
-        HttpResponse<String> response = post("/v1/chat/completions",
-                OPENAI_CHAT.formatted(",\"stream\":true,\"stream_options\":{\"include_usage\":true}"), true);
+        HttpResponse<String> response = post(
+                "/v1/chat/completions",
+                OPENAI_CHAT.formatted(",\"stream\":true,\"stream_options\":{\"include_usage\":true}"),
+                true);
 
         assertEquals(200, response.statusCode());
         assertTrue(response.headers().firstValue("Content-Type").orElseThrow().startsWith("text/event-stream"));
@@ -155,8 +161,11 @@ class FakeLlmServerWireFormatTest {
         assertEquals("stop", last.path("finish_reason").asText());
         assertTrue(last.path("delta").isEmpty());
         JsonNode usageChunk = chunks.get(chunks.size() - 1);
-        assertTrue(usageChunk.path("choices").isArray() && usageChunk.path("choices").isEmpty());
-        assertEquals(Tokens.count(REPLY), usageChunk.path("usage").path("completion_tokens").asInt());
+        assertTrue(usageChunk.path("choices").isArray()
+                && usageChunk.path("choices").isEmpty());
+        assertEquals(
+                Tokens.count(REPLY),
+                usageChunk.path("usage").path("completion_tokens").asInt());
         Await.until("server counts the completed stream", TIMEOUT, () -> server.completedStreams() == 1);
     }
 
@@ -169,7 +178,8 @@ class FakeLlmServerWireFormatTest {
         List<String> events = Arrays.asList(response.body().split("\n\n"));
         assertEquals("data: [DONE]", events.get(events.size() - 1));
         JsonNode finalChunk = json(events.get(events.size() - 2).substring("data: ".length()));
-        assertEquals("stop", finalChunk.path("choices").path(0).path("finish_reason").asText());
+        assertEquals(
+                "stop", finalChunk.path("choices").path(0).path("finish_reason").asText());
         assertFalse(response.body().contains("\"usage\""));
     }
 
@@ -200,7 +210,9 @@ class FakeLlmServerWireFormatTest {
         HttpResponse<String> response = post("/api/chat", OLLAMA_CHAT.formatted(""), false);
 
         assertEquals(200, response.statusCode());
-        assertEquals("application/x-ndjson", response.headers().firstValue("Content-Type").orElseThrow());
+        assertEquals(
+                "application/x-ndjson",
+                response.headers().firstValue("Content-Type").orElseThrow());
         assertTrue(response.body().endsWith("\n"));
         List<String> lines = response.body().lines().collect(Collectors.toList());
         StringBuilder text = new StringBuilder();
@@ -235,7 +247,8 @@ class FakeLlmServerWireFormatTest {
 
     @Test
     void ollamaErrorIsAnObjectWithAnErrorString() throws Exception {
-        server.enqueue(Behavior.builder().status(503).errorMessage("server busy").build());
+        server.enqueue(
+                Behavior.builder().status(503).errorMessage("server busy").build());
 
         HttpResponse<String> response = post("/api/chat", OLLAMA_CHAT.formatted(""), false);
 
@@ -250,7 +263,8 @@ class FakeLlmServerWireFormatTest {
         HttpResponse<String> ollama = post("/api/chat", OLLAMA_CHAT.formatted(",\"stream\":false"), false);
 
         assertEquals(401, chat.statusCode());
-        assertEquals("invalid_api_key", json(chat.body()).path("error").path("code").asText());
+        assertEquals(
+                "invalid_api_key", json(chat.body()).path("error").path("code").asText());
         assertEquals(401, models.statusCode());
         assertEquals(200, ollama.statusCode(), "Ollama has no API keys");
         assertEquals(2, server.requestCount(), "chat requests are recorded even when unauthorised");
@@ -304,11 +318,18 @@ class FakeLlmServerWireFormatTest {
         server.enqueue(Behavior.replying("first"));
         server.enqueue(Behavior.replying("second"));
 
-        String first = json(post("/api/chat", OLLAMA_CHAT.formatted(",\"stream\":false"), false).body())
-                .path("message").path("content").asText();
-        String second = json(post("/api/chat", OLLAMA_CHAT.formatted(",\"stream\":false"), false).body())
-                .path("message").path("content").asText();
-        int third = post("/api/chat", OLLAMA_CHAT.formatted(",\"stream\":false"), false).statusCode();
+        String first = json(post("/api/chat", OLLAMA_CHAT.formatted(",\"stream\":false"), false)
+                        .body())
+                .path("message")
+                .path("content")
+                .asText();
+        String second = json(post("/api/chat", OLLAMA_CHAT.formatted(",\"stream\":false"), false)
+                        .body())
+                .path("message")
+                .path("content")
+                .asText();
+        int third = post("/api/chat", OLLAMA_CHAT.formatted(",\"stream\":false"), false)
+                .statusCode();
 
         assertEquals("first", first);
         assertEquals("second", second);
@@ -326,14 +347,19 @@ class FakeLlmServerWireFormatTest {
 
         assertEquals(0, server.requestCount());
         assertEquals(0, server.pendingBehaviors());
-        assertEquals(200, post("/api/chat", OLLAMA_CHAT.formatted(",\"stream\":false"), false).statusCode());
+        assertEquals(
+                200,
+                post("/api/chat", OLLAMA_CHAT.formatted(",\"stream\":false"), false)
+                        .statusCode());
     }
 
     @Test
     void onlyTheMostRecentRequestsAreKeptButAllAreCounted() throws Exception {
-        try (FakeLlmServer small = FakeLlmServer.builder().recordLimit(2).build().start()) {
+        try (FakeLlmServer small =
+                FakeLlmServer.builder().recordLimit(2).build().start()) {
             for (String text : List.of("first", "second", "third")) {
-                http.send(HttpRequest.newBuilder(URI.create(small.ollamaBaseUrl() + "/api/chat"))
+                http.send(
+                        HttpRequest.newBuilder(URI.create(small.ollamaBaseUrl() + "/api/chat"))
                                 .POST(HttpRequest.BodyPublishers.ofString("{\"model\":\"m\",\"stream\":false,"
                                         + "\"messages\":[{\"role\":\"user\",\"content\":\"" + text + "\"}]}"))
                                 .build(),
@@ -341,14 +367,18 @@ class FakeLlmServerWireFormatTest {
             }
 
             assertEquals(3, small.requestCount());
-            assertEquals(List.of("second", "third"),
-                    small.requests().stream().map(RecordedRequest::lastUserMessage).toList());
+            assertEquals(
+                    List.of("second", "third"),
+                    small.requests().stream()
+                            .map(RecordedRequest::lastUserMessage)
+                            .toList());
         }
     }
 
     @Test
     void requestsBeyondTheConcurrencyLimitAreDropped() throws Exception {
-        try (FakeLlmServer narrow = FakeLlmServer.builder().maxConcurrentRequests(1).build().start()) {
+        try (FakeLlmServer narrow =
+                FakeLlmServer.builder().maxConcurrentRequests(1).build().start()) {
             narrow.enqueue(Behavior.hanging());
             HttpRequest request = HttpRequest.newBuilder(URI.create(narrow.ollamaBaseUrl() + "/api/chat"))
                     .POST(HttpRequest.BodyPublishers.ofString(OLLAMA_CHAT.formatted(",\"stream\":false")))
@@ -382,15 +412,18 @@ class FakeLlmServerWireFormatTest {
 
     @Test
     void aStalledStreamSendsOnlyTokenlessKeepAlivesAfterTheTokens() throws Exception {
-        server.enqueue(Behavior.builder().reply("one two three four").stallAfterTokens(2).build());
+        server.enqueue(Behavior.builder()
+                .reply("one two three four")
+                .stallAfterTokens(2)
+                .build());
         HttpRequest request = HttpRequest.newBuilder(URI.create(server.openAiBaseUrl() + "/chat/completions"))
                 .header("Authorization", "Bearer " + KEY)
                 .POST(HttpRequest.BodyPublishers.ofString(OPENAI_CHAT.formatted(",\"stream\":true")))
                 .build();
         HttpResponse<InputStream> response = http.send(request, HttpResponse.BodyHandlers.ofInputStream());
 
-        try (BufferedReader reader = new BufferedReader(
-                new InputStreamReader(response.body(), StandardCharsets.UTF_8))) {
+        try (BufferedReader reader =
+                new BufferedReader(new InputStreamReader(response.body(), StandardCharsets.UTF_8))) {
             List<String> dataLines = new ArrayList<>();
             String line;
             // Read until two keep-alives arrived: everything before them is what the stall lets through.
@@ -414,29 +447,33 @@ class FakeLlmServerWireFormatTest {
         server.enqueue(Behavior.hanging());
         server.enqueue(Behavior.builder().stallAfterTokens(1).build());
         server.enqueue(Behavior.builder().latency(Duration.ofMinutes(5)).build());
-        CompletableFuture<HttpResponse<String>> hung = http.sendAsync(openAiStreamRequest(),
-                HttpResponse.BodyHandlers.ofString());
+        CompletableFuture<HttpResponse<String>> hung =
+                http.sendAsync(openAiStreamRequest(), HttpResponse.BodyHandlers.ofString());
         Await.until("request hangs", TIMEOUT, () -> server.hungRequests() == 1);
-        CompletableFuture<HttpResponse<String>> stalled = http.sendAsync(openAiStreamRequest(),
-                HttpResponse.BodyHandlers.ofString());
+        CompletableFuture<HttpResponse<String>> stalled =
+                http.sendAsync(openAiStreamRequest(), HttpResponse.BodyHandlers.ofString());
         Await.until("stream stalls", TIMEOUT, () -> server.stalledResponses() == 1);
-        CompletableFuture<HttpResponse<String>> slow = http.sendAsync(openAiStreamRequest(),
-                HttpResponse.BodyHandlers.ofString());
+        CompletableFuture<HttpResponse<String>> slow =
+                http.sendAsync(openAiStreamRequest(), HttpResponse.BodyHandlers.ofString());
         Await.until("third request arrives", TIMEOUT, () -> server.requestCount() == 3);
         String threadPrefix = "fake-llm-" + server.port() + "-";
 
         server.close();
 
         for (CompletableFuture<HttpResponse<String>> call : List.of(hung, stalled, slow)) {
-            ExecutionException failure = assertThrows(ExecutionException.class,
-                    () -> call.get(10, TimeUnit.SECONDS));
-            assertTrue(failure.getCause() instanceof IOException, failure.getCause().toString());
+            ExecutionException failure = assertThrows(ExecutionException.class, () -> call.get(10, TimeUnit.SECONDS));
+            assertTrue(
+                    failure.getCause() instanceof IOException,
+                    failure.getCause().toString());
         }
         assertEquals(0, server.hungRequests());
         assertEquals(0, server.stalledResponses());
         assertEquals(0, server.abandonedStreams(), "dropped by the server, not abandoned by the client");
-        Await.until("no server thread left", TIMEOUT, () -> Thread.getAllStackTraces().keySet().stream()
-                .noneMatch(t -> t.getName().startsWith(threadPrefix)));
+        Await.until(
+                "no server thread left",
+                TIMEOUT,
+                () -> Thread.getAllStackTraces().keySet().stream()
+                        .noneMatch(t -> t.getName().startsWith(threadPrefix)));
     }
 
     @Test

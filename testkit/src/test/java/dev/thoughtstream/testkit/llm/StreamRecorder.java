@@ -26,7 +26,7 @@ class StreamRecorder implements StreamingChatResponseHandler {
     private final PartialHook hook;
 
     StreamRecorder() {
-        this((index, token, handle) -> { });
+        this((index, token, handle) -> {});
     }
 
     StreamRecorder(PartialHook hook) {

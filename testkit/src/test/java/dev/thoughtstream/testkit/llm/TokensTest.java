@@ -27,14 +27,15 @@ class TokensTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {
-        "plain words",
-        "  leading and trailing whitespace \n\n",
-        "Paragraph one.\n\nParagraph two!\r\n\tIndented?",
-        "Émoji 👍🏽 and ZWJ 👨‍👩‍👧 and CJK 你好世界 and don't",
-        "   ",
-        "a"
-    })
+    @ValueSource(
+            strings = {
+                "plain words",
+                "  leading and trailing whitespace \n\n",
+                "Paragraph one.\n\nParagraph two!\r\n\tIndented?",
+                "Émoji 👍🏽 and ZWJ 👨‍👩‍👧 and CJK 你好世界 and don't",
+                "   ",
+                "a"
+            })
     void tokensConcatenateToTheTextExactly(String text) {
         List<String> tokens = Tokens.split(text);
 

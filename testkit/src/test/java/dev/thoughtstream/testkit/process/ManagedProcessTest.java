@@ -20,8 +20,8 @@ import org.junit.jupiter.api.io.TempDir;
 class ManagedProcessTest {
     private static final Duration TIMEOUT = Duration.ofSeconds(20);
     /** Prints its environment and a ready line, then waits for a signal; {@code exec} so the signal reaches sleep. */
-    private static final List<String> SHELL = List.of("/bin/sh", "-c", "env; echo started $0; exec sleep 600",
-            "service");
+    private static final List<String> SHELL =
+            List.of("/bin/sh", "-c", "env; echo started $0; exec sleep 600", "service");
 
     @Test
     void aProcessGetsExactlyTheGivenEnvironmentAndIsKilledWithSigkillAndRestartedWithTheSame(@TempDir Path dir) {
@@ -34,8 +34,10 @@ class ManagedProcessTest {
             // Then it sees that variable and none of the test JVM's (the shell adds only PWD)
             assertTrue(p.logTail(50).contains("GREETING=hello"), p.logTail(50));
             assertFalse(p.logTail(50).contains("PATH="), "the test JVM's PATH leaked in:\n" + p.logTail(50));
-            assertEquals(dir.resolve("svc").toAbsolutePath() + "", p.lineStartingWith("PWD=").orElseThrow()
-                    .substring("PWD=".length()), "its working directory is its own");
+            assertEquals(
+                    dir.resolve("svc").toAbsolutePath() + "",
+                    p.lineStartingWith("PWD=").orElseThrow().substring("PWD=".length()),
+                    "its working directory is its own");
 
             // When it is killed with SIGKILL
             p.kill9();
@@ -50,7 +52,8 @@ class ManagedProcessTest {
             assertEquals(2, p.incarnation());
             assertEquals(Map.of("GREETING", "hello"), p.environment());
             String log = p.logTail(100);
-            assertEquals(2, log.lines().filter(l -> l.startsWith("GREETING=hello")).count(), log);
+            assertEquals(
+                    2, log.lines().filter(l -> l.startsWith("GREETING=hello")).count(), log);
             assertEquals(2, log.lines().filter(l -> l.startsWith("----- svc #")).count(), log);
         }
     }
@@ -75,7 +78,8 @@ class ManagedProcessTest {
     void aGroupInTheSameDirectoryEndsWhatAKilledRunLeftRunning(@TempDir Path dir) {
         // Given a run whose JVM died without closing its group (as under SIGKILL), leaving a process running
         ProcessGroup abandoned = new ProcessGroup(dir);
-        ManagedProcess leftover = abandoned.start("leftover", SHELL, Map.of(), Readiness.logLine("started"))
+        ManagedProcess leftover = abandoned
+                .start("leftover", SHELL, Map.of(), Readiness.logLine("started"))
                 .awaitReady(TIMEOUT);
         try {
             // When the next run opens a group in the same directory
@@ -93,8 +97,11 @@ class ManagedProcessTest {
     void aProcessThatExitsBeforeItIsReadyFailsWithItsLog(@TempDir Path dir) {
         try (ProcessGroup group = new ProcessGroup(dir)) {
             // Given a process that fails at start-up
-            ManagedProcess p = group.start("broken", List.of("/bin/sh", "-c", "echo invalid configuration: X; exit 2"),
-                    Map.of(), Readiness.logLine("started"));
+            ManagedProcess p = group.start(
+                    "broken",
+                    List.of("/bin/sh", "-c", "echo invalid configuration: X; exit 2"),
+                    Map.of(),
+                    Readiness.logLine("started"));
 
             // Then waiting for it fails at once, with its exit status and its output
             AssertionError e = assertThrows(AssertionError.class, () -> p.awaitReady(TIMEOUT));
@@ -108,12 +115,15 @@ class ManagedProcessTest {
     void aFailureInsideTheGroupCarriesTheTailOfEveryLog(@TempDir Path dir) {
         try (ProcessGroup group = new ProcessGroup(dir)) {
             // Given a running process that logged something
-            group.start("talker", SHELL, Map.of("WORD", "pineapple"), Readiness.logLine("started")).awaitReady(TIMEOUT);
+            group.start("talker", SHELL, Map.of("WORD", "pineapple"), Readiness.logLine("started"))
+                    .awaitReady(TIMEOUT);
 
             // When a step fails
-            AssertionError e = assertThrows(AssertionError.class, () -> group.explainingFailures(() -> {
-                throw new AssertionError("the reply never came");
-            }));
+            AssertionError e = assertThrows(
+                    AssertionError.class,
+                    () -> group.explainingFailures(() -> {
+                        throw new AssertionError("the reply never came");
+                    }));
 
             // Then the failure says what failed and shows the process's log
             assertTrue(e.getMessage().startsWith("the reply never came"), e.getMessage());

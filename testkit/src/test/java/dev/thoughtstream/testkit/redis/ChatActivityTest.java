@@ -127,7 +127,8 @@ class ChatActivityTest {
     void theSubscriberComesBackAfterRedisRestartsAndDoesNotTrustWhatItMissed(@TempDir Path dir) throws Exception {
         RedisServer server = RedisServer.start(dir, 0);
         int port = server.port();
-        RedisSettings settings = RedisSettings.from(Config.of(Map.of("REDIS_URL", server.url().toString())));
+        RedisSettings settings =
+                RedisSettings.from(Config.of(Map.of("REDIS_URL", server.url().toString())));
         String prefix = "restart:";
         RedisChatActivity ingest = activity(settings, prefix);
         RedisChatActivity emitter = activity(settings, prefix);

@@ -54,7 +54,9 @@ class RedisClaimStoreTest {
         assertFalse(store.claim("reply:2:part:0", "too-early", shortTtl));
 
         // when another sender keeps trying, then it wins once the TTL has passed
-        Await.until("the expired claim to be won again", Duration.ofSeconds(30),
+        Await.until(
+                "the expired claim to be won again",
+                Duration.ofSeconds(30),
                 () -> store.claim("reply:2:part:0", "next-sender", LONG_TTL));
         assertEquals(Optional.of("next-sender"), store.get("reply:2:part:0"));
     }
@@ -78,15 +80,19 @@ class RedisClaimStoreTest {
         store.put("update:2", "seen", LONG_TTL);
 
         // when several are read at once, then each answer is in its key's place
-        assertEquals(List.of(Optional.empty(), Optional.of("seen"), Optional.empty()),
+        assertEquals(
+                List.of(Optional.empty(), Optional.of("seen"), Optional.empty()),
                 store.getAll(List.of("update:1", "update:2", "update:3")));
         assertEquals(List.of(), store.getAll(List.of()));
 
         // when several are written at once (a short TTL), then all hold the value, and all expire
         store.putAll(List.of("update:1", "update:3"), "1", Duration.ofMillis(300));
-        assertEquals(List.of(Optional.of("1"), Optional.of("seen"), Optional.of("1")),
+        assertEquals(
+                List.of(Optional.of("1"), Optional.of("seen"), Optional.of("1")),
                 store.getAll(List.of("update:1", "update:2", "update:3")));
-        Await.until("the short-lived keys to expire", Duration.ofSeconds(30),
+        Await.until(
+                "the short-lived keys to expire",
+                Duration.ofSeconds(30),
                 () -> store.getAll(List.of("update:1", "update:3")).stream().allMatch(Optional::isEmpty));
         assertEquals(Optional.of("seen"), store.get("update:2"));
     }
@@ -119,13 +125,16 @@ class RedisClaimStoreTest {
         assertTrue(store.replace("thought:2", "node-1#old/1", "node-1#new/1", Duration.ofMillis(200)));
 
         // then it expires after the new TTL
-        Await.until("the replaced claim to expire", Duration.ofSeconds(30), () -> store.get("thought:2").isEmpty());
+        Await.until(
+                "the replaced claim to expire",
+                Duration.ofSeconds(30),
+                () -> store.get("thought:2").isEmpty());
     }
 
     @Test
     void keysOfDifferentPrefixesDoNotCollide() {
-        try (RedisClaimStore other = new RedisClaimStore(RedisClaimStore.connect(TestRedis.settings()),
-                TestRedis.uniqueKeyPrefix("claims"))) {
+        try (RedisClaimStore other = new RedisClaimStore(
+                RedisClaimStore.connect(TestRedis.settings()), TestRedis.uniqueKeyPrefix("claims"))) {
             assertTrue(store.claim("same-key", "a", LONG_TTL));
             assertTrue(other.claim("same-key", "b", LONG_TTL));
         }
@@ -138,13 +147,14 @@ class RedisClaimStoreTest {
         try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
             closedPort = socket.getLocalPort();
         }
-        RedisSettings settings = RedisSettings.from(Config.of(Map.of(
-                RedisSettings.URL, "redis://127.0.0.1:" + closedPort, "REDIS_TIMEOUT_MS", "500")));
+        RedisSettings settings = RedisSettings.from(
+                Config.of(Map.of(RedisSettings.URL, "redis://127.0.0.1:" + closedPort, "REDIS_TIMEOUT_MS", "500")));
 
         try (RedisClaimStore unreachable = new RedisClaimStore(RedisClaimStore.connect(settings), "x:")) {
             // when claiming, then a Jedis connection error surfaces (the generous bound only catches a hang)
-            assertTimeoutPreemptively(Duration.ofSeconds(20), () -> assertThrows(JedisConnectionException.class,
-                    () -> unreachable.claim("k", "v", LONG_TTL)));
+            assertTimeoutPreemptively(
+                    Duration.ofSeconds(20),
+                    () -> assertThrows(JedisConnectionException.class, () -> unreachable.claim("k", "v", LONG_TTL)));
         }
     }
 }

@@ -34,7 +34,8 @@ class RedisServerTest {
         // given a server on a free port
         RedisServer server = RedisServer.start(0);
         Path dir = server.workDir();
-        try (RedisClient client = RedisClient.create(server.url().getHost(), server.url().getPort())) {
+        try (RedisClient client =
+                RedisClient.create(server.url().getHost(), server.url().getPort())) {
             // then it answers PING on 127.0.0.1 at the port it reports
             assertEquals("redis://127.0.0.1:" + server.port(), server.url().toString());
             assertEquals("PONG", client.ping());
@@ -69,8 +70,8 @@ class RedisServerTest {
     @Test
     void aTakenPortFailsTheStartWithAClearMessage() throws Exception {
         try (ServerSocket squatter = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-            IllegalStateException failure = assertThrows(IllegalStateException.class,
-                    () -> RedisServer.start(workDir, squatter.getLocalPort()));
+            IllegalStateException failure = assertThrows(
+                    IllegalStateException.class, () -> RedisServer.start(workDir, squatter.getLocalPort()));
 
             assertTrue(failure.getMessage().contains("127.0.0.1:" + squatter.getLocalPort()), failure.getMessage());
             assertTrue(failure.getMessage().contains("in use"), failure.getMessage());

@@ -15,7 +15,8 @@ class TestRedisTest {
         // when the URL is asked for twice, then it is the same server, and a real one
         assertEquals(TestRedis.url(), TestRedis.url());
         assertEquals(TestRedis.url(), TestRedis.settings().url());
-        try (RedisClient client = RedisClient.create(TestRedis.url().getHost(), TestRedis.url().getPort())) {
+        try (RedisClient client =
+                RedisClient.create(TestRedis.url().getHost(), TestRedis.url().getPort())) {
             assertEquals("PONG", client.ping());
             assertTrue(client.info("server").contains("redis_version:"));
         }
@@ -23,7 +24,8 @@ class TestRedisTest {
 
     @Test
     void uniqueKeyPrefixesDiffer() {
-        Set<String> prefixes = IntStream.range(0, 100).mapToObj(i -> TestRedis.uniqueKeyPrefix("emitter test"))
+        Set<String> prefixes = IntStream.range(0, 100)
+                .mapToObj(i -> TestRedis.uniqueKeyPrefix("emitter test"))
                 .collect(java.util.stream.Collectors.toSet());
         assertEquals(100, prefixes.size());
         prefixes.forEach(p -> assertTrue(p.startsWith("test:emitter-test:") && p.endsWith(":"), p));

@@ -21,11 +21,12 @@ class FormattedTextTest {
 
     @Test
     void markdownV2EntitiesAreStrippedIntoEntities() {
-        FormattedText.Parsed parsed = FormattedText.parse(
-                "*b* _i_ __u__ ~s~ ||sp|| `c\\`` [link](https://x.y/a\\)b) 3\\.5\\!", "MarkdownV2");
+        FormattedText.Parsed parsed =
+                FormattedText.parse("*b* _i_ __u__ ~s~ ||sp|| `c\\`` [link](https://x.y/a\\)b) 3\\.5\\!", "MarkdownV2");
 
         assertEquals("b i u s sp c` link 3.5!", parsed.text());
-        assertEquals(List.of(
+        assertEquals(
+                List.of(
                         MessageEntity.of("bold", 0, 1),
                         MessageEntity.of("italic", 2, 1),
                         MessageEntity.of("underline", 4, 1),
@@ -55,19 +56,22 @@ class FormattedTextTest {
     @ParameterizedTest
     @ValueSource(strings = {".", "!", "-", "(", ")", "#", "+", "=", "{", "}", "|", "]", ">"})
     void markdownV2RefusesEveryUnescapedReservedCharacter(String reserved) {
-        BotApiError error = assertThrows(BotApiError.class,
-                () -> FormattedText.parse("a " + reserved + " b", "MarkdownV2"));
+        BotApiError error =
+                assertThrows(BotApiError.class, () -> FormattedText.parse("a " + reserved + " b", "MarkdownV2"));
 
         assertEquals(400, error.status());
-        assertEquals("Bad Request: can't parse entities: Character '" + reserved
-                + "' is reserved and must be escaped with the preceding '\\'", error.description());
+        assertEquals(
+                "Bad Request: can't parse entities: Character '" + reserved
+                        + "' is reserved and must be escaped with the preceding '\\'",
+                error.description());
     }
 
     @Test
     void markdownV2ReportsAnUnclosedEntityWithItsByteOffset() {
         BotApiError error = assertThrows(BotApiError.class, () -> FormattedText.parse("é *bold", "MarkdownV2"));
 
-        assertEquals("Bad Request: can't parse entities: Can't find end of Bold entity at byte offset 3",
+        assertEquals(
+                "Bad Request: can't parse entities: Can't find end of Bold entity at byte offset 3",
                 error.description());
     }
 
@@ -75,10 +79,12 @@ class FormattedTextTest {
     void htmlTagsBecomeEntitiesAndCharacterReferencesAreDecoded() {
         FormattedText.Parsed parsed = FormattedText.parse(
                 "<b>bold</b> &lt;3 <a href=\"https://x.y/?a=1&amp;b=2\">link</a> <pre><code class=\"language-py\">"
-                        + "x</code></pre> &#33; & more", "HTML");
+                        + "x</code></pre> &#33; & more",
+                "HTML");
 
         assertEquals("bold <3 link x ! & more", parsed.text());
-        assertEquals(List.of(
+        assertEquals(
+                List.of(
                         MessageEntity.of("bold", 0, 4),
                         new MessageEntity("text_link", 8, 4, "https://x.y/?a=1&b=2", null),
                         new MessageEntity("pre", 13, 1, null, "py"),
@@ -88,13 +94,20 @@ class FormattedTextTest {
 
     @Test
     void htmlRefusesUnknownAndUnbalancedTags() {
-        assertEquals("Bad Request: can't parse entities: Unsupported start tag \"div\" at byte offset 0",
-                assertThrows(BotApiError.class, () -> FormattedText.parse("<div>x</div>", "HTML")).description());
-        assertEquals("Bad Request: can't parse entities: Can't find end tag corresponding to start tag \"b\"",
-                assertThrows(BotApiError.class, () -> FormattedText.parse("<b>x", "HTML")).description());
-        assertEquals("Bad Request: can't parse entities: Unexpected end tag at byte offset 1",
-                assertThrows(BotApiError.class, () -> FormattedText.parse("x</i>", "HTML")).description());
-        assertEquals("Bad Request: can't parse entities: Unmatched end tag at byte offset 7, expected \"</i>\", "
+        assertEquals(
+                "Bad Request: can't parse entities: Unsupported start tag \"div\" at byte offset 0",
+                assertThrows(BotApiError.class, () -> FormattedText.parse("<div>x</div>", "HTML"))
+                        .description());
+        assertEquals(
+                "Bad Request: can't parse entities: Can't find end tag corresponding to start tag \"b\"",
+                assertThrows(BotApiError.class, () -> FormattedText.parse("<b>x", "HTML"))
+                        .description());
+        assertEquals(
+                "Bad Request: can't parse entities: Unexpected end tag at byte offset 1",
+                assertThrows(BotApiError.class, () -> FormattedText.parse("x</i>", "HTML"))
+                        .description());
+        assertEquals(
+                "Bad Request: can't parse entities: Unmatched end tag at byte offset 7, expected \"</i>\", "
                         + "found \"</b>\"",
                 assertThrows(BotApiError.class, () -> FormattedText.parse("<b><i>x</b></i>", "HTML"))
                         .description());
@@ -106,13 +119,17 @@ class FormattedTextTest {
 
         assertEquals("bold and 1.5 - ok", parsed.text());
         assertEquals(List.of(MessageEntity.of("bold", 0, 4)), parsed.entities());
-        assertEquals("Bad Request: can't parse entities: Can't find end of the entity starting at byte offset 2",
-                assertThrows(BotApiError.class, () -> FormattedText.parse("a _b", "Markdown")).description());
+        assertEquals(
+                "Bad Request: can't parse entities: Can't find end of the entity starting at byte offset 2",
+                assertThrows(BotApiError.class, () -> FormattedText.parse("a _b", "Markdown"))
+                        .description());
     }
 
     @Test
     void anUnknownParseModeIsABadRequest() {
-        assertEquals("Bad Request: unsupported parse_mode",
-                assertThrows(BotApiError.class, () -> FormattedText.parse("x", "RTF")).description());
+        assertEquals(
+                "Bad Request: unsupported parse_mode",
+                assertThrows(BotApiError.class, () -> FormattedText.parse("x", "RTF"))
+                        .description());
     }
 }

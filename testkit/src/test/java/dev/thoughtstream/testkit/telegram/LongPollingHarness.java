@@ -30,8 +30,11 @@ final class LongPollingHarness implements AutoCloseable {
             return thread;
         });
         app = new TelegramBotsLongPollingApplication(ObjectMapper::new, () -> http, () -> executor);
-        app.registerBot(token, () -> new TelegramUrl("http", "127.0.0.1", port, false),
-                new DefaultGetUpdatesGenerator(), consumer);
+        app.registerBot(
+                token,
+                () -> new TelegramUrl("http", "127.0.0.1", port, false),
+                new DefaultGetUpdatesGenerator(),
+                consumer);
     }
 
     /** Cancels the poll task: the batch being consumed finishes, but no further getUpdates is sent. */

@@ -36,6 +36,7 @@ class PlainHttpPosterTest {
     private final AtomicInteger connections = new AtomicInteger();
     /** After this many requests on a connection, the server closes it without answering the next one. */
     private volatile int requestsPerConnection = Integer.MAX_VALUE;
+
     private final Thread acceptor;
     private final PlainHttpPoster poster = new PlainHttpPoster(Duration.ofSeconds(5), Duration.ofSeconds(5));
 
@@ -68,8 +69,10 @@ class PlainHttpPosterTest {
     }
 
     private void serve(Socket socket) {
-        try (socket; BufferedReader in = new BufferedReader(new InputStreamReader(socket.getInputStream(),
-                StandardCharsets.ISO_8859_1)); OutputStream out = socket.getOutputStream()) {
+        try (socket;
+                BufferedReader in = new BufferedReader(
+                        new InputStreamReader(socket.getInputStream(), StandardCharsets.ISO_8859_1));
+                OutputStream out = socket.getOutputStream()) {
             for (int served = 0; ; served++) {
                 String requestLine = in.readLine();
                 if (requestLine == null) {
@@ -95,8 +98,10 @@ class PlainHttpPosterTest {
                 String answer = answers.poll(5, TimeUnit.SECONDS);
                 out.write(answer.getBytes(StandardCharsets.ISO_8859_1));
                 out.flush();
-                if (answer.contains("Connection: close") || !answer.contains("Content-Length")
-                        && !answer.contains("chunked") && !answer.startsWith("HTTP/1.1 204")) {
+                if (answer.contains("Connection: close")
+                        || !answer.contains("Content-Length")
+                                && !answer.contains("chunked")
+                                && !answer.startsWith("HTTP/1.1 204")) {
                     return;
                 }
             }
@@ -117,7 +122,9 @@ class PlainHttpPosterTest {
         answers.add("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n2\r\nde\r\n0\r\n\r\n");
 
         // when three updates are posted
-        int first = poster.postJson(url(), Map.of("X-Telegram-Bot-Api-Secret-Token", "s3cret"),
+        int first = poster.postJson(
+                url(),
+                Map.of("X-Telegram-Bot-Api-Secret-Token", "s3cret"),
                 "{\"update_id\":1}".getBytes(StandardCharsets.UTF_8));
         int second = poster.postJson(url(), Map.of(), "{\"update_id\":2}".getBytes(StandardCharsets.UTF_8));
         int third = poster.postJson(url(), Map.of(), "{\"update_id\":3}".getBytes(StandardCharsets.UTF_8));
@@ -167,7 +174,11 @@ class PlainHttpPosterTest {
         try (ServerSocket closed = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
             port = closed.getLocalPort();
         }
-        assertThrows(IOException.class, () -> poster.postJson(URI.create("http://127.0.0.1:" + port + "/hook"),
-                Map.of(), "{}".getBytes(StandardCharsets.UTF_8)));
+        assertThrows(
+                IOException.class,
+                () -> poster.postJson(
+                        URI.create("http://127.0.0.1:" + port + "/hook"),
+                        Map.of(),
+                        "{}".getBytes(StandardCharsets.UTF_8)));
     }
 }

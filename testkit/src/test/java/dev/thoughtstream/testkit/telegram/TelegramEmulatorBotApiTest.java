@@ -75,12 +75,17 @@ class TelegramEmulatorBotApiTest {
         // then the first ends with 409 like Telegram's, and the second keeps polling and gets the next update
         HttpResponse<String> terminated = first.get(20, TimeUnit.SECONDS);
         assertEquals(409, terminated.statusCode());
-        assertEquals("{\"ok\":false,\"error_code\":409,\"description\":\"Conflict: terminated by other getUpdates "
-                + "request; make sure that only one bot instance is running\"}", terminated.body());
+        assertEquals(
+                "{\"ok\":false,\"error_code\":409,\"description\":\"Conflict: terminated by other getUpdates "
+                        + "request; make sure that only one bot instance is running\"}",
+                terminated.body());
         Wait.until("the second poll is waiting", () -> telegram.activePolls() == 1);
         telegram.injectMessage(42, "for the survivor");
-        assertEquals("for the survivor",
-                RawHttp.json(second.get(20, TimeUnit.SECONDS)).at("/result/0/message/text").asText());
+        assertEquals(
+                "for the survivor",
+                RawHttp.json(second.get(20, TimeUnit.SECONDS))
+                        .at("/result/0/message/text")
+                        .asText());
     }
 
     @Test
@@ -110,13 +115,18 @@ class TelegramEmulatorBotApiTest {
     @Test
     void getUpdatesIsRefusedWhileAWebhookIsSet() {
         // given a webhook (nothing listens there; deliveries just fail)
-        assertEquals(200, http.postJson(BOT + "setWebhook", "{\"url\":\"http://127.0.0.1:9/hook\"}").statusCode());
+        assertEquals(
+                200,
+                http.postJson(BOT + "setWebhook", "{\"url\":\"http://127.0.0.1:9/hook\"}")
+                        .statusCode());
 
         // when the bot polls, then Telegram's conflict answer comes back
         HttpResponse<String> refused = http.postJson(BOT + "getUpdates", "{}");
         assertEquals(409, refused.statusCode());
-        assertEquals("Conflict: can't use getUpdates method while webhook is active; use deleteWebhook to delete "
-                + "the webhook first", RawHttp.json(refused).path("description").asText());
+        assertEquals(
+                "Conflict: can't use getUpdates method while webhook is active; use deleteWebhook to delete "
+                        + "the webhook first",
+                RawHttp.json(refused).path("description").asText());
 
         // and after deleteWebhook polling works again
         assertEquals(200, http.postJson(BOT + "deleteWebhook", "{}").statusCode());
@@ -136,7 +146,9 @@ class TelegramEmulatorBotApiTest {
         // then all work, and the messages are in the chat
         assertEquals(200, me.statusCode());
         assertTrue(RawHttp.json(me).at("/result/is_bot").asBoolean());
-        assertEquals(BotIdentity.DEFAULT.username(), RawHttp.json(me).at("/result/username").asText());
+        assertEquals(
+                BotIdentity.DEFAULT.username(),
+                RawHttp.json(me).at("/result/username").asText());
         assertEquals(200, form.statusCode(), form.body());
         assertEquals(200, query.statusCode(), query.body());
         assertEquals(List.of("via form!", "via query"), telegram.botTexts(42));
@@ -149,8 +161,8 @@ class TelegramEmulatorBotApiTest {
         HttpResponse<String> response = http.postJson(BOT + "sendTelepathy", "{}");
 
         assertEquals(404, response.statusCode());
-        assertEquals("{\"ok\":false,\"error_code\":404,\"description\":\"Not Found: method not found\"}",
-                response.body());
+        assertEquals(
+                "{\"ok\":false,\"error_code\":404,\"description\":\"Not Found: method not found\"}", response.body());
     }
 
     @Test
@@ -184,24 +196,36 @@ class TelegramEmulatorBotApiTest {
     void invalidParametersGetTelegramsAnswers() {
         telegram.injectMessage(42, "hi");
 
-        assertEquals("Bad Request: chat_id is empty",
-                RawHttp.json(http.postJson(BOT + "sendMessage", "{\"text\":\"x\"}")).path("description").asText());
-        assertEquals("Bad Request: message text is empty",
+        assertEquals(
+                "Bad Request: chat_id is empty",
+                RawHttp.json(http.postJson(BOT + "sendMessage", "{\"text\":\"x\"}"))
+                        .path("description")
+                        .asText());
+        assertEquals(
+                "Bad Request: message text is empty",
                 RawHttp.json(http.postJson(BOT + "sendMessage", "{\"chat_id\":42,\"text\":\"\"}"))
-                        .path("description").asText());
-        assertEquals("Bad Request: wrong parameter action in request",
+                        .path("description")
+                        .asText());
+        assertEquals(
+                "Bad Request: wrong parameter action in request",
                 RawHttp.json(http.postJson(BOT + "sendChatAction", "{\"chat_id\":42,\"action\":\"dancing\"}"))
-                        .path("description").asText());
-        assertEquals("Bad Request: message to be replied not found",
-                RawHttp.json(http.postJson(BOT + "sendMessage",
-                        "{\"chat_id\":42,\"text\":\"x\",\"reply_parameters\":{\"message_id\":99}}"))
-                        .path("description").asText());
+                        .path("description")
+                        .asText());
+        assertEquals(
+                "Bad Request: message to be replied not found",
+                RawHttp.json(http.postJson(
+                                BOT + "sendMessage",
+                                "{\"chat_id\":42,\"text\":\"x\",\"reply_parameters\":{\"message_id\":99}}"))
+                        .path("description")
+                        .asText());
     }
 
     private static List<Long> updateIds(HttpResponse<String> response) {
         assertEquals(200, response.statusCode(), response.body());
         List<Long> ids = new ArrayList<>();
-        RawHttp.json(response).path("result").forEach(u -> ids.add(u.path("update_id").asLong()));
+        RawHttp.json(response)
+                .path("result")
+                .forEach(u -> ids.add(u.path("update_id").asLong()));
         return ids;
     }
 }

@@ -39,8 +39,10 @@ class TelegramEmulatorClientTest {
     private static final String TOKEN = "4242:client-TOKEN_x";
 
     private final MutableClock clock = new MutableClock(Instant.parse("2026-03-01T10:00:00Z"));
-    private final TelegramEmulator telegram = TelegramEmulator.builder().botToken(TOKEN).clock(clock).build().start();
-    private final OkHttpClient http = new OkHttpClient.Builder().readTimeout(30, TimeUnit.SECONDS).build();
+    private final TelegramEmulator telegram =
+            TelegramEmulator.builder().botToken(TOKEN).clock(clock).build().start();
+    private final OkHttpClient http =
+            new OkHttpClient.Builder().readTimeout(30, TimeUnit.SECONDS).build();
     private final TelegramClient client = clientWithToken(TOKEN);
 
     @AfterEach
@@ -57,22 +59,43 @@ class TelegramEmulatorClientTest {
     @Test
     void theBotTalksInAChatAPersonOpenedAndEverythingShowsInTheTranscript() throws Exception {
         // given a person who wrote "hi" (message 1)
-        UserMessage hi = telegram.injectMessage(IncomingMessage.text(42, "hi").firstName("Ann").build());
+        UserMessage hi = telegram.injectMessage(
+                IncomingMessage.text(42, "hi").firstName("Ann").build());
         assertEquals(1, hi.messageId());
 
         // when the bot introduces itself, types, replies, edits, sends and deletes a message, sets commands
         User me = client.execute(new GetMe());
-        Boolean typing = client.execute(SendChatAction.builder().chatId(42L).action(ActionType.TYPING.toString())
+        Boolean typing = client.execute(SendChatAction.builder()
+                .chatId(42L)
+                .action(ActionType.TYPING.toString())
                 .build());
-        Message reply = client.execute(SendMessage.builder().chatId(42L).text("Hello!")
-                .replyParameters(ReplyParameters.builder().messageId(hi.messageId()).build()).build());
-        Serializable edited = client.execute(EditMessageText.builder().chatId(42L).messageId(reply.getMessageId())
-                .text("Hello, Ann!").build());
-        Message bye = client.execute(SendMessage.builder().chatId(42L).text("oops").build());
-        Boolean deleted = client.execute(DeleteMessage.builder().chatId(42L).messageId(bye.getMessageId()).build());
+        Message reply = client.execute(SendMessage.builder()
+                .chatId(42L)
+                .text("Hello!")
+                .replyParameters(
+                        ReplyParameters.builder().messageId(hi.messageId()).build())
+                .build());
+        Serializable edited = client.execute(EditMessageText.builder()
+                .chatId(42L)
+                .messageId(reply.getMessageId())
+                .text("Hello, Ann!")
+                .build());
+        Message bye =
+                client.execute(SendMessage.builder().chatId(42L).text("oops").build());
+        Boolean deleted = client.execute(DeleteMessage.builder()
+                .chatId(42L)
+                .messageId(bye.getMessageId())
+                .build());
         Boolean commandsSet = client.execute(SetMyCommands.builder()
-                .commands(List.of(BotCommand.builder().command("start").description("Start over").build(),
-                        BotCommand.builder().command("reset").description("Forget the chat").build()))
+                .commands(List.of(
+                        BotCommand.builder()
+                                .command("start")
+                                .description("Start over")
+                                .build(),
+                        BotCommand.builder()
+                                .command("reset")
+                                .description("Forget the chat")
+                                .build()))
                 .build());
         List<BotCommand> commands = client.execute(new GetMyCommands());
 
@@ -90,18 +113,22 @@ class TelegramEmulatorClientTest {
         assertEquals(3, bye.getMessageId());
         assertTrue(deleted);
         assertTrue(commandsSet);
-        assertEquals(List.of("start", "reset"),
+        assertEquals(
+                List.of("start", "reset"),
                 commands.stream().map(BotCommand::getCommand).collect(Collectors.toList()));
 
         // and the person saw exactly this, in order
-        assertEquals(List.of(
+        assertEquals(
+                List.of(
                         "user:hi#1",
                         "bot:typing",
                         "bot:Hello!#2>1",
                         "bot:edit:Hello, Ann!#2",
                         "bot:oops#3",
                         "bot:delete#3"),
-                telegram.transcript(42).stream().map(TelegramEmulatorClientTest::describe).collect(Collectors.toList()));
+                telegram.transcript(42).stream()
+                        .map(TelegramEmulatorClientTest::describe)
+                        .collect(Collectors.toList()));
         assertEquals(clock.millis(), telegram.transcript(42).get(0).at());
     }
 
@@ -109,9 +136,12 @@ class TelegramEmulatorClientTest {
     void aMessageOfMoreThan4096CharactersIsRefusedAnd4096AreFine() throws Exception {
         telegram.injectMessage(42, "hi");
 
-        TelegramApiRequestException tooLong = assertThrows(TelegramApiRequestException.class,
-                () -> client.execute(SendMessage.builder().chatId(42L).text("x".repeat(4097)).build()));
-        Message longest = client.execute(SendMessage.builder().chatId(42L).text("x".repeat(4096)).build());
+        TelegramApiRequestException tooLong = assertThrows(
+                TelegramApiRequestException.class,
+                () -> client.execute(
+                        SendMessage.builder().chatId(42L).text("x".repeat(4097)).build()));
+        Message longest = client.execute(
+                SendMessage.builder().chatId(42L).text("x".repeat(4096)).build());
 
         assertEquals(400, tooLong.getErrorCode());
         assertEquals("Bad Request: message is too long", tooLong.getApiResponse());
@@ -126,12 +156,18 @@ class TelegramEmulatorClientTest {
         telegram.addFault("sendMessage", 429, 7, 2, 42L, null);
 
         // when the bot sends to both
-        Message toOther = client.execute(SendMessage.builder().chatId(43L).text("fine").build());
-        TelegramApiRequestException first = assertThrows(TelegramApiRequestException.class,
-                () -> client.execute(SendMessage.builder().chatId(42L).text("one").build()));
-        TelegramApiRequestException second = assertThrows(TelegramApiRequestException.class,
-                () -> client.execute(SendMessage.builder().chatId(42L).text("two").build()));
-        Message third = client.execute(SendMessage.builder().chatId(42L).text("three").build());
+        Message toOther =
+                client.execute(SendMessage.builder().chatId(43L).text("fine").build());
+        TelegramApiRequestException first = assertThrows(
+                TelegramApiRequestException.class,
+                () -> client.execute(
+                        SendMessage.builder().chatId(42L).text("one").build()));
+        TelegramApiRequestException second = assertThrows(
+                TelegramApiRequestException.class,
+                () -> client.execute(
+                        SendMessage.builder().chatId(42L).text("two").build()));
+        Message third =
+                client.execute(SendMessage.builder().chatId(42L).text("three").build());
 
         // then the other chat was never limited, chat 42 failed twice with retry_after, then recovered
         assertEquals("fine", toOther.getText());
@@ -141,7 +177,8 @@ class TelegramEmulatorClientTest {
         assertEquals(429, second.getErrorCode());
         assertEquals("three", third.getText());
         assertEquals(List.of("three"), telegram.botTexts(42));
-        assertEquals(List.of(200, 429, 429, 200),
+        assertEquals(
+                List.of(200, 429, 429, 200),
                 telegram.calls("sendmessage").stream().map(ApiCall::status).collect(Collectors.toList()));
         assertTrue(telegram.faults().isEmpty());
     }
@@ -151,8 +188,10 @@ class TelegramEmulatorClientTest {
         telegram.injectMessage(42, "hi");
         telegram.addFault("sendChatAction", 500, 1);
 
-        TelegramApiRequestException failure = assertThrows(TelegramApiRequestException.class,
-                () -> client.execute(SendChatAction.builder().chatId(42L).action("typing").build()));
+        TelegramApiRequestException failure = assertThrows(
+                TelegramApiRequestException.class,
+                () -> client.execute(
+                        SendChatAction.builder().chatId(42L).action("typing").build()));
 
         assertEquals(500, failure.getErrorCode());
         assertEquals("Internal Server Error", failure.getApiResponse());
@@ -166,14 +205,19 @@ class TelegramEmulatorClientTest {
         client.execute(SendMessage.builder().chatId(42L).text("one").build());
 
         // when the bot sends again within the same second
-        TelegramApiRequestException limited = assertThrows(TelegramApiRequestException.class,
-                () -> client.execute(SendMessage.builder().chatId(42L).text("two").build()));
+        TelegramApiRequestException limited = assertThrows(
+                TelegramApiRequestException.class,
+                () -> client.execute(
+                        SendMessage.builder().chatId(42L).text("two").build()));
 
         // then it is told to wait, and may send once a second has passed
         assertEquals(429, limited.getErrorCode());
         assertEquals(1, limited.getParameters().getRetryAfter());
         clock.advance(Duration.ofSeconds(1));
-        assertEquals("three", client.execute(SendMessage.builder().chatId(42L).text("three").build()).getText());
+        assertEquals(
+                "three",
+                client.execute(SendMessage.builder().chatId(42L).text("three").build())
+                        .getText());
     }
 
     @Test
@@ -181,10 +225,13 @@ class TelegramEmulatorClientTest {
         telegram.injectMessage(42, "hi");
         telegram.block(42);
 
-        TelegramApiRequestException blocked = assertThrows(TelegramApiRequestException.class,
-                () -> client.execute(SendMessage.builder().chatId(42L).text("hello?").build()));
+        TelegramApiRequestException blocked = assertThrows(
+                TelegramApiRequestException.class,
+                () -> client.execute(
+                        SendMessage.builder().chatId(42L).text("hello?").build()));
         telegram.unblock(42);
-        Message after = client.execute(SendMessage.builder().chatId(42L).text("hello again").build());
+        Message after = client.execute(
+                SendMessage.builder().chatId(42L).text("hello again").build());
 
         assertEquals(403, blocked.getErrorCode());
         assertEquals("Forbidden: bot was blocked by the user", blocked.getApiResponse());
@@ -194,8 +241,10 @@ class TelegramEmulatorClientTest {
 
     @Test
     void sendingToAChatNobodyWroteFromIsChatNotFound() {
-        TelegramApiRequestException unknown = assertThrows(TelegramApiRequestException.class,
-                () -> client.execute(SendMessage.builder().chatId(99L).text("anyone?").build()));
+        TelegramApiRequestException unknown = assertThrows(
+                TelegramApiRequestException.class,
+                () -> client.execute(
+                        SendMessage.builder().chatId(99L).text("anyone?").build()));
 
         assertEquals(400, unknown.getErrorCode());
         assertEquals("Bad Request: chat not found", unknown.getApiResponse());
@@ -205,16 +254,26 @@ class TelegramEmulatorClientTest {
     void markdownV2WithAnUnescapedReservedCharacterIsRefusedButPlainTextIsSent() throws Exception {
         telegram.injectMessage(42, "hi");
 
-        TelegramApiRequestException refused = assertThrows(TelegramApiRequestException.class,
-                () -> client.execute(SendMessage.builder().chatId(42L).text("All done.")
-                        .parseMode(ParseMode.MARKDOWNV2).build()));
-        Message plain = client.execute(SendMessage.builder().chatId(42L).text("All done.").build());
-        Message escaped = client.execute(SendMessage.builder().chatId(42L).text("*All* done\\.")
-                .parseMode(ParseMode.MARKDOWNV2).build());
+        TelegramApiRequestException refused = assertThrows(
+                TelegramApiRequestException.class,
+                () -> client.execute(SendMessage.builder()
+                        .chatId(42L)
+                        .text("All done.")
+                        .parseMode(ParseMode.MARKDOWNV2)
+                        .build()));
+        Message plain = client.execute(
+                SendMessage.builder().chatId(42L).text("All done.").build());
+        Message escaped = client.execute(SendMessage.builder()
+                .chatId(42L)
+                .text("*All* done\\.")
+                .parseMode(ParseMode.MARKDOWNV2)
+                .build());
 
         assertEquals(400, refused.getErrorCode());
-        assertEquals("Bad Request: can't parse entities: Character '.' is reserved and must be escaped with the "
-                + "preceding '\\'", refused.getApiResponse());
+        assertEquals(
+                "Bad Request: can't parse entities: Character '.' is reserved and must be escaped with the "
+                        + "preceding '\\'",
+                refused.getApiResponse());
         assertEquals("All done.", plain.getText());
         assertNull(plain.getEntities());
         assertEquals("All done.", escaped.getText());
@@ -226,15 +285,30 @@ class TelegramEmulatorClientTest {
     @Test
     void editingAMessageThatDoesNotExistOrDidNotChangeIsABadRequest() throws Exception {
         telegram.injectMessage(42, "hi");
-        Message sent = client.execute(SendMessage.builder().chatId(42L).text("same").build());
+        Message sent =
+                client.execute(SendMessage.builder().chatId(42L).text("same").build());
 
-        TelegramApiRequestException missing = assertThrows(TelegramApiRequestException.class,
-                () -> client.execute(EditMessageText.builder().chatId(42L).messageId(77).text("x").build()));
-        TelegramApiRequestException unchanged = assertThrows(TelegramApiRequestException.class,
-                () -> client.execute(EditMessageText.builder().chatId(42L).messageId(sent.getMessageId())
-                        .text("same").build()));
-        TelegramApiRequestException notTheBots = assertThrows(TelegramApiRequestException.class,
-                () -> client.execute(EditMessageText.builder().chatId(42L).messageId(1).text("x").build()));
+        TelegramApiRequestException missing = assertThrows(
+                TelegramApiRequestException.class,
+                () -> client.execute(EditMessageText.builder()
+                        .chatId(42L)
+                        .messageId(77)
+                        .text("x")
+                        .build()));
+        TelegramApiRequestException unchanged = assertThrows(
+                TelegramApiRequestException.class,
+                () -> client.execute(EditMessageText.builder()
+                        .chatId(42L)
+                        .messageId(sent.getMessageId())
+                        .text("same")
+                        .build()));
+        TelegramApiRequestException notTheBots = assertThrows(
+                TelegramApiRequestException.class,
+                () -> client.execute(EditMessageText.builder()
+                        .chatId(42L)
+                        .messageId(1)
+                        .text("x")
+                        .build()));
 
         assertEquals("Bad Request: message to edit not found", missing.getApiResponse());
         assertTrue(unchanged.getApiResponse().startsWith("Bad Request: message is not modified"));
@@ -243,7 +317,8 @@ class TelegramEmulatorClientTest {
 
     @Test
     void aClientWithTheWrongTokenIsUnauthorized() {
-        TelegramApiRequestException unauthorized = assertThrows(TelegramApiRequestException.class,
+        TelegramApiRequestException unauthorized = assertThrows(
+                TelegramApiRequestException.class,
                 () -> clientWithToken("4242:someone-else").execute(new GetMe()));
 
         assertEquals(401, unauthorized.getErrorCode());

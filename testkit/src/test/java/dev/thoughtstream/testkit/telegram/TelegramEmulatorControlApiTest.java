@@ -16,7 +16,8 @@ class TelegramEmulatorControlApiTest {
     private static final String BOT = "/bot1:control/";
 
     private final MutableClock clock = new MutableClock(Instant.parse("2026-03-01T12:00:00Z"));
-    private final TelegramEmulator telegram = TelegramEmulator.builder().clock(clock).build().start();
+    private final TelegramEmulator telegram =
+            TelegramEmulator.builder().clock(clock).build().start();
     private final RawHttp http = new RawHttp(telegram.baseUrl());
 
     @AfterEach
@@ -27,8 +28,8 @@ class TelegramEmulatorControlApiTest {
     @Test
     void aPostedMessageBecomesAnUpdateAndATranscriptEntry() {
         // when a person writes through the control API
-        HttpResponse<String> posted = http.postJson("/emulator/chats/42/messages",
-                "{\"text\":\"hello\",\"firstName\":\"Ann\"}");
+        HttpResponse<String> posted =
+                http.postJson("/emulator/chats/42/messages", "{\"text\":\"hello\",\"firstName\":\"Ann\"}");
 
         // then the answer names the update and message, the bot can poll it, and the chat lists it
         assertEquals(200, posted.statusCode(), posted.body());
@@ -38,10 +39,13 @@ class TelegramEmulatorControlApiTest {
         assertEquals("hello", update.at("/message/text").asText());
         assertEquals(42, update.at("/message/from/id").asLong());
         assertEquals("Ann", update.at("/message/chat/first_name").asText());
-        assertEquals(clock.instant().getEpochSecond(), update.at("/message/date").asLong());
+        assertEquals(
+                clock.instant().getEpochSecond(), update.at("/message/date").asLong());
 
-        assertEquals("[{\"from\":\"user\",\"text\":\"hello\",\"messageId\":1,\"name\":\"Ann\",\"at\":"
-                + clock.millis() + "}]", http.get("/emulator/chats/42/transcript").body());
+        assertEquals(
+                "[{\"from\":\"user\",\"text\":\"hello\",\"messageId\":1,\"name\":\"Ann\",\"at\":" + clock.millis()
+                        + "}]",
+                http.get("/emulator/chats/42/transcript").body());
         JsonNode chats = RawHttp.json(http.get("/emulator/chats"));
         assertEquals(42, chats.at("/0/id").asLong());
         assertEquals("Ann", chats.at("/0/title").asText());
@@ -66,7 +70,9 @@ class TelegramEmulatorControlApiTest {
         assertEquals("bot", entries.at("/1/from").asText());
         assertEquals("two", entries.at("/1/text").asText());
         assertEquals(2, entries.at("/1/messageId").asInt());
-        assertEquals(String.valueOf(clock.millis()), since.headers().firstValue("X-Emulator-Now").orElse(""));
+        assertEquals(
+                String.valueOf(clock.millis()),
+                since.headers().firstValue("X-Emulator-Now").orElse(""));
         assertEquals("[]", http.get("/emulator/chats/42/transcript?since=3").body());
         assertEquals("[]", http.get("/emulator/chats/777/transcript").body());
     }
@@ -74,10 +80,14 @@ class TelegramEmulatorControlApiTest {
     @Test
     void groupMediaRepliesAndEditsArriveAsTelegramShapesThem() {
         // given a photo in a group and a reply to it
-        http.postJson("/emulator/chats/-100/messages", "{\"chatType\":\"group\",\"chatTitle\":\"Team\",\"userId\":7,"
-                + "\"firstName\":\"Bo\",\"kind\":\"photo\",\"caption\":\"look\"}");
-        http.postJson("/emulator/chats/-100/messages", "{\"chatType\":\"group\",\"userId\":8,\"firstName\":\"Cy\","
-                + "\"text\":\"nice\",\"replyToMessageId\":1}");
+        http.postJson(
+                "/emulator/chats/-100/messages",
+                "{\"chatType\":\"group\",\"chatTitle\":\"Team\",\"userId\":7,"
+                        + "\"firstName\":\"Bo\",\"kind\":\"photo\",\"caption\":\"look\"}");
+        http.postJson(
+                "/emulator/chats/-100/messages",
+                "{\"chatType\":\"group\",\"userId\":8,\"firstName\":\"Cy\","
+                        + "\"text\":\"nice\",\"replyToMessageId\":1}");
 
         // when Cy edits the reply
         HttpResponse<String> edited = http.postJson("/emulator/chats/-100/messages/2/edit", "{\"text\":\"very nice\"}");
@@ -103,21 +113,27 @@ class TelegramEmulatorControlApiTest {
     void faultsCanBePlannedListedAndCleared() {
         // given a chat and a planned 429 for sendMessage
         http.postJson("/emulator/chats/42/messages", "{\"text\":\"hi\"}");
-        HttpResponse<String> planned = http.postJson("/emulator/faults",
-                "{\"method\":\"sendMessage\",\"status\":429,\"retryAfter\":2,\"times\":3}");
+        HttpResponse<String> planned = http.postJson(
+                "/emulator/faults", "{\"method\":\"sendMessage\",\"status\":429,\"retryAfter\":2,\"times\":3}");
         assertEquals("{\"ok\":true}", planned.body());
-        assertEquals(3, RawHttp.json(http.get("/emulator/faults")).at("/0/remaining").asInt());
+        assertEquals(
+                3, RawHttp.json(http.get("/emulator/faults")).at("/0/remaining").asInt());
 
         // when the bot sends, then it gets Telegram's 429 with retry_after
         HttpResponse<String> limited = http.postJson(BOT + "sendMessage", "{\"chat_id\":42,\"text\":\"x\"}");
         assertEquals(429, limited.statusCode());
-        assertEquals("{\"ok\":false,\"error_code\":429,\"description\":\"Too Many Requests: retry after 2\","
-                + "\"parameters\":{\"retry_after\":2}}", limited.body());
+        assertEquals(
+                "{\"ok\":false,\"error_code\":429,\"description\":\"Too Many Requests: retry after 2\","
+                        + "\"parameters\":{\"retry_after\":2}}",
+                limited.body());
 
         // and once cleared, sending works again
         assertEquals(200, http.delete("/emulator/faults").statusCode());
         assertEquals("[]", http.get("/emulator/faults").body());
-        assertEquals(200, http.postJson(BOT + "sendMessage", "{\"chat_id\":42,\"text\":\"x\"}").statusCode());
+        assertEquals(
+                200,
+                http.postJson(BOT + "sendMessage", "{\"chat_id\":42,\"text\":\"x\"}")
+                        .statusCode());
     }
 
     @Test
@@ -139,11 +155,19 @@ class TelegramEmulatorControlApiTest {
     void blockingAndUnblockingDecideWhetherTheBotMayWrite() {
         http.postJson("/emulator/chats/42/messages", "{\"text\":\"hi\"}");
 
-        assertEquals("{\"ok\":true}", http.postJson("/emulator/chats/42/block", "").body());
-        assertEquals(403, http.postJson(BOT + "sendMessage", "{\"chat_id\":42,\"text\":\"x\"}").statusCode());
+        assertEquals(
+                "{\"ok\":true}", http.postJson("/emulator/chats/42/block", "").body());
+        assertEquals(
+                403,
+                http.postJson(BOT + "sendMessage", "{\"chat_id\":42,\"text\":\"x\"}")
+                        .statusCode());
         assertTrue(RawHttp.json(http.get("/emulator/chats")).at("/0/blocked").asBoolean());
-        assertEquals("{\"ok\":true}", http.postJson("/emulator/chats/42/unblock", "").body());
-        assertEquals(200, http.postJson(BOT + "sendMessage", "{\"chat_id\":42,\"text\":\"x\"}").statusCode());
+        assertEquals(
+                "{\"ok\":true}", http.postJson("/emulator/chats/42/unblock", "").body());
+        assertEquals(
+                200,
+                http.postJson(BOT + "sendMessage", "{\"chat_id\":42,\"text\":\"x\"}")
+                        .statusCode());
     }
 
     @Test
@@ -156,8 +180,10 @@ class TelegramEmulatorControlApiTest {
         assertEquals("[]", http.get("/emulator/chats").body());
         assertEquals(0, telegram.pendingUpdates());
         assertEquals(200, http.get(BOT + "getMe").statusCode());
-        assertEquals("{\"updateId\":2,\"messageId\":1}",
-                http.postJson("/emulator/chats/42/messages", "{\"text\":\"again\"}").body());
+        assertEquals(
+                "{\"updateId\":2,\"messageId\":1}",
+                http.postJson("/emulator/chats/42/messages", "{\"text\":\"again\"}")
+                        .body());
     }
 
     @Test
@@ -167,18 +193,27 @@ class TelegramEmulatorControlApiTest {
         assertError(400, "body is not valid JSON", http.postJson("/emulator/chats/42/messages", "{\"text\": "));
         assertError(400, "body must be a JSON object", http.postJson("/emulator/chats/42/messages", "[1]"));
         assertError(400, "text must not be empty", http.postJson("/emulator/chats/42/messages", "{}"));
-        assertError(400, "chat id must be an integer", http.postJson("/emulator/chats/abc/messages", "{\"text\":\"x\"}"));
-        assertError(400, "field 'userId' must be an integer",
+        assertError(
+                400, "chat id must be an integer", http.postJson("/emulator/chats/abc/messages", "{\"text\":\"x\"}"));
+        assertError(
+                400,
+                "field 'userId' must be an integer",
                 http.postJson("/emulator/chats/42/messages", "{\"text\":\"x\",\"userId\":true}"));
-        assertError(400, "userId must be 42", http.postJson("/emulator/chats/42/messages",
-                "{\"text\":\"x\",\"userId\":43}"));
-        assertError(400, "chatType must be one of", http.postJson("/emulator/chats/-5/messages",
-                "{\"text\":\"x\",\"chatType\":\"channel\"}"));
-        assertError(400, "fault status must be an HTTP error status",
+        assertError(
+                400,
+                "userId must be 42",
+                http.postJson("/emulator/chats/42/messages", "{\"text\":\"x\",\"userId\":43}"));
+        assertError(
+                400,
+                "chatType must be one of",
+                http.postJson("/emulator/chats/-5/messages", "{\"text\":\"x\",\"chatType\":\"channel\"}"));
+        assertError(
+                400,
+                "fault status must be an HTTP error status",
                 http.postJson("/emulator/faults", "{\"method\":\"getMe\",\"status\":200}"));
         assertError(404, "chat 5 not found", http.postJson("/emulator/chats/5/block", ""));
-        assertError(404, "message 9 not found", http.postJson("/emulator/chats/42/messages/9/edit",
-                "{\"text\":\"x\"}"));
+        assertError(
+                404, "message 9 not found", http.postJson("/emulator/chats/42/messages/9/edit", "{\"text\":\"x\"}"));
         assertError(404, "no such resource", http.get("/emulator/nothing"));
         assertError(405, "use POST", http.get("/emulator/reset"));
 
@@ -200,7 +235,8 @@ class TelegramEmulatorControlApiTest {
         assertEquals(status, response.statusCode(), response.body());
         JsonNode body = RawHttp.json(response);
         assertFalse(body.path("ok").asBoolean(true));
-        assertTrue(body.path("error").asText().contains(messagePart),
+        assertTrue(
+                body.path("error").asText().contains(messagePart),
                 "expected '" + messagePart + "' in " + response.body());
     }
 }

@@ -9,7 +9,8 @@ class TelegramEmulatorIdsTest {
 
     @Test
     void idsStartWhereTheBuilderSaysSoARestartedEmulatorNeverReusesThem() {
-        try (TelegramEmulator emulator = TelegramEmulator.builder().idsStartAt(1_000_000, 500).build().start()) {
+        try (TelegramEmulator emulator =
+                TelegramEmulator.builder().idsStartAt(1_000_000, 500).build().start()) {
             UserMessage first = emulator.injectMessage(42, "hi");
             UserMessage second = emulator.injectMessage(42, "again");
             UserMessage otherChat = emulator.injectMessage(43, "hello");
@@ -24,7 +25,7 @@ class TelegramEmulatorIdsTest {
 
     @Test
     void idsBeyondTelegramsThirtyTwoBitsAreRefused() {
-        assertThrows(IllegalArgumentException.class,
-                () -> TelegramEmulator.builder().idsStartAt(1L + Integer.MAX_VALUE, 1));
+        assertThrows(
+                IllegalArgumentException.class, () -> TelegramEmulator.builder().idsStartAt(1L + Integer.MAX_VALUE, 1));
     }
 }

@@ -31,10 +31,13 @@ class TelegramEmulatorLifecycleTest {
             assertEquals("{\"ok\":true,\"result\":[]}", answer.body());
         } catch (ExecutionException connectionClosedFirst) {
             // Also fine: the server stopped before the empty answer was written.
-            assertTrue(connectionClosedFirst.getCause() instanceof java.io.IOException, connectionClosedFirst::toString);
+            assertTrue(
+                    connectionClosedFirst.getCause() instanceof java.io.IOException, connectionClosedFirst::toString);
         }
-        Wait.until("every tg-emulator thread ended", () -> Thread.getAllStackTraces().keySet().stream()
-                .noneMatch(t -> t.getName().startsWith("tg-emulator") && t.isAlive()));
+        Wait.until(
+                "every tg-emulator thread ended",
+                () -> Thread.getAllStackTraces().keySet().stream()
+                        .noneMatch(t -> t.getName().startsWith("tg-emulator") && t.isAlive()));
     }
 
     @Test
@@ -44,7 +47,8 @@ class TelegramEmulatorLifecycleTest {
             assertTrue(port > 0);
             assertEquals("http://127.0.0.1:" + port, first.baseUrl());
 
-            UncheckedIOException busy = assertThrows(UncheckedIOException.class,
+            UncheckedIOException busy = assertThrows(
+                    UncheckedIOException.class,
                     () -> TelegramEmulator.builder().port(port).build().start());
             assertTrue(busy.getMessage().contains(":" + port), busy.getMessage());
         }

@@ -38,7 +38,9 @@ class TelegramEmulatorLongPollingTest {
             // when a person writes privately and another one in a group
             telegram.injectMessage(42, "hello");
             telegram.injectMessage(IncomingMessage.text(-100500, "/start@thoughtstream_bot now")
-                    .group("Team").from(7, "Bo").build());
+                    .group("Team")
+                    .from(7, "Bo")
+                    .build());
 
             // then the bot receives both with their chats and senders
             Wait.until("two updates consumed", () -> received.size() == 2);
@@ -83,7 +85,8 @@ class TelegramEmulatorLongPollingTest {
         try {
             telegram.injectMessage(42, "one");
             telegram.injectMessage(42, "two");
-            Wait.until("one and two consumed and confirmed",
+            Wait.until(
+                    "one and two consumed and confirmed",
                     () -> firstInstance.size() == 2 && telegram.pendingUpdates() == 0);
             thirdUpdateId = telegram.injectMessage(42, "three").updateId();
             Wait.until("three being consumed", () -> firstInstance.contains("three"));
@@ -99,9 +102,13 @@ class TelegramEmulatorLongPollingTest {
 
         // then the next instance gets "three" again, and not the confirmed "one" and "two"
         List<String> secondInstance = new CopyOnWriteArrayList<>();
-        try (LongPollingHarness second = new LongPollingHarness(telegram.port(), TOKEN,
-                updates -> updates.forEach(u -> secondInstance.add(u.getMessage().getText())))) {
-            Wait.until("three redelivered and confirmed",
+        try (LongPollingHarness second = new LongPollingHarness(
+                telegram.port(),
+                TOKEN,
+                updates ->
+                        updates.forEach(u -> secondInstance.add(u.getMessage().getText())))) {
+            Wait.until(
+                    "three redelivered and confirmed",
                     () -> !secondInstance.isEmpty() && telegram.pendingUpdates() == 0);
             assertEquals(List.of("three"), secondInstance);
             assertTrue(second.isRunning());

@@ -37,11 +37,15 @@ class TelegramEmulatorWebhookTest {
     private static final String TOKEN = "5150:webhook-TOKEN";
     private static final String SECRET = "s3cret-Token_1";
 
-    private final TelegramEmulator telegram = TelegramEmulator.builder().botToken(TOKEN)
-            .webhookRetryBackoff(Duration.ofMillis(50), Duration.ofMillis(200)).build().start();
-    private final OkHttpClient http = new OkHttpClient.Builder().readTimeout(30, TimeUnit.SECONDS).build();
-    private final TelegramClient client = new OkHttpTelegramClient(http, TOKEN,
-            new TelegramUrl("http", "127.0.0.1", telegram.port(), false));
+    private final TelegramEmulator telegram = TelegramEmulator.builder()
+            .botToken(TOKEN)
+            .webhookRetryBackoff(Duration.ofMillis(50), Duration.ofMillis(200))
+            .build()
+            .start();
+    private final OkHttpClient http =
+            new OkHttpClient.Builder().readTimeout(30, TimeUnit.SECONDS).build();
+    private final TelegramClient client =
+            new OkHttpTelegramClient(http, TOKEN, new TelegramUrl("http", "127.0.0.1", telegram.port(), false));
 
     private final List<JsonNode> accepted = new CopyOnWriteArrayList<>();
     private final List<String> secrets = new CopyOnWriteArrayList<>();
@@ -50,9 +54,11 @@ class TelegramEmulatorWebhookTest {
     private volatile int failFirstAttempts;
     /** Requests being received right now, and the most there were at once. */
     private final List<JsonNode> inFlight = new CopyOnWriteArrayList<>();
+
     private final AtomicInteger maxInFlight = new AtomicInteger();
     /** Every request waits for this before it is answered (open unless a test closes it). */
     private volatile CountDownLatch hold = new CountDownLatch(0);
+
     private final ExecutorService hookThreads = Executors.newFixedThreadPool(8);
     private HttpServer hook;
 
@@ -75,7 +81,8 @@ class TelegramEmulatorWebhookTest {
     }
 
     private void receive(HttpExchange exchange) throws IOException {
-        try (exchange; InputStream body = exchange.getRequestBody()) {
+        try (exchange;
+                InputStream body = exchange.getRequestBody()) {
             byte[] bytes = body.readAllBytes();
             if (attempts.incrementAndGet() <= failFirstAttempts) {
                 exchange.sendResponseHeaders(500, -1);
@@ -108,7 +115,8 @@ class TelegramEmulatorWebhookTest {
     void updatesArePostedInOrderWithTheSecretAndRetriedAfterAServerError() throws Exception {
         // given a webhook with a secret whose first delivery attempt fails with 500
         failFirstAttempts = 1;
-        assertTrue(client.execute(SetWebhook.builder().url(hookUrl()).secretToken(SECRET).build()));
+        assertTrue(client.execute(
+                SetWebhook.builder().url(hookUrl()).secretToken(SECRET).build()));
 
         // when a person writes twice
         telegram.injectMessage(42, "first");
@@ -116,7 +124,8 @@ class TelegramEmulatorWebhookTest {
 
         // then both arrive, in order, each with the secret; the failed one was retried, not lost
         Wait.until("both updates delivered", () -> accepted.size() == 2 && telegram.pendingUpdates() == 0);
-        assertEquals(List.of("first", "second"),
+        assertEquals(
+                List.of("first", "second"),
                 accepted.stream().map(u -> u.at("/message/text").asText()).collect(Collectors.toList()));
         assertEquals(List.of(SECRET, SECRET), secrets);
         assertEquals(3, attempts.get());
@@ -132,7 +141,8 @@ class TelegramEmulatorWebhookTest {
     void differentChatsAreDeliveredAtOnceUpToMaxConnectionsAndEachChatOneAtATimeInOrder() throws Exception {
         // given a webhook of three connections whose receiver holds every request until released
         hold = new CountDownLatch(1);
-        assertTrue(client.execute(SetWebhook.builder().url(hookUrl()).maxConnections(3).build()));
+        assertTrue(client.execute(
+                SetWebhook.builder().url(hookUrl()).maxConnections(3).build()));
         assertEquals(3, telegram.webhook().maxConnections());
 
         // when five people write twice each
@@ -144,7 +154,12 @@ class TelegramEmulatorWebhookTest {
 
         // then three requests are open at once, of three different chats, and no more come while they are held
         Wait.until("three deliveries in flight", () -> inFlight.size() == 3);
-        assertEquals(3, inFlight.stream().map(u -> u.at("/message/chat/id").asLong()).distinct().count(),
+        assertEquals(
+                3,
+                inFlight.stream()
+                        .map(u -> u.at("/message/chat/id").asLong())
+                        .distinct()
+                        .count(),
                 "one request per chat at a time: " + inFlight);
         assertEquals(3, maxInFlight.get());
 
@@ -156,9 +171,12 @@ class TelegramEmulatorWebhookTest {
         assertEquals(3, maxInFlight.get());
         for (long chat = 61; chat <= 65; chat++) {
             long c = chat;
-            assertEquals(List.of(c + "/1", c + "/2"), accepted.stream()
-                    .filter(u -> u.at("/message/chat/id").asLong() == c)
-                    .map(u -> u.at("/message/text").asText()).collect(Collectors.toList()));
+            assertEquals(
+                    List.of(c + "/1", c + "/2"),
+                    accepted.stream()
+                            .filter(u -> u.at("/message/chat/id").asLong() == c)
+                            .map(u -> u.at("/message/text").asText())
+                            .collect(Collectors.toList()));
         }
         assertEquals(0, telegram.webhook().failedAttempts());
     }
@@ -175,8 +193,8 @@ class TelegramEmulatorWebhookTest {
         assertTrue(client.execute(new DeleteWebhook()));
 
         // then the update is still there for getUpdates
-        JsonNode polled = RawHttp.json(new RawHttp(telegram.baseUrl())
-                .postJson("/bot" + TOKEN + "/getUpdates", "{\"timeout\":0}"));
+        JsonNode polled = RawHttp.json(
+                new RawHttp(telegram.baseUrl()).postJson("/bot" + TOKEN + "/getUpdates", "{\"timeout\":0}"));
         assertEquals("are you there?", polled.at("/result/0/message/text").asText());
         assertTrue(accepted.isEmpty());
         assertEquals("", telegram.webhook().url());
@@ -188,12 +206,14 @@ class TelegramEmulatorWebhookTest {
         telegram.injectMessage(42, "old news");
 
         // when a webhook is set dropping pending updates, and a new message arrives
-        client.execute(SetWebhook.builder().url(hookUrl()).dropPendingUpdates(true).build());
+        client.execute(
+                SetWebhook.builder().url(hookUrl()).dropPendingUpdates(true).build());
         telegram.injectMessage(42, "fresh");
 
         // then only the new message is delivered
         Wait.until("the fresh update delivered", () -> !accepted.isEmpty() && telegram.pendingUpdates() == 0);
-        assertEquals(List.of("fresh"),
+        assertEquals(
+                List.of("fresh"),
                 accepted.stream().map(u -> u.at("/message/text").asText()).collect(Collectors.toList()));
         assertEquals(List.of("null"), secrets, "no secret header without a secret token");
     }
