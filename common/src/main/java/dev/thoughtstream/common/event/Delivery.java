@@ -35,17 +35,7 @@ public record Delivery(
     }
 
     public static Delivery sent(ReplyPart part, long telegramMessageId, long atMs) {
-        return new Delivery(
-                SCHEMA_VERSION,
-                part.replyId(),
-                part.thoughtId(),
-                part.chatId(),
-                part.seq(),
-                Outcome.SENT,
-                telegramMessageId,
-                part.text(),
-                null,
-                atMs);
+        return of(part, Outcome.SENT, telegramMessageId, part.text(), null, atMs);
     }
 
     /**
@@ -54,43 +44,29 @@ public record Delivery(
      * {@code reason}, what became of the rest.
      */
     public static Delivery partlySent(ReplyPart part, long firstMessageId, String textSent, String reason, long atMs) {
-        return new Delivery(
-                SCHEMA_VERSION,
-                part.replyId(),
-                part.thoughtId(),
-                part.chatId(),
-                part.seq(),
-                Outcome.SENT,
-                firstMessageId,
-                textSent,
-                reason,
-                atMs);
+        return of(part, Outcome.SENT, firstMessageId, textSent, reason, atMs);
     }
 
     public static Delivery dropped(ReplyPart part, String reason, long atMs) {
-        return new Delivery(
-                SCHEMA_VERSION,
-                part.replyId(),
-                part.thoughtId(),
-                part.chatId(),
-                part.seq(),
-                Outcome.DROPPED_STALE,
-                null,
-                part.text(),
-                reason,
-                atMs);
+        return of(part, Outcome.DROPPED_STALE, null, part.text(), reason, atMs);
     }
 
     public static Delivery failed(ReplyPart part, String reason, long atMs) {
+        return of(part, Outcome.FAILED, null, part.text(), reason, atMs);
+    }
+
+    /** The one place a part's identity is copied into its outcome. */
+    private static Delivery of(
+            ReplyPart part, Outcome outcome, Long telegramMessageId, String text, String reason, long atMs) {
         return new Delivery(
                 SCHEMA_VERSION,
                 part.replyId(),
                 part.thoughtId(),
                 part.chatId(),
                 part.seq(),
-                Outcome.FAILED,
-                null,
-                part.text(),
+                outcome,
+                telegramMessageId,
+                text,
                 reason,
                 atMs);
     }
