@@ -23,8 +23,39 @@ class E2eBenchSmokeTest {
 
     @Test
     void aTinyRunCompletesAndPrintsEverySectionWithFigures(@TempDir Path workDir) throws Exception {
-        // Given a run of 5 chats for a few seconds, and a couple of chats per scenario
+        // Given a run of 5 chats for a few seconds, and a couple of chats per scenario (the realistic load and the
+        // capacity run in one mode each: the next test runs both modes)
         E2eOptions options = E2eOptions.parse(new String[] {
+            "--real-chats",
+            "4",
+            "--real-turn-every",
+            "2s",
+            "--real-ttft",
+            "100ms",
+            "--real-tokens-per-second",
+            "200",
+            "--real-warmup",
+            "1s",
+            "--real-duration",
+            "3s",
+            "--real-modes",
+            "group",
+            "--capacity-rate",
+            "20",
+            "--capacity-ttft",
+            "100ms",
+            "--capacity-tokens-per-second",
+            "200",
+            "--capacity-warmup",
+            "1s",
+            "--capacity-duration",
+            "3s",
+            "--capacity-context-messages",
+            "4",
+            "--capacity-max-in-flight",
+            "64",
+            "--capacity-modes",
+            "group",
             "--chats",
             "5",
             "--rate",
@@ -76,6 +107,8 @@ class E2eBenchSmokeTest {
                 "== 4. stale-drop latency",
                 "== 5. streaming model",
                 "== 6. context store restore",
+                "== 7. realistic load, LLM_MODE=group",
+                "== 8. llm-processor capacity, LLM_MODE=group",
                 "== end")) {
             assertTrue(report.contains(section), "missing section '" + section + "' in:\n" + report);
         }
