@@ -13,6 +13,9 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The few Bot API calls ingest makes outside long polling (getMe, setWebhook, deleteWebhook), as plain JSON POSTs
@@ -24,6 +27,10 @@ public final class BotApiClient {
 
     /** How long one call may take. */
     public static final Duration TIMEOUT = Duration.ofSeconds(15);
+    /** How long a call answered 429 is retried after Telegram's {@code retry_after}. */
+    static final Duration RETRY_AFTER_BUDGET = Duration.ofSeconds(30);
+
+    private static final Logger LOG = LoggerFactory.getLogger(BotApiClient.class);
 
     private final TelegramSettings telegram;
     private final HttpClient http;
@@ -55,7 +62,50 @@ public final class BotApiClient {
         body.set("allowed_updates", mapper.valueToTree(allowedUpdates));
         // Pending updates are exactly what must not be lost.
         body.put("drop_pending_updates", false);
-        call("setWebhook", body);
+        callHonouringRetryAfter("setWebhook", body);
+    }
+
+    /**
+     * {@code method}, called again after Telegram's {@code retry_after} while it answers 429, for up to
+     * {@link #RETRY_AFTER_BUDGET} in all. setWebhook needs it: Telegram admits one setWebhook with a URL per second
+     * per bot, even for the same URL, so instances started together in webhook mode would otherwise fail at start-up.
+     */
+    private JsonNode callHonouringRetryAfter(String method, ObjectNode body) {
+        long deadline = System.nanoTime() + RETRY_AFTER_BUDGET.toNanos();
+        while (true) {
+            try {
+                return call(method, body);
+            } catch (RetryAfter e) {
+                long waitNanos = TimeUnit.SECONDS.toNanos(e.seconds());
+                if (System.nanoTime() + waitNanos - deadline > 0) {
+                    throw new IllegalStateException(
+                            method + " still refused after " + RETRY_AFTER_BUDGET.toSeconds() + " s: " + e.getMessage(),
+                            null);
+                }
+                LOG.info("{}: Telegram asks to retry after {} s; waiting", method, e.seconds());
+                try {
+                    TimeUnit.NANOSECONDS.sleep(waitNanos);
+                } catch (InterruptedException interrupted) {
+                    Thread.currentThread().interrupt();
+                    throw new IllegalStateException(method + " interrupted while waiting to retry", null);
+                }
+            }
+        }
+    }
+
+    /** A 429 with {@code parameters.retry_after}: Telegram asks to call again after that many seconds. */
+    static final class RetryAfter extends IllegalStateException {
+        private static final long serialVersionUID = 1L;
+        private final int seconds;
+
+        RetryAfter(String message, int seconds) {
+            super(message, null);
+            this.seconds = seconds;
+        }
+
+        int seconds() {
+            return seconds;
+        }
     }
 
     /** Stops webhook delivery; pending updates stay with Telegram for the next webhook or poller. */
@@ -96,6 +146,13 @@ public final class BotApiClient {
         } catch (IOException e) {
             throw new IllegalStateException(
                     method + " answered HTTP " + response.statusCode() + " with a body that is " + "not JSON", null);
+        }
+        int retryAfter = answer.path("parameters").path("retry_after").asInt(0);
+        if (!answer.path("ok").asBoolean(false) && response.statusCode() == 429 && retryAfter > 0) {
+            throw new RetryAfter(
+                    method + " refused (HTTP 429): "
+                            + token.redact(answer.path("description").asText("")),
+                    retryAfter);
         }
         if (!answer.path("ok").asBoolean(false)) {
             throw new IllegalStateException(

@@ -18,6 +18,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.TimeUnit;
 import java.util.regex.Pattern;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -27,6 +28,9 @@ import org.slf4j.LoggerFactory;
  * part of the path, so neither the path nor the token is ever logged; only the method name is.
  */
 final class BotApi implements HttpHandler {
+    /** The longest getUpdates long poll the real server holds, in seconds (see {@link #longPollMillis}). */
+    static final int LONG_POLL_MAX_TIMEOUT_S = 50;
+
     private static final Logger LOG = LoggerFactory.getLogger(BotApi.class);
 
     private static final Set<String> CHAT_ACTIONS = Set.of(
@@ -57,6 +61,8 @@ final class BotApi implements HttpHandler {
     private final CallLog calls;
     private final Map<String, Method> methods = new HashMap<>();
     private final Map<String, ArrayNode> commands = new HashMap<>();
+    /** When the next setWebhook with a URL is admitted (see {@link #admitSetWebhook}). */
+    private long nextSetWebhookNanos = System.nanoTime();
 
     BotApi(String expectedToken, ChatRegistry chats, UpdateQueue updates, FaultInjector faults, CallLog calls) {
         this.expectedToken = expectedToken == null ? null : expectedToken.getBytes(StandardCharsets.UTF_8);
@@ -206,13 +212,25 @@ final class BotApi implements HttpHandler {
     private JsonNode getUpdates(Params p) {
         Long offset = p.longValue("offset");
         Integer limit = p.integer("limit");
-        Integer timeout = p.integer("timeout");
         int boundedLimit = limit == null ? 100 : Math.max(1, Math.min(100, limit));
-        long timeoutMillis = timeout == null ? 0 : Math.max(0, timeout) * 1000L;
-        List<ObjectNode> batch = updates.poll(offset == null ? 0 : offset, boundedLimit, timeoutMillis);
+        List<ObjectNode> batch =
+                updates.poll(offset == null ? 0 : offset, boundedLimit, longPollMillis(p.integer("timeout")));
         ArrayNode result = Json.mapper().createArrayNode();
         batch.forEach(result::add);
         return result;
+    }
+
+    /**
+     * How long a getUpdates call may wait for an update. The real server clamps {@code timeout} to 0..50 s: a client
+     * asking for more is answered after 50 s, not refused (tdlib/telegram-bot-api, Client.cpp,
+     * {@code get_integer_arg(query, "timeout", 0, 0, LONG_POLL_MAX_TIMEOUT)} with {@code LONG_POLL_MAX_TIMEOUT = 50}
+     * in Client.h). A client whose HTTP read timeout assumes a longer wait sees an empty answer after 50 s.
+     */
+    static long longPollMillis(Integer timeoutSeconds) {
+        if (timeoutSeconds == null) {
+            return 0;
+        }
+        return Math.max(0, Math.min(LONG_POLL_MAX_TIMEOUT_S, timeoutSeconds)) * 1000L;
     }
 
     private JsonNode sendMessage(Params p) {
@@ -369,6 +387,9 @@ final class BotApi implements HttpHandler {
                 throw BotApiError.badRequest("bad webhook: invalid URL");
             }
         }
+        if (!url.isEmpty()) {
+            admitSetWebhook();
+        }
         String secret = p.string("secret_token");
         if (secret != null && !secret.isEmpty() && !SECRET_TOKEN.matcher(secret).matches()) {
             throw BotApiError.badRequest("secret token contains unallowed characters");
@@ -384,6 +405,20 @@ final class BotApi implements HttpHandler {
                         : Math.max(1, Math.min(100, maxConnections)));
         LOG.info("Webhook {} (secret token: {})", url.isEmpty() ? "removed" : "set", secret != null);
         return BooleanNode.TRUE;
+    }
+
+    /**
+     * One setWebhook with a URL per second, even for the same URL; the excess is answered 429 "retry after 1". This is
+     * the real server's rule (tdlib/telegram-bot-api, Client.cpp, {@code process_set_webhook_query}:
+     * {@code next_allowed_set_webhook_time_ = now + 1}, checked before "Webhook is already set"); deleteWebhook and
+     * an empty URL are not limited. Instances started together in webhook mode meet it.
+     */
+    private synchronized void admitSetWebhook() {
+        long now = System.nanoTime();
+        if (now - nextSetWebhookNanos < 0) {
+            throw BotApiError.tooManyRequests(1);
+        }
+        nextSetWebhookNanos = now + TimeUnit.SECONDS.toNanos(1);
     }
 
     private JsonNode deleteWebhook(Params p) {

@@ -134,6 +134,27 @@ class TelegramEmulatorBotApiTest {
     }
 
     @Test
+    void aSecondSetWebhookWithinASecondIsAnsweredTooManyRequestsEvenForTheSameUrl() {
+        // given a webhook just set
+        String hook = "{\"url\":\"http://127.0.0.1:9/hook\"}";
+        assertEquals(200, http.postJson(BOT + "setWebhook", hook).statusCode());
+
+        // when it is set again at once, to the same URL
+        HttpResponse<String> again = http.postJson(BOT + "setWebhook", hook);
+
+        // then Telegram's flood answer comes back, asking to retry after a second
+        assertEquals(429, again.statusCode());
+        assertEquals(
+                "Too Many Requests: retry after 1",
+                RawHttp.json(again).path("description").asText());
+        assertEquals(
+                1, RawHttp.json(again).path("parameters").path("retry_after").asInt());
+        // and removing the webhook is not limited
+        assertEquals(200, http.postJson(BOT + "deleteWebhook", "{}").statusCode());
+        assertEquals(200, http.postJson(BOT + "setWebhook", "{\"url\":\"\"}").statusCode());
+    }
+
+    @Test
     void methodNamesAreCaseInsensitiveAndParametersMayComeAsFormOrQueryString() {
         // given a chat somebody wrote from
         telegram.injectMessage(42, "hi");
