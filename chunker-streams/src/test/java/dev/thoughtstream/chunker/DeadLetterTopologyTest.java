@@ -165,6 +165,43 @@ class DeadLetterTopologyTest {
     }
 
     @Test
+    void aRecordWithoutAValueOnTheUpdatesTopicIsDeadLetteredAndCountedAndProcessingContinues() {
+        try (ChunkerHarness chunker = ChunkerHarness.start(stateDir)) {
+            // given a record with a key and no value on the updates topic
+            byte[] key = new LongSerializer().serialize("", CHAT);
+            chunker.rawUpdates.pipeInput(key, null, Instant.ofEpochMilli(chunker.now()));
+
+            // when a valid message follows
+            chunker.text(CHAT, 1003, "after the empty record");
+            chunker.advance(GAP);
+
+            // then the empty record is dead-lettered, saying why, and counted, and the message becomes a thought
+            TestRecord<byte[], byte[]> dead = chunker.deadLetters.readRecord();
+            assertArrayEquals(key, dead.key());
+            assertEquals("record has no value; an update was expected", header(dead.headers(), DeadLetters.REASON));
+            assertEquals(
+                    1, chunker.deadLetterCounter.count(chunker.topics.updates().name()));
+            assertEquals(
+                    List.of("42:1003"),
+                    chunker.emitted().stream().map(Thought::thoughtId).toList());
+        }
+    }
+
+    @Test
+    void aRecordWithoutAValueOnTheDeliveredTopicIsDeadLetteredAndCounted() {
+        try (ChunkerHarness chunker = ChunkerHarness.startAtLeastOnce(stateDir)) {
+            chunker.rawDelivered.pipeInput(
+                    new LongSerializer().serialize("", CHAT), null, Instant.ofEpochMilli(chunker.now()));
+
+            TestRecord<byte[], byte[]> dead = chunker.deadLetters.readRecord();
+            assertEquals("record has no value; a delivery was expected", header(dead.headers(), DeadLetters.REASON));
+            assertEquals(
+                    1,
+                    chunker.deadLetterCounter.count(chunker.topics.delivered().name()));
+        }
+    }
+
+    @Test
     void unreadableBytesOnTheDeliveredTopicAreDeadLetteredAndCountedUnderThatTopic() {
         try (ChunkerHarness chunker = ChunkerHarness.startAtLeastOnce(stateDir)) {
             chunker.rawDelivered.pipeInput(

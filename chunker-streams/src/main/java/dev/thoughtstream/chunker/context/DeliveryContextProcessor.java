@@ -52,8 +52,8 @@ public final class DeliveryContextProcessor implements Processor<Long, Delivery,
     public void process(Record<Long, Delivery> record) {
         Delivery delivery = record.value();
         if (delivery == null) {
-            LOG.debug("chat {}: skipping a tombstone on the delivered topic", record.key());
-            return;
+            // Nothing of ours writes a record without a value; every topic dead-letters one (docs/architecture.md).
+            throw new MalformedRecordException("record has no value; a delivery was expected");
         }
         if (delivery.outcome() != Delivery.Outcome.SENT) {
             LOG.debug(

@@ -92,8 +92,8 @@ public final class ThoughtBufferProcessor implements Processor<Long, StoredUpdat
     public void process(Record<Long, StoredUpdate> record) {
         StoredUpdate stored = record.value();
         if (stored == null) {
-            LOG.debug("chat {}: skipping a tombstone on the updates topic", record.key());
-            return;
+            // Nothing of ours writes a record without a value; every topic dead-letters one (docs/architecture.md).
+            throw new MalformedRecordException("record has no value; an update was expected");
         }
         ParsedUpdate parsed = UpdateParser.parse(stored.update());
         if (parsed instanceof ParsedUpdate.Ignored ignored) {

@@ -301,7 +301,8 @@ public final class EmitterService implements Service {
         try {
             part = topics.replies().value(record);
             if (part == null) {
-                throw new IllegalArgumentException("empty value");
+                // Nothing of ours writes a record without a value; every topic dead-letters one (docs/architecture.md).
+                throw new IllegalArgumentException("record has no value; a reply part was expected");
             }
         } catch (RuntimeException e) {
             deadLetter(work, record, e.getMessage());
