@@ -64,6 +64,7 @@ public final class ReplyGeneration {
     private final Clock clock;
     private final LlmMetrics metrics;
     private final ProviderBudget budget;
+    private final QuotaAlarm quotaAlarm;
     /** Names this generation's model calls to the budget: {@code <prefix>/<call number>}. */
     private final String callIdPrefix;
 
@@ -92,7 +93,9 @@ public final class ReplyGeneration {
             Clock clock,
             LlmMetrics metrics,
             ProviderBudget budget,
+            QuotaAlarm quotaAlarm,
             String callIdPrefix) {
+        this.quotaAlarm = quotaAlarm;
         this.thought = thought;
         this.replyId = ReplyPart.replyIdFor(thought.thoughtId());
         this.sink = sink;
@@ -428,6 +431,9 @@ public final class ReplyGeneration {
     /** Under the lock: the call failed; retry it or end the reply with the apology. */
     private Runnable callFailed(ModelCall call, ModelError error) {
         metrics.error(error.kind());
+        if (error.kind() == ErrorKind.QUOTA_EXHAUSTED) {
+            quotaAlarm.raise(settings.provider(), error.description());
+        }
         if (error.refusedByProvider()) {
             call.usedTokens = 0;
         }

@@ -33,6 +33,7 @@ public final class ReplyGenerator {
     private final Clock clock;
     private final LlmMetrics metrics;
     private final ProviderBudget budget;
+    private final QuotaAlarm quotaAlarm;
 
     /**
      * @param model    answers the prompt
@@ -61,6 +62,7 @@ public final class ReplyGenerator {
         this.clock = Objects.requireNonNull(clock, "clock");
         this.metrics = new LlmMetrics(Objects.requireNonNull(metrics, "metrics"), settings.provider());
         this.budget = Objects.requireNonNull(budget, "budget");
+        this.quotaAlarm = new QuotaAlarm(clock);
     }
 
     /** Without a provider budget: every call starts at once. */
@@ -172,6 +174,7 @@ public final class ReplyGenerator {
                 clock,
                 metrics,
                 budget,
+                quotaAlarm,
                 Objects.requireNonNull(callIdPrefix, "callIdPrefix"));
         generation.start();
         return generation;

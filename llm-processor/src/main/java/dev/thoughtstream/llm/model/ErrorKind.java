@@ -22,6 +22,11 @@ public enum ErrorKind {
     SERVER_ERROR("server_error", true),
     /** HTTP 429: retried after {@code Retry-After} when the server sent one, else after the backoff. */
     RATE_LIMITED("rate_limited", true),
+    /**
+     * HTTP 429 whose error is {@code insufficient_quota} (OpenAI): a billing stop, not a rate limit; waiting does not
+     * end it, so it is not retried and does not slow the shared budget.
+     */
+    QUOTA_EXHAUSTED("quota_exhausted", false),
     /** No connection or no response headers within {@code LLM_TIMEOUT_MS} (or HTTP 408); retried. */
     TIMEOUT("timeout", true),
     /** Headers perhaps, but no first token within {@code LLM_FIRST_TOKEN_TIMEOUT_MS}; retried. */
@@ -59,6 +64,13 @@ public enum ErrorKind {
      * happened decides (an HTTP status wins over the exception LangChain4j mapped it to, as they agree anyway).
      */
     public static ErrorKind of(Throwable error) {
+        // LangChain4j wraps our HttpStatusException in its RateLimitException: look for the quota stop first.
+        int seen = 0;
+        for (Throwable t = error; t != null && seen < 32; t = t.getCause(), seen++) {
+            if (t instanceof HttpStatusException http && http.quotaExhausted()) {
+                return QUOTA_EXHAUSTED;
+            }
+        }
         int depth = 0;
         for (Throwable t = error; t != null && depth < 32; t = t.getCause(), depth++) {
             if (t instanceof HttpException http) {

@@ -30,7 +30,7 @@ public record ModelError(ErrorKind kind, String description, Optional<Duration> 
      */
     public boolean refusedByProvider() {
         return switch (kind) {
-            case SERVER_ERROR, RATE_LIMITED, AUTHENTICATION, CLIENT_ERROR -> true;
+            case SERVER_ERROR, RATE_LIMITED, QUOTA_EXHAUSTED, AUTHENTICATION, CLIENT_ERROR -> true;
             default -> false;
         };
     }

@@ -32,6 +32,7 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
@@ -312,6 +313,25 @@ class ReplyGeneratorHttpTest {
         assertEquals(1, llm.requestCount(), "not retried");
         assertEquals(1, counter(LlmMetrics.ERRORS, "kind", "authentication"));
         assertFalse(metrics.scrape().contains(API_KEY));
+    }
+
+    @Test
+    void anExhaustedQuotaIsABillingStopNotARateLimitAndIsNotRetried() throws Exception {
+        // given an OpenAI account out of quota (429 insufficient_quota), and retries allowed
+        ReplyGenerator generator = start(WireFormat.OPENAI, Map.of(LlmConfig.MAX_ATTEMPTS, "5"));
+        llm.enqueue(Behavior.quotaExhausted());
+
+        // when a thought is answered
+        ReplyResult result =
+                generator.generate(thought("Hi"), sent::add).result().get(30, TimeUnit.SECONDS);
+
+        // then the model is asked once, the person gets the apology, and it is counted apart from rate limits
+        assertEquals(Outcome.FAILED, result.outcome());
+        assertTrue(result.error().orElseThrow().startsWith("quota_exhausted: "), result::toString);
+        assertEquals(List.of(APOLOGY), texts());
+        assertEquals(1, llm.requestCount(), "not retried");
+        assertEquals(1, counter(LlmMetrics.ERRORS, "kind", "quota_exhausted"));
+        assertEquals(0, counter(LlmMetrics.ERRORS, "kind", "rate_limited"));
     }
 
     @ParameterizedTest(name = "{0}")

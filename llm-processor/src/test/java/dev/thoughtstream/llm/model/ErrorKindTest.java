@@ -47,10 +47,28 @@ class ErrorKindTest {
     }
 
     @Test
+    void aTooManyRequestsForAnExhaustedQuotaIsABillingStopEvenWrappedAsARateLimit() {
+        // given OpenAI's insufficient_quota answer as our client reports it, and as LangChain4j wraps it
+        HttpStatusException quota = new HttpStatusException(
+                429,
+                "{\"error\":{\"message\":\"You exceeded your current quota\",\"type\":\"insufficient_quota\","
+                        + "\"param\":null,\"code\":\"insufficient_quota\"}}",
+                null);
+        HttpStatusException limit = new HttpStatusException(
+                429, "{\"error\":{\"message\":\"slow down\",\"code\":\"rate_limit_exceeded\"}}", "2");
+
+        // then the quota stop is its own kind, and an ordinary 429 stays a rate limit
+        assertEquals(ErrorKind.QUOTA_EXHAUSTED, ErrorKind.of(quota));
+        assertEquals(ErrorKind.QUOTA_EXHAUSTED, ErrorKind.of(new RateLimitException("429", quota)));
+        assertEquals(ErrorKind.RATE_LIMITED, ErrorKind.of(new RateLimitException("429", limit)));
+        assertEquals(ErrorKind.RATE_LIMITED, ErrorKind.of(new HttpStatusException(429, "<html>busy</html>", null)));
+    }
+
+    @Test
     void onlyTransientKindsAreRetried() {
         for (ErrorKind kind : ErrorKind.values()) {
             boolean expected = switch (kind) {
-                case AUTHENTICATION, CLIENT_ERROR, OTHER -> false;
+                case AUTHENTICATION, CLIENT_ERROR, QUOTA_EXHAUSTED, OTHER -> false;
                 default -> true;
             };
             assertEquals(expected, kind.retryable(), kind::toString);

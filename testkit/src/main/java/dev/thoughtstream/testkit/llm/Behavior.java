@@ -24,6 +24,7 @@ public final class Behavior {
     private final int status;
     private final Integer retryAfterSeconds;
     private final String errorMessage;
+    private final String errorCode;
     private final boolean hang;
     private final int stallAfterTokens;
     private final int cutOffAfterTokens;
@@ -35,6 +36,7 @@ public final class Behavior {
         this.status = b.status;
         this.retryAfterSeconds = b.retryAfterSeconds;
         this.errorMessage = b.errorMessage;
+        this.errorCode = b.errorCode;
         this.hang = b.hang;
         this.stallAfterTokens = b.stallAfterTokens;
         this.cutOffAfterTokens = b.cutOffAfterTokens;
@@ -57,6 +59,19 @@ public final class Behavior {
     /** Fails with HTTP {@code status} (400–599) and an error body in the request's wire format. */
     public static Behavior failing(int status) {
         return builder().status(status).build();
+    }
+
+    /**
+     * OpenAI's billing stop: HTTP 429 whose error has type and code {@code insufficient_quota} ("You exceeded your
+     * current quota, please check your plan and billing details": OpenAI's API error codes guide, 429). Unlike a
+     * rate limit it does not pass by waiting. Ollama has no such answer; its wire format gets a plain 429.
+     */
+    public static Behavior quotaExhausted() {
+        return builder()
+                .status(429)
+                .errorCode("insufficient_quota")
+                .errorMessage("You exceeded your current quota, please check your plan and billing details.")
+                .build();
     }
 
     /** HTTP 429 with a {@code Retry-After} header. */
@@ -104,6 +119,11 @@ public final class Behavior {
 
     public Optional<String> errorMessage() {
         return Optional.ofNullable(errorMessage);
+    }
+
+    /** OpenAI's {@code error.type} and {@code error.code} instead of the status's usual ones, if scripted. */
+    public Optional<String> errorCode() {
+        return Optional.ofNullable(errorCode);
     }
 
     public boolean hangs() {
@@ -155,6 +175,7 @@ public final class Behavior {
         private int status;
         private Integer retryAfterSeconds;
         private String errorMessage;
+        private String errorCode;
         private boolean hang;
         private int stallAfterTokens = -1;
         private int cutOffAfterTokens = -1;
@@ -201,6 +222,12 @@ public final class Behavior {
                 throw new IllegalArgumentException("retryAfterSeconds must not be negative: " + seconds);
             }
             this.retryAfterSeconds = seconds;
+            return this;
+        }
+
+        /** OpenAI's {@code error.type} and {@code error.code}; requires {@link #status(int)}. */
+        public Builder errorCode(String code) {
+            this.errorCode = Objects.requireNonNull(code, "code");
             return this;
         }
 
@@ -260,8 +287,9 @@ public final class Behavior {
                 throw new IllegalArgumentException("an error status sends no reply; it cannot be combined with"
                         + " reply, stallAfterTokens or cutOffAfterTokens");
             }
-            if (status == 0 && (retryAfterSeconds != null || errorMessage != null)) {
-                throw new IllegalArgumentException("retryAfterSeconds and errorMessage need an error status(...)");
+            if (status == 0 && (retryAfterSeconds != null || errorMessage != null || errorCode != null)) {
+                throw new IllegalArgumentException(
+                        "retryAfterSeconds, errorMessage and errorCode need an error status(...)");
             }
             return new Behavior(this);
         }

@@ -31,6 +31,11 @@ interface Dialect {
 
     byte[] error(int status, String message);
 
+    /** An error whose kind the wire format can name ({@code code}); formats without one ignore it. */
+    default byte[] error(int status, String message, String code) {
+        return error(status, message);
+    }
+
     /** Default error message for a scripted status. */
     static String defaultErrorMessage(int status) {
         return switch (status) {

@@ -478,7 +478,13 @@ public final class FakeLlmServer implements AutoCloseable {
         if (behavior.status().isPresent()) {
             int status = behavior.status().getAsInt();
             String message = behavior.errorMessage().orElseGet(() -> Dialect.defaultErrorMessage(status));
-            error(ex, dialect, status, message, behavior.retryAfterSeconds());
+            behavior.retryAfterSeconds()
+                    .ifPresent(s -> ex.getResponseHeaders().set("Retry-After", Integer.toString(s)));
+            send(
+                    ex,
+                    status,
+                    dialect.jsonContentType(),
+                    dialect.error(status, message, behavior.errorCode().orElse(null)));
             return;
         }
 

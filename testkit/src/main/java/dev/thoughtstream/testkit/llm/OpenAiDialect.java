@@ -107,12 +107,18 @@ final class OpenAiDialect implements Dialect {
 
     @Override
     public byte[] error(int status, String message) {
+        return error(status, message, null);
+    }
+
+    /** With a {@code code}, it is also the error's type, as in OpenAI's {@code insufficient_quota} answer. */
+    @Override
+    public byte[] error(int status, String message, String scriptedCode) {
         ObjectNode root = Json.mapper().createObjectNode();
         ObjectNode error = root.putObject("error");
         error.put("message", message);
-        error.put("type", errorType(status));
+        error.put("type", scriptedCode != null ? scriptedCode : errorType(status));
         error.putNull("param");
-        String code = errorCode(status);
+        String code = scriptedCode != null ? scriptedCode : errorCode(status);
         if (code == null) {
             error.putNull("code");
         } else {
