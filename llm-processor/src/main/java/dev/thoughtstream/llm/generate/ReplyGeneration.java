@@ -288,38 +288,54 @@ public final class ReplyGeneration {
                 return;
             }
             try {
-                String full = response == null || response.aiMessage() == null
-                        ? null
-                        : response.aiMessage().text();
-                // Some providers stream little or nothing and put the answer in the final response only.
-                String streamed = call.streamed.toString();
-                if (full != null && full.length() > streamed.length() && full.startsWith(streamed)) {
-                    String rest = full.substring(streamed.length());
-                    call.streamed.append(rest);
-                    for (String part : call.splitter.feed(rest)) {
-                        send(part, false);
-                    }
+                if (response == null || response.finishReason() == null) {
+                    // An error inside the stream ends it without a finish reason (LangChain4j reports OpenAI's
+                    // error event this way): what arrived is part of a failed generation, not a short answer.
+                    completion = callFailed(
+                            call,
+                            new ModelError(
+                                    ErrorKind.STREAM_ERROR,
+                                    "stream_error: the stream ended without a finish reason after "
+                                            + call.streamed.length()
+                                            + " characters (an error inside the stream)",
+                                    Optional.empty()));
+                } else {
+                    completion = answered(call, response);
                 }
-                FinishReason reason = response == null ? null : response.finishReason();
-                boolean normal = reason == FinishReason.STOP;
-                call.usedTokens = usedTokens(call, response);
-                endCall(call, normal ? CallOutcome.OK : CallOutcome.TRUNCATED, outputTokens(call, response));
-                if (!normal) {
-                    LOG.warn(
-                            "reply {} of chat {} thought {}: stream ended with finish reason {}; answering with the {}"
-                                    + " characters that arrived",
-                            replyId,
-                            thought.chatId(),
-                            thought.thoughtId(),
-                            reason,
-                            call.streamed.length());
-                }
-                completion = finishWithWhatArrived(call, normal ? Outcome.ANSWERED : Outcome.TRUNCATED);
             } catch (RuntimeException e) {
                 completion = sinkFailed(e);
             }
         }
         completion.run();
+    }
+
+    /** Under the lock: the stream ended with a finish reason; send what is left and end the reply. */
+    private Runnable answered(ModelCall call, ChatResponse response) {
+        String full = response.aiMessage() == null ? null : response.aiMessage().text();
+        // Some providers stream little or nothing and put the answer in the final response only.
+        String streamed = call.streamed.toString();
+        if (full != null && full.length() > streamed.length() && full.startsWith(streamed)) {
+            String rest = full.substring(streamed.length());
+            call.streamed.append(rest);
+            for (String part : call.splitter.feed(rest)) {
+                send(part, false);
+            }
+        }
+        FinishReason reason = response.finishReason();
+        boolean normal = reason == FinishReason.STOP;
+        call.usedTokens = usedTokens(call, response);
+        endCall(call, normal ? CallOutcome.OK : CallOutcome.TRUNCATED, outputTokens(call, response));
+        if (!normal) {
+            LOG.warn(
+                    "reply {} of chat {} thought {}: stream ended with finish reason {}; answering with the {}"
+                            + " characters that arrived",
+                    replyId,
+                    thought.chatId(),
+                    thought.thoughtId(),
+                    reason,
+                    call.streamed.length());
+        }
+        return finishWithWhatArrived(call, normal ? Outcome.ANSWERED : Outcome.TRUNCATED);
     }
 
     private void onError(ModelCall call, Throwable error) {

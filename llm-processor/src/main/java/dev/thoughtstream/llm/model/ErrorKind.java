@@ -8,6 +8,7 @@ import dev.langchain4j.exception.ModelNotFoundException;
 import dev.langchain4j.exception.RateLimitException;
 import dev.langchain4j.exception.TimeoutException;
 import dev.langchain4j.exception.UnresolvedModelServerException;
+import dev.langchain4j.model.ollama.OllamaStreamingException;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.http.HttpTimeoutException;
@@ -33,6 +34,12 @@ public enum ErrorKind {
     FIRST_TOKEN_TIMEOUT("first_token_timeout", true),
     /** The stream went silent for {@code LLM_IDLE_TIMEOUT_MS} between tokens; retried while nothing was sent. */
     IDLE_TIMEOUT("idle_timeout", true),
+    /**
+     * The provider reported an error inside a stream that had begun (OpenAI's {@code data: {"error": ...}} event,
+     * Ollama's {@code {"error": ...}} line), which ends the stream without a finish reason: the generation failed,
+     * its partial text is not an answer; retried while nothing was sent.
+     */
+    STREAM_ERROR("stream_error", true),
     /** Connection refused, reset or cut off mid-stream, host unresolvable: transient as far as we can tell; retried. */
     CONNECTION("connection", true),
     /** HTTP 401/403: a wrong or missing key does not get better by asking again; not retried. */
@@ -73,6 +80,10 @@ public enum ErrorKind {
         }
         int depth = 0;
         for (Throwable t = error; t != null && depth < 32; t = t.getCause(), depth++) {
+            if (t instanceof OllamaStreamingException) {
+                // LangChain4j's Ollama client turns an {"error": ...} line inside the stream into this.
+                return STREAM_ERROR;
+            }
             if (t instanceof HttpException http) {
                 return ofStatus(http.statusCode());
             }

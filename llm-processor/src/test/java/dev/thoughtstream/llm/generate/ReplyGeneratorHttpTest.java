@@ -315,6 +315,53 @@ class ReplyGeneratorHttpTest {
         assertFalse(metrics.scrape().contains(API_KEY));
     }
 
+    @ParameterizedTest(name = "{0}")
+    @EnumSource(WireFormat.class)
+    void anErrorInsideTheStreamBeforeAnyPartIsRetriedAndItsPartialTextIsNeverSent(WireFormat wire) throws Exception {
+        // given a provider whose first stream reports an error after two tokens, and whose second answers
+        ReplyGenerator generator = start(wire, Map.of(LlmConfig.MAX_ATTEMPTS, "3"));
+        llm.enqueue(Behavior.builder()
+                .reply("This answer breaks.\n\nNever mind.")
+                .errorAfterTokens(2)
+                .build());
+        llm.enqueue(Behavior.replying("Fine, thanks.\n\nAnd you?"));
+
+        // when a thought is answered
+        ReplyResult result =
+                generator.generate(thought("Hi"), sent::add).result().get(30, TimeUnit.SECONDS);
+
+        // then the broken stream counts as an error and is retried, and only the second answer reaches the person
+        assertEquals(Outcome.ANSWERED, result.outcome());
+        assertEquals(List.of("Fine, thanks.", "And you?"), texts());
+        assertEquals(2, llm.requestCount());
+        assertEquals(1, counter(LlmMetrics.ERRORS, "kind", "stream_error"));
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @EnumSource(WireFormat.class)
+    void anErrorInsideTheStreamAfterAPartEndsWithTheApologyNotWithAHalfAnswer(WireFormat wire) throws Exception {
+        // given a stream that reports an error once its first paragraph is complete and the second has begun
+        String text = "First part here.\n\nSecond part that breaks off.";
+        List<String> tokens = Tokens.split(text);
+        int intoSecond = 0;
+        while (!tokens.get(intoSecond).contains("Second")) {
+            intoSecond++;
+        }
+        ReplyGenerator generator = start(wire, Map.of(LlmConfig.MAX_ATTEMPTS, "3"));
+        llm.enqueue(
+                Behavior.builder().reply(text).errorAfterTokens(intoSecond + 1).build());
+
+        // when a thought is answered
+        ReplyResult result =
+                generator.generate(thought("Hi"), sent::add).result().get(30, TimeUnit.SECONDS);
+
+        // then the part already sent stays, nothing of the broken paragraph follows it, and the apology ends the reply
+        assertEquals(Outcome.FAILED, result.outcome());
+        assertEquals(List.of("First part here.", APOLOGY), texts());
+        assertEquals(1, llm.requestCount(), "not retried once a part was sent");
+        assertTrue(result.error().orElseThrow().startsWith("stream_error: "), result::toString);
+    }
+
     @Test
     void anExhaustedQuotaIsABillingStopNotARateLimitAndIsNotRetried() throws Exception {
         // given an OpenAI account out of quota (429 insufficient_quota), and retries allowed

@@ -202,12 +202,12 @@ class ReplyGeneratorTest {
     }
 
     @Test
-    void aCutOffStreamIsAnsweredWithWhatArrived() throws Exception {
+    void aStreamStoppedAtTheLengthLimitIsAnsweredWithWhatArrived() throws Exception {
         ManualModel model = new ManualModel();
         ReplyGeneration generation = generator(model, 4096, LONG_TIMEOUT).generate(thought("1:1", 1L, 1L, "hi"), sink);
 
         model.token("Sure thing.\n\nLet me");
-        model.complete("Sure thing.\n\nLet me", null);
+        model.complete("Sure thing.\n\nLet me", FinishReason.LENGTH);
 
         assertEquals(
                 Outcome.TRUNCATED, generation.result().get(10, TimeUnit.SECONDS).outcome());
@@ -216,12 +216,29 @@ class ReplyGeneratorTest {
     }
 
     @Test
-    void aCutOffStreamWithoutTextIsApologisedFor() throws Exception {
+    void aStreamEndedWithoutAFinishReasonIsAFailedGenerationNotAShortAnswer() throws Exception {
+        // given a stream that sent one paragraph and part of the next
+        ManualModel model = new ManualModel();
+        ReplyGeneration generation = generator(model, 4096, LONG_TIMEOUT).generate(thought("1:1", 1L, 1L, "hi"), sink);
+        model.token("Sure thing.\n\nLet me");
+
+        // when it completes without a finish reason (how an error inside the stream ends it)
+        model.complete("Sure thing.\n\nLet me", null);
+
+        // then the half paragraph is not sent: the part already sent is followed by the apology
+        assertEquals(
+                Outcome.FAILED, generation.result().get(10, TimeUnit.SECONDS).outcome());
+        assertEquals(List.of("Sure thing.", APOLOGY), texts());
+        assertTrue(sent.get(1).last());
+    }
+
+    @Test
+    void anAnswerWithoutTextIsApologisedFor() throws Exception {
         ManualModel model = new ManualModel();
         ReplyGeneration generation = generator(model, 4096, LONG_TIMEOUT).generate(thought("1:1", 1L, 1L, "hi"), sink);
 
         model.token(" \n ");
-        model.complete("", null);
+        model.complete("", FinishReason.STOP);
 
         assertEquals(
                 Outcome.APOLOGISED,

@@ -12,6 +12,7 @@ import dev.langchain4j.exception.ModelNotFoundException;
 import dev.langchain4j.exception.RateLimitException;
 import dev.langchain4j.exception.TimeoutException;
 import dev.langchain4j.internal.ExceptionMapper;
+import dev.langchain4j.model.ollama.OllamaStreamingException;
 import dev.thoughtstream.common.config.Secret;
 import java.io.IOException;
 import java.net.ConnectException;
@@ -43,6 +44,7 @@ class ErrorKindTest {
         assertEquals(ErrorKind.TIMEOUT, ErrorKind.of(new TimeoutException(new HttpTimeoutException("t"))));
         assertEquals(ErrorKind.CONNECTION, ErrorKind.of(new LangChain4jException("closed", new IOException("closed"))));
         assertEquals(ErrorKind.CONNECTION, ErrorKind.of(new RuntimeException(new ConnectException("refused"))));
+        assertEquals(ErrorKind.STREAM_ERROR, ErrorKind.of(new OllamaStreamingException("model crashed")));
         assertEquals(ErrorKind.OTHER, ErrorKind.of(new IllegalArgumentException("bug")));
     }
 

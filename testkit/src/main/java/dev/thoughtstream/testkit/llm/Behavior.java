@@ -28,6 +28,7 @@ public final class Behavior {
     private final boolean hang;
     private final int stallAfterTokens;
     private final int cutOffAfterTokens;
+    private final int errorAfterTokens;
 
     private Behavior(Builder b) {
         this.reply = b.reply;
@@ -40,6 +41,7 @@ public final class Behavior {
         this.hang = b.hang;
         this.stallAfterTokens = b.stallAfterTokens;
         this.cutOffAfterTokens = b.cutOffAfterTokens;
+        this.errorAfterTokens = b.errorAfterTokens;
     }
 
     public static Builder builder() {
@@ -89,9 +91,22 @@ public final class Behavior {
         return builder().stallAfterTokens(tokens).build();
     }
 
+    /**
+     * Streams {@code tokens} tokens, then reports an error inside the stream and ends it; see
+     * {@link Builder#errorAfterTokens(int)}.
+     */
+    public static Behavior failingMidStreamAfter(int tokens) {
+        return builder().errorAfterTokens(tokens).build();
+    }
+
     /** Streams {@code tokens} tokens, then drops the connection; see {@link Builder#cutOffAfterTokens(int)}. */
     public static Behavior cuttingOffAfter(int tokens) {
         return builder().cutOffAfterTokens(tokens).build();
+    }
+
+    /** Tokens streamed before an error inside the stream ends it, if scripted. */
+    public OptionalInt errorAfterTokens() {
+        return errorAfterTokens < 0 ? OptionalInt.empty() : OptionalInt.of(errorAfterTokens);
     }
 
     /** The fixed reply text, if any; otherwise the server's {@link Responder} decides. */
@@ -179,6 +194,7 @@ public final class Behavior {
         private boolean hang;
         private int stallAfterTokens = -1;
         private int cutOffAfterTokens = -1;
+        private int errorAfterTokens = -1;
 
         private Builder() {}
 
@@ -222,6 +238,21 @@ public final class Behavior {
                 throw new IllegalArgumentException("retryAfterSeconds must not be negative: " + seconds);
             }
             this.retryAfterSeconds = seconds;
+            return this;
+        }
+
+        /**
+         * Streams this many tokens, then sends an error inside the stream, as the providers do when generation fails
+         * after the response began (HTTP 200 already sent): OpenAI a {@code data: {"error": {...}}} event, Ollama an
+         * {@code {"error": "..."}} line (Ollama's API docs, "Errors", "Errors that occur while streaming": the error
+         * "will be returned as an object in the application/x-ndjson format with an error property" and the status
+         * is not changed). The stream then ends without a finish reason. Only for streaming requests.
+         */
+        public Builder errorAfterTokens(int tokens) {
+            if (tokens < 0) {
+                throw new IllegalArgumentException("errorAfterTokens must not be negative: " + tokens);
+            }
+            this.errorAfterTokens = tokens;
             return this;
         }
 
@@ -280,8 +311,13 @@ public final class Behavior {
                 throw new IllegalArgumentException("hang() never answers; it cannot be combined with a status,"
                         + " a reply, a stall or a cut-off");
             }
-            if (stallAfterTokens >= 0 && cutOffAfterTokens >= 0) {
-                throw new IllegalArgumentException("choose one of stallAfterTokens and cutOffAfterTokens");
+            if ((stallAfterTokens >= 0 ? 1 : 0) + (cutOffAfterTokens >= 0 ? 1 : 0) + (errorAfterTokens >= 0 ? 1 : 0)
+                    > 1) {
+                throw new IllegalArgumentException(
+                        "choose one of stallAfterTokens, cutOffAfterTokens and errorAfterTokens");
+            }
+            if (status != 0 && errorAfterTokens >= 0) {
+                throw new IllegalArgumentException("an error status sends no stream; it cannot error mid-stream");
             }
             if (status != 0 && (reply != null || stallAfterTokens >= 0 || cutOffAfterTokens >= 0)) {
                 throw new IllegalArgumentException("an error status sends no reply; it cannot be combined with"

@@ -31,6 +31,9 @@ interface Dialect {
 
     byte[] error(int status, String message);
 
+    /** An error reported inside a stream that already began (HTTP 200 sent), after which the stream ends. */
+    byte[] streamError(Reply reply, String message);
+
     /** An error whose kind the wire format can name ({@code code}); formats without one ignore it. */
     default byte[] error(int status, String message, String code) {
         return error(status, message);

@@ -549,7 +549,8 @@ public final class FakeLlmServer implements AutoCloseable {
         List<String> tokens = reply.tokens();
         OptionalInt stallAfter = behavior.stallAfterTokens();
         OptionalInt cutOffAfter = behavior.cutOffAfterTokens();
-        int limit = Math.min(tokens.size(), stallAfter.orElse(cutOffAfter.orElse(tokens.size())));
+        OptionalInt errorAfter = behavior.errorAfterTokens();
+        int limit = Math.min(tokens.size(), stallAfter.orElse(cutOffAfter.orElse(errorAfter.orElse(tokens.size()))));
         long pauseNanos = behavior.tokensPerSecond() > 0 ? Math.round(1e9 / behavior.tokensPerSecond()) : 0;
 
         ex.getResponseHeaders().set("Content-Type", dialect.streamContentType());
@@ -580,6 +581,16 @@ public final class FakeLlmServer implements AutoCloseable {
                 LOG.debug("Stream #{}: cutting off after {} tokens", requestNo, limit);
                 cutOffPending.set(Boolean.TRUE);
                 throw new AbortConnection("stream #" + requestNo + " cut off after " + limit + " tokens");
+            }
+            if (errorAfter.isPresent()) {
+                LOG.debug("Stream #{}: an error inside the stream after {} tokens", requestNo, limit);
+                write(
+                        out,
+                        dialect.streamError(reply, "The server had an error while generating (scripted mid-stream)"));
+                out.close();
+                completedStreams.incrementAndGet();
+                ex.close();
+                return;
             }
             write(out, dialect.streamEnd(reply, clock.instant()));
             out.close();

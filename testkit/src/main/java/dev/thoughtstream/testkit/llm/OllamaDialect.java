@@ -68,6 +68,16 @@ final class OllamaDialect implements Dialect {
     }
 
     @Override
+    public byte[] streamError(Reply reply, String message) {
+        // One NDJSON line, like every other line of the stream (Ollama's API docs, "Errors", streaming).
+        byte[] error = error(500, message);
+        byte[] line = new byte[error.length + 1];
+        System.arraycopy(error, 0, line, 0, error.length);
+        line[error.length] = '\n';
+        return line;
+    }
+
+    @Override
     public byte[] error(int status, String message) {
         ObjectNode root = Json.mapper().createObjectNode();
         root.put("error", message);

@@ -99,6 +99,16 @@ final class OpenAiDialect implements Dialect {
         return out.toByteArray();
     }
 
+    /**
+     * An SSE event whose data is an error object instead of a chunk, as OpenAI sends when a generation fails after the
+     * stream began (the same {@code {"error": {...}}} shape as its error responses); no {@code [DONE]} follows.
+     */
+    @Override
+    public byte[] streamError(Reply reply, String message) {
+        byte[] error = error(500, message);
+        return ("data: " + new String(error, StandardCharsets.UTF_8) + "\n\n").getBytes(StandardCharsets.UTF_8);
+    }
+
     @Override
     public byte[] keepAlive(Reply reply, Instant now) {
         // An SSE comment line: clients skip it, it delivers no event.
