@@ -362,6 +362,31 @@ class ReplyGeneratorHttpTest {
         assertTrue(result.error().orElseThrow().startsWith("stream_error: "), result::toString);
     }
 
+    @ParameterizedTest(name = "{0}")
+    @EnumSource(WireFormat.class)
+    void aReplyCutByTheOutputLimitIsAnsweredWithWhatArrivedAsTruncated(WireFormat wire) throws Exception {
+        // given a provider whose output limit cuts the reply inside its second paragraph (finish reason length)
+        String text = "One short paragraph.\n\nA second one that goes on and on.";
+        List<String> tokens = Tokens.split(text);
+        int intoSecond = 0;
+        while (!tokens.get(intoSecond).contains("second")) {
+            intoSecond++;
+        }
+        ReplyGenerator generator = start(wire, Map.of(LlmConfig.MAX_ATTEMPTS, "3"));
+        llm.enqueue(
+                Behavior.builder().reply(text).lengthLimitTokens(intoSecond + 1).build());
+
+        // when a thought is answered
+        ReplyResult result =
+                generator.generate(thought("Hi"), sent::add).result().get(30, TimeUnit.SECONDS);
+
+        // then it is answered with what the model wrote, as TRUNCATED, without a retry
+        assertEquals(Outcome.TRUNCATED, result.outcome());
+        assertEquals(List.of("One short paragraph.", "A second"), texts());
+        assertTrue(sent.get(1).last());
+        assertEquals(1, llm.requestCount());
+    }
+
     @Test
     void anExhaustedQuotaIsABillingStopNotARateLimitAndIsNotRetried() throws Exception {
         // given an OpenAI account out of quota (429 insufficient_quota), and retries allowed

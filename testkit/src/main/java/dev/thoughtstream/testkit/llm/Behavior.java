@@ -29,6 +29,7 @@ public final class Behavior {
     private final int stallAfterTokens;
     private final int cutOffAfterTokens;
     private final int errorAfterTokens;
+    private final int lengthLimitTokens;
 
     private Behavior(Builder b) {
         this.reply = b.reply;
@@ -42,6 +43,7 @@ public final class Behavior {
         this.stallAfterTokens = b.stallAfterTokens;
         this.cutOffAfterTokens = b.cutOffAfterTokens;
         this.errorAfterTokens = b.errorAfterTokens;
+        this.lengthLimitTokens = b.lengthLimitTokens;
     }
 
     public static Builder builder() {
@@ -102,6 +104,19 @@ public final class Behavior {
     /** Streams {@code tokens} tokens, then drops the connection; see {@link Builder#cutOffAfterTokens(int)}. */
     public static Behavior cuttingOffAfter(int tokens) {
         return builder().cutOffAfterTokens(tokens).build();
+    }
+
+    /**
+     * The reply cut by the provider's output limit after {@code tokens} tokens: what was generated so far, ending
+     * with finish reason {@code length} (OpenAI's {@code finish_reason}, Ollama's {@code done_reason}).
+     */
+    public static Behavior stoppingAtLength(int tokens) {
+        return builder().lengthLimitTokens(tokens).build();
+    }
+
+    /** The output limit in tokens, if scripted; a longer reply ends there with finish reason {@code length}. */
+    public OptionalInt lengthLimitTokens() {
+        return lengthLimitTokens < 0 ? OptionalInt.empty() : OptionalInt.of(lengthLimitTokens);
     }
 
     /** Tokens streamed before an error inside the stream ends it, if scripted. */
@@ -195,6 +210,7 @@ public final class Behavior {
         private int stallAfterTokens = -1;
         private int cutOffAfterTokens = -1;
         private int errorAfterTokens = -1;
+        private int lengthLimitTokens = -1;
 
         private Builder() {}
 
@@ -253,6 +269,15 @@ public final class Behavior {
                 throw new IllegalArgumentException("errorAfterTokens must not be negative: " + tokens);
             }
             this.errorAfterTokens = tokens;
+            return this;
+        }
+
+        /** Cuts a longer reply after this many tokens with finish reason {@code length}, as an output limit does. */
+        public Builder lengthLimitTokens(int tokens) {
+            if (tokens < 1) {
+                throw new IllegalArgumentException("lengthLimitTokens must be at least 1: " + tokens);
+            }
+            this.lengthLimitTokens = tokens;
             return this;
         }
 
@@ -315,6 +340,9 @@ public final class Behavior {
                     > 1) {
                 throw new IllegalArgumentException(
                         "choose one of stallAfterTokens, cutOffAfterTokens and errorAfterTokens");
+            }
+            if (status != 0 && lengthLimitTokens >= 0) {
+                throw new IllegalArgumentException("an error status sends no reply; it has no length limit");
             }
             if (status != 0 && errorAfterTokens >= 0) {
                 throw new IllegalArgumentException("an error status sends no stream; it cannot error mid-stream");

@@ -499,15 +499,25 @@ public final class FakeLlmServer implements AutoCloseable {
             }
         }
         String id = (dialect.format() == WireFormat.OPENAI ? "chatcmpl-fake-" : "fake-") + replyIds.incrementAndGet();
+        List<String> tokens = Tokens.split(text);
+        String finishReason = "stop";
+        if (behavior.lengthLimitTokens().isPresent()
+                && behavior.lengthLimitTokens().getAsInt() < tokens.size()) {
+            // The output limit cuts the reply where it is: what was generated so far, with finish reason length.
+            tokens = tokens.subList(0, behavior.lengthLimitTokens().getAsInt());
+            text = String.join("", tokens);
+            finishReason = "length";
+        }
         Reply reply = new Reply(
                 id,
                 call.model(),
                 clock.instant(),
                 text,
-                Tokens.split(text),
+                tokens,
                 call.promptTokens(),
                 call.includeUsage(),
-                startNanos);
+                startNanos,
+                finishReason);
         if (call.stream()) {
             stream(ex, dialect, request, reply, behavior, requestNo);
         } else {

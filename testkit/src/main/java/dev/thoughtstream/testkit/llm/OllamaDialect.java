@@ -96,7 +96,7 @@ final class OllamaDialect implements Dialect {
 
     private static void finish(ObjectNode root, Reply reply) {
         long total = Math.max(1, System.nanoTime() - reply.startNanos());
-        root.put("done_reason", "stop");
+        root.put("done_reason", reply.finishReason());
         root.put("done", true);
         root.put("total_duration", total);
         root.put("load_duration", 0);

@@ -50,7 +50,7 @@ final class OpenAiDialect implements Dialect {
         message.put("content", reply.text());
         message.putNull("refusal");
         choice.putNull("logprobs");
-        choice.put("finish_reason", "stop");
+        choice.put("finish_reason", reply.finishReason());
         root.set("usage", usage(reply));
         root.put("system_fingerprint", SYSTEM_FINGERPRINT);
         return json(root);
@@ -88,7 +88,7 @@ final class OpenAiDialect implements Dialect {
         choice.put("index", 0);
         choice.putObject("delta");
         choice.putNull("logprobs");
-        choice.put("finish_reason", "stop");
+        choice.put("finish_reason", reply.finishReason());
         out.writeBytes(event(last));
         if (reply.includeUsage()) {
             ObjectNode usage = chunk(reply);
