@@ -141,28 +141,14 @@ public final class LlmProcessor implements Service {
                 claims,
                 metrics,
                 clock,
-                "#" + UUID.randomUUID().toString().substring(0, 8));
+                "#" + UUID.randomUUID().toString().substring(0, 8),
+                ProviderBudget.unlimited());
     }
 
     /**
-     * @param owner this process's claim owner, {@code <instanceId>#<incarnation>} ({@code Infra.owner()}): a claim
-     *              its previous process left under the same instance id is taken over at once ({@link ThoughtClaims});
-     *              {@code #<incarnation>} without an instance id
-     */
-    public LlmProcessor(
-            KafkaSettings kafka,
-            Topics topics,
-            LlmConfig config,
-            ReplyGenerator generator,
-            ChatActivity activity,
-            ClaimStore claims,
-            Metrics metrics,
-            Clock clock,
-            String owner) {
-        this(kafka, topics, config, generator, activity, claims, metrics, clock, owner, ProviderBudget.unlimited());
-    }
-
-    /**
+     * @param owner  this process's claim owner, {@code <instanceId>#<incarnation>} ({@code Infra.owner()}): a claim
+     *               its previous process left under the same instance id is taken over at once
+     *               ({@link ThoughtClaims}); {@code #<incarnation>} without an instance id
      * @param budget the provider budget {@code generator} asks before every model call; closed once the processor
      *               has stopped
      */

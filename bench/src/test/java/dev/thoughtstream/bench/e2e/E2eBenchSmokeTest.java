@@ -8,6 +8,7 @@ import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
@@ -21,72 +22,82 @@ class E2eBenchSmokeTest {
     private static final Pattern PERCENTILES = Pattern.compile("p50 -?\\d+(\\.\\d+)?.*p95 -?\\d+(\\.\\d+)?.*"
             + "p99 -?\\d+(\\.\\d+)?.*max -?\\d+(\\.\\d+)?.*\\(n=[1-9]\\d*\\)");
 
+    /**
+     * {@code options} after the realistic load and the capacity run at a size that finishes in seconds, each in
+     * {@code modes} (share and/or group).
+     */
+    private static String[] withTinyModelScenarios(String modes, String... options) {
+        List<String> args = new ArrayList<>(List.of(
+                "--real-chats",
+                "4",
+                "--real-turn-every",
+                "2s",
+                "--real-ttft",
+                "100ms",
+                "--real-tokens-per-second",
+                "200",
+                "--real-warmup",
+                "1s",
+                "--real-duration",
+                "3s",
+                "--real-modes",
+                modes,
+                "--capacity-rate",
+                "20",
+                "--capacity-ttft",
+                "100ms",
+                "--capacity-tokens-per-second",
+                "200",
+                "--capacity-warmup",
+                "1s",
+                "--capacity-duration",
+                "3s",
+                "--capacity-context-messages",
+                "4",
+                "--capacity-max-in-flight",
+                "64",
+                "--capacity-modes",
+                modes));
+        args.addAll(List.of(options));
+        return args.toArray(String[]::new);
+    }
+
     @Test
     void aTinyRunCompletesAndPrintsEverySectionWithFigures(@TempDir Path workDir) throws Exception {
         // Given a run of 5 chats for a few seconds, and a couple of chats per scenario (the realistic load and the
         // capacity run in one mode each: the next test runs both modes)
-        E2eOptions options = E2eOptions.parse(new String[] {
-            "--real-chats",
-            "4",
-            "--real-turn-every",
-            "2s",
-            "--real-ttft",
-            "100ms",
-            "--real-tokens-per-second",
-            "200",
-            "--real-warmup",
-            "1s",
-            "--real-duration",
-            "3s",
-            "--real-modes",
-            "group",
-            "--capacity-rate",
-            "20",
-            "--capacity-ttft",
-            "100ms",
-            "--capacity-tokens-per-second",
-            "200",
-            "--capacity-warmup",
-            "1s",
-            "--capacity-duration",
-            "3s",
-            "--capacity-context-messages",
-            "4",
-            "--capacity-max-in-flight",
-            "64",
-            "--capacity-modes",
-            "group",
-            "--chats",
-            "5",
-            "--rate",
-            "5",
-            "--duration",
-            "4s",
-            "--warmup",
-            "1s",
-            "--lag-interval",
-            "250ms",
-            "--gap-ms",
-            "300",
-            "--stale-chats",
-            "2",
-            "--stale-typing-ms",
-            "500",
-            "--stream-chats",
-            "2",
-            "--floor-duration",
-            "1s",
-            "--floor-warmup",
-            "500ms",
-            "--floor-throughput-for",
-            "500ms",
-            "--restore-chats",
-            "20",
-            "--restore-messages",
-            "5",
-            "--work-dir",
-            workDir.toString(),
-        });
+        E2eOptions options = E2eOptions.parse(withTinyModelScenarios(
+                "group",
+                "--chats",
+                "5",
+                "--rate",
+                "5",
+                "--duration",
+                "4s",
+                "--warmup",
+                "1s",
+                "--lag-interval",
+                "250ms",
+                "--gap-ms",
+                "300",
+                "--stale-chats",
+                "2",
+                "--stale-typing-ms",
+                "500",
+                "--stream-chats",
+                "2",
+                "--floor-duration",
+                "1s",
+                "--floor-warmup",
+                "500ms",
+                "--floor-throughput-for",
+                "500ms",
+                "--restore-chats",
+                "20",
+                "--restore-messages",
+                "5",
+                "--work-dir",
+                workDir.toString()));
         ByteArrayOutputStream bytes = new ByteArrayOutputStream();
 
         // When it runs
@@ -144,46 +155,16 @@ class E2eBenchSmokeTest {
     @Test
     void theRealisticLoadAndTheCapacityRunInBothModesAndPrintTheirFigures(@TempDir Path workDir) throws Exception {
         // Given the realistic load (a paced model over HTTP) and the capacity run alone, tiny, in both llm modes
-        E2eOptions options = E2eOptions.parse(new String[] {
-            "--scenarios",
-            "real,capacity",
-            "--gap-ms",
-            "300",
-            "--lag-interval",
-            "250ms",
-            "--real-chats",
-            "4",
-            "--real-turn-every",
-            "2s",
-            "--real-ttft",
-            "100ms",
-            "--real-tokens-per-second",
-            "200",
-            "--real-warmup",
-            "1s",
-            "--real-duration",
-            "3s",
-            "--real-modes",
-            "share,group",
-            "--capacity-rate",
-            "20",
-            "--capacity-ttft",
-            "100ms",
-            "--capacity-tokens-per-second",
-            "200",
-            "--capacity-modes",
-            "share,group",
-            "--capacity-warmup",
-            "1s",
-            "--capacity-duration",
-            "3s",
-            "--capacity-context-messages",
-            "4",
-            "--capacity-max-in-flight",
-            "64",
-            "--work-dir",
-            workDir.toString(),
-        });
+        E2eOptions options = E2eOptions.parse(withTinyModelScenarios(
+                "share,group",
+                "--scenarios",
+                "real,capacity",
+                "--gap-ms",
+                "300",
+                "--lag-interval",
+                "250ms",
+                "--work-dir",
+                workDir.toString()));
         ByteArrayOutputStream bytes = new ByteArrayOutputStream();
 
         // When it runs

@@ -342,14 +342,11 @@ class ReplyGeneratorHttpTest {
     void anErrorInsideTheStreamAfterAPartEndsWithTheApologyNotWithAHalfAnswer(WireFormat wire) throws Exception {
         // given a stream that reports an error once its first paragraph is complete and the second has begun
         String text = "First part here.\n\nSecond part that breaks off.";
-        List<String> tokens = Tokens.split(text);
-        int intoSecond = 0;
-        while (!tokens.get(intoSecond).contains("Second")) {
-            intoSecond++;
-        }
         ReplyGenerator generator = start(wire, Map.of(LlmConfig.MAX_ATTEMPTS, "3"));
-        llm.enqueue(
-                Behavior.builder().reply(text).errorAfterTokens(intoSecond + 1).build());
+        llm.enqueue(Behavior.builder()
+                .reply(text)
+                .errorAfterTokens(tokensThrough(text, "Second"))
+                .build());
 
         // when a thought is answered
         ReplyResult result =
@@ -367,14 +364,11 @@ class ReplyGeneratorHttpTest {
     void aReplyCutByTheOutputLimitIsAnsweredWithWhatArrivedAsTruncated(WireFormat wire) throws Exception {
         // given a provider whose output limit cuts the reply inside its second paragraph (finish reason length)
         String text = "One short paragraph.\n\nA second one that goes on and on.";
-        List<String> tokens = Tokens.split(text);
-        int intoSecond = 0;
-        while (!tokens.get(intoSecond).contains("second")) {
-            intoSecond++;
-        }
         ReplyGenerator generator = start(wire, Map.of(LlmConfig.MAX_ATTEMPTS, "3"));
-        llm.enqueue(
-                Behavior.builder().reply(text).lengthLimitTokens(intoSecond + 1).build());
+        llm.enqueue(Behavior.builder()
+                .reply(text)
+                .lengthLimitTokens(tokensThrough(text, "second"))
+                .build());
 
         // when a thought is answered
         ReplyResult result =
@@ -585,6 +579,17 @@ class ReplyGeneratorHttpTest {
         all[1] = provider();
         System.arraycopy(labels, 0, all, 2, labels.length);
         return metrics.counter(name, "", all).count();
+    }
+
+    /** How many of the fake server's tokens of {@code text} it takes to reach the one containing {@code word}. */
+    private static int tokensThrough(String text, String word) {
+        List<String> tokens = Tokens.split(text);
+        for (int i = 0; i < tokens.size(); i++) {
+            if (tokens.get(i).contains(word)) {
+                return i + 1;
+            }
+        }
+        throw new IllegalArgumentException("no token of '" + text + "' contains '" + word + "'");
     }
 
     private List<String> texts() {

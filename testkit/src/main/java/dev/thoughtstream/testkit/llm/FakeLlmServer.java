@@ -597,12 +597,9 @@ public final class FakeLlmServer implements AutoCloseable {
                 write(
                         out,
                         dialect.streamError(reply, "The server had an error while generating (scripted mid-stream)"));
-                out.close();
-                completedStreams.incrementAndGet();
-                ex.close();
-                return;
+            } else {
+                write(out, dialect.streamEnd(reply, clock.instant()));
             }
-            write(out, dialect.streamEnd(reply, clock.instant()));
             out.close();
         } catch (AbortConnection e) {
             throw e;
