@@ -5,6 +5,7 @@ import dev.thoughtstream.common.retry.Backoff;
 import dev.thoughtstream.common.topic.Topics;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -14,7 +15,10 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.admin.OffsetSpec;
 import org.apache.kafka.clients.admin.TopicDescription;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.RetriableException;
 import org.apache.kafka.common.errors.TopicExistsException;
 import org.apache.kafka.common.errors.UnknownTopicOrPartitionException;
 import org.slf4j.Logger;
@@ -56,6 +60,7 @@ public final class TopicAdmin {
                 }
             }
             Map<String, TopicDescription> described = describeWhenKnown(admin, topics.allNames(), deadline);
+            awaitServed(admin, described, deadline);
             int expected = described.get(topics.updates().name()).partitions().size();
             for (String chatKeyed : List.of(
                     topics.thoughts().name(),
@@ -77,6 +82,38 @@ public final class TopicAdmin {
         } catch (ExecutionException | TimeoutException e) {
             throw new IllegalStateException(
                     "cannot create or describe topics at " + settings.bootstrapServers() + ": " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * Metadata can name a partition's leader a moment before that broker serves it. An idempotent producer whose
+     * first batch meets NOT_LEADER there while its later batches land can be left retrying OUT_OF_ORDER_SEQUENCE
+     * forever, so nothing is produced until every partition answers a listing of its offsets.
+     */
+    private static void awaitServed(Admin admin, Map<String, TopicDescription> described, long deadline)
+            throws InterruptedException, ExecutionException, TimeoutException {
+        Map<TopicPartition, OffsetSpec> partitions = new HashMap<>();
+        described.forEach((name, description) -> description
+                .partitions()
+                .forEach(p -> partitions.put(new TopicPartition(name, p.partition()), OffsetSpec.latest())));
+        Backoff.Sequence retries = DESCRIBE_BACKOFF.sequence();
+        while (true) {
+            long leftMs = Math.max(1, TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime()));
+            try {
+                admin.listOffsets(partitions).all().get(leftMs, TimeUnit.MILLISECONDS);
+                return;
+            } catch (ExecutionException e) {
+                if (!(e.getCause() instanceof RetriableException) || System.nanoTime() >= deadline) {
+                    throw e;
+                }
+                long backoffMs = retries.nextMillis();
+                LOG.debug(
+                        "topics {} not served yet ({}); asking again in {} ms",
+                        described.keySet(),
+                        e.getCause().getClass().getSimpleName(),
+                        backoffMs);
+                TimeUnit.MILLISECONDS.sleep(backoffMs);
+            }
         }
     }
 
