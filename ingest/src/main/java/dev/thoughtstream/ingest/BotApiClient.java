@@ -230,7 +230,9 @@ public final class BotApiClient {
     /** The cause is left out: it may quote the URL, which holds the token. */
     private IllegalStateException transportFailure(String method, Throwable e) {
         return new IllegalStateException(
-                method + " at " + telegram.apiUrl() + " failed: " + telegram.token().describe(e), null);
+                method + " at " + telegram.apiUrl() + " failed: "
+                        + telegram.token().describe(e),
+                null);
     }
 
     private JsonNode result(String method, HttpResponse<String> response) {

@@ -5,10 +5,10 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import dev.thoughtstream.common.config.Config;
 import dev.thoughtstream.common.config.Secret;
 import dev.thoughtstream.common.config.TelegramSettings;
-import com.fasterxml.jackson.databind.JsonNode;
 import dev.thoughtstream.testkit.telegram.ApiCall;
 import dev.thoughtstream.testkit.telegram.TelegramEmulator;
 import java.net.http.HttpClient;
@@ -69,14 +69,19 @@ class BotApiClientTest {
         long second = telegram.injectMessage(42, "two").updateId();
 
         // When polled without an offset, then with the second's id
-        List<JsonNode> all = client().getUpdates(0, 0, 100, Duration.ofSeconds(5)).await();
+        List<JsonNode> all =
+                client().getUpdates(0, 0, 100, Duration.ofSeconds(5)).await();
         List<JsonNode> rest =
                 client().getUpdates(second, 0, 100, Duration.ofSeconds(5)).await();
 
         // Then the first answer holds both as Telegram sent them, and the offset confirmed the first
-        assertEquals(List.of(first, second), all.stream().map(u -> u.path("update_id").asLong()).toList());
+        assertEquals(
+                List.of(first, second),
+                all.stream().map(u -> u.path("update_id").asLong()).toList());
         assertEquals("one", all.get(0).at("/message/text").asText());
-        assertEquals(List.of(second), rest.stream().map(u -> u.path("update_id").asLong()).toList());
+        assertEquals(
+                List.of(second),
+                rest.stream().map(u -> u.path("update_id").asLong()).toList());
         assertEquals(1, telegram.pendingUpdates());
     }
 

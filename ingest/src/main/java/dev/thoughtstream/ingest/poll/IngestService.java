@@ -95,15 +95,15 @@ public final class IngestService implements Service {
         }
 
         @Override
-        public void failed(Throwable e, String updateIds) {
+        public void failed(Throwable e, String what) {
             if (closing) {
                 return;
             }
             failure.compareAndSet(null, e);
             LOG.error(
-                    "ingest stopped polling: writing update(s) {} failed; they stay unconfirmed and Telegram will "
-                            + "redeliver them to the next poller",
-                    updateIds,
+                    "ingest stopped polling: {} failed; what was not written stays unconfirmed and Telegram will "
+                            + "redeliver it to the next poller",
+                    what,
                     e);
             terminated.countDown();
         }

@@ -46,8 +46,11 @@ final class PollingTerm {
         /** A batch was left unconfirmed because the fence found the lease lost. */
         void fenceRejected();
 
-        /** Writing a batch failed for a reason other than the term ending: polling has stopped on its own. */
-        void failed(Throwable failure, String updateIds);
+        /**
+         * Writing a batch (or the poller itself) failed for a reason other than the term ending: polling has stopped
+         * on its own. {@code what} names what failed, e.g. {@code "writing update(s) [5..7]"}.
+         */
+        void failed(Throwable failure, String what);
 
         /** Telegram restarted its update ids (logged by the term). */
         void updateIdsRestarted();
@@ -105,6 +108,13 @@ final class PollingTerm {
                         last);
                 setup.listener().updateIdsRestarted();
             }
+
+            @Override
+            public void pollerFailed(Throwable failure) {
+                if (!ended) {
+                    setup.listener().failed(failure, "the Telegram poller");
+                }
+            }
         });
         LOG.info(
                 "ingest polling {} (timeout {} s) into {}{}",
@@ -159,7 +169,7 @@ final class PollingTerm {
             throw e;
         } catch (RuntimeException | Error e) {
             if (!ended) {
-                setup.listener().failed(e, idRange(updates));
+                setup.listener().failed(e, "writing update(s) " + idRange(updates));
             }
             throw e;
         }

@@ -53,6 +53,9 @@ final class TelegramPolling {
 
         /** Telegram restarted its update ids: {@code first} arrived after {@code last}, and is not above it. */
         void idsRestarted(long last, long first);
+
+        /** The loop itself failed (a bug): it has ended. */
+        void pollerFailed(Throwable failure);
     }
 
     private final TelegramSettings telegram;
@@ -98,7 +101,13 @@ final class TelegramPolling {
             throw new IllegalStateException(
                     "cannot start long polling at " + telegram.apiUrl() + ": " + e.getMessage(), null);
         }
-        loop = poller.submit(() -> pollLoop(batches));
+        loop = poller.submit(() -> {
+            try {
+                pollLoop(batches);
+            } catch (RuntimeException | Error e) {
+                batches.pollerFailed(e);
+            }
+        });
     }
 
     private void pollLoop(Batches batches) {
@@ -112,8 +121,11 @@ final class TelegramPolling {
             try {
                 updates = fetch(offset);
             } catch (CancellationException e) {
-                // Only stopPolling cancels; the loop condition ends it.
-                continue;
+                if (isStopping()) {
+                    return;
+                }
+                // Only stopPolling cancels; anything else is a bug, reported by the caller of this loop.
+                throw e;
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 return;
@@ -150,8 +162,8 @@ final class TelegramPolling {
     }
 
     private List<JsonNode> fetch(long offset) throws InterruptedException {
-        BotApiClient.PendingUpdates call =
-                botApi.getUpdates(offset, pollTimeout, LIMIT, Duration.ofSeconds(pollTimeout).plus(READ_MARGIN));
+        BotApiClient.PendingUpdates call = botApi.getUpdates(
+                offset, pollTimeout, LIMIT, Duration.ofSeconds(pollTimeout).plus(READ_MARGIN));
         inFlight = call;
         if (isStopping()) {
             // stopPolling may have looked for a call in flight just before this one was registered.

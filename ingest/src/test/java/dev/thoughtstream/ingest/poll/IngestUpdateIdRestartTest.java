@@ -47,8 +47,9 @@ class IngestUpdateIdRestartTest {
     }
 
     @Test
-    void givenTelegramRestartsUpdateIdsLower_whenMessagesArriveBeforeAndAfter_thenEachIsWrittenOnceInOrderAndTheRestartIsCounted()
-            throws IOException {
+    void
+            givenTelegramRestartsUpdateIdsLower_whenMessagesArriveBeforeAndAfter_thenEachIsWrittenOnceInOrderAndTheRestartIsCounted()
+                    throws IOException {
         // given: a bot that has been running a while (ids in the 500s) and an ingest that wrote three messages
         harness.telegram.restartUpdateIds(500);
         IngestService ingest = harness.startIngest(kafka, harness.redis(TestRedis.uniqueKeyPrefix(prefix)));
@@ -59,8 +60,7 @@ class IngestUpdateIdRestartTest {
             sent.add(harness.telegram.injectMessage(71, text));
         }
         long lastBefore = sent.get(2).updateId();
-        Await.until(
-                "the first three confirmed", TIMEOUT, () -> harness.telegram.confirmedOffset() == lastBefore + 1);
+        Await.until("the first three confirmed", TIMEOUT, () -> harness.telegram.confirmedOffset() == lastBefore + 1);
 
         // when: after a (simulated) week without updates Telegram restarts its ids at 1, and three more arrive while
         // ingest still asks for the old offset
@@ -90,9 +90,9 @@ class IngestUpdateIdRestartTest {
                 records.stream().map(r -> r.value().updateId()).toList());
         for (int i = 0; i < sent.size(); i++) {
             StoredUpdate stored = records.get(i).value();
-            assertEquals(sent.get(i).updateId(), stored.update().path("update_id").asLong());
             assertEquals(
-                    texts.get(i), stored.update().at("/message/text").asText(), "update " + i);
+                    sent.get(i).updateId(), stored.update().path("update_id").asLong());
+            assertEquals(texts.get(i), stored.update().at("/message/text").asText(), "update " + i);
         }
 
         // and polling goes on: a later message is written too, without another restart

@@ -147,7 +147,9 @@ final class UpdateQueue {
      */
     private void confirm(long offset) {
         if (offset > 0 && !acceptsOffset(offset)) {
-            LOG.debug("getUpdates offset {} is out of range (next update id {}); answering from the head", offset,
+            LOG.debug(
+                    "getUpdates offset {} is out of range (next update id {}); answering from the head",
+                    offset,
                     nextUpdateId);
             return;
         }

@@ -94,8 +94,12 @@ class TelegramEmulatorUpdateIdRestartTest {
 
         // then once it is confirmed the restart is accepted and the next update gets the new id
         http.postJson(BOT + "getUpdates", "{\"offset\":501}");
-        assertEquals("{\"ok\":true}", http.postJson("/emulator/updates/restart-ids", "{\"next\":7}").body());
-        assertEquals(7, RawHttp.json(http.get("/emulator/state")).path("nextUpdateId").asLong());
+        assertEquals(
+                "{\"ok\":true}",
+                http.postJson("/emulator/updates/restart-ids", "{\"next\":7}").body());
+        assertEquals(
+                7,
+                RawHttp.json(http.get("/emulator/state")).path("nextUpdateId").asLong());
         assertEquals(7, telegram.injectMessage(42, "after").updateId());
         // and a missing or non-positive id is a bad request
         assertEquals(400, http.postJson("/emulator/updates/restart-ids", "{}").statusCode());
