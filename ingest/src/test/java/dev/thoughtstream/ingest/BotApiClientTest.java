@@ -1,14 +1,18 @@
 package dev.thoughtstream.ingest;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import dev.thoughtstream.common.config.Config;
 import dev.thoughtstream.common.config.Secret;
 import dev.thoughtstream.common.config.TelegramSettings;
 import dev.thoughtstream.testkit.telegram.ApiCall;
 import dev.thoughtstream.testkit.telegram.TelegramEmulator;
 import java.net.http.HttpClient;
+import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.AfterEach;
@@ -56,5 +60,50 @@ class BotApiClientTest {
         assertEquals(200, statuses.get(statuses.size() - 1), statuses.toString());
         assertEquals(2, statuses.stream().filter(s -> s == 200).count(), statuses.toString());
         assertEquals(URL, telegram.webhook().url());
+    }
+
+    @Test
+    void getUpdatesGivesTelegramsRawUpdatesAndConfirmsBelowItsOffset() throws InterruptedException {
+        // Given two pending updates
+        long first = telegram.injectMessage(42, "one").updateId();
+        long second = telegram.injectMessage(42, "two").updateId();
+
+        // When polled without an offset, then with the second's id
+        List<JsonNode> all =
+                client().getUpdates(0, 0, 100, Duration.ofSeconds(5)).await();
+        List<JsonNode> rest =
+                client().getUpdates(second, 0, 100, Duration.ofSeconds(5)).await();
+
+        // Then the first answer holds both as Telegram sent them, and the offset confirmed the first
+        assertEquals(
+                List.of(first, second),
+                all.stream().map(u -> u.path("update_id").asLong()).toList());
+        assertEquals("one", all.get(0).at("/message/text").asText());
+        assertEquals(
+                List.of(second),
+                rest.stream().map(u -> u.path("update_id").asLong()).toList());
+        assertEquals(1, telegram.pendingUpdates());
+    }
+
+    @Test
+    void aRefusedGetUpdatesCarriesItsStatusAndRetryAfterButNeverTheToken() {
+        // Given Telegram answering 429 with retry_after, then 409
+        telegram.addFault("getUpdates", 429, 7, 1, null, "Too Many Requests: retry after 7");
+        telegram.addFault("getUpdates", 409, 1);
+
+        // When polled twice
+        BotApiClient.Refused tooMany = assertThrows(
+                BotApiClient.Refused.class,
+                () -> client().getUpdates(0, 0, 100, Duration.ofSeconds(5)).await());
+        BotApiClient.Refused conflict = assertThrows(
+                BotApiClient.Refused.class,
+                () -> client().getUpdates(0, 0, 100, Duration.ofSeconds(5)).await());
+
+        // Then each names its status, the 429 its wait, and neither the token
+        assertEquals(429, tooMany.status());
+        assertEquals(7, tooMany.retryAfterSeconds());
+        assertEquals(409, conflict.status());
+        assertEquals(0, conflict.retryAfterSeconds());
+        assertFalse(tooMany.getMessage().contains(TOKEN.substring(TOKEN.indexOf(':') + 1)), tooMany.getMessage());
     }
 }
