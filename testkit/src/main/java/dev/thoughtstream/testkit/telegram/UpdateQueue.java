@@ -279,7 +279,10 @@ final class UpdateQueue {
                 continue;
             }
             it.remove();
-            retries.remove(p.queue());
+            if (!inFlightByQueue.containsKey(p.queue())) {
+                // It was its queue's head (the oldest expires first): the queue's next update starts afresh.
+                retries.remove(p.queue());
+            }
             expired++;
             dropped = true;
             LOG.warn("Dropping update {}: undelivered for a day", p.updateId());

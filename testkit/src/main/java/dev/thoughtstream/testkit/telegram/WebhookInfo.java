@@ -12,7 +12,7 @@ package dev.thoughtstream.testkit.telegram;
  * @param failedAttempts      failed delivery attempts since the webhook was set
  * @param maxConnections      the most deliveries at once (setWebhook's {@code max_connections}; 0 without webhook)
  * @param expiredCount        updates dropped undelivered because they were a day old (Telegram drops them too, without
- *                            telling the bot) since the webhook was set
+ *                            telling the bot) since the last setWebhook or deleteWebhook
  */
 public record WebhookInfo(
         String url,
