@@ -35,8 +35,10 @@ import org.slf4j.LoggerFactory;
  * }</pre>
  *
  * <p>Telegram semantics kept on purpose: updates stay pending until confirmed by a higher getUpdates offset
- * (or a successful webhook delivery); one long poll at a time (409 for the older); webhook deliveries up to
- * {@code max_connections} at once, one at a time per chat; message ids per chat shared by person and bot;
+ * (or a successful webhook delivery) and are dropped a day old; one long poll at a time (409 for the older); webhook
+ * deliveries up to {@code max_connections} at once, one at a time per chat, chats out of order, failures retried on
+ * Telegram's schedule (up to 60–120 s apart, see {@link Builder#webhookRetryBackoff}); message ids per chat shared by
+ * person and bot;
  * Telegram's error codes and descriptions. Its HTTP answers go out without Nagle's delay ({@code HttpServers}), as a
  * real Bot API server's do. Threads: a bounded pool of named daemon threads for HTTP (each long poll holds one),
  * one daemon thread handing out webhook deliveries and the webhook client's pool; all stopped by {@link #close()}.
@@ -52,8 +54,6 @@ public final class TelegramEmulator implements AutoCloseable {
     private final Clock clock;
     private final BotIdentity bot;
     private final int maxHttpThreads;
-    private final Duration webhookInitialBackoff;
-    private final Duration webhookMaxBackoff;
 
     private final UpdateQueue updates;
     private final ChatRegistry chats;
@@ -75,9 +75,8 @@ public final class TelegramEmulator implements AutoCloseable {
         this.clock = b.clock;
         this.bot = b.bot;
         this.maxHttpThreads = b.maxHttpThreads;
-        this.webhookInitialBackoff = b.webhookInitialBackoff;
-        this.webhookMaxBackoff = b.webhookMaxBackoff;
-        this.updates = new UpdateQueue(b.firstUpdateId);
+        this.updates = new UpdateQueue(
+                b.firstUpdateId, clock, new WebhookRetryPolicy(b.webhookInitialBackoff, b.webhookMaxBackoff));
         this.chats = new ChatRegistry(clock, bot, updates, b.firstMessageId);
         this.faults = new FaultInjector(clock);
         this.calls = new CallLog(clock);
@@ -135,14 +134,7 @@ public final class TelegramEmulator implements AutoCloseable {
         webhookPoster = new PlainHttpPoster(Duration.ofSeconds(5), Duration.ofSeconds(10));
         webhookThread = NamedThreads.daemon("tg-emulator-webhook")
                 .newThread(new WebhookDeliverer(
-                        updates,
-                        webhookClient,
-                        webhookPoster,
-                        webhookConnections,
-                        clock,
-                        webhookInitialBackoff,
-                        webhookMaxBackoff,
-                        Duration.ofSeconds(10)));
+                        updates, webhookClient, webhookPoster, webhookConnections, Duration.ofSeconds(10)));
         webhookThread.start();
         LOG.info("Telegram emulator listening on {} (bot @{})", baseUrl(), bot.username());
         return this;
@@ -355,8 +347,8 @@ public final class TelegramEmulator implements AutoCloseable {
         private String botToken;
         private BotIdentity bot = BotIdentity.DEFAULT;
         private int maxHttpThreads = 64;
-        private Duration webhookInitialBackoff = Duration.ofMillis(250);
-        private Duration webhookMaxBackoff = Duration.ofSeconds(10);
+        private Duration webhookInitialBackoff = WebhookRetryPolicy.TELEGRAM_FIRST_DELAY;
+        private Duration webhookMaxBackoff = WebhookRetryPolicy.TELEGRAM_MAX_DELAY;
         private long firstUpdateId = 1;
         private int firstMessageId = 1;
 
@@ -429,7 +421,14 @@ public final class TelegramEmulator implements AutoCloseable {
             return this;
         }
 
-        /** Delay before retrying a failed webhook delivery, doubling up to {@code max}. */
+        /**
+         * Scales Telegram's retry schedule of failed webhook deliveries, for tests that cannot wait minutes: the
+         * first failure of an update is retried at once, later ones after {@code 2 × initial}, doubling, capped at a
+         * value drawn between {@code max} and {@code 2 × max} each time. Telegram's (the default) is 1 s and 60 s:
+         * 0, 2, 4, 8, 16, 32 s, then 60–120 s. A {@code Retry-After} in the webhook's answer and the day after which
+         * an undelivered update is dropped are not scaled. For time without waiting, give the emulator a clock the
+         * test moves ({@link #clock}); the deliverer notices a moved clock within a few milliseconds.
+         */
         public Builder webhookRetryBackoff(Duration initial, Duration max) {
             if (initial.isNegative() || initial.isZero() || max.compareTo(initial) < 0) {
                 throw new IllegalArgumentException("webhook backoff needs 0 < initial <= max");
