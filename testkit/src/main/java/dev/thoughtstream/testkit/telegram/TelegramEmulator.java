@@ -355,9 +355,10 @@ public final class TelegramEmulator implements AutoCloseable {
         private Builder() {}
 
         /**
-         * Where update ids and each chat's message ids start (default 1). Telegram never reuses an id, and the
-         * pipeline relies on that (deduplication by update id, staleness by message id); an emulator that is
-         * restarted beside a pipeline that keeps its state must start above every id it handed out before.
+         * Where update ids and each chat's message ids start (default 1). Message ids are never reused, and update
+         * ids only restart after a week without updates ({@link TelegramEmulator#restartUpdateIds}); the pipeline relies on that
+         * (deduplication by update id within its TTL, staleness by message id), so an emulator that is restarted
+         * beside a pipeline that keeps its state must start above every id it handed out before.
          */
         public Builder idsStartAt(long updateId, int messageId) {
             if (updateId < 1 || updateId > Integer.MAX_VALUE || messageId < 1) {
