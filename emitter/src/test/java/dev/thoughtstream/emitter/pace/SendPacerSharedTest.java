@@ -71,7 +71,10 @@ class SendPacerSharedTest {
         requests.forEach(r -> assertNull(r.grantedNow()));
         Await.until("three permits", TIMEOUT, () -> granted.size() == 3);
         // and the fourth once the bucket has refilled one (1000/26 ms)
-        Await.until("the fourth waiting for its turn", TIMEOUT, () -> time.pendingDelays().size() == 1);
+        Await.until(
+                "the fourth waiting for its turn",
+                TIMEOUT,
+                () -> time.pendingDelays().size() == 1);
         assertEquals(Duration.ofMillis(39), time.pendingDelays().get(0));
         time.advance(Duration.ofMillis(39));
         Await.until("the fourth permit", TIMEOUT, () -> granted.size() == 4);

@@ -10,14 +10,14 @@ import java.util.Map;
  * <ul>
  *   <li>per chat: "avoid sending more than one message per second" to a particular chat;</li>
  *   <li>per group: "your bot will not be able to send more than 20 messages per minute to the same group";</li>
- *   <li>overall: "the API will not allow bulk notifications to more than ~30 users per second".</li>
+ *   <li>overall: "the API will not allow more than 30 messages per second or so".</li>
  * </ul>
  * Source: Bot API FAQ, "My bot is hitting limits, how do I avoid this?"
  * (https://core.telegram.org/bots/faq#my-bot-is-hitting-limits-how-do-i-avoid-this). Past a limit Telegram answers
- * 429 "Too Many Requests: retry after N" with {@code parameters.retry_after} (Bot API, ResponseParameters); a refused
- * call does not count. Telegram tolerates short bursts it does not document; the emulator does not, so a client
- * that passes here passes there. Group chats are the chats with a negative id (Bot API, Chat: groups, supergroups
- * and channels have negative ids). Not thread-safe: {@link FaultInjector} guards it.
+ * 429 "Too Many Requests: retry after N" with {@code parameters.retry_after} (Bot API, ResponseParameters); here a
+ * refused call is not counted. Telegram "may allow short bursts that go over this limit"; the emulator does not, so a client
+ * that passes here passes there. Group chats are the chats with a negative id: in the Bot API groups, supergroups
+ * and channels have negative ids, a private chat the person's positive user id. Not thread-safe: {@link FaultInjector} guards it.
  */
 final class FloodWindows {
     static final long SECOND_MILLIS = 1_000;
