@@ -159,9 +159,11 @@ final class ControlApi implements HttpHandler {
             requireVerb(verb, "POST", joined);
             JsonNode body = readObject(exchange);
             Long perChat = optionalLong(body, "perChatPerSecond");
+            Long perGroup = optionalLong(body, "perGroupPerMinute");
             Long global = optionalLong(body, "globalPerSecond");
             emulator.enforceLimits(
                     perChat == null ? 0 : toInt(perChat, "perChatPerSecond"),
+                    perGroup == null ? 0 : toInt(perGroup, "perGroupPerMinute"),
                     global == null ? 0 : toInt(global, "globalPerSecond"));
             return ok();
         }

@@ -1,35 +1,27 @@
 package dev.thoughtstream.testkit.telegram;
 
 import java.time.Clock;
-import java.util.ArrayDeque;
 import java.util.ArrayList;
-import java.util.Deque;
-import java.util.HashMap;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Locale;
-import java.util.Map;
 import java.util.Set;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * Telegram's ways of failing, on demand: planned faults (the next N matching calls fail) and optional rate
- * limits (a one-second sliding window per chat and overall, answering 429 with retry_after like Telegram).
+ * limits ({@link FloodWindows}: per chat, per group and overall, answering 429 with retry_after like Telegram).
  */
 final class FaultInjector {
     private static final Logger LOG = LoggerFactory.getLogger(FaultInjector.class);
-    private static final long WINDOW_MILLIS = 1_000;
 
     /** The methods Telegram's flood limits count: everything that puts a message in front of a person. */
     static final Set<String> LIMITED_METHODS = Set.of("sendmessage", "editmessagetext");
 
     private final Clock clock;
     private final List<MutableFault> faults = new ArrayList<>();
-    private int perChatPerSecond;
-    private int globalPerSecond;
-    private final Map<Long, Deque<Long>> perChatSends = new HashMap<>();
-    private final Deque<Long> globalSends = new ArrayDeque<>();
+    private final FloodWindows limits = new FloodWindows();
 
     private static final class MutableFault {
         final String method;
@@ -88,19 +80,13 @@ final class FaultInjector {
         faults.clear();
     }
 
-    synchronized void enforceLimits(int perChat, int global) {
-        if (perChat < 0 || global < 0) {
-            throw new IllegalArgumentException("limits must not be negative (0 = unlimited)");
-        }
-        this.perChatPerSecond = perChat;
-        this.globalPerSecond = global;
-        perChatSends.clear();
-        globalSends.clear();
+    synchronized void enforceLimits(int perChatPerSecond, int perGroupPerMinute, int globalPerSecond) {
+        limits.set(perChatPerSecond, perGroupPerMinute, globalPerSecond);
     }
 
     synchronized void reset() {
         faults.clear();
-        enforceLimits(0, 0);
+        enforceLimits(0, 0, 0);
     }
 
     /**
@@ -121,33 +107,13 @@ final class FaultInjector {
                 throw new BotApiError(fault.status, fault.description, fault.retryAfter);
             }
         }
-        if (!LIMITED_METHODS.contains(method) || (perChatPerSecond == 0 && globalPerSecond == 0)) {
+        if (!LIMITED_METHODS.contains(method) || limits.off()) {
             return;
         }
-        long now = clock.millis();
-        Deque<Long> chatSends = chatId == null ? null : perChatSends.computeIfAbsent(chatId, id -> new ArrayDeque<>());
-        int retryAfter = Math.max(
-                exceeded(globalSends, globalPerSecond, now),
-                chatSends == null ? 0 : exceeded(chatSends, perChatPerSecond, now));
+        int retryAfter = limits.admit(chatId, clock.millis());
         if (retryAfter > 0) {
             LOG.debug("Rate limit hit by {} (chat {}); retry after {} s", method, chatId, retryAfter);
             throw BotApiError.tooManyRequests(retryAfter);
         }
-        globalSends.addLast(now);
-        if (chatSends != null) {
-            chatSends.addLast(now);
-        }
-    }
-
-    /** Seconds to wait (at least 1) when the window already holds {@code limit} sends; 0 when allowed. */
-    private static int exceeded(Deque<Long> sends, int limit, long now) {
-        while (!sends.isEmpty() && sends.peekFirst() <= now - WINDOW_MILLIS) {
-            sends.removeFirst();
-        }
-        if (limit == 0 || sends.size() < limit) {
-            return 0;
-        }
-        long waitMillis = sends.peekFirst() + WINDOW_MILLIS - now;
-        return (int) Math.max(1, (waitMillis + 999) / 1000);
     }
 }

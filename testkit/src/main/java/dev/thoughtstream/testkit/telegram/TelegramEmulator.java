@@ -242,15 +242,31 @@ public final class TelegramEmulator implements AutoCloseable {
     }
 
     /**
-     * Turns on flood limits for sendMessage/editMessageText: more than the given calls within one second
-     * (per chat, overall) answer 429 with retry_after. 0 leaves that dimension unlimited. Off by default.
+     * Turns on flood limits for sendMessage/editMessageText: more than the given calls within one second (per chat,
+     * overall) answer 429 with retry_after. 0 leaves that dimension unlimited; groups are not limited apart. Off by
+     * default.
      */
     public void enforceLimits(int perChatPerSecond, int globalPerSecond) {
-        faults.enforceLimits(perChatPerSecond, globalPerSecond);
+        enforceLimits(perChatPerSecond, 0, globalPerSecond);
+    }
+
+    /**
+     * Turns on Telegram's flood limits for sendMessage/editMessageText: more than {@code perChatPerSecond} calls into
+     * one chat within a second, {@code perGroupPerMinute} into one group chat within a minute, or
+     * {@code globalPerSecond} overall within a second answer 429 with retry_after ({@link FloodWindows}). 0 leaves
+     * that dimension unlimited. Off by default.
+     */
+    public void enforceLimits(int perChatPerSecond, int perGroupPerMinute, int globalPerSecond) {
+        faults.enforceLimits(perChatPerSecond, perGroupPerMinute, globalPerSecond);
+    }
+
+    /** Telegram's documented limits: 1 message a second per chat, 20 a minute per group, 30 a second overall. */
+    public void enforceTelegramLimits() {
+        enforceLimits(1, 20, 30);
     }
 
     public void disableLimits() {
-        faults.enforceLimits(0, 0);
+        faults.enforceLimits(0, 0, 0);
     }
 
     // ---- observation --------------------------------------------------------------------------------------
