@@ -17,6 +17,7 @@ public final class EmitterMetrics {
     private final Metrics.Counter redisErrors;
     private final Metrics.Counter sentWithoutClaim;
     private final Metrics.Counter deadLetters;
+    private final Metrics.Counter maybeSent;
 
     public EmitterMetrics(Metrics metrics) {
         this.metrics = metrics;
@@ -41,6 +42,10 @@ public final class EmitterMetrics {
                 "emitter_sent_without_claim_total",
                 "messages sent while Redis was unreachable (fail-open), so unprotected against a duplicate");
         deadLetters = metrics.counter("emitter_dead_letters_total", "unreadable reply records set aside");
+        maybeSent = metrics.counter(
+                "emitter_parts_maybe_sent_total",
+                "parts reported with a message that may have reached the person though nobody knows (no answer, a "
+                        + "gateway timeout, an attempt that died during its send); not resent, re-reports included");
         for (String scope : new String[] {"chat", "group", "global", "telegram"}) {
             rateLimitedCounter(scope);
         }
@@ -101,6 +106,14 @@ public final class EmitterMetrics {
 
     public long deadLetters() {
         return deadLetters.count();
+    }
+
+    public void maybeSent() {
+        maybeSent.increment();
+    }
+
+    public long maybeSentCount() {
+        return maybeSent.count();
     }
 
     public void rateLimited(String scope) {
