@@ -23,8 +23,8 @@ import org.slf4j.LoggerFactory;
  * with the JDK's client. All three are idempotent, so each is called again while Telegram is briefly unable to
  * answer: after its {@code retry_after} on a 429, and after a growing backoff on a 5xx, whether the Bot API's JSON or
  * an HTML page from Telegram's front end (nginx answers 502/503/504 with its own {@code text/html} page when the Bot
- * API server behind it is away; seen on setWebhook in php-telegram-bot/core#353), each logged in one line. Failures
- * are {@link IllegalStateException}s whose messages never hold the token.
+ * API server behind it is away; php-telegram-bot users have posted such a page answering setWebhook), each logged in
+ * one line. Failures are {@link IllegalStateException}s whose messages never hold the token.
  */
 public final class BotApiClient {
     /** Who the bot is: its user id and username (without '@'). */

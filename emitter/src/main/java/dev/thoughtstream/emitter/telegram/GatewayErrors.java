@@ -16,8 +16,9 @@ import okhttp3.ResponseBody;
  * Gives an error answer that is not the Bot API's JSON the Bot API's error shape, keeping its real status:
  * {@code {"ok":false,"error_code":<status>,"description":...}} (plus {@code parameters.retry_after} from a
  * Retry-After header). Telegram's front end (nginx) answers 502, 503 and 504 with its own {@code text/html} page when
- * the Bot API server behind it is away or slow (nginx, src/http/ngx_http_special_response.c; seen in e.g.
- * php-telegram-bot/core#353). TelegramBots ignores the HTTP status and only parses the body
+ * the Bot API server behind it is away or slow (nginx, src/http/ngx_http_special_response.c; pages from
+ * api.telegram.org posted in php-telegram-bot's and node-telegram-bot-api's issue trackers). TelegramBots ignores the
+ * HTTP status and only parses the body
  * ({@code PartialBotApiMethod.deserializeResponse}), so such a page would become "Unable to deserialize response"
  * with no error code, indistinguishable from an answer lost on the way. With the real status in
  * {@code error_code}, {@link TelegramMessageSender#classify} can tell a gateway that never passed the request on

@@ -171,7 +171,9 @@ class TelegramMessageSenderTest {
 
         // then it was not passed on: retryable, with the status and what answered, and nothing was shown
         Retryable retryable = assertInstanceOf(Retryable.class, result);
-        assertTrue(retryable.reason().startsWith("502 Bad Gateway (text/html from Telegram's front end"), retryable.reason());
+        assertTrue(
+                retryable.reason().startsWith("502 Bad Gateway (text/html from Telegram's front end"),
+                retryable.reason());
         assertEquals(List.of(502), sendMessageStatuses(), "no retry inside the sender");
         assertEquals(List.of(), emulator.botTexts(CHAT));
         assertEquals(1, calls(TelegramMessageSender.SEND_MESSAGE, "retryable"));
@@ -189,7 +191,9 @@ class TelegramMessageSenderTest {
         SendResult internal = sender.send(CHAT, "two");
 
         assertTrue(
-                assertInstanceOf(Retryable.class, unavailable).reason().startsWith("503 Service Temporarily Unavailable"),
+                assertInstanceOf(Retryable.class, unavailable)
+                        .reason()
+                        .startsWith("503 Service Temporarily Unavailable"),
                 unavailable.toString());
         assertTrue(
                 assertInstanceOf(Retryable.class, internal).reason().startsWith("500 Internal Server Error"),

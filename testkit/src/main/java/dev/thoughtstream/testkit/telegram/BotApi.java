@@ -132,7 +132,8 @@ final class BotApi implements HttpHandler {
                 if (raw.retryAfter() > 0) {
                     exchange.getResponseHeaders().set("Retry-After", Integer.toString(raw.retryAfter()));
                 }
-                HttpIo.send(exchange, status, raw.rawContentType(), raw.rawBody().getBytes(StandardCharsets.UTF_8));
+                HttpIo.send(
+                        exchange, status, raw.rawContentType(), raw.rawBody().getBytes(StandardCharsets.UTF_8));
             } else {
                 HttpIo.sendJson(exchange, status, answer);
             }

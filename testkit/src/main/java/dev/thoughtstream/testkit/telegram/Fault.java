@@ -35,9 +35,9 @@ public record Fault(
     /*
      * The titles of nginx's built-in error pages (nginx, src/http/ngx_http_special_response.c,
      * ngx_http_error_5xx_page and friends): what api.telegram.org's front end answers when it cannot get an answer
-     * from the Bot API server behind it. Seen in the wild, e.g. php-telegram-bot/core#353 (setWebhook answered by
-     * a "502 Bad Gateway" page), yagop/node-telegram-bot-api#377 (getUpdates, same page), and the HTTP headers
-     * in ro31337/libretaxi#675 (Content-Type: text/html).
+     * from the Bot API server behind it. Users of php-telegram-bot and node-telegram-bot-api have posted such pages
+     * from api.telegram.org (setWebhook and getUpdates answered "502 Bad Gateway" as text/html, the server line
+     * reading nginx/1.10.0 or nginx/1.12.2) in those projects' issue trackers.
      */
     private static final Map<Integer, String> NGINX_TITLES = Map.of(
             400, "400 Bad Request",
@@ -89,8 +89,7 @@ public record Fault(
 
     /** This fault for calls into {@code chat} only. */
     public Fault forChat(long chat) {
-        return new Fault(
-                method, status, retryAfterSeconds, remaining, chat, description, contentType, body, processed);
+        return new Fault(method, status, retryAfterSeconds, remaining, chat, description, contentType, body, processed);
     }
 
     /**

@@ -55,8 +55,7 @@ final class FaultInjector {
         }
 
         Fault snapshot() {
-            return new Fault(
-                    method, status, retryAfter, remaining, chatId, description, contentType, body, processed);
+            return new Fault(method, status, retryAfter, remaining, chatId, description, contentType, body, processed);
         }
 
         boolean matches(String calledMethod, Long calledChat) {

@@ -46,7 +46,8 @@ class TelegramEmulatorRawFaultsTest {
         // then both get exactly that answer, and neither message reached the chat
         for (HttpResponse<String> answer : List.of(first, second)) {
             assertEquals(502, answer.statusCode());
-            assertEquals("text/html", answer.headers().firstValue("Content-Type").orElse(""));
+            assertEquals(
+                    "text/html", answer.headers().firstValue("Content-Type").orElse(""));
             assertEquals("<html><body>bad gateway</body></html>", answer.body());
         }
         assertEquals(1, telegram.transcript(42).size(), "only the person's message");
@@ -147,8 +148,7 @@ class TelegramEmulatorRawFaultsTest {
                 "fault status must be an HTTP status (200-599)",
                 "{\"method\":\"getMe\",\"status\":99,\"contentType\":\"text/html\",\"body\":\"x\"}");
         assertRefused(
-                "either a description",
-                "{\"method\":\"getMe\",\"status\":502,\"description\":\"d\",\"body\":\"x\"}");
+                "either a description", "{\"method\":\"getMe\",\"status\":502,\"description\":\"d\",\"body\":\"x\"}");
         assertRefused(
                 "field 'body' must be a string", "{\"method\":\"getMe\",\"status\":502,\"body\":{\"html\":true}}");
         assertRefused(
