@@ -18,11 +18,10 @@ import okhttp3.ResponseBody;
  * Retry-After header). Telegram's front end (nginx) answers 502, 503 and 504 with its own {@code text/html} page when
  * the Bot API server behind it is away or slow (nginx, src/http/ngx_http_special_response.c; pages from
  * api.telegram.org posted in php-telegram-bot's and node-telegram-bot-api's issue trackers). TelegramBots ignores the
- * HTTP status and only parses the body
- * ({@code PartialBotApiMethod.deserializeResponse}), so such a page would become "Unable to deserialize response"
- * with no error code, indistinguishable from an answer lost on the way. With the real status in
- * {@code error_code}, {@link TelegramMessageSender#classify} can tell a gateway that never passed the request on
- * from one that timed out waiting for it. Success answers and JSON errors pass untouched.
+ * HTTP status and only parses the body ({@code PartialBotApiMethod.deserializeResponse}), so such a page would become
+ * "Unable to deserialize response" with no error code, indistinguishable from an answer lost on the way. With the
+ * real status in {@code error_code}, {@link TelegramMessageSender#classify} can tell a gateway that never passed the
+ * request on from one that timed out waiting for it. Success answers and JSON errors pass untouched.
  */
 final class GatewayErrors implements Interceptor {
     /** Enough of a page for its title; nginx's are under 200 bytes. */
