@@ -238,6 +238,35 @@ class TelegramMessageSenderTest {
     }
 
     @Test
+    void anErrorBodyWithoutATitleOrWithMislabelledJsonStillKeepsItsStatus() {
+        // given a 502 in plain text without a title, then the Bot API's JSON 502 labelled as text/plain
+        emulator.addFault(new Fault("sendMessage", 502, 0, 1, CHAT, null, "text/plain", "upstream down", false));
+        emulator.addFault(new Fault(
+                "sendMessage",
+                502,
+                0,
+                1,
+                CHAT,
+                null,
+                "text/plain",
+                "{\"ok\":false,\"error_code\":502,\"description\":\"Bad Gateway\"}",
+                false));
+        TelegramMessageSender sender = sender(ParseMode.NONE);
+
+        // when two messages are sent
+        SendResult untitled = sender.send(CHAT, "one");
+        SendResult mislabelled = sender.send(CHAT, "two");
+
+        // then the first is named by the status line's reason phrase, and the JSON is read as it is
+        assertTrue(
+                assertInstanceOf(Retryable.class, untitled)
+                        .reason()
+                        .startsWith("502 Bad Gateway (text/plain from Telegram's front end"),
+                untitled.toString());
+        assertEquals(new Retryable("502 Bad Gateway"), mislabelled);
+    }
+
+    @Test
     void aTypingActionAnsweredByAnHtmlPageIsCountedAndNeverThrown() {
         emulator.addFault(Fault.nginx("sendChatAction", 502, 1));
         TelegramMessageSender sender = sender(ParseMode.NONE);
