@@ -13,18 +13,23 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CancellationException;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The few Bot API calls ingest makes outside long polling (getMe, setWebhook, deleteWebhook), as plain JSON POSTs
- * with the JDK's client. All three are idempotent, so each is called again while Telegram is briefly unable to
- * answer: after its {@code retry_after} on a 429, and after a growing backoff on a 5xx, whether the Bot API's JSON or
- * an HTML page from Telegram's front end (nginx answers 502/503/504 with its own {@code text/html} page when the Bot
- * API server behind it is away; php-telegram-bot users have posted such a page answering setWebhook), each logged in
- * one line. Failures are {@link IllegalStateException}s whose messages never hold the token.
+ * The Bot API calls ingest makes (getMe, setWebhook, deleteWebhook, and the long poller's getUpdates), as plain JSON
+ * POSTs with the JDK's client. getMe, setWebhook and deleteWebhook are idempotent, so each is called again while
+ * Telegram is briefly unable to answer: after its {@code retry_after} on a 429, and after a growing backoff on a 5xx,
+ * whether the Bot API's JSON or an HTML page from Telegram's front end (nginx answers 502/503/504 with its own
+ * {@code text/html} page when the Bot API server behind it is away; php-telegram-bot users have posted such a page
+ * answering setWebhook), each logged in one line. Failures are {@link IllegalStateException}s whose messages never
+ * hold the token; a refusal is a {@link Refused} with its HTTP status, a 5xx (JSON or not) a {@link ServerError}.
  */
 public final class BotApiClient {
     /** Who the bot is: its user id and username (without '@'). */
@@ -34,7 +39,7 @@ public final class BotApiClient {
     public static final Duration TIMEOUT = Duration.ofSeconds(15);
     /** How long getMe and setWebhook are retried (429s and 5xx) before their failure is final. */
     static final Duration RETRY_BUDGET = Duration.ofSeconds(30);
-    /** deleteWebhook runs while stopping, which must not take long. */
+    /** deleteWebhook runs while stopping (webhook mode), which must not take long, and before polling starts. */
     static final Duration STOP_RETRY_BUDGET = Duration.ofSeconds(5);
     /** The wait before each retry of a 5xx. */
     static final Backoff SERVER_ERROR_BACKOFF =
@@ -122,27 +127,50 @@ public final class BotApiClient {
         }
     }
 
-    /** A 5xx: Telegram (or its front end) could not answer for now; the call may succeed when repeated. */
-    static final class ServerError extends IllegalStateException {
+    /** Telegram answered a call without {@code ok}: its HTTP status, and its {@code retry_after} (0: none). */
+    public static class Refused extends IllegalStateException {
+        private static final long serialVersionUID = 1L;
+        private final int status;
+        private final int retryAfterSeconds;
+
+        Refused(String message, int status, int retryAfterSeconds) {
+            super(message, null);
+            this.status = status;
+            this.retryAfterSeconds = retryAfterSeconds;
+        }
+
+        public int status() {
+            return status;
+        }
+
+        /** Seconds Telegram asks to wait before calling again ({@code parameters.retry_after}); 0 when it does not. */
+        public int retryAfterSeconds() {
+            return retryAfterSeconds;
+        }
+    }
+
+    /**
+     * A 5xx, the Bot API's JSON or an HTML page from Telegram's front end: Telegram could not answer for now; the call
+     * may succeed when repeated.
+     */
+    public static final class ServerError extends Refused {
         private static final long serialVersionUID = 1L;
 
-        ServerError(String message) {
-            super(message, null);
+        ServerError(String message, int status) {
+            super(message, status, 0);
         }
     }
 
     /** A 429 with {@code parameters.retry_after}: Telegram asks to call again after that many seconds. */
-    static final class RetryAfter extends IllegalStateException {
+    static final class RetryAfter extends Refused {
         private static final long serialVersionUID = 1L;
-        private final int seconds;
 
         RetryAfter(String message, int seconds) {
-            super(message, null);
-            this.seconds = seconds;
+            super(message, 429, seconds);
         }
 
         int seconds() {
-            return seconds;
+            return retryAfterSeconds();
         }
     }
 
@@ -154,30 +182,103 @@ public final class BotApiClient {
     }
 
     private JsonNode call(String method, ObjectNode body) {
+        HttpRequest request = request(method, body, TIMEOUT);
+        HttpResponse<String> response;
+        try {
+            response = http.send(request, HttpResponse.BodyHandlers.ofString());
+        } catch (IOException e) {
+            throw transportFailure(method, e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(method + " interrupted", null);
+        }
+        return result(method, response);
+    }
+
+    /**
+     * Starts one getUpdates: confirms every update below {@code offset} (0: none) and waits up to
+     * {@code timeoutSeconds} for the first of up to {@code limit} updates. {@link PendingUpdates#await()} gives the
+     * raw Update objects as Telegram sent them, in its order.
+     *
+     * @param httpTimeout how long the whole call may take; it must outlast {@code timeoutSeconds}
+     */
+    public PendingUpdates getUpdates(long offset, int timeoutSeconds, int limit, Duration httpTimeout) {
+        ObjectNode body = mapper.createObjectNode();
+        if (offset != 0) {
+            body.put("offset", offset);
+        }
+        body.put("timeout", timeoutSeconds);
+        body.put("limit", limit);
+        HttpRequest request = request("getUpdates", body, httpTimeout);
+        return new PendingUpdates(http.sendAsync(request, HttpResponse.BodyHandlers.ofString()));
+    }
+
+    /** A getUpdates in flight; {@link #cancel()} abandons it (a long poll ends at once). */
+    public final class PendingUpdates {
+        private final CompletableFuture<HttpResponse<String>> response;
+
+        private PendingUpdates(CompletableFuture<HttpResponse<String>> response) {
+            this.response = response;
+        }
+
+        /**
+         * Waits for the answer.
+         *
+         * @throws Refused                when Telegram answered without {@code ok} (409, 429 with its
+         *                                {@code retry_after}, 5xx, ...)
+         * @throws IllegalStateException  when Telegram could not be reached or answered no JSON
+         * @throws CancellationException  after {@link #cancel()}
+         */
+        public List<JsonNode> await() throws InterruptedException {
+            HttpResponse<String> answer;
+            try {
+                answer = response.get();
+            } catch (ExecutionException e) {
+                Throwable cause = e.getCause() == null ? e : e.getCause();
+                throw transportFailure("getUpdates", cause);
+            } catch (InterruptedException e) {
+                response.cancel(true);
+                throw e;
+            }
+            JsonNode result = result("getUpdates", answer);
+            if (!result.isArray()) {
+                throw new IllegalStateException("getUpdates answered a result that is not an array", null);
+            }
+            List<JsonNode> updates = new ArrayList<>(result.size());
+            result.forEach(updates::add);
+            return updates;
+        }
+
+        public void cancel() {
+            response.cancel(true);
+        }
+    }
+
+    private HttpRequest request(String method, ObjectNode body, Duration timeout) {
         Secret token = telegram.token();
         URI uri =
                 URI.create(telegram.apiUrl().toString().replaceAll("/+$", "") + "/bot" + token.reveal() + "/" + method);
-        HttpRequest request;
         try {
-            request = HttpRequest.newBuilder(uri)
-                    .timeout(TIMEOUT)
+            return HttpRequest.newBuilder(uri)
+                    .timeout(timeout)
                     .header("Content-Type", "application/json")
                     .POST(HttpRequest.BodyPublishers.ofByteArray(mapper.writeValueAsBytes(body)))
                     .build();
         } catch (IOException e) {
             throw new IllegalStateException("cannot encode " + method + ": " + e.getMessage(), null);
         }
-        HttpResponse<String> response;
-        try {
-            response = http.send(request, HttpResponse.BodyHandlers.ofString());
-        } catch (IOException e) {
-            // The cause is left out: it may quote the URL, which holds the token.
-            throw new IllegalStateException(
-                    method + " at " + telegram.apiUrl() + " failed: " + token.describe(e), null);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException(method + " interrupted", null);
-        }
+    }
+
+    /** The cause is left out: it may quote the URL, which holds the token. */
+    private IllegalStateException transportFailure(String method, Throwable e) {
+        return new IllegalStateException(
+                method + " at " + telegram.apiUrl() + " failed: "
+                        + telegram.token().describe(e),
+                null);
+    }
+
+    private JsonNode result(String method, HttpResponse<String> response) {
+        Secret token = telegram.token();
         JsonNode answer;
         try {
             answer = mapper.readTree(response.body());
@@ -189,7 +290,8 @@ public final class BotApiClient {
                     + response.headers().firstValue("Content-Type").orElse("no content type")
                     + ", not the Bot API's JSON";
             if (response.statusCode() >= 500) {
-                throw new ServerError(what + " (Telegram's front end: the Bot API is unavailable)");
+                throw new ServerError(
+                        what + " (Telegram's front end: the Bot API is unavailable)", response.statusCode());
             }
             throw new IllegalStateException(what, null);
         }
@@ -204,9 +306,9 @@ public final class BotApiClient {
             String refused = method + " refused (HTTP " + response.statusCode() + "): "
                     + token.redact(answer.path("description").asText("no description"));
             if (response.statusCode() >= 500) {
-                throw new ServerError(refused);
+                throw new ServerError(refused, response.statusCode());
             }
-            throw new IllegalStateException(refused, null);
+            throw new Refused(refused, response.statusCode(), 0);
         }
         return answer.path("result");
     }

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import dev.thoughtstream.common.config.Config;
 import dev.thoughtstream.common.config.Secret;
 import dev.thoughtstream.common.config.TelegramSettings;
@@ -126,5 +127,65 @@ class BotApiClientTest {
 
         assertEquals(List.of(413), statuses("setWebhook"));
         assertTrue(failure.getMessage().contains("HTTP 413 with text/html"), failure.getMessage());
+    }
+
+    @Test
+    void getUpdatesGivesTelegramsRawUpdatesAndConfirmsBelowItsOffset() throws InterruptedException {
+        // Given two pending updates
+        long first = telegram.injectMessage(42, "one").updateId();
+        long second = telegram.injectMessage(42, "two").updateId();
+
+        // When polled without an offset, then with the second's id
+        List<JsonNode> all =
+                client().getUpdates(0, 0, 100, Duration.ofSeconds(5)).await();
+        List<JsonNode> rest =
+                client().getUpdates(second, 0, 100, Duration.ofSeconds(5)).await();
+
+        // Then the first answer holds both as Telegram sent them, and the offset confirmed the first
+        assertEquals(
+                List.of(first, second),
+                all.stream().map(u -> u.path("update_id").asLong()).toList());
+        assertEquals("one", all.get(0).at("/message/text").asText());
+        assertEquals(
+                List.of(second),
+                rest.stream().map(u -> u.path("update_id").asLong()).toList());
+        assertEquals(1, telegram.pendingUpdates());
+    }
+
+    @Test
+    void aRefusedGetUpdatesCarriesItsStatusAndRetryAfterButNeverTheToken() {
+        // Given Telegram answering 429 with retry_after, then 409
+        telegram.addFault("getUpdates", 429, 7, 1, null, "Too Many Requests: retry after 7");
+        telegram.addFault("getUpdates", 409, 1);
+
+        // When polled twice
+        BotApiClient.Refused tooMany = assertThrows(
+                BotApiClient.Refused.class,
+                () -> client().getUpdates(0, 0, 100, Duration.ofSeconds(5)).await());
+        BotApiClient.Refused conflict = assertThrows(
+                BotApiClient.Refused.class,
+                () -> client().getUpdates(0, 0, 100, Duration.ofSeconds(5)).await());
+
+        // Then each names its status, the 429 its wait, and neither the token
+        assertEquals(429, tooMany.status());
+        assertEquals(7, tooMany.retryAfterSeconds());
+        assertEquals(409, conflict.status());
+        assertEquals(0, conflict.retryAfterSeconds());
+        assertFalse(tooMany.getMessage().contains(TOKEN.substring(TOKEN.indexOf(':') + 1)), tooMany.getMessage());
+    }
+
+    @Test
+    void anHtmlPageAnsweringGetUpdatesIsAServerErrorWithItsStatus() {
+        // Given Telegram's front end answering the next getUpdates with nginx's 502 page
+        telegram.addFault(Fault.nginx("getUpdates", 502, 1));
+
+        // When polled
+        BotApiClient.ServerError failure = assertThrows(
+                BotApiClient.ServerError.class,
+                () -> client().getUpdates(0, 0, 100, Duration.ofSeconds(5)).await());
+
+        // Then the poller sees a refusal with the real status, saying what answered
+        assertEquals(502, failure.status());
+        assertTrue(failure.getMessage().contains("HTTP 502 with text/html"), failure.getMessage());
     }
 }

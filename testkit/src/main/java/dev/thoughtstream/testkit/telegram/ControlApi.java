@@ -175,9 +175,25 @@ final class ControlApi implements HttpHandler {
             state.put("pendingUpdates", emulator.pendingUpdates());
             state.put("confirmedOffset", emulator.confirmedOffset());
             state.put("activePolls", emulator.activePolls());
+            state.put("nextUpdateId", emulator.nextUpdateId());
             state.set("webhook", Json.mapper().valueToTree(emulator.webhook()));
             state.set("bot", Json.mapper().valueToTree(emulator.bot()));
             return state;
+        }
+        if (s.length == 2 && s[0].equals("updates") && s[1].equals("restart-ids")) {
+            requireVerb(verb, "POST", joined);
+            Long next = optionalLong(readObject(exchange), "next");
+            if (next == null) {
+                throw new ControlError(400, "field 'next' is required");
+            }
+            try {
+                emulator.restartUpdateIds(next);
+            } catch (IllegalArgumentException e) {
+                throw new ControlError(400, e.getMessage());
+            } catch (IllegalStateException e) {
+                throw new ControlError(409, e.getMessage());
+            }
+            return ok();
         }
         if (s.length == 1 && s[0].equals("reset")) {
             requireVerb(verb, "POST", joined);

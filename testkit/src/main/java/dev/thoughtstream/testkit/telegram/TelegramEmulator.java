@@ -300,6 +300,22 @@ public final class TelegramEmulator implements AutoCloseable {
         return updates.confirmedOffset();
     }
 
+    /**
+     * Telegram restarting its update ids after a long idle: the next update gets {@code next} (usually lower than the
+     * ids so far). A poller still asking for the old offset is answered from the head of the queue, as the real
+     * server answers an offset out of its queue's range; see {@link UpdateQueue#restartIds}.
+     *
+     * @throws IllegalStateException while updates are pending (Telegram restarts only after a week without any)
+     */
+    public void restartUpdateIds(long next) {
+        updates.restartIds(next);
+    }
+
+    /** The update id the next update gets. */
+    public long nextUpdateId() {
+        return updates.nextUpdateId();
+    }
+
     /** getUpdates long polls currently waiting. */
     public int activePolls() {
         return updates.activePolls();

@@ -43,7 +43,10 @@ final class UpdateQueue {
 
     /** Ordered by update id (ids are assigned here, increasing). */
     private final Deque<Pending> pending = new ArrayDeque<>();
-    /** Never reset, not even by {@link #reset()}: a running poller's offset must stay meaningful. */
+    /**
+     * Never reset by {@link #reset()}, so a running poller's offset stays meaningful; only {@link #restartIds} moves it
+     * (down, usually), as Telegram does after a long idle.
+     */
     private long nextUpdateId;
 
     private long confirmedOffset;
@@ -138,8 +141,18 @@ final class UpdateQueue {
         }
     }
 
-    /** Telegram: positive offset confirms every id below it; negative keeps only the last |offset| updates. */
+    /**
+     * Telegram: positive offset confirms every id below it; negative keeps only the last |offset| updates. A positive
+     * offset the server's queue does not accept confirms nothing: the answer starts at the head of the queue.
+     */
     private void confirm(long offset) {
+        if (offset > 0 && !acceptsOffset(offset)) {
+            LOG.debug(
+                    "getUpdates offset {} is out of range (next update id {}); answering from the head",
+                    offset,
+                    nextUpdateId);
+            return;
+        }
         if (offset > 0) {
             while (!pending.isEmpty() && pending.peekFirst().updateId() < offset) {
                 pending.removeFirst();
@@ -151,6 +164,60 @@ final class UpdateQueue {
                 Pending dropped = pending.removeFirst();
                 confirmedOffset = Math.max(confirmedOffset, dropped.updateId() + 1);
             }
+        }
+    }
+
+    /**
+     * Whether the real server would confirm by {@code offset} or ignore it. tdlib/telegram-bot-api, Client.cpp,
+     * {@code Client::do_get_updates}: when {@code TQueue::get} refuses the offset it reads again from
+     * {@code tqueue->get_head(...)}, forgetting nothing; tdlib/td, tddb/td/db/TQueue.cpp, {@code TQueueImpl::get}
+     * refuses an id more than 10 above the queue's tail ("Specified from_id is in the future") or more than twice
+     * {@code MAX_QUEUE_EVENTS} (1,000,000) below it ("in the past"). The tail is the id the next update gets. So a
+     * poller whose offset belongs to the ids before a restart ({@link #restartIds}) keeps getting the new updates
+     * from the head, and confirms them only with an offset above their own ids.
+     */
+    private boolean acceptsOffset(long offset) {
+        return offset <= nextUpdateId + 10 && offset >= nextUpdateId - 2 * MAX_QUEUE_EVENTS;
+    }
+
+    /** tdlib/td TQueue's {@code MAX_QUEUE_EVENTS}. */
+    static final long MAX_QUEUE_EVENTS = 1_000_000;
+
+    /**
+     * Telegram restarting its update ids: the next update gets {@code next}. The Bot API docs (getUpdates, Update):
+     * "If there are no new updates for at least a week, then identifier of the next update will be chosen randomly
+     * instead of sequentially"; the Bot API server's queue draws a new id once it has no tail id (tdlib/td,
+     * TQueue.cpp, {@code TQueueImpl::push}). Since that follows a week without updates, nothing may be pending.
+     *
+     * @throws IllegalStateException while updates are pending
+     * @throws IllegalArgumentException when {@code next} is not in 1..2^31-1
+     */
+    void restartIds(long next) {
+        if (next < 1 || next > Integer.MAX_VALUE) {
+            throw new IllegalArgumentException("update ids must be in 1..2^31-1: " + next);
+        }
+        lock.lock();
+        try {
+            if (!pending.isEmpty()) {
+                throw new IllegalStateException("Telegram restarts update ids only after a long idle, but "
+                        + pending.size() + " update(s) are pending");
+            }
+            LOG.info("update ids restart at {} (the next would have been {})", next, nextUpdateId);
+            nextUpdateId = next;
+            confirmedOffset = next;
+            changed.signalAll();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** The id the next update gets. */
+    long nextUpdateId() {
+        lock.lock();
+        try {
+            return nextUpdateId;
+        } finally {
+            lock.unlock();
         }
     }
 
