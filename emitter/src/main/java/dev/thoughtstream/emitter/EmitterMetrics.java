@@ -18,6 +18,7 @@ public final class EmitterMetrics {
     private final Metrics.Counter sentWithoutClaim;
     private final Metrics.Counter deadLetters;
     private final Metrics.Counter limitsRedisFallbacks;
+    private final Metrics.Counter maybeSent;
 
     public EmitterMetrics(Metrics metrics) {
         this.metrics = metrics;
@@ -45,6 +46,10 @@ public final class EmitterMetrics {
         limitsRedisFallbacks = metrics.counter(
                 "emitter_limits_redis_fallbacks_total",
                 "times this instance lost Redis and fell back to its share of the bot's global and group limits");
+        maybeSent = metrics.counter(
+                "emitter_parts_maybe_sent_total",
+                "parts reported with a message that may have reached the person though nobody knows (no answer, a "
+                        + "gateway timeout, an attempt that died during its send); not resent, re-reports included");
         for (String scope : new String[] {"chat", "group", "global", "telegram"}) {
             rateLimitedCounter(scope);
         }
@@ -121,6 +126,14 @@ public final class EmitterMetrics {
 
     public long deadLetters() {
         return deadLetters.count();
+    }
+
+    public void maybeSent() {
+        maybeSent.increment();
+    }
+
+    public long maybeSentCount() {
+        return maybeSent.count();
     }
 
     public void rateLimited(String scope) {

@@ -378,12 +378,15 @@ public final class DeliveryLanes<W> {
         } else if (attempt instanceof PartSender.Attempt.Recorded r) {
             earlier(job, r.earlier(), acks);
         } else if (attempt instanceof PartSender.Attempt.Failed f) {
-            LOG.warn(
-                    "chat {} reply {} part {} not sent: {}",
-                    job.part.chatId(),
-                    job.part.replyId(),
-                    job.part.seq(),
-                    f.reason());
+            if (!f.reason().startsWith(Delivery.MAYBE_SENT)) {
+                // A message that may have been sent is logged with its outcome (report).
+                LOG.warn(
+                        "chat {} reply {} part {} not sent: {}",
+                        job.part.chatId(),
+                        job.part.replyId(),
+                        job.part.seq(),
+                        f.reason());
+            }
             finish(job, Event.FINISHED, Delivery.Outcome.FAILED, f.reason(), acks);
         } else if (attempt instanceof PartSender.Attempt.Stale s) {
             dropStale(job, s.reason(), acks);
@@ -493,6 +496,18 @@ public final class DeliveryLanes<W> {
         job.cancelWaits();
         Delivery delivery = job.messages.outcome(outcome, reason, clock.millis());
         metrics.part(delivery.outcome());
+        if (delivery.mayHaveBeenSent()) {
+            // Never a silent loss: the person may or may not have the message, and nobody will find out later.
+            metrics.maybeSent();
+            LOG.warn(
+                    "chat {} thought {} reply {} part {} may have reached the person; not resent, reported {}: {}",
+                    delivery.chatId(),
+                    delivery.thoughtId(),
+                    delivery.replyId(),
+                    delivery.seq(),
+                    delivery.outcome(),
+                    delivery.reason());
+        }
         acks.add(runtime.publish(job.part, () -> outcomes.completed(job.work, delivery)));
     }
 

@@ -205,6 +205,12 @@ final class ControlApi implements HttpHandler {
         throw new ControlError(404, "no such resource: /emulator/" + joined);
     }
 
+    /**
+     * {@code {"method":"sendMessage","status":502,"times":50,"contentType":"text/html","body":"<html>..."}}: without
+     * {@code contentType} and {@code body} the Bot API's JSON error (with {@code description}, {@code retryAfter});
+     * with them, exactly that answer. {@code chatId} narrows it to one chat; {@code processed: true} answers it after
+     * carrying the call out.
+     */
     private void addFault(JsonNode body) {
         String method = requiredText(body, "method");
         Long status = optionalLong(body, "status");
@@ -213,13 +219,27 @@ final class ControlApi implements HttpHandler {
         }
         Long retryAfter = optionalLong(body, "retryAfter");
         Long times = optionalLong(body, "times");
-        emulator.addFault(
+        emulator.addFault(new Fault(
                 method,
                 toInt(status, "status"),
                 retryAfter == null ? 0 : toInt(retryAfter, "retryAfter"),
                 times == null ? 1 : toInt(times, "times"),
                 optionalLong(body, "chatId"),
-                optionalText(body, "description"));
+                optionalText(body, "description"),
+                optionalText(body, "contentType"),
+                optionalText(body, "body"),
+                optionalBoolean(body, "processed")));
+    }
+
+    private static boolean optionalBoolean(JsonNode body, String field) {
+        JsonNode value = body.get(field);
+        if (value == null || value.isNull()) {
+            return false;
+        }
+        if (!value.isBoolean()) {
+            throw new IllegalArgumentException("field '" + field + "' must be true or false");
+        }
+        return value.asBoolean();
     }
 
     private static IncomingMessage incomingMessage(long chatId, JsonNode body) {

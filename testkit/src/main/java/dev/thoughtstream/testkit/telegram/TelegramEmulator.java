@@ -233,6 +233,24 @@ public final class TelegramEmulator implements AutoCloseable {
         addFault(method, status, 0, times, null, null);
     }
 
+    /**
+     * The next {@code fault.remaining()} matching calls are answered as {@code fault} says: the Bot API's JSON error,
+     * or (with a body) exactly that status, content type and body. For Telegram's front end answering instead of the
+     * Bot API (nginx's HTML 502 or 504 page) use {@link Fault#nginx}:
+     * {@code addFault(Fault.nginx("sendMessage", 502, 3))}.
+     */
+    public void addFault(Fault fault) {
+        faults.add(fault);
+    }
+
+    /**
+     * The next {@code times} calls of {@code method} are answered {@code status} with this content type and body
+     * instead of the Bot API's JSON (any status from 200 to 599, any content type, any body).
+     */
+    public void addFault(String method, int status, int times, String contentType, String body) {
+        addFault(new Fault(method, status, 0, times, null, null, contentType, body == null ? "" : body, false));
+    }
+
     public List<Fault> faults() {
         return faults.faults();
     }
