@@ -17,8 +17,8 @@ import java.util.regex.Pattern;
  * @param kafka            the broker and the topic prefix, as every service reads them
  * @param chunkerGroup     {@code CHUNKER_APPLICATION_ID}: the Kafka Streams application's group
  * @param llmGroup         {@code LLM_GROUP_ID}: llm-processor's share group or consumer group
- * @param llmShare         {@code LLM_MODE} is {@code share}: the group is looked up as a share group when the broker
- *                         does not know it yet
+ * @param llmShare         {@code LLM_MODE} is {@code share} or {@code auto}: the group is looked up as a share group
+ *                         when the broker does not know it yet
  * @param emitterGroup     {@code EMITTER_GROUP_ID}: the emitter's consumer group
  */
 public record OpsSettings(
@@ -52,14 +52,15 @@ public record OpsSettings(
     public static OpsSettings from(Config config) {
         KafkaSettings kafka = KafkaSettings.from(config);
         String mode = config.string(LLM_MODE, DEFAULT_LLM_MODE).toLowerCase(Locale.ROOT);
-        if (!mode.equals("share") && !mode.equals("group")) {
-            throw new ConfigException(LLM_MODE, "expected one of share | group but was '" + mode + "'");
+        if (!mode.equals("share") && !mode.equals("group") && !mode.equals("auto")) {
+            throw new ConfigException(LLM_MODE, "expected one of share | group | auto but was '" + mode + "'");
         }
         return new OpsSettings(
                 kafka,
                 groupId(config, CHUNKER_APPLICATION_ID, DEFAULT_CHUNKER_APPLICATION_ID),
                 groupId(config, LLM_GROUP_ID, DEFAULT_LLM_GROUP_ID),
-                mode.equals("share"),
+                // auto is share wherever the broker supports share groups; where it does not, lag says so.
+                !mode.equals("group"),
                 groupId(config, EMITTER_GROUP_ID, DEFAULT_EMITTER_GROUP_ID));
     }
 
