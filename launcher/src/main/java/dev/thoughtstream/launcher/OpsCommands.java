@@ -24,8 +24,8 @@ import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
-import picocli.CommandLine.Parameters;
 import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
 /**
@@ -53,7 +53,9 @@ final class OpsCommands {
         for (CommandLine c : new CommandLine[] {lag, dlq, trace}) {
             c.getCommandSpec().usageMessage().footer(footer);
         }
-        dlq.getSubcommands().values().forEach(c -> c.getCommandSpec().usageMessage().footer(footer));
+        dlq.getSubcommands()
+                .values()
+                .forEach(c -> c.getCommandSpec().usageMessage().footer(footer));
         cl.addSubcommand("lag", lag);
         cl.addSubcommand("dlq", dlq);
         cl.addSubcommand("trace", trace);
@@ -248,7 +250,8 @@ final class OpsCommands {
         @Option(
                 names = "--since",
                 paramLabel = "<duration>",
-                description = "Only records from this long ago on, e.g. 30m, 1h, 2d or PT1H30M (default: all retained).")
+                description =
+                        "Only records from this long ago on, e.g. 30m, 1h, 2d or PT1H30M (default: all retained).")
         String since;
 
         @Option(
@@ -305,7 +308,8 @@ final class OpsCommands {
                 return Duration.parse(text.strip().toUpperCase(Locale.ROOT));
             } catch (DateTimeParseException e) {
                 throw new ParameterException(
-                        spec.commandLine(), "--since: expected a duration such as 30m, 1h, 2d or PT1H but was '" + text + "'");
+                        spec.commandLine(),
+                        "--since: expected a duration such as 30m, 1h, 2d or PT1H but was '" + text + "'");
             }
         }
     }

@@ -12,8 +12,8 @@ import dev.thoughtstream.llm.LlmConfig;
 import dev.thoughtstream.llm.ScaleConfig;
 import dev.thoughtstream.ops.OpsSettings;
 import dev.thoughtstream.testkit.kafka.TestKafka;
-import java.io.StringWriter;
 import java.io.PrintWriter;
+import java.io.StringWriter;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -110,8 +110,7 @@ class OpsCommandsTest {
 
         assertEquals(ChunkerConfig.DEFAULT_APPLICATION_ID, ops.chunkerGroup());
         assertEquals(LlmConfig.DEFAULT_GROUP_ID, ops.llmGroup());
-        assertEquals(
-                EmitterConfig.Consumer.from(Config.of(Map.of())).groupId(), ops.emitterGroup());
+        assertEquals(EmitterConfig.Consumer.from(Config.of(Map.of())).groupId(), ops.emitterGroup());
         assertEquals(ScaleConfig.DEFAULT_MODE.name().toLowerCase(Locale.ROOT), OpsSettings.DEFAULT_LLM_MODE);
     }
 
@@ -119,7 +118,8 @@ class OpsCommandsTest {
     void everyVariableTheCommandsReadIsInTheirHelp() {
         // Given the variables the commands read
         Set<String> read = new TreeSet<>();
-        OpsSettings.from(Config.of(Map.of("KAFKA_BOOTSTRAP_SERVERS", "localhost:9092")).observed(read::add));
+        OpsSettings.from(
+                Config.of(Map.of("KAFKA_BOOTSTRAP_SERVERS", "localhost:9092")).observed(read::add));
         read.removeAll(ServiceVariables.UNDOCUMENTED_BY_DESIGN);
 
         // Then the README documents each for them, and its operator section lists only what they read

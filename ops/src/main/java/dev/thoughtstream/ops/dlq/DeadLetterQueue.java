@@ -1,6 +1,5 @@
 package dev.thoughtstream.ops.dlq;
 
-import dev.thoughtstream.common.kafka.DeadLetters;
 import dev.thoughtstream.common.topic.Topics;
 import dev.thoughtstream.ops.Kafka;
 import dev.thoughtstream.ops.OpsException;
@@ -145,9 +144,7 @@ public final class DeadLetterQueue implements AutoCloseable {
                     ConsumerRecord<byte[], byte[]> dead = byCoordinates.get(chosen.deadLetter());
                     producer.send(redriven(dead, chosen.topic()));
                     producer.send(new ProducerRecord<>(
-                            markerTopic,
-                            chosen.deadLetter().getBytes(StandardCharsets.UTF_8),
-                            marker(chosen.topic())));
+                            markerTopic, chosen.deadLetter().getBytes(StandardCharsets.UTF_8), marker(chosen.topic())));
                 }
                 producer.commitTransaction();
             } catch (KafkaException e) {
@@ -188,7 +185,8 @@ public final class DeadLetterQueue implements AutoCloseable {
                 headers.add(h);
             }
         }
-        headers.add(REDRIVEN_FROM, (topic + ":" + dead.partition() + ":" + dead.offset()).getBytes(StandardCharsets.UTF_8));
+        headers.add(
+                REDRIVEN_FROM, (topic + ":" + dead.partition() + ":" + dead.offset()).getBytes(StandardCharsets.UTF_8));
         // No partition: the default partitioner puts the chat's key where the chat's other records are.
         return new ProducerRecord<>(target, null, dead.key(), dead.value(), headers);
     }
@@ -215,13 +213,15 @@ public final class DeadLetterQueue implements AutoCloseable {
     }
 
     private void ensureMarkerTopic() {
-        NewTopic marker = new NewTopic(markerTopic, Optional.of(1), settings.kafka().replicationFactor())
+        NewTopic marker = new NewTopic(
+                        markerTopic, Optional.of(1), settings.kafka().replicationFactor())
                 .configs(Map.of(TopicConfig.CLEANUP_POLICY_CONFIG, TopicConfig.CLEANUP_POLICY_COMPACT));
         try {
             admin.createTopics(List.of(marker)).all().get(Kafka.TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
         } catch (ExecutionException e) {
             if (!(e.getCause() instanceof TopicExistsException)) {
-                throw new OpsException("cannot create " + markerTopic + ": " + e.getCause().getMessage(), e.getCause());
+                throw new OpsException(
+                        "cannot create " + markerTopic + ": " + e.getCause().getMessage(), e.getCause());
             }
         } catch (TimeoutException e) {
             throw new OpsException("timed out creating " + markerTopic, e);
@@ -253,7 +253,8 @@ public final class DeadLetterQueue implements AutoCloseable {
             if (e.getCause() instanceof UnknownTopicOrPartitionException) {
                 return false;
             }
-            throw new OpsException("cannot describe " + name + ": " + e.getCause().getMessage(), e.getCause());
+            throw new OpsException(
+                    "cannot describe " + name + ": " + e.getCause().getMessage(), e.getCause());
         } catch (TimeoutException e) {
             throw new OpsException("timed out describing " + name, e);
         } catch (InterruptedException e) {
@@ -316,10 +317,14 @@ public final class DeadLetterQueue implements AutoCloseable {
                 .append(" offset ")
                 .append(d.sourceOffset())
                 .append('\n');
-        out.append("chat         ").append(d.chatId() == null ? "-" : d.chatId()).append('\n');
+        out.append("chat         ")
+                .append(d.chatId() == null ? "-" : d.chatId())
+                .append('\n');
         out.append("redriven     ").append(d.redriven() ? "yes" : "no").append('\n');
         out.append("headers\n");
-        d.headers().forEach((k, v) -> out.append("  ").append(k).append(": ").append(v).append('\n'));
+        d.headers()
+                .forEach((k, v) ->
+                        out.append("  ").append(k).append(": ").append(v).append('\n'));
         out.append("value\n").append(d.value()).append('\n');
         return out.toString();
     }
@@ -328,11 +333,20 @@ public final class DeadLetterQueue implements AutoCloseable {
         StringBuilder out = new StringBuilder();
         String verb = result.dryRun() ? "would redrive " : "redrove ";
         for (RedriveResult.Redriven r : result.redriven()) {
-            out.append(verb).append(r.deadLetter()).append(" -> ").append(r.topic()).append("  (")
-                    .append(r.reason()).append(")\n");
+            out.append(verb)
+                    .append(r.deadLetter())
+                    .append(" -> ")
+                    .append(r.topic())
+                    .append("  (")
+                    .append(r.reason())
+                    .append(")\n");
         }
         for (RedriveResult.Skipped s : result.skipped()) {
-            out.append("skipped ").append(s.deadLetter()).append(": ").append(s.why()).append('\n');
+            out.append("skipped ")
+                    .append(s.deadLetter())
+                    .append(": ")
+                    .append(s.why())
+                    .append('\n');
         }
         out.append(result.redriven().size())
                 .append(result.dryRun() ? " to redrive (dry run: nothing sent), " : " redriven, ")

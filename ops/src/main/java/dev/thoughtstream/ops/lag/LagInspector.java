@@ -38,7 +38,8 @@ import org.apache.kafka.common.TopicPartition;
  * stable offset (what a read_committed consumer can reach) minus that offset. A share group has processed everything
  * before its share-partition start offset; records after it may already be acknowledged out of order, so the broker's
  * own lag figure is used when it gives one, else the start offset is taken as the committed offset (an upper bound).
- * The age is that of the record at the committed (or start) offset, from its timestamp.
+ * The age is that of the record at the committed offset, from its timestamp; for a share group with the broker's lag
+ * figure, of the record {@code lag} records before the end.
  */
 public final class LagInspector implements AutoCloseable {
     private static final Duration READ_TIMEOUT = Duration.ofSeconds(10);
@@ -69,7 +70,11 @@ public final class LagInspector implements AutoCloseable {
                         settings.llmGroup(),
                         settings.llmShare() ? GroupType.SHARE : GroupType.CLASSIC,
                         List.of(topics.thoughts().name())),
-                new Stage("emitter", settings.emitterGroup(), GroupType.CLASSIC, List.of(topics.replies().name())));
+                new Stage(
+                        "emitter",
+                        settings.emitterGroup(),
+                        GroupType.CLASSIC,
+                        List.of(topics.replies().name())));
     }
 
     private record Stage(String name, String group, GroupType expected, List<String> topics) {}
@@ -117,8 +122,12 @@ public final class LagInspector implements AutoCloseable {
         Map<TopicPartition, Long> lag = new HashMap<>();
         for (TopicPartition tp : partitions.keySet()) {
             long start = Math.max(starts.get(tp), positions.getOrDefault(tp, starts.get(tp)));
-            from.put(tp, start);
-            lag.put(tp, brokerLag.getOrDefault(tp, Math.max(0, ends.get(tp) - start)));
+            Long counted = brokerLag.get(tp);
+            lag.put(tp, counted != null ? counted : Math.max(0, ends.get(tp) - start));
+            // A share group's start offset moves only as the broker persists its state, so it may trail records long
+            // acknowledged; with the broker's count of the records left, the oldest of them is at end - lag at the
+            // earliest (exactly there when the records left are the newest, as when the consumers keep up).
+            from.put(tp, counted != null ? Math.max(start, ends.get(tp) - counted) : start);
         }
         Map<TopicPartition, Long> timestamps = timestampsAt(from, lag);
         long now = clock.millis();
@@ -158,8 +167,11 @@ public final class LagInspector implements AutoCloseable {
         Map<String, TopicDescription> described =
                 Kafka.get(admin.describeTopics(topics).allTopicNames(), "describe topics " + topics);
         Map<TopicPartition, Long> out = new HashMap<>();
-        described.values().forEach(d -> d.partitions()
-                .forEach(p -> out.put(new TopicPartition(d.name(), p.partition()), (long) d.partitions().size())));
+        described
+                .values()
+                .forEach(d -> d.partitions()
+                        .forEach(p -> out.put(new TopicPartition(d.name(), p.partition()), (long)
+                                d.partitions().size())));
         return out;
     }
 
@@ -177,19 +189,21 @@ public final class LagInspector implements AutoCloseable {
                     }
                 });
             }
-            case STREAMS -> committed(
-                    Kafka.get(
-                            admin.listStreamsGroupOffsets(Map.of(group, new ListStreamsGroupOffsetsSpec()))
-                                    .partitionsToOffsetAndMetadata(group),
-                            "list the offsets of streams group " + group),
-                    wanted,
-                    out);
-            default -> committed(
-                    Kafka.get(
-                            admin.listConsumerGroupOffsets(group).partitionsToOffsetAndMetadata(),
-                            "list the offsets of consumer group " + group),
-                    wanted,
-                    out);
+            case STREAMS ->
+                committed(
+                        Kafka.get(
+                                admin.listStreamsGroupOffsets(Map.of(group, new ListStreamsGroupOffsetsSpec()))
+                                        .partitionsToOffsetAndMetadata(group),
+                                "list the offsets of streams group " + group),
+                        wanted,
+                        out);
+            default ->
+                committed(
+                        Kafka.get(
+                                admin.listConsumerGroupOffsets(group).partitionsToOffsetAndMetadata(),
+                                "list the offsets of consumer group " + group),
+                        wanted,
+                        out);
         }
         return out;
     }
@@ -200,7 +214,10 @@ public final class LagInspector implements AutoCloseable {
                     .partitionsToOffsetInfo(group)
                     .get(Kafka.TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
         } catch (ExecutionException e) {
-            throw new OpsException(e.getCause().getClass().getSimpleName() + ": " + e.getCause().getMessage(), e);
+            throw new OpsException(
+                    e.getCause().getClass().getSimpleName() + ": "
+                            + e.getCause().getMessage(),
+                    e);
         } catch (TimeoutException e) {
             throw new OpsException("no answer in " + Kafka.TIMEOUT.toSeconds() + " s", e);
         } catch (InterruptedException e) {
@@ -272,6 +289,9 @@ public final class LagInspector implements AutoCloseable {
                 notes.add(g.stage() + ": " + g.unavailable());
                 continue;
             }
+            if (g.state().equals("absent")) {
+                notes.add(g.stage() + ": the broker has no group " + g.group() + "; its lag counts from the log start");
+            }
             for (GroupLag.TopicLag t : g.topics()) {
                 rows.add(List.of(
                         g.stage(),
@@ -282,7 +302,7 @@ public final class LagInspector implements AutoCloseable {
                         Long.toString(t.lag()),
                         t.maxPartition() < 0 ? "-" : t.maxPartitionLag() + " (p" + t.maxPartition() + ")",
                         t.oldestAgeMs() == null ? "-" : Text.duration(t.oldestAgeMs())));
-                if (t.partitionsWithoutOffset() > 0) {
+                if (t.partitionsWithoutOffset() > 0 && !g.state().equals("absent")) {
                     notes.add(g.stage() + ": " + t.partitionsWithoutOffset() + " partition(s) of " + t.topic()
                             + " have no committed offset; their lag counts from the log start");
                 }

@@ -7,7 +7,6 @@ import dev.thoughtstream.common.event.StoredUpdate;
 import dev.thoughtstream.common.event.Thought;
 import dev.thoughtstream.common.event.ThoughtMessage;
 import dev.thoughtstream.common.kafka.DeadLetters;
-import dev.thoughtstream.common.topic.Topic;
 import dev.thoughtstream.common.topic.Topics;
 import dev.thoughtstream.ops.Kafka;
 import dev.thoughtstream.ops.OpsException;
@@ -91,7 +90,11 @@ public final class ChatTrace implements AutoCloseable {
      * interrupted.
      */
     public void follow(
-            long chatId, Optional<Duration> since, Consumer<Timeline> initial, Consumer<TraceEvent> next, BooleanSupplier stop) {
+            long chatId,
+            Optional<Duration> since,
+            Consumer<Timeline> initial,
+            Consumer<TraceEvent> next,
+            BooleanSupplier stop) {
         initial.accept(trace(chatId, since));
         byte[] key = keyBytes(chatId);
         // trace() left every partition positioned at its end: carry on from there.
@@ -105,7 +108,8 @@ public final class ChatTrace implements AutoCloseable {
         }
     }
 
-    private record Window(byte[] key, Map<TopicPartition, Long> partitions, Map<String, Integer> byTopic, Long sinceMs) {}
+    private record Window(
+            byte[] key, Map<TopicPartition, Long> partitions, Map<String, Integer> byTopic, Long sinceMs) {}
 
     private Window open(long chatId, Optional<Duration> since) {
         byte[] key = keyBytes(chatId);
@@ -139,7 +143,10 @@ public final class ChatTrace implements AutoCloseable {
     }
 
     private byte[] keyBytes(long chatId) {
-        return topics.updates().keySerde().serializer().serialize(topics.updates().name(), chatId);
+        return topics.updates()
+                .keySerde()
+                .serializer()
+                .serialize(topics.updates().name(), chatId);
     }
 
     private Optional<TraceEvent> event(ConsumerRecord<byte[], byte[]> r, byte[] key) {
@@ -164,8 +171,11 @@ public final class ChatTrace implements AutoCloseable {
                         "thought",
                         t.closedAtMs(),
                         r,
-                        "thought " + t.thoughtId() + " closed with " + t.messages().size() + " message(s) "
-                                + t.messages().stream().map(m -> Long.toString(m.messageId())).toList(),
+                        "thought " + t.thoughtId() + " closed with "
+                                + t.messages().size() + " message(s) "
+                                + t.messages().stream()
+                                        .map(m -> Long.toString(m.messageId()))
+                                        .toList(),
                         t));
             } else if (topic.equals(topics.replies().name())) {
                 ReplyPart p = topics.replies().value(r);
@@ -190,9 +200,10 @@ public final class ChatTrace implements AutoCloseable {
                 for (Header h : r.headers()) {
                     headers.put(h.key(), h.value() == null ? null : new String(h.value(), StandardCharsets.UTF_8));
                 }
+                String at = DeadLetters.header(r.headers(), DeadLetters.AT);
                 return Optional.of(event(
                         "dead-letter",
-                        r.timestamp(),
+                        at != null && at.matches("\\d{1,19}") ? Long.parseLong(at) : r.timestamp(),
                         r,
                         "dead letter " + r.partition() + ":" + r.offset() + " from "
                                 + DeadLetters.header(r.headers(), DeadLetters.SOURCE_TOPIC) + " by "
@@ -206,7 +217,8 @@ public final class ChatTrace implements AutoCloseable {
         }
     }
 
-    private static TraceEvent event(String stage, long atMs, ConsumerRecord<byte[], byte[]> r, String summary, Object e) {
+    private static TraceEvent event(
+            String stage, long atMs, ConsumerRecord<byte[], byte[]> r, String summary, Object e) {
         return new TraceEvent(stage, atMs, r.topic(), r.partition(), r.offset(), summary, e);
     }
 
@@ -223,7 +235,11 @@ public final class ChatTrace implements AutoCloseable {
     private static String text(JsonNode update) {
         for (JsonNode field : update) {
             if (field.isObject() && (field.has("text") || field.has("caption"))) {
-                return ": " + quote(field.has("text") ? field.get("text").asText() : field.get("caption").asText());
+                return ": "
+                        + quote(
+                                field.has("text")
+                                        ? field.get("text").asText()
+                                        : field.get("caption").asText());
             }
         }
         return "";
@@ -249,7 +265,9 @@ public final class ChatTrace implements AutoCloseable {
             } else if (e.event() instanceof Thought t) {
                 thoughts.add(t);
             } else if (e.event() instanceof ReplyPart p) {
-                partsByThought.computeIfAbsent(p.thoughtId(), k -> new ArrayList<>()).add(p);
+                partsByThought
+                        .computeIfAbsent(p.thoughtId(), k -> new ArrayList<>())
+                        .add(p);
             } else if (e.event() instanceof Delivery d) {
                 // The last outcome of a part wins (a redelivered part may be recorded again).
                 outcomes.put(d.replyId() + "#" + d.seq(), d);
@@ -307,7 +325,9 @@ public final class ChatTrace implements AutoCloseable {
     public static String text(Timeline t) {
         StringBuilder out = new StringBuilder();
         out.append("chat ").append(t.chatId()).append(" (partitions:");
-        t.partitions().forEach((topic, p) -> out.append(' ').append(topic).append('[').append(p).append(']'));
+        t.partitions()
+                .forEach((topic, p) ->
+                        out.append(' ').append(topic).append('[').append(p).append(']'));
         out.append(')');
         if (t.sinceMs() != null) {
             out.append(" since ").append(Text.time(t.sinceMs()));
@@ -318,7 +338,11 @@ public final class ChatTrace implements AutoCloseable {
         }
         t.events().forEach(e -> out.append(eventText(e)).append('\n'));
         for (ThoughtTrace th : t.thoughts()) {
-            out.append("\nthought ").append(th.thoughtId()).append("  messages ").append(th.messageIds()).append('\n');
+            out.append("\nthought ")
+                    .append(th.thoughtId())
+                    .append("  messages ")
+                    .append(th.messageIds())
+                    .append('\n');
             out.append("  ingested → closed ")
                     .append(ms(th.ingestToClosedMs()))
                     .append(" → first part ")

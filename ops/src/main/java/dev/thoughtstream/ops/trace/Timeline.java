@@ -1,5 +1,7 @@
 package dev.thoughtstream.ops.trace;
 
+import java.util.Collections;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
@@ -13,9 +15,13 @@ import java.util.Map;
  * @param thoughts   each thought of the window with its reply and the time between stages
  */
 public record Timeline(
-        long chatId, Map<String, Integer> partitions, Long sinceMs, List<TraceEvent> events, List<ThoughtTrace> thoughts) {
+        long chatId,
+        Map<String, Integer> partitions,
+        Long sinceMs,
+        List<TraceEvent> events,
+        List<ThoughtTrace> thoughts) {
     public Timeline {
-        partitions = Map.copyOf(partitions);
+        partitions = Collections.unmodifiableMap(new LinkedHashMap<>(partitions));
         events = List.copyOf(events);
         thoughts = List.copyOf(thoughts);
     }

@@ -37,15 +37,23 @@ class DeadLetterQueueTest {
         topics = TestKafka.createTopics(prefix);
         settings = OpsSettings.from(TestKafka.config(prefix, TestKafka.PARTITIONS));
         thought = new Thought(
-                Thought.SCHEMA_VERSION, "42:7", 42L, List.of(new ThoughtMessage(7, "hi", 1000)), 7, 7, 1000, 2000, null);
+                Thought.SCHEMA_VERSION,
+                "42:7",
+                42L,
+                List.of(new ThoughtMessage(7, "hi", 1000)),
+                7,
+                7,
+                1000,
+                2000,
+                null);
         // A thought llm-processor gave up on, and an update the chunker could not read
         ProducerRecord<byte[], byte[]> original = topics.thoughts().record(42L, thought);
         var thoughtSource = new ConsumerRecord<>(topics.thoughts().name(), 1, 17L, original.key(), original.value());
         thoughtSource.headers().add("trace", "abc".getBytes(StandardCharsets.UTF_8));
         var updateSource = new ConsumerRecord<>(
                 topics.updates().name(), 0, 3L, original.key(), "{broken".getBytes(StandardCharsets.UTF_8));
-        try (var producer = new KafkaProducer<>(
-                TestKafka.producerProps(), new ByteArraySerializer(), new ByteArraySerializer())) {
+        try (var producer =
+                new KafkaProducer<>(TestKafka.producerProps(), new ByteArraySerializer(), new ByteArraySerializer())) {
             producer.send(DeadLetters.of(
                             topics.deadLetters().name(), thoughtSource, "llm-processor", "model timed out", 5000))
                     .get();
@@ -120,9 +128,11 @@ class DeadLetterQueueTest {
 
         // And a redrive run from a new process (a new queue) knows it too
         try (var again = new DeadLetterQueue(settings, Clock.systemUTC())) {
-            assertEquals(0, again.redrive(Optional.empty(), false).redriven().stream()
-                    .filter(r -> r.topic().equals(topics.thoughts().name()))
-                    .count());
+            assertEquals(
+                    0,
+                    again.redrive(Optional.empty(), false).redriven().stream()
+                            .filter(r -> r.topic().equals(topics.thoughts().name()))
+                            .count());
         }
     }
 }

@@ -53,10 +53,18 @@ class ChatTraceTest {
     @Test
     void aChatsTraceShowsEveryStageOfItsConversationAndTheTimeBetweenThem() throws Exception {
         // Given a conversation: an old update, two messages, the thought, a reply of two parts and their outcomes
-        int partition = produce(topics.updates(), CHAT, update(5, 5, "long ago"), t0 - Duration.ofHours(3).toMillis());
+        int partition = produce(
+                topics.updates(),
+                CHAT,
+                update(5, 5, "long ago"),
+                t0 - Duration.ofHours(3).toMillis());
         produce(topics.updates(), CHAT, update(10, 7, "hi"), t0);
         produce(topics.updates(), CHAT, update(11, 8, "how are you?"), t0 + 100);
-        produce(topics.updates(), OTHER_CHAT, StoredUpdate.of(12, OTHER_CHAT, t0 + 150, message(9, "not me")), t0 + 150);
+        produce(
+                topics.updates(),
+                OTHER_CHAT,
+                StoredUpdate.of(12, OTHER_CHAT, t0 + 150, message(9, "not me")),
+                t0 + 150);
         Thought thought = new Thought(
                 Thought.SCHEMA_VERSION,
                 Thought.idFor(CHAT, 7),
@@ -68,8 +76,16 @@ class ChatTraceTest {
                 t0 + 2100,
                 null);
         produce(topics.thoughts(), CHAT, thought, t0 + 2100);
-        ReplyPart first = new ReplyPart(1, ReplyPart.replyIdFor(thought.thoughtId()), thought.thoughtId(), CHAT, 8, 0,
-                false, "Hello!", t0 + 3000);
+        ReplyPart first = new ReplyPart(
+                1,
+                ReplyPart.replyIdFor(thought.thoughtId()),
+                thought.thoughtId(),
+                CHAT,
+                8,
+                0,
+                false,
+                "Hello!",
+                t0 + 3000);
         ReplyPart second = new ReplyPart(1, first.replyId(), thought.thoughtId(), CHAT, 8, 1, true, "Fine.", t0 + 3500);
         produce(topics.replies(), CHAT, first, t0 + 3000);
         produce(topics.replies(), CHAT, second, t0 + 3500);
@@ -123,7 +139,11 @@ class ChatTraceTest {
 
     @Test
     void withoutSinceTheTraceStartsAtTheOldestRetainedRecord() throws Exception {
-        produce(topics.updates(), CHAT, update(5, 5, "long ago"), t0 - Duration.ofHours(3).toMillis());
+        produce(
+                topics.updates(),
+                CHAT,
+                update(5, 5, "long ago"),
+                t0 - Duration.ofHours(3).toMillis());
         try (var trace = new ChatTrace(settings, Clock.systemUTC())) {
             Timeline all = trace.trace(CHAT, Optional.empty());
             assertEquals(1, all.events().size());
@@ -145,7 +165,12 @@ class ChatTraceTest {
     private static JsonNode message(long messageId, String text) {
         return Json.mapper()
                 .createObjectNode()
-                .set("message", Json.mapper().createObjectNode().put("message_id", messageId).put("text", text));
+                .set(
+                        "message",
+                        Json.mapper()
+                                .createObjectNode()
+                                .put("message_id", messageId)
+                                .put("text", text));
     }
 
     private static byte[] longBytes(long v) {
