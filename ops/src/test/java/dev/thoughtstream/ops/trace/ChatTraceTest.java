@@ -15,11 +15,14 @@ import dev.thoughtstream.common.serde.Json;
 import dev.thoughtstream.common.topic.Topic;
 import dev.thoughtstream.common.topic.Topics;
 import dev.thoughtstream.ops.OpsSettings;
+import dev.thoughtstream.testkit.Await;
 import dev.thoughtstream.testkit.kafka.TestKafka;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
@@ -149,6 +152,39 @@ class ChatTraceTest {
             assertEquals(1, all.events().size());
             assertNull(all.sinceMs());
         }
+    }
+
+    @Test
+    void followPrintsTheChatsNewRecordsAsTheyArrive() throws Exception {
+        // Given a chat with one update, followed from now
+        produce(topics.updates(), CHAT, update(10, 7, "hi"), t0);
+        List<Timeline> initial = new CopyOnWriteArrayList<>();
+        List<TraceEvent> next = new CopyOnWriteArrayList<>();
+        AtomicBoolean stop = new AtomicBoolean();
+        Thread follower = new Thread(() -> {
+            try (var trace = new ChatTrace(settings, Clock.systemUTC())) {
+                trace.follow(CHAT, Optional.empty(), initial::add, next::add, stop::get);
+            }
+        });
+        follower.start();
+        try {
+            Await.until("the initial trace", Duration.ofSeconds(30), () -> !initial.isEmpty());
+            assertEquals(1, initial.get(0).events().size());
+
+            // When the chat writes again, and another chat too
+            produce(topics.updates(), OTHER_CHAT, StoredUpdate.of(12, OTHER_CHAT, t0, message(9, "not me")), t0);
+            produce(topics.updates(), CHAT, update(11, 8, "still there?"), t0 + 100);
+
+            // Then the new record of the chat follows, and only it
+            Await.until("the chat's new update", Duration.ofSeconds(30), () -> !next.isEmpty());
+            assertEquals("ingested", next.get(0).stage());
+            assertTrue(
+                    next.get(0).summary().contains("still there?"), next.get(0).summary());
+        } finally {
+            stop.set(true);
+            follower.join(Duration.ofSeconds(30).toMillis());
+        }
+        assertEquals(1, next.size(), next.toString());
     }
 
     private <V> int produce(Topic<Long, V> topic, long chatId, V value, long timestamp) throws Exception {
