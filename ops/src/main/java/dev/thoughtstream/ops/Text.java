@@ -6,6 +6,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 
 /** Output helpers: aligned tables, durations and times for people; JSON for scripts. */
 public final class Text {
@@ -38,7 +39,7 @@ public final class Text {
         if (millis < 1000) {
             return millis + "ms";
         } else if (d.toMinutes() < 1) {
-            return String.format("%.1fs", millis / 1000.0);
+            return String.format(Locale.ROOT, "%.1fs", millis / 1000.0);
         } else if (d.toHours() < 1) {
             return d.toMinutes() + "m " + d.toSecondsPart() + "s";
         } else if (d.toDays() < 1) {

@@ -9,9 +9,11 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -98,11 +100,11 @@ public final class LagInspector implements AutoCloseable {
         String state = listing.map(l -> l.groupState().map(Object::toString).orElse("unknown"))
                 .orElse("absent");
         String typeName = type.toString().toLowerCase(java.util.Locale.ROOT);
-        Map<TopicPartition, Long> partitions = partitions(stage.topics());
+        Set<TopicPartition> partitions = partitions(stage.topics());
         Map<TopicPartition, Long> positions;
         Map<TopicPartition, Long> brokerLag = new HashMap<>();
         try {
-            positions = positions(stage.group(), type, partitions.keySet(), brokerLag);
+            positions = positions(stage.group(), type, partitions, brokerLag);
         } catch (OpsException e) {
             if (type == GroupType.SHARE) {
                 return new GroupLag(
@@ -116,11 +118,11 @@ public final class LagInspector implements AutoCloseable {
             }
             throw e;
         }
-        Map<TopicPartition, Long> ends = offsets(partitions.keySet(), OffsetSpec.latest());
-        Map<TopicPartition, Long> starts = offsets(partitions.keySet(), OffsetSpec.earliest());
+        Map<TopicPartition, Long> ends = offsets(partitions, OffsetSpec.latest());
+        Map<TopicPartition, Long> starts = offsets(partitions, OffsetSpec.earliest());
         Map<TopicPartition, Long> from = new HashMap<>();
         Map<TopicPartition, Long> lag = new HashMap<>();
-        for (TopicPartition tp : partitions.keySet()) {
+        for (TopicPartition tp : partitions) {
             long start = Math.max(starts.get(tp), positions.getOrDefault(tp, starts.get(tp)));
             Long counted = brokerLag.get(tp);
             lag.put(tp, counted != null ? counted : Math.max(0, ends.get(tp) - start));
@@ -138,7 +140,7 @@ public final class LagInspector implements AutoCloseable {
             int maxPartition = -1;
             Long oldest = null;
             int withoutOffset = 0;
-            for (TopicPartition tp : partitions.keySet()) {
+            for (TopicPartition tp : partitions) {
                 if (!tp.topic().equals(topic)) {
                     continue;
                 }
@@ -162,16 +164,14 @@ public final class LagInspector implements AutoCloseable {
         return new GroupLag(stage.name(), stage.group(), typeName, state, topics, null);
     }
 
-    /** Every partition of {@code topics}, each with its topic's partition count. */
-    private Map<TopicPartition, Long> partitions(List<String> topics) {
+    /** Every partition of {@code topics}. */
+    private Set<TopicPartition> partitions(List<String> topics) {
         Map<String, TopicDescription> described =
                 Kafka.get(admin.describeTopics(topics).allTopicNames(), "describe topics " + topics);
-        Map<TopicPartition, Long> out = new HashMap<>();
-        described
-                .values()
-                .forEach(d -> d.partitions()
-                        .forEach(p -> out.put(new TopicPartition(d.name(), p.partition()), (long)
-                                d.partitions().size())));
+        Set<TopicPartition> out = new HashSet<>();
+        for (TopicDescription d : described.values()) {
+            d.partitions().forEach(p -> out.add(new TopicPartition(d.name(), p.partition())));
+        }
         return out;
     }
 
