@@ -20,6 +20,7 @@ import java.util.concurrent.Callable;
 import java.util.function.Supplier;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import org.apache.kafka.common.KafkaException;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -90,6 +91,10 @@ final class OpsCommands {
                 return 0;
             } catch (OpsException e) {
                 err().println(spec.qualifiedName() + ": " + e.getMessage());
+                return EXIT_FAILED;
+            } catch (KafkaException e) {
+                // The clients' own failures (a broker out of reach, refused credentials): the operator's to fix.
+                err().println(spec.qualifiedName() + ": " + e.getClass().getSimpleName() + ": " + e.getMessage());
                 return EXIT_FAILED;
             }
         }
