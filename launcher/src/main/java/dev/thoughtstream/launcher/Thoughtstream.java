@@ -1,12 +1,14 @@
 package dev.thoughtstream.launcher;
 
 import dev.thoughtstream.chunker.ChunkerFactory;
+import dev.thoughtstream.common.config.Config;
 import dev.thoughtstream.common.service.ServiceFactory;
 import dev.thoughtstream.emitter.EmitterFactory;
 import dev.thoughtstream.ingest.IngestFactory;
 import dev.thoughtstream.llm.LlmProcessorFactory;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Supplier;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -55,6 +57,11 @@ public final class Thoughtstream implements Runnable {
 
     /** The command line with every subcommand. */
     static CommandLine commandLine() {
+        return commandLine(Config::load);
+    }
+
+    /** The command line whose operators' commands read {@code opsConfig} (tests give theirs). */
+    static CommandLine commandLine(Supplier<Config> opsConfig) {
         CommandLine cl = new CommandLine(new Thoughtstream());
         VariableDocs docs = VariableDocs.load();
         for (ServiceFactory factory : SERVICES) {
@@ -71,6 +78,7 @@ public final class Thoughtstream implements Runnable {
         CommandLine emulator = new CommandLine(new EmulatorCommand());
         emulator.getCommandSpec().usageMessage().footer(docs.footer(VariableDocs.sectionsOf("emulator")));
         cl.addSubcommand("emulator", emulator);
+        OpsCommands.register(cl, opsConfig, docs);
         return cl;
     }
 

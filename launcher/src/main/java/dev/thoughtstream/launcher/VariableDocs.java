@@ -117,6 +117,7 @@ final class VariableDocs {
                         "emitter",
                         "devstack");
             case "emulator" -> List.of("emulator");
+            case "ops" -> List.of("Every service", "Operator commands");
             default -> throw new IllegalArgumentException("no such command: " + command);
         };
     }
