@@ -7,6 +7,7 @@ import dev.thoughtstream.common.kafka.TopicAdmin;
 import dev.thoughtstream.common.metrics.Metrics;
 import dev.thoughtstream.common.service.Service;
 import dev.thoughtstream.common.topic.Topics;
+import io.micrometer.core.instrument.binder.kafka.KafkaStreamsMetrics;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.EnumSet;
@@ -52,6 +53,10 @@ public final class ChunkerService implements Service {
     private final Topics topics;
     private final DeadLetterCounter deadLetters;
     private final KafkaStreams streams;
+    private final Metrics metrics;
+    /** Kafka Streams' metrics and its clients' ({@code kafka_stream_*}, {@code kafka_consumer_*}...) once started. */
+    private volatile Metrics.Binding streamsMetrics;
+
     private final GroupMembershipOperation onClose;
     private final AtomicBoolean started = new AtomicBoolean();
     private final AtomicBoolean closed = new AtomicBoolean();
@@ -82,6 +87,7 @@ public final class ChunkerService implements Service {
         props.put(DeadLetterCounter.CONFIG, deadLetters);
         props.put(DeadLetteringHandler.CLOCK_CONFIG, clock);
         this.streams = new KafkaStreams(ChunkerTopology.buildTopology(config, topics, chunkerMetrics), props);
+        this.metrics = metrics;
         this.onClose =
                 isStaticMember(props) ? GroupMembershipOperation.REMAIN_IN_GROUP : GroupMembershipOperation.LEAVE_GROUP;
         streams.setStateListener(this::onStateChange);
@@ -119,6 +125,7 @@ public final class ChunkerService implements Service {
                 topics.thoughts().name(),
                 topics.delivered().name());
         streams.start();
+        streamsMetrics = metrics.bind(new KafkaStreamsMetrics(streams));
     }
 
     public KafkaStreams.State state() {
@@ -234,6 +241,10 @@ public final class ChunkerService implements Service {
             LOG.warn(
                     "chunker streams did not stop within {} ms",
                     config.closeTimeout().toMillis());
+        }
+        Metrics.Binding bound = streamsMetrics;
+        if (bound != null) {
+            bound.close();
         }
         LOG.info("chunker closed; {} dead letters sent by this instance", deadLetters.total());
     }

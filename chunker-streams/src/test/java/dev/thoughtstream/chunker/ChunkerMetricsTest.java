@@ -26,12 +26,12 @@ class ChunkerMetricsTest {
 
             String scrape = chunker.metrics.scrape();
 
-            assertTrue(scrape.contains("thoughtstream_chunker_thoughts_total{closed_by=\"deadline\"} 1\n"), scrape);
+            assertTrue(scrape.contains("thoughtstream_chunker_thoughts_total{closed_by=\"deadline\"} 1.0\n"), scrape);
             assertTrue(scrape.contains("thoughtstream_chunker_emit_lateness_seconds_count 1\n"), scrape);
-            assertTrue(scrape.contains("thoughtstream_chunker_direct_replies_total{kind=\"help\"} 1\n"), scrape);
+            assertTrue(scrape.contains("thoughtstream_chunker_direct_replies_total{kind=\"help\"} 1.0\n"), scrape);
             assertTrue(
                     scrape.contains(
-                            "thoughtstream_dead_letters_total{service=\"chunker\",source_topic=\"test.tg.updates\"} 1\n"),
+                            "thoughtstream_dead_letters_total{service=\"chunker\",source_topic=\"test.tg.updates\"} 1.0\n"),
                     scrape);
         }
     }
@@ -43,7 +43,7 @@ class ChunkerMetricsTest {
             chunker.text(CHAT, 1002, "two");
 
             assertTrue(
-                    chunker.metrics.scrape().contains("thoughtstream_chunker_thoughts_total{closed_by=\"cap\"} 1\n"),
+                    chunker.metrics.scrape().contains("thoughtstream_chunker_thoughts_total{closed_by=\"cap\"} 1.0\n"),
                     chunker.metrics.scrape());
         }
     }

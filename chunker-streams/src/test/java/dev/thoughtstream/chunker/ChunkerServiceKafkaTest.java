@@ -13,12 +13,14 @@ import dev.thoughtstream.common.event.ReplyPart;
 import dev.thoughtstream.common.event.Thought;
 import dev.thoughtstream.common.event.ThoughtMessage;
 import dev.thoughtstream.common.kafka.DeadLetters;
+import dev.thoughtstream.common.metrics.Metrics;
 import dev.thoughtstream.common.topic.Topics;
 import dev.thoughtstream.testkit.Await;
 import dev.thoughtstream.testkit.kafka.TestKafka;
 import dev.thoughtstream.testkit.kafka.TopicReader;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -340,6 +342,32 @@ class ChunkerServiceKafkaTest {
         List<MemberDescription> members = describeGroupMembers();
         assertEquals(1, members.size(), "members: " + members);
         assertTrue(members.get(0).groupInstanceId().orElse("").startsWith(instanceId), "member: " + members.get(0));
+    }
+
+    // --- metrics -------------------------------------------------------------------------------------------
+
+    @Test
+    void aRunningChunkerShowsKafkaStreamsAndItsClientsMetricsThroughMicrometer() throws Exception {
+        // given a chunker counting into a registry of its own
+        Config config = TestKafka.config(prefix, PARTITIONS)
+                .with(Map.of(
+                        ChunkerConfig.CHUNKER_APPLICATION_ID, applicationId,
+                        ChunkerConfig.STREAMS_STATE_DIR, stateDir.toString(),
+                        ChunkerConfig.CHUNK_GAP_MS, Long.toString(GAP_MS)));
+        Metrics metrics = new Metrics();
+        ChunkerService service =
+                new ChunkerService(ChunkerConfig.from(config), KafkaSettings.from(config), Clock.systemUTC(), metrics);
+        services.add(service);
+
+        // when it runs
+        service.start();
+        assertTrue(service.awaitRunning(TIMEOUT), "the chunker did not reach RUNNING within " + TIMEOUT);
+
+        // then the streams' own metrics and those of its consumer and producer are scraped with ours
+        String text = metrics.scrape();
+        for (String series : List.of("kafka_stream_", "kafka_consumer_", "kafka_producer_")) {
+            assertTrue(text.contains(series), "missing " + series + " in:\n" + text);
+        }
     }
 
     // --- helpers ---------------------------------------------------------------------------------------------

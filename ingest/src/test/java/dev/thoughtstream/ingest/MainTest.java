@@ -131,7 +131,7 @@ class MainTest {
                                 .build(),
                         HttpResponse.BodyHandlers.ofString())
                 .body();
-        assertTrue(metrics.contains("thoughtstream_ingest_lease_role 1\n"), metrics);
+        assertTrue(metrics.contains("thoughtstream_ingest_lease_role 1.0\n"), metrics);
 
         // when: a person writes while it runs
         UserMessage m = harness.telegram.injectMessage(91, "to the deployed ingest");

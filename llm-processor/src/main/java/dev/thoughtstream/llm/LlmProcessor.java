@@ -25,6 +25,7 @@ import java.util.Objects;
 import java.util.Optional;
 import java.util.Properties;
 import java.util.UUID;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
@@ -86,6 +87,14 @@ public final class LlmProcessor implements Service {
     private final ChatActivity activity;
     private final ClaimStore claims;
     private final ProcessorMetrics metrics;
+    /**
+     * Where the producer's and the group consumer's Kafka metrics are bound, and their bindings. Share consumers
+     * are not bound: Micrometer's KafkaClientMetrics takes a producer, a consumer or an admin client, not a
+     * {@code ShareConsumer}.
+     */
+    private final Metrics registry;
+
+    private final List<Metrics.Binding> kafkaMetrics = new CopyOnWriteArrayList<>();
     private final Clock clock;
     /** The model provider's shared limits; the generator asks it before every call. Owned: closed at the end. */
     private final ProviderBudget budget;
@@ -174,6 +183,7 @@ public final class LlmProcessor implements Service {
         this.activity = Objects.requireNonNull(activity, "activity");
         this.claims = Objects.requireNonNull(claims, "claims");
         this.metrics = new ProcessorMetrics(metrics);
+        this.registry = metrics;
         this.clock = Objects.requireNonNull(clock, "clock");
         this.budget = Objects.requireNonNull(budget, "budget");
     }
@@ -289,6 +299,7 @@ public final class LlmProcessor implements Service {
         work = new ScheduledThreadPoolExecutor(WORK_THREADS, NamedThreads.factory(SERVICE + "-work", true));
         work.setRemoveOnCancelPolicy(true);
         producer = new KafkaProducer<>(producerProperties(kafka));
+        kafkaMetrics.add(registry.bindKafka(producer));
         ThoughtClaims thoughtClaims = new ThoughtClaims(claims, scale, metrics, owner);
         try {
             // At once rather than at the first claim: another instance may hold the thoughts our crashed process
@@ -331,6 +342,7 @@ public final class LlmProcessor implements Service {
             } else {
                 KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(consumerProperties(kafka, config));
                 created.add(consumer);
+                kafkaMetrics.add(registry.bindKafka(consumer));
                 GroupConsumerLoop loop = new GroupConsumerLoop(consumer, topics, h, scale, work);
                 groupLoop = loop;
                 wakers.add(consumer::wakeup);
@@ -410,6 +422,7 @@ public final class LlmProcessor implements Service {
 
     /** After the last consumer: the producer (its pending sends flushed) and the work threads. */
     private void finishShared() {
+        kafkaMetrics.forEach(Metrics.Binding::close);
         try {
             if (producer != null) {
                 producer.close(CLOSE_TIMEOUT);

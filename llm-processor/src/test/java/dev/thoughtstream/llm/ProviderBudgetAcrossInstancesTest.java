@@ -36,7 +36,7 @@ import org.junit.jupiter.api.TestInfo;
  */
 class ProviderBudgetAcrossInstancesTest {
     private static final Duration TIMEOUT = Duration.ofSeconds(90);
-    private static final Pattern WAITING = Pattern.compile("(?m)^thoughtstream_llm_budget_waiting (\\d+)$");
+    private static final Pattern WAITING = Pattern.compile("(?m)^thoughtstream_llm_budget_waiting ([0-9.]+)$");
     private static final int LIMIT = 3;
     private static final int THOUGHTS = 12;
 
@@ -112,7 +112,7 @@ class ProviderBudgetAcrossInstancesTest {
         long total = 0;
         for (Infra infra : infras) {
             Matcher m = WAITING.matcher(infra.metrics().scrape());
-            total += m.find() ? Long.parseLong(m.group(1)) : 0;
+            total += m.find() ? (long) Double.parseDouble(m.group(1)) : 0;
         }
         return total;
     }

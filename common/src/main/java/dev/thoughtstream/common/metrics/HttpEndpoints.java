@@ -69,7 +69,7 @@ public final class HttpEndpoints implements AutoCloseable {
     }
 
     private void metrics(HttpExchange ex) throws IOException {
-        respond(ex, 200, "text/plain; version=0.0.4; charset=utf-8", metrics.scrape());
+        respond(ex, 200, Metrics.CONTENT_TYPE, metrics.scrape());
     }
 
     private void ready(HttpExchange ex) throws IOException {

@@ -244,6 +244,9 @@ public final class Infra implements AutoCloseable {
         if (endpoints != null) {
             throw new IllegalStateException("already serving on port " + endpoints.port());
         }
+        // A process that is scraped shows its JVM too; its binders (and the services' Kafka ones) stop on close.
+        metrics.bindJvm();
+        closers.push(metrics);
         endpoints = HttpEndpoints.start(port, metrics);
         closers.push(endpoints);
         return endpoints;

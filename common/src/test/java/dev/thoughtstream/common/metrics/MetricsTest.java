@@ -10,6 +10,7 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
+import java.util.List;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.junit.jupiter.api.Test;
 
@@ -25,8 +26,8 @@ class MetricsTest {
 
         assertTrue(text.contains("# HELP thoughtstream_llm_calls_total Model calls.\n"), text);
         assertTrue(text.contains("# TYPE thoughtstream_llm_calls_total counter\n"), text);
-        assertTrue(text.contains("thoughtstream_llm_calls_total{outcome=\"ok\"} 3\n"), text);
-        assertTrue(text.contains("thoughtstream_llm_calls_total{outcome=\"error\"} 1\n"), text);
+        assertTrue(text.contains("thoughtstream_llm_calls_total{outcome=\"ok\"} 3.0\n"), text);
+        assertTrue(text.contains("thoughtstream_llm_calls_total{outcome=\"error\"} 1.0\n"), text);
     }
 
     @Test
@@ -37,7 +38,7 @@ class MetricsTest {
     }
 
     @Test
-    void timersAreCumulativeHistogramsInSeconds() {
+    void timersAreCumulativeHistogramsInSecondsWithBucketsForQuantiles() {
         Metrics metrics = new Metrics();
         Metrics.Timer t = metrics.timer("reply_seconds", "Reply latency.");
         t.record(Duration.ofMillis(3));
@@ -48,10 +49,18 @@ class MetricsTest {
 
         assertTrue(text.contains("thoughtstream_reply_seconds_bucket{le=\"0.005\"} 1\n"), text);
         assertTrue(text.contains("thoughtstream_reply_seconds_bucket{le=\"0.05\"} 2\n"), text);
-        assertTrue(text.contains("thoughtstream_reply_seconds_bucket{le=\"120\"} 2\n"), text);
+        assertTrue(text.contains("thoughtstream_reply_seconds_bucket{le=\"120.0\"} 2\n"), text);
         assertTrue(text.contains("thoughtstream_reply_seconds_bucket{le=\"+Inf\"} 3\n"), text);
         assertTrue(text.contains("thoughtstream_reply_seconds_count 3\n"), text);
         assertTrue(text.contains("thoughtstream_reply_seconds_sum 500.033\n"), text);
+        assertTrue(text.contains("# TYPE thoughtstream_reply_seconds histogram\n"), text);
+        for (double le : Metrics.BUCKETS) {
+            assertTrue(
+                    text.contains("thoughtstream_reply_seconds_bucket{le=\"" + le + "\"}"),
+                    "bucket " + le + ": " + text);
+        }
+        assertEquals(3, t.count());
+        assertEquals(500.033, t.sumSeconds(), 1e-9);
     }
 
     @Test
@@ -61,7 +70,7 @@ class MetricsTest {
         metrics.gauge("queue_depth", "Parts waiting.", () -> depth[0], "chat_kind", "private");
         depth[0] = 7;
 
-        assertTrue(metrics.scrape().contains("thoughtstream_queue_depth{chat_kind=\"private\"} 7\n"));
+        assertTrue(metrics.scrape().contains("thoughtstream_queue_depth{chat_kind=\"private\"} 7.0\n"));
     }
 
     @Test
@@ -69,10 +78,57 @@ class MetricsTest {
         Metrics metrics = new Metrics();
         metrics.counter("x_total", "X.", "reason", "a \"quoted\"\nline").increment();
 
-        assertTrue(metrics.scrape().contains("x_total{reason=\"a \\\"quoted\\\"\\nline\"} 1"));
+        assertTrue(metrics.scrape().contains("x_total{reason=\"a \\\"quoted\\\"\\nline\"} 1.0"));
         assertThrows(IllegalArgumentException.class, () -> metrics.counter("Bad-Name", "x"));
         assertThrows(IllegalArgumentException.class, () -> metrics.counter("y_total", "y", "odd"));
         assertThrows(IllegalArgumentException.class, () -> metrics.timer("x_total", "X."), "a counter is not a timer");
+    }
+
+    @Test
+    void givenAGaugeRegisteredAgain_whenScraped_thenTheNewestSourceIsRead() {
+        Metrics metrics = new Metrics();
+        metrics.gauge("lease_role", "Role.", () -> 1);
+
+        metrics.gauge("lease_role", "Role.", () -> 0);
+
+        assertTrue(metrics.scrape().contains("thoughtstream_lease_role 0.0\n"), metrics.scrape());
+    }
+
+    @Test
+    void givenCountsKeptElsewhere_whenScraped_thenTheyAreCountersSummedOverTheirSources() {
+        // Given two components of one process (devstack) counting the same thing in plain longs
+        Metrics metrics = new Metrics();
+        long[] first = {2};
+        metrics.counter("write_retries_total", "Retries.", () -> first[0], "mode", "polling");
+        metrics.counter("write_retries_total", "Retries.", () -> 3, "mode", "polling");
+
+        // When one of them counts on
+        first[0] = 4;
+
+        // Then the series is a counter read at scrape time: the sum of both
+        String text = metrics.scrape();
+        assertTrue(text.contains("# TYPE thoughtstream_write_retries_total counter\n"), text);
+        assertTrue(text.contains("thoughtstream_write_retries_total{mode=\"polling\"} 7.0\n"), text);
+    }
+
+    @Test
+    void givenTheJvmBound_whenScraped_thenMicrometersJvmAndProcessMetricsAreThere() {
+        Metrics metrics = new Metrics();
+
+        metrics.bindJvm();
+        metrics.bindJvm(); // once per registry, however often asked
+
+        String text = metrics.scrape();
+        for (String name : List.of(
+                "jvm_memory_used_bytes{",
+                "jvm_gc_",
+                "jvm_threads_live_threads ",
+                "jvm_classes_loaded_classes ",
+                "system_cpu_count ",
+                "process_uptime_seconds ")) {
+            assertTrue(text.contains(name), name + " missing from:\n" + text);
+        }
+        metrics.close();
     }
 
     @Test
@@ -86,7 +142,10 @@ class MetricsTest {
 
             HttpResponse<String> scrape = get(http, base + "/metrics");
             assertEquals(200, scrape.statusCode());
-            assertTrue(scrape.body().contains("thoughtstream_updates_total 2"));
+            assertTrue(scrape.body().contains("thoughtstream_updates_total 2.0"));
+            assertEquals(
+                    Metrics.CONTENT_TYPE,
+                    scrape.headers().firstValue("Content-Type").orElseThrow());
             assertEquals(200, get(http, base + "/health/live").statusCode());
             assertEquals(200, get(http, base + "/health/ready").statusCode());
 

@@ -31,6 +31,7 @@ import java.util.Optional;
 import java.util.Properties;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.LinkedBlockingQueue;
@@ -80,6 +81,10 @@ public final class EmitterService implements Service {
     private final TelegramClient commandsClient;
     private final ChatActivity activity;
     private final EmitterMetrics metrics;
+    /** The registry the Kafka clients' metrics are bound to, and their bindings (closed on close). */
+    private final Metrics registry;
+
+    private final List<Metrics.Binding> kafkaMetrics = new CopyOnWriteArrayList<>();
     private final Clock clock;
     private final ThreadPoolExecutor workers;
     private final ExecutorService publisher;
@@ -180,6 +185,7 @@ public final class EmitterService implements Service {
         this.commandsClient = Objects.requireNonNull(commandsClient, "commandsClient");
         this.activity = Objects.requireNonNull(activity, "activity");
         this.metrics = new EmitterMetrics(metrics);
+        this.registry = metrics;
         this.clock = Objects.requireNonNull(clock, "clock");
         String instanceId = "emitter-" + UUID.randomUUID().toString().substring(0, 8);
         int threads = config.sending().threads();
@@ -268,6 +274,8 @@ public final class EmitterService implements Service {
         p.put(ProducerConfig.LINGER_MS_CONFIG, 0);
         p.put(ProducerConfig.CLIENT_ID_CONFIG, "thoughtstream-emitter");
         producer = new KafkaProducer<>(p, new ByteArraySerializer(), new ByteArraySerializer());
+        kafkaMetrics.add(registry.bindKafka(consumer));
+        kafkaMetrics.add(registry.bindKafka(producer));
         // Fetched now, so that reporting an outcome later never waits for metadata.
         producer.partitionsFor(topics.delivered().name());
         activity.subscribe(this::newerMessage);
@@ -547,6 +555,7 @@ public final class EmitterService implements Service {
         if (limitsThread != null) {
             limitsThread.shutdownNow();
         }
+        kafkaMetrics.forEach(Metrics.Binding::close);
         LOG.info("emitter stopped");
     }
 

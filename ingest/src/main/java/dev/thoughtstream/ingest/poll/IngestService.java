@@ -8,6 +8,7 @@ import dev.thoughtstream.common.topic.Topics;
 import dev.thoughtstream.ingest.IngestConfig;
 import dev.thoughtstream.ingest.intake.UpdateJudge;
 import dev.thoughtstream.ingest.write.ActivityRecorder;
+import dev.thoughtstream.ingest.write.IngestCounters;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
@@ -145,6 +146,11 @@ public final class IngestService implements Service {
         this.updateIdRestarts = metrics.counter(
                 "ingest_update_id_restarts_total",
                 "times Telegram restarted its update ids (lower) and polling went on from the new ids");
+        IngestCounters.register(metrics, judge, activity, this::writeRetries);
+        metrics.counter(
+                "ingest_fence_rejections_total",
+                "batches left unconfirmed because the fence found the poller lease lost (before or after the write)",
+                fenceRejections::get);
     }
 
     @Override
@@ -193,7 +199,8 @@ public final class IngestService implements Service {
                 throw new IllegalStateException("ingest is closing; not starting to poll");
             }
             PollingTerm t = new PollingTerm(
-                    token, new PollingTerm.Setup(config, kafka, topics, judge, activity, clock, fence, termListener));
+                    token,
+                    new PollingTerm.Setup(config, kafka, topics, judge, activity, clock, fence, termListener, metrics));
             terms.add(t);
             term = t;
             try {

@@ -2,6 +2,7 @@ package dev.thoughtstream.ingest.poll;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.thoughtstream.common.config.KafkaSettings;
+import dev.thoughtstream.common.metrics.Metrics;
 import dev.thoughtstream.common.topic.Topics;
 import dev.thoughtstream.ingest.IngestConfig;
 import dev.thoughtstream.ingest.intake.UpdateJudge;
@@ -39,7 +40,8 @@ final class PollingTerm {
             ActivityRecorder activity,
             Clock clock,
             LeaseFence fence,
-            Listener listener) {}
+            Listener listener,
+            Metrics metrics) {}
 
     /** What the service learns from its terms. */
     interface Listener {
@@ -78,7 +80,7 @@ final class PollingTerm {
     /** @throws RuntimeException when Kafka or Telegram cannot be reached; call {@link #stop} then */
     void start() {
         IngestConfig config = setup.config();
-        producers = IngestProducers.open(setup.kafka(), setup.topics());
+        producers = IngestProducers.open(setup.kafka(), setup.topics(), setup.metrics());
         writer = new UpdateWriter(
                 producers,
                 setup.topics(),

@@ -9,6 +9,7 @@ import dev.thoughtstream.ingest.BotApiClient;
 import dev.thoughtstream.ingest.IngestConfig;
 import dev.thoughtstream.ingest.intake.UpdateJudge;
 import dev.thoughtstream.ingest.write.ActivityRecorder;
+import dev.thoughtstream.ingest.write.IngestCounters;
 import dev.thoughtstream.ingest.write.IngestProducers;
 import dev.thoughtstream.ingest.write.UpdateWriter;
 import java.time.Clock;
@@ -84,6 +85,7 @@ public final class WebhookIngest implements Service {
         this.metrics = dependencies.metrics();
         this.botApi = dependencies.botApi();
         this.clock = dependencies.clock();
+        IngestCounters.register(metrics, judge, activity, this::writeRetries);
     }
 
     /**
@@ -122,7 +124,7 @@ public final class WebhookIngest implements Service {
         try {
             TopicAdmin.ensureTopics(kafka, topics, Duration.ofSeconds(30));
             KafkaSettings bounded = withMaxBlock(kafka, webhook.ackTimeout());
-            producers = IngestProducers.open(bounded, topics);
+            producers = IngestProducers.open(bounded, topics, metrics);
             writer = new UpdateWriter(producers, topics, judge, activity, config.retryBackoffMax(), clock, -1);
             batches = new WebhookBatches(writer::writeWithin);
             // As many request threads as Telegram opens connections: each waits for its batch's acknowledgement.

@@ -3,9 +3,12 @@ package dev.thoughtstream.ingest.write;
 import dev.thoughtstream.common.config.KafkaSettings;
 import dev.thoughtstream.common.event.ReplyPart;
 import dev.thoughtstream.common.event.StoredUpdate;
+import dev.thoughtstream.common.metrics.Metrics;
 import dev.thoughtstream.common.topic.Topic;
 import dev.thoughtstream.common.topic.Topics;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Properties;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.Producer;
@@ -16,24 +19,39 @@ import org.slf4j.LoggerFactory;
 /** The one way ingest makes producers, and the pair an {@link UpdateWriter} writes with. */
 public final class IngestProducers {
     private static final Logger LOG = LoggerFactory.getLogger(IngestProducers.class);
+    private static final String CLIENT_ID = "thoughtstream-ingest";
+    /**
+     * The notices' producer has an id of its own, so that its metrics are not taken for the updates producer's (the
+     * Kafka metrics are told apart by {@code client_id}).
+     */
+    private static final String NOTICES_CLIENT_ID = CLIENT_ID + "-notices";
 
     private final Producer<Long, StoredUpdate> updates;
     private final Producer<Long, ReplyPart> notices;
+    /** The producers' Micrometer binders ({@code kafka_producer_*}), closed with them. */
+    private final List<Metrics.Binding> bindings = new ArrayList<>();
 
     public IngestProducers(Producer<Long, StoredUpdate> updates, Producer<Long, ReplyPart> notices) {
         this.updates = updates;
         this.notices = notices;
     }
 
-    /** A producer for the updates topic and one for the notices on the replies topic. */
-    public static IngestProducers open(KafkaSettings kafka, Topics topics) {
+    /**
+     * A producer for the updates topic and one for the notices on the replies topic, their Kafka client metrics
+     * bound to {@code metrics}.
+     */
+    public static IngestProducers open(KafkaSettings kafka, Topics topics, Metrics metrics) {
         Producer<Long, StoredUpdate> updates = create(kafka, topics.updates());
+        IngestProducers producers;
         try {
-            return new IngestProducers(updates, create(kafka, topics.replies()));
+            producers = new IngestProducers(updates, create(kafka, topics.replies(), NOTICES_CLIENT_ID));
         } catch (RuntimeException e) {
             updates.close(Duration.ZERO);
             throw e;
         }
+        producers.bindings.add(metrics.bindKafka(producers.updates));
+        producers.bindings.add(metrics.bindKafka(producers.notices));
+        return producers;
     }
 
     /**
@@ -41,6 +59,10 @@ public final class IngestProducers {
      * idempotent); these two are fixed. Timeouts and everything else can be tuned with {@code KAFKA_CLIENT_*}.
      */
     public static <V> Producer<Long, V> create(KafkaSettings kafka, Topic<Long, V> topic) {
+        return create(kafka, topic, CLIENT_ID);
+    }
+
+    private static <V> Producer<Long, V> create(KafkaSettings kafka, Topic<Long, V> topic, String clientId) {
         Properties p = kafka.clientProperties();
         Object acks = p.get(ProducerConfig.ACKS_CONFIG);
         if (acks != null && !"all".equals(acks) && !"-1".equals(acks)) {
@@ -54,7 +76,7 @@ public final class IngestProducers {
         p.putIfAbsent(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, 30_000);
         p.putIfAbsent(ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG, 10_000);
         p.putIfAbsent(ProducerConfig.MAX_BLOCK_MS_CONFIG, 10_000);
-        p.putIfAbsent(ProducerConfig.CLIENT_ID_CONFIG, "thoughtstream-ingest");
+        p.putIfAbsent(ProducerConfig.CLIENT_ID_CONFIG, clientId);
         return new KafkaProducer<>(
                 p, topic.keySerde().serializer(), topic.valueSerde().serializer());
     }
@@ -72,6 +94,7 @@ public final class IngestProducers {
      * stopped (it is unconfirmed and not remembered for deduplication), so callers give the updates no grace.
      */
     public void close(Duration updatesGrace, Duration noticesGrace) {
+        bindings.forEach(Metrics.Binding::close);
         notices.close(noticesGrace);
         updates.close(updatesGrace);
     }

@@ -201,9 +201,9 @@ class IngestFailoverTest {
         // and both are ready, and say which role they have
         assertTrue(active.service().isReady());
         assertTrue(standby.service().isReady(), "a connected standby is ready to take over");
-        assertTrue(active.scrape().contains("thoughtstream_ingest_lease_role 1\n"), active.scrape());
-        assertTrue(standby.scrape().contains("thoughtstream_ingest_lease_role 0\n"), standby.scrape());
-        assertTrue(active.scrape().contains("thoughtstream_ingest_lease_changes_total 1\n"), active.scrape());
+        assertTrue(active.scrape().contains("thoughtstream_ingest_lease_role 1.0\n"), active.scrape());
+        assertTrue(standby.scrape().contains("thoughtstream_ingest_lease_role 0.0\n"), standby.scrape());
+        assertTrue(active.scrape().contains("thoughtstream_ingest_lease_changes_total 1.0\n"), active.scrape());
     }
 
     @Test
@@ -250,7 +250,7 @@ class IngestFailoverTest {
         assertEquals(tokenA, tokenOf(records, m1));
         assertEquals(tokenA, tokenOf(records, m2));
         assertEquals(tokenB, tokenOf(records, m3));
-        assertTrue(b.scrape().contains("thoughtstream_ingest_lease_role 1\n"), b.scrape());
+        assertTrue(b.scrape().contains("thoughtstream_ingest_lease_role 1.0\n"), b.scrape());
     }
 
     @Test
@@ -338,7 +338,7 @@ class IngestFailoverTest {
         Await.until("no getUpdates in flight", TIMEOUT, () -> harness.telegram.activePolls() == 0);
         assertEquals(once(m1), countByUpdateId(allRecords()), "not written: the next poller writes it");
         assertEquals(Role.STANDBY, b.service().role(), "nobody may poll while the intruder holds the lease");
-        assertTrue(a.scrape().contains("thoughtstream_ingest_lease_role 0\n"), a.scrape());
+        assertTrue(a.scrape().contains("thoughtstream_ingest_lease_role 0.0\n"), a.scrape());
         UserMessage m3 = harness.telegram.injectMessage(822, "while the intruder holds the lease");
         assertEquals(m2.updateId(), harness.telegram.confirmedOffset());
 
@@ -451,9 +451,9 @@ class IngestFailoverTest {
         assertEquals(once(m1, m2), countByUpdateId(records));
         assertEquals(first, tokenOf(records, m1));
         assertEquals(second, tokenOf(records, m2));
-        assertTrue(a.scrape().contains("thoughtstream_ingest_lease_renew_failures_total 1\n"), a.scrape());
+        assertTrue(a.scrape().contains("thoughtstream_ingest_lease_renew_failures_total 1.0\n"), a.scrape());
         assertTrue(
-                a.scrape().contains("thoughtstream_ingest_lease_changes_total 3\n"),
+                a.scrape().contains("thoughtstream_ingest_lease_changes_total 3.0\n"),
                 "acquired, lost, acquired: " + a.scrape());
         // (the old term's long poll, cancelled on our side, may still be answered 409 by the emulator when the new
         // term polls: that answer goes to a connection nobody reads any more)
@@ -481,7 +481,7 @@ class IngestFailoverTest {
                 .filter(l -> l.startsWith("thoughtstream_" + name + " "))
                 .findFirst()
                 .orElseThrow(() -> new AssertionError(name + " not in " + i.scrape()));
-        return Long.parseLong(line.substring(line.indexOf(' ') + 1));
+        return (long) Double.parseDouble(line.substring(line.indexOf(' ') + 1));
     }
 
     @Test

@@ -139,7 +139,7 @@ class ReplyGeneratorHttpTest {
         assertEquals(Tokens.count(REPLY), counter(LlmMetrics.TOKENS), "the provider's reported output tokens");
         assertTrue(
                 metrics.scrape()
-                        .contains("thoughtstream_llm_calls_total{provider=\"" + provider() + "\",outcome=\"ok\"} 1"),
+                        .contains("thoughtstream_llm_calls_total{outcome=\"ok\",provider=\"" + provider() + "\"} 1"),
                 metrics::scrape);
     }
 
