@@ -272,7 +272,8 @@ public final class EmitterService implements Service {
         p.put(ProducerConfig.ACKS_CONFIG, "all");
         p.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
         p.put(ProducerConfig.LINGER_MS_CONFIG, 0);
-        p.put(ProducerConfig.CLIENT_ID_CONFIG, "thoughtstream-emitter");
+        // Its own client id: the consumer's and the producer's Kafka metrics would otherwise be one series.
+        p.put(ProducerConfig.CLIENT_ID_CONFIG, "thoughtstream-emitter-outcomes");
         producer = new KafkaProducer<>(p, new ByteArraySerializer(), new ByteArraySerializer());
         kafkaMetrics.add(registry.bindKafka(consumer));
         kafkaMetrics.add(registry.bindKafka(producer));
