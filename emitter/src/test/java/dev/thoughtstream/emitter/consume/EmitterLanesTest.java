@@ -69,6 +69,8 @@ class EmitterLanesTest {
         assertEquals(List.of("meanwhile", "still meanwhile"), fx.awaitBotTexts(quick, 2));
         // and the rate-limited part follows once retry_after has passed, not before
         assertEquals(List.of("after the wait"), fx.awaitBotTexts(SLOW, 1));
+        // (the emulator shows a text before it logs the call that sent it)
+        Await.until("the retried call logged", EmitterFixture.TIMEOUT, () -> fx.sendMessageCalls(SLOW) == 2);
         List<ApiCall> slowCalls = fx.emulator.calls("sendmessage").stream()
                 .filter(c -> Long.toString(SLOW).equals(c.param("chat_id")))
                 .toList();
