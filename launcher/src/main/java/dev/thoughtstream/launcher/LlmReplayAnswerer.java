@@ -87,14 +87,16 @@ final class LlmReplayAnswerer implements ReplayAnswerer, AutoCloseable {
                 "replay/" + thought.thoughtId());
         ReplyResult result;
         try {
-            result = g.result()
-                    .get(config.replies().timeout().plus(GRACE).toMillis(), TimeUnit.MILLISECONDS);
+            result = g.result().get(config.replies().timeout().plus(GRACE).toMillis(), TimeUnit.MILLISECONDS);
         } catch (TimeoutException e) {
             g.cancel();
-            return NewReply.failed("no end of the generation within the reply timeout and " + GRACE, clock.millis() - start);
+            return NewReply.failed(
+                    "no end of the generation within the reply timeout and " + GRACE, clock.millis() - start);
         } catch (ExecutionException e) {
             return NewReply.failed(
-                    e.getCause().getClass().getSimpleName() + ": " + e.getCause().getMessage(), clock.millis() - start);
+                    e.getCause().getClass().getSimpleName() + ": "
+                            + e.getCause().getMessage(),
+                    clock.millis() - start);
         } catch (InterruptedException e) {
             g.cancel();
             Thread.currentThread().interrupt();

@@ -143,7 +143,8 @@ final class ReplayCommand extends OpsCommands.OpsCommand {
                 Replay replay = new Replay(settings, clock)) {
             report = replay.run(window, answerer, setup, Optional.ofNullable(toTopic), row -> {
                 if (!json) {
-                    printer.println(row.recorded().thought().thoughtId() + "  " + row.replay().outcome() + "  "
+                    printer.println(row.recorded().thought().thoughtId() + "  "
+                            + row.replay().outcome() + "  "
                             + row.replay().parts().size() + " part(s)  "
                             + Text.duration(row.replay().latencyMs()));
                     printer.flush();
@@ -173,10 +174,15 @@ final class ReplayCommand extends OpsCommands.OpsCommand {
                 summary,
                 "replayed " + s.thoughts() + " thought(s) with " + setup.provider() + " (" + setup.model() + "): "
                         + s.answered() + " answered, " + s.failures().orElse(0) + " failed"
-                        + s.meanLatencyMs().map(m -> ", mean " + Text.duration(m)).orElse("")
+                        + s.meanLatencyMs()
+                                .map(m -> ", mean " + Text.duration(m))
+                                .orElse("")
                         + s.p95LatencyMs().map(m -> ", p95 " + Text.duration(m)).orElse("")
                         + s.tokens().map(t -> ", " + t + " tokens").orElse("")
-                        + report.setup().toTopic().map(t -> "; replies written to " + t).orElse("")
+                        + report.setup()
+                                .toTopic()
+                                .map(t -> "; replies written to " + t)
+                                .orElse("")
                         + "\nreport: " + out + "\n");
     }
 
@@ -200,7 +206,8 @@ final class ReplayCommand extends OpsCommands.OpsCommand {
             String p = provider.strip().toLowerCase(Locale.ROOT);
             if (!List.of("scripted", "ollama", "openai").contains(p)) {
                 throw new ParameterException(
-                        spec.commandLine(), "--provider: expected scripted, ollama or openai but was '" + provider + "'");
+                        spec.commandLine(),
+                        "--provider: expected scripted, ollama or openai but was '" + provider + "'");
             }
             boolean changed = !config.string(LlmConfig.PROVIDER, "scripted").equalsIgnoreCase(p);
             overrides.put(LlmConfig.PROVIDER, p);
@@ -229,7 +236,8 @@ final class ReplayCommand extends OpsCommands.OpsCommand {
             return "file " + promptFile.getFileName();
         }
         if (config.isSet(LlmConfig.SYSTEM_PROMPT_FILE)) {
-            return "file " + Path.of(config.string(LlmConfig.SYSTEM_PROMPT_FILE, "")).getFileName() + " ("
+            return "file "
+                    + Path.of(config.string(LlmConfig.SYSTEM_PROMPT_FILE, "")).getFileName() + " ("
                     + LlmConfig.SYSTEM_PROMPT_FILE + ")";
         }
         if (config.isSet(LlmConfig.SYSTEM_PROMPT)) {

@@ -58,7 +58,8 @@ class ReplayCommandTest {
 
     private final long t0 = System.currentTimeMillis() - Duration.ofMinutes(30).toMillis();
     /** The replay's clock: fixed, so that the report's time and latencies are the same on every run. */
-    private final Clock clock = Clock.fixed(Instant.ofEpochMilli(t0 + Duration.ofMinutes(20).toMillis()), ZoneOffset.UTC);
+    private final Clock clock =
+            Clock.fixed(Instant.ofEpochMilli(t0 + Duration.ofMinutes(20).toMillis()), ZoneOffset.UTC);
 
     private String prefix;
     private Topics topics;
@@ -95,14 +96,30 @@ class ReplayCommandTest {
             produce(
                     topics.replies(),
                     t.chatId(),
-                    new ReplyPart(1, replyId, t.thoughtId(), t.chatId(), t.lastMessageId(), 0, false, "Original one "
-                            + t.thoughtId(), t.closedAtMs() + 400),
+                    new ReplyPart(
+                            1,
+                            replyId,
+                            t.thoughtId(),
+                            t.chatId(),
+                            t.lastMessageId(),
+                            0,
+                            false,
+                            "Original one " + t.thoughtId(),
+                            t.closedAtMs() + 400),
                     t.closedAtMs() + 400);
             produce(
                     topics.replies(),
                     t.chatId(),
-                    new ReplyPart(1, replyId, t.thoughtId(), t.chatId(), t.lastMessageId(), 1, true, "Original two "
-                            + t.thoughtId(), t.closedAtMs() + 900),
+                    new ReplyPart(
+                            1,
+                            replyId,
+                            t.thoughtId(),
+                            t.chatId(),
+                            t.lastMessageId(),
+                            1,
+                            true,
+                            "Original two " + t.thoughtId(),
+                            t.closedAtMs() + 900),
                     t.closedAtMs() + 900);
         }
     }
@@ -122,7 +139,8 @@ class ReplayCommandTest {
 
         // Then it succeeds and reports every thought, each with its original parts and the new ones
         assertEquals(0, run.code(), run.err());
-        assertTrue(run.out().contains("replayed 3 thought(s) with scripted (scripted): 3 answered, 0 failed"), run.out());
+        assertTrue(
+                run.out().contains("replayed 3 thought(s) with scripted (scripted): 3 answered, 0 failed"), run.out());
         String html = Files.readString(report, StandardCharsets.UTF_8);
         assertEquals(3, count(html, "<tr class=\"thought\""), html);
         for (Thought t : thoughts) {
@@ -134,8 +152,10 @@ class ReplayCommandTest {
             assertTrue(html.contains(ReplayHtml.esc(firstParagraph)), firstParagraph + " in\n" + html);
         }
         // And the thoughts are in the order they were closed
-        assertTrue(html.indexOf(thoughts.get(0).thoughtId() + "\"") < html.indexOf(thoughts.get(1).thoughtId() + "\""));
-        assertTrue(html.indexOf(thoughts.get(1).thoughtId() + "\"") < html.indexOf(thoughts.get(2).thoughtId() + "\""));
+        assertTrue(html.indexOf(thoughts.get(0).thoughtId() + "\"")
+                < html.indexOf(thoughts.get(1).thoughtId() + "\""));
+        assertTrue(html.indexOf(thoughts.get(1).thoughtId() + "\"")
+                < html.indexOf(thoughts.get(2).thoughtId() + "\""));
         // And the person's words are shown as text, not markup
         assertTrue(html.contains("is &lt;b&gt;this&lt;/b&gt; &amp; &quot;that&quot; bold?"), html);
         assertFalse(html.contains("<b>this</b>"), html);
@@ -183,7 +203,9 @@ class ReplayCommandTest {
                 Set.of(thoughts.get(0).thoughtId(), thoughts.get(2).thoughtId()),
                 new TreeSet<>(parts.stream().map(ReplyPart::thoughtId).toList()));
         assertEquals(2, parts.stream().filter(ReplyPart::last).count(), parts.toString());
-        assertEquals(Set.of(CHAT), new TreeSet<>(parts.stream().map(ReplyPart::chatId).toList()));
+        assertEquals(
+                Set.of(CHAT),
+                new TreeSet<>(parts.stream().map(ReplyPart::chatId).toList()));
         // And still no consumer group, and the production replies topic is as it was
         assertEquals(groupsBefore, groups());
         assertEquals(6, readAll(topics.replies().name()).size());

@@ -105,9 +105,10 @@ public final class Replay implements AutoCloseable {
             TreeMap<Integer, ReplyPart> original = parts.get(t.thoughtId());
             recorded.add(new RecordedThought(t, original == null ? List.of() : List.copyOf(original.values())));
         }
-        recorded.sort(Comparator.comparingLong((RecordedThought r) -> r.thought().closedAtMs())
-                .thenComparingLong(r -> r.thought().chatId())
-                .thenComparing(r -> r.thought().thoughtId()));
+        recorded.sort(
+                Comparator.comparingLong((RecordedThought r) -> r.thought().closedAtMs())
+                        .thenComparingLong(r -> r.thought().chatId())
+                        .thenComparing(r -> r.thought().thoughtId()));
         return recorded;
     }
 
@@ -170,7 +171,8 @@ public final class Replay implements AutoCloseable {
                 producer.send(new ProducerRecord<>(topic, r.key(), r.value()))
                         .get(Kafka.TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
             } catch (ExecutionException e) {
-                throw new OpsException("cannot write to " + topic + ": " + e.getCause().getMessage(), e.getCause());
+                throw new OpsException(
+                        "cannot write to " + topic + ": " + e.getCause().getMessage(), e.getCause());
             } catch (TimeoutException e) {
                 throw new OpsException("timed out writing to " + topic, e);
             } catch (InterruptedException e) {

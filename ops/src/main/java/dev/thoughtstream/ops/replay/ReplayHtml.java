@@ -80,7 +80,8 @@ public final class ReplayHtml {
         ReplayReport.Summary o = report.original();
         ReplayReport.Summary r = report.replay();
         h.append("<h2>Summary</h2>\n<table class=\"summary\">\n")
-                .append("<thead><tr><th></th><th scope=\"col\">Original</th><th scope=\"col\">Replay</th></tr></thead>\n")
+                .append(
+                        "<thead><tr><th></th><th scope=\"col\">Original</th><th scope=\"col\">Replay</th></tr></thead>\n")
                 .append("<tbody>\n");
         summaryRow(h, "thoughts", "Thoughts", Integer.toString(o.thoughts()), Integer.toString(r.thoughts()));
         summaryRow(h, "answered", "Answered", Integer.toString(o.answered()), Integer.toString(r.answered()));
@@ -144,7 +145,10 @@ public final class ReplayHtml {
             for (ThoughtMessage m : t.messages()) {
                 h.append("<li class=\"text\">")
                         .append(esc(m.text()))
-                        .append(m.attachment() == null ? "" : " <span class=\"meta\">(" + esc(m.attachment()) + ")</span>")
+                        .append(
+                                m.attachment() == null
+                                        ? ""
+                                        : " <span class=\"meta\">(" + esc(m.attachment()) + ")</span>")
                         .append("</li>\n");
             }
             h.append("</ol>\n");
@@ -200,9 +204,9 @@ public final class ReplayHtml {
                     .append(" · tokens ")
                     .append(tokens(reply))
                     .append("</div>\n");
-            reply.error().ifPresent(e -> h.append("<div class=\"meta text\">")
-                    .append(esc(e))
-                    .append("</div>\n"));
+            reply.error()
+                    .ifPresent(e ->
+                            h.append("<div class=\"meta text\">").append(esc(e)).append("</div>\n"));
             h.append("</td>\n</tr>\n");
         }
         h.append("</tbody>\n</table>\n");
@@ -220,7 +224,8 @@ public final class ReplayHtml {
         if (reply.totalTokens().isEmpty()) {
             return DASH;
         }
-        return reply.totalTokens().get() + " (" + reply.inputTokens().map(String::valueOf).orElse("?") + " in, "
+        return reply.totalTokens().get() + " ("
+                + reply.inputTokens().map(String::valueOf).orElse("?") + " in, "
                 + reply.outputTokens().map(String::valueOf).orElse("?") + " out)";
     }
 

@@ -56,10 +56,7 @@ public record ReplayReport(Setup setup, List<Row> rows) {
 
         /** From the thought's close to the original reply's first part; empty without parts. */
         public Optional<Long> originalFirstPartMs() {
-            return recorded.original().stream()
-                    .mapToLong(ReplyPart::createdAtMs)
-                    .min()
-                    .stream()
+            return recorded.original().stream().mapToLong(ReplyPart::createdAtMs).min().stream()
                     .boxed()
                     .findFirst()
                     .map(first -> first - recorded.thought().closedAtMs());
@@ -67,10 +64,7 @@ public record ReplayReport(Setup setup, List<Row> rows) {
 
         /** From the thought's close to the original reply's last part; empty without parts. */
         public Optional<Long> originalLatencyMs() {
-            return recorded.original().stream()
-                    .mapToLong(ReplyPart::createdAtMs)
-                    .max()
-                    .stream()
+            return recorded.original().stream().mapToLong(ReplyPart::createdAtMs).max().stream()
                     .boxed()
                     .findFirst()
                     .map(last -> last - recorded.thought().closedAtMs());
@@ -104,8 +98,7 @@ public record ReplayReport(Setup setup, List<Row> rows) {
             }
             r.originalLatencyMs().ifPresent(latencies::add);
         }
-        return new Summary(
-                rows.size(), answered, Optional.empty(), mean(latencies), p95(latencies), Optional.empty());
+        return new Summary(rows.size(), answered, Optional.empty(), mean(latencies), p95(latencies), Optional.empty());
     }
 
     public Summary replay() {
@@ -126,7 +119,12 @@ public record ReplayReport(Setup setup, List<Row> rows) {
             }
         }
         return new Summary(
-                rows.size(), answered, Optional.of(failures), mean(latencies), p95(latencies), Optional.ofNullable(tokens));
+                rows.size(),
+                answered,
+                Optional.of(failures),
+                mean(latencies),
+                p95(latencies),
+                Optional.ofNullable(tokens));
     }
 
     static Optional<Long> mean(List<Long> values) {

@@ -41,6 +41,7 @@ public record ReplayWindow(Optional<Instant> since, Optional<Instant> until, Lis
                         ? ", every chat"
                         : ", chat" + (chats.size() == 1 ? " " : "s ")
                                 + String.join(
-                                        ", ", chats.stream().map(String::valueOf).toList()));
+                                        ", ",
+                                        chats.stream().map(String::valueOf).toList()));
     }
 }

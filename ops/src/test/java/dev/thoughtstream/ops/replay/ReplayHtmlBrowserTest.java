@@ -44,7 +44,8 @@ class ReplayHtmlBrowserTest {
         Optional<Path> driver = executable("CHROMEDRIVER", "chromedriver");
         Assumptions.assumeTrue(
                 chromium.isPresent() && driver.isPresent(),
-                "browser test skipped: no chromium (" + chromium.map(Path::toString).orElse("missing")
+                "browser test skipped: no chromium ("
+                        + chromium.map(Path::toString).orElse("missing")
                         + ") or chromedriver (" + driver.map(Path::toString).orElse("missing")
                         + ") on the PATH; install Debian's chromium and chromium-driver");
         ChromeOptions options = new ChromeOptions();
@@ -88,11 +89,15 @@ class ReplayHtmlBrowserTest {
             assertEquals(3, row.findElements(By.tagName("td")).size());
         }
         // And the person's markup is text on the page, not elements
-        assertTrue(rows.get(0).getText().contains("<script>alert('x')</script> & \"q\""), rows.get(0).getText());
-        assertEquals(0, browser.findElements(By.cssSelector("body script, body img")).size());
+        assertTrue(
+                rows.get(0).getText().contains("<script>alert('x')</script> & \"q\""),
+                rows.get(0).getText());
+        assertEquals(
+                0, browser.findElements(By.cssSelector("body script, body img")).size());
         assertEquals(
                 Integer.toString(THOUGHTS),
-                browser.findElement(By.cssSelector("table.summary tr.thoughts td:last-child")).getText());
+                browser.findElement(By.cssSelector("table.summary tr.thoughts td:last-child"))
+                        .getText());
         // And the browser's console has no errors
         List<LogEntry> errors = browser.manage().logs().get(LogType.BROWSER).getAll().stream()
                 .filter(e -> e.getLevel().intValue() >= Level.WARNING.intValue())

@@ -56,7 +56,10 @@ class ReplayHtmlTest {
 
     @Test
     void p95IsTheNearestRank() {
-        assertEquals(Optional.of(95L), ReplayReport.p95(java.util.stream.LongStream.rangeClosed(1, 100).boxed().toList()));
+        assertEquals(
+                Optional.of(95L),
+                ReplayReport.p95(
+                        java.util.stream.LongStream.rangeClosed(1, 100).boxed().toList()));
         assertEquals(Optional.of(7L), ReplayReport.p95(List.of(7L)));
         assertEquals(Optional.empty(), ReplayReport.p95(List.of()));
     }

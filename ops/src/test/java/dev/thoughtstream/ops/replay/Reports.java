@@ -26,19 +26,23 @@ final class Reports {
                     Thought.idFor(chat, 100 + i),
                     chat,
                     List.of(
-                            new ThoughtMessage(100 + i, "message " + i + " <script>alert('x')</script> & \"q\"", closed),
+                            new ThoughtMessage(
+                                    100 + i, "message " + i + " <script>alert('x')</script> & \"q\"", closed),
                             new ThoughtMessage(101 + i, "second line\nwith a break", closed)),
                     100 + i,
                     101 + i,
                     closed - 2_000,
                     closed,
-                    List.of(new ContextMessage(ContextMessage.Role.ASSISTANT, "before <img src=x onerror=alert(1)>", closed)));
+                    List.of(new ContextMessage(
+                            ContextMessage.Role.ASSISTANT, "before <img src=x onerror=alert(1)>", closed)));
             String replyId = ReplyPart.replyIdFor(t.thoughtId());
             List<ReplyPart> original = i % 4 == 3
                     ? List.of()
                     : List.of(
-                            new ReplyPart(1, replyId, t.thoughtId(), chat, 101 + i, 0, false, "old <one> " + i, closed + 300),
-                            new ReplyPart(1, replyId, t.thoughtId(), chat, 101 + i, 1, true, "old two " + i, closed + 800));
+                            new ReplyPart(
+                                    1, replyId, t.thoughtId(), chat, 101 + i, 0, false, "old <one> " + i, closed + 300),
+                            new ReplyPart(
+                                    1, replyId, t.thoughtId(), chat, 101 + i, 1, true, "old two " + i, closed + 800));
             NewReply reply = i % 3 == 2
                     ? new NewReply(
                             "FAILED",
@@ -51,8 +55,18 @@ final class Reports {
                     : new NewReply(
                             "ANSWERED",
                             List.of(
-                                    new ReplyPart(1, replyId, t.thoughtId(), chat, 101 + i, 0, false, "new & one " + i, closed),
-                                    new ReplyPart(1, replyId, t.thoughtId(), chat, 101 + i, 1, true, "new two " + i, closed)),
+                                    new ReplyPart(
+                                            1,
+                                            replyId,
+                                            t.thoughtId(),
+                                            chat,
+                                            101 + i,
+                                            0,
+                                            false,
+                                            "new & one " + i,
+                                            closed),
+                                    new ReplyPart(
+                                            1, replyId, t.thoughtId(), chat, 101 + i, 1, true, "new two " + i, closed)),
                             Optional.of(10L + i),
                             100L + 10 * i,
                             Optional.of(20L),
