@@ -14,6 +14,7 @@ import java.io.PrintWriter;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.format.DateTimeParseException;
+import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
 import java.util.concurrent.Callable;
@@ -30,7 +31,7 @@ import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
 /**
- * The operators' commands: {@code lag}, {@code dlq} and {@code trace}. Each reads the services' variables, so it runs
+ * The operators' commands: {@code lag}, {@code dlq}, {@code trace} and {@code replay}. Each reads the services' variables, so it runs
  * with a service's environment against any broker; the work is done in the ops module, these classes only parse the
  * command line and print.
  */
@@ -51,7 +52,8 @@ final class OpsCommands {
         dlq.addSubcommand("show", new CommandLine(new DlqShow(config)));
         dlq.addSubcommand("redrive", new CommandLine(new DlqRedrive(config)));
         CommandLine trace = new CommandLine(new Trace(config));
-        for (CommandLine c : new CommandLine[] {lag, dlq, trace}) {
+        CommandLine replay = new CommandLine(new ReplayCommand(config));
+        for (CommandLine c : new CommandLine[] {lag, dlq, trace, replay}) {
             c.getCommandSpec().usageMessage().footer(footer);
         }
         dlq.getSubcommands()
@@ -60,6 +62,11 @@ final class OpsCommands {
         cl.addSubcommand("lag", lag);
         cl.addSubcommand("dlq", dlq);
         cl.addSubcommand("trace", trace);
+        // replay also builds the llm-processor's model: its variables apply, under the command line's overrides.
+        replay.getCommandSpec()
+                .usageMessage()
+                .footer(docs.footer(List.of("Every service", "Operator commands", "llm-processor")));
+        cl.addSubcommand("replay", replay);
     }
 
     /** What every command shares: --json, the configuration, and how a failure becomes an exit code. */
@@ -100,6 +107,11 @@ final class OpsCommands {
         }
 
         abstract void run(OpsSettings settings, PrintWriter out);
+
+        /** The configuration the command runs with (for a command that also reads a stage's variables). */
+        Config config() {
+            return config.get();
+        }
 
         PrintWriter out() {
             return spec.commandLine().getOut();

@@ -51,7 +51,7 @@ class OpsCommandsTest {
     void helpListsTheOperatorCommandsAndTheirOptions() {
         Supplier<Config> none = () -> Config.of(Map.of());
         String top = run(none, "--help").out();
-        for (String command : List.of("lag", "dlq", "trace")) {
+        for (String command : List.of("lag", "dlq", "trace", "replay")) {
             assertTrue(top.contains("  " + command + " "), command + " in:\n" + top);
         }
         String dlq = run(none, "dlq", "--help").out();
@@ -65,6 +65,13 @@ class OpsCommandsTest {
         // And the help names the variables the commands read
         assertTrue(trace.contains("KAFKA_BOOTSTRAP_SERVERS"), trace);
         assertTrue(trace.contains("LLM_GROUP_ID  [thoughtstream-llm]"), trace);
+        String replay = run(none, "replay", "--help").out();
+        for (String option : List.of(
+                "--since", "--until", "--chats", "--provider", "--model", "--prompt-file", "--out", "--to-topic")) {
+            assertTrue(replay.contains(option), option + " in:\n" + replay);
+        }
+        // replay builds the llm-processor's model, so its help names that stage's variables too
+        assertTrue(replay.contains("LLM_PROVIDER") && replay.contains("SYSTEM_PROMPT_FILE"), replay);
     }
 
     @Test
