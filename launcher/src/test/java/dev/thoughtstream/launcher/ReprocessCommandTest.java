@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.thoughtstream.chunker.ChunkerConfig;
 import dev.thoughtstream.chunker.ChunkerService;
+import dev.thoughtstream.chunker.ReprocessFence;
 import dev.thoughtstream.common.config.Config;
 import dev.thoughtstream.common.config.KafkaSettings;
 import dev.thoughtstream.common.event.ContextMessage;
@@ -15,6 +16,8 @@ import dev.thoughtstream.common.event.StoredUpdate;
 import dev.thoughtstream.common.event.Thought;
 import dev.thoughtstream.common.serde.Json;
 import dev.thoughtstream.common.topic.Topics;
+import dev.thoughtstream.ops.reprocess.ReprocessSettings;
+import dev.thoughtstream.ops.reprocess.Reprocessor;
 import dev.thoughtstream.testkit.kafka.TestKafka;
 import dev.thoughtstream.testkit.kafka.TopicReader;
 import java.io.PrintWriter;
@@ -106,6 +109,14 @@ class ReprocessCommandTest {
         assertTrue(plan.contains(topics.updates().name() + "-0 < 1\n"), plan);
         assertTrue(plan.contains("dry run: nothing changed."), plan);
 
+        // and as JSON, the same plan
+        Run json = reprocess("--from", "earliest", "--dry-run", "--json");
+        assertEquals(0, json.code(), json.err());
+        var tree = Json.mapper().readTree(json.out());
+        assertEquals(applicationId, tree.get("group").asText());
+        assertEquals(0, tree.get("members").asInt());
+        assertEquals(1, tree.get("fence").get(topics.updates().name()).get("0").asLong(), json.out());
+
         // and nothing changed: offsets, topics, local state, no fence
         assertEquals(committedBefore, committed());
         assertEquals(topicsBefore, topicNames());
@@ -164,6 +175,27 @@ class ReprocessCommandTest {
         assertEquals(contextBefore, third.context());
         assertEquals(3, thoughts.readToEnd(TIMEOUT).size(), "an old thought was sent again");
         assertNotEquals(List.of(), third.context());
+    }
+
+    @Test
+    void theCommandClearsTheStateDirectoryTheChunkerUsesByDefault() {
+        Config none = Config.of(Map.of());
+        assertEquals(ChunkerConfig.from(none).stateDir(), ReprocessSettings.stateDir(none));
+    }
+
+    @Test
+    void theCommandWritesTheFenceWhereTheChunkerReadsIt() {
+        assertEquals(ReprocessFence.topic("any-app"), Reprocessor.fenceTopic("any-app"));
+    }
+
+    @Test
+    void anUnknownEmitModeOrFromIsAnErrorOfTheCommandLine() {
+        Run emit = reprocess("--from", "1h", "--emit", "everything");
+        assertEquals(CommandLine.ExitCode.USAGE, emit.code());
+        assertTrue(emit.err().contains("--emit: expected none or thoughts"), emit.err());
+        Run from = reprocess("--from", "yesterday");
+        assertEquals(CommandLine.ExitCode.USAGE, from.code());
+        assertTrue(from.err().contains("--from: expected a time"), from.err());
     }
 
     // --- helpers ---------------------------------------------------------------------------------------------
