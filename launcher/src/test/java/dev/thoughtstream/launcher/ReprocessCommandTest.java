@@ -62,6 +62,8 @@ class ReprocessCommandTest {
     private Admin admin;
     private TopicReader<Long, Thought> thoughts;
     private final List<ChunkerService> chunkers = new ArrayList<>();
+    /** Pass-through client properties of the chunker and the command (the group protocol). */
+    private Map<String, String> clientSettings = Map.of();
 
     private record Run(int code, String out, String err) {}
 
@@ -178,6 +180,62 @@ class ReprocessCommandTest {
     }
 
     @Test
+    void withEmitThoughtsTheRestartedChunkerSendsTheOldThoughtsAgainEvenAfterAnEarlierFence() throws Exception {
+        // given a chunker that answered a message, and an earlier reprocess that left a fence over it
+        ChunkerService chunker = startChunker();
+        send(11, "hello");
+        awaitThoughts(1);
+        chunker.close();
+        assertEquals(0, reprocess("--from", "earliest").code());
+
+        // when the operator reprocesses again with --emit thoughts
+        Run run = reprocess("--from", "earliest", "--emit", "thoughts");
+        assertEquals(0, run.code(), run.err());
+        assertTrue(run.out().contains("--emit thoughts, cleared"), run.out());
+
+        // then the restarted chunker sends the old message's thought again (the fence is cleared)
+        startChunker();
+        Thought again = awaitThoughts(2).get(1);
+        assertEquals(
+                List.of(11L), again.messages().stream().map(m -> m.messageId()).toList());
+    }
+
+    @Test
+    void underTheStreamsGroupProtocolTheCommandRefusesWhileAMemberRunsThenRebuildsWithoutAnsweringTwice()
+            throws Exception {
+        // given a chunker in a streams group (KIP-1071), running, that answered one message
+        clientSettings = Map.of(KafkaSettings.CLIENT_PREFIX + "GROUP_PROTOCOL", "streams");
+        ChunkerService chunker = startChunker();
+        send(11, "what is the capital of France?");
+        Thought first = awaitThoughts(1).get(0);
+
+        // when the operator runs a reprocess while it runs, then it refuses, naming the group and its member
+        Run refused = reprocess("--from", "earliest");
+        assertEquals(OpsCommands.EXIT_FAILED, refused.code(), refused.out());
+        assertTrue(
+                refused.err().contains("the chunker group " + applicationId + " has 1 active member"), refused.err());
+
+        // when the chunker is stopped and the reprocess runs, then it uses the streams group's Admin calls
+        chunker.close();
+        Run run = reprocess("--from", "earliest");
+        assertEquals(0, run.code(), run.err());
+        assertTrue(run.out().contains("group " + applicationId + " (streams protocol"), run.out());
+
+        // and the restarted chunker answers only the new message, with the rebuilt context
+        startChunker();
+        send(12, "and of Italy?");
+        Thought second = awaitThoughts(2).get(1);
+        assertEquals(
+                List.of(12L), second.messages().stream().map(m -> m.messageId()).toList());
+        assertEquals(
+                List.of(new ContextMessage(
+                        ContextMessage.Role.USER,
+                        first.messages().get(0).text(),
+                        first.messages().get(0).sentAtMs())),
+                second.context());
+    }
+
+    @Test
     void theCommandClearsTheStateDirectoryTheChunkerUsesByDefault() {
         Config none = Config.of(Map.of());
         assertEquals(ChunkerConfig.from(none).stateDir(), ReprocessSettings.stateDir(none));
@@ -205,7 +263,8 @@ class ReprocessCommandTest {
                 .with(Map.of(
                         ChunkerConfig.CHUNKER_APPLICATION_ID, applicationId,
                         ChunkerConfig.STREAMS_STATE_DIR, stateDir.toString(),
-                        ChunkerConfig.CHUNK_GAP_MS, Long.toString(GAP_MS)));
+                        ChunkerConfig.CHUNK_GAP_MS, Long.toString(GAP_MS)))
+                .with(clientSettings);
     }
 
     private Path appStateDir() {

@@ -394,10 +394,7 @@ public final class ThoughtBufferProcessor implements Processor<Long, StoredUpdat
         }
         Thought thought =
                 open.close(closedAtMs, before.snapshot(closedAtMs, contextPolicy), before.lastUserMessageId());
-        if (open.replayed()) {
-            // Rebuilt from input the chunker processed before a reprocess: it only restores the context.
-            LOG.debug("chat {}: rebuilt thought {} joins the context, not sent again", chatId, thought.thoughtId());
-        } else {
+        if (!open.replayed()) {
             context.forward(new Record<>(chatId, thought, closedAtMs), ChunkerTopology.THOUGHTS_SINK);
         }
         contexts.put(
@@ -405,8 +402,10 @@ public final class ThoughtBufferProcessor implements Processor<Long, StoredUpdat
                 before,
                 before.withUserMessages(open.asContext(), open.newestMessageId(), closedAtMs, contextPolicy));
         LOG.debug(
-                "chat {}: emitted thought {} with {} messages and {} context messages at {}: {}",
+                "chat {}: {} thought {} with {} messages and {} context messages at {}: {}",
                 chatId,
+                // Rebuilt from input processed before a reprocess: it only restores the context.
+                open.replayed() ? "closed (rebuilt, not sent again)" : "emitted",
                 thought.thoughtId(),
                 thought.messages().size(),
                 thought.context().size(),
