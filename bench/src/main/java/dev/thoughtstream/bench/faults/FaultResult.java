@@ -13,6 +13,9 @@ import java.util.Locale;
  * @param messages     the persons' messages written around it (during the fault, just before, and the probes)
  * @param lostMessages messages of which not one bubble of the reply ever arrived
  * @param lostBubbles  bubbles of the expected replies that never arrived
+ * @param inDoubt      of the lost bubbles, those the emitter reported as claimed but unconfirmed: its process died
+ *                     during the send itself, so it cannot know whether Telegram got the message, and by design
+ *                     does not send it again (a missing bubble rather than a doubled one; docs/emitter.md)
  * @param duplicates   bubbles that arrived more than once (each extra copy counts)
  * @param otherBubbles bot messages that belong to no expected reply (an apology, say): reported, not a loss
  * @param recoveriesMs per round: how much longer the first reply after the fault took than the one just before it
@@ -24,6 +27,7 @@ public record FaultResult(
         int messages,
         int lostMessages,
         int lostBubbles,
+        int inDoubt,
         int duplicates,
         int otherBubbles,
         List<Long> recoveriesMs,
@@ -63,7 +67,7 @@ public record FaultResult(
     /** The results as a plain-text table, one row per fault, then the notes. */
     public static String table(List<FaultResult> results) {
         StringBuilder out = new StringBuilder();
-        String format = "%-26s %6s %8s %13s %12s %10s %7s %13s %13s%n";
+        String format = "%-26s %6s %8s %13s %12s %8s %10s %7s %13s %13s%n";
         out.append(String.format(
                 Locale.ROOT,
                 format,
@@ -72,6 +76,7 @@ public record FaultResult(
                 "messages",
                 "lost messages",
                 "lost bubbles",
+                "in doubt",
                 "duplicates",
                 "other",
                 "recovery p50",
@@ -85,6 +90,7 @@ public record FaultResult(
                     r.messages(),
                     r.lostMessages(),
                     r.lostBubbles(),
+                    r.inDoubt(),
                     r.duplicates(),
                     r.otherBubbles(),
                     seconds(r.recoveryP50Ms()),

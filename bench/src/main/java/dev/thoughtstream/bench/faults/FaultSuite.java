@@ -1,19 +1,30 @@
 package dev.thoughtstream.bench.faults;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.thoughtstream.common.event.Delivery;
+import dev.thoughtstream.common.serde.Json;
+import dev.thoughtstream.common.topic.Topic;
+import dev.thoughtstream.common.topic.Topics;
 import dev.thoughtstream.launcher.ComposeStack;
 import dev.thoughtstream.launcher.EmulatorControl;
+import dev.thoughtstream.testkit.kafka.TopicReader;
 import dev.thoughtstream.testkit.telegram.TranscriptEntry;
+import java.io.IOException;
 import java.io.PrintStream;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Predicate;
 import java.util.function.Supplier;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.common.serialization.Serdes;
 
 /**
  * The fault suite's engine: the built distribution as separate processes ({@link ComposeStack}: a broker process,
@@ -42,6 +53,8 @@ public final class FaultSuite {
     static final Duration SETTLE = Duration.ofSeconds(3);
 
     private static final Duration POLL = Duration.ofMillis(25);
+    /** How the emitter's reason for a send its death interrupted begins (emitter's PartSender). */
+    private static final String UNCONFIRMED = "claimed but unconfirmed";
 
     private final FaultsOptions options;
     private final PrintStream out;
@@ -165,9 +178,10 @@ public final class FaultSuite {
 
     /** Every exchange of every fault read back from the emulator, counted per fault. */
     private List<FaultResult> tally() {
+        Map<Long, Set<String>> inDoubt = inDoubt();
         Map<String, int[]> counts = new LinkedHashMap<>();
         for (String name : rounds.keySet()) {
-            counts.put(name, new int[5]);
+            counts.put(name, new int[6]);
         }
         for (Exchange e : snapshot(0)) {
             int[] c = counts.get(e.scenario());
@@ -184,6 +198,10 @@ public final class FaultSuite {
                 int got = actual.getOrDefault(b.getKey(), 0);
                 arrived += Math.min(got, b.getValue());
                 c[2] += Math.max(0, b.getValue() - got);
+                if (got < b.getValue()
+                        && inDoubt.getOrDefault(e.chat(), Set.of()).contains(b.getKey())) {
+                    c[5] += b.getValue() - got;
+                }
                 c[3] += Math.max(0, got - b.getValue());
             }
             for (Map.Entry<String, Integer> b : actual.entrySet()) {
@@ -209,12 +227,43 @@ public final class FaultSuite {
                     c[0],
                     c[1],
                     c[2],
+                    c[5],
                     c[3],
                     c[4],
                     List.copyOf(recoveries.getOrDefault(entry.getKey(), List.of())),
                     List.copyOf(notes.getOrDefault(entry.getKey(), List.of()))));
         }
         return results;
+    }
+
+    /**
+     * Per chat, the texts of the parts the emitter reported FAILED as claimed but unconfirmed (on
+     * {@code chat.delivered}): an attempt that died during the send. Records that are not a delivery (the malformed
+     * ones the suite wrote) are passed over.
+     */
+    private Map<Long, Set<String>> inDoubt() {
+        String topic = stack.topicPrefix() + Topics.DELIVERED;
+        Map<Long, Set<String>> texts = new HashMap<>();
+        for (ConsumerRecord<byte[], byte[]> r : TopicReader.readAll(
+                stack.bootstrap(),
+                new Topic<>(topic, Serdes.ByteArray(), Serdes.ByteArray()),
+                Duration.ofSeconds(30))) {
+            if (r.value() == null) {
+                continue;
+            }
+            JsonNode delivery;
+            try {
+                delivery = Json.mapper().readTree(r.value());
+            } catch (IOException notJson) {
+                continue;
+            }
+            if (delivery.path("outcome").asText().equals(Delivery.Outcome.FAILED.name())
+                    && delivery.path("reason").asText().contains(UNCONFIRMED)) {
+                texts.computeIfAbsent(delivery.path("chatId").asLong(), c -> new HashSet<>())
+                        .add(delivery.path("text").asText());
+            }
+        }
+        return texts;
     }
 
     private List<String> botTexts(Exchange e) {

@@ -9,7 +9,8 @@ import org.junit.jupiter.api.Test;
 
 /**
  * Every fault of the suite once ({@code bench faults --rounds 1}), against the built distribution as separate
- * processes: no person's message may go unanswered, no bubble may be lost or sent twice.
+ * processes: no person's message may go unanswered, no bubble may be lost (but for one whose send the emitter's
+ * death interrupted, which it does not send again by design) or sent twice.
  */
 class FaultSuiteIT {
 
@@ -31,7 +32,9 @@ class FaultSuiteIT {
         assertEquals(Faults.all().size(), results.size(), "one result per fault\n" + table);
         for (FaultResult r : results) {
             assertEquals(0, r.lostMessages(), r.scenario() + ": messages never answered\n" + table);
-            assertEquals(0, r.lostBubbles(), r.scenario() + ": bubbles lost\n" + table);
+            // A bubble whose send the emitter's death interrupted is not sent again, by design (docs/emitter.md):
+            // shown apart, as "in doubt"; every other lost bubble fails.
+            assertEquals(r.inDoubt(), r.lostBubbles(), r.scenario() + ": bubbles lost\n" + table);
             assertEquals(0, r.duplicates(), r.scenario() + ": bubbles sent twice\n" + table);
             assertTrue(r.problems().isEmpty(), r.scenario() + ": " + r.problems() + "\n" + table);
         }

@@ -43,7 +43,7 @@ class FaultsOptionsTest {
     @Test
     void theTableHasOneRowPerFaultWithItsRecoveryMedianAndMaximum() {
         FaultResult result =
-                new FaultResult("kill -9 emitter", 3, 30, 0, 0, 0, 0, List.of(900L, 100L, 500L), List.of());
+                new FaultResult("kill -9 emitter", 3, 30, 0, 0, 0, 0, 0, List.of(900L, 100L, 500L), List.of());
 
         String table = FaultResult.table(List.of(result));
 
@@ -56,11 +56,24 @@ class FaultsOptionsTest {
     @Test
     void aLossADuplicateOrAFailedCheckIsNotClean() {
         assertEquals(
-                List.of(false, false, false),
+                List.of(false, false, false, false),
                 List.of(
-                        new FaultResult("a", 1, 5, 0, 1, 0, 0, List.of(), List.of()).clean(),
-                        new FaultResult("b", 1, 5, 0, 0, 1, 0, List.of(), List.of()).clean(),
-                        new FaultResult("c", 1, 5, 0, 0, 0, 0, List.of(), List.of(FaultResult.FAILED + ": x"))
-                                .clean()));
+                        new FaultResult("a", 1, 5, 0, 1, 0, 0, 0, List.of(), List.of()).clean(),
+                        new FaultResult("b", 1, 5, 0, 0, 0, 1, 0, List.of(), List.of()).clean(),
+                        new FaultResult("c", 1, 5, 0, 0, 0, 0, 0, List.of(), List.of(FaultResult.FAILED + ": x"))
+                                .clean(),
+                        new FaultResult("d", 1, 5, 1, 2, 2, 0, 0, List.of(), List.of()).clean()));
+    }
+
+    @Test
+    void aBubbleLostInDoubtIsShownApartAndLeavesTheFaultClean() {
+        FaultResult result = new FaultResult("kill -9 emitter", 1, 10, 0, 1, 1, 0, 0, List.of(), List.of());
+
+        assertTrue(result.clean());
+        assertTrue(
+                FaultResult.table(List.of(result))
+                        .lines()
+                        .anyMatch(l -> l.matches("kill -9 emitter\\s+1\\s+10\\s+0\\s+1\\s+1\\s+0.*")),
+                FaultResult.table(List.of(result)));
     }
 }
