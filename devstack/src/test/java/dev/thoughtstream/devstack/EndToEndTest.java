@@ -27,9 +27,9 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
 /**
- * A Telegram message through all four services and back: the Telegram emulator (real TelegramBots client),
- * the real Kafka broker, real Redis, and the real LangChain4j client against the fake LLM server, once per wire
- * format. Nothing in between is faked.
+ * A Telegram message through all four services and back: the Telegram emulator (real TelegramBots client) keeping
+ * Telegram's flood limits, the real Kafka broker, real Redis, and the real LangChain4j client against the fake LLM
+ * server, once per wire format. Nothing in between is faked.
  */
 class EndToEndTest {
     private static final Duration TIMEOUT = Duration.ofSeconds(60);
@@ -55,6 +55,10 @@ class EndToEndTest {
                         .responder(RESPONDER)
                         .build()
                         .start()) {
+            // Telegram's own limits, as a deployment meets them: 1 a second per chat, 20 a minute per group, 30 a
+            // second
+            // for the bot (Bot API FAQ, "My bot is hitting limits, how do I avoid this?").
+            telegram.enforceTelegramLimits();
             Map<String, String> env = new HashMap<>();
             env.put("KAFKA_BOOTSTRAP_SERVERS", TestKafka.bootstrapServers());
             env.put("TOPIC_PREFIX", prefix);

@@ -45,6 +45,7 @@ public record EmitterConfig(
     public static final String EMITTER_CHAT_BURST = "EMITTER_CHAT_BURST";
     public static final String EMITTER_GROUP_RATE_PER_MIN = "EMITTER_GROUP_RATE_PER_MIN";
     public static final String EMITTER_GLOBAL_RATE_PER_S = "EMITTER_GLOBAL_RATE_PER_S";
+    public static final String EMITTER_LIMIT_INSTANCES = "EMITTER_LIMIT_INSTANCES";
     public static final String EMITTER_GROUP_ID = "EMITTER_GROUP_ID";
     public static final String EMITTER_MAX_BUFFERED = "EMITTER_MAX_BUFFERED";
     public static final String EMITTER_SEND_THREADS = "EMITTER_SEND_THREADS";
@@ -126,21 +127,45 @@ public record EmitterConfig(
     }
 
     /**
-     * Limits of 0 switch that scope off.
+     * Limits of 0 switch that scope off. The group and global limits belong to the bot, not to an instance: with
+     * Redis every instance keeps them together; without it each keeps to its share.
      *
      * @param chatPerSecond   {@code EMITTER_CHAT_RATE_PER_S}: messages per second into one chat (token bucket refill)
      * @param chatBurst       {@code EMITTER_CHAT_BURST}: the chat bucket's capacity, i.e. the burst tolerated
-     * @param groupPerMinute  {@code EMITTER_GROUP_RATE_PER_MIN}: messages into one group chat (id &lt; 0) in any
-     *                        minute
-     * @param globalPerSecond {@code EMITTER_GLOBAL_RATE_PER_S}: messages of this instance in any second
+     * @param groupPerMinute  {@code EMITTER_GROUP_RATE_PER_MIN}: messages of the bot into one group chat (id &lt; 0)
+     *                        in any minute
+     * @param globalPerSecond {@code EMITTER_GLOBAL_RATE_PER_S}: messages of the bot in any second
+     * @param instances       {@code EMITTER_LIMIT_INSTANCES}: how many emitter instances send for the bot; while Redis
+     *                        is unreachable (or not configured) each keeps to 1/this of the group and global limits
      */
-    public record RateLimits(double chatPerSecond, int chatBurst, int groupPerMinute, int globalPerSecond) {
+    public record RateLimits(
+            double chatPerSecond, int chatBurst, int groupPerMinute, int globalPerSecond, int instances) {
+        public RateLimits {
+            if (chatPerSecond < 0 || chatBurst < 1 || groupPerMinute < 0 || globalPerSecond < 0) {
+                throw new IllegalArgumentException("limits must not be negative, and the chat burst at least 1");
+            }
+            if (instances < 1) {
+                throw new IllegalArgumentException("instances must be >= 1 but was " + instances);
+            }
+        }
+
         public static RateLimits from(Config config) {
             return new RateLimits(
                     config.decimal(EMITTER_CHAT_RATE_PER_S, 1, 0, 1_000),
                     config.integer(EMITTER_CHAT_BURST, 3, 1, 1_000),
                     config.integer(EMITTER_GROUP_RATE_PER_MIN, 20, 0, 60_000),
-                    config.integer(EMITTER_GLOBAL_RATE_PER_S, 30, 0, 100_000));
+                    config.integer(EMITTER_GLOBAL_RATE_PER_S, 30, 0, 100_000),
+                    config.integer(EMITTER_LIMIT_INSTANCES, 1, 1, 1_000));
+        }
+
+        /** One instance's share of a bot-wide {@code limit}: 1/{@link #instances}, at least 1 (0 stays 0: no limit). */
+        public int share(int limit) {
+            return limit == 0 ? 0 : Math.max(1, limit / instances);
+        }
+
+        /** These limits with the group and global ones cut to this instance's share. */
+        public RateLimits localShare() {
+            return new RateLimits(chatPerSecond, chatBurst, share(groupPerMinute), share(globalPerSecond), 1);
         }
     }
 

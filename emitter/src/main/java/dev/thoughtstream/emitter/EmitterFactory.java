@@ -44,7 +44,9 @@ public final class EmitterFactory implements ServiceFactory {
                     infra.subscribedActivity(),
                     infra.metrics(),
                     infra.clock(),
-                    scheduler);
+                    scheduler,
+                    infra.redis(),
+                    infra.redisKeyPrefix());
             return OwningService.of(service, scheduler::shutdownNow, () -> TelegramClients.release(http));
         } catch (RuntimeException e) {
             scheduler.shutdownNow();

@@ -17,6 +17,8 @@ public final class EmitterMetrics {
     private final Metrics.Counter redisErrors;
     private final Metrics.Counter sentWithoutClaim;
     private final Metrics.Counter deadLetters;
+    private final Metrics.Counter limitsRedisFallbacks;
+    private final Metrics.Counter maybeSent;
 
     public EmitterMetrics(Metrics metrics) {
         this.metrics = metrics;
@@ -41,6 +43,13 @@ public final class EmitterMetrics {
                 "emitter_sent_without_claim_total",
                 "messages sent while Redis was unreachable (fail-open), so unprotected against a duplicate");
         deadLetters = metrics.counter("emitter_dead_letters_total", "unreadable reply records set aside");
+        limitsRedisFallbacks = metrics.counter(
+                "emitter_limits_redis_fallbacks_total",
+                "times this instance lost Redis and fell back to its share of the bot's global and group limits");
+        maybeSent = metrics.counter(
+                "emitter_parts_maybe_sent_total",
+                "parts reported with a message that may have reached the person though nobody knows (no answer, a "
+                        + "gateway timeout, an attempt that died during its send); not resent, re-reports included");
         for (String scope : new String[] {"chat", "group", "global", "telegram"}) {
             rateLimitedCounter(scope);
         }
@@ -57,6 +66,22 @@ public final class EmitterMetrics {
     public void gauges(IntSupplier lanes, IntSupplier pendingParts) {
         metrics.gauge("emitter_lanes", "chats with parts waiting or being sent", lanes::getAsInt);
         metrics.gauge("emitter_pending_parts", "parts held by this instance and not finished", pendingParts::getAsInt);
+    }
+
+    public void limitsLocalShare(IntSupplier onLocalShare) {
+        metrics.gauge(
+                "emitter_limits_local_share",
+                "1 while this instance keeps to its share of the bot's global and group limits (Redis unreachable), "
+                        + "0 while they are shared through Redis",
+                onLocalShare::getAsInt);
+    }
+
+    public void limitsRedisFallback() {
+        limitsRedisFallbacks.increment();
+    }
+
+    public long limitsRedisFallbacks() {
+        return limitsRedisFallbacks.count();
     }
 
     public void part(Delivery.Outcome outcome) {
@@ -101,6 +126,14 @@ public final class EmitterMetrics {
 
     public long deadLetters() {
         return deadLetters.count();
+    }
+
+    public void maybeSent() {
+        maybeSent.increment();
+    }
+
+    public long maybeSentCount() {
+        return maybeSent.count();
     }
 
     public void rateLimited(String scope) {

@@ -49,6 +49,7 @@ class EmitterConfigTest {
         assertEquals(3, c.limits().chatBurst());
         assertEquals(20, c.limits().groupPerMinute());
         assertEquals(30, c.limits().globalPerSecond());
+        assertEquals(1, c.limits().instances());
         assertFalse(c.sending().dryRun());
     }
 
@@ -89,6 +90,8 @@ class EmitterConfigTest {
                 "10",
                 "EMITTER_GLOBAL_RATE_PER_S",
                 "0",
+                "EMITTER_LIMIT_INSTANCES",
+                "3",
                 "EMITTER_DRY_RUN",
                 "true"));
 
@@ -109,7 +112,23 @@ class EmitterConfigTest {
         assertEquals(2, c.limits().chatBurst());
         assertEquals(10, c.limits().groupPerMinute());
         assertEquals(0, c.limits().globalPerSecond());
+        assertEquals(3, c.limits().instances());
         assertTrue(c.sending().dryRun());
+    }
+
+    @Test
+    void anInstancesShareOfTheBotsLimitsIsItsPartOfThemAndNeverNothing() {
+        EmitterConfig.RateLimits limits = EmitterConfig.from(config(
+                        "EMITTER_LIMIT_INSTANCES", "4", "EMITTER_GROUP_RATE_PER_MIN", "2", "EMITTER_CHAT_BURST", "2"))
+                .limits();
+
+        EmitterConfig.RateLimits share = limits.localShare();
+
+        assertEquals(7, share.globalPerSecond());
+        assertEquals(1, share.groupPerMinute());
+        assertEquals(1, share.chatPerSecond());
+        assertEquals(2, share.chatBurst());
+        assertEquals(0, limits.share(0));
     }
 
     @Test
@@ -146,6 +165,8 @@ class EmitterConfigTest {
         "EMITTER_CHAT_BURST, 0",
         "EMITTER_GROUP_RATE_PER_MIN, -1",
         "EMITTER_GLOBAL_RATE_PER_S, lots",
+        "EMITTER_LIMIT_INSTANCES, 0",
+        "EMITTER_LIMIT_INSTANCES, many",
         "EMITTER_DRY_RUN, maybe",
         "TG_API_URL, ftp://example.org",
         "TG_API_URL, http://example.org/some/path",

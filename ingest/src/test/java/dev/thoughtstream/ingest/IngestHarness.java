@@ -181,7 +181,7 @@ public final class IngestHarness implements AutoCloseable {
     /**
      * Makes the next few messages reach ingest as one batch: a getUpdates of our own (confirming nothing new)
      * ends ingest's long poll with 409, as Telegram does when a second poller appears, and the faults make ingest's
-     * next two polls fail too. TelegramBots backs off for 250 ms, then 500 ms, then 1 s, so messages injected
+     * next two polls fail too. The poller backs off for 250 ms, then 500 ms, then 1 s, so messages injected
      * right after this call are all pending when ingest next polls successfully. (Should the test thread stall
      * for longer than that, they arrive in several batches; the tests hold either way.)
      */

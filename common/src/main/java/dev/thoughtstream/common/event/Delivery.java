@@ -23,6 +23,13 @@ public record Delivery(
         long atMs) {
     public static final int SCHEMA_VERSION = 1;
 
+    /**
+     * How the reason of a message that may have reached the person starts, though its fate is unknown (no answer,
+     * a gateway timeout, an attempt that died during its send): such a part is FAILED (or, after some of its messages
+     * went out, SENT with the reason for the rest), and is not sent again, to avoid a duplicate.
+     */
+    public static final String MAYBE_SENT = "maybe sent: ";
+
     public enum Outcome {
         SENT,
         DROPPED_STALE,
@@ -32,6 +39,11 @@ public record Delivery(
     public Delivery {
         Objects.requireNonNull(replyId, "replyId");
         Objects.requireNonNull(outcome, "outcome");
+    }
+
+    /** True when (some of) the part may have reached the person though it is not known to have ({@link #MAYBE_SENT}). */
+    public boolean mayHaveBeenSent() {
+        return reason != null && reason.contains(MAYBE_SENT);
     }
 
     public static Delivery sent(ReplyPart part, long telegramMessageId, long atMs) {

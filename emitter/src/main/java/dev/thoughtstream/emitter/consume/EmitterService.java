@@ -18,6 +18,7 @@ import dev.thoughtstream.emitter.Main;
 import dev.thoughtstream.emitter.lane.DeliveryLanes;
 import dev.thoughtstream.emitter.lane.PartSender;
 import dev.thoughtstream.emitter.pace.SendPacer;
+import dev.thoughtstream.emitter.pace.SharedSendLimits;
 import dev.thoughtstream.emitter.pace.TypingDelay;
 import dev.thoughtstream.emitter.telegram.BotCommands;
 import dev.thoughtstream.emitter.telegram.MessageSender;
@@ -34,6 +35,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
@@ -50,6 +52,7 @@ import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.telegram.telegrambots.meta.generics.TelegramClient;
+import redis.clients.jedis.UnifiedJedis;
 
 /**
  * Reply parts → Telegram, and each part's outcome → the delivered topic: one poll thread
@@ -81,6 +84,9 @@ public final class EmitterService implements Service {
     private final ThreadPoolExecutor workers;
     private final ExecutorService publisher;
     private final DeliveryLanes<Work> lanes;
+    /** Where the bot's shared flood limits are asked (Redis calls may block); null without them. */
+    private final ScheduledThreadPoolExecutor limitsThread;
+
     private CompletableFuture<Boolean> commandsRegistration;
 
     private KafkaConsumer<byte[], byte[]> consumer;
@@ -93,8 +99,9 @@ public final class EmitterService implements Service {
     private boolean closed;
 
     /**
-     * The emitter as {@link Main} and devstack run it: messages go out through {@link MessageSenders} (Telegram, or
-     * nothing in dry-run), waits run on {@code scheduler} (owned by the caller, shut down after {@link #close()}).
+     * An emitter without Redis for the flood limits: it keeps to its share of the bot's group and global limits
+     * ({@code EMITTER_LIMIT_INSTANCES}). Messages go out through {@link MessageSenders} (Telegram, or nothing in
+     * dry-run), waits run on {@code scheduler} (owned by the caller, shut down after {@link #close()}).
      */
     public EmitterService(
             EmitterConfig config,
@@ -105,6 +112,24 @@ public final class EmitterService implements Service {
             Metrics metrics,
             Clock clock,
             ScheduledExecutorService scheduler) {
+        this(config, kafka, telegram, claims, activity, metrics, clock, scheduler, Optional.empty(), "");
+    }
+
+    /**
+     * The emitter as {@link Main} and devstack run it: as above, with the bot's group and global flood limits shared
+     * by every instance through {@code limitsRedis} (under {@code redisKeyPrefix}) when it is there.
+     */
+    public EmitterService(
+            EmitterConfig config,
+            KafkaSettings kafka,
+            TelegramClient telegram,
+            ClaimStore claims,
+            ChatActivity activity,
+            Metrics metrics,
+            Clock clock,
+            ScheduledExecutorService scheduler,
+            Optional<? extends UnifiedJedis> limitsRedis,
+            String redisKeyPrefix) {
         this(
                 config,
                 kafka,
@@ -114,13 +139,11 @@ public final class EmitterService implements Service {
                 activity,
                 metrics,
                 clock,
-                scheduler);
+                scheduler,
+                limitsRedis,
+                redisKeyPrefix);
     }
 
-    /**
-     * @param sender         how messages and typing actions leave
-     * @param commandsClient the client that registers the command list ({@code setMyCommands})
-     */
     EmitterService(
             EmitterConfig config,
             KafkaSettings kafka,
@@ -131,6 +154,26 @@ public final class EmitterService implements Service {
             Metrics metrics,
             Clock clock,
             ScheduledExecutorService scheduler) {
+        this(config, kafka, sender, commandsClient, claims, activity, metrics, clock, scheduler, Optional.empty(), "");
+    }
+
+    /**
+     * @param sender         how messages and typing actions leave
+     * @param commandsClient the client that registers the command list ({@code setMyCommands})
+     * @param limitsRedis    where the bot's group and global flood limits are shared; empty: this instance's share
+     */
+    EmitterService(
+            EmitterConfig config,
+            KafkaSettings kafka,
+            MessageSender sender,
+            TelegramClient commandsClient,
+            ClaimStore claims,
+            ChatActivity activity,
+            Metrics metrics,
+            Clock clock,
+            ScheduledExecutorService scheduler,
+            Optional<? extends UnifiedJedis> limitsRedis,
+            String redisKeyPrefix) {
         this.config = Objects.requireNonNull(config, "config");
         this.kafka = Objects.requireNonNull(kafka, "kafka");
         this.topics = Topics.withPrefix(kafka.topicPrefix());
@@ -156,9 +199,25 @@ public final class EmitterService implements Service {
                 config.claims().ttl(),
                 instanceId,
                 this.metrics);
+        SendPacer pacer;
+        if (limitsRedis.isPresent()) {
+            // Telegram counts the group and global limits per bot, whatever number of instances send for it.
+            SharedSendLimits shared = new SharedSendLimits(
+                    config.limits(),
+                    limitsRedis.get(),
+                    SharedSendLimits.keyBase(redisKeyPrefix, config.telegram().token()),
+                    clock,
+                    this.metrics);
+            this.limitsThread = new ScheduledThreadPoolExecutor(1, NamedThreads.factory("emitter-limits", true));
+            limitsThread.setRemoveOnCancelPolicy(true);
+            pacer = SendPacer.from(config.limits(), clock, scheduler, this.metrics, shared, limitsThread);
+        } else {
+            this.limitsThread = null;
+            pacer = SendPacer.from(config.limits().localShare(), clock, scheduler, this.metrics);
+        }
         this.lanes = new DeliveryLanes<>(
                 steps,
-                SendPacer.from(config.limits(), clock, scheduler, this.metrics),
+                pacer,
                 TypingDelay.from(config.typing()),
                 config.typing().readingPause(),
                 config.claims().maxAttempts(),
@@ -171,14 +230,16 @@ public final class EmitterService implements Service {
         this.metrics.gauges(lanes::lanes, lanes::pending);
         LOG.info(
                 "emitter instance {} ({} send threads, Redis outage {}, limits: chat {}/s burst {}, group {}/min, "
-                        + "global {}/s)",
+                        + "global {}/s of the bot, {}; without Redis 1/{} of them)",
                 instanceId,
                 threads,
                 config.claims().redisOutage().label(),
                 config.limits().chatPerSecond(),
                 config.limits().chatBurst(),
                 config.limits().groupPerMinute(),
-                config.limits().globalPerSecond());
+                config.limits().globalPerSecond(),
+                limitsRedis.isPresent() ? "shared through Redis" : "no Redis",
+                config.limits().instances());
     }
 
     @Override
@@ -406,6 +467,11 @@ public final class EmitterService implements Service {
         return metrics.redisErrors();
     }
 
+    /** Times this instance lost Redis and fell back to its share of the bot's group and global limits. */
+    public long limitsRedisFallbacks() {
+        return metrics.limitsRedisFallbacks();
+    }
+
     /** Parts held and not finished (queued, waiting or being sent). */
     public int pendingParts() {
         return lanes.pending();
@@ -478,6 +544,9 @@ public final class EmitterService implements Service {
         }
         workers.shutdownNow();
         awaitTermination(workers);
+        if (limitsThread != null) {
+            limitsThread.shutdownNow();
+        }
         LOG.info("emitter stopped");
     }
 
@@ -507,6 +576,9 @@ public final class EmitterService implements Service {
         }
         if (producer != null) {
             producer.close(Duration.ZERO);
+        }
+        if (limitsThread != null) {
+            limitsThread.shutdownNow();
         }
         LOG.info("emitter halted");
     }

@@ -13,8 +13,10 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executor;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
@@ -67,6 +69,9 @@ public final class DeliveryLanes<W> {
     // Guarded by runtime.lock().
     private final KeyedLanes<Long, DeliveryJob<W>> lanes = new KeyedLanes<>();
     private boolean closed;
+    // Outcomes handed over and not yet stored, with their part's work: a stop waits for them too, or a part that
+    // was sent and reported just before a clean stop would stay uncommitted and be reported again by the next owner.
+    private final Map<CompletableFuture<?>, W> unstored = new ConcurrentHashMap<>();
 
     public DeliveryLanes(
             PartSender sender,
@@ -146,7 +151,8 @@ public final class DeliveryLanes<W> {
      * Stops handling the parts {@code which} selects (their partitions were revoked, or the emitter stops): queued
      * and waiting ones are let go at once (no claim is held while waiting, so there is nothing to release, and they
      * are not reported: the partition's next owner sends them). Returns the futures of their running checks and
-     * attempts; an attempt that finishes its part still reports it, so the caller can wait and commit it.
+     * attempts, and of their outcomes not yet stored; an attempt that finishes its part still reports it, so the
+     * caller can wait and commit it.
      */
     public List<CompletableFuture<Void>> abandon(Predicate<W> which) {
         List<CompletableFuture<Void>> running = new ArrayList<>();
@@ -167,6 +173,11 @@ public final class DeliveryLanes<W> {
                 }
             }
         }
+        unstored.forEach((stored, work) -> {
+            if (which.test(work)) {
+                running.add(stored.thenRun(() -> {}));
+            }
+        });
         return running;
     }
 
@@ -378,12 +389,15 @@ public final class DeliveryLanes<W> {
         } else if (attempt instanceof PartSender.Attempt.Recorded r) {
             earlier(job, r.earlier(), acks);
         } else if (attempt instanceof PartSender.Attempt.Failed f) {
-            LOG.warn(
-                    "chat {} reply {} part {} not sent: {}",
-                    job.part.chatId(),
-                    job.part.replyId(),
-                    job.part.seq(),
-                    f.reason());
+            if (!f.reason().startsWith(Delivery.MAYBE_SENT)) {
+                // A message that may have been sent is logged with its outcome (report).
+                LOG.warn(
+                        "chat {} reply {} part {} not sent: {}",
+                        job.part.chatId(),
+                        job.part.replyId(),
+                        job.part.seq(),
+                        f.reason());
+            }
             finish(job, Event.FINISHED, Delivery.Outcome.FAILED, f.reason(), acks);
         } else if (attempt instanceof PartSender.Attempt.Stale s) {
             dropStale(job, s.reason(), acks);
@@ -493,7 +507,22 @@ public final class DeliveryLanes<W> {
         job.cancelWaits();
         Delivery delivery = job.messages.outcome(outcome, reason, clock.millis());
         metrics.part(delivery.outcome());
-        acks.add(runtime.publish(job.part, () -> outcomes.completed(job.work, delivery)));
+        if (delivery.mayHaveBeenSent()) {
+            // Never a silent loss: the person may or may not have the message, and nobody will find out later.
+            metrics.maybeSent();
+            LOG.warn(
+                    "chat {} thought {} reply {} part {} may have reached the person; not resent, reported {}: {}",
+                    delivery.chatId(),
+                    delivery.thoughtId(),
+                    delivery.replyId(),
+                    delivery.seq(),
+                    delivery.outcome(),
+                    delivery.reason());
+        }
+        CompletableFuture<?> stored = runtime.publish(job.part, () -> outcomes.completed(job.work, delivery));
+        unstored.put(stored, job.work);
+        stored.whenComplete((v, e) -> unstored.remove(stored));
+        acks.add(stored);
     }
 
     /** Under the lock: the head leaves without an outcome (abandoned), and the lane goes on. */

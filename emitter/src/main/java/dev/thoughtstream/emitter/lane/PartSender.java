@@ -86,7 +86,8 @@ public final class PartSender {
             return new Earlier(
                     Delivery.Outcome.FAILED,
                     null,
-                    "claimed but unconfirmed by " + state + "; may have been sent, not resent to avoid a duplicate");
+                    Delivery.MAYBE_SENT + "claimed but unconfirmed by " + state
+                            + "; may have been sent, not resent to avoid a duplicate");
         }
     }
 
@@ -249,7 +250,7 @@ public final class PartSender {
             String text = String.valueOf(rejected.reason());
             reason = text.startsWith(Integer.toString(rejected.status())) ? text : rejected.status() + " " + text;
         } else if (result instanceof MessageSender.Unknown unknown) {
-            reason = "no answer from Telegram (" + unknown.reason() + "); may have been sent, not retried";
+            reason = Delivery.MAYBE_SENT + unknown.reason() + ", not resent to avoid a duplicate";
         } else {
             reason = "unexpected send result " + result;
         }

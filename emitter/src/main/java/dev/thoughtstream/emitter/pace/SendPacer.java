@@ -19,9 +19,12 @@ import org.slf4j.LoggerFactory;
 /**
  * Telegram's flood limits, kept before Telegram has to enforce them: every {@code sendMessage} needs a
  * {@link Permit}: a token from its chat's {@link TokenBucket}, a slot in its group's {@link SendWindow} and one in the
- * global window. Nobody sleeps for a permit: it is granted at once or called back later on the injected scheduler
- * (never inside a caller's lock, so the lanes may call in while holding theirs), and requests waiting for the global
- * window are served in arrival order so that no chat starves. The limits: docs/emitter.md ("Telegram's limits").
+ * global window, and, when the bot's limits are shared by several instances ({@link SharedSendLimits}), a turn in the
+ * bot's group and global windows there. Nobody sleeps for a permit: it is granted at once or called back later on the
+ * injected scheduler (never inside a caller's lock, so the lanes may call in while holding theirs), and requests
+ * waiting for the global window are served in arrival order so that no chat starves. The shared windows are asked on
+ * a thread of their own (a Redis call may block), so with them every permit comes through the callback. The limits:
+ * docs/emitter.md ("Telegram's limits").
  */
 public final class SendPacer {
     private static final Logger LOG = LoggerFactory.getLogger(SendPacer.class);
@@ -43,11 +46,13 @@ public final class SendPacer {
     public final class Permit {
         private final long chatId;
         private final boolean group;
+        private final Waiter waiter;
         private boolean released;
 
-        private Permit(long chatId, boolean group) {
+        private Permit(long chatId, boolean group, Waiter waiter) {
             this.chatId = chatId;
             this.group = group;
+            this.waiter = waiter;
         }
 
         /**
@@ -79,6 +84,9 @@ public final class SendPacer {
                 }
                 granted = pump(now);
             }
+            if (!reachedTelegram && shared != null) {
+                onLimitsThread(waiter, () -> refundShared(waiter));
+            }
             deliver(granted);
         }
     }
@@ -92,6 +100,11 @@ public final class SendPacer {
         boolean countedGroup;
         boolean countedGlobal;
         ScheduledFuture<?> timer;
+        /** Granted here, waiting for the shared windows (the limits thread's, published to it by the hand-over). */
+        Permit held;
+
+        SharedSendLimits.Reservation groupTurn;
+        SharedSendLimits.Reservation globalTurn;
 
         Waiter(long chatId, Consumer<Permit> onGranted) {
             this.chatId = chatId;
@@ -115,7 +128,7 @@ public final class SendPacer {
                     timer.cancel(false);
                 }
                 queue.remove(this);
-                unused = permit;
+                unused = permit != null ? permit : held;
             }
             if (unused != null) {
                 unused.release(false);
@@ -128,17 +141,22 @@ public final class SendPacer {
     private final double chatRatePerSecond;
     private final int chatBurst;
     private final int groupPerMinute;
+    private final int globalPerSecond;
     private final EmitterMetrics metrics;
     private final Map<Long, TokenBucket> chats = new HashMap<>();
     private final Map<Long, SendWindow> groups = new HashMap<>();
     /** Null when there is no global limit. */
     private final SendWindow global;
+    /** Null when the group and global limits are this instance's alone. */
+    private final SharedSendLimits shared;
+    /** Where {@link #shared} is asked, one call at a time; null without it. */
+    private final ScheduledExecutorService limitsThread;
 
     private final ArrayDeque<Waiter> queue = new ArrayDeque<>();
     private ScheduledFuture<?> pumpTimer;
     private long pumpAtMs = Long.MAX_VALUE;
 
-    /** Limits of 0 switch that scope off. */
+    /** Limits of 0 switch that scope off; they are this instance's alone. */
     public SendPacer(
             Clock clock,
             ScheduledExecutorService scheduler,
@@ -147,11 +165,34 @@ public final class SendPacer {
             int groupPerMinute,
             int globalPerSecond,
             EmitterMetrics metrics) {
+        this(clock, scheduler, chatRatePerSecond, chatBurst, groupPerMinute, globalPerSecond, metrics, null, null);
+    }
+
+    /**
+     * Limits of 0 switch that scope off. {@code shared}: the bot's windows kept with the other instances (asked on
+     * {@code limitsThread}, which the caller owns), or null.
+     */
+    public SendPacer(
+            Clock clock,
+            ScheduledExecutorService scheduler,
+            double chatRatePerSecond,
+            int chatBurst,
+            int groupPerMinute,
+            int globalPerSecond,
+            EmitterMetrics metrics,
+            SharedSendLimits shared,
+            ScheduledExecutorService limitsThread) {
+        if ((shared == null) != (limitsThread == null)) {
+            throw new IllegalArgumentException("shared limits need a thread of their own, and only they do");
+        }
+        this.shared = shared != null && shared.limited() ? shared : null;
+        this.limitsThread = this.shared != null ? limitsThread : null;
         this.clock = clock;
         this.scheduler = scheduler;
         this.chatRatePerSecond = chatRatePerSecond;
         this.chatBurst = chatBurst;
         this.groupPerMinute = groupPerMinute;
+        this.globalPerSecond = globalPerSecond;
         this.metrics = metrics;
         this.global = globalPerSecond > 0 ? new SendWindow(globalPerSecond, GLOBAL_PERIOD_MS) : null;
     }
@@ -166,6 +207,26 @@ public final class SendPacer {
                 limits.groupPerMinute(),
                 limits.globalPerSecond(),
                 metrics);
+    }
+
+    /** Pacing with the bot's group and global windows shared through {@code shared}, asked on {@code limitsThread}. */
+    public static SendPacer from(
+            EmitterConfig.RateLimits limits,
+            Clock clock,
+            ScheduledExecutorService scheduler,
+            EmitterMetrics metrics,
+            SharedSendLimits shared,
+            ScheduledExecutorService limitsThread) {
+        return new SendPacer(
+                clock,
+                scheduler,
+                limits.chatPerSecond(),
+                limits.chatBurst(),
+                limits.groupPerMinute(),
+                limits.globalPerSecond(),
+                metrics,
+                shared,
+                limitsThread);
     }
 
     /**
@@ -200,6 +261,7 @@ public final class SendPacer {
         long groupWait = 0;
         if (isGroup(w.chatId)) {
             SendWindow window = groups.computeIfAbsent(w.chatId, id -> new SendWindow(groupPerMinute, GROUP_PERIOD_MS));
+            window.limit(limitNow(groupPerMinute));
             if (!window.hasSlot(now)) {
                 long freeAt = window.nextFreeAt(now);
                 // A lane has one send at a time, so its own window always has an answered entry to wait for.
@@ -215,6 +277,9 @@ public final class SendPacer {
             LOG.debug("chat {} waits {} ms for its own rate limit", w.chatId, localWait);
             schedule(w, localWait);
             return false;
+        }
+        if (global != null) {
+            global.limit(limitNow(globalPerSecond));
         }
         if (global != null && ((!fromQueue && !queue.isEmpty()) || !global.hasSlot(now))) {
             if (!w.countedGlobal) {
@@ -237,10 +302,108 @@ public final class SendPacer {
         if (global != null) {
             global.acquire();
         }
+        Permit permit = new Permit(w.chatId, group, w);
+        if (shared != null) {
+            w.held = permit;
+            onLimitsThread(w, () -> askShared(w));
+            return false;
+        }
         synchronized (w) {
-            w.permit = new Permit(w.chatId, group);
+            w.permit = permit;
         }
         return true;
+    }
+
+    // ---- the bot's windows shared with the other instances (on the limits thread) ------------------------------
+
+    private void onLimitsThread(Waiter w, Runnable step) {
+        try {
+            limitsThread.execute(step);
+        } catch (RejectedExecutionException e) {
+            LOG.debug("chat {}: not asking the shared flood limits, shutting down", w.chatId);
+        }
+    }
+
+    /**
+     * On the limits thread: takes the request's turn in its group's shared window, then (once that turn has come) in
+     * the bot's global one; then hands the permit over when its turn comes. The waits run on the scheduler, so a slow
+     * Redis call holding up the limits thread never bunches turns that are already taken. A request cancelled
+     * meanwhile stops here (its release gives its turns back).
+     */
+    private void askShared(Waiter w) {
+        Permit permit;
+        synchronized (this) {
+            if (w.cancelled) {
+                return;
+            }
+            permit = w.held;
+        }
+        long wait = 0;
+        try {
+            if (permit.group && w.groupTurn == null) {
+                w.groupTurn = shared.reserveGroup(w.chatId);
+                if (w.groupTurn.waitMillis() > 0) {
+                    waitForShared(w, w.groupTurn.waitMillis(), "group", () -> onLimitsThread(w, () -> askShared(w)));
+                    return;
+                }
+            }
+            if (w.globalTurn == null) {
+                w.globalTurn = shared.reserveGlobal();
+                wait = w.globalTurn.waitMillis();
+            }
+        } catch (RuntimeException e) {
+            // Redis being away is handled in SharedSendLimits; this is a bug. The instance's own windows still hold.
+            LOG.error("chat {}: the shared flood limits failed; sending within this instance's own", w.chatId, e);
+        }
+        if (wait > 0) {
+            waitForShared(w, wait, "global", () -> handOver(w));
+        } else {
+            handOver(w);
+        }
+    }
+
+    private void waitForShared(Waiter w, long waitMillis, String scope, Runnable then) {
+        metrics.rateLimited(scope);
+        LOG.debug("chat {} waits {} ms for the bot's shared {} window", w.chatId, waitMillis, scope);
+        try {
+            scheduler.schedule(then, waitMillis, TimeUnit.MILLISECONDS);
+        } catch (RejectedExecutionException e) {
+            LOG.debug("chat {}: not waiting for the shared flood limits, shutting down", w.chatId);
+        }
+    }
+
+    /** The request's turns have come: its permit is handed over, unless it was cancelled meanwhile. */
+    private void handOver(Waiter w) {
+        synchronized (this) {
+            if (w.cancelled) {
+                return;
+            }
+            synchronized (w) {
+                w.permit = w.held;
+            }
+        }
+        deliver(List.of(w));
+    }
+
+    /** A permit that sent nothing gives its turns back. */
+    private void refundShared(Waiter w) {
+        if (w.groupTurn != null) {
+            shared.refundGroup(w.chatId, w.groupTurn);
+            w.groupTurn = SharedSendLimits.Reservation.NONE;
+        }
+        if (w.globalTurn != null) {
+            shared.refundGlobal(w.globalTurn);
+            w.globalTurn = SharedSendLimits.Reservation.NONE;
+        }
+    }
+
+    /**
+     * A bot-wide limit as this instance keeps it in its own windows: the whole of it while the instances share it
+     * through Redis, only its share while Redis is unreachable (the windows, unlike the shared buckets, count a send
+     * until it has been answered, so the share holds however requests bunch on the way).
+     */
+    private int limitNow(int limit) {
+        return shared == null || shared.onShared() ? limit : shared.share(limit);
     }
 
     private boolean isGroup(long chatId) {

@@ -13,7 +13,7 @@ import java.util.ArrayDeque;
  * {@link SendPacer} guards it. Times are epoch millis from the pacer's clock.
  */
 final class SendWindow {
-    private final int limit;
+    private int limit;
     private final long periodMs;
     private final ArrayDeque<Long> answeredAt = new ArrayDeque<>();
     private int inFlight;
@@ -24,6 +24,17 @@ final class SendWindow {
         }
         this.limit = limit;
         this.periodMs = periodMs;
+    }
+
+    /**
+     * Changes the limit from now on (an instance falling back to its share of a shared limit, or back): slots already
+     * taken stay taken, so a lower limit only frees fewer.
+     */
+    void limit(int newLimit) {
+        if (newLimit < 1) {
+            throw new IllegalArgumentException("a send window needs a limit of at least 1");
+        }
+        this.limit = newLimit;
     }
 
     private void prune(long nowMs) {

@@ -33,12 +33,18 @@ public interface MessageSender {
         }
     }
 
-    /** Telegram certainly did not take it (5xx, a connection never made): try again after a backoff. */
+    /**
+     * Telegram did not take it (500, a gateway that could not pass it on: 502, 503, even as an HTML page; a
+     * connection never made): try again after a backoff.
+     */
     record Retryable(String reason) implements SendResult {}
 
     /** Telegram will never take it (403 blocked, 400 bad request, ...): give up; {@code reason} has no token. */
     record Rejected(int status, String reason) implements SendResult {}
 
-    /** No answer (read timeout, reset): the message may have been delivered, so it must not be sent again. */
+    /**
+     * No answer (read timeout, reset) or a gateway timeout (504, the Bot API was still working on it): the message
+     * may have been delivered, so it must not be sent again.
+     */
     record Unknown(String reason) implements SendResult {}
 }

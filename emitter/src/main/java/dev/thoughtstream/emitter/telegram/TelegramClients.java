@@ -7,7 +7,10 @@ import org.telegram.telegrambots.client.okhttp.OkHttpTelegramClient;
 import org.telegram.telegrambots.meta.TelegramUrl;
 import org.telegram.telegrambots.meta.generics.TelegramClient;
 
-/** TelegramBots' HTTP client pointed at {@code TG_API_URL}. */
+/**
+ * TelegramBots' HTTP client pointed at {@code TG_API_URL}. Error pages from Telegram's front end reach TelegramBots
+ * in the Bot API's error shape with their real status ({@link GatewayErrors}).
+ */
 public final class TelegramClients {
     private TelegramClients() {}
 
@@ -18,6 +21,7 @@ public final class TelegramClients {
                 .retryOnConnectionFailure(false)
                 .connectTimeout(Duration.ofSeconds(5))
                 .readTimeout(Duration.ofSeconds(30))
+                .addInterceptor(new GatewayErrors())
                 .build();
     }
 

@@ -263,18 +263,38 @@ public final class TelegramMessageSender implements MessageSender {
                         : new RateLimited(Duration.ofSeconds(Math.max(0, retryAfter)));
             }
             if (code >= 500) {
-                return new Retryable(error);
+                return passedOn(code)
+                        ? new Unknown(error + "; the Bot API may have carried it out: may have been sent")
+                        : new Retryable(error);
             }
             if (code >= 400) {
                 return new Rejected(code, error);
             }
-            // An answer without an error code: Telegram may have taken the message.
+            // An answer without an error code (not JSON, yet not an error status GatewayErrors reshapes): Telegram
+            // may have taken the message.
             return new Unknown("unreadable answer from Telegram (" + error + "); may have been sent");
         }
         if (neverConnected(failure)) {
             return new Retryable(token.describe(failure));
         }
         return new Unknown("no answer from Telegram (" + token.describe(failure) + "); may have been sent");
+    }
+
+    /**
+     * Whether a 5xx may come after the Bot API server got the request. The Bot API server itself answers only 500 of
+     * the 5xx (tdlib/telegram-bot-api, Client.cpp: {@code fail_query_with_error} turns every other code into 400), so
+     * 502, 503 and 504 come from Telegram's front end, nginx (usually its {@code text/html} page, see
+     * {@link GatewayErrors}). nginx answers 502 when it got no valid answer from the Bot API server (connection
+     * refused or reset, a server restarting), 503 when it refused the request itself (limit_req, limit_conn), and
+     * 504 when the Bot API server did not answer within nginx's proxy_read_timeout (nginx,
+     * src/http/ngx_http_upstream.c, {@code ngx_http_upstream_next}: {@code NGX_HTTP_UPSTREAM_FT_TIMEOUT} is 504,
+     * other upstream failures 502). Only the 504 says the Bot API server had the request and was still working on
+     * it, and a sendMessage it was working on is usually sent: 504, and any 5xx we do not know, may have been sent.
+     * A 502 after the server crashed mid-request could too, but that is rare next to restarts and overloads, and a
+     * gateway blip must not drop a bubble; docs/emitter.md ("Sending one message") has the table.
+     */
+    static boolean passedOn(int status) {
+        return status != 500 && status != 502 && status != 503;
     }
 
     /**

@@ -42,6 +42,7 @@ import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.common.utils.Utils;
 import org.telegram.telegrambots.meta.generics.TelegramClient;
 import redis.clients.jedis.RedisClient;
+import redis.clients.jedis.UnifiedJedis;
 
 /**
  * One emitter test's world: its own topic prefix and consumer group on the shared test broker, its own key prefix on
@@ -143,6 +144,7 @@ public final class EmitterFixture implements AutoCloseable {
         private Clock clock = Clock.systemUTC();
         private UnaryOperator<MessageSender> sender = s -> s;
         private Metrics metrics = new Metrics();
+        private Optional<UnifiedJedis> limitsRedis = Optional.empty();
 
         Starter with(String variable, String value) {
             overrides.put(variable, value);
@@ -177,6 +179,12 @@ public final class EmitterFixture implements AutoCloseable {
             return this;
         }
 
+        /** The bot's group and global limits shared with other instances through {@code redis}. */
+        Starter limitsRedis(UnifiedJedis redis) {
+            limitsRedis = Optional.of(redis);
+            return this;
+        }
+
         Starter metrics(Metrics value) {
             metrics = value;
             return this;
@@ -203,7 +211,9 @@ public final class EmitterFixture implements AutoCloseable {
                     chatActivity,
                     metrics,
                     clock,
-                    timers);
+                    timers,
+                    limitsRedis,
+                    keyPrefix);
             closers.push(service);
             service.start();
             return service;

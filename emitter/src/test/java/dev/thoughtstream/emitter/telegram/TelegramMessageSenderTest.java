@@ -21,6 +21,7 @@ import dev.thoughtstream.emitter.telegram.MessageSender.Unknown;
 import dev.thoughtstream.emitter.telegram.TelegramMessageSender.ParseMode;
 import dev.thoughtstream.testkit.Await;
 import dev.thoughtstream.testkit.telegram.ApiCall;
+import dev.thoughtstream.testkit.telegram.Fault;
 import dev.thoughtstream.testkit.telegram.TelegramEmulator;
 import dev.thoughtstream.testkit.telegram.TranscriptEntry;
 import java.io.IOException;
@@ -155,6 +156,127 @@ class TelegramMessageSenderTest {
         assertEquals(List.of(500), sendMessageStatuses(), "no retry inside the sender");
         assertEquals(1, calls(TelegramMessageSender.SEND_MESSAGE, "retryable"));
         assertNoToken(result);
+    }
+
+    // ---- Telegram's front end answering instead of the Bot API (nginx's HTML pages) ------------------------
+
+    @Test
+    void anHtmlBadGatewayFromTelegramsFrontEndIsRetryableWithItsRealStatus() {
+        // given Telegram's front end answers the next sendMessage with nginx's 502 page instead of the Bot API's JSON
+        emulator.addFault(Fault.nginx("sendMessage", 502, 1));
+        TelegramMessageSender sender = sender(ParseMode.NONE);
+
+        // when a message is sent
+        SendResult result = sender.send(CHAT, "through the gateway");
+
+        // then it was not passed on: retryable, with the status and what answered, and nothing was shown
+        Retryable retryable = assertInstanceOf(Retryable.class, result);
+        assertTrue(
+                retryable.reason().startsWith("502 Bad Gateway (text/html from Telegram's front end"),
+                retryable.reason());
+        assertEquals(List.of(502), sendMessageStatuses(), "no retry inside the sender");
+        assertEquals(List.of(), emulator.botTexts(CHAT));
+        assertEquals(1, calls(TelegramMessageSender.SEND_MESSAGE, "retryable"));
+        assertEquals(0, calls(TelegramMessageSender.SEND_MESSAGE, "unknown"));
+        assertNoToken(result);
+    }
+
+    @Test
+    void anHtmlServiceUnavailableOrInternalErrorIsRetryable() {
+        emulator.addFault(Fault.nginx("sendMessage", 503, 1));
+        emulator.addFault(Fault.nginx("sendMessage", 500, 1).forChat(CHAT));
+        TelegramMessageSender sender = sender(ParseMode.NONE);
+
+        SendResult unavailable = sender.send(CHAT, "one");
+        SendResult internal = sender.send(CHAT, "two");
+
+        assertTrue(
+                assertInstanceOf(Retryable.class, unavailable)
+                        .reason()
+                        .startsWith("503 Service Temporarily Unavailable"),
+                unavailable.toString());
+        assertTrue(
+                assertInstanceOf(Retryable.class, internal).reason().startsWith("500 Internal Server Error"),
+                internal.toString());
+        assertEquals(2, calls(TelegramMessageSender.SEND_MESSAGE, "retryable"));
+    }
+
+    @Test
+    void anHtmlGatewayTimeoutIsUnknownBecauseTheBotApiMayHaveSentTheMessage() {
+        // given the Bot API sends the message, but its answer comes too late for the front end, which answers 504
+        emulator.addFault(Fault.nginx("sendMessage", 504, 1).processedFirst());
+        TelegramMessageSender sender = sender(ParseMode.NONE);
+
+        // when a message is sent
+        SendResult result = sender.send(CHAT, "slow but there");
+
+        // then its fate is unknown (it was in fact shown), so the caller must not send it again
+        Unknown unknown = assertInstanceOf(Unknown.class, result);
+        assertTrue(unknown.reason().startsWith("504 Gateway Time-out (text/html"), unknown.reason());
+        assertTrue(unknown.reason().contains("may have been sent"), unknown.reason());
+        assertEquals(List.of("slow but there"), emulator.botTexts(CHAT));
+        assertEquals(1, calls(TelegramMessageSender.SEND_MESSAGE, "unknown"));
+        assertNoToken(result);
+    }
+
+    @Test
+    void aNonJsonAnswerKeepsItsStatusMeaningForRateLimitsAndRefusals() {
+        // given a plain-text 429 with a Retry-After header, then nginx's 413 page
+        emulator.addFault(new Fault("sendMessage", 429, 4, 1, CHAT, null, "text/plain", "slow down", false));
+        emulator.addFault(Fault.nginx("sendMessage", 413, 1));
+        TelegramMessageSender sender = sender(ParseMode.NONE);
+
+        // when two messages are sent
+        SendResult limited = sender.send(CHAT, "too soon");
+        SendResult refused = sender.send(CHAT, "too big");
+
+        // then the 429 waits the header's time, and the 413 is a refusal that a retry will not change
+        assertEquals(new RateLimited(Duration.ofSeconds(4)), limited);
+        Rejected rejected = assertInstanceOf(Rejected.class, refused);
+        assertEquals(413, rejected.status());
+        assertTrue(rejected.reason().startsWith("413 Request Entity Too Large"), rejected.reason());
+    }
+
+    @Test
+    void anErrorBodyWithoutATitleOrWithMislabelledJsonStillKeepsItsStatus() {
+        // given a 502 in plain text without a title, then the Bot API's JSON 502 labelled as text/plain
+        emulator.addFault(new Fault("sendMessage", 502, 0, 1, CHAT, null, "text/plain", "upstream down", false));
+        emulator.addFault(new Fault(
+                "sendMessage",
+                502,
+                0,
+                1,
+                CHAT,
+                null,
+                "text/plain",
+                "{\"ok\":false,\"error_code\":502,\"description\":\"Bad Gateway\"}",
+                false));
+        TelegramMessageSender sender = sender(ParseMode.NONE);
+
+        // when two messages are sent
+        SendResult untitled = sender.send(CHAT, "one");
+        SendResult mislabelled = sender.send(CHAT, "two");
+
+        // then the first is named by the status line's reason phrase, and the JSON is read as it is
+        assertTrue(
+                assertInstanceOf(Retryable.class, untitled)
+                        .reason()
+                        .startsWith("502 Bad Gateway (text/plain from Telegram's front end"),
+                untitled.toString());
+        assertEquals(new Retryable("502 Bad Gateway"), mislabelled);
+    }
+
+    @Test
+    void aTypingActionAnsweredByAnHtmlPageIsCountedAndNeverThrown() {
+        emulator.addFault(Fault.nginx("sendChatAction", 502, 1));
+        TelegramMessageSender sender = sender(ParseMode.NONE);
+
+        sender.typing(CHAT);
+
+        Await.until(
+                "the failed typing action counted as retryable",
+                TIMEOUT,
+                () -> calls(TelegramMessageSender.SEND_CHAT_ACTION, "retryable") == 1);
     }
 
     @Test

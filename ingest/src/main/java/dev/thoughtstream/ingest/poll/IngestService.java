@@ -24,7 +24,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * ingest in polling mode: long-polls Telegram with TelegramBots and writes every update to the updates topic, one
+ * ingest in polling mode: long-polls Telegram (getUpdates, {@link TelegramPolling}) and writes every update to the updates topic, one
  * {@link PollingTerm} at a time. Given a {@link PollerLease}, it polls only while it holds the lease and stands by
  * otherwise ({@link StandbyController}); each term polls under one fencing token.
  *
@@ -49,7 +49,8 @@ public final class IngestService implements Service {
      *                 {@link ActivityRecorder#none()}
      * @param lease    one poller at a time: this instance polls only while it holds the lease; or
      *                 {@link PollerLease#none()}: it always polls (only one such instance may run per bot)
-     * @param metrics  receives the lease's metrics ({@code ingest_lease_*})
+     * @param metrics  receives the lease's metrics ({@code ingest_lease_*}) and
+     *                 {@code ingest_update_id_restarts_total}
      */
     public record Dependencies(
             KafkaSettings kafka,
@@ -74,6 +75,7 @@ public final class IngestService implements Service {
     private final Metrics metrics;
     private final Clock clock;
     private final AtomicLong fenceRejections = new AtomicLong();
+    private final Metrics.Counter updateIdRestarts;
     private final CountDownLatch terminated = new CountDownLatch(1);
     private final AtomicReference<Throwable> failure = new AtomicReference<>();
     /** Guards starting and stopping polling terms (taken after the controller's lock, never before it). */
@@ -88,15 +90,20 @@ public final class IngestService implements Service {
         }
 
         @Override
-        public void failed(Throwable e, String updateIds) {
+        public void updateIdsRestarted() {
+            updateIdRestarts.increment();
+        }
+
+        @Override
+        public void failed(Throwable e, String what) {
             if (closing) {
                 return;
             }
             failure.compareAndSet(null, e);
             LOG.error(
-                    "ingest stopped polling: writing update(s) {} failed; they stay unconfirmed and Telegram will "
-                            + "redeliver them to the next poller",
-                    updateIds,
+                    "ingest stopped polling: {} failed; what was not written stays unconfirmed and Telegram will "
+                            + "redeliver it to the next poller",
+                    what,
                     e);
             terminated.countDown();
         }
@@ -135,6 +142,9 @@ public final class IngestService implements Service {
         this.lease = dependencies.lease();
         this.metrics = dependencies.metrics();
         this.clock = dependencies.clock();
+        this.updateIdRestarts = metrics.counter(
+                "ingest_update_id_restarts_total",
+                "times Telegram restarted its update ids (lower) and polling went on from the new ids");
     }
 
     @Override
@@ -208,7 +218,7 @@ public final class IngestService implements Service {
         }
     }
 
-    /** True while this instance polls Telegram: TelegramBots' polling task of the current term is alive. */
+    /** True while this instance polls Telegram: the poller thread of the current term is alive. */
     public boolean isPolling() {
         PollingTerm t = term;
         return t != null && t.isPolling();
@@ -246,6 +256,11 @@ public final class IngestService implements Service {
     /** Batches not confirmed because the fence found the lease lost (before the write, or after it). */
     public long fenceRejections() {
         return fenceRejections.get();
+    }
+
+    /** Times Telegram restarted its update ids, noticed by a batch whose first id is not above the last one. */
+    public long updateIdRestarts() {
+        return updateIdRestarts.count();
     }
 
     /** The highest update id written to Kafka so far (-1 before the first). */

@@ -2,14 +2,13 @@ package dev.thoughtstream.ingest.poll;
 
 import dev.thoughtstream.common.retry.Backoff;
 import java.time.Duration;
-import org.telegram.telegrambots.longpolling.interfaces.BackOff;
 
 /**
- * How long TelegramBots waits after a failed getUpdates: doubling from {@link #FIRST} up to a cap. It replaces the
- * library's default, which after 15 minutes of failures waits 15 minutes between attempts, so a long Telegram outage
- * would leave ingest idle for up to 15 minutes after Telegram came back. Used by the one polling thread only.
+ * How long the poller waits after a failed getUpdates: doubling from {@link #FIRST} up to a cap
+ * ({@code INGEST_RETRY_BACKOFF_MAX_MS}), so even after a long Telegram outage polling resumes within one cap of
+ * Telegram coming back. Used by the one polling thread only.
  */
-final class PollBackOff implements BackOff {
+final class PollBackOff {
     static final Duration FIRST = Duration.ofMillis(250);
 
     private final Backoff.Sequence waits;
@@ -20,13 +19,11 @@ final class PollBackOff implements BackOff {
                 .sequence();
     }
 
-    @Override
-    public void reset() {
+    void reset() {
         waits.reset();
     }
 
-    @Override
-    public long nextBackOffMillis() {
+    long nextBackOffMillis() {
         return waits.nextMillis();
     }
 }

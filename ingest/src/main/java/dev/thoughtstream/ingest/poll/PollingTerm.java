@@ -1,9 +1,7 @@
 package dev.thoughtstream.ingest.poll;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.thoughtstream.common.config.KafkaSettings;
-import dev.thoughtstream.common.serde.Json;
 import dev.thoughtstream.common.topic.Topics;
 import dev.thoughtstream.ingest.IngestConfig;
 import dev.thoughtstream.ingest.intake.UpdateJudge;
@@ -12,20 +10,18 @@ import dev.thoughtstream.ingest.write.IngestProducers;
 import dev.thoughtstream.ingest.write.UpdateWriter;
 import java.time.Clock;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import org.telegram.telegrambots.meta.api.methods.updates.GetUpdates;
-import org.telegram.telegrambots.meta.api.objects.Update;
 
 /**
  * One stretch of polling under one fencing token: its own producers, {@link UpdateWriter} and
  * {@link TelegramPolling}, all released when the term ends (closing, or the lease lost).
  *
- * <p>The consumer is synchronous on purpose: TelegramBots confirms a batch (the next getUpdates offset) as soon as
+ * <p>The consumer is synchronous on purpose: the poller confirms a batch (the next getUpdates offset) as soon as
  * {@link #consume} returns, so it returns only once Kafka has the whole batch and, under a lease, the fence found the
- * lease still ours; otherwise it throws, which ends TelegramBots' polling task unconfirmed. See docs/ingest.md.
+ * lease still ours; otherwise it throws, which ends the poller's loop unconfirmed. Each batch is written as Telegram
+ * sent it (the raw Update JSON). See docs/ingest.md.
  */
 final class PollingTerm {
     private static final Logger LOG = LoggerFactory.getLogger(PollingTerm.class);
@@ -50,13 +46,18 @@ final class PollingTerm {
         /** A batch was left unconfirmed because the fence found the lease lost. */
         void fenceRejected();
 
-        /** Writing a batch failed for a reason other than the term ending: polling has stopped on its own. */
-        void failed(Throwable failure, String updateIds);
+        /**
+         * Writing a batch (or the poller itself) failed for a reason other than the term ending: polling has stopped
+         * on its own. {@code what} names what failed, e.g. {@code "writing update(s) [5..7]"}.
+         */
+        void failed(Throwable failure, String what);
+
+        /** Telegram restarted its update ids (logged by the term). */
+        void updateIdsRestarted();
     }
 
     private final long token;
     private final Setup setup;
-    private final ObjectMapper mapper = Json.mapper();
     /** Set first thing when the term ends, so what the poller thread does from then on is not a failure. */
     private volatile boolean ended;
 
@@ -87,7 +88,34 @@ final class PollingTerm {
                 setup.clock(),
                 token);
         polling = new TelegramPolling(config.telegram(), config.pollTimeout(), config.retryBackoffMax());
-        polling.start(this::nextPoll, this::consume);
+        polling.start(new TelegramPolling.Batches() {
+            @Override
+            public boolean mayPoll() {
+                return PollingTerm.this.mayPoll();
+            }
+
+            @Override
+            public void consume(List<JsonNode> updates) {
+                PollingTerm.this.consume(updates);
+            }
+
+            @Override
+            public void idsRestarted(long last, long first) {
+                LOG.warn(
+                        "Telegram restarted its update ids: update {} arrived after update {}; polling on from the "
+                                + "new ids",
+                        first,
+                        last);
+                setup.listener().updateIdsRestarted();
+            }
+
+            @Override
+            public void pollerFailed(Throwable failure) {
+                if (!ended) {
+                    setup.listener().failed(failure, "the Telegram poller");
+                }
+            }
+        });
         LOG.info(
                 "ingest polling {} (timeout {} s) into {}{}",
                 config.telegram().apiUrl(),
@@ -97,25 +125,24 @@ final class PollingTerm {
     }
 
     /**
-     * TelegramBots calls this right before every getUpdates it sends, so it is the last gate before a request that
+     * The poller asks this right before every getUpdates it sends, so it is the last gate before a request that
      * would confirm the previous batch and start a long poll: a term whose lease is gone by our own clock sends none
-     * (no I/O here; {@link #consume} does the Redis check).
+     * and its poller stops (no I/O here; {@link #consume} does the Redis check).
      */
-    private GetUpdates nextPoll(Integer lastUpdateId) {
-        if (ended || !setup.fence().mayPoll(token)) {
-            setup.fence().reportLost(token, "the lease expired by our clock before the next getUpdates");
-            // TelegramBots logs this and backs off; the term is being stopped meanwhile.
-            throw new LeaseLost("lease token " + token + " is no longer valid; not polling");
+    private boolean mayPoll() {
+        if (ended) {
+            return false;
         }
-        return GetUpdates.builder()
-                .offset(lastUpdateId + 1)
-                .timeout(setup.config().pollTimeout())
-                .limit(100)
-                .build();
+        if (!setup.fence().mayPoll(token)) {
+            setup.fence().reportLost(token, "the lease expired by our clock before the next getUpdates");
+            LOG.warn("lease token {} is no longer valid; not polling", token);
+            return false;
+        }
+        return true;
     }
 
-    /** TelegramBots' consumer: returns only once the batch is in Kafka and the lease is still ours. */
-    private void consume(List<Update> updates) {
+    /** The poller's consumer: returns only once the batch is in Kafka and the lease is still ours. */
+    private void consume(List<JsonNode> updates) {
         try {
             // Before the write too: a batch fetched under a lease that is gone by now would only be a duplicate
             // of the new poller's copy (dedup cannot help while both write at once).
@@ -124,18 +151,14 @@ final class PollingTerm {
                 throw new LeaseLost("lease token " + token + " lost before writing update(s) " + idRange(updates)
                         + "; left unwritten and unconfirmed for the next poller");
             }
-            List<JsonNode> raw = new ArrayList<>(updates.size());
-            for (Update u : updates) {
-                raw.add(mapper.valueToTree(u));
-            }
-            if (!writer.writeAll(raw)) {
-                // Throwing ends TelegramBots' polling task before it can confirm this batch.
+            if (!writer.writeAll(updates)) {
+                // Throwing ends the poller's loop before it can confirm this batch.
                 throw new IllegalStateException((ended ? "polling stopped; " : "interrupted; ") + updates.size()
                         + " update(s) " + idRange(updates) + " not written and left unconfirmed for the next "
                         + "poller");
             }
-            // The fence. Returning is what makes TelegramBots send the confirming getUpdates, so this is the last
-            // moment to find out that another instance polls by now; throwing ends the polling task unconfirmed.
+            // The fence. Returning is what makes the poller send the confirming getUpdates, so this is the last
+            // moment to find out that another instance polls by now; throwing ends the poller's loop unconfirmed.
             if (!setup.fence().confirmStillHeld(token)) {
                 setup.listener().fenceRejected();
                 throw new LeaseLost("lease token " + token + " lost after writing update(s) " + idRange(updates)
@@ -146,18 +169,18 @@ final class PollingTerm {
             throw e;
         } catch (RuntimeException | Error e) {
             if (!ended) {
-                setup.listener().failed(e, idRange(updates));
+                setup.listener().failed(e, "writing update(s) " + idRange(updates));
             }
             throw e;
         }
     }
 
-    private static String idRange(List<Update> updates) {
+    private static String idRange(List<JsonNode> updates) {
         if (updates.isEmpty()) {
             return "[]";
         }
-        return "[" + updates.get(0).getUpdateId() + ".."
-                + updates.get(updates.size() - 1).getUpdateId() + "]";
+        return "[" + updates.get(0).path("update_id").asText("?") + ".."
+                + updates.get(updates.size() - 1).path("update_id").asText("?") + "]";
     }
 
     boolean isPolling() {
@@ -241,9 +264,13 @@ final class PollingTerm {
         }
     }
 
-    /** Fenced like every confirmation: once the lease is someone else's, our getUpdates would end theirs. */
+    /**
+     * Fenced like every confirmation: once the lease is someone else's, our getUpdates would end theirs. Confirms the
+     * last batch the poller took (each is taken only once written), which after an update id restart is not the
+     * highest id written.
+     */
     private void confirmWritten() {
-        long last = lastWrittenUpdateId();
+        long last = polling.lastTaken();
         if (last < 0) {
             return;
         }

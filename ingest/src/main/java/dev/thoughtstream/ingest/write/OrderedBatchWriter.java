@@ -17,7 +17,7 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.function.Consumer;
+import java.util.function.BiConsumer;
 import org.apache.kafka.clients.producer.Producer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.clients.producer.RecordMetadata;
@@ -62,10 +62,13 @@ final class OrderedBatchWriter<V> implements AutoCloseable {
     /**
      * Sends until every record is acknowledged; each retry sends only the records not acknowledged yet, in their
      * original order. Gives up at {@code deadline} ({@link System#nanoTime()}, or {@link #NO_DEADLINE}), handing each
-     * record still in flight to {@code lateAck} (may be null) for when Kafka acknowledges it after all.
+     * record still in flight to {@code lateAck} (may be null) with the future of its acknowledgement, which Kafka may
+     * still complete either way.
      */
     WriteOutcome write(
-            List<ProducerRecord<Long, V>> records, long deadline, Consumer<ProducerRecord<Long, V>> lateAck) {
+            List<ProducerRecord<Long, V>> records,
+            long deadline,
+            BiConsumer<ProducerRecord<Long, V>, CompletableFuture<RecordMetadata>> lateAck) {
         List<ProducerRecord<Long, V>> pending = records;
         Backoff.Sequence waits = backoff.sequence();
         for (int attempt = 1; !pending.isEmpty(); attempt++) {
@@ -158,7 +161,7 @@ final class OrderedBatchWriter<V> implements AutoCloseable {
             List<ProducerRecord<Long, V>> failed,
             boolean abandonOnClose,
             long deadline,
-            Consumer<ProducerRecord<Long, V>> lateAck)
+            BiConsumer<ProducerRecord<Long, V>, CompletableFuture<RecordMetadata>> lateAck)
             throws InterruptedException {
         try {
             // Waits (up to max.block.ms) once for the topic's metadata, instead of once per record in send().
@@ -199,8 +202,7 @@ final class OrderedBatchWriter<V> implements AutoCloseable {
                 if (ack == Ack.DEADLINE) {
                     if (lateAck != null) {
                         for (int j = i; j < wave.size(); j++) {
-                            ProducerRecord<Long, V> inFlight = wave.get(j);
-                            acks.get(j).thenRunAsync(() -> lateAck.accept(inFlight));
+                            lateAck.accept(wave.get(j), acks.get(j));
                         }
                     }
                     return new DeadlinePassed();

@@ -12,10 +12,16 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.ReentrantLock;
 import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.clients.producer.RecordMetadata;
 import org.apache.kafka.common.header.internals.RecordHeaders;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -49,6 +55,12 @@ public final class UpdateWriter implements AutoCloseable {
     private final long leaseToken;
     /** Held for a whole batch, so {@link #awaitIdle} can wait for a batch in progress. */
     private final ReentrantLock writing = new ReentrantLock();
+
+    /**
+     * Updates whose record was still in flight when their webhook delivery was given up on (and answered 503), until
+     * Kafka settles it: true once acknowledged (and remembered for deduplication), false once it failed.
+     */
+    private final Map<Long, CompletableFuture<Boolean>> settling = new ConcurrentHashMap<>();
 
     private final AtomicLong written = new AtomicLong();
     private volatile boolean closed;
@@ -119,6 +131,10 @@ public final class UpdateWriter implements AutoCloseable {
             if (closed) {
                 return WriteOutcome.CLOSED;
             }
+            WriteOutcome earlier = awaitEarlierRecords(batch, deadline);
+            if (earlier != WriteOutcome.WRITTEN) {
+                return earlier;
+            }
             notices.startBatch();
             updates.startBatch();
             UpdateJudge.Judgement judgement = judge.judge(batch);
@@ -138,7 +154,7 @@ public final class UpdateWriter implements AutoCloseable {
             // (same reply id, sent once by the emitter) instead of writing an acknowledged update twice.
             WriteOutcome outcome = notices.write(noticeRecords, deadline, null);
             if (outcome == WriteOutcome.WRITTEN) {
-                outcome = updates.write(records, deadline, this::rememberLate);
+                outcome = updates.write(records, deadline, this::settleLate);
             }
             if (outcome != WriteOutcome.WRITTEN) {
                 return outcome;
@@ -157,14 +173,70 @@ public final class UpdateWriter implements AutoCloseable {
         }
     }
 
-    /** A record of a timed-out webhook batch that Kafka acknowledged after all: Telegram's retry must skip it. */
-    private void rememberLate(ProducerRecord<Long, StoredUpdate> record) {
-        LOG.info(
-                "update {} reached {} after its webhook delivery was answered; remembering it so Telegram's retry is "
-                        + "skipped",
-                record.value().updateId(),
-                updatesTopic);
-        judge.rememberLate(record.value().updateId());
+    /**
+     * A record of a timed-out webhook batch, still in flight: the producer keeps sending it (up to its
+     * {@code delivery.timeout.ms}, longer than a delivery's deadline) while Telegram retries the update, after the
+     * {@code Retry-After} of the 503, in a second or so. Remembered until Kafka settles it, so that the retry waits
+     * for it instead of writing a second copy that would land beside it once the broker is back; once acknowledged it
+     * is remembered for deduplication, so the retry is skipped.
+     */
+    private void settleLate(ProducerRecord<Long, StoredUpdate> record, CompletableFuture<RecordMetadata> ack) {
+        long updateId = record.value().updateId();
+        // Async: the producer completes the future on its I/O thread, which must not wait for Redis.
+        CompletableFuture<Boolean> settled = ack.handleAsync((metadata, failure) -> {
+            if (failure != null) {
+                LOG.info(
+                        "update {} was not written after its webhook delivery was answered ({}); Telegram's retry "
+                                + "writes it",
+                        updateId,
+                        failure.toString());
+                return false;
+            }
+            LOG.info(
+                    "update {} reached {} after its webhook delivery was answered; remembering it so Telegram's retry "
+                            + "is skipped",
+                    updateId,
+                    updatesTopic);
+            judge.rememberLate(updateId);
+            return true;
+        });
+        settling.put(updateId, settled);
+        settled.whenComplete((done, error) -> settling.remove(updateId, settled));
+    }
+
+    /**
+     * Waits (up to the deadline) for the records of earlier deliveries of {@code batch}'s updates that were still in
+     * flight when those were answered (see {@link #settleLate}); {@code TIMED_OUT} while one is still unsettled, so
+     * this delivery is answered 503 too and nothing is written twice.
+     */
+    private WriteOutcome awaitEarlierRecords(List<JsonNode> batch, long deadline) {
+        if (settling.isEmpty()) {
+            return WriteOutcome.WRITTEN;
+        }
+        for (JsonNode update : batch) {
+            long updateId = update.path("update_id").asLong(-1);
+            CompletableFuture<Boolean> earlier = settling.get(updateId);
+            if (earlier == null) {
+                continue;
+            }
+            try {
+                earlier.get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+            } catch (TimeoutException e) {
+                LOG.warn(
+                        "update {} is redelivered while its earlier record is still on its way to {}; answering "
+                                + "with an error again rather than writing it twice",
+                        updateId,
+                        updatesTopic);
+                return WriteOutcome.TIMED_OUT;
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return WriteOutcome.CLOSED;
+            } catch (ExecutionException e) {
+                // Only a bug in settleLate's handler can get here; the update was not remembered, so write it.
+                LOG.error("settling the earlier record of update {} failed", updateId, e.getCause());
+            }
+        }
+        return WriteOutcome.WRITTEN;
     }
 
     private ProducerRecord<Long, StoredUpdate> record(long updateId, JsonNode update) {

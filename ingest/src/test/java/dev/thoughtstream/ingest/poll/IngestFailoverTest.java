@@ -49,8 +49,8 @@ import redis.clients.jedis.params.SetParams;
 
 /**
  * One poller at a time, on real parts: two ingest instances (each with its own Redis client, like two processes)
- * competing for the poller lease in a real redis-server, the real TelegramBots client against the emulator (which
- * answers 409 to the older of two concurrent getUpdates), and the shared Kafka broker.
+ * competing for the poller lease in a real redis-server, each polling the emulator over HTTP (which answers 409 to the
+ * older of two concurrent getUpdates), and the shared Kafka broker.
  */
 class IngestFailoverTest {
     private final IngestHarness harness = new IngestHarness();

@@ -123,7 +123,7 @@ class IngestKafkaOutageTest {
         // when
         ingest.close();
 
-        // then: the consumer gave up without letting TelegramBots confirm, and that is not reported as a failure
+        // then: the consumer gave up without letting the poller confirm, and that is not reported as a failure
         assertFalse(ingest.isPolling());
         assertEquals(Optional.empty(), ingest.failure());
         assertEquals(-1, ingest.lastWrittenUpdateId());

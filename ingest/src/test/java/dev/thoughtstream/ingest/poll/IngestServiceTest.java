@@ -28,6 +28,7 @@ import dev.thoughtstream.testkit.kafka.TestKafka;
 import dev.thoughtstream.testkit.kafka.TopicReader;
 import dev.thoughtstream.testkit.redis.ForwardingClaimStore;
 import dev.thoughtstream.testkit.redis.TestRedis;
+import dev.thoughtstream.testkit.telegram.ApiCall;
 import dev.thoughtstream.testkit.telegram.IncomingMessage;
 import dev.thoughtstream.testkit.telegram.UserMessage;
 import java.io.IOException;
@@ -57,8 +58,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInfo;
 
 /**
- * Ingest on real parts: the real TelegramBots long-polling client against the Telegram emulator over HTTP, the
- * shared in-process Kafka broker and a real redis-server. Every test has its own topics, Redis keys and bot token.
+ * Ingest on real parts: its getUpdates long polling against the Telegram emulator over HTTP, the shared in-process
+ * Kafka broker and a real redis-server. Every test has its own topics, Redis keys and bot token.
  */
 class IngestServiceTest {
     private final IngestHarness harness = new IngestHarness();
@@ -371,15 +372,35 @@ class IngestServiceTest {
         // and the errors were logged without the token
         ingest.close();
         String log = testLog();
-        assertTrue(log.contains("GetUpdates"), "the getUpdates errors are in the log we search");
+        assertTrue(log.contains("getUpdates with offset"), "the getUpdates errors are in the log we search");
         assertFalse(log.contains(harness.tokenSecret()), "the bot token appears in " + testLogPath());
+    }
+
+    @Test
+    void givenGetUpdatesAnswers429WithRetryAfter_whenPolling_thenTheNextPollWaitsThatLongAndNothingIsLost() {
+        // given: Telegram refusing the first getUpdates with 429 and retry_after 2 s (the poller's own first wait
+        // would be 250 ms)
+        harness.telegram.addFault("getUpdates", 429, 2, 1, null, "Too Many Requests: retry after 2");
+        UserMessage m = harness.telegram.injectMessage(52, "after the flood wait");
+
+        // when
+        IngestService ingest = harness.startIngest(kafka, redis());
+
+        // then: the update is written, and the poll after the 429 came no earlier than Telegram asked
+        Await.until("the update written", TIMEOUT, () -> ingest.lastWrittenUpdateId() == m.updateId());
+        List<ApiCall> polls = harness.telegram.calls("getUpdates");
+        assertEquals(429, polls.get(0).status());
+        long waited = polls.get(1).at() - polls.get(0).at();
+        assertTrue(waited >= 1_900, "waited " + waited + " ms after the 429");
+        assertEquals(Map.of(m.updateId(), 1L), countByUpdateId(allRecords()));
+        assertTrue(ingest.isPolling());
     }
 
     @Test
     void givenTheConsumerFailsUnexpectedly_whenAnUpdateArrives_thenPollingStopsVisiblyAndTheUpdateStaysUnconfirmed()
             throws InterruptedException {
         // given: a dedup store with a bug (an Error, which no retry loop catches), standing in for any bug in the
-        // consumer; TelegramBots would otherwise end its polling task without a word
+        // consumer, which ends the poller's loop
         ClaimStore buggy = new BuggyClaimStore(redis());
         IngestService ingest = harness.startIngest(kafka, buggy);
         assertTrue(ingest.isPolling());

@@ -22,7 +22,7 @@ class PollBackOffTest {
         PollBackOff backOff = new PollBackOff(Duration.ofSeconds(2));
 
         assertEquals(List.of(250L, 500L, 1000L, 2000L, 2000L), next(backOff, 5));
-        // Unlike TelegramBots' default, no 15-minute wait however long the outage lasts.
+        // No 15-minute wait (TelegramBots' default) however long the outage lasts.
         next(backOff, 10_000).forEach(wait -> assertEquals(2000L, wait));
     }
 

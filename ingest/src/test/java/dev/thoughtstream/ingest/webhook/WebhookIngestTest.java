@@ -36,10 +36,13 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Clock;
+import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.stream.Collectors;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.common.header.Header;
@@ -205,7 +208,7 @@ class WebhookIngestTest {
                 harness.telegram.injectMessage(chat, "round " + round);
             }
         }
-        Started s = startOnSharedBroker(test, Map.of(IngestConfig.WEBHOOK_MAX_CONNECTIONS, "10"));
+        Started s = startOnSharedBroker(test, tenConnectionsAnsweredAtOnce());
         assertEquals(10, harness.telegram.webhook().maxConnections(), "setWebhook asked for ten connections");
 
         // when: Telegram delivers them, ten at a time
@@ -354,7 +357,7 @@ class WebhookIngestTest {
                 TIMEOUT,
                 () -> harness.telegram.webhook().failedAttempts() >= 2);
         WebhookInfo failing = harness.telegram.webhook();
-        assertEquals("Wrong response from the webhook: 503", failing.lastErrorMessage());
+        assertEquals("Wrong response from the webhook: 503 Service Unavailable", failing.lastErrorMessage());
         assertEquals(2, failing.pendingUpdateCount());
         assertTrue(webhookRequests(503) >= 2);
 
@@ -376,5 +379,145 @@ class WebhookIngestTest {
         assertEquals(
                 Map.of(before.updateId(), 1L, during1.updateId(), 1L, during2.updateId(), 1L),
                 countsByUpdateId(onNewBroker));
+    }
+
+    /**
+     * Ten connections, and the default ack timeout: the tests that expect every delivery answered 200 at first try
+     * must not meet the short one of {@link #start} when a loaded machine makes the first write slow.
+     */
+    private static Map<String, String> tenConnectionsAnsweredAtOnce() {
+        return Map.of(IngestConfig.WEBHOOK_MAX_CONNECTIONS, "10", IngestConfig.WEBHOOK_ACK_TIMEOUT_MS, "8000");
+    }
+
+    /** Each chat's texts in the order its records are on the topic (a chat's records share one partition). */
+    private static Map<Long, List<String>> textsByChat(List<ConsumerRecord<Long, StoredUpdate>> records) {
+        return records.stream()
+                .collect(Collectors.groupingBy(
+                        ConsumerRecord::key,
+                        TreeMap::new,
+                        Collectors.mapping(
+                                r -> r.value()
+                                        .update()
+                                        .path("message")
+                                        .path("text")
+                                        .asText(),
+                                Collectors.toList())));
+    }
+
+    private static List<String> texts(long chat, int messages) {
+        List<String> texts = new ArrayList<>();
+        for (int n = 1; n <= messages; n++) {
+            texts.add(chat + "/" + n);
+        }
+        return texts;
+    }
+
+    @Test
+    void
+            givenManyChatsWroteSeveralTimes_whenTelegramDeliversInParallelAndOutOfOrderAcrossChats_thenAllLandOnceInChatOrder(
+                    TestInfo test) throws IOException {
+        // given: 60 chats wrote 5 messages each, round by round and the highest chat id first, before the webhook
+        // was set; Telegram sends such a backlog by chat id (lowest first), so chats arrive out of the order they
+        // wrote in, and over 10 connections at once
+        int chats = 60;
+        int messages = 5;
+        Map<Long, Long> chatOfUpdate = new HashMap<>();
+        for (int n = 1; n <= messages; n++) {
+            for (long chat = 500 + chats - 1; chat >= 500; chat--) {
+                chatOfUpdate.put(
+                        harness.telegram.injectMessage(chat, chat + "/" + n).updateId(), chat);
+            }
+        }
+        Started s = startOnSharedBroker(test, tenConnectionsAnsweredAtOnce());
+
+        // when: Telegram delivers them
+        Await.until(
+                "every update delivered",
+                TIMEOUT,
+                () -> harness.telegram.webhook().deliveredCount() == chats * messages);
+
+        // then: each update is on the topic exactly once, and each chat's messages are in the order they were written
+        List<ConsumerRecord<Long, StoredUpdate>> records = records(s);
+        Map<Long, Long> counts = countsByUpdateId(s);
+        assertEquals(chatOfUpdate.keySet(), counts.keySet());
+        assertTrue(counts.values().stream().allMatch(c -> c == 1), "no update twice: " + counts);
+        Map<Long, List<String>> byChat = textsByChat(records);
+        assertEquals(chats, byChat.size());
+        byChat.forEach((chat, texts) -> assertEquals(texts(chat, messages), texts, "chat " + chat));
+        // and across chats the topic is not in update id order: the delivery really was out of order
+        Map<Integer, List<Long>> idsByPartition = records.stream()
+                .collect(Collectors.groupingBy(
+                        ConsumerRecord::partition,
+                        Collectors.mapping(r -> r.value().updateId(), Collectors.toList())));
+        assertTrue(
+                idsByPartition.values().stream()
+                        .anyMatch(ids -> !ids.equals(ids.stream().sorted().toList())),
+                "some partition holds a later update before an earlier one of another chat");
+        assertEquals(0, harness.telegram.webhook().failedAttempts());
+        assertEquals(chats * messages, webhookRequests(200));
+    }
+
+    @Test
+    void givenKafkaIsDownLongerThanTheAckTimeout_whenTelegramRetriesEveryChatInParallel_thenEachUpdateLandsExactlyOnce(
+            @TempDir Path ownKafkaDir) throws Exception {
+        // given: webhook ingest on a broker of its own, with the producer's default delivery timeout (30 s): a record
+        // sent while the broker is down outlives its delivery's 1.5 s deadline and lands once the broker is back
+        ownBroker = EmbeddedKafka.start(ownKafkaDir, 0);
+        String prefix = "webhook-parallel-outage.";
+        KafkaSettings kafka = KafkaSettings.from(Config.of(Map.of(
+                KafkaSettings.BOOTSTRAP,
+                ownBroker.bootstrapServers(),
+                "TOPIC_PREFIX",
+                prefix,
+                "TOPIC_PARTITIONS",
+                "3",
+                "KAFKA_CLIENT_RECONNECT_BACKOFF_MAX_MS",
+                "200")));
+        Started s = start(prefix, kafka, ownBroker.bootstrapServers(), Map.of());
+        UserMessage before = harness.telegram.injectMessage(80, "80/0");
+        Await.until(
+                "the first update delivered",
+                TIMEOUT,
+                () -> harness.telegram.webhook().deliveredCount() == 1);
+        int port = ownBroker.brokerPort();
+        ownBroker.close();
+
+        // when: 20 people write twice while the broker is down, and Telegram delivers each chat's first message,
+        // is answered 503 (Retry-After: 1), and retries it while the first record of it is still in the producer
+        int chats = 20;
+        Set<Long> written = new HashSet<>(Set.of(before.updateId()));
+        for (int n = 1; n <= 2; n++) {
+            for (long chat = 81; chat < 81 + chats; chat++) {
+                written.add(harness.telegram.injectMessage(chat, chat + "/" + n).updateId());
+            }
+        }
+        Await.until(
+                "every chat's first message refused twice",
+                TIMEOUT,
+                () -> harness.telegram.webhook().failedAttempts() >= 2L * chats);
+        assertEquals(2 * chats, harness.telegram.webhook().pendingUpdateCount());
+        assertEquals(
+                "Wrong response from the webhook: 503 Service Unavailable",
+                harness.telegram.webhook().lastErrorMessage());
+
+        // when: the broker is back on the same data and port
+        ownBroker = EmbeddedKafka.start(ownKafkaDir, port);
+
+        // then: Telegram's retries get through, and every update is on the topic exactly once, in its chat's order
+        Await.until(
+                "every update delivered",
+                TIMEOUT,
+                () -> harness.telegram.webhook().pendingUpdateCount() == 0);
+        Started onNewBroker = new Started(s.ingest(), s.config(), s.topics(), ownBroker.bootstrapServers());
+        Await.until(
+                "the records of every update",
+                TIMEOUT,
+                () -> countsByUpdateId(onNewBroker).keySet().equals(written));
+        Map<Long, Long> counts = countsByUpdateId(onNewBroker);
+        assertTrue(counts.values().stream().allMatch(c -> c == 1), "no update twice: " + counts);
+        Map<Long, List<String>> byChat = textsByChat(records(onNewBroker));
+        for (long chat = 81; chat < 81 + chats; chat++) {
+            assertEquals(texts(chat, 2), byChat.get(chat), "chat " + chat);
+        }
     }
 }

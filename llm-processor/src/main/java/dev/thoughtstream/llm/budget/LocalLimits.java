@@ -1,6 +1,7 @@
 package dev.thoughtstream.llm.budget;
 
-import io.github.bucket4j.Bucket;
+import dev.thoughtstream.common.ratelimit.RateBuckets;
+import io.github.bucket4j.BucketConfiguration;
 import java.time.Clock;
 import java.util.Collection;
 
@@ -19,10 +20,11 @@ final class LocalLimits implements Limits {
         this.buckets = new MinuteBuckets(
                 config.share(config.requestsPerMinute()),
                 config.share(config.tokensPerMinute()),
-                (dimension, limit) -> Bucket.builder()
-                        .addLimit(MinuteBuckets.perMinute(limit))
-                        .withCustomTimePrecision(MinuteBuckets.timeMeter(clock))
-                        .build());
+                (dimension, limit) -> RateBuckets.local(
+                        BucketConfiguration.builder()
+                                .addLimit(MinuteBuckets.perMinute(limit))
+                                .build(),
+                        clock));
     }
 
     @Override

@@ -2,8 +2,6 @@ package dev.thoughtstream.llm.budget;
 
 import io.github.bucket4j.Bandwidth;
 import io.github.bucket4j.Bucket;
-import io.github.bucket4j.TimeMeter;
-import java.time.Clock;
 import java.time.Duration;
 
 /**
@@ -30,21 +28,6 @@ final class MinuteBuckets {
                 .capacity(limit)
                 .refillGreedy(limit, Duration.ofMinutes(1))
                 .build();
-    }
-
-    /** Bucket4j's time from the budget's clock (so tests can move it), at millisecond precision. */
-    static TimeMeter timeMeter(Clock clock) {
-        return new TimeMeter() {
-            @Override
-            public long currentTimeNanos() {
-                return clock.millis() * 1_000_000L;
-            }
-
-            @Override
-            public boolean isWallClockBased() {
-                return true;
-            }
-        };
     }
 
     /**

@@ -1,9 +1,7 @@
 package dev.thoughtstream.llm.budget;
 
+import dev.thoughtstream.common.ratelimit.RateBuckets;
 import io.github.bucket4j.BucketConfiguration;
-import io.github.bucket4j.distributed.ExpirationAfterWriteStrategy;
-import io.github.bucket4j.distributed.serialization.Mapper;
-import io.github.bucket4j.redis.jedis.Bucket4jJedis;
 import io.github.bucket4j.redis.jedis.cas.JedisBasedProxyManager;
 import java.time.Clock;
 import java.time.Duration;
@@ -89,21 +87,16 @@ final class RedisLimits implements Limits {
         this.maxConcurrent = config.maxConcurrentRequests();
         this.leaseMillis = config.lease().toMillis();
         this.pollMillis = config.poll().toMillis();
-        JedisBasedProxyManager<String> proxies = Bucket4jJedis.casBasedBuilder(redis)
-                .keyMapper(Mapper.STRING)
-                .clientClock(MinuteBuckets.timeMeter(clock))
-                .expirationAfterWrite(
-                        ExpirationAfterWriteStrategy.basedOnTimeForRefillingBucketUpToMax(KEEP_FULL_BUCKET))
-                .build();
+        JedisBasedProxyManager<String> proxies = RateBuckets.redis(redis, clock, KEEP_FULL_BUCKET);
         this.buckets = new MinuteBuckets(
                 config.requestsPerMinute(),
                 config.tokensPerMinute(),
-                (dimension, limit) -> proxies.builder()
-                        .build(
-                                base + dimension + ":" + limit,
-                                () -> BucketConfiguration.builder()
-                                        .addLimit(MinuteBuckets.perMinute(limit))
-                                        .build()));
+                (dimension, limit) -> RateBuckets.shared(
+                        proxies,
+                        base + dimension + ":" + limit,
+                        BucketConfiguration.builder()
+                                .addLimit(MinuteBuckets.perMinute(limit))
+                                .build()));
     }
 
     /** {@code <prefix>llm:budget:<budget id>:}, the start of every key of this budget. */

@@ -90,6 +90,7 @@ final class BotApi implements HttpHandler {
         ObjectNode params = null;
         int status;
         ObjectNode answer;
+        BotApiError raw = null;
         try {
             String[] route = route(exchange.getRequestURI());
             if (route == null) {
@@ -100,20 +101,23 @@ final class BotApi implements HttpHandler {
             }
             method = route[1].toLowerCase(Locale.ROOT);
             params = readParams(exchange);
+            Params p = new Params(params);
+            // Before the method is looked up: Telegram's front end answers for any method, known or not.
+            faults.check(method, p.chatIdOrNull());
             Method handler = methods.get(method);
             if (handler == null) {
                 throw BotApiError.methodNotFound();
             }
-            Params p = new Params(params);
-            faults.check(method, p.chatIdOrNull());
             answer = Json.mapper().createObjectNode();
             answer.put("ok", true);
             answer.set("result", handler.call(p));
             webhookDescription(method, p, answer);
+            faults.checkProcessed(method, p.chatIdOrNull());
             status = 200;
         } catch (BotApiError e) {
             status = e.status();
             answer = e.toJson();
+            raw = e.isRaw() ? e : null;
         } catch (RuntimeException e) {
             LOG.error("Bot API method {} failed unexpectedly", method, e);
             status = 500;
@@ -122,9 +126,17 @@ final class BotApi implements HttpHandler {
         if (method != null && status != 401) {
             calls.record(method, params == null ? Json.mapper().createObjectNode() : params, status);
         }
-        LOG.debug("Bot API {} -> {}", method, status);
+        LOG.debug("Bot API {} -> {}{}", method, status, raw == null ? "" : " (" + raw.rawContentType() + ")");
         try {
-            HttpIo.sendJson(exchange, status, answer);
+            if (raw != null) {
+                if (raw.retryAfter() > 0) {
+                    exchange.getResponseHeaders().set("Retry-After", Integer.toString(raw.retryAfter()));
+                }
+                HttpIo.send(
+                        exchange, status, raw.rawContentType(), raw.rawBody().getBytes(StandardCharsets.UTF_8));
+            } else {
+                HttpIo.sendJson(exchange, status, answer);
+            }
         } catch (IOException e) {
             // Typically a poller that gave up (closed its socket) before its long poll ended.
             LOG.debug("Could not answer Bot API method {}: {}", method, e.toString());

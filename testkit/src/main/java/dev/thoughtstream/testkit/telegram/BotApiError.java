@@ -3,20 +3,39 @@ package dev.thoughtstream.testkit.telegram;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.thoughtstream.common.serde.Json;
 
-/** A Bot API failure, answered exactly like Telegram: {@code {"ok":false,"error_code":N,"description":...}}. */
+/**
+ * A Bot API failure, answered exactly like Telegram: {@code {"ok":false,"error_code":N,"description":...}}; or, for
+ * a {@link #raw} one, whatever Telegram's front end answers instead (an nginx HTML page, see {@link Fault#nginx}).
+ */
 final class BotApiError extends RuntimeException {
     private static final long serialVersionUID = 1L;
 
     private final int status;
     private final String description;
     private final int retryAfter;
+    private final String contentType;
+    private final String body;
 
     BotApiError(int status, String description, int retryAfter) {
+        this(status, description, retryAfter, null, null);
+    }
+
+    private BotApiError(int status, String description, int retryAfter, String contentType, String body) {
         // No stack trace: these are answers, not bugs.
         super(description, null, false, false);
         this.status = status;
         this.description = description;
         this.retryAfter = retryAfter;
+        this.contentType = contentType;
+        this.body = body;
+    }
+
+    /**
+     * An answer that is not the Bot API's JSON: {@code status} with this content type and body, and a Retry-After
+     * header when {@code retryAfter} is positive.
+     */
+    static BotApiError raw(int status, String contentType, String body, int retryAfter) {
+        return new BotApiError(status, "HTTP " + status + " (" + contentType + ")", retryAfter, contentType, body);
     }
 
     static BotApiError badRequest(String detail) {
@@ -73,6 +92,24 @@ final class BotApiError extends RuntimeException {
 
     int status() {
         return status;
+    }
+
+    /** True when the answer is {@link #rawContentType()} and {@link #rawBody()} rather than the Bot API's JSON. */
+    boolean isRaw() {
+        return body != null;
+    }
+
+    String rawContentType() {
+        return contentType;
+    }
+
+    String rawBody() {
+        return body;
+    }
+
+    /** Seconds for a Retry-After header (raw answers) or parameters.retry_after; 0 for none. */
+    int retryAfter() {
+        return retryAfter;
     }
 
     String description() {

@@ -159,9 +159,11 @@ final class ControlApi implements HttpHandler {
             requireVerb(verb, "POST", joined);
             JsonNode body = readObject(exchange);
             Long perChat = optionalLong(body, "perChatPerSecond");
+            Long perGroup = optionalLong(body, "perGroupPerMinute");
             Long global = optionalLong(body, "globalPerSecond");
             emulator.enforceLimits(
                     perChat == null ? 0 : toInt(perChat, "perChatPerSecond"),
+                    perGroup == null ? 0 : toInt(perGroup, "perGroupPerMinute"),
                     global == null ? 0 : toInt(global, "globalPerSecond"));
             return ok();
         }
@@ -175,9 +177,25 @@ final class ControlApi implements HttpHandler {
             state.put("pendingUpdates", emulator.pendingUpdates());
             state.put("confirmedOffset", emulator.confirmedOffset());
             state.put("activePolls", emulator.activePolls());
+            state.put("nextUpdateId", emulator.nextUpdateId());
             state.set("webhook", Json.mapper().valueToTree(emulator.webhook()));
             state.set("bot", Json.mapper().valueToTree(emulator.bot()));
             return state;
+        }
+        if (s.length == 2 && s[0].equals("updates") && s[1].equals("restart-ids")) {
+            requireVerb(verb, "POST", joined);
+            Long next = optionalLong(readObject(exchange), "next");
+            if (next == null) {
+                throw new ControlError(400, "field 'next' is required");
+            }
+            try {
+                emulator.restartUpdateIds(next);
+            } catch (IllegalArgumentException e) {
+                throw new ControlError(400, e.getMessage());
+            } catch (IllegalStateException e) {
+                throw new ControlError(409, e.getMessage());
+            }
+            return ok();
         }
         if (s.length == 1 && s[0].equals("reset")) {
             requireVerb(verb, "POST", joined);
@@ -187,6 +205,12 @@ final class ControlApi implements HttpHandler {
         throw new ControlError(404, "no such resource: /emulator/" + joined);
     }
 
+    /**
+     * {@code {"method":"sendMessage","status":502,"times":50,"contentType":"text/html","body":"<html>..."}}: without
+     * {@code contentType} and {@code body} the Bot API's JSON error (with {@code description}, {@code retryAfter});
+     * with them, exactly that answer. {@code chatId} narrows it to one chat; {@code processed: true} answers it after
+     * carrying the call out.
+     */
     private void addFault(JsonNode body) {
         String method = requiredText(body, "method");
         Long status = optionalLong(body, "status");
@@ -195,13 +219,27 @@ final class ControlApi implements HttpHandler {
         }
         Long retryAfter = optionalLong(body, "retryAfter");
         Long times = optionalLong(body, "times");
-        emulator.addFault(
+        emulator.addFault(new Fault(
                 method,
                 toInt(status, "status"),
                 retryAfter == null ? 0 : toInt(retryAfter, "retryAfter"),
                 times == null ? 1 : toInt(times, "times"),
                 optionalLong(body, "chatId"),
-                optionalText(body, "description"));
+                optionalText(body, "description"),
+                optionalText(body, "contentType"),
+                optionalText(body, "body"),
+                optionalBoolean(body, "processed")));
+    }
+
+    private static boolean optionalBoolean(JsonNode body, String field) {
+        JsonNode value = body.get(field);
+        if (value == null || value.isNull()) {
+            return false;
+        }
+        if (!value.isBoolean()) {
+            throw new IllegalArgumentException("field '" + field + "' must be true or false");
+        }
+        return value.asBoolean();
     }
 
     private static IncomingMessage incomingMessage(long chatId, JsonNode body) {

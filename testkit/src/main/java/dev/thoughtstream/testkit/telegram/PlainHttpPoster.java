@@ -40,11 +40,26 @@ final class PlainHttpPoster implements AutoCloseable {
     }
 
     /**
+     * What the webhook answered: the status line's code and reason phrase, and its {@code Retry-After} header (null
+     * without one), which Telegram honours on a failed delivery.
+     */
+    record Response(int status, String reason, String retryAfter) {}
+
+    /**
      * POSTs {@code body} as JSON and returns the status code.
      *
      * @throws IOException when no response came (refused, reset, timed out)
      */
     int postJson(URI url, Map<String, String> headers, byte[] body) throws IOException {
+        return post(url, headers, body).status();
+    }
+
+    /**
+     * POSTs {@code body} as JSON and returns the answer's status line and {@code Retry-After}.
+     *
+     * @throws IOException when no response came (refused, reset, timed out)
+     */
+    Response post(URI url, Map<String, String> headers, byte[] body) throws IOException {
         String host = url.getHost();
         int port = url.getPort() > 0 ? url.getPort() : 80;
         String key = host + ":" + port;
@@ -143,7 +158,7 @@ final class PlainHttpPoster implements AutoCloseable {
             this.out = socket.getOutputStream();
         }
 
-        int exchange(byte[] request, String key) throws IOException {
+        Response exchange(byte[] request, String key) throws IOException {
             boolean answered = false;
             try {
                 out.write(request);
@@ -156,6 +171,8 @@ final class PlainHttpPoster implements AutoCloseable {
                     throw new IOException("not an HTTP response: " + status);
                 }
                 int code = Integer.parseInt(status.substring(space + 1, space + 4));
+                String reason = status.substring(space + 4).trim();
+                String retryAfter = null;
                 long length = -1;
                 boolean chunked = false;
                 boolean keepAlive = !status.startsWith("HTTP/1.0");
@@ -168,6 +185,7 @@ final class PlainHttpPoster implements AutoCloseable {
                     String value = header.substring(colon + 1).trim();
                     switch (name) {
                         case "content-length" -> length = Long.parseLong(value);
+                        case "retry-after" -> retryAfter = value;
                         case "transfer-encoding" ->
                             chunked = value.toLowerCase(Locale.ROOT).contains("chunked");
                         case "connection" ->
@@ -199,7 +217,7 @@ final class PlainHttpPoster implements AutoCloseable {
                 } else {
                     close();
                 }
-                return code;
+                return new Response(code, reason, retryAfter);
             } catch (IOException | RuntimeException e) {
                 close();
                 if (!answered && e instanceof IOException io && !(io instanceof java.net.SocketTimeoutException)) {

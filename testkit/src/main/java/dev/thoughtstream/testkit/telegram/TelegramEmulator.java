@@ -35,8 +35,10 @@ import org.slf4j.LoggerFactory;
  * }</pre>
  *
  * <p>Telegram semantics kept on purpose: updates stay pending until confirmed by a higher getUpdates offset
- * (or a successful webhook delivery); one long poll at a time (409 for the older); webhook deliveries up to
- * {@code max_connections} at once, one at a time per chat; message ids per chat shared by person and bot;
+ * (or a successful webhook delivery) and are dropped a day old; one long poll at a time (409 for the older); webhook
+ * deliveries up to {@code max_connections} at once, one at a time per chat, chats out of order, failures retried on
+ * Telegram's schedule (up to 60–120 s apart, see {@link Builder#webhookRetryBackoff}); message ids per chat shared by
+ * person and bot;
  * Telegram's error codes and descriptions. Its HTTP answers go out without Nagle's delay ({@code HttpServers}), as a
  * real Bot API server's do. Threads: a bounded pool of named daemon threads for HTTP (each long poll holds one),
  * one daemon thread handing out webhook deliveries and the webhook client's pool; all stopped by {@link #close()}.
@@ -52,8 +54,6 @@ public final class TelegramEmulator implements AutoCloseable {
     private final Clock clock;
     private final BotIdentity bot;
     private final int maxHttpThreads;
-    private final Duration webhookInitialBackoff;
-    private final Duration webhookMaxBackoff;
 
     private final UpdateQueue updates;
     private final ChatRegistry chats;
@@ -75,9 +75,8 @@ public final class TelegramEmulator implements AutoCloseable {
         this.clock = b.clock;
         this.bot = b.bot;
         this.maxHttpThreads = b.maxHttpThreads;
-        this.webhookInitialBackoff = b.webhookInitialBackoff;
-        this.webhookMaxBackoff = b.webhookMaxBackoff;
-        this.updates = new UpdateQueue(b.firstUpdateId);
+        this.updates = new UpdateQueue(
+                b.firstUpdateId, clock, new WebhookRetryPolicy(b.webhookInitialBackoff, b.webhookMaxBackoff));
         this.chats = new ChatRegistry(clock, bot, updates, b.firstMessageId);
         this.faults = new FaultInjector(clock);
         this.calls = new CallLog(clock);
@@ -135,14 +134,7 @@ public final class TelegramEmulator implements AutoCloseable {
         webhookPoster = new PlainHttpPoster(Duration.ofSeconds(5), Duration.ofSeconds(10));
         webhookThread = NamedThreads.daemon("tg-emulator-webhook")
                 .newThread(new WebhookDeliverer(
-                        updates,
-                        webhookClient,
-                        webhookPoster,
-                        webhookConnections,
-                        clock,
-                        webhookInitialBackoff,
-                        webhookMaxBackoff,
-                        Duration.ofSeconds(10)));
+                        updates, webhookClient, webhookPoster, webhookConnections, Duration.ofSeconds(10)));
         webhookThread.start();
         LOG.info("Telegram emulator listening on {} (bot @{})", baseUrl(), bot.username());
         return this;
@@ -241,6 +233,24 @@ public final class TelegramEmulator implements AutoCloseable {
         addFault(method, status, 0, times, null, null);
     }
 
+    /**
+     * The next {@code fault.remaining()} matching calls are answered as {@code fault} says: the Bot API's JSON error,
+     * or (with a body) exactly that status, content type and body. For Telegram's front end answering instead of the
+     * Bot API (nginx's HTML 502 or 504 page) use {@link Fault#nginx}:
+     * {@code addFault(Fault.nginx("sendMessage", 502, 3))}.
+     */
+    public void addFault(Fault fault) {
+        faults.add(fault);
+    }
+
+    /**
+     * The next {@code times} calls of {@code method} are answered {@code status} with this content type and body
+     * instead of the Bot API's JSON (any status from 200 to 599, any content type, any body).
+     */
+    public void addFault(String method, int status, int times, String contentType, String body) {
+        addFault(new Fault(method, status, 0, times, null, null, contentType, body == null ? "" : body, false));
+    }
+
     public List<Fault> faults() {
         return faults.faults();
     }
@@ -250,15 +260,31 @@ public final class TelegramEmulator implements AutoCloseable {
     }
 
     /**
-     * Turns on flood limits for sendMessage/editMessageText: more than the given calls within one second
-     * (per chat, overall) answer 429 with retry_after. 0 leaves that dimension unlimited. Off by default.
+     * Turns on flood limits for sendMessage/editMessageText: more than the given calls within one second (per chat,
+     * overall) answer 429 with retry_after. 0 leaves that dimension unlimited; groups are not limited apart. Off by
+     * default.
      */
     public void enforceLimits(int perChatPerSecond, int globalPerSecond) {
-        faults.enforceLimits(perChatPerSecond, globalPerSecond);
+        enforceLimits(perChatPerSecond, 0, globalPerSecond);
+    }
+
+    /**
+     * Turns on Telegram's flood limits for sendMessage/editMessageText: more than {@code perChatPerSecond} calls into
+     * one chat within a second, {@code perGroupPerMinute} into one group chat within a minute, or
+     * {@code globalPerSecond} overall within a second answer 429 with retry_after ({@link FloodWindows}). 0 leaves
+     * that dimension unlimited. Off by default.
+     */
+    public void enforceLimits(int perChatPerSecond, int perGroupPerMinute, int globalPerSecond) {
+        faults.enforceLimits(perChatPerSecond, perGroupPerMinute, globalPerSecond);
+    }
+
+    /** Telegram's documented limits: 1 message a second per chat, 20 a minute per group, 30 a second overall. */
+    public void enforceTelegramLimits() {
+        enforceLimits(1, 20, 30);
     }
 
     public void disableLimits() {
-        faults.enforceLimits(0, 0);
+        faults.enforceLimits(0, 0, 0);
     }
 
     // ---- observation --------------------------------------------------------------------------------------
@@ -280,6 +306,22 @@ public final class TelegramEmulator implements AutoCloseable {
     /** Every update id below this has been confirmed (by a getUpdates offset or a webhook delivery). */
     public long confirmedOffset() {
         return updates.confirmedOffset();
+    }
+
+    /**
+     * Telegram restarting its update ids after a long idle: the next update gets {@code next} (usually lower than the
+     * ids so far). A poller still asking for the old offset is answered from the head of the queue, as the real
+     * server answers an offset out of its queue's range; see {@link UpdateQueue#restartIds}.
+     *
+     * @throws IllegalStateException while updates are pending (Telegram restarts only after a week without any)
+     */
+    public void restartUpdateIds(long next) {
+        updates.restartIds(next);
+    }
+
+    /** The update id the next update gets. */
+    public long nextUpdateId() {
+        return updates.nextUpdateId();
     }
 
     /** getUpdates long polls currently waiting. */
@@ -339,17 +381,18 @@ public final class TelegramEmulator implements AutoCloseable {
         private String botToken;
         private BotIdentity bot = BotIdentity.DEFAULT;
         private int maxHttpThreads = 64;
-        private Duration webhookInitialBackoff = Duration.ofMillis(250);
-        private Duration webhookMaxBackoff = Duration.ofSeconds(10);
+        private Duration webhookInitialBackoff = WebhookRetryPolicy.TELEGRAM_FIRST_DELAY;
+        private Duration webhookMaxBackoff = WebhookRetryPolicy.TELEGRAM_MAX_DELAY;
         private long firstUpdateId = 1;
         private int firstMessageId = 1;
 
         private Builder() {}
 
         /**
-         * Where update ids and each chat's message ids start (default 1). Telegram never reuses an id, and the
-         * pipeline relies on that (deduplication by update id, staleness by message id); an emulator that is
-         * restarted beside a pipeline that keeps its state must start above every id it handed out before.
+         * Where update ids and each chat's message ids start (default 1). Message ids are never reused, and update
+         * ids only restart after a week without updates ({@link TelegramEmulator#restartUpdateIds}); the pipeline relies on that
+         * (deduplication by update id within its TTL, staleness by message id), so an emulator that is restarted
+         * beside a pipeline that keeps its state must start above every id it handed out before.
          */
         public Builder idsStartAt(long updateId, int messageId) {
             if (updateId < 1 || updateId > Integer.MAX_VALUE || messageId < 1) {
@@ -413,7 +456,14 @@ public final class TelegramEmulator implements AutoCloseable {
             return this;
         }
 
-        /** Delay before retrying a failed webhook delivery, doubling up to {@code max}. */
+        /**
+         * Scales Telegram's retry schedule of failed webhook deliveries, for tests that cannot wait minutes: the
+         * first failure of an update is retried at once, later ones after {@code 2 × initial}, doubling, capped at a
+         * value drawn between {@code max} and {@code 2 × max} each time. Telegram's (the default) is 1 s and 60 s:
+         * 0, 2, 4, 8, 16, 32 s, then 60–120 s. A {@code Retry-After} in the webhook's answer and the day after which
+         * an undelivered update is dropped are not scaled. For time without waiting, give the emulator a clock the
+         * test moves ({@link #clock}); the deliverer notices a moved clock within a few milliseconds.
+         */
         public Builder webhookRetryBackoff(Duration initial, Duration max) {
             if (initial.isNegative() || initial.isZero() || max.compareTo(initial) < 0) {
                 throw new IllegalArgumentException("webhook backoff needs 0 < initial <= max");

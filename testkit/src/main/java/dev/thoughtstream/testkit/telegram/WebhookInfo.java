@@ -11,6 +11,8 @@ package dev.thoughtstream.testkit.telegram;
  * @param deliveredCount      updates delivered successfully since the webhook was set
  * @param failedAttempts      failed delivery attempts since the webhook was set
  * @param maxConnections      the most deliveries at once (setWebhook's {@code max_connections}; 0 without webhook)
+ * @param expiredCount        updates dropped undelivered because they were a day old (Telegram drops them too, without
+ *                            telling the bot) since the last setWebhook or deleteWebhook
  */
 public record WebhookInfo(
         String url,
@@ -20,7 +22,8 @@ public record WebhookInfo(
         String lastErrorMessage,
         long deliveredCount,
         long failedAttempts,
-        int maxConnections) {
+        int maxConnections,
+        long expiredCount) {
 
     public boolean isActive() {
         return !url.isEmpty();

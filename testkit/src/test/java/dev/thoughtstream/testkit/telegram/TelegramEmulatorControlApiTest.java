@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.thoughtstream.testkit.MutableClock;
 import java.net.http.HttpResponse;
+import java.time.Duration;
 import java.time.Instant;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -134,6 +135,55 @@ class TelegramEmulatorControlApiTest {
                 200,
                 http.postJson(BOT + "sendMessage", "{\"chat_id\":42,\"text\":\"x\"}")
                         .statusCode());
+    }
+
+    @Test
+    void aGroupTakesTwentyMessagesAMinuteAndThenIsToldToWait() {
+        // given Telegram's limits switched on, and a group and a private chat
+        http.postJson("/emulator/chats/-100/messages", "{\"chatType\":\"group\",\"userId\":7,\"text\":\"hi\"}");
+        http.postJson("/emulator/chats/42/messages", "{\"text\":\"hi\"}");
+        assertEquals(
+                "{\"ok\":true}",
+                http.postJson(
+                                "/emulator/limits",
+                                "{\"perChatPerSecond\":1,\"perGroupPerMinute\":20,\"globalPerSecond\":30}")
+                        .body());
+
+        // when the bot sends 20 messages into the group, one a second
+        for (int i = 0; i < 20; i++) {
+            assertEquals(
+                    200,
+                    http.postJson(BOT + "sendMessage", "{\"chat_id\":-100,\"text\":\"m" + i + "\"}")
+                            .statusCode(),
+                    "message " + i);
+            clock.advance(Duration.ofSeconds(1));
+        }
+
+        // then the 21st within the minute gets 429 with how long until the first one leaves the window
+        HttpResponse<String> limited = http.postJson(BOT + "sendMessage", "{\"chat_id\":-100,\"text\":\"more\"}");
+        assertEquals(429, limited.statusCode());
+        assertEquals(40, RawHttp.json(limited).at("/parameters/retry_after").asInt());
+        // and a private chat is not held back by the group's window
+        assertEquals(
+                200,
+                http.postJson(BOT + "sendMessage", "{\"chat_id\":42,\"text\":\"x\"}")
+                        .statusCode());
+
+        // and once the minute has passed since the first, the group may be written to again
+        clock.advance(Duration.ofSeconds(40));
+        assertEquals(
+                200,
+                http.postJson(BOT + "sendMessage", "{\"chat_id\":-100,\"text\":\"later\"}")
+                        .statusCode());
+
+        // and with the limits off, nothing is counted
+        assertEquals(200, http.delete("/emulator/limits").statusCode());
+        for (int i = 0; i < 25; i++) {
+            assertEquals(
+                    200,
+                    http.postJson(BOT + "sendMessage", "{\"chat_id\":-100,\"text\":\"free\"}")
+                            .statusCode());
+        }
     }
 
     @Test

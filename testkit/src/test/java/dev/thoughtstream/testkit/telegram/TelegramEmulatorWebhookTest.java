@@ -59,7 +59,9 @@ class TelegramEmulatorWebhookTest {
     /** Every request waits for this before it is answered (open unless a test closes it). */
     private volatile CountDownLatch hold = new CountDownLatch(0);
 
-    private final ExecutorService hookThreads = Executors.newFixedThreadPool(8);
+    /** More than the 40 connections Telegram opens by default. */
+    private final ExecutorService hookThreads = Executors.newFixedThreadPool(48);
+
     private HttpServer hook;
 
     @BeforeEach
@@ -132,7 +134,7 @@ class TelegramEmulatorWebhookTest {
         WebhookInfo info = client.execute(new GetWebhookInfo());
         assertEquals(hookUrl(), info.getUrl());
         assertEquals(0, info.getPendingUpdatesCount());
-        assertEquals("Wrong response from the webhook: 500", info.getLastErrorMessage());
+        assertEquals("Wrong response from the webhook: 500 Internal Server Error", info.getLastErrorMessage());
         assertEquals(2, telegram.webhook().deliveredCount());
         assertEquals(1, telegram.webhook().failedAttempts());
     }
@@ -179,6 +181,28 @@ class TelegramEmulatorWebhookTest {
                             .collect(Collectors.toList()));
         }
         assertEquals(0, telegram.webhook().failedAttempts());
+    }
+
+    @Test
+    void withoutMaxConnectionsFortyRequestsAreOpenAtOnceAgainstASlowReceiver() throws Exception {
+        // given a webhook set without max_connections, whose receiver holds every request until released
+        hold = new CountDownLatch(1);
+        assertTrue(client.execute(SetWebhook.builder().url(hookUrl()).build()));
+        assertEquals(40, client.execute(new GetWebhookInfo()).getMaxConnections());
+
+        // when fifty people write
+        for (long chat = 1001; chat <= 1050; chat++) {
+            telegram.injectMessage(chat, "hi from " + chat);
+        }
+
+        // then Telegram's default of forty requests are open at once, and no more while they are held
+        Wait.until("forty deliveries in flight", () -> inFlight.size() == 40);
+        assertEquals(50, telegram.pendingUpdates());
+
+        // when the receiver lets them through, everything arrives and the cap was never passed
+        hold.countDown();
+        Wait.until("all fifty delivered", () -> accepted.size() == 50 && telegram.pendingUpdates() == 0);
+        assertEquals(40, maxInFlight.get());
     }
 
     @Test
