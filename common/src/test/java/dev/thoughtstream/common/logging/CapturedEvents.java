@@ -32,7 +32,8 @@ final class CapturedEvents extends AbstractAppender implements AutoCloseable {
     @Override
     public void append(LogEvent event) {
         events.add(new Captured(
-                event.getMessage().getFormattedMessage(), Map.copyOf(event.getContextData().toMap())));
+                event.getMessage().getFormattedMessage(),
+                Map.copyOf(event.getContextData().toMap())));
     }
 
     Captured the(String message) {

@@ -74,7 +74,9 @@ class LogContextTest {
         }
 
         assertEquals("r-42-7", captured.the("reply").context().get("reply_id"));
-        assertEquals(Map.of("chat_id", "42", "thought_id", "42:7"), captured.the("thought again").context());
+        assertEquals(
+                Map.of("chat_id", "42", "thought_id", "42:7"),
+                captured.the("thought again").context());
     }
 
     @Test

@@ -133,7 +133,8 @@ class LogFormatTest {
         try (InputStream in = LogFormatTest.class.getClassLoader().getResourceAsStream("log4j2.xml")) {
             Configuration configuration = new XmlConfiguration(context, new ConfigurationSource(in));
             context.start(configuration);
-            Object out = use.apply(context.getConfiguration().getAppender("console").getLayout());
+            Object out =
+                    use.apply(context.getConfiguration().getAppender("console").getLayout());
             return out instanceof byte[] bytes ? new String(bytes, StandardCharsets.UTF_8) : out.toString();
         } catch (IOException e) {
             throw new AssertionError(e);

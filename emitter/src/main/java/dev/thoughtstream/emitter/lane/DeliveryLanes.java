@@ -2,8 +2,8 @@ package dev.thoughtstream.emitter.lane;
 
 import dev.thoughtstream.common.event.Delivery;
 import dev.thoughtstream.common.event.ReplyPart;
-import dev.thoughtstream.common.logging.LogContext;
 import dev.thoughtstream.common.lane.KeyedLanes;
+import dev.thoughtstream.common.logging.LogContext;
 import dev.thoughtstream.common.retry.Backoff;
 import dev.thoughtstream.emitter.EmitterMetrics;
 import dev.thoughtstream.emitter.lane.DeliverySteps.Event;
