@@ -11,10 +11,14 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.thoughtstream.common.config.Config;
 import dev.thoughtstream.common.config.ConfigException;
 import dev.thoughtstream.common.service.Infra;
+import dev.thoughtstream.common.service.Service;
+import dev.thoughtstream.common.service.ServiceFactory;
+import dev.thoughtstream.common.service.ServiceRunner;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.util.Map;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Function;
 import org.apache.logging.log4j.Level;
 import org.apache.logging.log4j.core.Layout;
@@ -48,6 +52,45 @@ class LogFormatTest {
         assertTrue(e.getMessage().contains("LOG_FORMAT"), e.getMessage());
         assertTrue(e.getMessage().contains("text | json"), e.getMessage());
         assertTrue(e.getMessage().contains("loud"), e.getMessage());
+    }
+
+    @Test
+    void aServiceWithAnUnknownFormatExitsWithTheConfigurationCodeBeforeBuildingAnything() {
+        // given a service whose LOG_FORMAT is not one of the formats
+        AtomicBoolean built = new AtomicBoolean();
+        ServiceFactory factory = new ServiceFactory() {
+            @Override
+            public String name() {
+                return "log-format-test";
+            }
+
+            @Override
+            public boolean usesRedis() {
+                return false;
+            }
+
+            @Override
+            public void validate(Config config) {}
+
+            @Override
+            public Service create(Config config, Infra infra) {
+                built.set(true);
+                throw new AssertionError("an invalid LOG_FORMAT must stop the service before it is built");
+            }
+        };
+        Config config =
+                Config.of(Map.of("KAFKA_BOOTSTRAP_SERVERS", "kafka:9092", "LOG_FORMAT", "loud", "HTTP_PORT", "0"));
+
+        // when it is run, then it stops at once with exit code 2, saying which variable is wrong
+        try (CapturedEvents captured = CapturedEvents.attach("log-format-runner")) {
+            assertEquals(ServiceRunner.EXIT_CONFIG, ServiceRunner.run(factory, config));
+            assertFalse(built.get());
+            assertTrue(
+                    captured.events.stream()
+                            .anyMatch(e -> e.message().startsWith("invalid configuration")
+                                    && e.message().contains("LOG_FORMAT")),
+                    captured.events.toString());
+        }
     }
 
     @Test
