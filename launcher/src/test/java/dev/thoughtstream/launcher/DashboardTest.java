@@ -311,8 +311,12 @@ class DashboardTest {
                             "not an update".getBytes(StandardCharsets.UTF_8)))
                     .get(TIMEOUT.toSeconds(), TimeUnit.SECONDS);
         }
-        Await.until("the bot's answer, after a retry", TIMEOUT, () -> !telegram.botTexts(41).isEmpty());
-        Await.until("the bot's /start reply", TIMEOUT, () -> !telegram.botTexts(42).isEmpty());
+        Await.until(
+                "the bot's answer, after a retry",
+                TIMEOUT,
+                () -> !telegram.botTexts(41).isEmpty());
+        Await.until(
+                "the bot's /start reply", TIMEOUT, () -> !telegram.botTexts(42).isEmpty());
 
         // Then every series a panel or an alert selects is in the scrape of the service it selects by job (or of
         // one of them, without a job), with a sample for every label value it asks for by equality
@@ -332,6 +336,45 @@ class DashboardTest {
         } catch (AssertionError timedOut) {
             fail(timedOut.getMessage() + "; the last scrapes are in launcher/target/dashboard-scrapes; missing:\n"
                     + String.join("\n", missing(queries, scrapes)));
+        }
+    }
+
+    @Test
+    void theCheckReportsANameALabelValueOrAJobThatTheScrapesDoNotHave() {
+        // Given two services' scrapes
+        Map<String, List<Sample>> scrapes = Map.of(
+                "emitter",
+                samples("# TYPE thoughtstream_emitter_parts_total counter\n"
+                        + "thoughtstream_emitter_parts_total{outcome=\"sent\"} 3.0\n"
+                        + "thoughtstream_emitter_first_part_delay_seconds_bucket{le=\"0.005\"} 0.0\n"),
+                "chunker",
+                samples("kafka_consumer_fetch_manager_records_lag{partition=\"0\",topic=\"p.tg.updates\"} 0.0\n"));
+
+        // When queries select what is there, in functions, by job, with a histogram's bucket series
+        List<Query> good = List.of(
+                new Query("a", "sum by (outcome) (rate(thoughtstream_emitter_parts_total{job=\"emitter\"}[5m]))"),
+                new Query(
+                        "b",
+                        "histogram_quantile(0.95, sum by (le) (rate("
+                                + "thoughtstream_emitter_first_part_delay_seconds_bucket{job=\"emitter\"}[5m])))"),
+                new Query("c", "max(kafka_consumer_fetch_manager_records_lag{topic=~\".*[.].*\"}) > 0"),
+                new Query("d", "up{job=~\"emitter\"} == 0"));
+        // Then nothing is missing
+        assertEquals(List.of(), missing(good, scrapes));
+
+        // When they select a name nobody exports, a label value no sample has, a series of another service, a
+        // job that is no service, or nothing at all
+        List<Query> bad = List.of(
+                new Query("name", "rate(thoughtstream_emitter_part_total[5m])"),
+                new Query("value", "rate(thoughtstream_emitter_parts_total{outcome=\"lost\"}[5m])"),
+                new Query("service", "kafka_consumer_fetch_manager_records_lag{job=\"emitter\"}"),
+                new Query("job", "thoughtstream_emitter_parts_total{job=\"sender\"}"),
+                new Query("nothing", "vector(1)"));
+        // Then each is reported
+        List<String> missing = missing(bad, scrapes);
+        assertEquals(bad.size(), missing.size(), String.join("\n", missing));
+        for (int i = 0; i < bad.size(); i++) {
+            assertTrue(missing.get(i).startsWith(bad.get(i).where() + ":"), missing.get(i));
         }
     }
 
@@ -397,7 +440,8 @@ class DashboardTest {
                         .flatMap(List::stream)
                         .anyMatch(s -> s.name().equals(name)
                                 && equal.entrySet().stream()
-                                        .allMatch(e -> e.getValue().equals(s.labels().get(e.getKey()))));
+                                        .allMatch(e ->
+                                                e.getValue().equals(s.labels().get(e.getKey()))));
                 if (!found) {
                     missing.add(query.where() + ": " + name + equal + " not on /metrics of "
                             + (job == null ? "any service" : job));
@@ -477,7 +521,8 @@ class DashboardTest {
             dir = dir.getParent();
         }
         if (dir == null) {
-            throw new IllegalStateException("no docker-compose.yml above " + Path.of("").toAbsolutePath());
+            throw new IllegalStateException(
+                    "no docker-compose.yml above " + Path.of("").toAbsolutePath());
         }
         return dir;
     }
