@@ -101,12 +101,21 @@ class DashboardTest {
 
     @AfterEach
     void stopEverything() {
+        // Services before their Infra, then the emulator and the model: the reverse of their start
+        IllegalStateException failure = null;
         while (!closers.isEmpty()) {
             try {
                 closers.pop().close();
             } catch (Exception e) {
-                throw new IllegalStateException("could not stop what the test started", e);
+                if (failure == null) {
+                    failure = new IllegalStateException("could not stop what the test started", e);
+                } else {
+                    failure.addSuppressed(e);
+                }
             }
+        }
+        if (failure != null) {
+            throw failure;
         }
     }
 
