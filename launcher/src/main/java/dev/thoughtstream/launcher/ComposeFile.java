@@ -132,6 +132,23 @@ public final class ComposeFile {
                 : List.of();
     }
 
+    /**
+     * The service's {@code volumes} in the short syntax ({@code source:target[:mode]}), uninterpolated; the long
+     * syntax is written back in it.
+     */
+    List<String> volumes(String service) {
+        Object volumes = service(service).get("volumes");
+        if (!(volumes instanceof List<?> list)) {
+            return List.of();
+        }
+        return list.stream()
+                .map(v -> v instanceof Map<?, ?> m
+                        ? m.get("source") + ":" + m.get("target")
+                                + (Boolean.TRUE.equals(m.get("read_only")) ? ":ro" : "")
+                        : String.valueOf(v))
+                .toList();
+    }
+
     private static void put(
             Map<String, String> env, String name, String value, Map<String, String> project, String service) {
         if (value == null) {
