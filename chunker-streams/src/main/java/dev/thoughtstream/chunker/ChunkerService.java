@@ -68,6 +68,7 @@ public final class ChunkerService implements Service {
     // the listener needs would deadlock, because KafkaStreams calls the listener under its own state lock.
     private final Object stateLock = new Object();
     private KafkaStreams.State observedState = KafkaStreams.State.CREATED;
+    private boolean hasRun;
 
     public ChunkerService(ChunkerConfig config, KafkaSettings kafka) {
         this(config, kafka, Clock.systemUTC());
@@ -158,11 +159,18 @@ public final class ChunkerService implements Service {
         }
     }
 
-    /** Ready while the streams run or rebalance (a rebalance is part of normal work). */
+    /**
+     * Ready once the streams have been RUNNING (their stores restored and their tasks assigned), and from then on
+     * while they run or rebalance (a later rebalance is part of normal work). The first REBALANCING after a start is
+     * not ready: a restart that restores its stores from the changelogs would otherwise say ready seconds before it
+     * can close a thought.
+     */
     @Override
     public boolean isReady() {
-        KafkaStreams.State s = state();
-        return s == KafkaStreams.State.RUNNING || s == KafkaStreams.State.REBALANCING;
+        synchronized (stateLock) {
+            return hasRun
+                    && (observedState == KafkaStreams.State.RUNNING || observedState == KafkaStreams.State.REBALANCING);
+        }
     }
 
     @Override
@@ -209,6 +217,7 @@ public final class ChunkerService implements Service {
         LOG.info("chunker streams {} → {}", oldState, newState);
         synchronized (stateLock) {
             observedState = newState;
+            hasRun |= newState == KafkaStreams.State.RUNNING;
             stateLock.notifyAll();
         }
     }

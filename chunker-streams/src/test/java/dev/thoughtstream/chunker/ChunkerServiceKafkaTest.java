@@ -2,6 +2,7 @@ package dev.thoughtstream.chunker;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.thoughtstream.chunker.thought.BotReplies;
@@ -368,6 +369,26 @@ class ChunkerServiceKafkaTest {
         for (String series : List.of("kafka_stream_", "kafka_consumer_", "kafka_producer_")) {
             assertTrue(text.contains(series), "missing " + series + " in:\n" + text);
         }
+    }
+
+    @Test
+    void aStartingChunkerIsNotReadyUntilItsStreamsHaveRun() throws Exception {
+        // given a chunker that was just started: Kafka Streams is REBALANCING, its tasks not yet assigned or restored
+        Config config = TestKafka.config(prefix, PARTITIONS)
+                .with(Map.of(
+                        ChunkerConfig.CHUNKER_APPLICATION_ID, applicationId,
+                        ChunkerConfig.STREAMS_STATE_DIR, stateDir.toString(),
+                        ChunkerConfig.CHUNK_GAP_MS, Long.toString(GAP_MS)));
+        ChunkerService service = new ChunkerService(ChunkerConfig.from(config), KafkaSettings.from(config));
+        services.add(service);
+        service.start();
+
+        // then it is not ready yet (joining the group alone takes far longer than this check)
+        assertFalse(service.isReady(), "ready before the streams ever ran");
+
+        // and once the streams run, it is
+        assertTrue(service.awaitRunning(TIMEOUT), "the chunker did not reach RUNNING within " + TIMEOUT);
+        Await.until("ready", TIMEOUT, service::isReady);
     }
 
     // --- helpers ---------------------------------------------------------------------------------------------

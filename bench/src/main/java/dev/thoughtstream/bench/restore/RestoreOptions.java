@@ -1,5 +1,6 @@
 package dev.thoughtstream.bench.restore;
 
+import dev.thoughtstream.bench.Args;
 import java.nio.file.Path;
 import java.util.Optional;
 
@@ -53,30 +54,15 @@ public record RestoreOptions(
         for (int i = 0; i < args.length; i++) {
             String arg = args[i];
             switch (arg) {
-                case "--chats" -> chats = number(arg, value(args, ++i, arg));
-                case "--messages" -> messages = number(arg, value(args, ++i, arg));
-                case "--partitions" -> partitions = number(arg, value(args, ++i, arg));
-                case "--probe-chats" -> probe = number(arg, value(args, ++i, arg));
-                case "--data-dir" -> dataDir = Optional.of(Path.of(value(args, ++i, arg)));
+                case "--chats" -> chats = Args.wholeNumber(arg, Args.value(args, ++i, arg, USAGE));
+                case "--messages" -> messages = Args.wholeNumber(arg, Args.value(args, ++i, arg, USAGE));
+                case "--partitions" -> partitions = Args.wholeNumber(arg, Args.value(args, ++i, arg, USAGE));
+                case "--probe-chats" -> probe = Args.wholeNumber(arg, Args.value(args, ++i, arg, USAGE));
+                case "--data-dir" -> dataDir = Optional.of(Path.of(Args.value(args, ++i, arg, USAGE)));
                 case "--keep" -> keep = true;
                 default -> throw new IllegalArgumentException("unknown argument '" + arg + "'; usage: " + USAGE);
             }
         }
         return new RestoreOptions(chats, messages, partitions, Math.min(probe, chats), dataDir, keep);
-    }
-
-    private static String value(String[] args, int i, String name) {
-        if (i >= args.length) {
-            throw new IllegalArgumentException(name + " needs a value; usage: " + USAGE);
-        }
-        return args[i];
-    }
-
-    private static int number(String name, String value) {
-        try {
-            return Integer.parseInt(value.replace("_", "").replace(",", ""));
-        } catch (NumberFormatException e) {
-            throw new IllegalArgumentException(name + " expects a whole number but was '" + value + "'", e);
-        }
     }
 }

@@ -4,6 +4,7 @@ import dev.thoughtstream.chunker.parse.MalformedRecordException;
 import dev.thoughtstream.chunker.thought.ThoughtBufferProcessor;
 import dev.thoughtstream.common.event.ContextMessage;
 import dev.thoughtstream.common.event.Delivery;
+import dev.thoughtstream.common.logging.LogContext;
 import java.util.Objects;
 import org.apache.kafka.streams.processor.Cancellable;
 import org.apache.kafka.streams.processor.PunctuationType;
@@ -55,40 +56,43 @@ public final class DeliveryContextProcessor implements Processor<Long, Delivery,
             // Nothing of ours writes a record without a value; every topic dead-letters one (docs/architecture.md).
             throw new MalformedRecordException("record has no value; a delivery was expected");
         }
-        if (delivery.outcome() != Delivery.Outcome.SENT) {
+        try (LogContext ignored = LogContext.of(record.key(), delivery.thoughtId(), delivery.replyId())) {
+            if (delivery.outcome() != Delivery.Outcome.SENT) {
+                LOG.debug(
+                        "chat {}: reply part {}#{} was {}, not part of the context",
+                        record.key(),
+                        delivery.replyId(),
+                        delivery.seq(),
+                        delivery.outcome());
+                return;
+            }
+            Long chatId = record.key();
+            if (chatId == null || chatId != delivery.chatId()) {
+                throw new MalformedRecordException("delivery " + delivery.replyId() + "#" + delivery.seq()
+                        + ": record key " + chatId + " is not the delivery's chat id " + delivery.chatId());
+            }
+            if (delivery.text() == null) {
+                throw new MalformedRecordException(
+                        "delivery " + delivery.replyId() + "#" + delivery.seq() + ": SENT without text");
+            }
+            ContextMessage said = new ContextMessage(ContextMessage.Role.ASSISTANT, delivery.text(), delivery.atMs());
+            ChatContext before = contexts.get(chatId);
+            if (before == null) {
+                before = ChatContext.empty();
+            }
+            if (before.remembers(said, contextPolicy)) {
+                LOG.debug(
+                        "chat {}: reply part {}#{} already in the context", chatId, delivery.replyId(), delivery.seq());
+                return;
+            }
+            contexts.put(chatId, before, before.withMessage(said, context.currentSystemTimeMs(), contextPolicy));
             LOG.debug(
-                    "chat {}: reply part {}#{} was {}, not part of the context",
-                    record.key(),
+                    "chat {}: reply part {}#{} of thought {} added to the context",
+                    chatId,
                     delivery.replyId(),
                     delivery.seq(),
-                    delivery.outcome());
-            return;
+                    delivery.thoughtId());
         }
-        Long chatId = record.key();
-        if (chatId == null || chatId != delivery.chatId()) {
-            throw new MalformedRecordException("delivery " + delivery.replyId() + "#" + delivery.seq() + ": record key "
-                    + chatId + " is not the delivery's chat id " + delivery.chatId());
-        }
-        if (delivery.text() == null) {
-            throw new MalformedRecordException(
-                    "delivery " + delivery.replyId() + "#" + delivery.seq() + ": SENT without text");
-        }
-        ContextMessage said = new ContextMessage(ContextMessage.Role.ASSISTANT, delivery.text(), delivery.atMs());
-        ChatContext before = contexts.get(chatId);
-        if (before == null) {
-            before = ChatContext.empty();
-        }
-        if (before.remembers(said, contextPolicy)) {
-            LOG.debug("chat {}: reply part {}#{} already in the context", chatId, delivery.replyId(), delivery.seq());
-            return;
-        }
-        contexts.put(chatId, before, before.withMessage(said, context.currentSystemTimeMs(), contextPolicy));
-        LOG.debug(
-                "chat {}: reply part {}#{} of thought {} added to the context",
-                chatId,
-                delivery.replyId(),
-                delivery.seq(),
-                delivery.thoughtId());
     }
 
     @Override

@@ -14,6 +14,7 @@ import dev.thoughtstream.chunker.parse.UpdateParser;
 import dev.thoughtstream.common.event.ReplyPart;
 import dev.thoughtstream.common.event.StoredUpdate;
 import dev.thoughtstream.common.event.Thought;
+import dev.thoughtstream.common.logging.LogContext;
 import dev.thoughtstream.common.telegram.ChatCommand;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -108,32 +109,34 @@ public final class ThoughtBufferProcessor implements Processor<Long, StoredUpdat
             // Nothing of ours writes a record without a value; every topic dead-letters one (docs/architecture.md).
             throw new MalformedRecordException("record has no value; an update was expected");
         }
-        ParsedUpdate parsed = UpdateParser.parse(stored.update());
-        if (parsed instanceof ParsedUpdate.Ignored ignored) {
-            LOG.debug("chat {}: ignoring update {}: {}", record.key(), stored.updateId(), ignored.kind());
-            return;
-        }
-        if (parsed instanceof ParsedUpdate.Malformed malformed) {
-            throw new MalformedRecordException("update " + stored.updateId() + ": " + malformed.reason());
-        }
-        ParsedUpdate.ChatMessage message = (ParsedUpdate.ChatMessage) parsed;
-        Long chatId = record.key();
-        if (chatId == null || chatId != message.chatId()) {
-            // The key decides the partition, hence which task holds the chat's state; trusting either side of
-            // a mismatch would split one chat's state across tasks.
-            throw new MalformedRecordException("update " + stored.updateId() + ": record key " + chatId
-                    + " is not the message's chat id " + message.chatId());
-        }
-        long nowMs = context.currentSystemTimeMs();
-        replaying = fence.covers(context.recordMetadata().orElse(null));
-        closeIfOverdue(chatId, nowMs);
-        if (!replaying) {
-            closeReplayed(chatId, nowMs);
-        }
-        if (message instanceof ParsedUpdate.TextMessage text) {
-            acceptText(chatId, text, stored.updateId(), nowMs);
-        } else if (message instanceof ParsedUpdate.NonTextMessage nonText) {
-            acceptNonText(chatId, nonText, nowMs);
+        try (LogContext logContext = LogContext.of(record.key(), null, null)) {
+            ParsedUpdate parsed = UpdateParser.parse(stored.update());
+            if (parsed instanceof ParsedUpdate.Ignored ignored) {
+                LOG.debug("chat {}: ignoring update {}: {}", record.key(), stored.updateId(), ignored.kind());
+                return;
+            }
+            if (parsed instanceof ParsedUpdate.Malformed malformed) {
+                throw new MalformedRecordException("update " + stored.updateId() + ": " + malformed.reason());
+            }
+            ParsedUpdate.ChatMessage message = (ParsedUpdate.ChatMessage) parsed;
+            Long chatId = record.key();
+            if (chatId == null || chatId != message.chatId()) {
+                // The key decides the partition, hence which task holds the chat's state; trusting either side of
+                // a mismatch would split one chat's state across tasks.
+                throw new MalformedRecordException("update " + stored.updateId() + ": record key " + chatId
+                        + " is not the message's chat id " + message.chatId());
+            }
+            long nowMs = context.currentSystemTimeMs();
+            replaying = fence.covers(context.recordMetadata().orElse(null));
+            closeIfOverdue(chatId, nowMs);
+            if (!replaying) {
+                closeReplayed(chatId, nowMs);
+            }
+            if (message instanceof ParsedUpdate.TextMessage text) {
+                acceptText(chatId, text, stored.updateId(), nowMs);
+            } else if (message instanceof ParsedUpdate.NonTextMessage nonText) {
+                acceptNonText(chatId, nonText, nowMs);
+            }
         }
     }
 
@@ -363,18 +366,20 @@ public final class ThoughtBufferProcessor implements Processor<Long, StoredUpdat
             }
         }
         for (DeadlineKey key : due) {
-            OpenThought open = openThoughts.get(key.chatId());
-            if (open != null && open.deadlineMs() == key.deadlineMs()) {
-                emit(open, nowMs, "due at " + open.deadlineMs());
-                metrics.closedAtDeadline(nowMs - open.deadlineMs());
-                discard(open);
-            } else {
-                // Cannot happen while the two stores change in one transaction; clean up rather than loop on it.
-                LOG.warn(
-                        "chat {}: deadline index entry {} has no matching open thought; removing it",
-                        key.chatId(),
-                        key.deadlineMs());
-                deadlines.delete(key);
+            try (LogContext ignored = LogContext.ofChat(key.chatId())) {
+                OpenThought open = openThoughts.get(key.chatId());
+                if (open != null && open.deadlineMs() == key.deadlineMs()) {
+                    emit(open, nowMs, "due at " + open.deadlineMs());
+                    metrics.closedAtDeadline(nowMs - open.deadlineMs());
+                    discard(open);
+                } else {
+                    // Cannot happen while the two stores change in one transaction; clean up rather than loop on it.
+                    LOG.warn(
+                            "chat {}: deadline index entry {} has no matching open thought; removing it",
+                            key.chatId(),
+                            key.deadlineMs());
+                    deadlines.delete(key);
+                }
             }
         }
     }
@@ -394,23 +399,25 @@ public final class ThoughtBufferProcessor implements Processor<Long, StoredUpdat
         }
         Thought thought =
                 open.close(closedAtMs, before.snapshot(closedAtMs, contextPolicy), before.lastUserMessageId());
-        if (!open.replayed()) {
-            context.forward(new Record<>(chatId, thought, closedAtMs), ChunkerTopology.THOUGHTS_SINK);
+        try (LogContext ignored = LogContext.ofThought(chatId, thought.thoughtId())) {
+            if (!open.replayed()) {
+                context.forward(new Record<>(chatId, thought, closedAtMs), ChunkerTopology.THOUGHTS_SINK);
+            }
+            contexts.put(
+                    chatId,
+                    before,
+                    before.withUserMessages(open.asContext(), open.newestMessageId(), closedAtMs, contextPolicy));
+            LOG.debug(
+                    "chat {}: {} thought {} with {} messages and {} context messages at {}: {}",
+                    chatId,
+                    // Rebuilt from input processed before a reprocess: it only restores the context.
+                    open.replayed() ? "closed (rebuilt, not sent again)" : "emitted",
+                    thought.thoughtId(),
+                    thought.messages().size(),
+                    thought.context().size(),
+                    closedAtMs,
+                    why);
         }
-        contexts.put(
-                chatId,
-                before,
-                before.withUserMessages(open.asContext(), open.newestMessageId(), closedAtMs, contextPolicy));
-        LOG.debug(
-                "chat {}: {} thought {} with {} messages and {} context messages at {}: {}",
-                chatId,
-                // Rebuilt from input processed before a reprocess: it only restores the context.
-                open.replayed() ? "closed (rebuilt, not sent again)" : "emitted",
-                thought.thoughtId(),
-                thought.messages().size(),
-                thought.context().size(),
-                closedAtMs,
-                why);
     }
 
     @Override

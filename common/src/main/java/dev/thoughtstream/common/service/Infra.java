@@ -3,6 +3,7 @@ package dev.thoughtstream.common.service;
 import dev.thoughtstream.common.config.Config;
 import dev.thoughtstream.common.config.KafkaSettings;
 import dev.thoughtstream.common.config.RedisSettings;
+import dev.thoughtstream.common.logging.LogFormat;
 import dev.thoughtstream.common.metrics.HttpEndpoints;
 import dev.thoughtstream.common.metrics.Metrics;
 import dev.thoughtstream.common.redis.ChatActivity;
@@ -43,13 +44,15 @@ public final class Infra implements AutoCloseable {
      * @param kafka    {@code KAFKA_*}, {@code TOPIC_*}, {@code INSTANCE_ID}
      * @param redis    {@code REDIS_*}; empty for a service that uses no Redis
      * @param httpPort {@code HTTP_PORT}: {@code /metrics} and {@code /health/*}; 0 = off
+     * @param logFormat {@code LOG_FORMAT}: text or JSON lines
      */
-    public record Settings(KafkaSettings kafka, Optional<RedisSettings> redis, int httpPort) {
+    public record Settings(KafkaSettings kafka, Optional<RedisSettings> redis, int httpPort, LogFormat logFormat) {
         public static Settings from(Config config, boolean usesRedis) {
             return new Settings(
                     KafkaSettings.from(config),
                     usesRedis ? Optional.of(RedisSettings.from(config)) : Optional.empty(),
-                    config.integer(HTTP_PORT, DEFAULT_HTTP_PORT, 0, 65535));
+                    config.integer(HTTP_PORT, DEFAULT_HTTP_PORT, 0, 65535),
+                    LogFormat.from(config));
         }
     }
 

@@ -45,6 +45,7 @@ public final class ServiceRunner {
             LOG.error("invalid configuration: {}", e.getMessage());
             return EXIT_CONFIG;
         }
+        shared.logFormat().use();
         Infra infra = Infra.create(shared);
         Service service;
         try {

@@ -3,6 +3,7 @@ package dev.thoughtstream.emitter.lane;
 import dev.thoughtstream.common.event.Delivery;
 import dev.thoughtstream.common.event.ReplyPart;
 import dev.thoughtstream.common.lane.KeyedLanes;
+import dev.thoughtstream.common.logging.LogContext;
 import dev.thoughtstream.common.retry.Backoff;
 import dev.thoughtstream.emitter.EmitterMetrics;
 import dev.thoughtstream.emitter.lane.DeliverySteps.Event;
@@ -106,7 +107,9 @@ public final class DeliveryLanes<W> {
             }
             DeliveryJob<W> job = new DeliveryJob<>(work, part, RETRY_BACKOFF, REDIS_BACKOFF);
             if (lanes.add(part.chatId(), job)) {
-                fire(job, Event.START, new ArrayList<>());
+                try (LogContext ignored = context(part)) {
+                    fire(job, Event.START, new ArrayList<>());
+                }
             }
         }
     }
@@ -122,20 +125,22 @@ public final class DeliveryLanes<W> {
             if (closed || head == null) {
                 return;
             }
-            for (DeliveryJob<W> job : lanes.queued(chatId)) {
-                markStale(job, messageId);
-            }
-            if (head.part.lastMessageId() < messageId) {
-                markStale(head, messageId);
-                if (!head.step().callRunning()) {
-                    dropStale(head, head.staleReason, new ArrayList<>());
-                } else {
-                    LOG.debug(
-                            "chat {} reply {} part {} is stale; its running {} will drop it",
-                            chatId,
-                            head.part.replyId(),
-                            head.part.seq(),
-                            head.step());
+            try (LogContext ignored = context(head.part)) {
+                for (DeliveryJob<W> job : lanes.queued(chatId)) {
+                    markStale(job, messageId);
+                }
+                if (head.part.lastMessageId() < messageId) {
+                    markStale(head, messageId);
+                    if (!head.step().callRunning()) {
+                        dropStale(head, head.staleReason, new ArrayList<>());
+                    } else {
+                        LOG.debug(
+                                "chat {} reply {} part {} is stale; its running {} will drop it",
+                                chatId,
+                                head.part.replyId(),
+                                head.part.seq(),
+                                head.step());
+                    }
                 }
             }
         }
@@ -235,14 +240,16 @@ public final class DeliveryLanes<W> {
         job.busy = busy;
         String key = job.messages.key();
         runtime.blocking(busy, () -> {
-            PartSender.Check result;
-            try {
-                result = sender.check(job.part, key);
-            } catch (RuntimeException e) {
-                failed(job, turn, busy, e);
-                return;
+            try (LogContext ignored = context(job.part)) {
+                PartSender.Check result;
+                try {
+                    result = sender.check(job.part, key);
+                } catch (RuntimeException e) {
+                    failed(job, turn, busy, e);
+                    return;
+                }
+                later(job, turn, busy, (j, acks) -> checked(j, result, acks));
             }
-            later(job, turn, busy, (j, acks) -> checked(j, result, acks));
         });
     }
 
@@ -339,15 +346,17 @@ public final class DeliveryLanes<W> {
         String key = job.messages.key();
         String text = job.messages.text();
         boolean started = runtime.blocking(busy, () -> {
-            PartSender.Attempt attempt;
-            try {
-                attempt = sender.attempt(job.part, key, text, permit, job.staleReason);
-            } catch (RuntimeException e) {
-                permit.release(true);
-                failed(job, turn, busy, e);
-                return;
+            try (LogContext ignored = context(job.part)) {
+                PartSender.Attempt attempt;
+                try {
+                    attempt = sender.attempt(job.part, key, text, permit, job.staleReason);
+                } catch (RuntimeException e) {
+                    permit.release(true);
+                    failed(job, turn, busy, e);
+                    return;
+                }
+                later(job, turn, busy, (j, acks) -> attempted(j, attempt, acks));
             }
-            later(job, turn, busy, (j, acks) -> attempted(j, attempt, acks));
         });
         if (!started) {
             permit.release(false);
@@ -538,12 +547,14 @@ public final class DeliveryLanes<W> {
      */
     private void goOn(long chatId, List<CompletableFuture<?>> acks) {
         for (DeliveryJob<W> next = lanes.advance(chatId); next != null; next = lanes.advance(chatId)) {
-            if (next.staleReason == null) {
-                fire(next, Event.START, acks);
-                return;
+            try (LogContext ignored = context(next.part)) {
+                if (next.staleReason == null) {
+                    fire(next, Event.START, acks);
+                    return;
+                }
+                logStale(next, next.staleReason);
+                report(next, Event.STALE, Delivery.Outcome.DROPPED_STALE, next.staleReason, acks);
             }
-            logStale(next, next.staleReason);
-            report(next, Event.STALE, Delivery.Outcome.DROPPED_STALE, next.staleReason, acks);
         }
     }
 
@@ -554,6 +565,12 @@ public final class DeliveryLanes<W> {
      * reports the part FAILED. Then {@code busy} (if any) completes once the outcomes it produced are stored.
      */
     private void later(DeliveryJob<W> job, int turn, CompletableFuture<Void> busy, Planned<W> change) {
+        try (LogContext ignored = context(job.part)) {
+            apply(job, turn, busy, change);
+        }
+    }
+
+    private void apply(DeliveryJob<W> job, int turn, CompletableFuture<Void> busy, Planned<W> change) {
         long chatId = job.part.chatId();
         runtime.apply(
                 busy,
@@ -573,6 +590,11 @@ public final class DeliveryLanes<W> {
                         finish(job, Event.ERROR, Delivery.Outcome.FAILED, "emitter error: " + e, acks);
                     }
                 });
+    }
+
+    /** The ids of the part a lane step works on, for every line it logs (timers and send threads included). */
+    private static LogContext context(ReplyPart part) {
+        return LogContext.of(part.chatId(), part.thoughtId(), part.replyId());
     }
 
     /** A blocking step threw (a bug): the part is reported FAILED rather than left to hold its lane forever. */

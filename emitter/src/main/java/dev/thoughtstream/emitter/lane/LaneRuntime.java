@@ -1,6 +1,7 @@
 package dev.thoughtstream.emitter.lane;
 
 import dev.thoughtstream.common.event.ReplyPart;
+import dev.thoughtstream.common.logging.LogContext;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -128,7 +129,7 @@ final class LaneRuntime {
         CompletableFuture<Void> stored = new CompletableFuture<>();
         try {
             publisher.execute(() -> {
-                try {
+                try (LogContext ignored = LogContext.of(part.chatId(), part.thoughtId(), part.replyId())) {
                     handOver.get().whenComplete((v, e) -> stored.complete(null));
                 } catch (RuntimeException e) {
                     LOG.error(

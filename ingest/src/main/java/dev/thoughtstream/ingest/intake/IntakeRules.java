@@ -3,6 +3,7 @@ package dev.thoughtstream.ingest.intake;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.thoughtstream.common.event.ReplyPart;
 import dev.thoughtstream.common.event.Thought;
+import dev.thoughtstream.common.logging.LogContext;
 import dev.thoughtstream.common.metrics.Metrics;
 import dev.thoughtstream.common.redis.ClaimStore;
 import dev.thoughtstream.ingest.IngestConfig;
@@ -141,17 +142,21 @@ public final class IntakeRules {
             JsonNode message = TelegramMessages.messageOf(update);
             long chatId = UpdateRecords.chatIdOf(update);
             long userId = TelegramMessages.senderOf(update);
-            if (groups.isIgnored(message)) {
-                LOG.debug(
-                        "chat {}: update {} is group chatter not addressed to the bot; not written", chatId, updateId);
-                verdicts[i] = new Verdict(IngestResult.GROUP_IGNORED, null, null);
-            } else if (!access.allows(userId, chatId)) {
-                verdicts[i] = refuse(update, message, chatId, userId, updateId);
-            } else if (!message.isMissingNode() && userId != 0 && flood.isOn()) {
-                counted.add(i);
-                messages.add(new FloodWindow.Entry(userId, updateId));
-            } else {
-                verdicts[i] = sized(update, message, chatId, updateId);
+            try (LogContext ignored = LogContext.ofChat(chatId)) {
+                if (groups.isIgnored(message)) {
+                    LOG.debug(
+                            "chat {}: update {} is group chatter not addressed to the bot; not written",
+                            chatId,
+                            updateId);
+                    verdicts[i] = new Verdict(IngestResult.GROUP_IGNORED, null, null);
+                } else if (!access.allows(userId, chatId)) {
+                    verdicts[i] = refuse(update, message, chatId, userId, updateId);
+                } else if (!message.isMissingNode() && userId != 0 && flood.isOn()) {
+                    counted.add(i);
+                    messages.add(new FloodWindow.Entry(userId, updateId));
+                } else {
+                    verdicts[i] = sized(update, message, chatId, updateId);
+                }
             }
         }
         List<FloodGuard.Check> checks = floodChecks(messages);
@@ -162,25 +167,27 @@ public final class IntakeRules {
             long chatId = UpdateRecords.chatIdOf(update);
             long updateId = messages.get(j).updateId();
             long userId = messages.get(j).userId();
-            FloodGuard.Check check = checks == null ? null : checks.get(j);
-            if (check != null && check.excess()) {
-                ReplyPart candidate = notice(chatId, message, updateId, "flood", settings.floodNoticeText());
-                ReplyPart notice = sendOnce(
-                                "flood-notice:" + userId + ":" + check.window(),
-                                candidate,
-                                FloodGuard.WINDOW.multipliedBy(2))
-                        ? candidate
-                        : null;
-                LOG.info(
-                        "chat {}: update {} from user {} is over {} messages per minute; not written{}",
-                        chatId,
-                        updateId,
-                        userId,
-                        settings.maxMessagesPerMinute(),
-                        notice != null ? ", notice " + notice.replyId() + " sent" : "");
-                verdicts[i] = new Verdict(IngestResult.FLOOD, null, notice);
-            } else {
-                verdicts[i] = sized(update, message, chatId, updateId);
+            try (LogContext ignored = LogContext.ofChat(chatId)) {
+                FloodGuard.Check check = checks == null ? null : checks.get(j);
+                if (check != null && check.excess()) {
+                    ReplyPart candidate = notice(chatId, message, updateId, "flood", settings.floodNoticeText());
+                    ReplyPart notice = sendOnce(
+                                    "flood-notice:" + userId + ":" + check.window(),
+                                    candidate,
+                                    FloodGuard.WINDOW.multipliedBy(2))
+                            ? candidate
+                            : null;
+                    LOG.info(
+                            "chat {}: update {} from user {} is over {} messages per minute; not written{}",
+                            chatId,
+                            updateId,
+                            userId,
+                            settings.maxMessagesPerMinute(),
+                            notice != null ? ", notice " + notice.replyId() + " sent" : "");
+                    verdicts[i] = new Verdict(IngestResult.FLOOD, null, notice);
+                } else {
+                    verdicts[i] = sized(update, message, chatId, updateId);
+                }
             }
         }
         return List.of(verdicts);

@@ -3,6 +3,7 @@ package dev.thoughtstream.ingest.write;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.thoughtstream.common.event.ReplyPart;
 import dev.thoughtstream.common.event.StoredUpdate;
+import dev.thoughtstream.common.logging.LogContext;
 import dev.thoughtstream.common.retry.Backoff;
 import dev.thoughtstream.common.topic.Topics;
 import dev.thoughtstream.ingest.intake.UpdateJudge;
@@ -184,21 +185,23 @@ public final class UpdateWriter implements AutoCloseable {
         long updateId = record.value().updateId();
         // Async: the producer completes the future on its I/O thread, which must not wait for Redis.
         CompletableFuture<Boolean> settled = ack.handleAsync((metadata, failure) -> {
-            if (failure != null) {
+            try (LogContext ignored = LogContext.of(record.key(), null, null)) {
+                if (failure != null) {
+                    LOG.info(
+                            "update {} was not written after its webhook delivery was answered ({}); Telegram's retry "
+                                    + "writes it",
+                            updateId,
+                            failure.toString());
+                    return false;
+                }
                 LOG.info(
-                        "update {} was not written after its webhook delivery was answered ({}); Telegram's retry "
-                                + "writes it",
+                        "update {} reached {} after its webhook delivery was answered; remembering it so Telegram's retry "
+                                + "is skipped",
                         updateId,
-                        failure.toString());
-                return false;
+                        updatesTopic);
+                judge.rememberLate(updateId);
+                return true;
             }
-            LOG.info(
-                    "update {} reached {} after its webhook delivery was answered; remembering it so Telegram's retry "
-                            + "is skipped",
-                    updateId,
-                    updatesTopic);
-            judge.rememberLate(updateId);
-            return true;
         });
         settling.put(updateId, settled);
         settled.whenComplete((done, error) -> settling.remove(updateId, settled));

@@ -11,6 +11,7 @@ import dev.langchain4j.model.output.FinishReason;
 import dev.langchain4j.model.output.TokenUsage;
 import dev.thoughtstream.common.event.ReplyPart;
 import dev.thoughtstream.common.event.Thought;
+import dev.thoughtstream.common.logging.LogContext;
 import dev.thoughtstream.llm.budget.ProviderBudget;
 import dev.thoughtstream.llm.generate.LlmMetrics.CallOutcome;
 import dev.thoughtstream.llm.generate.ReplyResult.Outcome;
@@ -202,7 +203,13 @@ public final class ReplyGeneration {
         if (permit.isDone()) {
             permitted(call, request, permit);
         } else {
-            permit.whenCompleteAsync((granted, error) -> permitted(call, request, permit), timer);
+            permit.whenCompleteAsync(
+                    (granted, error) -> {
+                        try (LogContext ignored = logContext()) {
+                            permitted(call, request, permit);
+                        }
+                    },
+                    timer);
         }
     }
 
@@ -663,7 +670,7 @@ public final class ReplyGeneration {
         try {
             return timer.schedule(
                     () -> {
-                        try {
+                        try (LogContext ignored = logContext()) {
                             task.run();
                         } catch (RuntimeException e) {
                             LOG.error(
@@ -684,6 +691,11 @@ public final class ReplyGeneration {
                     thought.thoughtId());
             return null;
         }
+    }
+
+    /** The ids of this reply for the lines logged by the model's callbacks and the timers, on their own threads. */
+    private LogContext logContext() {
+        return LogContext.of(thought.chatId(), thought.thoughtId(), replyId);
     }
 
     private static void cancel(ScheduledFuture<?> future) {
@@ -725,22 +737,30 @@ public final class ReplyGeneration {
 
         @Override
         public void onPartialResponse(String partialResponse) {
-            onToken(this, partialResponse, null);
+            try (LogContext ignored = logContext()) {
+                onToken(this, partialResponse, null);
+            }
         }
 
         @Override
         public void onPartialResponse(PartialResponse partialResponse, PartialResponseContext context) {
-            onToken(this, partialResponse.text(), context == null ? null : context.streamingHandle());
+            try (LogContext ignored = logContext()) {
+                onToken(this, partialResponse.text(), context == null ? null : context.streamingHandle());
+            }
         }
 
         @Override
         public void onCompleteResponse(ChatResponse completeResponse) {
-            onComplete(this, completeResponse);
+            try (LogContext ignored = logContext()) {
+                onComplete(this, completeResponse);
+            }
         }
 
         @Override
         public void onError(Throwable error) {
-            ReplyGeneration.this.onError(this, error);
+            try (LogContext ignored = logContext()) {
+                ReplyGeneration.this.onError(this, error);
+            }
         }
     }
 }

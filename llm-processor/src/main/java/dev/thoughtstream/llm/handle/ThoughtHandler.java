@@ -3,6 +3,7 @@ package dev.thoughtstream.llm.handle;
 import dev.thoughtstream.common.event.ReplyPart;
 import dev.thoughtstream.common.event.Thought;
 import dev.thoughtstream.common.kafka.DeadLetters;
+import dev.thoughtstream.common.logging.LogContext;
 import dev.thoughtstream.common.redis.ChatActivity;
 import dev.thoughtstream.common.topic.Topics;
 import dev.thoughtstream.llm.LlmProcessor;
@@ -123,14 +124,16 @@ public final class ThoughtHandler {
      */
     public CompletableFuture<Disposition> deadLetter(
             ConsumerRecord<byte[], byte[]> record, String reason, Disposition finished, Thought thought) {
-        LOG.warn(
-                "{} {}-{}@{}: {}; sending it to {}",
-                thought == null ? "record" : "thought " + thought.thoughtId(),
-                record.topic(),
-                record.partition(),
-                record.offset(),
-                reason,
-                topics.deadLetters().name());
+        try (LogContext ignored = contextOf(thought)) {
+            LOG.warn(
+                    "{} {}-{}@{}: {}; sending it to {}",
+                    thought == null ? "record" : "thought " + thought.thoughtId(),
+                    record.topic(),
+                    record.partition(),
+                    record.offset(),
+                    reason,
+                    topics.deadLetters().name());
+        }
         ProducerRecord<byte[], byte[]> dead =
                 DeadLetters.of(topics.deadLetters().name(), record, LlmProcessor.SERVICE, reason, clock.millis());
         if (thought != null) {
@@ -143,12 +146,14 @@ public final class ThoughtHandler {
         CompletableFuture<Disposition> result = new CompletableFuture<>();
         send(dead).whenComplete((md, error) -> {
             if (error != null) {
-                LOG.error(
-                        "could not dead-letter {}-{}@{}; it stays unfinished and is tried again",
-                        record.topic(),
-                        record.partition(),
-                        record.offset(),
-                        error);
+                try (LogContext ignored = contextOf(thought)) {
+                    LOG.error(
+                            "could not dead-letter {}-{}@{}; it stays unfinished and is tried again",
+                            record.topic(),
+                            record.partition(),
+                            record.offset(),
+                            error);
+                }
                 metrics.retried(Retry.PRODUCE_FAILED);
                 result.complete(Disposition.RETRY);
             } else {
@@ -160,6 +165,14 @@ public final class ThoughtHandler {
             }
         });
         return result;
+    }
+
+    /** The ids of {@code thought} (if known) and its reply, for the lines logged about it, on whichever thread. */
+    private static LogContext contextOf(Thought thought) {
+        if (thought == null) {
+            return LogContext.of(null, null, null);
+        }
+        return LogContext.of(thought.chatId(), thought.thoughtId(), ReplyPart.replyIdFor(thought.thoughtId()));
     }
 
     /** The staleness signal: cancels the handlings of {@code chatId} that answer messages older than {@code messageId}. */
@@ -275,12 +288,14 @@ public final class ThoughtHandler {
                 stopped = true;
                 g = generation;
             }
-            if (g != null && g.cancel()) {
-                LOG.info(
-                        "chat {} thought {}: generation of reply {} stopped (shutdown or rebalance)",
-                        thought.chatId(),
-                        thought.thoughtId(),
-                        g.replyId());
+            try (LogContext ignored = contextOf(thought)) {
+                if (g != null && g.cancel()) {
+                    LOG.info(
+                            "chat {} thought {}: generation of reply {} stopped (shutdown or rebalance)",
+                            thought.chatId(),
+                            thought.thoughtId(),
+                            g.replyId());
+                }
             }
         }
 
@@ -294,19 +309,21 @@ public final class ThoughtHandler {
                 stale = true;
                 g = generation;
             }
-            if (g != null && g.cancel()) {
-                LOG.info(
-                        "chat {} thought {}: message {} is newer than {}; cancelled reply {}",
-                        thought.chatId(),
-                        thought.thoughtId(),
-                        messageId,
-                        thought.lastMessageId(),
-                        g.replyId());
+            try (LogContext ignored = contextOf(thought)) {
+                if (g != null && g.cancel()) {
+                    LOG.info(
+                            "chat {} thought {}: message {} is newer than {}; cancelled reply {}",
+                            thought.chatId(),
+                            thought.thoughtId(),
+                            messageId,
+                            thought.lastMessageId(),
+                            g.replyId());
+                }
             }
         }
 
         private void begin() {
-            try {
+            try (LogContext ignored = contextOf(thought)) {
                 run();
             } catch (RuntimeException | Error e) {
                 LOG.error(
@@ -386,7 +403,13 @@ public final class ThoughtHandler {
             long startedAt = clock.millis();
             g.result()
                     .orTimeout(resultTimeout.toMillis(), TimeUnit.MILLISECONDS)
-                    .whenCompleteAsync((r, error) -> generated(g, r, error, startedAt), work);
+                    .whenCompleteAsync(
+                            (r, error) -> {
+                                try (LogContext ignored = contextOf(thought)) {
+                                    generated(g, r, error, startedAt);
+                                }
+                            },
+                            work);
         }
 
         private boolean isStopped() {
@@ -458,7 +481,13 @@ public final class ThoughtHandler {
             }
             // Bounded by the producer's delivery.timeout.ms.
             CompletableFuture.allOf(sent.toArray(CompletableFuture[]::new))
-                    .whenCompleteAsync((ignored, ackError) -> acknowledged(r, ackError, startedAt), work);
+                    .whenCompleteAsync(
+                            (ignored, ackError) -> {
+                                try (LogContext context = contextOf(thought)) {
+                                    acknowledged(r, ackError, startedAt);
+                                }
+                            },
+                            work);
         }
 
         private void acknowledged(ReplyResult r, Throwable ackError, long startedAt) {

@@ -17,7 +17,7 @@ import org.yaml.snakeyaml.constructor.SafeConstructor;
 /**
  * What a compose file gives each service: its {@code environment} (with the {@code env_file}s it names) and its
  * {@code command}, interpolated from a project environment ({@code .env}) the way {@code docker compose} does it.
- * Only what the process test needs; the file itself is the one the project ships.
+ * Only what the process tests and the fault suite need; the file itself is the one the project ships.
  *
  * <p>Interpolation follows the Compose Specification ("Interpolation" in compose-spec's spec.md):
  * {@code $VAR} and {@code ${VAR}}; {@code ${VAR:-default}} (unset or empty) and {@code ${VAR-default}} (unset);
@@ -25,7 +25,7 @@ import org.yaml.snakeyaml.constructor.SafeConstructor;
  * {@code ${VAR+replacement}}; {@code $$} for a literal {@code $}; defaults may themselves hold interpolations.
  * YAML anchors, aliases and merge keys ({@code <<: *common}) are resolved by SnakeYAML.
  */
-final class ComposeFile {
+public final class ComposeFile {
     private final Map<String, Object> services;
     private final Path directory;
 
@@ -130,6 +130,23 @@ final class ComposeFile {
         return profiles instanceof List<?> list
                 ? list.stream().map(String::valueOf).toList()
                 : List.of();
+    }
+
+    /**
+     * The service's {@code volumes} in the short syntax ({@code source:target[:mode]}), uninterpolated; the long
+     * syntax is written back in it.
+     */
+    List<String> volumes(String service) {
+        Object volumes = service(service).get("volumes");
+        if (!(volumes instanceof List<?> list)) {
+            return List.of();
+        }
+        return list.stream()
+                .map(v -> v instanceof Map<?, ?> m
+                        ? m.get("source") + ":" + m.get("target")
+                                + (Boolean.TRUE.equals(m.get("read_only")) ? ":ro" : "")
+                        : String.valueOf(v))
+                .toList();
     }
 
     private static void put(
