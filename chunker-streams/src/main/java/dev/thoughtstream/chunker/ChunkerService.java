@@ -57,6 +57,9 @@ public final class ChunkerService implements Service {
     /** Kafka Streams' metrics and its clients' ({@code kafka_stream_*}, {@code kafka_consumer_*}...) once started. */
     private volatile Metrics.Binding streamsMetrics;
 
+    /** Loaded in {@link #start()}, before the streams start; their tasks read it when they are created. */
+    private volatile ReprocessFence fence = ReprocessFence.NONE;
+
     private final GroupMembershipOperation onClose;
     private final AtomicBoolean started = new AtomicBoolean();
     private final AtomicBoolean closed = new AtomicBoolean();
@@ -87,7 +90,8 @@ public final class ChunkerService implements Service {
         Properties props = ChunkerTopology.streamsProperties(config, kafka);
         props.put(DeadLetterCounter.CONFIG, deadLetters);
         props.put(DeadLetteringHandler.CLOCK_CONFIG, clock);
-        this.streams = new KafkaStreams(ChunkerTopology.buildTopology(config, topics, chunkerMetrics), props);
+        this.streams =
+                new KafkaStreams(ChunkerTopology.buildTopology(config, topics, chunkerMetrics, () -> fence), props);
         this.metrics = metrics;
         this.onClose =
                 isStaticMember(props) ? GroupMembershipOperation.REMAIN_IN_GROUP : GroupMembershipOperation.LEAVE_GROUP;
@@ -114,6 +118,7 @@ public final class ChunkerService implements Service {
         }
         try {
             TopicAdmin.ensureTopics(kafka, topics, TOPIC_SETUP_TIMEOUT);
+            fence = ReprocessFence.read(kafka, config.applicationId());
         } catch (RuntimeException e) {
             started.set(false); // nothing was started; the caller may try again once Kafka is reachable
             throw e;

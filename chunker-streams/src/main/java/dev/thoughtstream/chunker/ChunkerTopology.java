@@ -16,6 +16,7 @@ import java.util.Optional;
 import java.util.Properties;
 import java.util.Set;
 import java.util.TreeSet;
+import java.util.function.Supplier;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.common.serialization.Serdes;
 import org.apache.kafka.streams.StreamsConfig;
@@ -66,7 +67,17 @@ public final class ChunkerTopology {
 
     /** The topology, recording into {@code metrics} (no I/O either). */
     public static Topology buildTopology(ChunkerConfig config, Topics topics, ChunkerMetrics metrics) {
+        return buildTopology(config, topics, metrics, () -> ReprocessFence.NONE);
+    }
+
+    /**
+     * The topology, recording into {@code metrics}, answering nothing for input below {@code fence} (asked for when a
+     * task starts; building reads nothing).
+     */
+    public static Topology buildTopology(
+            ChunkerConfig config, Topics topics, ChunkerMetrics metrics, Supplier<ReprocessFence> fence) {
         Objects.requireNonNull(config, "config");
+        Objects.requireNonNull(fence, "fence");
         Objects.requireNonNull(topics, "topics");
         Topology topology = new Topology();
         topology.addSource(
@@ -79,7 +90,7 @@ public final class ChunkerTopology {
                 topics.delivered().keySerde().deserializer(),
                 topics.delivered().valueSerde().deserializer(),
                 topics.delivered().name());
-        topology.addProcessor(THOUGHT_BUFFER, () -> new ThoughtBufferProcessor(config, metrics), UPDATES_SOURCE);
+        topology.addProcessor(THOUGHT_BUFFER, () -> new ThoughtBufferProcessor(config, metrics, fence), UPDATES_SOURCE);
         topology.addProcessor(DELIVERY_CONTEXT, () -> new DeliveryContextProcessor(config.context()), DELIVERED_SOURCE);
         topology.addStateStore(openThoughtsStore(), THOUGHT_BUFFER);
         topology.addStateStore(deadlineIndexStore(), THOUGHT_BUFFER);

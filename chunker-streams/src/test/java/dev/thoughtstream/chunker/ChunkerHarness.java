@@ -59,6 +59,11 @@ final class ChunkerHarness implements AutoCloseable {
     private long nextUpdateId = 1;
 
     private ChunkerHarness(Path stateDir, Map<String, String> overrides, Map<String, String> streamsOverrides) {
+        this(stateDir, overrides, streamsOverrides, ReprocessFence.NONE);
+    }
+
+    private ChunkerHarness(
+            Path stateDir, Map<String, String> overrides, Map<String, String> streamsOverrides, ReprocessFence fence) {
         Map<String, String> env = new HashMap<>();
         env.put(KafkaSettings.BOOTSTRAP, "never-contacted:9092");
         env.put("TOPIC_PREFIX", PREFIX);
@@ -70,7 +75,8 @@ final class ChunkerHarness implements AutoCloseable {
         props.put(DeadLetterCounter.CONFIG, deadLetterCounter);
         props.put(DeadLetteringHandler.CLOCK_CONFIG, Clock.fixed(deadLetterClockTime, ZoneOffset.UTC));
         props.putAll(streamsOverrides);
-        driver = new TopologyTestDriver(ChunkerTopology.buildTopology(config, topics, chunkerMetrics), props, START);
+        driver = new TopologyTestDriver(
+                ChunkerTopology.buildTopology(config, topics, chunkerMetrics, () -> fence), props, START);
         updates = driver.createInputTopic(
                 topics.updates().name(),
                 topics.updates().keySerde().serializer(),
@@ -97,6 +103,11 @@ final class ChunkerHarness implements AutoCloseable {
 
     static ChunkerHarness start(Path stateDir) {
         return new ChunkerHarness(stateDir, Map.of(), Map.of());
+    }
+
+    /** A chunker rebuilt after a reprocess: input below {@code fence} is processed for its state only. */
+    static ChunkerHarness startFenced(Path stateDir, ReprocessFence fence) {
+        return new ChunkerHarness(stateDir, Map.of(), Map.of(), fence);
     }
 
     static ChunkerHarness start(Path stateDir, Map<String, String> overrides) {

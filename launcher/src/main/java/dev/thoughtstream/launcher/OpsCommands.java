@@ -67,6 +67,13 @@ final class OpsCommands {
                 .usageMessage()
                 .footer(docs.footer(List.of("Every service", "Operator commands", "llm-processor")));
         cl.addSubcommand("replay", replay);
+        // reprocess also clears the chunker's local state: STREAMS_STATE_DIR, from the chunker's section.
+        CommandLine reprocess = new CommandLine(new ReprocessCommand(config));
+        reprocess
+                .getCommandSpec()
+                .usageMessage()
+                .footer(docs.footer(List.of("Every service", "Operator commands", "chunker")));
+        cl.addSubcommand("reprocess", reprocess);
     }
 
     /** What every command shares: --json, the configuration, and how a failure becomes an exit code. */

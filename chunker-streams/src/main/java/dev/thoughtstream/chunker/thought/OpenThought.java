@@ -16,11 +16,19 @@ import java.util.List;
  * @param thoughtId  fixed when the thought opens (see {@link ThoughtBufferProcessor} for the forms it takes);
  *                   state written before this field existed has none, and gets the plain form
  *                   {@code <chatId>:<first message id>} it had then
+ * @param replayed   built from input below the {@linkplain dev.thoughtstream.chunker.ReprocessFence reprocess
+ *                   fence}: it joins the context when it closes but is not sent again (absent in older state: false)
  */
 public record OpenThought(
-        long chatId, List<BufferedMessage> messages, long openedAtMs, long deadlineMs, String thoughtId) {
+        long chatId,
+        List<BufferedMessage> messages,
+        long openedAtMs,
+        long deadlineMs,
+        String thoughtId,
+        Boolean replayed) {
 
     public OpenThought {
+        replayed = Boolean.TRUE.equals(replayed);
         messages = List.copyOf(messages);
         if (messages.isEmpty()) {
             throw new IllegalArgumentException("an open thought has at least one message");
@@ -30,15 +38,25 @@ public record OpenThought(
         }
     }
 
+    public OpenThought(
+            long chatId, List<BufferedMessage> messages, long openedAtMs, long deadlineMs, String thoughtId) {
+        this(chatId, messages, openedAtMs, deadlineMs, thoughtId, false);
+    }
+
     public static OpenThought start(long chatId, String thoughtId, BufferedMessage first, long deadlineMs) {
         return new OpenThought(chatId, List.of(first), first.receivedAtMs(), deadlineMs, thoughtId);
+    }
+
+    /** This thought marked as rebuilt from input below the reprocess fence. */
+    public OpenThought asReplayed() {
+        return new OpenThought(chatId, messages, openedAtMs, deadlineMs, thoughtId, true);
     }
 
     public OpenThought append(BufferedMessage message, long newDeadlineMs) {
         List<BufferedMessage> all = new ArrayList<>(messages.size() + 1);
         all.addAll(messages);
         all.add(message);
-        return new OpenThought(chatId, all, openedAtMs, newDeadlineMs, thoughtId);
+        return new OpenThought(chatId, all, openedAtMs, newDeadlineMs, thoughtId, replayed);
     }
 
     /** This thought with the text of message {@code messageId} (which it must contain) replaced by an edit. */
@@ -49,11 +67,11 @@ public record OpenThought(
             throw new IllegalArgumentException("message " + messageId + " is not in thought " + thoughtId);
         }
         all.set(at, all.get(at).edited(text, editedAtMs));
-        return new OpenThought(chatId, all, openedAtMs, deadlineMs, thoughtId);
+        return new OpenThought(chatId, all, openedAtMs, deadlineMs, thoughtId, replayed);
     }
 
     public OpenThought withDeadline(long newDeadlineMs) {
-        return new OpenThought(chatId, messages, openedAtMs, newDeadlineMs, thoughtId);
+        return new OpenThought(chatId, messages, openedAtMs, newDeadlineMs, thoughtId, replayed);
     }
 
     public boolean contains(long messageId) {

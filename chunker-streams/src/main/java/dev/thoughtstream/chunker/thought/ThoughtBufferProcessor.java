@@ -4,6 +4,7 @@ import dev.thoughtstream.chunker.ChunkerConfig;
 import dev.thoughtstream.chunker.ChunkerMetrics;
 import dev.thoughtstream.chunker.ChunkerTopology;
 import dev.thoughtstream.chunker.DeadlineKey;
+import dev.thoughtstream.chunker.ReprocessFence;
 import dev.thoughtstream.chunker.context.ChatContext;
 import dev.thoughtstream.chunker.context.ContextPolicy;
 import dev.thoughtstream.chunker.context.ContextStore;
@@ -20,6 +21,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.function.Supplier;
 import org.apache.kafka.streams.KeyValue;
 import org.apache.kafka.streams.processor.Cancellable;
 import org.apache.kafka.streams.processor.PunctuationType;
@@ -64,14 +66,24 @@ public final class ThoughtBufferProcessor implements Processor<Long, StoredUpdat
     private Cancellable punctuation;
 
     private final ChunkerMetrics metrics;
+    private final Supplier<ReprocessFence> fenceSource;
+    private ReprocessFence fence = ReprocessFence.NONE;
+    /** The record being processed lies below the reprocess fence: its direct replies are not sent again. */
+    private boolean replaying;
 
     public ThoughtBufferProcessor(ChunkerConfig config) {
         this(config, ChunkerMetrics.detached());
     }
 
     public ThoughtBufferProcessor(ChunkerConfig config, ChunkerMetrics metrics) {
+        this(config, metrics, () -> ReprocessFence.NONE);
+    }
+
+    /** @param fence read when a task starts, so it is the one the service loaded before the streams started */
+    public ThoughtBufferProcessor(ChunkerConfig config, ChunkerMetrics metrics, Supplier<ReprocessFence> fence) {
         Objects.requireNonNull(config, "config");
         this.metrics = Objects.requireNonNull(metrics, "metrics");
+        this.fenceSource = Objects.requireNonNull(fence, "fence");
         this.gapMs = config.chunkGap().toMillis();
         this.punctuateInterval = config.punctuateInterval();
         this.contextPolicy = config.context();
@@ -82,6 +94,7 @@ public final class ThoughtBufferProcessor implements Processor<Long, StoredUpdat
     @Override
     public void init(ProcessorContext<Long, Object> context) {
         this.context = context;
+        this.fence = Objects.requireNonNull(fenceSource.get(), "fence");
         this.openThoughts = context.getStateStore(ChunkerTopology.OPEN_THOUGHTS_STORE);
         this.deadlines = context.getStateStore(ChunkerTopology.DEADLINE_INDEX_STORE);
         this.contexts = ContextStore.from(context, contextPolicy);
@@ -114,7 +127,11 @@ public final class ThoughtBufferProcessor implements Processor<Long, StoredUpdat
                         + " is not the message's chat id " + message.chatId());
             }
             long nowMs = context.currentSystemTimeMs();
+            replaying = fence.covers(context.recordMetadata().orElse(null));
             closeIfOverdue(chatId, nowMs);
+            if (!replaying) {
+                closeReplayed(chatId, nowMs);
+            }
             if (message instanceof ParsedUpdate.TextMessage text) {
                 acceptText(chatId, text, stored.updateId(), nowMs);
             } else if (message instanceof ParsedUpdate.NonTextMessage nonText) {
@@ -128,6 +145,19 @@ public final class ThoughtBufferProcessor implements Processor<Long, StoredUpdat
         if (open != null && open.deadlineMs() <= nowMs) {
             emit(open, nowMs, "overdue since " + open.deadlineMs());
             metrics.closedByLateMessage();
+            discard(open);
+        }
+    }
+
+    /**
+     * The first new message of a chat closes the thought rebuilt from old input at once: that thought was answered
+     * before the reset (or lost with the old state), so the new message opens a thought of its own and is answered
+     * with the rebuilt context.
+     */
+    private void closeReplayed(long chatId, long nowMs) {
+        OpenThought open = openThoughts.get(chatId);
+        if (open != null && open.replayed()) {
+            emit(open, nowMs, "rebuilt from input before the reprocess fence");
             discard(open);
         }
     }
@@ -196,11 +226,13 @@ public final class ThoughtBufferProcessor implements Processor<Long, StoredUpdat
                     ? Thought.idFor(chatId, message.messageId()) + ":edit-" + updateId
                     : Thought.idFor(chatId, message.messageId());
             // (due at once until the caller sets its deadline, once the caps have been checked)
-            return OpenThought.start(chatId, thoughtId, message.toBuffered(nowMs), nowMs);
+            OpenThought started = OpenThought.start(chatId, thoughtId, message.toBuffered(nowMs), nowMs);
+            return replaying ? started.asReplayed() : started;
         }
         int at = open.indexOf(message.messageId());
         if (at < 0) {
-            return open.append(message.toBuffered(nowMs), open.deadlineMs());
+            OpenThought appended = open.append(message.toBuffered(nowMs), open.deadlineMs());
+            return replaying ? appended.asReplayed() : appended;
         }
         if (!message.isEdit()) {
             LOG.debug(
@@ -302,6 +334,10 @@ public final class ThoughtBufferProcessor implements Processor<Long, StoredUpdat
 
     /** Answers without the model: one final part on the replies topic, with ids derived from the message. */
     private void reply(long chatId, long messageId, String what, String text, long nowMs) {
+        if (replaying) {
+            LOG.debug("chat {}: message {} ({}) was answered before the reprocess fence", chatId, messageId, what);
+            return;
+        }
         String thoughtId = Thought.idFor(chatId, messageId) + ":" + what;
         ReplyPart part = new ReplyPart(
                 ReplyPart.SCHEMA_VERSION,
@@ -364,14 +400,18 @@ public final class ThoughtBufferProcessor implements Processor<Long, StoredUpdat
         Thought thought =
                 open.close(closedAtMs, before.snapshot(closedAtMs, contextPolicy), before.lastUserMessageId());
         try (LogContext ignored = LogContext.ofThought(chatId, thought.thoughtId())) {
-            context.forward(new Record<>(chatId, thought, closedAtMs), ChunkerTopology.THOUGHTS_SINK);
+            if (!open.replayed()) {
+                context.forward(new Record<>(chatId, thought, closedAtMs), ChunkerTopology.THOUGHTS_SINK);
+            }
             contexts.put(
                     chatId,
                     before,
                     before.withUserMessages(open.asContext(), open.newestMessageId(), closedAtMs, contextPolicy));
             LOG.debug(
-                    "chat {}: emitted thought {} with {} messages and {} context messages at {}: {}",
+                    "chat {}: {} thought {} with {} messages and {} context messages at {}: {}",
                     chatId,
+                    // Rebuilt from input processed before a reprocess: it only restores the context.
+                    open.replayed() ? "closed (rebuilt, not sent again)" : "emitted",
                     thought.thoughtId(),
                     thought.messages().size(),
                     thought.context().size(),
