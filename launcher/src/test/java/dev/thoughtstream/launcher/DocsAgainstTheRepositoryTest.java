@@ -124,6 +124,41 @@ class DocsAgainstTheRepositoryTest {
         return names;
     }
 
+    @Test
+    void nothingNamesABuildMachinesPathOrATrackersIssue() throws IOException {
+        // The repository speaks for itself: a clone has no shared notes beside it, no build machine's directories,
+        // and no access to the tracker. (The pattern is assembled so that this file does not match it.)
+        Pattern outside = Pattern.compile("\\.\\./" + "shared|/" + "work/|issue ?#?[0-9]+");
+        List<String> found = new ArrayList<>();
+        Files.walkFileTree(ROOT, new SimpleFileVisitor<>() {
+            @Override
+            public FileVisitResult preVisitDirectory(Path dir, BasicFileAttributes attrs) {
+                String name = dir.getFileName() == null ? "" : dir.getFileName().toString();
+                boolean skip =
+                        !dir.equals(ROOT) && (name.equals(".git") || name.equals(".devstack") || name.equals("target"));
+                return skip ? FileVisitResult.SKIP_SUBTREE : FileVisitResult.CONTINUE;
+            }
+
+            @Override
+            public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) {
+                String name = file.getFileName().toString();
+                if (name.matches(".*\\.(java|md|yml|yaml|xml|sh|properties|json|html|js|css|example)")
+                        || name.equals("Dockerfile")
+                        || name.equals("run")) {
+                    List<String> lines = lines(file);
+                    for (int i = 0; i < lines.size(); i++) {
+                        if (outside.matcher(lines.get(i)).find()) {
+                            found.add(ROOT.relativize(file) + ":" + (i + 1) + ": "
+                                    + lines.get(i).strip());
+                        }
+                    }
+                }
+                return FileVisitResult.CONTINUE;
+            }
+        });
+        assertTrue(found.isEmpty(), "lines that point outside the repository:\n" + String.join("\n", found));
+    }
+
     // ---- reading the repository -----------------------------------------------------------------------------------
 
     private static List<Path> pages() {
