@@ -65,6 +65,7 @@ class StandardToolsTest {
         // When Kafka's console consumer (the class kafka-console-consumer.sh runs) is run as documented
         List<String> command = new ArrayList<>(List.of(
                 ManagedProcess.javaExecutable(),
+                "-Xmx256m",
                 "-cp",
                 System.getProperty("java.class.path"),
                 "org.apache.kafka.tools.consumer.ConsoleConsumer"));
