@@ -218,14 +218,17 @@ class WebChatBrowserTest {
     }
 
     private List<String> texts(String bubbles) {
-        return browser.findElements(By.cssSelector(bubbles + " .text")).stream()
-                .map(WebElement::getText)
-                .toList();
+        Object texts = browser.executeScript(
+                "return Array.from(document.querySelectorAll(arguments[0])).map(function (e) { return e.textContent; });",
+                bubbles + " .text");
+        return ((List<?>) texts).stream().map(String::valueOf).toList();
     }
 
+    /** Read in one script: the page rebuilds its chat list every few seconds, which would stale an element. */
     private String activeChatLine() {
-        List<WebElement> active = browser.findElements(By.cssSelector("#chats li.active small"));
-        return active.isEmpty() ? "" : active.get(0).getDomProperty("textContent");
+        Object line = browser.executeScript("var small = document.querySelector('#chats li.active small');"
+                + " return small ? small.textContent : '';");
+        return String.valueOf(line);
     }
 
     private Rectangle sidebar() {

@@ -344,8 +344,8 @@ public final class TelegramEmulator implements AutoCloseable {
     }
 
     /**
-     * Forgets chats, pending updates, the webhook, faults, limits, calls and commands. Update ids keep
-     * increasing, so a bot that keeps polling across a reset is not confused by reused ids.
+     * Forgets chats (also those kept in the state directory), pending updates, the webhook, faults, limits, calls and
+     * commands. Update ids keep increasing, so a bot that keeps polling across a reset is not confused by reused ids.
      */
     public void reset() {
         chats.reset();
