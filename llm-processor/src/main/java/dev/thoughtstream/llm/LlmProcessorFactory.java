@@ -62,6 +62,7 @@ public final class LlmProcessorFactory implements ServiceFactory {
                     infra.clock(),
                     infra.metrics());
             StreamingChatModel model = ModelFactory.streaming(llm, scheduler);
+            ProviderCheck providerCheck = providerCheck(llm, infra);
             LlmProcessor processor = new LlmProcessor(
                     infra.kafka(),
                     infra.topics(),
@@ -75,8 +76,7 @@ public final class LlmProcessorFactory implements ServiceFactory {
                     budget);
             // The processor closes the budget; its thread and the scheduler go after it.
             return new ProviderCheckedService(
-                    OwningService.of(processor, scheduler::shutdownNow, budgetThread::shutdownNow),
-                    providerCheck(llm, infra));
+                    OwningService.of(processor, scheduler::shutdownNow, budgetThread::shutdownNow), providerCheck);
         } catch (RuntimeException e) {
             budget.close();
             scheduler.shutdownNow();
@@ -99,10 +99,16 @@ public final class LlmProcessorFactory implements ServiceFactory {
 
     /**
      * For the ready line, once the services started: {@link #describe(Config)} with what the provider probe found,
-     * e.g. {@code ollama llama3.2 at http://localhost:11434 (unreachable: connection refused)}, waiting up to
-     * {@code wait} for a probe still running. Without an llm-processor among {@code services}, no probe.
+     * e.g. {@code ollama llama3.2 at http://localhost:11434 (unreachable: connection refused)}, waiting up to the
+     * probe's timeout for a probe still running. Without an llm-processor among {@code services}, no probe.
      */
+    public static String describe(Config config, Collection<? extends Service> services) {
+        return describe(config, services, ProviderProbe.DEFAULT_TIMEOUT);
+    }
+
+    /** {@link #describe(Config, Collection)}, waiting up to {@code wait} for a probe still running. */
     public static String describe(Config config, Collection<? extends Service> services, Duration wait) {
+
         return services.stream()
                 .filter(ProviderCheckedService.class::isInstance)
                 .map(s -> ((ProviderCheckedService) s).check().describe(wait))
