@@ -90,7 +90,10 @@ public final class ProviderCheck implements AutoCloseable {
                         Status.UNREACHABLE,
                         endpoint,
                         listUrl,
-                        model.apiKey().map(k -> k.redact(e.toString())).orElse(e.toString()),
+                        "the probe failed: "
+                                + model.apiKey()
+                                        .map(k -> k.redact(e.toString()))
+                                        .orElse(e.toString()),
                         List.of()));
             }
         });

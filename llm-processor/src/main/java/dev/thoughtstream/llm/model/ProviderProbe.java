@@ -67,9 +67,17 @@ public final class ProviderProbe {
         }
     }
 
-    /** A probe with its own HTTP client, connecting within {@code timeout}. */
+    /**
+     * A probe with its own HTTP client, connecting within {@code timeout}, over HTTP/1.1 like the model calls
+     * ({@link AbortableHttpClient}), so the probe meets the server the way they will.
+     */
     public static ProviderProbe withTimeout(Duration timeout) {
-        return new ProviderProbe(HttpClient.newBuilder().connectTimeout(timeout).build(), timeout);
+        return new ProviderProbe(
+                HttpClient.newBuilder()
+                        .version(HttpClient.Version.HTTP_1_1)
+                        .connectTimeout(timeout)
+                        .build(),
+                timeout);
     }
 
     public Duration timeout() {
