@@ -130,7 +130,6 @@ public final class DevStack implements AutoCloseable {
         if (config.isSet(Infra.HTTP_PORT) && httpPort > 0) {
             endpoints = infra.serveHttp(httpPort);
         }
-        llmDescription = LlmProcessorFactory.describe(config);
 
         // Built first, all of them, so a bad setting stops devstack before any service starts.
         List<Service> services = new ArrayList<>();
@@ -145,6 +144,8 @@ public final class DevStack implements AutoCloseable {
             service.start();
             awaitReady(service);
         }
+        // Once started: with what the llm-processor's provider probe found (unreachable, model missing, ...).
+        llmDescription = LlmProcessorFactory.describe(config, services);
     }
 
     /** Downstream first: emitter, llm-processor, chunker, then ingest. */
