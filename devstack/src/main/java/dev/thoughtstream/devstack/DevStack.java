@@ -96,11 +96,12 @@ public final class DevStack implements AutoCloseable {
                     "TG_BOT_TOKEN is set: talking to {} instead of the emulator",
                     base.string(TelegramSettings.API_URL, TelegramSettings.DEFAULT_API_URL));
         } else {
-            // The pipeline's state survives a restart but the emulator's does not: start its ids above any it
-            // could have handed out before, as Telegram never reuses one.
+            // The chats are kept beside the pipeline's state, which remembers them; ids start above any handed out
+            // before even if the emulator's directory was deleted, as Telegram never reuses one.
             emulator = TelegramEmulator.builder()
                     .port(dev.emulatorPort())
                     .botToken(DevStackConfig.OFFLINE_TOKEN)
+                    .stateDirectory(dev.dataDir().resolve("emulator"))
                     .idsAbovePreviousRuns(clock)
                     .build()
                     .start();
@@ -129,7 +130,6 @@ public final class DevStack implements AutoCloseable {
         if (config.isSet(Infra.HTTP_PORT) && httpPort > 0) {
             endpoints = infra.serveHttp(httpPort);
         }
-        llmDescription = LlmProcessorFactory.describe(config);
 
         // Built first, all of them, so a bad setting stops devstack before any service starts.
         List<Service> services = new ArrayList<>();
@@ -144,6 +144,8 @@ public final class DevStack implements AutoCloseable {
             service.start();
             awaitReady(service);
         }
+        // Once started: with what the llm-processor's provider probe found (unreachable, model missing, ...).
+        llmDescription = LlmProcessorFactory.describe(config, services);
     }
 
     /** Downstream first: emitter, llm-processor, chunker, then ingest. */

@@ -10,7 +10,10 @@ import dev.thoughtstream.testkit.telegram.TelegramEmulator;
 import java.io.UncheckedIOException;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
+import java.nio.file.InvalidPathException;
+import java.nio.file.Path;
 import java.time.Clock;
+import java.util.Optional;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import org.slf4j.Logger;
@@ -38,14 +41,16 @@ final class EmulatorCommand implements Callable<Integer> {
 
     static final String PORT = "EMULATOR_PORT";
     static final String BIND_ADDRESS = "EMULATOR_BIND_ADDRESS";
+    /** Where the chats are kept across restarts; unset keeps them in memory only. */
+    static final String STATE_DIR = "EMULATOR_STATE_DIR";
     /**
      * Every interface by default, like the services' HTTP endpoints: in a container the other services and the
      * published port reach it through the container's network interface, not its loopback.
      */
     static final String DEFAULT_BIND_ADDRESS = "0.0.0.0";
 
-    /** What the emulator reads: its port and address, and the one token it accepts. */
-    record Settings(int port, InetAddress bindAddress, Secret token) {
+    /** What the emulator reads: its port and address, the one token it accepts and where it keeps its chats. */
+    record Settings(int port, InetAddress bindAddress, Secret token, Optional<Path> stateDir) {
         static Settings from(Config config) {
             int port = config.integer(PORT, TelegramEmulator.DEFAULT_DEVSTACK_PORT, 0, 65535);
             String address = config.string(BIND_ADDRESS, DEFAULT_BIND_ADDRESS);
@@ -62,7 +67,16 @@ final class EmulatorCommand implements Callable<Integer> {
                 // The token is a path segment of every Bot API URL (/bot<token>/method).
                 throw new ConfigException(TelegramSettings.TOKEN, "must not contain '/'");
             }
-            return new Settings(port, bind, token);
+            Optional<Path> stateDir = config.optional(STATE_DIR)
+                    .filter(s -> !s.isBlank())
+                    .map(s -> {
+                        try {
+                            return Path.of(s);
+                        } catch (InvalidPathException e) {
+                            throw new ConfigException(STATE_DIR, "is not a path: " + e.getMessage());
+                        }
+                    });
+            return new Settings(port, bind, token, stateDir);
         }
     }
 
@@ -81,15 +95,16 @@ final class EmulatorCommand implements Callable<Integer> {
         }
         TelegramEmulator emulator;
         try {
-            // Its state is in memory only, while a pipeline keeps its own: ids must not repeat after a restart.
+            // A pipeline keeps its state, so ids must not repeat after a restart, kept chats or not.
             emulator = TelegramEmulator.builder()
                     .port(settings.port())
                     .bindAddress(settings.bindAddress())
                     .botToken(settings.token().reveal())
+                    .stateDirectory(settings.stateDir().orElse(null))
                     .idsAbovePreviousRuns(Clock.systemUTC())
                     .build()
                     .start();
-        } catch (UncheckedIOException e) {
+        } catch (UncheckedIOException | IllegalStateException e) {
             LOG.error("the emulator could not start: {}", e.getMessage(), e);
             return ServiceRunner.EXIT_FAILED;
         }

@@ -78,7 +78,14 @@ class ConfigurationDocsTest {
         Set<String> read = new TreeSet<>();
         EmulatorCommand.Settings.from(Config.of(Map.of()).observed(read::add));
         EmulatorCommand.Settings.from(Config.of(Map.of(
-                        "TG_BOT_TOKEN", "123456:ABCdef", "EMULATOR_PORT", "0", "EMULATOR_BIND_ADDRESS", "127.0.0.1"))
+                        "TG_BOT_TOKEN",
+                        "123456:ABCdef",
+                        "EMULATOR_PORT",
+                        "0",
+                        "EMULATOR_BIND_ADDRESS",
+                        "127.0.0.1",
+                        "EMULATOR_STATE_DIR",
+                        "emulator-state"))
                 .observed(read::add));
 
         // Then its --help lists exactly those (from the README's emulator section)

@@ -452,7 +452,8 @@ public final class ReplyGeneration {
     }
 
     /** Under the lock: the call failed; retry it or end the reply with the apology. */
-    private Runnable callFailed(ModelCall call, ModelError error) {
+    private Runnable callFailed(ModelCall call, ModelError reported) {
+        ModelError error = reported.at(settings.endpoint());
         metrics.error(error.kind());
         if (error.kind() == ErrorKind.QUOTA_EXHAUSTED) {
             quotaAlarm.raise(settings.provider(), error.description());
@@ -554,7 +555,8 @@ public final class ReplyGeneration {
     /** Under the lock: the apology as the last part, and the reply FAILED with {@code error}. */
     private Runnable failWithApology(ModelError error) {
         send(settings.apologyText(), true);
-        ReplyResult ended = end(Outcome.FAILED, Optional.of(error.description()));
+        ReplyResult ended =
+                end(Outcome.FAILED, Optional.of(error.at(settings.endpoint()).description()));
         return () -> result.complete(ended);
     }
 
