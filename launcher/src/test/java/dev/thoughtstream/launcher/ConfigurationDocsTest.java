@@ -96,6 +96,21 @@ class ConfigurationDocsTest {
     }
 
     @Test
+    void theReadmeNamesTheTokenDevstacksEmulatorAccepts() {
+        // Given the token devstack's emulator accepts, which only the code decides
+        String token = DevStack.OFFLINE_TOKEN;
+
+        // Then the README gives it as TG_BOT_TOKEN's devstack default and as the emulator subcommand's default
+        for (String section : List.of("Telegram", "emulator")) {
+            VariableDocs.Row row = docs.rows(section).stream()
+                    .filter(r -> r.names().contains("TG_BOT_TOKEN"))
+                    .findFirst()
+                    .orElseThrow(() -> new AssertionError("no TG_BOT_TOKEN row in the README's " + section));
+            assertTrue(row.defaultValue().contains(token), section + ": " + row.defaultValue());
+        }
+    }
+
+    @Test
     void helpListsTheSubcommandsAndEachSubcommandsVariables() {
         // When an operator asks for help
         String top = help();
