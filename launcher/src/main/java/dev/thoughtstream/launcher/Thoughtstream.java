@@ -2,7 +2,9 @@ package dev.thoughtstream.launcher;
 
 import dev.thoughtstream.chunker.ChunkerFactory;
 import dev.thoughtstream.common.config.Config;
+import dev.thoughtstream.common.config.ConfigException;
 import dev.thoughtstream.common.service.ServiceFactory;
+import dev.thoughtstream.common.service.ServiceRunner;
 import dev.thoughtstream.emitter.EmitterFactory;
 import dev.thoughtstream.ingest.IngestFactory;
 import dev.thoughtstream.llm.LlmProcessorFactory;
@@ -79,6 +81,14 @@ public final class Thoughtstream implements Runnable {
         emulator.getCommandSpec().usageMessage().footer(docs.footer(VariableDocs.sectionsOf("emulator")));
         cl.addSubcommand("emulator", emulator);
         OpsCommands.register(cl, opsConfig, docs);
+        // Config.load() itself refuses an unreadable .env line: that is invalid configuration too, not a crash.
+        cl.setExecutionExceptionHandler((e, command, parsed) -> {
+            if (e instanceof ConfigException invalid) {
+                command.getErr().println("invalid configuration: " + invalid.getMessage());
+                return ServiceRunner.EXIT_CONFIG;
+            }
+            throw e;
+        });
         return cl;
     }
 

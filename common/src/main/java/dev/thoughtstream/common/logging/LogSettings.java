@@ -1,0 +1,36 @@
+package dev.thoughtstream.common.logging;
+
+import dev.thoughtstream.common.config.Config;
+
+/**
+ * The logging variables every command reads, checked with the rest of its configuration. log4j2.xml applies them
+ * before any code runs; an unknown level there would be taken without a word, so it is refused here instead.
+ *
+ * @param level        {@code LOG_LEVEL}: thoughtstream's own code (default {@code INFO})
+ * @param libraryLevel {@code LOG_LEVEL_ROOT}: the libraries, Kafka, TelegramBots and the rest (default {@code WARN})
+ * @param format       {@code LOG_FORMAT}: text or JSON lines
+ */
+public record LogSettings(Level level, Level libraryLevel, LogFormat format) {
+    public static final String LOG_LEVEL = "LOG_LEVEL";
+    public static final String LOG_LEVEL_ROOT = "LOG_LEVEL_ROOT";
+
+    /** Log4j's standard levels (org.apache.logging.log4j.Level), which log4j2.xml takes in any case. */
+    public enum Level {
+        OFF,
+        FATAL,
+        ERROR,
+        WARN,
+        INFO,
+        DEBUG,
+        TRACE,
+        ALL
+    }
+
+    /** The checked values; the message of an invalid one names the variable and the allowed values. */
+    public static LogSettings from(Config config) {
+        return new LogSettings(
+                config.enumValue(LOG_LEVEL, Level.class, Level.INFO),
+                config.enumValue(LOG_LEVEL_ROOT, Level.class, Level.WARN),
+                LogFormat.from(config));
+    }
+}
