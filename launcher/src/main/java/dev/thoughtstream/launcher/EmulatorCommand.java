@@ -15,6 +15,7 @@ import java.net.UnknownHostException;
 import java.time.Clock;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
+import java.util.function.Supplier;
 import java.util.regex.Pattern;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -91,9 +92,15 @@ final class EmulatorCommand implements Callable<Integer> {
         }
     }
 
+    private final Supplier<Config> config;
+
+    EmulatorCommand(Supplier<Config> config) {
+        this.config = config;
+    }
+
     @Override
     public Integer call() {
-        return run(Config.load());
+        return run(config.get());
     }
 
     static int run(Config config) {

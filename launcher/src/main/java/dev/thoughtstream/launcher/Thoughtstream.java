@@ -62,25 +62,25 @@ public final class Thoughtstream implements Runnable {
         return commandLine(Config::load);
     }
 
-    /** The command line whose operators' commands read {@code opsConfig} (tests give theirs). */
-    static CommandLine commandLine(Supplier<Config> opsConfig) {
+    /** The command line whose commands read {@code config} (tests give theirs). */
+    static CommandLine commandLine(Supplier<Config> config) {
         CommandLine cl = new CommandLine(new Thoughtstream());
         VariableDocs docs = VariableDocs.load();
         for (ServiceFactory factory : SERVICES) {
-            CommandLine sub = new CommandLine(new ServiceCommand(factory));
+            CommandLine sub = new CommandLine(new ServiceCommand(factory, config));
             sub.getCommandSpec()
                     .usageMessage()
                     .description("Runs " + factory.name() + ": " + SUMMARIES.get(factory.name()) + ".")
                     .footer(docs.footer(VariableDocs.sectionsOf(factory.name())));
             cl.addSubcommand(factory.name(), sub);
         }
-        CommandLine devstack = new CommandLine(new DevstackCommand());
+        CommandLine devstack = new CommandLine(new DevstackCommand(config));
         devstack.getCommandSpec().usageMessage().footer(docs.footer(VariableDocs.sectionsOf("devstack")));
         cl.addSubcommand("devstack", devstack);
-        CommandLine emulator = new CommandLine(new EmulatorCommand());
+        CommandLine emulator = new CommandLine(new EmulatorCommand(config));
         emulator.getCommandSpec().usageMessage().footer(docs.footer(VariableDocs.sectionsOf("emulator")));
         cl.addSubcommand("emulator", emulator);
-        OpsCommands.register(cl, opsConfig, docs);
+        OpsCommands.register(cl, config, docs);
         // Config.load() itself refuses an unreadable .env line: that is invalid configuration too, not a crash.
         cl.setExecutionExceptionHandler((e, command, parsed) -> {
             if (e instanceof ConfigException invalid) {
