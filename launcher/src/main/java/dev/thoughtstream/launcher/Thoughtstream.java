@@ -3,6 +3,7 @@ package dev.thoughtstream.launcher;
 import dev.thoughtstream.chunker.ChunkerFactory;
 import dev.thoughtstream.common.config.Config;
 import dev.thoughtstream.common.config.ConfigException;
+import dev.thoughtstream.common.logging.LogSettings;
 import dev.thoughtstream.common.service.ServiceFactory;
 import dev.thoughtstream.common.service.ServiceRunner;
 import dev.thoughtstream.emitter.EmitterFactory;
@@ -33,6 +34,10 @@ import picocli.CommandLine.Spec;
         commandListHeading = "%nCommands:%n",
         footer = {"", "Exit codes: 0 stopped by a signal, 1 could not start or failed, 2 invalid configuration."})
 public final class Thoughtstream implements Runnable {
+    static {
+        // First, before the factories below make Log4j read its configuration.
+        LogSettings.beforeLogging(System.getenv());
+    }
 
     /** The services, in the order the pipeline runs them. */
     static final List<ServiceFactory> SERVICES =

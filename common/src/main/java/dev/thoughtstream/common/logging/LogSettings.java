@@ -1,6 +1,8 @@
 package dev.thoughtstream.common.logging;
 
 import dev.thoughtstream.common.config.Config;
+import java.util.Arrays;
+import java.util.Map;
 
 /**
  * The logging variables every command reads, checked with the rest of its configuration. log4j2.xml applies them
@@ -24,6 +26,31 @@ public record LogSettings(Level level, Level libraryLevel, LogFormat format) {
         DEBUG,
         TRACE,
         ALL
+    }
+
+    /** The system properties log4j2.xml reads before {@code LOG_LEVEL} and {@code LOG_LEVEL_ROOT}. */
+    static final String LEVEL_PROPERTY = "thoughtstream.log.level";
+
+    static final String ROOT_LEVEL_PROPERTY = "thoughtstream.log.level.root";
+
+    /**
+     * Call first in a {@code main}, before anything logs: when {@code environment} holds a level Log4j does not know,
+     * Log4j starts with the default level instead, rather than print a warning with a stack trace of its own before
+     * the configuration check names the variable.
+     */
+    public static void beforeLogging(Map<String, String> environment) {
+        defaultWhenUnknown(environment.get(LOG_LEVEL), LEVEL_PROPERTY, Level.INFO);
+        defaultWhenUnknown(environment.get(LOG_LEVEL_ROOT), ROOT_LEVEL_PROPERTY, Level.WARN);
+    }
+
+    private static void defaultWhenUnknown(String value, String property, Level defaultLevel) {
+        if (value == null || System.getProperty(property) != null) {
+            return;
+        }
+        boolean known = Arrays.stream(Level.values()).anyMatch(l -> l.name().equalsIgnoreCase(value.strip()));
+        if (!known) {
+            System.setProperty(property, defaultLevel.name());
+        }
     }
 
     /** The checked values; the message of an invalid one names the variable and the allowed values. */

@@ -1,6 +1,7 @@
 package dev.thoughtstream.common.logging;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
 
 import dev.thoughtstream.common.config.Config;
 import dev.thoughtstream.common.config.ConfigCheck;
@@ -35,5 +36,20 @@ class LogSettingsTest {
                 new LogSettings(LogSettings.Level.DEBUG, LogSettings.Level.ERROR, LogFormat.JSON),
                 LogSettings.from(
                         Config.of(Map.of("LOG_LEVEL", "debug", "LOG_LEVEL_ROOT", "Error", "LOG_FORMAT", "json"))));
+    }
+
+    @Test
+    void anUnknownLevelMakesLog4jStartWithTheDefaultAndAKnownOneIsLeftToLog4j() {
+        try {
+            // given an unknown level for our code and a known one for the libraries
+            LogSettings.beforeLogging(Map.of("LOG_LEVEL", "LOUD", "LOG_LEVEL_ROOT", "error"));
+
+            // then log4j2.xml is told the default for the first, and nothing for the second
+            assertEquals("INFO", System.getProperty(LogSettings.LEVEL_PROPERTY));
+            assertNull(System.getProperty(LogSettings.ROOT_LEVEL_PROPERTY));
+        } finally {
+            System.clearProperty(LogSettings.LEVEL_PROPERTY);
+            System.clearProperty(LogSettings.ROOT_LEVEL_PROPERTY);
+        }
     }
 }
