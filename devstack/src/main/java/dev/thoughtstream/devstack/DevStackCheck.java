@@ -5,11 +5,14 @@ import dev.thoughtstream.common.config.ConfigCheck;
 import dev.thoughtstream.common.config.KafkaSettings;
 import dev.thoughtstream.common.config.RedisSettings;
 import dev.thoughtstream.common.config.TelegramSettings;
+import dev.thoughtstream.common.config.Typos;
 import dev.thoughtstream.common.logging.LogSettings;
 import dev.thoughtstream.common.service.Infra;
 import dev.thoughtstream.common.service.ServiceFactory;
 import java.util.HashMap;
 import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
 
 /**
  * Every variable devstack and its four services will read, checked before it starts a broker, Redis, the emulator
@@ -25,10 +28,24 @@ final class DevStackCheck {
 
     private DevStackCheck() {}
 
+    /**
+     * What the check found: the bad variables, and the variables nobody reads that look like a misspelt one that is
+     * read (by name, with the name they resemble).
+     */
+    record Outcome(ConfigCheck check, Map<String, String> typos) {}
+
     /** The check of {@code base}, the variables as the user gave them; {@link ConfigCheck#passed()} says how it went. */
     static ConfigCheck check(Config base) {
-        Config services =
-                Config.of(DevStack.devDefaults()).with(base.withPrefix("")).with(startedHere(base));
+        return checkAll(base).check();
+    }
+
+    /** The check of {@code base}, and the variables in it that look misspelt. */
+    static Outcome checkAll(Config base) {
+        Set<String> read = new TreeSet<>(Set.of(Config.DOTENV_FILE));
+        Config services = Config.of(DevStack.devDefaults())
+                .with(base.withPrefix(""))
+                .with(startedHere(base))
+                .observed(read::add);
         ConfigCheck check = ConfigCheck.of(services)
                 .check(LogSettings::from)
                 .check(DevStackConfig::from)
@@ -38,7 +55,7 @@ final class DevStackCheck {
         for (ServiceFactory factory : DevStack.FACTORIES) {
             check.check(factory::validate);
         }
-        return check;
+        return new Outcome(check, Typos.among(base.names(), read));
     }
 
     /** What devstack sets for the services when it runs the broker, Redis or the emulator itself. */

@@ -27,7 +27,11 @@ public final class Main {
      * @return the exit code: 2 invalid configuration, 1 could not start, 0 stopped by a signal
      */
     public static int run(Config config) {
-        ConfigCheck check = DevStackCheck.check(config);
+        DevStackCheck.Outcome outcome = DevStackCheck.checkAll(config);
+        outcome.typos()
+                .forEach((name, known) -> System.err.println(
+                        "warning: " + name + " is set but nothing reads it; did you mean " + known + "?"));
+        ConfigCheck check = outcome.check();
         if (!check.passed()) {
             System.err.println(check.report());
             return ServiceRunner.EXIT_CONFIG;

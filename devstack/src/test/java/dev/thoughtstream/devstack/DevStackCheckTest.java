@@ -111,6 +111,17 @@ class DevStackCheckTest {
         assertEquals(Set.of("LLM_API_KEY"), check.variables());
     }
 
+    @Test
+    void aMisspeltVariableIsPointedOutWithTheNameItResembles() {
+        // given a partition count under a misspelt name, and a variable of the environment that is none of ours
+        Config config = Config.of(Map.of("TOPIC_PARTITON", "12", "HTTP_PROXY", "http://proxy:3128", "PATH", "/bin"));
+
+        DevStackCheck.Outcome outcome = DevStackCheck.checkAll(config);
+
+        assertTrue(outcome.check().passed(), outcome.check().report());
+        assertEquals(Map.of("TOPIC_PARTITON", "TOPIC_PARTITIONS"), outcome.typos());
+    }
+
     private static int freePort() throws IOException {
         try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
             return socket.getLocalPort();
