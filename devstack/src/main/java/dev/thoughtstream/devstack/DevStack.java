@@ -149,7 +149,7 @@ public final class DevStack implements AutoCloseable {
     }
 
     /** Downstream first: emitter, llm-processor, chunker, then ingest. */
-    private static final List<ServiceFactory> FACTORIES =
+    static final List<ServiceFactory> FACTORIES =
             List.of(new EmitterFactory(), new LlmProcessorFactory(), new ChunkerFactory(), new IngestFactory());
 
     private static void awaitReady(Service service) {
@@ -190,7 +190,7 @@ public final class DevStack implements AutoCloseable {
     }
 
     /** A laptop demo should feel like a person typing; every one of these can be overridden. */
-    private static Map<String, String> devDefaults() {
+    static Map<String, String> devDefaults() {
         return Map.of(
                 "LLM_PROVIDER", "scripted",
                 "SCRIPTED_LATENCY_MS", "400",
