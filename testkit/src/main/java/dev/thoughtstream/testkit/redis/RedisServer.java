@@ -15,6 +15,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Optional;
@@ -28,6 +29,13 @@ import org.slf4j.LoggerFactory;
  * A real {@code redis-server} process on 127.0.0.1, started for tests and devstack: no persistence
  * ({@code --save "" --appendonly no}), its log in {@code redis.log} in the work directory. {@link #start} returns
  * once the server answers {@code PING}; {@link #close()} shuts it down and waits for the process to end.
+ *
+ * <p>The server runs in a session and process group of its own ({@code setsid}, where the system has it): a
+ * terminal's Ctrl-C signals the whole foreground process group, and a server in the JVM's group would exit at once,
+ * under services that still use it (connection resets, a poller lease that cannot be released). In its own group
+ * only the JVM gets the signal, and its shutdown stops the services first and this server after them, through
+ * {@link #close()}. Without {@code setsid} (macOS) the server shares the JVM's group, as before. Either way, a JVM
+ * killed with SIGKILL leaves the server running: nothing stops it then but its port's next user or a kill.
  */
 public final class RedisServer implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(RedisServer.class);
@@ -38,6 +46,9 @@ public final class RedisServer implements AutoCloseable {
     static final String LOG_FILE = "redis.log";
     private static final List<Path> WELL_KNOWN_DIRS =
             List.of(Path.of("/usr/bin"), Path.of("/usr/local/bin"), Path.of("/opt/homebrew/bin"));
+    /** util-linux's {@code setsid}: without {@code --fork} it execs the server in place, so the pid stays its own. */
+    private static final List<Path> SETSID = List.of(Path.of("/usr/bin/setsid"), Path.of("/bin/setsid"));
+
     private static final Duration READY_TIMEOUT = Duration.ofSeconds(20);
     private static final Duration STOP_TIMEOUT = Duration.ofSeconds(10);
     private static final int START_ATTEMPTS = 3;
@@ -65,6 +76,13 @@ public final class RedisServer implements AutoCloseable {
                         .map(Path::of);
         return Stream.concat(fromPath, WELL_KNOWN_DIRS.stream())
                 .map(dir -> dir.resolve("redis-server"))
+                .filter(p -> Files.isRegularFile(p) && Files.isExecutable(p))
+                .findFirst();
+    }
+
+    /** {@code setsid}, where the system has one (Linux's util-linux; macOS has none). */
+    static Optional<Path> findSetsid() {
+        return SETSID.stream()
                 .filter(p -> Files.isRegularFile(p) && Files.isExecutable(p))
                 .findFirst();
     }
@@ -140,22 +158,27 @@ public final class RedisServer implements AutoCloseable {
     }
 
     private static Process launch(Path executable, Path workDir, int port) {
-        ProcessBuilder pb = new ProcessBuilder(
-                        executable.toString(),
-                        "--bind",
-                        "127.0.0.1",
-                        "--port",
-                        Integer.toString(port),
-                        "--save",
-                        "",
-                        "--appendonly",
-                        "no",
-                        "--dir",
-                        workDir.toString(),
-                        "--daemonize",
-                        "no",
-                        "--logfile",
-                        "")
+        List<String> command = new ArrayList<>();
+        // No --fork: a child of the JVM is never a process-group leader, so setsid needs no fork and execs the
+        // server in place; awaitReady checks that the pid answering PING is the one started.
+        findSetsid().ifPresent(setsid -> command.add(setsid.toString()));
+        command.addAll(List.of(
+                executable.toString(),
+                "--bind",
+                "127.0.0.1",
+                "--port",
+                Integer.toString(port),
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--dir",
+                workDir.toString(),
+                "--daemonize",
+                "no",
+                "--logfile",
+                ""));
+        ProcessBuilder pb = new ProcessBuilder(command)
                 .redirectErrorStream(true)
                 .redirectOutput(workDir.resolve(LOG_FILE).toFile());
         try {
@@ -244,6 +267,11 @@ public final class RedisServer implements AutoCloseable {
 
     public Path workDir() {
         return workDir;
+    }
+
+    /** The server's process id. */
+    public long pid() {
+        return process.pid();
     }
 
     /** Ends the server (SHUTDOWN NOSAVE, then a signal if it lingers) and waits for the process. Idempotent. */
