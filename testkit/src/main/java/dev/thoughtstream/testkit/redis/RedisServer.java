@@ -19,7 +19,9 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.stream.Stream;
 import org.slf4j.Logger;
@@ -35,7 +37,8 @@ import org.slf4j.LoggerFactory;
  * under services that still use it (connection resets, a poller lease that cannot be released). In its own group
  * only the JVM gets the signal, and its shutdown stops the services first and this server after them, through
  * {@link #close()}. Without {@code setsid} (macOS) the server shares the JVM's group, as before. Either way, a JVM
- * killed with SIGKILL leaves the server running: nothing stops it then but its port's next user or a kill.
+ * killed with SIGKILL leaves the server running; the next start in the same work directory (devstack's data
+ * directory) stops it, found by the pid file the server writes there.
  */
 public final class RedisServer implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(RedisServer.class);
@@ -44,6 +47,9 @@ public final class RedisServer implements AutoCloseable {
             + "/usr/local/bin. Install it (Debian/Ubuntu: apt-get install redis-server; macOS: brew install redis) "
             + "or set REDIS_URL to a running Redis (redis://host:port).";
     static final String LOG_FILE = "redis.log";
+    /** Written by the server itself; names a server that outlived the JVM that started it. */
+    static final String PID_FILE = "redis-server.pid";
+
     private static final List<Path> WELL_KNOWN_DIRS =
             List.of(Path.of("/usr/bin"), Path.of("/usr/local/bin"), Path.of("/opt/homebrew/bin"));
     /** util-linux's {@code setsid}: without {@code --fork} it execs the server in place, so the pid stays its own. */
@@ -123,6 +129,7 @@ public final class RedisServer implements AutoCloseable {
         } catch (IOException e) {
             throw new UncheckedIOException("cannot create " + workDir, e);
         }
+        stopLeftover(workDir);
         for (int attempt = 1; ; attempt++) {
             int port = requestedPort != 0 ? requestedPort : freePort();
             if (requestedPort != 0 && !isFree(port)) {
@@ -177,7 +184,9 @@ public final class RedisServer implements AutoCloseable {
                 "--daemonize",
                 "no",
                 "--logfile",
-                ""));
+                "",
+                "--pidfile",
+                workDir.resolve(PID_FILE).toString()));
         ProcessBuilder pb = new ProcessBuilder(command)
                 .redirectErrorStream(true)
                 .redirectOutput(workDir.resolve(LOG_FILE).toFile());
@@ -185,6 +194,44 @@ public final class RedisServer implements AutoCloseable {
             return pb.start();
         } catch (IOException e) {
             throw new IllegalStateException("cannot run " + executable + ": " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * Stops the server an earlier run left in {@code workDir}: in a session of its own, it outlives a JVM killed
+     * with SIGKILL. Only a live process whose executable is a redis one is signalled, not whatever reused the pid.
+     */
+    private static void stopLeftover(Path workDir) {
+        Path pidFile = workDir.resolve(PID_FILE);
+        Optional<ProcessHandle> leftover;
+        try {
+            leftover = Files.exists(pidFile)
+                    ? ProcessHandle.of(Long.parseLong(Files.readString(pidFile).strip()))
+                    : Optional.empty();
+        } catch (IOException | NumberFormatException e) {
+            LOG.warn("cannot read {} ({}); not looking for a leftover redis-server", pidFile, e.toString());
+            return;
+        }
+        leftover.filter(ProcessHandle::isAlive)
+                // Debian's redis-server is a link to redis-check-rdb, the name the process reports.
+                .filter(p -> p.info().command().orElse("").contains("redis"))
+                .ifPresent(p -> {
+                    LOG.info("stopping redis-server pid {}, left running in {} by an earlier run", p.pid(), workDir);
+                    p.destroy();
+                    try {
+                        p.onExit().get(STOP_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                        throw new IllegalStateException("interrupted while stopping redis-server pid " + p.pid(), e);
+                    } catch (ExecutionException | TimeoutException e) {
+                        LOG.warn("redis-server pid {} ignored SIGTERM ({}); killing it", p.pid(), e.toString());
+                        p.destroyForcibly();
+                    }
+                });
+        try {
+            Files.deleteIfExists(pidFile);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot delete " + pidFile, e);
         }
     }
 

@@ -70,6 +70,25 @@ class RedisServerTest {
         }
     }
 
+    @Test
+    void aServerLeftRunningInTheWorkDirByAnEarlierRunIsStoppedByTheNextStart() throws Exception {
+        // given a server that outlived its JVM (here: one never closed), its pid file in the work directory
+        RedisServer leftover = RedisServer.start(workDir, 0);
+        ProcessHandle leftoverProcess = ProcessHandle.of(leftover.pid()).orElseThrow();
+        assertEquals(
+                Long.toString(leftover.pid()),
+                Files.readString(workDir.resolve(RedisServer.PID_FILE)).strip());
+
+        // when the next run starts a server in the same work directory
+        try (RedisServer next = RedisServer.start(workDir, 0)) {
+            // then the leftover is gone and the new one answers
+            assertFalse(leftoverProcess.isAlive(), "the leftover redis-server pid " + leftover.pid() + " was stopped");
+            assertTrue(RedisServer.ping(next.port()));
+        } finally {
+            leftover.close();
+        }
+    }
+
     /** The fifth field of /proc/<pid>/stat (after the parenthesised command, which may hold spaces). */
     private static long processGroup(long pid) throws IOException {
         String stat = Files.readString(Path.of("/proc", Long.toString(pid), "stat"));
