@@ -194,9 +194,6 @@ public final class ChunkerTopology {
         own.put(StreamsConfig.NUM_STANDBY_REPLICAS_CONFIG, Integer.toString(config.numStandbyReplicas()));
         own.put(StreamsConfig.DESERIALIZATION_EXCEPTION_HANDLER_CLASS_CONFIG, DeadLetteringHandler.class.getName());
         own.put(StreamsConfig.PROCESSING_EXCEPTION_HANDLER_CLASS_CONFIG, DeadLetteringHandler.class.getName());
-        // The topology has no global store, so this changes nothing but the choice Kafka asks for (with a WARN at
-        // every start) before it becomes the default in 5.0: a global store added later is dead-lettered too.
-        own.put(StreamsConfig.PROCESSING_EXCEPTION_HANDLER_GLOBAL_ENABLED_CONFIG, "true");
         own.put(
                 StreamsConfig.ERRORS_DEAD_LETTER_QUEUE_TOPIC_NAME_CONFIG,
                 Topics.withPrefix(kafka.topicPrefix()).deadLetters().name());

@@ -183,10 +183,6 @@ class ChunkerConfigTest {
         assertEquals(
                 DeadLetteringHandler.class.getName(),
                 props.get(StreamsConfig.PROCESSING_EXCEPTION_HANDLER_CLASS_CONFIG));
-        assertEquals(
-                "true",
-                props.get(StreamsConfig.PROCESSING_EXCEPTION_HANDLER_GLOBAL_ENABLED_CONFIG),
-                "the handler covers global stores too, as Kafka 5.0 will by default (and Streams does not warn)");
         assertEquals("SASL_SSL", props.get("security.protocol"));
         // and Kafka Streams accepts the whole set
         new StreamsConfig(props);
