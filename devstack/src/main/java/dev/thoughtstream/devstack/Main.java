@@ -46,14 +46,7 @@ public final class Main {
             LOG.error("devstack failed to start", e);
             return ServiceRunner.EXIT_FAILED;
         }
-        Runtime.getRuntime()
-                .addShutdownHook(new Thread(
-                        () -> {
-                            System.out.println("thoughtstream stopping...");
-                            stack.close();
-                            System.out.println("thoughtstream stopped");
-                        },
-                        "devstack-shutdown"));
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> stop(stack), "devstack-shutdown"));
         System.out.println(stack.readyLine());
         try {
             stack.awaitStopped();
@@ -62,4 +55,18 @@ public final class Main {
         }
         return 0;
     }
+
+    /**
+     * Ctrl-C's whole output: {@value #STOPPED_LINE} and how long it took, one line once everything has stopped
+     * (services first, then the emulator, Redis and the broker); anything else printed meanwhile is a warning.
+     */
+    static void stop(DevStack stack) {
+        long started = System.nanoTime();
+        QuietStop.hideLifecycleLines();
+        stack.close();
+        System.out.println(STOPPED_LINE + " in " + (System.nanoTime() - started) / 1_000_000 + " ms");
+    }
+
+    /** How the one line a stop prints begins. */
+    public static final String STOPPED_LINE = "thoughtstream stopped";
 }
