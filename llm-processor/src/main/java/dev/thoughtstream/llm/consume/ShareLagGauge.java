@@ -30,6 +30,9 @@ import org.slf4j.LoggerFactory;
 public final class ShareLagGauge implements Metrics.Binding {
     static final String NAME = "llm_share_group_lag";
     private static final Logger LOG = LoggerFactory.getLogger(ShareLagGauge.class);
+    /** How long one reading may take; the next starts a refresh interval after it ended, so none pile up. */
+    private static final Duration TIMEOUT = Duration.ofSeconds(10);
+
     private static final String HELP = "records of the thoughts topic the share group has not processed, per partition "
             + "(the broker's count, else from the share-partition start offset to the end), read every refresh "
             + "interval; NaN when unknown";
@@ -38,7 +41,6 @@ public final class ShareLagGauge implements Metrics.Binding {
     private final String group;
     private final String topic;
     private final Metrics metrics;
-    private final Duration timeout;
     private final ScheduledExecutorService refresher;
     private final Map<TopicPartition, Double> lag = new ConcurrentHashMap<>();
     private volatile boolean closed;
@@ -54,8 +56,6 @@ public final class ShareLagGauge implements Metrics.Binding {
         this.topic = topic;
         this.metrics = metrics;
         Duration every = metrics.refresh();
-        // A reading that takes longer than the interval would only pile up behind itself.
-        this.timeout = every.compareTo(Duration.ofSeconds(10)) < 0 ? every : Duration.ofSeconds(10);
         this.refresher = Executors.newSingleThreadScheduledExecutor(NamedThreads.daemon("llm-share-lag"));
         refresher.scheduleWithFixedDelay(this::refresh, 0, every.toMillis(), TimeUnit.MILLISECONDS);
     }
@@ -70,12 +70,12 @@ public final class ShareLagGauge implements Metrics.Binding {
         try {
             TopicDescription described = admin.describeTopics(List.of(topic))
                     .allTopicNames()
-                    .get(timeout.toMillis(), TimeUnit.MILLISECONDS)
+                    .get(TIMEOUT.toMillis(), TimeUnit.MILLISECONDS)
                     .get(topic);
             List<TopicPartition> partitions = described.partitions().stream()
                     .map(p -> new TopicPartition(topic, p.partition()))
                     .toList();
-            Map<TopicPartition, Long> read = ShareGroupLag.of(admin, group, partitions, timeout);
+            Map<TopicPartition, Long> read = ShareGroupLag.of(admin, group, partitions, TIMEOUT);
             read.forEach((tp, records) -> {
                 if (lag.put(tp, (double) records) == null) {
                     int partition = tp.partition();
