@@ -11,6 +11,7 @@ import io.micrometer.core.instrument.binder.kafka.KafkaStreamsMetrics;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.EnumSet;
+import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
@@ -131,7 +132,8 @@ public final class ChunkerService implements Service {
                 topics.thoughts().name(),
                 topics.delivered().name());
         streams.start();
-        streamsMetrics = metrics.bind(new KafkaStreamsMetrics(streams));
+        streamsMetrics = metrics.bindRefreshing(
+                (scheduler, every) -> new KafkaStreamsMetrics(streams, List.of(), scheduler, every));
     }
 
     public KafkaStreams.State state() {

@@ -475,6 +475,10 @@ public final class DeliveryLanes<W> {
     private void messageSent(DeliveryJob<W> job, long messageId, boolean here, List<CompletableFuture<?>> acks) {
         if (here && job.messages.opensReply()) {
             metrics.firstPartDelay(Duration.ofMillis(clock.millis() - job.part.createdAtMs()));
+            Long lastWritten = job.part.lastMessageAtMs();
+            if (lastWritten != null) {
+                metrics.firstBubbleWait(Duration.ofMillis(clock.millis() - lastWritten));
+            }
         }
         job.messages.sent(messageId);
         if (job.messages.last()) {

@@ -67,6 +67,7 @@ final class PollingTerm {
     private IngestProducers producers;
     private volatile UpdateWriter writer;
     private TelegramPolling polling;
+    private TelegramBacklog backlog;
 
     PollingTerm(long token, Setup setup) {
         this.token = token;
@@ -89,7 +90,8 @@ final class PollingTerm {
                 config.retryBackoffMax(),
                 setup.clock(),
                 token);
-        polling = new TelegramPolling(config.telegram(), config.pollTimeout(), config.retryBackoffMax());
+        polling = new TelegramPolling(
+                config.telegram(), config.pollTimeout(), config.retryBackoffMax(), new PollCounts(setup.metrics()));
         polling.start(new TelegramPolling.Batches() {
             @Override
             public boolean mayPoll() {
@@ -118,6 +120,7 @@ final class PollingTerm {
                 }
             }
         });
+        backlog = new TelegramBacklog(config.telegram(), setup.metrics());
         LOG.info(
                 "ingest polling {} (timeout {} s) into {}{}",
                 config.telegram().apiUrl(),
@@ -222,6 +225,9 @@ final class PollingTerm {
     void stop(boolean graceful) {
         ended = true;
         stopped = true;
+        if (backlog != null) {
+            backlog.close();
+        }
         if (writer != null) {
             writer.close();
         }

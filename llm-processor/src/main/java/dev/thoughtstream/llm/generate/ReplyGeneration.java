@@ -594,7 +594,8 @@ public final class ReplyGeneration {
                 nextSeq,
                 last,
                 text,
-                clock.millis());
+                clock.millis(),
+                thought.lastWrittenAtMs());
         sink.send(part);
         nextSeq++;
         chars += text.length();
