@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.thoughtstream.common.config.Config;
 import dev.thoughtstream.common.config.ConfigException;
+import dev.thoughtstream.common.service.Infra;
 import java.util.Map;
 import java.util.Optional;
 import org.junit.jupiter.api.Test;
@@ -70,5 +71,32 @@ class TracingSettingsTest {
                     ConfigException.class, () -> read(Map.of(TracingSettings.RESOURCE_ATTRIBUTES, bad)), bad);
             assertEquals(TracingSettings.RESOURCE_ATTRIBUTES, e.variable());
         }
+    }
+
+    @Test
+    void everyServicesSharedSettingsCarryTracingAndRefuseABadEndpointBeforeAnythingStarts() {
+        // Given the variables every service reads, with a collector
+        Config config = Config.of(
+                Map.of("KAFKA_BOOTSTRAP_SERVERS", "kafka:9092", TracingSettings.ENDPOINT, "http://jaeger:4318"));
+
+        // Then the shared infrastructure built from them traces, each service under its own tracer
+        Infra.Settings settings = Infra.Settings.from(config, false);
+        try (Infra infra = Infra.create(settings)) {
+            assertTrue(infra.tracing().enabled());
+            assertTrue(infra.tracing().forService("chunker").enabled());
+        }
+        // And without the endpoint it does not
+        try (Infra infra =
+                Infra.create(Infra.Settings.from(Config.of(Map.of("KAFKA_BOOTSTRAP_SERVERS", "k:9092")), false))) {
+            assertFalse(infra.tracing().enabled());
+        }
+
+        // And a bad endpoint stops the service at its settings, naming the variable
+        ConfigException e = assertThrows(
+                ConfigException.class,
+                () -> Infra.Settings.from(
+                        Config.of(Map.of("KAFKA_BOOTSTRAP_SERVERS", "kafka:9092", TracingSettings.ENDPOINT, "jaeger")),
+                        false));
+        assertEquals(TracingSettings.ENDPOINT, e.variable());
     }
 }
