@@ -10,6 +10,8 @@ import dev.thoughtstream.common.metrics.Metrics;
 import dev.thoughtstream.common.service.Infra;
 import dev.thoughtstream.common.service.Service;
 import dev.thoughtstream.common.service.ServiceFactory;
+import dev.thoughtstream.common.tracing.Tracing;
+import dev.thoughtstream.common.tracing.TracingSettings;
 import dev.thoughtstream.emitter.EmitterFactory;
 import dev.thoughtstream.ingest.IngestFactory;
 import dev.thoughtstream.llm.LlmProcessorFactory;
@@ -65,9 +67,17 @@ public final class DevStack implements AutoCloseable {
 
     /** Starts everything; on failure, stops what was already started and rethrows. */
     public static DevStack start(Config config) {
+        return start(config, null);
+    }
+
+    /**
+     * As {@link #start(Config)}, the four services' spans going to {@code tracing} (closed with the stack) instead of
+     * where {@code OTEL_EXPORTER_OTLP_ENDPOINT} says: how a test looks at one thought's whole trace.
+     */
+    public static DevStack start(Config config, Tracing tracing) {
         DevStack stack = new DevStack();
         try {
-            stack.startAll(config);
+            stack.startAll(config, tracing);
             return stack;
         } catch (RuntimeException e) {
             stack.close();
@@ -75,7 +85,7 @@ public final class DevStack implements AutoCloseable {
         }
     }
 
-    private void startAll(Config base) {
+    private void startAll(Config base, Tracing tracing) {
         DevStackConfig dev = DevStackConfig.from(base);
         Clock clock = Clock.systemUTC();
 
@@ -119,6 +129,8 @@ public final class DevStack implements AutoCloseable {
         // One Infra for the four services: the same claims, staleness signal, metrics and endpoint.
         Infra.Builder shared =
                 Infra.builder(KafkaSettings.from(config)).metrics(metrics).clock(clock);
+        // Each service gets its own service.name in the trace viewer, as a deployment's do.
+        shared.tracing(tracing != null ? tracing : Tracing.from(TracingSettings.from(config), Optional.empty()));
         if (redis.isPresent()) {
             shared.redis(redis.get());
         } else {

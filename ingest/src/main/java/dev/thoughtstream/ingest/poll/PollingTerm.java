@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.thoughtstream.common.config.KafkaSettings;
 import dev.thoughtstream.common.metrics.Metrics;
 import dev.thoughtstream.common.topic.Topics;
+import dev.thoughtstream.common.tracing.StageTracer;
 import dev.thoughtstream.ingest.IngestConfig;
 import dev.thoughtstream.ingest.intake.UpdateJudge;
 import dev.thoughtstream.ingest.write.ActivityRecorder;
@@ -41,7 +42,8 @@ final class PollingTerm {
             Clock clock,
             LeaseFence fence,
             Listener listener,
-            Metrics metrics) {}
+            Metrics metrics,
+            StageTracer tracer) {}
 
     /** What the service learns from its terms. */
     interface Listener {
@@ -89,7 +91,8 @@ final class PollingTerm {
                 setup.activity(),
                 config.retryBackoffMax(),
                 setup.clock(),
-                token);
+                token,
+                setup.tracer());
         polling = new TelegramPolling(
                 config.telegram(), config.pollTimeout(), config.retryBackoffMax(), new PollCounts(setup.metrics()));
         polling.start(new TelegramPolling.Batches() {
