@@ -9,6 +9,7 @@ import dev.thoughtstream.common.config.Typos;
 import dev.thoughtstream.common.logging.LogSettings;
 import dev.thoughtstream.common.service.Infra;
 import dev.thoughtstream.common.service.ServiceFactory;
+import dev.thoughtstream.common.tracing.TracingSettings;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.Set;
@@ -51,7 +52,8 @@ final class DevStackCheck {
                 .check(DevStackConfig::from)
                 .check(KafkaSettings::from)
                 .check(RedisSettings::from)
-                .check(c -> c.integer(Infra.HTTP_PORT, 0, 0, 65535));
+                .check(c -> c.integer(Infra.HTTP_PORT, 0, 0, 65535))
+                .check(TracingSettings::from);
         for (ServiceFactory factory : DevStack.FACTORIES) {
             check.check(factory::validate);
         }

@@ -85,19 +85,27 @@ class DevStackCheckTest {
 
     @Test
     void whatTheUserGivesInsteadOfTheLocalStandInsIsCheckedToo() {
-        // given a broker, Redis and a bot token of the user's own, each of them wrong
+        // given a broker, Redis, a bot token and a trace collector of the user's own, each of them wrong
         Config config = Config.of(Map.of(
                 "KAFKA_BOOTSTRAP_SERVERS", "broker:9092",
                 "INSTANCE_ID", "two words",
                 "REDIS_URL", "http://redis:6379",
                 "TG_BOT_TOKEN", "not-a-token",
                 "EMULATOR_PORT", "70000",
-                "HTTP_PORT", "http"));
+                "HTTP_PORT", "http",
+                "OTEL_EXPORTER_OTLP_ENDPOINT", "jaeger:4318"));
 
         ConfigCheck check = DevStackCheck.check(config);
 
         assertEquals(
-                Set.of("EMULATOR_PORT", "HTTP_PORT", "INSTANCE_ID", "REDIS_URL", "TG_BOT_TOKEN"), check.variables());
+                Set.of(
+                        "EMULATOR_PORT",
+                        "HTTP_PORT",
+                        "INSTANCE_ID",
+                        "OTEL_EXPORTER_OTLP_ENDPOINT",
+                        "REDIS_URL",
+                        "TG_BOT_TOKEN"),
+                check.variables());
         assertFalse(check.report().contains("not-a-token"), check.report());
     }
 
