@@ -5,6 +5,7 @@ import dev.thoughtstream.chunker.thought.BotReplies;
 import dev.thoughtstream.chunker.thought.ThoughtLimits;
 import dev.thoughtstream.common.config.Config;
 import dev.thoughtstream.common.config.ConfigException;
+import dev.thoughtstream.common.config.StageDefaults;
 import dev.thoughtstream.common.telegram.TelegramLimits;
 import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
@@ -98,8 +99,6 @@ public record ChunkerConfig(
     /** About a page of text, under one Telegram message (4096): more is better answered in parts. */
     public static final int DEFAULT_MAX_CHARS = 3000;
 
-    public static final String DEFAULT_APPLICATION_ID = "thoughtstream-chunker";
-
     private static final long HOUR_MS = 3_600_000L;
     private static final long DAY_MS = 24 * HOUR_MS;
     // application.id ends up in consumer group and internal topic names; Kafka allows only these characters.
@@ -133,7 +132,7 @@ public record ChunkerConfig(
                 config.millis(CONTEXT_IDLE_TTL_MS, ContextPolicy.DEFAULT_IDLE_TTL.toMillis(), 60_000, 3650 * DAY_MS),
                 config.millis(CONTEXT_PRUNE_INTERVAL_MS, ContextPolicy.DEFAULT_PRUNE_INTERVAL.toMillis(), 10, DAY_MS),
                 config.integer(CONTEXT_PRUNE_MAX_CHATS, ContextPolicy.DEFAULT_PRUNE_MAX_CHATS, 1, 1_000_000));
-        String applicationId = config.string(CHUNKER_APPLICATION_ID, DEFAULT_APPLICATION_ID);
+        String applicationId = config.string(CHUNKER_APPLICATION_ID, StageDefaults.CHUNKER_APPLICATION_ID);
         if (!LEGAL_APPLICATION_ID.matcher(applicationId).matches()) {
             throw new ConfigException(
                     CHUNKER_APPLICATION_ID,

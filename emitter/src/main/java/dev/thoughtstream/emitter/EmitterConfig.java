@@ -3,6 +3,7 @@ package dev.thoughtstream.emitter;
 import dev.thoughtstream.common.config.Config;
 import dev.thoughtstream.common.config.ConfigException;
 import dev.thoughtstream.common.config.RedisOutage;
+import dev.thoughtstream.common.config.StageDefaults;
 import dev.thoughtstream.common.config.TelegramSettings;
 import dev.thoughtstream.emitter.telegram.TelegramMessageSender.ParseMode;
 import java.time.Duration;
@@ -177,7 +178,7 @@ public record EmitterConfig(
     public record Consumer(String groupId, int maxBuffered) {
         public static Consumer from(Config config) {
             return new Consumer(
-                    config.string(EMITTER_GROUP_ID, "thoughtstream-emitter"),
+                    config.string(EMITTER_GROUP_ID, StageDefaults.EMITTER_GROUP_ID),
                     config.integer(EMITTER_MAX_BUFFERED, 1_000, 1, 1_000_000));
         }
     }

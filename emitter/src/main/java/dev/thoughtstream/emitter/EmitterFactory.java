@@ -6,11 +6,13 @@ import dev.thoughtstream.common.service.OwningService;
 import dev.thoughtstream.common.service.Service;
 import dev.thoughtstream.common.service.ServiceFactory;
 import dev.thoughtstream.emitter.consume.EmitterService;
+import dev.thoughtstream.emitter.telegram.MessageSenders;
 import dev.thoughtstream.emitter.telegram.TelegramClients;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import okhttp3.OkHttpClient;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.telegram.telegrambots.meta.generics.TelegramClient;
 
 /**
  * Builds the emitter: {@code chat.replies} → Telegram (+ {@code chat.delivered}). After a failure a supervisor
@@ -36,18 +38,21 @@ public final class EmitterFactory implements ServiceFactory {
         OkHttpClient http = TelegramClients.http();
         ScheduledThreadPoolExecutor scheduler = EmitterThreads.scheduler();
         try {
+            TelegramClient telegram = TelegramClients.create(emitter.telegram(), http);
             EmitterService service = new EmitterService(
                     emitter,
-                    infra.kafka(),
-                    TelegramClients.create(emitter.telegram(), http),
-                    infra.claims(),
-                    infra.subscribedActivity(),
-                    infra.metrics(),
-                    infra.clock(),
-                    scheduler,
-                    infra.redis(),
-                    infra.redisKeyPrefix(),
-                    infra.tracing().forService(name()));
+                    new EmitterService.Dependencies(
+                            infra.kafka(),
+                            MessageSenders.create(emitter, telegram, infra.metrics(), infra.clock()),
+                            telegram,
+                            infra.claims(),
+                            infra.subscribedActivity(),
+                            infra.metrics(),
+                            infra.clock(),
+                            scheduler,
+                            infra.redis(),
+                            infra.redisKeyPrefix(),
+                            infra.tracing().forService(name())));
             return OwningService.of(service, scheduler::shutdownNow, () -> TelegramClients.release(http));
         } catch (RuntimeException e) {
             scheduler.shutdownNow();

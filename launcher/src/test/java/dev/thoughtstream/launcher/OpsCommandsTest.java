@@ -15,7 +15,6 @@ import dev.thoughtstream.testkit.kafka.TestKafka;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
@@ -112,13 +111,19 @@ class OpsCommandsTest {
     }
 
     @Test
-    void theCommandsLookAtTheGroupsTheStagesUseByDefault() {
-        OpsSettings ops = OpsSettings.from(Config.of(Map.of("KAFKA_BOOTSTRAP_SERVERS", "localhost:9092")));
+    void withoutGroupVariablesTheCommandsLookAtTheGroupsTheStagesUse() {
+        // Given an environment that sets none of the group variables
+        Config config = Config.of(Map.of("KAFKA_BOOTSTRAP_SERVERS", "localhost:9092"));
 
-        assertEquals(ChunkerConfig.DEFAULT_APPLICATION_ID, ops.chunkerGroup());
-        assertEquals(LlmConfig.DEFAULT_GROUP_ID, ops.llmGroup());
-        assertEquals(EmitterConfig.Consumer.from(Config.of(Map.of())).groupId(), ops.emitterGroup());
-        assertEquals(ScaleConfig.DEFAULT_MODE.name().toLowerCase(Locale.ROOT), OpsSettings.DEFAULT_LLM_MODE);
+        // When the commands and the stages read it
+        OpsSettings ops = OpsSettings.from(config);
+        LlmConfig llm = LlmConfig.from(config);
+
+        // Then the commands look at the groups the stages join
+        assertEquals(ChunkerConfig.from(config).applicationId(), ops.chunkerGroup());
+        assertEquals(llm.groupId(), ops.llmGroup());
+        assertEquals(llm.scale().mode() != ScaleConfig.Mode.GROUP, ops.llmShare());
+        assertEquals(EmitterConfig.Consumer.from(config).groupId(), ops.emitterGroup());
     }
 
     @Test

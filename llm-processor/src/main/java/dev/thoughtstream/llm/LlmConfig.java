@@ -3,6 +3,7 @@ package dev.thoughtstream.llm;
 import dev.thoughtstream.common.config.Config;
 import dev.thoughtstream.common.config.ConfigException;
 import dev.thoughtstream.common.config.Secret;
+import dev.thoughtstream.common.config.StageDefaults;
 import dev.thoughtstream.common.telegram.TelegramLimits;
 import java.io.IOException;
 import java.net.URI;
@@ -56,7 +57,6 @@ public record LlmConfig(
     public static final String DEFAULT_OLLAMA_MODEL = "llama3.2";
     public static final String DEFAULT_OPENAI_MODEL = "gpt-4o-mini";
     public static final String SCRIPTED_MODEL = "scripted";
-    public static final String DEFAULT_GROUP_ID = "thoughtstream-llm";
     public static final String DEFAULT_APOLOGY = "Sorry, I can't answer right now. Please try again in a moment.";
     public static final String DEFAULT_SYSTEM_PROMPT = String.join(
             " ",
@@ -91,7 +91,7 @@ public record LlmConfig(
                 scripted,
                 replies,
                 retries,
-                config.string(GROUP_ID, DEFAULT_GROUP_ID),
+                config.string(GROUP_ID, StageDefaults.LLM_GROUP_ID),
                 ScaleConfig.from(config, replies.timeout()));
     }
 

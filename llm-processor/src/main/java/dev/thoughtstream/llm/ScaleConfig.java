@@ -4,6 +4,7 @@ import dev.thoughtstream.common.config.Config;
 import dev.thoughtstream.common.config.ConfigException;
 import dev.thoughtstream.common.config.Deprecations;
 import dev.thoughtstream.common.config.RedisOutage;
+import dev.thoughtstream.common.config.StageDefaults;
 import java.time.Duration;
 import java.util.Locale;
 import java.util.Objects;
@@ -39,12 +40,8 @@ public record ScaleConfig(
         int maxBuffered) {
 
     public static final String MODE = "LLM_MODE";
-    /**
-     * Group mode: under a real model's latency a share consumer takes its next batch only when the slowest thought of
-     * its batch is finished, and the broker assigns each partition to a few of the consumers only, so share mode
-     * fell behind a load that group mode keeps up with (docs/benchmarks.md).
-     */
-    public static final Mode DEFAULT_MODE = Mode.GROUP;
+    /** {@link StageDefaults#LLM_MODE} (group mode, and why), which the operators' commands read too. */
+    public static final Mode DEFAULT_MODE = Mode.valueOf(StageDefaults.LLM_MODE.toUpperCase(Locale.ROOT));
 
     public static final String MAX_IN_FLIGHT = "LLM_MAX_IN_FLIGHT";
     /** The former name of {@link #MAX_IN_FLIGHT}, still read (with a WARN) while deployments move over. */

@@ -3,6 +3,7 @@ package dev.thoughtstream.ops;
 import dev.thoughtstream.common.config.Config;
 import dev.thoughtstream.common.config.ConfigException;
 import dev.thoughtstream.common.config.KafkaSettings;
+import dev.thoughtstream.common.config.StageDefaults;
 import dev.thoughtstream.common.topic.Topics;
 import java.util.List;
 import java.util.Locale;
@@ -12,7 +13,7 @@ import java.util.regex.Pattern;
 /**
  * What the operators' commands read: the services' own variables, so that a command run with a service's environment
  * looks at that service's topics and groups. The group ids are read from the stages' variables with the stages'
- * defaults (a launcher test keeps these defaults equal to the stages' constants; ops depends on no stage).
+ * defaults ({@link StageDefaults}, which the stages use too; ops depends on no stage).
  *
  * @param kafka            the broker and the topic prefix, as every service reads them
  * @param chunkerGroup     {@code CHUNKER_APPLICATION_ID}: the Kafka Streams application's group
@@ -28,11 +29,6 @@ public record OpsSettings(
     public static final String LLM_GROUP_ID = "LLM_GROUP_ID";
     public static final String LLM_MODE = "LLM_MODE";
     public static final String EMITTER_GROUP_ID = "EMITTER_GROUP_ID";
-
-    public static final String DEFAULT_CHUNKER_APPLICATION_ID = "thoughtstream-chunker";
-    public static final String DEFAULT_LLM_GROUP_ID = "thoughtstream-llm";
-    public static final String DEFAULT_LLM_MODE = "group";
-    public static final String DEFAULT_EMITTER_GROUP_ID = "thoughtstream-emitter";
 
     /** Every variable the commands read besides the shared Kafka ones. */
     public static final List<String> GROUP_VARIABLES =
@@ -51,17 +47,17 @@ public record OpsSettings(
     /** @throws ConfigException naming the variable when one is missing or malformed */
     public static OpsSettings from(Config config) {
         KafkaSettings kafka = KafkaSettings.from(config);
-        String mode = config.string(LLM_MODE, DEFAULT_LLM_MODE).toLowerCase(Locale.ROOT);
+        String mode = config.string(LLM_MODE, StageDefaults.LLM_MODE).toLowerCase(Locale.ROOT);
         if (!mode.equals("share") && !mode.equals("group") && !mode.equals("auto")) {
             throw new ConfigException(LLM_MODE, "expected one of share | group | auto but was '" + mode + "'");
         }
         return new OpsSettings(
                 kafka,
-                groupId(config, CHUNKER_APPLICATION_ID, DEFAULT_CHUNKER_APPLICATION_ID),
-                groupId(config, LLM_GROUP_ID, DEFAULT_LLM_GROUP_ID),
+                groupId(config, CHUNKER_APPLICATION_ID, StageDefaults.CHUNKER_APPLICATION_ID),
+                groupId(config, LLM_GROUP_ID, StageDefaults.LLM_GROUP_ID),
                 // auto is share wherever the broker supports share groups; where it does not, lag says so.
                 !mode.equals("group"),
-                groupId(config, EMITTER_GROUP_ID, DEFAULT_EMITTER_GROUP_ID));
+                groupId(config, EMITTER_GROUP_ID, StageDefaults.EMITTER_GROUP_ID));
     }
 
     private static String groupId(Config config, String name, String defaultValue) {

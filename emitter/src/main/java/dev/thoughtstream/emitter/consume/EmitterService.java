@@ -117,126 +117,22 @@ public final class EmitterService implements Service {
     private boolean closed;
 
     /**
-     * An emitter without Redis for the flood limits: it keeps to its share of the bot's group and global limits
-     * ({@code EMITTER_LIMIT_INSTANCES}). Messages go out through {@link MessageSenders} (Telegram, or nothing in
-     * dry-run), waits run on {@code scheduler} (owned by the caller, shut down after {@link #close()}).
-     */
-    public EmitterService(
-            EmitterConfig config,
-            KafkaSettings kafka,
-            TelegramClient telegram,
-            ClaimStore claims,
-            ChatActivity activity,
-            Metrics metrics,
-            Clock clock,
-            ScheduledExecutorService scheduler) {
-        this(config, kafka, telegram, claims, activity, metrics, clock, scheduler, Optional.empty(), "");
-    }
-
-    /**
-     * The emitter as {@link Main} and devstack run it: as above, with the bot's group and global flood limits shared
-     * by every instance through {@code limitsRedis} (under {@code redisKeyPrefix}) when it is there.
-     */
-    public EmitterService(
-            EmitterConfig config,
-            KafkaSettings kafka,
-            TelegramClient telegram,
-            ClaimStore claims,
-            ChatActivity activity,
-            Metrics metrics,
-            Clock clock,
-            ScheduledExecutorService scheduler,
-            Optional<? extends UnifiedJedis> limitsRedis,
-            String redisKeyPrefix) {
-        this(
-                config,
-                kafka,
-                telegram,
-                claims,
-                activity,
-                metrics,
-                clock,
-                scheduler,
-                limitsRedis,
-                redisKeyPrefix,
-                StageTracer.noop());
-    }
-
-    /** As above, each part's delivery traced by {@code tracer} (a span per part, one per Telegram send). */
-    public EmitterService(
-            EmitterConfig config,
-            KafkaSettings kafka,
-            TelegramClient telegram,
-            ClaimStore claims,
-            ChatActivity activity,
-            Metrics metrics,
-            Clock clock,
-            ScheduledExecutorService scheduler,
-            Optional<? extends UnifiedJedis> limitsRedis,
-            String redisKeyPrefix,
-            StageTracer tracer) {
-        this(
-                config,
-                kafka,
-                MessageSenders.create(config, telegram, metrics, clock),
-                telegram,
-                claims,
-                activity,
-                metrics,
-                clock,
-                scheduler,
-                limitsRedis,
-                redisKeyPrefix,
-                tracer);
-    }
-
-    EmitterService(
-            EmitterConfig config,
-            KafkaSettings kafka,
-            MessageSender sender,
-            TelegramClient commandsClient,
-            ClaimStore claims,
-            ChatActivity activity,
-            Metrics metrics,
-            Clock clock,
-            ScheduledExecutorService scheduler) {
-        this(config, kafka, sender, commandsClient, claims, activity, metrics, clock, scheduler, Optional.empty(), "");
-    }
-
-    /**
-     * @param sender         how messages and typing actions leave
+     * What the emitter works with, all owned by the caller.
+     *
+     * @param kafka          the brokers and topic prefix
+     * @param sender         how messages and typing actions leave ({@link MessageSenders#create}: Telegram, or nothing
+     *                       in dry run)
      * @param commandsClient the client that registers the command list ({@code setMyCommands})
-     * @param limitsRedis    where the bot's group and global flood limits are shared; empty: this instance's share
+     * @param claims         the per-part claims that keep a redelivered part from reaching the person twice
+     * @param activity       the staleness signal: a newer message from the person drops the parts still waiting
+     * @param metrics        where the emitter's and its Kafka clients' metrics go
+     * @param scheduler      where the waits run (shut down by the caller after {@link #close()})
+     * @param limitsRedis    where the bot's group and global flood limits are shared by every instance (under
+     *                       {@code redisKeyPrefix}); empty: this instance keeps to its share of them
+     *                       ({@code EMITTER_LIMIT_INSTANCES})
+     * @param tracer         traces each part's delivery (a span per part, one per Telegram send)
      */
-    EmitterService(
-            EmitterConfig config,
-            KafkaSettings kafka,
-            MessageSender sender,
-            TelegramClient commandsClient,
-            ClaimStore claims,
-            ChatActivity activity,
-            Metrics metrics,
-            Clock clock,
-            ScheduledExecutorService scheduler,
-            Optional<? extends UnifiedJedis> limitsRedis,
-            String redisKeyPrefix) {
-        this(
-                config,
-                kafka,
-                sender,
-                commandsClient,
-                claims,
-                activity,
-                metrics,
-                clock,
-                scheduler,
-                limitsRedis,
-                redisKeyPrefix,
-                StageTracer.noop());
-    }
-
-    EmitterService(
-            EmitterConfig config,
+    public record Dependencies(
             KafkaSettings kafka,
             MessageSender sender,
             TelegramClient commandsClient,
@@ -248,15 +144,42 @@ public final class EmitterService implements Service {
             Optional<? extends UnifiedJedis> limitsRedis,
             String redisKeyPrefix,
             StageTracer tracer) {
-        this.tracer = Objects.requireNonNull(tracer, "tracer");
+        public Dependencies {
+            Objects.requireNonNull(kafka, "kafka");
+            Objects.requireNonNull(sender, "sender");
+            Objects.requireNonNull(commandsClient, "commandsClient");
+            Objects.requireNonNull(claims, "claims");
+            Objects.requireNonNull(activity, "activity");
+            Objects.requireNonNull(metrics, "metrics");
+            Objects.requireNonNull(clock, "clock");
+            Objects.requireNonNull(scheduler, "scheduler");
+            Objects.requireNonNull(limitsRedis, "limitsRedis: Optional.empty() keeps to this instance's share");
+            Objects.requireNonNull(redisKeyPrefix, "redisKeyPrefix");
+            Objects.requireNonNull(tracer, "tracer: StageTracer.noop() traces nothing");
+        }
+    }
+
+    /** The emitter as {@link Main}, devstack and the tests run it. */
+    public EmitterService(EmitterConfig config, Dependencies dependencies) {
+        KafkaSettings kafka = dependencies.kafka();
+        MessageSender sender = dependencies.sender();
+        ClaimStore claims = dependencies.claims();
+        ChatActivity activity = dependencies.activity();
+        Metrics metrics = dependencies.metrics();
+        Clock clock = dependencies.clock();
+        ScheduledExecutorService scheduler = dependencies.scheduler();
+        Optional<? extends UnifiedJedis> limitsRedis = dependencies.limitsRedis();
+        String redisKeyPrefix = dependencies.redisKeyPrefix();
+        StageTracer tracer = dependencies.tracer();
+        this.tracer = tracer;
         this.config = Objects.requireNonNull(config, "config");
-        this.kafka = Objects.requireNonNull(kafka, "kafka");
+        this.kafka = kafka;
         this.topics = Topics.withPrefix(kafka.topicPrefix());
-        this.commandsClient = Objects.requireNonNull(commandsClient, "commandsClient");
-        this.activity = Objects.requireNonNull(activity, "activity");
+        this.commandsClient = dependencies.commandsClient();
+        this.activity = activity;
         this.metrics = new EmitterMetrics(metrics);
         this.registry = metrics;
-        this.clock = Objects.requireNonNull(clock, "clock");
+        this.clock = clock;
         String instanceId = "emitter-" + UUID.randomUUID().toString().substring(0, 8);
         int threads = config.sending().threads();
         this.workers = new ThreadPoolExecutor(

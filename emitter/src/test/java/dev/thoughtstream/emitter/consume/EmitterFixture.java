@@ -212,17 +212,18 @@ public final class EmitterFixture implements AutoCloseable {
             }
             EmitterService service = new EmitterService(
                     config,
-                    KafkaSettings.from(all),
-                    sender.apply(MessageSenders.create(config, telegram, metrics, clock)),
-                    telegram,
-                    claimStore,
-                    chatActivity,
-                    metrics,
-                    clock,
-                    timers,
-                    limitsRedis,
-                    keyPrefix,
-                    tracer);
+                    new EmitterService.Dependencies(
+                            KafkaSettings.from(all),
+                            sender.apply(MessageSenders.create(config, telegram, metrics, clock)),
+                            telegram,
+                            claimStore,
+                            chatActivity,
+                            metrics,
+                            clock,
+                            timers,
+                            limitsRedis,
+                            keyPrefix,
+                            tracer));
             closers.push(service);
             service.start();
             return service;
