@@ -4,6 +4,7 @@ import dev.thoughtstream.common.config.KafkaSettings;
 import dev.thoughtstream.common.event.ReplyPart;
 import dev.thoughtstream.common.event.StoredUpdate;
 import dev.thoughtstream.common.metrics.Metrics;
+import dev.thoughtstream.common.serde.SerdeWarmUp;
 import dev.thoughtstream.common.topic.Topic;
 import dev.thoughtstream.common.topic.Topics;
 import java.time.Duration;
@@ -51,6 +52,15 @@ public final class IngestProducers {
         }
         producers.bindings.add(metrics.bindKafka(producers.updates));
         producers.bindings.add(metrics.bindKafka(producers.notices));
+        try {
+            // Fetched now, so that the first batch after the start never waits for the topics' metadata.
+            producers.updates.partitionsFor(topics.updates().name());
+            producers.notices.partitionsFor(topics.replies().name());
+            SerdeWarmUp.warmUp(topics.updates(), topics.replies());
+        } catch (RuntimeException e) {
+            producers.close(Duration.ZERO, Duration.ZERO);
+            throw e;
+        }
         return producers;
     }
 
