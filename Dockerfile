@@ -21,12 +21,12 @@ RUN --mount=type=cache,target=/root/.m2 \
 
 FROM ${JRE_IMAGE}
 # A fixed non-root user; uid 10001 stays clear of the `ubuntu` user (1000) the base image already has. Its home
-# holds the chunker's state directory, so a named volume mounted there starts out owned by this user (Docker copies
-# the image directory's ownership into a new, empty named volume).
+# holds the chunker's state directory and the emulator's chats, so a named volume mounted there starts out owned by
+# this user (Docker copies the image directory's ownership into a new, empty named volume).
 RUN groupadd --system --gid 10001 thoughtstream \
     && useradd --system --uid 10001 --gid thoughtstream --home-dir /var/lib/thoughtstream \
         --shell /usr/sbin/nologin thoughtstream \
-    && mkdir -p /var/lib/thoughtstream/chunker-state \
+    && mkdir -p /var/lib/thoughtstream/chunker-state /var/lib/thoughtstream/emulator \
     && chown -R thoughtstream:thoughtstream /var/lib/thoughtstream
 
 # The distribution as the launcher module builds it: thoughtstream.jar with its dependencies in lib/ beside it (the

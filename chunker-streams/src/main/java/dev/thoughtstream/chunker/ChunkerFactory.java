@@ -31,6 +31,11 @@ public final class ChunkerFactory implements ServiceFactory {
     public Service create(Config config, Infra infra) {
         ChunkerConfig chunker = ChunkerConfig.from(config);
         LOG.info("chunker: {}; {}", chunker, infra.kafka());
-        return new ChunkerService(chunker, infra.kafka(), infra.clock(), infra.metrics());
+        return new ChunkerService(
+                chunker,
+                infra.kafka(),
+                infra.clock(),
+                infra.metrics(),
+                infra.tracing().forService(name()));
     }
 }

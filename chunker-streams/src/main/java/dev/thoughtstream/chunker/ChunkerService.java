@@ -8,10 +8,12 @@ import dev.thoughtstream.common.metrics.Metrics;
 import dev.thoughtstream.common.serde.SerdeWarmUp;
 import dev.thoughtstream.common.service.Service;
 import dev.thoughtstream.common.topic.Topics;
+import dev.thoughtstream.common.tracing.StageTracer;
 import io.micrometer.core.instrument.binder.kafka.KafkaStreamsMetrics;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.EnumSet;
+import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
@@ -82,6 +84,11 @@ public final class ChunkerService implements Service {
 
     /** @param metrics where thoughts, emission lateness and dead letters are counted for {@code /metrics} */
     public ChunkerService(ChunkerConfig config, KafkaSettings kafka, Clock clock, Metrics metrics) {
+        this(config, kafka, clock, metrics, StageTracer.noop());
+    }
+
+    /** As above, continuing the traces of the updates in the thoughts ({@code tracer}). */
+    public ChunkerService(ChunkerConfig config, KafkaSettings kafka, Clock clock, Metrics metrics, StageTracer tracer) {
         this.config = Objects.requireNonNull(config, "config");
         ChunkerMetrics chunkerMetrics = new ChunkerMetrics(metrics);
         this.deadLetters = new DeadLetterCounter(chunkerMetrics);
@@ -91,8 +98,8 @@ public final class ChunkerService implements Service {
         Properties props = ChunkerTopology.streamsProperties(config, kafka);
         props.put(DeadLetterCounter.CONFIG, deadLetters);
         props.put(DeadLetteringHandler.CLOCK_CONFIG, clock);
-        this.streams =
-                new KafkaStreams(ChunkerTopology.buildTopology(config, topics, chunkerMetrics, () -> fence), props);
+        this.streams = new KafkaStreams(
+                ChunkerTopology.buildTopology(config, topics, chunkerMetrics, () -> fence, tracer), props);
         this.metrics = metrics;
         this.onClose =
                 isStaticMember(props) ? GroupMembershipOperation.REMAIN_IN_GROUP : GroupMembershipOperation.LEAVE_GROUP;
@@ -134,7 +141,8 @@ public final class ChunkerService implements Service {
         // Before the streams start, so that the first update after the start does not wait for Jackson.
         SerdeWarmUp.warmUp(topics.updates(), topics.thoughts(), topics.delivered());
         streams.start();
-        streamsMetrics = metrics.bind(new KafkaStreamsMetrics(streams));
+        streamsMetrics = metrics.bindRefreshing(
+                (scheduler, every) -> new KafkaStreamsMetrics(streams, List.of(), scheduler, every));
     }
 
     public KafkaStreams.State state() {

@@ -9,6 +9,7 @@ import dev.thoughtstream.chunker.thought.ThoughtBufferProcessor;
 import dev.thoughtstream.common.config.KafkaSettings;
 import dev.thoughtstream.common.serde.JsonSerde;
 import dev.thoughtstream.common.topic.Topics;
+import dev.thoughtstream.common.tracing.StageTracer;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Objects;
@@ -76,7 +77,18 @@ public final class ChunkerTopology {
      */
     public static Topology buildTopology(
             ChunkerConfig config, Topics topics, ChunkerMetrics metrics, Supplier<ReprocessFence> fence) {
+        return buildTopology(config, topics, metrics, fence, StageTracer.noop());
+    }
+
+    /** As above, continuing each thought's trace from its first message's ({@code tracer}; no I/O either). */
+    public static Topology buildTopology(
+            ChunkerConfig config,
+            Topics topics,
+            ChunkerMetrics metrics,
+            Supplier<ReprocessFence> fence,
+            StageTracer tracer) {
         Objects.requireNonNull(config, "config");
+        Objects.requireNonNull(tracer, "tracer");
         Objects.requireNonNull(fence, "fence");
         Objects.requireNonNull(topics, "topics");
         Topology topology = new Topology();
@@ -90,7 +102,8 @@ public final class ChunkerTopology {
                 topics.delivered().keySerde().deserializer(),
                 topics.delivered().valueSerde().deserializer(),
                 topics.delivered().name());
-        topology.addProcessor(THOUGHT_BUFFER, () -> new ThoughtBufferProcessor(config, metrics, fence), UPDATES_SOURCE);
+        topology.addProcessor(
+                THOUGHT_BUFFER, () -> new ThoughtBufferProcessor(config, metrics, fence, tracer), UPDATES_SOURCE);
         topology.addProcessor(DELIVERY_CONTEXT, () -> new DeliveryContextProcessor(config.context()), DELIVERED_SOURCE);
         topology.addStateStore(openThoughtsStore(), THOUGHT_BUFFER);
         topology.addStateStore(deadlineIndexStore(), THOUGHT_BUFFER);

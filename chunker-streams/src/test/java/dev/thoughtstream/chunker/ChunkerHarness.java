@@ -14,6 +14,7 @@ import dev.thoughtstream.common.event.Thought;
 import dev.thoughtstream.common.metrics.Metrics;
 import dev.thoughtstream.common.serde.Json;
 import dev.thoughtstream.common.topic.Topics;
+import dev.thoughtstream.common.tracing.StageTracer;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
@@ -64,6 +65,15 @@ final class ChunkerHarness implements AutoCloseable {
 
     private ChunkerHarness(
             Path stateDir, Map<String, String> overrides, Map<String, String> streamsOverrides, ReprocessFence fence) {
+        this(stateDir, overrides, streamsOverrides, fence, StageTracer.noop());
+    }
+
+    private ChunkerHarness(
+            Path stateDir,
+            Map<String, String> overrides,
+            Map<String, String> streamsOverrides,
+            ReprocessFence fence,
+            StageTracer tracer) {
         Map<String, String> env = new HashMap<>();
         env.put(KafkaSettings.BOOTSTRAP, "never-contacted:9092");
         env.put("TOPIC_PREFIX", PREFIX);
@@ -76,7 +86,7 @@ final class ChunkerHarness implements AutoCloseable {
         props.put(DeadLetteringHandler.CLOCK_CONFIG, Clock.fixed(deadLetterClockTime, ZoneOffset.UTC));
         props.putAll(streamsOverrides);
         driver = new TopologyTestDriver(
-                ChunkerTopology.buildTopology(config, topics, chunkerMetrics, () -> fence), props, START);
+                ChunkerTopology.buildTopology(config, topics, chunkerMetrics, () -> fence, tracer), props, START);
         updates = driver.createInputTopic(
                 topics.updates().name(),
                 topics.updates().keySerde().serializer(),
@@ -108,6 +118,11 @@ final class ChunkerHarness implements AutoCloseable {
     /** A chunker rebuilt after a reprocess: input below {@code fence} is processed for its state only. */
     static ChunkerHarness startFenced(Path stateDir, ReprocessFence fence) {
         return new ChunkerHarness(stateDir, Map.of(), Map.of(), fence);
+    }
+
+    /** A chunker continuing the updates' traces with {@code tracer}. */
+    static ChunkerHarness startTraced(Path stateDir, StageTracer tracer) {
+        return new ChunkerHarness(stateDir, Map.of(), Map.of(), ReprocessFence.NONE, tracer);
     }
 
     static ChunkerHarness start(Path stateDir, Map<String, String> overrides) {

@@ -10,6 +10,8 @@ import dev.thoughtstream.common.metrics.Metrics;
 import dev.thoughtstream.common.service.Infra;
 import dev.thoughtstream.common.service.Service;
 import dev.thoughtstream.common.service.ServiceFactory;
+import dev.thoughtstream.common.tracing.Tracing;
+import dev.thoughtstream.common.tracing.TracingSettings;
 import dev.thoughtstream.emitter.EmitterFactory;
 import dev.thoughtstream.ingest.IngestFactory;
 import dev.thoughtstream.llm.LlmProcessorFactory;
@@ -66,9 +68,17 @@ public final class DevStack implements AutoCloseable {
 
     /** Starts everything; on failure, stops what was already started and rethrows. */
     public static DevStack start(Config config) {
+        return start(config, null);
+    }
+
+    /**
+     * As {@link #start(Config)}, the four services' spans going to {@code tracing} (closed with the stack) instead of
+     * where {@code OTEL_EXPORTER_OTLP_ENDPOINT} says: how a test looks at one thought's whole trace.
+     */
+    public static DevStack start(Config config, Tracing tracing) {
         DevStack stack = new DevStack();
         try {
-            stack.startAll(config);
+            stack.startAll(config, tracing);
             return stack;
         } catch (RuntimeException e) {
             stack.close();
@@ -76,7 +86,7 @@ public final class DevStack implements AutoCloseable {
         }
     }
 
-    private void startAll(Config base) {
+    private void startAll(Config base, Tracing tracing) {
         DevStackConfig dev = DevStackConfig.from(base);
         Clock clock = Clock.systemUTC();
 
@@ -97,11 +107,12 @@ public final class DevStack implements AutoCloseable {
                     "TG_BOT_TOKEN is set: talking to {} instead of the emulator",
                     base.string(TelegramSettings.API_URL, TelegramSettings.DEFAULT_API_URL));
         } else {
-            // The pipeline's state survives a restart but the emulator's does not: start its ids above any it
-            // could have handed out before, as Telegram never reuses one.
+            // The chats are kept beside the pipeline's state, which remembers them; ids start above any handed out
+            // before even if the emulator's directory was deleted, as Telegram never reuses one.
             emulator = TelegramEmulator.builder()
                     .port(dev.emulatorPort())
                     .botToken(DevStackConfig.OFFLINE_TOKEN)
+                    .stateDirectory(dev.dataDir().resolve("emulator"))
                     .idsAbovePreviousRuns(clock)
                     .build()
                     .start();
@@ -119,6 +130,8 @@ public final class DevStack implements AutoCloseable {
         // One Infra for the four services: the same claims, staleness signal, metrics and endpoint.
         Infra.Builder shared =
                 Infra.builder(KafkaSettings.from(config)).metrics(metrics).clock(clock);
+        // Each service gets its own service.name in the trace viewer, as a deployment's do.
+        shared.tracing(tracing != null ? tracing : Tracing.from(TracingSettings.from(config), Optional.empty()));
         if (redis.isPresent()) {
             shared.redis(redis.get());
         } else {
@@ -127,7 +140,6 @@ public final class DevStack implements AutoCloseable {
         infra = shared.build();
         closers.push(infra::close);
         endpoints = DevStackHttp.serve(config, infra).orElse(null);
-        llmDescription = LlmProcessorFactory.describe(config);
 
         // Built first, all of them, so a bad setting stops devstack before any service starts.
         List<Service> services = new ArrayList<>();
@@ -143,10 +155,12 @@ public final class DevStack implements AutoCloseable {
             service.start();
             awaitReady(service);
         }
+        // Once started: with what the llm-processor's provider probe found (unreachable, model missing, ...).
+        llmDescription = LlmProcessorFactory.describe(config, services);
     }
 
     /** Downstream first: emitter, llm-processor, chunker, then ingest. */
-    private static final List<ServiceFactory> FACTORIES =
+    static final List<ServiceFactory> FACTORIES =
             List.of(new EmitterFactory(), new LlmProcessorFactory(), new ChunkerFactory(), new IngestFactory());
 
     private static void awaitReady(Service service) {
@@ -187,7 +201,7 @@ public final class DevStack implements AutoCloseable {
     }
 
     /** A laptop demo should feel like a person typing; every one of these can be overridden. */
-    private static Map<String, String> devDefaults() {
+    static Map<String, String> devDefaults() {
         return Map.of(
                 "LLM_PROVIDER", "scripted",
                 "SCRIPTED_LATENCY_MS", "400",

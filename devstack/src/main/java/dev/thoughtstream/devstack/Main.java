@@ -1,6 +1,7 @@
 package dev.thoughtstream.devstack;
 
 import dev.thoughtstream.common.config.Config;
+import dev.thoughtstream.common.config.ConfigCheck;
 import dev.thoughtstream.common.config.ConfigException;
 import dev.thoughtstream.common.service.ServiceRunner;
 import org.slf4j.Logger;
@@ -20,11 +21,21 @@ public final class Main {
     }
 
     /**
-     * Starts devstack, prints the ready line and waits until a signal stops it.
+     * Checks every variable of devstack and its services, then starts devstack, prints the ready line and waits until
+     * a signal stops it. A bad variable stops it before anything starts, with every bad one named.
      *
      * @return the exit code: 2 invalid configuration, 1 could not start, 0 stopped by a signal
      */
     public static int run(Config config) {
+        DevStackCheck.Outcome outcome = DevStackCheck.checkAll(config);
+        outcome.typos()
+                .forEach((name, known) -> System.err.println(
+                        "warning: " + name + " is set but nothing reads it; did you mean " + known + "?"));
+        ConfigCheck check = outcome.check();
+        if (!check.passed()) {
+            System.err.println(check.report());
+            return ServiceRunner.EXIT_CONFIG;
+        }
         DevStack stack;
         try {
             stack = DevStack.start(config);
@@ -35,14 +46,7 @@ public final class Main {
             LOG.error("devstack failed to start", e);
             return ServiceRunner.EXIT_FAILED;
         }
-        Runtime.getRuntime()
-                .addShutdownHook(new Thread(
-                        () -> {
-                            System.out.println("thoughtstream stopping...");
-                            stack.close();
-                            System.out.println("thoughtstream stopped");
-                        },
-                        "devstack-shutdown"));
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> stop(stack), "devstack-shutdown"));
         System.out.println(stack.readyLine());
         try {
             stack.awaitStopped();
@@ -51,4 +55,18 @@ public final class Main {
         }
         return 0;
     }
+
+    /**
+     * Ctrl-C's whole output: {@value #STOPPED_LINE} and how long it took, one line once everything has stopped
+     * (services first, then the emulator, Redis and the broker); anything else printed meanwhile is a warning.
+     */
+    static void stop(DevStack stack) {
+        long started = System.nanoTime();
+        QuietStop.hideLifecycleLines();
+        stack.close();
+        System.out.println(STOPPED_LINE + " in " + (System.nanoTime() - started) / 1_000_000 + " ms");
+    }
+
+    /** How the one line a stop prints begins. */
+    public static final String STOPPED_LINE = "thoughtstream stopped";
 }

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.thoughtstream.common.config.Config;
+import dev.thoughtstream.llm.model.ScriptedAnswers;
 import dev.thoughtstream.testkit.Await;
 import dev.thoughtstream.testkit.telegram.TelegramEmulator;
 import java.io.IOException;
@@ -14,6 +15,7 @@ import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -43,6 +45,7 @@ class DevStackTest {
     @Test
     void withNothingConfiguredItRunsEverythingItselfAndAnswersInTheWebChatAcrossARestart(@TempDir Path dataDir)
             throws Exception {
+        int answered;
         // Given devstack started with no broker, Redis, bot token or model configured
         try (DevStack stack = DevStack.start(offline(dataDir))) {
             String webChat = stack.webChatUrl().orElseThrow();
@@ -59,21 +62,28 @@ class DevStackTest {
             // When a person writes in the web chat, the scripted model answers through the pipeline
             say(webChat, 7, "hi, is anyone there?");
             TelegramEmulator emulator = stack.emulator().orElseThrow();
-            Await.until("the bot's answer", TIMEOUT, () -> !emulator.botTexts(7).isEmpty());
+            // (the scripted model's answer, a bubble per paragraph)
+            List<String> answer =
+                    List.of(ScriptedAnswers.answerTo("hi, is anyone there?").split("\n\n"));
+            Await.until("the bot's answer", TIMEOUT, () -> emulator.botTexts(7).equals(answer));
+            answered = answer.size();
         }
         assertTrue(Files.isDirectory(dataDir.resolve("kafka")), "the broker keeps its data");
+        assertTrue(Files.isDirectory(dataDir.resolve("emulator")), "the emulator keeps its chats");
 
-        // When devstack is started again on the same data (the emulator starts afresh; the pipeline does not)
+        // When devstack is started again on the same data
         try (DevStack again = DevStack.start(offline(dataDir))) {
-            String webChat = again.webChatUrl().orElseThrow();
-            say(webChat, 7, "I'm back");
-
-            // Then the same chat is answered again: new message ids are above the ones the pipeline has seen
+            // Then the web chat still shows the conversation the bot remembers
             TelegramEmulator emulator = again.emulator().orElseThrow();
+            assertEquals("hi, is anyone there?", emulator.transcript(7).get(0).text());
+            assertEquals(answered, emulator.botTexts(7).size());
+
+            // And the same chat is answered again: new message ids are above the ones the pipeline has seen
+            say(again.webChatUrl().orElseThrow(), 7, "I'm back");
             Await.until(
                     "an answer after the restart",
                     TIMEOUT,
-                    () -> !emulator.botTexts(7).isEmpty());
+                    () -> emulator.botTexts(7).size() > answered);
         }
     }
 

@@ -46,7 +46,8 @@ public final class EmitterFactory implements ServiceFactory {
                     infra.clock(),
                     scheduler,
                     infra.redis(),
-                    infra.redisKeyPrefix());
+                    infra.redisKeyPrefix(),
+                    infra.tracing().forService(name()));
             return OwningService.of(service, scheduler::shutdownNow, () -> TelegramClients.release(http));
         } catch (RuntimeException e) {
             scheduler.shutdownNow();

@@ -14,6 +14,7 @@ public final class EmitterMetrics {
     private final Map<Delivery.Outcome, Metrics.Counter> parts = new EnumMap<>(Delivery.Outcome.class);
     private final Metrics.Counter staleDrops;
     private final Metrics.Timer firstPartDelay;
+    private final Metrics.Timer firstBubbleWait;
     private final Metrics.Counter redisErrors;
     private final Metrics.Counter sentWithoutClaim;
     private final Metrics.Counter deadLetters;
@@ -36,6 +37,10 @@ public final class EmitterMetrics {
         firstPartDelay = metrics.timer(
                 "emitter_first_part_delay_seconds",
                 "from a reply's first part being produced to its message being sent (typing delay included)");
+        firstBubbleWait = metrics.timer(
+                "emitter_first_bubble_wait_seconds",
+                "the person's whole wait for a reply to a thought: from their last message to it (Telegram's date, "
+                        + "whole seconds) to the reply's first message sent");
         redisErrors = metrics.counter(
                 "emitter_redis_errors_total",
                 "failed Redis calls (claims, outcome records, staleness checks); the emitter went on per its mode");
@@ -102,6 +107,11 @@ public final class EmitterMetrics {
 
     public void firstPartDelay(Duration delay) {
         firstPartDelay.record(delay.isNegative() ? Duration.ZERO : delay);
+    }
+
+    /** A thought's reply opened: {@code wait} since the person last wrote to it (negative, from clock skew: 0). */
+    public void firstBubbleWait(Duration wait) {
+        firstBubbleWait.record(wait.isNegative() ? Duration.ZERO : wait);
     }
 
     public void redisError() {

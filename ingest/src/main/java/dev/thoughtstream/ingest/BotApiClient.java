@@ -174,6 +174,24 @@ public final class BotApiClient {
         }
     }
 
+    /**
+     * How many updates Telegram holds for the bot: getWebhookInfo's {@code pending_update_count}, once, without
+     * retrying. The Bot API answers getWebhookInfo in polling mode too ("If the bot is using getUpdates, will return
+     * an object with the url field empty", Bot API docs, getWebhookInfo), and the count is the size of the bot's
+     * update queue (tdlib/telegram-bot-api, Client.cpp, {@code Client::get_pending_update_count}): every update not
+     * yet confirmed by a getUpdates offset, those handed out but unconfirmed included.
+     *
+     * @throws IllegalStateException when Telegram cannot be reached, refuses, or answers without the count
+     */
+    public long pendingUpdateCount() {
+        JsonNode info = call("getWebhookInfo", mapper.createObjectNode());
+        JsonNode count = info.path("pending_update_count");
+        if (!count.canConvertToLong()) {
+            throw new IllegalStateException("getWebhookInfo answered without a pending_update_count", null);
+        }
+        return count.asLong();
+    }
+
     /** Stops webhook delivery; pending updates stay with Telegram for the next webhook or poller. */
     public void deleteWebhook() {
         ObjectNode body = mapper.createObjectNode();

@@ -6,6 +6,7 @@ import dev.thoughtstream.common.redis.ClaimStore;
 import dev.thoughtstream.common.service.Infra;
 import dev.thoughtstream.common.service.Service;
 import dev.thoughtstream.common.service.ServiceFactory;
+import dev.thoughtstream.common.tracing.StageTracer;
 import dev.thoughtstream.ingest.intake.InMemoryFloodWindow;
 import dev.thoughtstream.ingest.intake.IntakeRules;
 import dev.thoughtstream.ingest.intake.UpdateJudge;
@@ -48,6 +49,7 @@ public final class IngestFactory implements ServiceFactory {
                 HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
         Optional<RedisClient> redis = infra.redis();
         Metrics metrics = infra.metrics();
+        StageTracer tracer = infra.tracing().forService(name());
         IntakeRules rules = redis.isPresent()
                 ? IntakeSetup.rules(ingest, claims, redis.get(), infra.redisKeyPrefix(), metrics, botApi, infra.clock())
                 : IntakeSetup.rules(ingest, claims, new InMemoryFloodWindow(), metrics, botApi, infra.clock());
@@ -62,7 +64,8 @@ public final class IngestFactory implements ServiceFactory {
                             activity,
                             metrics,
                             new BotApiClient(ingest.telegram(), botApi),
-                            infra.clock()));
+                            infra.clock(),
+                            tracer));
         }
         PollerLease lease = PollerLease.none();
         if (redis.isPresent()) {
@@ -78,6 +81,7 @@ public final class IngestFactory implements ServiceFactory {
             LOG.warn("*** IN-MEMORY fallback: ingest polls WITHOUT a poller lease; run only one devstack per bot ***");
         }
         return new IngestService(
-                ingest, new IngestService.Dependencies(infra.kafka(), judge, activity, lease, metrics, infra.clock()));
+                ingest,
+                new IngestService.Dependencies(infra.kafka(), judge, activity, lease, metrics, infra.clock(), tracer));
     }
 }

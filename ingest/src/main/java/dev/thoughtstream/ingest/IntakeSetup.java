@@ -68,7 +68,15 @@ public final class IntakeSetup {
             botId = me.id();
             LOG.info("the bot is @{} (id {}), from getMe", username, me.id());
         }
-        return IntakeRules.create(access, botId, username, claims, window, metrics, clock);
+        return IntakeRules.create(
+                access,
+                botId,
+                username,
+                claims,
+                window,
+                metrics,
+                clock,
+                config.telegram().apiUrl());
     }
 
     /** The judge of {@code rules}: dedup in {@code claims} under the bot's prefix, for {@code INGEST_DEDUP_TTL_MS}. */

@@ -2,6 +2,7 @@ package dev.thoughtstream.launcher;
 
 import dev.thoughtstream.common.config.Config;
 import java.util.concurrent.Callable;
+import java.util.function.Supplier;
 import picocli.CommandLine.Command;
 
 /** devstack: the whole pipeline in this JVM, with a broker, Redis and the Telegram emulator when none is given. */
@@ -16,8 +17,14 @@ import picocli.CommandLine.Command;
                     + "instead of the local stand-in. Ctrl-C stops it."
         })
 final class DevstackCommand implements Callable<Integer> {
+    private final Supplier<Config> config;
+
+    DevstackCommand(Supplier<Config> config) {
+        this.config = config;
+    }
+
     @Override
     public Integer call() {
-        return dev.thoughtstream.devstack.Main.run(Config.load());
+        return dev.thoughtstream.devstack.Main.run(config.get());
     }
 }

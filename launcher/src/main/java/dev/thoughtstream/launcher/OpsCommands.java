@@ -1,7 +1,8 @@
 package dev.thoughtstream.launcher;
 
 import dev.thoughtstream.common.config.Config;
-import dev.thoughtstream.common.config.ConfigException;
+import dev.thoughtstream.common.config.ConfigCheck;
+import dev.thoughtstream.common.logging.LogSettings;
 import dev.thoughtstream.ops.OpsException;
 import dev.thoughtstream.ops.OpsSettings;
 import dev.thoughtstream.ops.Text;
@@ -92,13 +93,13 @@ final class OpsCommands {
 
         @Override
         public final Integer call() {
-            OpsSettings settings;
-            try {
-                settings = OpsSettings.from(config.get());
-            } catch (ConfigException e) {
-                err().println("invalid configuration: " + e.getMessage());
+            Config given = config.get();
+            ConfigCheck check = ConfigCheck.of(given).check(LogSettings::from).check(OpsSettings::from);
+            if (!check.passed()) {
+                err().println(check.report());
                 return EXIT_CONFIG;
             }
+            OpsSettings settings = OpsSettings.from(given);
             try {
                 run(settings, out());
                 out().flush();

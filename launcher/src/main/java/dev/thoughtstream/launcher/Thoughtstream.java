@@ -2,7 +2,10 @@ package dev.thoughtstream.launcher;
 
 import dev.thoughtstream.chunker.ChunkerFactory;
 import dev.thoughtstream.common.config.Config;
+import dev.thoughtstream.common.config.ConfigException;
+import dev.thoughtstream.common.logging.LogSettings;
 import dev.thoughtstream.common.service.ServiceFactory;
+import dev.thoughtstream.common.service.ServiceRunner;
 import dev.thoughtstream.emitter.EmitterFactory;
 import dev.thoughtstream.ingest.IngestFactory;
 import dev.thoughtstream.llm.LlmProcessorFactory;
@@ -31,6 +34,10 @@ import picocli.CommandLine.Spec;
         commandListHeading = "%nCommands:%n",
         footer = {"", "Exit codes: 0 stopped by a signal, 1 could not start or failed, 2 invalid configuration."})
 public final class Thoughtstream implements Runnable {
+    static {
+        // First, before the factories below make Log4j read its configuration.
+        LogSettings.beforeLogging(System.getenv());
+    }
 
     /** The services, in the order the pipeline runs them. */
     static final List<ServiceFactory> SERVICES =
@@ -60,25 +67,33 @@ public final class Thoughtstream implements Runnable {
         return commandLine(Config::load);
     }
 
-    /** The command line whose operators' commands read {@code opsConfig} (tests give theirs). */
-    static CommandLine commandLine(Supplier<Config> opsConfig) {
+    /** The command line whose commands read {@code config} (tests give theirs). */
+    static CommandLine commandLine(Supplier<Config> config) {
         CommandLine cl = new CommandLine(new Thoughtstream());
         VariableDocs docs = VariableDocs.load();
         for (ServiceFactory factory : SERVICES) {
-            CommandLine sub = new CommandLine(new ServiceCommand(factory));
+            CommandLine sub = new CommandLine(new ServiceCommand(factory, config));
             sub.getCommandSpec()
                     .usageMessage()
                     .description("Runs " + factory.name() + ": " + SUMMARIES.get(factory.name()) + ".")
                     .footer(docs.footer(VariableDocs.sectionsOf(factory.name())));
             cl.addSubcommand(factory.name(), sub);
         }
-        CommandLine devstack = new CommandLine(new DevstackCommand());
+        CommandLine devstack = new CommandLine(new DevstackCommand(config));
         devstack.getCommandSpec().usageMessage().footer(docs.footer(VariableDocs.sectionsOf("devstack")));
         cl.addSubcommand("devstack", devstack);
-        CommandLine emulator = new CommandLine(new EmulatorCommand());
+        CommandLine emulator = new CommandLine(new EmulatorCommand(config));
         emulator.getCommandSpec().usageMessage().footer(docs.footer(VariableDocs.sectionsOf("emulator")));
         cl.addSubcommand("emulator", emulator);
-        OpsCommands.register(cl, opsConfig, docs);
+        OpsCommands.register(cl, config, docs);
+        // Config.load() itself refuses an unreadable .env line: that is invalid configuration too, not a crash.
+        cl.setExecutionExceptionHandler((e, command, parsed) -> {
+            if (e instanceof ConfigException invalid) {
+                command.getErr().println("invalid configuration: " + invalid.getMessage());
+                return ServiceRunner.EXIT_CONFIG;
+            }
+            throw e;
+        });
         return cl;
     }
 

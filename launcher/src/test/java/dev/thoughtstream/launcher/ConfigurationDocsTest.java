@@ -78,7 +78,14 @@ class ConfigurationDocsTest {
         Set<String> read = new TreeSet<>();
         EmulatorCommand.Settings.from(Config.of(Map.of()).observed(read::add));
         EmulatorCommand.Settings.from(Config.of(Map.of(
-                        "TG_BOT_TOKEN", "123456:ABCdef", "EMULATOR_PORT", "0", "EMULATOR_BIND_ADDRESS", "127.0.0.1"))
+                        "TG_BOT_TOKEN",
+                        "123456:ABCdef",
+                        "EMULATOR_PORT",
+                        "0",
+                        "EMULATOR_BIND_ADDRESS",
+                        "127.0.0.1",
+                        "EMULATOR_STATE_DIR",
+                        "emulator-state"))
                 .observed(read::add));
 
         // Then its --help lists exactly those (from the README's emulator section)
@@ -86,6 +93,21 @@ class ConfigurationDocsTest {
         listed.removeAll(READ_ELSEWHERE);
         assertEquals(listed, read);
         assertTrue(help("emulator").contains("EMULATOR_PORT  [8088]"), help("emulator"));
+    }
+
+    @Test
+    void theReadmeNamesTheTokenDevstacksEmulatorAccepts() {
+        // Given the token devstack's emulator accepts, which only the code decides
+        String token = DevStack.OFFLINE_TOKEN;
+
+        // Then the README gives it as TG_BOT_TOKEN's devstack default and as the emulator subcommand's default
+        for (String section : List.of("Telegram", "emulator")) {
+            VariableDocs.Row row = docs.rows(section).stream()
+                    .filter(r -> r.names().contains("TG_BOT_TOKEN"))
+                    .findFirst()
+                    .orElseThrow(() -> new AssertionError("no TG_BOT_TOKEN row in the README's " + section));
+            assertTrue(row.defaultValue().contains(token), section + ": " + row.defaultValue());
+        }
     }
 
     @Test

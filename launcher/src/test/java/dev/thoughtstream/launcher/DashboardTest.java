@@ -13,6 +13,7 @@ import dev.thoughtstream.common.config.Config;
 import dev.thoughtstream.common.config.KafkaSettings;
 import dev.thoughtstream.common.config.RedisSettings;
 import dev.thoughtstream.common.config.TelegramSettings;
+import dev.thoughtstream.common.metrics.Metrics;
 import dev.thoughtstream.common.service.Infra;
 import dev.thoughtstream.common.service.Service;
 import dev.thoughtstream.common.service.ServiceFactory;
@@ -21,6 +22,7 @@ import dev.thoughtstream.emitter.EmitterFactory;
 import dev.thoughtstream.ingest.IngestFactory;
 import dev.thoughtstream.llm.LlmConfig;
 import dev.thoughtstream.llm.LlmProcessorFactory;
+import dev.thoughtstream.llm.ScaleConfig;
 import dev.thoughtstream.testkit.Await;
 import dev.thoughtstream.testkit.kafka.TestKafka;
 import dev.thoughtstream.testkit.llm.Behavior;
@@ -78,10 +80,12 @@ class DashboardTest {
     private static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory());
     private static final Duration TIMEOUT = Duration.ofSeconds(90);
     /**
-     * Micrometer's Kafka binders look for metrics the client created after binding (a partition's lag once it is
-     * fetched, a topic's once it is written to) every 60 s; a scrape has them after the next look.
+     * How often the services' Kafka binders look for metrics their client created after binding (a partition's lag
+     * once it is fetched, a topic's once it is written to), and their refreshed gauges (Telegram's backlog, a share
+     * group's lag) read again: a scrape has them after the next look. Services look every
+     * {@link Metrics#DEFAULT_REFRESH}; the test would wait that long for nothing.
      */
-    private static final Duration KAFKA_METRICS_TIMEOUT = Duration.ofSeconds(150);
+    private static final Duration REFRESH = Duration.ofSeconds(1);
 
     private static final List<String> PIPELINE = List.of("ingest", "chunker", "llm-processor", "emitter");
     private static final String BOT_TOKEN = "123456:dashboard-test-token";
@@ -189,7 +193,9 @@ class DashboardTest {
                 "DeadLettersWritten",
                 "PartitionStuck",
                 "NoActivePoller",
-                "ActivePollerWritesNothing")) {
+                "ActivePollerStopped",
+                "ShareGroupBacklogGrowing",
+                "TelegramBacklogGrowing")) {
             assertTrue(alerts.contains(needed), "no alert " + needed + " in " + alerts);
         }
 
@@ -294,20 +300,28 @@ class DashboardTest {
         env.put("TYPING_MIN_MS", "0");
         env.put("TYPING_MAX_MS", "0");
         Config config = Config.of(env);
-        Map<String, URI> metricsUrls = new LinkedHashMap<>();
+        Map<String, List<URI>> metricsUrls = new LinkedHashMap<>();
         // Downstream first, as devstack starts them: nothing waits on a stage that is not there yet
         for (ServiceFactory factory :
                 List.of(new EmitterFactory(), new LlmProcessorFactory(), new ChunkerFactory(), new IngestFactory())) {
-            Infra infra = Infra.create(Infra.Settings.from(config, factory.usesRedis()));
-            closers.push(infra);
-            int port = infra.serveHttp(0).port();
-            Service service = factory.create(config, infra);
-            closers.push(service);
-            service.start();
-            assertTrue(service.awaitReady(TIMEOUT), factory.name() + " not ready within " + TIMEOUT);
-            metricsUrls.put(factory.name(), URI.create("http://127.0.0.1:" + port + "/metrics"));
+            metricsUrls.computeIfAbsent(factory.name(), n -> new ArrayList<>()).add(startScraped(factory, config));
         }
         assertEquals(new TreeSet<>(PIPELINE), metricsUrls.keySet(), "the services' names are the compose names");
+        // and a second llm-processor in share mode (its lag is a series of its own), on topics of its own that no
+        // traffic reaches: scraped under the same job, as a replica of another deployment would be
+        String sharePrefix = TestKafka.uniquePrefix("dashboard-share");
+        TestKafka.createTopics(sharePrefix);
+        metricsUrls
+                .get(new LlmProcessorFactory().name())
+                .add(startScraped(
+                        new LlmProcessorFactory(),
+                        config.with(Map.of(
+                                "TOPIC_PREFIX",
+                                sharePrefix,
+                                LlmConfig.GROUP_ID,
+                                sharePrefix + "llm",
+                                ScaleConfig.MODE,
+                                "share"))));
 
         // When a person writes a thought and a command, and an unreadable record reaches the chunker
         telegram.injectMessage(41, "hello, how is the weather where you are?");
@@ -334,11 +348,15 @@ class DashboardTest {
         queries.addAll(alertQueries());
         Map<String, List<Sample>> scrapes = new TreeMap<>();
         try {
-            Await.until("every queried series on /metrics", KAFKA_METRICS_TIMEOUT, () -> {
-                metricsUrls.forEach((service, url) -> {
-                    String text = scrape(url);
-                    keep(service, text);
-                    scrapes.put(service, samples(text));
+            Await.until("every queried series on /metrics", TIMEOUT, () -> {
+                metricsUrls.forEach((service, urls) -> {
+                    List<Sample> all = new ArrayList<>();
+                    for (int i = 0; i < urls.size(); i++) {
+                        String text = scrape(urls.get(i));
+                        keep(i == 0 ? service : service + "-" + (i + 1), text);
+                        all.addAll(samples(text));
+                    }
+                    scrapes.put(service, all);
                 });
                 return missing(queries, scrapes).isEmpty();
             });
@@ -346,6 +364,24 @@ class DashboardTest {
             fail(timedOut.getMessage() + "; the last scrapes are in launcher/target/dashboard-scrapes; missing:\n"
                     + String.join("\n", missing(queries, scrapes)));
         }
+    }
+
+    /**
+     * Starts {@code factory}'s service as the launcher does, over an {@link Infra} of its own serving {@code /metrics}
+     * (refreshing every {@link #REFRESH}), and returns where its metrics are.
+     */
+    private URI startScraped(ServiceFactory factory, Config config) throws InterruptedException {
+        Infra.Settings settings = Infra.Settings.from(config, factory.usesRedis());
+        Infra.Builder builder = Infra.builder(settings.kafka()).metrics(new Metrics(REFRESH));
+        settings.redis().ifPresent(builder::redis);
+        Infra infra = builder.build();
+        closers.push(infra);
+        int port = infra.serveHttp(0).port();
+        Service service = factory.create(config, infra);
+        closers.push(service);
+        service.start();
+        assertTrue(service.awaitReady(TIMEOUT), factory.name() + " not ready within " + TIMEOUT);
+        return URI.create("http://127.0.0.1:" + port + "/metrics");
     }
 
     @Test

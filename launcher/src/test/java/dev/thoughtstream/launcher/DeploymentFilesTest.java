@@ -158,6 +158,26 @@ class DeploymentFilesTest {
         assertFalse(definition.has("ports"), "chunker publishes ports");
     }
 
+    @Test
+    void theEmulatorKeepsItsChatsOnANamedVolumeTheImagePreparesForItsUser() {
+        // Given the offline profile's emulator, which keeps its chats where EMULATOR_STATE_DIR says
+        String stateDir = environment("emulator").get("EMULATOR_STATE_DIR");
+        assertNotNull(stateDir, "the emulator forgets its chats when its container is re-created");
+
+        // Then a named volume, declared at the top level, is mounted exactly there
+        String mount = strings(service("emulator").path("volumes")).stream()
+                .filter(v -> v.endsWith(":" + stateDir))
+                .findFirst()
+                .orElseThrow(() -> new AssertionError("no volume mounted at the emulator's " + stateDir));
+        String volume = mount.substring(0, mount.indexOf(':'));
+        assertTrue(compose.path("volumes").has(volume), "volume " + volume + " is not declared");
+
+        // And the image creates that directory and gives it to its user, so a new named volume starts writable
+        String runs = String.join("\n", dockerfile.runs(""));
+        assertTrue(runs.contains("mkdir -p") && runs.contains(stateDir), "the image does not create " + stateDir);
+        assertTrue(stateDir.startsWith(dockerfile.runtimeWorkdir() + "/"), stateDir + " is outside the chown'd home");
+    }
+
     // ---- health checks ---------------------------------------------------------------------------------------------
 
     @Test
@@ -823,6 +843,12 @@ class DeploymentFilesTest {
         String buildWorkdir() {
             return last(stage("build"), "WORKDIR")
                     .orElseThrow(() -> new AssertionError("no WORKDIR in the build" + " stage"))
+                    .arguments();
+        }
+
+        String runtimeWorkdir() {
+            return last(runtime(), "WORKDIR")
+                    .orElseThrow(() -> new AssertionError("no WORKDIR in the runtime stage"))
                     .arguments();
         }
 

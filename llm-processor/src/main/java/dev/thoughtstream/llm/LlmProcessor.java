@@ -13,6 +13,7 @@ import dev.thoughtstream.llm.ScaleConfig.Mode;
 import dev.thoughtstream.llm.budget.ProviderBudget;
 import dev.thoughtstream.llm.consume.GroupConsumerLoop;
 import dev.thoughtstream.llm.consume.ShareGroups;
+import dev.thoughtstream.llm.consume.ShareLagGauge;
 import dev.thoughtstream.llm.consume.ShareWorker;
 import dev.thoughtstream.llm.generate.ReplyGenerator;
 import dev.thoughtstream.llm.handle.ProcessorMetrics;
@@ -335,6 +336,9 @@ public final class LlmProcessor implements Service {
         List<AutoCloseable> created = new ArrayList<>();
         try {
             if (mode == Mode.SHARE) {
+                // Share consumers have no Micrometer binder: the group's lag comes from the Admin API instead.
+                kafkaMetrics.add(new ShareLagGauge(
+                        kafka, config.groupId(), topics.thoughts().name(), registry));
                 for (int i = 1; i <= scale.shareConsumers(); i++) {
                     KafkaShareConsumer<byte[], byte[]> consumer =
                             new KafkaShareConsumer<>(shareConsumerProperties(kafka, config));

@@ -12,6 +12,12 @@ import dev.thoughtstream.llm.budget.ProviderBudget;
 import dev.thoughtstream.llm.budget.ProviderBudgets;
 import dev.thoughtstream.llm.generate.ReplyGenerator;
 import dev.thoughtstream.llm.model.ModelFactory;
+import dev.thoughtstream.llm.model.ProviderCheck;
+import dev.thoughtstream.llm.model.ProviderEndpoint;
+import dev.thoughtstream.llm.model.ProviderProbe;
+import java.time.Duration;
+import java.util.Collection;
+import java.util.Optional;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -56,11 +62,19 @@ public final class LlmProcessorFactory implements ServiceFactory {
                     infra.clock(),
                     infra.metrics());
             StreamingChatModel model = ModelFactory.streaming(llm, scheduler);
+            ProviderCheck providerCheck = providerCheck(llm, infra);
             LlmProcessor processor = new LlmProcessor(
                     infra.kafka(),
                     infra.topics(),
                     llm,
-                    ReplyGenerator.from(llm, model, scheduler, infra.clock(), infra.metrics(), budget),
+                    ReplyGenerator.from(
+                            llm,
+                            model,
+                            scheduler,
+                            infra.clock(),
+                            infra.metrics(),
+                            budget,
+                            infra.tracing().forService(name())),
                     infra.subscribedActivity(),
                     infra.claims(),
                     infra.metrics(),
@@ -68,7 +82,8 @@ public final class LlmProcessorFactory implements ServiceFactory {
                     infra.owner(),
                     budget);
             // The processor closes the budget; its thread and the scheduler go after it.
-            return OwningService.of(processor, scheduler::shutdownNow, budgetThread::shutdownNow);
+            return new ProviderCheckedService(
+                    OwningService.of(processor, scheduler::shutdownNow, budgetThread::shutdownNow), providerCheck);
         } catch (RuntimeException e) {
             budget.close();
             scheduler.shutdownNow();
@@ -77,9 +92,34 @@ public final class LlmProcessorFactory implements ServiceFactory {
         }
     }
 
-    /** For the ready line: the provider and model, e.g. {@code ollama (llama3.2)}. */
+    /** The provider probe at start; its HTTP client only where there is a server to ask. */
+    private static ProviderCheck providerCheck(LlmConfig llm, Infra infra) {
+        Optional<ProviderProbe> probe =
+                llm.model().apiUrl().map(url -> ProviderProbe.withTimeout(ProviderProbe.DEFAULT_TIMEOUT));
+        return new ProviderCheck(llm.model(), probe, NamedThreads.factory("llm-probe", true), infra.metrics());
+    }
+
+    /** The provider, model and URL, e.g. {@code ollama llama3.2 at http://localhost:11434}; no probe. */
     public static String describe(Config config) {
-        LlmConfig llm = LlmConfig.from(config);
-        return llm.model().providerLabel() + " (" + llm.model().name() + ")";
+        return ProviderEndpoint.of(LlmConfig.from(config).model()).describe();
+    }
+
+    /**
+     * For the ready line, once the services started: {@link #describe(Config)} with what the provider probe found,
+     * e.g. {@code ollama llama3.2 at http://localhost:11434 (unreachable: connection refused)}, waiting up to the
+     * probe's timeout for a probe still running. Without an llm-processor among {@code services}, no probe.
+     */
+    public static String describe(Config config, Collection<? extends Service> services) {
+        return describe(config, services, ProviderProbe.DEFAULT_TIMEOUT);
+    }
+
+    /** {@link #describe(Config, Collection)}, waiting up to {@code wait} for a probe still running. */
+    public static String describe(Config config, Collection<? extends Service> services, Duration wait) {
+
+        return services.stream()
+                .filter(ProviderCheckedService.class::isInstance)
+                .map(s -> ((ProviderCheckedService) s).check().describe(wait))
+                .findFirst()
+                .orElseGet(() -> describe(config));
     }
 }

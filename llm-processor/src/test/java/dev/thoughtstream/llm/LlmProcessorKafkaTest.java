@@ -313,7 +313,8 @@ class LlmProcessorKafkaTest {
                         0,
                         false,
                         "One.",
-                        first.createdAtMs()),
+                        first.createdAtMs(),
+                        thought.lastWrittenAtMs()),
                 first);
         Await.until("the model's stream stalls, open and unfinished", TIMEOUT, () -> llm.stalledResponses() == 1);
         assertEquals(0, llm.completedStreams(), "the model's stream has not ended");

@@ -407,7 +407,8 @@ class LlmProcessorScaleTest {
                         0,
                         false,
                         "One.",
-                        parts.get(0).createdAtMs()),
+                        parts.get(0).createdAtMs(),
+                        t.lastWrittenAtMs()),
                 parts.get(0),
                 "the crashed attempt's part stays (the emitter's part claims drop its second copy)");
         assertCompleteReply(t, FOUR_PARTS, parts.subList(1, parts.size()));

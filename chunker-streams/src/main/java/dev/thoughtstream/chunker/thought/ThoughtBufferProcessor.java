@@ -16,12 +16,22 @@ import dev.thoughtstream.common.event.StoredUpdate;
 import dev.thoughtstream.common.event.Thought;
 import dev.thoughtstream.common.logging.LogContext;
 import dev.thoughtstream.common.telegram.ChatCommand;
+import dev.thoughtstream.common.tracing.StageTracer;
+import dev.thoughtstream.common.tracing.TraceAttributes;
+import io.opentelemetry.api.trace.Span;
+import io.opentelemetry.api.trace.SpanBuilder;
+import io.opentelemetry.api.trace.SpanContext;
+import io.opentelemetry.context.Context;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
+import org.apache.kafka.common.header.Headers;
+import org.apache.kafka.common.header.internals.RecordHeaders;
 import org.apache.kafka.streams.KeyValue;
 import org.apache.kafka.streams.processor.Cancellable;
 import org.apache.kafka.streams.processor.PunctuationType;
@@ -70,6 +80,13 @@ public final class ThoughtBufferProcessor implements Processor<Long, StoredUpdat
     private ReprocessFence fence = ReprocessFence.NONE;
     /** The record being processed lies below the reprocess fence: its direct replies are not sent again. */
     private boolean replaying;
+    /**
+     * Each thought's trace continues its first message's: the punctuation that closes it has no input record, so the
+     * context of every message is kept with it in the open thought ({@link BufferedMessage#trace()}).
+     */
+    private final StageTracer tracer;
+    /** The trace context of the record being processed (null: none, or tracing off). */
+    private Map<String, String> recordTrace;
 
     public ThoughtBufferProcessor(ChunkerConfig config) {
         this(config, ChunkerMetrics.detached());
@@ -81,7 +98,14 @@ public final class ThoughtBufferProcessor implements Processor<Long, StoredUpdat
 
     /** @param fence read when a task starts, so it is the one the service loaded before the streams started */
     public ThoughtBufferProcessor(ChunkerConfig config, ChunkerMetrics metrics, Supplier<ReprocessFence> fence) {
+        this(config, metrics, fence, StageTracer.noop());
+    }
+
+    /** @param tracer continues the updates' traces into the thoughts and direct replies */
+    public ThoughtBufferProcessor(
+            ChunkerConfig config, ChunkerMetrics metrics, Supplier<ReprocessFence> fence, StageTracer tracer) {
         Objects.requireNonNull(config, "config");
+        this.tracer = Objects.requireNonNull(tracer, "tracer");
         this.metrics = Objects.requireNonNull(metrics, "metrics");
         this.fenceSource = Objects.requireNonNull(fence, "fence");
         this.gapMs = config.chunkGap().toMillis();
@@ -128,6 +152,7 @@ public final class ThoughtBufferProcessor implements Processor<Long, StoredUpdat
             }
             long nowMs = context.currentSystemTimeMs();
             replaying = fence.covers(context.recordMetadata().orElse(null));
+            recordTrace = tracer.carrier(record.headers());
             closeIfOverdue(chatId, nowMs);
             if (!replaying) {
                 closeReplayed(chatId, nowMs);
@@ -226,12 +251,13 @@ public final class ThoughtBufferProcessor implements Processor<Long, StoredUpdat
                     ? Thought.idFor(chatId, message.messageId()) + ":edit-" + updateId
                     : Thought.idFor(chatId, message.messageId());
             // (due at once until the caller sets its deadline, once the caps have been checked)
-            OpenThought started = OpenThought.start(chatId, thoughtId, message.toBuffered(nowMs), nowMs);
+            OpenThought started = OpenThought.start(
+                    chatId, thoughtId, message.toBuffered(nowMs).withTrace(recordTrace), nowMs);
             return replaying ? started.asReplayed() : started;
         }
         int at = open.indexOf(message.messageId());
         if (at < 0) {
-            OpenThought appended = open.append(message.toBuffered(nowMs), open.deadlineMs());
+            OpenThought appended = open.append(message.toBuffered(nowMs).withTrace(recordTrace), open.deadlineMs());
             return replaying ? appended.asReplayed() : appended;
         }
         if (!message.isEdit()) {
@@ -349,7 +375,7 @@ public final class ThoughtBufferProcessor implements Processor<Long, StoredUpdat
                 true,
                 text,
                 nowMs);
-        context.forward(new Record<>(chatId, part, nowMs), ChunkerTopology.REPLIES_SINK);
+        context.forward(new Record<>(chatId, part, nowMs, directReplyTrace(part)), ChunkerTopology.REPLIES_SINK);
         metrics.directReply(what);
         LOG.debug("chat {}: answered message {} ({}) directly as {}", chatId, messageId, what, part.replyId());
     }
@@ -401,7 +427,9 @@ public final class ThoughtBufferProcessor implements Processor<Long, StoredUpdat
                 open.close(closedAtMs, before.snapshot(closedAtMs, contextPolicy), before.lastUserMessageId());
         try (LogContext ignored = LogContext.ofThought(chatId, thought.thoughtId())) {
             if (!open.replayed()) {
-                context.forward(new Record<>(chatId, thought, closedAtMs), ChunkerTopology.THOUGHTS_SINK);
+                context.forward(
+                        new Record<>(chatId, thought, closedAtMs, thoughtTrace(open, thought, closedAtMs, why)),
+                        ChunkerTopology.THOUGHTS_SINK);
             }
             contexts.put(
                     chatId,
@@ -418,6 +446,58 @@ public final class ThoughtBufferProcessor implements Processor<Long, StoredUpdat
                     closedAtMs,
                     why);
         }
+    }
+
+    /**
+     * The thought's span, "chunker thought": a child of its first message's update span, from the moment the chunker
+     * received that message to the close, linked to the other messages' update spans; its context goes into the
+     * thought record's headers for the llm-processor. No headers (and no work) when tracing is off.
+     */
+    private Headers thoughtTrace(OpenThought open, Thought thought, long closedAtMs, String why) {
+        if (!tracer.enabled()) {
+            return new RecordHeaders();
+        }
+        List<BufferedMessage> messages = open.messages();
+        SpanBuilder builder = tracer.span("chunker thought")
+                .setParent(tracer.fromMap(messages.get(0).trace()))
+                .setStartTimestamp(open.openedAtMs(), TimeUnit.MILLISECONDS)
+                .setAttribute(TraceAttributes.CHAT_ID, thought.chatId())
+                .setAttribute(TraceAttributes.THOUGHT_ID, thought.thoughtId())
+                .setAttribute(TraceAttributes.REPLY_ID, ReplyPart.replyIdFor(thought.thoughtId()))
+                .setAttribute("thoughtstream.thought.messages", messages.size())
+                .setAttribute(
+                        "thoughtstream.thought.context_messages",
+                        thought.context().size())
+                .setAttribute("thoughtstream.thought.closed", why);
+        for (int i = 1; i < messages.size(); i++) {
+            SpanContext other =
+                    Span.fromContext(tracer.fromMap(messages.get(i).trace())).getSpanContext();
+            if (other.isValid()) {
+                builder.addLink(other);
+            }
+        }
+        Span span = builder.startSpan();
+        Headers headers = new RecordHeaders();
+        tracer.inject(Context.root().with(span), headers);
+        span.end(closedAtMs, TimeUnit.MILLISECONDS);
+        return headers;
+    }
+
+    /** A direct reply's span, "chunker direct reply", in the trace of the message it answers. */
+    private Headers directReplyTrace(ReplyPart part) {
+        if (!tracer.enabled()) {
+            return new RecordHeaders();
+        }
+        Span span = tracer.span("chunker direct reply")
+                .setParent(tracer.fromMap(recordTrace))
+                .setAttribute(TraceAttributes.CHAT_ID, part.chatId())
+                .setAttribute(TraceAttributes.THOUGHT_ID, part.thoughtId())
+                .setAttribute(TraceAttributes.REPLY_ID, part.replyId())
+                .startSpan();
+        Headers headers = new RecordHeaders();
+        tracer.inject(Context.root().with(span), headers);
+        span.end();
+        return headers;
     }
 
     @Override

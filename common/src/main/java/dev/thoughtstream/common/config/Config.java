@@ -119,6 +119,11 @@ public final class Config {
         return out;
     }
 
+    /** The value as given, unread by the {@link #observed} listener: for {@link ConfigCheck}'s report only. */
+    Optional<String> given(String name) {
+        return Optional.ofNullable(values.get(name));
+    }
+
     /** True when the variable is present and not blank. */
     public boolean isSet(String name) {
         reads.accept(name);

@@ -13,6 +13,10 @@ import java.util.Objects;
  * @param seq           0-based position in the reply
  * @param last          true on the final part
  * @param createdAtMs   when the part was produced
+ * @param lastMessageAtMs optional: when the person last wrote to the thought the reply answers (the latest of its
+ *                      messages' Telegram {@code date} and {@code edit_date}, in milliseconds of whole seconds), where
+ *                      their wait for the reply begins; null in replies to no thought (commands, notices) and in parts
+ *                      of writers that predate it. Readers that do not know it ignore it.
  */
 public record ReplyPart(
         int schemaVersion,
@@ -23,7 +27,8 @@ public record ReplyPart(
         int seq,
         boolean last,
         String text,
-        long createdAtMs) {
+        long createdAtMs,
+        Long lastMessageAtMs) {
     public static final int SCHEMA_VERSION = 1;
 
     public ReplyPart {
@@ -33,6 +38,20 @@ public record ReplyPart(
         if (seq < 0) {
             throw new IllegalArgumentException("seq must be >= 0");
         }
+    }
+
+    /** A part of a reply to no thought, or whose thought's time is unknown: {@code lastMessageAtMs} is null. */
+    public ReplyPart(
+            int schemaVersion,
+            String replyId,
+            String thoughtId,
+            long chatId,
+            long lastMessageId,
+            int seq,
+            boolean last,
+            String text,
+            long createdAtMs) {
+        this(schemaVersion, replyId, thoughtId, chatId, lastMessageId, seq, last, text, createdAtMs, null);
     }
 
     public static String replyIdFor(String thoughtId) {

@@ -42,6 +42,19 @@ public record Thought(
         return chatId + ":" + firstMessageId;
     }
 
+    /**
+     * When the person last wrote to this thought: the latest Telegram {@code date} or {@code edit_date} of its
+     * messages, in milliseconds (Telegram gives whole seconds). Their wait for the reply begins here.
+     */
+    @JsonIgnore
+    public long lastWrittenAtMs() {
+        long latest = Long.MIN_VALUE;
+        for (ThoughtMessage m : messages) {
+            latest = Math.max(latest, m.editedAtMs() == null ? m.sentAtMs() : Math.max(m.sentAtMs(), m.editedAtMs()));
+        }
+        return latest;
+    }
+
     /** The thought's messages as one text, one message per line. */
     @JsonIgnore
     public String text() {

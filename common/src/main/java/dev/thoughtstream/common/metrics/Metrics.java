@@ -20,8 +20,11 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.BiFunction;
 import java.util.function.DoubleSupplier;
 import java.util.function.LongSupplier;
 import java.util.regex.Pattern;
@@ -69,14 +72,39 @@ public final class Metrics implements AutoCloseable {
 
     private record SeriesKey(String name, List<String> labels) {}
 
+    /**
+     * How often what is read from elsewhere is looked at again: the Kafka binders' search for meters their client
+     * created since (a partition's lag once it is fetched; Micrometer's own default is a minute), and the gauges a
+     * service refreshes on a timer of its own (a share group's lag, Telegram's backlog).
+     */
+    public static final Duration DEFAULT_REFRESH = Duration.ofSeconds(30);
+
     private final PrometheusMeterRegistry registry;
+    private final Duration refresh;
     private final Map<String, Type> types = new ConcurrentHashMap<>();
     private final Map<SeriesKey, Object> series = new ConcurrentHashMap<>();
     private final List<AutoCloseable> binders = new CopyOnWriteArrayList<>();
     private boolean jvmBound;
 
     public Metrics() {
+        this(DEFAULT_REFRESH);
+    }
+
+    /**
+     * A registry whose refreshes ({@link #refresh()}) run every {@code refresh}: tests that read a partition's lag
+     * or a refreshed gauge soon after it appears ask for a short one; services use {@link #DEFAULT_REFRESH}.
+     */
+    public Metrics(Duration refresh) {
+        if (refresh == null || refresh.isNegative() || refresh.isZero()) {
+            throw new IllegalArgumentException("the refresh interval must be positive: " + refresh);
+        }
         this.registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+        this.refresh = refresh;
+    }
+
+    /** How often the Kafka binders and the services' refreshed gauges look again ({@link #DEFAULT_REFRESH}). */
+    public Duration refresh() {
+        return refresh;
     }
 
     /** A monotonically increasing count. */
@@ -218,12 +246,12 @@ public final class Metrics implements AutoCloseable {
 
     /** Binds a producer's metrics ({@code kafka_producer_*}) until the returned handle is closed. */
     public Binding bindKafka(Producer<?, ?> producer) {
-        return bind(new KafkaClientMetrics(producer));
+        return bindRefreshing((scheduler, every) -> new KafkaClientMetrics(producer, List.of(), scheduler, every));
     }
 
     /** Binds a consumer's metrics ({@code kafka_consumer_*}, lag included) until the returned handle is closed. */
     public Binding bindKafka(Consumer<?, ?> consumer) {
-        return bind(new KafkaClientMetrics(consumer));
+        return bindRefreshing((scheduler, every) -> new KafkaClientMetrics(consumer, List.of(), scheduler, every));
     }
 
     /** Binds an admin client's metrics ({@code kafka_admin_client_*}) until the returned handle is closed. */
@@ -231,12 +259,41 @@ public final class Metrics implements AutoCloseable {
         if (!(admin instanceof AdminClient client)) {
             throw new IllegalArgumentException("Micrometer binds an AdminClient, not a " + admin.getClass());
         }
-        return bind(new KafkaClientMetrics(client));
+        return bindRefreshing((scheduler, every) -> new KafkaClientMetrics(client, List.of(), scheduler, every));
     }
 
     /**
-     * Binds what a binder of Micrometer's measures until the returned handle (or this registry) is closed; the
-     * chunker binds its {@code KafkaStreamsMetrics} so (common itself does not depend on Kafka Streams).
+     * Binds a Kafka binder of Micrometer's that looks for new meters every {@link #refresh()}, on a scheduler thread
+     * of its own that stops with the returned handle (each binder has its own: with a shared one, Micrometer would go
+     * on refreshing a closed client). The chunker binds its {@code KafkaStreamsMetrics} so (common itself does not
+     * depend on Kafka Streams): {@code bindRefreshing((s, every) -> new KafkaStreamsMetrics(streams, List.of(), s,
+     * every))}.
+     */
+    public <B extends MeterBinder & AutoCloseable> Binding bindRefreshing(
+            BiFunction<ScheduledExecutorService, Duration, B> binder) {
+        ScheduledExecutorService scheduler = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "micrometer-kafka-metrics");
+            t.setDaemon(true);
+            return t;
+        });
+        B bound;
+        try {
+            bound = binder.apply(scheduler, refresh);
+            bound.bindTo(registry);
+        } catch (RuntimeException | Error e) {
+            scheduler.shutdownNow();
+            throw e;
+        }
+        return track(() -> {
+            // A scheduler we passed in is the caller's to stop: Micrometer leaves it running.
+            scheduler.shutdownNow();
+            bound.close();
+        });
+    }
+
+    /**
+     * Binds what a binder of Micrometer's measures until the returned handle (or this registry) is closed. A Kafka
+     * binder goes through {@link #bindRefreshing} instead, so it refreshes every {@link #refresh()}.
      */
     public <B extends MeterBinder & AutoCloseable> Binding bind(B binder) {
         binder.bindTo(registry);

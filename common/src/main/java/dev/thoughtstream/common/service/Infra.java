@@ -13,6 +13,8 @@ import dev.thoughtstream.common.redis.InMemoryClaimStore;
 import dev.thoughtstream.common.redis.RedisChatActivity;
 import dev.thoughtstream.common.redis.RedisClaimStore;
 import dev.thoughtstream.common.topic.Topics;
+import dev.thoughtstream.common.tracing.Tracing;
+import dev.thoughtstream.common.tracing.TracingSettings;
 import java.time.Clock;
 import java.util.ArrayDeque;
 import java.util.Deque;
@@ -45,20 +47,28 @@ public final class Infra implements AutoCloseable {
      * @param redis    {@code REDIS_*}; empty for a service that uses no Redis
      * @param httpPort {@code HTTP_PORT}: {@code /metrics} and {@code /health/*}; 0 = off
      * @param logFormat {@code LOG_FORMAT}: text or JSON lines
+     * @param tracing  {@code OTEL_*}: where spans go, if anywhere
      */
-    public record Settings(KafkaSettings kafka, Optional<RedisSettings> redis, int httpPort, LogFormat logFormat) {
+    public record Settings(
+            KafkaSettings kafka,
+            Optional<RedisSettings> redis,
+            int httpPort,
+            LogFormat logFormat,
+            TracingSettings tracing) {
         public static Settings from(Config config, boolean usesRedis) {
             return new Settings(
                     KafkaSettings.from(config),
                     usesRedis ? Optional.of(RedisSettings.from(config)) : Optional.empty(),
                     config.integer(HTTP_PORT, DEFAULT_HTTP_PORT, 0, 65535),
-                    LogFormat.from(config));
+                    LogFormat.from(config),
+                    TracingSettings.from(config));
         }
     }
 
     private final KafkaSettings kafka;
     private final Topics topics;
     private final Metrics metrics;
+    private final Tracing tracing;
     private final Clock clock;
     /** Distinguishes this process from an earlier one under the same instance id (a restart). */
     private final String incarnation = UUID.randomUUID().toString().substring(0, 8);
@@ -78,15 +88,22 @@ public final class Infra implements AutoCloseable {
         this.kafka = b.kafka;
         this.topics = Topics.withPrefix(kafka.topicPrefix());
         this.metrics = b.metrics;
+        this.tracing = b.tracing;
+        // Last to close: the services' final spans are flushed after everything else has stopped.
+        closers.push(tracing);
         this.clock = b.clock;
         this.redisSettings = b.redis;
         this.inMemory = b.inMemory;
     }
 
-    /** The production infrastructure from the checked settings: Redis when configured, a new metrics registry. */
+    /**
+     * The production infrastructure from the checked settings: Redis when configured, a new metrics registry, tracing
+     * when {@code OTEL_EXPORTER_OTLP_ENDPOINT} is set.
+     */
     public static Infra create(Settings settings) {
         Builder b = builder(settings.kafka());
         settings.redis().ifPresent(b::redis);
+        b.tracing(Tracing.from(settings.tracing(), settings.kafka().instanceId()));
         return b.build();
     }
 
@@ -98,6 +115,7 @@ public final class Infra implements AutoCloseable {
     public static final class Builder {
         private final KafkaSettings kafka;
         private Metrics metrics = new Metrics();
+        private Tracing tracing = Tracing.off();
         private Clock clock = Clock.systemUTC();
         private Optional<RedisSettings> redis = Optional.empty();
         private boolean inMemory;
@@ -108,6 +126,12 @@ public final class Infra implements AutoCloseable {
 
         public Builder metrics(Metrics m) {
             this.metrics = Objects.requireNonNull(m, "metrics");
+            return this;
+        }
+
+        /** Where the services' spans go (closed with the {@code Infra}); {@link Tracing#off()} by default. */
+        public Builder tracing(Tracing t) {
+            this.tracing = Objects.requireNonNull(t, "tracing");
             return this;
         }
 
@@ -144,6 +168,11 @@ public final class Infra implements AutoCloseable {
 
     public Metrics metrics() {
         return metrics;
+    }
+
+    /** The process's tracing; a service traces with {@code tracing().forService(its name)}. */
+    public Tracing tracing() {
+        return tracing;
     }
 
     public Clock clock() {

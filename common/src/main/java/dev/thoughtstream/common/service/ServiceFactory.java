@@ -18,7 +18,8 @@ public interface ServiceFactory {
 
     /**
      * Reads and checks every setting of the service beyond the shared ones ({@link Infra.Settings}), touching
-     * nothing: a bad value fails here, before anything starts.
+     * nothing (no network, no thread): a bad value fails here, before anything starts. A
+     * {@link dev.thoughtstream.common.config.ConfigCheck} calls it once per bad variable to find them all.
      *
      * @throws dev.thoughtstream.common.config.ConfigException naming the variable
      */

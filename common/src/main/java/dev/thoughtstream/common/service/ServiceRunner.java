@@ -1,7 +1,9 @@
 package dev.thoughtstream.common.service;
 
 import dev.thoughtstream.common.config.Config;
+import dev.thoughtstream.common.config.ConfigCheck;
 import dev.thoughtstream.common.config.ConfigException;
+import dev.thoughtstream.common.logging.LogSettings;
 import java.util.Optional;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -12,7 +14,7 @@ import org.slf4j.LoggerFactory;
  * {@code /metrics} and {@code /health/live|ready} on {@code HTTP_PORT} (default 8080, 0 = off), stop cleanly on
  * SIGTERM / Ctrl-C, and wait.
  *
- * <p>Exit codes: 2 invalid configuration (the message names the variable), 1 the service could not start or failed
+ * <p>Exit codes: 2 invalid configuration (the message names every bad variable), 1 the service could not start or failed
  * on its own (a supervisor restarts it), 0 stopped by a signal.
  */
 public final class ServiceRunner {
@@ -31,20 +33,29 @@ public final class ServiceRunner {
     }
 
     /**
+     * Every variable the service reads, checked before anything starts: the logging, the shared settings and the
+     * service's own; all the bad ones are reported together.
+     */
+    public static ConfigCheck check(ServiceFactory factory, Config config) {
+        return ConfigCheck.of(config)
+                .check(LogSettings::from)
+                .check(c -> Infra.Settings.from(c, factory.usesRedis()))
+                .check(factory::validate);
+    }
+
+    /**
      * Runs the service until a signal stops it or it fails.
      *
      * @return the exit code (see the class comment); 0 after a signal, while the shutdown hook is still closing
      */
     public static int run(ServiceFactory factory, Config config) {
         String name = factory.name();
-        Infra.Settings shared;
-        try {
-            shared = Infra.Settings.from(config, factory.usesRedis());
-            factory.validate(config);
-        } catch (ConfigException e) {
-            LOG.error("invalid configuration: {}", e.getMessage());
+        ConfigCheck check = check(factory, config);
+        if (!check.passed()) {
+            LOG.error("{}", check.report());
             return EXIT_CONFIG;
         }
+        Infra.Settings shared = Infra.Settings.from(config, factory.usesRedis());
         shared.logFormat().use();
         Infra infra = Infra.create(shared);
         Service service;

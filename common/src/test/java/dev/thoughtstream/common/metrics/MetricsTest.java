@@ -5,13 +5,18 @@ import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.binder.MeterBinder;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.Test;
 
 class MetricsTest {
@@ -173,6 +178,61 @@ class MetricsTest {
             endpoints.check("emitter", () -> true);
             assertEquals(200, get(http, base + "/health/ready").statusCode());
         }
+    }
+
+    @Test
+    void aRefreshingBinderLooksAgainAtTheRegistrysIntervalUntilItsHandleIsClosed() throws Exception {
+        // Given a registry that refreshes every 50 ms, and a binder that registers one more meter at each refresh
+        // (as a Kafka binder registers the meters its client created since)
+        Metrics metrics = new Metrics(Duration.ofMillis(50));
+        AtomicInteger refreshes = new AtomicInteger();
+        AtomicBoolean closed = new AtomicBoolean();
+        AtomicReference<java.util.concurrent.ScheduledExecutorService> given = new AtomicReference<>();
+        final class Growing implements MeterBinder, AutoCloseable {
+            private final java.util.concurrent.ScheduledExecutorService scheduler;
+            private final Duration every;
+
+            Growing(java.util.concurrent.ScheduledExecutorService scheduler, Duration every) {
+                this.scheduler = scheduler;
+                this.every = every;
+            }
+
+            @Override
+            public void bindTo(MeterRegistry registry) {
+                scheduler.scheduleAtFixedRate(
+                        () -> registry.counter("refreshed_" + refreshes.incrementAndGet()),
+                        every.toMillis(),
+                        every.toMillis(),
+                        TimeUnit.MILLISECONDS);
+            }
+
+            @Override
+            public void close() {
+                closed.set(true);
+            }
+        }
+
+        // When it is bound
+        Metrics.Binding binding = metrics.bindRefreshing((scheduler, every) -> {
+            given.set(scheduler);
+            assertEquals(Duration.ofMillis(50), every);
+            return new Growing(scheduler, every);
+        });
+
+        // Then it refreshes on its own thread at that interval, well within the default's 30 s
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (refreshes.get() < 3 && System.nanoTime() < deadline) {
+            java.util.concurrent.locks.LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(10));
+        }
+        assertTrue(refreshes.get() >= 3, "refreshes: " + refreshes.get());
+        assertTrue(metrics.scrape().contains("refreshed_1_total"), metrics.scrape());
+
+        // And closing the handle closes the binder and stops its scheduler
+        binding.close();
+        assertTrue(closed.get());
+        assertTrue(given.get().awaitTermination(5, TimeUnit.SECONDS), "the binder's scheduler stopped");
+        assertEquals(Metrics.DEFAULT_REFRESH, new Metrics().refresh());
+        assertThrows(IllegalArgumentException.class, () -> new Metrics(Duration.ZERO));
     }
 
     private static HttpResponse<String> get(HttpClient http, String url) throws Exception {

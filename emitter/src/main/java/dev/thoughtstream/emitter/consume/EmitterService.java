@@ -13,6 +13,8 @@ import dev.thoughtstream.common.serde.SerdeWarmUp;
 import dev.thoughtstream.common.service.NamedThreads;
 import dev.thoughtstream.common.service.Service;
 import dev.thoughtstream.common.topic.Topics;
+import dev.thoughtstream.common.tracing.StageTracer;
+import dev.thoughtstream.common.tracing.TraceAttributes;
 import dev.thoughtstream.emitter.EmitterConfig;
 import dev.thoughtstream.emitter.EmitterMetrics;
 import dev.thoughtstream.emitter.Main;
@@ -24,6 +26,11 @@ import dev.thoughtstream.emitter.pace.TypingDelay;
 import dev.thoughtstream.emitter.telegram.BotCommands;
 import dev.thoughtstream.emitter.telegram.MessageSender;
 import dev.thoughtstream.emitter.telegram.MessageSenders;
+import io.opentelemetry.api.trace.Span;
+import io.opentelemetry.api.trace.SpanKind;
+import io.opentelemetry.api.trace.StatusCode;
+import io.opentelemetry.context.Context;
+import io.opentelemetry.context.Scope;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
@@ -73,8 +80,11 @@ public final class EmitterService implements Service {
     /** How long a revocation waits for the revoked partitions' running sends before it lets them go. */
     static final Duration SETTLE_TIMEOUT = Duration.ofSeconds(10);
 
-    /** A polled record on its way: its partition, and what marks it finished (so its offset may be committed). */
-    private record Work(TopicPartition tp, Runnable finished) {}
+    /**
+     * A polled record on its way: its partition, what marks it finished (so its offset may be committed), and its
+     * "deliver part" span (null for a record that is not a part).
+     */
+    private record Work(TopicPartition tp, Runnable finished, Span span) {}
 
     private final EmitterConfig config;
     private final KafkaSettings kafka;
@@ -87,6 +97,9 @@ public final class EmitterService implements Service {
 
     private final List<Metrics.Binding> kafkaMetrics = new CopyOnWriteArrayList<>();
     private final Clock clock;
+    /** Each part's delivery continues the trace its record carries; each Telegram send is a span in it. */
+    private final StageTracer tracer;
+
     private final ThreadPoolExecutor workers;
     private final ExecutorService publisher;
     private final DeliveryLanes<Work> lanes;
@@ -139,6 +152,33 @@ public final class EmitterService implements Service {
         this(
                 config,
                 kafka,
+                telegram,
+                claims,
+                activity,
+                metrics,
+                clock,
+                scheduler,
+                limitsRedis,
+                redisKeyPrefix,
+                StageTracer.noop());
+    }
+
+    /** As above, each part's delivery traced by {@code tracer} (a span per part, one per Telegram send). */
+    public EmitterService(
+            EmitterConfig config,
+            KafkaSettings kafka,
+            TelegramClient telegram,
+            ClaimStore claims,
+            ChatActivity activity,
+            Metrics metrics,
+            Clock clock,
+            ScheduledExecutorService scheduler,
+            Optional<? extends UnifiedJedis> limitsRedis,
+            String redisKeyPrefix,
+            StageTracer tracer) {
+        this(
+                config,
+                kafka,
                 MessageSenders.create(config, telegram, metrics, clock),
                 telegram,
                 claims,
@@ -147,7 +187,8 @@ public final class EmitterService implements Service {
                 clock,
                 scheduler,
                 limitsRedis,
-                redisKeyPrefix);
+                redisKeyPrefix,
+                tracer);
     }
 
     EmitterService(
@@ -180,6 +221,35 @@ public final class EmitterService implements Service {
             ScheduledExecutorService scheduler,
             Optional<? extends UnifiedJedis> limitsRedis,
             String redisKeyPrefix) {
+        this(
+                config,
+                kafka,
+                sender,
+                commandsClient,
+                claims,
+                activity,
+                metrics,
+                clock,
+                scheduler,
+                limitsRedis,
+                redisKeyPrefix,
+                StageTracer.noop());
+    }
+
+    EmitterService(
+            EmitterConfig config,
+            KafkaSettings kafka,
+            MessageSender sender,
+            TelegramClient commandsClient,
+            ClaimStore claims,
+            ChatActivity activity,
+            Metrics metrics,
+            Clock clock,
+            ScheduledExecutorService scheduler,
+            Optional<? extends UnifiedJedis> limitsRedis,
+            String redisKeyPrefix,
+            StageTracer tracer) {
+        this.tracer = Objects.requireNonNull(tracer, "tracer");
         this.config = Objects.requireNonNull(config, "config");
         this.kafka = Objects.requireNonNull(kafka, "kafka");
         this.topics = Topics.withPrefix(kafka.topicPrefix());
@@ -205,7 +275,8 @@ public final class EmitterService implements Service {
                 config.claims().redisOutage(),
                 config.claims().ttl(),
                 instanceId,
-                this.metrics);
+                this.metrics,
+                tracer);
         SendPacer pacer;
         if (limitsRedis.isPresent()) {
             // Telegram counts the group and global limits per bot, whatever number of instances send for it.
@@ -368,7 +439,6 @@ public final class EmitterService implements Service {
 
     private void accept(ConsumerRecord<byte[], byte[]> record, Runnable finished) {
         TopicPartition tp = new TopicPartition(record.topic(), record.partition());
-        Work work = new Work(tp, finished);
         ReplyPart part;
         try {
             part = topics.replies().value(record);
@@ -377,10 +447,24 @@ public final class EmitterService implements Service {
                 throw new IllegalArgumentException("record has no value; a reply part was expected");
             }
         } catch (RuntimeException e) {
-            deadLetter(work, record, e.getMessage());
+            deadLetter(new Work(tp, finished, null), record, e.getMessage());
             return;
         }
-        lanes.submit(work, part);
+        Span span = tracer.span("deliver part")
+                .setParent(tracer.extract(record.headers()))
+                .setSpanKind(SpanKind.CONSUMER)
+                .setAttribute(TraceAttributes.CHAT_ID, part.chatId())
+                .setAttribute(TraceAttributes.THOUGHT_ID, part.thoughtId())
+                .setAttribute(TraceAttributes.REPLY_ID, part.replyId())
+                .setAttribute(TraceAttributes.PART_SEQ, part.seq())
+                .setAttribute(TraceAttributes.MESSAGING_SYSTEM, "kafka")
+                .setAttribute(TraceAttributes.MESSAGING_DESTINATION, record.topic())
+                .setAttribute(TraceAttributes.MESSAGING_OPERATION, "process")
+                .startSpan();
+        // Current while the part is queued: its lane keeps the context, so its Telegram sends are children of it.
+        try (Scope ignored = Context.root().with(span).makeCurrent()) {
+            lanes.submit(new Work(tp, finished, span), part);
+        }
     }
 
     /** Where the lanes put a finished part (on their publishing thread): the delivered topic, then its offset. */
@@ -392,7 +476,17 @@ public final class EmitterService implements Service {
                 outcome.seq(),
                 outcome.outcome(),
                 outcome.reason() == null ? "" : " (" + outcome.reason() + ")");
-        return write(topics.delivered().record(outcome.chatId(), outcome), work);
+        ProducerRecord<byte[], byte[]> record = topics.delivered().record(outcome.chatId(), outcome);
+        Span span = work.span();
+        if (span != null) {
+            tracer.inject(Context.root().with(span), record.headers());
+            span.setAttribute(TraceAttributes.OUTCOME, outcome.outcome().name());
+            if (outcome.outcome() == Delivery.Outcome.FAILED) {
+                span.setStatus(StatusCode.ERROR, "FAILED");
+            }
+            span.end();
+        }
+        return write(record, work);
     }
 
     private void deadLetter(Work work, ConsumerRecord<byte[], byte[]> record, String reason) {

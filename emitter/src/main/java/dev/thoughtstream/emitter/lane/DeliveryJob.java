@@ -5,6 +5,7 @@ import dev.thoughtstream.common.retry.Backoff;
 import dev.thoughtstream.emitter.lane.DeliverySteps.Event;
 import dev.thoughtstream.emitter.lane.DeliverySteps.Step;
 import dev.thoughtstream.emitter.pace.SendPacer;
+import io.opentelemetry.context.Context;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ScheduledFuture;
 
@@ -18,6 +19,8 @@ final class DeliveryJob<W> {
     final W work;
     final ReplyPart part;
     final PartMessages messages;
+    /** The trace context current when the part was queued: its Telegram sends' spans are children of it. */
+    final Context trace = Context.current();
 
     private Step step = Step.QUEUED;
     /** Bumped by every move; a timer or task planned at an earlier turn finds the part moved on and does nothing. */

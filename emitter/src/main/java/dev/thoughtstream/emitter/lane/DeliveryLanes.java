@@ -10,6 +10,7 @@ import dev.thoughtstream.emitter.lane.DeliverySteps.Event;
 import dev.thoughtstream.emitter.lane.DeliverySteps.Step;
 import dev.thoughtstream.emitter.pace.SendPacer;
 import dev.thoughtstream.emitter.pace.TypingDelay;
+import io.opentelemetry.context.Scope;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -348,7 +349,7 @@ public final class DeliveryLanes<W> {
         boolean started = runtime.blocking(busy, () -> {
             try (LogContext ignored = context(job.part)) {
                 PartSender.Attempt attempt;
-                try {
+                try (Scope traced = job.trace.makeCurrent()) {
                     attempt = sender.attempt(job.part, key, text, permit, job.staleReason);
                 } catch (RuntimeException e) {
                     permit.release(true);
@@ -475,6 +476,10 @@ public final class DeliveryLanes<W> {
     private void messageSent(DeliveryJob<W> job, long messageId, boolean here, List<CompletableFuture<?>> acks) {
         if (here && job.messages.opensReply()) {
             metrics.firstPartDelay(Duration.ofMillis(clock.millis() - job.part.createdAtMs()));
+            Long lastWritten = job.part.lastMessageAtMs();
+            if (lastWritten != null) {
+                metrics.firstBubbleWait(Duration.ofMillis(clock.millis() - lastWritten));
+            }
         }
         job.messages.sent(messageId);
         if (job.messages.last()) {

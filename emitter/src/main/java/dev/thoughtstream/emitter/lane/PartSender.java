@@ -5,9 +5,15 @@ import dev.thoughtstream.common.event.Delivery;
 import dev.thoughtstream.common.event.ReplyPart;
 import dev.thoughtstream.common.redis.ChatActivity;
 import dev.thoughtstream.common.redis.ClaimStore;
+import dev.thoughtstream.common.tracing.StageTracer;
+import dev.thoughtstream.common.tracing.TraceAttributes;
 import dev.thoughtstream.emitter.EmitterMetrics;
 import dev.thoughtstream.emitter.pace.SendPacer;
 import dev.thoughtstream.emitter.telegram.MessageSender;
+import io.opentelemetry.api.common.AttributeKey;
+import io.opentelemetry.api.trace.Span;
+import io.opentelemetry.api.trace.SpanKind;
+import io.opentelemetry.api.trace.StatusCode;
 import java.time.Duration;
 import java.util.Optional;
 import java.util.OptionalLong;
@@ -32,6 +38,13 @@ public final class PartSender {
     private final Duration claimTtl;
     private final String instanceId;
     private final EmitterMetrics metrics;
+    /** Each Telegram send is a span, a child of the part's (the context current on the send thread). */
+    private final StageTracer tracer;
+
+    static final AttributeKey<String> METHOD = AttributeKey.stringKey("telegram.method");
+    static final AttributeKey<String> DELIVERY_KEY = AttributeKey.stringKey("thoughtstream.delivery.key");
+    static final AttributeKey<Long> TELEGRAM_MESSAGE_ID = AttributeKey.longKey("telegram.message_id");
+    static final AttributeKey<Long> HTTP_STATUS = AttributeKey.longKey("http.response.status_code");
 
     public PartSender(
             MessageSender telegram,
@@ -41,6 +54,19 @@ public final class PartSender {
             Duration claimTtl,
             String instanceId,
             EmitterMetrics metrics) {
+        this(telegram, claims, activity, redisOutage, claimTtl, instanceId, metrics, StageTracer.noop());
+    }
+
+    public PartSender(
+            MessageSender telegram,
+            ClaimStore claims,
+            ChatActivity activity,
+            RedisOutage redisOutage,
+            Duration claimTtl,
+            String instanceId,
+            EmitterMetrics metrics,
+            StageTracer tracer) {
+        this.tracer = tracer;
         this.telegram = telegram;
         this.claims = claims;
         this.activity = activity;
@@ -207,9 +233,14 @@ public final class PartSender {
             }
             MessageSender.SendResult result;
             reached = true;
+            Span span = sendSpan(part, key);
             try {
                 result = telegram.send(part.chatId(), text);
+                endSendSpan(span, result);
             } catch (RuntimeException e) {
+                span.setStatus(
+                        StatusCode.ERROR, "sender failed: " + e.getClass().getSimpleName());
+                span.end();
                 // The contract says send() does not throw; if it does, nobody knows whether the message went out.
                 LOG.error(
                         "chat {} reply {} part {}: the message sender failed",
@@ -225,6 +256,50 @@ public final class PartSender {
         } finally {
             permit.release(reached);
         }
+    }
+
+    /**
+     * The span of one sendMessage: the method, the chat, the part and which of its messages (its delivery key);
+     * never the token, the URL that holds it, or the text.
+     */
+    private Span sendSpan(ReplyPart part, String key) {
+        return tracer.span("telegram sendMessage")
+                .setSpanKind(SpanKind.CLIENT)
+                .setAttribute(METHOD, "sendMessage")
+                .setAttribute(TraceAttributes.CHAT_ID, part.chatId())
+                .setAttribute(TraceAttributes.REPLY_ID, part.replyId())
+                .setAttribute(TraceAttributes.PART_SEQ, part.seq())
+                .setAttribute(DELIVERY_KEY, key)
+                .startSpan();
+    }
+
+    /** Ends the send's span with what Telegram said: sent (its message id), rate limited, retryable, rejected, unknown. */
+    private static void endSendSpan(Span span, MessageSender.SendResult result) {
+        if (!span.isRecording()) {
+            span.end();
+            return;
+        }
+        String outcome;
+        if (result instanceof MessageSender.Sent sent) {
+            outcome = "sent";
+            span.setAttribute(TELEGRAM_MESSAGE_ID, sent.messageId());
+        } else if (result instanceof MessageSender.RateLimited limited) {
+            outcome = "rate_limited";
+            span.setAttribute(HTTP_STATUS, 429L);
+            span.setAttribute("telegram.retry_after_s", limited.retryAfter().toSeconds());
+        } else if (result instanceof MessageSender.Retryable) {
+            outcome = "retryable";
+        } else if (result instanceof MessageSender.Rejected rejected) {
+            outcome = "rejected";
+            span.setAttribute(HTTP_STATUS, (long) rejected.status());
+        } else {
+            outcome = "unknown";
+        }
+        span.setAttribute(TraceAttributes.OUTCOME, outcome);
+        if (!(result instanceof MessageSender.Sent)) {
+            span.setStatus(StatusCode.ERROR, outcome);
+        }
+        span.end();
     }
 
     private Attempt settle(ReplyPart part, String key, Claim claim, MessageSender.SendResult result) {

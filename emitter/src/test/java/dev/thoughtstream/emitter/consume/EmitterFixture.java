@@ -11,6 +11,7 @@ import dev.thoughtstream.common.redis.ClaimStore;
 import dev.thoughtstream.common.redis.RedisChatActivity;
 import dev.thoughtstream.common.redis.RedisClaimStore;
 import dev.thoughtstream.common.topic.Topics;
+import dev.thoughtstream.common.tracing.StageTracer;
 import dev.thoughtstream.emitter.EmitterConfig;
 import dev.thoughtstream.emitter.EmitterThreads;
 import dev.thoughtstream.emitter.Main;
@@ -145,6 +146,7 @@ public final class EmitterFixture implements AutoCloseable {
         private UnaryOperator<MessageSender> sender = s -> s;
         private Metrics metrics = new Metrics();
         private Optional<UnifiedJedis> limitsRedis = Optional.empty();
+        private StageTracer tracer = StageTracer.noop();
 
         Starter with(String variable, String value) {
             overrides.put(variable, value);
@@ -185,6 +187,12 @@ public final class EmitterFixture implements AutoCloseable {
             return this;
         }
 
+        /** Each part's delivery traced by {@code value}. */
+        Starter tracer(StageTracer value) {
+            tracer = value;
+            return this;
+        }
+
         Starter metrics(Metrics value) {
             metrics = value;
             return this;
@@ -213,7 +221,8 @@ public final class EmitterFixture implements AutoCloseable {
                     clock,
                     timers,
                     limitsRedis,
-                    keyPrefix);
+                    keyPrefix,
+                    tracer);
             closers.push(service);
             service.start();
             return service;

@@ -1,12 +1,14 @@
 package dev.thoughtstream.ingest.intake;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.thoughtstream.common.config.TelegramSettings;
 import dev.thoughtstream.common.event.ReplyPart;
 import dev.thoughtstream.common.event.Thought;
 import dev.thoughtstream.common.logging.LogContext;
 import dev.thoughtstream.common.metrics.Metrics;
 import dev.thoughtstream.common.redis.ClaimStore;
 import dev.thoughtstream.ingest.IngestConfig;
+import java.net.URI;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -99,12 +101,44 @@ public final class IntakeRules {
             FloodWindow window,
             Metrics metrics,
             Clock clock) {
+        return create(
+                settings,
+                botId,
+                botUsername,
+                claims,
+                window,
+                metrics,
+                clock,
+                URI.create(TelegramSettings.DEFAULT_API_URL));
+    }
+
+    /**
+     * As {@link #create(AccessSettings, long, String, ClaimStore, FloodWindow, Metrics, Clock)}, for a bot reached
+     * through {@code apiUrl} ({@code TG_API_URL}). An open bot is a WARN on Telegram's own Bot API, where anyone
+     * can find it; behind any other address (devstack's emulator, a test's) it is said at INFO, naming the
+     * address, so a laptop run starts without a warning that does not apply to it.
+     */
+    public static IntakeRules create(
+            AccessSettings settings,
+            long botId,
+            String botUsername,
+            ClaimStore claims,
+            FloodWindow window,
+            Metrics metrics,
+            Clock clock,
+            URI apiUrl) {
         IntakeRules rules = new IntakeRules(settings, botId, botUsername, claims, window, metrics, clock);
-        if (settings.isOpen()) {
+        if (settings.isOpen() && isTelegramsOwn(apiUrl)) {
             LOG.warn(
                     "{} and {} are empty: anyone who finds the bot can use it (and spend its model budget)",
                     IngestConfig.ALLOWED_USER_IDS,
                     IngestConfig.ALLOWED_CHAT_IDS);
+        } else if (settings.isOpen()) {
+            LOG.info(
+                    "{} and {} are empty: anyone who reaches the bot through {} can use it",
+                    IngestConfig.ALLOWED_USER_IDS,
+                    IngestConfig.ALLOWED_CHAT_IDS,
+                    apiUrl);
         } else {
             LOG.info(
                     "access limited to {} user(s) and {} chat(s)",
@@ -119,6 +153,10 @@ public final class IntakeRules {
                 settings.maxMessagesPerMinute() == 0 ? "unlimited" : settings.maxMessagesPerMinute(),
                 settings.maxMessageChars());
         return rules;
+    }
+
+    private static boolean isTelegramsOwn(URI apiUrl) {
+        return URI.create(TelegramSettings.DEFAULT_API_URL).getHost().equalsIgnoreCase(apiUrl.getHost());
     }
 
     /** Judges a new update (not a redelivery of one already handled; the caller deduplicates first). */

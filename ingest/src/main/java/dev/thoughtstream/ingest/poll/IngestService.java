@@ -5,6 +5,7 @@ import dev.thoughtstream.common.kafka.TopicAdmin;
 import dev.thoughtstream.common.metrics.Metrics;
 import dev.thoughtstream.common.service.Service;
 import dev.thoughtstream.common.topic.Topics;
+import dev.thoughtstream.common.tracing.StageTracer;
 import dev.thoughtstream.ingest.IngestConfig;
 import dev.thoughtstream.ingest.intake.UpdateJudge;
 import dev.thoughtstream.ingest.write.ActivityRecorder;
@@ -52,6 +53,7 @@ public final class IngestService implements Service {
      *                 {@link PollerLease#none()}: it always polls (only one such instance may run per bot)
      * @param metrics  receives the lease's metrics ({@code ingest_lease_*}) and
      *                 {@code ingest_update_id_restarts_total}
+     * @param tracer   starts each update's trace; or {@link StageTracer#noop()}
      */
     public record Dependencies(
             KafkaSettings kafka,
@@ -59,11 +61,24 @@ public final class IngestService implements Service {
             ActivityRecorder activity,
             PollerLease lease,
             Metrics metrics,
-            Clock clock) {
+            Clock clock,
+            StageTracer tracer) {
         public Dependencies {
             // The two that used to be null for "off" say what to pass instead.
             Objects.requireNonNull(activity, "activity: ActivityRecorder.none() records nothing");
             Objects.requireNonNull(lease, "lease: PollerLease.none() polls without one");
+            Objects.requireNonNull(tracer, "tracer: StageTracer.noop() traces nothing");
+        }
+
+        /** Without tracing. */
+        public Dependencies(
+                KafkaSettings kafka,
+                UpdateJudge judge,
+                ActivityRecorder activity,
+                PollerLease lease,
+                Metrics metrics,
+                Clock clock) {
+            this(kafka, judge, activity, lease, metrics, clock, StageTracer.noop());
         }
     }
 
@@ -75,6 +90,7 @@ public final class IngestService implements Service {
     private final PollerLease lease;
     private final Metrics metrics;
     private final Clock clock;
+    private final StageTracer tracer;
     private final AtomicLong fenceRejections = new AtomicLong();
     private final Metrics.Counter updateIdRestarts;
     private final CountDownLatch terminated = new CountDownLatch(1);
@@ -143,6 +159,7 @@ public final class IngestService implements Service {
         this.lease = dependencies.lease();
         this.metrics = dependencies.metrics();
         this.clock = dependencies.clock();
+        this.tracer = dependencies.tracer();
         this.updateIdRestarts = metrics.counter(
                 "ingest_update_id_restarts_total",
                 "times Telegram restarted its update ids (lower) and polling went on from the new ids");
@@ -200,7 +217,8 @@ public final class IngestService implements Service {
             }
             PollingTerm t = new PollingTerm(
                     token,
-                    new PollingTerm.Setup(config, kafka, topics, judge, activity, clock, fence, termListener, metrics));
+                    new PollingTerm.Setup(
+                            config, kafka, topics, judge, activity, clock, fence, termListener, metrics, tracer));
             terms.add(t);
             term = t;
             try {

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.thoughtstream.common.config.KafkaSettings;
 import dev.thoughtstream.common.metrics.Metrics;
 import dev.thoughtstream.common.topic.Topics;
+import dev.thoughtstream.common.tracing.StageTracer;
 import dev.thoughtstream.ingest.IngestConfig;
 import dev.thoughtstream.ingest.intake.UpdateJudge;
 import dev.thoughtstream.ingest.write.ActivityRecorder;
@@ -41,7 +42,8 @@ final class PollingTerm {
             Clock clock,
             LeaseFence fence,
             Listener listener,
-            Metrics metrics) {}
+            Metrics metrics,
+            StageTracer tracer) {}
 
     /** What the service learns from its terms. */
     interface Listener {
@@ -67,6 +69,7 @@ final class PollingTerm {
     private IngestProducers producers;
     private volatile UpdateWriter writer;
     private TelegramPolling polling;
+    private TelegramBacklog backlog;
 
     PollingTerm(long token, Setup setup) {
         this.token = token;
@@ -88,8 +91,10 @@ final class PollingTerm {
                 setup.activity(),
                 config.retryBackoffMax(),
                 setup.clock(),
-                token);
-        polling = new TelegramPolling(config.telegram(), config.pollTimeout(), config.retryBackoffMax());
+                token,
+                setup.tracer());
+        polling = new TelegramPolling(
+                config.telegram(), config.pollTimeout(), config.retryBackoffMax(), new PollCounts(setup.metrics()));
         polling.start(new TelegramPolling.Batches() {
             @Override
             public boolean mayPoll() {
@@ -118,6 +123,7 @@ final class PollingTerm {
                 }
             }
         });
+        backlog = new TelegramBacklog(config.telegram(), setup.metrics());
         LOG.info(
                 "ingest polling {} (timeout {} s) into {}{}",
                 config.telegram().apiUrl(),
@@ -228,6 +234,9 @@ final class PollingTerm {
     void stop(boolean graceful) {
         ended = true;
         stopped = true;
+        if (backlog != null) {
+            backlog.close();
+        }
         if (writer != null) {
             writer.close();
         }

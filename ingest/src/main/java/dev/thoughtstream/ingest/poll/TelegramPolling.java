@@ -63,6 +63,7 @@ final class TelegramPolling {
     private final Duration backoffMax;
     private final ExecutorService httpExecutor;
     private final BotApiClient botApi;
+    private final PollCounts polls;
     private final ExecutorService poller;
     private final CountDownLatch stopping = new CountDownLatch(1);
     private volatile Future<?> loop;
@@ -75,9 +76,11 @@ final class TelegramPolling {
     /**
      * @param pollTimeout getUpdates' long-poll timeout in seconds (0..50, the most the Bot API server holds a poll)
      * @param backoffMax  the longest wait between failed getUpdates ({@link PollBackOff})
+     * @param polls       counts each getUpdates by outcome
      */
-    TelegramPolling(TelegramSettings telegram, int pollTimeout, Duration backoffMax) {
+    TelegramPolling(TelegramSettings telegram, int pollTimeout, Duration backoffMax, PollCounts polls) {
         this.telegram = telegram;
+        this.polls = polls;
         this.pollTimeout = pollTimeout;
         this.backoffMax = backoffMax;
         this.httpExecutor = Executors.newCachedThreadPool(NamedThreads.daemon("ingest-telegram-http"));
@@ -135,6 +138,7 @@ final class TelegramPolling {
                 if (isStopping()) {
                     return;
                 }
+                polls.failed();
                 long wait = backOff.nextBackOffMillis();
                 if (e instanceof BotApiClient.Refused refused && refused.retryAfterSeconds() > 0) {
                     wait = Math.max(wait, TimeUnit.SECONDS.toMillis(refused.retryAfterSeconds()));
@@ -144,6 +148,7 @@ final class TelegramPolling {
                 continue;
             }
             backOff.reset();
+            polls.answered(updates.size());
             if (updates.isEmpty()) {
                 continue;
             }

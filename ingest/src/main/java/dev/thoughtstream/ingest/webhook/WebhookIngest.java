@@ -5,6 +5,7 @@ import dev.thoughtstream.common.kafka.TopicAdmin;
 import dev.thoughtstream.common.metrics.Metrics;
 import dev.thoughtstream.common.service.Service;
 import dev.thoughtstream.common.topic.Topics;
+import dev.thoughtstream.common.tracing.StageTracer;
 import dev.thoughtstream.ingest.BotApiClient;
 import dev.thoughtstream.ingest.IngestConfig;
 import dev.thoughtstream.ingest.intake.UpdateJudge;
@@ -44,6 +45,7 @@ public final class WebhookIngest implements Service {
      * @param judge    dedup (under the bot's dedup prefix, shared with the poller) and the intake rules
      * @param activity the staleness signal, or {@link ActivityRecorder#none()}
      * @param botApi   for setWebhook / deleteWebhook
+     * @param tracer   starts each update's trace; or {@link StageTracer#noop()}
      */
     public record Dependencies(
             KafkaSettings kafka,
@@ -51,7 +53,19 @@ public final class WebhookIngest implements Service {
             ActivityRecorder activity,
             Metrics metrics,
             BotApiClient botApi,
-            Clock clock) {}
+            Clock clock,
+            StageTracer tracer) {
+        /** Without tracing. */
+        public Dependencies(
+                KafkaSettings kafka,
+                UpdateJudge judge,
+                ActivityRecorder activity,
+                Metrics metrics,
+                BotApiClient botApi,
+                Clock clock) {
+            this(kafka, judge, activity, metrics, botApi, clock, StageTracer.noop());
+        }
+    }
 
     private final IngestConfig config;
     private final WebhookSettings webhook;
@@ -62,6 +76,7 @@ public final class WebhookIngest implements Service {
     private final Metrics metrics;
     private final BotApiClient botApi;
     private final Clock clock;
+    private final StageTracer tracer;
     private final CountDownLatch terminated = new CountDownLatch(1);
 
     private IngestProducers producers;
@@ -85,6 +100,7 @@ public final class WebhookIngest implements Service {
         this.metrics = dependencies.metrics();
         this.botApi = dependencies.botApi();
         this.clock = dependencies.clock();
+        this.tracer = dependencies.tracer();
         IngestCounters.register(metrics, judge, activity, this::writeRetries);
     }
 
@@ -125,7 +141,7 @@ public final class WebhookIngest implements Service {
             TopicAdmin.ensureTopics(kafka, topics, Duration.ofSeconds(30));
             KafkaSettings bounded = withMaxBlock(kafka, webhook.ackTimeout());
             producers = IngestProducers.open(bounded, topics, metrics);
-            writer = new UpdateWriter(producers, topics, judge, activity, config.retryBackoffMax(), clock, -1);
+            writer = new UpdateWriter(producers, topics, judge, activity, config.retryBackoffMax(), clock, -1, tracer);
             batches = new WebhookBatches(writer::writeWithin);
             // As many request threads as Telegram opens connections: each waits for its batch's acknowledgement.
             server = new WebhookServer(

@@ -6,8 +6,14 @@ import dev.thoughtstream.common.event.StoredUpdate;
 import dev.thoughtstream.common.logging.LogContext;
 import dev.thoughtstream.common.retry.Backoff;
 import dev.thoughtstream.common.topic.Topics;
+import dev.thoughtstream.common.tracing.StageTracer;
+import dev.thoughtstream.common.tracing.TraceAttributes;
 import dev.thoughtstream.ingest.intake.UpdateJudge;
 import dev.thoughtstream.ingest.intake.UpdateRecords;
+import io.opentelemetry.api.trace.Span;
+import io.opentelemetry.api.trace.SpanKind;
+import io.opentelemetry.api.trace.StatusCode;
+import io.opentelemetry.context.Context;
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.Duration;
@@ -54,6 +60,8 @@ public final class UpdateWriter implements AutoCloseable {
     private final Clock clock;
     /** The poller lease's fencing token (negative: no lease), put in every record's headers. */
     private final long leaseToken;
+    /** Starts each written update's trace (its context goes into the record's headers). */
+    private final StageTracer tracer;
     /** Held for a whole batch, so {@link #awaitIdle} can wait for a batch in progress. */
     private final ReentrantLock writing = new ReentrantLock();
 
@@ -81,6 +89,23 @@ public final class UpdateWriter implements AutoCloseable {
             Duration maxBackoff,
             Clock clock,
             long leaseToken) {
+        this(producers, topics, judge, activity, maxBackoff, clock, leaseToken, StageTracer.noop());
+    }
+
+    /**
+     * As above, with every update written starting a trace: a span per update, whose context travels in the record's
+     * headers to the chunker (docs/operations.md, "Reading a trace").
+     */
+    public UpdateWriter(
+            IngestProducers producers,
+            Topics topics,
+            UpdateJudge judge,
+            ActivityRecorder activity,
+            Duration maxBackoff,
+            Clock clock,
+            long leaseToken,
+            StageTracer tracer) {
+        this.tracer = tracer;
         Backoff backoff = backoff(maxBackoff);
         this.judge = judge;
         this.activity = activity;
@@ -142,8 +167,14 @@ public final class UpdateWriter implements AutoCloseable {
             List<ProducerRecord<Long, StoredUpdate>> records =
                     new ArrayList<>(judgement.toWrite().size());
             List<JsonNode> toWrite = new ArrayList<>(judgement.toWrite().size());
+            List<Span> spans =
+                    tracer.enabled() ? new ArrayList<>(judgement.toWrite().size()) : List.of();
             for (UpdateJudge.Accepted a : judgement.toWrite()) {
-                records.add(record(a.updateId(), a.update()));
+                ProducerRecord<Long, StoredUpdate> r = record(a.updateId(), a.update());
+                if (tracer.enabled()) {
+                    spans.add(traced(r));
+                }
+                records.add(r);
                 toWrite.add(a.update());
             }
             List<ProducerRecord<Long, ReplyPart>> noticeRecords =
@@ -157,6 +188,7 @@ public final class UpdateWriter implements AutoCloseable {
             if (outcome == WriteOutcome.WRITTEN) {
                 outcome = updates.write(records, deadline, this::settleLate);
             }
+            end(spans, outcome);
             if (outcome != WriteOutcome.WRITTEN) {
                 return outcome;
             }
@@ -253,6 +285,35 @@ public final class UpdateWriter implements AutoCloseable {
         }
         return new ProducerRecord<>(
                 updatesTopic, null, now, chatId, StoredUpdate.of(updateId, chatId, now, update), headers);
+    }
+
+    /**
+     * Starts the update's trace: a span from now until Kafka has the record, its context in the record's headers so
+     * that the chunker continues the trace.
+     */
+    private Span traced(ProducerRecord<Long, StoredUpdate> record) {
+        Span span = tracer.span("ingest update")
+                .setSpanKind(SpanKind.PRODUCER)
+                .setNoParent()
+                .setAttribute(TraceAttributes.CHAT_ID, record.key())
+                .setAttribute(TraceAttributes.UPDATE_ID, record.value().updateId())
+                .setAttribute(TraceAttributes.MESSAGING_SYSTEM, "kafka")
+                .setAttribute(TraceAttributes.MESSAGING_DESTINATION, updatesTopic)
+                .setAttribute(TraceAttributes.MESSAGING_OPERATION, "send")
+                .startSpan();
+        tracer.inject(Context.root().with(span), record.headers());
+        return span;
+    }
+
+    /** Ends the batch's update spans: OK once Kafka has them, an error (its outcome) when the batch was not written. */
+    private static void end(List<Span> spans, WriteOutcome outcome) {
+        for (Span span : spans) {
+            span.setAttribute(TraceAttributes.OUTCOME, outcome.name());
+            if (outcome != WriteOutcome.WRITTEN) {
+                span.setStatus(StatusCode.ERROR, "not written: " + outcome);
+            }
+            span.end();
+        }
     }
 
     /** The highest update id written to Kafka so far (-1 before the first). */

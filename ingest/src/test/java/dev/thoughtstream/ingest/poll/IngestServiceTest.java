@@ -9,6 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.thoughtstream.common.config.Config;
 import dev.thoughtstream.common.config.KafkaSettings;
 import dev.thoughtstream.common.config.RedisSettings;
@@ -18,6 +19,7 @@ import dev.thoughtstream.common.metrics.Metrics;
 import dev.thoughtstream.common.redis.ClaimStore;
 import dev.thoughtstream.common.redis.RedisChatActivity;
 import dev.thoughtstream.common.redis.RedisClaimStore;
+import dev.thoughtstream.common.serde.Json;
 import dev.thoughtstream.common.topic.Topics;
 import dev.thoughtstream.ingest.IngestConfig;
 import dev.thoughtstream.ingest.IngestHarness;
@@ -281,6 +283,35 @@ class IngestServiceTest {
     }
 
     // ---- 5. Redis down ------------------------------------------------------------------------------------
+
+    @Test
+    void givenAnUpdateWithFieldsNoLibraryKnows_whenPolled_thenTheTopicHoldsItAsTelegramSentIt() throws IOException {
+        // given: a message carrying a field Telegram might add tomorrow, next to the ones everybody knows
+        IngestService ingest = harness.startIngest(kafka, redis());
+        ObjectNode update = Json.mapper().createObjectNode();
+        ObjectNode message = update.putObject("message");
+        message.put("message_id", 5).put("date", 1_765_000_000L).put("text", "hi from the future");
+        message.putObject("from").put("id", 4242).put("is_bot", false).put("first_name", "Ann");
+        message.putObject("chat").put("id", 4242).put("type", "private").put("first_name", "Ann");
+        message.putObject("field_from_the_future")
+                .put("stars", 3)
+                .putArray("tags")
+                .add("new");
+
+        // when
+        long updateId = harness.telegram.injectUpdate(update);
+
+        // then: the stored update is the one Telegram sent, field for field, the unknown ones included
+        Await.until("the update confirmed", TIMEOUT, () -> harness.telegram.confirmedOffset() == updateId + 1);
+        List<ConsumerRecord<Long, StoredUpdate>> records = allRecords();
+        assertEquals(1, records.size(), "one record: " + records);
+        JsonNode sent = Json.mapper()
+                .readTree(update.deepCopy().put("update_id", updateId).toString());
+        JsonNode stored = Json.mapper().readTree(records.get(0).value().update().toString());
+        assertEquals(sent, stored);
+        assertEquals(4242L, records.get(0).key());
+        assertTrue(ingest.isPolling());
+    }
 
     @Test
     void givenRedisIsUnreachable_whenMessagesArrive_thenTheyAreStillWrittenAndTheOutageIsCounted() throws IOException {

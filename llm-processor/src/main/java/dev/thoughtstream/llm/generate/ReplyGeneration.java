@@ -18,6 +18,7 @@ import dev.thoughtstream.llm.generate.ReplyResult.Outcome;
 import dev.thoughtstream.llm.model.CallAbort;
 import dev.thoughtstream.llm.model.ErrorKind;
 import dev.thoughtstream.llm.model.ModelError;
+import io.opentelemetry.api.trace.Span;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
@@ -68,6 +69,8 @@ public final class ReplyGeneration {
     private final QuotaAlarm quotaAlarm;
     /** Names this generation's model calls to the budget: {@code <prefix>/<call number>}. */
     private final String callIdPrefix;
+    /** Each model call's span, in the trace of the thought being answered. */
+    private final ModelCallSpans spans;
 
     private final CompletableFuture<ReplyResult> result = new CompletableFuture<>();
     private final Object lock = new Object();
@@ -95,7 +98,9 @@ public final class ReplyGeneration {
             LlmMetrics metrics,
             ProviderBudget budget,
             QuotaAlarm quotaAlarm,
-            String callIdPrefix) {
+            String callIdPrefix,
+            ModelCallSpans spans) {
+        this.spans = spans;
         this.quotaAlarm = quotaAlarm;
         this.thought = thought;
         this.replyId = ReplyPart.replyIdFor(thought.thoughtId());
@@ -233,6 +238,7 @@ public final class ReplyGeneration {
             call.permit = permit;
             call.startNanos = System.nanoTime();
             call.requested = true;
+            call.span = spans.start(call.number, replyId, thought.chatId(), call.promptTokens);
             if (!settings.firstTokenTimeout().isZero()) {
                 call.watchdog = schedule(() -> onFirstTokenTimeout(call), settings.firstTokenTimeout());
             }
@@ -270,6 +276,7 @@ public final class ReplyGeneration {
             call.lastTokenNanos = now;
             if (call.deltas == 1) {
                 metrics.firstToken(Duration.ofNanos(now - call.startNanos));
+                ModelCallSpans.firstToken(call.span, Duration.ofNanos(now - call.startNanos));
                 cancel(call.watchdog);
                 call.watchdog = settings.idleTimeout().isZero()
                         ? null
@@ -331,6 +338,7 @@ public final class ReplyGeneration {
         FinishReason reason = response.finishReason();
         boolean normal = reason == FinishReason.STOP;
         call.usedTokens = usedTokens(call, response);
+        call.inputTokens = inputTokens(response);
         endCall(call, normal ? CallOutcome.OK : CallOutcome.TRUNCATED, outputTokens(call, response));
         if (!normal) {
             LOG.warn(
@@ -452,7 +460,8 @@ public final class ReplyGeneration {
     }
 
     /** Under the lock: the call failed; retry it or end the reply with the apology. */
-    private Runnable callFailed(ModelCall call, ModelError error) {
+    private Runnable callFailed(ModelCall call, ModelError reported) {
+        ModelError error = reported.at(settings.endpoint());
         metrics.error(error.kind());
         if (error.kind() == ErrorKind.QUOTA_EXHAUSTED) {
             quotaAlarm.raise(settings.provider(), error.description());
@@ -464,6 +473,7 @@ public final class ReplyGeneration {
             // Every instance holds back, not only this generation: the limit is the API key's.
             budget.rateLimited(error.retryAfter().orElse(retries.firstBackoff()));
         }
+        call.errorKind = error.kind().label();
         endCall(call, CallOutcome.ERROR, call.deltas);
         lastError = error;
         String why = retryRefusal(error);
@@ -554,7 +564,8 @@ public final class ReplyGeneration {
     /** Under the lock: the apology as the last part, and the reply FAILED with {@code error}. */
     private Runnable failWithApology(ModelError error) {
         send(settings.apologyText(), true);
-        ReplyResult ended = end(Outcome.FAILED, Optional.of(error.description()));
+        ReplyResult ended =
+                end(Outcome.FAILED, Optional.of(error.at(settings.endpoint()).description()));
         return () -> result.complete(ended);
     }
 
@@ -592,7 +603,8 @@ public final class ReplyGeneration {
                 nextSeq,
                 last,
                 text,
-                clock.millis());
+                clock.millis(),
+                thought.lastWrittenAtMs());
         sink.send(part);
         nextSeq++;
         chars += text.length();
@@ -618,6 +630,7 @@ public final class ReplyGeneration {
             stopStream(call);
         }
         metrics.callEnded(outcome, Duration.ofNanos(System.nanoTime() - call.startNanos), outputTokens);
+        ModelCallSpans.end(call.span, outcome.label, outputTokens, call.inputTokens, call.errorKind);
         ProviderBudget.Permit permit = call.permit;
         if (permit != null) {
             call.permit = null;
@@ -658,6 +671,13 @@ public final class ReplyGeneration {
         TokenUsage usage = response == null ? null : response.tokenUsage();
         Integer total = usage == null ? null : usage.totalTokenCount();
         return total != null ? total : -1;
+    }
+
+    /** The prompt's tokens as the provider reported them; -1 when it did not. */
+    private static long inputTokens(ChatResponse response) {
+        TokenUsage usage = response == null ? null : response.tokenUsage();
+        Integer reported = usage == null ? null : usage.inputTokenCount();
+        return reported != null ? reported : -1;
     }
 
     private static long outputTokens(ModelCall call, ChatResponse response) {
@@ -720,6 +740,12 @@ public final class ReplyGeneration {
         long usedTokens = -1;
         /** The request went out (the permit was granted): from here the call is timed and counted. */
         boolean requested;
+        /** The call's span from the request on; null when tracing is off. */
+        Span span;
+        /** The prompt tokens the provider reported; -1 until (unless) it does. */
+        long inputTokens = -1;
+        /** The kind of error the call failed with, for its span; null otherwise. */
+        String errorKind;
 
         long startNanos;
         final StringBuilder streamed = new StringBuilder();

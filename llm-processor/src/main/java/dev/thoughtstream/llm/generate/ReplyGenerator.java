@@ -4,8 +4,10 @@ import dev.langchain4j.model.chat.StreamingChatModel;
 import dev.thoughtstream.common.event.ReplyPart;
 import dev.thoughtstream.common.event.Thought;
 import dev.thoughtstream.common.metrics.Metrics;
+import dev.thoughtstream.common.tracing.StageTracer;
 import dev.thoughtstream.llm.LlmConfig;
 import dev.thoughtstream.llm.budget.ProviderBudget;
+import io.opentelemetry.context.Context;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.Objects;
@@ -34,6 +36,9 @@ public final class ReplyGenerator {
     private final LlmMetrics metrics;
     private final ProviderBudget budget;
     private final QuotaAlarm quotaAlarm;
+    private final StageTracer tracer;
+    /** The model's name, for the model-call spans ({@code gen_ai.request.model}). */
+    private final String modelName;
 
     /**
      * @param model    answers the prompt
@@ -54,6 +59,29 @@ public final class ReplyGenerator {
             Clock clock,
             Metrics metrics,
             ProviderBudget budget) {
+        this(model, prompts, settings, retries, timer, clock, metrics, budget, StageTracer.noop(), "");
+    }
+
+    /**
+     * As above, with every model call a span ("chat &lt;model&gt;") in the trace that is current when
+     * {@link #generate} is called.
+     *
+     * @param tracer    records the model calls; {@link StageTracer#noop()} records nothing
+     * @param modelName the model's name, on those spans
+     */
+    public ReplyGenerator(
+            StreamingChatModel model,
+            PromptBuilder prompts,
+            ReplySettings settings,
+            RetryPolicy retries,
+            ScheduledExecutorService timer,
+            Clock clock,
+            Metrics metrics,
+            ProviderBudget budget,
+            StageTracer tracer,
+            String modelName) {
+        this.tracer = Objects.requireNonNull(tracer, "tracer");
+        this.modelName = Objects.requireNonNull(modelName, "modelName");
         this.model = Objects.requireNonNull(model, "model");
         this.prompts = Objects.requireNonNull(prompts, "prompts");
         this.settings = Objects.requireNonNull(settings, "settings");
@@ -133,6 +161,33 @@ public final class ReplyGenerator {
                 budget);
     }
 
+    /** As above, the model calls traced by {@code tracer}. */
+    public static ReplyGenerator from(
+            LlmConfig config,
+            StreamingChatModel model,
+            ScheduledExecutorService timer,
+            Clock clock,
+            Metrics metrics,
+            ProviderBudget budget,
+            StageTracer tracer) {
+        return new ReplyGenerator(
+                model,
+                new PromptBuilder(config.replies().systemPrompt()),
+                ReplySettings.from(config),
+                RetryPolicy.from(config),
+                timer,
+                clock,
+                metrics,
+                budget,
+                tracer,
+                config.model().name());
+    }
+
+    /** The tracer of the model calls; the handler of a thought traces with the same. */
+    public StageTracer tracer() {
+        return tracer;
+    }
+
     /** {@link #from(LlmConfig, StreamingChatModel, ScheduledExecutorService, Clock, Metrics, ProviderBudget)} unlimited. */
     public static ReplyGenerator from(
             LlmConfig config, StreamingChatModel model, ScheduledExecutorService timer, Clock clock, Metrics metrics) {
@@ -160,7 +215,8 @@ public final class ReplyGenerator {
 
     /**
      * {@link #generate(Thought, PartSink)}, naming the model calls to the provider budget {@code <callIdPrefix>/<n>}
-     * (n = 1, 2, ... per retry); the prefix must be unique across processes, like a handling id.
+     * (n = 1, 2, ... per retry); the prefix must be unique across processes, like a handling id. The model calls'
+     * spans are children of the span current on the calling thread.
      */
     public ReplyGeneration generate(Thought thought, PartSink sink, String callIdPrefix) {
         ReplyGeneration generation = new ReplyGeneration(
@@ -175,7 +231,8 @@ public final class ReplyGenerator {
                 metrics,
                 budget,
                 quotaAlarm,
-                Objects.requireNonNull(callIdPrefix, "callIdPrefix"));
+                Objects.requireNonNull(callIdPrefix, "callIdPrefix"),
+                new ModelCallSpans(tracer, settings.provider(), modelName, Context.current()));
         generation.start();
         return generation;
     }

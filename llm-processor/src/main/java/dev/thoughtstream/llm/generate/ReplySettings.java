@@ -2,6 +2,7 @@ package dev.thoughtstream.llm.generate;
 
 import dev.thoughtstream.common.config.Secret;
 import dev.thoughtstream.llm.LlmConfig;
+import dev.thoughtstream.llm.model.ProviderEndpoint;
 import java.time.Duration;
 import java.util.Objects;
 import java.util.Optional;
@@ -16,6 +17,8 @@ import java.util.Optional;
  * @param firstTokenTimeout a model call without its first token after this long is aborted; zero = no such limit
  * @param idleTimeout       a stream without a new token for this long is aborted; zero = no such limit
  * @param apiKey            redacted from every error description; empty when there is none
+ * @param endpoint          where the model is ({@link ProviderEndpoint#describe()}), named in every error
+ *                          description; empty when unknown
  */
 public record ReplySettings(
         String provider,
@@ -24,7 +27,8 @@ public record ReplySettings(
         Duration replyTimeout,
         Duration firstTokenTimeout,
         Duration idleTimeout,
-        Optional<Secret> apiKey) {
+        Optional<Secret> apiKey,
+        String endpoint) {
 
     public ReplySettings {
         Objects.requireNonNull(provider, "provider");
@@ -39,6 +43,19 @@ public record ReplySettings(
         requireNotNegative(Objects.requireNonNull(firstTokenTimeout, "firstTokenTimeout"), "firstTokenTimeout");
         requireNotNegative(Objects.requireNonNull(idleTimeout, "idleTimeout"), "idleTimeout");
         Objects.requireNonNull(apiKey, "apiKey");
+        Objects.requireNonNull(endpoint, "endpoint");
+    }
+
+    /** Settings whose errors do not name the model's place. */
+    public ReplySettings(
+            String provider,
+            int maxPartChars,
+            String apologyText,
+            Duration replyTimeout,
+            Duration firstTokenTimeout,
+            Duration idleTimeout,
+            Optional<Secret> apiKey) {
+        this(provider, maxPartChars, apologyText, replyTimeout, firstTokenTimeout, idleTimeout, apiKey, "");
     }
 
     public static ReplySettings from(LlmConfig config) {
@@ -50,7 +67,8 @@ public record ReplySettings(
                 replies.timeout(),
                 replies.firstTokenTimeout(),
                 replies.idleTimeout(),
-                config.model().apiKey());
+                config.model().apiKey(),
+                ProviderEndpoint.of(config.model()).describe());
     }
 
     private static void requirePositive(Duration d, String name) {

@@ -6,11 +6,18 @@ import dev.thoughtstream.common.kafka.DeadLetters;
 import dev.thoughtstream.common.logging.LogContext;
 import dev.thoughtstream.common.redis.ChatActivity;
 import dev.thoughtstream.common.topic.Topics;
+import dev.thoughtstream.common.tracing.StageTracer;
+import dev.thoughtstream.common.tracing.TraceAttributes;
 import dev.thoughtstream.llm.LlmProcessor;
 import dev.thoughtstream.llm.generate.ReplyGeneration;
 import dev.thoughtstream.llm.generate.ReplyGenerator;
 import dev.thoughtstream.llm.generate.ReplyResult;
 import dev.thoughtstream.llm.handle.ProcessorMetrics.Retry;
+import io.opentelemetry.api.trace.Span;
+import io.opentelemetry.api.trace.SpanKind;
+import io.opentelemetry.api.trace.StatusCode;
+import io.opentelemetry.context.Context;
+import io.opentelemetry.context.Scope;
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.Duration;
@@ -70,6 +77,8 @@ public final class ThoughtHandler {
     private final Duration resultTimeout;
     /** {@code <instanceId>#<incarnation>}: every handling id starts with it ({@link ThoughtClaims}). */
     private final String owner;
+    /** The generator's tracer: each handling is a span in the thought's trace, the model calls its children. */
+    private final StageTracer tracer;
 
     private final AtomicLong handlings = new AtomicLong();
     /** Handlings under way, by chat, for the staleness signal to find. */
@@ -100,6 +109,7 @@ public final class ThoughtHandler {
         this.clock = Objects.requireNonNull(clock, "clock");
         this.resultTimeout = replyTimeout.plus(RESULT_GRACE);
         this.owner = Objects.requireNonNull(owner, "owner");
+        this.tracer = generator.tracer();
     }
 
     /** Starts handling {@code thought} (read from {@code record}); returns at once. */
@@ -265,6 +275,8 @@ public final class ThoughtHandler {
         private boolean stale;
         private boolean stopped;
         private boolean claimed;
+        /** This handling's span ("generate reply"), from its start to its disposition; null before it starts. */
+        private volatile Span span;
 
         private Run(ConsumerRecord<byte[], byte[]> record, Thought thought, String handlingId) {
             this.record = record;
@@ -323,6 +335,16 @@ public final class ThoughtHandler {
         }
 
         private void begin() {
+            span = tracer.span("generate reply")
+                    .setParent(tracer.extract(record.headers()))
+                    .setSpanKind(SpanKind.CONSUMER)
+                    .setAttribute(TraceAttributes.CHAT_ID, thought.chatId())
+                    .setAttribute(TraceAttributes.THOUGHT_ID, thought.thoughtId())
+                    .setAttribute(TraceAttributes.REPLY_ID, ReplyPart.replyIdFor(thought.thoughtId()))
+                    .setAttribute(TraceAttributes.MESSAGING_SYSTEM, "kafka")
+                    .setAttribute(TraceAttributes.MESSAGING_DESTINATION, record.topic())
+                    .setAttribute(TraceAttributes.MESSAGING_OPERATION, "process")
+                    .startSpan();
             try (LogContext ignored = contextOf(thought)) {
                 run();
             } catch (RuntimeException | Error e) {
@@ -382,8 +404,12 @@ public final class ThoughtHandler {
                     // Fail open: generate without a claim (counted by ThoughtClaims).
                 }
             }
-            ReplyGeneration g = generator.generate(
-                    thought, part -> acks.add(send(topics.replies().record(part.chatId(), part))), handlingId);
+            Context traced = Context.root().with(span);
+            ReplyGeneration g;
+            // Current while the generation starts, so its model calls are children of this handling's span.
+            try (Scope ignored = traced.makeCurrent()) {
+                g = generator.generate(thought, part -> acks.add(send(tracedPart(part, traced))), handlingId);
+            }
             metrics.generationStarted();
             boolean cancelNow;
             synchronized (lock) {
@@ -410,6 +436,13 @@ public final class ThoughtHandler {
                                 }
                             },
                             work);
+        }
+
+        /** The part's record, carrying this handling's span for the emitter to continue. */
+        private ProducerRecord<byte[], byte[]> tracedPart(ReplyPart part, Context traced) {
+            ProducerRecord<byte[], byte[]> r = topics.replies().record(part.chatId(), part);
+            tracer.inject(traced, r.headers());
+            return r;
         }
 
         private boolean isStopped() {
@@ -564,7 +597,25 @@ public final class ThoughtHandler {
             } else if (reason != null) {
                 metrics.retried(reason);
             }
+            endSpan(disposition, reason);
             result.complete(disposition);
+        }
+
+        /** Ends the handling's span with its disposition (and why the thought comes back, when it does). */
+        private void endSpan(Disposition disposition, Retry reason) {
+            Span s = span;
+            span = null;
+            if (s == null) {
+                return;
+            }
+            s.setAttribute(TraceAttributes.OUTCOME, disposition.name());
+            if (reason != null) {
+                s.setAttribute("thoughtstream.retry", reason.name());
+            }
+            if (disposition == Disposition.FAILED || disposition == Disposition.DEAD_LETTERED) {
+                s.setStatus(StatusCode.ERROR, disposition.name());
+            }
+            s.end();
         }
     }
 }

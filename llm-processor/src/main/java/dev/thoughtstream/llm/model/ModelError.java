@@ -41,6 +41,25 @@ public record ModelError(ErrorKind kind, String description, Optional<Duration> 
         return new ModelError(kind, describe(kind, error, apiKey), retryAfter(error, clock));
     }
 
+    /**
+     * This error naming where the model is ({@link ProviderEndpoint#describe()}, e.g. {@code ollama llama3.2 at
+     * http://localhost:11434}), so that a log line or a dead letter says which server failed: the exception of a
+     * refused connection does not. Unchanged when {@code where} is empty or already named; the description stays
+     * within {@link #MAX_DESCRIPTION_CHARS}, shortened before the place, which always survives.
+     */
+    public ModelError at(String where) {
+        if (where.isEmpty() || description.contains(where)) {
+            return this;
+        }
+        String suffix = " (" + where + ")";
+        int room = MAX_DESCRIPTION_CHARS - suffix.length();
+        if (room < 2) {
+            return this;
+        }
+        String head = description.length() <= room ? description : description.substring(0, room - 1) + "\u2026";
+        return new ModelError(kind, head + suffix, retryAfter);
+    }
+
     /** A timeout of our own (first token, idle), which no exception describes. */
     public static ModelError timeout(ErrorKind kind, String what) {
         return new ModelError(kind, kind.label() + ": " + what, Optional.empty());

@@ -84,7 +84,8 @@ class ReplyGeneratorHttpTest {
                 Behavior.builder().reply(FOUR_PARAGRAPHS).stallAfterTokens(3).build());
 
         // when
-        ReplyGeneration generation = generator.generate(thought("Count to four"), sent::add);
+        Thought thought = thought("Count to four");
+        ReplyGeneration generation = generator.generate(thought, sent::add);
 
         // then part 0 is handed over although the stream is open and unfinished
         Await.until("part 0 handed to the sink", TIMEOUT, () -> sent.size() == 1);
@@ -100,7 +101,8 @@ class ReplyGeneratorHttpTest {
                         0,
                         false,
                         "One.",
-                        sent.get(0).createdAtMs()),
+                        sent.get(0).createdAtMs(),
+                        thought.lastWrittenAtMs()),
                 sent.get(0));
         assertEquals(0, llm.completedStreams(), "the model has not finished");
         assertFalse(generation.result().isDone());

@@ -78,6 +78,10 @@ class ReplyGeneratorTest {
             assertEquals(42L, part.chatId());
             assertEquals(105L, part.lastMessageId());
             assertEquals(NOW, part.createdAtMs());
+            assertEquals(
+                    Long.valueOf(thought.lastWrittenAtMs()),
+                    part.lastMessageAtMs(),
+                    "when the person last wrote: where their wait began");
             assertEquals(ReplyPart.SCHEMA_VERSION, part.schemaVersion());
         }
         assertEquals(

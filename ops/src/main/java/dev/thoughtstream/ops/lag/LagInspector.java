@@ -1,5 +1,6 @@
 package dev.thoughtstream.ops.lag;
 
+import dev.thoughtstream.common.kafka.ShareGroupLag;
 import dev.thoughtstream.ops.Kafka;
 import dev.thoughtstream.ops.OpsException;
 import dev.thoughtstream.ops.OpsSettings;
@@ -15,15 +16,12 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ExecutionException;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.GroupListing;
 import org.apache.kafka.clients.admin.ListOffsetsOptions;
-import org.apache.kafka.clients.admin.ListShareGroupOffsetsSpec;
 import org.apache.kafka.clients.admin.ListStreamsGroupOffsetsSpec;
 import org.apache.kafka.clients.admin.OffsetSpec;
-import org.apache.kafka.clients.admin.SharePartitionOffsetInfo;
 import org.apache.kafka.clients.admin.TopicDescription;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
@@ -180,15 +178,11 @@ public final class LagInspector implements AutoCloseable {
             String group, GroupType type, Collection<TopicPartition> wanted, Map<TopicPartition, Long> brokerLag) {
         Map<TopicPartition, Long> out = new HashMap<>();
         switch (type) {
-            case SHARE -> {
-                Map<TopicPartition, SharePartitionOffsetInfo> infos = shareOffsets(group, wanted);
-                infos.forEach((tp, info) -> {
-                    if (info != null && wanted.contains(tp)) {
-                        out.put(tp, info.startOffset());
-                        info.lag().ifPresent(l -> brokerLag.put(tp, l));
-                    }
+            case SHARE ->
+                shareOffsets(group, wanted).forEach((tp, position) -> {
+                    out.put(tp, position.startOffset());
+                    position.brokerLag().ifPresent(l -> brokerLag.put(tp, l));
                 });
-            }
             case STREAMS ->
                 committed(
                         Kafka.get(
@@ -208,11 +202,9 @@ public final class LagInspector implements AutoCloseable {
         return out;
     }
 
-    private Map<TopicPartition, SharePartitionOffsetInfo> shareOffsets(String group, Collection<TopicPartition> tps) {
+    private Map<TopicPartition, ShareGroupLag.Position> shareOffsets(String group, Collection<TopicPartition> tps) {
         try {
-            return admin.listShareGroupOffsets(Map.of(group, new ListShareGroupOffsetsSpec().topicPartitions(tps)))
-                    .partitionsToOffsetInfo(group)
-                    .get(Kafka.TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+            return ShareGroupLag.positions(admin, group, tps, Kafka.TIMEOUT);
         } catch (ExecutionException e) {
             throw new OpsException(
                     e.getCause().getClass().getSimpleName() + ": "

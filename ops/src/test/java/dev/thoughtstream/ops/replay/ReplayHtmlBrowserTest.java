@@ -3,15 +3,12 @@ package dev.thoughtstream.ops.replay;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.io.File;
+import dev.thoughtstream.testkit.browser.HeadlessChromium;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
-import java.util.logging.Level;
-import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeEach;
@@ -20,11 +17,6 @@ import org.junit.jupiter.api.io.TempDir;
 import org.openqa.selenium.By;
 import org.openqa.selenium.WebElement;
 import org.openqa.selenium.chrome.ChromeDriver;
-import org.openqa.selenium.chrome.ChromeDriverService;
-import org.openqa.selenium.chrome.ChromeOptions;
-import org.openqa.selenium.logging.LogEntry;
-import org.openqa.selenium.logging.LogType;
-import org.openqa.selenium.logging.LoggingPreferences;
 
 /**
  * The replay report as an operator sees it: opened in headless Chromium through chromedriver. Skipped where neither
@@ -40,28 +32,9 @@ class ReplayHtmlBrowserTest {
 
     @BeforeEach
     void openBrowser() {
-        Optional<Path> chromium = executable("CHROME_BIN", "chromium", "chromium-browser", "google-chrome");
-        Optional<Path> driver = executable("CHROMEDRIVER", "chromedriver");
-        Assumptions.assumeTrue(
-                chromium.isPresent() && driver.isPresent(),
-                "browser test skipped: no chromium ("
-                        + chromium.map(Path::toString).orElse("missing")
-                        + ") or chromedriver (" + driver.map(Path::toString).orElse("missing")
-                        + ") on the PATH; install Debian's chromium and chromium-driver");
-        ChromeOptions options = new ChromeOptions();
-        options.setBinary(chromium.get().toFile());
-        // --no-sandbox: CI runs as root, where Chromium refuses its sandbox.
-        options.addArguments("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu");
-        LoggingPreferences logs = new LoggingPreferences();
-        logs.enable(LogType.BROWSER, Level.ALL);
-        options.setCapability("goog:loggingPrefs", logs);
-        // The driver is given explicitly, so Selenium never tries to download one.
-        ChromeDriverService service = new ChromeDriverService.Builder()
-                .usingDriverExecutable(driver.get().toFile())
-                .usingAnyFreePort()
-                .build();
-        browser = new ChromeDriver(service, options);
-        browser.manage().timeouts().pageLoadTimeout(Duration.ofSeconds(30));
+        Optional<HeadlessChromium> chromium = HeadlessChromium.find();
+        Assumptions.assumeTrue(chromium.isPresent(), HeadlessChromium.whyMissing());
+        browser = chromium.get().start();
     }
 
     @AfterEach
@@ -99,23 +72,6 @@ class ReplayHtmlBrowserTest {
                 browser.findElement(By.cssSelector("table.summary tr.thoughts td:last-child"))
                         .getText());
         // And the browser's console has no errors
-        List<LogEntry> errors = browser.manage().logs().get(LogType.BROWSER).getAll().stream()
-                .filter(e -> e.getLevel().intValue() >= Level.WARNING.intValue())
-                .toList();
-        assertEquals(List.of(), errors);
-    }
-
-    /** The first of the variable's path or the names found executable on the PATH. */
-    private static Optional<Path> executable(String variable, String... names) {
-        String explicit = System.getenv(variable);
-        if (explicit != null && !explicit.isBlank()) {
-            return Optional.of(Path.of(explicit)).filter(Files::isExecutable);
-        }
-        String path = System.getenv().getOrDefault("PATH", "");
-        return Stream.of(path.split(File.pathSeparator))
-                .filter(d -> !d.isBlank())
-                .flatMap(d -> Stream.of(names).map(n -> Path.of(d, n)))
-                .filter(Files::isExecutable)
-                .findFirst();
+        assertEquals(List.of(), HeadlessChromium.consoleProblems(browser));
     }
 }

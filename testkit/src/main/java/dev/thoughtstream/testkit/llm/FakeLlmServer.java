@@ -2,6 +2,7 @@ package dev.thoughtstream.testkit.llm;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
@@ -39,9 +40,11 @@ import org.slf4j.LoggerFactory;
  * <ul>
  *   <li>{@code POST /v1/chat/completions}: JSON, or SSE {@code chat.completion.chunk}s when {@code "stream": true}
  *       (a usage chunk when {@code stream_options.include_usage}, then {@code data: [DONE]}).
- *   <li>{@code GET /v1/models}: lists the configured model.
+ *   <li>{@code GET /v1/models}: lists the {@link Builder#listedModels(String...) listed models} (by default the
+ *       configured model).
  *   <li>{@code POST /api/chat}: JSON when {@code "stream": false}, otherwise NDJSON ending with {@code "done":true}.
- *   <li>{@code GET /api/tags}, {@code GET /api/version}.
+ *   <li>{@code GET /api/tags}: the same models, tagged as Ollama lists them ({@code llama3.2:latest});
+ *       {@code GET /api/version}.
  * </ul>
  *
  * <p>Every chat request is recorded ({@link #requests()}), takes the next {@link #enqueue(Behavior) scripted}
@@ -64,6 +67,7 @@ public final class FakeLlmServer implements AutoCloseable {
     private final int requestedPort;
     private final String apiKey;
     private final String modelName;
+    private final List<String> listedModels;
     private final Responder responder;
     private final Clock clock;
     private final long probeNanos;
@@ -105,6 +109,7 @@ public final class FakeLlmServer implements AutoCloseable {
         this.requestedPort = b.port;
         this.apiKey = b.apiKey;
         this.modelName = b.modelName;
+        this.listedModels = b.listedModels == null ? List.of(b.modelName) : b.listedModels;
         this.responder = b.responder;
         this.clock = b.clock;
         this.probeNanos = b.probeInterval.toNanos();
@@ -629,6 +634,10 @@ public final class FakeLlmServer implements AutoCloseable {
         throw new AbortConnection("server closing while stream #" + requestNo + " is stalled");
     }
 
+    /**
+     * OpenAI's {@code GET /models} (its OpenAPI spec, {@code listModels}): {@code {"object": "list", "data": [{"id",
+     * "object": "model", "created", "owned_by"}]}}, 401 without the key.
+     */
     private void models(HttpExchange ex) throws IOException {
         if (!authorized(ex)) {
             error(ex, openAi, 401, "Incorrect API key provided", OptionalInt.empty());
@@ -636,28 +645,48 @@ public final class FakeLlmServer implements AutoCloseable {
         }
         ObjectNode root = Json.mapper().createObjectNode();
         root.put("object", "list");
-        ObjectNode model = root.putArray("data").addObject();
-        model.put("id", modelName);
-        model.put("object", "model");
-        model.put("created", clock.instant().getEpochSecond());
-        model.put("owned_by", "thoughtstream-fake");
+        ArrayNode data = root.putArray("data");
+        for (String name : listedModels) {
+            ObjectNode model = data.addObject();
+            model.put("id", name);
+            model.put("object", "model");
+            model.put("created", clock.instant().getEpochSecond());
+            model.put("owned_by", "thoughtstream-fake");
+        }
         send(ex, 200, openAi.jsonContentType(), OpenAiDialect.json(root));
     }
 
+    /**
+     * Ollama's {@code GET /api/tags} ("List Local Models" in Ollama's docs/api.md): every model under its full name,
+     * tag included, {@code latest} where none was given ("Model names", same page), as Ollama lists a model pulled
+     * as {@code llama3.2} as {@code llama3.2:latest}.
+     */
     private void tags(HttpExchange ex) throws IOException {
         ObjectNode root = Json.mapper().createObjectNode();
-        ObjectNode model = root.putArray("models").addObject();
-        model.put("name", modelName);
-        model.put("model", modelName);
-        model.put("modified_at", clock.instant().toString());
-        model.put("size", 0);
-        model.put("digest", "0000000000000000000000000000000000000000000000000000000000000000");
-        ObjectNode details = model.putObject("details");
-        details.put("format", "fake");
-        details.put("family", "fake");
-        details.put("parameter_size", "0B");
-        details.put("quantization_level", "none");
+        ArrayNode models = root.putArray("models");
+        for (String name : listedModels) {
+            String tagged = withOllamaTag(name);
+            ObjectNode model = models.addObject();
+            model.put("name", tagged);
+            model.put("model", tagged);
+            model.put("modified_at", clock.instant().toString());
+            model.put("size", 0);
+            model.put("digest", "0000000000000000000000000000000000000000000000000000000000000000");
+            ObjectNode details = model.putObject("details");
+            details.put("parent_model", "");
+            details.put("format", "fake");
+            details.put("family", "fake");
+            details.putArray("families").add("fake");
+            details.put("parameter_size", "0B");
+            details.put("quantization_level", "none");
+        }
         send(ex, 200, ollama.jsonContentType(), OpenAiDialect.json(root));
+    }
+
+    /** {@code name} with Ollama's default tag when it has none; a namespace ({@code library/llama3.2}) has slashes. */
+    static String withOllamaTag(String name) {
+        int slash = name.lastIndexOf('/');
+        return name.indexOf(':', slash + 1) >= 0 ? name : name + ":latest";
     }
 
     private void version(HttpExchange ex) throws IOException {
@@ -816,6 +845,7 @@ public final class FakeLlmServer implements AutoCloseable {
         private int port;
         private String apiKey;
         private String modelName = DEFAULT_MODEL;
+        private List<String> listedModels;
         private Responder responder = Responder.echo();
         private Clock clock = Clock.systemUTC();
         private Duration probeInterval = DEFAULT_PROBE_INTERVAL;
@@ -849,6 +879,20 @@ public final class FakeLlmServer implements AutoCloseable {
                 throw new IllegalArgumentException("modelName must not be blank");
             }
             this.modelName = modelName;
+            return this;
+        }
+
+        /**
+         * The models {@code /v1/models} and {@code /api/tags} list instead of the {@link #modelName(String) model
+         * name}; none for a server with no model installed. Chat requests are answered whatever model they name.
+         */
+        public Builder listedModels(String... names) {
+            for (String name : names) {
+                if (name == null || name.isBlank()) {
+                    throw new IllegalArgumentException("listed model names must not be blank");
+                }
+            }
+            this.listedModels = List.of(names);
             return this;
         }
 

@@ -15,10 +15,13 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.stream.Stream;
 import org.slf4j.Logger;
@@ -28,6 +31,14 @@ import org.slf4j.LoggerFactory;
  * A real {@code redis-server} process on 127.0.0.1, started for tests and devstack: no persistence
  * ({@code --save "" --appendonly no}), its log in {@code redis.log} in the work directory. {@link #start} returns
  * once the server answers {@code PING}; {@link #close()} shuts it down and waits for the process to end.
+ *
+ * <p>The server runs in a session and process group of its own ({@code setsid}, where the system has it): a
+ * terminal's Ctrl-C signals the whole foreground process group, and a server in the JVM's group would exit at once,
+ * under services that still use it (connection resets, a poller lease that cannot be released). In its own group
+ * only the JVM gets the signal, and its shutdown stops the services first and this server after them, through
+ * {@link #close()}. Without {@code setsid} (macOS) the server shares the JVM's group, as before. Either way, a JVM
+ * killed with SIGKILL leaves the server running; the next start in the same work directory (devstack's data
+ * directory) stops it, found by the pid file the server writes there.
  */
 public final class RedisServer implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(RedisServer.class);
@@ -36,8 +47,14 @@ public final class RedisServer implements AutoCloseable {
             + "/usr/local/bin. Install it (Debian/Ubuntu: apt-get install redis-server; macOS: brew install redis) "
             + "or set REDIS_URL to a running Redis (redis://host:port).";
     static final String LOG_FILE = "redis.log";
+    /** Written by the server itself; names a server that outlived the JVM that started it. */
+    static final String PID_FILE = "redis-server.pid";
+
     private static final List<Path> WELL_KNOWN_DIRS =
             List.of(Path.of("/usr/bin"), Path.of("/usr/local/bin"), Path.of("/opt/homebrew/bin"));
+    /** util-linux's {@code setsid}: without {@code --fork} it execs the server in place, so the pid stays its own. */
+    private static final List<Path> SETSID = List.of(Path.of("/usr/bin/setsid"), Path.of("/bin/setsid"));
+
     private static final Duration READY_TIMEOUT = Duration.ofSeconds(20);
     private static final Duration STOP_TIMEOUT = Duration.ofSeconds(10);
     private static final int START_ATTEMPTS = 3;
@@ -65,6 +82,13 @@ public final class RedisServer implements AutoCloseable {
                         .map(Path::of);
         return Stream.concat(fromPath, WELL_KNOWN_DIRS.stream())
                 .map(dir -> dir.resolve("redis-server"))
+                .filter(p -> Files.isRegularFile(p) && Files.isExecutable(p))
+                .findFirst();
+    }
+
+    /** {@code setsid}, where the system has one (Linux's util-linux; macOS has none). */
+    static Optional<Path> findSetsid() {
+        return SETSID.stream()
                 .filter(p -> Files.isRegularFile(p) && Files.isExecutable(p))
                 .findFirst();
     }
@@ -105,6 +129,7 @@ public final class RedisServer implements AutoCloseable {
         } catch (IOException e) {
             throw new UncheckedIOException("cannot create " + workDir, e);
         }
+        stopLeftover(workDir);
         for (int attempt = 1; ; attempt++) {
             int port = requestedPort != 0 ? requestedPort : freePort();
             if (requestedPort != 0 && !isFree(port)) {
@@ -140,28 +165,73 @@ public final class RedisServer implements AutoCloseable {
     }
 
     private static Process launch(Path executable, Path workDir, int port) {
-        ProcessBuilder pb = new ProcessBuilder(
-                        executable.toString(),
-                        "--bind",
-                        "127.0.0.1",
-                        "--port",
-                        Integer.toString(port),
-                        "--save",
-                        "",
-                        "--appendonly",
-                        "no",
-                        "--dir",
-                        workDir.toString(),
-                        "--daemonize",
-                        "no",
-                        "--logfile",
-                        "")
+        List<String> command = new ArrayList<>();
+        // No --fork: a child of the JVM is never a process-group leader, so setsid needs no fork and execs the
+        // server in place; awaitReady checks that the pid answering PING is the one started.
+        findSetsid().ifPresent(setsid -> command.add(setsid.toString()));
+        command.addAll(List.of(
+                executable.toString(),
+                "--bind",
+                "127.0.0.1",
+                "--port",
+                Integer.toString(port),
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--dir",
+                workDir.toString(),
+                "--daemonize",
+                "no",
+                "--logfile",
+                "",
+                "--pidfile",
+                workDir.resolve(PID_FILE).toString()));
+        ProcessBuilder pb = new ProcessBuilder(command)
                 .redirectErrorStream(true)
                 .redirectOutput(workDir.resolve(LOG_FILE).toFile());
         try {
             return pb.start();
         } catch (IOException e) {
             throw new IllegalStateException("cannot run " + executable + ": " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * Stops the server an earlier run left in {@code workDir}: in a session of its own, it outlives a JVM killed
+     * with SIGKILL. Only a live process whose executable is a redis one is signalled, not whatever reused the pid.
+     */
+    private static void stopLeftover(Path workDir) {
+        Path pidFile = workDir.resolve(PID_FILE);
+        Optional<ProcessHandle> leftover;
+        try {
+            leftover = Files.exists(pidFile)
+                    ? ProcessHandle.of(Long.parseLong(Files.readString(pidFile).strip()))
+                    : Optional.empty();
+        } catch (IOException | NumberFormatException e) {
+            LOG.warn("cannot read {} ({}); not looking for a leftover redis-server", pidFile, e.toString());
+            return;
+        }
+        leftover.filter(ProcessHandle::isAlive)
+                // Debian's redis-server is a link to redis-check-rdb, the name the process reports.
+                .filter(p -> p.info().command().orElse("").contains("redis"))
+                .ifPresent(p -> {
+                    LOG.info("stopping redis-server pid {}, left running in {} by an earlier run", p.pid(), workDir);
+                    p.destroy();
+                    try {
+                        p.onExit().get(STOP_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                        throw new IllegalStateException("interrupted while stopping redis-server pid " + p.pid(), e);
+                    } catch (ExecutionException | TimeoutException e) {
+                        LOG.warn("redis-server pid {} ignored SIGTERM ({}); killing it", p.pid(), e.toString());
+                        p.destroyForcibly();
+                    }
+                });
+        try {
+            Files.deleteIfExists(pidFile);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot delete " + pidFile, e);
         }
     }
 
@@ -244,6 +314,11 @@ public final class RedisServer implements AutoCloseable {
 
     public Path workDir() {
         return workDir;
+    }
+
+    /** The server's process id. */
+    public long pid() {
+        return process.pid();
     }
 
     /** Ends the server (SHUTDOWN NOSAVE, then a signal if it lingers) and waits for the process. Idempotent. */

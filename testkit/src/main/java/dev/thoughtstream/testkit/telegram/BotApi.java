@@ -438,6 +438,12 @@ final class BotApi implements HttpHandler {
         return BooleanNode.TRUE;
     }
 
+    /**
+     * Answered in polling mode too, with an empty url (Bot API docs, getWebhookInfo). {@code pending_update_count} is
+     * the bot's whole update queue, as the Bot API server counts it (tdlib/telegram-bot-api, Client.cpp,
+     * {@code Client::get_pending_update_count}, the size of the bot's TQueue): updates handed out by getUpdates stay
+     * in it until a later offset confirms them, and day-old ones drop out ({@link UpdateQueue#webhookInfo}).
+     */
     private JsonNode getWebhookInfo() {
         WebhookInfo info = updates.webhookInfo();
         ObjectNode result = Json.mapper().createObjectNode();

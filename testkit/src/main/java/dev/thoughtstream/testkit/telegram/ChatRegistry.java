@@ -22,6 +22,11 @@ import org.slf4j.LoggerFactory;
  * <p>Bot-side operations fail with {@link BotApiError} (Telegram's answers); person-side operations fail with
  * {@link IllegalArgumentException} (bad input) or {@link NoSuchElementException} (unknown chat or message).
  * Lock order: this registry, then the {@link UpdateQueue}; never the other way round.
+ *
+ * <p>Every change is also written to a {@link ChatJournal} as one record (a JSON object whose {@code r} names its
+ * kind: {@code chat}, {@code message}, {@code delete}, {@code entry}, {@code updates}); the registry starts from the
+ * records the journal holds and rewrites them as its state, one {@code chat} record and the chat's messages and
+ * entries per chat.
  */
 final class ChatRegistry {
     private static final Logger LOG = LoggerFactory.getLogger(ChatRegistry.class);
@@ -34,6 +39,7 @@ final class ChatRegistry {
     private final BotIdentity bot;
     private final UpdateQueue queue;
     private final int firstMessageId;
+    private final ChatJournal journal;
     private final Map<Long, ChatState> chats = new LinkedHashMap<>();
 
     private static final class ChatState {
@@ -73,10 +79,29 @@ final class ChatRegistry {
     }
 
     ChatRegistry(Clock clock, BotIdentity bot, UpdateQueue queue, int firstMessageId) {
+        this(clock, bot, queue, firstMessageId, ChatJournal.inMemory());
+    }
+
+    /**
+     * Starts with the chats {@code journal} holds. A restored chat's next message id is the higher of the one it had
+     * and {@code firstMessageId}, so ids from an emulator started above its previous runs stay unique even when the
+     * journal lost its last changes.
+     */
+    ChatRegistry(Clock clock, BotIdentity bot, UpdateQueue queue, int firstMessageId, ChatJournal journal) {
         this.clock = clock;
         this.bot = bot;
         this.queue = queue;
         this.firstMessageId = firstMessageId;
+        this.journal = journal;
+        synchronized (this) {
+            for (ObjectNode record : journal.saved()) {
+                restore(record);
+            }
+            journal.rewrite(snapshot());
+            if (!chats.isEmpty()) {
+                LOG.info("Telegram emulator restored {} chat(s)", chats.size());
+            }
+        }
     }
 
     // ---- the person's side -------------------------------------------------------------------------------
@@ -103,6 +128,7 @@ final class ChatRegistry {
                         "message " + m.replyToMessageId() + " not found in chat " + m.chatId());
             }
         }
+        ObjectNode known = chats.containsKey(chat.id) ? chatRecord(chat) : null;
         chats.putIfAbsent(chat.id, chat);
         if (chat.type == ChatType.PRIVATE) {
             chat.firstName = firstName;
@@ -111,6 +137,10 @@ final class ChatRegistry {
             chat.title = m.chatTitle();
         } else if (chat.title == null) {
             chat.title = "Group " + chat.id;
+        }
+        ObjectNode described = chatRecord(chat);
+        if (!described.equals(known)) {
+            journal.append(described);
         }
 
         long now = clock.millis();
@@ -131,9 +161,11 @@ final class ChatRegistry {
             json.set("reply_to_message", embeddable(replyTarget));
         }
         putContent(json, chat, messageId, m, body);
-        chat.messages.put(messageId, new StoredMessage(false, m.kind(), json));
+        StoredMessage stored = new StoredMessage(false, m.kind(), json);
+        chat.messages.put(messageId, stored);
 
         long updateId = queue.enqueue(id -> update(id, "message", json));
+        journal.append(messageRecord(chat, messageId, stored, updateId));
         record(
                 chat,
                 new TranscriptEntry(
@@ -292,6 +324,7 @@ final class ChatRegistry {
         json.put("edit_date", now / 1000);
         message.json = json;
         long updateId = queue.enqueue(id -> update(id, "edited_message", json));
+        journal.append(messageRecord(chat, messageId, message, updateId));
         record(
                 chat,
                 new TranscriptEntry(
@@ -313,6 +346,7 @@ final class ChatRegistry {
             throw new NoSuchElementException("chat " + chatId + " not found");
         }
         chat.blocked = blocked;
+        journal.append(chatRecord(chat));
         LOG.debug("Chat {}: bot {}", chatId, blocked ? "blocked" : "unblocked");
     }
 
@@ -334,7 +368,7 @@ final class ChatRegistry {
                     chat.id,
                     chat.type.wire(),
                     chat.displayTitle(),
-                    chat.transcript.size(),
+                    chat.messages.size(),
                     chat.lastActivity,
                     chat.blocked));
         }
@@ -343,6 +377,7 @@ final class ChatRegistry {
 
     synchronized void reset() {
         chats.clear();
+        journal.rewrite(snapshot());
     }
 
     // ---- the bot's side ----------------------------------------------------------------------------------
@@ -369,7 +404,9 @@ final class ChatRegistry {
         }
         json.put("text", text.text());
         putEntities(json, "entities", text.entities());
-        chat.messages.put(messageId, new StoredMessage(true, MessageKind.TEXT, json));
+        StoredMessage stored = new StoredMessage(true, MessageKind.TEXT, json);
+        chat.messages.put(messageId, stored);
+        journal.append(messageRecord(chat, messageId, stored, null));
         record(
                 chat,
                 new TranscriptEntry(
@@ -411,6 +448,7 @@ final class ChatRegistry {
         long now = clock.millis();
         json.put("edit_date", now / 1000);
         message.json = json;
+        journal.append(messageRecord(chat, messageId, message, null));
         record(
                 chat,
                 new TranscriptEntry(TranscriptEntry.FROM_BOT, text.text(), messageId, "edit", null, null, null, now));
@@ -426,6 +464,11 @@ final class ChatRegistry {
         if (chat.messages.remove(messageId) == null) {
             throw BotApiError.badRequest("message to delete not found");
         }
+        journal.append(Json.mapper()
+                .createObjectNode()
+                .put("r", "delete")
+                .put("chat", chatId)
+                .put("id", messageId));
         record(
                 chat,
                 new TranscriptEntry(
@@ -460,6 +503,128 @@ final class ChatRegistry {
     private void record(ChatState chat, TranscriptEntry entry) {
         chat.transcript.add(entry);
         chat.lastActivity = entry.at();
+        journal.append(entryRecord(chat, entry));
+    }
+
+    // ---- the journal's records ---------------------------------------------------------------------------
+
+    /**
+     * The update id to continue from after the {@code records} of a journal: one past the last update a person's
+     * message or edit got, or the {@code updates} record written when the journal was last rewritten; 0 for none.
+     */
+    static long nextUpdateIdAfter(List<ObjectNode> records) {
+        long next = 0;
+        for (ObjectNode record : records) {
+            String kind = record.path("r").asText();
+            if (kind.equals("updates")) {
+                next = record.path("next").asLong();
+            } else if (kind.equals("message") && record.hasNonNull("update")) {
+                next = record.path("update").asLong() + 1;
+            }
+        }
+        return next;
+    }
+
+    /** The state as records: the next update id, then per chat its chat record, messages and transcript. */
+    private List<ObjectNode> snapshot() {
+        List<ObjectNode> records = new ArrayList<>();
+        records.add(Json.mapper().createObjectNode().put("r", "updates").put("next", queue.nextUpdateId()));
+        for (ChatState chat : chats.values()) {
+            records.add(chatRecord(chat));
+            chat.messages.entrySet().stream()
+                    .sorted(Map.Entry.comparingByKey())
+                    .forEach(e -> records.add(messageRecord(chat, e.getKey(), e.getValue(), null)));
+            for (TranscriptEntry entry : chat.transcript) {
+                records.add(entryRecord(chat, entry));
+            }
+        }
+        return records;
+    }
+
+    private void restore(ObjectNode record) {
+        String kind = record.path("r").asText();
+        if (kind.equals("updates")) {
+            return; // read by nextUpdateIdAfter before the queue was built
+        }
+        long chatId = record.path("chat").asLong();
+        ChatState chat = chats.get(chatId);
+        if (kind.equals("chat")) {
+            if (chat == null) {
+                chat = new ChatState(
+                        chatId, ChatType.fromWire(record.path("type").asText()), firstMessageId);
+                chats.put(chatId, chat);
+            }
+            chat.title = record.path("title").asText(null);
+            chat.firstName = record.path("firstName").asText(null);
+            chat.username = record.path("username").asText(null);
+            chat.blocked = record.path("blocked").asBoolean();
+            chat.nextMessageId =
+                    Math.max(chat.nextMessageId, record.path("next").asInt());
+            return;
+        }
+        if (chat == null) {
+            throw new IllegalStateException("the emulator's journal has a '" + kind + "' record for chat " + chatId
+                    + " before the chat's own record");
+        }
+        switch (kind) {
+            case "message" -> {
+                int messageId = record.path("id").asInt();
+                if (!(record.get("json") instanceof ObjectNode json)) {
+                    throw new IllegalStateException("the emulator's journal has message " + messageId + " of chat "
+                            + chatId + " without its JSON");
+                }
+                chat.messages.put(
+                        messageId,
+                        new StoredMessage(
+                                record.path("bot").asBoolean(),
+                                MessageKind.fromWire(record.path("kind").asText()),
+                                json));
+                chat.nextMessageId = Math.max(chat.nextMessageId, messageId + 1);
+            }
+            case "delete" -> chat.messages.remove(record.path("id").asInt());
+            case "entry" -> {
+                TranscriptEntry entry = Json.mapper().convertValue(record.path("entry"), TranscriptEntry.class);
+                chat.transcript.add(entry);
+                chat.lastActivity = entry.at();
+            }
+            default ->
+                throw new IllegalStateException("the emulator's journal has an unknown record kind '" + kind + "'");
+        }
+    }
+
+    private static ObjectNode chatRecord(ChatState chat) {
+        ObjectNode record = Json.mapper().createObjectNode();
+        record.put("r", "chat");
+        record.put("chat", chat.id);
+        record.put("type", chat.type.wire());
+        record.put("title", chat.title);
+        record.put("firstName", chat.firstName);
+        record.put("username", chat.username);
+        record.put("blocked", chat.blocked);
+        record.put("next", chat.nextMessageId);
+        return record;
+    }
+
+    private static ObjectNode messageRecord(ChatState chat, int messageId, StoredMessage message, Long updateId) {
+        ObjectNode record = Json.mapper().createObjectNode();
+        record.put("r", "message");
+        record.put("chat", chat.id);
+        record.put("id", messageId);
+        record.put("bot", message.fromBot);
+        record.put("kind", message.kind.wire());
+        record.set("json", message.json);
+        if (updateId != null) {
+            record.put("update", updateId);
+        }
+        return record;
+    }
+
+    private static ObjectNode entryRecord(ChatState chat, TranscriptEntry entry) {
+        ObjectNode record = Json.mapper().createObjectNode();
+        record.put("r", "entry");
+        record.put("chat", chat.id);
+        record.set("entry", Json.mapper().valueToTree(entry));
+        return record;
     }
 
     private static ObjectNode chatJson(ChatState chat) {

@@ -6,8 +6,9 @@ package dev.thoughtstream.testkit.telegram;
  * @param id           chat id
  * @param type         "private", "group" or "supergroup"
  * @param title        a group's title, or the person's first name for a private chat
- * @param entries      number of transcript entries
+ * @param messages     messages the chat holds: the person's and the bot's, not counting edits, deletions (a
+ *                     deleted message is gone) or chat actions such as "typing"
  * @param lastActivity epoch millis of the latest transcript entry
  * @param blocked      whether the person blocked the bot
  */
-public record ChatSummary(long id, String type, String title, int entries, long lastActivity, boolean blocked) {}
+public record ChatSummary(long id, String type, String title, int messages, long lastActivity, boolean blocked) {}

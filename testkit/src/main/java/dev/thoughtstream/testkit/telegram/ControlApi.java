@@ -18,16 +18,19 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The people's side over HTTP ({@code /emulator/...}) and the web chat page ({@code /}). Mirrors the Java API of
+ * The people's side over HTTP ({@code /emulator/...}) and the web chat page ({@code /}, its icon at
+ * {@code /favicon.svg} and {@code /favicon.ico}). Mirrors the Java API of
  * {@link TelegramEmulator}. Bad requests get 400 (unknown things 404) with {@code {"ok":false,"error":...}};
  * nothing a client sends produces a 500 with a stack trace.
  */
 final class ControlApi implements HttpHandler {
     private static final Logger LOG = LoggerFactory.getLogger(ControlApi.class);
     static final String PAGE_RESOURCE = "/dev/thoughtstream/testkit/telegram/chat.html";
+    static final String ICON_RESOURCE = "/dev/thoughtstream/testkit/telegram/favicon.svg";
 
     private final TelegramEmulator emulator;
     private final byte[] page;
+    private final byte[] icon;
 
     /** A control request that cannot be served, with the status to answer. */
     private static final class ControlError extends RuntimeException {
@@ -42,17 +45,18 @@ final class ControlApi implements HttpHandler {
 
     ControlApi(TelegramEmulator emulator) {
         this.emulator = emulator;
-        this.page = loadPage();
+        this.page = load(PAGE_RESOURCE);
+        this.icon = load(ICON_RESOURCE);
     }
 
-    private static byte[] loadPage() {
-        try (InputStream in = ControlApi.class.getResourceAsStream(PAGE_RESOURCE)) {
+    private static byte[] load(String resource) {
+        try (InputStream in = ControlApi.class.getResourceAsStream(resource)) {
             if (in == null) {
-                throw new IllegalStateException("web chat page " + PAGE_RESOURCE + " is missing from the classpath");
+                throw new IllegalStateException("web chat resource " + resource + " is missing from the classpath");
             }
             return in.readAllBytes();
         } catch (IOException e) {
-            throw new UncheckedIOException("cannot read web chat page " + PAGE_RESOURCE, e);
+            throw new UncheckedIOException("cannot read web chat resource " + resource, e);
         }
     }
 
@@ -64,6 +68,13 @@ final class ControlApi implements HttpHandler {
             if (path.equals("/") || path.equals("/index.html")) {
                 requireVerb(verb, "GET", path);
                 HttpIo.send(exchange, 200, "text/html; charset=utf-8", page);
+                return;
+            }
+            if (path.equals("/favicon.svg") || path.equals("/favicon.ico")) {
+                // The page links the SVG; /favicon.ico is what browsers ask for on their own. Browsers take an
+                // icon by its content type, whatever the name.
+                requireVerb(verb, "GET", path);
+                HttpIo.send(exchange, 200, "image/svg+xml", icon);
                 return;
             }
             if (!path.startsWith("/emulator/")) {

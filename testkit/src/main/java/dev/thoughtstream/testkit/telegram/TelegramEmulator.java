@@ -1,5 +1,7 @@
 package dev.thoughtstream.testkit.telegram;
 
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.sun.net.httpserver.HttpServer;
 import dev.thoughtstream.common.net.HttpServers;
 import dev.thoughtstream.common.service.NamedThreads;
@@ -8,6 +10,7 @@ import java.io.UncheckedIOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.http.HttpClient;
+import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
@@ -55,6 +58,7 @@ public final class TelegramEmulator implements AutoCloseable {
     private final BotIdentity bot;
     private final int maxHttpThreads;
 
+    private final ChatJournal journal;
     private final UpdateQueue updates;
     private final ChatRegistry chats;
     private final FaultInjector faults;
@@ -75,9 +79,17 @@ public final class TelegramEmulator implements AutoCloseable {
         this.clock = b.clock;
         this.bot = b.bot;
         this.maxHttpThreads = b.maxHttpThreads;
-        this.updates = new UpdateQueue(
-                b.firstUpdateId, clock, new WebhookRetryPolicy(b.webhookInitialBackoff, b.webhookMaxBackoff));
-        this.chats = new ChatRegistry(clock, bot, updates, b.firstMessageId);
+        this.journal = b.stateDirectory == null ? ChatJournal.inMemory() : ChatJournal.open(b.stateDirectory);
+        try {
+            // Update ids continue after the saved ones, as Telegram's never go back (unless restarted on purpose).
+            long firstUpdateId = Math.max(b.firstUpdateId, ChatRegistry.nextUpdateIdAfter(journal.saved()));
+            this.updates = new UpdateQueue(
+                    firstUpdateId, clock, new WebhookRetryPolicy(b.webhookInitialBackoff, b.webhookMaxBackoff));
+            this.chats = new ChatRegistry(clock, bot, updates, b.firstMessageId, journal);
+        } catch (RuntimeException e) {
+            journal.close();
+            throw e;
+        }
         this.faults = new FaultInjector(clock);
         this.calls = new CallLog(clock);
         this.botApi = new BotApi(b.botToken, chats, updates, faults, calls);
@@ -183,6 +195,25 @@ public final class TelegramEmulator implements AutoCloseable {
     /** A person edits their own message; the bot gets an edited_message update. */
     public UserMessage editMessage(long chatId, int messageId, String newText) {
         return chats.editUserMessage(chatId, messageId, newText);
+    }
+
+    /**
+     * An update exactly as given, with the next {@code update_id}: for what the emulator does not model, such as a
+     * field Telegram added after every library was written. The chats and their transcripts do not see it.
+     *
+     * @return its update id
+     */
+    public long injectUpdate(ObjectNode update) {
+        ObjectNode copy = update.deepCopy();
+        return updates.enqueue(id -> {
+            ObjectNode withId = JsonNodeFactory.instance.objectNode().put("update_id", id);
+            copy.properties().forEach(field -> {
+                if (!field.getKey().equals("update_id")) {
+                    withId.set(field.getKey(), field.getValue());
+                }
+            });
+            return withId;
+        });
     }
 
     /** Everything a person would have seen in the chat, in order; empty for an unknown chat. */
@@ -334,8 +365,8 @@ public final class TelegramEmulator implements AutoCloseable {
     }
 
     /**
-     * Forgets chats, pending updates, the webhook, faults, limits, calls and commands. Update ids keep
-     * increasing, so a bot that keeps polling across a reset is not confused by reused ids.
+     * Forgets chats (also those kept in the state directory), pending updates, the webhook, faults, limits, calls and
+     * commands. Update ids keep increasing, so a bot that keeps polling across a reset is not confused by reused ids.
      */
     public void reset() {
         chats.reset();
@@ -346,7 +377,10 @@ public final class TelegramEmulator implements AutoCloseable {
         LOG.info("Telegram emulator reset");
     }
 
-    /** Stops serving: waiting long polls answer empty, webhook delivery stops, all threads end. */
+    /**
+     * Stops serving: waiting long polls answer empty, webhook delivery stops, all threads end; the state directory's
+     * journal, if any, is flushed to the disk and released.
+     */
     @Override
     public synchronized void close() {
         if (closed) {
@@ -370,6 +404,7 @@ public final class TelegramEmulator implements AutoCloseable {
                 Thread.currentThread().interrupt();
             }
         }
+        journal.close();
         LOG.info("Telegram emulator stopped");
     }
 
@@ -385,6 +420,7 @@ public final class TelegramEmulator implements AutoCloseable {
         private Duration webhookMaxBackoff = WebhookRetryPolicy.TELEGRAM_MAX_DELAY;
         private long firstUpdateId = 1;
         private int firstMessageId = 1;
+        private Path stateDirectory;
 
         private Builder() {}
 
@@ -411,6 +447,19 @@ public final class TelegramEmulator implements AutoCloseable {
         public Builder idsAbovePreviousRuns(Clock clock) {
             int idBase = (int) Math.min(clock.instant().getEpochSecond(), Integer.MAX_VALUE - 100_000_000L);
             return idsStartAt(idBase, idBase);
+        }
+
+        /**
+         * Keeps the chats (each one's messages, transcript and whether the bot is blocked) in {@code directory},
+         * created if missing, so an emulator started again on it shows the same chats, as the bot beside it remembers
+         * them; see {@link ChatJournal}. Update ids continue after the saved ones. Updates the bot had not fetched, the
+         * webhook, faults, limits and recorded calls are not kept. Null (the default) keeps everything in memory only.
+         * The directory is read by {@link #build()}, which fails naming it when it cannot be used (for instance
+         * while another emulator runs on it).
+         */
+        public Builder stateDirectory(Path directory) {
+            this.stateDirectory = directory;
+            return this;
         }
 
         /** 0 (the default) picks a free port. */

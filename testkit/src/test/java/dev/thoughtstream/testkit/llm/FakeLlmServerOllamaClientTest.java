@@ -68,7 +68,7 @@ class FakeLlmServerOllamaClientTest extends FakeLlmServerClientContract {
     }
 
     @Test
-    void theModelListOfTheRealClientShowsTheConfiguredModel() {
+    void theModelListOfTheRealClientShowsTheConfiguredModelUnderOllamasDefaultTag() {
         List<OllamaModel> models = OllamaModels.builder()
                 .baseUrl(server.ollamaBaseUrl())
                 .timeout(Duration.ofSeconds(5))
@@ -76,8 +76,9 @@ class FakeLlmServerOllamaClientTest extends FakeLlmServerClientContract {
                 .availableModels()
                 .content();
 
+        // Ollama lists a model pulled without a tag as <name>:latest.
         assertEquals(
-                List.of(FakeLlmServer.DEFAULT_MODEL),
+                List.of(FakeLlmServer.DEFAULT_MODEL + ":latest"),
                 models.stream().map(OllamaModel::getName).toList());
     }
 

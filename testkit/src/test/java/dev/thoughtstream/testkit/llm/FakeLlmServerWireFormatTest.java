@@ -280,9 +280,52 @@ class FakeLlmServerWireFormatTest {
         assertEquals("list", models.path("object").asText());
         assertEquals("listed-model", models.path("data").path(0).path("id").asText());
         assertEquals("model", models.path("data").path(0).path("object").asText());
-        assertEquals("listed-model", tags.path("models").path(0).path("name").asText());
+        assertEquals(1, models.path("data").size());
+        // Ollama lists a model pulled without a tag under the tag "latest".
+        assertEquals(
+                "listed-model:latest", tags.path("models").path(0).path("name").asText());
+        assertEquals(
+                "listed-model:latest", tags.path("models").path(0).path("model").asText());
+        assertEquals(1, tags.path("models").size());
         assertFalse(version.path("version").asText().isBlank());
         assertEquals(0, server.requestCount(), "only chat requests are recorded");
+    }
+
+    @Test
+    void listedModelsAreWhatBothModelListsShowTaggedOnlyWhereOllamaTagsThem() throws Exception {
+        server.close();
+        server = FakeLlmServer.builder()
+                .apiKey(KEY)
+                .listedModels("llama3.2", "qwen3:8b", "library/mistral")
+                .build()
+                .start();
+
+        JsonNode models = json(get("/v1/models", true).body());
+        JsonNode tags = json(get("/api/tags", false).body());
+
+        assertEquals(List.of("llama3.2", "qwen3:8b", "library/mistral"), names(models.path("data"), "id"));
+        assertEquals(
+                List.of("llama3.2:latest", "qwen3:8b", "library/mistral:latest"), names(tags.path("models"), "name"));
+    }
+
+    @Test
+    void aServerWithoutModelsListsNone() throws Exception {
+        server.close();
+        server = FakeLlmServer.builder().listedModels().build().start();
+
+        JsonNode models = json(get("/v1/models", false).body());
+        JsonNode tags = json(get("/api/tags", false).body());
+
+        assertEquals("list", models.path("object").asText());
+        assertEquals(0, models.path("data").size());
+        assertTrue(tags.path("models").isArray());
+        assertEquals(0, tags.path("models").size());
+    }
+
+    private static List<String> names(JsonNode list, String field) {
+        List<String> names = new ArrayList<>();
+        list.forEach(entry -> names.add(entry.path(field).asText()));
+        return names;
     }
 
     @Test

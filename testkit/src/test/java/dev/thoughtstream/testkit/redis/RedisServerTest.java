@@ -56,6 +56,47 @@ class RedisServerTest {
     }
 
     @Test
+    void theServerRunsInAProcessGroupOfItsOwnSoATerminalsCtrlCReachesOnlyTheJvm() throws Exception {
+        // This machine kind (Linux) has setsid; without it the server would share the JVM's group.
+        assertTrue(RedisServer.findSetsid().isPresent(), "setsid (util-linux) is installed");
+        long jvmGroup = processGroup(ProcessHandle.current().pid());
+
+        try (RedisServer server = RedisServer.start(workDir, 0)) {
+            // then the server answering on the port is the process started (setsid exec'd it in place)
+            assertEquals(server.pid(), RedisServer.serverPid(server.port()));
+            // and it leads a group of its own, which a signal to the JVM's group does not reach
+            assertEquals(server.pid(), processGroup(server.pid()));
+            assertTrue(processGroup(server.pid()) != jvmGroup, "not in the JVM's group " + jvmGroup);
+        }
+    }
+
+    @Test
+    void aServerLeftRunningInTheWorkDirByAnEarlierRunIsStoppedByTheNextStart() throws Exception {
+        // given a server that outlived its JVM (here: one never closed), its pid file in the work directory
+        RedisServer leftover = RedisServer.start(workDir, 0);
+        ProcessHandle leftoverProcess = ProcessHandle.of(leftover.pid()).orElseThrow();
+        assertEquals(
+                Long.toString(leftover.pid()),
+                Files.readString(workDir.resolve(RedisServer.PID_FILE)).strip());
+
+        // when the next run starts a server in the same work directory
+        try (RedisServer next = RedisServer.start(workDir, 0)) {
+            // then the leftover is gone and the new one answers
+            assertFalse(leftoverProcess.isAlive(), "the leftover redis-server pid " + leftover.pid() + " was stopped");
+            assertTrue(RedisServer.ping(next.port()));
+        } finally {
+            leftover.close();
+        }
+    }
+
+    /** The fifth field of /proc/<pid>/stat (after the parenthesised command, which may hold spaces). */
+    private static long processGroup(long pid) throws IOException {
+        String stat = Files.readString(Path.of("/proc", Long.toString(pid), "stat"));
+        String[] fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+        return Long.parseLong(fields[2]);
+    }
+
+    @Test
     void aServerStartsOnAGivenPortAndWorkDirWhichCloseKeeps() throws Exception {
         int port = freePort();
 

@@ -9,6 +9,7 @@ import dev.thoughtstream.testkit.MutableClock;
 import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.List;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -50,7 +51,7 @@ class TelegramEmulatorControlApiTest {
         JsonNode chats = RawHttp.json(http.get("/emulator/chats"));
         assertEquals(42, chats.at("/0/id").asLong());
         assertEquals("Ann", chats.at("/0/title").asText());
-        assertEquals(1, chats.at("/0/entries").asInt());
+        assertEquals(1, chats.at("/0/messages").asInt());
         assertEquals(clock.millis(), chats.at("/0/lastActivity").asLong());
     }
 
@@ -76,6 +77,26 @@ class TelegramEmulatorControlApiTest {
                 since.headers().firstValue("X-Emulator-Now").orElse(""));
         assertEquals("[]", http.get("/emulator/chats/42/transcript?since=3").body());
         assertEquals("[]", http.get("/emulator/chats/777/transcript").body());
+    }
+
+    @Test
+    void theChatListCountsMessagesNotTypingActionsEditsOrDeletedMessages() {
+        // given a person's message, the bot typing twice, two bot messages, an edit and a deletion
+        http.postJson("/emulator/chats/42/messages", "{\"text\":\"one\"}");
+        http.postJson(BOT + "sendChatAction", "{\"chat_id\":42,\"action\":\"typing\"}");
+        http.postJson(BOT + "sendMessage", "{\"chat_id\":42,\"text\":\"two\"}");
+        http.postJson(BOT + "sendChatAction", "{\"chat_id\":42,\"action\":\"typing\"}");
+        http.postJson(BOT + "sendMessage", "{\"chat_id\":42,\"text\":\"three\"}");
+        http.postJson(BOT + "editMessageText", "{\"chat_id\":42,\"message_id\":2,\"text\":\"two!\"}");
+        http.postJson(BOT + "deleteMessage", "{\"chat_id\":42,\"message_id\":3}");
+
+        // when the page lists the chats
+        JsonNode chats = RawHttp.json(http.get("/emulator/chats"));
+
+        // then the chat counts the two messages it still shows, though its transcript has seven entries
+        assertEquals(7, telegram.transcript(42).size());
+        assertEquals(2, chats.at("/0/messages").asInt(), chats.toString());
+        assertTrue(chats.at("/0/entries").isMissingNode(), chats.toString());
     }
 
     @Test
@@ -279,6 +300,24 @@ class TelegramEmulatorControlApiTest {
         assertTrue(page.headers().firstValue("Content-Type").orElse("").startsWith("text/html"));
         assertTrue(page.body().contains("<textarea id=\"text\""));
         assertTrue(page.body().contains("/emulator/chats/"));
+    }
+
+    @Test
+    void theWebChatHasAnIconWhereverABrowserLooksForIt() {
+        // given the page links its icon
+        String page = http.get("/").body();
+        assertTrue(page.contains("<link rel=\"icon\" href=\"/favicon.svg\""), "the page links its icon");
+
+        // when a browser fetches the linked icon, or /favicon.ico as browsers do on their own
+        for (String path : List.of("/favicon.svg", "/favicon.ico")) {
+            HttpResponse<String> icon = http.get(path);
+
+            // then it gets an SVG image, not a 404
+            assertEquals(200, icon.statusCode(), path);
+            assertEquals(
+                    "image/svg+xml", icon.headers().firstValue("Content-Type").orElse(""), path);
+            assertTrue(icon.body().startsWith("<svg"), path);
+        }
     }
 
     private static void assertError(int status, String messagePart, HttpResponse<String> response) {
