@@ -5,6 +5,7 @@ import dev.thoughtstream.chunker.deadletter.DeadLetteringHandler;
 import dev.thoughtstream.common.config.KafkaSettings;
 import dev.thoughtstream.common.kafka.TopicAdmin;
 import dev.thoughtstream.common.metrics.Metrics;
+import dev.thoughtstream.common.serde.SerdeWarmUp;
 import dev.thoughtstream.common.service.Service;
 import dev.thoughtstream.common.topic.Topics;
 import dev.thoughtstream.common.tracing.StageTracer;
@@ -137,6 +138,8 @@ public final class ChunkerService implements Service {
                 topics.updates().name(),
                 topics.thoughts().name(),
                 topics.delivered().name());
+        // Before the streams start, so that the first update after the start does not wait for Jackson.
+        SerdeWarmUp.warmUp(topics.updates(), topics.thoughts(), topics.delivered());
         streams.start();
         streamsMetrics = metrics.bindRefreshing(
                 (scheduler, every) -> new KafkaStreamsMetrics(streams, List.of(), scheduler, every));

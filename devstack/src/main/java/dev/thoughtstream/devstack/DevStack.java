@@ -47,6 +47,7 @@ public final class DevStack implements AutoCloseable {
     private final Deque<Runnable> closers = new ArrayDeque<>();
     private final CountDownLatch stopped = new CountDownLatch(1);
     private final Map<String, String> resolved = new HashMap<>();
+    private final Map<String, Service> byName = new HashMap<>();
     /** One registry for the services of this JVM, as the Metrics class intends. */
     private final Metrics metrics = new Metrics();
 
@@ -138,16 +139,14 @@ public final class DevStack implements AutoCloseable {
         }
         infra = shared.build();
         closers.push(infra::close);
-        int httpPort = config.integer(Infra.HTTP_PORT, 0, 0, 65535);
-        if (config.isSet(Infra.HTTP_PORT) && httpPort > 0) {
-            endpoints = infra.serveHttp(httpPort);
-        }
+        endpoints = DevStackHttp.serve(config, infra).orElse(null);
 
         // Built first, all of them, so a bad setting stops devstack before any service starts.
         List<Service> services = new ArrayList<>();
         for (ServiceFactory factory : FACTORIES) {
             Service service = factory.create(config, infra);
             services.add(service);
+            byName.put(factory.name(), service);
             infra.readiness(factory.name(), service::isReady);
         }
         // Downstream first, so nothing waits on a stage that is not there yet; intake last.
@@ -229,9 +228,14 @@ public final class DevStack implements AutoCloseable {
     /** The one line that says everything is up; it begins with {@code thoughtstream ready}. */
     public String readyLine() {
         String chat = webChatUrl().map(u -> "web chat " + u).orElse("talking to the Telegram Bot API (no web chat)");
-        String http = endpoints == null ? "" : " | metrics and health http://localhost:" + endpoints.port() + "/";
+        String http = endpoints == null ? "" : " | " + DevStackHttp.describe(endpoints);
         return "thoughtstream ready: " + chat + " | kafka " + kafkaDescription + " | redis " + redisDescription
                 + " | llm " + llmDescription + http;
+    }
+
+    /** One of the four services, by its launcher name (for tests). */
+    Optional<Service> service(String name) {
+        return Optional.ofNullable(byName.get(name));
     }
 
     /** The shared infrastructure of the four services. */

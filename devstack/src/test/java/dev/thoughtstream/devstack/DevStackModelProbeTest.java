@@ -28,6 +28,7 @@ class DevStackModelProbeTest {
                 "DEVSTACK_DATA_DIR", dataDir.toString(),
                 "DEVSTACK_KAFKA_PORT", "0",
                 "EMULATOR_PORT", "0",
+                "HTTP_PORT", "0",
                 "LLM_PROVIDER", "ollama",
                 "LLM_API_URL", url));
 

@@ -68,6 +68,7 @@ class ThoughtTraceEndToEndTest {
             env.put("EMITTER_GROUP_ID", prefix + "emitter");
             env.put("DEVSTACK_DATA_DIR", dir.toString());
             env.put("INGEST_POLL_TIMEOUT_S", "5");
+            env.put("HTTP_PORT", "0");
 
             try (DevStack stack = DevStack.start(Config.of(env), tracing)) {
                 // Given a person who writes two quick messages: one thought

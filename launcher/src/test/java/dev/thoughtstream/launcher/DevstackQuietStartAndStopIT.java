@@ -175,6 +175,8 @@ class DevstackQuietStartAndStopIT {
                     .put("DEVSTACK_DATA_DIR", data.resolve("devstack-data").toString());
             builder.environment().put("DEVSTACK_KAFKA_PORT", "0");
             builder.environment().put("EMULATOR_PORT", "0");
+            // Two may run at once here; the endpoint's default port would be taken by the first.
+            builder.environment().put("HTTP_PORT", "0");
             return new Devstack(builder.start(), out, err, name);
         }
 

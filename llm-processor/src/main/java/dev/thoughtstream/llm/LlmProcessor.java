@@ -5,6 +5,7 @@ import dev.thoughtstream.common.kafka.TopicAdmin;
 import dev.thoughtstream.common.metrics.Metrics;
 import dev.thoughtstream.common.redis.ChatActivity;
 import dev.thoughtstream.common.redis.ClaimStore;
+import dev.thoughtstream.common.serde.SerdeWarmUp;
 import dev.thoughtstream.common.service.NamedThreads;
 import dev.thoughtstream.common.service.Service;
 import dev.thoughtstream.common.topic.Topics;
@@ -108,6 +109,7 @@ public final class LlmProcessor implements Service {
     private final AtomicInteger alive = new AtomicInteger();
     private final List<Thread> threads = new ArrayList<>();
     private final List<Runnable> wakers = new ArrayList<>();
+    private final List<ShareWorker> shareWorkers = new CopyOnWriteArrayList<>();
     private volatile boolean running = true;
     /** Set by {@link #halt()}: the group consumer closes as a crashed one would (a static member stays). */
     private volatile boolean halted;
@@ -301,6 +303,10 @@ public final class LlmProcessor implements Service {
         work.setRemoveOnCancelPolicy(true);
         producer = new KafkaProducer<>(producerProperties(kafka));
         kafkaMetrics.add(registry.bindKafka(producer));
+        // Fetched now, so that the first reply part (or dead letter) never waits for the topic's metadata.
+        producer.partitionsFor(topics.replies().name());
+        producer.partitionsFor(topics.deadLetters().name());
+        SerdeWarmUp.warmUp(topics.thoughts(), topics.replies());
         ThoughtClaims thoughtClaims = new ThoughtClaims(claims, scale, metrics, owner);
         try {
             // At once rather than at the first claim: another instance may hold the thoughts our crashed process
@@ -338,6 +344,7 @@ public final class LlmProcessor implements Service {
                             new KafkaShareConsumer<>(shareConsumerProperties(kafka, config));
                     created.add(consumer);
                     ShareWorker worker = new ShareWorker(consumer, topics, h, scale, stopping);
+                    shareWorkers.add(worker);
                     wakers.add(consumer::wakeup);
                     threads.add(new Thread(
                             () -> runEngine(() -> worker.run(() -> running), () -> consumer.close(CLOSE_TIMEOUT)),
@@ -463,10 +470,21 @@ public final class LlmProcessor implements Service {
         return metrics.inFlight();
     }
 
-    /** Ready while running. */
+    /**
+     * Ready once a thought written now is taken at the next poll: running, and in group mode the consumer has its
+     * assignment and has polled since; in share mode every share consumer has polled once (a share consumer shows
+     * no assignment). The producer's metadata for the replies was fetched in {@link #start()}.
+     */
     @Override
     public boolean isReady() {
-        return isRunning();
+        if (!isRunning()) {
+            return false;
+        }
+        if (mode == Mode.SHARE) {
+            return !shareWorkers.isEmpty() && shareWorkers.stream().allMatch(ShareWorker::hasPolled);
+        }
+        GroupConsumerLoop loop = groupLoop;
+        return loop != null && loop.isReady();
     }
 
     /** True from {@link #start()} until every consumer has stopped (closed or failed). */

@@ -52,14 +52,18 @@ import java.util.concurrent.TimeoutException;
 import java.util.stream.Collectors;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.ConsumerGroupDescription;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.CooperativeStickyAssignor;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.clients.producer.RecordMetadata;
+import org.apache.kafka.common.GroupState;
 import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.LongSerializer;
 import org.apache.kafka.common.utils.Utils;
@@ -586,6 +590,67 @@ class LlmProcessorKafkaTest {
                 "no thread started by the processor still runs",
                 TIMEOUT,
                 () -> lingeringThreads(before).isEmpty());
+    }
+
+    @Test
+    void inGroupModeItIsNotReadyUntilItsGroupHasAssignedItsPartitionsAndItHasPolledSince() throws Exception {
+        startFakeLlm(Wire.OPENAI);
+        Properties p = new Properties();
+        p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, TestKafka.bootstrapServers());
+        p.put(ConsumerConfig.GROUP_ID_CONFIG, groupId);
+        p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
+        p.put(ConsumerConfig.PARTITION_ASSIGNMENT_STRATEGY_CONFIG, CooperativeStickyAssignor.class.getName());
+        try (KafkaConsumer<byte[], byte[]> holder =
+                new KafkaConsumer<>(p, new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
+            // given a member of the processor's group that holds every partition and then stops polling, so that
+            // the group's next rebalance waits for it
+            holder.subscribe(List.of(topics.thoughts().name()));
+            Await.until("the holder's assignment", TIMEOUT, () -> {
+                holder.poll(Duration.ofMillis(100));
+                return holder.assignment().size() == TestKafka.PARTITIONS;
+            });
+
+            // when a processor starts and asks to join
+            LlmProcessor processor = startProcessor(Wire.OPENAI, Map.of());
+            Await.until(
+                    "the group rebalancing for the processor",
+                    TIMEOUT,
+                    () -> groupState() == GroupState.PREPARING_REBALANCE);
+
+            // then it runs, but is not ready: a thought written now would wait for the rebalance
+            assertTrue(processor.isRunning());
+            assertFalse(processor.isReady(), "not ready before its group has assigned it partitions");
+
+            // when the holder leaves, then the processor becomes ready, holding partitions by then
+            holder.close();
+            Await.until("the processor ready", TIMEOUT, processor::isReady);
+            ConsumerGroupDescription group =
+                    admin.describeConsumerGroups(List.of(groupId)).all().get().get(groupId);
+            assertEquals(GroupState.STABLE, group.groupState());
+            assertEquals(
+                    TestKafka.PARTITIONS,
+                    group.members()
+                            .iterator()
+                            .next()
+                            .assignment()
+                            .topicPartitions()
+                            .size());
+        }
+    }
+
+    private GroupState groupState() {
+        try {
+            return admin.describeConsumerGroups(List.of(groupId))
+                    .all()
+                    .get()
+                    .get(groupId)
+                    .groupState();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        } catch (ExecutionException e) {
+            throw new IllegalStateException("cannot describe group " + groupId, e);
+        }
     }
 
     // ---------------------------------------------------------------------------------------------------------

@@ -59,6 +59,8 @@ final class PipelineStack implements AutoCloseable {
         env.put("DEVSTACK_DATA_DIR", dataDir.resolve(name).toString());
         env.put("DEVSTACK_KAFKA_PORT", "0");
         env.put("EMULATOR_PORT", "0");
+        // Several stacks may share this JVM; the bench reads their registries, not an endpoint.
+        env.put("HTTP_PORT", "0");
         env.put("CHUNK_GAP_MS", Long.toString(options.gapMs()));
         env.put("LLM_PROVIDER", "scripted");
         env.put("SCRIPTED_LATENCY_MS", "0");

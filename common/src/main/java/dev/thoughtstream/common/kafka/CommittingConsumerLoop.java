@@ -104,6 +104,10 @@ public final class CommittingConsumerLoop {
     private final ConcurrentLinkedQueue<Done> finished = new ConcurrentLinkedQueue<>();
     /** Partitions paused for backpressure, as the poll thread last saw them. */
     private volatile int pausedPartitions;
+    /** The group has given this consumer its assignment (possibly empty: more members than partitions). */
+    private volatile boolean assigned;
+    /** A poll has completed since the assignment: the consumer fetches, and a new record is seen at the next poll. */
+    private volatile boolean polledSinceAssigned;
 
     /**
      * @param consumer a classic consumer with auto-commit off; not closed here
@@ -137,6 +141,9 @@ public final class CommittingConsumerLoop {
                 } catch (WakeupException e) {
                     continue; // a stop wakes the poll; the loop condition decides
                 }
+                if (assigned) {
+                    polledSinceAssigned = true;
+                }
                 for (ConsumerRecord<byte[], byte[]> record : records) {
                     TopicPartition tp = new TopicPartition(record.topic(), record.partition());
                     Done done = new Done(tp, offsets.received(tp, record.offset()), record.offset());
@@ -150,6 +157,15 @@ public final class CommittingConsumerLoop {
                 shutdown();
             }
         }
+    }
+
+    /**
+     * Ready to take a record sent now: the group has assigned this consumer its partitions and a poll has completed
+     * since (its positions are known and it fetches). A service that says ready before that would let the first
+     * message wait for the group's join, the offset lookup and the first fetch.
+     */
+    public boolean isReady() {
+        return polledSinceAssigned;
     }
 
     /** Partitions paused because the work holds too many records. */
@@ -247,6 +263,7 @@ public final class CommittingConsumerLoop {
         @Override
         public void onPartitionsAssigned(Collection<TopicPartition> partitions) {
             LOG.info("partitions assigned: {}", partitions);
+            assigned = true;
         }
     }
 }

@@ -9,6 +9,7 @@ import dev.thoughtstream.common.kafka.TopicAdmin;
 import dev.thoughtstream.common.metrics.Metrics;
 import dev.thoughtstream.common.redis.ChatActivity;
 import dev.thoughtstream.common.redis.ClaimStore;
+import dev.thoughtstream.common.serde.SerdeWarmUp;
 import dev.thoughtstream.common.service.NamedThreads;
 import dev.thoughtstream.common.service.Service;
 import dev.thoughtstream.common.topic.Topics;
@@ -273,6 +274,7 @@ public final class EmitterService implements Service {
         kafkaMetrics.add(registry.bindKafka(producer));
         // Fetched now, so that reporting an outcome later never waits for metadata.
         producer.partitionsFor(topics.delivered().name());
+        SerdeWarmUp.warmUp(topics.replies(), topics.delivered());
         activity.subscribe(this::newerMessage);
         polling = new CommittingConsumerLoop(
                 consumer,
@@ -517,10 +519,14 @@ public final class EmitterService implements Service {
         return running && loop != null && loop.isAlive();
     }
 
-    /** Ready while the loop runs. */
+    /**
+     * Ready once a part written now is taken at the next poll: the loop runs, the group has assigned it its
+     * partitions and a poll has completed since (the producer's metadata was fetched in {@link #start()}).
+     */
     @Override
     public boolean isReady() {
-        return isRunning();
+        CommittingConsumerLoop p = polling;
+        return isRunning() && p != null && p.isReady();
     }
 
     /** Why the loop stopped on its own, if it did (empty after a clean close()). */

@@ -258,8 +258,8 @@ public final class IngestService implements Service {
     }
 
     /**
-     * Readiness: active and polling, or standing by while Redis is reachable (so it could take over). Not ready
-     * after a failure or once closing.
+     * Readiness: active and polling (its first getUpdates sent, its producers' metadata fetched before that), or
+     * standing by while Redis is reachable (so it could take over). Not ready after a failure or once closing.
      */
     @Override
     public boolean isReady() {
@@ -267,7 +267,8 @@ public final class IngestService implements Service {
             return false;
         }
         if (role() == Role.ACTIVE) {
-            return isPolling();
+            PollingTerm t = term;
+            return t != null && t.hasPolled();
         }
         return standby != null && standby.isConnected();
     }

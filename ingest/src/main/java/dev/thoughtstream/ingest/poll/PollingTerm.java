@@ -196,6 +196,12 @@ final class PollingTerm {
         return !ended && p != null && p.isPolling();
     }
 
+    /** Polling, and the first getUpdates of this term has been sent (its producers' metadata came before). */
+    boolean hasPolled() {
+        TelegramPolling p = polling;
+        return isPolling() && p.hasAsked();
+    }
+
     /** The highest update id this term wrote (-1 before the first). */
     long lastWrittenUpdateId() {
         UpdateWriter w = writer;

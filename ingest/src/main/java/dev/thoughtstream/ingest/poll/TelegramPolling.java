@@ -68,6 +68,8 @@ final class TelegramPolling {
     private final CountDownLatch stopping = new CountDownLatch(1);
     private volatile Future<?> loop;
     private volatile BotApiClient.PendingUpdates inFlight;
+    /** The first getUpdates has been sent: a message written from now on is fetched by a poll under way. */
+    private volatile boolean asked;
     /** The id of the last update of the last batch the term took (-1 before the first): what is confirmable. */
     private volatile long last = -1;
 
@@ -170,6 +172,7 @@ final class TelegramPolling {
         BotApiClient.PendingUpdates call = botApi.getUpdates(
                 offset, pollTimeout, LIMIT, Duration.ofSeconds(pollTimeout).plus(READ_MARGIN));
         inFlight = call;
+        asked = true;
         if (isStopping()) {
             // stopPolling may have looked for a call in flight just before this one was registered.
             call.cancel();
@@ -203,6 +206,11 @@ final class TelegramPolling {
     boolean isPolling() {
         Future<?> l = loop;
         return l != null && !l.isDone() && stopping.getCount() > 0;
+    }
+
+    /** True once the first getUpdates has been sent. */
+    boolean hasAsked() {
+        return asked;
     }
 
     /**

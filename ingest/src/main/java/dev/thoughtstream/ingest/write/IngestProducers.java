@@ -4,6 +4,7 @@ import dev.thoughtstream.common.config.KafkaSettings;
 import dev.thoughtstream.common.event.ReplyPart;
 import dev.thoughtstream.common.event.StoredUpdate;
 import dev.thoughtstream.common.metrics.Metrics;
+import dev.thoughtstream.common.serde.SerdeWarmUp;
 import dev.thoughtstream.common.topic.Topic;
 import dev.thoughtstream.common.topic.Topics;
 import java.time.Duration;
@@ -13,6 +14,7 @@ import java.util.Properties;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.Producer;
 import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.common.KafkaException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -51,6 +53,19 @@ public final class IngestProducers {
         }
         producers.bindings.add(metrics.bindKafka(producers.updates));
         producers.bindings.add(metrics.bindKafka(producers.notices));
+        SerdeWarmUp.warmUp(topics.updates(), topics.replies());
+        try {
+            // Fetched now, so that the first batch after the start never waits for the topics' metadata.
+            producers.updates.partitionsFor(topics.updates().name());
+            producers.notices.partitionsFor(topics.replies().name());
+        } catch (KafkaException e) {
+            // A standby taking over while Kafka is away still polls, and its writes retry until Kafka is back.
+            LOG.warn(
+                    "could not fetch the metadata of {} and {} yet ({}); the first write fetches it",
+                    topics.updates().name(),
+                    topics.replies().name(),
+                    e.toString());
+        }
         return producers;
     }
 

@@ -97,6 +97,11 @@ public final class GroupConsumerLoop {
         loop.run(running);
     }
 
+    /** The group has assigned this consumer its partitions and a poll has completed since. */
+    public boolean isReady() {
+        return loop.isReady();
+    }
+
     /** Thoughts this instance holds and has not finished (queued, in flight, waiting, being dead-lettered). */
     public int buffered() {
         return lanes.size() + deadLettering.size();

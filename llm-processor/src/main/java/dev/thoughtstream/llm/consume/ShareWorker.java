@@ -75,6 +75,8 @@ public final class ShareWorker {
     private final CountDownLatch stopping;
     private final Map<String, Held> held = new LinkedHashMap<>();
     private long renewAfterNanos = TimeUnit.MILLISECONDS.toNanos(DEFAULT_LOCK_MS / 2);
+    /** A poll has completed: the consumer has joined the share group and fetches. */
+    private volatile boolean polled;
 
     public ShareWorker(
             ShareConsumer<byte[], byte[]> consumer,
@@ -93,6 +95,14 @@ public final class ShareWorker {
         return r.topic() + "-" + r.partition() + "@" + r.offset();
     }
 
+    /**
+     * A poll has completed. A share consumer shows no assignment (the broker hands out records, not partitions), so
+     * this is the most its readiness can say: it has joined and asked for records once.
+     */
+    public boolean hasPolled() {
+        return polled;
+    }
+
     /** Runs until {@code running} turns false; then releases what it holds and closes nothing (the caller does). */
     public void run(BooleanSupplier running) {
         consumer.setAcknowledgementCommitCallback(this::acknowledged);
@@ -105,6 +115,7 @@ public final class ShareWorker {
                 } catch (WakeupException e) {
                     continue; // close() wakes us; the loop condition ends it
                 }
+                polled = true;
                 consumer.acquisitionLockTimeoutMs()
                         .ifPresent(ms -> renewAfterNanos = TimeUnit.MILLISECONDS.toNanos(ms / 2));
                 for (ConsumerRecord<byte[], byte[]> record : records) {
