@@ -58,6 +58,7 @@ class WebChatBrowserTest {
                 "DEVSTACK_DATA_DIR", dataDir.toString(),
                 "DEVSTACK_KAFKA_PORT", "0",
                 "EMULATOR_PORT", "0",
+                "HTTP_PORT", "0",
                 "CHUNK_GAP_MS", "300",
                 "SCRIPTED_LATENCY_MS", "0",
                 "SCRIPTED_TOKENS_PER_SECOND", "0",

@@ -18,6 +18,7 @@ import dev.thoughtstream.common.service.Infra;
 import dev.thoughtstream.common.service.Service;
 import dev.thoughtstream.common.service.ServiceFactory;
 import dev.thoughtstream.common.topic.Topics;
+import dev.thoughtstream.common.tracing.TracingSettings;
 import dev.thoughtstream.emitter.EmitterFactory;
 import dev.thoughtstream.ingest.IngestFactory;
 import dev.thoughtstream.llm.LlmConfig;
@@ -218,12 +219,13 @@ class DashboardTest {
         Map<String, String> project = ComposeFile.dotenv(ROOT.resolve(".env.example"));
         project.putIfAbsent(TelegramSettings.TOKEN, BOT_TOKEN);
 
-        // Then the profile has Prometheus and Grafana, and whatever they mount from the repository is there
+        // Then the profile has Prometheus, Grafana and the trace viewer, and whatever they mount from the repository
+        // is there
         List<String> observability = compose.services().stream()
                 .filter(s -> compose.profiles(s).contains("observability"))
                 .sorted()
                 .toList();
-        assertEquals(List.of("grafana", "prometheus"), observability);
+        assertEquals(List.of("grafana", "jaeger", "prometheus"), observability);
         for (String service : observability) {
             for (String source : bindMounts(compose, service).keySet()) {
                 assertTrue(Files.exists(ROOT.resolve(source)), service + " mounts " + source + ", which is missing");
@@ -261,6 +263,30 @@ class DashboardTest {
             expected.put(service, Integer.parseInt(port == null ? "" + Infra.DEFAULT_HTTP_PORT : port));
         }
         assertEquals(expected, scraped);
+
+        // and every pipeline service sends its spans where .env.example's observability block points: the trace
+        // viewer's OTLP/http port
+        String traces = ComposeFile.dotenv(ROOT.resolve(".env.example"))
+                .getOrDefault(TracingSettings.ENDPOINT, commentedExample(TracingSettings.ENDPOINT));
+        assertEquals("http://jaeger:4318", traces, ".env.example's trace collector");
+        Map<String, String> withTraces = new HashMap<>(project);
+        withTraces.put(TracingSettings.ENDPOINT, traces);
+        for (String service : PIPELINE) {
+            assertEquals(
+                    traces,
+                    compose.environment(service, withTraces).get(TracingSettings.ENDPOINT),
+                    service + " does not pass " + TracingSettings.ENDPOINT + " on");
+        }
+    }
+
+    /** The value of a commented-out {@code # NAME=value} line of .env.example, as a user would uncomment it. */
+    private static String commentedExample(String name) throws IOException {
+        String prefix = "# " + name + "=";
+        return Files.readAllLines(ROOT.resolve(".env.example")).stream()
+                .filter(line -> line.startsWith(prefix))
+                .map(line -> line.substring(prefix.length()).strip())
+                .findFirst()
+                .orElseThrow(() -> new AssertionError(".env.example has no " + name + " line"));
     }
 
     // ---- the services ----------------------------------------------------------------------------------------------
