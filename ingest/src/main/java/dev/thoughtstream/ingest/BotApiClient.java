@@ -18,6 +18,7 @@ import java.util.List;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -47,6 +48,8 @@ public final class BotApiClient {
 
     private static final Logger LOG = LoggerFactory.getLogger(BotApiClient.class);
 
+    private static final Duration CONNECT_TIMEOUT = Duration.ofSeconds(10);
+
     private final TelegramSettings telegram;
     private final HttpClient http;
     private final Duration retryBudget;
@@ -55,6 +58,19 @@ public final class BotApiClient {
 
     public BotApiClient(TelegramSettings telegram, HttpClient http) {
         this(telegram, http, RETRY_BUDGET, STOP_RETRY_BUDGET);
+    }
+
+    /**
+     * A client on an HTTP client of its own whose calls run on {@code executor}, so a long poll elsewhere never
+     * delays it (and it never delays the poll).
+     */
+    public static BotApiClient onOwnConnections(TelegramSettings telegram, Executor executor) {
+        return new BotApiClient(
+                telegram,
+                HttpClient.newBuilder()
+                        .connectTimeout(CONNECT_TIMEOUT)
+                        .executor(executor)
+                        .build());
     }
 
     BotApiClient(TelegramSettings telegram, HttpClient http, Duration retryBudget, Duration stopRetryBudget) {

@@ -4,7 +4,6 @@ import dev.thoughtstream.common.config.TelegramSettings;
 import dev.thoughtstream.common.metrics.Metrics;
 import dev.thoughtstream.common.service.NamedThreads;
 import dev.thoughtstream.ingest.BotApiClient;
-import java.net.http.HttpClient;
 import java.time.Duration;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -36,12 +35,7 @@ final class TelegramBacklog implements AutoCloseable {
     TelegramBacklog(TelegramSettings telegram, Metrics metrics) {
         this.telegram = telegram;
         this.httpExecutor = Executors.newCachedThreadPool(NamedThreads.daemon("ingest-telegram-backlog-http"));
-        this.botApi = new BotApiClient(
-                telegram,
-                HttpClient.newBuilder()
-                        .connectTimeout(Duration.ofSeconds(10))
-                        .executor(httpExecutor)
-                        .build());
+        this.botApi = BotApiClient.onOwnConnections(telegram, httpExecutor);
         this.refresher = Executors.newSingleThreadScheduledExecutor(NamedThreads.daemon("ingest-telegram-backlog"));
         metrics.gauge(
                 NAME,

@@ -4,7 +4,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.thoughtstream.common.config.TelegramSettings;
 import dev.thoughtstream.common.service.NamedThreads;
 import dev.thoughtstream.ingest.BotApiClient;
-import java.net.http.HttpClient;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CancellationException;
@@ -84,12 +83,7 @@ final class TelegramPolling {
         this.pollTimeout = pollTimeout;
         this.backoffMax = backoffMax;
         this.httpExecutor = Executors.newCachedThreadPool(NamedThreads.daemon("ingest-telegram-http"));
-        this.botApi = new BotApiClient(
-                telegram,
-                HttpClient.newBuilder()
-                        .connectTimeout(Duration.ofSeconds(10))
-                        .executor(httpExecutor)
-                        .build());
+        this.botApi = BotApiClient.onOwnConnections(telegram, httpExecutor);
         this.poller = Executors.newSingleThreadExecutor(NamedThreads.daemon("ingest-telegram-poller"));
     }
 

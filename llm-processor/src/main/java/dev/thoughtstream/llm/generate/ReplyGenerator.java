@@ -150,15 +150,7 @@ public final class ReplyGenerator {
             Clock clock,
             Metrics metrics,
             ProviderBudget budget) {
-        return new ReplyGenerator(
-                model,
-                new PromptBuilder(config.replies().systemPrompt()),
-                ReplySettings.from(config),
-                RetryPolicy.from(config),
-                timer,
-                clock,
-                metrics,
-                budget);
+        return from(config, model, timer, clock, metrics, budget, StageTracer.noop());
     }
 
     /** As above, the model calls traced by {@code tracer}. */
