@@ -9,6 +9,7 @@ import dev.thoughtstream.common.service.ServiceRunner;
 import dev.thoughtstream.emitter.EmitterFactory;
 import dev.thoughtstream.ingest.IngestFactory;
 import dev.thoughtstream.llm.LlmProcessorFactory;
+import java.io.UncheckedIOException;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Supplier;
@@ -35,8 +36,15 @@ import picocli.CommandLine.Spec;
         footer = {"", "Exit codes: 0 stopped by a signal, 1 could not start or failed, 2 invalid configuration."})
 public final class Thoughtstream implements Runnable {
     static {
-        // First, before the factories below make Log4j read its configuration.
-        LogSettings.beforeLogging(System.getenv());
+        // First, before the factories below make Log4j read its configuration, with .env's values as the commands
+        // will see them (a .env that cannot be read is reported by the command; the environment alone serves here).
+        Map<String, String> variables;
+        try {
+            variables = Config.load().withPrefix("");
+        } catch (ConfigException | UncheckedIOException e) {
+            variables = System.getenv();
+        }
+        LogSettings.beforeLogging(variables);
     }
 
     /** The services, in the order the pipeline runs them. */

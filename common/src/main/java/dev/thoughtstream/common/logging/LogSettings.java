@@ -34,23 +34,26 @@ public record LogSettings(Level level, Level libraryLevel, LogFormat format) {
     static final String ROOT_LEVEL_PROPERTY = "thoughtstream.log.level.root";
 
     /**
-     * Call first in a {@code main}, before anything logs: when {@code environment} holds a level Log4j does not know,
-     * Log4j starts with the default level instead, rather than print a warning with a stack trace of its own before
-     * the configuration check names the variable.
+     * Call first in a {@code main}, before anything logs, with the variables as the command will read them (the
+     * environment over {@code .env}). log4j2.xml reads only the real environment, so a level Log4j knows is handed to
+     * it here, which is what makes a {@code .env}'s {@code LOG_LEVEL} count; a level it does not know starts Log4j at
+     * the default instead, rather than a warning with a stack trace of its own before the configuration check names
+     * the variable. A system property set on the command line wins.
      */
-    public static void beforeLogging(Map<String, String> environment) {
-        defaultWhenUnknown(environment.get(LOG_LEVEL), LEVEL_PROPERTY, Level.INFO);
-        defaultWhenUnknown(environment.get(LOG_LEVEL_ROOT), ROOT_LEVEL_PROPERTY, Level.WARN);
+    public static void beforeLogging(Map<String, String> variables) {
+        apply(variables.get(LOG_LEVEL), LEVEL_PROPERTY, Level.INFO);
+        apply(variables.get(LOG_LEVEL_ROOT), ROOT_LEVEL_PROPERTY, Level.WARN);
     }
 
-    private static void defaultWhenUnknown(String value, String property, Level defaultLevel) {
-        if (value == null || System.getProperty(property) != null) {
+    private static void apply(String value, String property, Level defaultLevel) {
+        if (value == null || value.isBlank() || System.getProperty(property) != null) {
             return;
         }
-        boolean known = Arrays.stream(Level.values()).anyMatch(l -> l.name().equalsIgnoreCase(value.strip()));
-        if (!known) {
-            System.setProperty(property, defaultLevel.name());
-        }
+        Level level = Arrays.stream(Level.values())
+                .filter(l -> l.name().equalsIgnoreCase(value.strip()))
+                .findFirst()
+                .orElse(defaultLevel);
+        System.setProperty(property, level.name());
     }
 
     /** The checked values; the message of an invalid one names the variable and the allowed values. */

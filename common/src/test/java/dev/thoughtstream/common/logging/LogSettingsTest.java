@@ -39,13 +39,31 @@ class LogSettingsTest {
     }
 
     @Test
-    void anUnknownLevelMakesLog4jStartWithTheDefaultAndAKnownOneIsLeftToLog4j() {
+    void anUnknownLevelMakesLog4jStartWithTheDefaultAndAKnownOneIsHandedToLog4j() {
         try {
-            // given an unknown level for our code and a known one for the libraries
+            // given an unknown level for our code and a known one for the libraries (from .env, say, which
+            // log4j2.xml cannot read)
             LogSettings.beforeLogging(Map.of("LOG_LEVEL", "LOUD", "LOG_LEVEL_ROOT", "error"));
 
-            // then log4j2.xml is told the default for the first, and nothing for the second
+            // then log4j2.xml is told the default for the first and the given level for the second
             assertEquals("INFO", System.getProperty(LogSettings.LEVEL_PROPERTY));
+            assertEquals("ERROR", System.getProperty(LogSettings.ROOT_LEVEL_PROPERTY));
+        } finally {
+            System.clearProperty(LogSettings.LEVEL_PROPERTY);
+            System.clearProperty(LogSettings.ROOT_LEVEL_PROPERTY);
+        }
+    }
+
+    @Test
+    void unsetLevelsAndALevelGivenOnTheCommandLineAreLeftAlone() {
+        try {
+            // given -Dthoughtstream.log.level=TRACE on the command line, and no LOG_LEVEL_ROOT
+            System.setProperty(LogSettings.LEVEL_PROPERTY, "TRACE");
+
+            LogSettings.beforeLogging(Map.of("LOG_LEVEL", "debug"));
+
+            // then neither is touched
+            assertEquals("TRACE", System.getProperty(LogSettings.LEVEL_PROPERTY));
             assertNull(System.getProperty(LogSettings.ROOT_LEVEL_PROPERTY));
         } finally {
             System.clearProperty(LogSettings.LEVEL_PROPERTY);
