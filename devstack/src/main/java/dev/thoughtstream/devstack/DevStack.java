@@ -120,8 +120,12 @@ public final class DevStack implements AutoCloseable {
             resolved.put(TelegramSettings.TOKEN, DevStackConfig.OFFLINE_TOKEN);
             resolved.put(TelegramSettings.API_URL, emulator.baseUrl());
         }
-        resolved.putIfAbsent(
-                "STREAMS_STATE_DIR", dev.dataDir().resolve("chunker-state").toString());
+        if (!base.isSet("STREAMS_STATE_DIR")) {
+            // Beside the broker's data, so deleting the data directory starts both afresh; a directory the user
+            // names is theirs.
+            resolved.put(
+                    "STREAMS_STATE_DIR", dev.dataDir().resolve("chunker-state").toString());
+        }
 
         // What the user set wins over devstack's defaults; devstack's resolved endpoints win over both.
         Config config =

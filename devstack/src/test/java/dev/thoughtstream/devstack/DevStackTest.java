@@ -70,9 +70,12 @@ class DevStackTest {
         }
         assertTrue(Files.isDirectory(dataDir.resolve("kafka")), "the broker keeps its data");
         assertTrue(Files.isDirectory(dataDir.resolve("emulator")), "the emulator keeps its chats");
+        assertTrue(Files.isDirectory(dataDir.resolve("chunker-state")), "the chunker keeps its state beside them");
 
-        // When devstack is started again on the same data
-        try (DevStack again = DevStack.start(offline(dataDir))) {
+        // When devstack is started again on the same data, the chunker's state in a directory the user names (it
+        // is restored there from the changelogs)
+        Path ownState = dataDir.resolve("elsewhere");
+        try (DevStack again = DevStack.start(offline(dataDir).with(Map.of("STREAMS_STATE_DIR", ownState.toString())))) {
             // Then the web chat still shows the conversation the bot remembers
             TelegramEmulator emulator = again.emulator().orElseThrow();
             assertEquals("hi, is anyone there?", emulator.transcript(7).get(0).text());
@@ -84,6 +87,7 @@ class DevStackTest {
                     "an answer after the restart",
                     TIMEOUT,
                     () -> emulator.botTexts(7).size() > answered);
+            assertTrue(Files.isDirectory(ownState), "the user's STREAMS_STATE_DIR is used");
         }
     }
 
