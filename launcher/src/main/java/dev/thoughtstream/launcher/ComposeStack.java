@@ -137,6 +137,12 @@ public final class ComposeStack implements AutoCloseable {
         emulatorEnv.put(EmulatorCommand.PORT, "0");
         emulatorEnv.put(EmulatorCommand.BIND_ADDRESS, "127.0.0.1");
         emulatorEnv.put("HOSTNAME", dockerHostname());
+        if (emulatorEnv.containsKey(EmulatorCommand.STATE_DIR)) {
+            // The container's path is a volume of that container; here, a directory of this stack's own, so no run
+            // sees another's chats.
+            emulatorEnv.put(
+                    EmulatorCommand.STATE_DIR, base.resolve("emulator-chats").toString());
+        }
         ManagedProcess emulatorProcess = processes.start(
                 topology.emulator(),
                 thoughtstream(compose.command(topology.emulator(), dotenv)),
