@@ -28,7 +28,10 @@ import java.util.regex.Pattern;
  * @param numThreads               {@code STREAMS_NUM_THREADS}
  * @param numStandbyReplicas       {@code STREAMS_NUM_STANDBY_REPLICAS}
  * @param commitInterval           {@code STREAMS_COMMIT_INTERVAL_MS}: under exactly-once, output becomes visible
- *                                 to read_committed consumers only at commit, so this is added latency
+ *                                 to read_committed consumers only at commit; the longest a thought waits for one
+ * @param earlyCommitBelowPerSecond {@code CHUNK_EARLY_COMMIT_BELOW_PER_S}: while the instance's input is below this
+ *                                 many updates a second, output is committed as soon as it is written
+ *                                 ({@link dev.thoughtstream.chunker.thought.EarlyCommits}); 0: never
  * @param closeTimeout             {@code STREAMS_CLOSE_TIMEOUT_MS}: how long {@code close()} waits for the threads
  * @param limits                   {@code CHUNK_CONTINUATION_MS}, {@code CHUNK_MAX_WAIT_MS}, {@code CHUNK_MAX_MESSAGES},
  *                                 {@code CHUNK_MAX_CHARS}
@@ -44,6 +47,7 @@ public record ChunkerConfig(
         int numThreads,
         int numStandbyReplicas,
         Duration commitInterval,
+        int earlyCommitBelowPerSecond,
         Duration closeTimeout,
         ThoughtLimits limits,
         BotReplies replies) {
@@ -62,6 +66,7 @@ public record ChunkerConfig(
     public static final String STREAMS_NUM_THREADS = "STREAMS_NUM_THREADS";
     public static final String STREAMS_NUM_STANDBY_REPLICAS = "STREAMS_NUM_STANDBY_REPLICAS";
     public static final String STREAMS_COMMIT_INTERVAL_MS = "STREAMS_COMMIT_INTERVAL_MS";
+    public static final String CHUNK_EARLY_COMMIT_BELOW_PER_S = "CHUNK_EARLY_COMMIT_BELOW_PER_S";
     public static final String STREAMS_CLOSE_TIMEOUT_MS = "STREAMS_CLOSE_TIMEOUT_MS";
     public static final String CHUNK_CONTINUATION_MS = "CHUNK_CONTINUATION_MS";
     public static final String CHUNK_MAX_WAIT_MS = "CHUNK_MAX_WAIT_MS";
@@ -90,12 +95,22 @@ public record ChunkerConfig(
      */
     public static final long DEFAULT_PUNCTUATE_INTERVAL_MS = 10;
     /**
-     * Under exactly-once, a closed thought is visible downstream only at the next commit: 0 to this long, plus the
-     * commit's own round trips. 20 ms keeps the p99 from the punctuation to a read_committed consumer near 40 ms on
-     * two shared cores (50 ms: about 70–80 ms), and at 1,000 messages/s cost no measurable throughput next to 50
-     * (docs/benchmarks.md).
+     * Under exactly-once, a closed thought is visible downstream only at a commit, and each commit is a transaction
+     * on the broker. At a light input the chunker commits as soon as it wrote a thought ({@link
+     * #DEFAULT_EARLY_COMMIT_BELOW_PER_S}), so this interval is what a thought waits at most when the input is heavy:
+     * at 1,000 messages/s on two shared cores a transaction every 20 ms let the chunker fall behind, every 100 ms
+     * kept it up (docs/benchmarks.md).
      */
-    public static final long DEFAULT_COMMIT_INTERVAL_MS = 20;
+    public static final long DEFAULT_COMMIT_INTERVAL_MS = 100;
+    /**
+     * Below this input rate a thought is committed as soon as it is written: at most one transaction per punctuation
+     * that wrote something, fewer than a 20 ms interval costs at 100 messages/s. Above it the 100 ms interval
+     * bounds the transactions whatever the rate. 300 updates/s keeps the early commit at the realistic bot load of
+     * the benchmarks (200 messages/s) and leaves it off at 1,000.
+     */
+    public static final int DEFAULT_EARLY_COMMIT_BELOW_PER_S = 300;
+    /** The exactly-once producer's default transaction timeout, which Streams requires the interval not to exceed. */
+    static final long MAX_COMMIT_INTERVAL_MS = 10_000;
     /** About a page of text, under one Telegram message (4096): more is better answered in parts. */
     public static final int DEFAULT_MAX_CHARS = 3000;
 
@@ -112,6 +127,9 @@ public record ChunkerConfig(
         Objects.requireNonNull(applicationId, "applicationId");
         Objects.requireNonNull(stateDir, "stateDir");
         Objects.requireNonNull(commitInterval, "commitInterval");
+        if (earlyCommitBelowPerSecond < 0) {
+            throw new IllegalArgumentException("earlyCommitBelowPerSecond must not be negative");
+        }
         Objects.requireNonNull(closeTimeout, "closeTimeout");
         Objects.requireNonNull(limits, "limits");
         Objects.requireNonNull(replies, "replies");
@@ -170,7 +188,10 @@ public record ChunkerConfig(
                 stateDir,
                 config.integer(STREAMS_NUM_THREADS, 1, 1, 64),
                 config.integer(STREAMS_NUM_STANDBY_REPLICAS, 0, 0, 16),
-                config.millis(STREAMS_COMMIT_INTERVAL_MS, DEFAULT_COMMIT_INTERVAL_MS, 0, 600_000),
+                // Streams refuses a commit interval above the producer's transaction timeout, 10 s under
+                // exactly-once (kept short so a crashed instance's open transaction holds readers back briefly).
+                config.millis(STREAMS_COMMIT_INTERVAL_MS, DEFAULT_COMMIT_INTERVAL_MS, 0, MAX_COMMIT_INTERVAL_MS),
+                config.integer(CHUNK_EARLY_COMMIT_BELOW_PER_S, DEFAULT_EARLY_COMMIT_BELOW_PER_S, 0, 1_000_000),
                 config.millis(STREAMS_CLOSE_TIMEOUT_MS, 30_000, 0, 600_000),
                 limits,
                 replies);
@@ -231,6 +252,7 @@ public record ChunkerConfig(
                 + ", " + STREAMS_NUM_THREADS + "=" + numThreads
                 + ", " + STREAMS_NUM_STANDBY_REPLICAS + "=" + numStandbyReplicas
                 + ", " + STREAMS_COMMIT_INTERVAL_MS + "=" + commitInterval.toMillis()
+                + ", " + CHUNK_EARLY_COMMIT_BELOW_PER_S + "=" + earlyCommitBelowPerSecond
                 + ", " + STREAMS_CLOSE_TIMEOUT_MS + "=" + closeTimeout.toMillis()
                 + ", " + CHUNK_CONTINUATION_MS + "=" + limits.continuation().toMillis()
                 + ", " + CHUNK_MAX_WAIT_MS + "=" + limits.maxWait().toMillis()

@@ -12,6 +12,7 @@ public final class ChunkerMetrics {
     private final Metrics.Counter cappedThoughts;
     private final Metrics.Counter overdueThoughts;
     private final Metrics.Timer lateness;
+    private final Metrics.Counter earlyCommits;
 
     public ChunkerMetrics(Metrics metrics) {
         this.metrics = metrics;
@@ -22,6 +23,10 @@ public final class ChunkerMetrics {
         this.lateness = metrics.timer(
                 "chunker_emit_lateness_seconds",
                 "How long after its deadline the punctuation closed a thought (punctuation interval and poll).");
+        this.earlyCommits = metrics.counter(
+                "chunker_early_commits_total",
+                "Commits asked for right after writing a thought or reply, the input being light"
+                        + " (CHUNK_EARLY_COMMIT_BELOW_PER_S); the rest waited for STREAMS_COMMIT_INTERVAL_MS.");
     }
 
     /** A throwaway registry, for topologies built without a service (tests, tools). */
@@ -32,6 +37,10 @@ public final class ChunkerMetrics {
     public void closedAtDeadline(long latenessMs) {
         dueThoughts.increment();
         lateness.recordMillis(Math.max(0, latenessMs));
+    }
+
+    public void earlyCommitRequested() {
+        earlyCommits.increment();
     }
 
     public void closedByCap() {

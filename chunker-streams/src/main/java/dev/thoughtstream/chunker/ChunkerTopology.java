@@ -4,6 +4,7 @@ import dev.thoughtstream.chunker.context.ChatContext;
 import dev.thoughtstream.chunker.context.ContextStore;
 import dev.thoughtstream.chunker.context.DeliveryContextProcessor;
 import dev.thoughtstream.chunker.deadletter.DeadLetteringHandler;
+import dev.thoughtstream.chunker.thought.EarlyCommits;
 import dev.thoughtstream.chunker.thought.OpenThought;
 import dev.thoughtstream.chunker.thought.ThoughtBufferProcessor;
 import dev.thoughtstream.common.config.KafkaSettings;
@@ -102,8 +103,12 @@ public final class ChunkerTopology {
                 topics.delivered().keySerde().deserializer(),
                 topics.delivered().valueSerde().deserializer(),
                 topics.delivered().name());
+        // One for the whole instance: the input rate that decides an early commit is the instance's, not a task's.
+        EarlyCommits earlyCommits = new EarlyCommits(config.earlyCommitBelowPerSecond());
         topology.addProcessor(
-                THOUGHT_BUFFER, () -> new ThoughtBufferProcessor(config, metrics, fence, tracer), UPDATES_SOURCE);
+                THOUGHT_BUFFER,
+                () -> new ThoughtBufferProcessor(config, metrics, fence, tracer, earlyCommits),
+                UPDATES_SOURCE);
         topology.addProcessor(DELIVERY_CONTEXT, () -> new DeliveryContextProcessor(config.context()), DELIVERED_SOURCE);
         topology.addStateStore(openThoughtsStore(), THOUGHT_BUFFER);
         topology.addStateStore(deadlineIndexStore(), THOUGHT_BUFFER);

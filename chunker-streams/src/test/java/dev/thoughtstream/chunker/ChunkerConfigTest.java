@@ -38,7 +38,8 @@ class ChunkerConfigTest {
         assertEquals(ChunkerConfig.defaultStateDir(), config.stateDir());
         assertEquals(1, config.numThreads());
         assertEquals(0, config.numStandbyReplicas());
-        assertEquals(Duration.ofMillis(20), config.commitInterval());
+        assertEquals(Duration.ofMillis(100), config.commitInterval());
+        assertEquals(300, config.earlyCommitBelowPerSecond());
         assertEquals(new ThoughtLimits(Duration.ofMillis(2500), Duration.ofSeconds(20), 20, 3000), config.limits());
         assertEquals(
                 new BotReplies(
@@ -68,6 +69,7 @@ class ChunkerConfigTest {
                 Map.entry("STREAMS_NUM_THREADS", "3"),
                 Map.entry("STREAMS_NUM_STANDBY_REPLICAS", "1"),
                 Map.entry("STREAMS_COMMIT_INTERVAL_MS", "20"),
+                Map.entry("CHUNK_EARLY_COMMIT_BELOW_PER_S", "50"),
                 Map.entry("STREAMS_CLOSE_TIMEOUT_MS", "5000"),
                 Map.entry("CHUNK_CONTINUATION_MS", "1000"),
                 Map.entry("CHUNK_MAX_WAIT_MS", "9000"),
@@ -89,6 +91,7 @@ class ChunkerConfigTest {
                         3,
                         1,
                         Duration.ofMillis(20),
+                        50,
                         Duration.ofSeconds(5),
                         new ThoughtLimits(Duration.ofSeconds(1), Duration.ofSeconds(9), 5, 700),
                         new BotReplies(
@@ -109,6 +112,9 @@ class ChunkerConfigTest {
         "STREAMS_NUM_THREADS, 0",
         "STREAMS_NUM_STANDBY_REPLICAS, -1",
         "STREAMS_COMMIT_INTERVAL_MS, 1.5",
+        "STREAMS_COMMIT_INTERVAL_MS, 10001",
+        "CHUNK_EARLY_COMMIT_BELOW_PER_S, -1",
+        "CHUNK_EARLY_COMMIT_BELOW_PER_S, lots",
         "CHUNK_CONTINUATION_MS, -1",
         "CHUNK_CONTINUATION_MS, later",
         "CHUNK_MAX_WAIT_MS, 0",

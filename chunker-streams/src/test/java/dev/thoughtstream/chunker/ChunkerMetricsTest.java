@@ -1,5 +1,6 @@
 package dev.thoughtstream.chunker;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.charset.StandardCharsets;
@@ -44,6 +45,60 @@ class ChunkerMetricsTest {
 
             assertTrue(
                     chunker.metrics.scrape().contains("thoughtstream_chunker_thoughts_total{closed_by=\"cap\"} 1.0\n"),
+                    chunker.metrics.scrape());
+        }
+    }
+
+    @Test
+    void aThoughtWrittenWhileTheInputIsLightIsCommittedAtOnce() {
+        // given an instance whose input is far below CHUNK_EARLY_COMMIT_BELOW_PER_S
+        try (ChunkerHarness chunker =
+                ChunkerHarness.start(stateDir, Map.of(ChunkerConfig.CHUNK_EARLY_COMMIT_BELOW_PER_S, "10"))) {
+            // when one message's thought closes at its deadline
+            chunker.text(CHAT, 1001, "hello");
+            chunker.advance(1500);
+
+            // then the punctuation that wrote it asked for a commit rather than leaving it to the interval
+            assertEquals(1, chunker.thoughts.readValuesToList().size());
+            assertTrue(
+                    chunker.metrics.scrape().contains("thoughtstream_chunker_early_commits_total 1.0\n"),
+                    chunker.metrics.scrape());
+        }
+    }
+
+    @Test
+    void aThoughtWrittenWhileTheInputIsHeavyWaitsForTheCommitInterval() {
+        // given an instance that received more updates within the last second than CHUNK_EARLY_COMMIT_BELOW_PER_S
+        try (ChunkerHarness chunker =
+                ChunkerHarness.start(stateDir, Map.of(ChunkerConfig.CHUNK_EARLY_COMMIT_BELOW_PER_S, "10"))) {
+            for (int i = 0; i < 30; i++) {
+                chunker.text(CHAT + 1 + i, 1, "busy " + i);
+            }
+            chunker.advance(200);
+            chunker.text(CHAT, 1001, "hello");
+
+            // when the first thoughts close while that second's input still counts
+            chunker.advance(1400);
+
+            // then they were written without asking for a commit of their own
+            assertEquals(30, chunker.thoughts.readValuesToList().size(), "the busy chats' thoughts, not yet hello's");
+            assertTrue(
+                    chunker.metrics.scrape().contains("thoughtstream_chunker_early_commits_total 0.0\n"),
+                    chunker.metrics.scrape());
+        }
+    }
+
+    @Test
+    void earlyCommitsCanBeSwitchedOff() {
+        try (ChunkerHarness chunker =
+                ChunkerHarness.start(stateDir, Map.of(ChunkerConfig.CHUNK_EARLY_COMMIT_BELOW_PER_S, "0"))) {
+            chunker.text(CHAT, 1001, "/help");
+            chunker.text(CHAT, 1002, "hello");
+            chunker.advance(1500);
+
+            assertEquals(1, chunker.thoughts.readValuesToList().size());
+            assertTrue(
+                    chunker.metrics.scrape().contains("thoughtstream_chunker_early_commits_total 0.0\n"),
                     chunker.metrics.scrape());
         }
     }

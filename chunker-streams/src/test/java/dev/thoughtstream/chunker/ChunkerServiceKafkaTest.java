@@ -134,6 +134,41 @@ class ChunkerServiceKafkaTest {
         assertEquals(0, chunker.deadLetters().total());
     }
 
+    @Test
+    void aThoughtWrittenWhileTheInputIsLightIsCommittedAtOnceRatherThanAtTheCommitInterval() {
+        // given a chunker whose regular commit comes only every 10 s, the longest exactly-once allows
+        Config config = TestKafka.config(prefix, PARTITIONS)
+                .with(Map.of(
+                        ChunkerConfig.CHUNKER_APPLICATION_ID,
+                        applicationId,
+                        ChunkerConfig.STREAMS_STATE_DIR,
+                        stateDir.toString(),
+                        ChunkerConfig.CHUNK_GAP_MS,
+                        Long.toString(GAP_MS),
+                        ChunkerConfig.STREAMS_COMMIT_INTERVAL_MS,
+                        "10000"));
+        Metrics metrics = new Metrics();
+        ChunkerService chunker =
+                new ChunkerService(ChunkerConfig.from(config), KafkaSettings.from(config), Clock.systemUTC(), metrics);
+        services.add(chunker);
+        chunker.start();
+        long chat = 1002;
+
+        // when a quiet chat sends one message
+        input.sendTogether(List.of(input.text(chat, 11, "anyone?")));
+
+        // then the chunker asked for a commit as soon as it wrote the thought, and a read_committed consumer had it
+        // far sooner than the regular commit would have shown it (on average 5 s after the close, up to 10 s)
+        Thought thought = awaitOnlyThought(chat, "thought of chat " + chat);
+        long visibleAfterCloseMs = System.currentTimeMillis() - thought.closedAtMs();
+        assertTrue(
+                metrics.scrape().contains("thoughtstream_chunker_early_commits_total 1.0\n"),
+                "one early commit: " + metrics.scrape());
+        assertTrue(
+                visibleAfterCloseMs < 5_000,
+                "visible " + visibleAfterCloseMs + " ms after the close, as late as the regular commit");
+    }
+
     // --- dead letters under exactly-once ---------------------------------------------------------------------
 
     @Test

@@ -76,6 +76,10 @@ public final class ThoughtBufferProcessor implements Processor<Long, StoredUpdat
     private Cancellable punctuation;
 
     private final ChunkerMetrics metrics;
+    private final EarlyCommits earlyCommits;
+    /** Output was written that no commit has been asked for yet. */
+    private boolean uncommittedOutput;
+
     private final Supplier<ReprocessFence> fenceSource;
     private ReprocessFence fence = ReprocessFence.NONE;
     /** The record being processed lies below the reprocess fence: its direct replies are not sent again. */
@@ -88,23 +92,24 @@ public final class ThoughtBufferProcessor implements Processor<Long, StoredUpdat
     /** The trace context of the record being processed (null: none, or tracing off). */
     private Map<String, String> recordTrace;
 
+    /** Without metrics, reprocess fence, tracing or early commits: for benchmarks of the processor alone. */
     public ThoughtBufferProcessor(ChunkerConfig config) {
-        this(config, ChunkerMetrics.detached());
+        this(config, ChunkerMetrics.detached(), () -> ReprocessFence.NONE, StageTracer.noop(), EarlyCommits.never());
     }
 
-    public ThoughtBufferProcessor(ChunkerConfig config, ChunkerMetrics metrics) {
-        this(config, metrics, () -> ReprocessFence.NONE);
-    }
-
-    /** @param fence read when a task starts, so it is the one the service loaded before the streams started */
-    public ThoughtBufferProcessor(ChunkerConfig config, ChunkerMetrics metrics, Supplier<ReprocessFence> fence) {
-        this(config, metrics, fence, StageTracer.noop());
-    }
-
-    /** @param tracer continues the updates' traces into the thoughts and direct replies */
+    /**
+     * @param fence        read when a task starts, so it is the one the service loaded before the streams started
+     * @param tracer       continues the updates' traces into the thoughts and direct replies
+     * @param earlyCommits shared by every task of the instance: whether output is worth a commit at once
+     */
     public ThoughtBufferProcessor(
-            ChunkerConfig config, ChunkerMetrics metrics, Supplier<ReprocessFence> fence, StageTracer tracer) {
+            ChunkerConfig config,
+            ChunkerMetrics metrics,
+            Supplier<ReprocessFence> fence,
+            StageTracer tracer,
+            EarlyCommits earlyCommits) {
         Objects.requireNonNull(config, "config");
+        this.earlyCommits = Objects.requireNonNull(earlyCommits, "earlyCommits");
         this.tracer = Objects.requireNonNull(tracer, "tracer");
         this.metrics = Objects.requireNonNull(metrics, "metrics");
         this.fenceSource = Objects.requireNonNull(fence, "fence");
@@ -151,6 +156,7 @@ public final class ThoughtBufferProcessor implements Processor<Long, StoredUpdat
                         + " is not the message's chat id " + message.chatId());
             }
             long nowMs = context.currentSystemTimeMs();
+            earlyCommits.recordInput(nowMs);
             replaying = fence.covers(context.recordMetadata().orElse(null));
             recordTrace = tracer.carrier(record.headers());
             closeIfOverdue(chatId, nowMs);
@@ -162,6 +168,23 @@ public final class ThoughtBufferProcessor implements Processor<Long, StoredUpdat
             } else if (message instanceof ParsedUpdate.NonTextMessage nonText) {
                 acceptNonText(chatId, nonText, nowMs);
             }
+            commitIfWorthIt(nowMs);
+        }
+    }
+
+    /**
+     * Asks Streams to commit after this record or punctuation, if output was written and the input is light
+     * ({@link EarlyCommits}); otherwise the output waits for the regular commit interval.
+     */
+    private void commitIfWorthIt(long nowMs) {
+        if (!uncommittedOutput) {
+            return;
+        }
+        // Either way this output is settled: committed now, or left to the regular interval.
+        uncommittedOutput = false;
+        if (earlyCommits.worthCommitting(nowMs)) {
+            context.commit();
+            metrics.earlyCommitRequested();
         }
     }
 
@@ -376,6 +399,7 @@ public final class ThoughtBufferProcessor implements Processor<Long, StoredUpdat
                 text,
                 nowMs);
         context.forward(new Record<>(chatId, part, nowMs, directReplyTrace(part)), ChunkerTopology.REPLIES_SINK);
+        uncommittedOutput = true;
         metrics.directReply(what);
         LOG.debug("chat {}: answered message {} ({}) directly as {}", chatId, messageId, what, part.replyId());
     }
@@ -408,6 +432,7 @@ public final class ThoughtBufferProcessor implements Processor<Long, StoredUpdat
                 }
             }
         }
+        commitIfWorthIt(nowMs);
     }
 
     /** Removes a stored open thought and its deadline index entry. */
@@ -430,6 +455,7 @@ public final class ThoughtBufferProcessor implements Processor<Long, StoredUpdat
                 context.forward(
                         new Record<>(chatId, thought, closedAtMs, thoughtTrace(open, thought, closedAtMs, why)),
                         ChunkerTopology.THOUGHTS_SINK);
+                uncommittedOutput = true;
             }
             contexts.put(
                     chatId,
