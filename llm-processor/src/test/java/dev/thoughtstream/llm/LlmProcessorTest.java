@@ -59,6 +59,16 @@ class LlmProcessorTest {
                 ByteArrayDeserializer.class.getName(), consumer.get(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG));
         assertEquals("all", producer.get(ProducerConfig.ACKS_CONFIG));
         assertEquals("true", producer.get(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG));
+        assertEquals("0", producer.get(ProducerConfig.LINGER_MS_CONFIG), "a reply part is sent at once");
+    }
+
+    @Test
+    void anOperatorMayLetReplyPartsLingerToBatchThem() {
+        Config config = Config.of(Map.of("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:1", "KAFKA_CLIENT_LINGER_MS", "20"));
+
+        Properties producer = LlmProcessor.producerProperties(KafkaSettings.from(config));
+
+        assertEquals("20", String.valueOf(producer.get(ProducerConfig.LINGER_MS_CONFIG)));
     }
 
     @Test
