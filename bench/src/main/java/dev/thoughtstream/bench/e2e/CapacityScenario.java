@@ -180,7 +180,7 @@ final class CapacityScenario {
                             break;
                         }
                         if (first != null) {
-                            samples.add(new long[] {LlmIntake.inFlight(metrics), model.activeRequests()});
+                            samples.add(new long[] {LlmIntake.inFlight(metrics.scrape()), model.activeRequests()});
                         }
                         Thread.sleep(SAMPLE_EVERY_MS);
                     }
