@@ -6,6 +6,7 @@ import dev.thoughtstream.common.event.StoredUpdate;
 import dev.thoughtstream.common.event.Thought;
 import dev.thoughtstream.testkit.telegram.TelegramEmulator;
 import java.io.PrintStream;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -148,7 +149,7 @@ final class LoadScenario {
             long windowEnd = windowStart + shape.duration().toMillis();
             JvmUsage.Snapshot[] usage = new JvmUsage.Snapshot[2];
             Map<String, Long> pids = stack.processes();
-            ProcessUsage procs = new ProcessUsage(java.nio.file.Path.of("/proc"));
+            ProcessUsage procs = new ProcessUsage(Path.of("/proc"));
             ProcessUsage.Snapshot[] processUsage = new ProcessUsage.Snapshot[2];
             LlmIntake.ShareFetches[] fetches = new LlmIntake.ShareFetches[2];
             List<Long> inFlight = java.util.Collections.synchronizedList(new ArrayList<>());
