@@ -484,6 +484,11 @@ public final class E2eBench {
                 services / thoughts,
                 u.processCpuMs() / thoughts);
         out.println("    by process (/proc), ms per thought: " + p.format(thoughts, "ms"));
+        out.printf(
+                Locale.ROOT,
+                "    the whole machine (/proc/stat, every process on it, others' too): %.2f of %d cores busy%n",
+                p.machineBusyCores(),
+                Runtime.getRuntime().availableProcessors());
         out.println("    this JVM by part (thread names), ms per thought: " + u.formatParts(thoughts, "ms"));
         out.printf(
                 Locale.ROOT,

@@ -237,7 +237,7 @@ final class LoadScenario {
                 }
             }
             out.println("  load stopped; waiting for the pipeline to finish what it was given");
-            boolean drained = drain(stack, lag, emulator, lastInjection.get(), o);
+            boolean drained = drain(stack, lag, emulator, model, lastInjection.get(), o);
             List<TopicWatcher.Seen<Long, Thought>> visible = thoughtWatch.seen();
             Map<Long, Map<Long, Long>> updateSeenAt = new HashMap<>();
             for (TopicWatcher.Seen<Long, StoredUpdate> u : updateWatch.seen()) {
@@ -293,10 +293,17 @@ final class LoadScenario {
 
     /**
      * Waits until nothing moves any more: the emulator holds no update, no stage's backlog has changed for two
-     * seconds and is (nearly) empty, and the last message's gap has passed.
+     * seconds and is (nearly) empty, the last message's gap has passed, and the paced model (if any) streams no
+     * reply: a thought being generated is no backlog, and on a starved machine the backlogs can stand still for
+     * seconds while the model still streams.
      */
     private static boolean drain(
-            Pipeline stack, LagSampler lag, TelegramEmulator emulator, long lastInjection, E2eOptions o)
+            Pipeline stack,
+            LagSampler lag,
+            TelegramEmulator emulator,
+            PacedModel model,
+            long lastInjection,
+            E2eOptions o)
             throws InterruptedException {
         long[] lastTotal = {-1};
         long[] lastChange = {System.currentTimeMillis()};
@@ -313,6 +320,7 @@ final class LoadScenario {
             }
             // A small remainder can be transaction markers, which no consumer ever "consumes".
             return emulator.pendingUpdates() == 0
+                    && (model == null || model.activeRequests() == 0)
                     && total <= 4L * o.partitions()
                     && now >= lastInjection + o.gapMs() + 1000
                     && now - lastChange[0] >= 2000;

@@ -30,16 +30,17 @@ final class ProcessUsage {
     /** One process at one moment; CPU in ms; its JIT and its GC and VM threads, by thread id. */
     record Proc(long pid, double cpuMs, Map<Long, Double> jitMs, Map<Long, Double> gcMs, long rssBytes) {}
 
-    record Snapshot(long atNanos, Map<String, Proc> byName) {}
+    /** The named processes, and the CPU time every core of the machine spent busy so far (NaN if unknown). */
+    record Snapshot(long atNanos, Map<String, Proc> byName, double machineBusyMs) {}
 
     /** One process between two snapshots. */
     record Use(double cpuMs, double jitMs, double gcMs, long rssBytes) {}
 
-    /** Every process between two snapshots, in the order they were named. */
-    record Spent(double seconds, Map<String, Use> byName) {
-        double totalCpuMs() {
-            return byName.values().stream().mapToDouble(Use::cpuMs).sum();
-        }
+    /**
+     * Every process between two snapshots, in the order they were named, and the machine's cores busy on average
+     * (everything running on it, the processes of others included).
+     */
+    record Spent(double seconds, Map<String, Use> byName, double machineBusyCores) {
 
         /** {@code ingest 2.1 (JIT 0.1, GC 0.0; 180 MiB), ...}: CPU per {@code per}, and each one's RSS at the end. */
         String format(double per, String unit) {
@@ -69,7 +70,7 @@ final class ProcessUsage {
         Map<String, Proc> byName = new LinkedHashMap<>();
         long at = System.nanoTime();
         pids.forEach((name, pid) -> byName.put(name, read(pid)));
-        return new Snapshot(at, byName);
+        return new Snapshot(at, byName, machineBusyMs());
     }
 
     static Spent between(Snapshot a, Snapshot b) {
@@ -87,7 +88,32 @@ final class ProcessUsage {
                             sinceStart(start.gcMs(), end.gcMs()),
                             end.rssBytes()));
         });
-        return new Spent((b.atNanos() - a.atNanos()) / 1e9, byName);
+        double seconds = (b.atNanos() - a.atNanos()) / 1e9;
+        return new Spent(seconds, byName, (b.machineBusyMs() - a.machineBusyMs()) / 1000.0 / seconds);
+    }
+
+    /**
+     * The first line of {@code /proc/stat}: every core's time in ticks, by state; busy is all but {@code idle} and
+     * {@code iowait} (fields 4 and 5).
+     */
+    private double machineBusyMs() {
+        try {
+            String cpu = Files.readAllLines(proc.resolve("stat"), StandardCharsets.US_ASCII)
+                    .get(0);
+            String[] fields = cpu.strip().split("\\s+");
+            long busy = 0;
+            for (int i = 1; i < fields.length; i++) {
+                // guest and guest_nice (9 and 10) are already counted in user and nice.
+                if (i != 4 && i != 5 && i < 9) {
+                    busy += Long.parseLong(fields[i]);
+                }
+            }
+            return busy * 1000.0 / TICKS_PER_SECOND;
+        } catch (NoSuchFileException e) {
+            return Double.NaN;
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read " + proc.resolve("stat"), e);
+        }
     }
 
     /** What the threads alive at the end spent since the start (all of it for those started in between). */

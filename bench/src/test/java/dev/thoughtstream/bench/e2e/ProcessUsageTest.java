@@ -16,6 +16,8 @@ class ProcessUsageTest {
     void aProcessSpendsItsCpuDeltaAndItsCompilerAndGcThreadsTheirsCountedOnlyWhileTheyLive(@TempDir Path proc)
             throws IOException {
         // Given a JVM process at 1.00 s of CPU with a compiler thread (0.30 s) and a GC thread (0.10 s)
+        Files.writeString(
+                proc.resolve("stat"), "cpu  1000 0 500 9000 100 0 0 0 0 0\ncpu0 500 0 250 4500 50 0 0 0 0 0\n");
         process(proc, 42, 60, 40, 200_000);
         thread(proc, 42, 43, "C2 CompilerThre", 30);
         thread(proc, 42, 44, "GC Thread#0", 10);
@@ -26,6 +28,7 @@ class ProcessUsageTest {
         // When, later, the process is at 2.50 s: that compiler thread ended, another one (0.20 s) started, the GC
         // thread spent 0.05 s more
         process(proc, 42, 150, 100, 300_000);
+        Files.writeString(proc.resolve("stat"), "cpu  1200 0 600 9100 110 0 0 0 0 0\n");
         Path ended = proc.resolve("42/task/43");
         Files.delete(ended.resolve("comm"));
         Files.delete(ended.resolve("stat"));
@@ -40,6 +43,8 @@ class ProcessUsageTest {
         assertEquals(200, chunker.jitMs(), 1e-9);
         assertEquals(50, chunker.gcMs(), 1e-9);
         assertEquals(300_000L * 1024, chunker.rssBytes());
+        // and the machine's cores were busy 3 s (user 2 s + system 1 s) in that time
+        assertEquals(3000, spent.machineBusyCores() * 1000 * spent.seconds(), 1e-6);
     }
 
     @Test
