@@ -133,7 +133,8 @@ final class CapacityScenario {
                     if (name.startsWith("fake-llm-")) {
                         return "fake model";
                     }
-                    if (name.startsWith("bench-") || name.contains("| bench-")) {
+                    // Not every bench- name: the processor's group and client ids start with bench-capacity- too.
+                    if (JvmUsage.isHarness(name)) {
                         return "bench";
                     }
                     if (JvmUsage.isBroker(name)) {
@@ -180,7 +181,7 @@ final class CapacityScenario {
                             break;
                         }
                         if (first != null) {
-                            samples.add(new long[] {LlmIntake.inFlight(metrics), model.activeRequests()});
+                            samples.add(new long[] {LlmIntake.inFlight(metrics.scrape()), model.activeRequests()});
                         }
                         Thread.sleep(SAMPLE_EVERY_MS);
                     }

@@ -46,8 +46,8 @@ public final class E2eBench {
             List<Realistic> real,
             List<CapacityScenario.Result> capacity) {}
 
-    /** Item 7 in one llm mode. */
-    public record Realistic(String mode, LoadScenario.Result result) {}
+    /** Item 7 in one llm mode, the services deployed as {@code deploy} ({@code jvm} or {@code processes}). */
+    public record Realistic(String mode, String deploy, LoadScenario.Result result) {}
 
     private E2eBench() {}
 
@@ -109,7 +109,7 @@ public final class E2eBench {
                 Locale.ROOT,
                 "  realistic load (item 7): %d chats, a turn of %d messages every %d ms each (%.0f "
                         + "thoughts/s), model: first token after %d ms, %.0f tokens/s; LLM_MODE %s; warm-up %d s, "
-                        + "measured %d s%n",
+                        + "measured %d s; services %s%n",
                 re.chats(),
                 o.messagesPerThought(),
                 re.turnEvery().toMillis(),
@@ -118,7 +118,13 @@ public final class E2eBench {
                 re.tokensPerSecond(),
                 String.join(" and ", re.modes()),
                 re.warmup().toSeconds(),
-                re.duration().toSeconds());
+                re.duration().toSeconds(),
+                re.deploy().equals("processes")
+                        ? "each a JVM process of its own (java "
+                                + String.join(" ", ServiceProcesses.IMAGE_JVM_OPTIONS)
+                                + (re.javaOpts().isEmpty() ? "" : " " + String.join(" ", re.javaOpts()))
+                                + " -jar " + re.dist().resolve("thoughtstream.jar") + " <service>)"
+                        : "in this JVM (devstack)");
         E2eOptions.Capacity ca = o.capacity();
         out.printf(
                 Locale.ROOT,
@@ -190,10 +196,14 @@ public final class E2eBench {
                             PacedModel.start(o.real().ttft(), o.real().tokensPerSecond())) {
                         Map<String, String> settings = new java.util.HashMap<>(model.settings());
                         settings.put("LLM_MODE", mode);
-                        try (PipelineStack stack =
-                                PipelineStack.start("real-" + mode, bootstrap, redisUrl, workDir, o, settings)) {
+                        try (Pipeline stack = o.real().deploy().equals("processes")
+                                ? ServiceProcesses.start("real-" + mode, bootstrap, redis, workDir, o, settings)
+                                : PipelineStack.start("real-" + mode, bootstrap, redisUrl, workDir, o, settings)) {
+                            out.println("  " + stack.readyLine());
                             real.add(new Realistic(
-                                    mode, LoadScenario.run(stack, bootstrap, o, o.realLoad(), model, out)));
+                                    mode,
+                                    o.real().deploy(),
+                                    LoadScenario.run(stack, bootstrap, o, o.realLoad(), model, out)));
                         }
                     }
                 }
@@ -438,6 +448,11 @@ public final class E2eBench {
             return;
         }
         double thoughts = Math.max(1, l.thoughtsPerSecond() * u.seconds());
+        ProcessUsage.Spent p = l.processes();
+        if (p != null) {
+            printProcessUsage(u, p, thoughts, out);
+            return;
+        }
         out.printf(
                 Locale.ROOT,
                 "  CPU over the window: this JVM %.2f of %d cores busy, redis-server %.2f; per "
@@ -452,13 +467,45 @@ public final class E2eBench {
         out.println("    by part (thread names), ms per thought: " + u.formatParts(thoughts, "ms"));
     }
 
+    /** The services as processes: each one's CPU from /proc; this JVM is the harness and the infrastructure. */
+    private static void printProcessUsage(JvmUsage.Spent u, ProcessUsage.Spent p, double thoughts, PrintStream out) {
+        double services = p.byName().entrySet().stream()
+                .filter(e -> !e.getKey().equals("redis-server"))
+                .mapToDouble(e -> e.getValue().cpuMs())
+                .sum();
+        out.printf(
+                Locale.ROOT,
+                "  CPU over the window: the four service processes %.2f of %d cores busy, this JVM (broker, "
+                        + "emulator, fake model, load) %.2f; per thought closed: %.1f ms in the services' "
+                        + "processes, %.1f ms in this JVM%n",
+                services / 1000.0 / p.seconds(),
+                Runtime.getRuntime().availableProcessors(),
+                u.cores(),
+                services / thoughts,
+                u.processCpuMs() / thoughts);
+        out.println("    by process (/proc), ms per thought: " + p.format(thoughts, "ms"));
+        out.printf(
+                Locale.ROOT,
+                "    the whole machine (/proc/stat, every process on it, others' too): %.2f of %d cores busy%n",
+                p.machineBusyCores(),
+                Runtime.getRuntime().availableProcessors());
+        out.println("    this JVM by part (thread names), ms per thought: " + u.formatParts(thoughts, "ms"));
+        out.printf(
+                Locale.ROOT,
+                "    this JVM: %d collections, %d ms in GC (the services' own GC time is their GC+VM share above)%n",
+                u.gcCount(),
+                u.gcMillis());
+    }
+
     private static void printRealistic(Realistic re, KafkaFloor.Result f, E2eOptions o, PrintStream out) {
         LoadScenario.Result l = re.result();
         LoadScenario.ModelFigures m = l.model();
         out.printf(
                 Locale.ROOT,
-                "== 7. realistic load, LLM_MODE=%s: %d chats, a turn of %d messages every %d ms " + "each; model: %s%n",
+                "== 7. realistic load, LLM_MODE=%s%s: %d chats, a turn of %d messages every %d ms "
+                        + "each; model: %s%n",
                 re.mode(),
+                re.deploy().equals("processes") ? ", services as processes" : "",
                 l.shape().chats(),
                 l.shape().messagesPerThought(),
                 l.shape().turnPeriod().toMillis(),
@@ -500,17 +547,20 @@ public final class E2eBench {
         LoadScenario.Intake in = l.intake();
         out.printf(
                 Locale.ROOT,
-                "  llm-processor intake: in flight peak %d, mean %.0f (llm_in_flight every %d ms)%s%n",
+                "  llm-processor intake: in flight peak %d, mean %.0f (llm_in_flight every %d ms%s)%s%n",
                 in.peakInFlight(),
                 in.meanInFlight(),
-                LoadScenario.INTAKE_SAMPLE_MS,
+                in.sampleMs(),
+                re.deploy().equals("processes") ? ", from its /metrics" : "",
                 in.shareFetches().fetches() > 0
                         ? String.format(
                                 Locale.ROOT,
                                 "; share fetches %.1f/s bringing " + "%.2f records each",
                                 in.shareFetches().fetches() / l.windowSeconds(),
                                 in.shareFetches().recordsPerFetch())
-                        : "");
+                        : re.deploy().equals("processes") && re.mode().equals("share")
+                                ? "; share fetches n/a (not on the services' /metrics)"
+                                : "");
         out.printf(
                 Locale.ROOT,
                 "  throughput over %.0f s: %.1f messages/s offered, %.1f ingested, %.1f thoughts/s, "

@@ -80,9 +80,14 @@ public record E2eOptions(
 
     private static final List<String> LLM_MODES = List.of("share", "group");
 
+    private static final List<String> DEPLOYS = List.of("jvm", "processes");
+
     /**
      * Item 7: a real bot's load. {@code chats} chats each write a turn of {@link #messagesPerThought} messages
      * every {@code turnEvery}; the model answers after {@code ttft} at {@code tokensPerSecond}; one run per mode.
+     * {@code deploy} says where the four services run: {@code jvm}, in the bench's JVM (devstack), or
+     * {@code processes}, each a JVM process of its own from the distribution in {@code dist}, with the image's JVM
+     * options and then {@code javaOpts}.
      */
     public record Realistic(
             int chats,
@@ -91,9 +96,14 @@ public record E2eOptions(
             double tokensPerSecond,
             List<String> modes,
             Duration warmup,
-            Duration duration) {
+            Duration duration,
+            String deploy,
+            List<String> javaOpts,
+            Path dist) {
         public Realistic {
             modes = List.copyOf(modes);
+            javaOpts = List.copyOf(javaOpts);
+            require(DEPLOYS.contains(deploy), "--real-deploy must be jvm or processes");
             require(chats >= 1, "--real-chats must be at least 1");
             require(turnEvery.toMillis() >= 1, "--real-turn-every must be positive");
             require(!ttft.isNegative(), "--real-ttft must not be negative");
@@ -192,7 +202,10 @@ public record E2eOptions(
                         50,
                         LLM_MODES,
                         Duration.ofSeconds(30),
-                        Duration.ofSeconds(60)),
+                        Duration.ofSeconds(60),
+                        "jvm",
+                        List.of(),
+                        Path.of("launcher/target/thoughtstream")),
                 new Capacity(
                         400,
                         Duration.ofSeconds(1),
@@ -267,6 +280,11 @@ public record E2eOptions(
                 "  --real-modes LIST           item 7: LLM_MODE of each run, share and/or group (share,group)",
                 "  --real-warmup D             item 7: load before the window (30s)",
                 "  --real-duration D           item 7: measured window (60s)",
+                "  --real-deploy jvm|processes item 7: the four services in this JVM (devstack), or each a JVM",
+                "                              process of its own from the distribution (jvm)",
+                "  --real-java-opts OPTS       item 7, processes: JVM options after the image's",
+                "                              (-XX:MaxRAMPercentage=60 -XX:+ExitOnOutOfMemoryError), as JAVA_OPTS",
+                "  --real-dist DIR             item 7, processes: the built distribution (launcher/target/thoughtstream)",
                 "  --capacity-rate R           item 8: thoughts/s offered to the one llm-processor (400)",
                 "  --capacity-ttft D           item 8: the model's time to its first token (1s)",
                 "  --capacity-tokens-per-second T  item 8: the model's pace after it (100)",
@@ -311,6 +329,9 @@ public record E2eOptions(
         List<String> realModes = d.real.modes();
         Duration realWarmup = d.real.warmup();
         Duration realDuration = d.real.duration();
+        String realDeploy = d.real.deploy();
+        List<String> realJavaOpts = d.real.javaOpts();
+        Path realDist = d.real.dist();
         double capRate = d.capacity.rate();
         Duration capTtft = d.capacity.ttft();
         double capTps = d.capacity.tokensPerSecond();
@@ -356,6 +377,10 @@ public record E2eOptions(
                 case "--real-modes" -> realModes = List.copyOf(list(v));
                 case "--real-warmup" -> realWarmup = duration(name, v);
                 case "--real-duration" -> realDuration = duration(name, v);
+                case "--real-deploy" -> realDeploy = v.strip().toLowerCase(Locale.ROOT);
+                case "--real-java-opts" ->
+                    realJavaOpts = v.isBlank() ? List.of() : List.of(v.strip().split("\\s+"));
+                case "--real-dist" -> realDist = Path.of(v);
                 case "--capacity-rate" -> capRate = decimal(name, v);
                 case "--capacity-ttft" -> capTtft = duration(name, v);
                 case "--capacity-tokens-per-second" -> capTps = decimal(name, v);
@@ -399,7 +424,17 @@ public record E2eOptions(
                 ingestUpdates,
                 ingestChats,
                 ingestModes,
-                new Realistic(realChats, realTurn, realTtft, realTps, realModes, realWarmup, realDuration),
+                new Realistic(
+                        realChats,
+                        realTurn,
+                        realTtft,
+                        realTps,
+                        realModes,
+                        realWarmup,
+                        realDuration,
+                        realDeploy,
+                        realJavaOpts,
+                        realDist),
                 new Capacity(capRate, capTtft, capTps, capModes, capInFlight, capContext, capWarmup, capDuration));
     }
 

@@ -170,7 +170,7 @@ final class JvmUsage {
         if (name.startsWith("fake-llm-")) {
             return "fake model";
         }
-        if (name.startsWith("bench-") || name.contains("| bench-") || name.contains("topic-reader-")) {
+        if (isHarness(name)) {
             return "bench";
         }
         if (name.startsWith("tg-emulator") || name.startsWith("emulator")) {
@@ -204,6 +204,23 @@ final class JvmUsage {
         }
         return "other";
     }
+
+    /**
+     * The bench's own threads and Kafka clients, by the names it gives them. Not every {@code bench-} name: a stack's
+     * topics, groups and application ids start with {@code bench-<stack>-} too, so its chunker's stream threads and
+     * its consumers' heartbeat threads ({@code … | bench-real-group-…-emitter}) carry it and are the services'.
+     */
+    static boolean isHarness(String name) {
+        for (String own : HARNESS_PREFIXES) {
+            if (name.startsWith(own) || name.contains("| " + own)) {
+                return true;
+            }
+        }
+        return name.contains("topic-reader-");
+    }
+
+    private static final java.util.List<String> HARNESS_PREFIXES = java.util.List.of(
+            "bench-load", "bench-usage", "bench-watch-", "bench-lag-sampler", "bench-floor-", "bench-capacity-feed");
 
     static boolean isBroker(String name) {
         return name.startsWith("data-plane")

@@ -27,9 +27,9 @@ final class LlmIntake {
 
     private LlmIntake() {}
 
-    /** The processor's thoughts in flight now (0 before it registered the gauge). */
-    static long inFlight(Metrics metrics) {
-        for (String line : metrics.scrape().split("\n")) {
+    /** The processor's thoughts in flight in a Prometheus scrape (0 before it registered the gauge). */
+    static long inFlight(String scrape) {
+        for (String line : scrape.split("\n")) {
             if (line.startsWith(IN_FLIGHT_GAUGE)) {
                 return Math.round(Double.parseDouble(
                         line.substring(IN_FLIGHT_GAUGE.length()).strip()));

@@ -6,6 +6,7 @@ import dev.thoughtstream.common.event.StoredUpdate;
 import dev.thoughtstream.common.event.Thought;
 import dev.thoughtstream.testkit.telegram.TelegramEmulator;
 import java.io.PrintStream;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -81,11 +82,9 @@ final class LoadScenario {
 
     /**
      * How the llm-processor took its thoughts over the window: its in-flight gauge, sampled every
-     * {@value #INTAKE_SAMPLE_MS} ms, and its share consumers' fetches (none in group mode).
+     * {@code sampleMs} ({@link Pipeline#inFlightSampleMs()}), and its share consumers' fetches (none in group mode).
      */
-    record Intake(long peakInFlight, double meanInFlight, LlmIntake.ShareFetches shareFetches) {}
-
-    static final long INTAKE_SAMPLE_MS = 100;
+    record Intake(long peakInFlight, double meanInFlight, long sampleMs, LlmIntake.ShareFetches shareFetches) {}
 
     /** Everything items 1–3 (and 7) print. */
     record Result(
@@ -114,6 +113,7 @@ final class LoadScenario {
             Summary stageChunker,
             Summary stageCommit,
             JvmUsage.Spent usage,
+            ProcessUsage.Spent processes,
             Intake intake,
             ModelFigures model) {}
 
@@ -121,10 +121,10 @@ final class LoadScenario {
 
     /**
      * Runs {@code shape} through {@code stack}; {@code model} is the stack's paced model (item 7), or null when the
-     * stack runs the scripted model at zero latency (items 1–3).
+     * stack runs the scripted model at zero latency (items 1–3). When the services run as processes of their own
+     * ({@link Pipeline#processes()}), their CPU is read from {@code /proc} as well as this JVM's.
      */
-    static Result run(
-            PipelineStack stack, String bootstrap, E2eOptions o, Shape shape, PacedModel model, PrintStream out)
+    static Result run(Pipeline stack, String bootstrap, E2eOptions o, Shape shape, PacedModel model, PrintStream out)
             throws InterruptedException {
         TelegramEmulator emulator = stack.emulator();
         List<Long> chats = new ArrayList<>();
@@ -148,6 +148,9 @@ final class LoadScenario {
             long windowStart = start + shape.warmup().toMillis();
             long windowEnd = windowStart + shape.duration().toMillis();
             JvmUsage.Snapshot[] usage = new JvmUsage.Snapshot[2];
+            Map<String, Long> pids = stack.processes();
+            ProcessUsage procs = new ProcessUsage(Path.of("/proc"));
+            ProcessUsage.Snapshot[] processUsage = new ProcessUsage.Snapshot[2];
             LlmIntake.ShareFetches[] fetches = new LlmIntake.ShareFetches[2];
             List<Long> inFlight = java.util.Collections.synchronizedList(new ArrayList<>());
             lag.start(o.lagInterval());
@@ -184,23 +187,30 @@ final class LoadScenario {
                 meter.schedule(
                         () -> {
                             usage[0] = JvmUsage.take(stack.redis().orElse(null));
-                            fetches[0] = LlmIntake.shareFetches();
+                            processUsage[0] = pids.isEmpty() ? null : procs.take(pids);
+                            fetches[0] = stack.shareFetches();
                         },
                         windowStart - start,
                         TimeUnit.MILLISECONDS);
                 meter.scheduleAtFixedRate(
                         () -> {
                             if (System.currentTimeMillis() < windowEnd) {
-                                inFlight.add(LlmIntake.inFlight(stack.metrics()));
+                                try {
+                                    inFlight.add(stack.llmInFlight());
+                                } catch (RuntimeException e) {
+                                    // A lost sample, not a lost run; a thrown exception would end the sampling.
+                                    LOG.warn("could not read the llm-processor's in-flight gauge: {}", e.toString());
+                                }
                             }
                         },
                         windowStart - start,
-                        INTAKE_SAMPLE_MS,
+                        stack.inFlightSampleMs(),
                         TimeUnit.MILLISECONDS);
                 meter.schedule(
                         () -> {
                             usage[1] = JvmUsage.take(stack.redis().orElse(null));
-                            fetches[1] = LlmIntake.shareFetches();
+                            processUsage[1] = pids.isEmpty() ? null : procs.take(pids);
+                            fetches[1] = stack.shareFetches();
                             loadDone.countDown();
                         },
                         windowEnd - start,
@@ -227,7 +237,7 @@ final class LoadScenario {
                 }
             }
             out.println("  load stopped; waiting for the pipeline to finish what it was given");
-            boolean drained = drain(stack, lag, emulator, lastInjection.get(), o);
+            boolean drained = drain(stack, lag, emulator, model, lastInjection.get(), o);
             List<TopicWatcher.Seen<Long, Thought>> visible = thoughtWatch.seen();
             Map<Long, Map<Long, Long>> updateSeenAt = new HashMap<>();
             for (TopicWatcher.Seen<Long, StoredUpdate> u : updateWatch.seen()) {
@@ -242,6 +252,9 @@ final class LoadScenario {
             JvmUsage.Spent spent = usage[0] == null || usage[1] == null
                     ? null
                     : JvmUsage.between(usage[0], usage[1], JvmUsage.PartOf.byName(JvmUsage::pipelinePart));
+            ProcessUsage.Spent processSpent = processUsage[0] == null || processUsage[1] == null
+                    ? null
+                    : ProcessUsage.between(processUsage[0], processUsage[1]);
             List<Long> flights;
             synchronized (inFlight) {
                 flights = List.copyOf(inFlight);
@@ -249,6 +262,7 @@ final class LoadScenario {
             Intake intake = new Intake(
                     flights.stream().mapToLong(Long::longValue).max().orElse(0),
                     flights.stream().mapToLong(Long::longValue).average().orElse(Double.NaN),
+                    stack.inFlightSampleMs(),
                     fetches[0] == null || fetches[1] == null
                             ? new LlmIntake.ShareFetches(0, 0)
                             : fetches[1].minus(fetches[0]));
@@ -266,6 +280,7 @@ final class LoadScenario {
                     window,
                     drained,
                     spent,
+                    processSpent,
                     intake);
         }
     }
@@ -278,10 +293,17 @@ final class LoadScenario {
 
     /**
      * Waits until nothing moves any more: the emulator holds no update, no stage's backlog has changed for two
-     * seconds and is (nearly) empty, and the last message's gap has passed.
+     * seconds and is (nearly) empty, the last message's gap has passed, and the paced model (if any) streams no
+     * reply: a thought being generated is no backlog, and on a starved machine the backlogs can stand still for
+     * seconds while the model still streams.
      */
     private static boolean drain(
-            PipelineStack stack, LagSampler lag, TelegramEmulator emulator, long lastInjection, E2eOptions o)
+            Pipeline stack,
+            LagSampler lag,
+            TelegramEmulator emulator,
+            PacedModel model,
+            long lastInjection,
+            E2eOptions o)
             throws InterruptedException {
         long[] lastTotal = {-1};
         long[] lastChange = {System.currentTimeMillis()};
@@ -298,6 +320,7 @@ final class LoadScenario {
             }
             // A small remainder can be transaction markers, which no consumer ever "consumes".
             return emulator.pendingUpdates() == 0
+                    && (model == null || model.activeRequests() == 0)
                     && total <= 4L * o.partitions()
                     && now >= lastInjection + o.gapMs() + 1000
                     && now - lastChange[0] >= 2000;
@@ -305,7 +328,7 @@ final class LoadScenario {
     }
 
     private static Result analyse(
-            PipelineStack stack,
+            Pipeline stack,
             String bootstrap,
             E2eOptions o,
             Shape shape,
@@ -318,6 +341,7 @@ final class LoadScenario {
             List<LagSampler.Sample> window,
             boolean drained,
             JvmUsage.Spent spent,
+            ProcessUsage.Spent processes,
             Intake intake) {
         PipelineRecords records = new PipelineRecords(bootstrap, stack.topics());
         Transcripts transcripts = new Transcripts(stack.emulator(), chats);
@@ -453,6 +477,7 @@ final class LoadScenario {
                 Summary.of(chunker),
                 Summary.of(commit),
                 spent,
+                processes,
                 intake,
                 figures);
     }

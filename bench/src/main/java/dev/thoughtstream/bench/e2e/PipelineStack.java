@@ -16,7 +16,7 @@ import org.slf4j.LoggerFactory;
  * their own topics, groups, Redis keys and Telegram emulator, so that the scenarios of one run do not see each
  * other's records.
  */
-final class PipelineStack implements AutoCloseable {
+final class PipelineStack implements Pipeline {
     private static final Logger LOG = LoggerFactory.getLogger(PipelineStack.class);
 
     private final DevStack stack;
@@ -38,6 +38,25 @@ final class PipelineStack implements AutoCloseable {
      * @param redisUrl null: devstack decides (its in-memory fallback when no redis-server is installed)
      */
     static PipelineStack start(
+            String name,
+            String bootstrap,
+            String redisUrl,
+            Path dataDir,
+            E2eOptions options,
+            Map<String, String> settings) {
+        Map<String, String> env = environment(name, bootstrap, redisUrl, dataDir, options, settings);
+        String id = env.get("CHUNKER_APPLICATION_ID").replaceFirst("-chunker$", "");
+        LOG.info("starting stack {} (topics {}*)", name, id + ".");
+        DevStack stack = DevStack.start(Config.of(env));
+        return new PipelineStack(stack, name, Topics.withPrefix(id + "."), Map.copyOf(env));
+    }
+
+    /**
+     * The variables of a stack named {@code name}: its own topics, groups and Redis keys, the bench's settings, the
+     * scenario's {@code settings}, then the user's overrides (see {@link #start}). Also what {@link ServiceProcesses}
+     * gives every process, so both deployments run the same configuration.
+     */
+    static Map<String, String> environment(
             String name,
             String bootstrap,
             String redisUrl,
@@ -77,17 +96,17 @@ final class PipelineStack implements AutoCloseable {
         env.put("INGEST_MAX_MSGS_PER_MIN", "100000");
         env.putAll(settings);
         env.putAll(options.overrides());
-        LOG.info("starting stack {} (topics {}*)", name, id + ".");
-        DevStack stack = DevStack.start(Config.of(env));
-        return new PipelineStack(stack, name, Topics.withPrefix(id + "."), Map.copyOf(env));
+        return env;
     }
 
-    TelegramEmulator emulator() {
+    @Override
+    public TelegramEmulator emulator() {
         return stack.emulator().orElseThrow(() -> new IllegalStateException("stack " + name + " has no emulator"));
     }
 
     /** The stack's Redis client, for {@code INFO cpu}; empty on devstack's in-memory fallback. */
-    java.util.Optional<redis.clients.jedis.RedisClient> redis() {
+    @Override
+    public java.util.Optional<redis.clients.jedis.RedisClient> redis() {
         return stack.infra().redis();
     }
 
@@ -95,7 +114,31 @@ final class PipelineStack implements AutoCloseable {
         return stack.metrics();
     }
 
-    Topics topics() {
+    @Override
+    public long llmInFlight() {
+        return LlmIntake.inFlight(stack.metrics().scrape());
+    }
+
+    /** A registry read in this JVM, on the bench's own thread: every 100 ms. */
+    @Override
+    public long inFlightSampleMs() {
+        return 100;
+    }
+
+    /** Every share consumer of this JVM: only the llm-processor's in a stack of this JVM. */
+    @Override
+    public LlmIntake.ShareFetches shareFetches() {
+        return LlmIntake.shareFetches();
+    }
+
+    /** None: the services are threads of this JVM (see {@link JvmUsage#pipelinePart}). */
+    @Override
+    public Map<String, Long> processes() {
+        return Map.of();
+    }
+
+    @Override
+    public Topics topics() {
         return topics;
     }
 
@@ -103,12 +146,18 @@ final class PipelineStack implements AutoCloseable {
         return config.get(name);
     }
 
-    String readyLine() {
+    @Override
+    public String readyLine() {
         return stack.readyLine();
     }
 
-    /** Consumer and share groups of the services, with the topic each reads, for lag sampling. */
-    List<LagSampler.Group> groups() {
+    @Override
+    public List<LagSampler.Group> groups() {
+        return groups(config, topics);
+    }
+
+    /** Consumer and share groups of the services configured by {@code config}, with the topic each reads. */
+    static List<LagSampler.Group> groups(Map<String, String> config, Topics topics) {
         return List.of(
                 new LagSampler.Group(
                         "chunker",

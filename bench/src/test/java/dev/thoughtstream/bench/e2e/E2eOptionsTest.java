@@ -87,4 +87,26 @@ class E2eOptionsTest {
         e = assertThrows(IllegalArgumentException.class, () -> E2eOptions.parse(new String[] {"--colour", "red"}));
         assertTrue(e.getMessage().contains("--colour"), e.getMessage());
     }
+
+    @Test
+    void theRealisticLoadRunsInThisJvmUnlessItsServicesAreAskedToRunAsProcesses() {
+        // Given no deployment option, the services of item 7 run in the bench's JVM
+        E2eOptions d = E2eOptions.parse(new String[0]);
+        assertEquals("jvm", d.real().deploy());
+        assertEquals(List.of(), d.real().javaOpts());
+
+        // When processes are asked for, with JVM options and a distribution
+        E2eOptions o = E2eOptions.parse(new String[] {
+            "--real-deploy", "Processes", "--real-java-opts", " -Xmx1g  -XX:+UseSerialGC ", "--real-dist", "dist/here"
+        });
+
+        // Then each option is taken, the JVM options one by one
+        assertEquals("processes", o.real().deploy());
+        assertEquals(List.of("-Xmx1g", "-XX:+UseSerialGC"), o.real().javaOpts());
+        assertEquals(java.nio.file.Path.of("dist/here"), o.real().dist());
+        // and another deployment is refused, naming the option
+        IllegalArgumentException e = assertThrows(
+                IllegalArgumentException.class, () -> E2eOptions.parse(new String[] {"--real-deploy", "k8s"}));
+        assertTrue(e.getMessage().contains("--real-deploy"), e.getMessage());
+    }
 }
