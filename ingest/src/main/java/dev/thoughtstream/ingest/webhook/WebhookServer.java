@@ -63,7 +63,7 @@ public final class WebhookServer implements AutoCloseable {
 
     /**
      * @param threads requests read and checked at once; they do not wait for the sink, so connections waiting for
-     *                their answer hold no thread (Telegram opens up to {@code max_connections}, 40 by default)
+     *                their answer hold no thread (Telegram opens up to {@code max_connections})
      */
     WebhookServer(int port, String path, Secret secret, UpdateSink sink, Metrics metrics, int threads) {
         this.requestedPort = port;
