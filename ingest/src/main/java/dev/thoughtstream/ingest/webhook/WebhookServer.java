@@ -30,8 +30,10 @@ import org.slf4j.LoggerFactory;
 /**
  * The endpoint Telegram POSTs updates to (plain HTTP: TLS is terminated in front of it). It checks the path, the
  * method, the secret header (in constant time) and the body, hands an Update to the sink and answers 200 only once
- * the sink reports it written, else 503 so Telegram retries; nothing is written for any non-2xx answer. The answers:
- * docs/ingest.md, "Per request". Each is counted in {@code ingest_webhook_requests_total{status}}.
+ * the sink reports it written, else 503 (500 when writing failed unexpectedly) so Telegram retries; nothing is
+ * written for any non-2xx answer. The answer to an update is sent by whichever thread completes the sink's future, so
+ * a request thread never waits for Kafka. The answers: docs/ingest.md, "Per request". Each is counted in
+ * {@code ingest_webhook_requests_total{status}}.
  */
 public final class WebhookServer implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(WebhookServer.class);
