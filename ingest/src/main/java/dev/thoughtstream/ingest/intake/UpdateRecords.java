@@ -1,10 +1,19 @@
 package dev.thoughtstream.ingest.intake;
 
+import com.fasterxml.jackson.core.JsonPointer;
 import com.fasterxml.jackson.databind.JsonNode;
+import java.util.List;
 import java.util.Map;
 
 /** Where a raw Telegram update belongs: its chat. */
 public final class UpdateRecords {
+    /** Compiled once: {@link JsonNode#at(String)} would parse each path again for every update (twice per update). */
+    private static final List<JsonPointer> CHAT_ID_PATHS = List.of(
+            JsonPointer.compile("/chat/id"),
+            JsonPointer.compile("/message/chat/id"),
+            JsonPointer.compile("/from/id"),
+            JsonPointer.compile("/user/id"));
+
     private UpdateRecords() {}
 
     /**
@@ -19,7 +28,7 @@ public final class UpdateRecords {
             if (field.getKey().equals("update_id") || !body.isObject()) {
                 continue;
             }
-            for (String path : new String[] {"/chat/id", "/message/chat/id", "/from/id", "/user/id"}) {
+            for (JsonPointer path : CHAT_ID_PATHS) {
                 JsonNode id = body.at(path);
                 if (id.canConvertToLong()) {
                     return id.asLong();

@@ -20,6 +20,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.TreeMap;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.slf4j.Logger;
@@ -36,6 +37,12 @@ import org.slf4j.LoggerFactory;
  */
 public final class WebhookIngest implements Service {
     private static final Logger LOG = LoggerFactory.getLogger(WebhookIngest.class);
+    /**
+     * Threads reading and checking requests. A request thread does not wait for Kafka (the batch writer answers), so
+     * a few serve all of Telegram's connections; fewer threads hand work over without waking one another.
+     */
+    static final int REQUEST_THREADS = 4;
+
     /** The update kinds the pipeline reads; Telegram keeps this choice for getUpdates too. */
     static final List<String> ALLOWED_UPDATES = List.of("message", "edited_message");
 
@@ -81,6 +88,7 @@ public final class WebhookIngest implements Service {
 
     private IngestProducers producers;
     private UpdateWriter writer;
+    private ScheduledThreadPoolExecutor deadlines;
     private WebhookBatches batches;
     private WebhookServer server;
     private boolean started;
@@ -142,15 +150,15 @@ public final class WebhookIngest implements Service {
             KafkaSettings bounded = withMaxBlock(kafka, webhook.ackTimeout());
             producers = IngestProducers.open(bounded, topics, metrics);
             writer = new UpdateWriter(producers, topics, judge, activity, config.retryBackoffMax(), clock, -1, tracer);
-            batches = new WebhookBatches(writer::writeWithin);
-            // As many request threads as Telegram opens connections: each waits for its batch's acknowledgement.
+            deadlines = deadlineTimer();
+            batches = new WebhookBatches(writer::writeWithin, deadlines);
             server = new WebhookServer(
                             webhook.port(),
                             webhook.path(),
                             webhook.secret(),
-                            update -> batches.write(update, webhook.ackTimeout()),
+                            update -> batches.submit(update, webhook.ackTimeout()),
                             metrics,
-                            webhook.maxConnections())
+                            Math.min(REQUEST_THREADS, webhook.maxConnections()))
                     .start();
             botApi.setWebhook(webhook.webhookUrl(), webhook.secret(), ALLOWED_UPDATES, webhook.maxConnections());
         } catch (RuntimeException e) {
@@ -179,6 +187,18 @@ public final class WebhookIngest implements Service {
                 kafka.replicationFactor(),
                 overrides,
                 kafka.instanceId());
+    }
+
+    /** One thread answering deliveries whose deadline passes while they wait for a batch. */
+    private static ScheduledThreadPoolExecutor deadlineTimer() {
+        ScheduledThreadPoolExecutor timer = new ScheduledThreadPoolExecutor(1, r -> {
+            Thread t = new Thread(r, "ingest-webhook-deadlines");
+            t.setDaemon(true);
+            return t;
+        });
+        // Nearly every delivery is taken into a batch long before its deadline: its cancelled timer goes at once.
+        timer.setRemoveOnCancelPolicy(true);
+        return timer;
     }
 
     /** The endpoint's bound port (useful when {@code INGEST_WEBHOOK_PORT=0}). */
@@ -252,6 +272,9 @@ public final class WebhookIngest implements Service {
         }
         if (batches != null) {
             batches.close();
+        }
+        if (deadlines != null) {
+            deadlines.shutdownNow();
         }
         if (server != null) {
             server.close();

@@ -16,6 +16,9 @@ import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.ThreadPoolExecutor;
@@ -27,8 +30,10 @@ import org.slf4j.LoggerFactory;
 /**
  * The endpoint Telegram POSTs updates to (plain HTTP: TLS is terminated in front of it). It checks the path, the
  * method, the secret header (in constant time) and the body, hands an Update to the sink and answers 200 only once
- * the sink reports it written, else 503 so Telegram retries; nothing is written for any non-2xx answer. The answers:
- * docs/ingest.md, "Per request". Each is counted in {@code ingest_webhook_requests_total{status}}.
+ * the sink reports it written, else 503 (500 when writing failed unexpectedly) so Telegram retries; nothing is
+ * written for any non-2xx answer. The answer to an update is sent by whichever thread completes the sink's future, so
+ * a request thread never waits for Kafka. The answers: docs/ingest.md, "Per request". Each is counted in
+ * {@code ingest_webhook_requests_total{status}}.
  */
 public final class WebhookServer implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(WebhookServer.class);
@@ -36,10 +41,13 @@ public final class WebhookServer implements AutoCloseable {
     /** Telegram's updates are a few KB; anything far bigger is not from Telegram. */
     static final int MAX_BODY_BYTES = 1 << 20;
 
-    /** Where accepted updates go; blocks until they are written or given up on. */
+    /**
+     * Where accepted updates go; returns at once, with a future completed once the update is written or given up on
+     * (exceptionally when writing it failed unexpectedly).
+     */
     @FunctionalInterface
     interface UpdateSink {
-        WriteOutcome write(JsonNode update);
+        CompletableFuture<WriteOutcome> write(JsonNode update);
     }
 
     private final int requestedPort;
@@ -49,12 +57,15 @@ public final class WebhookServer implements AutoCloseable {
     private final Metrics metrics;
     private final int threads;
     private final ObjectMapper mapper = Json.mapper();
+    /** {@code ingest_webhook_requests_total} by status, looked up once each. */
+    private final Map<Integer, Metrics.Counter> requests = new ConcurrentHashMap<>();
+
     private HttpServer server;
     private ExecutorService executor;
 
     /**
-     * @param threads requests handled at once (Telegram opens up to {@code max_connections}, 40 by default; more
-     *                wait in the accept queue)
+     * @param threads requests read and checked at once; they do not wait for the sink, so connections waiting for
+     *                their answer hold no thread (Telegram opens up to {@code max_connections})
      */
     WebhookServer(int port, String path, Secret secret, UpdateSink sink, Metrics metrics, int threads) {
         this.requestedPort = port;
@@ -94,68 +105,122 @@ public final class WebhookServer implements AutoCloseable {
         return server.getAddress().getPort();
     }
 
-    private void handle(HttpExchange exchange) throws IOException {
-        int status;
+    /**
+     * Checks the request and hands an update to the sink without waiting for it: the thread that completes the
+     * sink's future (the batch writer) answers, so no request thread is parked while Kafka acknowledges a batch.
+     */
+    private void handle(HttpExchange exchange) {
+        Verdict verdict;
+        try {
+            verdict = judge(exchange);
+        } catch (IOException | RuntimeException e) {
+            // The client went away or a bug: logged and counted, never fatal to the server.
+            LOG.warn("webhook request failed: {}", e.toString());
+            exchange.close();
+            count(-1);
+            return;
+        }
+        if (verdict.update() == null) {
+            answer(exchange, verdict.status());
+            return;
+        }
+        JsonNode update = verdict.update();
+        CompletableFuture<WriteOutcome> written;
+        try {
+            written = sink.write(update);
+        } catch (RuntimeException e) {
+            LOG.error("update {} could not be handed to the writer; answering 500", updateId(update), e);
+            answer(exchange, 500);
+            return;
+        }
+        written.whenComplete((outcome, failure) -> answer(exchange, status(update, outcome, failure)));
+    }
+
+    /** What a checked request gets: an answer at once, or (status 0) its update for the sink. */
+    private record Verdict(int status, JsonNode update) {
+        static Verdict answer(int status) {
+            return new Verdict(status, null);
+        }
+    }
+
+    private static int status(JsonNode update, WriteOutcome outcome, Throwable failure) {
+        if (failure != null) {
+            // Logged with its batch by the writer; Telegram retries on any non-2xx.
+            LOG.warn(
+                    "update {} not written (the batch failed); answering 500 so Telegram delivers it again",
+                    updateId(update));
+            return 500;
+        }
+        if (outcome == WriteOutcome.WRITTEN) {
+            return 200;
+        }
+        LOG.warn("update {} not written ({}); answering 503 so Telegram delivers it again", updateId(update), outcome);
+        return 503;
+    }
+
+    private static long updateId(JsonNode update) {
+        return update.path("update_id").asLong();
+    }
+
+    /** Sends the status without a body and ends the exchange; counted in {@code ingest_webhook_requests_total}. */
+    private void answer(HttpExchange exchange, int status) {
         try (exchange) {
-            status = answer(exchange);
             exchange.getResponseHeaders().set("Content-Type", "text/plain; charset=utf-8");
-            if (status == 503) {
+            if (status >= 500) {
                 exchange.getResponseHeaders().set("Retry-After", "1");
             }
             exchange.sendResponseHeaders(status, -1);
         } catch (IOException | RuntimeException e) {
-            // The client went away or a bug: logged and counted, never fatal to the server.
+            // The client went away (or the server is stopping): Telegram retries what it got no answer for.
             LOG.warn("webhook request failed: {}", e.toString());
             status = -1;
         }
-        metrics.counter(
-                        "ingest_webhook_requests_total",
-                        "Webhook requests by HTTP status answered (-1: failed)",
-                        "status",
-                        Integer.toString(status))
+        count(status);
+    }
+
+    private void count(int status) {
+        requests.computeIfAbsent(
+                        status,
+                        s -> metrics.counter(
+                                "ingest_webhook_requests_total",
+                                "Webhook requests by HTTP status answered (-1: failed)",
+                                "status",
+                                Integer.toString(s)))
                 .increment();
     }
 
-    private int answer(HttpExchange exchange) throws IOException {
+    private Verdict judge(HttpExchange exchange) throws IOException {
         if (!exchange.getRequestURI().getPath().equals(path)) {
-            return 404;
+            return Verdict.answer(404);
         }
         if (!"POST".equals(exchange.getRequestMethod())) {
-            return 405;
+            return Verdict.answer(405);
         }
         String given = exchange.getRequestHeaders().getFirst(SECRET_HEADER);
         if (given == null) {
             LOG.warn("webhook request from {} without the secret token header; refused", exchange.getRemoteAddress());
-            return 401;
+            return Verdict.answer(401);
         }
         if (!MessageDigest.isEqual(secret, given.getBytes(StandardCharsets.UTF_8))) {
             LOG.warn("webhook request from {} with a wrong secret token; refused", exchange.getRemoteAddress());
-            return 403;
+            return Verdict.answer(403);
         }
         byte[] body = readBody(exchange.getRequestBody());
         if (body == null) {
-            return 413;
+            return Verdict.answer(413);
         }
         JsonNode update;
         try {
             update = mapper.readTree(body);
         } catch (JsonProcessingException e) {
             LOG.warn("webhook request with malformed JSON ({} bytes): {}", body.length, e.getOriginalMessage());
-            return 400;
+            return Verdict.answer(400);
         }
         if (update == null || !update.isObject() || !update.path("update_id").canConvertToLong()) {
             LOG.warn("webhook request whose JSON is not a Telegram Update ({} bytes, no update_id)", body.length);
-            return 400;
+            return Verdict.answer(400);
         }
-        WriteOutcome outcome = sink.write(update);
-        if (outcome == WriteOutcome.WRITTEN) {
-            return 200;
-        }
-        LOG.warn(
-                "update {} not written ({}); answering 503 so Telegram delivers it again",
-                update.path("update_id").asLong(),
-                outcome);
-        return 503;
+        return new Verdict(0, update);
     }
 
     /** The body, or null when it is longer than {@link #MAX_BODY_BYTES}. */

@@ -14,8 +14,8 @@ import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -33,27 +33,30 @@ class WebhookBatchesTest {
     private final List<Duration> timeouts = new CopyOnWriteArrayList<>();
     private final CountDownLatch release = new CountDownLatch(1);
     private volatile boolean holdFirst = true;
-    private final ExecutorService telegram = Executors.newFixedThreadPool(8);
-    private final WebhookBatches webhook = new WebhookBatches((updates, timeout) -> {
-        batches.add(updates.stream().map(u -> u.path("update_id").asLong()).toList());
-        timeouts.add(timeout);
-        if (holdFirst) {
-            holdFirst = false;
-            try {
-                release.await(30, TimeUnit.SECONDS);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                return WriteOutcome.CLOSED;
-            }
-        }
-        return WriteOutcome.WRITTEN;
-    });
+    private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor();
+    private final WebhookBatches webhook = new WebhookBatches(
+            (updates, timeout) -> {
+                batches.add(
+                        updates.stream().map(u -> u.path("update_id").asLong()).toList());
+                timeouts.add(timeout);
+                if (holdFirst) {
+                    holdFirst = false;
+                    try {
+                        release.await(30, TimeUnit.SECONDS);
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                        return WriteOutcome.CLOSED;
+                    }
+                }
+                return WriteOutcome.WRITTEN;
+            },
+            timer);
 
     @AfterEach
     void stop() {
         release.countDown();
         webhook.close();
-        telegram.shutdownNow();
+        timer.shutdownNow();
     }
 
     private static JsonNode update(long id) {
@@ -61,7 +64,7 @@ class WebhookBatchesTest {
     }
 
     private CompletableFuture<WriteOutcome> deliver(long id, Duration timeout) {
-        return CompletableFuture.supplyAsync(() -> webhook.write(update(id), timeout), telegram);
+        return webhook.submit(update(id), timeout);
     }
 
     @Test
@@ -96,7 +99,7 @@ class WebhookBatchesTest {
         Await.until("the first batch to start", TIMEOUT, () -> batches.size() == 1);
 
         // when: a delivery with a short deadline waits behind it, and one with a long deadline too
-        WriteOutcome hurried = webhook.write(update(2), Duration.ofMillis(200));
+        WriteOutcome hurried = deliver(2, Duration.ofMillis(200)).get(20, TimeUnit.SECONDS);
         CompletableFuture<WriteOutcome> patient = deliver(3, TIMEOUT);
         Await.until("the patient one to wait", TIMEOUT, () -> webhook.waiting() == 1);
         release.countDown();
@@ -127,7 +130,7 @@ class WebhookBatchesTest {
         // then: the waiting one is answered CLOSED (503: Telegram keeps it), the batch in progress finishes
         assertEquals(WriteOutcome.CLOSED, waiting.get());
         assertEquals(WriteOutcome.WRITTEN, first.get(20, TimeUnit.SECONDS));
-        assertEquals(WriteOutcome.CLOSED, webhook.write(update(3), TIMEOUT), "nothing new after close");
+        assertEquals(WriteOutcome.CLOSED, deliver(3, TIMEOUT).get(), "nothing new after close");
         assertEquals(1, batches.size());
     }
 }

@@ -43,8 +43,18 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.Collectors;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.ListOffsetsResult;
+import org.apache.kafka.clients.admin.OffsetSpec;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.header.Header;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -235,6 +245,72 @@ class WebhookIngestTest {
                         "chat " + chat));
         assertEquals(80, webhookRequests(200));
         assertEquals(0, harness.telegram.webhook().failedAttempts());
+    }
+
+    @Test
+    void givenThirtyConcurrentDeliveries_whenEachIsAnswered200_thenItsRecordIsAlreadyInKafka(TestInfo test)
+            throws Exception {
+        // given: the endpoint, and thirty updates of thirty chats sent at once (they share batches)
+        Started s = startOnSharedBroker(test, Map.of());
+        AtomicInteger answered = new AtomicInteger();
+        List<String> early = new CopyOnWriteArrayList<>();
+        List<CompletableFuture<Integer>> statuses = new ArrayList<>();
+        try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, s.bootstrap()))) {
+            for (int i = 0; i < 30; i++) {
+                String update = privateUpdate(910_000 + i, 700 + i, 1, "at once " + i);
+                // when: each answer arrives, what the topic holds is counted before anything else happens
+                statuses.add(HTTP.sendAsync(
+                                HttpRequest.newBuilder(URI.create(s.endpoint()))
+                                        .header("Content-Type", "application/json")
+                                        .header(WebhookServer.SECRET_HEADER, SECRET)
+                                        .POST(HttpRequest.BodyPublishers.ofString(update))
+                                        .build(),
+                                HttpResponse.BodyHandlers.ofString())
+                        .thenApply(response -> {
+                            if (response.statusCode() == 200) {
+                                int answeredSoFar = answered.incrementAndGet();
+                                long onTopic = recordsOnTopic(
+                                        admin, s.topics().updates().name());
+                                if (onTopic < answeredSoFar) {
+                                    early.add(answeredSoFar + " answered 200 but " + onTopic + " on the topic");
+                                }
+                            }
+                            return response.statusCode();
+                        }));
+            }
+
+            // then: all answered 200, none before its record was in Kafka, each written once
+            for (CompletableFuture<Integer> status : statuses) {
+                assertEquals(200, status.get(TIMEOUT.toMillis(), TimeUnit.MILLISECONDS));
+            }
+        }
+        assertEquals(List.of(), early);
+        assertEquals(30, countsByUpdateId(s).size());
+        assertEquals(30, records(s).size());
+    }
+
+    /** The records on {@code topic} so far: the sum of its partitions' end offsets. */
+    private static long recordsOnTopic(Admin admin, String topic) {
+        try {
+            Map<TopicPartition, OffsetSpec> latest = new HashMap<>();
+            admin.describeTopics(List.of(topic))
+                    .allTopicNames()
+                    .get()
+                    .get(topic)
+                    .partitions()
+                    .forEach(p -> latest.put(new TopicPartition(topic, p.partition()), OffsetSpec.latest()));
+            long sum = 0;
+            for (ListOffsetsResult.ListOffsetsResultInfo info :
+                    admin.listOffsets(latest).all().get().values()) {
+                sum += info.offset();
+            }
+            return sum;
+        } catch (ExecutionException e) {
+            throw new IllegalStateException("cannot read the end offsets of " + topic, e.getCause());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted reading the end offsets of " + topic, e);
+        }
     }
 
     @Test
