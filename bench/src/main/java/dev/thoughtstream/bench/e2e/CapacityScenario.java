@@ -93,7 +93,7 @@ final class CapacityScenario {
         E2eOptions.Capacity c = o.capacity();
         String id = "bench-capacity-" + mode + "-" + Long.toString(System.currentTimeMillis(), 36);
         Topics topics = Topics.withPrefix(id + ".");
-        try (PacedModel model = PacedModel.start(c.ttft(), c.tokensPerSecond())) {
+        try (PacedModel model = PacedModel.start(c.ttft(), c.tokensPerSecond(), c.modelTick())) {
             Map<String, String> env = new HashMap<>();
             env.put("KAFKA_BOOTSTRAP_SERVERS", bootstrap);
             env.put("REDIS_URL", redis.url().toString());

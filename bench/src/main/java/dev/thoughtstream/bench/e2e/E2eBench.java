@@ -129,12 +129,15 @@ public final class E2eBench {
         out.printf(
                 Locale.ROOT,
                 "  capacity (item 8): %.0f thoughts/s offered to one llm-processor, LLM_MAX_IN_FLIGHT "
-                        + "%d, model: first token after %d ms, %.0f tokens/s; LLM_MODE %s; warm-up %d s, measured "
-                        + "%d s%n",
+                        + "%d, model: first token after %d ms, %.0f tokens/s, %s; LLM_MODE %s; warm-up %d s, "
+                        + "measured %d s%n",
                 ca.rate(),
                 ca.maxInFlight(),
                 ca.ttft().toMillis(),
                 ca.tokensPerSecond(),
+                ca.modelTick().isZero()
+                        ? "each token written when due"
+                        : "the tokens due written every " + ca.modelTick().toMillis() + " ms",
                 String.join(" and ", ca.modes()),
                 ca.warmup().toSeconds(),
                 ca.duration().toSeconds());

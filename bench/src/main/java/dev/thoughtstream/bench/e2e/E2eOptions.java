@@ -79,6 +79,8 @@ public record E2eOptions(
             Set.of("load", "stale", "stream", "real", "capacity", "floor", "restore");
 
     private static final List<String> LLM_MODES = List.of("share", "group");
+    /** Item 8's model writes the tokens due every this many ms: a few tokens per write at 100 tokens/s. */
+    static final long DEFAULT_CAPACITY_MODEL_TICK_MS = 25;
 
     private static final List<String> DEPLOYS = List.of("jvm", "processes");
 
@@ -117,7 +119,8 @@ public record E2eOptions(
     /**
      * Item 8: one llm-processor alone, fed {@code rate} thoughts/s (each with {@code contextMessages} messages of
      * context) for {@code warmup + duration}, with {@code LLM_MAX_IN_FLIGHT=maxInFlight} and a model that answers
-     * after {@code ttft} at {@code tokensPerSecond}; one run per mode.
+     * after {@code ttft} at {@code tokensPerSecond}, writing the tokens due together every {@code modelTick} (zero:
+     * each token alone when due); one run per mode.
      */
     public record Capacity(
             double rate,
@@ -127,7 +130,8 @@ public record E2eOptions(
             int maxInFlight,
             int contextMessages,
             Duration warmup,
-            Duration duration) {
+            Duration duration,
+            Duration modelTick) {
         public Capacity {
             modes = List.copyOf(modes);
             require(rate > 0, "--capacity-rate must be positive");
@@ -138,6 +142,7 @@ public record E2eOptions(
             require(contextMessages >= 0, "--capacity-context-messages must not be negative");
             require(!warmup.isNegative(), "--capacity-warmup must not be negative");
             require(!duration.isNegative() && !duration.isZero(), "--capacity-duration must be positive");
+            require(!modelTick.isNegative(), "--capacity-model-tick must not be negative");
         }
     }
 
@@ -214,7 +219,8 @@ public record E2eOptions(
                         1024,
                         20,
                         Duration.ofSeconds(20),
-                        Duration.ofSeconds(40)));
+                        Duration.ofSeconds(40),
+                        Duration.ofMillis(DEFAULT_CAPACITY_MODEL_TICK_MS)));
     }
 
     /** The load of items 1–3. */
@@ -292,7 +298,9 @@ public record E2eOptions(
                 "  --capacity-max-in-flight N  item 8: LLM_MAX_IN_FLIGHT of that llm-processor (1024)",
                 "  --capacity-context-messages N  item 8: context messages each thought carries (20)",
                 "  --capacity-warmup D         item 8: feeding before the window (20s)",
-                "  --capacity-duration D       item 8: measured window (40s)");
+                "  --capacity-duration D       item 8: measured window (40s)",
+                "  --capacity-model-tick D     item 8: the model writes the tokens due together this often; 0 writes"
+                        + " each token alone when due (" + DEFAULT_CAPACITY_MODEL_TICK_MS + "ms)");
     }
 
     /** Reads {@code --name value} pairs over the defaults. */
@@ -340,6 +348,7 @@ public record E2eOptions(
         int capContext = d.capacity.contextMessages();
         Duration capWarmup = d.capacity.warmup();
         Duration capDuration = d.capacity.duration();
+        Duration capTick = d.capacity.modelTick();
         for (int i = 0; i < args.length; i++) {
             String name = args[i];
             if (i + 1 >= args.length) {
@@ -389,6 +398,7 @@ public record E2eOptions(
                 case "--capacity-context-messages" -> capContext = integer(name, v);
                 case "--capacity-warmup" -> capWarmup = duration(name, v);
                 case "--capacity-duration" -> capDuration = duration(name, v);
+                case "--capacity-model-tick" -> capTick = duration(name, v);
                 case "--set" -> {
                     int eq = v.indexOf('=');
                     if (eq < 1) {
@@ -435,7 +445,8 @@ public record E2eOptions(
                         realDeploy,
                         realJavaOpts,
                         realDist),
-                new Capacity(capRate, capTtft, capTps, capModes, capInFlight, capContext, capWarmup, capDuration));
+                new Capacity(
+                        capRate, capTtft, capTps, capModes, capInFlight, capContext, capWarmup, capDuration, capTick));
     }
 
     private static Set<String> list(String v) {

@@ -9,6 +9,8 @@ import dev.thoughtstream.testkit.llm.Tokens;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Collections;
+import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -22,10 +24,17 @@ import java.util.concurrent.atomic.AtomicInteger;
  * first token {@code ttft} after the request, then one token every {@code 1/tokensPerSecond}. Its replies are a
  * typical chat answer: 60–120 tokens in 2 or 3 short paragraphs ({@link #answer}), so 2 or 3 parts.
  *
+ * <p>With a {@code tick} (item 8's default), the server writes the tokens of all its streams from one thread once per
+ * tick, every stream's tokens that fell due since the last tick in one write ({@link FakeLlmServer.Builder#pacingTick}),
+ * instead of a thread wake-up, a write and a flush per token and stream: with hundreds of streams at 100 tokens/s the
+ * latter costs the machine more CPU than the llm-processor under test. A token then reaches the client up to one tick
+ * after it was due, together with the others due by then.
+ *
  * <p>It records, per prompt (a thought's text is its last user message), when the request arrived and when the
  * server flushed the token that completes the first part (the part-splitting rule of
  * {@link StreamingScenario#firstPartTokenIndex}), the first and the last token: the model's own time, as it
- * really went on this machine, not as it was scheduled.
+ * really went on this machine, not as it was scheduled. With a tick, a token's time is that of the write that carried
+ * it.
  */
 final class PacedModel implements AutoCloseable {
     static final String API_KEY = "sk-bench-offline";
@@ -66,18 +75,25 @@ final class PacedModel implements AutoCloseable {
     private final FakeLlmServer server;
     private final Duration ttft;
     private final double tokensPerSecond;
+    private final Duration tick;
     /** The first stream per prompt; a later request for the same prompt (a redelivery) only counts. */
     private final Map<String, Stream> byPrompt = new ConcurrentHashMap<>();
 
     private final AtomicInteger repeated = new AtomicInteger();
-    private final ThreadLocal<Stream> current = new ThreadLocal<>();
+    /**
+     * The stream being written per request (the very request object the server recorded, which it hands to every
+     * token of its stream), from its first token to its last; with a tick, one thread writes all streams in turn.
+     */
+    private final Map<RecordedRequest, Stream> writing = Collections.synchronizedMap(new IdentityHashMap<>());
 
-    private PacedModel(Duration ttft, double tokensPerSecond) {
+    private PacedModel(Duration ttft, double tokensPerSecond, Duration tick) {
         this.ttft = ttft;
         this.tokensPerSecond = tokensPerSecond;
+        this.tick = tick;
         this.server = FakeLlmServer.builder()
                 .apiKey(API_KEY)
                 .maxConcurrentRequests(MAX_CONCURRENT)
+                .pacingTick(tick)
                 // The bench's own record (below) replaces the server's, which would keep every prompt's body.
                 .recordLimit(16)
                 .responder(messages -> answer(lastUser(messages)))
@@ -93,8 +109,14 @@ final class PacedModel implements AutoCloseable {
                 .build());
     }
 
+    /** Every token written alone when it is due, by its stream's own thread. */
     static PacedModel start(Duration ttft, double tokensPerSecond) {
-        return new PacedModel(ttft, tokensPerSecond);
+        return start(ttft, tokensPerSecond, Duration.ZERO);
+    }
+
+    /** With a positive {@code tick}, the tokens due are written together once per tick; see the class comment. */
+    static PacedModel start(Duration ttft, double tokensPerSecond, Duration tick) {
+        return new PacedModel(ttft, tokensPerSecond, tick);
     }
 
     /** The settings that point an llm-processor at this model. */
@@ -114,9 +136,12 @@ final class PacedModel implements AutoCloseable {
         return String.format(
                 Locale.ROOT,
                 "first token %d ms after the request, then %.0f tokens/s; replies of "
-                        + "60-120 tokens in 2-3 paragraphs (fake OpenAI server over HTTP)",
+                        + "60-120 tokens in 2-3 paragraphs (fake OpenAI server over HTTP, %s)",
                 ttft.toMillis(),
-                tokensPerSecond);
+                tokensPerSecond,
+                tick.isZero()
+                        ? "each token written when due"
+                        : "the tokens due written together every " + tick.toMillis() + " ms");
     }
 
     Duration ttft() {
@@ -168,13 +193,13 @@ final class PacedModel implements AutoCloseable {
         if (index == 0) {
             s = new Stream(request.at().toEpochMilli(), tokens.size(), StreamingScenario.firstPartTokenIndex(tokens));
             s.firstTokenAtMs = ms;
-            current.set(s);
+            writing.put(request, s);
             String prompt = request.lastUserMessage();
             if (prompt != null && byPrompt.putIfAbsent(prompt, s) != null) {
                 repeated.incrementAndGet();
             }
         } else {
-            s = current.get();
+            s = writing.get(request);
         }
         if (s == null) {
             return;
@@ -184,7 +209,7 @@ final class PacedModel implements AutoCloseable {
         }
         if (index == tokens.size() - 1) {
             s.lastTokenAtMs = ms;
-            current.remove();
+            writing.remove(request);
         }
     }
 

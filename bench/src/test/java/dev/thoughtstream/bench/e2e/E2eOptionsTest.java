@@ -109,4 +109,26 @@ class E2eOptionsTest {
                 IllegalArgumentException.class, () -> E2eOptions.parse(new String[] {"--real-deploy", "k8s"}));
         assertTrue(e.getMessage().contains("--real-deploy"), e.getMessage());
     }
+
+    @Test
+    void theCapacityModelWritesItsDueTokensEveryTickUnlessTheTickIsZero() {
+        // by default the capacity run's model coalesces the tokens due per tick
+        assertEquals(
+                Duration.ofMillis(25),
+                E2eOptions.parse(new String[0]).capacity().modelTick());
+        // a tick of zero writes each token alone, as the other scenarios' models do
+        assertEquals(
+                Duration.ZERO,
+                E2eOptions.parse(new String[] {"--capacity-model-tick", "0"})
+                        .capacity()
+                        .modelTick());
+        assertEquals(
+                Duration.ofMillis(50),
+                E2eOptions.parse(new String[] {"--capacity-model-tick", "50ms"})
+                        .capacity()
+                        .modelTick());
+        IllegalArgumentException e = assertThrows(
+                IllegalArgumentException.class, () -> E2eOptions.parse(new String[] {"--capacity-model-tick", "-1s"}));
+        assertTrue(e.getMessage().contains("--capacity-model-tick"), e.getMessage());
+    }
 }

@@ -1,6 +1,7 @@
 package dev.thoughtstream.testkit.llm;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import java.io.ByteArrayOutputStream;
 import java.time.Instant;
 import java.util.List;
 
@@ -22,6 +23,18 @@ interface Dialect {
     byte[] streamStart(Reply reply, Instant now);
 
     byte[] streamToken(Reply reply, String token, Instant now);
+
+    /**
+     * The bytes of {@link #streamToken} for each of {@code tokens} in turn, in one piece: what a paced stream writes
+     * at once when it coalesces the tokens that fell due together.
+     */
+    default byte[] streamTokens(Reply reply, List<String> tokens, Instant now) {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        for (String token : tokens) {
+            out.writeBytes(streamToken(reply, token, now));
+        }
+        return out.toByteArray();
+    }
 
     /** The normal end of a stream, terminator included. */
     byte[] streamEnd(Reply reply, Instant now);

@@ -15,12 +15,15 @@ import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayDeque;
 import java.util.Deque;
 import java.util.List;
 import java.util.Objects;
 import java.util.OptionalInt;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.SynchronousQueue;
 import java.util.concurrent.ThreadFactory;
@@ -52,6 +55,10 @@ import org.slf4j.LoggerFactory;
  * With an API key configured, OpenAI endpoints require {@code Authorization: Bearer <key>}; unauthorised requests
  * are recorded, answered 401 and consume no scripted behaviour.
  *
+ * <p>A paced stream sleeps before each token, then writes and flushes it, on its own handler thread; with a
+ * {@link Builder#pacingTick(Duration) pacing tick}, one thread writes every paced stream's due tokens once per tick
+ * instead, which costs far less CPU per token when many streams run at once (benchmarks).
+ *
  * <p>{@link #close()} ends everything still waiting (hung requests, latencies, stalled streams) by dropping their
  * connections, stops the server and its threads, so the JVM can exit.
  */
@@ -74,6 +81,9 @@ public final class FakeLlmServer implements AutoCloseable {
     private final int maxConcurrentRequests;
     private final int recordLimit;
     private final TokenListener tokenListener;
+    /** 0: each paced stream writes its own tokens, one write and flush each; else the pacer's tick. */
+    private final long pacingTickNanos;
+
     private final OpenAiDialect openAi = new OpenAiDialect();
     private final OllamaDialect ollama = new OllamaDialect();
 
@@ -103,6 +113,9 @@ public final class FakeLlmServer implements AutoCloseable {
     private HttpServer server;
     private int port;
     private ThreadPoolExecutor executor;
+    /** Writes paced streams' tokens when a pacing tick is set; null otherwise. */
+    private volatile TokenPacer pacer;
+
     private boolean closed;
 
     private FakeLlmServer(Builder b) {
@@ -116,6 +129,7 @@ public final class FakeLlmServer implements AutoCloseable {
         this.maxConcurrentRequests = b.maxConcurrentRequests;
         this.recordLimit = b.recordLimit;
         this.tokenListener = b.tokenListener;
+        this.pacingTickNanos = b.pacingTick.toNanos();
     }
 
     public static Builder builder() {
@@ -145,6 +159,9 @@ public final class FakeLlmServer implements AutoCloseable {
         executor = new ExchangeExecutor(port);
         s.setExecutor(executor);
         s.createContext("/", this::handle);
+        if (pacingTickNanos > 0) {
+            pacer = new TokenPacer(pacingTickNanos, "fake-llm-" + port + "-pacer").start();
+        }
         s.start();
         server = s;
         LOG.info(
@@ -305,6 +322,7 @@ public final class FakeLlmServer implements AutoCloseable {
     public void close() {
         HttpServer s;
         ThreadPoolExecutor e;
+        TokenPacer p;
         int boundPort;
         synchronized (this) {
             if (closed) {
@@ -313,6 +331,7 @@ public final class FakeLlmServer implements AutoCloseable {
             closed = true;
             s = server;
             e = executor;
+            p = pacer;
             boundPort = port;
         }
         closing.countDown();
@@ -321,6 +340,10 @@ public final class FakeLlmServer implements AutoCloseable {
             return;
         }
         s.stop(0);
+        if (p != null) {
+            // After the connections were closed, so that no write of the pacer can block its end.
+            p.close();
+        }
         e.shutdownNow();
         try {
             if (!e.awaitTermination(5, TimeUnit.SECONDS)) {
@@ -575,14 +598,19 @@ public final class FakeLlmServer implements AutoCloseable {
         OutputStream out = ex.getResponseBody();
         try {
             write(out, dialect.streamStart(reply, clock.instant()));
-            for (int i = 0; i < limit; i++) {
-                if (pauseNanos > 0 && awaitClosing(pauseNanos)) {
-                    throw new AbortConnection("server closing during stream #" + requestNo);
-                }
-                write(out, dialect.streamToken(reply, tokens.get(i), clock.instant()));
-                tokensStreamed.incrementAndGet();
-                if (tokenListener != null) {
-                    tokenListener.written(request, tokens, i, clock.instant());
+            TokenPacer p = pacer;
+            if (p != null && pauseNanos > 0 && limit > 0) {
+                awaitPaced(p, new PacedStream(out, dialect, request, reply, limit, pauseNanos), requestNo);
+            } else {
+                for (int i = 0; i < limit; i++) {
+                    if (pauseNanos > 0 && awaitClosing(pauseNanos)) {
+                        throw new AbortConnection("server closing during stream #" + requestNo);
+                    }
+                    write(out, dialect.streamToken(reply, tokens.get(i), clock.instant()));
+                    tokensStreamed.incrementAndGet();
+                    if (tokenListener != null) {
+                        tokenListener.written(request, tokens, i, clock.instant());
+                    }
                 }
             }
             if (stallAfter.isPresent()) {
@@ -597,13 +625,12 @@ public final class FakeLlmServer implements AutoCloseable {
                 cutOffPending.set(Boolean.TRUE);
                 throw new AbortConnection("stream #" + requestNo + " cut off after " + limit + " tokens");
             }
+            // Not flushed on its own: closing flushes it together with the end of the chunked body.
             if (errorAfter.isPresent()) {
                 LOG.debug("Stream #{}: an error inside the stream after {} tokens", requestNo, limit);
-                write(
-                        out,
-                        dialect.streamError(reply, "The server had an error while generating (scripted mid-stream)"));
+                out.write(dialect.streamError(reply, "The server had an error while generating (scripted mid-stream)"));
             } else {
-                write(out, dialect.streamEnd(reply, clock.instant()));
+                out.write(dialect.streamEnd(reply, clock.instant()));
             }
             out.close();
         } catch (AbortConnection e) {
@@ -618,6 +645,82 @@ public final class FakeLlmServer implements AutoCloseable {
         }
         completedStreams.incrementAndGet();
         ex.close();
+    }
+
+    /**
+     * Has the pacer write the stream's tokens and waits until it has written them all; a failed write comes back as
+     * its IOException (the client left, or {@link TokenPacer.Closed}: the server is closing).
+     */
+    private void awaitPaced(TokenPacer p, PacedStream paced, int requestNo) throws IOException {
+        CompletableFuture<Void> done = p.submit(paced);
+        try {
+            done.get();
+        } catch (InterruptedException e) {
+            paced.givenUp = true;
+            Thread.currentThread().interrupt();
+            throw new AbortConnection("server closing during stream #" + requestNo, e);
+        } catch (ExecutionException e) {
+            Throwable cause = e.getCause();
+            if (cause instanceof IOException io) {
+                throw io;
+            }
+            if (cause instanceof RuntimeException re) {
+                throw re;
+            }
+            throw new IllegalStateException("the token pacer failed on stream #" + requestNo, cause);
+        }
+    }
+
+    /**
+     * A paced stream's tokens as the {@link TokenPacer} writes them: token {@code i} falls due {@code i + 1} pauses
+     * after the stream started (as when the handler pauses before each token), and each tick writes every token due
+     * by then in one write and flush. The listener is told of each with the time that write was flushed.
+     */
+    private final class PacedStream implements TokenPacer.Paced {
+        private final OutputStream out;
+        private final Dialect dialect;
+        private final RecordedRequest request;
+        private final Reply reply;
+        private final List<String> tokens;
+        private final int limit;
+        private final long pauseNanos;
+        private final long startNanos = System.nanoTime();
+        private int next;
+        /** Set when the handler stopped waiting (the server is closing): nothing more is written. */
+        volatile boolean givenUp;
+
+        PacedStream(
+                OutputStream out, Dialect dialect, RecordedRequest request, Reply reply, int limit, long pauseNanos) {
+            this.out = out;
+            this.dialect = dialect;
+            this.request = request;
+            this.reply = reply;
+            this.tokens = reply.tokens();
+            this.limit = limit;
+            this.pauseNanos = pauseNanos;
+        }
+
+        @Override
+        public boolean writeDue(long nowNanos) throws IOException {
+            if (givenUp) {
+                return true;
+            }
+            int due = (int) Math.min(limit, (nowNanos - startNanos) / pauseNanos);
+            if (due <= next) {
+                return false;
+            }
+            out.write(dialect.streamTokens(reply, tokens.subList(next, due), clock.instant()));
+            out.flush();
+            Instant at = clock.instant();
+            tokensStreamed.addAndGet(due - next);
+            if (tokenListener != null) {
+                for (int i = next; i < due; i++) {
+                    tokenListener.written(request, tokens, i, at);
+                }
+            }
+            next = due;
+            return next == limit;
+        }
     }
 
     /** Silence (token-wise) until the client leaves, which the next keep-alive write reveals, or the server closes. */
@@ -852,6 +955,7 @@ public final class FakeLlmServer implements AutoCloseable {
         private int maxConcurrentRequests = DEFAULT_MAX_CONCURRENT_REQUESTS;
         private int recordLimit = DEFAULT_RECORD_LIMIT;
         private TokenListener tokenListener;
+        private Duration pacingTick = Duration.ZERO;
 
         private Builder() {}
 
@@ -941,6 +1045,24 @@ public final class FakeLlmServer implements AutoCloseable {
         /** Told of every streamed token as it is written (none by default); see {@link TokenListener}. */
         public Builder tokenListener(TokenListener tokenListener) {
             this.tokenListener = Objects.requireNonNull(tokenListener, "tokenListener");
+            return this;
+        }
+
+        /**
+         * Writes paced streams' tokens from one shared thread every {@code tick}: each stream, all its tokens that
+         * fell due since the last tick (several events) in one write and one flush, a token at most one tick after
+         * it was due. The default, {@link Duration#ZERO}, has each stream's handler thread sleep before each token
+         * and write and flush it alone, as close to its pace as the machine allows but at a thread wake-up and a socket write per
+         * token. For benchmarks with hundreds of streams at once, whose clients read what they are sent (a client
+         * that stops reading a long stream blocks the shared thread once its socket buffers are full). The
+         * {@link TokenListener} is then told of each token on that thread, with the time its write was flushed.
+         */
+        public Builder pacingTick(Duration tick) {
+            Objects.requireNonNull(tick, "tick");
+            if (tick.isNegative()) {
+                throw new IllegalArgumentException("pacingTick must not be negative: " + tick);
+            }
+            this.pacingTick = tick;
             return this;
         }
 

@@ -8,10 +8,20 @@ import java.io.ByteArrayOutputStream;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
+import java.util.Arrays;
+import java.util.List;
 
-/** OpenAI chat completions: a JSON object, or server-sent events of {@code chat.completion.chunk}s. */
+/**
+ * OpenAI chat completions: a JSON object, or server-sent events of {@code chat.completion.chunk}s. The OpenAI API
+ * reference ("Create chat completion", {@code stream}): partial message deltas "sent as data-only server-sent events
+ * as they become available, with the stream terminated by a {@code data: [DONE]} message". An event ends at its blank
+ * line, however the bytes are split into writes (the HTML Standard, "Server-sent events", "Interpreting an event
+ * stream"), which is how LangChain4j's client reads them (line by line), so several events may travel in one write.
+ */
 final class OpenAiDialect implements Dialect {
     static final String SYSTEM_FINGERPRINT = "fp_thoughtstream_fake";
+    /** Where a token chunk's content goes: the only {@code "content":""} of a chunk serialised with empty content. */
+    private static final byte[] EMPTY_CONTENT = "\"content\":\"\"".getBytes(StandardCharsets.UTF_8);
 
     @Override
     public WireFormat format() {
@@ -71,13 +81,51 @@ final class OpenAiDialect implements Dialect {
 
     @Override
     public byte[] streamToken(Reply reply, String token, Instant now) {
+        return streamTokens(reply, List.of(token), now);
+    }
+
+    /**
+     * One {@code chat.completion.chunk} event per token (the OpenAI API reference, "The chat completion chunk
+     * object": {@code choices[0].delta.content} carries the token). A reply's token chunks differ only in their
+     * content, so the chunk is serialised once, with empty content, and each token, serialised as a JSON string by
+     * the same mapper, is put in its place: the same bytes as a tree per token, without building one.
+     */
+    @Override
+    public byte[] streamTokens(Reply reply, List<String> tokens, Instant now) {
+        byte[] template = event(tokenChunk(reply, ""));
+        int content = lastIndexOf(template, EMPTY_CONTENT);
+        if (content < 0) {
+            throw new IllegalStateException("no empty content in the token chunk template");
+        }
+        // The empty content's two quotes give way to the token as a JSON string.
+        int value = content + EMPTY_CONTENT.length - 2;
+        ByteArrayOutputStream out = new ByteArrayOutputStream(tokens.size() * (template.length + 16));
+        for (String token : tokens) {
+            out.write(template, 0, value);
+            out.writeBytes(json(token));
+            out.write(template, value + 2, template.length - value - 2);
+        }
+        return out.toByteArray();
+    }
+
+    /** The chunk of one token, built as a tree: the template of {@link #streamTokens}. */
+    static ObjectNode tokenChunk(Reply reply, String token) {
         ObjectNode chunk = chunk(reply);
         ObjectNode choice = chunk.withArrayProperty("choices").addObject();
         choice.put("index", 0);
         choice.putObject("delta").put("content", token);
         choice.putNull("logprobs");
         choice.putNull("finish_reason");
-        return event(chunk);
+        return chunk;
+    }
+
+    private static int lastIndexOf(byte[] bytes, byte[] part) {
+        for (int i = bytes.length - part.length; i >= 0; i--) {
+            if (Arrays.equals(bytes, i, i + part.length, part, 0, part.length)) {
+                return i;
+            }
+        }
+        return -1;
     }
 
     @Override
@@ -176,7 +224,7 @@ final class OpenAiDialect implements Dialect {
         return usage;
     }
 
-    private static byte[] event(JsonNode data) {
+    static byte[] event(JsonNode data) {
         // JSON escapes line breaks inside strings, so one "data:" line always holds the whole chunk.
         byte[] json = json(data);
         ByteArrayOutputStream out = new ByteArrayOutputStream(json.length + 8);
@@ -186,9 +234,9 @@ final class OpenAiDialect implements Dialect {
         return out.toByteArray();
     }
 
-    static byte[] json(JsonNode node) {
+    static byte[] json(Object value) {
         try {
-            return Json.mapper().writeValueAsBytes(node);
+            return Json.mapper().writeValueAsBytes(value);
         } catch (JsonProcessingException e) {
             throw new UncheckedIOException(e);
         }

@@ -13,11 +13,13 @@ public interface TokenListener {
 
     /**
      * Token {@code index} of {@code tokens} (the whole reply) has just been written and flushed to the client.
-     * Called on the stream's handler thread, once per token in order; must be quick, thread-safe and must not
-     * throw.
+     * Called once per token, in order for each stream: on the stream's handler thread, or with a
+     * {@link FakeLlmServer.Builder#pacingTick pacing tick} on the server's one pacing thread, for all streams in
+     * turn, once per token of each write (the tokens written together share {@code at}). Must be quick,
+     * thread-safe and must not throw.
      *
      * @param request the chat request being answered, as recorded
-     * @param at      when the token was flushed, by the server's clock
+     * @param at      when the token was flushed, by the server's clock (with a pacing tick: the write that carried it)
      */
     void written(RecordedRequest request, List<String> tokens, int index, Instant at);
 }

@@ -22,7 +22,7 @@ import org.junit.jupiter.api.Test;
 
 /** The real LangChain4j 1.18.1 OpenAI clients against {@link FakeLlmServer}, over sockets. */
 class FakeLlmServerOpenAiClientTest extends FakeLlmServerClientContract {
-    private static final String API_KEY = "sk-test-key";
+    static final String API_KEY = "sk-test-key";
     private static final String MODEL = "gpt-4o-mini";
 
     @Override
