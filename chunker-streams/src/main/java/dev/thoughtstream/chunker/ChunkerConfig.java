@@ -95,20 +95,18 @@ public record ChunkerConfig(
      */
     public static final long DEFAULT_PUNCTUATE_INTERVAL_MS = 10;
     /**
-     * Under exactly-once, a closed thought is visible downstream only at a commit, and each commit is a transaction
-     * on the broker. At a light input the chunker commits as soon as it wrote a thought ({@link
-     * #DEFAULT_EARLY_COMMIT_BELOW_PER_S}), so this interval is what a thought waits at most when the input is heavy:
-     * at 1,000 messages/s on two shared cores a transaction every 20 ms let the chunker fall behind, every 100 ms
-     * kept it up (docs/benchmarks.md).
+     * Under exactly-once, a closed thought is visible downstream only at the next commit: 0 to this long, plus the
+     * commit's own round trips. 20 ms keeps the p99 from the punctuation to a read_committed consumer near 40 ms on
+     * two shared cores (50 ms: about 70–80 ms). At 1,000 messages/s on two shared cores a transaction every 20 ms
+     * let the chunker fall behind where 100 ms kept it up; at 100 messages/s 100 ms made it late (docs/benchmarks.md).
      */
-    public static final long DEFAULT_COMMIT_INTERVAL_MS = 100;
+    public static final long DEFAULT_COMMIT_INTERVAL_MS = 20;
     /**
-     * Below this input rate a thought is committed as soon as it is written: at most one transaction per punctuation
-     * that wrote something, fewer than a 20 ms interval costs at 100 messages/s. Above it the 100 ms interval
-     * bounds the transactions whatever the rate. 300 updates/s keeps the early commit at the realistic bot load of
-     * the benchmarks (200 messages/s) and leaves it off at 1,000.
+     * Early commits are off by default: with a 100 ms interval and an early commit after each thought (at most one
+     * every 20 ms) while the input was below 300 updates/s, the chunker closed thoughts later at 100 messages/s on two
+     * shared cores than with the 20 ms interval alone (docs/chunker.md).
      */
-    public static final int DEFAULT_EARLY_COMMIT_BELOW_PER_S = 300;
+    public static final int DEFAULT_EARLY_COMMIT_BELOW_PER_S = 0;
     /** The exactly-once producer's default transaction timeout, which Streams requires the interval not to exceed. */
     static final long MAX_COMMIT_INTERVAL_MS = 10_000;
     /** About a page of text, under one Telegram message (4096): more is better answered in parts. */

@@ -38,8 +38,8 @@ class ChunkerConfigTest {
         assertEquals(ChunkerConfig.defaultStateDir(), config.stateDir());
         assertEquals(1, config.numThreads());
         assertEquals(0, config.numStandbyReplicas());
-        assertEquals(Duration.ofMillis(100), config.commitInterval());
-        assertEquals(300, config.earlyCommitBelowPerSecond());
+        assertEquals(Duration.ofMillis(20), config.commitInterval());
+        assertEquals(0, config.earlyCommitBelowPerSecond(), "early commits are off");
         assertEquals(new ThoughtLimits(Duration.ofMillis(2500), Duration.ofSeconds(20), 20, 3000), config.limits());
         assertEquals(
                 new BotReplies(

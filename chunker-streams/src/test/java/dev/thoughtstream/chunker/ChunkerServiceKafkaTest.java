@@ -136,7 +136,7 @@ class ChunkerServiceKafkaTest {
 
     @Test
     void aThoughtWrittenWhileTheInputIsLightIsCommittedAtOnceRatherThanAtTheCommitInterval() {
-        // given a chunker whose regular commit comes only every 10 s, the longest exactly-once allows
+        // given a chunker with early commits on, whose regular commit comes only every 10 s (the longest allowed)
         Config config = TestKafka.config(prefix, PARTITIONS)
                 .with(Map.of(
                         ChunkerConfig.CHUNKER_APPLICATION_ID,
@@ -146,7 +146,9 @@ class ChunkerServiceKafkaTest {
                         ChunkerConfig.CHUNK_GAP_MS,
                         Long.toString(GAP_MS),
                         ChunkerConfig.STREAMS_COMMIT_INTERVAL_MS,
-                        "10000"));
+                        "10000",
+                        ChunkerConfig.CHUNK_EARLY_COMMIT_BELOW_PER_S,
+                        "300"));
         Metrics metrics = new Metrics();
         ChunkerService chunker =
                 new ChunkerService(ChunkerConfig.from(config), KafkaSettings.from(config), Clock.systemUTC(), metrics);

@@ -181,7 +181,7 @@ final class CapacityScenario {
                             break;
                         }
                         if (first != null) {
-                            samples.add(new long[] {LlmIntake.inFlight(metrics.scrape()), model.activeRequests()});
+                            samples.add(new long[] {LlmIntake.inFlight(metrics), model.activeRequests()});
                         }
                         Thread.sleep(SAMPLE_EVERY_MS);
                     }

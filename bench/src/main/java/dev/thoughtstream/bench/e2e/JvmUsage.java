@@ -211,16 +211,22 @@ final class JvmUsage {
      * its consumers' heartbeat threads ({@code … | bench-real-group-…-emitter}) carry it and are the services'.
      */
     static boolean isHarness(String name) {
+        String client = name.contains("| ") ? name.substring(name.indexOf("| ") + 2) : name;
+        // Whole names: the load stack's ids start with "bench-load-", so "bench-load" alone is the load generator.
+        if (HARNESS_NAMES.contains(client)) {
+            return true;
+        }
         for (String own : HARNESS_PREFIXES) {
-            if (name.startsWith(own) || name.contains("| " + own)) {
+            if (client.startsWith(own)) {
                 return true;
             }
         }
         return name.contains("topic-reader-");
     }
 
-    private static final java.util.List<String> HARNESS_PREFIXES = java.util.List.of(
-            "bench-load", "bench-usage", "bench-watch-", "bench-lag-sampler", "bench-floor-", "bench-capacity-feed");
+    private static final java.util.Set<String> HARNESS_NAMES =
+            java.util.Set.of("bench-load", "bench-usage", "bench-lag-sampler", "bench-capacity-feed");
+    private static final java.util.List<String> HARNESS_PREFIXES = java.util.List.of("bench-watch-", "bench-floor-");
 
     static boolean isBroker(String name) {
         return name.startsWith("data-plane")

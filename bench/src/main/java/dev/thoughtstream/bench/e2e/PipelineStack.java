@@ -116,7 +116,7 @@ final class PipelineStack implements Pipeline {
 
     @Override
     public long llmInFlight() {
-        return LlmIntake.inFlight(stack.metrics().scrape());
+        return LlmIntake.inFlight(stack.metrics());
     }
 
     /** A registry read in this JVM, on the bench's own thread: every 100 ms. */

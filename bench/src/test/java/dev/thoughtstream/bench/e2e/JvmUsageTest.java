@@ -26,6 +26,19 @@ class JvmUsageTest {
     }
 
     @Test
+    void theLoadStacksChunkerIsNotTheLoadGenerator() {
+        // Given the load stack, whose ids start with bench-load-, like the load generator's thread name
+        String app = "bench-load-mxdk97l6-chunker-e690daba-323a-4c7e-bee0-7dc404be82d6";
+
+        // Then its chunker's threads are the chunker's, and only the thread named bench-load is the bench's
+        assertEquals("chunker", JvmUsage.pipelinePart(app + "-StreamThread-1"));
+        assertEquals(
+                "chunker",
+                JvmUsage.pipelinePart("kafka-producer-network-thread | " + app + "-StreamThread-1-producer"));
+        assertEquals("bench", JvmUsage.pipelinePart("bench-load"));
+    }
+
+    @Test
     void theBenchsOwnThreadsAndClientsAreTheBench() {
         for (String name : new String[] {
             "bench-load",

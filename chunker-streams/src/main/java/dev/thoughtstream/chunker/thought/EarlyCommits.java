@@ -9,9 +9,11 @@ package dev.thoughtstream.chunker.thought;
  * commit interval makes a thought visible soon but pays that transaction many times a second even when nothing
  * waits for it, and at a high input rate those transactions take the cores the chunker needs to keep up. So the
  * interval is long, and the processor asks for a commit as soon as it has written output, but only while the
- * instance's input is light: then a commit is cheap next to the time it saves, and there are at most as many as
- * there are punctuations with output. Above the limit the regular interval takes over, bounding the transactions
- * to one per interval however much arrives.
+ * instance's input is light, and at most one every {@value #MIN_SPACING_MS} ms: a commit after every punctuation
+ * that wrote something held the stream thread so often that the punctuations themselves fell behind (measured,
+ * docs/chunker.md). So at a light input a thought waits as it did under a 20 ms interval, and only when there is
+ * output to show; above the limit the regular interval takes over, bounding the transactions to one per interval
+ * however much arrives.
  *
  * <p>The input rate is the instance's (every task and stream thread of one topology counts into one object),
  * estimated over the last second from two one-second buckets: the previous bucket weighted by how much of it still
@@ -19,11 +21,14 @@ package dev.thoughtstream.chunker.thought;
  */
 public final class EarlyCommits {
     private static final long BUCKET_MS = 1000;
+    /** The shortest time between two early commits of one instance. */
+    static final long MIN_SPACING_MS = 20;
 
     private final int maxInputPerSecond;
     private long bucketStartMs = Long.MIN_VALUE;
     private long current;
     private long previous;
+    private long lastEarlyCommitMs = Long.MIN_VALUE;
 
     /** @param maxInputPerSecond the input rate below which output is committed at once; 0: never, only the interval */
     public EarlyCommits(int maxInputPerSecond) {
@@ -44,13 +49,35 @@ public final class EarlyCommits {
         current++;
     }
 
-    /** Whether output written at {@code nowMs} should be committed now. */
-    public synchronized boolean worthCommitting(long nowMs) {
+    /** What to do with output written and not yet committed. */
+    public enum Decision {
+        /** Commit now. */
+        NOW,
+        /** Ask again at the next punctuation: an early commit was made less than the spacing ago. */
+        SOON,
+        /** Leave it to the regular commit interval: the input is heavy, or early commits are off. */
+        INTERVAL
+    }
+
+    /** What to do at {@code nowMs} with output not yet committed; {@link Decision#NOW} counts as an early commit. */
+    public synchronized Decision decide(long nowMs) {
         if (maxInputPerSecond == 0) {
-            return false;
+            return Decision.INTERVAL;
         }
         roll(nowMs);
-        return ratePerSecond(nowMs) < maxInputPerSecond;
+        if (ratePerSecond(nowMs) >= maxInputPerSecond) {
+            return Decision.INTERVAL;
+        }
+        if (lastEarlyCommitMs != Long.MIN_VALUE && nowMs - lastEarlyCommitMs < MIN_SPACING_MS) {
+            return Decision.SOON;
+        }
+        lastEarlyCommitMs = nowMs;
+        return Decision.NOW;
+    }
+
+    /** Whether output written at {@code nowMs} should be committed now (a yes counts as an early commit). */
+    public boolean worthCommitting(long nowMs) {
+        return decide(nowMs) == Decision.NOW;
     }
 
     /** The estimated input over the last second (for tests and the reason in a log line). */

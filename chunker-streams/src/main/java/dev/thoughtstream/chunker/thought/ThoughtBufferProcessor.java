@@ -180,11 +180,16 @@ public final class ThoughtBufferProcessor implements Processor<Long, StoredUpdat
         if (!uncommittedOutput) {
             return;
         }
-        // Either way this output is settled: committed now, or left to the regular interval.
-        uncommittedOutput = false;
-        if (earlyCommits.worthCommitting(nowMs)) {
-            context.commit();
-            metrics.earlyCommitRequested();
+        switch (earlyCommits.decide(nowMs)) {
+            case SOON -> {
+                // Kept: the punctuation asks again in CHUNK_PUNCTUATE_INTERVAL_MS.
+            }
+            case INTERVAL -> uncommittedOutput = false;
+            case NOW -> {
+                uncommittedOutput = false;
+                context.commit();
+                metrics.earlyCommitRequested();
+            }
         }
     }
 

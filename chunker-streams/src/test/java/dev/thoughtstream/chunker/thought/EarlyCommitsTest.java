@@ -60,6 +60,15 @@ class EarlyCommitsTest {
     }
 
     @Test
+    void earlyCommitsComeAtMostOnceEveryTwentyMilliseconds() {
+        EarlyCommits commits = new EarlyCommits(100);
+
+        assertTrue(commits.worthCommitting(T0));
+        assertFalse(commits.worthCommitting(T0 + 10), "10 ms after the last early commit: left to the interval");
+        assertTrue(commits.worthCommitting(T0 + 20));
+    }
+
+    @Test
     void zeroNeverAsksForACommit() {
         EarlyCommits commits = EarlyCommits.never();
 
