@@ -125,9 +125,6 @@ public record ChunkerConfig(
         Objects.requireNonNull(applicationId, "applicationId");
         Objects.requireNonNull(stateDir, "stateDir");
         Objects.requireNonNull(commitInterval, "commitInterval");
-        if (earlyCommitBelowPerSecond < 0) {
-            throw new IllegalArgumentException("earlyCommitBelowPerSecond must not be negative");
-        }
         Objects.requireNonNull(closeTimeout, "closeTimeout");
         Objects.requireNonNull(limits, "limits");
         Objects.requireNonNull(replies, "replies");

@@ -7,9 +7,9 @@ package dev.thoughtstream.chunker.thought;
  * <p>Under exactly-once, downstream sees the chunker's output only when its transaction commits, and every commit is
  * a transaction on the broker (markers on every partition the thread wrote, the offsets, the changelogs). A short
  * commit interval makes a thought visible soon but pays that transaction many times a second even when nothing
- * waits for it, and at a high input rate those transactions take the cores the chunker needs to keep up. So the
- * interval is long, and the processor asks for a commit as soon as it has written output, but only while the
- * instance's input is light, and at most one every {@value #MIN_SPACING_MS} ms: a commit after every punctuation
+ * waits for it, and at a high input rate those transactions take the cores the chunker needs to keep up. So, when an
+ * operator lengthens the interval and turns this on, the processor asks for a commit as soon as it has written
+ * output, but only while the instance's input is light, and at most one every {@value #MIN_SPACING_MS} ms: a commit after every punctuation
  * that wrote something held the stream thread so often that the punctuations themselves fell behind (measured,
  * docs/chunker.md). So at a light input a thought waits as it did under a 20 ms interval, and only when there is
  * output to show; above the limit the regular interval takes over, bounding the transactions to one per interval
@@ -44,9 +44,15 @@ public final class EarlyCommits {
     }
 
     /** One input record arrived at {@code nowMs} (wall clock). */
-    public synchronized void recordInput(long nowMs) {
-        roll(nowMs);
-        current++;
+    public void recordInput(long nowMs) {
+        if (maxInputPerSecond == 0) {
+            // Off (the default): no lock taken per update for a rate nobody asks for.
+            return;
+        }
+        synchronized (this) {
+            roll(nowMs);
+            current++;
+        }
     }
 
     /** What to do with output written and not yet committed. */
@@ -73,11 +79,6 @@ public final class EarlyCommits {
         }
         lastEarlyCommitMs = nowMs;
         return Decision.NOW;
-    }
-
-    /** Whether output written at {@code nowMs} should be committed now (a yes counts as an early commit). */
-    public boolean worthCommitting(long nowMs) {
-        return decide(nowMs) == Decision.NOW;
     }
 
     /** The estimated input over the last second (for tests and the reason in a log line). */

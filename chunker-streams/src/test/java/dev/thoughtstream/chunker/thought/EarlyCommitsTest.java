@@ -16,7 +16,7 @@ class EarlyCommitsTest {
 
         inputs(commits, 99, T0, 10);
 
-        assertTrue(commits.worthCommitting(T0 + 990), "99 updates in the last second is below 100");
+        assertTrue(now(commits, T0 + 990), "99 updates in the last second is below 100");
     }
 
     @Test
@@ -25,7 +25,7 @@ class EarlyCommitsTest {
 
         inputs(commits, 100, T0, 9);
 
-        assertFalse(commits.worthCommitting(T0 + 900), "100 updates in the last second is the limit");
+        assertFalse(now(commits, T0 + 900), "100 updates in the last second is the limit");
     }
 
     @Test
@@ -36,9 +36,9 @@ class EarlyCommitsTest {
 
         // then a quarter of the way into the next second three quarters of them still count, and later fewer
         assertEquals(150.0, commits.ratePerSecond(T0 + 1250), 0.001);
-        assertFalse(commits.worthCommitting(T0 + 1250));
+        assertFalse(now(commits, T0 + 1250));
         assertEquals(50.0, commits.ratePerSecond(T0 + 1750), 0.001);
-        assertTrue(commits.worthCommitting(T0 + 1750), "the burst has mostly passed");
+        assertTrue(now(commits, T0 + 1750), "the burst has mostly passed");
     }
 
     @Test
@@ -46,9 +46,9 @@ class EarlyCommitsTest {
         EarlyCommits commits = new EarlyCommits(100);
         inputs(commits, 1000, T0, 1);
 
-        assertFalse(commits.worthCommitting(T0 + 999));
+        assertFalse(now(commits, T0 + 999));
         assertEquals(0.0, commits.ratePerSecond(T0 + 2500), 0.001);
-        assertTrue(commits.worthCommitting(T0 + 2500));
+        assertTrue(now(commits, T0 + 2500));
     }
 
     @Test
@@ -56,28 +56,35 @@ class EarlyCommitsTest {
         EarlyCommits commits = new EarlyCommits(100);
         inputs(commits, 150, T0, 1);
 
-        assertFalse(commits.worthCommitting(T0 - 5000), "the updates just counted still count");
+        assertFalse(now(commits, T0 - 5000), "the updates just counted still count");
     }
 
     @Test
     void earlyCommitsComeAtMostOnceEveryTwentyMilliseconds() {
         EarlyCommits commits = new EarlyCommits(100);
 
-        assertTrue(commits.worthCommitting(T0));
-        assertFalse(commits.worthCommitting(T0 + 10), "10 ms after the last early commit: left to the interval");
-        assertTrue(commits.worthCommitting(T0 + 20));
+        assertTrue(now(commits, T0));
+        assertEquals(
+                EarlyCommits.Decision.SOON,
+                commits.decide(T0 + 10),
+                "10 ms after the last early commit: asked again at the next punctuation");
+        assertTrue(now(commits, T0 + 20));
     }
 
     @Test
     void zeroNeverAsksForACommit() {
         EarlyCommits commits = EarlyCommits.never();
 
-        assertFalse(commits.worthCommitting(T0), "no input at all, and still no early commit");
+        assertFalse(now(commits, T0), "no input at all, and still no early commit");
     }
 
     @Test
     void aNegativeLimitIsRefused() {
         assertThrows(IllegalArgumentException.class, () -> new EarlyCommits(-1));
+    }
+
+    private static boolean now(EarlyCommits commits, long nowMs) {
+        return commits.decide(nowMs) == EarlyCommits.Decision.NOW;
     }
 
     private static void inputs(EarlyCommits commits, int count, long fromMs, long everyMs) {
