@@ -22,6 +22,8 @@ import java.util.regex.Pattern;
  * @param context                  {@code CONTEXT_WINDOW_MS}, {@code CONTEXT_MIN_MESSAGES}, {@code CONTEXT_MAX_CHARS},
  *                                 {@code CONTEXT_MAX_BYTES}, {@code CONTEXT_IDLE_TTL_MS},
  *                                 {@code CONTEXT_PRUNE_INTERVAL_MS}, {@code CONTEXT_PRUNE_MAX_CHATS}
+ * @param contextCacheMaxBytes     {@code CONTEXT_CACHE_MAX_BYTES}: the most heap the instance's cache of deserialized
+ *                                 contexts may take ({@link dev.thoughtstream.chunker.context.ContextCache}); 0: off
  * @param applicationId            {@code CHUNKER_APPLICATION_ID}: Kafka Streams application id (group and
  *                                 internal topic names derive from it)
  * @param stateDir                 {@code STREAMS_STATE_DIR}: where RocksDB keeps the local stores
@@ -42,6 +44,7 @@ public record ChunkerConfig(
         Duration chunkGap,
         Duration punctuateInterval,
         ContextPolicy context,
+        long contextCacheMaxBytes,
         String applicationId,
         Path stateDir,
         int numThreads,
@@ -61,6 +64,7 @@ public record ChunkerConfig(
     public static final String CONTEXT_IDLE_TTL_MS = "CONTEXT_IDLE_TTL_MS";
     public static final String CONTEXT_PRUNE_INTERVAL_MS = "CONTEXT_PRUNE_INTERVAL_MS";
     public static final String CONTEXT_PRUNE_MAX_CHATS = "CONTEXT_PRUNE_MAX_CHATS";
+    public static final String CONTEXT_CACHE_MAX_BYTES = "CONTEXT_CACHE_MAX_BYTES";
     public static final String CHUNKER_APPLICATION_ID = "CHUNKER_APPLICATION_ID";
     public static final String STREAMS_STATE_DIR = "STREAMS_STATE_DIR";
     public static final String STREAMS_NUM_THREADS = "STREAMS_NUM_THREADS";
@@ -107,6 +111,11 @@ public record ChunkerConfig(
      * shared cores than with the 20 ms interval alone (docs/chunker.md).
      */
     public static final int DEFAULT_EARLY_COMMIT_BELOW_PER_S = 0;
+    /**
+     * Room for about a thousand chats with a hundred context messages each (a chat's weighs 10–30 KB on the heap),
+     * a fraction of the image's heap; a chat that is not cached costs one deserialization of its stored context.
+     */
+    public static final long DEFAULT_CONTEXT_CACHE_MAX_BYTES = 64L * 1024 * 1024;
     /** The exactly-once producer's default transaction timeout, which Streams requires the interval not to exceed. */
     static final long MAX_COMMIT_INTERVAL_MS = 10_000;
     /** About a page of text, under one Telegram message (4096): more is better answered in parts. */
@@ -122,6 +131,9 @@ public record ChunkerConfig(
         Objects.requireNonNull(chunkGap, "chunkGap");
         Objects.requireNonNull(punctuateInterval, "punctuateInterval");
         Objects.requireNonNull(context, "context");
+        if (contextCacheMaxBytes < 0) {
+            throw new IllegalArgumentException("contextCacheMaxBytes must not be negative");
+        }
         Objects.requireNonNull(applicationId, "applicationId");
         Objects.requireNonNull(stateDir, "stateDir");
         Objects.requireNonNull(commitInterval, "commitInterval");
@@ -179,6 +191,7 @@ public record ChunkerConfig(
                 gap,
                 punctuate,
                 context,
+                config.longValue(CONTEXT_CACHE_MAX_BYTES, DEFAULT_CONTEXT_CACHE_MAX_BYTES, 0, 1L << 40),
                 applicationId,
                 stateDir,
                 config.integer(STREAMS_NUM_THREADS, 1, 1, 64),
@@ -242,6 +255,7 @@ public record ChunkerConfig(
                 + ", " + CONTEXT_PRUNE_INTERVAL_MS + "="
                 + context.pruneInterval().toMillis()
                 + ", " + CONTEXT_PRUNE_MAX_CHATS + "=" + context.pruneMaxChats()
+                + ", " + CONTEXT_CACHE_MAX_BYTES + "=" + contextCacheMaxBytes
                 + ", " + CHUNKER_APPLICATION_ID + "=" + applicationId
                 + ", " + STREAMS_STATE_DIR + "=" + stateDir
                 + ", " + STREAMS_NUM_THREADS + "=" + numThreads

@@ -1,5 +1,6 @@
 package dev.thoughtstream.chunker;
 
+import dev.thoughtstream.chunker.context.ContextCache;
 import dev.thoughtstream.common.metrics.Metrics;
 
 /**
@@ -32,6 +33,17 @@ public final class ChunkerMetrics {
     /** A throwaway registry, for topologies built without a service (tests, tools). */
     public static ChunkerMetrics detached() {
         return new ChunkerMetrics(new Metrics());
+    }
+
+    /** Reports how well the instance's context cache ({@code CONTEXT_CACHE_MAX_BYTES}) answers reads. */
+    public void watch(ContextCache cache) {
+        String reads = "Reads of a chat's context: from the cache (hit), or deserialized from the store (miss).";
+        metrics.counter("chunker_context_cache_reads_total", reads, cache::hits, "result", "hit");
+        metrics.counter("chunker_context_cache_reads_total", reads, cache::misses, "result", "miss");
+        metrics.gauge(
+                "chunker_context_cache_bytes",
+                "The heap the cached contexts take, estimated; at most CONTEXT_CACHE_MAX_BYTES.",
+                cache::estimatedBytes);
     }
 
     public void closedAtDeadline(long latenessMs) {

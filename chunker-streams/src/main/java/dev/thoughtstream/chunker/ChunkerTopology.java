@@ -1,6 +1,7 @@
 package dev.thoughtstream.chunker;
 
 import dev.thoughtstream.chunker.context.ChatContext;
+import dev.thoughtstream.chunker.context.ContextCache;
 import dev.thoughtstream.chunker.context.ContextStore;
 import dev.thoughtstream.chunker.context.DeliveryContextProcessor;
 import dev.thoughtstream.chunker.deadletter.DeadLetteringHandler;
@@ -20,6 +21,7 @@ import java.util.Set;
 import java.util.TreeSet;
 import java.util.function.Supplier;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.common.serialization.Serdes;
 import org.apache.kafka.streams.StreamsConfig;
 import org.apache.kafka.streams.Topology;
@@ -59,6 +61,9 @@ public final class ChunkerTopology {
     public static final String ALBUMS_STORE = "chat-albums";
     /** {@link ContextStore}'s index of when each chat's context next has something to prune. */
     public static final String CONTEXT_PRUNE_INDEX_STORE = "chat-context-prune-index";
+
+    /** The producer's linger unless KAFKA_CLIENT_LINGER_MS says otherwise; see {@link #streamsProperties}. */
+    static final int PRODUCER_LINGER_MS = 5;
 
     private ChunkerTopology() {}
 
@@ -105,11 +110,16 @@ public final class ChunkerTopology {
                 topics.delivered().name());
         // One for the whole instance: the input rate that decides an early commit is the instance's, not a task's.
         EarlyCommits earlyCommits = new EarlyCommits(config.earlyCommitBelowPerSecond());
+        // One for the whole instance too, so that CONTEXT_CACHE_MAX_BYTES bounds the instance, and both processors
+        // of a task see each other's writes.
+        ContextCache contextCache = new ContextCache(config.contextCacheMaxBytes());
+        metrics.watch(contextCache);
         topology.addProcessor(
                 THOUGHT_BUFFER,
-                () -> new ThoughtBufferProcessor(config, metrics, fence, tracer, earlyCommits),
+                () -> new ThoughtBufferProcessor(config, metrics, fence, tracer, earlyCommits, contextCache),
                 UPDATES_SOURCE);
-        topology.addProcessor(DELIVERY_CONTEXT, () -> new DeliveryContextProcessor(config.context()), DELIVERED_SOURCE);
+        topology.addProcessor(
+                DELIVERY_CONTEXT, () -> new DeliveryContextProcessor(config.context(), contextCache), DELIVERED_SOURCE);
         topology.addStateStore(openThoughtsStore(), THOUGHT_BUFFER);
         topology.addStateStore(deadlineIndexStore(), THOUGHT_BUFFER);
         topology.addStateStore(albumsStore(), THOUGHT_BUFFER);
@@ -194,6 +204,10 @@ public final class ChunkerTopology {
      */
     public static Properties streamsProperties(ChunkerConfig config, KafkaSettings kafka) {
         Properties props = new Properties();
+        // Streams' own default is 100 ms: every record then waits for the commit's flush, and each commit waits a
+        // full produce round trip before its offsets and end marker, while the stream thread does nothing else.
+        // Sent as written, most records are acknowledged by the time the commit comes. KAFKA_CLIENT_LINGER_MS wins.
+        props.put(ProducerConfig.LINGER_MS_CONFIG, Integer.toString(PRODUCER_LINGER_MS));
         props.putAll(kafka.clientProperties());
         Map<String, Object> own = new LinkedHashMap<>();
         own.put(StreamsConfig.APPLICATION_ID_CONFIG, config.applicationId());

@@ -18,6 +18,7 @@ import java.util.HashMap;
 import java.util.Map;
 import java.util.Properties;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.streams.StreamsConfig;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -40,6 +41,7 @@ class ChunkerConfigTest {
         assertEquals(0, config.numStandbyReplicas());
         assertEquals(Duration.ofMillis(20), config.commitInterval());
         assertEquals(0, config.earlyCommitBelowPerSecond(), "early commits are off");
+        assertEquals(64L * 1024 * 1024, config.contextCacheMaxBytes());
         assertEquals(new ThoughtLimits(Duration.ofMillis(2500), Duration.ofSeconds(20), 20, 3000), config.limits());
         assertEquals(
                 new BotReplies(
@@ -75,6 +77,7 @@ class ChunkerConfigTest {
                 Map.entry("CHUNK_MAX_WAIT_MS", "9000"),
                 Map.entry("CHUNK_MAX_MESSAGES", "5"),
                 Map.entry("CHUNK_MAX_CHARS", "700"),
+                Map.entry("CONTEXT_CACHE_MAX_BYTES", "1048576"),
                 Map.entry("BOT_GREETING", "Hello!"),
                 Map.entry("BOT_HELP_TEXT", "Line one\\nLine two"),
                 Map.entry("BOT_RESET_TEXT", "Forgotten."),
@@ -86,6 +89,7 @@ class ChunkerConfigTest {
                         Duration.ofMillis(2000),
                         Duration.ofMillis(25),
                         new ContextPolicy(Duration.ofMinutes(1), 7, 500),
+                        1_048_576L,
                         "chunker-blue",
                         Path.of("/var/lib/chunker"),
                         3,
@@ -108,6 +112,8 @@ class ChunkerConfigTest {
         "CONTEXT_WINDOW_MS, soon",
         "CONTEXT_MIN_MESSAGES, -1",
         "CONTEXT_MAX_CHARS, many",
+        "CONTEXT_CACHE_MAX_BYTES, -1",
+        "CONTEXT_CACHE_MAX_BYTES, 64MB",
         "CHUNKER_APPLICATION_ID, has spaces",
         "STREAMS_NUM_THREADS, 0",
         "STREAMS_NUM_STANDBY_REPLICAS, -1",
@@ -152,6 +158,22 @@ class ChunkerConfigTest {
         ChunkerConfig config = ChunkerConfig.from(Config.of(Map.of("BOT_GREETING", "   ")));
 
         assertEquals(BotReplies.DEFAULT_GREETING, config.replies().greeting());
+    }
+
+    @Test
+    void theStreamsProducerSendsAfterFiveMillisecondsNotStreamsOwnHundredUnlessTheOperatorSaysOtherwise() {
+        Config defaults = Config.of(Map.of("KAFKA_BOOTSTRAP_SERVERS", "broker:9092"));
+        Config chosen = Config.of(Map.of("KAFKA_BOOTSTRAP_SERVERS", "broker:9092", "KAFKA_CLIENT_LINGER_MS", "50"));
+
+        Map<String, Object> byDefault = new StreamsConfig(
+                        ChunkerTopology.streamsProperties(ChunkerConfig.from(defaults), KafkaSettings.from(defaults)))
+                .getProducerConfigs("chunker-test");
+        Map<String, Object> byOperator = new StreamsConfig(
+                        ChunkerTopology.streamsProperties(ChunkerConfig.from(chosen), KafkaSettings.from(chosen)))
+                .getProducerConfigs("chunker-test");
+
+        assertEquals("5", String.valueOf(byDefault.get(ProducerConfig.LINGER_MS_CONFIG)));
+        assertEquals("50", String.valueOf(byOperator.get(ProducerConfig.LINGER_MS_CONFIG)));
     }
 
     @Test

@@ -38,6 +38,28 @@ class ChunkerMetricsTest {
     }
 
     @Test
+    void givenAChatThatWritesAgain_thenOperatorsSeeItsContextReadFromTheCache() {
+        try (ChunkerHarness chunker = ChunkerHarness.start(stateDir)) {
+            // given a new chat whose first thought closed: two reads found no context (the redelivery check and the
+            // close), and the close wrote the first one
+            chunker.text(CHAT, 1001, "hello");
+            chunker.advance(1500);
+
+            // when it writes a second thought
+            chunker.text(CHAT, 1002, "me again");
+            chunker.advance(1500);
+
+            // then the second thought's two reads came from the cache, which holds that context's weight
+            String scrape = chunker.metrics.scrape();
+            assertTrue(
+                    scrape.contains("thoughtstream_chunker_context_cache_reads_total{result=\"hit\"} 2.0\n"), scrape);
+            assertTrue(
+                    scrape.contains("thoughtstream_chunker_context_cache_reads_total{result=\"miss\"} 2.0\n"), scrape);
+            assertTrue(!scrape.contains("thoughtstream_chunker_context_cache_bytes 0.0\n"), scrape);
+        }
+    }
+
+    @Test
     void aThoughtClosedByACapIsCountedAsSuch() {
         try (ChunkerHarness chunker = ChunkerHarness.start(stateDir, Map.of(ChunkerConfig.CHUNK_MAX_MESSAGES, "2"))) {
             chunker.text(CHAT, 1001, "one");

@@ -161,4 +161,61 @@ class ContextTopologyTest {
     private static List<String> texts(List<ContextMessage> messages) {
         return messages.stream().map(ContextMessage::text).toList();
     }
+
+    @Test
+    void givenTheContextCacheOnOrOff_whenTheSameConversationRuns_thenTheThoughtsAndTheStoredContextsAreTheSame(
+            @TempDir Path otherStateDir) {
+        // The cache only saves deserializing: every thought, and every context left in the store, is what the store
+        // alone gives, through redeliveries, a reset, deliveries reported twice and pruning.
+        List<Thought> cached;
+        List<Thought> uncached;
+        Map<Long, Object> cachedContexts = new java.util.TreeMap<>();
+        Map<Long, Object> uncachedContexts = new java.util.TreeMap<>();
+        Map<String, String> small = Map.of(ChunkerConfig.CONTEXT_MIN_MESSAGES, "3", "CONTEXT_WINDOW_MS", "60000");
+        try (ChunkerHarness on = ChunkerHarness.start(stateDir, small)) {
+            cached = converse(on);
+            on.contexts().all().forEachRemaining(kv -> cachedContexts.put(kv.key, kv.value));
+        }
+        Map<String, String> off = new java.util.HashMap<>(small);
+        off.put(ChunkerConfig.CONTEXT_CACHE_MAX_BYTES, "0");
+        try (ChunkerHarness none = ChunkerHarness.start(otherStateDir, off)) {
+            uncached = converse(none);
+            none.contexts().all().forEachRemaining(kv -> uncachedContexts.put(kv.key, kv.value));
+        }
+
+        assertEquals(8, cached.size(), "the conversation closes eight thoughts");
+        assertTrue(cached.stream().anyMatch(t -> t.context().size() >= 3), "with context to carry");
+        assertEquals(uncached, cached);
+        assertEquals(uncachedContexts, cachedContexts);
+    }
+
+    private static List<Thought> converse(ChunkerHarness chunker) {
+        java.util.ArrayList<Thought> thoughts = new java.util.ArrayList<>();
+        long message = 1000;
+        for (int round = 0; round < 4; round++) {
+            long firstChatsLast = 0;
+            for (long chat : new long[] {CHAT, CHAT + 1}) {
+                chunker.text(chat, ++message, "round " + round + " in " + chat);
+                chunker.text(chat, ++message, "and more.");
+                firstChatsLast = chat == CHAT ? message : firstChatsLast;
+            }
+            chunker.advance(GAP);
+            for (Thought thought : chunker.emitted()) {
+                thoughts.add(thought);
+                chunker.delivery(
+                        thought.chatId(), thought.thoughtId(), 0, Outcome.SENT, "answer to " + thought.thoughtId());
+                chunker.delivery(
+                        thought.chatId(), thought.thoughtId(), 0, Outcome.SENT, "answer to " + thought.thoughtId());
+                chunker.delivery(thought.chatId(), thought.thoughtId(), 1, Outcome.DROPPED_STALE, "never shown");
+            }
+            // an old message delivered again is not taken as new
+            chunker.text(CHAT, firstChatsLast, "and more.");
+            if (round == 1) {
+                chunker.text(CHAT + 1, ++message, "/reset");
+            }
+            // past the window, so the next write and the pruning punctuation drop the oldest
+            chunker.advance(40_000);
+        }
+        return thoughts;
+    }
 }

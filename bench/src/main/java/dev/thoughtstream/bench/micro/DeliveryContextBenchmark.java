@@ -2,6 +2,7 @@ package dev.thoughtstream.bench.micro;
 
 import dev.thoughtstream.chunker.ChunkerConfig;
 import dev.thoughtstream.chunker.context.ChatContext;
+import dev.thoughtstream.chunker.context.ContextCache;
 import dev.thoughtstream.chunker.context.ContextPolicy;
 import dev.thoughtstream.chunker.context.DeliveryContextProcessor;
 import dev.thoughtstream.common.config.Config;
@@ -42,6 +43,10 @@ public class DeliveryContextBenchmark {
     @Param({"rocksdb", "memory"})
     public String store;
 
+    /** The chunker's context cache at its default size ({@code CONTEXT_CACHE_MAX_BYTES}), or off. */
+    @Param({"on", "off"})
+    public String cache;
+
     ChunkerStores<Void, Void> stores;
     private DeliveryContextProcessor processor;
     private String[] texts;
@@ -50,8 +55,10 @@ public class DeliveryContextBenchmark {
     @Setup
     public void setUp() {
         stores = new ChunkerStores<>(ChunkerStores.Kind.parse(store));
-        ContextPolicy policy = ChunkerConfig.from(Config.of(Map.of())).context();
-        processor = new DeliveryContextProcessor(policy);
+        ChunkerConfig config = ChunkerConfig.from(Config.of(Map.of()));
+        ContextPolicy policy = config.context();
+        processor = new DeliveryContextProcessor(
+                policy, "off".equals(cache) ? ContextCache.off() : new ContextCache(config.contextCacheMaxBytes()));
         processor.init(stores.context());
         SplittableRandom random = new SplittableRandom(9);
         for (int i = 0; i < CHATS; i++) {

@@ -9,6 +9,7 @@ import dev.thoughtstream.common.event.ContextMessage;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.ValueSource;
 import org.openjdk.jmh.runner.options.CommandLineOptions;
 import org.openjdk.jmh.runner.options.Options;
@@ -120,10 +121,11 @@ class MicroBenchmarksSmokeTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"rocksdb", "memory"})
-    void deliveryBenchmarkAppendsTheSentPartToTheStoredContext(String store) {
+    @CsvSource({"rocksdb, on", "rocksdb, off", "memory, on", "memory, off"})
+    void deliveryBenchmarkAppendsTheSentPartToTheStoredContext(String store, String cache) {
         DeliveryContextBenchmark bench = new DeliveryContextBenchmark();
         bench.store = store;
+        bench.cache = cache;
         bench.setUp();
         try {
             ChatContext before = bench.firstChatContext();

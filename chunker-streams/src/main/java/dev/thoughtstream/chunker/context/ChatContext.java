@@ -157,6 +157,14 @@ public record ChatContext(List<ContextMessage> messages, long lastUserMessageId,
         while (size - drop > policy.minMessages() && messages.get(drop).atMs() < cutoff) {
             drop++;
         }
+        long bound = 0;
+        for (int i = drop; i < size; i++) {
+            bound += ContextBytes.atMost(messages.get(i));
+        }
+        if (bound <= policy.maxBytes()) {
+            // The usual case (a hundred chat messages weigh a few KB against 256 KiB): nothing to weigh exactly.
+            return drop == 0 ? messages : messages.subList(drop, size);
+        }
         long[] weights = new long[size];
         long total = 0;
         for (int i = drop; i < size; i++) {

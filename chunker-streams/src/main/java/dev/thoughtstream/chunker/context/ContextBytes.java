@@ -24,6 +24,8 @@ public final class ContextBytes {
      * (124 bytes), rounded up.
      */
     static final int ENVELOPE_BYTES = 128;
+    /** A backslash-u escape, the longest form {@link #encodedLength(char)} gives one char. */
+    private static final int MAX_BYTES_PER_CHAR = 6;
     /** Appended to a text that was cut to fit the cap, so the model can tell it is incomplete. */
     public static final String TRUNCATION_MARKER = " […]";
 
@@ -32,6 +34,15 @@ public final class ContextBytes {
     /** The message's weight: its text as stored, plus the fixed overhead. */
     static long of(ContextMessage message) {
         return MESSAGE_OVERHEAD_BYTES + encodedLength(message.text());
+    }
+
+    /**
+     * At least what {@link #of} says, without reading the text: no UTF-16 char is written as more than six bytes. A
+     * context whose bounds fit the cap fits it, so a write need not weigh every message's text.
+     */
+    static long atMost(ContextMessage message) {
+        return MESSAGE_OVERHEAD_BYTES
+                + MAX_BYTES_PER_CHAR * (long) message.text().length();
     }
 
     /** How many bytes Jackson's UTF-8 generator writes for {@code text} inside a JSON string. */

@@ -7,6 +7,7 @@ import java.util.List;
 import java.util.Objects;
 import java.util.function.LongSupplier;
 import org.apache.kafka.streams.KeyValue;
+import org.apache.kafka.streams.processor.TaskId;
 import org.apache.kafka.streams.processor.api.ProcessorContext;
 import org.apache.kafka.streams.state.KeyValueIterator;
 import org.apache.kafka.streams.state.KeyValueStore;
@@ -23,7 +24,9 @@ import org.slf4j.LoggerFactory;
  * docs/chunker.md, "The two indexes" and "Idle chats".
  *
  * <p>The methods mirror {@link KeyValueStore}'s {@code get}, {@code put} and {@code delete}, so the processors use
- * this class as they would use the store.
+ * this class as they would use the store. Reads are answered from the instance's {@link ContextCache} when it has
+ * the chat; every write goes to the store, then to the cache. A processor creates its ContextStore in {@code init}
+ * and {@link #close}s it in {@code close}; both forget the task's cached contexts.
  */
 public final class ContextStore {
     private static final Logger LOG = LoggerFactory.getLogger(ContextStore.class);
@@ -32,34 +35,65 @@ public final class ContextStore {
     private final KeyValueStore<DeadlineKey, Long> pruneIndex;
     private final ContextPolicy policy;
     private final LongSupplier wallClock;
+    private final ContextCache cache;
+    private final TaskId task;
 
     /**
      * @param wallClock the stream task's wall-clock time ({@code ProcessorContext::currentSystemTimeMs}), which
      *                  stamps writes for the idle TTL
+     * @param cache     the instance's cache of deserialized contexts; this task's entries are forgotten here
+     * @param task      the stream task whose stores these are
      */
     ContextStore(
             KeyValueStore<Long, ChatContext> contexts,
             KeyValueStore<DeadlineKey, Long> pruneIndex,
             ContextPolicy policy,
-            LongSupplier wallClock) {
+            LongSupplier wallClock,
+            ContextCache cache,
+            TaskId task) {
         this.contexts = Objects.requireNonNull(contexts, "contexts");
         this.pruneIndex = Objects.requireNonNull(pruneIndex, "pruneIndex");
         this.policy = Objects.requireNonNull(policy, "policy");
         this.wallClock = Objects.requireNonNull(wallClock, "wallClock");
+        this.cache = Objects.requireNonNull(cache, "cache");
+        this.task = Objects.requireNonNull(task, "task");
+        // A processor is being initialised: whatever the cache holds for the task may predate a restore.
+        cache.forget(task);
     }
 
-    /** The context and prune index stores of the processor's task; the processor must be connected to both. */
-    public static ContextStore from(ProcessorContext<?, ?> context, ContextPolicy policy) {
+    /**
+     * The context and prune index stores of the processor's task, which must be connected to both; called from the
+     * processor's {@code init}.
+     */
+    public static ContextStore from(ProcessorContext<?, ?> context, ContextPolicy policy, ContextCache cache) {
         return new ContextStore(
                 context.getStateStore(ChunkerTopology.CONTEXT_STORE),
                 context.getStateStore(ChunkerTopology.CONTEXT_PRUNE_INDEX_STORE),
                 policy,
-                context::currentSystemTimeMs);
+                context::currentSystemTimeMs,
+                cache,
+                context.taskId());
     }
 
     /** The chat's context, or null when it has none. */
     public ChatContext get(long chatId) {
-        return contexts.get(chatId);
+        ChatContext cached = cache.get(task, chatId);
+        if (cached != null) {
+            return cached;
+        }
+        ChatContext stored = contexts.get(chatId);
+        if (stored != null) {
+            cache.put(task, chatId, stored);
+        }
+        return stored;
+    }
+
+    /**
+     * Called from the processor's {@code close}: Kafka Streams is suspending or closing the task, and its store may
+     * next change by restoration, which the cache would not see.
+     */
+    public void close() {
+        cache.forget(task);
     }
 
     /**
@@ -67,7 +101,7 @@ public final class ContextStore {
      * and indexed for its next pruning. A null value deletes, as in {@link KeyValueStore#put}.
      */
     public void put(long chatId, ChatContext context) {
-        put(chatId, contexts.get(chatId), context);
+        put(chatId, get(chatId), context);
     }
 
     /**
@@ -89,6 +123,7 @@ public final class ContextStore {
     /** Forgets the chat's context and its index entry; returns what was stored, or null. */
     public ChatContext delete(long chatId) {
         ChatContext old = contexts.delete(chatId);
+        cache.put(task, chatId, null);
         if (old != null && old.pruneAtMs() != 0L) {
             pruneIndex.delete(new DeadlineKey(old.pruneAtMs(), chatId));
         }
@@ -121,7 +156,7 @@ public final class ContextStore {
         long idleTtlMs = policy.idleTtl().toMillis();
         for (DeadlineKey key : due) {
             long chatId = key.chatId();
-            ChatContext context = contexts.get(chatId);
+            ChatContext context = get(chatId);
             if (context == null || context.pruneAtMs() != key.deadlineMs()) {
                 // Cannot happen while both stores change in one transaction; clean up rather than visit it again.
                 LOG.warn(
@@ -132,6 +167,7 @@ public final class ContextStore {
                 stale++;
             } else if (nowMs - context.touchedAtMs() >= idleTtlMs) {
                 contexts.delete(chatId);
+                cache.put(task, chatId, null);
                 pruneIndex.delete(key);
                 expired++;
                 LOG.debug(
@@ -164,6 +200,7 @@ public final class ContextStore {
             pruneIndex.delete(new DeadlineKey(old.pruneAtMs(), chatId));
         }
         contexts.put(chatId, stored);
+        cache.put(task, chatId, stored);
         pruneIndex.put(new DeadlineKey(stored.pruneAtMs(), chatId), chatId);
     }
 

@@ -32,19 +32,24 @@ public final class DeliveryContextProcessor implements Processor<Long, Delivery,
     private static final Logger LOG = LoggerFactory.getLogger(DeliveryContextProcessor.class);
 
     private final ContextPolicy contextPolicy;
+    private final ContextCache contextCache;
 
     private ProcessorContext<Void, Void> context;
     private ContextStore contexts;
     private Cancellable pruning;
 
-    public DeliveryContextProcessor(ContextPolicy contextPolicy) {
+    /**
+     * @param contextCache shared by every task of the instance and by {@link ThoughtBufferProcessor}
+     */
+    public DeliveryContextProcessor(ContextPolicy contextPolicy, ContextCache contextCache) {
         this.contextPolicy = Objects.requireNonNull(contextPolicy, "contextPolicy");
+        this.contextCache = Objects.requireNonNull(contextCache, "contextCache");
     }
 
     @Override
     public void init(ProcessorContext<Void, Void> context) {
         this.context = context;
-        this.contexts = ContextStore.from(context, contextPolicy);
+        this.contexts = ContextStore.from(context, contextPolicy, contextCache);
         this.pruning =
                 context.schedule(contextPolicy.pruneInterval(), PunctuationType.WALL_CLOCK_TIME, contexts::pruneDue);
     }
@@ -99,6 +104,9 @@ public final class DeliveryContextProcessor implements Processor<Long, Delivery,
     public void close() {
         if (pruning != null) {
             pruning.cancel();
+        }
+        if (contexts != null) {
+            contexts.close();
         }
     }
 }

@@ -6,6 +6,7 @@ import dev.thoughtstream.chunker.ChunkerTopology;
 import dev.thoughtstream.chunker.DeadlineKey;
 import dev.thoughtstream.chunker.ReprocessFence;
 import dev.thoughtstream.chunker.context.ChatContext;
+import dev.thoughtstream.chunker.context.ContextCache;
 import dev.thoughtstream.chunker.context.ContextPolicy;
 import dev.thoughtstream.chunker.context.ContextStore;
 import dev.thoughtstream.chunker.parse.MalformedRecordException;
@@ -77,6 +78,7 @@ public final class ThoughtBufferProcessor implements Processor<Long, StoredUpdat
 
     private final ChunkerMetrics metrics;
     private final EarlyCommits earlyCommits;
+    private final ContextCache contextCache;
     /** Output was written that no commit has been asked for yet. */
     private boolean uncommittedOutput;
 
@@ -92,24 +94,37 @@ public final class ThoughtBufferProcessor implements Processor<Long, StoredUpdat
     /** The trace context of the record being processed (null: none, or tracing off). */
     private Map<String, String> recordTrace;
 
-    /** Without metrics, reprocess fence, tracing or early commits: for benchmarks of the processor alone. */
+    /**
+     * Without metrics, reprocess fence, tracing or early commits, with a context cache of its own: for benchmarks of
+     * the processor alone.
+     */
     public ThoughtBufferProcessor(ChunkerConfig config) {
-        this(config, ChunkerMetrics.detached(), () -> ReprocessFence.NONE, StageTracer.noop(), EarlyCommits.never());
+        this(
+                config,
+                ChunkerMetrics.detached(),
+                () -> ReprocessFence.NONE,
+                StageTracer.noop(),
+                EarlyCommits.never(),
+                new ContextCache(config.contextCacheMaxBytes()));
     }
 
     /**
      * @param fence        read when a task starts, so it is the one the service loaded before the streams started
      * @param tracer       continues the updates' traces into the thoughts and direct replies
      * @param earlyCommits shared by every task of the instance: whether output is worth a commit at once
+     * @param contextCache shared by every task of the instance and by {@link
+     *                     dev.thoughtstream.chunker.context.DeliveryContextProcessor}
      */
     public ThoughtBufferProcessor(
             ChunkerConfig config,
             ChunkerMetrics metrics,
             Supplier<ReprocessFence> fence,
             StageTracer tracer,
-            EarlyCommits earlyCommits) {
+            EarlyCommits earlyCommits,
+            ContextCache contextCache) {
         Objects.requireNonNull(config, "config");
         this.earlyCommits = Objects.requireNonNull(earlyCommits, "earlyCommits");
+        this.contextCache = Objects.requireNonNull(contextCache, "contextCache");
         this.tracer = Objects.requireNonNull(tracer, "tracer");
         this.metrics = Objects.requireNonNull(metrics, "metrics");
         this.fenceSource = Objects.requireNonNull(fence, "fence");
@@ -126,7 +141,7 @@ public final class ThoughtBufferProcessor implements Processor<Long, StoredUpdat
         this.fence = Objects.requireNonNull(fenceSource.get(), "fence");
         this.openThoughts = context.getStateStore(ChunkerTopology.OPEN_THOUGHTS_STORE);
         this.deadlines = context.getStateStore(ChunkerTopology.DEADLINE_INDEX_STORE);
-        this.contexts = ContextStore.from(context, contextPolicy);
+        this.contexts = ContextStore.from(context, contextPolicy, contextCache);
         this.albums = context.getStateStore(ChunkerTopology.ALBUMS_STORE);
         this.punctuation = context.schedule(punctuateInterval, PunctuationType.WALL_CLOCK_TIME, this::closeDueThoughts);
     }
@@ -535,6 +550,9 @@ public final class ThoughtBufferProcessor implements Processor<Long, StoredUpdat
     public void close() {
         if (punctuation != null) {
             punctuation.cancel();
+        }
+        if (contexts != null) {
+            contexts.close();
         }
     }
 }
