@@ -108,7 +108,7 @@ public final class E2eBench {
         out.printf(
                 Locale.ROOT,
                 "  realistic load (item 7): %d chats, a turn of %d messages every %d ms each (%.0f "
-                        + "thoughts/s), model: first token after %d ms, %.0f tokens/s; LLM_MODE %s; warm-up %d s, "
+                        + "thoughts/s), model: first token after %d ms, %.0f tokens/s, %s; LLM_MODE %s; warm-up %d s, "
                         + "measured %d s; services %s%n",
                 re.chats(),
                 o.messagesPerThought(),
@@ -116,6 +116,9 @@ public final class E2eBench {
                 re.chats() * 1000.0 / re.turnEvery().toMillis(),
                 re.ttft().toMillis(),
                 re.tokensPerSecond(),
+                re.modelTick().isZero()
+                        ? "each token written when due"
+                        : "the tokens due written every " + re.modelTick().toMillis() + " ms",
                 String.join(" and ", re.modes()),
                 re.warmup().toSeconds(),
                 re.duration().toSeconds(),
@@ -195,8 +198,10 @@ public final class E2eBench {
             if (o.runs("real")) {
                 for (String mode : o.real().modes()) {
                     out.println("-- running: realistic load (item 7), LLM_MODE=" + mode);
-                    try (PacedModel model =
-                            PacedModel.start(o.real().ttft(), o.real().tokensPerSecond())) {
+                    try (PacedModel model = PacedModel.start(
+                            o.real().ttft(),
+                            o.real().tokensPerSecond(),
+                            o.real().modelTick())) {
                         Map<String, String> settings = new java.util.HashMap<>(model.settings());
                         settings.put("LLM_MODE", mode);
                         try (Pipeline stack = o.real().deploy().equals("processes")

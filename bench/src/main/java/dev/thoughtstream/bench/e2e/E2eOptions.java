@@ -89,7 +89,8 @@ public record E2eOptions(
      * every {@code turnEvery}; the model answers after {@code ttft} at {@code tokensPerSecond}; one run per mode.
      * {@code deploy} says where the four services run: {@code jvm}, in the bench's JVM (devstack), or
      * {@code processes}, each a JVM process of its own from the distribution in {@code dist}, with the image's JVM
-     * options and then {@code javaOpts}.
+     * options and then {@code javaOpts}. The model writes the tokens due together every {@code modelTick} (zero: each
+     * token alone when due).
      */
     public record Realistic(
             int chats,
@@ -101,7 +102,8 @@ public record E2eOptions(
             Duration duration,
             String deploy,
             List<String> javaOpts,
-            Path dist) {
+            Path dist,
+            Duration modelTick) {
         public Realistic {
             modes = List.copyOf(modes);
             javaOpts = List.copyOf(javaOpts);
@@ -113,6 +115,7 @@ public record E2eOptions(
             require(!modes.isEmpty() && LLM_MODES.containsAll(modes), "--real-modes must name share and/or group");
             require(!warmup.isNegative(), "--real-warmup must not be negative");
             require(!duration.isNegative() && !duration.isZero(), "--real-duration must be positive");
+            require(!modelTick.isNegative(), "--real-model-tick must not be negative");
         }
     }
 
@@ -210,7 +213,8 @@ public record E2eOptions(
                         Duration.ofSeconds(60),
                         "jvm",
                         List.of(),
-                        Path.of("launcher/target/thoughtstream")),
+                        Path.of("launcher/target/thoughtstream"),
+                        Duration.ZERO),
                 new Capacity(
                         400,
                         Duration.ofSeconds(1),
@@ -291,6 +295,8 @@ public record E2eOptions(
                 "  --real-java-opts OPTS       item 7, processes: JVM options after the image's",
                 "                              (-XX:MaxRAMPercentage=60 -XX:+ExitOnOutOfMemoryError), as JAVA_OPTS",
                 "  --real-dist DIR             item 7, processes: the built distribution (launcher/target/thoughtstream)",
+                "  --real-model-tick D         item 7: the model writes the tokens due together this often; 0 writes",
+                "                              each token alone when due (0)",
                 "  --capacity-rate R           item 8: thoughts/s offered to the one llm-processor (400)",
                 "  --capacity-ttft D           item 8: the model's time to its first token (1s)",
                 "  --capacity-tokens-per-second T  item 8: the model's pace after it (100)",
@@ -340,6 +346,7 @@ public record E2eOptions(
         String realDeploy = d.real.deploy();
         List<String> realJavaOpts = d.real.javaOpts();
         Path realDist = d.real.dist();
+        Duration realTick = d.real.modelTick();
         double capRate = d.capacity.rate();
         Duration capTtft = d.capacity.ttft();
         double capTps = d.capacity.tokensPerSecond();
@@ -390,6 +397,7 @@ public record E2eOptions(
                 case "--real-java-opts" ->
                     realJavaOpts = v.isBlank() ? List.of() : List.of(v.strip().split("\\s+"));
                 case "--real-dist" -> realDist = Path.of(v);
+                case "--real-model-tick" -> realTick = duration(name, v);
                 case "--capacity-rate" -> capRate = decimal(name, v);
                 case "--capacity-ttft" -> capTtft = duration(name, v);
                 case "--capacity-tokens-per-second" -> capTps = decimal(name, v);
@@ -444,7 +452,8 @@ public record E2eOptions(
                         realDuration,
                         realDeploy,
                         realJavaOpts,
-                        realDist),
+                        realDist,
+                        realTick),
                 new Capacity(
                         capRate, capTtft, capTps, capModes, capInFlight, capContext, capWarmup, capDuration, capTick));
     }

@@ -94,16 +94,25 @@ class E2eOptionsTest {
         E2eOptions d = E2eOptions.parse(new String[0]);
         assertEquals("jvm", d.real().deploy());
         assertEquals(List.of(), d.real().javaOpts());
+        assertEquals(java.time.Duration.ZERO, d.real().modelTick(), "each token written when due");
 
         // When processes are asked for, with JVM options and a distribution
         E2eOptions o = E2eOptions.parse(new String[] {
-            "--real-deploy", "Processes", "--real-java-opts", " -Xmx1g  -XX:+UseSerialGC ", "--real-dist", "dist/here"
+            "--real-deploy",
+            "Processes",
+            "--real-java-opts",
+            " -Xmx1g  -XX:+UseSerialGC ",
+            "--real-dist",
+            "dist/here",
+            "--real-model-tick",
+            "25ms"
         });
 
         // Then each option is taken, the JVM options one by one
         assertEquals("processes", o.real().deploy());
         assertEquals(List.of("-Xmx1g", "-XX:+UseSerialGC"), o.real().javaOpts());
         assertEquals(java.nio.file.Path.of("dist/here"), o.real().dist());
+        assertEquals(java.time.Duration.ofMillis(25), o.real().modelTick());
         // and another deployment is refused, naming the option
         IllegalArgumentException e = assertThrows(
                 IllegalArgumentException.class, () -> E2eOptions.parse(new String[] {"--real-deploy", "k8s"}));
