@@ -10,9 +10,8 @@ import org.apache.kafka.streams.processor.TaskId;
 /**
  * The chat contexts the instance's stream tasks read or wrote lately, kept as objects, so that reading a context
  * does not deserialize its whole stored value again. A thought reads its chat's context once per message (the
- * redelivery check) and once to close, and every reply part delivered reads and rewrites it: with a hundred
- * messages in a context, deserializing it was the larger part of the chunker's CPU per thought
- * (docs/benchmarks.md).
+ * redelivery check) and once to close, and every reply part delivered reads and rewrites it; deserializing grows
+ * with the context (docs/chunker.md, "The context cache", has what it saves).
  *
  * <p>Only {@link ContextStore} uses it, and it writes every change to the store first and to the cache after, so
  * an entry is always what the store holds. The store changes behind the cache's back only while the task's
