@@ -5,13 +5,11 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.time.Clock;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
-import java.util.Deque;
 import java.util.HashMap;
-import java.util.HashSet;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
+import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
@@ -34,6 +32,13 @@ import org.slf4j.LoggerFactory;
  * a backlog is sent in chat id order, not in the order people wrote. It looks at no more than
  * {@code 2 * max_connections} queues at a time ({@code max_loaded_updates_}). Failed updates are retried after
  * {@link WebhookRetryPolicy}'s delays. All times come from the emulator's {@link Clock}.
+ *
+ * <p>As the server does, the queue keeps each queue's pending updates apart ({@code WebhookActor::QueueUpdates}'s
+ * {@code event_ids}) and knows the queues by their head, so handing a delivery out looks at no more than those
+ * {@code 2 * max_connections} queues, and forgetting a delivered, confirmed or expired update costs a few sorted-map
+ * operations (O(log n)), however many updates are pending behind it. Every path that adds or removes a pending
+ * update goes through {@link #add} or {@link #unlink} (or {@link #dropAll}, which empties all three), which keep
+ * {@link #pending}, {@link #byQueue} and {@link #heads} in step.
  */
 final class UpdateQueue {
     private static final Logger LOG = LoggerFactory.getLogger(UpdateQueue.class);
@@ -60,8 +65,21 @@ final class UpdateQueue {
     private final ReentrantLock lock = new ReentrantLock();
     private final Condition changed = lock.newCondition();
 
-    /** Ordered by update id (ids are assigned here, increasing). */
-    private final Deque<Pending> pending = new ArrayDeque<>();
+    /**
+     * Every pending update by its id. Ids are assigned here, increasing (a restart of ids waits for an empty queue),
+     * so this is also the order the updates were made in: getUpdates answers in it, and the earliest expire first.
+     */
+    private final TreeMap<Long, Pending> pending = new TreeMap<>();
+    /**
+     * Each queue's pending updates, in update-id order ({@code WebhookActor::QueueUpdates::event_ids}); its first is
+     * the queue's head, the one update of it that may be in flight. A queue is here only while it has updates pending.
+     */
+    private final Map<Long, ArrayDeque<Pending>> byQueue = new HashMap<>();
+    /**
+     * Each queue's head by its update id: iterating it meets the queues in the order they first appear among the
+     * pending updates, the order in which the server loads queues up to {@code max_loaded_updates_}.
+     */
+    private final TreeMap<Long, Pending> heads = new TreeMap<>();
     /**
      * Never reset by {@link #reset()}, so a running poller's offset stays meaningful; only {@link #restartIds} moves it
      * (down, usually), as Telegram does after a long idle.
@@ -119,8 +137,7 @@ final class UpdateQueue {
             long id = nextUpdateId++;
             ObjectNode update = build.apply(id);
             long now = clock.millis();
-            pending.addLast(new Pending(
-                    id, update, queueOf(id, update), now, now + WebhookRetryPolicy.UPDATE_LIFETIME.toMillis()));
+            add(new Pending(id, update, queueOf(id, update), now, now + WebhookRetryPolicy.UPDATE_LIFETIME.toMillis()));
             changed.signalAll();
             return id;
         } finally {
@@ -185,14 +202,15 @@ final class UpdateQueue {
             return;
         }
         if (offset > 0) {
-            while (!pending.isEmpty() && pending.peekFirst().updateId() < offset) {
-                pending.removeFirst();
+            while (!pending.isEmpty() && pending.firstKey() < offset) {
+                unlink(pending.pollFirstEntry().getValue());
             }
             confirmedOffset = Math.max(confirmedOffset, Math.min(offset, nextUpdateId));
         } else if (offset < 0) {
             long keep = -offset;
             while (pending.size() > keep) {
-                Pending dropped = pending.removeFirst();
+                Pending dropped = pending.pollFirstEntry().getValue();
+                unlink(dropped);
                 confirmedOffset = Math.max(confirmedOffset, dropped.updateId() + 1);
             }
         }
@@ -254,7 +272,7 @@ final class UpdateQueue {
 
     private List<ObjectNode> firstPending(int limit) {
         List<ObjectNode> batch = new ArrayList<>(Math.min(limit, pending.size()));
-        for (Pending p : pending) {
+        for (Pending p : pending.values()) {
             if (batch.size() >= limit) {
                 break;
             }
@@ -270,7 +288,7 @@ final class UpdateQueue {
     private void dropExpired() {
         long now = clock.millis();
         boolean dropped = false;
-        for (Iterator<Pending> it = pending.iterator(); it.hasNext(); ) {
+        for (Iterator<Pending> it = pending.values().iterator(); it.hasNext(); ) {
             Pending p = it.next();
             if (p.expiresAtMillis() > now) {
                 break;
@@ -279,6 +297,7 @@ final class UpdateQueue {
                 continue;
             }
             it.remove();
+            unlink(p);
             if (!inFlightByQueue.containsKey(p.queue())) {
                 // It was its queue's head (the oldest expires first): the queue's next update starts afresh.
                 retries.remove(p.queue());
@@ -294,8 +313,7 @@ final class UpdateQueue {
 
     /** Every id below the earliest update still pending is confirmed. */
     private void confirmUpToLowestPending() {
-        long lowestPending =
-                pending.isEmpty() ? nextUpdateId : pending.peekFirst().updateId();
+        long lowestPending = pending.isEmpty() ? nextUpdateId : pending.firstKey();
         confirmedOffset = Math.max(confirmedOffset, lowestPending);
     }
 
@@ -439,13 +457,11 @@ final class UpdateQueue {
         long now = clock.millis();
         Pending next = null;
         long nextReadyAt = Long.MAX_VALUE;
-        Set<Long> loaded = new HashSet<>();
-        for (Pending p : pending) {
-            if (!loaded.add(p.queue())) {
-                // Not the head of its queue: a queue's updates go one at a time, in order.
-                continue;
-            }
-            if (loaded.size() > 2 * webhookMaxConnections) {
+        int loaded = 0;
+        // Only heads: a queue's updates go one at a time, in order. The queues in the order of their heads' ids are
+        // the distinct queues in the order they first appear among the pending updates.
+        for (Pending p : heads.values()) {
+            if (++loaded > 2 * webhookMaxConnections) {
                 break;
             }
             if (inFlightByQueue.containsKey(p.queue())) {
@@ -529,23 +545,52 @@ final class UpdateQueue {
     }
 
     private Pending find(long updateId) {
-        for (Pending p : pending) {
-            if (p.updateId() == updateId) {
-                return p;
-            }
-        }
-        return null;
+        return pending.get(updateId);
     }
 
     private Pending remove(long updateId) {
-        for (Iterator<Pending> it = pending.iterator(); it.hasNext(); ) {
-            Pending p = it.next();
-            if (p.updateId() == updateId) {
+        Pending p = pending.remove(updateId);
+        if (p != null) {
+            unlink(p);
+        }
+        return p;
+    }
+
+    /** Makes {@code p} pending: last of all updates and last of its queue, whose head it is when the queue was idle. */
+    private void add(Pending p) {
+        pending.put(p.updateId(), p);
+        ArrayDeque<Pending> updates = byQueue.computeIfAbsent(p.queue(), q -> new ArrayDeque<>());
+        if (updates.isEmpty()) {
+            heads.put(p.updateId(), p);
+        }
+        updates.addLast(p);
+    }
+
+    /**
+     * Takes {@code p}, which the caller has just taken out of {@link #pending}, out of its queue; when it was the
+     * head, the queue's next update (if any) becomes the head.
+     */
+    private void unlink(Pending p) {
+        ArrayDeque<Pending> updates = byQueue.get(p.queue());
+        if (updates.peekFirst() == p) {
+            updates.removeFirst();
+            heads.remove(p.updateId());
+            Pending head = updates.peekFirst();
+            if (head == null) {
+                byQueue.remove(p.queue());
+            } else {
+                heads.put(head.updateId(), head);
+            }
+            return;
+        }
+        // Behind the head: only dropExpired takes such an update, one of those right behind a head in flight, so the
+        // walk stops near the front (and ArrayDeque closes the gap from its nearer end).
+        for (Iterator<Pending> it = updates.iterator(); it.hasNext(); ) {
+            if (it.next() == p) {
                 it.remove();
-                return p;
+                return;
             }
         }
-        return null;
     }
 
     private void release(Delivery delivery) {
@@ -573,6 +618,8 @@ final class UpdateQueue {
             LOG.debug("Dropping {} pending updates", pending.size());
         }
         pending.clear();
+        byQueue.clear();
+        heads.clear();
         confirmedOffset = nextUpdateId;
     }
 
