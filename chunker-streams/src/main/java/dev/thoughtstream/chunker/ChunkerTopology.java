@@ -21,7 +21,6 @@ import java.util.Set;
 import java.util.TreeSet;
 import java.util.function.Supplier;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
-import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.common.serialization.Serdes;
 import org.apache.kafka.streams.StreamsConfig;
 import org.apache.kafka.streams.Topology;
@@ -61,9 +60,6 @@ public final class ChunkerTopology {
     public static final String ALBUMS_STORE = "chat-albums";
     /** {@link ContextStore}'s index of when each chat's context next has something to prune. */
     public static final String CONTEXT_PRUNE_INDEX_STORE = "chat-context-prune-index";
-
-    /** The producer's linger unless KAFKA_CLIENT_LINGER_MS says otherwise; see {@link #streamsProperties}. */
-    static final int PRODUCER_LINGER_MS = 5;
 
     private ChunkerTopology() {}
 
@@ -204,10 +200,6 @@ public final class ChunkerTopology {
      */
     public static Properties streamsProperties(ChunkerConfig config, KafkaSettings kafka) {
         Properties props = new Properties();
-        // Streams' own default is 100 ms: every record then waits for the commit's flush, and each commit waits a
-        // full produce round trip before its offsets and end marker, while the stream thread does nothing else.
-        // Sent as written, most records are acknowledged by the time the commit comes. KAFKA_CLIENT_LINGER_MS wins.
-        props.put(ProducerConfig.LINGER_MS_CONFIG, Integer.toString(PRODUCER_LINGER_MS));
         props.putAll(kafka.clientProperties());
         Map<String, Object> own = new LinkedHashMap<>();
         own.put(StreamsConfig.APPLICATION_ID_CONFIG, config.applicationId());

@@ -18,7 +18,6 @@ import java.util.HashMap;
 import java.util.Map;
 import java.util.Properties;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
-import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.streams.StreamsConfig;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -158,22 +157,6 @@ class ChunkerConfigTest {
         ChunkerConfig config = ChunkerConfig.from(Config.of(Map.of("BOT_GREETING", "   ")));
 
         assertEquals(BotReplies.DEFAULT_GREETING, config.replies().greeting());
-    }
-
-    @Test
-    void theStreamsProducerSendsAfterFiveMillisecondsNotStreamsOwnHundredUnlessTheOperatorSaysOtherwise() {
-        Config defaults = Config.of(Map.of("KAFKA_BOOTSTRAP_SERVERS", "broker:9092"));
-        Config chosen = Config.of(Map.of("KAFKA_BOOTSTRAP_SERVERS", "broker:9092", "KAFKA_CLIENT_LINGER_MS", "50"));
-
-        Map<String, Object> byDefault = new StreamsConfig(
-                        ChunkerTopology.streamsProperties(ChunkerConfig.from(defaults), KafkaSettings.from(defaults)))
-                .getProducerConfigs("chunker-test");
-        Map<String, Object> byOperator = new StreamsConfig(
-                        ChunkerTopology.streamsProperties(ChunkerConfig.from(chosen), KafkaSettings.from(chosen)))
-                .getProducerConfigs("chunker-test");
-
-        assertEquals("5", String.valueOf(byDefault.get(ProducerConfig.LINGER_MS_CONFIG)));
-        assertEquals("50", String.valueOf(byOperator.get(ProducerConfig.LINGER_MS_CONFIG)));
     }
 
     @Test
