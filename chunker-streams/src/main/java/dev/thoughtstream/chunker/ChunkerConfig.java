@@ -131,9 +131,6 @@ public record ChunkerConfig(
         Objects.requireNonNull(chunkGap, "chunkGap");
         Objects.requireNonNull(punctuateInterval, "punctuateInterval");
         Objects.requireNonNull(context, "context");
-        if (contextCacheMaxBytes < 0) {
-            throw new IllegalArgumentException("contextCacheMaxBytes must not be negative");
-        }
         Objects.requireNonNull(applicationId, "applicationId");
         Objects.requireNonNull(stateDir, "stateDir");
         Objects.requireNonNull(commitInterval, "commitInterval");

@@ -3,8 +3,6 @@ package dev.thoughtstream.testkit.telegram;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 
-import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.thoughtstream.common.serde.Json;
 import dev.thoughtstream.testkit.MutableClock;
 import java.time.Duration;
 import java.time.Instant;
@@ -33,13 +31,7 @@ class WebhookBacklogDeliveryTest {
                     (origin, bound) -> origin));
 
     private long message(long chatId, String text) {
-        return queue.enqueue(id -> {
-            ObjectNode update = Json.mapper().createObjectNode().put("update_id", id);
-            ObjectNode message = update.putObject("message");
-            message.putObject("chat").put("id", chatId);
-            message.put("text", text);
-            return update;
-        });
+        return QueuedUpdates.message(queue, chatId, text);
     }
 
     /** Each chat writes {@code perChat} messages ("chat/n") before the next chat writes any. */

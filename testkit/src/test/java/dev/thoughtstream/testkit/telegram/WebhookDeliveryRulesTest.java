@@ -1,11 +1,10 @@
 package dev.thoughtstream.testkit.telegram;
 
+import static dev.thoughtstream.testkit.telegram.QueuedUpdates.message;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 
-import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.thoughtstream.common.serde.Json;
 import dev.thoughtstream.testkit.MutableClock;
 import java.time.Duration;
 import java.time.Instant;
@@ -34,16 +33,6 @@ class WebhookDeliveryRulesTest {
                 clock,
                 new WebhookRetryPolicy(
                         WebhookRetryPolicy.TELEGRAM_FIRST_DELAY, WebhookRetryPolicy.TELEGRAM_MAX_DELAY, capDraw));
-    }
-
-    private static long message(UpdateQueue queue, long chatId, String text) {
-        return queue.enqueue(id -> {
-            ObjectNode update = Json.mapper().createObjectNode().put("update_id", id);
-            ObjectNode message = update.putObject("message");
-            message.putObject("chat").put("id", chatId);
-            message.put("text", text);
-            return update;
-        });
     }
 
     private static String text(UpdateQueue.Delivery d) {
